@@ -1,0 +1,276 @@
+//! One live link to a server: the transport, the replies matched to pending requests, the
+//! live node-tree mirror and the status history. Owned by [`super::Server`].
+
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rosc::{OscMessage, OscPacket, OscType};
+use tokio::sync::{mpsc, oneshot};
+
+use super::error::{Result, ServerError};
+use super::protocol::{Expect, StatusInfo, check_fail, flatten, msg};
+use super::shared::{OscTraffic, Shared};
+use super::transport::{Incoming, Transport};
+
+/// Time-outs for requests, chosen for a loopback or LAN server.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
+/// `/sync` waits for every earlier asynchronous command (a sound file read, say).
+pub const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
+
+struct Pending {
+    id: u64,
+    expect: Expect,
+    tx: oneshot::Sender<OscMessage>,
+}
+
+/// Who we are on the server once logged in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Login {
+    pub client_id: i32,
+    pub max_logins: u32,
+}
+
+pub struct Connection {
+    pub transport: Transport,
+    shared: Arc<Shared>,
+    pending: Mutex<Vec<Pending>>,
+    next_pending: AtomicU64,
+    next_sync: AtomicI32,
+    /// When anything last arrived from the server.
+    last_heard: Mutex<Option<Instant>>,
+    /// Why the transport closed, once it has.
+    closed: Mutex<Option<String>>,
+    closed_notify: tokio::sync::Notify,
+    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    tree_query: tokio::sync::Mutex<()>,
+}
+
+/// Removes a pending request when its waiter goes away (time-out or cancellation).
+struct PendingGuard<'a> {
+    conn: &'a Connection,
+    id: u64,
+}
+
+impl Drop for PendingGuard<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut p) = self.conn.pending.lock() {
+            p.retain(|p| p.id != self.id);
+        }
+    }
+}
+
+impl Connection {
+    pub async fn open(
+        shared: Arc<Shared>,
+        peer: std::net::SocketAddr,
+        protocol: super::options::Protocol,
+        password: Option<&str>,
+    ) -> Result<Arc<Connection>> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (transport, reader) = Transport::open(peer, protocol, password, tx).await?;
+        let conn = Arc::new(Connection {
+            transport,
+            shared,
+            pending: Mutex::new(Vec::new()),
+            next_pending: AtomicU64::new(1),
+            next_sync: AtomicI32::new(1),
+            last_heard: Mutex::new(None),
+            closed: Mutex::new(None),
+            closed_notify: tokio::sync::Notify::new(),
+            tasks: Mutex::new(vec![reader]),
+            tree_query: tokio::sync::Mutex::new(()),
+        });
+        let dispatcher = tokio::spawn(dispatch(Arc::downgrade(&conn), rx));
+        conn.add_task(dispatcher);
+        Ok(conn)
+    }
+
+    pub fn add_task(&self, task: tokio::task::JoinHandle<()>) {
+        if let Ok(mut t) = self.tasks.lock() {
+            t.push(task);
+        }
+    }
+
+    /// Stops every task of this connection. Pending requests fail at once.
+    pub fn shutdown(&self) {
+        if let Ok(mut tasks) = self.tasks.lock() {
+            for t in tasks.drain(..) {
+                t.abort();
+            }
+        }
+        if let Ok(mut p) = self.pending.lock() {
+            p.clear();
+        }
+    }
+
+    pub fn last_heard(&self) -> Option<Instant> {
+        self.last_heard.lock().ok().and_then(|l| *l)
+    }
+
+    pub fn closed_reason(&self) -> Option<String> {
+        self.closed.lock().ok().and_then(|c| c.clone())
+    }
+
+    /// Resolves when the transport reports the server gone.
+    pub async fn wait_closed(&self) -> String {
+        loop {
+            let notified = self.closed_notify.notified();
+            if let Some(r) = self.closed_reason() {
+                return r;
+            }
+            notified.await;
+        }
+    }
+
+    fn handle(&self, m: OscMessage) {
+        if let Ok(mut l) = self.last_heard.lock() {
+            *l = Some(Instant::now());
+        }
+        if let Some(status) = StatusInfo::from_msg(&m) {
+            self.shared.record_status(status);
+        } else if matches!(
+            m.addr.as_str(),
+            "/n_go" | "/n_end" | "/n_move" | "/n_on" | "/n_off"
+        ) {
+            self.shared.apply_tree_notification(&m);
+        }
+        let waiter = self.pending.lock().ok().and_then(|mut p| {
+            let i = p.iter().position(|p| p.expect.matches(&m))?;
+            Some(p.remove(i))
+        });
+        let m = match waiter {
+            Some(w) => {
+                self.shared.tap(OscTraffic::received(m.clone()));
+                let _ = w.tx.send(m);
+                return;
+            }
+            None => m,
+        };
+        self.shared.tap(OscTraffic::received(m));
+    }
+
+    pub async fn send(&self, packet: OscPacket) -> Result<()> {
+        self.transport.send(&packet).await?;
+        self.shared.tap(OscTraffic::sent(packet));
+        Ok(())
+    }
+
+    pub async fn send_msg(&self, m: OscMessage) -> Result<()> {
+        self.send(OscPacket::Message(m)).await
+    }
+
+    fn register(&self, expect: Expect) -> (PendingGuard<'_>, oneshot::Receiver<OscMessage>) {
+        let id = self.next_pending.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        if let Ok(mut p) = self.pending.lock() {
+            p.push(Pending { id, expect, tx });
+        }
+        (PendingGuard { conn: self, id }, rx)
+    }
+
+    /// Sends `packet` and waits for the reply `expect` describes; a `/fail` becomes an error.
+    pub async fn request(
+        &self,
+        packet: OscPacket,
+        expect: Expect,
+        timeout: Duration,
+    ) -> Result<OscMessage> {
+        let name = match &packet {
+            OscPacket::Message(m) => m.addr.clone(),
+            OscPacket::Bundle(_) => "a bundle".into(),
+        };
+        let (_guard, rx) = self.register(expect);
+        self.send(packet).await?;
+        match tokio::time::timeout(timeout, rx).await {
+            Ok(Ok(m)) => check_fail(m),
+            Ok(Err(_)) => Err(ServerError::ServerOffline),
+            Err(_) => Err(ServerError::Timeout {
+                request: name,
+                after: timeout,
+            }),
+        }
+    }
+
+    /// `/sync`: resolves once the server has completed every earlier command.
+    pub async fn sync(&self, timeout: Duration) -> Result<()> {
+        let id = self.next_sync.fetch_add(1, Ordering::Relaxed);
+        self.request(
+            OscPacket::Message(msg("/sync", [OscType::Int(id)])),
+            Expect::AddressWithId("/synced", id),
+            timeout,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Sends commands that answer nothing on success, then syncs; any `/fail` they caused
+    /// (e.g. "too many nodes") comes back as the error.
+    pub async fn send_checked(&self, packet: OscPacket) -> Result<()> {
+        let mut commands = Vec::new();
+        flatten(packet.clone(), &mut commands);
+        let mut names: Vec<String> = commands.into_iter().map(|m| m.addr).collect();
+        names.sort();
+        names.dedup();
+        let watchers: Vec<_> = names
+            .into_iter()
+            .map(|n| self.register(Expect::FailOf(n)))
+            .collect();
+        self.send(packet).await?;
+        self.sync(SYNC_TIMEOUT).await?;
+        for (_guard, mut rx) in watchers {
+            if let Ok(m) = rx.try_recv() {
+                return check_fail(m).map(|_| ());
+            }
+        }
+        Ok(())
+    }
+
+    /// Serialises tree queries: their replies are only told apart by order.
+    pub async fn tree_query_lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.tree_query.lock().await
+    }
+
+    /// Forgets a "port unreachable" seen while the server was still starting.
+    pub fn clear_closed(&self) {
+        if let Ok(mut c) = self.closed.lock() {
+            *c = None;
+        }
+    }
+
+    fn mark_closed(&self, reason: String) {
+        if let Ok(mut c) = self.closed.lock()
+            && c.is_none()
+        {
+            *c = Some(reason);
+        }
+        self.closed_notify.notify_waiters();
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+async fn dispatch(conn: std::sync::Weak<Connection>, mut rx: mpsc::UnboundedReceiver<Incoming>) {
+    let mut batch = Vec::new();
+    while let Some(incoming) = rx.recv().await {
+        let Some(conn) = conn.upgrade() else {
+            return;
+        };
+        match incoming {
+            Incoming::Packet(p) => {
+                batch.clear();
+                flatten(p, &mut batch);
+                for m in batch.drain(..) {
+                    conn.handle(m);
+                }
+                conn.shared.changed();
+            }
+            Incoming::Garbage(what) => conn.shared.note(format!("ignored {what}")),
+            Incoming::Closed(reason) => conn.mark_closed(reason),
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! Errors a musician can act on. Each message says what happened and what to do.
+
+use std::time::Duration;
+
+use thiserror::Error;
+
+#[derive(Debug, Clone, Error, PartialEq)]
+pub enum ServerError {
+    #[error("the server is already {0}: quit or disconnect it first")]
+    ServerOnline(&'static str),
+
+    #[error("the server is offline: boot it or connect to one first")]
+    ServerOffline,
+
+    #[error("invalid boot options: {0}")]
+    InvalidOptions(String),
+
+    #[error(
+        "no scsynth found (looked in {searched}). Install SuperCollider ({hint}), \
+         or set SCPANEL_SCSYNTH to the program's path, or pick it with Browse…"
+    )]
+    ExecutableNotFound {
+        searched: String,
+        hint: &'static str,
+    },
+
+    #[error("cannot run {path}: {reason}. Pick another server program or check its permissions")]
+    NotRunnable { path: String, reason: String },
+
+    #[error("{}", port_in_use_message(*.port, .protocol, *.suggestion))]
+    PortInUse {
+        port: u16,
+        protocol: &'static str,
+        suggestion: Option<u16>,
+    },
+
+    #[error(
+        "the server found no audio device: {detail}. On Linux start JACK (or PipeWire's JACK) first, \
+         e.g. `jackd -d dummy` for a silent server, or `qjackctl`"
+    )]
+    NoAudio { detail: String },
+
+    #[error("the server exited during boot ({exit}){}", last_lines_suffix(.last_lines))]
+    ProcessExited {
+        exit: String,
+        last_lines: Vec<String>,
+    },
+
+    #[error(
+        "the server did not come online within {:.1} s and was stopped; raise the boot time-out \
+         if this machine is slow{}", .after.as_secs_f64(), last_lines_suffix(.last_lines)
+    )]
+    BootTimeout {
+        after: Duration,
+        last_lines: Vec<String>,
+    },
+
+    #[error(
+        "cannot reach a server at {addr}: {reason}. Is it running, and on that port and protocol?"
+    )]
+    Unreachable { addr: String, reason: String },
+
+    #[error("{}", too_many_clients_message(*.max_logins))]
+    TooManyClients { max_logins: Option<u32> },
+
+    #[error("this app booted the server, so it cannot just disconnect: quit the server instead")]
+    OwnedServerShutdown,
+
+    #[error(
+        "this server was started by someone else: quitting it needs force (it stops the server for every client)"
+    )]
+    UnownedServerShutdown,
+
+    #[error("watching only (not logged in): log in to create nodes, buffers or buses")]
+    NotLoggedIn,
+
+    #[error("the server refused {command}: {message}")]
+    Fail { command: String, message: String },
+
+    #[error("no reply to {request} within {} ms: the server may be busy or gone", .after.as_millis())]
+    Timeout { request: String, after: Duration },
+
+    #[error("out of {what} ids for this client: free some first")]
+    OutOfIds { what: &'static str },
+
+    #[error("bad OSC: {0}")]
+    Osc(String),
+
+    #[error("{0}")]
+    Io(String),
+}
+
+fn port_in_use_message(port: u16, protocol: &str, suggestion: Option<u16>) -> String {
+    let mut s = format!(
+        "{} port {port} is already in use by another program (maybe another scsynth)",
+        protocol.to_uppercase()
+    );
+    match suggestion {
+        Some(free) => s.push_str(&format!(
+            ": boot on a free port such as {free}, or connect to that server"
+        )),
+        None => s.push_str(": pick another port, or connect to that server"),
+    }
+    s
+}
+
+fn too_many_clients_message(max: Option<u32>) -> String {
+    match max {
+        Some(n) => format!(
+            "too many clients: the server allows {n} login(s) and all are taken. \
+             Watch it without logging in, or boot it with more max logins (-l)"
+        ),
+        None => {
+            "too many clients: every login of the server is taken. Watch it without logging in, \
+                 or boot it with more max logins (-l)"
+                .to_string()
+        }
+    }
+}
+
+fn last_lines_suffix(lines: &[String]) -> String {
+    if lines.is_empty() {
+        String::new()
+    } else {
+        format!(". Last output:\n{}", lines.join("\n"))
+    }
+}
+
+impl From<std::io::Error> for ServerError {
+    fn from(e: std::io::Error) -> Self {
+        ServerError::Io(e.to_string())
+    }
+}
+
+impl From<rosc::OscError> for ServerError {
+    fn from(e: rosc::OscError) -> Self {
+        ServerError::Osc(e.to_string())
+    }
+}
+
+pub type Result<T, E = ServerError> = std::result::Result<T, E>;

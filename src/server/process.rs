@@ -1,0 +1,456 @@
+//! Finding, spawning and supervising the scsynth / supernova process.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::sync::{mpsc, watch};
+
+use super::error::{Result, ServerError};
+use super::log::{LogLine, ServerLog, Stream};
+
+/// The variable that names the server program, ahead of `PATH`.
+pub const EXECUTABLE_ENV: &str = "SCPANEL_SCSYNTH";
+
+fn install_hint() -> &'static str {
+    if cfg!(target_os = "macos") {
+        "download SuperCollider from supercollider.github.io or `brew install --cask supercollider`"
+    } else if cfg!(windows) {
+        "run the SuperCollider installer from supercollider.github.io"
+    } else {
+        "`sudo apt install supercollider-server` on Debian/Ubuntu, `sudo dnf install supercollider` on Fedora"
+    }
+}
+
+fn usual_places() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = Vec::new();
+    if cfg!(target_os = "macos") {
+        for app in [
+            "/Applications/SuperCollider.app",
+            "/Applications/SuperCollider/SuperCollider.app",
+        ] {
+            v.push(Path::new(app).join("Contents/Resources/scsynth"));
+            v.push(Path::new(app).join("Contents/Resources/supernova"));
+        }
+        if let Some(home) = dirs::home_dir() {
+            v.push(home.join("Applications/SuperCollider.app/Contents/Resources/scsynth"));
+        }
+    } else if cfg!(windows) {
+        for base in ["C:\\Program Files", "C:\\Program Files (x86)"] {
+            if let Ok(entries) = std::fs::read_dir(base) {
+                let mut dirs: Vec<PathBuf> = entries
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| {
+                        p.file_name()
+                            .is_some_and(|n| n.to_string_lossy().starts_with("SuperCollider"))
+                    })
+                    .collect();
+                dirs.sort();
+                dirs.reverse();
+                v.extend(dirs.into_iter().map(|d| d.join("scsynth.exe")));
+            }
+        }
+    } else {
+        for dir in [
+            "/usr/bin",
+            "/usr/local/bin",
+            "/opt/SuperCollider/bin",
+            "/snap/bin",
+        ] {
+            v.push(Path::new(dir).join("scsynth"));
+            v.push(Path::new(dir).join("supernova"));
+        }
+    }
+    v
+}
+
+fn exe_name(name: &str) -> String {
+    if cfg!(windows) {
+        format!("{name}.exe")
+    } else {
+        name.to_string()
+    }
+}
+
+/// Finds the server program: explicit path → `SCPANEL_SCSYNTH` → `PATH` → usual install places.
+pub fn find_executable(explicit: Option<&Path>) -> Result<PathBuf> {
+    find_executable_with(
+        explicit,
+        std::env::var_os(EXECUTABLE_ENV).map(PathBuf::from),
+        std::env::var_os("PATH"),
+        &usual_places(),
+    )
+}
+
+/// [`find_executable`] with the environment passed in, so it can be tested.
+pub fn find_executable_with(
+    explicit: Option<&Path>,
+    env_path: Option<PathBuf>,
+    path_var: Option<std::ffi::OsString>,
+    places: &[PathBuf],
+) -> Result<PathBuf> {
+    if let Some(p) = explicit {
+        return check_runnable(p);
+    }
+    if let Some(p) = env_path.filter(|p| !p.as_os_str().is_empty()) {
+        return check_runnable(&p);
+    }
+    let mut searched = Vec::new();
+    if let Some(path) = path_var {
+        for dir in std::env::split_paths(&path) {
+            for name in ["scsynth", "supernova"] {
+                let candidate = dir.join(exe_name(name));
+                if candidate.is_file() {
+                    return Ok(candidate);
+                }
+            }
+        }
+        searched.push("PATH".to_string());
+    }
+    for candidate in places {
+        if candidate.is_file() {
+            return Ok(candidate.clone());
+        }
+        searched.push(candidate.display().to_string());
+    }
+    Err(ServerError::ExecutableNotFound {
+        searched: searched.join(", "),
+        hint: install_hint(),
+    })
+}
+
+fn check_runnable(p: &Path) -> Result<PathBuf> {
+    let not_runnable = |reason: &str| ServerError::NotRunnable {
+        path: p.display().to_string(),
+        reason: reason.to_string(),
+    };
+    let meta = std::fs::metadata(p).map_err(|e| not_runnable(&e.to_string()))?;
+    if !meta.is_file() {
+        return Err(not_runnable("it is not a file"));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if meta.permissions().mode() & 0o111 == 0 {
+            return Err(not_runnable("it is not executable"));
+        }
+    }
+    Ok(p.to_path_buf())
+}
+
+/// What a line of server output means for boot and for the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    Ready,
+    PortInUse,
+    NoAudio,
+    Error,
+    Warning,
+    Late,
+    Normal,
+}
+
+pub fn classify(line: &str) -> LineKind {
+    let l = line.trim();
+    let lower = l.to_ascii_lowercase();
+    if (lower.starts_with("supercollider 3 server") && lower.contains("ready"))
+        || lower.starts_with("supernova ready")
+    {
+        LineKind::Ready
+    } else if lower.contains("address in use") || lower.contains("address already in use") {
+        LineKind::PortInUse
+    } else if lower.contains("could not initialize audio")
+        || lower.contains("jack server is not running")
+        || lower.contains("cannot connect to server")
+    {
+        LineKind::NoAudio
+    } else if lower.starts_with("late ") {
+        LineKind::Late
+    } else if lower.contains("open directory failed") {
+        // A missing user synthdefs folder: harmless, the server boots.
+        LineKind::Warning
+    } else if lower.contains("error")
+        || lower.starts_with("failure")
+        || lower.contains("exception")
+        || lower.contains("killed by jack")
+    {
+        LineKind::Error
+    } else if lower.starts_with("warning") {
+        LineKind::Warning
+    } else {
+        LineKind::Normal
+    }
+}
+
+/// How the process ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExitInfo {
+    pub code: Option<i32>,
+    pub signal: Option<i32>,
+}
+
+impl std::fmt::Display for ExitInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.code, self.signal) {
+            (Some(c), _) => write!(f, "exit code {c}"),
+            (None, Some(9)) => write!(f, "killed (signal 9)"),
+            (None, Some(s)) => write!(f, "signal {s}"),
+            (None, None) => write!(f, "unknown exit"),
+        }
+    }
+}
+
+/// A running server process we spawned.
+pub struct ServerProcess {
+    pub pid: u32,
+    pub program: PathBuf,
+    pub started: SystemTime,
+    exit: watch::Receiver<Option<ExitInfo>>,
+    /// Both output readers have reached end of file.
+    drained: watch::Receiver<u8>,
+    killed: Mutex<bool>,
+}
+
+/// An output line as boot sees it.
+pub type LineEvent = (LineKind, String);
+
+impl ServerProcess {
+    /// Spawns the server with `args`, feeding its output into `log` and `lines`.
+    pub fn spawn(
+        program: &Path,
+        args: &[String],
+        log: Arc<Mutex<ServerLog>>,
+        lines: mpsc::UnboundedSender<LineEvent>,
+    ) -> Result<Arc<ServerProcess>> {
+        let mut cmd = tokio::process::Command::new(program);
+        cmd.args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(false);
+        #[cfg(target_os = "linux")]
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                // Its own process group keeps a terminal's Ctrl-C away from it (the app quits it
+                // cleanly), and the parent-death signal makes sure it never outlives us.
+                libc::setpgid(0, 0);
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        #[cfg(all(unix, not(target_os = "linux")))]
+        cmd.process_group(0);
+        let mut child = cmd.spawn().map_err(|e| ServerError::NotRunnable {
+            path: program.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let pid = child.id().ok_or_else(|| ServerError::NotRunnable {
+            path: program.display().to_string(),
+            reason: "it exited before it could be watched".into(),
+        })?;
+        let (drain_tx, drained) = watch::channel(0u8);
+        let drain_tx = Arc::new(drain_tx);
+        if let Some(out) = child.stdout.take() {
+            tokio::spawn(read_lines(
+                out,
+                Stream::Stdout,
+                log.clone(),
+                lines.clone(),
+                drain_tx.clone(),
+            ));
+        }
+        if let Some(err) = child.stderr.take() {
+            tokio::spawn(read_lines(err, Stream::Stderr, log, lines, drain_tx));
+        }
+        let (exit_tx, exit) = watch::channel(None);
+        tokio::spawn(async move {
+            let info = match child.wait().await {
+                Ok(status) => {
+                    #[cfg(unix)]
+                    let signal = std::os::unix::process::ExitStatusExt::signal(&status);
+                    #[cfg(not(unix))]
+                    let signal = None;
+                    ExitInfo {
+                        code: status.code(),
+                        signal,
+                    }
+                }
+                Err(_) => ExitInfo {
+                    code: None,
+                    signal: None,
+                },
+            };
+            let _ = exit_tx.send(Some(info));
+        });
+        Ok(Arc::new(ServerProcess {
+            pid,
+            program: program.to_path_buf(),
+            started: SystemTime::now(),
+            exit,
+            drained,
+            killed: Mutex::new(false),
+        }))
+    }
+
+    pub fn exit_info(&self) -> Option<ExitInfo> {
+        self.exit.borrow().clone()
+    }
+
+    /// Waits for the process to end.
+    pub async fn wait(&self) -> ExitInfo {
+        let mut rx = self.exit.clone();
+        loop {
+            if let Some(info) = rx.borrow_and_update().clone() {
+                return info;
+            }
+            if rx.changed().await.is_err() {
+                return ExitInfo {
+                    code: None,
+                    signal: None,
+                };
+            }
+        }
+    }
+
+    /// Waits until both output pipes are read to their end (after exit), up to `limit`.
+    pub async fn drained(&self, limit: Duration) {
+        let mut rx = self.drained.clone();
+        let _ = tokio::time::timeout(limit, rx.wait_for(|n| *n >= 2)).await;
+    }
+
+    fn signal(&self, sig: i32) {
+        // Only while it has not been reaped: after that the pid may belong to someone else.
+        if self.exit.borrow().is_none() {
+            #[cfg(unix)]
+            if let Ok(pid) = i32::try_from(self.pid) {
+                // SAFETY: plain kill(2) on our own child's pid.
+                unsafe {
+                    libc::kill(pid, sig);
+                }
+            }
+            #[cfg(not(unix))]
+            let _ = sig;
+        }
+    }
+
+    /// SIGTERM, then SIGKILL after `grace`; returns how it ended.
+    pub async fn terminate(&self, grace: Duration) -> ExitInfo {
+        if let Ok(mut k) = self.killed.lock() {
+            *k = true;
+        }
+        #[cfg(unix)]
+        self.signal(libc::SIGTERM);
+        if let Ok(info) = tokio::time::timeout(grace, self.wait()).await {
+            return info;
+        }
+        self.kill_now();
+        self.wait().await
+    }
+
+    /// SIGKILL at once.
+    pub fn kill_now(&self) {
+        if let Ok(mut k) = self.killed.lock() {
+            *k = true;
+        }
+        #[cfg(unix)]
+        self.signal(libc::SIGKILL);
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        // The last handle on a running server we own: never leave it behind.
+        #[cfg(unix)]
+        self.signal(libc::SIGKILL);
+    }
+}
+
+async fn read_lines(
+    pipe: impl AsyncRead + Unpin,
+    stream: Stream,
+    log: Arc<Mutex<ServerLog>>,
+    lines: mpsc::UnboundedSender<LineEvent>,
+    drained: Arc<watch::Sender<u8>>,
+) {
+    let mut reader = BufReader::new(pipe);
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match reader.read_until(b'\n', &mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {
+                let text = String::from_utf8_lossy(&buf).trim_end().to_string();
+                if text.is_empty() {
+                    continue;
+                }
+                let kind = classify(&text);
+                if let Ok(mut log) = log.lock() {
+                    log.push(LogLine::new(stream, kind, text.clone()));
+                }
+                let _ = lines.send((kind, text));
+            }
+        }
+    }
+    drained.send_modify(|n| *n += 1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_the_documented_lines() {
+        assert_eq!(classify("SuperCollider 3 server ready."), LineKind::Ready);
+        assert_eq!(
+            classify("SuperCollider 3 server (scsynth) ready."),
+            LineKind::Ready
+        );
+        assert_eq!(classify("Supernova ready"), LineKind::Ready);
+        assert_eq!(
+            classify("*** ERROR: failed to open UDP socket: address in use."),
+            LineKind::PortInUse
+        );
+        assert_eq!(
+            classify("Exception in World_OpenUDP: bind: Address already in use"),
+            LineKind::PortInUse
+        );
+        assert_eq!(classify("could not initialize audio."), LineKind::NoAudio);
+        assert_eq!(
+            classify(
+                "*** ERROR: open directory failed '/root/.local/share/SuperCollider/synthdefs'"
+            ),
+            LineKind::Warning
+        );
+        assert_eq!(classify("late 0.012345"), LineKind::Late);
+        assert_eq!(
+            classify("FAILURE IN SERVER /s_new SynthDef not found"),
+            LineKind::Error
+        );
+        assert_eq!(
+            classify("JackDriver: client name is 'SuperCollider'"),
+            LineKind::Normal
+        );
+    }
+
+    #[test]
+    fn missing_executable_names_the_install_and_the_variable() {
+        let places = [PathBuf::from("/nonexistent-dir/scsynth")];
+        let err =
+            find_executable_with(None, None, Some("/nonexistent-dir".into()), &places).unwrap_err();
+        assert!(
+            matches!(err, ServerError::ExecutableNotFound { .. }),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(text.contains(EXECUTABLE_ENV), "{text}");
+        assert!(text.contains("install"), "{text}");
+        assert!(text.contains("/nonexistent-dir/scsynth"), "{text}");
+        let err =
+            find_executable_with(None, Some("/no/such/scsynth".into()), None, &places).unwrap_err();
+        assert!(err.to_string().contains("/no/such/scsynth"));
+    }
+}

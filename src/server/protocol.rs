@@ -1,0 +1,344 @@
+//! Typed replies from scsynth, and how to recognise the reply to a request.
+//! The one place that knows each reply's layout.
+
+use rosc::{OscMessage, OscPacket, OscType};
+
+use super::error::ServerError;
+
+/// Builds an OSC message from an address and arguments.
+pub fn msg(addr: &str, args: impl IntoIterator<Item = OscType>) -> OscMessage {
+    OscMessage {
+        addr: addr.to_string(),
+        args: args.into_iter().collect(),
+    }
+}
+
+pub fn int_arg(m: &OscMessage, i: usize) -> Option<i32> {
+    match m.args.get(i)? {
+        OscType::Int(v) => Some(*v),
+        OscType::Long(v) => i32::try_from(*v).ok(),
+        OscType::Float(v) => Some(*v as i32),
+        OscType::Double(v) => Some(*v as i32),
+        _ => None,
+    }
+}
+
+pub fn float_arg(m: &OscMessage, i: usize) -> Option<f64> {
+    match m.args.get(i)? {
+        OscType::Int(v) => Some(f64::from(*v)),
+        OscType::Long(v) => Some(*v as f64),
+        OscType::Float(v) => Some(f64::from(*v)),
+        OscType::Double(v) => Some(*v),
+        _ => None,
+    }
+}
+
+pub fn str_arg(m: &OscMessage, i: usize) -> Option<&str> {
+    match m.args.get(i)? {
+        OscType::String(s) => Some(s.as_str()),
+        _ => None,
+    }
+}
+
+/// Every message in a packet, bundles flattened.
+pub fn flatten(packet: OscPacket, out: &mut Vec<OscMessage>) {
+    match packet {
+        OscPacket::Message(m) => out.push(m),
+        OscPacket::Bundle(b) => b.content.into_iter().for_each(|p| flatten(p, out)),
+    }
+}
+
+/// `/status.reply`.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct StatusInfo {
+    pub ugens: i32,
+    pub synths: i32,
+    pub groups: i32,
+    pub synthdefs: i32,
+    pub average_cpu: f32,
+    pub peak_cpu: f32,
+    pub nominal_sample_rate: f64,
+    pub actual_sample_rate: f64,
+}
+
+impl StatusInfo {
+    pub fn from_msg(m: &OscMessage) -> Option<Self> {
+        if m.addr != "/status.reply" {
+            return None;
+        }
+        Some(StatusInfo {
+            ugens: int_arg(m, 1)?,
+            synths: int_arg(m, 2)?,
+            groups: int_arg(m, 3)?,
+            synthdefs: int_arg(m, 4)?,
+            average_cpu: float_arg(m, 5)? as f32,
+            peak_cpu: float_arg(m, 6)? as f32,
+            nominal_sample_rate: float_arg(m, 7)?,
+            actual_sample_rate: float_arg(m, 8)?,
+        })
+    }
+}
+
+/// `/version.reply`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VersionInfo {
+    pub program: String,
+    pub major: i32,
+    pub minor: i32,
+    pub patch: String,
+    pub branch: String,
+    pub commit: String,
+}
+
+impl VersionInfo {
+    pub fn from_msg(m: &OscMessage) -> Option<Self> {
+        let text = |i| match m.args.get(i) {
+            Some(OscType::String(s)) => s.clone(),
+            Some(OscType::Int(v)) => v.to_string(),
+            _ => String::new(),
+        };
+        Some(VersionInfo {
+            program: str_arg(m, 0)?.to_string(),
+            major: int_arg(m, 1)?,
+            minor: int_arg(m, 2)?,
+            patch: text(3),
+            branch: text(4),
+            commit: text(5),
+        })
+    }
+}
+
+impl std::fmt::Display for VersionInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}.{}{}",
+            self.program, self.major, self.minor, self.patch
+        )?;
+        if !self.branch.is_empty() {
+            write!(f, " ({} {})", self.branch, self.commit)?;
+        }
+        Ok(())
+    }
+}
+
+/// `/n_go /n_end /n_off /n_on /n_move /n_info`: where a node sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeInfo {
+    pub node: i32,
+    pub parent: i32,
+    pub prev: i32,
+    pub next: i32,
+    pub is_group: bool,
+    pub head: i32,
+    pub tail: i32,
+}
+
+impl NodeInfo {
+    pub fn from_msg(m: &OscMessage) -> Option<Self> {
+        let is_group = int_arg(m, 4)? == 1;
+        Some(NodeInfo {
+            node: int_arg(m, 0)?,
+            parent: int_arg(m, 1)?,
+            prev: int_arg(m, 2)?,
+            next: int_arg(m, 3)?,
+            is_group,
+            head: if is_group {
+                int_arg(m, 5).unwrap_or(-1)
+            } else {
+                -1
+            },
+            tail: if is_group {
+                int_arg(m, 6).unwrap_or(-1)
+            } else {
+                -1
+            },
+        })
+    }
+}
+
+/// `/b_info bufnum frames channels sampleRate`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BufferInfo {
+    pub id: i32,
+    pub frames: i32,
+    pub channels: i32,
+    pub sample_rate: f64,
+}
+
+impl BufferInfo {
+    pub fn from_msg(m: &OscMessage) -> Option<Self> {
+        Some(BufferInfo {
+            id: int_arg(m, 0)?,
+            frames: int_arg(m, 1)?,
+            channels: int_arg(m, 2)?,
+            sample_rate: float_arg(m, 3)?,
+        })
+    }
+}
+
+/// A `/fail` reply as an error, if `m` is one for `command`.
+pub fn fail_for(m: &OscMessage, command: &str) -> Option<ServerError> {
+    if m.addr != "/fail" || str_arg(m, 0)? != command {
+        return None;
+    }
+    Some(ServerError::Fail {
+        command: command.to_string(),
+        message: str_arg(m, 1).unwrap_or("failed").trim().to_string(),
+    })
+}
+
+/// What reply a request waits for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expect {
+    /// A message with this address (whatever its arguments).
+    Address(&'static str),
+    /// A message with this address whose first argument is this int.
+    AddressWithId(&'static str, i32),
+    /// `/done command [id]`, or `/fail command …` (also answered for the id when given).
+    Done { command: String, id: Option<i32> },
+    /// Only a `/fail` for this command (to catch errors of commands that answer nothing).
+    FailOf(String),
+    /// The reply address, or a `/fail` for this command.
+    ReplyOrFail {
+        reply: &'static str,
+        id: Option<i32>,
+        command: &'static str,
+    },
+}
+
+impl Expect {
+    pub fn matches(&self, m: &OscMessage) -> bool {
+        match self {
+            Expect::Address(a) => m.addr == *a,
+            Expect::AddressWithId(a, id) => m.addr == *a && int_arg(m, 0) == Some(*id),
+            Expect::Done { command, id } => {
+                if str_arg(m, 0) != Some(command.as_str()) {
+                    return false;
+                }
+                match m.addr.as_str() {
+                    "/done" => id.is_none_or(|id| int_arg(m, 1) == Some(id)),
+                    // A /fail names the id after its text when the command had one.
+                    "/fail" => id.is_none_or(|id| int_arg(m, 2).is_none_or(|f| f == id)),
+                    _ => false,
+                }
+            }
+            Expect::FailOf(command) => m.addr == "/fail" && str_arg(m, 0) == Some(command.as_str()),
+            Expect::ReplyOrFail { reply, id, command } => {
+                if m.addr == *reply {
+                    return id.is_none_or(|id| int_arg(m, 0) == Some(id));
+                }
+                m.addr == "/fail" && str_arg(m, 0) == Some(command)
+            }
+        }
+    }
+}
+
+/// Turns a matched reply into an error when it is a `/fail`.
+pub fn check_fail(m: OscMessage) -> Result<OscMessage, ServerError> {
+    if m.addr == "/fail" {
+        let command = str_arg(&m, 0).unwrap_or("?").to_string();
+        let message = str_arg(&m, 1).unwrap_or("failed").trim().to_string();
+        return Err(ServerError::Fail { command, message });
+    }
+    Ok(m)
+}
+
+/// Where a new node goes relative to its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AddAction {
+    #[default]
+    AddToHead = 0,
+    AddToTail = 1,
+    AddBefore = 2,
+    AddAfter = 3,
+    Replace = 4,
+}
+
+impl AddAction {
+    pub const ALL: [AddAction; 5] = [
+        AddAction::AddToHead,
+        AddAction::AddToTail,
+        AddAction::AddBefore,
+        AddAction::AddAfter,
+        AddAction::Replace,
+    ];
+    pub fn label(self) -> &'static str {
+        match self {
+            AddAction::AddToHead => "at head",
+            AddAction::AddToTail => "at tail",
+            AddAction::AddBefore => "before",
+            AddAction::AddAfter => "after",
+            AddAction::Replace => "replacing",
+        }
+    }
+}
+
+/// Audio or control rate, for buses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BusRate {
+    Audio,
+    Control,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn done_matching_uses_command_and_id() {
+        let e = Expect::Done {
+            command: "/b_alloc".into(),
+            id: Some(3),
+        };
+        let done = msg(
+            "/done",
+            [OscType::String("/b_alloc".into()), OscType::Int(3)],
+        );
+        let other = msg(
+            "/done",
+            [OscType::String("/b_alloc".into()), OscType::Int(4)],
+        );
+        let fail = msg(
+            "/fail",
+            [
+                OscType::String("/b_alloc".into()),
+                OscType::String("alloc failed\n".into()),
+                OscType::Int(3),
+            ],
+        );
+        assert!(e.matches(&done));
+        assert!(!e.matches(&other));
+        assert!(e.matches(&fail));
+        match check_fail(fail) {
+            Err(ServerError::Fail { command, message }) => {
+                assert_eq!(command, "/b_alloc");
+                assert_eq!(message, "alloc failed");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn status_reply_parses_or_refuses() {
+        let m = msg(
+            "/status.reply",
+            [
+                OscType::Int(1),
+                OscType::Int(10),
+                OscType::Int(2),
+                OscType::Int(3),
+                OscType::Int(4),
+                OscType::Float(1.5),
+                OscType::Float(2.5),
+                OscType::Double(48000.0),
+                OscType::Double(48001.0),
+            ],
+        );
+        let s = StatusInfo::from_msg(&m).unwrap();
+        assert_eq!((s.ugens, s.synths, s.groups, s.synthdefs), (10, 2, 3, 4));
+        assert_eq!(s.actual_sample_rate, 48001.0);
+        let short = msg("/status.reply", [OscType::Int(1)]);
+        assert!(StatusInfo::from_msg(&short).is_none());
+    }
+}

@@ -1,0 +1,137 @@
+//! State the server core publishes for its readers (GUI, CLI): lifecycle events, OSC traffic,
+//! the server's log, the status history and the live node tree.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime};
+
+use rosc::{OscMessage, OscPacket};
+use tokio::sync::broadcast;
+
+use super::ServerEvent;
+use super::log::ServerLog;
+use super::protocol::StatusInfo;
+use super::tree::NodeTree;
+
+/// One `/status.reply` and when it came.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StatusSample {
+    pub at: Instant,
+    pub info: StatusInfo,
+}
+
+/// Which way an OSC packet went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Sent,
+    Received,
+}
+
+/// A packet seen on the wire, for the OSC console.
+#[derive(Debug, Clone)]
+pub struct OscTraffic {
+    pub at: SystemTime,
+    pub direction: Direction,
+    pub packet: OscPacket,
+}
+
+impl OscTraffic {
+    pub fn sent(packet: OscPacket) -> Self {
+        OscTraffic {
+            at: SystemTime::now(),
+            direction: Direction::Sent,
+            packet,
+        }
+    }
+    pub fn received(m: OscMessage) -> Self {
+        OscTraffic {
+            at: SystemTime::now(),
+            direction: Direction::Received,
+            packet: OscPacket::Message(m),
+        }
+    }
+}
+
+/// How many status samples are kept (an hour at the default 500 ms poll).
+pub const STATUS_HISTORY: usize = 7200;
+
+type Hook = Box<dyn Fn() + Send + Sync>;
+
+pub struct Shared {
+    pub events: broadcast::Sender<ServerEvent>,
+    pub osc: broadcast::Sender<OscTraffic>,
+    pub log: Arc<Mutex<ServerLog>>,
+    pub status: Mutex<VecDeque<StatusSample>>,
+    pub tree: Mutex<NodeTree>,
+    on_change: Mutex<Option<Hook>>,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Shared {
+            events: broadcast::channel(256).0,
+            osc: broadcast::channel(4096).0,
+            log: Arc::new(Mutex::new(ServerLog::default())),
+            status: Mutex::new(VecDeque::with_capacity(1024)),
+            tree: Mutex::new(NodeTree::new(0)),
+            on_change: Mutex::new(None),
+        }
+    }
+}
+
+impl Shared {
+    /// Tells the reader (a GUI's repaint request) that something changed.
+    pub fn changed(&self) {
+        if let Ok(hook) = self.on_change.lock()
+            && let Some(h) = hook.as_ref()
+        {
+            h();
+        }
+    }
+
+    pub fn set_on_change(&self, hook: Option<Hook>) {
+        if let Ok(mut h) = self.on_change.lock() {
+            *h = hook;
+        }
+    }
+
+    pub fn emit(&self, event: ServerEvent) {
+        let _ = self.events.send(event);
+        self.changed();
+    }
+
+    pub fn tap(&self, t: OscTraffic) {
+        if self.osc.receiver_count() > 0 {
+            let _ = self.osc.send(t);
+        }
+    }
+
+    pub fn note(&self, text: impl Into<String>) {
+        if let Ok(mut l) = self.log.lock() {
+            l.note(text);
+        }
+        self.changed();
+    }
+
+    pub fn record_status(&self, info: StatusInfo) {
+        if let Ok(mut s) = self.status.lock() {
+            if s.len() == STATUS_HISTORY {
+                s.pop_front();
+            }
+            s.push_back(StatusSample {
+                at: Instant::now(),
+                info,
+            });
+        }
+    }
+
+    pub fn latest_status(&self) -> Option<StatusInfo> {
+        self.status.lock().ok()?.back().map(|s| s.info)
+    }
+
+    pub fn apply_tree_notification(&self, m: &OscMessage) {
+        if let Ok(mut t) = self.tree.lock() {
+            t.apply(m);
+        }
+    }
+}

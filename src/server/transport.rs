@@ -1,0 +1,201 @@
+//! OSC over UDP and TCP. TCP frames are int32 length-prefixed, as scsynth's `-t` expects.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use rosc::OscPacket;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpStream, UdpSocket};
+use tokio::sync::{Mutex, mpsc};
+
+use super::error::{Result, ServerError};
+use super::options::Protocol;
+
+/// scsynth never sends a datagram bigger than this; reading less truncates large replies.
+pub const MAX_DATAGRAM: usize = 65536;
+
+/// What the receive side hands on.
+#[derive(Debug)]
+pub enum Incoming {
+    Packet(OscPacket),
+    /// Bytes that did not decode as OSC (logged, never fatal).
+    Garbage(String),
+    /// The other end is gone: UDP port unreachable, or the TCP stream closed.
+    Closed(String),
+}
+
+#[derive(Clone)]
+pub struct Transport {
+    inner: Arc<Sender>,
+    pub peer: SocketAddr,
+    pub protocol: Protocol,
+}
+
+enum Sender {
+    Udp(Arc<UdpSocket>),
+    Tcp(Mutex<OwnedWriteHalf>),
+}
+
+impl Transport {
+    /// Opens the transport and starts a task feeding `tx` with what arrives.
+    /// For TCP with a password, the password is the first frame.
+    pub async fn open(
+        peer: SocketAddr,
+        protocol: Protocol,
+        password: Option<&str>,
+        tx: mpsc::UnboundedSender<Incoming>,
+    ) -> Result<(Transport, tokio::task::JoinHandle<()>)> {
+        let unreachable = |e: std::io::Error| ServerError::Unreachable {
+            addr: format!("{}://{peer}", protocol.as_str()),
+            reason: e.to_string(),
+        };
+        match protocol {
+            Protocol::Udp => {
+                let local: SocketAddr = if peer.ip().is_loopback() {
+                    (std::net::Ipv4Addr::LOCALHOST, 0).into()
+                } else if peer.is_ipv6() {
+                    (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+                } else {
+                    (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+                };
+                let sock = UdpSocket::bind(local).await.map_err(unreachable)?;
+                sock.connect(peer).await.map_err(unreachable)?;
+                let sock = Arc::new(sock);
+                let task = tokio::spawn(udp_reader(sock.clone(), tx));
+                Ok((
+                    Transport {
+                        inner: Arc::new(Sender::Udp(sock)),
+                        peer,
+                        protocol,
+                    },
+                    task,
+                ))
+            }
+            Protocol::Tcp => {
+                let stream = TcpStream::connect(peer).await.map_err(unreachable)?;
+                stream.set_nodelay(true).ok();
+                let (read, mut write) = stream.into_split();
+                if let Some(pw) = password.filter(|p| !p.is_empty()) {
+                    write_frame(&mut write, pw.as_bytes()).await?;
+                }
+                let task = tokio::spawn(tcp_reader(read, tx));
+                Ok((
+                    Transport {
+                        inner: Arc::new(Sender::Tcp(Mutex::new(write))),
+                        peer,
+                        protocol,
+                    },
+                    task,
+                ))
+            }
+        }
+    }
+
+    pub async fn send(&self, packet: &OscPacket) -> Result<()> {
+        let bytes = rosc::encoder::encode(packet)?;
+        self.send_bytes(&bytes).await
+    }
+
+    pub async fn send_bytes(&self, bytes: &[u8]) -> Result<()> {
+        match &*self.inner {
+            Sender::Udp(sock) => {
+                sock.send(bytes).await?;
+            }
+            Sender::Tcp(w) => {
+                write_frame(&mut *w.lock().await, bytes).await?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        match &*self.inner {
+            Sender::Udp(s) => s.local_addr().ok(),
+            Sender::Tcp(_) => None,
+        }
+    }
+}
+
+async fn write_frame(w: &mut OwnedWriteHalf, bytes: &[u8]) -> Result<()> {
+    let len = i32::try_from(bytes.len())
+        .map_err(|_| ServerError::Osc(format!("a {}-byte packet is too big", bytes.len())))?;
+    let mut frame = Vec::with_capacity(bytes.len() + 4);
+    frame.extend_from_slice(&len.to_be_bytes());
+    frame.extend_from_slice(bytes);
+    w.write_all(&frame).await?;
+    Ok(())
+}
+
+fn decode(bytes: &[u8]) -> Incoming {
+    match rosc::decoder::decode_udp(bytes) {
+        Ok((_, packet)) => Incoming::Packet(packet),
+        Err(e) => Incoming::Garbage(format!("{} bytes that are not OSC: {e}", bytes.len())),
+    }
+}
+
+async fn udp_reader(sock: Arc<UdpSocket>, tx: mpsc::UnboundedSender<Incoming>) {
+    let mut buf = vec![0u8; MAX_DATAGRAM];
+    loop {
+        match sock.recv(&mut buf).await {
+            Ok(n) => {
+                if tx.send(decode(&buf[..n])).is_err() {
+                    return;
+                }
+            }
+            // An ICMP "port unreachable" for an earlier send: nobody listens there now.
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                if tx
+                    .send(Incoming::Closed("port unreachable".into()))
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            Err(e) => {
+                let _ = tx.send(Incoming::Closed(e.to_string()));
+                return;
+            }
+        }
+    }
+}
+
+async fn tcp_reader(mut read: OwnedReadHalf, tx: mpsc::UnboundedSender<Incoming>) {
+    let mut len_buf = [0u8; 4];
+    let mut buf = Vec::new();
+    loop {
+        if let Err(e) = read.read_exact(&mut len_buf).await {
+            let _ = tx.send(Incoming::Closed(format!("connection closed ({e})")));
+            return;
+        }
+        let len = i32::from_be_bytes(len_buf);
+        let Ok(len) = usize::try_from(len) else {
+            let _ = tx.send(Incoming::Closed(format!("bad frame length {len}")));
+            return;
+        };
+        if len > 16 * 1024 * 1024 {
+            let _ = tx.send(Incoming::Closed(format!("frame of {len} bytes is too big")));
+            return;
+        }
+        buf.resize(len, 0);
+        if let Err(e) = read.read_exact(&mut buf).await {
+            let _ = tx.send(Incoming::Closed(format!("connection closed ({e})")));
+            return;
+        }
+        if tx.send(decode(&buf)).is_err() {
+            return;
+        }
+    }
+}
+
+/// A port that is free for both UDP and TCP on the loopback address right now.
+pub fn find_free_port() -> Option<u16> {
+    for _ in 0..32 {
+        let udp = std::net::UdpSocket::bind(("127.0.0.1", 0)).ok()?;
+        let port = udp.local_addr().ok()?.port();
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Some(port);
+        }
+    }
+    None
+}
