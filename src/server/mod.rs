@@ -375,10 +375,10 @@ impl Server {
         if let Ok(mut t) = self.inner.shared.tree.lock() {
             *t = NodeTree::new(0);
         }
+        self.set_state(ServerState::Offline);
         if let Some(e) = event {
             self.emit(e);
         }
-        self.set_state(ServerState::Offline);
         self.emit(ServerEvent::Offline);
     }
 
@@ -397,6 +397,7 @@ impl Server {
         let _lifecycle = self.inner.lifecycle.lock().await;
         self.ensure_offline()?;
         options.validate().map_err(ServerError::InvalidOptions)?;
+        check_port_free(&options)?;
         let program = process::find_executable(options.executable.as_deref())?;
         if let Ok(mut o) = self.inner.options.lock() {
             *o = options.clone();
@@ -427,7 +428,8 @@ impl Server {
         ));
         let (line_tx, mut lines) = mpsc::unbounded_channel();
         self.inner.quitting.store(false, Ordering::SeqCst);
-        let process = ServerProcess::spawn(program, &argv, shared.log.clone(), line_tx)?;
+        let process =
+            ServerProcess::spawn(program, &argv, &options.env, shared.log.clone(), line_tx)?;
         if let Ok(mut p) = self.inner.process.lock() {
             *p = Some(process.clone());
         }
@@ -653,11 +655,16 @@ impl Server {
                 })
             }
             Err(ServerError::Fail { message, .. }) if message.contains("already registered") => {
-                // We are logged in from this address already; `/notify 1 N` would fail too.
+                let message = if conn.transport.protocol == Protocol::Tcp {
+                    // scsynth 3.13 takes every TCP client for the same address.
+                    "scsynth lets only one TCP client log in, and one already has: \
+                     watch without logging in, or use a UDP server"
+                } else {
+                    "this address is already logged in: disconnect the other client first"
+                };
                 Err(ServerError::Fail {
                     command: "/notify".into(),
-                    message: "this address is already logged in; disconnect the other client first"
-                        .into(),
+                    message: message.into(),
                 })
             }
             Err(e) => Err(e),
@@ -905,6 +912,32 @@ impl Server {
             None => {}
         }
     }
+}
+
+/// Refuses a port another program holds: a server already there would answer our probes.
+fn check_port_free(options: &Options) -> Result<()> {
+    let ip: IpAddr = options
+        .bind_address
+        .parse()
+        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    if options.port == 0 {
+        return Ok(());
+    }
+    let addr = SocketAddr::new(ip, options.port);
+    let taken = match options.protocol {
+        Protocol::Udp => std::net::UdpSocket::bind(addr)
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::AddrInUse),
+        Protocol::Tcp => std::net::TcpListener::bind(addr)
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::AddrInUse),
+    };
+    if taken {
+        return Err(ServerError::PortInUse {
+            port: options.port,
+            protocol: options.protocol.as_str(),
+            suggestion: transport::find_free_port(),
+        });
+    }
+    Ok(())
 }
 
 /// An immediate bundle of messages.

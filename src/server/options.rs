@@ -153,6 +153,9 @@ macro_rules! options_table {
             /// How long to wait for the server to come online before killing it.
             #[serde(with = "secs")]
             pub boot_timeout: Duration,
+            /// Extra environment for the server process (e.g. `SC_JACK_DEFAULT_OUTPUTS`).
+            #[serde(skip)]
+            pub env: Vec<(String, String)>,
         }
 
         impl Default for Options {
@@ -161,6 +164,7 @@ macro_rules! options_table {
                     $( $field: $default, )*
                     executable: None,
                     boot_timeout: Duration::from_secs(10),
+                    env: Vec::new(),
                 }
             }
         }

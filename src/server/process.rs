@@ -222,11 +222,13 @@ impl ServerProcess {
     pub fn spawn(
         program: &Path,
         args: &[String],
+        env: &[(String, String)],
         log: Arc<Mutex<ServerLog>>,
         lines: mpsc::UnboundedSender<LineEvent>,
     ) -> Result<Arc<ServerProcess>> {
         let mut cmd = tokio::process::Command::new(program);
         cmd.args(args)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

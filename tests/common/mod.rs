@@ -1,0 +1,55 @@
+//! Helpers for tests against a real scsynth. `scripts/test.sh` provides the JACK server.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use scpanel::server::{ConnectOptions, Options, Server, ServerEvent, client_address, transport};
+use tokio::sync::broadcast;
+
+/// Options for a small test server on a free port.
+pub fn options() -> Options {
+    assert!(
+        std::env::var_os("JACK_DEFAULT_SERVER").is_some(),
+        "these tests need a JACK server: run them with scripts/test.sh"
+    );
+    Options {
+        port: transport::find_free_port().expect("no free port"),
+        input_channels: 2,
+        output_channels: 2,
+        max_logins: 4,
+        load_synthdefs: false,
+        ..Options::default()
+    }
+}
+
+pub async fn boot(options: Options) -> Server {
+    let server = Server::new();
+    server.boot(options).await.expect("boot");
+    server
+}
+
+pub fn connect_options(server: &Server) -> ConnectOptions {
+    let o = server.options();
+    ConnectOptions::new(client_address(&o.bind_address, o.port))
+}
+
+/// Waits for an event that `pick` accepts, failing after `limit`.
+pub async fn wait_for<T>(
+    rx: &mut broadcast::Receiver<ServerEvent>,
+    limit: Duration,
+    mut pick: impl FnMut(&ServerEvent) -> Option<T>,
+) -> T {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Ok(e)) => {
+                if let Some(v) = pick(&e) {
+                    return v;
+                }
+            }
+            Ok(Err(broadcast::error::RecvError::Lagged(_))) => {}
+            Ok(Err(e)) => panic!("event channel closed: {e}"),
+            Err(_) => panic!("no matching event within {limit:?}"),
+        }
+    }
+}

@@ -1,0 +1,329 @@
+//! supriya's lifecycle cases, as two handles A and B on real scsynth processes.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{boot, connect_options, options, wait_for};
+use scpanel::server::{Server, ServerError, ServerEvent, ServerState};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boot_then_quit() {
+    let a = boot(options()).await;
+    assert_eq!(a.state(), ServerState::Online);
+    assert!(a.is_owner());
+    let pid = a.pid().expect("owned server has a pid");
+    let s = a.status().await.unwrap();
+    assert!(s.nominal_sample_rate > 0.0);
+    assert_eq!(s.groups, 1 + 4, "root + one default group per login");
+    a.quit(false).await.unwrap();
+    assert_eq!(a.state(), ServerState::Offline);
+    assert!(!process_alive(pid), "scsynth {pid} outlived quit");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boot_twice_is_server_online() {
+    let a = boot(options()).await;
+    let err = a.boot(options()).await.unwrap_err();
+    assert!(matches!(err, ServerError::ServerOnline(_)), "{err:?}");
+    assert_eq!(
+        a.state(),
+        ServerState::Online,
+        "the running server is untouched"
+    );
+    a.quit(false).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boot_on_a_used_port_cannot_boot() {
+    let a = boot(options()).await;
+    let b = Server::new();
+    let mut o = options();
+    o.port = a.options().port;
+    let err = b.boot(o.clone()).await.unwrap_err();
+    match &err {
+        ServerError::PortInUse {
+            port, suggestion, ..
+        } => {
+            assert_eq!(*port, a.options().port);
+            assert!(suggestion.is_some_and(|p| p != *port));
+        }
+        other => panic!("expected PortInUse, got {other:?}"),
+    }
+    assert!(err.to_string().contains("in use"), "{err}");
+    assert_eq!(b.state(), ServerState::Offline);
+    assert_eq!(a.state(), ServerState::Online);
+    assert!(a.status().await.is_ok());
+    a.quit(false).await.unwrap();
+    // Any other program holding the port is caught the same way.
+    let holder = std::net::UdpSocket::bind(("127.0.0.1", o.port)).unwrap();
+    let err = b.boot(o).await.unwrap_err();
+    assert!(matches!(err, ServerError::PortInUse { .. }), "{err:?}");
+    drop(holder);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_many_clients() {
+    let mut o = options();
+    o.max_logins = 1;
+    let a = boot(o).await;
+    let b = Server::new();
+    let err = b.connect(connect_options(&a)).await.unwrap_err();
+    assert!(matches!(err, ServerError::TooManyClients { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("Watch it without logging in"),
+        "{err}"
+    );
+    assert_eq!(b.state(), ServerState::Offline);
+    // Watching without a login still sees status and tree.
+    let mut watch = connect_options(&a);
+    watch.login = false;
+    b.connect(watch).await.unwrap();
+    assert_eq!(b.client_id(), None);
+    assert!(b.status().await.is_ok());
+    assert!(b.query_tree(false).await.is_ok());
+    assert!(matches!(
+        b.add_group(1, Default::default(), false).await,
+        Err(ServerError::NotLoggedIn)
+    ));
+    b.disconnect().await.unwrap();
+    a.quit(false).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connected_client_goes_offline_when_owner_quits() {
+    let a = boot(options()).await;
+    let b = Server::new();
+    b.connect(connect_options(&a)).await.unwrap();
+    assert!(!b.is_owner());
+    let id = b.client_id().unwrap();
+    assert_ne!(Some(id), a.client_id());
+    assert_eq!(b.default_group(), id + 1);
+    assert_eq!(
+        b.max_logins(),
+        Some(4),
+        "max logins as the server reports it"
+    );
+    let mut events = b.subscribe();
+    let t = Instant::now();
+    a.quit(false).await.unwrap();
+    wait_for(&mut events, Duration::from_secs(6), |e| {
+        matches!(e, ServerEvent::Offline).then_some(())
+    })
+    .await;
+    assert_eq!(b.state(), ServerState::Offline);
+    eprintln!(
+        "B offline {} ms after A began quitting",
+        t.elapsed().as_millis()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_server_is_unresponsive_then_offline() {
+    let a = boot(options()).await;
+    let b = Server::new();
+    b.connect(connect_options(&a)).await.unwrap();
+    let mut events = b.subscribe();
+    let pid = a.pid().unwrap() as i32;
+    // SIGSTOP: the port stays open but nothing answers, the case a vanished machine gives.
+    unsafe { libc::kill(pid, libc::SIGSTOP) };
+    let t = Instant::now();
+    wait_for(&mut events, Duration::from_secs(6), |e| {
+        matches!(e, ServerEvent::Unresponsive).then_some(())
+    })
+    .await;
+    wait_for(&mut events, Duration::from_secs(6), |e| {
+        matches!(e, ServerEvent::OscPanicked { .. }).then_some(())
+    })
+    .await;
+    let offline_after = t.elapsed();
+    unsafe { libc::kill(pid, libc::SIGCONT) };
+    assert_eq!(b.state(), ServerState::Offline);
+    eprintln!(
+        "silent server: offline after {} ms",
+        offline_after.as_millis()
+    );
+    a.quit(false).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disconnect_leaves_the_owner_alone_and_owner_cannot_disconnect() {
+    let a = boot(options()).await;
+    let b = Server::new();
+    b.connect(connect_options(&a)).await.unwrap();
+    b.disconnect().await.unwrap();
+    assert_eq!(b.state(), ServerState::Offline);
+    assert_eq!(a.state(), ServerState::Online);
+    assert!(a.status().await.is_ok());
+    let err = a.disconnect().await.unwrap_err();
+    assert_eq!(err, ServerError::OwnedServerShutdown);
+    assert_eq!(a.state(), ServerState::Online);
+    // B's login slot was freed: it can log in again.
+    b.connect(connect_options(&a)).await.unwrap();
+    b.disconnect().await.unwrap();
+    a.quit(false).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unowned_quit_needs_force_and_owner_sees_the_exit() {
+    let a = boot(options()).await;
+    let b = Server::new();
+    b.connect(connect_options(&a)).await.unwrap();
+    let err = b.quit(false).await.unwrap_err();
+    assert_eq!(err, ServerError::UnownedServerShutdown);
+    assert_eq!(a.state(), ServerState::Online);
+    let mut a_events = a.subscribe();
+    b.quit(true).await.unwrap();
+    assert_eq!(b.state(), ServerState::Offline);
+    let exit = wait_for(&mut a_events, Duration::from_secs(6), |e| match e {
+        ServerEvent::ProcessPanicked { exit, .. } => Some(exit.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(exit.code, Some(0), "scsynth quit cleanly on B's /quit");
+    assert_eq!(a.state(), ServerState::Offline);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn options_stick_across_reboot() {
+    let mut o = options();
+    o.control_buses = 4096;
+    o.max_logins = 2;
+    let a = boot(o.clone()).await;
+    let first_pid = a.pid().unwrap();
+    a.reboot().await.unwrap();
+    assert_eq!(a.state(), ServerState::Online);
+    assert_ne!(a.pid().unwrap(), first_pid, "a new process");
+    assert_eq!(a.options(), o);
+    assert_eq!(a.max_logins(), Some(2));
+    assert_eq!(a.status().await.unwrap().groups, 1 + 2);
+    assert!(!process_alive(first_pid));
+    a.quit(false).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_server_is_reported_as_panicked_quickly() {
+    let a = boot(options()).await;
+    let mut events = a.subscribe();
+    let pid = a.pid().unwrap();
+    let t = Instant::now();
+    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    let exit = wait_for(&mut events, Duration::from_secs(5), |e| match e {
+        ServerEvent::ProcessPanicked { exit, .. } => Some(exit.clone()),
+        _ => None,
+    })
+    .await;
+    let noticed = t.elapsed();
+    assert_eq!(exit.signal, Some(9));
+    // The deadline is 100 ms; 10x margin for a busy 2-core CI box (benches report the real figure).
+    assert!(
+        noticed < Duration::from_secs(1),
+        "noticed after {noticed:?}"
+    );
+    assert_eq!(a.state(), ServerState::Offline);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_jack_is_the_no_audio_error() {
+    let mut o = options();
+    o.env = vec![(
+        "JACK_DEFAULT_SERVER".into(),
+        format!("scpanel-no-such-jack-{}", std::process::id()),
+    )];
+    let a = Server::new();
+    let err = a.boot(o).await.unwrap_err();
+    assert!(matches!(err, ServerError::NoAudio { .. }), "{err:?}");
+    assert!(err.to_string().contains("JACK"), "{err}");
+    assert_eq!(a.state(), ServerState::Offline);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_executable_gives_the_install_hint() {
+    let mut o = options();
+    o.executable = Some("/nonexistent/scsynth".into());
+    let err = Server::new().boot(o).await.unwrap_err();
+    assert!(matches!(err, ServerError::NotRunnable { .. }), "{err:?}");
+    assert!(err.to_string().contains("/nonexistent/scsynth"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quiet_server_still_boots() {
+    let mut o = options();
+    o.verbosity = -1;
+    let a = boot(o).await;
+    assert!(a.with_log(|l| l.lines().all(|l| !l.text.contains("server ready"))));
+    a.quit(false).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcp_boot_and_connect_with_password() {
+    let mut o = options();
+    o.protocol = scpanel::server::Protocol::Tcp;
+    o.password = "sesame".into();
+    let a = boot(o).await;
+    assert_eq!(a.client_id(), Some(0));
+    let b = Server::new();
+    let mut c = connect_options(&a);
+    c.protocol = scpanel::server::Protocol::Tcp;
+    c.password = Some("sesame".into());
+    // scsynth 3.13 registers every TCP client as one address: a second login is refused.
+    let err = b.connect(c.clone()).await.unwrap_err();
+    assert!(err.to_string().contains("only one TCP client"), "{err}");
+    c.login = false;
+    b.connect(c.clone()).await.unwrap();
+    assert!(b.status().await.is_ok());
+    assert!(b.query_tree(false).await.is_ok());
+    b.disconnect().await.unwrap();
+    assert!(
+        a.status().await.is_ok(),
+        "the server survives a TCP client that leaves"
+    );
+    // A wrong password gets no answer and stalls scsynth's TCP service; closing that
+    // connection would abort scsynth, so the handle keeps it open and says so.
+    let wrong = Server::new();
+    c.password = Some("wrong".into());
+    let err = wrong.connect(c).await.unwrap_err();
+    assert!(err.to_string().contains("password"), "{err}");
+    let pid = a.pid().unwrap();
+    assert!(process_alive(pid), "a wrong password must not abort the server");
+    a.quit(false).await.unwrap();
+    assert!(!process_alive(pid));
+    drop(wrong);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boot_timeout_kills_the_child() {
+    // A "server" that prints nothing and never answers, like one stuck on a busy disk.
+    let dir = std::env::temp_dir().join(format!("scpanel-hang-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("scsynth");
+    let pid_file = dir.join("pid");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho $$ > {}\nexec sleep 30\n",
+            pid_file.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut o = options();
+    o.executable = Some(script);
+    o.boot_timeout = Duration::from_millis(500);
+    let a = Server::new();
+    let err = a.boot(o).await.unwrap_err();
+    assert!(matches!(err, ServerError::BootTimeout { .. }), "{err:?}");
+    assert_eq!(a.state(), ServerState::Offline);
+    let pid: u32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(!process_alive(pid), "the hung child {pid} was not killed");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+fn process_alive(pid: u32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "))
+}
