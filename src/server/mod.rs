@@ -11,6 +11,7 @@ pub mod error;
 mod health;
 pub mod log;
 pub mod options;
+pub mod osc_text;
 pub mod process;
 pub mod protocol;
 pub mod shared;
