@@ -1,1 +1,14 @@
-fn main() {}
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match scpanel::cli::run(std::env::args_os()) {
+        Some(code) => code,
+        None => match scpanel::gui::run() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("scpanel: {e}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}

@@ -142,22 +142,19 @@ impl Server {
                 Ok(sub) => tree.graft(g, &sub),
                 Err(ServerError::Fail { message, .. }) if message.contains("overflow") => {
                     // Too big for one datagram: list its children and read each on its own.
-                    let info = query_node(&conn, g).await?;
-                    let mut child = info.head;
-                    while child != -1 {
-                        let ci = query_node(&conn, child).await?;
+                    let hints = self.with_tree(|t| t.children(g).map(|n| n.id).collect::<Vec<_>>());
+                    for ci in walk_children(&conn, g, &hints).await? {
                         let kind = if ci.is_group {
                             NodeKind::Group
                         } else {
                             NodeKind::Synth {
-                                def: known_defs.get(&child).cloned(),
+                                def: known_defs.get(&ci.node).cloned(),
                             }
                         };
-                        tree.push_child(g, Node::new(child, g, kind));
+                        tree.push_child(g, Node::new(ci.node, g, kind));
                         if ci.is_group && ci.head != -1 {
-                            todo.push(child);
+                            todo.push(ci.node);
                         }
-                        child = ci.next;
                     }
                 }
                 Err(e) => return Err(e),
@@ -579,6 +576,53 @@ async fn query_node(conn: &Connection, id: i32) -> Result<NodeInfo> {
         )
         .await?;
     NodeInfo::from_msg(&m).ok_or_else(|| ServerError::Osc("malformed /n_info".into()))
+}
+
+/// How many nodes one `/n_query` asks about while walking a big group.
+const WALK_BATCH: usize = 256;
+
+/// The children of `group`, in order, from `/n_info` replies. scsynth answers once per audio
+/// block, so the walk asks about a batch of likely next siblings at a time (the live
+/// mirror's idea of them, then consecutive ids) instead of one node per block.
+async fn walk_children(conn: &Connection, group: i32, hints: &[i32]) -> Result<Vec<NodeInfo>> {
+    let head = query_node(conn, group).await?.head;
+    let hint_pos: std::collections::HashMap<i32, usize> =
+        hints.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    let mut known: std::collections::HashMap<i32, NodeInfo> = std::collections::HashMap::new();
+    let mut out = Vec::new();
+    let mut child = head;
+    while child != -1 {
+        let info = match known.remove(&child) {
+            Some(info) if info.parent == group => info,
+            _ => {
+                let mut ids = vec![child];
+                if let Some(&p) = hint_pos.get(&child) {
+                    ids.extend(hints[p + 1..].iter().take(WALK_BATCH / 2));
+                }
+                let guesses = WALK_BATCH.saturating_sub(ids.len());
+                ids.extend((1..=guesses as i32).filter_map(|d| child.checked_add(d)));
+                ids.sort_unstable();
+                ids.dedup();
+                // `/error -1` in the bundle keeps wrong guesses out of the server's log.
+                let bundle = super::bundle_of(vec![
+                    msg("/error", [int(-1)]),
+                    msg("/n_query", ids.into_iter().map(int)),
+                ]);
+                for m in conn.collect(bundle, Expect::Address("/n_info")).await? {
+                    if let Some(i) = NodeInfo::from_msg(&m) {
+                        known.insert(i.node, i);
+                    }
+                }
+                match known.remove(&child) {
+                    Some(info) => info,
+                    None => query_node(conn, child).await?,
+                }
+            }
+        };
+        child = info.next;
+        out.push(info);
+    }
+    Ok(out)
 }
 
 async fn query_tree_once(conn: &Connection, group: i32, with_controls: bool) -> Result<NodeTree> {

@@ -1,6 +1,7 @@
 //! One live link to a server: the transport, the replies matched to pending requests, the
 //! live node-tree mirror and the status history. Owned by [`super::Server`].
 
+use std::future::Future;
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -17,6 +18,30 @@ use super::transport::{Incoming, Transport};
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
 /// `/sync` waits for every earlier asynchronous command (a sound file read, say).
 pub const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
+/// An unanswered `/sync` is sent again after this long.
+const SYNC_RETRY: Duration = Duration::from_secs(1);
+
+/// Resolves `true` when any of the receivers gets its reply, `false` if all are dropped.
+async fn futures_select_any(
+    waiting: &mut [(PendingGuard<'_>, oneshot::Receiver<OscMessage>)],
+) -> bool {
+    std::future::poll_fn(|cx| {
+        let mut open = false;
+        for (_, rx) in waiting.iter_mut() {
+            match std::pin::Pin::new(rx).poll(cx) {
+                std::task::Poll::Ready(Ok(_)) => return std::task::Poll::Ready(true),
+                std::task::Poll::Ready(Err(_)) => {}
+                std::task::Poll::Pending => open = true,
+            }
+        }
+        if open {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(false)
+        }
+    })
+    .await
+}
 
 struct Pending {
     id: u64,
@@ -43,6 +68,8 @@ pub struct Connection {
     closed: Mutex<Option<String>>,
     closed_notify: tokio::sync::Notify,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// Streams of every message matching a pattern (for replies that come many at once).
+    collectors: Mutex<Vec<(u64, Expect, mpsc::UnboundedSender<OscMessage>)>>,
     tree_query: tokio::sync::Mutex<()>,
 }
 
@@ -79,6 +106,7 @@ impl Connection {
             closed: Mutex::new(None),
             closed_notify: tokio::sync::Notify::new(),
             tasks: Mutex::new(vec![reader]),
+            collectors: Mutex::new(Vec::new()),
             tree_query: tokio::sync::Mutex::new(()),
         });
         let dispatcher = tokio::spawn(dispatch(Arc::downgrade(&conn), rx));
@@ -134,6 +162,13 @@ impl Connection {
             "/n_go" | "/n_end" | "/n_move" | "/n_on" | "/n_off"
         ) {
             self.shared.apply_tree_notification(&m);
+        }
+        if let Ok(c) = self.collectors.lock() {
+            for (_, expect, tx) in c.iter() {
+                if expect.matches(&m) {
+                    let _ = tx.send(m.clone());
+                }
+            }
         }
         let waiter = self.pending.lock().ok().and_then(|mut p| {
             let i = p.iter().position(|p| p.expect.matches(&m))?;
@@ -192,16 +227,31 @@ impl Connection {
         }
     }
 
-    /// `/sync`: resolves once the server has completed every earlier command.
+    /// `/sync`: resolves once the server has completed every earlier command. Over UDP a
+    /// reply can be lost in a burst, so an unanswered `/sync` is repeated with a new id; any
+    /// `/synced` of ours means everything before the first one is done.
     pub async fn sync(&self, timeout: Duration) -> Result<()> {
-        let id = self.next_sync.fetch_add(1, Ordering::Relaxed);
-        self.request(
-            OscPacket::Message(msg("/sync", [OscType::Int(id)])),
-            Expect::AddressWithId("/synced", id),
-            timeout,
-        )
-        .await
-        .map(|_| ())
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut waiting = Vec::new();
+        loop {
+            let id = self.next_sync.fetch_add(1, Ordering::Relaxed);
+            waiting.push(self.register(Expect::AddressWithId("/synced", id)));
+            self.send(OscPacket::Message(msg("/sync", [OscType::Int(id)])))
+                .await?;
+            let retry = (tokio::time::Instant::now() + SYNC_RETRY).min(deadline);
+            let any = futures_select_any(&mut waiting);
+            match tokio::time::timeout_at(retry, any).await {
+                Ok(true) => return Ok(()),
+                Ok(false) => return Err(ServerError::ServerOffline),
+                Err(_) if tokio::time::Instant::now() >= deadline => {
+                    return Err(ServerError::Timeout {
+                        request: "/sync".into(),
+                        after: timeout,
+                    });
+                }
+                Err(_) => {}
+            }
+        }
     }
 
     /// Sends commands that answer nothing on success, then syncs; any `/fail` they caused
@@ -224,6 +274,30 @@ impl Connection {
             }
         }
         Ok(())
+    }
+
+    /// Sends `packet` and returns every reply matching `expect` until the server has
+    /// processed it (a `/sync` after it).
+    pub async fn collect(&self, packet: OscPacket, expect: Expect) -> Result<Vec<OscMessage>> {
+        let id = self.next_pending.fetch_add(1, Ordering::Relaxed);
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        if let Ok(mut c) = self.collectors.lock() {
+            c.push((id, expect, tx));
+        }
+        let result = async {
+            self.send(packet).await?;
+            self.sync(SYNC_TIMEOUT).await
+        }
+        .await;
+        if let Ok(mut c) = self.collectors.lock() {
+            c.retain(|(i, _, _)| *i != id);
+        }
+        result?;
+        let mut out = Vec::new();
+        while let Ok(m) = rx.try_recv() {
+            out.push(m);
+        }
+        Ok(out)
     }
 
     /// Serialises tree queries: their replies are only told apart by order.

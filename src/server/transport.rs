@@ -60,6 +60,7 @@ impl Transport {
                     (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
                 };
                 let sock = UdpSocket::bind(local).await.map_err(unreachable)?;
+                enlarge_receive_buffer(&sock);
                 sock.connect(peer).await.map_err(unreachable)?;
                 let sock = Arc::new(sock);
                 let task = tokio::spawn(udp_reader(sock.clone(), tx));
@@ -115,6 +116,34 @@ impl Transport {
             Sender::Tcp(_) => None,
         }
     }
+}
+
+/// A burst of thousands of `/n_go` notifications overflows the default 208 KiB socket
+/// buffer and the kernel drops datagrams (a `/synced` among them): ask for 8 MiB.
+fn enlarge_receive_buffer(sock: &UdpSocket) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let size: libc::c_int = 8 * 1024 * 1024;
+        let fd = sock.as_raw_fd();
+        for opt in [libc::SO_RCVBUFFORCE, libc::SO_RCVBUF] {
+            // SAFETY: setsockopt on our own open socket with a correctly sized int.
+            let r = unsafe {
+                libc::setsockopt(
+                    fd,
+                    libc::SOL_SOCKET,
+                    opt,
+                    (&size as *const libc::c_int).cast(),
+                    std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+                )
+            };
+            if r == 0 {
+                break;
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = sock;
 }
 
 async fn write_frame(w: &mut OwnedWriteHalf, bytes: &[u8]) -> Result<()> {

@@ -1,0 +1,1 @@
+//! SCgf SynthDef files: encode, decode, build, and the built-in SynthDefs.
