@@ -179,7 +179,6 @@ pub fn format_arg(a: &OscType) -> String {
         OscType::String(s) => {
             if s.is_empty()
                 || s.chars().any(|c| c.is_whitespace() || c == '"' || c == ';')
-                || s.starts_with('/')
                 || s.parse::<f64>().is_ok()
             {
                 format!("{s:?}")
