@@ -1,40 +1,6 @@
 #!/usr/bin/env bash
-# The one command that runs every test: installs what is missing (Debian), starts a private
-# dummy JACK server for scsynth, runs the whole suite, and stops JACK by its pid.
+# The one command that runs every test (CI calls it through .ci/run). Extra arguments go to
+# `cargo test`, e.g. `scripts/test.sh --test lifecycle`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-need=()
-command -v scsynth >/dev/null || need+=(supercollider-server)
-command -v supernova >/dev/null || need+=(supercollider-supernova)
-command -v jackd >/dev/null || need+=(jackd2)
-command -v Xvfb >/dev/null || need+=(xvfb)
-command -v cc >/dev/null || need+=(gcc libc6-dev)
-# What a real window needs at run time under Xvfb (for the screenshot test).
-for lib in libGL.so.1 libEGL.so.1 libxkbcommon-x11.so.0 libXcursor.so.1 libXi.so.6; do
-  ldconfig -p | grep -q "$lib" || { need+=(libgl1-mesa-dri libegl1 libxkbcommon-x11-0 libxcursor1 libxi6); break; }
-done
-if [ ${#need[@]} -gt 0 ]; then
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  echo "installing: ${need[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
-
-# A JACK server of our own, isolated from any the user runs.
-export JACK_DEFAULT_SERVER="scpanel-test-$$"
-export JACK_NO_START_SERVER=1
-jack_log="$(mktemp -t scpanel-jackd.XXXXXX)"
-jackd -r -d dummy -r 48000 -p 256 >"$jack_log" 2>&1 &
-jack_pid=$!
-stop_jack() {
-  kill "$jack_pid" 2>/dev/null || true
-  wait "$jack_pid" 2>/dev/null || true
-  rm -f "$jack_log"
-}
-trap stop_jack EXIT
-if ! jack_wait -w -t 20 >/dev/null 2>&1; then
-  echo "the dummy JACK server did not start:"; cat "$jack_log"; exit 1
-fi
-
-cargo test "$@"
+exec scripts/with-jack.sh cargo test "$@"
