@@ -43,9 +43,15 @@ async fn boot_on_a_used_port_cannot_boot() {
     let err = b.boot(o.clone()).await.unwrap_err();
     match &err {
         ServerError::PortInUse {
-            port, suggestion, ..
+            port,
+            suggestion,
+            holder,
+            ..
         } => {
             assert_eq!(*port, a.options().port);
+            let holder = holder.as_ref().expect("the holder is found");
+            assert_eq!(Some(holder.pid), a.pid());
+            assert!(holder.is_scsynth(), "{holder:?}");
             assert!(suggestion.is_some_and(|p| p != *port));
         }
         other => panic!("expected PortInUse, got {other:?}"),
@@ -285,7 +291,10 @@ async fn tcp_boot_and_connect_with_password() {
     let err = wrong.connect(c).await.unwrap_err();
     assert!(err.to_string().contains("password"), "{err}");
     let pid = a.pid().unwrap();
-    assert!(process_alive(pid), "a wrong password must not abort the server");
+    assert!(
+        process_alive(pid),
+        "a wrong password must not abort the server"
+    );
     a.quit(false).await.unwrap();
     assert!(!process_alive(pid));
     drop(wrong);

@@ -27,11 +27,13 @@ pub enum ServerError {
     #[error("cannot run {path}: {reason}. Pick another server program or check its permissions")]
     NotRunnable { path: String, reason: String },
 
-    #[error("{}", port_in_use_message(*.port, .protocol, *.suggestion))]
+    #[error("{}", port_in_use_message(*.port, .protocol, *.suggestion, .holder.as_ref()))]
     PortInUse {
         port: u16,
         protocol: &'static str,
         suggestion: Option<u16>,
+        /// The process that holds it, when it can be seen.
+        holder: Option<super::ports::PortHolder>,
     },
 
     #[error(
@@ -90,9 +92,18 @@ pub enum ServerError {
     Io(String),
 }
 
-fn port_in_use_message(port: u16, protocol: &str, suggestion: Option<u16>) -> String {
+fn port_in_use_message(
+    port: u16,
+    protocol: &str,
+    suggestion: Option<u16>,
+    holder: Option<&super::ports::PortHolder>,
+) -> String {
+    let by = match holder {
+        Some(h) => format!("by {} (pid {})", h.command, h.pid),
+        None => "by another program (maybe another scsynth)".to_string(),
+    };
     let mut s = format!(
-        "{} port {port} is already in use by another program (maybe another scsynth)",
+        "{} port {port} is already in use {by}",
         protocol.to_uppercase()
     );
     match suggestion {

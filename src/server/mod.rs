@@ -9,9 +9,11 @@ pub mod commands;
 pub mod connection;
 pub mod error;
 mod health;
+pub mod jack;
 pub mod log;
 pub mod options;
 pub mod osc_text;
+pub mod ports;
 pub mod process;
 pub mod protocol;
 pub mod shared;
@@ -537,11 +539,7 @@ impl Server {
             (kinds, l.tail(8))
         });
         if kinds.iter().any(|(k, _)| *k == LineKind::PortInUse) {
-            return ServerError::PortInUse {
-                port: options.port,
-                protocol: options.protocol.as_str(),
-                suggestion: transport::find_free_port(),
-            };
+            return port_in_use(options);
         }
         let audio: Vec<String> = kinds
             .iter()
@@ -932,13 +930,18 @@ fn check_port_free(options: &Options) -> Result<()> {
             .is_err_and(|e| e.kind() == std::io::ErrorKind::AddrInUse),
     };
     if taken {
-        return Err(ServerError::PortInUse {
-            port: options.port,
-            protocol: options.protocol.as_str(),
-            suggestion: transport::find_free_port(),
-        });
+        return Err(port_in_use(options));
     }
     Ok(())
+}
+
+fn port_in_use(options: &Options) -> ServerError {
+    ServerError::PortInUse {
+        port: options.port,
+        protocol: options.protocol.as_str(),
+        suggestion: transport::find_free_port(),
+        holder: ports::port_holder(options.port, options.protocol),
+    }
 }
 
 /// An immediate bundle of messages.

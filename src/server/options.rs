@@ -560,3 +560,69 @@ mod tests {
         assert_eq!(partial.max_logins, 8);
     }
 }
+
+/// A named starting point for the boot options.
+pub struct Preset {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub apply: fn(&mut Options),
+}
+
+/// Built-in presets. Each changes only what its use needs and keeps the rest.
+pub static PRESETS: &[Preset] = &[
+    Preset {
+        name: "Stereo laptop",
+        description: "2 inputs, 2 outputs, this computer only.",
+        apply: |o| {
+            o.input_channels = 2;
+            o.output_channels = 2;
+            o.bind_address = "127.0.0.1".into();
+            o.protocol = Protocol::Udp;
+            o.password.clear();
+        },
+    },
+    Preset {
+        name: "Classroom server",
+        description: "Reachable from the whole network (0.0.0.0), 16 logins, TCP with a password \
+                      (set one before booting).",
+        apply: |o| {
+            o.bind_address = "0.0.0.0".into();
+            o.max_logins = 16;
+            o.protocol = Protocol::Tcp;
+            if o.password.is_empty() {
+                o.password = "change-me".into();
+            }
+        },
+    },
+    Preset {
+        name: "SuperDirt",
+        description: "The sizes Tidal users set: 2 in / 2 out, many buffers for samples, \
+                      more memory, wire buffers and nodes.",
+        apply: |o| {
+            o.input_channels = 2;
+            o.output_channels = 2;
+            o.buffers = 1024 * 256;
+            o.memory_kib = 8192 * 32;
+            o.wire_buffers = 2048;
+            o.max_nodes = 1024 * 32;
+        },
+    },
+];
+
+#[cfg(test)]
+mod preset_tests {
+    use super::*;
+
+    #[test]
+    fn presets_produce_valid_options() {
+        for p in PRESETS {
+            let mut o = Options::default();
+            (p.apply)(&mut o);
+            assert!(o.validate().is_ok(), "{}: {:?}", p.name, o.validate());
+        }
+        let mut o = Options::default();
+        (PRESETS[1].apply)(&mut o);
+        assert!(o.listens_on_all_interfaces());
+        assert!(o.argv().join(" ").starts_with("-t 57110"));
+    }
+}

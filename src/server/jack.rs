@@ -1,0 +1,227 @@
+//! Audio setup on Linux: is a JACK server (or PipeWire's JACK) reachable; start one for the
+//! session when none is; list scsynth's ports and connect them to the speakers.
+//!
+//! Uses JACK's own command-line tools (`jack_lsp`, `jack_connect`, `jackd`, from jackd2), so
+//! scpanel links no JACK library and works with whichever JACK the system has.
+
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::error::{Result, ServerError};
+use super::log::ServerLog;
+use super::process::ServerProcess;
+
+/// How long a JACK tool may take before we give up on it.
+const TOOL_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Which JACK server to talk to: `None` is the default (or `$JACK_DEFAULT_SERVER`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JackTarget {
+    pub server_name: Option<String>,
+}
+
+impl JackTarget {
+    fn command(&self, program: &str) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(program);
+        cmd.env("JACK_NO_START_SERVER", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        if let Some(name) = &self.server_name {
+            cmd.env("JACK_DEFAULT_SERVER", name);
+        }
+        cmd
+    }
+
+    async fn run(&self, program: &str, args: &[&str]) -> Result<String> {
+        let mut cmd = self.command(program);
+        cmd.args(args);
+        let out = tokio::time::timeout(TOOL_TIMEOUT, cmd.output())
+            .await
+            .map_err(|_| ServerError::Io(format!("{program} did not answer within 3 s")))?
+            .map_err(|e| {
+                ServerError::Io(format!(
+                    "cannot run {program}: {e} (install JACK's tools: `sudo apt install jackd2`)"
+                ))
+            })?;
+        if !out.status.success() {
+            let err = String::from_utf8_lossy(&out.stderr);
+            let last = err
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("failed");
+            return Err(ServerError::Io(format!("{program}: {last}")));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// Whether a JACK server answers.
+    pub async fn status(&self) -> JackStatus {
+        match self.run("jack_lsp", &[]).await {
+            Ok(ports) => JackStatus::Running {
+                playback_ports: ports
+                    .lines()
+                    .filter(|l| l.starts_with("system:playback_"))
+                    .count(),
+            },
+            Err(ServerError::Io(e)) if e.starts_with("cannot run") => JackStatus::Unknown(e),
+            Err(_) => JackStatus::NotRunning,
+        }
+    }
+
+    /// Every port of a JACK client (e.g. `SuperCollider`).
+    pub async fn client_ports(&self, client: &str) -> Result<Vec<String>> {
+        let prefix = format!("{client}:");
+        Ok(self
+            .run("jack_lsp", &[])
+            .await?
+            .lines()
+            .filter(|l| l.starts_with(&prefix))
+            .map(String::from)
+            .collect())
+    }
+
+    /// `(port, connected to…)` for every port of `client`.
+    pub async fn connections(&self, client: &str) -> Result<Vec<(String, Vec<String>)>> {
+        let text = self.run("jack_lsp", &["-c"]).await?;
+        let prefix = format!("{client}:");
+        let mut out: Vec<(String, Vec<String>)> = Vec::new();
+        for line in text.lines() {
+            if let Some(peer) = line.strip_prefix("   ") {
+                if let Some(last) = out.last_mut()
+                    && last.0.starts_with(&prefix)
+                {
+                    last.1.push(peer.trim().to_string());
+                }
+            } else {
+                out.push((line.trim().to_string(), Vec::new()));
+            }
+        }
+        out.retain(|(p, _)| p.starts_with(&prefix));
+        Ok(out)
+    }
+
+    /// Connects `client`'s outputs to the system playback ports, in order; returns the pairs.
+    pub async fn connect_outputs_to_system(&self, client: &str) -> Result<Vec<(String, String)>> {
+        let ports = self.run("jack_lsp", &[]).await?;
+        let outs: Vec<&str> = ports
+            .lines()
+            .filter(|l| l.starts_with(&format!("{client}:out_")))
+            .collect();
+        let speakers: Vec<&str> = ports
+            .lines()
+            .filter(|l| l.starts_with("system:playback_"))
+            .collect();
+        if speakers.is_empty() {
+            return Err(ServerError::Io(
+                "this JACK server has no system playback ports to connect to".into(),
+            ));
+        }
+        let mut done = Vec::new();
+        for (out, speaker) in outs.iter().zip(speakers.iter()) {
+            match self.run("jack_connect", &[out, speaker]).await {
+                Ok(_) => done.push((out.to_string(), speaker.to_string())),
+                // Already connected is fine.
+                Err(ServerError::Io(e)) if e.contains("already") => {
+                    done.push((out.to_string(), speaker.to_string()))
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(done)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JackStatus {
+    Running {
+        playback_ports: usize,
+    },
+    NotRunning,
+    /// JACK's tools are missing, so we can't tell.
+    Unknown(String),
+}
+
+/// Which driver a JACK server started by scpanel uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JackDriver {
+    /// No sound card: silent, but everything runs (demos, classrooms, headless boxes).
+    Dummy,
+    /// The default ALSA device.
+    Alsa,
+}
+
+/// A JACK server this app started and owns; stopped on [`JackServer::stop`] or drop.
+pub struct JackServer {
+    process: Arc<ServerProcess>,
+    pub target: JackTarget,
+    pub log: Arc<Mutex<ServerLog>>,
+}
+
+impl JackServer {
+    pub fn pid(&self) -> u32 {
+        self.process.pid
+    }
+
+    /// Starts `jackd` and waits until it answers.
+    pub async fn start(target: JackTarget, driver: JackDriver) -> Result<JackServer> {
+        let program = std::path::Path::new("jackd");
+        let program = which(program).ok_or_else(|| {
+            ServerError::Io("jackd is not installed: `sudo apt install jackd2`".into())
+        })?;
+        let mut args: Vec<String> = vec!["-r".into()];
+        match driver {
+            JackDriver::Dummy => {
+                args.extend(["-d", "dummy", "-r", "48000", "-p", "256"].map(String::from))
+            }
+            JackDriver::Alsa => args.extend(["-d", "alsa"].map(String::from)),
+        }
+        let env: Vec<(String, String)> = target
+            .server_name
+            .iter()
+            .map(|n| ("JACK_DEFAULT_SERVER".to_string(), n.clone()))
+            .collect();
+        let log = Arc::new(Mutex::new(ServerLog::with_capacity(500)));
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let process = ServerProcess::spawn(&program, &args, &env, log.clone(), tx)?;
+        let server = JackServer {
+            process,
+            target,
+            log,
+        };
+        // jack_wait blocks until the server is up (it exits with the server's answer).
+        let mut wait = server.target.command("jack_wait");
+        wait.args(["-w", "-t", "10"]);
+        let waited = tokio::select! {
+            r = wait.output() => r.map(|o| o.status.success()).unwrap_or(false),
+            exit = server.process.wait() => {
+                let last = server.log.lock().map(|l| l.tail(3).join(" / ")).unwrap_or_default();
+                return Err(ServerError::Io(format!("jackd stopped at once ({exit}): {last}")));
+            }
+        };
+        if !waited || !matches!(server.target.status().await, JackStatus::Running { .. }) {
+            let last = server
+                .log
+                .lock()
+                .map(|l| l.tail(3).join(" / "))
+                .unwrap_or_default();
+            server.process.terminate(Duration::from_secs(1)).await;
+            return Err(ServerError::Io(format!("jackd did not come up: {last}")));
+        }
+        Ok(server)
+    }
+
+    pub async fn stop(self) {
+        self.process.terminate(Duration::from_secs(2)).await;
+    }
+}
+
+fn which(program: &std::path::Path) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+}

@@ -1,0 +1,94 @@
+//! Audio setup and stale servers, with real jackd and scsynth processes.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{boot, options};
+use scpanel::server::jack::{JackDriver, JackServer, JackStatus, JackTarget};
+use scpanel::server::{ConnectOptions, Server, ServerError, client_address, ports};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jack_is_seen_and_scsynth_outputs_reach_the_speakers() {
+    let jack = JackTarget::default();
+    assert!(
+        matches!(jack.status().await, JackStatus::Running { playback_ports } if playback_ports >= 2)
+    );
+    let server = boot(options()).await;
+    let ports = jack.client_ports("SuperCollider").await.unwrap();
+    assert!(
+        ports.iter().any(|p| p == "SuperCollider:out_1"),
+        "{ports:?}"
+    );
+    let pairs = jack
+        .connect_outputs_to_system("SuperCollider")
+        .await
+        .unwrap();
+    assert_eq!(
+        pairs[0],
+        ("SuperCollider:out_1".into(), "system:playback_1".into())
+    );
+    let connections = jack.connections("SuperCollider").await.unwrap();
+    let out1 = connections
+        .iter()
+        .find(|(p, _)| p == "SuperCollider:out_1")
+        .unwrap();
+    assert_eq!(out1.1, vec!["system:playback_1".to_string()]);
+    server.quit(false).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jack_server_of_our_own_starts_and_stops() {
+    let target = JackTarget {
+        server_name: Some(format!("scpanel-own-{}", std::process::id())),
+    };
+    assert_eq!(target.status().await, JackStatus::NotRunning);
+    let jack = JackServer::start(target.clone(), JackDriver::Dummy)
+        .await
+        .unwrap();
+    assert!(matches!(target.status().await, JackStatus::Running { .. }));
+    // scsynth boots on it.
+    let mut o = options();
+    o.env = vec![(
+        "JACK_DEFAULT_SERVER".into(),
+        target.server_name.clone().unwrap(),
+    )];
+    let server = boot(o).await;
+    assert!(server.status().await.is_ok());
+    server.quit(false).await.unwrap();
+    let pid = jack.pid();
+    jack.stop().await;
+    assert_eq!(target.status().await, JackStatus::NotRunning);
+    assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_server_on_the_port_is_named_and_can_be_stopped_or_joined() {
+    let stale = boot(options()).await;
+    let port = stale.options().port;
+    let b = Server::new();
+    let mut o = options();
+    o.port = port;
+    let holder = match b.boot(o.clone()).await {
+        Err(ServerError::PortInUse {
+            holder: Some(h), ..
+        }) => h,
+        other => panic!("expected PortInUse with its holder, got {other:?}"),
+    };
+    assert_eq!(Some(holder.pid), stale.pid());
+    assert!(
+        holder.command.contains(&port.to_string()),
+        "{}",
+        holder.command
+    );
+    // Offer 1: connect to it.
+    b.connect(ConnectOptions::new(client_address("127.0.0.1", port)))
+        .await
+        .unwrap();
+    b.disconnect().await.unwrap();
+    // Offer 2: stop that one process (by pid), then boot.
+    assert!(ports::stop_process(&holder, Duration::from_secs(2)).await);
+    b.boot(o).await.unwrap();
+    assert_ne!(b.pid(), Some(holder.pid));
+    b.quit(false).await.unwrap();
+}
