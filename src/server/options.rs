@@ -549,9 +549,11 @@ mod tests {
 
     #[test]
     fn profile_toml_round_trips() {
-        let mut o = Options::default();
-        o.port = 57500;
-        o.device = "system".into();
+        let o = Options {
+            port: 57500,
+            device: "system".into(),
+            ..Options::default()
+        };
         let text = toml::to_string(&o).unwrap();
         let back: Options = toml::from_str(&text).unwrap();
         assert_eq!(o, back);
