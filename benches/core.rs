@@ -124,8 +124,8 @@ async fn big_tree(server: &Server) {
         "query + parse of a {count}-node tree (nested, overflowing 64 KiB): {}",
         stats(v)
     );
-    let text = Instant::now();
     let tree = server.query_tree(false).await.expect("tree");
+    let text = Instant::now();
     let rendered = tree.to_text(false);
     println!(
         "  render as text: {} lines, {:.3} ms",

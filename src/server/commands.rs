@@ -2,7 +2,6 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use rosc::{OscMessage, OscPacket, OscType};
 
@@ -108,8 +107,10 @@ impl Server {
         VersionInfo::from_msg(&m).ok_or_else(|| ServerError::Osc("malformed /version.reply".into()))
     }
 
+    /// The server prints every message it receives (to its log) from the next one on.
     pub async fn dump_osc(&self, on: bool) -> Result<()> {
-        self.send_msg(msg("/dumpOSC", [int(on as i32)])).await
+        self.send_checked(packet(msg("/dumpOSC", [int(on as i32)])))
+            .await
     }
 
     // ---- nodes ----
@@ -135,29 +136,61 @@ impl Server {
                 .collect::<std::collections::HashMap<_, _>>()
         });
         let mut tree = NodeTree::new(group);
-        // Groups still to read: (group id, its parent in `tree` — the group itself is there).
         let mut todo = vec![group];
-        while let Some(g) = todo.pop() {
-            match query_tree_once(&conn, g, with_controls).await {
-                Ok(sub) => tree.graft(g, &sub),
-                Err(ServerError::Fail { message, .. }) if message.contains("overflow") => {
-                    // Too big for one datagram: list its children and read each on its own.
-                    let hints = self.with_tree(|t| t.children(g).map(|n| n.id).collect::<Vec<_>>());
-                    for ci in walk_children(&conn, g, &hints).await? {
-                        let kind = if ci.is_group {
-                            NodeKind::Group
-                        } else {
-                            NodeKind::Synth {
-                                def: known_defs.get(&ci.node).cloned(),
-                            }
-                        };
-                        tree.push_child(g, Node::new(ci.node, g, kind));
-                        if ci.is_group && ci.head != -1 {
-                            todo.push(ci.node);
+        while !todo.is_empty() {
+            // A wave: every group still to read, asked in bundles. Replies come back in the
+            // order of the queries, so each /fail is known to belong to its group.
+            let wave = std::mem::take(&mut todo);
+            for chunk in wave.chunks(TREE_WAVE) {
+                let queries = chunk
+                    .iter()
+                    .map(|g| msg("/g_queryTree", [int(*g), int(with_controls as i32)]))
+                    .collect();
+                let replies = conn
+                    .collect(
+                        super::bundle_of(queries),
+                        Expect::ReplyOrFail {
+                            reply: "/g_queryTree.reply",
+                            id: None,
+                            command: "/g_queryTree",
+                        },
+                    )
+                    .await?;
+                if replies.len() != chunk.len() {
+                    return Err(ServerError::Osc(format!(
+                        "{} tree replies to {} queries (a datagram was lost?): try again",
+                        replies.len(),
+                        chunk.len()
+                    )));
+                }
+                for (&g, reply) in chunk.iter().zip(replies) {
+                    match protocol::check_fail(reply) {
+                        Ok(m) => {
+                            let sub = NodeTree::from_query_reply(&m)
+                                .map_err(|e| ServerError::Osc(e.to_string()))?;
+                            tree.graft(g, &sub);
                         }
+                        Err(ServerError::Fail { message, .. }) if message.contains("overflow") => {
+                            // Too big for one datagram: list its children, read each on its own.
+                            let hints =
+                                self.with_tree(|t| t.children(g).map(|n| n.id).collect::<Vec<_>>());
+                            for ci in walk_children(&conn, g, &hints).await? {
+                                let kind = if ci.is_group {
+                                    NodeKind::Group
+                                } else {
+                                    NodeKind::Synth {
+                                        def: known_defs.get(&ci.node).cloned(),
+                                    }
+                                };
+                                tree.push_child(g, Node::new(ci.node, g, kind));
+                                if ci.is_group && ci.head != -1 {
+                                    todo.push(ci.node);
+                                }
+                            }
+                        }
+                        Err(e) => return Err(e),
                     }
                 }
-                Err(e) => return Err(e),
             }
         }
         Ok(tree)
@@ -205,6 +238,8 @@ impl Server {
         action: AddAction,
         controls: &[(&str, f32)],
     ) -> Result<i32> {
+        // "Add a default synth" just works: a built-in is sent on first use.
+        self.ensure_builtin(def).await?;
         let (live, id) = self.next_node_id()?;
         let mut args = vec![
             OscType::String(def.to_string()),
@@ -216,11 +251,25 @@ impl Server {
             args.push(OscType::String(name.to_string()));
             args.push(OscType::Float(*value));
         }
-        // Notifications carry no def name: note it before the /n_go can arrive.
-        let known: Vec<(String, ControlValue)> = controls
-            .iter()
-            .map(|(k, v)| (k.to_string(), ControlValue::Value(*v)))
-            .collect();
+        // Notifications carry no def name: note it (and the controls, defaults filled in)
+        // before the /n_go can arrive.
+        let mut known: Vec<(String, ControlValue)> = self
+            .synthdefs()
+            .into_iter()
+            .find(|d| d.name == def)
+            .map(|d| {
+                d.controls
+                    .into_iter()
+                    .map(|(k, v)| (k, ControlValue::Value(v)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (name, value) in controls {
+            match known.iter_mut().find(|(k, _)| k == name) {
+                Some((_, v)) => *v = ControlValue::Value(*value),
+                None => known.push((name.to_string(), ControlValue::Value(*value))),
+            }
+        }
         if let Ok(mut t) = self.shared().tree.lock() {
             t.describe_synth(id, def, known);
         }
@@ -578,6 +627,9 @@ async fn query_node(conn: &Connection, id: i32) -> Result<NodeInfo> {
     NodeInfo::from_msg(&m).ok_or_else(|| ServerError::Osc("malformed /n_info".into()))
 }
 
+/// How many `/g_queryTree`s go in one bundle: each reply may be up to 64 KiB.
+const TREE_WAVE: usize = 32;
+
 /// How many nodes one `/n_query` asks about while walking a big group.
 const WALK_BATCH: usize = 256;
 
@@ -623,19 +675,4 @@ async fn walk_children(conn: &Connection, group: i32, hints: &[i32]) -> Result<V
         out.push(info);
     }
     Ok(out)
-}
-
-async fn query_tree_once(conn: &Connection, group: i32, with_controls: bool) -> Result<NodeTree> {
-    let m = conn
-        .request(
-            packet(msg("/g_queryTree", [int(group), int(with_controls as i32)])),
-            Expect::ReplyOrFail {
-                reply: "/g_queryTree.reply",
-                id: None,
-                command: "/g_queryTree",
-            },
-            Duration::from_secs(5),
-        )
-        .await?;
-    NodeTree::from_query_reply(&m).map_err(|e| ServerError::Osc(e.to_string()))
 }

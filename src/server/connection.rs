@@ -162,6 +162,14 @@ impl Connection {
             "/n_go" | "/n_end" | "/n_move" | "/n_on" | "/n_off"
         ) {
             self.shared.apply_tree_notification(&m);
+        } else if super::mixer::is_meter_reply(&m) {
+            if let Ok(mut meters) = self.shared.meters.lock()
+                && meters.apply(&m)
+            {
+                self.shared.meter_ticks.send_modify(|n| *n += 1);
+            }
+            // Meter replies come 20 times a second: keep them off the console's tap.
+            return;
         }
         if let Ok(c) = self.collectors.lock() {
             for (_, expect, tx) in c.iter() {

@@ -11,13 +11,16 @@ pub mod error;
 mod health;
 pub mod jack;
 pub mod log;
+pub mod mixer;
 pub mod options;
 pub mod osc_text;
 pub mod ports;
 pub mod process;
 pub mod protocol;
+pub mod recorder;
 pub mod shared;
 pub mod synthdef;
+pub mod synthdefs;
 pub mod transport;
 pub mod tree;
 
@@ -240,6 +243,11 @@ impl Server {
         self.inner.state.subscribe()
     }
 
+    /// Ticks whenever anything a reader shows has changed (status, tree, log, state…).
+    pub fn watch_changes(&self) -> watch::Receiver<u64> {
+        self.inner.shared.changes.subscribe()
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<ServerEvent> {
         self.inner.shared.events.subscribe()
     }
@@ -377,6 +385,18 @@ impl Server {
         }
         if let Ok(mut t) = self.inner.shared.tree.lock() {
             *t = NodeTree::new(0);
+        }
+        if let Ok(mut d) = self.inner.shared.synthdefs.lock() {
+            d.clear();
+        }
+        if let Ok(mut m) = self.inner.shared.meters.lock() {
+            *m = Default::default();
+        }
+        if let Ok(mut m) = self.inner.shared.mixer.lock() {
+            m.volume_node = None;
+        }
+        if let Ok(mut r) = self.inner.shared.recording.lock() {
+            r.take();
         }
         self.set_state(ServerState::Offline);
         if let Some(e) = event {
@@ -612,6 +632,13 @@ impl Server {
         conn.add_task(monitor);
         self.set_state(ServerState::Online);
         self.emit(ServerEvent::Online);
+        if live.session.login.is_some()
+            && let Err(e) = self.restore_mixer().await
+        {
+            self.inner
+                .shared
+                .note(format!("could not restore the meters and volume: {e}"));
+        }
         Ok(())
     }
 
@@ -786,6 +813,13 @@ impl Server {
         }
         self.set_state(ServerState::Quitting);
         self.emit(ServerEvent::Quitting);
+        if self.recording().is_some()
+            && let Err(e) = self.stop_recording().await
+        {
+            self.inner
+                .shared
+                .note(format!("could not finish the recording: {e}"));
+        }
         self.inner.quitting.store(true, Ordering::SeqCst);
         let done = live
             .conn
@@ -896,7 +930,10 @@ impl Server {
         {
             a.nodes.clear();
         }
-        conn.sync(SYNC_TIMEOUT).await
+        conn.sync(SYNC_TIMEOUT).await?;
+        // Cmd-period freed the meter and volume synths with everything else.
+        self.restore_mixer().await?;
+        Ok(())
     }
 
     /// Quits a server we own, or logs out of one we don't. For app shutdown.

@@ -63,6 +63,14 @@ pub struct Shared {
     pub log: Arc<Mutex<ServerLog>>,
     pub status: Mutex<VecDeque<StatusSample>>,
     pub tree: Mutex<NodeTree>,
+    pub synthdefs: Mutex<Vec<super::synthdefs::SynthDefInfo>>,
+    pub meters: Mutex<super::mixer::Meters>,
+    pub mixer: Mutex<super::mixer::MixerState>,
+    pub recording: Mutex<Option<super::recorder::Recording>>,
+    /// Counts meter replies, so a reader can wait for fresh levels.
+    pub meter_ticks: tokio::sync::watch::Sender<u64>,
+    /// Counts every change a reader might show (status, tree, log, state…).
+    pub changes: tokio::sync::watch::Sender<u64>,
     on_change: Mutex<Option<Hook>>,
 }
 
@@ -74,6 +82,12 @@ impl Default for Shared {
             log: Arc::new(Mutex::new(ServerLog::default())),
             status: Mutex::new(VecDeque::with_capacity(1024)),
             tree: Mutex::new(NodeTree::new(0)),
+            synthdefs: Mutex::new(Vec::new()),
+            meters: Mutex::new(Default::default()),
+            mixer: Mutex::new(Default::default()),
+            recording: Mutex::new(None),
+            meter_ticks: tokio::sync::watch::channel(0).0,
+            changes: tokio::sync::watch::channel(0).0,
             on_change: Mutex::new(None),
         }
     }
@@ -82,6 +96,7 @@ impl Default for Shared {
 impl Shared {
     /// Tells the reader (a GUI's repaint request) that something changed.
     pub fn changed(&self) {
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
         if let Ok(hook) = self.on_change.lock()
             && let Some(h) = hook.as_ref()
         {

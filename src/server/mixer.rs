@@ -1,0 +1,288 @@
+//! Level meters and the master volume, as synths of the built-in SynthDefs at the ends of the
+//! root group (like sclang's `s.meter` and `s.volume`). What the user set survives a reset
+//! and a reboot: [`Server::restore_mixer`] puts the synths back.
+
+use std::time::Instant;
+
+use rosc::OscMessage;
+
+use super::Server;
+use super::error::Result;
+use super::protocol::{AddAction, float_arg, int_arg};
+
+/// Where the meter SynthDef sends its `SendPeakRMS` replies.
+pub const METER_REPLY: &str = "/scpanel/meter";
+/// How long a clip stays lit.
+pub const CLIP_HOLD: std::time::Duration = std::time::Duration::from_secs(2);
+/// The quietest level shown; below is silence.
+pub const FLOOR_DB: f32 = -90.0;
+
+pub fn amp_to_db(a: f32) -> f32 {
+    if a <= 0.0 {
+        FLOOR_DB
+    } else {
+        (20.0 * a.log10()).max(FLOOR_DB)
+    }
+}
+
+pub fn db_to_amp(db: f32) -> f32 {
+    if db <= FLOOR_DB {
+        0.0
+    } else {
+        10f32.powf(db / 20.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChannelLevel {
+    pub peak_db: f32,
+    pub rms_db: f32,
+    /// The last time this channel reached full scale.
+    pub clipped_at: Option<Instant>,
+}
+
+impl Default for ChannelLevel {
+    fn default() -> Self {
+        ChannelLevel {
+            peak_db: FLOOR_DB,
+            rms_db: FLOOR_DB,
+            clipped_at: None,
+        }
+    }
+}
+
+impl ChannelLevel {
+    pub fn clipping(&self, now: Instant) -> bool {
+        self.clipped_at
+            .is_some_and(|t| now.duration_since(t) < CLIP_HOLD)
+    }
+}
+
+/// The latest levels, and which synths feed them.
+#[derive(Debug, Clone, Default)]
+pub struct Meters {
+    pub inputs: Vec<ChannelLevel>,
+    pub outputs: Vec<ChannelLevel>,
+    pub updated: Option<Instant>,
+    pub input_node: Option<i32>,
+    pub output_node: Option<i32>,
+}
+
+impl Meters {
+    /// Applies a `/scpanel/meter nodeID replyID peak rms peak rms …` reply.
+    pub fn apply(&mut self, m: &OscMessage) -> bool {
+        let Some(node) = int_arg(m, 0) else {
+            return false;
+        };
+        let channels = if Some(node) == self.input_node {
+            &mut self.inputs
+        } else if Some(node) == self.output_node {
+            &mut self.outputs
+        } else {
+            return false;
+        };
+        let now = Instant::now();
+        for (i, ch) in channels.iter_mut().enumerate() {
+            let (Some(peak), Some(rms)) = (float_arg(m, 2 + 2 * i), float_arg(m, 3 + 2 * i)) else {
+                break;
+            };
+            ch.peak_db = amp_to_db(peak as f32);
+            ch.rms_db = amp_to_db(rms as f32);
+            if peak >= 1.0 {
+                ch.clipped_at = Some(now);
+            }
+        }
+        self.updated = Some(now);
+        true
+    }
+}
+
+/// What the user asked of the mixer; re-applied after a reset or reboot.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MixerSettings {
+    pub meters: bool,
+    pub volume_db: f32,
+    pub muted: bool,
+}
+
+impl Default for MixerSettings {
+    fn default() -> Self {
+        MixerSettings {
+            meters: false,
+            volume_db: 0.0,
+            muted: false,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct MixerState {
+    pub settings: MixerSettings,
+    pub volume_node: Option<i32>,
+}
+
+impl Server {
+    pub fn meters(&self) -> Meters {
+        self.shared()
+            .meters
+            .lock()
+            .map(|m| m.clone())
+            .unwrap_or_default()
+    }
+
+    /// Ticks once per meter reply (about 20 times a second while meters run).
+    pub fn watch_meters(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.shared().meter_ticks.subscribe()
+    }
+
+    pub fn mixer_settings(&self) -> MixerSettings {
+        self.shared()
+            .mixer
+            .lock()
+            .map(|m| m.settings)
+            .unwrap_or_default()
+    }
+
+    fn update_mixer(&self, f: impl FnOnce(&mut MixerState)) {
+        if let Ok(mut m) = self.shared().mixer.lock() {
+            f(&mut m);
+        }
+        self.shared().changed();
+    }
+
+    /// Starts input and output meters for every hardware channel the server has.
+    pub async fn start_meters(&self) -> Result<()> {
+        self.update_mixer(|m| m.settings.meters = true);
+        self.place_meters().await
+    }
+
+    async fn place_meters(&self) -> Result<()> {
+        let layout = self.online()?.session.layout;
+        self.stop_meter_synths().await;
+        let (ins, outs) = (
+            layout.input_channels as usize,
+            layout.output_channels as usize,
+        );
+        let mut input_node = None;
+        if ins > 0 {
+            let def = format!("scpanel-meter-{ins}");
+            // At the head of the root group: it hears the inputs before anything runs.
+            let first_input = layout.output_channels as f32;
+            input_node = Some(
+                self.add_synth(&def, 0, AddAction::AddToHead, &[("in", first_input)])
+                    .await?,
+            );
+        }
+        let mut output_node = None;
+        if outs > 0 {
+            let def = format!("scpanel-meter-{outs}");
+            // At the tail: it hears the outputs after the volume.
+            output_node = Some(
+                self.add_synth(&def, 0, AddAction::AddToTail, &[("in", 0.0)])
+                    .await?,
+            );
+        }
+        if let Ok(mut m) = self.shared().meters.lock() {
+            *m = Meters {
+                inputs: vec![ChannelLevel::default(); ins],
+                outputs: vec![ChannelLevel::default(); outs],
+                updated: None,
+                input_node,
+                output_node,
+            };
+        }
+        Ok(())
+    }
+
+    async fn stop_meter_synths(&self) {
+        let nodes = self
+            .shared()
+            .meters
+            .lock()
+            .map(|m| [m.input_node, m.output_node])
+            .unwrap_or_default();
+        for node in nodes.into_iter().flatten() {
+            let _ = self.free_node(node).await;
+        }
+        if let Ok(mut m) = self.shared().meters.lock() {
+            *m = Meters::default();
+        }
+    }
+
+    pub async fn stop_meters(&self) -> Result<()> {
+        self.update_mixer(|m| m.settings.meters = false);
+        self.stop_meter_synths().await;
+        Ok(())
+    }
+
+    /// Master volume in dB (−90 … +6) on every hardware output.
+    pub async fn set_volume(&self, db: f32) -> Result<()> {
+        let db = db.clamp(FLOOR_DB, 6.0);
+        self.update_mixer(|m| m.settings.volume_db = db);
+        self.apply_volume().await
+    }
+
+    pub async fn set_mute(&self, muted: bool) -> Result<()> {
+        self.update_mixer(|m| m.settings.muted = muted);
+        self.apply_volume().await
+    }
+
+    async fn apply_volume(&self) -> Result<()> {
+        let (settings, node) = self
+            .shared()
+            .mixer
+            .lock()
+            .map(|m| (m.settings, m.volume_node))
+            .unwrap_or_default();
+        let amp = db_to_amp(settings.volume_db);
+        let mute = if settings.muted { 1.0 } else { 0.0 };
+        let node = match node.filter(|n| self.with_tree(|t| t.contains(*n))) {
+            Some(n) => {
+                self.set_node(n, &[("amp", amp), ("mute", mute)]).await?;
+                n
+            }
+            None => {
+                let outs = self.online()?.session.layout.output_channels.max(1);
+                let def = format!("scpanel-volume-{outs}");
+                // Before the output meter (if any), after everything else.
+                let meter = self.shared().meters.lock().ok().and_then(|m| m.output_node);
+                let (target, action) = match meter {
+                    Some(m) => (m, AddAction::AddBefore),
+                    None => (0, AddAction::AddToTail),
+                };
+                self.add_synth(
+                    &def,
+                    target,
+                    action,
+                    &[("bus", 0.0), ("amp", amp), ("mute", mute)],
+                )
+                .await?
+            }
+        };
+        self.update_mixer(|m| m.volume_node = Some(node));
+        Ok(())
+    }
+
+    /// Puts the meter and volume synths back after a reset or a reboot.
+    pub async fn restore_mixer(&self) -> Result<()> {
+        let settings = self.mixer_settings();
+        self.update_mixer(|m| m.volume_node = None);
+        if let Ok(mut m) = self.shared().meters.lock() {
+            *m = Meters::default();
+        }
+        if settings != MixerSettings::default() || settings.meters {
+            if settings.volume_db != 0.0 || settings.muted {
+                self.apply_volume().await?;
+            }
+            if settings.meters {
+                self.place_meters().await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A `SendPeakRMS` reply for our meters.
+pub fn is_meter_reply(m: &OscMessage) -> bool {
+    m.addr == METER_REPLY
+}

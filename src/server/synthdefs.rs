@@ -1,0 +1,195 @@
+//! The SynthDefs this client has given the server: send built-ins, load files and folders,
+//! free them, and remember each one's controls so a GUI can offer sliders.
+
+use std::path::{Path, PathBuf};
+
+use rosc::{OscPacket, OscType};
+
+use super::Server;
+use super::connection::SYNC_TIMEOUT;
+use super::error::{Result, ServerError};
+use super::protocol::{Expect, msg};
+use super::synthdef::{SynthDef, builtins, decode_file};
+
+/// Where a known SynthDef came from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DefSource {
+    BuiltIn,
+    File(PathBuf),
+}
+
+/// A SynthDef the server has from us, with what a GUI needs to play it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SynthDefInfo {
+    pub name: String,
+    /// `(name, default)` in parameter order.
+    pub controls: Vec<(String, f32)>,
+    pub ugens: usize,
+    pub source: DefSource,
+}
+
+impl SynthDefInfo {
+    pub fn of(def: &SynthDef, source: DefSource) -> Self {
+        SynthDefInfo {
+            name: def.name.clone(),
+            controls: def
+                .controls()
+                .into_iter()
+                .map(|c| (c.name, c.default))
+                .collect(),
+            ugens: def.ugens.len(),
+            source,
+        }
+    }
+}
+
+fn read_defs(path: &Path) -> Result<Vec<SynthDef>> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| ServerError::Io(format!("cannot read {}: {e}", path.display())))?;
+    decode_file(&bytes)
+        .map_err(|e| ServerError::Io(format!("{} is not a SynthDef file: {e}", path.display())))
+}
+
+fn absolute(path: &Path) -> Result<PathBuf> {
+    std::fs::canonicalize(path)
+        .map_err(|e| ServerError::Io(format!("cannot find {}: {e}", path.display())))
+}
+
+impl Server {
+    /// SynthDefs this client sent or loaded, by name.
+    pub fn synthdefs(&self) -> Vec<SynthDefInfo> {
+        self.shared()
+            .synthdefs
+            .lock()
+            .map(|d| d.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn knows_synthdef(&self, name: &str) -> bool {
+        self.shared()
+            .synthdefs
+            .lock()
+            .is_ok_and(|d| d.iter().any(|i| i.name == name))
+    }
+
+    fn remember(&self, infos: impl IntoIterator<Item = SynthDefInfo>) {
+        if let Ok(mut known) = self.shared().synthdefs.lock() {
+            for info in infos {
+                known.retain(|k| k.name != info.name);
+                known.push(info);
+            }
+            known.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+        self.shared().changed();
+    }
+
+    /// Sends SynthDefs with `/d_recv` and waits for the server's `/done`.
+    pub async fn send_synthdefs(&self, defs: &[SynthDef], source: DefSource) -> Result<()> {
+        let conn = self.online()?.conn.clone();
+        let bytes = super::synthdef::encode_file(defs);
+        conn.request(
+            OscPacket::Message(msg("/d_recv", [OscType::Blob(bytes)])),
+            Expect::Done {
+                command: "/d_recv".into(),
+                id: None,
+            },
+            SYNC_TIMEOUT,
+        )
+        .await?;
+        self.remember(defs.iter().map(|d| SynthDefInfo::of(d, source.clone())));
+        Ok(())
+    }
+
+    /// Sends a built-in SynthDef by name (see [`builtins::builtin`]).
+    pub async fn send_builtin(&self, name: &str) -> Result<()> {
+        let def = builtins::builtin(name).ok_or_else(|| ServerError::Fail {
+            command: "/d_recv".into(),
+            message: format!("no built-in SynthDef named {name:?}"),
+        })?;
+        self.send_synthdefs(&[def], DefSource::BuiltIn).await
+    }
+
+    /// Loads a `.scsyndef` file (`/d_load`); returns the names it holds.
+    pub async fn load_synthdef_file(&self, path: &Path) -> Result<Vec<String>> {
+        let path = absolute(path)?;
+        let defs = read_defs(&path)?;
+        self.d_load("/d_load", &path).await?;
+        let names = defs.iter().map(|d| d.name.clone()).collect();
+        self.remember(
+            defs.iter()
+                .map(|d| SynthDefInfo::of(d, DefSource::File(path.clone()))),
+        );
+        Ok(names)
+    }
+
+    /// Loads every `.scsyndef` in a folder (`/d_loadDir`); returns the names.
+    pub async fn load_synthdef_dir(&self, dir: &Path) -> Result<Vec<String>> {
+        let dir = absolute(dir)?;
+        let mut infos = Vec::new();
+        let entries = std::fs::read_dir(&dir).map_err(|e| {
+            ServerError::Io(format!("cannot read the folder {}: {e}", dir.display()))
+        })?;
+        for entry in entries.flatten() {
+            let p = entry.path();
+            if p.extension().is_some_and(|e| e == "scsyndef") {
+                // A broken file is skipped by the server too; don't let it hide the others.
+                if let Ok(defs) = read_defs(&p) {
+                    infos.extend(
+                        defs.iter()
+                            .map(|d| SynthDefInfo::of(d, DefSource::File(p.clone()))),
+                    );
+                }
+            }
+        }
+        self.d_load("/d_loadDir", &dir).await?;
+        let names = infos.iter().map(|i| i.name.clone()).collect();
+        self.remember(infos);
+        Ok(names)
+    }
+
+    async fn d_load(&self, cmd: &str, path: &Path) -> Result<()> {
+        let conn = self.online()?.conn.clone();
+        conn.request(
+            OscPacket::Message(msg(cmd, [OscType::String(path.display().to_string())])),
+            Expect::Done {
+                command: cmd.into(),
+                id: None,
+            },
+            SYNC_TIMEOUT,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Frees SynthDefs by name (`/d_free`).
+    pub async fn free_synthdefs(&self, names: &[&str]) -> Result<()> {
+        if names.is_empty() {
+            return Ok(());
+        }
+        self.send_checked(OscPacket::Message(msg(
+            "/d_free",
+            names.iter().map(|n| OscType::String(n.to_string())),
+        )))
+        .await?;
+        if let Ok(mut known) = self.shared().synthdefs.lock() {
+            known.retain(|k| !names.contains(&k.name.as_str()));
+        }
+        self.shared().changed();
+        Ok(())
+    }
+
+    /// Frees every SynthDef this client knows of.
+    pub async fn free_all_synthdefs(&self) -> Result<()> {
+        let names: Vec<String> = self.synthdefs().into_iter().map(|d| d.name).collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        self.free_synthdefs(&refs).await
+    }
+
+    /// Makes sure a built-in SynthDef is on the server before a synth of it is made.
+    pub(crate) async fn ensure_builtin(&self, name: &str) -> Result<()> {
+        if !self.knows_synthdef(name) && builtins::builtin(name).is_some() {
+            self.send_builtin(name).await?;
+        }
+        Ok(())
+    }
+}
