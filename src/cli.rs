@@ -322,6 +322,39 @@ async fn boot(m: &ArgMatches) -> Result<(), String> {
     }
 }
 
-fn synthdef(_m: &ArgMatches) -> Result<(), String> {
-    Err("SynthDef support is being built".into())
+fn synthdef(m: &ArgMatches) -> Result<(), String> {
+    match m.subcommand() {
+        Some(("show", s)) => {
+            let file = s.get_one::<String>("file").ok_or("FILE is required")?;
+            let bytes = std::fs::read(file).map_err(|e| format!("cannot read {file}: {e}"))?;
+            let defs =
+                crate::server::synthdef::decode_file(&bytes).map_err(|e| format!("{file}: {e}"))?;
+            for def in &defs {
+                print!("{}", crate::server::synthdef::describe(def));
+            }
+            Ok(())
+        }
+        Some(("write", s)) => {
+            let name = s.get_one::<String>("name").ok_or("NAME is required")?;
+            let dir = PathBuf::from(s.get_one::<String>("dir").ok_or("DIR is required")?);
+            let def = crate::server::synthdef::builtins::builtin(name).ok_or_else(|| {
+                let names: Vec<String> = crate::server::synthdef::builtins::all()
+                    .into_iter()
+                    .map(|d| d.name)
+                    .collect();
+                format!(
+                    "no built-in SynthDef named {name:?}; built-ins: {}",
+                    names.join(", ")
+                )
+            })?;
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            let path = dir.join(format!("{name}.scsyndef"));
+            std::fs::write(&path, def.encode())
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            println!("{}", path.display());
+            Ok(())
+        }
+        _ => Err("use `scpanel synthdef show FILE` or `scpanel synthdef write NAME DIR`".into()),
+    }
 }

@@ -10,8 +10,7 @@ use super::Server;
 use super::error::Result;
 use super::protocol::{AddAction, float_arg, int_arg};
 
-/// Where the meter SynthDef sends its `SendPeakRMS` replies.
-pub const METER_REPLY: &str = "/scpanel/meter";
+pub use super::synthdef::builtins::METER_REPLY;
 /// How long a clip stays lit.
 pub const CLIP_HOLD: std::time::Duration = std::time::Duration::from_secs(2);
 /// The quietest level shown; below is silence.
