@@ -117,6 +117,7 @@ impl Graph {
             return;
         }
         self.control_sigs = vec![Sig::Const(0.0); self.params.len()];
+        let mut slot = 0;
         for rate in [Rate::Scalar, Rate::Control] {
             let members: Vec<usize> = (0..self.params.len())
                 .filter(|i| self.params[*i].rate == rate)
@@ -130,8 +131,10 @@ impl Graph {
                 rate,
                 inputs: Vec::new(),
                 outputs: vec![rate; members.len()],
-                special: members[0] as i16,
+                // The first parameter slot it covers: scalar ones come first.
+                special: slot as i16,
             });
+            slot += members.len();
             for (o, p) in members.into_iter().enumerate() {
                 self.control_sigs[p] = Sig::UGen {
                     index,
