@@ -1,7 +1,30 @@
 //! The desktop control panel (eframe + egui). It never opens a socket: it sends commands to
-//! the server core and draws the snapshots the core publishes.
+//! the server core through [`bridge::Bridge`] and draws the snapshots the core publishes.
+
+pub mod app;
+pub mod boot_panel;
+pub mod bridge;
+pub mod buffers_panel;
+pub mod connect_panel;
+pub mod console;
+pub mod log_panel;
+pub mod mixer_panel;
+pub mod plots;
+pub mod profiles;
+pub mod status_bar;
+pub mod tree_panel;
+
+pub use app::ScPanel;
 
 /// Opens the control panel window and runs until it is closed.
 pub fn run() -> Result<(), String> {
-    Err("the control panel is not built yet".into())
+    let app = ScPanel::new(profiles::load_last())?;
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("scpanel")
+            .with_inner_size([1280.0, 800.0]),
+        ..Default::default()
+    };
+    eframe::run_native("scpanel", options, Box::new(move |_cc| Ok(Box::new(app))))
+        .map_err(|e| format!("the window could not open: {e}"))
 }

@@ -1,0 +1,339 @@
+//! Boot options, drawn entirely from the core's option table: one field per row, grouped,
+//! each with its help as a tooltip, checked as you type, with the exact command line.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use egui::{Color32, RichText};
+
+use super::bridge::Bridge;
+use super::profiles;
+use crate::server::options::{Kind, OPTIONS, OptionGroup, Options, PRESETS, Value};
+use crate::server::process;
+
+pub struct BootPanel {
+    /// The options as last parsed from the fields (only valid fields are applied).
+    pub options: Options,
+    /// Each field's text, as typed.
+    texts: HashMap<&'static str, String>,
+    /// Per-field parse errors.
+    field_errors: HashMap<&'static str, String>,
+    pub executable_text: String,
+    /// Set by the Browse… dialog thread.
+    picked: Arc<Mutex<Option<PathBuf>>>,
+    profile_name: String,
+    profiles: Vec<String>,
+}
+
+impl BootPanel {
+    pub fn new(options: Options) -> Self {
+        let mut p = BootPanel {
+            executable_text: options
+                .executable
+                .as_ref()
+                .map(|e| e.display().to_string())
+                .unwrap_or_default(),
+            options,
+            texts: HashMap::new(),
+            field_errors: HashMap::new(),
+            picked: Arc::new(Mutex::new(None)),
+            profile_name: String::new(),
+            profiles: profiles::list(),
+        };
+        p.reload_texts();
+        p
+    }
+
+    fn reload_texts(&mut self) {
+        self.texts = OPTIONS
+            .iter()
+            .map(|d| (d.key, (d.get)(&self.options).to_string()))
+            .collect();
+        self.field_errors.clear();
+        self.executable_text = self
+            .options
+            .executable
+            .as_ref()
+            .map(|e| e.display().to_string())
+            .unwrap_or_default();
+    }
+
+    pub fn set_options(&mut self, options: Options) {
+        self.options = options;
+        self.reload_texts();
+    }
+
+    /// Why Boot is not possible, if it isn't.
+    pub fn blocker(&self) -> Option<String> {
+        if let Some((key, e)) = self.field_errors.iter().next() {
+            let label = Options::def(key).map_or(*key, |d| d.label);
+            return Some(format!("{label}: {e}"));
+        }
+        if let Some(p) = self.options.problems().into_iter().next() {
+            return Some(p.message);
+        }
+        if let Err(e) = process::find_executable(self.options.executable.as_deref()) {
+            return Some(e.to_string());
+        }
+        None
+    }
+
+    fn problem_for(&self, key: &str) -> Option<String> {
+        self.field_errors.get(key).cloned().or_else(|| {
+            self.options
+                .problems()
+                .into_iter()
+                .find(|p| p.key == key)
+                .map(|p| p.message)
+        })
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, bridge: &Bridge) {
+        if let Ok(mut picked) = self.picked.lock()
+            && let Some(p) = picked.take()
+        {
+            self.executable_text = p.display().to_string();
+            self.options.executable = Some(p);
+        }
+        ui.heading("Boot options");
+        self.presets_and_profiles(ui, bridge);
+        ui.separator();
+        self.executable(ui, bridge);
+        for group in OptionGroup::ALL {
+            egui::CollapsingHeader::new(group.label())
+                .default_open(matches!(group, OptionGroup::Network | OptionGroup::Audio))
+                .show(ui, |ui| {
+                    egui::Grid::new(("boot-grid", group.label()))
+                        .num_columns(2)
+                        .spacing([8.0, 4.0])
+                        .show(ui, |ui| {
+                            for def in OPTIONS.iter().filter(|d| d.group == group) {
+                                self.field(ui, def, bridge);
+                            }
+                        });
+                });
+        }
+        ui.separator();
+        ui.label(RichText::new("Command line").strong());
+        let program = self.executable_text.clone();
+        let program = if program.is_empty() {
+            process::find_executable(None)
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| "scsynth".into())
+        } else {
+            program
+        };
+        let mut preview = self.options.command_line(&program);
+        ui.add(
+            egui::TextEdit::multiline(&mut preview)
+                .code_editor()
+                .desired_rows(2)
+                .desired_width(f32::INFINITY)
+                .interactive(false),
+        )
+        .on_hover_text("Exactly what will be run");
+    }
+
+    fn field(
+        &mut self,
+        ui: &mut egui::Ui,
+        def: &'static crate::server::options::OptionDef,
+        bridge: &Bridge,
+    ) {
+        let label = ui.label(def.label).on_hover_text(def.help);
+        let supernova_only = def.supernova_only && !self.options.is_supernova();
+        ui.horizontal(|ui| {
+            ui.add_enabled_ui(!supernova_only, |ui| match def.kind {
+                Kind::Bool => {
+                    let mut on = matches!((def.get)(&self.options), Value::Bool(true));
+                    if ui
+                        .checkbox(&mut on, "")
+                        .labelled_by(label.id)
+                        .on_hover_text(def.help)
+                        .changed()
+                    {
+                        let _ = (def.set)(&mut self.options, Value::Bool(on));
+                        self.texts.insert(def.key, Value::Bool(on).to_string());
+                    }
+                }
+                Kind::Protocol => {
+                    let mut current = self.options.protocol;
+                    let before = current;
+                    egui::ComboBox::from_id_salt(def.key)
+                        .selected_text(current.as_str().to_uppercase())
+                        .show_ui(ui, |ui| {
+                            ui.selectable_value(&mut current, crate::server::Protocol::Udp, "UDP");
+                            ui.selectable_value(&mut current, crate::server::Protocol::Tcp, "TCP");
+                        })
+                        .response
+                        .labelled_by(label.id)
+                        .on_hover_text(def.help);
+                    if current != before {
+                        self.options.protocol = current;
+                        self.texts.insert(def.key, current.as_str().into());
+                    }
+                }
+                Kind::Int { .. } | Kind::Text => {
+                    let text = self.texts.entry(def.key).or_default();
+                    let width = if matches!(def.kind, Kind::Int { .. }) {
+                        90.0
+                    } else {
+                        180.0
+                    };
+                    let edit = egui::TextEdit::singleline(text)
+                        .desired_width(width)
+                        .password(def.key == "password");
+                    let resp = ui.add(edit).labelled_by(label.id).on_hover_text(def.help);
+                    if resp.changed() {
+                        let text = text.clone();
+                        match def
+                            .parse(&text)
+                            .and_then(|v| (def.set)(&mut self.options, v))
+                        {
+                            Ok(()) => {
+                                self.field_errors.remove(def.key);
+                            }
+                            Err(e) => {
+                                self.field_errors.insert(def.key, e);
+                            }
+                        }
+                    }
+                    if def.key == "port" && ui.button("Find a free port").clicked() {
+                        match crate::server::transport::find_free_port() {
+                            Some(p) => {
+                                self.options.port = p;
+                                self.texts.insert("port", p.to_string());
+                                self.field_errors.remove("port");
+                            }
+                            None => {
+                                bridge.notice("No free port", "Could not find a free port", true)
+                            }
+                        }
+                    }
+                }
+            });
+        });
+        ui.end_row();
+        if let Some(problem) = self.problem_for(def.key) {
+            ui.label("");
+            ui.colored_label(Color32::from_rgb(230, 80, 60), format!("⚠ {problem}"));
+            ui.end_row();
+        }
+        if def.key == "bind_address" && self.options.listens_on_all_interfaces() {
+            ui.label("");
+            ui.colored_label(
+                Color32::from_rgb(230, 170, 40),
+                "⚠ 0.0.0.0 lets every computer on your networks control this server",
+            );
+            ui.end_row();
+        }
+        if supernova_only {
+            ui.label("");
+            ui.weak("(supernova only)");
+            ui.end_row();
+        }
+    }
+
+    fn executable(&mut self, ui: &mut egui::Ui, bridge: &Bridge) {
+        ui.horizontal(|ui| {
+            let label = ui.label("Server program");
+            let resp = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.executable_text)
+                        .hint_text("found automatically")
+                        .desired_width(220.0),
+                )
+                .labelled_by(label.id)
+                .on_hover_text(
+                    "scsynth or supernova; empty finds one ($SCPANEL_SCSYNTH, PATH, usual places)",
+                );
+            if resp.changed() {
+                let t = self.executable_text.trim();
+                self.options.executable = (!t.is_empty()).then(|| PathBuf::from(t));
+            }
+            if ui.button("Browse…").clicked() {
+                let picked = self.picked.clone();
+                bridge.spawn_blocking(move || {
+                    if let Some(p) = rfd::FileDialog::new()
+                        .set_title("Choose scsynth or supernova")
+                        .pick_file()
+                        && let Ok(mut slot) = picked.lock()
+                    {
+                        *slot = Some(p);
+                    }
+                });
+            }
+        });
+        match process::find_executable(self.options.executable.as_deref()) {
+            Ok(p) => {
+                let kind = if p.to_string_lossy().contains("supernova") {
+                    "supernova"
+                } else {
+                    "scsynth"
+                };
+                ui.weak(format!("Using {} ({kind})", p.display()));
+            }
+            Err(e) => {
+                ui.colored_label(Color32::from_rgb(230, 80, 60), e.to_string());
+            }
+        }
+    }
+
+    fn presets_and_profiles(&mut self, ui: &mut egui::Ui, bridge: &Bridge) {
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Presets:");
+            for preset in PRESETS {
+                if ui
+                    .button(preset.name)
+                    .on_hover_text(preset.description)
+                    .clicked()
+                {
+                    let mut o = self.options.clone();
+                    (preset.apply)(&mut o);
+                    self.set_options(o);
+                }
+            }
+            if ui.button("Defaults").clicked() {
+                self.set_options(Options::default());
+            }
+        });
+        ui.horizontal_wrapped(|ui| {
+            let label = ui.label("Profile:");
+            ui.add(egui::TextEdit::singleline(&mut self.profile_name).desired_width(110.0))
+                .labelled_by(label.id);
+            let name = self.profile_name.trim().to_string();
+            if ui
+                .add_enabled(!name.is_empty(), egui::Button::new("Save"))
+                .clicked()
+            {
+                match profiles::save(&name, &self.options) {
+                    Ok(path) => {
+                        bridge.notice("Profile saved", path.display().to_string(), false);
+                        self.profiles = profiles::list();
+                    }
+                    Err(e) => bridge.notice("Could not save the profile", e, true),
+                }
+            }
+            let mut load = None;
+            egui::ComboBox::from_id_salt("profiles")
+                .selected_text("Load…")
+                .show_ui(ui, |ui| {
+                    for p in &self.profiles {
+                        if ui.selectable_label(false, p).clicked() {
+                            load = Some(p.clone());
+                        }
+                    }
+                });
+            if let Some(p) = load {
+                match profiles::load(&p) {
+                    Ok(o) => {
+                        self.profile_name = p;
+                        self.set_options(o);
+                    }
+                    Err(e) => bridge.notice("Could not load the profile", e, true),
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,279 @@
+//! The one place the UI meets the server core: a tokio runtime in the background runs every
+//! request; the UI only starts them and reads snapshots. Nothing here blocks the UI thread.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use crate::server::{Direction, OscTraffic, Server, ServerError, ServerEvent};
+
+/// Something the user should read: a failure with what to do, or a confirmation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    pub at: SystemTime,
+    pub title: String,
+    pub text: String,
+    pub error: bool,
+}
+
+/// An offer the app makes after a failure (e.g. "watch without logging in").
+#[derive(Debug, Clone, PartialEq)]
+pub enum Offer {
+    /// Login failed: too many users. Watch the same server without logging in.
+    WatchOnly(crate::server::ConnectOptions),
+    /// The port is held by another process.
+    PortHeld {
+        port: u16,
+        holder: crate::server::ports::PortHolder,
+        suggestion: Option<u16>,
+    },
+}
+
+/// The console's log of OSC traffic.
+pub const TRAFFIC_KEEP: usize = 2000;
+
+#[derive(Default)]
+pub struct Inbox {
+    pub notices: Vec<Notice>,
+    pub offers: Vec<Offer>,
+    pub traffic: VecDeque<OscTraffic>,
+    /// Lifecycle events as text, newest last (for the log and tests).
+    pub events: VecDeque<String>,
+    pub busy: usize,
+}
+
+pub struct Bridge {
+    runtime: tokio::runtime::Runtime,
+    pub server: Server,
+    pub inbox: Arc<Mutex<Inbox>>,
+    repaint: Arc<Mutex<Option<egui::Context>>>,
+}
+
+impl Bridge {
+    pub fn new() -> Result<Bridge, String> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("scpanel-io")
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the background runtime: {e}"))?;
+        let server = Server::new();
+        let inbox = Arc::new(Mutex::new(Inbox::default()));
+        let repaint: Arc<Mutex<Option<egui::Context>>> = Arc::new(Mutex::new(None));
+        let hook_repaint = repaint.clone();
+        server.set_on_change(Some(Box::new(move || {
+            if let Ok(ctx) = hook_repaint.lock()
+                && let Some(ctx) = ctx.as_ref()
+            {
+                ctx.request_repaint();
+            }
+        })));
+        let bridge = Bridge {
+            runtime,
+            server,
+            inbox,
+            repaint,
+        };
+        bridge.spawn_listeners();
+        Ok(bridge)
+    }
+
+    pub fn set_context(&self, ctx: &egui::Context) {
+        if let Ok(mut r) = self.repaint.lock() {
+            *r = Some(ctx.clone());
+        }
+    }
+
+    fn repaint(&self) {
+        request_repaint(&self.repaint);
+    }
+
+    fn spawn_listeners(&self) {
+        let mut osc = self.server.subscribe_osc();
+        let inbox = self.inbox.clone();
+        self.runtime.spawn(async move {
+            loop {
+                match osc.recv().await {
+                    Ok(t) => {
+                        if let Ok(mut i) = inbox.lock() {
+                            if i.traffic.len() == TRAFFIC_KEEP {
+                                i.traffic.pop_front();
+                            }
+                            i.traffic.push_back(t);
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        if let Ok(mut i) = inbox.lock() {
+                            i.traffic.push_back(OscTraffic {
+                                at: SystemTime::now(),
+                                direction: Direction::Received,
+                                packet: rosc::OscPacket::Message(rosc::OscMessage {
+                                    addr: format!("… {n} packets not shown (too many at once)"),
+                                    args: vec![],
+                                }),
+                            });
+                        }
+                    }
+                    Err(_) => return,
+                }
+            }
+        });
+        let mut events = self.server.subscribe();
+        let inbox = self.inbox.clone();
+        let repaint = self.repaint.clone();
+        self.runtime.spawn(async move {
+            while let Ok(e) = events.recv().await {
+                let text = match &e {
+                    ServerEvent::ProcessPanicked { exit, last_lines } => {
+                        push_notice(
+                            &inbox,
+                            "The server stopped",
+                            format!(
+                                "scsynth ended by itself ({exit}). Boot it again; its last words:\n{}",
+                                last_lines.join("\n")
+                            ),
+                            true,
+                        );
+                        format!("process panicked: {exit}")
+                    }
+                    ServerEvent::OscPanicked { reason } => {
+                        push_notice(
+                            &inbox,
+                            "Lost the server",
+                            format!("The server stopped answering ({reason}). Connect again when it is back."),
+                            true,
+                        );
+                        format!("lost the server: {reason}")
+                    }
+                    other => format!("{other:?}"),
+                };
+                if let Ok(mut i) = inbox.lock() {
+                    if i.events.len() == 200 {
+                        i.events.pop_front();
+                    }
+                    i.events.push_back(text);
+                }
+                request_repaint(&repaint);
+            }
+        });
+    }
+
+    /// Runs `job` in the background; a failure becomes a notice titled `what`.
+    pub fn run<F, T>(&self, what: &str, job: impl FnOnce(Server) -> F)
+    where
+        F: Future<Output = Result<T, ServerError>> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run_then(what, job, |_, _| {});
+    }
+
+    /// Like [`Bridge::run`], with a callback on success (on the runtime, not the UI thread).
+    pub fn run_then<F, T>(
+        &self,
+        what: &str,
+        job: impl FnOnce(Server) -> F,
+        then: impl FnOnce(T, &Arc<Mutex<Inbox>>) + Send + 'static,
+    ) where
+        F: Future<Output = Result<T, ServerError>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let fut = job(self.server.clone());
+        let inbox = self.inbox.clone();
+        let repaint = self.repaint.clone();
+        let what = what.to_string();
+        if let Ok(mut i) = inbox.lock() {
+            i.busy += 1;
+        }
+        self.runtime.spawn(async move {
+            let result = fut.await;
+            if let Ok(mut i) = inbox.lock() {
+                i.busy = i.busy.saturating_sub(1);
+            }
+            match result {
+                Ok(v) => then(v, &inbox),
+                Err(e) => {
+                    offer_for(&e, &inbox);
+                    push_notice(&inbox, &what, e.to_string(), true);
+                }
+            }
+            request_repaint(&repaint);
+        });
+        self.repaint();
+    }
+
+    /// Spawns any background work (e.g. a file dialog) on the runtime.
+    pub fn spawn(&self, fut: impl Future<Output = ()> + Send + 'static) {
+        self.runtime.spawn(fut);
+    }
+
+    /// Runs a blocking job (file dialogs) off the UI thread.
+    pub fn spawn_blocking(&self, job: impl FnOnce() + Send + 'static) {
+        let repaint = self.repaint.clone();
+        self.runtime.spawn_blocking(move || {
+            job();
+            request_repaint(&repaint);
+        });
+    }
+
+    pub fn notice(&self, title: &str, text: impl Into<String>, error: bool) {
+        push_notice(&self.inbox, title, text.into(), error);
+        self.repaint();
+    }
+
+    /// Quits a server we own (or logs out), waiting at most `limit`. For closing the app.
+    pub fn shutdown(&self, limit: Duration) {
+        let server = self.server.clone();
+        let _ = self
+            .runtime
+            .block_on(async move { tokio::time::timeout(limit, server.shutdown()).await });
+    }
+
+    /// Waits for a condition on the runtime's clock, for tests driving the UI.
+    pub fn block_on<T>(&self, fut: impl Future<Output = T>) -> T {
+        self.runtime.block_on(fut)
+    }
+}
+
+fn request_repaint(r: &Arc<Mutex<Option<egui::Context>>>) {
+    if let Ok(ctx) = r.lock()
+        && let Some(ctx) = ctx.as_ref()
+    {
+        ctx.request_repaint();
+    }
+}
+
+pub fn push_notice(inbox: &Arc<Mutex<Inbox>>, title: &str, text: String, error: bool) {
+    if let Ok(mut i) = inbox.lock() {
+        i.notices.push(Notice {
+            at: SystemTime::now(),
+            title: title.to_string(),
+            text,
+            error,
+        });
+        if i.notices.len() > 20 {
+            i.notices.remove(0);
+        }
+    }
+}
+
+fn offer_for(e: &ServerError, inbox: &Arc<Mutex<Inbox>>) {
+    let offer = match e {
+        ServerError::PortInUse {
+            port,
+            holder: Some(holder),
+            suggestion,
+            ..
+        } => Some(Offer::PortHeld {
+            port: *port,
+            holder: holder.clone(),
+            suggestion: *suggestion,
+        }),
+        _ => None,
+    };
+    if let Some(o) = offer
+        && let Ok(mut i) = inbox.lock()
+    {
+        i.offers.push(o);
+    }
+}

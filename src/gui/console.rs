@@ -1,0 +1,217 @@
+//! The OSC console: one line of OSC (`/addr arg…`, `@time` bundles), history, completion of
+//! scsynth's commands with their arguments, and a filterable log of what went out and came in.
+
+use egui::{Color32, RichText};
+
+use super::bridge::Bridge;
+use crate::server::osc_text;
+use crate::server::{Direction, OscTraffic};
+
+#[derive(Default)]
+pub struct Console {
+    pub line: String,
+    pub error: Option<osc_text::ParseError>,
+    history: Vec<String>,
+    /// Position while walking the history with up / down.
+    cursor: Option<usize>,
+    pub filter: String,
+    pub paused: bool,
+    pub show_status: bool,
+    pub dump_osc: bool,
+    /// Frozen copy while paused.
+    frozen: Vec<OscTraffic>,
+}
+
+impl Console {
+    pub fn submit(&mut self, bridge: &Bridge) {
+        let line = self.line.trim().to_string();
+        match osc_text::parse(&line) {
+            Ok(packet) => {
+                self.error = None;
+                if self.history.last() != Some(&line) {
+                    self.history.push(line);
+                }
+                self.cursor = None;
+                self.line.clear();
+                bridge.run("Sending OSC", move |s| async move { s.send(packet).await });
+            }
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, bridge: &Bridge) {
+        let online = bridge.server.state().is_online();
+        ui.horizontal(|ui| {
+            let label = ui.label("OSC");
+            let edit = egui::TextEdit::singleline(&mut self.line)
+                .hint_text("/g_new 2000 0 1   or   @0.5 /n_set 2000 freq 220")
+                .code_editor()
+                .desired_width(ui.available_width() - 140.0);
+            let resp = ui.add(edit).labelled_by(label.id);
+            if resp.changed() {
+                self.error = None;
+            }
+            let enter = resp.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if resp.has_focus() {
+                self.walk_history(ui);
+            }
+            let send = ui.add_enabled(online, egui::Button::new("Send"));
+            if (enter || send.clicked()) && online {
+                self.submit(bridge);
+                resp.request_focus();
+            }
+            if enter && !online {
+                self.error = Some(osc_text::ParseError {
+                    column: 0,
+                    message: "offline: boot or connect first".into(),
+                });
+            }
+        });
+        if let Some(e) = &self.error {
+            ui.horizontal(|ui| {
+                // Point at the column with a caret under the line.
+                let caret = format!("{}^", " ".repeat(e.column));
+                ui.label(
+                    RichText::new(caret)
+                        .monospace()
+                        .color(Color32::from_rgb(230, 80, 60)),
+                );
+                ui.colored_label(Color32::from_rgb(230, 80, 60), e.to_string());
+            });
+        } else {
+            self.hints(ui);
+        }
+        ui.horizontal(|ui| {
+            let label = ui.label("Show only");
+            ui.add(egui::TextEdit::singleline(&mut self.filter).desired_width(140.0))
+                .labelled_by(label.id);
+            if ui.checkbox(&mut self.paused, "Pause").changed() && self.paused {
+                self.frozen = bridge
+                    .inbox
+                    .lock()
+                    .map(|i| i.traffic.iter().cloned().collect())
+                    .unwrap_or_default();
+            }
+            ui.checkbox(&mut self.show_status, "Show /status.reply");
+            let dump = ui
+                .add_enabled(online, egui::Checkbox::new(&mut self.dump_osc, "Dump OSC"))
+                .on_hover_text("The server prints every message it receives (see the Log)");
+            if dump.changed() {
+                let on = self.dump_osc;
+                bridge.run("Dump OSC", move |s| async move { s.dump_osc(on).await });
+            }
+            if ui.button("Clear").clicked() {
+                if let Ok(mut i) = bridge.inbox.lock() {
+                    i.traffic.clear();
+                }
+                self.frozen.clear();
+            }
+        });
+        ui.separator();
+        let traffic: Vec<OscTraffic> = if self.paused {
+            self.frozen.clone()
+        } else {
+            bridge
+                .inbox
+                .lock()
+                .map(|i| i.traffic.iter().cloned().collect())
+                .unwrap_or_default()
+        };
+        let filter = self.filter.to_lowercase();
+        let lines: Vec<(Direction, String)> = traffic
+            .iter()
+            .map(|t| (t.direction, osc_text::format_packet(&t.packet)))
+            .filter(|(_, text)| self.show_status || !(text.starts_with("/status")))
+            .filter(|(_, text)| filter.is_empty() || text.to_lowercase().contains(&filter))
+            .collect();
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .stick_to_bottom(true)
+            .show_rows(ui, 18.0, lines.len(), |ui, range| {
+                for (dir, text) in &lines[range] {
+                    let (arrow, colour) = match dir {
+                        Direction::Sent => ("→", Color32::from_rgb(120, 170, 240)),
+                        Direction::Received => ("←", Color32::from_rgb(150, 210, 150)),
+                    };
+                    let colour = if text.starts_with("/fail") {
+                        Color32::from_rgb(230, 80, 60)
+                    } else {
+                        colour
+                    };
+                    ui.label(
+                        RichText::new(format!("{arrow} {text}"))
+                            .monospace()
+                            .color(colour),
+                    );
+                }
+            });
+    }
+
+    fn walk_history(&mut self, ui: &egui::Ui) {
+        if self.history.is_empty() {
+            return;
+        }
+        let (up, down) = ui.input(|i| {
+            (
+                i.key_pressed(egui::Key::ArrowUp),
+                i.key_pressed(egui::Key::ArrowDown),
+            )
+        });
+        if up {
+            let i = self
+                .cursor
+                .map_or(self.history.len() - 1, |c| c.saturating_sub(1));
+            self.cursor = Some(i);
+            self.line = self.history[i].clone();
+        } else if down {
+            match self.cursor {
+                Some(c) if c + 1 < self.history.len() => {
+                    self.cursor = Some(c + 1);
+                    self.line = self.history[c + 1].clone();
+                }
+                _ => {
+                    self.cursor = None;
+                    self.line.clear();
+                }
+            }
+        }
+    }
+
+    fn hints(&mut self, ui: &mut egui::Ui) {
+        let word = self
+            .line
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_string();
+        let word = word.as_str();
+        if word.is_empty() || word.starts_with('@') {
+            return;
+        }
+        let matches = osc_text::complete(word);
+        ui.horizontal_wrapped(|ui| match matches.as_slice() {
+            [] => {
+                ui.weak(format!(
+                    "{word}: not a scsynth command (it will be sent anyway)"
+                ));
+            }
+            [(name, args)] if *name == word => {
+                ui.weak(format!("{name} {args}"));
+            }
+            many => {
+                for (name, args) in many.iter().take(8) {
+                    if ui.small_button(*name).on_hover_text(*args).clicked() {
+                        let rest: String = self
+                            .line
+                            .trim_start()
+                            .splitn(2, ' ')
+                            .nth(1)
+                            .unwrap_or("")
+                            .to_string();
+                        self.line = format!("{name} {rest}");
+                    }
+                }
+            }
+        });
+    }
+}

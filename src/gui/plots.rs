@@ -1,0 +1,97 @@
+//! CPU and sample-rate plots from the polled `/status` history, x axes linked, over a window
+//! of the last N seconds. The view moves on its own at the poll interval, never faster.
+
+use std::time::{Duration, Instant};
+
+use egui_plot::{Legend, Line, Plot, PlotPoints};
+
+use crate::server::Server;
+
+pub struct Plots {
+    /// Seconds of history shown.
+    pub window: f64,
+    /// The poll interval the user chose, in milliseconds.
+    pub poll_ms: u64,
+    epoch: Instant,
+}
+
+impl Default for Plots {
+    fn default() -> Self {
+        Plots {
+            window: 60.0,
+            poll_ms: 500,
+            epoch: Instant::now(),
+        }
+    }
+}
+
+impl Plots {
+    pub fn ui(&mut self, ui: &mut egui::Ui, server: &Server) {
+        ui.horizontal(|ui| {
+            let label = ui.label("Window (s)");
+            ui.add(egui::Slider::new(&mut self.window, 5.0..=600.0).logarithmic(true))
+                .labelled_by(label.id);
+            let label = ui.label("Poll every (ms)");
+            if ui
+                .add(egui::Slider::new(&mut self.poll_ms, 100..=5000).logarithmic(true))
+                .labelled_by(label.id)
+                .changed()
+            {
+                server.set_poll_interval(Duration::from_millis(self.poll_ms));
+            }
+        });
+        let now = self.epoch.elapsed().as_secs_f64();
+        let epoch = self.epoch;
+        let window = self.window;
+        let (avg, peak, nominal, actual) = server.with_status_history(|h| {
+            let mut avg = Vec::new();
+            let mut peak = Vec::new();
+            let mut nominal = Vec::new();
+            let mut actual = Vec::new();
+            for s in h.iter().rev() {
+                let t = s.at.saturating_duration_since(epoch).as_secs_f64() - now;
+                if t < -window {
+                    break;
+                }
+                avg.push([t, f64::from(s.info.average_cpu)]);
+                peak.push([t, f64::from(s.info.peak_cpu)]);
+                nominal.push([t, s.info.nominal_sample_rate]);
+                actual.push([t, s.info.actual_sample_rate]);
+            }
+            (avg, peak, nominal, actual)
+        });
+        let link = ui.make_persistent_id("status-plots");
+        let half = (ui.available_height() / 2.0 - 10.0).max(120.0);
+        ui.label("CPU (%)");
+        Plot::new("cpu")
+            .height(half)
+            .legend(Legend::default())
+            .link_axis(link, [true, false])
+            .link_cursor(link, [true, false])
+            .include_x(-window)
+            .include_x(0.0)
+            .include_y(0.0)
+            .include_y(10.0)
+            .x_axis_label("seconds")
+            .show(ui, |p| {
+                p.line(Line::new("average", PlotPoints::from(avg)));
+                p.line(Line::new("peak", PlotPoints::from(peak)));
+            });
+        ui.label("Sample rate (Hz): actual vs nominal");
+        Plot::new("sample-rate")
+            .height(half)
+            .legend(Legend::default())
+            .link_axis(link, [true, false])
+            .link_cursor(link, [true, false])
+            .include_x(-window)
+            .include_x(0.0)
+            .x_axis_label("seconds")
+            .show(ui, |p| {
+                p.line(Line::new("nominal", PlotPoints::from(nominal)));
+                p.line(Line::new("actual", PlotPoints::from(actual)));
+            });
+        // Keep moving while idle: one repaint per poll, no busy loop.
+        ui.ctx()
+            .request_repaint_after(Duration::from_millis(self.poll_ms.max(100)));
+    }
+}

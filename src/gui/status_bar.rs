@@ -1,0 +1,99 @@
+//! Always visible: state, who we are on the server, load, counts, and the lifecycle buttons.
+
+use egui::{Color32, RichText};
+
+use crate::server::{ServerState, Session, StatusInfo};
+
+pub fn state_colour(state: ServerState) -> Color32 {
+    match state {
+        ServerState::Online => Color32::from_rgb(70, 190, 90),
+        ServerState::Booting | ServerState::Connecting => Color32::from_rgb(230, 180, 40),
+        ServerState::Unresponsive => Color32::from_rgb(240, 120, 30),
+        ServerState::Quitting => Color32::from_rgb(200, 140, 60),
+        ServerState::Offline => Color32::from_rgb(150, 150, 150),
+    }
+}
+
+/// What the user clicked this frame.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Actions {
+    pub boot: bool,
+    pub quit: bool,
+    pub reboot: bool,
+    pub reset: bool,
+}
+
+pub fn ui(
+    ui: &mut egui::Ui,
+    state: ServerState,
+    session: Option<&Session>,
+    status: Option<StatusInfo>,
+    boot_blocker: Option<&str>,
+) -> Actions {
+    let mut a = Actions::default();
+    ui.horizontal_wrapped(|ui| {
+        ui.label(
+            RichText::new(format!("● {}", state.label()))
+                .color(state_colour(state))
+                .strong(),
+        );
+        if let Some(s) = session {
+            ui.separator();
+            ui.label(if s.is_owner { "owner" } else { "connected" });
+            ui.label(format!("{}://{}", s.protocol.as_str(), s.addr));
+            match s.login {
+                Some(l) => ui.label(format!("client {} / {}", l.client_id, l.max_logins)),
+                None => ui.label("watching (not logged in)"),
+            };
+        }
+        if let Some(st) = status.filter(|_| state.is_online()) {
+            ui.separator();
+            ui.label(format!(
+                "CPU {:.1}% (peak {:.1}%)",
+                st.average_cpu, st.peak_cpu
+            ));
+            ui.label(format!(
+                "{} UGens  {} synths  {} groups  {} SynthDefs",
+                st.ugens, st.synths, st.groups, st.synthdefs
+            ));
+        }
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let online = state.is_online();
+            let owner = session.is_some_and(|s| s.is_owner);
+            if ui
+                .add_enabled(online, egui::Button::new("Reset"))
+                .on_hover_text("Cmd-period: free nodes and clear the schedule (Ctrl+.)")
+                .clicked()
+            {
+                a.reset = true;
+            }
+            if ui
+                .add_enabled(online && owner, egui::Button::new("Reboot"))
+                .on_hover_text("Quit and boot again with the same options (Ctrl+R)")
+                .clicked()
+            {
+                a.reboot = true;
+            }
+            if ui
+                .add_enabled(online, egui::Button::new("Quit"))
+                .on_hover_text("Quit the server (Ctrl+Q)")
+                .clicked()
+            {
+                a.quit = true;
+            }
+            let can_boot = state == ServerState::Offline && boot_blocker.is_none();
+            let boot = ui.add_enabled(can_boot, egui::Button::new("Boot"));
+            let boot = match (state, boot_blocker) {
+                (ServerState::Offline, Some(why)) => {
+                    boot.on_disabled_hover_text(format!("Can't boot: {why}"))
+                }
+                (ServerState::Offline, None) => boot.on_hover_text("Boot the server (Ctrl+B)"),
+                _ => boot.on_disabled_hover_text("The server is already running"),
+            };
+            if boot.clicked() {
+                a.boot = true;
+            }
+        });
+    });
+    a
+}

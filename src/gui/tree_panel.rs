@@ -1,0 +1,415 @@
+//! The live node tree: collapsible groups, synths with editable controls, a menu per node,
+//! a filter, and new / ended nodes briefly highlighted. Rows are flattened once per tree
+//! change and only the visible ones are built, so 20,000 nodes scroll smoothly.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use egui::{Color32, RichText};
+
+use super::bridge::Bridge;
+use crate::server::{AddAction, ControlValue, NodeTree};
+
+const HIGHLIGHT: Duration = Duration::from_millis(1500);
+pub const ROW_HEIGHT: f32 = 22.0;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub id: i32,
+    pub depth: usize,
+    pub is_group: bool,
+    pub def: Option<String>,
+    pub paused: Option<bool>,
+    pub controls: Vec<(String, ControlValue)>,
+    pub has_children: bool,
+}
+
+/// A request for a new node, from a row's menu.
+#[derive(Debug, Clone, PartialEq)]
+struct NewSynth {
+    target: i32,
+    action: AddAction,
+    def: String,
+    controls: Vec<(String, f32)>,
+}
+
+#[derive(Default)]
+pub struct TreePanel {
+    pub filter: String,
+    collapsed: HashSet<i32>,
+    pub rows: Vec<Row>,
+    built: Option<(u64, usize, String)>,
+    collapse_version: usize,
+    /// When each id was first seen (for the "new" highlight).
+    first_seen: HashMap<i32, Instant>,
+    ended: Vec<(i32, String, Instant)>,
+    started: Option<Instant>,
+    new_synth: Option<NewSynth>,
+}
+
+impl TreePanel {
+    /// Flattens the tree into rows if it changed since the last frame.
+    pub fn refresh(&mut self, tree: &NodeTree) {
+        let key = (tree.generation, self.collapse_version, self.filter.clone());
+        if self.built.as_ref() == Some(&key) && !self.rows.is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        let started = *self.started.get_or_insert(now);
+        let filter = self.filter.trim().to_lowercase();
+        let mut rows = Vec::with_capacity(tree.len());
+        let mut hidden_below: Option<usize> = None;
+        let mut present = HashSet::with_capacity(tree.len());
+        tree.walk(|depth, n| {
+            present.insert(n.id);
+            if let Some(d) = hidden_below {
+                if depth > d {
+                    return;
+                }
+                hidden_below = None;
+            }
+            let def = n.def_name().map(String::from);
+            let matches = filter.is_empty()
+                || n.id.to_string().contains(&filter)
+                || def
+                    .as_deref()
+                    .is_some_and(|d| d.to_lowercase().contains(&filter));
+            if matches {
+                rows.push(Row {
+                    id: n.id,
+                    depth,
+                    is_group: n.is_group(),
+                    def,
+                    paused: n.paused,
+                    controls: n.controls.clone(),
+                    has_children: n.head != -1,
+                });
+            }
+            if n.is_group() && self.collapsed.contains(&n.id) && filter.is_empty() {
+                hidden_below = Some(depth);
+            }
+        });
+        // New ids glow for a moment (not the ones there when we first looked).
+        for id in &present {
+            self.first_seen.entry(*id).or_insert(if now == started {
+                now - HIGHLIGHT
+            } else {
+                now
+            });
+        }
+        let gone: Vec<i32> = self
+            .first_seen
+            .keys()
+            .filter(|id| !present.contains(id))
+            .copied()
+            .collect();
+        for id in gone {
+            self.first_seen.remove(&id);
+            let label = self
+                .rows
+                .iter()
+                .find(|r| r.id == id)
+                .map(|r| {
+                    r.def.clone().unwrap_or_else(|| {
+                        if r.is_group {
+                            "group".into()
+                        } else {
+                            "synth".into()
+                        }
+                    })
+                })
+                .unwrap_or_default();
+            self.ended.push((id, label, now));
+        }
+        self.ended
+            .retain(|(_, _, t)| now.duration_since(*t) < HIGHLIGHT);
+        if self.ended.len() > 50 {
+            let drop = self.ended.len() - 50;
+            self.ended.drain(..drop);
+        }
+        self.rows = rows;
+        self.built = Some(key);
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, bridge: &Bridge) {
+        let online = bridge.server.state().is_online();
+        bridge.server.with_tree(|t| self.refresh(t));
+        ui.horizontal(|ui| {
+            let label = ui.label("Filter");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.filter)
+                    .hint_text("node id or SynthDef name")
+                    .desired_width(180.0),
+            )
+            .labelled_by(label.id);
+            if ui.button("Expand all").clicked() {
+                self.collapsed.clear();
+                self.collapse_version += 1;
+            }
+            if ui
+                .add_enabled(online, egui::Button::new("Re-read"))
+                .on_hover_text("Read the whole tree from the server again")
+                .clicked()
+            {
+                bridge.run(
+                    "Reading the tree",
+                    |s| async move { s.refresh_tree().await },
+                );
+            }
+            ui.weak(format!("{} nodes", self.rows.len()));
+        });
+        let now = Instant::now();
+        if !self.ended.is_empty() {
+            ui.horizontal_wrapped(|ui| {
+                ui.weak("ended:");
+                for (id, label, _) in self.ended.iter().rev().take(12) {
+                    ui.colored_label(Color32::from_rgb(220, 90, 80), format!("{id} {label}"));
+                }
+            });
+            ui.ctx().request_repaint_after(HIGHLIGHT);
+        }
+        if !online {
+            ui.weak("Offline: boot or connect to see the node tree.");
+        }
+        let mut toggle = None;
+        let mut any_new = false;
+        egui::ScrollArea::both()
+            .auto_shrink([false, false])
+            .show_rows(ui, ROW_HEIGHT, self.rows.len(), |ui, range| {
+                for i in range {
+                    let row = &mut self.rows[i];
+                    let fresh = self
+                        .first_seen
+                        .get(&row.id)
+                        .is_some_and(|t| now.duration_since(*t) < HIGHLIGHT);
+                    any_new |= fresh;
+                    let resp = ui
+                        .horizontal(|ui| {
+                            ui.set_height(ROW_HEIGHT);
+                            ui.add_space(row.depth as f32 * 16.0);
+                            if row.is_group {
+                                let open = !self.collapsed.contains(&row.id);
+                                let arrow = if !row.has_children { "·" } else if open { "▼" } else { "▶" };
+                                if ui.small_button(arrow).on_hover_text("Collapse / expand").clicked() {
+                                    toggle = Some(row.id);
+                                }
+                            }
+                            let mut text = RichText::new(format!(
+                                "{} {}",
+                                row.id,
+                                match (&row.def, row.is_group) {
+                                    (_, true) => "group".to_string(),
+                                    (Some(d), false) => d.clone(),
+                                    (None, false) => "(def unknown)".to_string(),
+                                }
+                            ))
+                            .monospace();
+                            if fresh {
+                                text = text.background_color(Color32::from_rgba_unmultiplied(80, 170, 80, 70));
+                            }
+                            let name = ui.add(egui::Label::new(text).sense(egui::Sense::click()));
+                            match row.paused {
+                                Some(true) => {
+                                    ui.colored_label(Color32::from_rgb(230, 170, 40), "paused");
+                                }
+                                None => {
+                                    ui.weak("paused ?").on_hover_text(
+                                        "This node existed before we connected: whether it is paused can't be known",
+                                    );
+                                }
+                                Some(false) => {}
+                            }
+                            for (k, v) in row.controls.iter_mut() {
+                                let label = ui.weak(format!("{k}"));
+                                match v {
+                                    ControlValue::Value(x) => {
+                                        let speed = (x.abs() * 0.01).max(0.001);
+                                        let r = ui
+                                            .add(egui::DragValue::new(x).speed(speed).max_decimals(4))
+                                            .labelled_by(label.id);
+                                        if r.changed() {
+                                            let (id, name, value) = (row.id, k.clone(), *x);
+                                            bridge.run("Setting a control", move |s| async move {
+                                                s.set_node(id, &[(name.as_str(), value)]).await
+                                            });
+                                        }
+                                    }
+                                    ControlValue::Bus(b) => {
+                                        ui.label(b.as_str()).on_hover_text("mapped to a bus");
+                                    }
+                                }
+                            }
+                            name
+                        })
+                        .inner;
+                    let row = row.clone();
+                    resp.context_menu(|ui| self.node_menu(ui, &row, bridge));
+                }
+            });
+        if any_new {
+            ui.ctx().request_repaint_after(HIGHLIGHT);
+        }
+        if let Some(id) = toggle {
+            if !self.collapsed.remove(&id) {
+                self.collapsed.insert(id);
+            }
+            self.collapse_version += 1;
+        }
+        self.new_synth_window(ui.ctx(), bridge);
+    }
+
+    fn node_menu(&mut self, ui: &mut egui::Ui, row: &Row, bridge: &Bridge) {
+        let id = row.id;
+        ui.label(RichText::new(format!("Node {id}")).strong());
+        if ui.button("Free").clicked() {
+            bridge.run(
+                "Freeing a node",
+                move |s| async move { s.free_node(id).await },
+            );
+            ui.close();
+        }
+        if row.paused == Some(true) {
+            if ui.button("Resume").clicked() {
+                bridge.run(
+                    "Resuming a node",
+                    move |s| async move { s.run_node(id).await },
+                );
+                ui.close();
+            }
+        } else if ui.button("Pause").clicked() {
+            bridge.run(
+                "Pausing a node",
+                move |s| async move { s.pause_node(id).await },
+            );
+            ui.close();
+        }
+        if row.is_group && ui.button("Free all in group").clicked() {
+            bridge.run("Freeing a group's nodes", move |s| async move {
+                s.free_group_children(id).await
+            });
+            ui.close();
+        }
+        ui.separator();
+        let actions: &[AddAction] = if row.is_group {
+            &[
+                AddAction::AddToHead,
+                AddAction::AddToTail,
+                AddAction::AddBefore,
+                AddAction::AddAfter,
+            ]
+        } else {
+            &[AddAction::AddBefore, AddAction::AddAfter]
+        };
+        ui.menu_button("New group", |ui| {
+            for &action in actions {
+                if ui.button(action.label()).clicked() {
+                    bridge.run("Adding a group", move |s| async move {
+                        s.add_group(id, action, false).await
+                    });
+                    ui.close();
+                }
+            }
+        });
+        ui.menu_button("New synth", |ui| {
+            for &action in actions {
+                if ui.button(action.label()).clicked() {
+                    self.new_synth = Some(NewSynth {
+                        target: id,
+                        action,
+                        def: "default".into(),
+                        controls: Vec::new(),
+                    });
+                    ui.close();
+                }
+            }
+        });
+    }
+
+    fn new_synth_window(&mut self, ctx: &egui::Context, bridge: &Bridge) {
+        let Some(form) = self.new_synth.as_mut() else {
+            return;
+        };
+        let known = bridge.server.synthdefs();
+        let mut names: Vec<String> = known.iter().map(|d| d.name.clone()).collect();
+        for b in crate::server::synthdef::builtins::all() {
+            if !names.contains(&b.name) {
+                names.push(b.name);
+            }
+        }
+        let mut open = true;
+        let mut create = false;
+        egui::Window::new(format!("New synth {} {}", form.action.label(), form.target))
+            .open(&mut open)
+            .collapsible(false)
+            .show(ctx, |ui| {
+                let before = form.def.clone();
+                ui.horizontal(|ui| {
+                    let label = ui.label("SynthDef");
+                    egui::ComboBox::from_id_salt("new-synth-def")
+                        .selected_text(form.def.clone())
+                        .show_ui(ui, |ui| {
+                            for n in &names {
+                                ui.selectable_value(&mut form.def, n.clone(), n);
+                            }
+                        })
+                        .response
+                        .labelled_by(label.id);
+                });
+                if form.def != before || form.controls.is_empty() {
+                    form.controls = known
+                        .iter()
+                        .find(|d| d.name == form.def)
+                        .map(|d| d.controls.clone())
+                        .or_else(|| {
+                            crate::server::synthdef::builtins::builtin(&form.def).map(|d| {
+                                d.controls()
+                                    .into_iter()
+                                    .map(|c| (c.name, c.default))
+                                    .collect()
+                            })
+                        })
+                        .unwrap_or_default();
+                }
+                for (name, value) in form.controls.iter_mut() {
+                    ui.horizontal(|ui| {
+                        let label = ui.label(name.as_str());
+                        let range = slider_range(name, *value);
+                        ui.add(
+                            egui::Slider::new(value, range).clamping(egui::SliderClamping::Never),
+                        )
+                        .labelled_by(label.id);
+                    });
+                }
+                if ui.button("Create").clicked() {
+                    create = true;
+                }
+            });
+        if create {
+            let form = form.clone();
+            bridge.run("Adding a synth", move |s| async move {
+                let controls: Vec<(&str, f32)> = form
+                    .controls
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), *v))
+                    .collect();
+                s.add_synth(&form.def, form.target, form.action, &controls)
+                    .await
+            });
+            self.new_synth = None;
+        } else if !open {
+            self.new_synth = None;
+        }
+    }
+}
+
+/// A sensible slider range for a control, from its name and default.
+fn slider_range(name: &str, default: f32) -> std::ops::RangeInclusive<f32> {
+    match name {
+        "freq" | "frequency" => 20.0..=20000.0,
+        "amp" | "amplitude" => 0.0..=1.0,
+        "pan" => -1.0..=1.0,
+        "gate" => 0.0..=1.0,
+        _ if default.abs() > 1.0 => 0.0..=(default.abs() * 4.0),
+        _ => -1.0..=1.0,
+    }
+}
