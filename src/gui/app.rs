@@ -159,7 +159,7 @@ impl ScPanel {
                 };
                 ui.label(RichText::new(&n.title).strong().color(colour));
                 ui.label(&n.text);
-                if ui.small_button("✖").on_hover_text("Dismiss").clicked() {
+                if ui.small_button("x").on_hover_text("Dismiss").clicked() {
                     dismiss = Some(i);
                 }
             });
@@ -303,8 +303,8 @@ impl eframe::App for ScPanel {
             .default_size(360.0)
             .show(ui, |ui| {
                 ui.horizontal(|ui| {
-                    ui.selectable_value(&mut self.side, Side::Boot, "Boot");
-                    ui.selectable_value(&mut self.side, Side::Connect, "Connect");
+                    ui.selectable_value(&mut self.side, Side::Boot, "Boot options");
+                    ui.selectable_value(&mut self.side, Side::Connect, "Connect to a server");
                 });
                 ui.separator();
                 egui::ScrollArea::vertical().show(ui, |ui| match self.side {

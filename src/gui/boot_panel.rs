@@ -96,7 +96,6 @@ impl BootPanel {
             self.executable_text = p.display().to_string();
             self.options.executable = Some(p);
         }
-        ui.heading("Boot options");
         self.presets_and_profiles(ui, bridge);
         ui.separator();
         self.executable(ui, bridge);
@@ -217,14 +216,14 @@ impl BootPanel {
         ui.end_row();
         if let Some(problem) = self.problem_for(def.key) {
             ui.label("");
-            ui.colored_label(Color32::from_rgb(230, 80, 60), format!("⚠ {problem}"));
+            ui.colored_label(Color32::from_rgb(230, 80, 60), problem);
             ui.end_row();
         }
         if def.key == "bind_address" && self.options.listens_on_all_interfaces() {
             ui.label("");
             ui.colored_label(
                 Color32::from_rgb(230, 170, 40),
-                "⚠ 0.0.0.0 lets every computer on your networks control this server",
+                "0.0.0.0 lets every computer on your networks control this server",
             );
             ui.end_row();
         }
@@ -324,7 +323,9 @@ impl BootPanel {
                             load = Some(p.clone());
                         }
                     }
-                });
+                })
+                .response
+                .labelled_by(label.id);
             if let Some(p) = load {
                 match profiles::load(&p) {
                     Ok(o) => {

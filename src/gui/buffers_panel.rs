@@ -249,7 +249,7 @@ impl BuffersPanel {
                     BusRate::Control => "control",
                 };
                 ui.label(format!(
-                    "{kind} {}…{} ({} bus{})",
+                    "{kind} {}-{} ({} bus{})",
                     g.id,
                     g.id + g.count - 1,
                     g.count,

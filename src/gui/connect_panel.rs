@@ -45,7 +45,6 @@ impl ConnectPanel {
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, bridge: &Bridge) {
-        ui.heading("Connect");
         let state = bridge.server.state();
         egui::Grid::new("connect").num_columns(2).show(ui, |ui| {
             let l = ui.label("Address");

@@ -23,9 +23,16 @@ pub struct Console {
 }
 
 impl Console {
-    pub fn submit(&mut self, bridge: &Bridge) {
+    /// Parses the line and sends it; a bad line (or no server) leaves it in place with the error.
+    pub fn submit(&mut self, bridge: &Bridge, online: bool) {
         let line = self.line.trim().to_string();
         match osc_text::parse(&line) {
+            Ok(_) if !online => {
+                self.error = Some(osc_text::ParseError {
+                    column: 0,
+                    message: "offline: boot or connect first".into(),
+                });
+            }
             Ok(packet) => {
                 self.error = None;
                 if self.history.last() != Some(&line) {
@@ -56,15 +63,9 @@ impl Console {
                 self.walk_history(ui);
             }
             let send = ui.add_enabled(online, egui::Button::new("Send"));
-            if (enter || send.clicked()) && online {
-                self.submit(bridge);
+            if enter || send.clicked() {
+                self.submit(bridge, online);
                 resp.request_focus();
-            }
-            if enter && !online {
-                self.error = Some(osc_text::ParseError {
-                    column: 0,
-                    message: "offline: boot or connect first".into(),
-                });
             }
         });
         if let Some(e) = &self.error {
@@ -130,8 +131,8 @@ impl Console {
             .show_rows(ui, 18.0, lines.len(), |ui, range| {
                 for (dir, text) in &lines[range] {
                     let (arrow, colour) = match dir {
-                        Direction::Sent => ("→", Color32::from_rgb(120, 170, 240)),
-                        Direction::Received => ("←", Color32::from_rgb(150, 210, 150)),
+                        Direction::Sent => ("out", Color32::from_rgb(120, 170, 240)),
+                        Direction::Received => (" in", Color32::from_rgb(150, 210, 150)),
                     };
                     let colour = if text.starts_with("/fail") {
                         Color32::from_rgb(230, 80, 60)

@@ -195,7 +195,7 @@ impl MixerPanel {
         ui.horizontal(|ui| match &rec {
             None => {
                 if ui
-                    .add_enabled(online, egui::Button::new("● Record"))
+                    .add_enabled(online, egui::Button::new("Record"))
                     .clicked()
                 {
                     let options = RecordOptions {
@@ -214,11 +214,7 @@ impl MixerPanel {
                 ui.label(
                     RichText::new(format!(
                         "{} {:02}:{:04.1}  {:.1} MB",
-                        if r.is_paused() {
-                            "paused"
-                        } else {
-                            "● recording"
-                        },
+                        if r.is_paused() { "paused" } else { "recording" },
                         (secs / 60.0) as u64,
                         secs % 60.0,
                         r.file_size() as f64 / 1e6
@@ -236,7 +232,7 @@ impl MixerPanel {
                         s.pause_recording().await
                     });
                 }
-                if ui.button("■ Stop").clicked() {
+                if ui.button("Stop").clicked() {
                     let inbox = bridge.inbox.clone();
                     bridge.run_then(
                         "Stopping the recording",

@@ -33,7 +33,7 @@ pub fn ui(
     let mut a = Actions::default();
     ui.horizontal_wrapped(|ui| {
         ui.label(
-            RichText::new(format!("● {}", state.label()))
+            RichText::new(state.label().to_uppercase())
                 .color(state_colour(state))
                 .strong(),
         );

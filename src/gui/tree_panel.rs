@@ -189,7 +189,7 @@ impl TreePanel {
                             ui.add_space(row.depth as f32 * 16.0);
                             if row.is_group {
                                 let open = !self.collapsed.contains(&row.id);
-                                let arrow = if !row.has_children { "·" } else if open { "▼" } else { "▶" };
+                                let arrow = if !row.has_children { " " } else if open { "-" } else { "+" };
                                 if ui.small_button(arrow).on_hover_text("Collapse / expand").clicked() {
                                     toggle = Some(row.id);
                                 }
@@ -213,7 +213,7 @@ impl TreePanel {
                                     ui.colored_label(Color32::from_rgb(230, 170, 40), "paused");
                                 }
                                 None => {
-                                    ui.weak("paused ?").on_hover_text(
+                                    ui.weak("?").on_hover_text(
                                         "This node existed before we connected: whether it is paused can't be known",
                                     );
                                 }

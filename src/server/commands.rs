@@ -198,11 +198,11 @@ impl Server {
 
     /// Re-reads the tree into the live mirror.
     pub async fn refresh_tree(&self) -> Result<()> {
-        let tree = self.query_tree(true).await?;
+        let mut tree = self.query_tree(true).await?;
         if let Ok(mut t) = self.shared().tree.lock() {
-            let generation = t.generation + 1;
+            tree.carry_over(&t);
+            tree.generation = tree.generation.max(t.generation + 1);
             *t = tree;
-            t.generation = generation;
         }
         self.shared().changed();
         Ok(())

@@ -618,7 +618,11 @@ impl Server {
         }
         // Seed the live tree; notifications keep it current from here on.
         match self.query_tree(true).await {
-            Ok(tree) => {
+            Ok(mut tree) => {
+                if live.session.is_owner {
+                    // We just booted it: nothing can have been paused yet.
+                    tree.set_unknown_paused(false);
+                }
                 if let Ok(mut t) = self.inner.shared.tree.lock() {
                     *t = tree;
                 }

@@ -272,6 +272,31 @@ impl NodeTree {
         self.generation += 1;
     }
 
+    /// Fills in the paused state of nodes whose state is unknown.
+    pub fn set_unknown_paused(&mut self, paused: bool) {
+        for n in self.nodes.values_mut() {
+            n.paused.get_or_insert(paused);
+        }
+        self.generation += 1;
+    }
+
+    /// Keeps what `old` knew of paused states and our own synths' def names.
+    pub fn carry_over(&mut self, old: &NodeTree) {
+        for n in self.nodes.values_mut() {
+            if let Some(o) = old.nodes.get(&n.id) {
+                if n.paused.is_none() {
+                    n.paused = o.paused;
+                }
+                if let (NodeKind::Synth { def: d @ None }, NodeKind::Synth { def: Some(od) }) =
+                    (&mut n.kind, &o.kind)
+                {
+                    *d = Some(od.clone());
+                }
+            }
+        }
+        self.generation += 1;
+    }
+
     /// Updates a control value after `/n_set`.
     pub fn set_control(&mut self, id: i32, name: &str, value: f32) {
         if let Some(n) = self.nodes.get_mut(&id) {

@@ -1,0 +1,234 @@
+//! The real app in an egui_kittest harness, driving a real scsynth: widgets are found by
+//! their labels, clicked and typed into, and the server is checked behind them.
+
+mod common;
+
+use std::time::Duration;
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use scpanel::gui::ScPanel;
+use scpanel::gui::app::Tab;
+use scpanel::server::{AddAction, Options, ServerState};
+
+fn app(options: Options) -> Harness<'static, ScPanel> {
+    // Profiles go to a folder of this test's own.
+    let dir = std::env::temp_dir().join(format!(
+        "scpanel-gui-{}-{}",
+        std::process::id(),
+        options.port
+    ));
+    // SAFETY: set before any thread of this test reads it; every test sets the same value kind.
+    unsafe { std::env::set_var("SCPANEL_CONFIG_DIR", &dir) };
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |_cc| ScPanel::new(options).expect("app"))
+}
+
+/// Runs frames until `done` holds, waking on the server's change notifications (no sleeps).
+fn step_until(
+    h: &mut Harness<'static, ScPanel>,
+    what: &str,
+    mut done: impl FnMut(&ScPanel) -> bool,
+) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut changes = h.state().bridge.server.watch_changes();
+    loop {
+        h.step();
+        if done(h.state()) {
+            return;
+        }
+        if std::time::Instant::now() >= deadline {
+            let a = h.state();
+            let inbox = a.bridge.inbox.lock().unwrap();
+            panic!(
+                "timed out waiting for: {what}; state {:?}; notices {:?}; events {:?}",
+                a.bridge.server.state(),
+                inbox.notices,
+                inbox.events
+            );
+        }
+        let bridge = &h.state().bridge;
+        bridge.block_on(async {
+            let _ = tokio::time::timeout(Duration::from_millis(50), changes.changed()).await;
+        });
+    }
+}
+
+fn quit(h: &mut Harness<'static, ScPanel>) {
+    h.get_by_label("Quit").click();
+    step_until(h, "offline after Quit", |a| {
+        a.bridge.server.state() == ServerState::Offline
+    });
+}
+
+#[test]
+fn boot_click_goes_online_and_quit_goes_offline() {
+    let mut h = app(common::options());
+    h.run_steps(2);
+    assert_eq!(h.state().bridge.server.state(), ServerState::Offline);
+    h.get_by_label("Boot").click();
+    step_until(&mut h, "online after Boot", |a| {
+        a.bridge.server.state() == ServerState::Online
+    });
+    h.run_steps(2);
+    assert!(
+        h.query_by_label("ONLINE").is_some(),
+        "the status bar says online"
+    );
+    assert!(h.query_by_label_contains("client 0 / 4").is_some());
+    quit(&mut h);
+    h.run_steps(2);
+    assert!(h.query_by_label("OFFLINE").is_some());
+}
+
+#[test]
+fn a_bad_port_disables_boot_with_the_reason() {
+    let mut h = app(common::options());
+    h.run_steps(2);
+    let port = h.get_by_label("Port");
+    port.focus();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("Port").type_text("70000");
+    h.run_steps(3);
+    assert!(
+        h.get_by_label("Boot").accesskit_node().is_disabled(),
+        "Boot is disabled"
+    );
+    assert!(
+        h.query_by_label("Port must be between 0 and 65535")
+            .is_some(),
+        "the reason is shown at the field"
+    );
+    assert!(
+        h.query_by_label_contains("Boot is disabled: Port")
+            .is_some()
+    );
+    // Fixing it enables Boot again.
+    h.get_by_label("Port").focus();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("Port").type_text("57999");
+    h.run_steps(3);
+    assert!(!h.get_by_label("Boot").accesskit_node().is_disabled());
+}
+
+#[test]
+fn console_creates_a_group_that_appears_in_the_tree_and_bad_lines_are_refused() {
+    let mut h = app(common::options());
+    h.get_by_label("Boot").click();
+    step_until(&mut h, "online", |a| {
+        a.bridge.server.state() == ServerState::Online
+    });
+    h.get_by_label("OSC console").click();
+    h.run_steps(2);
+
+    // A bad line: an error at the line, nothing sent.
+    h.get_by_label("OSC").focus();
+    h.run_steps(1);
+    h.get_by_label("OSC").type_text("g_new 1");
+    h.key_press(egui::Key::Enter);
+    h.run_steps(3);
+    let c = &h.state().console;
+    assert!(
+        h.query_by_label_contains("column 1").is_some(),
+        "the parse error is shown: {:?} {:?}",
+        c.line,
+        c.error
+    );
+    assert_eq!(
+        h.state().console.line,
+        "g_new 1",
+        "the line stays for fixing"
+    );
+    let sent_g_new = |a: &ScPanel| {
+        a.bridge.inbox.lock().unwrap().traffic.iter().any(|t| {
+            t.direction == scpanel::server::Direction::Sent
+                && scpanel::server::osc_text::format_packet(&t.packet).starts_with("/g_new")
+        })
+    };
+    assert!(!sent_g_new(h.state()));
+
+    h.get_by_label("OSC").focus();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("OSC").type_text("/g_new 5000 0 1");
+    h.key_press(egui::Key::Enter);
+    step_until(&mut h, "group 5000 in the tree", |a| {
+        a.bridge.server.with_tree(|t| t.contains(5000))
+    });
+    assert!(sent_g_new(h.state()));
+    h.get_by_label("Node tree").click();
+    h.run_steps(3);
+    assert!(
+        h.query_by_label("5000 group").is_some(),
+        "the tree panel shows it"
+    );
+    quit(&mut h);
+}
+
+#[test]
+fn editing_a_synth_control_changes_it_on_the_server() {
+    let mut h = app(common::options());
+    h.get_by_label("Boot").click();
+    step_until(&mut h, "online", |a| {
+        a.bridge.server.state() == ServerState::Online
+    });
+    let server = h.state().bridge.server.clone();
+    let id = h
+        .state()
+        .bridge
+        .block_on(server.add_synth("scpanel-sine", 1, AddAction::AddToHead, &[("amp", 0.0)]))
+        .unwrap();
+    step_until(&mut h, "the synth row", |a| {
+        a.tree.rows.iter().any(|r| r.id == id)
+    });
+    h.run_steps(2);
+    let freq = h.get_by_label("freq");
+    freq.click();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("freq").type_text("220");
+    h.key_press(egui::Key::Enter);
+    let bridge_server = server.clone();
+    step_until(&mut h, "freq 220 on the server", move |a| {
+        a.bridge
+            .block_on(bridge_server.get_synth_control(id, "freq"))
+            .is_ok_and(|v| v == 220.0)
+    });
+    quit(&mut h);
+}
+
+#[test]
+fn every_tab_draws_while_online() {
+    let mut h = app(common::options());
+    h.get_by_label("Boot").click();
+    step_until(&mut h, "online", |a| {
+        a.bridge.server.state() == ServerState::Online
+    });
+    for tab in [
+        Tab::Plots,
+        Tab::Levels,
+        Tab::Buffers,
+        Tab::Console,
+        Tab::Log,
+        Tab::Tree,
+    ] {
+        h.state_mut().tab = tab;
+        h.run_steps(3);
+    }
+    h.get_by_label("Levels & record").click();
+    h.run_steps(2);
+    h.get_by_label("Meters").click();
+    step_until(&mut h, "meters running", |a| {
+        a.bridge.server.meters().output_node.is_some()
+    });
+    h.get_by_label("Server log").click();
+    h.run_steps(2);
+    assert!(
+        h.query_by_label_contains("server ready").is_some(),
+        "the log shows scsynth's output"
+    );
+    h.get_by_label("Connect to a server").click();
+    h.run_steps(2);
+    assert!(h.query_by_label("Server port").is_some());
+    quit(&mut h);
+}
