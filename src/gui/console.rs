@@ -202,13 +202,11 @@ impl Console {
             many => {
                 for (name, args) in many.iter().take(8) {
                     if ui.small_button(*name).on_hover_text(*args).clicked() {
-                        let rest: String = self
+                        let rest = self
                             .line
                             .trim_start()
-                            .splitn(2, ' ')
-                            .nth(1)
-                            .unwrap_or("")
-                            .to_string();
+                            .split_once(' ')
+                            .map_or(String::new(), |(_, r)| r.to_string());
                         self.line = format!("{name} {rest}");
                     }
                 }

@@ -220,7 +220,7 @@ impl TreePanel {
                                 Some(false) => {}
                             }
                             for (k, v) in row.controls.iter_mut() {
-                                let label = ui.weak(format!("{k}"));
+                                let label = ui.weak(k.as_str());
                                 match v {
                                     ControlValue::Value(x) => {
                                         let speed = (x.abs() * 0.01).max(0.001);

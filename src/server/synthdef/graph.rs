@@ -191,7 +191,7 @@ impl Graph {
             (BinOp::Add, x, Sig::Const(c)) | (BinOp::Add, Sig::Const(c), x) if c == 0.0 => {
                 return x;
             }
-            (BinOp::Sub, x, Sig::Const(c)) if c == 0.0 => return x,
+            (BinOp::Sub, x, Sig::Const(0.0)) => return x,
             _ => {}
         }
         let rate = a.rate().max(b.rate());
