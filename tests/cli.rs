@@ -125,3 +125,31 @@ fn boot_stays_in_the_foreground_and_ctrl_c_quits_its_server() {
         "scsynth {pid} outlived scpanel boot"
     );
 }
+
+#[test]
+fn synthdef_write_then_show() {
+    let dir = std::env::temp_dir().join(format!("scpanel-cli-defs-{}", std::process::id()));
+    let (ok, out, err) = run(&["synthdef", "write", "scpanel-sine", dir.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let path = out.trim().to_string();
+    assert!(path.ends_with("scpanel-sine.scsyndef"), "{path}");
+    let (ok, out, err) = run(&["synthdef", "show", &path]);
+    assert!(ok, "{err}");
+    assert!(
+        out.starts_with("SynthDef scpanel-sine\nControls:\n    freq = 440 (kr, index 0)\n"),
+        "{out}"
+    );
+    assert!(out.contains("SinOsc.ar (0_Control[0], 0)"), "{out}");
+    let (ok, _, err) = run(&["synthdef", "write", "no-such-def", dir.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(err.contains("built-ins: default, scpanel-sine"), "{err}");
+    std::fs::write(dir.join("broken.scsyndef"), b"SCgf\0\0\0\x02\0\x01\x09abc").unwrap();
+    let (ok, _, err) = run(&[
+        "synthdef",
+        "show",
+        dir.join("broken.scsyndef").to_str().unwrap(),
+    ]);
+    assert!(!ok);
+    assert!(err.contains("byte 11") && err.contains("too soon"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

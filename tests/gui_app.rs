@@ -232,3 +232,57 @@ fn every_tab_draws_while_online() {
     assert!(h.query_by_label("Server port").is_some());
     quit(&mut h);
 }
+
+#[test]
+fn closing_the_window_quits_the_server_it_owns() {
+    let mut h = app(common::options());
+    h.get_by_label("Boot").click();
+    step_until(&mut h, "online", |a| {
+        a.bridge.server.state() == ServerState::Online
+    });
+    let pid = h.state().bridge.server.pid().expect("owned");
+    eframe::App::on_exit(h.state_mut(), None);
+    assert_eq!(h.state().bridge.server.state(), ServerState::Offline);
+    assert!(
+        !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        "scsynth {pid} outlived the window"
+    );
+}
+
+#[test]
+fn too_many_users_offers_to_watch_without_logging_in() {
+    let mut o = common::options();
+    o.max_logins = 1;
+    let owner = scpanel::server::Server::new();
+    let port = o.port;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(owner.boot(o)).unwrap();
+    let mut h = app(common::options());
+    h.get_by_label("Connect to a server").click();
+    h.run_steps(2);
+    h.get_by_label("Server port").focus();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("Server port").type_text(&port.to_string());
+    h.run_steps(1);
+    h.get_by_label("Connect").click();
+    step_until(&mut h, "the offer", |a| {
+        !a.bridge.inbox.lock().unwrap().offers.is_empty()
+    });
+    h.run_steps(2);
+    assert!(
+        h.query_by_label_contains("too many clients").is_some(),
+        "the notice says why"
+    );
+    h.get_by_label("Watch without logging in").click();
+    step_until(&mut h, "watching", |a| {
+        a.bridge.server.state() == ServerState::Online
+    });
+    h.run_steps(2);
+    assert!(h.query_by_label("watching (not logged in)").is_some());
+    assert_eq!(h.state().bridge.server.client_id(), None);
+    h.get_by_label("Disconnect").click();
+    step_until(&mut h, "offline", |a| {
+        a.bridge.server.state() == ServerState::Offline
+    });
+    rt.block_on(owner.quit(false)).unwrap();
+}
