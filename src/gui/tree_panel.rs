@@ -19,8 +19,6 @@ pub struct Row {
     pub depth: usize,
     pub is_group: bool,
     pub def: Option<String>,
-    pub paused: Option<bool>,
-    pub controls: Vec<(String, ControlValue)>,
     pub has_children: bool,
 }
 
@@ -50,7 +48,7 @@ pub struct TreePanel {
 impl TreePanel {
     /// Flattens the tree into rows if it changed since the last frame.
     pub fn refresh(&mut self, tree: &NodeTree) {
-        let key = (tree.generation, self.collapse_version, self.filter.clone());
+        let key = (tree.structure, self.collapse_version, self.filter.clone());
         if self.built.as_ref() == Some(&key) && !self.rows.is_empty() {
             return;
         }
@@ -80,8 +78,6 @@ impl TreePanel {
                     depth,
                     is_group: n.is_group(),
                     def,
-                    paused: n.paused,
-                    controls: n.controls.clone(),
                     has_children: n.head != -1,
                 });
             }
@@ -177,7 +173,12 @@ impl TreePanel {
             .auto_shrink([false, false])
             .show_rows(ui, ROW_HEIGHT, self.rows.len(), |ui, range| {
                 for i in range {
-                    let row = &mut self.rows[i];
+                    let row = &self.rows[i];
+                    // Paused state and controls are read for the visible rows only.
+                    let (paused, mut controls) = bridge
+                        .server
+                        .with_tree(|t| t.get(row.id).map(|n| (n.paused, n.controls.clone())))
+                        .unwrap_or((Some(false), Vec::new()));
                     let fresh = self
                         .first_seen
                         .get(&row.id)
@@ -208,7 +209,7 @@ impl TreePanel {
                                 text = text.background_color(Color32::from_rgba_unmultiplied(80, 170, 80, 70));
                             }
                             let name = ui.add(egui::Label::new(text).sense(egui::Sense::click()));
-                            match row.paused {
+                            match paused {
                                 Some(true) => {
                                     ui.colored_label(Color32::from_rgb(230, 170, 40), "paused");
                                 }
@@ -219,7 +220,7 @@ impl TreePanel {
                                 }
                                 Some(false) => {}
                             }
-                            for (k, v) in row.controls.iter_mut() {
+                            for (k, v) in controls.iter_mut() {
                                 let label = ui.weak(k.as_str());
                                 match v {
                                     ControlValue::Value(x) => {
@@ -243,7 +244,7 @@ impl TreePanel {
                         })
                         .inner;
                     let row = row.clone();
-                    resp.context_menu(|ui| self.node_menu(ui, &row, bridge));
+                    resp.context_menu(|ui| self.node_menu(ui, &row, paused, bridge));
                 }
             });
         if any_new {
@@ -258,7 +259,7 @@ impl TreePanel {
         self.new_synth_window(ui.ctx(), bridge);
     }
 
-    fn node_menu(&mut self, ui: &mut egui::Ui, row: &Row, bridge: &Bridge) {
+    fn node_menu(&mut self, ui: &mut egui::Ui, row: &Row, paused: Option<bool>, bridge: &Bridge) {
         let id = row.id;
         ui.label(RichText::new(format!("Node {id}")).strong());
         if ui.button("Free").clicked() {
@@ -268,7 +269,7 @@ impl TreePanel {
             );
             ui.close();
         }
-        if row.paused == Some(true) {
+        if paused == Some(true) {
             if ui.button("Resume").clicked() {
                 bridge.run(
                     "Resuming a node",

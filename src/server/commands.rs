@@ -202,6 +202,7 @@ impl Server {
         if let Ok(mut t) = self.shared().tree.lock() {
             tree.carry_over(&t);
             tree.generation = tree.generation.max(t.generation + 1);
+            tree.structure = tree.structure.max(t.structure + 1);
             *t = tree;
         }
         self.shared().changed();

@@ -84,8 +84,10 @@ impl Node {
 pub struct NodeTree {
     pub root: i32,
     nodes: HashMap<i32, Node>,
-    /// Bumped on every change, so a view can tell whether to rebuild.
+    /// Bumped on every change, so a view can tell whether to redraw.
     pub generation: u64,
+    /// Bumped only when nodes come, go, move or get a name: a view's row list depends on it.
+    pub structure: u64,
 }
 
 impl Default for NodeTree {
@@ -110,6 +112,7 @@ impl NodeTree {
             root,
             nodes,
             generation: 0,
+            structure: 0,
         }
     }
 
@@ -178,6 +181,7 @@ impl NodeTree {
         }
         self.nodes.insert(id, node);
         self.generation += 1;
+        self.structure += 1;
     }
 
     /// Replaces the subtree at `at` (a group in this tree) with `sub`'s root's children.
@@ -270,6 +274,7 @@ impl NodeTree {
         };
         node.controls = controls;
         self.generation += 1;
+        self.structure += 1;
     }
 
     /// Fills in the paused state of nodes whose state is unknown.
@@ -295,6 +300,7 @@ impl NodeTree {
             }
         }
         self.generation += 1;
+        self.structure += 1;
     }
 
     /// Updates a control value after `/n_set`.
@@ -363,6 +369,7 @@ impl NodeTree {
         }
         self.nodes.insert(id, node);
         self.generation += 1;
+        self.structure += 1;
     }
 
     /// Takes a node out of its parent's list (keeping its own children).
@@ -386,6 +393,7 @@ impl NodeTree {
             }
         }
         self.generation += 1;
+        self.structure += 1;
         Some(node)
     }
 
