@@ -38,10 +38,9 @@ pub struct TreePanel {
     pub rows: Vec<Row>,
     built: Option<(u64, usize, String)>,
     collapse_version: usize,
-    /// When each id was first seen (for the "new" highlight).
-    first_seen: HashMap<i32, Instant>,
+    /// Nodes that started (glow) or ended (listed) a moment ago.
+    fresh: HashMap<i32, Instant>,
     ended: Vec<(i32, String, Instant)>,
-    started: Option<Instant>,
     new_synth: Option<NewSynth>,
 }
 
@@ -52,14 +51,10 @@ impl TreePanel {
         if self.built.as_ref() == Some(&key) && !self.rows.is_empty() {
             return;
         }
-        let now = Instant::now();
-        let started = *self.started.get_or_insert(now);
         let filter = self.filter.trim().to_lowercase();
         let mut rows = Vec::with_capacity(tree.len());
         let mut hidden_below: Option<usize> = None;
-        let mut present = HashSet::with_capacity(tree.len());
         tree.walk(|depth, n| {
-            present.insert(n.id);
             if let Some(d) = hidden_below {
                 if depth > d {
                     return;
@@ -85,51 +80,30 @@ impl TreePanel {
                 hidden_below = Some(depth);
             }
         });
-        // New ids glow for a moment (not the ones there when we first looked).
-        for id in &present {
-            self.first_seen.entry(*id).or_insert(if now == started {
-                now - HIGHLIGHT
-            } else {
-                now
-            });
-        }
-        let gone: Vec<i32> = self
-            .first_seen
-            .keys()
-            .filter(|id| !present.contains(id))
-            .copied()
-            .collect();
-        for id in gone {
-            self.first_seen.remove(&id);
-            let label = self
-                .rows
-                .iter()
-                .find(|r| r.id == id)
-                .map(|r| {
-                    r.def.clone().unwrap_or_else(|| {
-                        if r.is_group {
-                            "group".into()
-                        } else {
-                            "synth".into()
-                        }
-                    })
-                })
-                .unwrap_or_default();
-            self.ended.push((id, label, now));
-        }
-        self.ended
-            .retain(|(_, _, t)| now.duration_since(*t) < HIGHLIGHT);
-        if self.ended.len() > 50 {
-            let drop = self.ended.len() - 50;
-            self.ended.drain(..drop);
-        }
         self.rows = rows;
         self.built = Some(key);
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, bridge: &Bridge) {
         let online = bridge.server.state().is_online();
-        bridge.server.with_tree(|t| self.refresh(t));
+        let now = Instant::now();
+        bridge.server.with_tree(|t| {
+            self.refresh(t);
+            // Only the last few hundred changes are kept by the core: cheap to scan.
+            self.fresh.clear();
+            self.ended.clear();
+            for c in t
+                .recent
+                .iter()
+                .filter(|c| now.duration_since(c.at) < HIGHLIGHT)
+            {
+                if c.born {
+                    self.fresh.insert(c.id, c.at);
+                } else {
+                    self.ended.push((c.id, c.label.clone(), c.at));
+                }
+            }
+        });
         ui.horizontal(|ui| {
             let label = ui.label("Filter");
             ui.add(
@@ -154,7 +128,6 @@ impl TreePanel {
             }
             ui.weak(format!("{} nodes", self.rows.len()));
         });
-        let now = Instant::now();
         if !self.ended.is_empty() {
             ui.horizontal_wrapped(|ui| {
                 ui.weak("ended:");
@@ -179,10 +152,7 @@ impl TreePanel {
                         .server
                         .with_tree(|t| t.get(row.id).map(|n| (n.paused, n.controls.clone())))
                         .unwrap_or((Some(false), Vec::new()));
-                    let fresh = self
-                        .first_seen
-                        .get(&row.id)
-                        .is_some_and(|t| now.duration_since(*t) < HIGHLIGHT);
+                    let fresh = self.fresh.contains_key(&row.id);
                     any_new |= fresh;
                     let resp = ui
                         .horizontal(|ui| {

@@ -79,6 +79,19 @@ impl Node {
     }
 }
 
+/// A node that came or went, for views that highlight changes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TreeChange {
+    pub id: i32,
+    pub born: bool,
+    /// "group", or the synth's def name when known.
+    pub label: String,
+    pub at: std::time::Instant,
+}
+
+/// How many recent changes are kept.
+const RECENT: usize = 256;
+
 /// A tree of nodes under a root group (normally 0).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodeTree {
@@ -88,6 +101,8 @@ pub struct NodeTree {
     pub generation: u64,
     /// Bumped only when nodes come, go, move or get a name: a view's row list depends on it.
     pub structure: u64,
+    /// The latest nodes that started or ended (from notifications), oldest first.
+    pub recent: std::collections::VecDeque<TreeChange>,
 }
 
 impl Default for NodeTree {
@@ -113,6 +128,7 @@ impl NodeTree {
             nodes,
             generation: 0,
             structure: 0,
+            recent: std::collections::VecDeque::new(),
         }
     }
 
@@ -237,10 +253,14 @@ impl NodeTree {
                     node.controls = old.controls.clone();
                     self.remove(info.node);
                 }
+                self.note_change(info.node, true);
                 self.link(node, &info);
                 true
             }
-            "/n_end" => self.remove(info.node),
+            "/n_end" => {
+                self.note_change(info.node, false);
+                self.remove(info.node)
+            }
             "/n_move" => {
                 let Some(mut node) = self.unlink(info.node) else {
                     return false;
@@ -261,6 +281,23 @@ impl NodeTree {
             }
             _ => false,
         }
+    }
+
+    fn note_change(&mut self, id: i32, born: bool) {
+        let label = match self.nodes.get(&id).map(|n| &n.kind) {
+            Some(NodeKind::Synth { def: Some(d) }) => d.clone(),
+            Some(NodeKind::Synth { def: None }) => "synth".into(),
+            _ => "group".into(),
+        };
+        if self.recent.len() == RECENT {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(TreeChange {
+            id,
+            born,
+            label,
+            at: std::time::Instant::now(),
+        });
     }
 
     /// Records what we know of a synth we created ourselves (notifications carry no def name).
@@ -287,6 +324,7 @@ impl NodeTree {
 
     /// Keeps what `old` knew of paused states and our own synths' def names.
     pub fn carry_over(&mut self, old: &NodeTree) {
+        self.recent = old.recent.clone();
         for n in self.nodes.values_mut() {
             if let Some(o) = old.nodes.get(&n.id) {
                 if n.paused.is_none() {
@@ -649,5 +687,17 @@ mod tests {
         t.apply(&note("/n_end", 10, 1, -1, 11, true));
         assert_eq!(t.ids(), [1, 11, 9]);
         assert!(!t.contains(12), "children go with their group");
+        let changes: Vec<(i32, bool)> = t.recent.iter().map(|c| (c.id, c.born)).collect();
+        assert_eq!(
+            changes,
+            [
+                (1, true),
+                (10, true),
+                (11, true),
+                (9, true),
+                (12, true),
+                (10, false)
+            ]
+        );
     }
 }
