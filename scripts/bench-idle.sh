@@ -21,7 +21,7 @@ unset WAYLAND_DISPLAY
 for _ in $(seq 100); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
 port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 printf 'port = %s\ninput_channels = 2\noutput_channels = 2\n' "$port" > "$config/last.toml"
-target/release/scpanel >/dev/null 2>&1 &
+target/release/scpanel >/dev/null 2>"${FRAME_LOG:-/dev/null}" &
 app=$!
 win=""
 for _ in $(seq 100); do win=$(xdotool search --name '^scpanel$' 2>/dev/null | head -1) && [ -n "$win" ] && break; sleep 0.1; done

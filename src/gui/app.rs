@@ -66,6 +66,8 @@ pub struct ScPanel {
     pub tab: Tab,
     pub side: Side,
     confirm_stop: Option<crate::server::ports::PortHolder>,
+    /// `SCPANEL_FRAME_DEBUG` set: log every frame and its cause to stderr.
+    frame_debug: bool,
 }
 
 impl ScPanel {
@@ -83,6 +85,7 @@ impl ScPanel {
             tab: Tab::Tree,
             side: Side::Boot,
             confirm_stop: None,
+            frame_debug: std::env::var_os("SCPANEL_FRAME_DEBUG").is_some(),
         })
     }
 
@@ -267,6 +270,14 @@ impl eframe::App for ScPanel {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
         self.bridge.set_context(&ctx);
+        if self.frame_debug {
+            // Why this frame ran: for checking that an idle app stays idle.
+            eprintln!(
+                "frame {:?} {:?}",
+                std::time::Instant::now(),
+                ctx.repaint_causes()
+            );
+        }
         self.shortcuts(&ctx);
         let state = self.bridge.server.state();
         let session = self.bridge.server.session();
