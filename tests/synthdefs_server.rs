@@ -114,3 +114,43 @@ async fn files_and_folders_load_and_free() {
     std::fs::remove_dir_all(&dir).ok();
     server.quit(false).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn synths_of_other_clients_get_their_names_in_the_live_tree() {
+    let a = boot(options()).await;
+    let b = scpanel::server::Server::new();
+    b.connect(common::connect_options(&a)).await.unwrap();
+    let id = b
+        .add_synth(
+            "default",
+            b.default_group(),
+            AddAction::AddToHead,
+            &[("freq", 220.0)],
+        )
+        .await
+        .unwrap();
+    // A learns of it from /n_go (no name), then asks the group for names and controls.
+    let mut changes = a.watch_changes();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while a
+        .with_tree(|t| t.get(id).and_then(|n| n.def_name().map(String::from)))
+        .is_none()
+    {
+        let _ = tokio::time::timeout_at(deadline, changes.changed()).await;
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "A never learnt the synth's SynthDef"
+        );
+    }
+    let freq = a.with_tree(|t| {
+        t.get(id)
+            .unwrap()
+            .controls
+            .iter()
+            .find(|(k, _)| k == "freq")
+            .cloned()
+    });
+    assert_eq!(freq, Some(("freq".to_string(), ControlValue::Value(220.0))));
+    b.disconnect().await.unwrap();
+    a.quit(false).await.unwrap();
+}

@@ -160,9 +160,13 @@ impl TreePanel {
                             ui.add_space(row.depth as f32 * 16.0);
                             if row.is_group {
                                 let open = !self.collapsed.contains(&row.id);
-                                let arrow = if !row.has_children { " " } else if open { "-" } else { "+" };
-                                if ui.small_button(arrow).on_hover_text("Collapse / expand").clicked() {
-                                    toggle = Some(row.id);
+                                if row.has_children {
+                                    let arrow = if open { "-" } else { "+" };
+                                    if ui.small_button(arrow).on_hover_text("Collapse / expand").clicked() {
+                                        toggle = Some(row.id);
+                                    }
+                                } else {
+                                    ui.add_space(18.0);
                                 }
                             }
                             let mut text = RichText::new(format!(

@@ -196,6 +196,24 @@ impl Server {
         Ok(tree)
     }
 
+    /// One `/g_queryTree group 1`, without splitting (fails past 64 KiB).
+    pub(crate) async fn query_group_once(&self, group: i32) -> Result<NodeTree> {
+        let conn = self.conn()?;
+        let _one_at_a_time = conn.tree_query_lock().await;
+        let m = conn
+            .request(
+                packet(msg("/g_queryTree", [int(group), int(1)])),
+                Expect::ReplyOrFail {
+                    reply: "/g_queryTree.reply",
+                    id: None,
+                    command: "/g_queryTree",
+                },
+                REQUEST_TIMEOUT,
+            )
+            .await?;
+        NodeTree::from_query_reply(&m).map_err(|e| ServerError::Osc(e.to_string()))
+    }
+
     /// Re-reads the tree into the live mirror.
     pub async fn refresh_tree(&self) -> Result<()> {
         let mut tree = self.query_tree(true).await?;

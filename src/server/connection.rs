@@ -68,6 +68,8 @@ pub struct Connection {
     closed: Mutex<Option<String>>,
     closed_notify: tokio::sync::Notify,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// Groups holding synths we know no SynthDef name for (see `Server::describe_synths`).
+    pub unknown_synths: Mutex<Option<mpsc::UnboundedSender<i32>>>,
     /// Streams of every message matching a pattern (for replies that come many at once).
     collectors: Mutex<Vec<(u64, Expect, mpsc::UnboundedSender<OscMessage>)>>,
     tree_query: tokio::sync::Mutex<()>,
@@ -107,6 +109,7 @@ impl Connection {
             closed_notify: tokio::sync::Notify::new(),
             tasks: Mutex::new(vec![reader]),
             collectors: Mutex::new(Vec::new()),
+            unknown_synths: Mutex::new(None),
             tree_query: tokio::sync::Mutex::new(()),
         });
         let dispatcher = tokio::spawn(dispatch(Arc::downgrade(&conn), rx));
@@ -161,7 +164,12 @@ impl Connection {
             m.addr.as_str(),
             "/n_go" | "/n_end" | "/n_move" | "/n_on" | "/n_off"
         ) {
-            self.shared.apply_tree_notification(&m);
+            if let Some(parent) = self.shared.apply_tree_notification(&m)
+                && let Ok(tx) = self.unknown_synths.lock()
+                && let Some(tx) = tx.as_ref()
+            {
+                let _ = tx.send(parent);
+            }
         } else if super::mixer::is_meter_reply(&m) {
             if let Ok(mut meters) = self.shared.meters.lock()
                 && meters.apply(&m)

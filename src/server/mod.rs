@@ -634,6 +634,11 @@ impl Server {
         }
         let monitor = tokio::spawn(health::monitor(self.weak(), Arc::downgrade(&live)));
         conn.add_task(monitor);
+        let (tx, rx) = mpsc::unbounded_channel();
+        if let Ok(mut slot) = conn.unknown_synths.lock() {
+            *slot = Some(tx);
+        }
+        conn.add_task(tokio::spawn(describe_synths(self.weak(), rx)));
         self.set_state(ServerState::Online);
         self.emit(ServerEvent::Online);
         if live.session.login.is_some()
@@ -950,6 +955,39 @@ impl Server {
                 let _ = self.disconnect().await;
             }
             None => {}
+        }
+    }
+}
+
+/// Fills in the SynthDef names and controls of synths other clients make: notifications
+/// carry neither, so each such synth's group is read with `/g_queryTree group 1`.
+async fn describe_synths(server: Weak<Inner>, mut groups: mpsc::UnboundedReceiver<i32>) {
+    while let Some(first) = groups.recv().await {
+        let mut batch = vec![first];
+        while let Ok(g) = groups.try_recv() {
+            batch.push(g);
+        }
+        batch.sort_unstable();
+        batch.dedup();
+        let Some(server) = Server::from_weak(&server) else {
+            return;
+        };
+        for group in batch {
+            // A group too big for one reply is left as it is ("def unknown").
+            let Ok(sub) = server.query_group_once(group).await else {
+                continue;
+            };
+            if let Ok(mut t) = server.inner.shared.tree.lock() {
+                for n in sub.nodes() {
+                    let unknown = t
+                        .get(n.id)
+                        .is_some_and(|m| !m.is_group() && m.def_name().is_none());
+                    if let (true, Some(def)) = (unknown, n.def_name()) {
+                        t.describe_synth(n.id, def, n.controls.clone());
+                    }
+                }
+            }
+            server.inner.shared.changed();
         }
     }
 }

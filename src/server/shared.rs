@@ -144,9 +144,16 @@ impl Shared {
         self.status.lock().ok()?.back().map(|s| s.info)
     }
 
-    pub fn apply_tree_notification(&self, m: &OscMessage) {
-        if let Ok(mut t) = self.tree.lock() {
-            t.apply(m);
+    /// Applies a node notification; returns the parent of a synth whose SynthDef we don't
+    /// know yet (made by another client), so its group can be asked for names.
+    pub fn apply_tree_notification(&self, m: &OscMessage) -> Option<i32> {
+        let mut t = self.tree.lock().ok()?;
+        t.apply(m);
+        if m.addr != "/n_go" {
+            return None;
         }
+        let id = super::protocol::int_arg(m, 0)?;
+        let node = t.get(id)?;
+        (!node.is_group() && node.def_name().is_none()).then_some(node.parent)
     }
 }
