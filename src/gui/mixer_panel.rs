@@ -75,6 +75,22 @@ fn meter(ui: &mut egui::Ui, label: &str, level: &ChannelLevel, now: Instant) {
     let _ = label;
 }
 
+/// The dB marks beside the meters.
+fn scale(ui: &mut egui::Ui) {
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(30.0, 160.0), egui::Sense::hover());
+    let p = ui.painter();
+    for db in [0.0f32, -6.0, -12.0, -24.0, -48.0, -90.0] {
+        let y = rect.bottom() - rect.height() * ((db - FLOOR_DB) / -FLOOR_DB);
+        p.text(
+            egui::pos2(rect.right() - 2.0, y),
+            egui::Align2::RIGHT_CENTER,
+            format!("{db:.0}"),
+            egui::FontId::proportional(10.0),
+            ui.visuals().weak_text_color(),
+        );
+    }
+}
+
 impl MixerPanel {
     pub fn ui(&mut self, ui: &mut egui::Ui, bridge: &Bridge) {
         let server = &bridge.server;
@@ -118,6 +134,10 @@ impl MixerPanel {
         if settings.meters && online {
             let now = Instant::now();
             ui.horizontal(|ui| {
+                ui.vertical(|ui| {
+                    ui.label("dB");
+                    scale(ui);
+                });
                 for (group, levels) in [("in", &meters.inputs), ("out", &meters.outputs)] {
                     ui.vertical(|ui| {
                         ui.label(group);
@@ -268,6 +288,7 @@ impl MixerPanel {
             });
         }
         let status = self.jack_status.lock().ok().and_then(|s| s.clone());
+        let running = matches!(status, Some(JackStatus::Running { .. }));
         match status {
             None => {
                 ui.weak("Looking for JACK…");
@@ -295,7 +316,7 @@ impl MixerPanel {
                 ("Start JACK (sound card)", JackDriver::Alsa),
             ] {
                 if ui
-                    .add_enabled(!have_own, egui::Button::new(label))
+                    .add_enabled(!have_own && !running, egui::Button::new(label))
                     .clicked()
                 {
                     let own = self.own_jack.clone();

@@ -37,8 +37,9 @@ pub enum ServerError {
     },
 
     #[error(
-        "the server found no audio device: {detail}. On Linux start JACK (or PipeWire's JACK) first, \
-         e.g. `jackd -d dummy` for a silent server, or `qjackctl`"
+        "the server found no audio device: {detail}. On Linux start JACK (or PipeWire's JACK) first: \
+         scpanel can start one for you (Levels & record → Audio setup), or run `jackd -d dummy` \
+         for a silent server, or `qjackctl`"
     )]
     NoAudio { detail: String },
 

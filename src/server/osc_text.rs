@@ -210,12 +210,16 @@ pub fn format_packet(p: &OscPacket) -> String {
         OscPacket::Message(m) => format_message(m),
         OscPacket::Bundle(b) => {
             let inner: Vec<String> = b.content.iter().map(format_packet).collect();
-            format!(
-                "[bundle {}.{}] {}",
-                b.timetag.seconds,
-                b.timetag.fractional,
-                inner.join(" ; ")
-            )
+            if (b.timetag.seconds, b.timetag.fractional) == (0, 1) {
+                format!("[bundle now] {}", inner.join(" ; "))
+            } else {
+                let at: SystemTime = b.timetag.into();
+                let secs = at
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .as_secs_f64();
+                format!("[bundle at {secs:.3}] {}", inner.join(" ; "))
+            }
         }
     }
 }
