@@ -1,0 +1,643 @@
+//! Booting, connecting, quitting, rebooting and resetting: how a [`Server`] comes online and
+//! goes offline.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use rosc::{OscPacket, OscType};
+use tokio::sync::mpsc;
+
+use super::alloc::{Allocators, ClientRanges, ServerLayout};
+use super::connection::{Connection, Login, REQUEST_TIMEOUT, SYNC_TIMEOUT};
+use super::process::{self, LineKind, ServerProcess};
+use super::protocol::{self, Expect, msg};
+use super::{
+    ConnectOptions, Inner, Live, Options, Protocol, Result, Server, ServerError, ServerEvent,
+    ServerState, Session, bundle_of, client_address, health, ports, transport,
+};
+
+impl Server {
+    // ---- lifecycle ----
+
+    /// Boots a server with `options` and waits until it is online and we are logged in.
+    pub async fn boot(&self, options: Options) -> Result<()> {
+        let _lifecycle = self.inner.lifecycle.lock().await;
+        self.ensure_offline()?;
+        options.validate().map_err(ServerError::InvalidOptions)?;
+        check_port_free(&options)?;
+        let program = process::find_executable(options.executable.as_deref())?;
+        if let Ok(mut o) = self.inner.options.lock() {
+            *o = options.clone();
+        }
+        self.set_state(ServerState::Booting);
+        self.emit(ServerEvent::Booting);
+        match self.boot_inner(&options, &program).await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.inner.shared.note(format!("boot failed: {e}"));
+                let process = self.inner.process.lock().ok().and_then(|mut p| p.take());
+                if let Some(p) = process {
+                    self.inner.quitting.store(true, Ordering::SeqCst);
+                    p.terminate(Duration::from_secs(1)).await;
+                }
+                self.go_offline(None);
+                Err(e)
+            }
+        }
+    }
+
+    async fn boot_inner(&self, options: &Options, program: &std::path::Path) -> Result<()> {
+        let shared = self.inner.shared.clone();
+        let argv = options.argv();
+        shared.note(format!(
+            "$ {}",
+            options.command_line(&program.display().to_string())
+        ));
+        let (line_tx, mut lines) = mpsc::unbounded_channel();
+        self.inner.quitting.store(false, Ordering::SeqCst);
+        let process =
+            ServerProcess::spawn(program, &argv, &options.env, shared.log.clone(), line_tx)?;
+        if let Ok(mut p) = self.inner.process.lock() {
+            *p = Some(process.clone());
+        }
+        let started = Instant::now();
+        let deadline = tokio::time::Instant::now() + options.boot_timeout;
+        let addr = client_address(&options.bind_address, options.port);
+        // Over UDP we can ask /status before the ready line: that is how `-V -1` boots.
+        let mut conn = match options.protocol {
+            Protocol::Udp => {
+                Some(Connection::open(shared.clone(), addr, Protocol::Udp, None).await?)
+            }
+            Protocol::Tcp => None,
+        };
+        let password = Some(options.password.as_str()).filter(|p| !p.is_empty());
+        let mut probe = tokio::time::interval(Duration::from_millis(50));
+        probe.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut ready_line = false;
+        loop {
+            tokio::select! {
+                line = lines.recv() => {
+                    if let Some((LineKind::Ready, _)) = line {
+                        ready_line = true;
+                        break;
+                    }
+                    if line.is_none() {
+                        // Both pipes closed: the process is ending; its exit is reported below.
+                        let exit = process.wait().await;
+                        return Err(self.classify_boot_failure(&process, options, exit).await);
+                    }
+                }
+                exit = process.wait() => {
+                    return Err(self.classify_boot_failure(&process, options, exit).await);
+                }
+                _ = tokio::time::sleep_until(deadline) => {
+                    let last_lines = shared.log.lock().map(|l| l.tail(8)).unwrap_or_default();
+                    return Err(ServerError::BootTimeout { after: options.boot_timeout, last_lines });
+                }
+                _ = probe.tick() => {
+                    if let Some(c) = &conn {
+                        if c.last_heard().is_some() {
+                            break;
+                        }
+                        let _ = c.send_msg(msg("/status", [])).await;
+                    } else if started.elapsed() > Duration::from_millis(300)
+                        && let Ok(c) = Connection::open(shared.clone(), addr, Protocol::Tcp, password).await
+                    {
+                        // A TCP listener that accepted us is up (password, if any, sent first).
+                        conn = Some(c);
+                        break;
+                    }
+                }
+            }
+        }
+        self.emit(ServerEvent::ProcessBooted);
+        shared.note(format!(
+            "server process {} is up after {} ms{}",
+            process.pid,
+            started.elapsed().as_millis(),
+            if ready_line {
+                ""
+            } else {
+                " (answered /status)"
+            }
+        ));
+        let conn = match conn {
+            Some(c) => c,
+            None => Connection::open(shared.clone(), addr, Protocol::Tcp, password).await?,
+        };
+        // Keep the server's output flowing into the log (and repaint) after boot.
+        let drain_shared = shared.clone();
+        conn.add_task(tokio::spawn(async move {
+            while lines.recv().await.is_some() {
+                drain_shared.changed();
+            }
+        }));
+        let layout = ServerLayout::from_options(options);
+        let session = Session {
+            addr,
+            protocol: options.protocol,
+            is_owner: true,
+            login: None,
+            layout,
+            pid: Some(process.pid),
+        };
+        self.establish(conn, session, true, None, Some(options.max_logins))
+            .await?;
+        self.watch_process(process);
+        Ok(())
+    }
+
+    async fn classify_boot_failure(
+        &self,
+        process: &ServerProcess,
+        options: &Options,
+        exit: process::ExitInfo,
+    ) -> ServerError {
+        process.drained(Duration::from_millis(500)).await;
+        let (kinds, last_lines): (Vec<(LineKind, String)>, Vec<String>) = self.with_log(|l| {
+            let kinds = l
+                .lines()
+                .filter(|l| l.at >= process.started)
+                .map(|l| (l.kind, l.text.clone()))
+                .collect();
+            (kinds, l.tail(8))
+        });
+        if kinds.iter().any(|(k, _)| *k == LineKind::PortInUse) {
+            return port_in_use(options);
+        }
+        let audio: Vec<String> = kinds
+            .iter()
+            .filter(|(k, _)| *k == LineKind::NoAudio)
+            .map(|(_, t)| t.clone())
+            .collect();
+        if !audio.is_empty() {
+            return ServerError::NoAudio {
+                detail: audio.join(" / "),
+            };
+        }
+        ServerError::ProcessExited {
+            exit: exit.to_string(),
+            last_lines,
+        }
+    }
+
+    /// Logs in (if asked), sets up default groups and the health monitor, and goes online.
+    async fn establish(
+        &self,
+        conn: Arc<Connection>,
+        mut session: Session,
+        login: bool,
+        client_id: Option<i32>,
+        local_max_logins: Option<u32>,
+    ) -> Result<()> {
+        if login {
+            let l = self.login(&conn, client_id, local_max_logins).await?;
+            session.login = Some(l);
+        }
+        let alloc = session.login.map(|l| {
+            let ranges =
+                ClientRanges::new(l.client_id.max(0) as u32, l.max_logins, &session.layout);
+            Mutex::new(Allocators::new(ranges))
+        });
+        self.emit(ServerEvent::Connected {
+            client_id: session.login.map(|l| l.client_id),
+            max_logins: session.login.map_or(0, |l| l.max_logins),
+        });
+        if let Some(l) = session.login {
+            if session.is_owner {
+                create_default_groups(&conn, l.max_logins).await?;
+            } else {
+                self.ensure_default_group(&conn, session.default_group())
+                    .await?;
+            }
+        }
+        conn.clear_closed();
+        let live = Arc::new(Live {
+            conn: conn.clone(),
+            session,
+            alloc,
+        });
+        if let Ok(mut l) = self.inner.live.lock() {
+            *l = Some(live.clone());
+        }
+        // Seed the live tree; notifications keep it current from here on.
+        match self.query_tree(true).await {
+            Ok(mut tree) => {
+                if live.session.is_owner {
+                    // We just booted it: nothing can have been paused yet.
+                    tree.set_unknown_paused(false);
+                }
+                if let Ok(mut t) = self.inner.shared.tree.lock() {
+                    *t = tree;
+                }
+            }
+            Err(e) => self
+                .inner
+                .shared
+                .note(format!("could not read the node tree: {e}")),
+        }
+        let monitor = tokio::spawn(health::monitor(self.weak(), Arc::downgrade(&live)));
+        conn.add_task(monitor);
+        let (tx, rx) = mpsc::unbounded_channel();
+        if let Ok(mut slot) = conn.unknown_synths.lock() {
+            *slot = Some(tx);
+        }
+        conn.add_task(tokio::spawn(describe_synths(self.weak(), rx)));
+        self.set_state(ServerState::Online);
+        self.emit(ServerEvent::Online);
+        if live.session.login.is_some()
+            && let Err(e) = self.restore_mixer().await
+        {
+            self.inner
+                .shared
+                .note(format!("could not restore the meters and volume: {e}"));
+        }
+        Ok(())
+    }
+
+    async fn login(
+        &self,
+        conn: &Connection,
+        client_id: Option<i32>,
+        local_max: Option<u32>,
+    ) -> Result<Login> {
+        let mut args = vec![OscType::Int(1)];
+        if let Some(id) = client_id {
+            args.push(OscType::Int(id));
+        }
+        let reply = conn
+            .request(
+                OscPacket::Message(msg("/notify", args)),
+                Expect::Done {
+                    command: "/notify".into(),
+                    id: None,
+                },
+                REQUEST_TIMEOUT,
+            )
+            .await;
+        match reply {
+            Ok(m) => {
+                let id = protocol::int_arg(&m, 1).unwrap_or(0);
+                // supernova does not report max logins: fall back to what we booted with.
+                let max = protocol::int_arg(&m, 2)
+                    .and_then(|v| u32::try_from(v).ok())
+                    .or(local_max)
+                    .unwrap_or(1);
+                Ok(Login {
+                    client_id: id,
+                    max_logins: max,
+                })
+            }
+            Err(ServerError::Fail { message, .. }) if message.contains("too many users") => {
+                Err(ServerError::TooManyClients {
+                    max_logins: local_max,
+                })
+            }
+            Err(ServerError::Fail { message, .. }) if message.contains("already registered") => {
+                let message = if conn.transport.protocol == Protocol::Tcp {
+                    // scsynth 3.13 takes every TCP client for the same address.
+                    "scsynth lets only one TCP client log in, and one already has: \
+                     watch without logging in, or use a UDP server"
+                } else {
+                    "this address is already logged in: disconnect the other client first"
+                };
+                Err(ServerError::Fail {
+                    command: "/notify".into(),
+                    message: message.into(),
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn ensure_default_group(&self, conn: &Connection, group: i32) -> Result<()> {
+        let q = conn
+            .request(
+                OscPacket::Message(msg("/n_query", [OscType::Int(group)])),
+                Expect::ReplyOrFail {
+                    reply: "/n_info",
+                    id: Some(group),
+                    command: "/n_query",
+                },
+                REQUEST_TIMEOUT,
+            )
+            .await;
+        match q {
+            Ok(_) => Ok(()),
+            // A server booted by sclang has no group `id + 1`: make it, as supriya would.
+            Err(ServerError::Fail { .. }) => {
+                conn.send_checked(OscPacket::Message(msg(
+                    "/g_new",
+                    [OscType::Int(group), OscType::Int(1), OscType::Int(0)],
+                )))
+                .await
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn watch_process(&self, process: Arc<ServerProcess>) {
+        let weak = self.weak();
+        let task = tokio::spawn(async move {
+            let exit = process.wait().await;
+            let Some(server) = Server::from_weak(&weak) else {
+                return;
+            };
+            if server.inner.quitting.load(Ordering::SeqCst) {
+                return;
+            }
+            process.drained(Duration::from_millis(200)).await;
+            let last_lines = server.with_log(|l| l.tail(8));
+            server
+                .inner
+                .shared
+                .note(format!("the server process ended by itself ({exit})"));
+            server.go_offline(Some(ServerEvent::ProcessPanicked { exit, last_lines }));
+        });
+        // Not tied to the connection: it must outlive a connection that is shut down.
+        drop(task);
+    }
+
+    /// Connects to a running server (which we then don't own).
+    pub async fn connect(&self, options: ConnectOptions) -> Result<()> {
+        let _lifecycle = self.inner.lifecycle.lock().await;
+        self.ensure_offline()?;
+        self.set_state(ServerState::Connecting);
+        self.emit(ServerEvent::Connecting);
+        let result = self.connect_inner(&options).await;
+        if result.is_err() {
+            self.go_offline(None);
+        }
+        result
+    }
+
+    async fn connect_inner(&self, options: &ConnectOptions) -> Result<()> {
+        let shared = self.inner.shared.clone();
+        let conn = Connection::open(
+            shared,
+            options.addr,
+            options.protocol,
+            options.password.as_deref(),
+        )
+        .await?;
+        // Make sure something answers before logging in.
+        let probe = conn
+            .request(
+                OscPacket::Message(msg("/status", [])),
+                Expect::Address("/status.reply"),
+                Duration::from_millis(1500),
+            )
+            .await;
+        if let Err(e) = probe {
+            if options.protocol == Protocol::Tcp && options.password.is_some() {
+                if let Ok(mut p) = self.inner.parked.lock() {
+                    p.push(conn);
+                }
+                return Err(ServerError::Unreachable {
+                    addr: format!("tcp://{}", options.addr),
+                    reason: "no answer after the password: it is probably wrong (scsynth gives no error). \
+                             The connection stays open, because closing it would stop scsynth"
+                        .into(),
+                });
+            }
+            return Err(ServerError::Unreachable {
+                addr: format!("{}://{}", options.protocol.as_str(), options.addr),
+                reason: e.to_string(),
+            });
+        }
+        let session = Session {
+            addr: options.addr,
+            protocol: options.protocol,
+            is_owner: false,
+            login: None,
+            layout: options.layout,
+            pid: None,
+        };
+        self.establish(conn, session, options.login, options.client_id, None)
+            .await
+    }
+
+    /// Quits the server. Quitting a server we did not boot needs `force`.
+    pub async fn quit(&self, force: bool) -> Result<()> {
+        let _lifecycle = self.inner.lifecycle.lock().await;
+        let live = self.online()?;
+        if !live.session.is_owner && !force {
+            return Err(ServerError::UnownedServerShutdown);
+        }
+        self.set_state(ServerState::Quitting);
+        self.emit(ServerEvent::Quitting);
+        if self.recording().is_some()
+            && let Err(e) = self.stop_recording().await
+        {
+            self.inner
+                .shared
+                .note(format!("could not finish the recording: {e}"));
+        }
+        self.inner.quitting.store(true, Ordering::SeqCst);
+        let done = live
+            .conn
+            .request(
+                OscPacket::Message(msg("/quit", [])),
+                Expect::Done {
+                    command: "/quit".into(),
+                    id: None,
+                },
+                Duration::from_secs(1),
+            )
+            .await;
+        if let Err(e) = done {
+            self.inner
+                .shared
+                .note(format!("no /done for /quit ({e}); stopping the process"));
+        }
+        let process = self.inner.process.lock().ok().and_then(|p| p.clone());
+        if let Some(p) = process {
+            // A big server takes a second or two to exit after /done /quit.
+            if tokio::time::timeout(Duration::from_secs(3), p.wait())
+                .await
+                .is_err()
+            {
+                self.inner
+                    .shared
+                    .note("the server did not exit after /quit: terminating it");
+                p.terminate(Duration::from_secs(1)).await;
+            }
+        }
+        self.go_offline(None);
+        Ok(())
+    }
+
+    /// Logs out and closes the connection; the server keeps running.
+    pub async fn disconnect(&self) -> Result<()> {
+        let _lifecycle = self.inner.lifecycle.lock().await;
+        let live = self.online()?;
+        if live.session.is_owner {
+            return Err(ServerError::OwnedServerShutdown);
+        }
+        if live.session.login.is_some() {
+            let _ = live
+                .conn
+                .request(
+                    OscPacket::Message(msg("/notify", [OscType::Int(0)])),
+                    Expect::Done {
+                        command: "/notify".into(),
+                        id: None,
+                    },
+                    Duration::from_millis(500),
+                )
+                .await;
+        }
+        self.go_offline(Some(ServerEvent::Disconnected));
+        Ok(())
+    }
+
+    /// Quits and boots again with the same options.
+    pub async fn reboot(&self) -> Result<()> {
+        let live = self.online()?;
+        if !live.session.is_owner {
+            return Err(ServerError::UnownedServerShutdown);
+        }
+        let options = self.options();
+        self.quit(false).await?;
+        self.boot(options).await
+    }
+
+    /// SuperCollider's Cmd-period. As owner: clear the schedule, free every node, re-create the
+    /// default groups. As a connected client: free only this client's nodes.
+    pub async fn reset(&self) -> Result<()> {
+        let live = self.online()?;
+        let conn = &live.conn;
+        let Some(login) = live.session.login else {
+            return Err(ServerError::NotLoggedIn);
+        };
+        let mut bundle = Vec::new();
+        if live.session.is_owner {
+            bundle.push(msg("/clearSched", []));
+            bundle.push(msg("/g_freeAll", [OscType::Int(0)]));
+            conn.send(bundle_of(bundle)).await?;
+            create_default_groups(conn, login.max_logins).await?;
+        } else {
+            let group = live.session.default_group();
+            let range = live
+                .alloc
+                .as_ref()
+                .and_then(|a| a.lock().ok().map(|a| a.ranges.nodes.clone()))
+                .unwrap_or(0..0);
+            // Our nodes outside our default group, topmost only (their children go with them).
+            let ours: Vec<i32> = self.with_tree(|t| {
+                t.nodes()
+                    .filter(|n| {
+                        range.contains(&n.id) && !range.contains(&n.parent) && n.parent != group
+                    })
+                    .map(|n| n.id)
+                    .collect()
+            });
+            bundle.push(msg("/g_freeAll", [OscType::Int(group)]));
+            if !ours.is_empty() {
+                bundle.push(msg("/n_free", ours.into_iter().map(OscType::Int)));
+            }
+            conn.send(bundle_of(bundle)).await?;
+        }
+        if let Some(a) = &live.alloc
+            && let Ok(mut a) = a.lock()
+        {
+            a.nodes.clear();
+        }
+        conn.sync(SYNC_TIMEOUT).await?;
+        // Cmd-period freed the meter and volume synths with everything else.
+        self.restore_mixer().await?;
+        Ok(())
+    }
+
+    /// Quits a server we own, or logs out of one we don't. For app shutdown.
+    pub async fn shutdown(&self) {
+        match self.session() {
+            Some(s) if s.is_owner => {
+                let _ = self.quit(false).await;
+            }
+            Some(_) => {
+                let _ = self.disconnect().await;
+            }
+            None => {}
+        }
+    }
+}
+
+/// Fills in the SynthDef names and controls of synths other clients make: notifications
+/// carry neither, so each such synth's group is read with `/g_queryTree group 1`.
+async fn describe_synths(server: Weak<Inner>, mut groups: mpsc::UnboundedReceiver<i32>) {
+    while let Some(first) = groups.recv().await {
+        let mut batch = vec![first];
+        while let Ok(g) = groups.try_recv() {
+            batch.push(g);
+        }
+        batch.sort_unstable();
+        batch.dedup();
+        let Some(server) = Server::from_weak(&server) else {
+            return;
+        };
+        for group in batch {
+            // A group too big for one reply is left as it is ("def unknown").
+            let Ok(sub) = server.query_group_once(group).await else {
+                continue;
+            };
+            if let Ok(mut t) = server.inner.shared.tree.lock() {
+                for n in sub.nodes() {
+                    let unknown = t
+                        .get(n.id)
+                        .is_some_and(|m| !m.is_group() && m.def_name().is_none());
+                    if let (true, Some(def)) = (unknown, n.def_name()) {
+                        t.describe_synth(n.id, def, n.controls.clone());
+                    }
+                }
+            }
+            server.inner.shared.changed();
+        }
+    }
+}
+
+/// Refuses a port another program holds: a server already there would answer our probes.
+fn check_port_free(options: &Options) -> Result<()> {
+    let ip: IpAddr = options
+        .bind_address
+        .parse()
+        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    if options.port == 0 {
+        return Ok(());
+    }
+    let addr = SocketAddr::new(ip, options.port);
+    let taken = match options.protocol {
+        Protocol::Udp => std::net::UdpSocket::bind(addr)
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::AddrInUse),
+        Protocol::Tcp => std::net::TcpListener::bind(addr)
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::AddrInUse),
+    };
+    if taken {
+        return Err(port_in_use(options));
+    }
+    Ok(())
+}
+
+fn port_in_use(options: &Options) -> ServerError {
+    ServerError::PortInUse {
+        port: options.port,
+        protocol: options.protocol.as_str(),
+        suggestion: transport::find_free_port(),
+        holder: ports::port_holder(options.port, options.protocol),
+    }
+}
+
+/// One default group per login, `id + 1` at the tail of the root, as supriya makes them.
+async fn create_default_groups(conn: &Connection, max_logins: u32) -> Result<()> {
+    let groups = (0..max_logins as i32)
+        .map(|i| {
+            msg(
+                "/g_new",
+                [OscType::Int(i + 1), OscType::Int(1), OscType::Int(0)],
+            )
+        })
+        .collect();
+    conn.send_checked(bundle_of(groups)).await
+}
