@@ -42,8 +42,11 @@ fn step_until(
             let a = h.state();
             let inbox = a.bridge.inbox.lock().unwrap();
             panic!(
-                "timed out waiting for: {what}; state {:?}; notices {:?}; events {:?}",
+                "timed out waiting for: {what}; state {:?}; busy {}; side {:?}; confirm {}; notices {:?}; events {:?}",
                 a.bridge.server.state(),
+                inbox.busy,
+                a.side,
+                a.connect.confirm_quit,
                 inbox.notices,
                 inbox.events
             );

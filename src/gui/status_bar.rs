@@ -31,32 +31,9 @@ pub fn ui(
     boot_blocker: Option<&str>,
 ) -> Actions {
     let mut a = Actions::default();
-    ui.horizontal_wrapped(|ui| {
-        ui.label(
-            RichText::new(state.label().to_uppercase())
-                .color(state_colour(state))
-                .strong(),
-        );
-        if let Some(s) = session {
-            ui.separator();
-            ui.label(if s.is_owner { "owner" } else { "connected" });
-            ui.label(format!("{}://{}", s.protocol.as_str(), s.addr));
-            match s.login {
-                Some(l) => ui.label(format!("client {} / {}", l.client_id, l.max_logins)),
-                None => ui.label("watching (not logged in)"),
-            };
-        }
-        if let Some(st) = status.filter(|_| state.is_online()) {
-            ui.separator();
-            ui.label(format!(
-                "CPU {:.1}% (peak {:.1}%)",
-                st.average_cpu, st.peak_cpu
-            ));
-            ui.label(format!(
-                "{} UGens  {} synths  {} groups  {} SynthDefs",
-                st.ugens, st.synths, st.groups, st.synthdefs
-            ));
-        }
+    // Buttons first (right to left), then the text: the buttons' ids then never move when
+    // the status text appears or changes, so a click between two frames is never lost.
+    ui.horizontal(|ui| {
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             let online = state.is_online();
             let owner = session.is_some_and(|s| s.is_owner);
@@ -93,6 +70,33 @@ pub fn ui(
             if boot.clicked() {
                 a.boot = true;
             }
+            ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                ui.label(
+                    RichText::new(state.label().to_uppercase())
+                        .color(state_colour(state))
+                        .strong(),
+                );
+                if let Some(s) = session {
+                    ui.separator();
+                    ui.label(if s.is_owner { "owner" } else { "connected" });
+                    ui.label(format!("{}://{}", s.protocol.as_str(), s.addr));
+                    match s.login {
+                        Some(l) => ui.label(format!("client {} / {}", l.client_id, l.max_logins)),
+                        None => ui.label("watching (not logged in)"),
+                    };
+                }
+                if let Some(st) = status.filter(|_| state.is_online()) {
+                    ui.separator();
+                    ui.label(format!(
+                        "CPU {:.1}% (peak {:.1}%)",
+                        st.average_cpu, st.peak_cpu
+                    ));
+                    ui.label(format!(
+                        "{} UGens  {} synths  {} groups  {} SynthDefs",
+                        st.ugens, st.synths, st.groups, st.synthdefs
+                    ));
+                }
+            });
         });
     });
     a

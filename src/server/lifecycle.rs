@@ -2,7 +2,6 @@
 //! goes offline.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -39,7 +38,6 @@ impl Server {
                 self.inner.shared.note(format!("boot failed: {e}"));
                 let process = self.inner.process.lock().ok().and_then(|mut p| p.take());
                 if let Some(p) = process {
-                    self.inner.quitting.store(true, Ordering::SeqCst);
                     p.terminate(Duration::from_secs(1)).await;
                 }
                 self.go_offline(None);
@@ -56,7 +54,6 @@ impl Server {
             options.command_line(&program.display().to_string())
         ));
         let (line_tx, mut lines) = mpsc::unbounded_channel();
-        self.inner.quitting.store(false, Ordering::SeqCst);
         let process =
             ServerProcess::spawn(program, &argv, &options.env, shared.log.clone(), line_tx)?;
         if let Ok(mut p) = self.inner.process.lock() {
@@ -345,7 +342,15 @@ impl Server {
             let Some(server) = Server::from_weak(&weak) else {
                 return;
             };
-            if server.inner.quitting.load(Ordering::SeqCst) {
+            let current = server
+                .inner
+                .process
+                .lock()
+                .ok()
+                .and_then(|p| p.clone())
+                .is_some_and(|p| Arc::ptr_eq(&p, &process));
+            // An exit we asked for, or of a process already replaced (a reboot), is no panic.
+            if process.exit_expected() || !current {
                 return;
             }
             process.drained(Duration::from_millis(200)).await;
@@ -435,7 +440,10 @@ impl Server {
                 .shared
                 .note(format!("could not finish the recording: {e}"));
         }
-        self.inner.quitting.store(true, Ordering::SeqCst);
+        let process = self.inner.process.lock().ok().and_then(|p| p.clone());
+        if let Some(p) = &process {
+            p.expect_exit();
+        }
         let done = live
             .conn
             .request(
@@ -452,7 +460,6 @@ impl Server {
                 .shared
                 .note(format!("no /done for /quit ({e}); stopping the process"));
         }
-        let process = self.inner.process.lock().ok().and_then(|p| p.clone());
         if let Some(p) = process {
             // A big server takes a second or two to exit after /done /quit.
             if tokio::time::timeout(Duration::from_secs(3), p.wait())

@@ -26,7 +26,6 @@ pub mod transport;
 pub mod tree;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -175,8 +174,6 @@ struct Inner {
     state: watch::Sender<ServerState>,
     live: Mutex<Option<Arc<Live>>>,
     process: Mutex<Option<Arc<ServerProcess>>>,
-    /// Set while we ask our own process to stop, so its exit is no panic.
-    quitting: AtomicBool,
     options: Mutex<Options>,
     health: watch::Sender<HealthConfig>,
     lifecycle: tokio::sync::Mutex<()>,
@@ -223,7 +220,6 @@ impl Server {
                 state: watch::channel(ServerState::Offline).0,
                 live: Mutex::new(None),
                 process: Mutex::new(None),
-                quitting: AtomicBool::new(false),
                 options: Mutex::new(Options::default()),
                 health: watch::channel(HealthConfig::default()).0,
                 lifecycle: tokio::sync::Mutex::new(()),

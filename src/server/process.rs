@@ -211,7 +211,8 @@ pub struct ServerProcess {
     exit: watch::Receiver<Option<ExitInfo>>,
     /// Both output readers have reached end of file.
     drained: watch::Receiver<u8>,
-    killed: Mutex<bool>,
+    /// We asked it to stop (quit, terminate): its exit is no surprise.
+    exit_expected: std::sync::atomic::AtomicBool,
 }
 
 /// An output line as boot sees it.
@@ -294,7 +295,7 @@ impl ServerProcess {
             started: SystemTime::now(),
             exit,
             drained,
-            killed: Mutex::new(false),
+            exit_expected: std::sync::atomic::AtomicBool::new(false),
         }))
     }
 
@@ -341,9 +342,7 @@ impl ServerProcess {
 
     /// SIGTERM, then SIGKILL after `grace`; returns how it ended.
     pub async fn terminate(&self, grace: Duration) -> ExitInfo {
-        if let Ok(mut k) = self.killed.lock() {
-            *k = true;
-        }
+        self.expect_exit();
         #[cfg(unix)]
         self.signal(libc::SIGTERM);
         if let Ok(info) = tokio::time::timeout(grace, self.wait()).await {
@@ -355,11 +354,19 @@ impl ServerProcess {
 
     /// SIGKILL at once.
     pub fn kill_now(&self) {
-        if let Ok(mut k) = self.killed.lock() {
-            *k = true;
-        }
+        self.expect_exit();
         #[cfg(unix)]
         self.signal(libc::SIGKILL);
+    }
+
+    /// Marks the coming exit as asked for (a `/quit` we sent), not a crash.
+    pub fn expect_exit(&self) {
+        self.exit_expected
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn exit_expected(&self) -> bool {
+        self.exit_expected.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
