@@ -12,14 +12,10 @@ use scpanel::gui::app::Tab;
 use scpanel::server::{AddAction, Options, ServerState};
 
 fn app(options: Options) -> Harness<'static, ScPanel> {
-    // Profiles go to a folder of this test's own.
-    let dir = std::env::temp_dir().join(format!(
-        "scpanel-gui-{}-{}",
-        std::process::id(),
-        options.port
-    ));
-    // SAFETY: set before any thread of this test reads it; every test sets the same value kind.
-    unsafe { std::env::set_var("SCPANEL_CONFIG_DIR", &dir) };
+    // Profiles go to a folder of this test run's own, not the user's.
+    scpanel::gui::profiles::set_folder(
+        std::env::temp_dir().join(format!("scpanel-gui-{}", std::process::id())),
+    );
     Harness::builder()
         .with_size(egui::vec2(1400.0, 900.0))
         .build_eframe(move |_cc| ScPanel::new(options).expect("app"))
@@ -288,4 +284,41 @@ fn too_many_users_offers_to_watch_without_logging_in() {
         a.bridge.server.state() == ServerState::Offline
     });
     rt.block_on(owner.quit(false)).unwrap();
+}
+
+#[test]
+fn profiles_save_and_load_and_the_last_options_come_back() {
+    let mut o = common::options();
+    o.output_channels = 6;
+    let port = o.port;
+    let mut h = app(o);
+    h.get_by_label("Profile:").focus();
+    h.run_steps(1);
+    h.get_by_label("Profile:").type_text("six-outs");
+    h.run_steps(1);
+    h.get_by_label("Save").click();
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("Profile saved").is_some());
+    // Change something, then load the profile back.
+    h.get_by_label("Defaults").click();
+    h.run_steps(2);
+    assert_eq!(h.state().boot.options.output_channels, 8);
+    h.get_by_label("Load:").click();
+    h.run_steps(2);
+    h.get_by_label("six-outs").click();
+    h.run_steps(2);
+    assert_eq!(
+        h.state().boot.options.output_channels,
+        6,
+        "the profile is back"
+    );
+    assert_eq!(h.state().boot.options.port, port);
+    // Booting remembers the options for the next start of the app.
+    h.get_by_label("Boot").click();
+    step_until(&mut h, "online", |a| {
+        a.bridge.server.state() == ServerState::Online
+    });
+    assert_eq!(scpanel::gui::profiles::load_last().output_channels, 6);
+    assert_eq!(scpanel::gui::profiles::load_last().port, port);
+    quit(&mut h);
 }

@@ -315,8 +315,9 @@ impl BootPanel {
                 }
             }
             let mut load = None;
+            let label = ui.label("Load:");
             egui::ComboBox::from_id_salt("profiles")
-                .selected_text("Load…")
+                .selected_text("a profile…")
                 .show_ui(ui, |ui| {
                     for p in &self.profiles {
                         if ui.selectable_label(false, p).clicked() {

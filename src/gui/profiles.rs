@@ -5,8 +5,19 @@ use std::path::PathBuf;
 
 use crate::server::Options;
 
-/// `SCPANEL_CONFIG_DIR` overrides the folder (tests use a temporary one).
+static FOLDER: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Uses `dir` instead of the user's config folder for this process (tests, portable setups).
+/// Only the first call counts.
+pub fn set_folder(dir: PathBuf) {
+    let _ = FOLDER.set(dir);
+}
+
+/// [`set_folder`]'s folder, else `SCPANEL_CONFIG_DIR`, else the user's config folder.
 pub fn folder() -> Option<PathBuf> {
+    if let Some(dir) = FOLDER.get() {
+        return Some(dir.clone());
+    }
     if let Some(dir) = std::env::var_os("SCPANEL_CONFIG_DIR") {
         return Some(PathBuf::from(dir));
     }

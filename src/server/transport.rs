@@ -100,9 +100,16 @@ impl Transport {
 
     pub async fn send_bytes(&self, bytes: &[u8]) -> Result<()> {
         match &*self.inner {
-            Sender::Udp(sock) => {
-                sock.send(bytes).await?;
-            }
+            Sender::Udp(sock) => match sock.send(bytes).await {
+                // A "port unreachable" left over from an earlier send (while the server was
+                // still starting) is reported once, on the next call: that one may go again.
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                    sock.send(bytes).await?;
+                }
+                r => {
+                    r?;
+                }
+            },
             Sender::Tcp(w) => {
                 write_frame(&mut *w.lock().await, bytes).await?;
             }
