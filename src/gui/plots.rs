@@ -62,34 +62,29 @@ impl Plots {
         });
         let link = ui.make_persistent_id("status-plots");
         let half = (ui.available_height() / 2.0 - 10.0).max(120.0);
+        let timeline = |id: &str| {
+            Plot::new(id)
+                .height(half)
+                .legend(Legend::default())
+                .link_axis(link, [true, false])
+                .link_cursor(link, [true, false])
+                .include_x(-window)
+                .include_x(0.0)
+                .x_axis_label("seconds")
+        };
         ui.label("CPU (%)");
-        Plot::new("cpu")
-            .height(half)
-            .legend(Legend::default())
-            .link_axis(link, [true, false])
-            .link_cursor(link, [true, false])
-            .include_x(-window)
-            .include_x(0.0)
+        timeline("cpu")
             .include_y(0.0)
             .include_y(10.0)
-            .x_axis_label("seconds")
             .show(ui, |p| {
                 p.line(Line::new("average", PlotPoints::from(avg)));
                 p.line(Line::new("peak", PlotPoints::from(peak)));
             });
         ui.label("Sample rate (Hz): actual vs nominal");
-        Plot::new("sample-rate")
-            .height(half)
-            .legend(Legend::default())
-            .link_axis(link, [true, false])
-            .link_cursor(link, [true, false])
-            .include_x(-window)
-            .include_x(0.0)
-            .x_axis_label("seconds")
-            .show(ui, |p| {
-                p.line(Line::new("nominal", PlotPoints::from(nominal)));
-                p.line(Line::new("actual", PlotPoints::from(actual)));
-            });
+        timeline("sample-rate").show(ui, |p| {
+            p.line(Line::new("nominal", PlotPoints::from(nominal)));
+            p.line(Line::new("actual", PlotPoints::from(actual)));
+        });
         // Keep moving while idle: one repaint per poll, no busy loop.
         ui.ctx()
             .request_repaint_after(Duration::from_millis(self.poll_ms.max(100)));
