@@ -66,7 +66,9 @@ impl Bridge {
             if let Ok(ctx) = hook_repaint.lock()
                 && let Some(ctx) = ctx.as_ref()
             {
-                ctx.request_repaint();
+                // `request_repaint` would run two frames (egui's settle frame); one is enough
+                // for new data, and an idle app then draws once per status poll.
+                ctx.request_repaint_after(Duration::from_millis(1));
             }
         })));
         let bridge = Bridge {
@@ -239,7 +241,7 @@ fn request_repaint(r: &Arc<Mutex<Option<egui::Context>>>) {
     if let Ok(ctx) = r.lock()
         && let Some(ctx) = ctx.as_ref()
     {
-        ctx.request_repaint();
+        ctx.request_repaint_after(Duration::from_millis(1));
     }
 }
 
