@@ -336,3 +336,33 @@ fn process_alive(pid: u32) -> bool {
     std::path::Path::new(&format!("/proc/{pid}")).exists()
         && !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "))
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn supernova_boots_with_its_threads_option() {
+    let mut o = options();
+    let path = std::env::var_os("PATH").expect("PATH");
+    let supernova = std::env::split_paths(&path)
+        .map(|d| d.join("supernova"))
+        .find(|p| p.is_file())
+        .expect("supernova is installed by scripts/test.sh (supercollider-supernova)");
+    o.executable = Some(supernova);
+    o.threads = 2;
+    assert!(o.argv().join(" ").contains("-T 2"));
+    let a = boot(o).await;
+    assert!(a.with_log(|l| {
+        l.lines()
+            .any(|l| l.text.to_lowercase().contains("supernova"))
+    }));
+    assert_eq!(
+        a.max_logins(),
+        Some(4),
+        "supernova does not report max logins: ours are used"
+    );
+    assert!(a.status().await.is_ok());
+    let g = a
+        .add_group(1, scpanel::server::AddAction::AddToHead, false)
+        .await
+        .unwrap();
+    assert!(a.query_tree(false).await.unwrap().contains(g));
+    a.quit(false).await.unwrap();
+}
