@@ -154,7 +154,8 @@ impl Connection {
         }
     }
 
-    fn handle(&self, m: OscMessage) {
+    /// Routes one message; returns whether readers should redraw for it.
+    fn handle(&self, m: OscMessage) -> bool {
         if let Ok(mut l) = self.last_heard.lock() {
             *l = Some(Instant::now());
         }
@@ -176,8 +177,9 @@ impl Connection {
             {
                 self.shared.meter_ticks.send_modify(|n| *n += 1);
             }
-            // Meter replies come 20 times a second: keep them off the console's tap.
-            return;
+            // Meter replies come 20 times a second per meter: keep them off the console's
+            // tap, and let the levels view redraw at its own pace (only while it is shown).
+            return false;
         }
         if let Ok(c) = self.collectors.lock() {
             for (_, expect, tx) in c.iter() {
@@ -194,11 +196,12 @@ impl Connection {
             Some(w) => {
                 self.shared.tap(OscTraffic::received(m.clone()));
                 let _ = w.tx.send(m);
-                return;
+                return true;
             }
             None => m,
         };
         self.shared.tap(OscTraffic::received(m));
+        true
     }
 
     pub async fn send(&self, packet: OscPacket) -> Result<()> {
@@ -354,10 +357,13 @@ async fn dispatch(conn: std::sync::Weak<Connection>, mut rx: mpsc::UnboundedRece
             Incoming::Packet(p) => {
                 batch.clear();
                 flatten(p, &mut batch);
+                let mut notable = false;
                 for m in batch.drain(..) {
-                    conn.handle(m);
+                    notable |= conn.handle(m);
                 }
-                conn.shared.changed();
+                if notable {
+                    conn.shared.changed();
+                }
             }
             Incoming::Garbage(what) => conn.shared.note(format!("ignored {what}")),
             Incoming::Closed(reason) => conn.mark_closed(reason),
