@@ -141,8 +141,7 @@ fn console_creates_a_group_that_appears_in_the_tree_and_bad_lines_are_refused() 
     );
     let sent_g_new = |a: &ScPanel| {
         a.bridge.inbox.lock().unwrap().traffic.iter().any(|t| {
-            t.direction == scpanel::server::Direction::Sent
-                && scpanel::server::osc_text::format_packet(&t.packet).starts_with("/g_new")
+            t.direction == scpanel::server::Direction::Sent && t.text.starts_with("/g_new")
         })
     };
     assert!(!sent_g_new(h.state()));

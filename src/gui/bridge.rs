@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use crate::server::{Direction, OscTraffic, Server, ServerError, ServerEvent};
+use crate::server::{Direction, Server, ServerError, ServerEvent};
 
 /// Something the user should read: a failure with what to do, or a confirmation.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +30,13 @@ pub enum Offer {
     },
 }
 
+/// One line of the console's traffic log, formatted once when it arrives (not every frame).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrafficLine {
+    pub direction: Direction,
+    pub text: String,
+}
+
 /// The console's log of OSC traffic.
 pub const TRAFFIC_KEEP: usize = 2000;
 
@@ -37,7 +44,7 @@ pub const TRAFFIC_KEEP: usize = 2000;
 pub struct Inbox {
     pub notices: Vec<Notice>,
     pub offers: Vec<Offer>,
-    pub traffic: VecDeque<OscTraffic>,
+    pub traffic: VecDeque<TrafficLine>,
     /// Lifecycle events as text, newest last (for the log and tests).
     pub events: VecDeque<String>,
     pub busy: usize,
@@ -98,22 +105,22 @@ impl Bridge {
             loop {
                 match osc.recv().await {
                     Ok(t) => {
+                        let line = TrafficLine {
+                            direction: t.direction,
+                            text: crate::server::osc_text::format_packet(&t.packet),
+                        };
                         if let Ok(mut i) = inbox.lock() {
                             if i.traffic.len() == TRAFFIC_KEEP {
                                 i.traffic.pop_front();
                             }
-                            i.traffic.push_back(t);
+                            i.traffic.push_back(line);
                         }
                     }
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
                         if let Ok(mut i) = inbox.lock() {
-                            i.traffic.push_back(OscTraffic {
-                                at: SystemTime::now(),
+                            i.traffic.push_back(TrafficLine {
                                 direction: Direction::Received,
-                                packet: rosc::OscPacket::Message(rosc::OscMessage {
-                                    addr: format!("… {n} packets not shown (too many at once)"),
-                                    args: vec![],
-                                }),
+                                text: format!("… {n} packets not shown (too many at once)"),
                             });
                         }
                     }

@@ -4,8 +4,9 @@
 use egui::{Color32, RichText};
 
 use super::bridge::Bridge;
+use super::bridge::TrafficLine;
+use crate::server::Direction;
 use crate::server::osc_text;
-use crate::server::{Direction, OscTraffic};
 
 #[derive(Default)]
 pub struct Console {
@@ -19,7 +20,7 @@ pub struct Console {
     pub show_status: bool,
     pub dump_osc: bool,
     /// Frozen copy while paused.
-    frozen: Vec<OscTraffic>,
+    frozen: Vec<TrafficLine>,
 }
 
 impl Console {
@@ -109,7 +110,7 @@ impl Console {
             }
         });
         ui.separator();
-        let traffic: Vec<OscTraffic> = if self.paused {
+        let traffic: Vec<TrafficLine> = if self.paused {
             self.frozen.clone()
         } else {
             bridge
@@ -120,10 +121,10 @@ impl Console {
         };
         let filter = self.filter.to_lowercase();
         let lines: Vec<(Direction, String)> = traffic
-            .iter()
-            .map(|t| (t.direction, osc_text::format_packet(&t.packet)))
-            .filter(|(_, text)| self.show_status || !(text.starts_with("/status")))
-            .filter(|(_, text)| filter.is_empty() || text.to_lowercase().contains(&filter))
+            .into_iter()
+            .filter(|t| self.show_status || !t.text.starts_with("/status"))
+            .filter(|t| filter.is_empty() || t.text.to_lowercase().contains(&filter))
+            .map(|t| (t.direction, t.text))
             .collect();
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
