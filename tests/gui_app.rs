@@ -219,6 +219,26 @@ fn every_tab_draws_while_online() {
     step_until(&mut h, "meters running", |a| {
         a.bridge.server.meters().output_node.is_some()
     });
+    // A sine shows on the output meter; the Mute checkbox silences it.
+    let server = h.state().bridge.server.clone();
+    h.state()
+        .bridge
+        .block_on(server.add_synth("scpanel-sine", 1, AddAction::AddToHead, &[("amp", 0.5)]))
+        .unwrap();
+    let rms = |a: &ScPanel| {
+        a.bridge
+            .server
+            .meters()
+            .outputs
+            .first()
+            .map_or(-90.0, |l| l.rms_db)
+    };
+    step_until(&mut h, "the sine on the meter", |a| rms(a) > -20.0);
+    h.get_by_label("Mute").click();
+    step_until(&mut h, "muted", |a| rms(a) <= -89.0);
+    assert!(h.state().bridge.server.mixer_settings().muted);
+    h.get_by_label("Mute").click();
+    step_until(&mut h, "unmuted", |a| rms(a) > -20.0);
     h.get_by_label("Server log").click();
     h.run_steps(2);
     assert!(
