@@ -57,7 +57,7 @@ async fn status_tree_and_send() {
 
 #[test]
 fn failures_are_one_clear_line_and_non_zero() {
-    let port = scpanel::server::transport::find_free_port().unwrap();
+    let port = common::test_port();
     let (ok, _, err) = run(&["status", "--addr", &format!("127.0.0.1:{port}")]);
     assert!(!ok);
     assert_eq!(err.trim().lines().count(), 1, "{err}");

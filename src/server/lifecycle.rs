@@ -631,7 +631,7 @@ fn port_in_use(options: &Options) -> ServerError {
     ServerError::PortInUse {
         port: options.port,
         protocol: options.protocol.as_str(),
-        suggestion: transport::find_free_port(),
+        suggestion: transport::find_free_port_from(options.port.saturating_add(1)),
         holder: ports::port_holder(options.port, options.protocol),
     }
 }

@@ -224,14 +224,32 @@ async fn tcp_reader(mut read: OwnedReadHalf, tx: mpsc::UnboundedSender<Incoming>
     }
 }
 
-/// A port that is free for both UDP and TCP on the loopback address right now.
+/// The first port at or after `start` that is free for both UDP and TCP on the loopback
+/// address right now, so a musician is offered 57111 after 57110 rather than a random number.
+pub fn find_free_port_from(start: u16) -> Option<u16> {
+    (start.max(1)..=u16::MAX).find(|&port| port_is_free(port))
+}
+
+/// A free port near scsynth's default, 57110.
 pub fn find_free_port() -> Option<u16> {
-    for _ in 0..32 {
-        let udp = std::net::UdpSocket::bind(("127.0.0.1", 0)).ok()?;
-        let port = udp.local_addr().ok()?.port();
-        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return Some(port);
-        }
+    find_free_port_from(crate::server::Options::default().port)
+}
+
+fn port_is_free(port: u16) -> bool {
+    std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok()
+        && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_taken_port_is_skipped_for_the_next_free_one() {
+        let taken = std::net::UdpSocket::bind(("127.0.0.1", 0)).expect("bind");
+        let port = taken.local_addr().expect("address").port();
+        let found = find_free_port_from(port).expect("a free port");
+        assert!(found > port, "{found} after {port}");
+        assert!(port_is_free(found));
     }
-    None
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use scpanel::server::{ConnectOptions, Options, Server, ServerEvent, client_address, transport};
+use scpanel::server::{ConnectOptions, Options, Server, ServerEvent, client_address};
 use tokio::sync::broadcast;
 
 /// Options for a small test server on a free port.
@@ -13,12 +13,37 @@ pub fn options() -> Options {
         "these tests need a JACK server: run them with scripts/test.sh"
     );
     Options {
-        port: transport::find_free_port().expect("no free port"),
+        port: test_port(),
         input_channels: 2,
         output_channels: 2,
         max_logins: 4,
         load_synthdefs: false,
         ..Options::default()
+    }
+}
+
+/// A free port below the kernel's ephemeral range (32768 and up), so that no client socket
+/// of a test running alongside can be handed the port between this check and scsynth's bind.
+/// Each test binary starts at its own place and never reuses a port within the run.
+pub fn test_port() -> u16 {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    const LOW: u16 = 20_000;
+    const SPAN: u16 = 12_000;
+    let _ = NEXT.compare_exchange(
+        0,
+        LOW + (std::process::id() % u32::from(SPAN)) as u16,
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
+    loop {
+        let candidate = NEXT.fetch_add(1, Ordering::SeqCst);
+        let port = LOW + (candidate - LOW) % SPAN;
+        if std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok()
+            && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+        {
+            return port;
+        }
     }
 }
 
