@@ -330,6 +330,12 @@ impl eframe::App for ScPanel {
                 }
             });
             ui.separator();
+            // The plots scroll with time, and the console may be showing every status reply.
+            self.bridge.set_status_frames(match self.tab {
+                Tab::Plots => true,
+                Tab::Console => self.console.show_status,
+                _ => false,
+            });
             match self.tab {
                 Tab::Tree => self.tree.ui(ui, &self.bridge),
                 Tab::Plots => self.plots.ui(ui, &self.bridge.server),

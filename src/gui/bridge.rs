@@ -3,10 +3,11 @@
 
 use std::collections::VecDeque;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use crate::server::{Direction, Server, ServerError, ServerEvent};
+use crate::server::{Change, Direction, Server, ServerError, ServerEvent};
 
 /// Something the user should read: a failure with what to do, or a confirmation.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,11 +51,35 @@ pub struct Inbox {
     pub busy: usize,
 }
 
+/// Decides whether a change from the core needs a frame.
+#[derive(Default)]
+pub struct RedrawFilter {
+    latest_figures: Option<[String; 2]>,
+}
+
+impl RedrawFilter {
+    /// An idle server answers twice a second with the same rounded figures: drawing a frame
+    /// for each would be the idle app's whole CPU use. `status_frames`: the view on screen
+    /// moves with every reply (the plots).
+    pub fn needs_frame(&mut self, change: &Change, status_frames: bool) -> bool {
+        match change {
+            Change::Status(st) => {
+                let figures = Some(super::status_bar::figures(st));
+                let before = std::mem::replace(&mut self.latest_figures, figures);
+                status_frames || before != self.latest_figures
+            }
+            Change::Other => true,
+        }
+    }
+}
+
 pub struct Bridge {
     runtime: tokio::runtime::Runtime,
     pub server: Server,
     pub inbox: Arc<Mutex<Inbox>>,
     repaint: Arc<Mutex<Option<egui::Context>>>,
+    /// Whether every status reply needs a frame (a view that moves with time is shown).
+    status_frames: Arc<AtomicBool>,
 }
 
 impl Bridge {
@@ -69,13 +94,16 @@ impl Bridge {
         let inbox = Arc::new(Mutex::new(Inbox::default()));
         let repaint: Arc<Mutex<Option<egui::Context>>> = Arc::new(Mutex::new(None));
         let hook_repaint = repaint.clone();
-        server.set_on_change(Some(Box::new(move || {
-            if let Ok(ctx) = hook_repaint.lock()
-                && let Some(ctx) = ctx.as_ref()
+        let status_frames = Arc::new(AtomicBool::new(false));
+        let hook_status_frames = status_frames.clone();
+        let filter = Mutex::new(RedrawFilter::default());
+        server.set_on_change(Some(Box::new(move |change| {
+            let status_frames = hook_status_frames.load(Ordering::Relaxed);
+            if filter
+                .lock()
+                .map_or(true, |mut f| f.needs_frame(&change, status_frames))
             {
-                // `request_repaint` would run two frames (egui's settle frame); one is enough
-                // for new data, and an idle app then draws once per status poll.
-                ctx.request_repaint_after(Duration::from_millis(1));
+                request_repaint(&hook_repaint);
             }
         })));
         let bridge = Bridge {
@@ -83,6 +111,7 @@ impl Bridge {
             server,
             inbox,
             repaint,
+            status_frames,
         };
         bridge.spawn_listeners();
         Ok(bridge)
@@ -92,6 +121,11 @@ impl Bridge {
         if let Ok(mut r) = self.repaint.lock() {
             *r = Some(ctx.clone());
         }
+    }
+
+    /// Set each frame: whether the view on screen changes with every status reply.
+    pub fn set_status_frames(&self, on: bool) {
+        self.status_frames.store(on, Ordering::Relaxed);
     }
 
     fn repaint(&self) {
@@ -284,5 +318,41 @@ fn offer_for(e: &ServerError, inbox: &Arc<Mutex<Inbox>>) {
         && let Ok(mut i) = inbox.lock()
     {
         i.offers.push(o);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::StatusInfo;
+
+    #[test]
+    fn a_status_reply_that_shows_the_same_figures_needs_no_frame() {
+        let mut f = RedrawFilter::default();
+        let idle = |cpu: f32| {
+            Change::Status(StatusInfo {
+                average_cpu: cpu,
+                peak_cpu: cpu,
+                ..Default::default()
+            })
+        };
+        assert!(
+            f.needs_frame(&idle(0.71), false),
+            "the first figures are shown"
+        );
+        assert!(!f.needs_frame(&idle(0.83), false), "still 1%");
+        assert!(
+            f.needs_frame(&idle(0.83), true),
+            "the plots move with every reply"
+        );
+        assert!(f.needs_frame(&idle(2.2), false), "2% is news");
+        assert!(f.needs_frame(&Change::Other, false));
+        let more_synths = Change::Status(StatusInfo {
+            average_cpu: 2.2,
+            peak_cpu: 2.2,
+            synths: 1,
+            ..Default::default()
+        });
+        assert!(f.needs_frame(&more_synths, false));
     }
 }

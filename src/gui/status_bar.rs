@@ -14,6 +14,19 @@ pub fn state_colour(state: ServerState) -> Color32 {
     }
 }
 
+/// The bar's figures as shown. A status reply that leaves them as they were needs no frame.
+/// Whole percents: an idle scsynth's load wanders by tenths of a percent every poll, which
+/// would cost a frame each time and tell a musician nothing (the plots show the detail).
+pub fn figures(st: &StatusInfo) -> [String; 2] {
+    [
+        format!("CPU {:.0}% (peak {:.0}%)", st.average_cpu, st.peak_cpu),
+        format!(
+            "{} UGens  {} synths  {} groups  {} SynthDefs",
+            st.ugens, st.synths, st.groups, st.synthdefs
+        ),
+    ]
+}
+
 /// What the user clicked this frame.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Actions {
@@ -87,14 +100,13 @@ pub fn ui(
                 }
                 if let Some(st) = status.filter(|_| state.is_online()) {
                     ui.separator();
-                    ui.label(format!(
-                        "CPU {:.1}% (peak {:.1}%)",
+                    let [load, counts] = figures(&st);
+                    ui.label(load).on_hover_text(format!(
+                        "average {:.2}%, peak {:.2}% of the audio thread's time; \
+                         the \"CPU & sample rate\" tab plots them",
                         st.average_cpu, st.peak_cpu
                     ));
-                    ui.label(format!(
-                        "{} UGens  {} synths  {} groups  {} SynthDefs",
-                        st.ugens, st.synths, st.groups, st.synthdefs
-                    ));
+                    ui.label(counts);
                 }
             });
         });

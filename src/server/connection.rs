@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::error::{Result, ServerError};
 use super::protocol::{Expect, StatusInfo, check_fail, flatten, msg};
-use super::shared::{OscTraffic, Shared};
+use super::shared::{Change, OscTraffic, Shared};
 use super::transport::{Incoming, Transport};
 
 /// Time-outs for requests, chosen for a loopback or LAN server.
@@ -154,12 +154,17 @@ impl Connection {
         }
     }
 
-    /// Routes one message; returns whether readers should redraw for it.
-    fn handle(&self, m: OscMessage) -> bool {
+    /// Routes one message; returns what readers may need to redraw for it.
+    fn handle(&self, m: OscMessage) -> Option<Change> {
         if let Ok(mut l) = self.last_heard.lock() {
             *l = Some(Instant::now());
         }
-        if let Some(status) = StatusInfo::from_msg(&m) {
+        let status = StatusInfo::from_msg(&m);
+        let change = match status {
+            Some(s) => Change::Status(s),
+            None => Change::Other,
+        };
+        if let Some(status) = status {
             self.shared.record_status(status);
         } else if matches!(
             m.addr.as_str(),
@@ -179,7 +184,7 @@ impl Connection {
             }
             // Meter replies come 20 times a second per meter: keep them off the console's
             // tap, and let the levels view redraw at its own pace (only while it is shown).
-            return false;
+            return None;
         }
         if let Ok(c) = self.collectors.lock() {
             for (_, expect, tx) in c.iter() {
@@ -196,12 +201,12 @@ impl Connection {
             Some(w) => {
                 self.shared.tap(OscTraffic::received(m.clone()));
                 let _ = w.tx.send(m);
-                return true;
+                return Some(change);
             }
             None => m,
         };
         self.shared.tap(OscTraffic::received(m));
-        true
+        Some(change)
     }
 
     pub async fn send(&self, packet: OscPacket) -> Result<()> {
@@ -357,12 +362,16 @@ async fn dispatch(conn: std::sync::Weak<Connection>, mut rx: mpsc::UnboundedRece
             Incoming::Packet(p) => {
                 batch.clear();
                 flatten(p, &mut batch);
-                let mut notable = false;
+                // One redraw per packet, and a status-only one only if nothing else changed.
+                let mut change = None;
                 for m in batch.drain(..) {
-                    notable |= conn.handle(m);
+                    change = match (change, conn.handle(m)) {
+                        (Some(Change::Other), _) | (_, Some(Change::Other)) => Some(Change::Other),
+                        (old, new) => new.or(old),
+                    };
                 }
-                if notable {
-                    conn.shared.changed();
+                if let Some(change) = change {
+                    conn.shared.changed_as(change);
                 }
             }
             Incoming::Garbage(what) => conn.shared.note(format!("ignored {what}")),

@@ -40,7 +40,7 @@ pub use options::{Options, Protocol};
 use process::ServerProcess;
 pub use protocol::{AddAction, BufferInfo, BusRate, NodeInfo, StatusInfo, VersionInfo};
 use shared::Shared;
-pub use shared::{Direction, OscTraffic, StatusSample};
+pub use shared::{Change, Direction, OscTraffic, StatusSample};
 pub use tree::{ControlValue, Node, NodeKind, NodeTree};
 
 /// Where the server is in its life, as a user sees it.
@@ -254,7 +254,7 @@ impl Server {
     }
 
     /// Called (from the runtime) whenever something a reader shows has changed.
-    pub fn set_on_change(&self, hook: Option<Box<dyn Fn() + Send + Sync>>) {
+    pub fn set_on_change(&self, hook: Option<Box<dyn Fn(Change) + Send + Sync>>) {
         self.inner.shared.set_on_change(hook);
     }
 

@@ -55,7 +55,16 @@ impl OscTraffic {
 /// How many status samples are kept (an hour at the default 500 ms poll).
 pub const STATUS_HISTORY: usize = 7200;
 
-type Hook = Box<dyn Fn() + Send + Sync>;
+/// What changed, so a reader can skip a redraw that would show the same thing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Change {
+    /// Only a new `/status.reply` (twice a second when idle).
+    Status(StatusInfo),
+    /// Anything else a reader shows: tree, log, state, SynthDefs, replies…
+    Other,
+}
+
+type Hook = Box<dyn Fn(Change) + Send + Sync>;
 
 pub struct Shared {
     pub events: broadcast::Sender<ServerEvent>,
@@ -96,11 +105,15 @@ impl Default for Shared {
 impl Shared {
     /// Tells the reader (a GUI's repaint request) that something changed.
     pub fn changed(&self) {
+        self.changed_as(Change::Other);
+    }
+
+    pub fn changed_as(&self, change: Change) {
         self.changes.send_modify(|n| *n = n.wrapping_add(1));
         if let Ok(hook) = self.on_change.lock()
             && let Some(h) = hook.as_ref()
         {
-            h();
+            h(change);
         }
     }
 
