@@ -158,16 +158,19 @@ impl TreePanel {
                         .horizontal(|ui| {
                             ui.set_height(ROW_HEIGHT);
                             ui.add_space(row.depth as f32 * 16.0);
-                            if row.is_group {
-                                let open = !self.collapsed.contains(&row.id);
-                                if row.has_children {
-                                    let arrow = if open { "-" } else { "+" };
-                                    if ui.small_button(arrow).on_hover_text("Collapse / expand").clicked() {
-                                        toggle = Some(row.id);
-                                    }
-                                } else {
-                                    ui.add_space(18.0);
+                            // Every row keeps the toggle's column, so names at one depth line up.
+                            let toggle_size = egui::vec2(18.0, 18.0);
+                            if row.is_group && row.has_children {
+                                let arrow = if self.collapsed.contains(&row.id) { "+" } else { "-" };
+                                if ui
+                                    .add_sized(toggle_size, egui::Button::new(arrow).small())
+                                    .on_hover_text("Collapse / expand")
+                                    .clicked()
+                                {
+                                    toggle = Some(row.id);
                                 }
+                            } else {
+                                ui.allocate_exact_size(toggle_size, egui::Sense::hover());
                             }
                             let mut text = RichText::new(format!(
                                 "{} {}",
