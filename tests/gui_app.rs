@@ -251,6 +251,108 @@ fn every_tab_draws_while_online() {
     quit(&mut h);
 }
 
+/// The volume slider turns the outputs down by what it says; Record, Pause, Resume and Stop
+/// make a complete file of what was heard.
+#[test]
+fn the_volume_slider_and_the_record_buttons_act_on_the_outputs() {
+    let mut h = app(common::options());
+    h.get_by_label("Boot").click();
+    step_until(&mut h, "online", |a| {
+        a.bridge.server.state() == ServerState::Online
+    });
+    h.get_by_label("Levels & record").click();
+    h.run_steps(2);
+    h.get_by_label("Meters").click();
+    step_until(&mut h, "meters running", |a| {
+        a.bridge.server.meters().output_node.is_some()
+    });
+    let server = h.state().bridge.server.clone();
+    h.state()
+        .bridge
+        .block_on(server.add_synth(
+            "scpanel-sine",
+            1,
+            AddAction::AddToHead,
+            &[("amp", 0.5), ("pan", -1.0)],
+        ))
+        .unwrap();
+    let rms = |a: &ScPanel| {
+        a.bridge
+            .server
+            .meters()
+            .outputs
+            .first()
+            .map_or(-90.0, |l| l.rms_db)
+    };
+    // A full-left sine of amplitude 0.5: RMS 0.5 / sqrt 2, -9 dB.
+    step_until(&mut h, "the sine on the meter", |a| {
+        (rms(a) + 9.03).abs() < 1.0
+    });
+    h.get_by_role_and_label(egui::accesskit::Role::Slider, "Volume (dB)")
+        .set_value_accesskit(-20.0);
+    step_until(&mut h, "20 dB quieter", |a| (rms(a) + 29.03).abs() < 1.0);
+    assert_eq!(h.state().bridge.server.mixer_settings().volume_db, -20.0);
+
+    let dir = std::env::temp_dir().join(format!("scpanel-gui-rec-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("take.wav");
+    // The field holds a default path; replace it, as selecting all and typing would.
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "File")
+        .set_text_value_accesskit(&path.display().to_string());
+    h.run_steps(1);
+    h.get_by_label("WAV").click();
+    h.get_by_label("int24").click();
+    h.run_steps(1);
+    h.get_by_role_and_label(egui::accesskit::Role::Button, "Record")
+        .click();
+    let recorded = |a: &ScPanel, at_least: Duration| {
+        a.bridge
+            .server
+            .recording()
+            .is_some_and(|r| r.elapsed() >= at_least)
+    };
+    step_until(&mut h, "recording", |a| {
+        recorded(a, Duration::from_millis(200))
+    });
+    assert!(h.query_by_label_contains("recording 00:").is_some());
+    h.get_by_label("Pause").click();
+    step_until(&mut h, "paused", |a| {
+        a.bridge.server.recording().is_some_and(|r| r.is_paused())
+    });
+    h.get_by_label("Resume").click();
+    step_until(&mut h, "resumed", |a| {
+        a.bridge.server.recording().is_some_and(|r| !r.is_paused())
+    });
+    step_until(&mut h, "more recorded", |a| {
+        recorded(a, Duration::from_millis(400))
+    });
+    h.get_by_label("Stop").click();
+    step_until(&mut h, "stopped", |a| a.bridge.server.recording().is_none());
+    step_until(&mut h, "saved", |a| {
+        a.bridge
+            .inbox
+            .lock()
+            .is_ok_and(|i| i.notices.iter().any(|n| n.title == "Recording saved"))
+    });
+    let mut reader = hound::WavReader::open(&path).expect("a readable WAV");
+    let spec = reader.spec();
+    assert_eq!((spec.channels, spec.bits_per_sample), (2, 24));
+    assert!(
+        reader.duration() > 48000 * 3 / 10,
+        "{} frames",
+        reader.duration()
+    );
+    // Recorded after the volume: 0.5, 20 dB down.
+    let peak = reader
+        .samples::<i32>()
+        .step_by(2)
+        .map(|s| s.map_or(0.0, |s| s.unsigned_abs() as f32 / 8_388_608.0))
+        .fold(0.0, f32::max);
+    assert!((peak - 0.05).abs() < 0.005, "left channel peak {peak}");
+    std::fs::remove_dir_all(&dir).ok();
+    quit(&mut h);
+}
+
 #[test]
 fn closing_the_window_quits_the_server_it_owns() {
     let mut h = app(common::options());
