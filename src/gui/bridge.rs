@@ -279,6 +279,7 @@ impl Bridge {
 }
 
 fn request_repaint(r: &Arc<Mutex<Option<egui::Context>>>) {
+    // `request_repaint` would run two frames (egui's settle frame); one is enough for new data.
     if let Ok(ctx) = r.lock()
         && let Some(ctx) = ctx.as_ref()
     {

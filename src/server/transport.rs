@@ -235,7 +235,8 @@ pub fn find_free_port() -> Option<u16> {
     find_free_port_from(crate::server::Options::default().port)
 }
 
-fn port_is_free(port: u16) -> bool {
+/// Whether nothing holds `port` for UDP or TCP on the loopback address right now.
+pub fn port_is_free(port: u16) -> bool {
     std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok()
         && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
 }

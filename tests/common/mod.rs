@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use scpanel::server::{ConnectOptions, Options, Server, ServerEvent, client_address};
+use scpanel::server::{ConnectOptions, Options, Server, ServerEvent, client_address, transport};
 use tokio::sync::broadcast;
 
 /// Options for a small test server on a free port.
@@ -39,9 +39,7 @@ pub fn test_port() -> u16 {
     loop {
         let candidate = NEXT.fetch_add(1, Ordering::SeqCst);
         let port = LOW + (candidate - LOW) % SPAN;
-        if std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok()
-            && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
-        {
+        if transport::port_is_free(port) {
             return port;
         }
     }
