@@ -61,6 +61,53 @@ fn quit(h: &mut Harness<'static, ScPanel>) {
     });
 }
 
+/// The app with a server booted by clicking Boot.
+fn booted() -> Harness<'static, ScPanel> {
+    let mut h = app(common::options());
+    h.get_by_label("Boot").click();
+    step_until(&mut h, "online", |a| {
+        a.bridge.server.state() == ServerState::Online
+    });
+    h
+}
+
+/// A full-left sine of amplitude 0.5 has an RMS of 0.5 / sqrt 2: -9 dB.
+const SINE_RMS_DB: f32 = -9.03;
+
+/// Output 0's RMS on the meters, in dB.
+fn output_rms(a: &ScPanel) -> f32 {
+    a.bridge
+        .server
+        .meters()
+        .outputs
+        .first()
+        .map_or(-90.0, |l| l.rms_db)
+}
+
+/// Opens the levels tab, switches the meters on with their checkbox, and plays a full-left
+/// sine of amplitude 0.5 until output 0's meter shows it.
+fn sine_on_the_output_meter(h: &mut Harness<'static, ScPanel>) {
+    h.get_by_label("Levels & record").click();
+    h.run_steps(2);
+    h.get_by_label("Meters").click();
+    step_until(h, "meters running", |a| {
+        a.bridge.server.meters().output_node.is_some()
+    });
+    let server = h.state().bridge.server.clone();
+    h.state()
+        .bridge
+        .block_on(server.add_synth(
+            "scpanel-sine",
+            1,
+            AddAction::AddToHead,
+            &[("amp", 0.5), ("pan", -1.0)],
+        ))
+        .expect("a sine");
+    step_until(h, "the sine on the meter", |a| {
+        (output_rms(a) - SINE_RMS_DB).abs() < 1.0
+    });
+}
+
 #[test]
 fn boot_click_goes_online_and_quit_goes_offline() {
     let mut h = app(common::options());
@@ -113,11 +160,7 @@ fn a_bad_port_disables_boot_with_the_reason() {
 
 #[test]
 fn console_creates_a_group_that_appears_in_the_tree_and_bad_lines_are_refused() {
-    let mut h = app(common::options());
-    h.get_by_label("Boot").click();
-    step_until(&mut h, "online", |a| {
-        a.bridge.server.state() == ServerState::Online
-    });
+    let mut h = booted();
     h.get_by_label("OSC console").click();
     h.run_steps(2);
 
@@ -165,11 +208,7 @@ fn console_creates_a_group_that_appears_in_the_tree_and_bad_lines_are_refused() 
 
 #[test]
 fn editing_a_synth_control_changes_it_on_the_server() {
-    let mut h = app(common::options());
-    h.get_by_label("Boot").click();
-    step_until(&mut h, "online", |a| {
-        a.bridge.server.state() == ServerState::Online
-    });
+    let mut h = booted();
     let server = h.state().bridge.server.clone();
     let id = h
         .state()
@@ -197,11 +236,7 @@ fn editing_a_synth_control_changes_it_on_the_server() {
 
 #[test]
 fn every_tab_draws_while_online() {
-    let mut h = app(common::options());
-    h.get_by_label("Boot").click();
-    step_until(&mut h, "online", |a| {
-        a.bridge.server.state() == ServerState::Online
-    });
+    let mut h = booted();
     for tab in [
         Tab::Plots,
         Tab::Levels,
@@ -213,32 +248,15 @@ fn every_tab_draws_while_online() {
         h.state_mut().tab = tab;
         h.run_steps(3);
     }
-    h.get_by_label("Levels & record").click();
-    h.run_steps(2);
-    h.get_by_label("Meters").click();
-    step_until(&mut h, "meters running", |a| {
-        a.bridge.server.meters().output_node.is_some()
-    });
     // A sine shows on the output meter; the Mute checkbox silences it.
-    let server = h.state().bridge.server.clone();
-    h.state()
-        .bridge
-        .block_on(server.add_synth("scpanel-sine", 1, AddAction::AddToHead, &[("amp", 0.5)]))
-        .unwrap();
-    let rms = |a: &ScPanel| {
-        a.bridge
-            .server
-            .meters()
-            .outputs
-            .first()
-            .map_or(-90.0, |l| l.rms_db)
-    };
-    step_until(&mut h, "the sine on the meter", |a| rms(a) > -20.0);
+    sine_on_the_output_meter(&mut h);
     h.get_by_label("Mute").click();
-    step_until(&mut h, "muted", |a| rms(a) <= -89.0);
+    step_until(&mut h, "muted", |a| output_rms(a) <= -89.0);
     assert!(h.state().bridge.server.mixer_settings().muted);
     h.get_by_label("Mute").click();
-    step_until(&mut h, "unmuted", |a| rms(a) > -20.0);
+    step_until(&mut h, "unmuted", |a| {
+        (output_rms(a) - SINE_RMS_DB).abs() < 1.0
+    });
     h.get_by_label("Server log").click();
     h.run_steps(2);
     assert!(
@@ -255,42 +273,13 @@ fn every_tab_draws_while_online() {
 /// make a complete file of what was heard.
 #[test]
 fn the_volume_slider_and_the_record_buttons_act_on_the_outputs() {
-    let mut h = app(common::options());
-    h.get_by_label("Boot").click();
-    step_until(&mut h, "online", |a| {
-        a.bridge.server.state() == ServerState::Online
-    });
-    h.get_by_label("Levels & record").click();
-    h.run_steps(2);
-    h.get_by_label("Meters").click();
-    step_until(&mut h, "meters running", |a| {
-        a.bridge.server.meters().output_node.is_some()
-    });
-    let server = h.state().bridge.server.clone();
-    h.state()
-        .bridge
-        .block_on(server.add_synth(
-            "scpanel-sine",
-            1,
-            AddAction::AddToHead,
-            &[("amp", 0.5), ("pan", -1.0)],
-        ))
-        .unwrap();
-    let rms = |a: &ScPanel| {
-        a.bridge
-            .server
-            .meters()
-            .outputs
-            .first()
-            .map_or(-90.0, |l| l.rms_db)
-    };
-    // A full-left sine of amplitude 0.5: RMS 0.5 / sqrt 2, -9 dB.
-    step_until(&mut h, "the sine on the meter", |a| {
-        (rms(a) + 9.03).abs() < 1.0
-    });
+    let mut h = booted();
+    sine_on_the_output_meter(&mut h);
     h.get_by_role_and_label(egui::accesskit::Role::Slider, "Volume (dB)")
         .set_value_accesskit(-20.0);
-    step_until(&mut h, "20 dB quieter", |a| (rms(a) + 29.03).abs() < 1.0);
+    step_until(&mut h, "20 dB quieter", |a| {
+        (output_rms(a) - (SINE_RMS_DB - 20.0)).abs() < 1.0
+    });
     assert_eq!(h.state().bridge.server.mixer_settings().volume_db, -20.0);
 
     let dir = std::env::temp_dir().join(format!("scpanel-gui-rec-{}", std::process::id()));
@@ -355,11 +344,7 @@ fn the_volume_slider_and_the_record_buttons_act_on_the_outputs() {
 
 #[test]
 fn closing_the_window_quits_the_server_it_owns() {
-    let mut h = app(common::options());
-    h.get_by_label("Boot").click();
-    step_until(&mut h, "online", |a| {
-        a.bridge.server.state() == ServerState::Online
-    });
+    let mut h = booted();
     let pid = h.state().bridge.server.pid().expect("owned");
     eframe::App::on_exit(h.state_mut(), None);
     assert_eq!(h.state().bridge.server.state(), ServerState::Offline);
