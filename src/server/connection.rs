@@ -160,10 +160,7 @@ impl Connection {
             *l = Some(Instant::now());
         }
         let status = StatusInfo::from_msg(&m);
-        let change = match status {
-            Some(s) => Change::Status(s),
-            None => Change::Other,
-        };
+        let change = status.map_or(Change::Other, Change::Status);
         if let Some(status) = status {
             self.shared.record_status(status);
         } else if matches!(
