@@ -76,3 +76,4 @@ pub async fn wait_for<T>(
         }
     }
 }
+pub mod sclang;
