@@ -403,3 +403,85 @@ fn parse_sclang_tree(text: &str) -> scpanel::server::NodeTree {
     scpanel::server::NodeTree::from_query_reply(&rosc::OscMessage { addr, args })
         .expect("sclang's tree reply parses")
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_during_a_logged_in_command_logs_out() {
+    let mut o = options();
+    o.max_nodes = 8192;
+    o.memory_kib = 65536;
+    let owner = common::boot(o).await;
+    let port = owner.options().port;
+    // 3,000 synths of a 12-character SynthDef: too big to list, so `tree --login` walks.
+    let group = owner
+        .add_group(1, AddAction::AddToTail, false)
+        .await
+        .expect("group");
+    owner.send_builtin("scpanel-sine").await.expect("def");
+    let news: Vec<rosc::OscMessage> = (0..3000)
+        .map(|i| {
+            scpanel::server::protocol::msg(
+                "/s_new",
+                [
+                    rosc::OscType::String("scpanel-sine".into()),
+                    rosc::OscType::Int(100_000 + i),
+                    rosc::OscType::Int(1),
+                    rosc::OscType::Int(group),
+                    rosc::OscType::String("amp".into()),
+                    rosc::OscType::Float(0.0),
+                ],
+            )
+        })
+        .collect();
+    for chunk in news.chunks(500) {
+        owner
+            .send_checked(scpanel::server::bundle_of(chunk.to_vec()))
+            .await
+            .expect("synths");
+    }
+    let mut osc = owner.subscribe_osc();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_scpanel"))
+        .args(["tree", "--login", "--addr", &format!("127.0.0.1:{port}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("scpanel");
+    // The owner is logged in too, so it sees the walk's first /n_info: the CLI is logged in.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        match tokio::time::timeout_at(deadline, osc.recv()).await {
+            Ok(Ok(t)) => {
+                if let rosc::OscPacket::Message(m) = &t.packet
+                    && m.addr == "/n_info"
+                {
+                    break;
+                }
+            }
+            Ok(Err(_)) => {}
+            Err(_) => panic!("the CLI never walked the group"),
+        }
+    }
+    let pid = i32::try_from(child.id().expect("pid")).expect("pid");
+    // SAFETY: a signal to the child this test started.
+    unsafe {
+        libc::kill(pid, libc::SIGINT);
+    }
+    let out = child.wait_with_output().await.expect("exit");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("interrupted"), "{err}");
+    // Its login was given back: the owner holds one of four, three more fit.
+    let mut guests = Vec::new();
+    for _ in 0..3 {
+        let guest = Server::new();
+        let mut o =
+            scpanel::server::ConnectOptions::new(format!("127.0.0.1:{port}").parse().unwrap());
+        o.monitor = false;
+        guest.connect(o).await.expect("a free login");
+        guests.push(guest);
+    }
+    for g in guests {
+        g.disconnect().await.expect("log out");
+    }
+    owner.quit(false).await.expect("quit");
+}

@@ -591,6 +591,8 @@ impl Server {
                     .map(|n| n.id)
                     .collect()
             });
+            // Some of ours may have ended since the mirror saw them: no failure lines.
+            bundle.push(msg("/error", [OscType::Int(-1)]));
             bundle.push(msg("/g_freeAll", [OscType::Int(group)]));
             if !ours.is_empty() {
                 bundle.push(msg("/n_free", ours.into_iter().map(OscType::Int)));
