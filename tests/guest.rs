@@ -193,7 +193,7 @@ async fn a_group_too_big_to_list_is_named_at_once_and_walked_with_a_login() {
     // 3,000 synths with a 15-character name: about 80 KB even without controls.
     sclang
         .eval(
-            "g = Group.new(s); h = Group.new(Group.basicNew(s, 67108865)); ~ids = 3000.collect { s.nextNodeID }; \
+            "g = Group.new(s); g.run(false); h = Group.new(Group.basicNew(s, 67108865)); ~ids = 3000.collect { s.nextNodeID }; \
              ~ids.clump(500).do { |ids| s.sendBundle(nil, *ids.collect { |id| \
              [\"/s_new\", \\scpanelSilence1, id, 1, g.nodeID, \\freq, 0] }); s.sync }; \\ok",
         )
@@ -439,7 +439,7 @@ async fn ctrl_c_during_a_logged_in_command_logs_out() {
             .expect("synths");
     }
     let mut osc = owner.subscribe_osc();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_scpanel"))
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_scpanel"))
         .args(["tree", "--login", "--addr", &format!("127.0.0.1:{port}")])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())

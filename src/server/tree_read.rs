@@ -81,23 +81,39 @@ fn quiet(messages: Vec<OscMessage>) -> rosc::OscPacket {
     super::bundle_of(all)
 }
 
-/// Reads the subtree under `root`.
+/// Reads the subtree under `root`: first its structure and SynthDef names (`/g_queryTree g
+/// 0`, about 16–24 bytes a synth), then, when asked, the controls (`/g_queryTree g 1`, about
+/// 90 bytes a synth) group by group where they fit.
 pub(crate) async fn read(conn: &Connection, root: i32, opts: &ReadOptions) -> Result<TreeRead> {
     let mut out = TreeRead {
         tree: NodeTree::new(root),
         ..TreeRead::default()
     };
-    // Groups whose children (not necessarily their controls) we have in full.
-    let mut listed: HashSet<i32> = HashSet::new();
-    let mut asked: HashSet<(i32, bool)> = HashSet::new();
-    let mut todo: Vec<(i32, bool)> = vec![(root, opts.controls)];
+    read_structure(conn, root, opts, &mut out).await?;
+    if opts.controls {
+        read_controls(conn, root, &mut out).await?;
+    }
+    out.unlisted.sort_unstable();
+    out.without_controls.sort_unstable();
+    Ok(out)
+}
+
+async fn read_structure(
+    conn: &Connection,
+    root: i32,
+    opts: &ReadOptions,
+    out: &mut TreeRead,
+) -> Result<()> {
+    let mut asked: HashSet<i32> = HashSet::new();
+    let mut todo: Vec<i32> = vec![root];
     while !todo.is_empty() {
         let wave: Vec<(i32, bool)> = std::mem::take(&mut todo)
             .into_iter()
-            .filter(|q| asked.insert(*q))
+            .filter(|g| asked.insert(*g))
+            .map(|g| (g, false))
             .collect();
         let replies = ask_groups(conn, &wave).await?;
-        for ((group, controls), reply) in wave.into_iter().zip(replies) {
+        for ((group, _), reply) in wave.into_iter().zip(replies) {
             if !out.tree.contains(group) {
                 continue;
             }
@@ -117,26 +133,11 @@ pub(crate) async fn read(conn: &Connection, root: i32, opts: &ReadOptions) -> Re
                         out.found_by_id.retain(|f| *f != id);
                     }
                     graft(&mut out.tree, group, &sub)?;
-                    if !controls {
-                        // Asked without controls because the reply with them was too big.
-                        listed.extend(sub.nodes().filter(|n| n.is_group()).map(|n| n.id));
-                        if opts.controls {
-                            todo.extend(controls_below(
-                                &out.tree,
-                                group,
-                                &mut out.without_controls,
-                            ));
-                        }
-                    }
                 }
-                None if controls && listed.contains(&group) => {
-                    todo.extend(controls_below(&out.tree, group, &mut out.without_controls));
-                }
-                None if controls => todo.push((group, false)),
                 None if opts.walk => {
                     let hints = opts.hints.get(&group).map_or(&[][..], Vec::as_slice);
                     let children = walk_children(conn, group, hints, &mut out.node_queries).await?;
-                    let mut nodes = Vec::with_capacity(children.len());
+                    let mut sub = NodeTree::new(group);
                     for c in &children {
                         let kind = if c.is_group {
                             NodeKind::Group
@@ -145,19 +146,14 @@ pub(crate) async fn read(conn: &Connection, root: i32, opts: &ReadOptions) -> Re
                                 def: opts.known_defs.get(&c.node).cloned(),
                             }
                         };
-                        nodes.push(Node::new(c.node, group, kind));
-                    }
-                    let mut sub = NodeTree::new(group);
-                    for n in nodes {
-                        sub.push_child(group, n);
+                        sub.push_child(group, Node::new(c.node, group, kind));
                     }
                     graft(&mut out.tree, group, &sub)?;
-                    listed.insert(group);
                     todo.extend(
                         children
                             .iter()
                             .filter(|c| c.is_group && c.head != -1)
-                            .map(|c| (c.node, opts.controls)),
+                            .map(|c| c.node),
                     );
                 }
                 None if group == root && root == 0 && out.found_by_id.is_empty() => {
@@ -166,7 +162,7 @@ pub(crate) async fn read(conn: &Connection, root: i32, opts: &ReadOptions) -> Re
                         out.tree
                             .push_child(root, Node::new(id, root, NodeKind::Group));
                         out.found_by_id.push(id);
-                        todo.push((id, opts.controls));
+                        todo.push(id);
                     }
                 }
                 None => out.unlisted.push(group),
@@ -178,9 +174,92 @@ pub(crate) async fn read(conn: &Connection, root: i32, opts: &ReadOptions) -> Re
             }
         }
     }
-    out.unlisted.sort_unstable();
-    out.without_controls.sort_unstable();
-    Ok(out)
+    Ok(())
+}
+
+/// scsynth 3.13 builds a reply with controls by recursing on its audio thread, and crashes
+/// (signal 11) on a 6,000-deep chain of groups; without controls it copes. Controls are
+/// asked only of subtrees at most this deep.
+const CONTROLS_DEPTH: usize = 64;
+
+/// Per group: how many levels lie below it, whether synths lie anywhere below, whether it
+/// holds synths itself. One pass over the tree, children before parents.
+fn group_facts(tree: &NodeTree, root: i32) -> HashMap<i32, (usize, bool, bool)> {
+    let mut order = Vec::new();
+    let mut stack = vec![root];
+    while let Some(g) = stack.pop() {
+        if order.len() > tree.len() {
+            break;
+        }
+        order.push(g);
+        stack.extend(tree.children(g).filter(|c| c.is_group()).map(|c| c.id));
+    }
+    let mut facts: HashMap<i32, (usize, bool, bool)> = HashMap::with_capacity(order.len());
+    for &g in order.iter().rev() {
+        let (mut depth, mut below, mut own) = (0, false, false);
+        for c in tree.children(g) {
+            match facts.get(&c.id) {
+                Some(&(d, b, _)) => {
+                    depth = depth.max(d + 1);
+                    below |= b;
+                }
+                None if !c.is_group() => own = true,
+                None => depth = depth.max(1),
+            }
+        }
+        facts.insert(g, (depth, below || own, own));
+    }
+    facts
+}
+
+/// Reads controls top-down: a subtree shallow enough is asked as a whole; one too deep, or
+/// whose reply with controls is too big, hands its child groups down and keeps its own
+/// synths without controls.
+async fn read_controls(conn: &Connection, root: i32, out: &mut TreeRead) -> Result<()> {
+    let facts = group_facts(&out.tree, root);
+    let unlisted: HashSet<i32> = out.unlisted.iter().copied().collect();
+    let mut todo = vec![root];
+    while !todo.is_empty() {
+        let mut wave = Vec::new();
+        for g in std::mem::take(&mut todo) {
+            let Some(&(depth, synths_below, own)) = facts.get(&g) else {
+                continue;
+            };
+            if !synths_below {
+                continue;
+            }
+            if depth <= CONTROLS_DEPTH && !unlisted.contains(&g) {
+                wave.push((g, true));
+            } else {
+                if own {
+                    out.without_controls.push(g);
+                }
+                todo.extend(out.tree.children(g).filter(|c| c.is_group()).map(|c| c.id));
+            }
+        }
+        let replies = ask_groups(conn, &wave).await?;
+        for ((group, _), reply) in wave.into_iter().zip(replies) {
+            match reply {
+                Some(reply) => {
+                    let sub = NodeTree::from_query_reply(&reply)
+                        .map_err(|e| ServerError::Osc(e.to_string()))?;
+                    graft(&mut out.tree, group, &sub)?;
+                }
+                None => {
+                    if facts.get(&group).is_some_and(|f| f.2) {
+                        out.without_controls.push(group);
+                    }
+                    todo.extend(
+                        out.tree
+                            .children(group)
+                            .filter(|c| c.is_group())
+                            .map(|c| c.id),
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The default groups of every login in sclang's layout (`id·2^26 + 1`) and supriya's
@@ -199,46 +278,6 @@ async fn probe_default_groups(conn: &Connection) -> Result<Vec<i32>> {
         }
     }
     Ok(found)
-}
-
-/// After `group` was listed without controls: its own synths stay without them, and each
-/// child group holding synths is asked again with controls.
-fn controls_below(tree: &NodeTree, group: i32, without: &mut Vec<i32>) -> Vec<(i32, bool)> {
-    let mut next = Vec::new();
-    let mut own_synths = false;
-    for child in tree.children(group).take(MAX_NODES) {
-        if child.is_group() {
-            if has_synths(tree, child.id) {
-                next.push((child.id, true));
-            }
-        } else {
-            own_synths = true;
-        }
-    }
-    if own_synths {
-        without.push(group);
-    }
-    next
-}
-
-/// Whether any synth lies under `group` (an explicit stack, bounded by the node count).
-fn has_synths(tree: &NodeTree, group: i32) -> bool {
-    let mut stack = vec![group];
-    let mut budget = tree.len();
-    while let Some(g) = stack.pop() {
-        for child in tree.children(g) {
-            if budget == 0 {
-                return false;
-            }
-            budget -= 1;
-            if child.is_group() {
-                stack.push(child.id);
-            } else {
-                return true;
-            }
-        }
-    }
-    false
 }
 
 /// Puts `sub`'s nodes under `at`, refusing ids the tree already has elsewhere (the server's

@@ -77,3 +77,4 @@ pub async fn wait_for<T>(
     }
 }
 pub mod sclang;
+pub mod shapes;
