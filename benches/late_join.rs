@@ -75,7 +75,10 @@ async fn shape(which: usize) {
         guest.disconnect().await.expect("disconnect");
     }
     println!("{}:", shapes::SHAPES[which]);
-    println!("  window join (log in, tree with controls): {}", median(join));
+    println!(
+        "  window join (log in, tree with controls): {}",
+        median(join)
+    );
     println!(
         "  tree --login:                             {} ({walked} /n_query)",
         median(login_read)

@@ -310,6 +310,14 @@ impl Server {
         }
         conn.add_task(tokio::spawn(describe_synths(self.weak(), rx)));
         conn.add_task(tokio::spawn(super::control_watch::poll(self.weak())));
+        conn.add_task(tokio::spawn(super::own_nodes::keep_last(self.weak())));
+        if live.session.login.is_some()
+            && let Err(e) = self.load_builtins(&live.session).await
+        {
+            self.inner
+                .shared
+                .note(format!("could not load scpanel's SynthDefs: {e}"));
+        }
         self.set_state(ServerState::Online);
         self.emit(ServerEvent::Online);
         if live.session.login.is_some()
@@ -320,6 +328,33 @@ impl Server {
                 .note(format!("could not restore the meters and volume: {e}"));
         }
         Ok(())
+    }
+
+    /// Sound on the first try: a server we booted gets `default` and scpanel's own SynthDefs
+    /// (as sclang loads its defaults at boot); one we only log in to gets just the
+    /// `scpanel-…` ones, so no def someone else loaded is replaced.
+    async fn load_builtins(&self, session: &Session) -> Result<()> {
+        use super::synthdef::builtins;
+        let (ins, outs) = (
+            session.layout.input_channels as usize,
+            session.layout.output_channels as usize,
+        );
+        let mut names = vec!["scpanel-sine".to_string()];
+        if session.is_owner {
+            names.push("default".into());
+        }
+        for channels in [ins, outs].into_iter().filter(|c| *c > 0) {
+            names.push(format!("scpanel-meter-{channels}"));
+        }
+        if outs > 0 {
+            names.push(format!("scpanel-volume-{outs}"));
+            names.push(format!("scpanel-recorder-{outs}"));
+        }
+        names.sort();
+        names.dedup();
+        let defs: Vec<_> = names.iter().filter_map(|n| builtins::builtin(n)).collect();
+        self.send_synthdefs(&defs, super::synthdefs::DefSource::BuiltIn)
+            .await
     }
 
     async fn login(

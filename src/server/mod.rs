@@ -16,6 +16,7 @@ pub mod log;
 pub mod mixer;
 pub mod options;
 pub mod osc_text;
+pub mod own_nodes;
 pub mod ports;
 pub mod process;
 pub mod protocol;
@@ -23,6 +24,7 @@ pub mod recorder;
 pub mod shared;
 pub mod synthdef;
 pub mod synthdefs;
+pub mod test_tone;
 pub mod transport;
 pub mod tree;
 pub mod tree_read;
@@ -192,6 +194,8 @@ struct Inner {
     parked: Mutex<Vec<Arc<Connection>>>,
     /// Synths whose controls a reader shows (see `control_watch`).
     watched_controls: Mutex<Vec<i32>>,
+    /// The test tone's running sequence, aborted by a new one.
+    tone: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 #[derive(Clone)]
@@ -237,6 +241,7 @@ impl Server {
                 lifecycle: tokio::sync::Mutex::new(()),
                 parked: Mutex::new(Vec::new()),
                 watched_controls: Mutex::new(Vec::new()),
+                tone: Mutex::new(None),
             }),
         }
     }
