@@ -68,11 +68,18 @@ async fn a_class_joins_the_classroom_server() {
         ])
         .output()
         .expect("scpanel send");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // The third: supriya, which stays logged in while the owner looks.
     let mut child = tokio::process::Command::new(python)
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/supriya_client.py"))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/supriya_client.py"
+        ))
         .arg(port.to_string())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -99,8 +106,10 @@ async fn a_class_joins_the_classroom_server() {
     loop {
         let (a, b) = owner.with_tree(|t| {
             (
-                t.get(cli_synth).map(|n| (n.parent, n.def_name().map(str::to_string))),
-                t.get(synth).map(|n| (n.parent, n.def_name().map(str::to_string))),
+                t.get(cli_synth)
+                    .map(|n| (n.parent, n.def_name().map(str::to_string))),
+                t.get(synth)
+                    .map(|n| (n.parent, n.def_name().map(str::to_string))),
             )
         });
         if a == Some((2, Some("scpanel-sine".into())))
@@ -109,7 +118,9 @@ async fn a_class_joins_the_classroom_server() {
             break;
         }
         assert!(
-            tokio::time::timeout_at(deadline, changes.changed()).await.is_ok(),
+            tokio::time::timeout_at(deadline, changes.changed())
+                .await
+                .is_ok(),
             "the owner's tree: CLI synth {a:?}, supriya synth {b:?}"
         );
     }
