@@ -171,3 +171,40 @@ async fn a_guest_never_replaces_someone_elses_default() {
     guest.disconnect().await.unwrap();
     owner.quit(false).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outputs_and_inputs_are_connected_to_the_system_at_boot_unless_turned_off() {
+    let server = boot(options()).await;
+    let lines = server.with_log(|l| l.lines().map(|l| l.text.clone()).collect::<Vec<_>>());
+    let connected: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("JackDriver: connected"))
+        .collect();
+    assert!(
+        connected
+            .iter()
+            .any(|l| l.contains(":out_1 to system:playback_1"))
+            && connected
+                .iter()
+                .any(|l| l.contains(":out_2 to system:playback_2"))
+            && connected.iter().any(|l| l.contains("system:capture_1 to ")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("JACK: 4 port(s) connected")),
+        "{lines:#?}"
+    );
+    server.quit(false).await.unwrap();
+
+    let mut o = options();
+    o.connect_jack_ports = false;
+    let server = boot(o).await;
+    let lines = server.with_log(|l| l.lines().map(|l| l.text.clone()).collect::<Vec<_>>());
+    assert!(
+        lines.iter().all(|l| !l.contains("JackDriver: connected")),
+        "{lines:#?}"
+    );
+    server.quit(false).await.unwrap();
+}
