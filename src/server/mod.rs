@@ -19,6 +19,7 @@ pub mod ports;
 pub mod process;
 pub mod protocol;
 pub mod recorder;
+pub mod seconds;
 pub mod shared;
 pub mod synthdef;
 pub mod synthdefs;
