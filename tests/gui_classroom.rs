@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::{Queryable, by};
+use egui_kittest::kittest::Queryable;
 use scpanel::gui::ScPanel;
 use scpanel::server::{Options, Protocol, ServerState};
 
@@ -125,13 +125,13 @@ fn the_password_is_masked_in_the_preview_and_left_out_of_last_toml() {
     h.get_by_label("Password").type_text(secret);
     h.run_steps(2);
     assert_eq!(h.state().boot.options.password, secret);
-    let preview = h.get_by(by().predicate(|n| {
+    let preview = h.get_by(|n| {
         n.value()
             .is_some_and(|v| v.contains(" -t ") && v.contains("-p ******"))
-    }));
+    });
     assert!(!preview.value().unwrap_or_default().contains(secret));
     assert!(
-        h.query_by(by().predicate(|n| n.value().is_some_and(|v| v.contains(secret))))
+        h.query_by(|n| n.value().is_some_and(|v| v.contains(secret)))
             .is_none(),
         "no widget shows the password"
     );
