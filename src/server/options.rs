@@ -366,10 +366,8 @@ impl Options {
             // toml's message spans several lines with a caret; one line is enough here.
             e.message().to_string()
                 + &e.span()
-                    .map(|s| {
-                        let line = text[..s.start.min(text.len())].matches('\n').count() + 1;
-                        format!(" (line {line})")
-                    })
+                    .and_then(|s| text.get(..s.start))
+                    .map(|before| format!(" (line {})", before.matches('\n').count() + 1))
                     .unwrap_or_default()
         })?;
         for def in OPTIONS {
