@@ -302,7 +302,7 @@ async fn boot(m: &ArgMatches) -> Result<(), String> {
         .unwrap_or(Duration::from_secs(1));
     let server = Server::new();
     let mut events = server.subscribe();
-    if options.listens_on_all_interfaces() {
+    if options.open_to_anyone() {
         eprintln!("scpanel: warning: {OPEN_NETWORK_RISK}");
     }
     if options.protocol == Protocol::Tcp && !options.password.is_empty() {

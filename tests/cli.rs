@@ -208,35 +208,21 @@ fn password_file(name: &str, password: &str) -> std::path::PathBuf {
     path
 }
 
-#[test]
-fn boot_takes_the_password_from_a_file_never_prints_it_and_warns_on_every_network() {
-    let secret = "cli-file-pw-42";
-    let file = password_file("boot-pw", secret);
+/// A running `scpanel boot`: its stderr stays open, since writing to a closed pipe would end it.
+struct BootChild {
+    child: std::process::Child,
+    _stderr: BufReader<std::process::ChildStderr>,
+}
+
+/// `scpanel boot` with `args` on a free port, up to its "online" line: the child, the port,
+/// scsynth's pid and everything it wrote to stderr until then.
+fn boot_child(args: &[&str]) -> (BootChild, String, u32, String) {
     let port = common::test_port().to_string();
     let mut child = scpanel()
-        .args([
-            "boot",
-            "--port",
-            &port,
-            "--protocol",
-            "tcp",
-            "--bind-address",
-            "0.0.0.0",
-        ])
-        .args([
-            "--input-channels",
-            "2",
-            "--output-channels",
-            "2",
-            "--max-logins",
-            "2",
-        ])
-        .args([
-            "--load-synthdefs",
-            "off",
-            "--password-file",
-            file.to_str().unwrap(),
-        ])
+        .args(["boot", "--port", &port, "--input-channels", "2"])
+        .args(["--output-channels", "2", "--max-logins", "2"])
+        .args(["--load-synthdefs", "off"])
+        .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -254,15 +240,45 @@ fn boot_takes_the_password_from_a_file_never_prints_it_and_warns_on_every_networ
             break rest.split(',').next().unwrap().parse().unwrap();
         }
     };
-    assert!(!before_online.contains(secret), "{before_online}");
-    assert!(before_online.contains(" -p ****** "), "{before_online}");
+    let child = BootChild {
+        child,
+        _stderr: stderr,
+    };
+    (child, port, pid, before_online)
+}
+
+/// Ctrl-C to a `boot_child`, which quits its server.
+fn stop_boot_child(mut boot: BootChild, pid: u32) {
+    unsafe { libc::kill(boot.child.id() as i32, libc::SIGINT) };
+    let code = boot.child.wait().unwrap();
+    assert!(code.success(), "{code:?}");
     assert!(
-        before_online.contains("warning: listening on every network (0.0.0.0): anyone"),
-        "{before_online}"
+        !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        "scsynth {pid} outlived scpanel boot"
+    );
+}
+
+#[test]
+fn boot_takes_the_password_from_a_file_and_never_prints_it() {
+    let secret = "cli-file-pw-42";
+    let file = password_file("boot-pw", secret);
+    let (child, port, pid, said) = boot_child(&[
+        "--protocol",
+        "tcp",
+        "--bind-address",
+        "0.0.0.0",
+        "--password-file",
+        file.to_str().unwrap(),
+    ]);
+    assert!(!said.contains(secret), "{said}");
+    assert!(said.contains(" -p ****** "), "{said}");
+    assert!(
+        said.contains("warning: over TCP a wrong password makes scsynth abort"),
+        "{said}"
     );
     assert!(
-        before_online.contains("warning: over TCP a wrong password makes scsynth abort"),
-        "{before_online}"
+        !said.contains("anyone on a network"),
+        "a password keeps strangers out: {said}"
     );
     // scsynth got the real password: clients holding it log in, from a file or the environment.
     let addr = format!("127.0.0.1:{port}");
@@ -285,14 +301,21 @@ fn boot_takes_the_password_from_a_file_never_prints_it_and_warns_on_every_networ
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let code = child.wait().unwrap();
-    assert!(code.success(), "{code:?}");
-    assert!(
-        !std::path::Path::new(&format!("/proc/{pid}")).exists(),
-        "scsynth {pid} outlived scpanel boot"
-    );
+    stop_boot_child(child, pid);
     std::fs::remove_file(&file).ok();
+}
+
+#[test]
+fn boot_on_every_network_without_a_password_warns_naming_the_risk() {
+    let (child, _, pid, said) = boot_child(&["--bind-address", "0.0.0.0"]);
+    assert!(
+        said.contains(
+            "scpanel: warning: listening on every network (0.0.0.0): anyone on a network \
+             this computer is on can play and free nodes on this server"
+        ),
+        "{said}"
+    );
+    stop_boot_child(child, pid);
 }
 
 #[test]

@@ -73,12 +73,11 @@ impl BootPanel {
         self.reload_texts();
     }
 
-    /// Before booting on every interface, asks once whether that is meant; the answer is kept
+    /// Before booting on every interface without a password, asks once whether that is meant; the answer is kept
     /// in the options (and so in `last.toml` and profiles). True while the question is open:
     /// boot waits for [`BootPanel::network_question`].
     pub fn ask_about_network(&mut self) -> bool {
-        self.asking_network =
-            self.options.listens_on_all_interfaces() && !self.options.open_network_accepted;
+        self.asking_network = self.options.open_to_anyone() && !self.options.open_network_accepted;
         self.asking_network
     }
 
@@ -265,7 +264,7 @@ impl BootPanel {
             ui.colored_label(Color32::from_rgb(230, 80, 60), problem);
             ui.end_row();
         }
-        if def.key == "bind_address" && self.options.listens_on_all_interfaces() {
+        if def.key == "bind_address" && self.options.open_to_anyone() {
             ui.label("");
             ui.colored_label(WARNING, capitalised(OPEN_NETWORK_RISK));
             ui.end_row();

@@ -489,6 +489,12 @@ impl Options {
         }
     }
 
+    /// Whether anyone who can reach this computer may use the server: every interface and no
+    /// password (scsynth checks one only over TCP, and the options refuse one over UDP).
+    pub fn open_to_anyone(&self) -> bool {
+        self.listens_on_all_interfaces() && self.password.is_empty()
+    }
+
     /// Whether the bind address accepts connections from other computers.
     pub fn listens_on_all_interfaces(&self) -> bool {
         self.bind_address
@@ -811,6 +817,13 @@ mod preset_tests {
         assert!(
             !o.open_network_accepted,
             "the preset does not answer for the user"
+        );
+        assert!(o.open_to_anyone());
+        o.protocol = Protocol::Tcp;
+        o.password = "a class secret".into();
+        assert!(
+            !o.open_to_anyone(),
+            "TCP with a password lets in only who knows it"
         );
     }
 }
