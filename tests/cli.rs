@@ -31,22 +31,28 @@ async fn status_tree_and_send() {
 
     let (ok, out, err) = run(&["send", "--addr", &addr, "/g_new", "5000", "0", "1"]);
     assert!(ok, "{err}");
+    assert!(out.is_empty(), "no login, so no notifications: {out}");
+    let (ok, out, err) = run(&[
+        "send", "--login", "--addr", &addr, "/g_new", "5001", "1", "1",
+    ]);
+    assert!(ok, "{err}");
     assert!(
-        out.contains("/n_go 5000 1"),
-        "the client logged in and saw its node: {out}"
+        out.contains("/n_go 5001 1 5000"),
+        "--login logs in and shows the notifications: {out}"
     );
 
     let (ok, out, _) = run(&["tree", "--addr", &addr]);
     assert!(ok);
     assert!(
-        out.starts_with("NODE TREE 0 group\n    1 group\n        5000 group\n"),
+        out.starts_with("NODE TREE 0 group\n    1 group\n        5000 group\n        5001 group\n"),
         "{out}"
     );
 
-    // A /fail is printed, not hidden.
-    let (ok, out, _) = run(&["send", "--addr", &addr, "/n_free", "777"]);
-    assert!(ok);
+    // A /fail is printed, not hidden, and scripts see it in the exit code.
+    let (ok, out, err) = run(&["send", "--addr", &addr, "/n_free", "777"]);
+    assert!(!ok);
     assert!(out.contains("/fail /n_free"), "{out}");
+    assert!(err.contains("the server answered /fail"), "{err}");
 
     // A bad line is refused before anything is sent.
     let (ok, _, err) = run(&["send", "--addr", &addr, "n_free", "1"]);
@@ -212,6 +218,7 @@ fn password_file(name: &str, password: &str) -> std::path::PathBuf {
 struct BootChild {
     child: std::process::Child,
     _stderr: BufReader<std::process::ChildStderr>,
+    _stdout: BufReader<std::process::ChildStdout>,
 }
 
 /// `scpanel boot` with `args` on a free port, up to its "online" line: the child, the port,
@@ -223,7 +230,7 @@ fn boot_child(args: &[&str]) -> (BootChild, String, u32, String) {
         .args(["--output-channels", "2", "--max-logins", "2"])
         .args(["--load-synthdefs", "off"])
         .args(args)
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -240,9 +247,15 @@ fn boot_child(args: &[&str]) -> (BootChild, String, u32, String) {
             break rest.split(',').next().unwrap().parse().unwrap();
         }
     };
+    // Its first status line: the loop that handles Ctrl-C is running.
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut status = String::new();
+    stdout.read_line(&mut status).unwrap();
+    assert!(status.contains("groups"), "{status}");
     let child = BootChild {
         child,
         _stderr: stderr,
+        _stdout: stdout,
     };
     (child, port, pid, before_online)
 }

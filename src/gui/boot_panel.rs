@@ -227,7 +227,7 @@ impl BootPanel {
                     };
                     let edit = egui::TextEdit::singleline(text)
                         .desired_width(width)
-                        .password(def.key == "password");
+                        .password(def.secret);
                     let resp = ui.add(edit).labelled_by(label.id).on_hover_text(def.help);
                     if resp.changed() {
                         let text = text.clone();
