@@ -73,9 +73,9 @@ impl BootPanel {
         self.reload_texts();
     }
 
-    /// Before booting on every interface without a password, asks once whether that is meant; the answer is kept
-    /// in the options (and so in `last.toml` and profiles). True while the question is open:
-    /// boot waits for [`BootPanel::network_question`].
+    /// Before booting on every interface without a password, asks once whether that is meant;
+    /// the answer is kept in the options (and so in `last.toml` and profiles). True while the
+    /// question is open: boot waits for [`BootPanel::network_question`].
     pub fn ask_about_network(&mut self) -> bool {
         self.asking_network = self.options.open_to_anyone() && !self.options.open_network_accepted;
         self.asking_network
@@ -88,7 +88,7 @@ impl BootPanel {
         }
         let mut agreed = false;
         let mut cancel = false;
-        egui::Modal::new(egui::Id::unique("open-network-question")).show(ctx, |ui| {
+        let modal = egui::Modal::new(egui::Id::unique("open-network-question")).show(ctx, |ui| {
             ui.heading("Boot on every network?");
             ui.label(format!("{}.", capitalised(OPEN_NETWORK_RISK)));
             ui.label(
@@ -103,7 +103,8 @@ impl BootPanel {
         if agreed {
             self.options.open_network_accepted = true;
         }
-        if agreed || cancel {
+        // Escape or a click beside the question is a "no", as Cancel.
+        if agreed || cancel || modal.should_close() {
             self.asking_network = false;
         }
         agreed
