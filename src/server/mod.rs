@@ -11,6 +11,7 @@ mod control_watch;
 pub mod error;
 mod health;
 pub mod jack;
+pub mod join;
 mod lifecycle;
 pub mod log;
 pub mod mixer;
