@@ -35,7 +35,10 @@ fn connection_args(cmd: Command) -> Command {
 
 fn boot_command() -> Command {
     let mut cmd = Command::new("boot")
-        .about("Boot a server and stay in the foreground printing its status; Ctrl-C quits it")
+        .about(
+            "Boot a server and stay in the foreground printing its status; Ctrl-C, SIGTERM or \
+             SIGHUP quit it (finishing a recording first)",
+        )
         .arg(
             Arg::new("executable")
                 .long("executable")
@@ -54,7 +57,11 @@ fn boot_command() -> Command {
                 .value_name("SECONDS")
                 .default_value("1")
                 .help("How often to print the status"),
-        );
+        )
+        .arg(Arg::new("record").long("record").value_name("PATH").help(
+            "Record the outputs from boot until quitting: a file (never overwritten: \
+                     -2, -3… is added) or a folder (a timestamped WAV in it)",
+        ));
     for def in OPTIONS {
         let default = (def.get)(&Options::default()).to_string();
         let help = format!(
@@ -282,10 +289,21 @@ async fn boot(m: &ArgMatches) -> Result<(), String> {
         .and_then(|s| s.parse().ok())
         .filter(|s: &f64| s.is_finite() && *s > 0.0)
         .ok_or("--interval must be a positive number of seconds")?;
+    let record = m.get_one::<String>("record").map(PathBuf::from);
+    // Before booting: from here on these signals quit the server instead of ending us.
+    let mut signals = crate::signals::Signals::install()
+        .map_err(|e| format!("cannot listen for signals: {e}"))?;
     let server = Server::new();
     let mut events = server.subscribe();
     eprintln!("booting: {}", options.command_line("scsynth"));
-    server.boot(options).await.map_err(|e| e.to_string())?;
+    let channels = options.output_channels;
+    tokio::select! {
+        booted = server.boot(options) => booted.map_err(|e| e.to_string())?,
+        sig = signals.recv() => {
+            // Dropping the handle stops a half-booted server.
+            return Err(format!("{sig} while booting: stopped"));
+        }
+    }
     let session = server.session().ok_or("the server went offline")?;
     eprintln!(
         "online at {}://{} (pid {}, client {} of {}); Ctrl-C quits",
@@ -295,12 +313,31 @@ async fn boot(m: &ArgMatches) -> Result<(), String> {
         session.login.map_or(0, |l| l.client_id),
         session.login.map_or(0, |l| l.max_logins),
     );
+    if let Some(path) = record {
+        let options = crate::server::recorder::RecordOptions {
+            path,
+            header: crate::server::recorder::HeaderFormat::Wav,
+            sample: crate::server::recorder::SampleFormat::Int24,
+            channels: channels.max(1),
+        };
+        if let Err(e) = server.start_recording(options).await {
+            let _ = server.quit(false).await;
+            return Err(format!("cannot record: {e}"));
+        }
+        if let Some(r) = server.recording() {
+            eprintln!("recording to {}", r.options.path.display());
+        }
+    }
     let mut tick = tokio::time::interval(Duration::from_secs_f64(interval));
     loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {
-                eprintln!("quitting the server…");
-                return server.quit(false).await.map_err(|e| e.to_string());
+            sig = signals.recv() => {
+                eprintln!("{sig}: quitting the server…");
+                // A second signal means now: the handle's drop still stops the server.
+                return tokio::select! {
+                    done = quit_finishing_recording(&server) => done,
+                    again = signals.recv() => Err(format!("{again} while quitting: stopped at once")),
+                };
             }
             e = events.recv() => match e {
                 Ok(ServerEvent::ProcessPanicked { exit, last_lines }) => {
@@ -320,6 +357,16 @@ async fn boot(m: &ArgMatches) -> Result<(), String> {
             }
         }
     }
+}
+
+async fn quit_finishing_recording(server: &Server) -> Result<(), String> {
+    if server.recording().is_some() {
+        match server.stop_recording().await {
+            Ok(path) => eprintln!("recording saved: {}", path.display()),
+            Err(e) => eprintln!("could not finish the recording: {e}"),
+        }
+    }
+    server.quit(false).await.map_err(|e| e.to_string())
 }
 
 fn synthdef(m: &ArgMatches) -> Result<(), String> {

@@ -19,6 +19,7 @@ pub use app::ScPanel;
 /// Opens the control panel window and runs until it is closed.
 pub fn run() -> Result<(), String> {
     let app = ScPanel::new(profiles::load_last())?;
+    app.handle_signals()?;
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("scpanel")
