@@ -378,14 +378,40 @@ async fn stopped_server_turns_unresponsive_then_online(protocol: scpanel::server
     let pid = a.pid().unwrap() as i32;
     unsafe { libc::kill(pid, libc::SIGSTOP) };
     let t = Instant::now();
+    // Over TCP, a stopped reader soon stalls every write: stuff the connection (32 MB of
+    // `/dumpOSC 0`, which answers nothing) so the monitor's own /status can't get through.
+    let stuffing = (protocol == scpanel::server::Protocol::Tcp).then(|| {
+        let a = a.clone();
+        tokio::spawn(async move {
+            let bundle = scpanel::server::bundle_of(
+                (0..400)
+                    .map(|_| rosc::OscMessage {
+                        addr: "/dumpOSC".into(),
+                        args: vec![rosc::OscType::Int(0)],
+                    })
+                    .collect(),
+            );
+            for _ in 0..4000 {
+                if a.send(bundle.clone()).await.is_err() {
+                    return;
+                }
+            }
+        })
+    });
     wait_for(&mut events, Duration::from_secs(2), |e| {
         matches!(e, ServerEvent::Unresponsive).then_some(())
     })
     .await;
     let unresponsive_after = t.elapsed();
     assert_eq!(a.state(), ServerState::Unresponsive);
+    if let Some(s) = &stuffing {
+        assert!(!s.is_finished(), "the writes stalled");
+    }
     unsafe { libc::kill(pid, libc::SIGCONT) };
-    wait_for(&mut events, Duration::from_secs(3), |e| {
+    if let Some(s) = stuffing {
+        s.await.unwrap();
+    }
+    wait_for(&mut events, Duration::from_secs(5), |e| {
         matches!(e, ServerEvent::Responsive).then_some(())
     })
     .await;
