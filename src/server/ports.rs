@@ -278,6 +278,13 @@ mod tests {
             .spawn()
             .unwrap();
         let pid = child.id();
+        // Until its exec is done, /proc shows the test's own command line (or none).
+        for _ in 0..2000 {
+            if command_line(pid).as_deref() == Some("sleep 30") {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
         let stranger = PortHolder {
             pid,
             command: "scsynth -u 57110".into(),
@@ -289,7 +296,7 @@ mod tests {
         assert!(child.try_wait().unwrap().is_none(), "it still runs");
         let holder = PortHolder {
             pid,
-            command: command_line(pid).unwrap(),
+            command: "sleep 30".into(),
         };
         // It stays a zombie until reaped, and its pidfd says it ended.
         assert!(stop_process(&holder, Duration::from_secs(2)).await);
