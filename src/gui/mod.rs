@@ -19,7 +19,10 @@ pub use app::ScPanel;
 /// Opens the control panel window and runs until it is closed.
 pub fn run() -> Result<(), String> {
     let app = ScPanel::new(profiles::load_last())?;
-    app.handle_signals()?;
+    // Without the handlers the app still runs; the servers' parent-death signal remains.
+    if let Err(e) = app.handle_signals() {
+        eprintln!("scpanel: {e}");
+    }
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("scpanel")
