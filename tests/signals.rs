@@ -256,3 +256,52 @@ fn sigterm_to_the_app_quits_its_server_and_finishes_the_recording() {
     assert!(reader.duration() > 0, "the header counts the frames");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A signal while the server is still starting stops it: nothing is left half-booted.
+#[test]
+fn a_signal_during_boot_stops_the_starting_server() {
+    let dir = scratch("boot-signal");
+    let fifo = dir.join("pid");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    // A "server" that never gets ready: it tells its pid through the fifo, then waits.
+    let script = dir.join("scsynth");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho $$ > {}\nexec sleep 30\n", fifo.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let port = options().port.to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scpanel"))
+        .args([
+            "boot",
+            "--port",
+            &port,
+            "--boot-timeout",
+            "30",
+            "--executable",
+        ])
+        .arg(&script)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Blocks until the script has started and written.
+    let pid: u32 = std::fs::read_to_string(&fifo)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let code = child.wait().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(!code.success(), "{code:?}");
+    assert!(err.contains("SIGTERM while booting"), "{err}");
+    assert!(
+        wait_gone(pid, Duration::from_secs(5)),
+        "the starting server {pid} outlived scpanel"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
