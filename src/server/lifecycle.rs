@@ -625,11 +625,16 @@ async fn describe_synths(server: Weak<Inner>, mut groups: mpsc::UnboundedReceive
 }
 
 /// Refuses a port another program holds: a server already there would answer our probes.
-fn check_port_free(options: &Options) -> Result<()> {
-    let ip: IpAddr = options
+/// The address the server will bind (scsynth's default when the field doesn't parse).
+fn bind_ip(options: &Options) -> IpAddr {
+    options
         .bind_address
         .parse()
-        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
+}
+
+fn check_port_free(options: &Options) -> Result<()> {
+    let ip = bind_ip(options);
     if options.port == 0 {
         return Ok(());
     }
@@ -647,15 +652,11 @@ fn check_port_free(options: &Options) -> Result<()> {
 }
 
 fn port_in_use(options: &Options) -> ServerError {
-    let ip: IpAddr = options
-        .bind_address
-        .parse()
-        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
     ServerError::PortInUse {
         port: options.port,
         protocol: options.protocol.as_str(),
         suggestion: transport::find_free_port_from(options.port.saturating_add(1)),
-        holder: ports::port_holder(ip, options.port, options.protocol),
+        holder: ports::port_holder(bind_ip(options), options.port, options.protocol),
     }
 }
 
