@@ -7,6 +7,7 @@ pub mod bridge;
 pub mod buffers_panel;
 pub mod connect_panel;
 pub mod console;
+pub mod join_box;
 pub mod log_panel;
 pub mod mixer_panel;
 pub mod plots;

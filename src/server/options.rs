@@ -156,6 +156,9 @@ macro_rules! options_table {
             /// Extra environment for the server process (e.g. `SC_JACK_DEFAULT_OUTPUTS`).
             #[serde(skip)]
             pub env: Vec<(String, String)>,
+            /// On JACK, connect the server's outputs to the system's playback ports and its
+            /// inputs to the capture ports at boot, as sclang does (`SC_JACK_DEFAULT_OUTPUTS`).
+            pub connect_jack_ports: bool,
         }
 
         impl Default for Options {
@@ -165,6 +168,7 @@ macro_rules! options_table {
                     executable: None,
                     boot_timeout: Duration::from_secs(10),
                     env: Vec::new(),
+                    connect_jack_ports: true,
                 }
             }
         }

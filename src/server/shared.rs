@@ -80,6 +80,8 @@ pub struct Shared {
     pub mixer_lock: tokio::sync::Mutex<()>,
     /// One task at a time starts, pauses or stops the recorder.
     pub recorder_lock: tokio::sync::Mutex<()>,
+    /// One task at a time makes scpanel's own group (the mixer and the recorder share it).
+    pub own_group_lock: tokio::sync::Mutex<()>,
     /// Counts meter replies, so a reader can wait for fresh levels.
     pub meter_ticks: tokio::sync::watch::Sender<u64>,
     /// Counts every change a reader might show (status, tree, log, state…).
@@ -101,6 +103,7 @@ impl Default for Shared {
             recording: Mutex::new(None),
             mixer_lock: tokio::sync::Mutex::new(()),
             recorder_lock: tokio::sync::Mutex::new(()),
+            own_group_lock: tokio::sync::Mutex::new(()),
             meter_ticks: tokio::sync::watch::channel(0).0,
             changes: tokio::sync::watch::channel(0).0,
             on_change: Mutex::new(None),
