@@ -54,7 +54,10 @@ fn password_file_arg() -> Arg {
 
 fn boot_command() -> Command {
     let mut cmd = Command::new("boot")
-        .about("Boot a server and stay in the foreground printing its status; Ctrl-C quits it")
+        .about(
+            "Boot a server and stay in the foreground printing its status; Ctrl-C, SIGTERM or \
+             SIGHUP quit it (finishing a recording first)",
+        )
         .arg(
             Arg::new("executable")
                 .long("executable")
@@ -82,7 +85,11 @@ fn boot_command() -> Command {
                     STATUS_INTERVAL.min, STATUS_INTERVAL.max
                 )),
         )
-        .arg(password_file_arg());
+        .arg(password_file_arg())
+        .arg(Arg::new("record").long("record").value_name("PATH").help(
+            "Record the outputs from boot until quitting: a file (never overwritten: \
+                     -2, -3… is added) or a folder (a timestamped WAV in it)",
+        ));
     for def in OPTIONS {
         let default = (def.get)(&Options::default()).to_string();
         let help = format!(
@@ -435,6 +442,10 @@ async fn boot(m: &ArgMatches) -> Result<(), String> {
         .get_one::<Duration>("interval")
         .copied()
         .unwrap_or(Duration::from_secs(1));
+    let record = m.get_one::<String>("record").map(PathBuf::from);
+    // Before booting: from here on these signals quit the server instead of ending us.
+    let mut signals = crate::signals::Signals::install()
+        .map_err(|e| format!("cannot listen for signals: {e}"))?;
     let server = Server::new();
     let mut events = server.subscribe();
     if options.open_to_anyone() {
@@ -444,7 +455,14 @@ async fn boot(m: &ArgMatches) -> Result<(), String> {
         eprintln!("scpanel: warning: {TCP_PASSWORD_RISK}");
     }
     eprintln!("booting: {}", options.command_line("scsynth"));
-    server.boot(options).await.map_err(|e| e.to_string())?;
+    let channels = options.output_channels;
+    tokio::select! {
+        booted = server.boot(options) => booted.map_err(|e| e.to_string())?,
+        sig = signals.recv() => {
+            // Dropping the handle stops a half-booted server.
+            return Err(format!("{sig} while booting: stopped"));
+        }
+    }
     let session = server.session().ok_or("the server went offline")?;
     eprintln!(
         "online at {}://{} (pid {}, client {} of {}); Ctrl-C quits",
@@ -454,12 +472,31 @@ async fn boot(m: &ArgMatches) -> Result<(), String> {
         session.login.map_or(0, |l| l.client_id),
         session.login.map_or(0, |l| l.max_logins),
     );
+    if let Some(path) = record {
+        let options = crate::server::recorder::RecordOptions {
+            path,
+            header: crate::server::recorder::HeaderFormat::Wav,
+            sample: crate::server::recorder::SampleFormat::Int24,
+            channels: channels.max(1),
+        };
+        if let Err(e) = server.start_recording(options).await {
+            let _ = server.quit(false).await;
+            return Err(format!("cannot record: {e}"));
+        }
+        if let Some(r) = server.recording() {
+            eprintln!("recording to {}", r.options.path.display());
+        }
+    }
     let mut tick = tokio::time::interval(interval);
     loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {
-                eprintln!("quitting the server…");
-                return server.quit(false).await.map_err(|e| e.to_string());
+            sig = signals.recv() => {
+                eprintln!("{sig}: quitting the server…");
+                // A second signal means now: the handle's drop still stops the server.
+                return tokio::select! {
+                    done = quit_finishing_recording(&server) => done,
+                    again = signals.recv() => Err(format!("{again} while quitting: stopped at once")),
+                };
             }
             e = events.recv() => match e {
                 Ok(ServerEvent::ProcessPanicked { exit, last_lines }) => {
@@ -479,6 +516,16 @@ async fn boot(m: &ArgMatches) -> Result<(), String> {
             }
         }
     }
+}
+
+async fn quit_finishing_recording(server: &Server) -> Result<(), String> {
+    if server.recording().is_some() {
+        match server.stop_recording().await {
+            Ok(path) => eprintln!("recording saved: {}", path.display()),
+            Err(e) => eprintln!("could not finish the recording: {e}"),
+        }
+    }
+    server.quit(false).await.map_err(|e| e.to_string())
 }
 
 fn synthdef(m: &ArgMatches) -> Result<(), String> {

@@ -135,7 +135,9 @@ async fn the_test_tone_plays_left_then_right() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while server.test_tone_side().is_some() {
         assert!(
-            tokio::time::timeout_at(deadline, changes.changed()).await.is_ok(),
+            tokio::time::timeout_at(deadline, changes.changed())
+                .await
+                .is_ok(),
             "the tone did not stop by itself"
         );
     }

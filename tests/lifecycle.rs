@@ -374,3 +374,302 @@ async fn supernova_boots_with_its_threads_option() {
     assert!(a.query_tree(false).await.unwrap().contains(g));
     a.quit(false).await.unwrap();
 }
+
+// ---- health: the state tells the truth whatever the transport ----
+
+/// SIGSTOP the owned scsynth: UNRESPONSIVE within 2 s; SIGCONT: ONLINE again.
+async fn stopped_server_turns_unresponsive_then_online(protocol: scpanel::server::Protocol) {
+    let mut o = options();
+    o.protocol = protocol;
+    let a = boot(o).await;
+    let mut events = a.subscribe();
+    let pid = a.pid().unwrap() as i32;
+    unsafe { libc::kill(pid, libc::SIGSTOP) };
+    let t = Instant::now();
+    // Over TCP, a stopped reader soon stalls every write: stuff the connection (32 MB of
+    // `/dumpOSC 0`, which answers nothing) so the monitor's own /status can't get through.
+    let stuffing = (protocol == scpanel::server::Protocol::Tcp).then(|| {
+        let a = a.clone();
+        tokio::spawn(async move {
+            let bundle = scpanel::server::bundle_of(
+                (0..400)
+                    .map(|_| rosc::OscMessage {
+                        addr: "/dumpOSC".into(),
+                        args: vec![rosc::OscType::Int(0)],
+                    })
+                    .collect(),
+            );
+            for _ in 0..4000 {
+                if a.send(bundle.clone()).await.is_err() {
+                    return;
+                }
+            }
+        })
+    });
+    wait_for(&mut events, Duration::from_secs(2), |e| {
+        matches!(e, ServerEvent::Unresponsive).then_some(())
+    })
+    .await;
+    let unresponsive_after = t.elapsed();
+    assert_eq!(a.state(), ServerState::Unresponsive);
+    if let Some(s) = &stuffing {
+        assert!(!s.is_finished(), "the writes stalled");
+    }
+    unsafe { libc::kill(pid, libc::SIGCONT) };
+    if let Some(s) = stuffing {
+        s.await.unwrap();
+    }
+    wait_for(&mut events, Duration::from_secs(5), |e| {
+        matches!(e, ServerEvent::Responsive).then_some(())
+    })
+    .await;
+    assert_eq!(a.state(), ServerState::Online);
+    assert!(a.status().await.is_ok());
+    eprintln!(
+        "{}: unresponsive {} ms after SIGSTOP",
+        protocol.as_str(),
+        unresponsive_after.as_millis()
+    );
+    a.quit(false).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopped_server_is_unresponsive_then_online_over_udp() {
+    stopped_server_turns_unresponsive_then_online(scpanel::server::Protocol::Udp).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopped_server_is_unresponsive_then_online_over_tcp() {
+    stopped_server_turns_unresponsive_then_online(scpanel::server::Protocol::Tcp).await;
+}
+
+/// A client's TCP connection that dies (its server killed) turns it OFFLINE at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_tcp_connection_is_offline() {
+    let mut o = options();
+    o.protocol = scpanel::server::Protocol::Tcp;
+    let a = boot(o).await;
+    let b = Server::new();
+    let mut c = connect_options(&a);
+    c.protocol = scpanel::server::Protocol::Tcp;
+    c.login = false;
+    b.connect(c).await.unwrap();
+    let mut events = b.subscribe();
+    let pid = a.pid().unwrap() as i32;
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    let t = Instant::now();
+    wait_for(&mut events, Duration::from_secs(2), |e| {
+        matches!(e, ServerEvent::Offline).then_some(())
+    })
+    .await;
+    assert_eq!(b.state(), ServerState::Offline);
+    eprintln!(
+        "dead TCP connection: offline after {} ms",
+        t.elapsed().as_millis()
+    );
+}
+
+// ---- races: one task at a time creates what must exist once ----
+
+/// Synths on the server (read from it, not the mirror) whose SynthDef starts with `prefix`.
+async fn synths_named(server: &Server, prefix: &str) -> usize {
+    let tree = server.query_tree(false).await.unwrap();
+    tree.nodes()
+        .filter(|n| n.def_name().is_some_and(|d| d.starts_with(prefix)))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_volume_and_meter_calls_make_one_synth_each() {
+    let a = boot(options()).await;
+    let calls: Vec<_> = (0..16)
+        .map(|i| {
+            let a = a.clone();
+            tokio::spawn(async move {
+                if i % 2 == 0 {
+                    a.set_volume(-(i as f32)).await
+                } else {
+                    a.start_meters().await
+                }
+            })
+        })
+        .collect();
+    for c in calls {
+        c.await.unwrap().unwrap();
+    }
+    a.sync().await.unwrap();
+    assert_eq!(synths_named(&a, "scpanel-volume").await, 1);
+    assert_eq!(
+        synths_named(&a, "scpanel-meter").await,
+        2,
+        "one input and one output meter"
+    );
+    a.quit(false).await.unwrap();
+}
+
+fn record_options(path: std::path::PathBuf) -> scpanel::server::recorder::RecordOptions {
+    scpanel::server::recorder::RecordOptions {
+        path,
+        header: scpanel::server::recorder::HeaderFormat::Wav,
+        sample: scpanel::server::recorder::SampleFormat::Int16,
+        channels: 2,
+    }
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("scpanel-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_double_click_on_record_starts_one_recorder() {
+    let a = boot(options()).await;
+    let dir = scratch("double-record");
+    let calls: Vec<_> = (0..8)
+        .map(|_| {
+            let (a, path) = (a.clone(), dir.join("take.wav"));
+            tokio::spawn(async move { a.start_recording(record_options(path)).await })
+        })
+        .collect();
+    let mut started = 0;
+    for c in calls {
+        match c.await.unwrap() {
+            Ok(()) => started += 1,
+            Err(e) => assert!(e.to_string().contains("already recording"), "{e}"),
+        }
+    }
+    assert_eq!(started, 1);
+    assert_eq!(synths_named(&a, "scpanel-recorder").await, 1);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "one file");
+    let path = a.stop_recording().await.unwrap();
+    assert_eq!(path, dir.join("take.wav"));
+    assert!(hound::WavReader::open(&path).is_ok());
+    a.quit(false).await.unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recordings_never_overwrite_and_default_to_a_timestamped_name() {
+    let a = boot(options()).await;
+    let dir = scratch("no-overwrite");
+    let take = dir.join("take.wav");
+    a.start_recording(record_options(take.clone()))
+        .await
+        .unwrap();
+    let first = a.stop_recording().await.unwrap();
+    assert_eq!(first, take);
+    let first_bytes = std::fs::read(&first).unwrap();
+    a.start_recording(record_options(take.clone()))
+        .await
+        .unwrap();
+    let second = a.stop_recording().await.unwrap();
+    assert_eq!(second, dir.join("take-2.wav"));
+    assert_eq!(
+        std::fs::read(&first).unwrap(),
+        first_bytes,
+        "the first take is untouched"
+    );
+    // A folder: a timestamped name in it, twice in one second still two files.
+    a.start_recording(record_options(dir.clone()))
+        .await
+        .unwrap();
+    let third = a.stop_recording().await.unwrap();
+    a.start_recording(record_options(dir.clone()))
+        .await
+        .unwrap();
+    let fourth = a.stop_recording().await.unwrap();
+    for p in [&third, &fourth] {
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            name.starts_with("scpanel-20") && name.ends_with(".wav"),
+            "{name}"
+        );
+        assert!(hound::WavReader::open(p).is_ok(), "{name}");
+    }
+    assert_ne!(third, fourth);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 4);
+    a.quit(false).await.unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Someone frees the recorder synth: stopping still closes the file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_closes_the_file_even_when_the_recorder_synth_is_gone() {
+    let a = boot(options()).await;
+    let dir = scratch("stop-closes");
+    let path = dir.join("take.wav");
+    a.start_recording(record_options(path.clone()))
+        .await
+        .unwrap();
+    let node = a.recording().unwrap().node;
+    let mut changes = a.watch_changes();
+    while std::fs::metadata(&path).map_or(0, |m| m.len()) < 131_072 {
+        tokio::time::timeout(Duration::from_secs(5), changes.changed())
+            .await
+            .expect("status keeps coming")
+            .unwrap();
+    }
+    let b = Server::new();
+    b.connect(connect_options(&a)).await.unwrap();
+    b.free_node(node).await.unwrap();
+    b.disconnect().await.unwrap();
+    assert_eq!(a.stop_recording().await.unwrap(), path);
+    assert!(a.recording().is_none());
+    let reader = hound::WavReader::open(&path).expect("a finished WAV");
+    assert!(reader.duration() >= 32_768, "{} frames", reader.duration());
+    a.quit(false).await.unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A client that records on a server it does not own finishes the file when it leaves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disconnect_finishes_a_recording() {
+    let a = boot(options()).await;
+    let b = Server::new();
+    b.connect(connect_options(&a)).await.unwrap();
+    let dir = scratch("disconnect-rec");
+    let path = dir.join("take.wav");
+    b.start_recording(record_options(path.clone()))
+        .await
+        .unwrap();
+    let mut changes = b.watch_changes();
+    while std::fs::metadata(&path).map_or(0, |m| m.len()) < 131_072 {
+        tokio::time::timeout(Duration::from_secs(5), changes.changed())
+            .await
+            .expect("status keeps coming")
+            .unwrap();
+    }
+    b.disconnect().await.unwrap();
+    let reader = hound::WavReader::open(&path).expect("a finished WAV");
+    assert!(reader.duration() >= 32_768, "{} frames", reader.duration());
+    assert_eq!(synths_named(&a, "scpanel-recorder").await, 0);
+    a.quit(false).await.unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A boot asked for while a reboot is quitting waits for the reboot, then finds the server
+/// online: it can't slip in between the quit and the boot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reboot_holds_the_lifecycle_from_quit_through_boot() {
+    let a = boot(options()).await;
+    let mut events = a.subscribe();
+    let first_pid = a.pid().unwrap();
+    let rebooting = tokio::spawn({
+        let a = a.clone();
+        async move { a.reboot().await }
+    });
+    wait_for(&mut events, Duration::from_secs(5), |e| {
+        matches!(e, ServerEvent::Quitting).then_some(())
+    })
+    .await;
+    let competitor = a.boot(options()).await;
+    assert!(
+        matches!(competitor, Err(ServerError::ServerOnline(_))),
+        "{competitor:?}"
+    );
+    rebooting.await.unwrap().unwrap();
+    assert_eq!(a.state(), ServerState::Online);
+    assert_ne!(a.pid(), Some(first_pid));
+    a.quit(false).await.unwrap();
+}

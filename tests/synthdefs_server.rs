@@ -7,9 +7,20 @@ use scpanel::server::synthdef::{builtins, decode_file};
 use scpanel::server::synthdefs::DefSource;
 use scpanel::server::{AddAction, ControlValue};
 
+/// A server with none of the SynthDefs scpanel loads at boot, so counts start from zero.
+async fn bare() -> scpanel::server::Server {
+    let server = boot(options()).await;
+    server
+        .free_all_synthdefs()
+        .await
+        .expect("free the boot's SynthDefs");
+    assert_eq!(server.status().await.unwrap().synthdefs, 0);
+    server
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_builtin_is_accepted_and_plays_with_its_defaults() {
-    let server = boot(options()).await;
+    let server = bare().await;
     for def in builtins::all() {
         let before = server.status().await.unwrap();
         // /d_recv answers /done only when the server accepted the bytes.
@@ -49,7 +60,7 @@ async fn every_builtin_is_accepted_and_plays_with_its_defaults() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn add_synth_sends_a_builtin_on_first_use() {
-    let server = boot(options()).await;
+    let server = bare().await;
     assert!(!server.knows_synthdef("default"));
     let id = server
         .add_synth("default", 1, AddAction::AddToHead, &[("freq", 330.0)])
@@ -68,7 +79,7 @@ async fn add_synth_sends_a_builtin_on_first_use() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn files_and_folders_load_and_free() {
-    let server = boot(options()).await;
+    let server = bare().await;
     let dir = std::env::temp_dir().join(format!("scpanel-defs-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     for name in ["scpanel-sine", "default"] {

@@ -1,5 +1,6 @@
 //! The window: status bar on top, boot / connect on the left, the live views in tabs.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use egui::{Color32, RichText};
@@ -15,6 +16,11 @@ use super::plots::Plots;
 use super::tree_panel::TreePanel;
 use super::{profiles, status_bar};
 use crate::server::{Options, ServerState};
+use crate::signals::{Signals, Termination};
+
+/// How long a signal waits for the server to quit (a recording to close) before the window
+/// closes anyway.
+const SIGNAL_SHUTDOWN_LIMIT: Duration = Duration::from_secs(8);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
@@ -66,6 +72,10 @@ pub struct ScPanel {
     pub tab: Tab,
     pub side: Side,
     confirm_stop: Option<crate::server::ports::PortHolder>,
+    /// The signal that asked the app to end, once the server has been quit for it.
+    pub terminated: Arc<Mutex<Option<Termination>>>,
+    /// The window's context, for a signal that arrives between frames.
+    window: Arc<Mutex<Option<egui::Context>>>,
     /// `SCPANEL_FRAME_DEBUG` set: log every frame and its cause to stderr.
     frame_debug: bool,
 }
@@ -85,8 +95,40 @@ impl ScPanel {
             tab: Tab::Tree,
             side: Side::Boot,
             confirm_stop: None,
+            terminated: Arc::new(Mutex::new(None)),
+            window: Arc::new(Mutex::new(None)),
             frame_debug: std::env::var_os("SCPANEL_FRAME_DEBUG").is_some(),
         })
+    }
+
+    /// Makes SIGTERM, SIGHUP and SIGINT quit the owned server (finishing a recording first)
+    /// or log out of another's, then close the window. A second signal ends the process at
+    /// once (the server's parent-death signal then stops it).
+    pub fn handle_signals(&self) -> Result<(), String> {
+        let mut signals = self
+            .bridge
+            .block_on(async { Signals::install() })
+            .map_err(|e| format!("cannot listen for signals: {e}"))?;
+        let server = self.bridge.server.clone();
+        let terminated = self.terminated.clone();
+        let window = self.window.clone();
+        self.bridge.spawn(async move {
+            let sig = signals.recv().await;
+            eprintln!("scpanel: {sig}: quitting the server…");
+            tokio::select! {
+                _ = tokio::time::timeout(SIGNAL_SHUTDOWN_LIMIT, server.shutdown()) => {}
+                again = signals.recv() => std::process::exit(128 + again.number()),
+            }
+            if let Ok(mut t) = terminated.lock() {
+                *t = Some(sig);
+            }
+            if let Some(ctx) = window.lock().ok().and_then(|w| w.clone()) {
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+            let again = signals.recv().await;
+            std::process::exit(128 + again.number());
+        });
+        Ok(())
     }
 
     pub fn boot(&mut self) {
@@ -273,6 +315,15 @@ impl eframe::App for ScPanel {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
         self.bridge.set_context(&ctx);
+        if let Ok(mut w) = self.window.lock()
+            && w.is_none()
+        {
+            *w = Some(ctx.clone());
+        }
+        // A signal that came before the first frame had no window to close yet.
+        if self.terminated.lock().is_ok_and(|t| t.is_some()) {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
         if self.frame_debug {
             // Why this frame ran: for checking that an idle app stays idle.
             eprintln!(

@@ -26,12 +26,12 @@ pub struct MixerPanel {
 
 impl Default for MixerPanel {
     fn default() -> Self {
-        let dir = dirs::audio_dir()
-            .or_else(dirs::home_dir)
-            .unwrap_or_else(std::env::temp_dir);
         MixerPanel {
             volume_db: 0.0,
-            record_path: dir.join("scpanel-recording.wav").display().to_string(),
+            // A folder: each recording gets a timestamped name in it.
+            record_path: crate::server::recorder::default_folder()
+                .display()
+                .to_string(),
             header: HeaderFormat::Wav,
             sample: SampleFormat::Int24,
             channels: 2,

@@ -28,6 +28,10 @@ pub fn run() -> Result<(), String> {
         app.bridge
             .notice("The last options could not be used", e, true);
     }
+    // Without the handlers the app still runs; the servers' parent-death signal remains.
+    if let Err(e) = app.handle_signals() {
+        eprintln!("scpanel: {e}");
+    }
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("scpanel")

@@ -21,6 +21,9 @@ pub(super) async fn monitor(server: Weak<Inner>, live: Weak<Live>) {
     // The first /status sent since the last reply: silence is measured from it.
     let mut unanswered_since: Option<Instant> = None;
     let mut unresponsive = false;
+    // The /status being written: a stalled TCP peer can hold a write for as long as it likes,
+    // and silence must be noticed meanwhile, so the write runs beside the watch.
+    let mut sending = AbortOnDrop(None);
     loop {
         let config = *health.borrow_and_update();
         let (Some(server), Some(live)) = (Server::from_weak(&server), live.upgrade()) else {
@@ -63,8 +66,15 @@ pub(super) async fn monitor(server: Weak<Inner>, live: Weak<Live>) {
         }
         let probing = unanswered_since
             .is_some_and(|s| now.saturating_duration_since(s) >= config.reply_timeout.min(PROBE));
-        if now >= next_poll || probing {
-            if conn.send_msg(msg("/status", [])).await.is_ok() && unanswered_since.is_none() {
+        if sending.0.as_ref().is_some_and(|t| t.is_finished()) {
+            sending.0 = None;
+        }
+        if (now >= next_poll || probing) && sending.0.is_none() {
+            let c = conn.clone();
+            sending.0 = Some(tokio::spawn(async move {
+                let _ = c.send_msg(msg("/status", [])).await;
+            }));
+            if unanswered_since.is_none() {
                 unanswered_since = Some(now);
             }
             if now >= next_poll {
@@ -88,6 +98,17 @@ pub(super) async fn monitor(server: Weak<Inner>, live: Weak<Live>) {
                 next_poll = Instant::now();
             }
             _ = conn.wait_closed(), if !owner => {}
+        }
+    }
+}
+
+/// A write that must not outlive the monitor (it holds the connection).
+struct AbortOnDrop(Option<tokio::task::JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(t) = self.0.take() {
+            t.abort();
         }
     }
 }

@@ -25,6 +25,11 @@ impl Server {
     /// Boots a server with `options` and waits until it is online and we are logged in.
     pub async fn boot(&self, options: Options) -> Result<()> {
         let _lifecycle = self.inner.lifecycle.lock().await;
+        self.boot_locked(options).await
+    }
+
+    /// [`Server::boot`] for a caller that holds the lifecycle lock.
+    async fn boot_locked(&self, options: Options) -> Result<()> {
         self.ensure_offline()?;
         options.validate().map_err(ServerError::InvalidOptions)?;
         check_port_free(&options)?;
@@ -515,19 +520,18 @@ impl Server {
     /// Quits the server. Quitting a server we did not boot needs `force`.
     pub async fn quit(&self, force: bool) -> Result<()> {
         let _lifecycle = self.inner.lifecycle.lock().await;
+        self.quit_locked(force).await
+    }
+
+    /// [`Server::quit`] for a caller that holds the lifecycle lock.
+    async fn quit_locked(&self, force: bool) -> Result<()> {
         let live = self.online()?;
         if !live.session.is_owner && !force {
             return Err(ServerError::UnownedServerShutdown);
         }
         self.set_state(ServerState::Quitting);
         self.emit(ServerEvent::Quitting);
-        if self.recording().is_some()
-            && let Err(e) = self.stop_recording().await
-        {
-            self.inner
-                .shared
-                .note(format!("could not finish the recording: {e}"));
-        }
+        self.finish_recording().await;
         let process = self.inner.process.lock().ok().and_then(|p| p.clone());
         if let Some(p) = &process {
             p.expect_exit();
@@ -571,6 +575,7 @@ impl Server {
         if live.session.is_owner {
             return Err(ServerError::OwnedServerShutdown);
         }
+        self.finish_recording().await;
         if live.session.login.is_some() {
             let _ = live
                 .conn
@@ -588,15 +593,29 @@ impl Server {
         Ok(())
     }
 
-    /// Quits and boots again with the same options.
+    /// Quits and boots again with the same options, holding the lifecycle from the quit
+    /// through the boot: nothing else can boot or connect in between.
     pub async fn reboot(&self) -> Result<()> {
+        let _lifecycle = self.inner.lifecycle.lock().await;
         let live = self.online()?;
         if !live.session.is_owner {
             return Err(ServerError::UnownedServerShutdown);
         }
+        drop(live);
         let options = self.options();
-        self.quit(false).await?;
-        self.boot(options).await
+        self.quit_locked(false).await?;
+        self.boot_locked(options).await
+    }
+
+    /// Closes a running recording's file before the server or the connection goes away.
+    async fn finish_recording(&self) {
+        if self.recording().is_some()
+            && let Err(e) = self.stop_recording().await
+        {
+            self.inner
+                .shared
+                .note(format!("could not finish the recording: {e}"));
+        }
     }
 
     /// SuperCollider's Cmd-period. As owner: clear the schedule, free every node, re-create the
@@ -735,11 +754,16 @@ impl Server {
 }
 
 /// Refuses a port another program holds: a server already there would answer our probes.
-fn check_port_free(options: &Options) -> Result<()> {
-    let ip: IpAddr = options
+/// The address the server will bind (scsynth's default when the field doesn't parse).
+fn bind_ip(options: &Options) -> IpAddr {
+    options
         .bind_address
         .parse()
-        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
+}
+
+fn check_port_free(options: &Options) -> Result<()> {
+    let ip = bind_ip(options);
     if options.port == 0 {
         return Ok(());
     }
@@ -761,7 +785,7 @@ fn port_in_use(options: &Options) -> ServerError {
         port: options.port,
         protocol: options.protocol.as_str(),
         suggestion: transport::find_free_port_from(options.port.saturating_add(1)),
-        holder: ports::port_holder(options.port, options.protocol),
+        holder: ports::port_holder(bind_ip(options), options.port, options.protocol),
     }
 }
 

@@ -158,6 +158,7 @@ impl Server {
 
     /// Starts input and output meters for every hardware channel the server has.
     pub async fn start_meters(&self) -> Result<()> {
+        let _one_at_a_time = self.shared().mixer_lock.lock().await;
         self.update_mixer(|m| m.settings.meters = true);
         self.place_meters().await
     }
@@ -217,6 +218,7 @@ impl Server {
     }
 
     pub async fn stop_meters(&self) -> Result<()> {
+        let _one_at_a_time = self.shared().mixer_lock.lock().await;
         self.update_mixer(|m| m.settings.meters = false);
         self.stop_meter_synths().await;
         Ok(())
@@ -225,15 +227,19 @@ impl Server {
     /// Master volume in dB (−90 … +6) on every hardware output.
     pub async fn set_volume(&self, db: f32) -> Result<()> {
         let db = db.clamp(FLOOR_DB, 6.0);
+        let _one_at_a_time = self.shared().mixer_lock.lock().await;
         self.update_mixer(|m| m.settings.volume_db = db);
         self.apply_volume().await
     }
 
     pub async fn set_mute(&self, muted: bool) -> Result<()> {
+        let _one_at_a_time = self.shared().mixer_lock.lock().await;
         self.update_mixer(|m| m.settings.muted = muted);
         self.apply_volume().await
     }
 
+    /// Creates the volume synth or sets it; callers hold `mixer_lock`, so two calls can't both
+    /// find no synth and make one each.
     async fn apply_volume(&self) -> Result<()> {
         let (settings, node) = self
             .shared()
@@ -265,6 +271,7 @@ impl Server {
 
     /// Puts the meter and volume synths back after a reset or a reboot.
     pub async fn restore_mixer(&self) -> Result<()> {
+        let _one_at_a_time = self.shared().mixer_lock.lock().await;
         let settings = self.mixer_settings();
         self.update_mixer(|m| m.volume_node = None);
         if let Ok(mut m) = self.shared().meters.lock() {

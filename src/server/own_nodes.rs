@@ -82,6 +82,8 @@ impl Server {
     /// Makes scpanel's own group (at the tail of the root) unless it is there.
     pub(crate) async fn ensure_own_group(&self) -> Result<i32> {
         let group = self.own_node(Own::Group).ok_or(ServerError::NotLoggedIn)?;
+        // The volume and the recorder may both be first: only one may make the group.
+        let _one_at_a_time = self.shared().own_group_lock.lock().await;
         if !self.with_tree(|t| t.get(group).is_some_and(|n| n.is_group())) {
             self.send_checked(bundle_of(vec![msg(
                 "/g_new",

@@ -1,7 +1,6 @@
 //! Finding, spawning and supervising the scsynth / supernova process.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -213,6 +212,8 @@ pub struct ServerProcess {
     drained: watch::Receiver<u8>,
     /// We asked it to stop (quit, terminate): its exit is no surprise.
     exit_expected: std::sync::atomic::AtomicBool,
+    /// Signals go through it where the kernel has pidfds: never to a reused pid.
+    pidfd: Option<pidfd::PidFd>,
 }
 
 /// An output line as boot sees it.
@@ -227,68 +228,72 @@ impl ServerProcess {
         log: Arc<Mutex<ServerLog>>,
         lines: mpsc::UnboundedSender<LineEvent>,
     ) -> Result<Arc<ServerProcess>> {
-        let mut cmd = tokio::process::Command::new(program);
-        cmd.args(args)
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(false);
-        #[cfg(target_os = "linux")]
-        // SAFETY: only async-signal-safe calls between fork and exec.
-        unsafe {
-            cmd.pre_exec(|| {
-                // Its own process group keeps a terminal's Ctrl-C away from it (the app quits it
-                // cleanly), and the parent-death signal makes sure it never outlives us.
-                libc::setpgid(0, 0);
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
-        #[cfg(all(unix, not(target_os = "linux")))]
-        cmd.process_group(0);
-        let mut child = cmd.spawn().map_err(|e| ServerError::NotRunnable {
+        let not_runnable = |reason: String| ServerError::NotRunnable {
             path: program.display().to_string(),
-            reason: e.to_string(),
-        })?;
-        let pid = child.id().ok_or_else(|| ServerError::NotRunnable {
-            path: program.display().to_string(),
-            reason: "it exited before it could be watched".into(),
-        })?;
+            reason,
+        };
+        let mut child = spawner::spawn(spawner::Request {
+            program: program.to_path_buf(),
+            args: args.to_vec(),
+            env: env.to_vec(),
+        })
+        .map_err(|e| not_runnable(e.to_string()))?;
+        let pid = child.id();
+        // Opened before anyone can reap the child, so it names this process and no other.
+        let pidfd = pidfd::open(pid);
         let (drain_tx, drained) = watch::channel(0u8);
         let drain_tx = Arc::new(drain_tx);
-        if let Some(out) = child.stdout.take() {
-            tokio::spawn(read_lines(
-                out,
-                Stream::Stdout,
-                log.clone(),
-                lines.clone(),
-                drain_tx.clone(),
-            ));
-        }
-        if let Some(err) = child.stderr.take() {
-            tokio::spawn(read_lines(err, Stream::Stderr, log, lines, drain_tx));
-        }
+        let stdout = child
+            .stdout
+            .take()
+            .map(tokio::process::ChildStdout::from_std);
+        let stderr = child
+            .stderr
+            .take()
+            .map(tokio::process::ChildStderr::from_std);
         let (exit_tx, exit) = watch::channel(None);
-        tokio::spawn(async move {
-            let info = match child.wait().await {
-                Ok(status) => {
-                    #[cfg(unix)]
-                    let signal = std::os::unix::process::ExitStatusExt::signal(&status);
-                    #[cfg(not(unix))]
-                    let signal = None;
-                    ExitInfo {
-                        code: status.code(),
-                        signal,
+        // A plain thread reaps it: a runtime's blocking pool would hold the runtime's
+        // shutdown until the server exits.
+        std::thread::Builder::new()
+            .name(format!("scpanel-wait-{pid}"))
+            .spawn(move || {
+                let info = match child.wait() {
+                    Ok(status) => {
+                        #[cfg(unix)]
+                        let signal = std::os::unix::process::ExitStatusExt::signal(&status);
+                        #[cfg(not(unix))]
+                        let signal = None;
+                        ExitInfo {
+                            code: status.code(),
+                            signal,
+                        }
                     }
-                }
-                Err(_) => ExitInfo {
-                    code: None,
-                    signal: None,
-                },
-            };
-            let _ = exit_tx.send(Some(info));
-        });
+                    Err(_) => ExitInfo {
+                        code: None,
+                        signal: None,
+                    },
+                };
+                let _ = exit_tx.send(Some(info));
+            })
+            .map_err(|e| not_runnable(format!("cannot watch it: {e}")))?;
+        match stdout {
+            Some(Ok(out)) => {
+                tokio::spawn(read_lines(
+                    out,
+                    Stream::Stdout,
+                    log.clone(),
+                    lines.clone(),
+                    drain_tx.clone(),
+                ));
+            }
+            _ => drain_tx.send_modify(|n| *n += 1),
+        }
+        match stderr {
+            Some(Ok(err)) => {
+                tokio::spawn(read_lines(err, Stream::Stderr, log, lines, drain_tx));
+            }
+            _ => drain_tx.send_modify(|n| *n += 1),
+        }
         Ok(Arc::new(ServerProcess {
             pid,
             program: program.to_path_buf(),
@@ -296,6 +301,7 @@ impl ServerProcess {
             exit,
             drained,
             exit_expected: std::sync::atomic::AtomicBool::new(false),
+            pidfd,
         }))
     }
 
@@ -326,17 +332,11 @@ impl ServerProcess {
     }
 
     fn signal(&self, sig: i32) {
-        // Only while it has not been reaped: after that the pid may belong to someone else.
-        if self.exit.borrow().is_none() {
-            #[cfg(unix)]
-            if let Ok(pid) = i32::try_from(self.pid) {
-                // SAFETY: plain kill(2) on our own child's pid.
-                unsafe {
-                    libc::kill(pid, sig);
-                }
-            }
-            #[cfg(not(unix))]
-            let _ = sig;
+        if let Some(fd) = &self.pidfd {
+            fd.send(sig);
+        } else if self.exit.borrow().is_none() {
+            // Only while it has not been reaped: after that the pid may belong to someone else.
+            pidfd::kill(self.pid, sig);
         }
     }
 
@@ -405,6 +405,176 @@ async fn read_lines(
         }
     }
     drained.send_modify(|n| *n += 1);
+}
+
+/// The one thread every server process is forked from. Linux's parent-death signal fires when
+/// the *thread* that forked the child ends, not the process: forking from a tokio worker, or
+/// from a caller's short-lived thread, would kill the server when that thread goes.
+mod spawner {
+    use std::path::PathBuf;
+    use std::process::{Child, Command, Stdio};
+    use std::sync::OnceLock;
+    use std::sync::mpsc;
+
+    pub struct Request {
+        pub program: PathBuf,
+        pub args: Vec<String>,
+        pub env: Vec<(String, String)>,
+    }
+
+    type Job = (Request, mpsc::Sender<std::io::Result<Child>>);
+
+    static SPAWNER: OnceLock<std::io::Result<mpsc::Sender<Job>>> = OnceLock::new();
+
+    fn spawner() -> std::io::Result<&'static mpsc::Sender<Job>> {
+        SPAWNER
+            .get_or_init(|| {
+                let (tx, rx) = mpsc::channel::<Job>();
+                std::thread::Builder::new()
+                    .name("scpanel-spawner".into())
+                    .spawn(move || {
+                        // Lives as long as the process: the sender is in a static.
+                        for (request, reply) in rx {
+                            let _ = reply.send(command(&request).spawn());
+                        }
+                    })?;
+                Ok(tx)
+            })
+            .as_ref()
+            .map_err(|e| std::io::Error::new(e.kind(), e.to_string()))
+    }
+
+    /// Forks on the spawner thread and hands the child back (a fork takes a millisecond).
+    pub fn spawn(request: Request) -> std::io::Result<Child> {
+        let (reply_tx, reply_rx) = mpsc::channel();
+        spawner()?
+            .send((request, reply_tx))
+            .map_err(|_| std::io::Error::other("the spawner thread is gone"))?;
+        reply_rx
+            .recv()
+            .map_err(|_| std::io::Error::other("the spawner thread is gone"))?
+    }
+
+    fn command(r: &Request) -> Command {
+        let mut cmd = Command::new(&r.program);
+        cmd.args(&r.args)
+            .envs(r.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: getpid has no preconditions.
+            let parent = unsafe { libc::getpid() };
+            // SAFETY: only async-signal-safe calls between fork and exec.
+            unsafe {
+                cmd.pre_exec(move || {
+                    // Its own process group keeps a terminal's Ctrl-C away from it (the app
+                    // quits it cleanly); the parent-death signal is the last resort for an app
+                    // that is killed outright.
+                    libc::setpgid(0, 0);
+                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                    // The parent may have died before the prctl: then nobody would kill it.
+                    if libc::getppid() != parent {
+                        return Err(std::io::Error::other("scpanel ended while starting it"));
+                    }
+                    Ok(())
+                });
+            }
+        }
+        #[cfg(all(unix, not(target_os = "linux")))]
+        {
+            use std::os::unix::process::CommandExt;
+            cmd.process_group(0);
+        }
+        cmd
+    }
+}
+
+/// Signals by pidfd where the kernel has them (Linux 5.3+): a pidfd names one process for
+/// good, so a signal can never reach a stranger that was given the same pid.
+pub(crate) mod pidfd {
+    #[cfg(target_os = "linux")]
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+    pub struct PidFd {
+        #[cfg(target_os = "linux")]
+        fd: OwnedFd,
+    }
+
+    /// A pidfd for `pid`, or `None` where the kernel has none.
+    pub fn open(pid: u32) -> Option<PidFd> {
+        #[cfg(target_os = "linux")]
+        {
+            let pid = libc::pid_t::try_from(pid).ok()?;
+            // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
+            let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+            let fd = i32::try_from(fd).ok().filter(|fd| *fd >= 0)?;
+            // SAFETY: the descriptor was just returned to us and is owned by nobody else.
+            Some(PidFd {
+                fd: unsafe { OwnedFd::from_raw_fd(fd) },
+            })
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = pid;
+            None
+        }
+    }
+
+    impl PidFd {
+        /// Sends `sig`; false when the process is gone (or was already reaped).
+        pub fn send(&self, sig: i32) -> bool {
+            #[cfg(target_os = "linux")]
+            {
+                // SAFETY: pidfd_send_signal on a descriptor we own, no siginfo, no flags.
+                let r = unsafe {
+                    libc::syscall(
+                        libc::SYS_pidfd_send_signal,
+                        self.fd.as_raw_fd(),
+                        sig,
+                        std::ptr::null::<libc::siginfo_t>(),
+                        0,
+                    )
+                };
+                r == 0
+            }
+            #[cfg(not(target_os = "linux"))]
+            {
+                let _ = sig;
+                false
+            }
+        }
+
+        /// Whether the process has ended (the pidfd turns readable when it does).
+        pub fn ended(&self) -> bool {
+            #[cfg(target_os = "linux")]
+            {
+                let mut p = libc::pollfd {
+                    fd: self.fd.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                // SAFETY: one pollfd, no wait.
+                let n = unsafe { libc::poll(&mut p, 1, 0) };
+                n > 0
+            }
+            #[cfg(not(target_os = "linux"))]
+            false
+        }
+    }
+
+    /// Plain kill(2), for kernels without pidfds: the caller must know the pid is still its.
+    pub fn kill(pid: u32, sig: i32) -> bool {
+        #[cfg(unix)]
+        if let Ok(pid) = libc::pid_t::try_from(pid) {
+            // SAFETY: kill(2) on a pid the caller vouches for.
+            return unsafe { libc::kill(pid, sig) } == 0;
+        }
+        let _ = (pid, sig);
+        false
+    }
 }
 
 #[cfg(test)]

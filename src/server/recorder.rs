@@ -106,8 +106,12 @@ impl Server {
         self.shared().recording.lock().ok()?.clone()
     }
 
-    /// Starts recording the first `channels` outputs to a file.
-    pub async fn start_recording(&self, options: RecordOptions) -> Result<()> {
+    /// Starts recording the first `channels` outputs to a file. A folder (or an empty path)
+    /// gets a timestamped name inside it; a file that exists is never overwritten (`-2`,
+    /// `-3`… is added). The file actually written is in [`Server::recording`].
+    pub async fn start_recording(&self, mut options: RecordOptions) -> Result<()> {
+        // One start at a time: a double click waits here, then finds the first recording.
+        let _one_at_a_time = self.shared().recorder_lock.lock().await;
         if self.recording().is_some() {
             return Err(ServerError::Fail {
                 command: "record".into(),
@@ -120,8 +124,41 @@ impl Server {
                 message: "record between 1 and 128 channels".into(),
             });
         }
-        check_folder(&options.path)?;
         let conn = self.online()?.conn.clone();
+        let wanted = resolve_path(&options.path, options.header);
+        check_folder(&wanted)?;
+        options.path = claim_file(&wanted)?;
+        let started = self.start_recorder(&conn, &options).await;
+        match started {
+            Ok((node, buffer)) => {
+                if let Ok(mut r) = self.shared().recording.lock() {
+                    *r = Some(Recording {
+                        options,
+                        node,
+                        buffer,
+                        started: Instant::now(),
+                        paused_total: Duration::ZERO,
+                        paused_since: None,
+                    });
+                }
+                self.shared().changed();
+                Ok(())
+            }
+            Err(e) => {
+                // Only the empty file we claimed: never anything the server wrote.
+                if std::fs::metadata(&options.path).is_ok_and(|m| m.len() == 0) {
+                    let _ = std::fs::remove_file(&options.path);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn start_recorder(
+        &self,
+        conn: &super::connection::Connection,
+        options: &RecordOptions,
+    ) -> Result<(i32, i32)> {
         let buffer = self
             .add_buffer(DISK_BUFFER_FRAMES, options.channels as i32)
             .await?;
@@ -152,7 +189,7 @@ impl Server {
         }
         // Last in scpanel's own group, after the volume: the file has what the speakers get.
         let def = format!("scpanel-recorder-{}", options.channels);
-        let node = match self
+        match self
             .add_own_synth(
                 Own::Recorder,
                 &def,
@@ -160,28 +197,17 @@ impl Server {
             )
             .await
         {
-            Ok(n) => n,
+            Ok(node) => Ok((node, buffer)),
             Err(e) => {
                 let _ = self.close_buffer(buffer).await;
                 let _ = self.free_buffer(buffer).await;
-                return Err(e);
+                Err(e)
             }
-        };
-        if let Ok(mut r) = self.shared().recording.lock() {
-            *r = Some(Recording {
-                options,
-                node,
-                buffer,
-                started: Instant::now(),
-                paused_total: Duration::ZERO,
-                paused_since: None,
-            });
         }
-        self.shared().changed();
-        Ok(())
     }
 
     pub async fn pause_recording(&self) -> Result<()> {
+        let _one_at_a_time = self.shared().recorder_lock.lock().await;
         let rec = self.recording().ok_or_else(not_recording)?;
         if rec.is_paused() {
             return Ok(());
@@ -192,6 +218,7 @@ impl Server {
     }
 
     pub async fn resume_recording(&self) -> Result<()> {
+        let _one_at_a_time = self.shared().recorder_lock.lock().await;
         let rec = self.recording().ok_or_else(not_recording)?;
         if !rec.is_paused() {
             return Ok(());
@@ -206,19 +233,26 @@ impl Server {
     }
 
     /// Stops, closes the file (complete and readable once this returns) and frees the buffer.
+    /// The file is closed even when freeing the recorder synth fails; if closing fails, the
+    /// recording stays in place so that stopping can be tried again.
     pub async fn stop_recording(&self) -> Result<PathBuf> {
+        let _one_at_a_time = self.shared().recorder_lock.lock().await;
         let rec = self.recording().ok_or_else(not_recording)?;
-        let result = async {
-            self.free_node(rec.node).await?;
-            self.close_buffer(rec.buffer).await?;
-            self.free_buffer(rec.buffer).await
+        // A synth already gone (freed by someone else) leaves a file still to close.
+        if let Err(e) = self.free_node(rec.node).await {
+            self.shared()
+                .note(format!("stopping the recorder synth {}: {e}", rec.node));
         }
-        .await;
+        self.close_buffer(rec.buffer).await?;
+        if let Err(e) = self.free_buffer(rec.buffer).await {
+            self.shared()
+                .note(format!("freeing the recording buffer {}: {e}", rec.buffer));
+        }
         if let Ok(mut r) = self.shared().recording.lock() {
             r.take();
         }
         self.shared().changed();
-        result.map(|_| rec.options.path)
+        Ok(rec.options.path)
     }
 
     fn update_recording(&self, f: impl FnOnce(&mut Recording)) {
@@ -252,6 +286,110 @@ fn not_recording() -> ServerError {
     }
 }
 
+/// Where recordings go unless the user picks a place: the music folder, else home.
+pub fn default_folder() -> PathBuf {
+    dirs::audio_dir()
+        .or_else(dirs::home_dir)
+        .unwrap_or_else(std::env::temp_dir)
+}
+
+/// `scpanel-2026-11-30-192311.wav`, in local time.
+pub fn timestamped_name(header: HeaderFormat) -> String {
+    let (y, mo, d, h, mi, s) = local_time();
+    format!(
+        "scpanel-{y:04}-{mo:02}-{d:02}-{h:02}{mi:02}{s:02}.{}",
+        header.extension()
+    )
+}
+
+fn local_time() -> (i32, u32, u32, u32, u32, u32) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    #[cfg(unix)]
+    if let Ok(t) = libc::time_t::try_from(now) {
+        // SAFETY: localtime_r writes into the tm we pass and reads only `t`.
+        let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+        if !unsafe { libc::localtime_r(&t, &mut tm) }.is_null() {
+            let u = |v: i32| u32::try_from(v).unwrap_or(0);
+            return (
+                tm.tm_year.saturating_add(1900),
+                u(tm.tm_mon.saturating_add(1)),
+                u(tm.tm_mday),
+                u(tm.tm_hour),
+                u(tm.tm_min),
+                u(tm.tm_sec),
+            );
+        }
+    }
+    // UTC from the civil-from-days algorithm (Howard Hinnant's), where localtime is missing.
+    let days = (now / 86_400) as i64;
+    let secs = (now % 86_400) as u32;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
+    (year, month, day, secs / 3600, secs / 60 % 60, secs % 60)
+}
+
+/// A folder (or nothing) becomes a timestamped file in it; a file path stays as it is.
+fn resolve_path(path: &Path, header: HeaderFormat) -> PathBuf {
+    if path.as_os_str().is_empty() {
+        default_folder().join(timestamped_name(header))
+    } else if path.is_dir() {
+        path.join(timestamped_name(header))
+    } else {
+        path.to_path_buf()
+    }
+}
+
+/// How many `-N` names are tried before giving up.
+const MAX_SUFFIX: u32 = 999;
+
+/// Creates `path`, or `name-2.ext`, `name-3.ext`… if it exists, and returns the one made.
+/// Creating it (exclusively) claims the name, so two recordings can't pick the same one.
+pub fn claim_file(path: &Path) -> Result<PathBuf> {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = path.extension().map(|e| e.to_string_lossy().into_owned());
+    for n in 1..=MAX_SUFFIX {
+        let candidate = if n == 1 {
+            path.to_path_buf()
+        } else {
+            let name = match &ext {
+                Some(ext) => format!("{stem}-{n}.{ext}"),
+                None => format!("{stem}-{n}"),
+            };
+            path.with_file_name(name)
+        };
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&candidate)
+        {
+            Ok(_) => return Ok(candidate),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => {
+                return Err(ServerError::Io(format!(
+                    "cannot record to {}: {e}",
+                    candidate.display()
+                )));
+            }
+        }
+    }
+    Err(ServerError::Io(format!(
+        "cannot record to {}: it and {MAX_SUFFIX} numbered names beside it exist; pick another name",
+        path.display()
+    )))
+}
+
 fn check_folder(path: &Path) -> Result<()> {
     let dir = path
         .parent()
@@ -271,4 +409,28 @@ fn check_folder(path: &Path) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn never_overwrites_a_file() {
+        let dir = std::env::temp_dir().join(format!("scpanel-claim-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("take.wav");
+        std::fs::write(&path, b"precious").unwrap();
+        assert_eq!(claim_file(&path).unwrap(), dir.join("take-2.wav"));
+        assert_eq!(claim_file(&path).unwrap(), dir.join("take-3.wav"));
+        assert_eq!(std::fs::read(&path).unwrap(), b"precious");
+        let named = resolve_path(&dir, HeaderFormat::Aiff);
+        assert_eq!(named.parent(), Some(dir.as_path()));
+        let name = named.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            name.starts_with("scpanel-20") && name.ends_with(".aiff") && name.len() == 30,
+            "{name}"
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }

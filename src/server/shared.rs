@@ -76,6 +76,12 @@ pub struct Shared {
     pub meters: Mutex<super::mixer::Meters>,
     pub mixer: Mutex<super::mixer::MixerState>,
     pub recording: Mutex<Option<super::recorder::Recording>>,
+    /// One task at a time creates or frees the meter and volume synths (no check-then-act).
+    pub mixer_lock: tokio::sync::Mutex<()>,
+    /// One task at a time starts, pauses or stops the recorder.
+    pub recorder_lock: tokio::sync::Mutex<()>,
+    /// One task at a time makes scpanel's own group (the mixer and the recorder share it).
+    pub own_group_lock: tokio::sync::Mutex<()>,
     /// Counts meter replies, so a reader can wait for fresh levels.
     pub meter_ticks: tokio::sync::watch::Sender<u64>,
     /// Counts every change a reader might show (status, tree, log, state…).
@@ -95,6 +101,9 @@ impl Default for Shared {
             meters: Mutex::new(Default::default()),
             mixer: Mutex::new(Default::default()),
             recording: Mutex::new(None),
+            mixer_lock: tokio::sync::Mutex::new(()),
+            recorder_lock: tokio::sync::Mutex::new(()),
+            own_group_lock: tokio::sync::Mutex::new(()),
             meter_ticks: tokio::sync::watch::channel(0).0,
             changes: tokio::sync::watch::channel(0).0,
             on_change: Mutex::new(None),
