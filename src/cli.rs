@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use crate::server::options::{OPTIONS, Options, Protocol};
+use crate::server::printable::{printable, printable_lines};
 use crate::server::{ConnectOptions, Server, ServerEvent, osc_text};
 
 fn connection_args(cmd: Command) -> Command {
@@ -153,7 +154,7 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Option<ExitCod
     Some(match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("scpanel: {e}");
+            eprintln!("scpanel: {}", printable_lines(e.trim_end()));
             ExitCode::FAILURE
         }
     })
@@ -216,7 +217,7 @@ async fn run_async(name: &str, m: &ArgMatches) -> Result<(), String> {
                 if t.direction == crate::server::Direction::Received {
                     let text = osc_text::format_packet(&t.packet);
                     if !text.starts_with("/synced") && !text.starts_with("/status.reply") {
-                        println!("{text}");
+                        println!("{}", printable(&text));
                     }
                 }
             }
@@ -330,7 +331,7 @@ fn synthdef(m: &ArgMatches) -> Result<(), String> {
             let defs =
                 crate::server::synthdef::decode_file(&bytes).map_err(|e| format!("{file}: {e}"))?;
             for def in &defs {
-                print!("{}", crate::server::synthdef::describe(def));
+                print!("{}", printable_lines(&crate::server::synthdef::describe(def)));
             }
             Ok(())
         }

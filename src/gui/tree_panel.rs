@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use egui::{Color32, RichText};
 
 use super::bridge::Bridge;
+use crate::server::printable::printable;
 use crate::server::{AddAction, ControlValue, NodeTree};
 
 const HIGHLIGHT: Duration = Duration::from_millis(1500);
@@ -132,7 +133,7 @@ impl TreePanel {
             ui.horizontal_wrapped(|ui| {
                 ui.weak("ended:");
                 for (id, label, _) in self.ended.iter().rev().take(12) {
-                    ui.colored_label(Color32::from_rgb(220, 90, 80), format!("{id} {label}"));
+                    ui.colored_label(Color32::from_rgb(220, 90, 80), format!("{id} {}", printable(label)));
                 }
             });
             ui.ctx().request_repaint_after(HIGHLIGHT);
@@ -177,7 +178,7 @@ impl TreePanel {
                                 row.id,
                                 match (&row.def, row.is_group) {
                                     (_, true) => "group".to_string(),
-                                    (Some(d), false) => d.clone(),
+                                    (Some(d), false) => printable(d).into_owned(),
                                     (None, false) => "(def unknown)".to_string(),
                                 }
                             ))
@@ -198,7 +199,7 @@ impl TreePanel {
                                 Some(false) => {}
                             }
                             for (k, v) in controls.iter_mut() {
-                                let label = ui.weak(k.as_str());
+                                let label = ui.weak(printable(k));
                                 match v {
                                     ControlValue::Value(x) => {
                                         let speed = (x.abs() * 0.01).max(0.001);
@@ -213,7 +214,7 @@ impl TreePanel {
                                         }
                                     }
                                     ControlValue::Bus(b) => {
-                                        ui.label(b.as_str()).on_hover_text("mapped to a bus");
+                                        ui.label(printable(b)).on_hover_text("mapped to a bus");
                                     }
                                 }
                             }

@@ -16,6 +16,7 @@ pub mod mixer;
 pub mod options;
 pub mod osc_text;
 pub mod ports;
+pub mod printable;
 pub mod process;
 pub mod protocol;
 pub mod recorder;
