@@ -331,7 +331,10 @@ fn synthdef(m: &ArgMatches) -> Result<(), String> {
             let defs =
                 crate::server::synthdef::decode_file(&bytes).map_err(|e| format!("{file}: {e}"))?;
             for def in &defs {
-                print!("{}", printable_lines(&crate::server::synthdef::describe(def)));
+                print!(
+                    "{}",
+                    printable_lines(&crate::server::synthdef::describe(def))
+                );
             }
             Ok(())
         }

@@ -133,7 +133,10 @@ impl TreePanel {
             ui.horizontal_wrapped(|ui| {
                 ui.weak("ended:");
                 for (id, label, _) in self.ended.iter().rev().take(12) {
-                    ui.colored_label(Color32::from_rgb(220, 90, 80), format!("{id} {}", printable(label)));
+                    ui.colored_label(
+                        Color32::from_rgb(220, 90, 80),
+                        format!("{id} {}", printable(label)),
+                    );
                 }
             });
             ui.ctx().request_repaint_after(HIGHLIGHT);

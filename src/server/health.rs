@@ -17,14 +17,18 @@ use super::{Inner, Live, Server, ServerEvent, ServerState};
 /// While a reply is overdue, probe this often.
 const PROBE: Duration = Duration::from_millis(100);
 /// The shortest gap between two re-reads of a stale tree; it doubles up to the longest while
-/// the tree stays stale (a server too big to read, notifications lost faster than we read).
+/// re-reading fails (a server too big to read, or one that stopped answering).
 const REREAD_MIN: Duration = Duration::from_secs(1);
 const REREAD_MAX: Duration = Duration::from_secs(30);
 
 /// When to read a stale tree again, and whether a reading is under way.
 struct Reread {
     busy: Arc<AtomicBool>,
+    /// Whether the last re-read failed: only failures stretch the gap.
+    failed: Arc<AtomicBool>,
     next: Instant,
+    noted: Option<Instant>,
+    unsaid: u64,
     gap: Duration,
 }
 
@@ -32,7 +36,10 @@ impl Reread {
     fn new() -> Self {
         Reread {
             busy: Arc::new(AtomicBool::new(false)),
+            failed: Arc::new(AtomicBool::new(false)),
             next: Instant::now(),
+            noted: None,
+            unsaid: 0,
             gap: REREAD_MIN,
         }
     }
@@ -47,27 +54,45 @@ impl Reread {
         if self.busy.load(Ordering::Acquire) {
             return Some(now + REREAD_MIN);
         }
+        if !self.failed.load(Ordering::Acquire) {
+            self.gap = REREAD_MIN;
+        }
         if now < self.next {
             return Some(self.next);
         }
-        if self.gap == REREAD_MIN {
+        // One log line per re-read would flood the log of a server that keeps losing
+        // notifications: say it at most every REREAD_MAX, with how many went unsaid.
+        if self
+            .noted
+            .is_none_or(|at| now.saturating_duration_since(at) >= REREAD_MAX)
+        {
+            let more = match std::mem::take(&mut self.unsaid) {
+                0 => String::new(),
+                n => format!(" ({n} more re-reads since the last note)"),
+            };
             server
                 .shared()
-                .note(format!("reading the node tree again: {why}"));
+                .note(format!("reading the node tree again: {why}{more}"));
+            self.noted = Some(now);
+        } else {
+            self.unsaid += 1;
         }
         self.next = now + self.gap;
         self.gap = (self.gap * 2).min(REREAD_MAX);
         self.busy.store(true, Ordering::Release);
-        let busy = self.busy.clone();
+        let (busy, failed) = (self.busy.clone(), self.failed.clone());
         let weak = server.weak();
         conn.add_task(tokio::spawn(async move {
-            if let Some(server) = Server::from_weak(&weak)
-                && let Err(e) = server.refresh_tree().await
-            {
-                server
-                    .shared()
-                    .note(format!("could not read the node tree again: {e}"));
+            let mut ok = false;
+            if let Some(server) = Server::from_weak(&weak) {
+                match server.refresh_tree().await {
+                    Ok(()) => ok = true,
+                    Err(e) => server
+                        .shared()
+                        .note(format!("could not read the node tree again: {e}")),
+                }
             }
+            failed.store(!ok, Ordering::Release);
             busy.store(false, Ordering::Release);
         }));
         Some(self.next)

@@ -68,7 +68,10 @@ mod tests {
     #[test]
     fn controls_become_visible() {
         assert_eq!(printable("a\x1b[2Jb"), "a\\e[2Jb");
-        assert_eq!(printable("x\ny\rz\t\0\x7f\u{9b}"), "x\\ny\\rz\\t\\0\\x7f\\x9b");
+        assert_eq!(
+            printable("x\ny\rz\t\0\x7f\u{9b}"),
+            "x\\ny\\rz\\t\\0\\x7f\\x9b"
+        );
         assert_eq!(printable("abc\u{202e}fed"), "abc\\u{202e}fed");
         assert_eq!(printable("a\\eb"), "a\\\\eb");
         assert_eq!(printable_lines("one\ntwo\r\x1b"), "one\ntwo\\r\\e");

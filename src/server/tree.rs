@@ -156,6 +156,12 @@ pub struct NodeTree {
     described_order: VecDeque<i32>,
     /// `/status` polls in a row whose counts disagreed with ours.
     mismatches: u32,
+    /// How far (server minus mirror: synths, groups) the counts were off when they made this
+    /// tree stale, and the same for the tree this one replaced: a gap a fresh read did not
+    /// close is the server's own (scsynth 3.13 keeps counting a node moved beside itself,
+    /// which leaves its tree), and reading again every second would not close it either.
+    count_gap: Option<(i64, i64)>,
+    uncured_gap: Option<(i64, i64)>,
     /// When reading this tree began: notifications since then are replayed onto it.
     read_started: Instant,
     journal: VecDeque<(Instant, Event, NodeInfo)>,
@@ -200,6 +206,8 @@ impl NodeTree {
             described: HashMap::new(),
             described_order: VecDeque::new(),
             mismatches: 0,
+            count_gap: None,
+            uncured_gap: None,
             read_started: Instant::now(),
             journal: VecDeque::new(),
             journal_lost: None,
@@ -269,7 +277,8 @@ impl NodeTree {
     /// mirror stale (two disagreeing polls in a row).
     pub fn check_counts(&mut self, synths: i32, groups: i32) -> bool {
         let (s, g) = self.counts();
-        if i64::from(synths) == s as i64 && i64::from(groups) == g as i64 {
+        let gap = (i64::from(synths) - s as i64, i64::from(groups) - g as i64);
+        if gap == (0, 0) || Some(gap) == self.uncured_gap {
             self.mismatches = 0;
             return false;
         }
@@ -277,6 +286,7 @@ impl NodeTree {
         if self.mismatches < MISMATCHES || self.is_stale() {
             return false;
         }
+        self.count_gap = Some(gap);
         self.stale = Some(format!(
             "the server counts {synths} synths and {groups} groups, the mirror {s} and {g}"
         ));
@@ -413,7 +423,8 @@ impl NodeTree {
                     // Gone already: a duplicate, or one whose start we never saw.
                     return false;
                 };
-                if mode == Mode::Live && old.parent != info.parent {
+                // scsynth 3.13 reports the children of a freed group in no group (-1).
+                if mode == Mode::Live && old.parent != info.parent && info.parent != -1 {
                     let was = old.parent;
                     self.mark_stale(|| {
                         format!("node {id} ended in group {}, not {was}", info.parent)
@@ -436,9 +447,7 @@ impl NodeTree {
                 let was = n.parent;
                 self.generation += 1;
                 if mode == Mode::Live && was != info.parent {
-                    self.mark_stale(|| {
-                        format!("node {id} is in group {}, not {was}", info.parent)
-                    });
+                    self.mark_stale(|| format!("node {id} is in group {}, not {was}", info.parent));
                 }
                 true
             }
@@ -453,7 +462,9 @@ impl NodeTree {
             if was_group != info.is_group {
                 self.mark_stale(|| format!("node {id} began again as another kind of node"));
             } else if parent != info.parent {
-                self.mark_stale(|| format!("node {id} began in {} but is in {parent}", info.parent));
+                self.mark_stale(|| {
+                    format!("node {id} began in {} but is in {parent}", info.parent)
+                });
             } else if mode == Mode::Live && !same_place {
                 self.mark_stale(|| format!("node {id} began again elsewhere in group {parent}"));
             }
@@ -520,7 +531,11 @@ impl NodeTree {
         let p = match self.nodes.get(&parent) {
             Some(p) if p.is_group() => p,
             Some(_) => return Err(format!("node {id} would be in synth {parent}")),
-            None => return Err(format!("node {id} is in group {parent}, unknown to the mirror")),
+            None => {
+                return Err(format!(
+                    "node {id} is in group {parent}, unknown to the mirror"
+                ));
+            }
         };
         if self.nodes.contains_key(&id) && self.is_within(parent, id) {
             return Err(format!("node {id} would be its own ancestor"));
@@ -531,7 +546,11 @@ impl NodeTree {
             match self.nodes.get(&prev) {
                 Some(n) if n.parent == parent => n.next,
                 Some(_) => return Err(format!("node {prev}, before {id}, is not in {parent}")),
-                None => return Err(format!("node {prev}, before {id}, is unknown to the mirror")),
+                None => {
+                    return Err(format!(
+                        "node {prev}, before {id}, is unknown to the mirror"
+                    ));
+                }
             }
         };
         let after_prev = if after_prev == id {
@@ -632,6 +651,7 @@ impl NodeTree {
     pub fn carry_over(&mut self, old: &NodeTree) {
         self.recent = old.recent.clone();
         self.rejected += old.rejected;
+        self.uncured_gap = old.count_gap.or(old.uncured_gap);
         for n in self.nodes.values_mut() {
             let Some(o) = old.nodes.get(&n.id) else {
                 continue;
