@@ -526,8 +526,15 @@ struct FakeServer {
     hidden: Arc<AtomicUsize>,
 }
 
+/// The SynthDef name the fake gives synth 9.
+const SINE: &str = "sine";
+
 impl FakeServer {
     async fn start() -> FakeServer {
+        FakeServer::start_with(SINE).await
+    }
+
+    async fn start_with(def: &'static str) -> FakeServer {
         let socket = Arc::new(tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap());
         let fake = FakeServer {
             addr: socket.local_addr().unwrap(),
@@ -578,7 +585,7 @@ impl FakeServer {
                         ),
                         "/g_queryTree" => {
                             queries.fetch_add(1, Ordering::SeqCst);
-                            fake_tree_reply(m.args.first(), full, hidden)
+                            fake_tree_reply(m.args.first(), full, hidden, def)
                         }
                         "/sync" => msg("/synced", m.args.clone()),
                         "/version" => msg(
@@ -610,10 +617,14 @@ impl FakeServer {
 }
 
 fn sine(id: i32) -> [OscType; 3] {
-    [i(id), i(-1), OscType::String("sine".into())]
+    synth(id, SINE)
 }
 
-fn fake_tree_reply(group: Option<&OscType>, full: bool, hidden: i32) -> OscMessage {
+fn synth(id: i32, def: &str) -> [OscType; 3] {
+    [i(id), i(-1), OscType::String(def.into())]
+}
+
+fn fake_tree_reply(group: Option<&OscType>, full: bool, hidden: i32, def: &str) -> OscMessage {
     let hidden_synths = (0..hidden).flat_map(|h| sine(100 + h));
     let args: Vec<OscType> = match group {
         _ if !full => vec![i(0), i(0), i(0)],
@@ -624,7 +635,7 @@ fn fake_tree_reply(group: Option<&OscType>, full: bool, hidden: i32) -> OscMessa
         _ => [i(0), i(0), i(2), i(1), i(hidden)]
             .into_iter()
             .chain(hidden_synths)
-            .chain(sine(9))
+            .chain(synth(9, def))
             .collect(),
     };
     msg("/g_queryTree.reply", args)
@@ -981,4 +992,21 @@ async fn a_watcher_catches_up_with_scsynth_through_the_status_counts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_watcher_catches_up_with_supernova_through_the_status_counts() {
     watcher_catches_up(supernova_options()).await;
+}
+
+#[tokio::test]
+async fn scpanel_tree_escapes_what_the_server_names() {
+    let fake = FakeServer::start_with("evil\x1b]0;owned\x07\x1b[2J").await;
+    fake.full.store(true, Ordering::SeqCst);
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_scpanel"))
+        .args(["tree", "--addr", &fake.addr.to_string()])
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{text}");
+    assert_eq!(
+        text,
+        "NODE TREE 0 group\n    1 group\n    9 evil\\e]0;owned\\x07\\e[2J\n"
+    );
 }
