@@ -811,7 +811,7 @@ impl NodeTree {
     }
 
     /// Text as supriya's `print(server.query_tree())` and sclang's `queryAllNodes` give it.
-    /// Server strings are escaped; rows deeper than [`MAX_INDENT`] levels keep that indent
+    /// Server strings are escaped; rows deeper than `MAX_INDENT` levels keep that indent
     /// and say their depth.
     pub fn to_text(&self, with_controls: bool) -> String {
         let mut out = String::with_capacity(self.nodes.len() * 24);
