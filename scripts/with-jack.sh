@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 need=()
 command -v scsynth >/dev/null || need+=(supercollider-server)
 command -v supernova >/dev/null || need+=(supercollider-supernova)
+# sclang is the other client in the guest tests (tests/guest.rs, tests/gui_guest.rs).
+command -v sclang >/dev/null || need+=(supercollider-language)
 command -v jackd >/dev/null || need+=(jackd2)
 command -v Xvfb >/dev/null || need+=(xvfb)
 command -v cc >/dev/null || need+=(gcc libc6-dev)

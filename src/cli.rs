@@ -32,6 +32,15 @@ fn connection_args(cmd: Command) -> Command {
             .value_name("TEXT")
             .help("Session password of a TCP server"),
     )
+    .arg(
+        Arg::new("login")
+            .long("login")
+            .action(ArgAction::SetTrue)
+            .help(
+                "Log in (/notify 1) for notifications and /n_query; logs out again before \
+                 exiting. Without it nothing is registered on the server",
+            ),
+    )
 }
 
 fn boot_command() -> Command {
@@ -88,7 +97,10 @@ pub fn command() -> Command {
         ))
         .subcommand(connection_args(
             Command::new("tree")
-                .about("Print the node tree (without logging in)")
+                .about(
+                    "Print the node tree (without logging in; a group too big for one reply \
+                     needs --login)",
+                )
                 .arg(
                     Arg::new("controls")
                         .long("controls")
@@ -98,7 +110,10 @@ pub fn command() -> Command {
         ))
         .subcommand(connection_args(
             Command::new("send")
-                .about("Send one OSC message (or @time bundle) and print what comes back")
+                .about(
+                    "Send one OSC message (or @time bundle) and print what comes back; exits \
+                     non-zero on /fail. Logs in only for /n_query or with --login",
+                )
                 .arg(
                     Arg::new("message")
                         .required(true)
@@ -162,74 +177,195 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Option<ExitCod
 
 async fn run_async(name: &str, m: &ArgMatches) -> Result<(), String> {
     match name {
-        "status" => {
-            let server = connect(m, false).await?;
-            let s = server.status().await.map_err(|e| e.to_string())?;
-            println!(
-                "ugens {} synths {} groups {} synthdefs {} cpu {:.2}% (peak {:.2}%) sample rate {:.1} (actual {:.3})",
-                s.ugens,
-                s.synths,
-                s.groups,
-                s.synthdefs,
-                s.average_cpu,
-                s.peak_cpu,
-                s.nominal_sample_rate,
-                s.actual_sample_rate
-            );
-            let _ = server.disconnect().await;
-            Ok(())
-        }
-        "tree" => {
-            let server = connect(m, false).await?;
-            let tree = server
-                .query_tree(m.get_flag("controls"))
-                .await
-                .map_err(|e| e.to_string())?;
-            print!("{}", tree.to_text(m.get_flag("controls")));
-            let _ = server.disconnect().await;
-            Ok(())
-        }
-        "send" => {
-            let words: Vec<String> = m
-                .get_many::<String>("message")
-                .into_iter()
-                .flatten()
-                .cloned()
-                .collect();
-            let line = words
-                .iter()
-                .map(|w| {
-                    if w.contains(char::is_whitespace) {
-                        format!("{w:?}")
-                    } else {
-                        w.clone()
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(" ");
-            let packet = osc_text::parse(&line).map_err(|e| format!("{e} in {line:?}"))?;
-            // Log in, so that replies and notifications for this client come back.
-            let server = connect(m, true).await?;
-            let mut osc = server.subscribe_osc();
-            server.send(packet).await.map_err(|e| e.to_string())?;
-            server.sync().await.map_err(|e| e.to_string())?;
-            while let Ok(t) = osc.try_recv() {
-                if t.direction == crate::server::Direction::Received {
-                    let text = osc_text::format_packet(&t.packet);
-                    if !text.starts_with("/synced") && !text.starts_with("/status.reply") {
-                        println!("{}", printable(&text));
-                    }
-                }
-            }
-            let _ = server.disconnect().await;
-            Ok(())
-        }
+        "status" | "tree" | "send" => one_shot(name, m).await,
         "boot" => boot(m).await,
         _ => Err(format!("unknown command {name}")),
     }
 }
 
-async fn connect(m: &ArgMatches, login: bool) -> Result<Server, String> {
+/// Messages whose answer is a notification: scsynth sends those only to logged-in clients.
+const ANSWERED_BY_NOTIFICATION: &[&str] = &["/n_query"];
+
+/// `status`, `tree` and `send`: talk, print, and leave the server as it was. Nothing is
+/// registered unless the command needs it; a login is undone on success, error and Ctrl-C.
+async fn one_shot(name: &str, m: &ArgMatches) -> Result<(), String> {
+    let packet = match name {
+        "send" => Some(send_packet(m)?),
+        _ => None,
+    };
+    let needs_login = packet.as_ref().is_some_and(|p| {
+        let mut all = Vec::new();
+        crate::server::protocol::flatten(p.clone(), &mut all);
+        all.iter()
+            .any(|m| ANSWERED_BY_NOTIFICATION.contains(&m.addr.as_str()))
+    });
+    if let Some(p) = &packet {
+        let mut all = Vec::new();
+        crate::server::protocol::flatten(p.clone(), &mut all);
+        if all.iter().any(|m| m.addr == "/notify") {
+            return Err(
+                "scpanel send logs in and out by itself: use --login to see notifications".into(),
+            );
+        }
+    }
+    let login = m.get_flag("login") || needs_login;
+    let server = Server::new();
+    let work = async {
+        connect(&server, m, login).await?;
+        match (name, packet) {
+            ("status", _) => status(&server).await,
+            ("tree", _) => tree(&server, m.get_flag("controls")).await,
+            (_, Some(packet)) => send(&server, packet).await,
+            _ => Err(format!("unknown command {name}")),
+        }
+    };
+    let result = tokio::select! {
+        r = work => r,
+        _ = tokio::signal::ctrl_c() => Err("interrupted".to_string()),
+    };
+    // Logs out when logged in; a watch-only link just closes.
+    if server.session().is_some()
+        && let Err(e) = server.disconnect().await
+        && login
+    {
+        eprintln!("scpanel: could not log out: {e}");
+    }
+    result
+}
+
+async fn status(server: &Server) -> Result<(), String> {
+    let s = server.status().await.map_err(|e| e.to_string())?;
+    println!(
+        "ugens {} synths {} groups {} synthdefs {} cpu {:.2}% (peak {:.2}%) sample rate {:.1} (actual {:.3})",
+        s.ugens,
+        s.synths,
+        s.groups,
+        s.synthdefs,
+        s.average_cpu,
+        s.peak_cpu,
+        s.nominal_sample_rate,
+        s.actual_sample_rate
+    );
+    Ok(())
+}
+
+async fn tree(server: &Server, controls: bool) -> Result<(), String> {
+    let read = server
+        .read_tree(0, controls)
+        .await
+        .map_err(|e| e.to_string())?;
+    print!("{}", read.tree.to_text(controls));
+    if controls && !read.without_controls.is_empty() {
+        let ids: Vec<String> = read
+            .without_controls
+            .iter()
+            .take(8)
+            .map(i32::to_string)
+            .collect();
+        eprintln!(
+            "scpanel: the synths directly in group(s) {} are listed without controls: with \
+             them the reply is bigger than scsynth's 64 KiB packet",
+            ids.join(", ")
+        );
+    }
+    if !read.found_by_id.is_empty() {
+        let ids: Vec<String> = read.found_by_id.iter().map(i32::to_string).collect();
+        eprintln!(
+            "scpanel: the root group is too big to list without logging in; groups {} were \
+             found by their usual default-group ids and are shown under it in id order",
+            ids.join(", ")
+        );
+    }
+    if !read.is_complete() {
+        eprintln!("scpanel: {}", server.unlisted_error(&read).await);
+    }
+    Ok(())
+}
+
+fn send_packet(m: &ArgMatches) -> Result<rosc::OscPacket, String> {
+    let words: Vec<String> = m
+        .get_many::<String>("message")
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    let line = words
+        .iter()
+        .map(|w| {
+            if w.contains(char::is_whitespace) {
+                format!("{w:?}")
+            } else {
+                w.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    osc_text::parse(&line).map_err(|e| format!("{e} in {line:?}"))
+}
+
+/// Sends the packet, prints every reply until the server has processed it (a `/sync` of our
+/// own after it), and fails when the server answered `/fail` or replies were lost.
+async fn send(server: &Server, packet: rosc::OscPacket) -> Result<(), String> {
+    use tokio::sync::broadcast::error::RecvError;
+    let mut osc = server.subscribe_osc();
+    server.send(packet).await.map_err(|e| e.to_string())?;
+    let sync = server.sync();
+    tokio::pin!(sync);
+    let mut synced = None;
+    let (mut fails, mut lost) = (0usize, 0u64);
+    let print = |t: crate::server::OscTraffic, fails: &mut usize| {
+        if t.direction != crate::server::Direction::Received {
+            return;
+        }
+        if let rosc::OscPacket::Message(m) = &t.packet {
+            if m.addr == "/synced"
+                && crate::server::protocol::int_arg(m, 0).is_some_and(|id| server.is_own_sync(id))
+            {
+                return;
+            }
+            if m.addr == "/fail" {
+                *fails += 1;
+            }
+        }
+        println!("{}", printable(&osc_text::format_packet(&t.packet)));
+    };
+    loop {
+        tokio::select! {
+            biased;
+            t = osc.recv() => match t {
+                Ok(t) => print(t, &mut fails),
+                Err(RecvError::Lagged(n)) => lost += n,
+                Err(RecvError::Closed) => break,
+            },
+            r = &mut sync, if synced.is_none() => synced = Some(r),
+        }
+        if synced.is_some() {
+            // Everything the server sent before our /synced is queued by now.
+            loop {
+                match osc.try_recv() {
+                    Ok(t) => print(t, &mut fails),
+                    Err(tokio::sync::broadcast::error::TryRecvError::Lagged(n)) => lost += n,
+                    Err(_) => break,
+                }
+            }
+            break;
+        }
+    }
+    if let Some(Err(e)) = synced {
+        return Err(e.to_string());
+    }
+    if lost > 0 {
+        return Err(format!(
+            "{lost} replies came faster than they could be printed and were lost"
+        ));
+    }
+    if fails > 0 {
+        return Err(format!("the server answered /fail ({fails})"));
+    }
+    Ok(())
+}
+
+async fn connect(server: &Server, m: &ArgMatches, login: bool) -> Result<(), String> {
     let addr_text = m
         .get_one::<String>("addr")
         .map(String::as_str)
@@ -241,13 +377,12 @@ async fn connect(m: &ArgMatches, login: bool) -> Result<Server, String> {
         .ok_or_else(|| format!("--addr {addr_text}: no address found"))?;
     let mut options = ConnectOptions::new(addr);
     options.login = login;
+    options.monitor = false;
     if m.get_flag("tcp") {
         options.protocol = Protocol::Tcp;
     }
     options.password = m.get_one::<String>("password").cloned();
-    let server = Server::new();
-    server.connect(options).await.map_err(|e| e.to_string())?;
-    Ok(server)
+    server.connect(options).await.map_err(|e| e.to_string())
 }
 
 /// Options from `scpanel boot` flags: every row of the option table is a flag.

@@ -31,22 +31,28 @@ async fn status_tree_and_send() {
 
     let (ok, out, err) = run(&["send", "--addr", &addr, "/g_new", "5000", "0", "1"]);
     assert!(ok, "{err}");
+    assert!(out.is_empty(), "no login, so no notifications: {out}");
+    let (ok, out, err) = run(&[
+        "send", "--login", "--addr", &addr, "/g_new", "5001", "1", "1",
+    ]);
+    assert!(ok, "{err}");
     assert!(
-        out.contains("/n_go 5000 1"),
-        "the client logged in and saw its node: {out}"
+        out.contains("/n_go 5001 1 5000"),
+        "--login logs in and shows the notifications: {out}"
     );
 
     let (ok, out, _) = run(&["tree", "--addr", &addr]);
     assert!(ok);
     assert!(
-        out.starts_with("NODE TREE 0 group\n    1 group\n        5000 group\n"),
+        out.starts_with("NODE TREE 0 group\n    1 group\n        5000 group\n        5001 group\n"),
         "{out}"
     );
 
-    // A /fail is printed, not hidden.
-    let (ok, out, _) = run(&["send", "--addr", &addr, "/n_free", "777"]);
-    assert!(ok);
+    // A /fail is printed, not hidden, and scripts see it in the exit code.
+    let (ok, out, err) = run(&["send", "--addr", &addr, "/n_free", "777"]);
+    assert!(!ok);
     assert!(out.contains("/fail /n_free"), "{out}");
+    assert!(err.contains("the server answered /fail"), "{err}");
 
     // A bad line is refused before anything is sent.
     let (ok, _, err) = run(&["send", "--addr", &addr, "n_free", "1"]);

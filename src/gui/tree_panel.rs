@@ -146,6 +146,9 @@ impl TreePanel {
         }
         let mut toggle = None;
         let mut any_new = false;
+        // Synths on screen whose controls the core keeps re-reading (another client's
+        // `x.set` sends no notification), except one being edited right now.
+        let mut watched = Vec::new();
         egui::ScrollArea::both()
             .auto_shrink([false, false])
             .show_rows(ui, ROW_HEIGHT, self.rows.len(), |ui, range| {
@@ -156,6 +159,7 @@ impl TreePanel {
                         .server
                         .with_tree(|t| t.get(row.id).map(|n| (n.paused, n.controls.clone())))
                         .unwrap_or((Some(false), Vec::new()));
+                    let mut editing = false;
                     let fresh = self.fresh.contains_key(&row.id);
                     any_new |= fresh;
                     let resp = ui
@@ -209,6 +213,7 @@ impl TreePanel {
                                         let r = ui
                                             .add(egui::DragValue::new(x).speed(speed).max_decimals(4))
                                             .labelled_by(label.id);
+                                        editing |= r.dragged() || r.has_focus();
                                         if r.changed() {
                                             let (id, name, value) = (row.id, k.clone(), *x);
                                             bridge.run("Setting a control", move |s| async move {
@@ -224,10 +229,14 @@ impl TreePanel {
                             name
                         })
                         .inner;
+                    if !controls.is_empty() && !editing {
+                        watched.push(row.id);
+                    }
                     let row = row.clone();
                     resp.context_menu(|ui| self.node_menu(ui, &row, paused, bridge));
                 }
             });
+        bridge.server.watch_controls(watched);
         if any_new {
             ui.ctx().request_repaint_after(HIGHLIGHT);
         }

@@ -123,10 +123,16 @@ impl ServerLayout {
     }
 }
 
+/// How many ids at the top of each client's node block are kept for scpanel's own nodes.
+pub const OWN_NODE_SLOTS: i64 = 16;
+
 /// One client's share of the server's ids.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientRanges {
     pub nodes: Range<i32>,
+    /// The top of the client's node block, kept for scpanel's own nodes (see `own_nodes`):
+    /// ids nobody types, the same after every reset.
+    pub own_nodes: Range<i32>,
     pub buffers: Range<u32>,
     pub control_buses: Range<u32>,
     pub audio_buses: Range<u32>,
@@ -145,7 +151,8 @@ impl ClientRanges {
         let base = (client_id as i64) << 26;
         let end = (((client_id as i64) + 1) << 26).min(i32::MAX as i64 + 1);
         ClientRanges {
-            nodes: (base + 1000) as i32..(end - 1) as i32,
+            nodes: (base + 1000) as i32..(end - OWN_NODE_SLOTS) as i32,
+            own_nodes: (end - OWN_NODE_SLOTS) as i32..(end - 1) as i32,
             buffers: share(layout.buffers, 0, client_id, max_logins),
             control_buses: share(layout.control_buses, 0, client_id, max_logins),
             audio_buses: share(

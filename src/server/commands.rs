@@ -1,5 +1,6 @@
 //! Queries and commands on an online server: nodes, buffers, buses, raw OSC.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -10,7 +11,8 @@ use super::error::{Result, ServerError};
 use super::protocol::{
     self, AddAction, BufferInfo, BusRate, Expect, NodeInfo, StatusInfo, VersionInfo, msg,
 };
-use super::tree::{ControlValue, Node, NodeKind, NodeTree};
+use super::tree::{ControlValue, NodeTree};
+use super::tree_read::{self, ReadOptions, TreeRead};
 use super::{Live, Server};
 
 /// A block of consecutive buses this client allocated.
@@ -78,6 +80,11 @@ impl Server {
         self.conn()?.send_checked(p).await
     }
 
+    /// Whether a `/synced` id is one of the handle's own (not one a person sent).
+    pub fn is_own_sync(&self, id: i32) -> bool {
+        self.live().is_some_and(|l| l.conn.is_own_sync(id))
+    }
+
     pub async fn sync(&self) -> Result<()> {
         self.conn()?.sync(SYNC_TIMEOUT).await
     }
@@ -121,97 +128,83 @@ impl Server {
     }
 
     /// The whole node tree, read from the server (not the live mirror). Stays right past
-    /// scsynth's 64 KiB reply limit by reading overflowing groups child by child.
+    /// scsynth's 64 KiB reply limit (see [`super::tree_read`]); fails when a group is too big
+    /// to list without logging in ([`Server::read_tree`] returns the rest).
     pub async fn query_tree(&self, with_controls: bool) -> Result<NodeTree> {
         self.query_group(0, with_controls).await
     }
 
     /// The subtree under `group`.
     pub async fn query_group(&self, group: i32, with_controls: bool) -> Result<NodeTree> {
-        let conn = self.conn()?;
-        let _one_at_a_time = conn.tree_query_lock().await;
-        let known_defs = self.with_tree(|t| {
-            t.nodes()
-                .filter_map(|n| n.def_name().map(|d| (n.id, d.to_string())))
-                .collect::<std::collections::HashMap<_, _>>()
-        });
-        let mut tree = NodeTree::new(group);
-        let mut todo = vec![group];
-        while !todo.is_empty() {
-            // A wave: every group still to read, asked in bundles. Replies come back in the
-            // order of the queries, so each /fail is known to belong to its group.
-            let wave = std::mem::take(&mut todo);
-            for chunk in wave.chunks(TREE_WAVE) {
-                let queries = chunk
-                    .iter()
-                    .map(|g| msg("/g_queryTree", [int(*g), int(with_controls as i32)]))
-                    .collect();
-                let replies = conn
-                    .collect(
-                        super::bundle_of(queries),
-                        Expect::ReplyOrFail {
-                            reply: "/g_queryTree.reply",
-                            id: None,
-                            command: "/g_queryTree",
-                        },
-                    )
-                    .await?;
-                if replies.len() != chunk.len() {
-                    return Err(ServerError::Osc(format!(
-                        "{} tree replies to {} queries (a datagram was lost?): try again",
-                        replies.len(),
-                        chunk.len()
-                    )));
-                }
-                for (&g, reply) in chunk.iter().zip(replies) {
-                    match protocol::check_fail(reply) {
-                        Ok(m) => {
-                            let sub = NodeTree::from_query_reply(&m)
-                                .map_err(|e| ServerError::Osc(e.to_string()))?;
-                            tree.graft(g, &sub);
-                        }
-                        Err(ServerError::Fail { message, .. }) if message.contains("overflow") => {
-                            // Too big for one datagram: list its children, read each on its own.
-                            let hints =
-                                self.with_tree(|t| t.children(g).map(|n| n.id).collect::<Vec<_>>());
-                            for ci in walk_children(&conn, g, &hints).await? {
-                                let kind = if ci.is_group {
-                                    NodeKind::Group
-                                } else {
-                                    NodeKind::Synth {
-                                        def: known_defs.get(&ci.node).cloned(),
-                                    }
-                                };
-                                tree.push_child(g, Node::new(ci.node, g, kind));
-                                if ci.is_group && ci.head != -1 {
-                                    todo.push(ci.node);
-                                }
-                            }
-                        }
-                        Err(e) => return Err(e),
-                    }
-                }
-            }
+        let read = self.read_tree(group, with_controls).await?;
+        if !read.is_complete() {
+            return Err(self.unlisted_error(&read).await);
         }
-        Ok(tree)
+        Ok(read.tree)
     }
 
-    /// One `/g_queryTree group 1`, without splitting (fails past 64 KiB).
+    /// The subtree under `group` as far as the server can tell it, with what is missing.
+    pub async fn read_tree(&self, group: i32, with_controls: bool) -> Result<TreeRead> {
+        let live = self.online()?;
+        let conn = &live.conn;
+        let _one_at_a_time = conn.tree_query_lock().await;
+        let (hints, known_defs) = self.with_tree(|t| {
+            let mut hints = HashMap::new();
+            let mut defs = HashMap::new();
+            for n in t.nodes() {
+                if n.is_group() && n.head != -1 {
+                    hints.insert(n.id, t.children(n.id).map(|c| c.id).collect());
+                }
+                if let Some(d) = n.def_name() {
+                    defs.insert(n.id, d.to_string());
+                }
+            }
+            (hints, defs)
+        });
+        let opts = ReadOptions {
+            controls: with_controls,
+            walk: live.session.login.is_some(),
+            hints,
+            known_defs,
+        };
+        tree_read::read(conn, group, &opts).await
+    }
+
+    /// Why a watch-only read is missing groups, with how much they hold (from `/status`).
+    pub async fn unlisted_error(&self, read: &TreeRead) -> ServerError {
+        let (mut synths, mut groups) = (0i64, 0i64);
+        for n in read.tree.nodes() {
+            if n.is_group() {
+                groups += 1;
+            } else {
+                synths += 1;
+            }
+        }
+        let holds = match self.status().await {
+            // The root group counts among the server's groups.
+            Ok(s) if read.tree.root == 0 => Some((
+                (i64::from(s.synths) - synths).max(0),
+                (i64::from(s.groups) - groups).max(0),
+            )),
+            _ => None,
+        };
+        ServerError::TreeTooBig {
+            groups: read.unlisted.clone(),
+            synths: holds.map(|h| h.0),
+            subgroups: holds.map(|h| h.1),
+        }
+    }
+
+    /// One group's subtree, with controls where they fit and names at least where those
+    /// fit; never walked with `/n_query`.
     pub(crate) async fn query_group_once(&self, group: i32) -> Result<NodeTree> {
         let conn = self.conn()?;
         let _one_at_a_time = conn.tree_query_lock().await;
-        let m = conn
-            .request(
-                packet(msg("/g_queryTree", [int(group), int(1)])),
-                Expect::ReplyOrFail {
-                    reply: "/g_queryTree.reply",
-                    id: None,
-                    command: "/g_queryTree",
-                },
-                REQUEST_TIMEOUT,
-            )
-            .await?;
-        NodeTree::from_query_reply(&m).map_err(|e| ServerError::Osc(e.to_string()))
+        let opts = ReadOptions {
+            controls: true,
+            ..ReadOptions::default()
+        };
+        Ok(tree_read::read(&conn, group, &opts).await?.tree)
     }
 
     /// Re-reads the tree into the live mirror.
@@ -644,54 +637,4 @@ async fn query_node(conn: &Connection, id: i32) -> Result<NodeInfo> {
         )
         .await?;
     NodeInfo::from_msg(&m).ok_or_else(|| ServerError::Osc("malformed /n_info".into()))
-}
-
-/// How many `/g_queryTree`s go in one bundle: each reply may be up to 64 KiB.
-const TREE_WAVE: usize = 32;
-
-/// How many nodes one `/n_query` asks about while walking a big group.
-const WALK_BATCH: usize = 256;
-
-/// The children of `group`, in order, from `/n_info` replies. scsynth answers once per audio
-/// block, so the walk asks about a batch of likely next siblings at a time (the live
-/// mirror's idea of them, then consecutive ids) instead of one node per block.
-async fn walk_children(conn: &Connection, group: i32, hints: &[i32]) -> Result<Vec<NodeInfo>> {
-    let head = query_node(conn, group).await?.head;
-    let hint_pos: std::collections::HashMap<i32, usize> =
-        hints.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-    let mut known: std::collections::HashMap<i32, NodeInfo> = std::collections::HashMap::new();
-    let mut out = Vec::new();
-    let mut child = head;
-    while child != -1 {
-        let info = match known.remove(&child) {
-            Some(info) if info.parent == group => info,
-            _ => {
-                let mut ids = vec![child];
-                if let Some(&p) = hint_pos.get(&child) {
-                    ids.extend(hints[p + 1..].iter().take(WALK_BATCH / 2));
-                }
-                let guesses = WALK_BATCH.saturating_sub(ids.len());
-                ids.extend((1..=guesses as i32).filter_map(|d| child.checked_add(d)));
-                ids.sort_unstable();
-                ids.dedup();
-                // `/error -1` in the bundle keeps wrong guesses out of the server's log.
-                let bundle = super::bundle_of(vec![
-                    msg("/error", [int(-1)]),
-                    msg("/n_query", ids.into_iter().map(int)),
-                ]);
-                for m in conn.collect(bundle, Expect::Address("/n_info")).await? {
-                    if let Some(i) = NodeInfo::from_msg(&m) {
-                        known.insert(i.node, i);
-                    }
-                }
-                match known.remove(&child) {
-                    Some(info) => info,
-                    None => query_node(conn, child).await?,
-                }
-            }
-        };
-        child = info.next;
-        out.push(info);
-    }
-    Ok(out)
 }

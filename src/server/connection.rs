@@ -18,6 +18,9 @@ use super::transport::{Incoming, Transport};
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
 /// `/sync` waits for every earlier asynchronous command (a sound file read, say).
 pub const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
+/// Where our own `/sync` ids start: far from the small ids people type (`/sync 5`), so
+/// their `/synced` can be told from ours.
+pub const OWN_SYNC_BASE: i32 = 0x5CA0_0000;
 /// An unanswered `/sync` is sent again after this long.
 const SYNC_RETRY: Duration = Duration::from_secs(1);
 
@@ -103,7 +106,7 @@ impl Connection {
             shared,
             pending: Mutex::new(Vec::new()),
             next_pending: AtomicU64::new(1),
-            next_sync: AtomicI32::new(1),
+            next_sync: AtomicI32::new(OWN_SYNC_BASE),
             last_heard: Mutex::new(None),
             closed: Mutex::new(None),
             closed_notify: tokio::sync::Notify::new(),
@@ -319,6 +322,11 @@ impl Connection {
             out.push(m);
         }
         Ok(out)
+    }
+
+    /// Whether a `/synced` carries one of our own ids rather than one somebody typed.
+    pub fn is_own_sync(&self, id: i32) -> bool {
+        (OWN_SYNC_BASE..self.next_sync.load(Ordering::Relaxed)).contains(&id)
     }
 
     /// Serialises tree queries: their replies are only told apart by order.

@@ -89,6 +89,16 @@ pub enum ServerError {
     #[error("bad OSC: {0}")]
     Osc(String),
 
+    /// Groups whose listing is bigger than one reply, read without logging in: scsynth lists
+    /// such a group only through `/n_query`, which answers logged-in clients alone.
+    #[error("{}", too_big_message(.groups, *.synths, *.subgroups))]
+    TreeTooBig {
+        groups: Vec<i32>,
+        /// What they hold between them, from `/status`, when known.
+        synths: Option<i64>,
+        subgroups: Option<i64>,
+    },
+
     #[error("{0}")]
     Io(String),
 }
@@ -127,6 +137,36 @@ fn too_many_clients_message(max: Option<u32>) -> String {
                  or boot it with more max logins (-l)"
                 .to_string()
         }
+    }
+}
+
+fn too_big_message(groups: &[i32], synths: Option<i64>, subgroups: Option<i64>) -> String {
+    let which = match groups {
+        [one] => format!("group {one}"),
+        many => {
+            let ids: Vec<String> = many.iter().take(8).map(i32::to_string).collect();
+            let more = if many.len() > 8 { ", …" } else { "" };
+            format!("groups {}{more}", ids.join(", "))
+        }
+    };
+    let holds = match (synths, subgroups) {
+        (Some(s), Some(g)) if g > 0 => {
+            format!(" {} {s} synths and {g} groups,", holds_verb(groups))
+        }
+        (Some(s), _) => format!(" {} {s} synths,", holds_verb(groups)),
+        _ => String::new(),
+    };
+    format!(
+        "{which}{holds} too many to list without logging in (scsynth answers /n_query only \
+         to logged-in clients): log in to list them (scpanel tree --login)"
+    )
+}
+
+fn holds_verb(groups: &[i32]) -> &'static str {
+    if groups.len() == 1 {
+        "holds"
+    } else {
+        "hold between them"
     }
 }
 

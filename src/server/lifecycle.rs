@@ -12,6 +12,8 @@ use super::alloc::{Allocators, ClientRanges, ServerLayout};
 use super::connection::{Connection, Login, REQUEST_TIMEOUT, SYNC_TIMEOUT};
 use super::process::{self, LineKind, ServerProcess};
 use super::protocol::{self, Expect, msg};
+use super::tree::NodeTree;
+use super::tree_read::{self, ReadOptions};
 use super::{
     ConnectOptions, Inner, Live, Options, Protocol, Result, Server, ServerError, ServerEvent,
     ServerState, Session, bundle_of, client_address, health, ports, transport,
@@ -137,10 +139,11 @@ impl Server {
             protocol: options.protocol,
             is_owner: true,
             login: None,
+            default_group: 1,
             layout,
             pid: Some(process.pid),
         };
-        self.establish(conn, session, true, None, Some(options.max_logins))
+        self.establish(conn, session, true, true, None, Some(options.max_logins))
             .await?;
         self.watch_process(process);
         Ok(())
@@ -186,6 +189,7 @@ impl Server {
         conn: Arc<Connection>,
         mut session: Session,
         login: bool,
+        monitor: bool,
         client_id: Option<i32>,
         local_max_logins: Option<u32>,
     ) -> Result<()> {
@@ -202,12 +206,91 @@ impl Server {
             client_id: session.login.map(|l| l.client_id),
             max_logins: session.login.map_or(0, |l| l.max_logins),
         });
-        if let Some(l) = session.login {
-            if session.is_owner {
-                create_default_groups(&conn, l.max_logins).await?;
-            } else {
-                self.ensure_default_group(&conn, session.default_group())
-                    .await?;
+        if let Some(l) = session.login
+            && session.is_owner
+        {
+            create_default_groups(&conn, l.max_logins).await?;
+        }
+        if !monitor {
+            // A one-shot command: it asks what it came for and leaves, changing nothing.
+            session.default_group = session
+                .login
+                .map_or(1, |l| sclang_default_group(l.client_id));
+            let live = Arc::new(Live {
+                conn: conn.clone(),
+                session,
+                alloc,
+            });
+            if let Ok(mut l) = self.inner.live.lock() {
+                *l = Some(live);
+            }
+            conn.clear_closed();
+            self.set_state(ServerState::Online);
+            self.emit(ServerEvent::Online);
+            return Ok(());
+        }
+        // Seed the live tree; notifications keep it current from here on.
+        let read = {
+            let _one_at_a_time = conn.tree_query_lock().await;
+            let opts = ReadOptions {
+                controls: true,
+                walk: session.login.is_some(),
+                ..ReadOptions::default()
+            };
+            tree_read::read(&conn, 0, &opts).await
+        };
+        let mut seeded = false;
+        match read {
+            Ok(mut read) => {
+                if session.is_owner {
+                    // We just booted it: nothing can have been paused yet.
+                    read.tree.set_unknown_paused(false);
+                }
+                if !read.is_complete() {
+                    let why = ServerError::TreeTooBig {
+                        groups: read.unlisted.clone(),
+                        synths: None,
+                        subgroups: None,
+                    };
+                    self.inner.shared.note(format!("node tree: {why}"));
+                }
+                if let Some(l) = session.login {
+                    session.default_group = if session.is_owner {
+                        l.client_id + 1
+                    } else {
+                        guest_default_group(&read.tree, l)
+                    };
+                }
+                if let Ok(mut t) = self.inner.shared.tree.lock() {
+                    *t = read.tree;
+                }
+                seeded = true;
+            }
+            Err(e) => self
+                .inner
+                .shared
+                .note(format!("could not read the node tree: {e}")),
+        }
+        if let Some(l) = session.login
+            && !session.is_owner
+        {
+            if !seeded {
+                session.default_group = sclang_default_group(l.client_id);
+            }
+            let group = session.default_group;
+            if !self.with_tree(|t| t.get(group).is_some_and(|n| n.is_group())) {
+                // As sclang makes its own: at the head of the root. It may exist after all
+                // when the tree could not be read.
+                match conn
+                    .send_checked(OscPacket::Message(msg(
+                        "/g_new",
+                        [OscType::Int(group), OscType::Int(0), OscType::Int(0)],
+                    )))
+                    .await
+                {
+                    Err(ServerError::Fail { message, .. }) if message.contains("duplicate") => {}
+                    r => r?,
+                }
             }
         }
         conn.clear_closed();
@@ -219,22 +302,6 @@ impl Server {
         if let Ok(mut l) = self.inner.live.lock() {
             *l = Some(live.clone());
         }
-        // Seed the live tree; notifications keep it current from here on.
-        match self.query_tree(true).await {
-            Ok(mut tree) => {
-                if live.session.is_owner {
-                    // We just booted it: nothing can have been paused yet.
-                    tree.set_unknown_paused(false);
-                }
-                if let Ok(mut t) = self.inner.shared.tree.lock() {
-                    *t = tree;
-                }
-            }
-            Err(e) => self
-                .inner
-                .shared
-                .note(format!("could not read the node tree: {e}")),
-        }
         let monitor = tokio::spawn(health::monitor(self.weak(), Arc::downgrade(&live)));
         conn.add_task(monitor);
         let (tx, rx) = mpsc::unbounded_channel();
@@ -242,6 +309,15 @@ impl Server {
             *slot = Some(tx);
         }
         conn.add_task(tokio::spawn(describe_synths(self.weak(), rx)));
+        conn.add_task(tokio::spawn(super::control_watch::poll(self.weak())));
+        conn.add_task(tokio::spawn(super::own_nodes::keep_last(self.weak())));
+        if live.session.login.is_some()
+            && let Err(e) = self.load_builtins(&live.session).await
+        {
+            self.inner
+                .shared
+                .note(format!("could not load scpanel's SynthDefs: {e}"));
+        }
         self.set_state(ServerState::Online);
         self.emit(ServerEvent::Online);
         if live.session.login.is_some()
@@ -252,6 +328,33 @@ impl Server {
                 .note(format!("could not restore the meters and volume: {e}"));
         }
         Ok(())
+    }
+
+    /// Sound on the first try: a server we booted gets `default` and scpanel's own SynthDefs
+    /// (as sclang loads its defaults at boot); one we only log in to gets just the
+    /// `scpanel-…` ones, so no def someone else loaded is replaced.
+    async fn load_builtins(&self, session: &Session) -> Result<()> {
+        use super::synthdef::builtins;
+        let (ins, outs) = (
+            session.layout.input_channels as usize,
+            session.layout.output_channels as usize,
+        );
+        let mut names = vec!["scpanel-sine".to_string()];
+        if session.is_owner {
+            names.push("default".into());
+        }
+        for channels in [ins, outs].into_iter().filter(|c| *c > 0) {
+            names.push(format!("scpanel-meter-{channels}"));
+        }
+        if outs > 0 {
+            names.push(format!("scpanel-volume-{outs}"));
+            names.push(format!("scpanel-recorder-{outs}"));
+        }
+        names.sort();
+        names.dedup();
+        let defs: Vec<_> = names.iter().filter_map(|n| builtins::builtin(n)).collect();
+        self.send_synthdefs(&defs, super::synthdefs::DefSource::BuiltIn)
+            .await
     }
 
     async fn login(
@@ -304,32 +407,6 @@ impl Server {
                     command: "/notify".into(),
                     message: message.into(),
                 })
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    async fn ensure_default_group(&self, conn: &Connection, group: i32) -> Result<()> {
-        let q = conn
-            .request(
-                OscPacket::Message(msg("/n_query", [OscType::Int(group)])),
-                Expect::ReplyOrFail {
-                    reply: "/n_info",
-                    id: Some(group),
-                    command: "/n_query",
-                },
-                REQUEST_TIMEOUT,
-            )
-            .await;
-        match q {
-            Ok(_) => Ok(()),
-            // A server booted by sclang has no group `id + 1`: make it, as supriya would.
-            Err(ServerError::Fail { .. }) => {
-                conn.send_checked(OscPacket::Message(msg(
-                    "/g_new",
-                    [OscType::Int(group), OscType::Int(1), OscType::Int(0)],
-                )))
-                .await
             }
             Err(e) => Err(e),
         }
@@ -417,11 +494,19 @@ impl Server {
             protocol: options.protocol,
             is_owner: false,
             login: None,
+            default_group: 1,
             layout: options.layout,
             pid: None,
         };
-        self.establish(conn, session, options.login, options.client_id, None)
-            .await
+        self.establish(
+            conn,
+            session,
+            options.login,
+            options.monitor,
+            options.client_id,
+            None,
+        )
+        .await
     }
 
     /// Quits the server. Quitting a server we did not boot needs `force`.
@@ -541,6 +626,8 @@ impl Server {
                     .map(|n| n.id)
                     .collect()
             });
+            // Some of ours may have ended since the mirror saw them: no failure lines.
+            bundle.push(msg("/error", [OscType::Int(-1)]));
             bundle.push(msg("/g_freeAll", [OscType::Int(group)]));
             if !ours.is_empty() {
                 bundle.push(msg("/n_free", ours.into_iter().map(OscType::Int)));
@@ -634,6 +721,33 @@ fn port_in_use(options: &Options) -> ServerError {
         suggestion: transport::find_free_port_from(options.port.saturating_add(1)),
         holder: ports::port_holder(options.port, options.protocol),
     }
+}
+
+/// sclang's default group for a client: the first id of its block, `id·2^26 + 1`.
+pub fn sclang_default_group(client_id: i32) -> i32 {
+    client_id.clamp(0, 31).wrapping_shl(26) | 1
+}
+
+/// The default group a guest uses: the owner's for its client id when there is one (sclang
+/// makes `id·2^26 + 1`; supriya and scpanel make `id + 1` for every login), otherwise sclang's,
+/// which is made in the guest's own id block and so can't take an id anyone else will use.
+pub fn guest_default_group(tree: &NodeTree, login: Login) -> i32 {
+    let sclang = sclang_default_group(login.client_id);
+    let is_root_group = |id: i32| {
+        tree.get(id)
+            .is_some_and(|n| n.is_group() && n.parent == tree.root)
+    };
+    if is_root_group(sclang) {
+        return sclang;
+    }
+    // `id + 1` is also sclang's first permanent id (`s.nextPermNodeID`): take it for a default
+    // group only when every login's group of the supriya layout is there.
+    let logins = login.max_logins.clamp(1, 32) as i32;
+    let supriya = login.client_id + 1;
+    if supriya <= logins && (1..=logins).all(is_root_group) {
+        return supriya;
+    }
+    sclang
 }
 
 /// One default group per login, `id + 1` at the tail of the root, as supriya makes them.

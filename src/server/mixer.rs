@@ -8,7 +8,8 @@ use rosc::OscMessage;
 
 use super::Server;
 use super::error::Result;
-use super::protocol::{AddAction, float_arg, int_arg};
+use super::own_nodes::Own;
+use super::protocol::{float_arg, int_arg};
 
 pub use super::synthdef::builtins::METER_REPLY;
 /// How long a clip stays lit.
@@ -165,19 +166,19 @@ impl Server {
         let mut input_node = None;
         if ins > 0 {
             let def = format!("scpanel-meter-{ins}");
-            // At the head of the root group: it hears the inputs before anything runs.
+            // Inputs are written before anything runs and read by the meter after everything.
             let first_input = layout.output_channels as f32;
             input_node = Some(
-                self.add_synth(&def, 0, AddAction::AddToHead, &[("in", first_input)])
+                self.add_own_synth(Own::InputMeter, &def, &[("in", first_input)])
                     .await?,
             );
         }
         let mut output_node = None;
         if outs > 0 {
             let def = format!("scpanel-meter-{outs}");
-            // At the tail: it hears the outputs after the volume.
+            // After the volume: it hears what the speakers get.
             output_node = Some(
-                self.add_synth(&def, 0, AddAction::AddToTail, &[("in", 0.0)])
+                self.add_own_synth(Own::OutputMeter, &def, &[("in", 0.0)])
                     .await?,
             );
         }
@@ -200,8 +201,9 @@ impl Server {
             .lock()
             .map(|m| [m.input_node, m.output_node])
             .unwrap_or_default();
-        for node in nodes.into_iter().flatten() {
-            let _ = self.free_node(node).await;
+        if nodes.iter().any(Option::is_some) {
+            let _ = self.free_own_synth(Own::InputMeter).await;
+            let _ = self.free_own_synth(Own::OutputMeter).await;
         }
         if let Ok(mut m) = self.shared().meters.lock() {
             *m = Meters::default();
@@ -243,16 +245,9 @@ impl Server {
             None => {
                 let outs = self.online()?.session.layout.output_channels.max(1);
                 let def = format!("scpanel-volume-{outs}");
-                // Before the output meter (if any), after everything else.
-                let meter = self.shared().meters.lock().ok().and_then(|m| m.output_node);
-                let (target, action) = match meter {
-                    Some(m) => (m, AddAction::AddBefore),
-                    None => (0, AddAction::AddToTail),
-                };
-                self.add_synth(
+                self.add_own_synth(
+                    Own::Volume,
                     &def,
-                    target,
-                    action,
                     &[("bus", 0.0), ("amp", amp), ("mute", mute)],
                 )
                 .await?

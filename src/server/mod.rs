@@ -7,6 +7,7 @@
 pub mod alloc;
 pub mod commands;
 pub mod connection;
+mod control_watch;
 pub mod error;
 mod health;
 pub mod jack;
@@ -15,6 +16,7 @@ pub mod log;
 pub mod mixer;
 pub mod options;
 pub mod osc_text;
+pub mod own_nodes;
 pub mod ports;
 pub mod printable;
 pub mod process;
@@ -23,8 +25,10 @@ pub mod recorder;
 pub mod shared;
 pub mod synthdef;
 pub mod synthdefs;
+pub mod test_tone;
 pub mod transport;
 pub mod tree;
+pub mod tree_read;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, Weak};
@@ -131,6 +135,10 @@ pub struct ConnectOptions {
     pub client_id: Option<i32>,
     /// The sizes the server was booted with; a client can't ask for them.
     pub layout: ServerLayout,
+    /// Keep watching: a live tree mirror, `/status` polling and, when logged in, a default
+    /// group and the level meters. `false` for a one-shot command that asks what it came for
+    /// and leaves nothing behind.
+    pub monitor: bool,
 }
 
 impl ConnectOptions {
@@ -142,6 +150,7 @@ impl ConnectOptions {
             login: true,
             client_id: None,
             layout: ServerLayout::default(),
+            monitor: true,
         }
     }
 }
@@ -153,14 +162,17 @@ pub struct Session {
     pub protocol: Protocol,
     pub is_owner: bool,
     pub login: Option<Login>,
+    /// Where this client's nodes go by default. On a server we booted, `clientID + 1` for
+    /// every login (supriya's layout); as a guest, the owner's for our client id, else
+    /// sclang's `clientID·2^26 + 1` (see `lifecycle::guest_default_group`).
+    pub default_group: i32,
     pub layout: ServerLayout,
     pub pid: Option<u32>,
 }
 
 impl Session {
-    /// The client's default group: `clientID + 1`, as supriya makes them.
     pub fn default_group(&self) -> i32 {
-        self.login.map_or(1, |l| l.client_id + 1)
+        self.default_group
     }
 }
 
@@ -181,6 +193,10 @@ struct Inner {
     /// TCP connections that got no answer to a password: closing them would make
     /// scsynth 3.13 abort, so they stay open until the app ends.
     parked: Mutex<Vec<Arc<Connection>>>,
+    /// Synths whose controls a reader shows (see `control_watch`).
+    watched_controls: Mutex<Vec<i32>>,
+    /// The test tone's running sequence, aborted by a new one.
+    tone: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 #[derive(Clone)]
@@ -225,6 +241,8 @@ impl Server {
                 health: watch::channel(HealthConfig::default()).0,
                 lifecycle: tokio::sync::Mutex::new(()),
                 parked: Mutex::new(Vec::new()),
+                watched_controls: Mutex::new(Vec::new()),
+                tone: Mutex::new(None),
             }),
         }
     }

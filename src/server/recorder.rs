@@ -9,7 +9,8 @@ use rosc::{OscPacket, OscType};
 use super::Server;
 use super::connection::SYNC_TIMEOUT;
 use super::error::{Result, ServerError};
-use super::protocol::{AddAction, Expect, msg};
+use super::own_nodes::Own;
+use super::protocol::{Expect, msg};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum HeaderFormat {
@@ -149,18 +150,12 @@ impl Server {
             let _ = self.free_buffer(buffer).await;
             return Err(e);
         }
-        // After the volume, so the file has what the speakers get.
-        let volume = self.shared().mixer.lock().ok().and_then(|m| m.volume_node);
-        let (target, action) = match volume {
-            Some(v) => (v, AddAction::AddAfter),
-            None => (0, AddAction::AddToTail),
-        };
+        // Last in scpanel's own group, after the volume: the file has what the speakers get.
         let def = format!("scpanel-recorder-{}", options.channels);
         let node = match self
-            .add_synth(
+            .add_own_synth(
+                Own::Recorder,
                 &def,
-                target,
-                action,
                 &[("in", 0.0), ("bufnum", buffer as f32)],
             )
             .await

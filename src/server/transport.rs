@@ -117,6 +117,15 @@ impl Transport {
         Ok(())
     }
 
+    /// How many bytes the kernel may queue for us before it drops datagrams (a generous
+    /// guess for TCP, whose stream does not drop).
+    pub fn receive_buffer_bytes(&self) -> usize {
+        match &*self.inner {
+            Sender::Udp(sock) => receive_buffer(sock).unwrap_or(212_992),
+            Sender::Tcp(_) => 4 * 1024 * 1024,
+        }
+    }
+
     pub fn local_addr(&self) -> Option<SocketAddr> {
         match &*self.inner {
             Sender::Udp(s) => s.local_addr().ok(),
@@ -151,6 +160,32 @@ fn enlarge_receive_buffer(sock: &UdpSocket) {
     }
     #[cfg(not(target_os = "linux"))]
     let _ = sock;
+}
+
+/// The receive buffer the kernel gave the socket.
+fn receive_buffer(sock: &UdpSocket) -> Option<usize> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        let mut size: libc::c_int = 0;
+        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: getsockopt on our own open socket into a correctly sized int.
+        let r = unsafe {
+            libc::getsockopt(
+                sock.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVBUF,
+                (&mut size as *mut libc::c_int).cast(),
+                &mut len,
+            )
+        };
+        (r == 0).then(|| usize::try_from(size).ok()).flatten()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = sock;
+        None
+    }
 }
 
 async fn write_frame(w: &mut OwnedWriteHalf, bytes: &[u8]) -> Result<()> {

@@ -6,9 +6,9 @@
 //! UDP and from other clients: they are checked against the mirror before they touch it.
 
 use std::borrow::Cow;
-use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use rosc::{OscMessage, OscType};
@@ -147,8 +147,8 @@ pub struct NodeTree {
     /// Why the mirror may differ from the server, until it is read again.
     stale: Option<String>,
     /// Set by a walk that met a dangling link or more nodes than the tree holds. Walks only
-    /// read, hence the cell; no change leaves such a link, so this is a last line of defence.
-    broken: Cell<bool>,
+    /// read, hence the atomic; no change leaves such a link, so this is a last line of defence.
+    broken: Broken,
     /// Notifications that could not be applied (malformed or not fitting), since connecting.
     rejected: u64,
     /// Names and controls of our own synths whose `/n_go` has not come yet.
@@ -167,6 +167,25 @@ pub struct NodeTree {
     journal: VecDeque<(Instant, Event, NodeInfo)>,
     /// The newest notification dropped from the journal.
     journal_lost: Option<Instant>,
+}
+
+/// A flag a shared borrow can raise (a tree is read from other threads through `&`).
+#[derive(Debug, Default)]
+struct Broken(AtomicBool);
+
+impl Broken {
+    fn get(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+    fn set(&self, v: bool) {
+        self.0.store(v, Ordering::Relaxed);
+    }
+}
+
+impl Clone for Broken {
+    fn clone(&self) -> Self {
+        Broken(AtomicBool::new(self.get()))
+    }
 }
 
 /// Two trees are equal when they hold the same nodes in the same places.
@@ -201,7 +220,7 @@ impl NodeTree {
             structure: 0,
             recent: VecDeque::new(),
             stale: None,
-            broken: Cell::new(false),
+            broken: Broken::default(),
             rejected: 0,
             described: HashMap::new(),
             described_order: VecDeque::new(),

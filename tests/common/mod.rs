@@ -76,3 +76,5 @@ pub async fn wait_for<T>(
         }
     }
 }
+pub mod sclang;
+pub mod shapes;

@@ -1,0 +1,127 @@
+//! Keeps the controls of the synths a reader shows up to date. scsynth sends no
+//! notification when a control changes (another client's `x.set`), so the watched synths'
+//! values are re-read with `/s_getn`, which answers the sender alone, a few times a second.
+
+use std::sync::Weak;
+use std::time::Duration;
+
+use rosc::OscType;
+
+use super::protocol::{Expect, float_arg, int_arg, msg};
+use super::tree::ControlValue;
+use super::{Inner, Server};
+
+/// How often the watched controls are read: a change shows within this (plus a round trip).
+pub const CONTROL_POLL: Duration = Duration::from_millis(250);
+/// The most synths watched at once (a screenful of rows).
+pub const MAX_WATCHED: usize = 256;
+
+impl Server {
+    /// Which synths' controls to keep reading (the rows on screen); replaces the last set.
+    pub fn watch_controls(&self, mut ids: Vec<i32>) {
+        ids.truncate(MAX_WATCHED);
+        ids.sort_unstable();
+        ids.dedup();
+        if let Ok(mut w) = self.inner.watched_controls.lock()
+            && *w != ids
+        {
+            *w = ids;
+        }
+    }
+
+    /// Reads the controls of `ids` once and updates the mirror; returns whether any changed.
+    pub async fn refresh_controls(&self, ids: &[i32]) -> super::Result<bool> {
+        let conn = self.online()?.conn.clone();
+        let counts: Vec<(i32, usize)> = self.with_tree(|t| {
+            ids.iter()
+                .filter_map(|id| {
+                    let n = t.get(*id)?;
+                    (!n.is_group() && !n.controls.is_empty()).then_some((*id, n.controls.len()))
+                })
+                .collect()
+        });
+        if counts.is_empty() {
+            return Ok(false);
+        }
+        let mut queries = vec![msg("/error", [OscType::Int(-1)])];
+        queries.extend(counts.iter().map(|(id, n)| {
+            msg(
+                "/s_getn",
+                [
+                    OscType::Int(*id),
+                    OscType::Int(0),
+                    OscType::Int(i32::try_from(*n).unwrap_or(i32::MAX)),
+                ],
+            )
+        }));
+        let replies = conn
+            .collect(super::bundle_of(queries), Expect::Address("/n_setn"))
+            .await?;
+        let mut changed = false;
+        if let Ok(mut tree) = self.inner.shared.tree.lock() {
+            for r in &replies {
+                // /n_setn id index count values…
+                let (Some(id), Some(start), Some(count)) =
+                    (int_arg(r, 0), int_arg(r, 1), int_arg(r, 2))
+                else {
+                    continue;
+                };
+                let (Ok(start), Ok(count)) = (usize::try_from(start), usize::try_from(count))
+                else {
+                    continue;
+                };
+                let Some(node) = tree.get(id) else { continue };
+                let updates: Vec<(usize, f32)> = (0..count.min(node.controls.len()))
+                    .filter_map(|i| {
+                        let at = start.checked_add(i)?;
+                        let v = float_arg(r, 3 + i)? as f32;
+                        // A control mapped to a bus shows the mapping, not the bus's value.
+                        match node.controls.get(at)? {
+                            (_, ControlValue::Value(old)) if old.to_bits() != v.to_bits() => {
+                                Some((at, v))
+                            }
+                            _ => None,
+                        }
+                    })
+                    .collect();
+                if updates.is_empty() {
+                    continue;
+                }
+                if let Some(node) = tree.get_mut(id) {
+                    for (at, v) in updates {
+                        if let Some(c) = node.controls.get_mut(at) {
+                            c.1 = ControlValue::Value(v);
+                        }
+                    }
+                    changed = true;
+                }
+            }
+        }
+        if changed {
+            self.inner.shared.changed();
+        }
+        Ok(changed)
+    }
+}
+
+/// Runs while the connection lives: reads the watched controls every [`CONTROL_POLL`].
+pub(super) async fn poll(server: Weak<Inner>) {
+    let mut tick = tokio::time::interval(CONTROL_POLL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(server) = Server::from_weak(&server) else {
+            return;
+        };
+        let ids = server
+            .inner
+            .watched_controls
+            .lock()
+            .map(|w| w.clone())
+            .unwrap_or_default();
+        if !ids.is_empty() {
+            // A failed read is retried at the next tick; the mirror keeps what it had.
+            let _ = server.refresh_controls(&ids).await;
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! scpanel's own nodes: the level meters, the master volume, the recorder and the test tone,
+//! in one group of their own at the tail of the root, so that the volume and the meters hear
+//! everything users play. Their ids are fixed slots at the top of this client's node block
+//! (counting down), which nobody types and which stay the same after a reset, so a user's
+//! `/s_new default 1000 0 1` never finds 1000 taken by a meter.
+
+use rosc::OscType;
+
+use super::error::{Result, ServerError};
+use super::protocol::{AddAction, msg};
+use super::tree::ControlValue;
+use super::{Server, bundle_of};
+
+/// A place in scpanel's own group, in the order the nodes run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Own {
+    /// The group itself.
+    Group,
+    InputMeter,
+    ToneLeft,
+    ToneRight,
+    Volume,
+    OutputMeter,
+    Recorder,
+}
+
+impl Own {
+    /// The synths in running order.
+    const ORDER: [Own; 6] = [
+        Own::InputMeter,
+        Own::ToneLeft,
+        Own::ToneRight,
+        Own::Volume,
+        Own::OutputMeter,
+        Own::Recorder,
+    ];
+
+    fn offset(self) -> i32 {
+        match self {
+            Own::Group => 0,
+            Own::InputMeter => 1,
+            Own::ToneLeft => 2,
+            Own::ToneRight => 3,
+            Own::Volume => 4,
+            Own::OutputMeter => 5,
+            Own::Recorder => 6,
+        }
+    }
+}
+
+impl Server {
+    /// The id of one of scpanel's own nodes on this server (`None` when not logged in).
+    pub fn own_node(&self, slot: Own) -> Option<i32> {
+        let top = self.client_ranges()?.own_nodes.end;
+        Some(top - slot.offset())
+    }
+
+    /// Whether `id` is one of scpanel's own nodes (meters, volume, recorder, test tone).
+    pub fn is_own_node(&self, id: i32) -> bool {
+        self.client_ranges()
+            .is_some_and(|r| (r.own_nodes.start..=r.own_nodes.end).contains(&id))
+    }
+
+    /// Makes scpanel's own group (at the tail of the root) unless it is there.
+    pub(crate) async fn ensure_own_group(&self) -> Result<i32> {
+        let group = self.own_node(Own::Group).ok_or(ServerError::NotLoggedIn)?;
+        if !self.with_tree(|t| t.get(group).is_some_and(|n| n.is_group())) {
+            self.send_checked(bundle_of(vec![msg(
+                "/g_new",
+                [OscType::Int(group), OscType::Int(1), OscType::Int(0)],
+            )]))
+            .await?;
+        }
+        Ok(group)
+    }
+
+    /// Starts `def` in `slot` of scpanel's own group, in running order; returns its id.
+    pub(crate) async fn add_own_synth(
+        &self,
+        slot: Own,
+        def: &str,
+        controls: &[(&str, f32)],
+    ) -> Result<i32> {
+        let group = self.ensure_own_group().await?;
+        let id = self.own_node(slot).ok_or(ServerError::NotLoggedIn)?;
+        let later = Own::ORDER
+            .iter()
+            .skip_while(|s| **s != slot)
+            .skip(1)
+            .filter_map(|s| self.own_node(*s))
+            .find(|n| self.with_tree(|t| t.get(*n).is_some_and(|n| n.parent == group)));
+        let (target, action) = match later {
+            Some(n) => (n, AddAction::AddBefore),
+            None => (group, AddAction::AddToTail),
+        };
+        self.ensure_builtin(def).await?;
+        let mut known: Vec<(String, ControlValue)> = self
+            .synthdefs()
+            .into_iter()
+            .find(|d| d.name == def)
+            .map(|d| {
+                d.controls
+                    .into_iter()
+                    .map(|(k, v)| (k, ControlValue::Value(v)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut args = vec![
+            OscType::String(def.to_string()),
+            OscType::Int(id),
+            OscType::Int(action as i32),
+            OscType::Int(target),
+        ];
+        for (name, value) in controls {
+            args.push(OscType::String(name.to_string()));
+            args.push(OscType::Float(*value));
+            match known.iter_mut().find(|(k, _)| k == name) {
+                Some((_, v)) => *v = ControlValue::Value(*value),
+                None => known.push((name.to_string(), ControlValue::Value(*value))),
+            }
+        }
+        if let Ok(mut t) = self.shared().tree.lock() {
+            t.describe_synth(id, def, known);
+        }
+        if let Err(e) = self
+            .send_checked(bundle_of(vec![msg("/s_new", args)]))
+            .await
+        {
+            if let Ok(mut t) = self.shared().tree.lock() {
+                t.remove(id);
+            }
+            return Err(e);
+        }
+        Ok(id)
+    }
+
+    /// Frees one of scpanel's own synths if it runs (quietly: it may have ended by itself).
+    pub(crate) async fn free_own_synth(&self, slot: Own) -> Result<()> {
+        let Some(id) = self.own_node(slot) else {
+            return Ok(());
+        };
+        if self.with_tree(|t| t.contains(id)) {
+            self.send_checked(bundle_of(vec![
+                msg("/error", [OscType::Int(-1)]),
+                msg("/n_free", [OscType::Int(id)]),
+            ]))
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Keeps scpanel's own group last in the root while the connection lives: a node another
+/// client adds at the root's tail would otherwise play after the volume and the meters.
+pub(super) async fn keep_last(server: std::sync::Weak<super::Inner>) {
+    let Some(mut changes) = Server::from_weak(&server).map(|s| s.watch_changes()) else {
+        return;
+    };
+    while changes.changed().await.is_ok() {
+        let Some(server) = Server::from_weak(&server) else {
+            return;
+        };
+        let Some(group) = server.own_node(Own::Group) else {
+            continue;
+        };
+        let misplaced = server.with_tree(|t| {
+            t.get(group).is_some_and(|g| g.parent == t.root)
+                && t.get(t.root).is_some_and(|r| r.tail != group)
+        });
+        if misplaced {
+            // The next notification tells whether it worked; a failure is retried then.
+            let _ = server
+                .send(bundle_of(vec![
+                    msg("/error", [OscType::Int(-1)]),
+                    msg("/g_tail", [OscType::Int(0), OscType::Int(group)]),
+                ]))
+                .await;
+        }
+    }
+}

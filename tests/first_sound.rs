@@ -1,0 +1,173 @@
+//! The first five minutes on a real scsynth: `default` is there after boot and after reset,
+//! scpanel's own synths keep out of the user's way, and the test tone plays left then right.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{boot, connect_options, options};
+use rosc::OscType;
+use scpanel::server::own_nodes::Own;
+use scpanel::server::protocol::msg;
+use scpanel::server::{AddAction, Server, bundle_of};
+
+/// The README's console example.
+async fn readme_example(server: &Server) {
+    let s_new = msg(
+        "/s_new",
+        [
+            OscType::String("default".into()),
+            OscType::Int(1000),
+            OscType::Int(0),
+            OscType::Int(1),
+            OscType::String("amp".into()),
+            OscType::Float(0.0),
+        ],
+    );
+    server
+        .send_checked(bundle_of(vec![s_new]))
+        .await
+        .expect("/s_new default 1000 0 1 is accepted");
+    assert!(
+        server.with_tree(|t| t.get(1000).is_some_and(|n| n.parent == 1)),
+        "the /n_go put 1000 in group 1"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readmes_example_plays_after_boot_and_after_reset() {
+    let server = boot(options()).await;
+    readme_example(&server).await;
+    server.start_meters().await.expect("meters");
+    server.set_volume(-6.0).await.expect("volume");
+    let own: Vec<i32> = [Own::InputMeter, Own::OutputMeter, Own::Volume]
+        .iter()
+        .map(|s| server.own_node(*s).expect("logged in"))
+        .collect();
+    assert!(
+        own.iter().all(|id| *id > 1_000_000),
+        "{own:?}: ids nobody types"
+    );
+    server.reset().await.expect("reset");
+    readme_example(&server).await;
+    let after: Vec<Option<i32>> = {
+        let m = server.meters();
+        vec![m.input_node, m.output_node]
+    };
+    assert_eq!(
+        after,
+        vec![Some(own[0]), Some(own[1])],
+        "same ids after reset"
+    );
+    // scpanel's nodes sit in their own group, last in the root, apart from the user's.
+    let group = server.own_node(Own::Group).unwrap();
+    server.with_tree(|t| {
+        assert_eq!(t.get(0).unwrap().tail, group);
+        for id in &own {
+            assert_eq!(t.get(*id).unwrap().parent, group);
+        }
+    });
+    server.quit(false).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scpanels_group_stays_last_so_the_volume_hears_everything() {
+    let server = boot(options()).await;
+    server.set_volume(-6.0).await.expect("volume");
+    let group = server.own_node(Own::Group).unwrap();
+    // Another client adds a group at the root's tail, after scpanel's.
+    let other = Server::new();
+    other
+        .connect(connect_options(&server))
+        .await
+        .expect("connect");
+    let late = other
+        .add_group(0, AddAction::AddToTail, false)
+        .await
+        .expect("group at the tail");
+    let mut changes = server.watch_changes();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while server.with_tree(|t| t.get(0).map(|r| r.tail)) != Some(group) {
+        assert!(
+            tokio::time::timeout_at(deadline, changes.changed())
+                .await
+                .is_ok(),
+            "scpanel's group was not moved back to the tail after {late}"
+        );
+    }
+    other.disconnect().await.unwrap();
+    server.quit(false).await.unwrap();
+}
+
+/// Waits until the output meters satisfy `ok`.
+async fn meters_until(server: &Server, what: &str, ok: impl Fn(f32, f32) -> bool) {
+    let mut ticks = server.watch_meters();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let m = server.meters();
+        if let [l, r, ..] = m.outputs.as_slice()
+            && ok(l.rms_db, r.rms_db)
+        {
+            return;
+        }
+        assert!(
+            tokio::time::timeout_at(deadline, ticks.changed())
+                .await
+                .is_ok(),
+            "{what}: outputs {:?}",
+            m.outputs
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_test_tone_plays_left_then_right() {
+    let server = boot(options()).await;
+    server.start_meters().await.expect("meters");
+    server.test_tone().await.expect("tone");
+    // A sine peaking at -20 dBFS has an RMS of -23 dB.
+    let near = |db: f32| (db - -23.0).abs() < 1.5;
+    meters_until(&server, "left", |l, r| near(l) && r < -60.0).await;
+    meters_until(&server, "right", |l, r| near(r) && l < -60.0).await;
+    meters_until(&server, "silence", |l, r| l < -60.0 && r < -60.0).await;
+    assert_eq!(server.test_tone_side(), None, "the tone stopped by itself");
+    server.quit(false).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_never_replaces_someone_elses_default() {
+    let owner = boot(options()).await;
+    // The owner's own "default": a graph with other controls.
+    let mut mine = scpanel::server::synthdef::builtins::builtin("scpanel-sine").unwrap();
+    mine.name = "default".into();
+    owner
+        .send_synthdefs(&[mine], scpanel::server::synthdefs::DefSource::BuiltIn)
+        .await
+        .unwrap();
+    let guest = Server::new();
+    guest.connect(connect_options(&owner)).await.expect("join");
+    assert!(
+        guest.knows_synthdef("scpanel-sine"),
+        "the guest loaded its own"
+    );
+    assert!(!guest.knows_synthdef("default"), "and not default");
+    let id = owner
+        .add_synth("default", 1, AddAction::AddToHead, &[("amp", 0.0)])
+        .await
+        .unwrap();
+    let tree = owner.query_tree(true).await.unwrap();
+    let names: Vec<String> = tree
+        .get(id)
+        .unwrap()
+        .controls
+        .iter()
+        .map(|(k, _)| k.clone())
+        .collect();
+    assert_eq!(
+        names,
+        ["freq", "amp", "pan", "out", "gate"],
+        "the owner's default"
+    );
+    guest.disconnect().await.unwrap();
+    owner.quit(false).await.unwrap();
+}

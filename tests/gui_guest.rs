@@ -1,0 +1,182 @@
+//! The window as a host to sclang and as a guest on sclang's servers (egui_kittest driving the
+//! real app, real sclang and scsynth under the private JACK server).
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::sclang::Sclang;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use scpanel::gui::ScPanel;
+use scpanel::server::{Options, ServerState};
+
+const DEF: &str = "SynthDef(\\scpanelSilence1, { |out = 0, freq = 440, amp = 0, pan = 0, \
+    gate = 1| Out.ar(out, Pan2.ar(SinOsc.ar(freq) * gate, pan, amp)) }).add; s.sync; \\ok";
+
+fn app(options: Options) -> Harness<'static, ScPanel> {
+    scpanel::gui::profiles::set_folder(
+        std::env::temp_dir().join(format!("scpanel-gui-guest-{}", std::process::id())),
+    );
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |_cc| ScPanel::new(options).expect("app"))
+}
+
+/// Runs frames until `done` holds, waking on the server's change notifications (no sleeps).
+fn step_until(
+    h: &mut Harness<'static, ScPanel>,
+    what: &str,
+    limit: Duration,
+    mut done: impl FnMut(&mut Harness<'static, ScPanel>) -> bool,
+) {
+    let deadline = Instant::now() + limit;
+    let mut changes = h.state().bridge.server.watch_changes();
+    loop {
+        h.step();
+        if done(h) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        let bridge = &h.state().bridge;
+        bridge.block_on(async {
+            let _ = tokio::time::timeout(Duration::from_millis(50), changes.changed()).await;
+        });
+    }
+}
+
+fn control(h: &Harness<'static, ScPanel>, id: i32, name: &str) -> Option<String> {
+    h.state().bridge.server.with_tree(|t| {
+        t.get(id)?
+            .controls
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.to_string())
+    })
+}
+
+#[test]
+fn sclang_joins_a_server_booted_in_the_window_and_its_synths_show_live() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let mut h = app(common::options());
+    let port = h.state().boot.options.port;
+    h.get_by_label("Boot").click();
+    step_until(&mut h, "online", Duration::from_secs(20), |h| {
+        h.state().bridge.server.state() == ServerState::Online
+    });
+    let mut sclang = rt.block_on(Sclang::join(port));
+    rt.block_on(sclang.eval(DEF));
+    rt.block_on(
+        sclang.eval("g = Group.new(s); x = Synth(\\scpanelSilence1, [freq: 330], g); s.sync; \\ok"),
+    );
+    let x: i32 = rt.block_on(sclang.eval("x.nodeID")).parse().expect("id");
+    h.get_by_label("Node tree").click();
+    let row = format!("{x} scpanelSilence1");
+    step_until(
+        &mut h,
+        "sclang's synth by name",
+        Duration::from_secs(20),
+        |h| h.query_by_label(&row).is_some(),
+    );
+    assert_eq!(control(&h, x, "freq").as_deref(), Some("330.0"));
+
+    let set_at = Instant::now();
+    rt.block_on(sclang.eval("x.set(\\freq, 555); s.sync; \\ok"));
+    step_until(
+        &mut h,
+        "x.set seen in the window",
+        Duration::from_secs(10),
+        |h| control(h, x, "freq").as_deref() == Some("555.0"),
+    );
+    eprintln!("x.set from sclang shown after {:?}", set_at.elapsed());
+    assert!(
+        sclang.failure_lines().is_empty(),
+        "{:?}",
+        sclang.failure_lines()
+    );
+    drop(sclang);
+    h.get_by_label("Quit").click();
+    step_until(&mut h, "offline", Duration::from_secs(20), |h| {
+        h.state().bridge.server.state() == ServerState::Offline
+    });
+}
+
+/// Types `port` into the connect panel and clicks Connect.
+fn connect(h: &mut Harness<'static, ScPanel>, port: u16) {
+    h.get_by_label("Connect to a server").click();
+    h.run_steps(2);
+    h.get_by_label("Server port").focus();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("Server port").type_text(&port.to_string());
+    h.run_steps(1);
+    h.get_by_label("Connect").click();
+}
+
+#[test]
+fn the_window_joins_servers_sclang_booted_with_four_and_one_logins() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let port = common::test_port();
+    let mut sclang = rt.block_on(Sclang::boot(port, 4));
+    let tree = "var c = Condition.new, r; \
+        OSCFunc({ |m| r = m; c.unhang }, '/g_queryTree.reply').oneShot; \
+        s.sendMsg(\"/g_queryTree\", 0, 0); c.hang; r";
+    let before = rt.block_on(sclang.eval(tree));
+    let mut h = app(common::options());
+    connect(&mut h, port);
+    step_until(&mut h, "logged in", Duration::from_secs(20), |h| {
+        h.state().bridge.server.state() == ServerState::Online
+    });
+    let server = h.state().bridge.server.clone();
+    let id = server.client_id().expect("logged in");
+    assert_eq!(
+        server.default_group(),
+        (id << 26) + 1,
+        "sclang's group for client {id}"
+    );
+    h.get_by_label("Node tree").click();
+    step_until(&mut h, "sclang's groups", Duration::from_secs(10), |h| {
+        h.query_by_label("201326593 group").is_some()
+    });
+    assert_eq!(
+        rt.block_on(sclang.eval(tree)),
+        before,
+        "joining created nothing"
+    );
+    h.get_by_label("Disconnect").click();
+    step_until(&mut h, "offline", Duration::from_secs(10), |h| {
+        h.state().bridge.server.state() == ServerState::Offline
+    });
+    assert!(
+        sclang.failure_lines().is_empty(),
+        "{:?}",
+        sclang.failure_lines()
+    );
+    drop(sclang);
+
+    // The IDE's server allows one login: the window offers to watch, and watching works.
+    let port = common::test_port();
+    let ide = rt.block_on(Sclang::boot(port, 1));
+    connect(&mut h, port);
+    step_until(&mut h, "the offer to watch", Duration::from_secs(20), |h| {
+        !h.state()
+            .bridge
+            .inbox
+            .lock()
+            .expect("inbox")
+            .offers
+            .is_empty()
+    });
+    h.run_steps(2);
+    h.get_by_label("Watch without logging in").click();
+    step_until(&mut h, "watching", Duration::from_secs(20), |h| {
+        h.state().bridge.server.state() == ServerState::Online
+    });
+    h.get_by_label("Node tree").click();
+    step_until(
+        &mut h,
+        "the IDE's default group",
+        Duration::from_secs(10),
+        |h| h.query_by_label("1 group").is_some(),
+    );
+    assert!(ide.failure_lines().is_empty(), "{:?}", ide.failure_lines());
+}
