@@ -88,7 +88,7 @@ impl TreePanel {
     pub fn ui(&mut self, ui: &mut egui::Ui, bridge: &Bridge) {
         let online = bridge.server.state().is_online();
         let now = Instant::now();
-        bridge.server.with_tree(|t| {
+        let stale = bridge.server.with_tree(|t| {
             self.refresh(t);
             // Only the last few hundred changes are kept by the core: cheap to scan.
             self.fresh.clear();
@@ -104,6 +104,7 @@ impl TreePanel {
                     self.ended.push((c.id, c.label.clone(), c.at));
                 }
             }
+            t.stale()
         });
         ui.horizontal(|ui| {
             let label = ui.label("Filter");
@@ -128,6 +129,13 @@ impl TreePanel {
                 );
             }
             ui.weak(format!("{} nodes", self.rows.len()));
+            if let Some(why) = &stale {
+                ui.colored_label(
+                    Color32::from_rgb(230, 170, 40),
+                    "out of step: reading again",
+                )
+                .on_hover_text(printable(why));
+            }
         });
         if !self.ended.is_empty() {
             ui.horizontal_wrapped(|ui| {
