@@ -2,7 +2,7 @@
 //! server we only connected to, offline soon after (supriya takes about 13 s to notice).
 //! Also keeps the tree mirror honest: when it turns stale (a notification that did not fit,
 //! or `/status` counts that disagree with it twice in a row) it is read again in the
-//! background, at most once a second, less often while re-reading does not cure it.
+//! background, at most once a second, less often while re-reading fails.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
