@@ -522,6 +522,8 @@ struct FakeServer {
     client: Arc<tokio::sync::Mutex<Option<SocketAddr>>>,
     tree_queries: Arc<AtomicUsize>,
     full: Arc<AtomicBool>,
+    /// Leaves `/g_queryTree` unanswered.
+    mute_tree: Arc<AtomicBool>,
     /// Synths under group 1 that no notification announced.
     hidden: Arc<AtomicUsize>,
 }
@@ -542,13 +544,15 @@ impl FakeServer {
             client: Arc::default(),
             tree_queries: Arc::default(),
             full: Arc::default(),
+            mute_tree: Arc::default(),
             hidden: Arc::default(),
         };
-        let (client, queries, full, hidden) = (
+        let (client, queries, full, hidden, mute_tree) = (
             fake.client.clone(),
             fake.tree_queries.clone(),
             fake.full.clone(),
             fake.hidden.clone(),
+            fake.mute_tree.clone(),
         );
         tokio::spawn(async move {
             let mut buf = vec![0u8; 65536];
@@ -583,6 +587,7 @@ impl FakeServer {
                                 OscType::Double(48000.0),
                             ],
                         ),
+                        "/g_queryTree" if mute_tree.load(Ordering::SeqCst) => continue,
                         "/g_queryTree" => {
                             queries.fetch_add(1, Ordering::SeqCst);
                             fake_tree_reply(m.args.first(), full, hidden, def)
@@ -1009,4 +1014,68 @@ async fn scpanel_tree_escapes_what_the_server_names() {
         text,
         "NODE TREE 0 group\n    1 group\n    9 evil\\e]0;owned\\x07\\e[2J\n"
     );
+}
+
+/// The window shows a hostile name as visible escapes, and says when its mirror is out of
+/// step (here the server stops answering tree queries after sending the poisoning sequence).
+#[test]
+fn the_tree_panel_shows_escapes_and_an_out_of_step_mirror() {
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+    use scpanel::gui::ScPanel;
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let fake = rt.block_on(FakeServer::start_with("evil\x1b[2J"));
+    fake.full.store(true, Ordering::SeqCst);
+    scpanel::gui::profiles::set_folder(
+        std::env::temp_dir().join(format!("scpanel-gui-mirror-{}", std::process::id())),
+    );
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(|_cc| ScPanel::new(scpanel::server::Options::default()).expect("app"));
+    h.state_mut().connect.login = false;
+    h.get_by_label("Connect to a server").click();
+    h.run_steps(2);
+    h.get_by_label("Server port").focus();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("Server port")
+        .type_text(&fake.addr.port().to_string());
+    h.run_steps(1);
+    h.get_by_label("Connect").click();
+    let step_until = |h: &mut Harness<'static, ScPanel>,
+                      what: &str,
+                      done: &dyn Fn(&Harness<'static, ScPanel>) -> bool| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let mut changes = h.state().bridge.server.watch_changes();
+        loop {
+            h.step();
+            if done(h) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting for: {what}"
+            );
+            h.state().bridge.block_on(async {
+                let _ = tokio::time::timeout(Duration::from_millis(50), changes.changed()).await;
+            });
+        }
+    };
+    step_until(&mut h, "online", &|h| {
+        h.state().bridge.server.state().is_online()
+    });
+    h.get_by_label("Node tree").click();
+    step_until(&mut h, "the escaped name", &|h| {
+        h.query_by_label("9 evil\\e[2J").is_some()
+    });
+    // From now on the fake leaves tree queries unanswered: the mirror stays out of step.
+    fake.mute_tree.store(true, Ordering::SeqCst);
+    rt.block_on(async {
+        for m in poison() {
+            fake.send(m).await;
+        }
+    });
+    step_until(&mut h, "the out-of-step note", &|h| {
+        h.query_by_label("out of step: reading again").is_some()
+    });
 }
