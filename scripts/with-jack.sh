@@ -11,6 +11,8 @@ command -v supernova >/dev/null || need+=(supercollider-supernova)
 # sclang is the other client in the guest tests (tests/guest.rs, tests/gui_guest.rs).
 command -v sclang >/dev/null || need+=(supercollider-language)
 command -v jackd >/dev/null || need+=(jackd2)
+# supriya (the classroom test's third client) is installed into a venv under target/.
+python3 -c "import venv, ensurepip" 2>/dev/null || need+=(python3-venv)
 command -v Xvfb >/dev/null || need+=(xvfb)
 command -v cc >/dev/null || need+=(gcc libc6-dev)
 # What a real window needs at run time under Xvfb (for the screenshot test).

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
-use crate::server::options::{OPTIONS, Options, Protocol};
+use crate::server::options::{OPEN_NETWORK_RISK, OPTIONS, Options, Protocol, TCP_PASSWORD_RISK};
 use crate::server::printable::{printable, printable_lines};
+use crate::server::seconds::{BOOT_TIMEOUT, STATUS_INTERVAL};
 use crate::server::{ConnectOptions, Server, ServerEvent, osc_text};
 
 fn connection_args(cmd: Command) -> Command {
@@ -30,7 +31,7 @@ fn connection_args(cmd: Command) -> Command {
         Arg::new("password")
             .long("password")
             .value_name("TEXT")
-            .help("Session password of a TCP server"),
+            .help("Session password of a TCP server (other users see it in `ps`: prefer --password-file or SCPANEL_PASSWORD)"),
     )
     .arg(
         Arg::new("login")
@@ -41,6 +42,15 @@ fn connection_args(cmd: Command) -> Command {
                  exiting. Without it nothing is registered on the server",
             ),
     )
+    .arg(password_file_arg())
+}
+
+fn password_file_arg() -> Arg {
+    Arg::new("password-file")
+        .long("password-file")
+        .value_name("FILE")
+        .conflicts_with("password")
+        .help("Read the session password from FILE (its first line); without this or --password, $SCPANEL_PASSWORD is used")
 }
 
 fn boot_command() -> Command {
@@ -56,15 +66,24 @@ fn boot_command() -> Command {
             Arg::new("boot-timeout")
                 .long("boot-timeout")
                 .value_name("SECONDS")
-                .help("Give up booting after this long (default 10)"),
+                .value_parser(|s: &str| BOOT_TIMEOUT.parse("--boot-timeout", s))
+                .help(format!(
+                    "Give up booting after this long ({} to {} s, default 10)",
+                    BOOT_TIMEOUT.min, BOOT_TIMEOUT.max
+                )),
         )
         .arg(
             Arg::new("interval")
                 .long("interval")
                 .value_name("SECONDS")
                 .default_value("1")
-                .help("How often to print the status"),
-        );
+                .value_parser(|s: &str| STATUS_INTERVAL.parse("--interval", s))
+                .help(format!(
+                    "How often to print the status ({} to {} s)",
+                    STATUS_INTERVAL.min, STATUS_INTERVAL.max
+                )),
+        )
+        .arg(password_file_arg());
     for def in OPTIONS {
         let default = (def.get)(&Options::default()).to_string();
         let help = format!(
@@ -381,7 +400,7 @@ async fn connect(server: &Server, m: &ArgMatches, login: bool) -> Result<(), Str
     if m.get_flag("tcp") {
         options.protocol = Protocol::Tcp;
     }
-    options.password = m.get_one::<String>("password").cloned();
+    options.password = password(m)?;
     server.connect(options).await.map_err(|e| e.to_string())
 }
 
@@ -397,15 +416,15 @@ pub fn boot_options(m: &ArgMatches) -> Result<Options, String> {
     if let Some(p) = m.get_one::<String>("executable") {
         o.executable = Some(PathBuf::from(p));
     }
-    if let Some(t) = m.get_one::<String>("boot-timeout") {
-        let secs: f64 = t
-            .parse()
-            .ok()
-            .filter(|s: &f64| s.is_finite() && *s > 0.0)
-            .ok_or_else(|| {
-                format!("--boot-timeout must be a positive number of seconds, not {t:?}")
-            })?;
-        o.boot_timeout = Duration::from_secs_f64(secs);
+    if let Some(t) = m.get_one::<Duration>("boot-timeout") {
+        o.boot_timeout = *t;
+    }
+    // The environment's password is for TCP servers: a UDP boot has none to take.
+    if o.password.is_empty()
+        && (o.protocol == Protocol::Tcp || m.get_one::<String>("password-file").is_some())
+        && let Some(p) = password(m)?
+    {
+        o.password = p;
     }
     o.validate()?;
     Ok(o)
@@ -413,13 +432,18 @@ pub fn boot_options(m: &ArgMatches) -> Result<Options, String> {
 
 async fn boot(m: &ArgMatches) -> Result<(), String> {
     let options = boot_options(m)?;
-    let interval: f64 = m
-        .get_one::<String>("interval")
-        .and_then(|s| s.parse().ok())
-        .filter(|s: &f64| s.is_finite() && *s > 0.0)
-        .ok_or("--interval must be a positive number of seconds")?;
+    let interval = m
+        .get_one::<Duration>("interval")
+        .copied()
+        .unwrap_or(Duration::from_secs(1));
     let server = Server::new();
     let mut events = server.subscribe();
+    if options.open_to_anyone() {
+        eprintln!("scpanel: warning: {OPEN_NETWORK_RISK}");
+    }
+    if options.protocol == Protocol::Tcp && !options.password.is_empty() {
+        eprintln!("scpanel: warning: {TCP_PASSWORD_RISK}");
+    }
     eprintln!("booting: {}", options.command_line("scsynth"));
     server.boot(options).await.map_err(|e| e.to_string())?;
     let session = server.session().ok_or("the server went offline")?;
@@ -431,7 +455,7 @@ async fn boot(m: &ArgMatches) -> Result<(), String> {
         session.login.map_or(0, |l| l.client_id),
         session.login.map_or(0, |l| l.max_logins),
     );
-    let mut tick = tokio::time::interval(Duration::from_secs_f64(interval));
+    let mut tick = tokio::time::interval(interval);
     loop {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {
@@ -496,4 +520,47 @@ fn synthdef(m: &ArgMatches) -> Result<(), String> {
         }
         _ => Err("use `scpanel synthdef show FILE` or `scpanel synthdef write NAME DIR`".into()),
     }
+}
+
+/// The session password from `--password`, `--password-file` or `SCPANEL_PASSWORD`, in that
+/// order, so that it need not appear in the argv other users can read.
+fn password(m: &ArgMatches) -> Result<Option<String>, String> {
+    if let Some(p) = m.get_one::<String>("password") {
+        return Ok(Some(p.clone()));
+    }
+    if let Some(path) = m.get_one::<String>("password-file") {
+        return read_password_file(path).map(Some);
+    }
+    Ok(std::env::var("SCPANEL_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty()))
+}
+
+fn read_password_file(path: &str) -> Result<String, String> {
+    use std::io::Read;
+    // scsynth allows 32 bytes; anything much longer is the wrong file.
+    const LIMIT: u64 = 1024;
+    let file = std::fs::File::open(path).map_err(|e| format!("--password-file {path}: {e}"))?;
+    #[cfg(unix)]
+    if let Ok(meta) = file.metadata()
+        && std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o077 != 0
+    {
+        eprintln!("scpanel: warning: {path} can be read by other users (chmod 600 {path})");
+    }
+    let mut text = String::new();
+    file.take(LIMIT + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| format!("--password-file {path}: {e}"))?;
+    if text.len() as u64 > LIMIT {
+        return Err(format!(
+            "--password-file {path}: longer than {LIMIT} bytes, so not a password file"
+        ));
+    }
+    let first = text.lines().next().unwrap_or_default();
+    if first.is_empty() {
+        return Err(format!(
+            "--password-file {path}: the first line is empty; put the password there"
+        ));
+    }
+    Ok(first.to_string())
 }

@@ -159,3 +159,191 @@ fn synthdef_write_then_show() {
     assert!(err.contains("byte 11") && err.contains("too soon"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Exit code and stderr of a run that must fail cleanly: not a panic (101), one line.
+fn refused(args: &[&str]) -> (i32, String) {
+    let out = scpanel().args(args).output().expect("run scpanel");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    let code = out.status.code().expect("an exit code, not a signal");
+    assert_ne!(code, 0, "{args:?} succeeded");
+    assert_ne!(code, 101, "{args:?} panicked: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    (code, err)
+}
+
+#[test]
+fn numbers_out_of_range_are_refused_naming_the_field_and_range() {
+    for time in ["@1e300", "@1e19", "@-1", "@nan"] {
+        let (code, err) = refused(&["send", time, "/status"]);
+        assert_eq!(code, 1);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with(
+                "scpanel: column 1: the time after @ must be from 0 to 31536000 seconds"
+            ),
+            "{err}"
+        );
+    }
+    let (_, err) = refused(&["send", "/n_set", "1000", "freq", "1e300"]);
+    assert!(
+        err.contains("column 18") && err.contains("32-bit float"),
+        "{err}"
+    );
+    let (_, err) = refused(&["send", "/n_free", "3000000000"]);
+    assert!(err.contains("32-bit integer"), "{err}");
+
+    let (code, err) = refused(&["boot", "--boot-timeout", "1e300"]);
+    assert_eq!(code, 2, "a usage error, as clap reports them");
+    assert!(
+        err.contains("--boot-timeout must be from 0.5 to 600 seconds, not 1e300"),
+        "{err}"
+    );
+    let (_, err) = refused(&["boot", "--interval", "1e-12"]);
+    assert!(
+        err.contains("--interval must be from 0.05 to 3600 seconds, not 1e-12"),
+        "{err}"
+    );
+}
+
+/// A password file of this test's own, readable by the user only.
+fn password_file(name: &str, password: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::env::temp_dir().join(format!("scpanel-cli-{name}-{}", std::process::id()));
+    std::fs::write(&path, format!("{password}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    path
+}
+
+/// A running `scpanel boot`: its stderr stays open, since writing to a closed pipe would end it.
+struct BootChild {
+    child: std::process::Child,
+    _stderr: BufReader<std::process::ChildStderr>,
+    _stdout: BufReader<std::process::ChildStdout>,
+}
+
+/// `scpanel boot` with `args` on a free port, up to its "online" line: the child, the port,
+/// scsynth's pid and everything it wrote to stderr until then.
+fn boot_child(args: &[&str]) -> (BootChild, String, u32, String) {
+    let port = common::test_port().to_string();
+    let mut child = scpanel()
+        .args(["boot", "--port", &port, "--input-channels", "2"])
+        .args(["--output-channels", "2", "--max-logins", "2"])
+        .args(["--load-synthdefs", "off"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut before_online = String::new();
+    let pid: u32 = loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "scpanel boot ended early: {before_online}"
+        );
+        before_online.push_str(&line);
+        if let Some(rest) = line.split("(pid ").nth(1) {
+            break rest.split(',').next().unwrap().parse().unwrap();
+        }
+    };
+    // Its first status line: the loop that handles Ctrl-C is running.
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut status = String::new();
+    stdout.read_line(&mut status).unwrap();
+    assert!(status.contains("groups"), "{status}");
+    let child = BootChild {
+        child,
+        _stderr: stderr,
+        _stdout: stdout,
+    };
+    (child, port, pid, before_online)
+}
+
+/// Ctrl-C to a `boot_child`, which quits its server.
+fn stop_boot_child(mut boot: BootChild, pid: u32) {
+    unsafe { libc::kill(boot.child.id() as i32, libc::SIGINT) };
+    let code = boot.child.wait().unwrap();
+    assert!(code.success(), "{code:?}");
+    assert!(
+        !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        "scsynth {pid} outlived scpanel boot"
+    );
+}
+
+#[test]
+fn boot_takes_the_password_from_a_file_and_never_prints_it() {
+    let secret = "cli-file-pw-42";
+    let file = password_file("boot-pw", secret);
+    let (child, port, pid, said) = boot_child(&[
+        "--protocol",
+        "tcp",
+        "--bind-address",
+        "0.0.0.0",
+        "--password-file",
+        file.to_str().unwrap(),
+    ]);
+    assert!(!said.contains(secret), "{said}");
+    assert!(said.contains(" -p ****** "), "{said}");
+    assert!(
+        said.contains("warning: over TCP a wrong password makes scsynth abort"),
+        "{said}"
+    );
+    assert!(
+        !said.contains("anyone on a network"),
+        "a password keeps strangers out: {said}"
+    );
+    // scsynth got the real password: clients holding it log in, from a file or the environment.
+    let addr = format!("127.0.0.1:{port}");
+    let (ok, out, err) = run(&[
+        "status",
+        "--tcp",
+        "--addr",
+        &addr,
+        "--password-file",
+        file.to_str().unwrap(),
+    ]);
+    assert!(ok && out.contains("groups"), "{out}{err}");
+    let out = scpanel()
+        .args(["status", "--tcp", "--addr", &addr])
+        .env("SCPANEL_PASSWORD", secret)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stop_boot_child(child, pid);
+    std::fs::remove_file(&file).ok();
+}
+
+#[test]
+fn boot_on_every_network_without_a_password_warns_naming_the_risk() {
+    let (child, _, pid, said) = boot_child(&["--bind-address", "0.0.0.0"]);
+    assert!(
+        said.contains(
+            "scpanel: warning: listening on every network (0.0.0.0): anyone on a network \
+             this computer is on can play and free nodes on this server"
+        ),
+        "{said}"
+    );
+    stop_boot_child(child, pid);
+}
+
+#[test]
+fn an_empty_or_missing_password_file_is_refused() {
+    let empty = password_file("empty-pw", "");
+    let (_, err) = refused(&[
+        "status",
+        "--tcp",
+        "--password-file",
+        empty.to_str().unwrap(),
+    ]);
+    assert!(err.contains("the first line is empty"), "{err}");
+    let (_, err) = refused(&["status", "--tcp", "--password-file", "/nonexistent/pw"]);
+    assert!(err.contains("--password-file /nonexistent/pw"), "{err}");
+    let (code, _) = refused(&["status", "--password", "a", "--password-file", "b"]);
+    assert_eq!(code, 2, "one or the other");
+    std::fs::remove_file(&empty).ok();
+}

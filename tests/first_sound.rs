@@ -130,7 +130,17 @@ async fn the_test_tone_plays_left_then_right() {
     meters_until(&server, "left", |l, r| near(l) && r < -60.0).await;
     meters_until(&server, "right", |l, r| near(r) && l < -60.0).await;
     meters_until(&server, "silence", |l, r| l < -60.0 && r < -60.0).await;
-    assert_eq!(server.test_tone_side(), None, "the tone stopped by itself");
+    // The sines free themselves after their release.
+    let mut changes = server.watch_changes();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while server.test_tone_side().is_some() {
+        assert!(
+            tokio::time::timeout_at(deadline, changes.changed())
+                .await
+                .is_ok(),
+            "the tone did not stop by itself"
+        );
+    }
     server.quit(false).await.unwrap();
 }
 
@@ -170,4 +180,41 @@ async fn a_guest_never_replaces_someone_elses_default() {
     );
     guest.disconnect().await.unwrap();
     owner.quit(false).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outputs_and_inputs_are_connected_to_the_system_at_boot_unless_turned_off() {
+    let server = boot(options()).await;
+    let lines = server.with_log(|l| l.lines().map(|l| l.text.clone()).collect::<Vec<_>>());
+    let connected: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("JackDriver: connected"))
+        .collect();
+    assert!(
+        connected
+            .iter()
+            .any(|l| l.contains(":out_1 to system:playback_1"))
+            && connected
+                .iter()
+                .any(|l| l.contains(":out_2 to system:playback_2"))
+            && connected.iter().any(|l| l.contains("system:capture_1 to ")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("JACK: 4 port(s) connected")),
+        "{lines:#?}"
+    );
+    server.quit(false).await.unwrap();
+
+    let mut o = options();
+    o.connect_jack_ports = false;
+    let server = boot(o).await;
+    let lines = server.with_log(|l| l.lines().map(|l| l.text.clone()).collect::<Vec<_>>());
+    assert!(
+        lines.iter().all(|l| !l.contains("JackDriver: connected")),
+        "{lines:#?}"
+    );
+    server.quit(false).await.unwrap();
 }

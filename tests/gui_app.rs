@@ -424,7 +424,7 @@ fn profiles_save_and_load_and_the_last_options_come_back() {
     step_until(&mut h, "online", |a| {
         a.bridge.server.state() == ServerState::Online
     });
-    assert_eq!(scpanel::gui::profiles::load_last().output_channels, 6);
-    assert_eq!(scpanel::gui::profiles::load_last().port, port);
+    let last = scpanel::gui::profiles::load_last().unwrap();
+    assert_eq!((last.output_channels, last.port), (6, port));
     quit(&mut h);
 }

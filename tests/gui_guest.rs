@@ -180,3 +180,56 @@ fn the_window_joins_servers_sclang_booted_with_four_and_one_logins() {
     );
     assert!(ide.failure_lines().is_empty(), "{:?}", ide.failure_lines());
 }
+
+#[test]
+fn a_control_being_edited_is_not_overwritten_by_the_live_reread() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let mut h = app(common::options());
+    h.get_by_label("Boot").click();
+    step_until(&mut h, "online", Duration::from_secs(20), |h| {
+        h.state().bridge.server.state() == ServerState::Online
+    });
+    let server = h.state().bridge.server.clone();
+    let add = |action| {
+        rt.block_on(server.add_synth("scpanel-sine", 1, action, &[("amp", 0.0), ("freq", 300.0)]))
+            .expect("synth")
+    };
+    let edited = add(scpanel::server::AddAction::AddToHead);
+    let other = add(scpanel::server::AddAction::AddToTail);
+    h.get_by_label("Node tree").click();
+    step_until(&mut h, "both rows", Duration::from_secs(10), |h| {
+        h.query_all_by_label("freq").count() == 2
+    });
+    // Start editing the first synth's freq (a click on a drag value types into it).
+    h.query_all_by_label("freq").next().expect("freq").click();
+    h.run_steps(2);
+    // Another client changes both synths.
+    let guest = scpanel::server::Server::new();
+    rt.block_on(
+        guest.connect(scpanel::server::ConnectOptions::new(
+            format!("127.0.0.1:{}", server.options().port)
+                .parse()
+                .expect("addr"),
+        )),
+    )
+    .expect("guest");
+    rt.block_on(guest.set_node(edited, &[("freq", 555.0)]))
+        .expect("set");
+    rt.block_on(guest.set_node(other, &[("freq", 666.0)]))
+        .expect("set");
+    // The other synth's new value shows: the live re-read ran after the change…
+    step_until(
+        &mut h,
+        "the other synth re-read",
+        Duration::from_secs(10),
+        |h| control(h, other, "freq").as_deref() == Some("666.0"),
+    );
+    // …and left the value being edited alone.
+    assert_eq!(control(&h, edited, "freq").as_deref(), Some("300.0"));
+    rt.block_on(guest.disconnect()).expect("disconnect");
+    h.key_press(egui::Key::Escape);
+    h.get_by_label("Quit").click();
+    step_until(&mut h, "offline", Duration::from_secs(20), |h| {
+        h.state().bridge.server.state() == ServerState::Offline
+    });
+}

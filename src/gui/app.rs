@@ -94,6 +94,9 @@ impl ScPanel {
             self.bridge.notice("Can't boot", why, true);
             return;
         }
+        if self.boot.ask_about_network() {
+            return;
+        }
         let options = self.boot.options.clone();
         if let Err(e) = profiles::save_last(&options) {
             self.bridge.notice("Options not saved", e, true);
@@ -279,6 +282,9 @@ impl eframe::App for ScPanel {
             );
         }
         self.shortcuts(&ctx);
+        if self.boot.network_question(&ctx) {
+            self.boot();
+        }
         let state = self.bridge.server.state();
         let session = self.bridge.server.session();
         let status = self.bridge.server.latest_status();

@@ -9,7 +9,9 @@ use egui::{Color32, RichText};
 
 use super::bridge::Bridge;
 use super::profiles;
-use crate::server::options::{Kind, OPTIONS, OptionGroup, Options, PRESETS, Value};
+use crate::server::options::{
+    Kind, OPEN_NETWORK_RISK, OPTIONS, OptionGroup, Options, PRESETS, TCP_PASSWORD_RISK, Value,
+};
 use crate::server::process;
 
 pub struct BootPanel {
@@ -24,6 +26,10 @@ pub struct BootPanel {
     picked: Arc<Mutex<Option<PathBuf>>>,
     profile_name: String,
     profiles: Vec<String>,
+    /// What the last preset applied is for, shown until other options are loaded.
+    preset_note: Option<&'static str>,
+    /// The 0.0.0.0 question is open (see [`BootPanel::ask_about_network`]).
+    asking_network: bool,
 }
 
 impl BootPanel {
@@ -40,6 +46,8 @@ impl BootPanel {
             picked: Arc::new(Mutex::new(None)),
             profile_name: String::new(),
             profiles: profiles::list(),
+            preset_note: None,
+            asking_network: false,
         };
         p.reload_texts();
         p
@@ -61,7 +69,45 @@ impl BootPanel {
 
     pub fn set_options(&mut self, options: Options) {
         self.options = options;
+        self.preset_note = None;
         self.reload_texts();
+    }
+
+    /// Before booting on every interface without a password, asks once whether that is meant;
+    /// the answer is kept in the options (and so in `last.toml` and profiles). True while the
+    /// question is open: boot waits for [`BootPanel::network_question`].
+    pub fn ask_about_network(&mut self) -> bool {
+        self.asking_network = self.options.open_to_anyone() && !self.options.open_network_accepted;
+        self.asking_network
+    }
+
+    /// Draws the 0.0.0.0 question while it is open; true in the frame the user agrees.
+    pub fn network_question(&mut self, ctx: &egui::Context) -> bool {
+        if !self.asking_network {
+            return false;
+        }
+        let mut agreed = false;
+        let mut cancel = false;
+        let modal = egui::Modal::new(egui::Id::unique("open-network-question")).show(ctx, |ui| {
+            ui.heading("Boot on every network?");
+            ui.label(format!("{}.", capitalised(OPEN_NETWORK_RISK)));
+            ui.label(
+                "Do this only on a network you trust, such as a classroom's. \
+                 You are asked once: the answer is kept with these options.",
+            );
+            ui.horizontal(|ui| {
+                agreed = ui.button("Boot on every network").clicked();
+                cancel = ui.button("Cancel").clicked();
+            });
+        });
+        if agreed {
+            self.options.open_network_accepted = true;
+        }
+        // Escape or a click beside the question is a "no", as Cancel.
+        if agreed || cancel || modal.should_close() {
+            self.asking_network = false;
+        }
+        agreed
     }
 
     /// Why Boot is not possible, if it isn't.
@@ -182,7 +228,7 @@ impl BootPanel {
                     };
                     let edit = egui::TextEdit::singleline(text)
                         .desired_width(width)
-                        .password(def.key == "password");
+                        .password(def.secret);
                     let resp = ui.add(edit).labelled_by(label.id).on_hover_text(def.help);
                     if resp.changed() {
                         let text = text.clone();
@@ -219,13 +265,26 @@ impl BootPanel {
             ui.colored_label(Color32::from_rgb(230, 80, 60), problem);
             ui.end_row();
         }
-        if def.key == "bind_address" && self.options.listens_on_all_interfaces() {
+        if def.key == "bind_address" && self.options.open_to_anyone() {
             ui.label("");
-            ui.colored_label(
-                Color32::from_rgb(230, 170, 40),
-                "0.0.0.0 lets every computer on your networks control this server",
-            );
+            ui.colored_label(WARNING, capitalised(OPEN_NETWORK_RISK));
             ui.end_row();
+        }
+        if def.key == "password" {
+            ui.label("");
+            ui.checkbox(&mut self.options.remember_password, "Remember password")
+                .on_hover_text(
+                    "Keep the password in the saved options (a file only you can read). \
+                     Off: it is left out, and typed again after a restart.",
+                );
+            ui.end_row();
+            if self.options.protocol == crate::server::Protocol::Tcp
+                && !self.options.password.is_empty()
+            {
+                ui.label("");
+                ui.colored_label(WARNING, capitalised(TCP_PASSWORD_RISK));
+                ui.end_row();
+            }
         }
         if supernova_only {
             ui.label("");
@@ -291,12 +350,16 @@ impl BootPanel {
                     let mut o = self.options.clone();
                     (preset.apply)(&mut o);
                     self.set_options(o);
+                    self.preset_note = Some(preset.description);
                 }
             }
             if ui.button("Defaults").clicked() {
                 self.set_options(Options::default());
             }
         });
+        if let Some(note) = self.preset_note {
+            ui.label(RichText::new(note).weak());
+        }
         ui.horizontal_wrapped(|ui| {
             let label = ui.label("Profile:");
             ui.add(egui::TextEdit::singleline(&mut self.profile_name).desired_width(110.0))
@@ -333,9 +396,23 @@ impl BootPanel {
                         self.profile_name = p;
                         self.set_options(o);
                     }
-                    Err(e) => bridge.notice("Could not load the profile", e, true),
+                    Err(e) => {
+                        bridge.notice("Could not load the profile", e, true);
+                        // It was moved aside: drop it from the menu.
+                        self.profiles = profiles::list();
+                    }
                 }
             }
         });
     }
+}
+
+const WARNING: Color32 = Color32::from_rgb(230, 170, 40);
+
+fn capitalised(sentence: &str) -> String {
+    let mut chars = sentence.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }

@@ -7,6 +7,7 @@ pub mod bridge;
 pub mod buffers_panel;
 pub mod connect_panel;
 pub mod console;
+pub mod join_box;
 pub mod log_panel;
 pub mod mixer_panel;
 pub mod plots;
@@ -18,7 +19,15 @@ pub use app::ScPanel;
 
 /// Opens the control panel window and runs until it is closed.
 pub fn run() -> Result<(), String> {
-    let app = ScPanel::new(profiles::load_last())?;
+    let (options, unusable) = match profiles::load_last() {
+        Ok(o) => (o, None),
+        Err(e) => (crate::server::Options::default(), Some(e)),
+    };
+    let app = ScPanel::new(options)?;
+    if let Some(e) = unusable {
+        app.bridge
+            .notice("The last options could not be used", e, true);
+    }
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("scpanel")

@@ -1,11 +1,23 @@
 //! Boot options kept across restarts: the last used set and named profiles, as TOML files in
 //! the user's config folder (`~/.config/scpanel` on Linux).
+//!
+//! A file that can't be used is reported and moved aside as `NAME.bad`, so that the next save
+//! can't overwrite what the user had with defaults. Files are written whole or not at all
+//! (a temporary file, then a rename), readable by the user only, and without the password
+//! unless "remember password" is ticked.
 
-use std::path::PathBuf;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 
 use crate::server::Options;
 
 static FOLDER: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Larger than any profile scpanel writes (about 2 KB); a bigger file is not one of ours.
+const MAX_FILE_BYTES: u64 = 64 * 1024;
+
+/// Longest profile name kept in a file name.
+const MAX_NAME_CHARS: usize = 64;
 
 /// Uses `dir` instead of the user's config folder for this process (tests, portable setups).
 /// Only the first call counts.
@@ -26,7 +38,9 @@ pub fn folder() -> Option<PathBuf> {
 
 fn profile_path(name: &str) -> Result<PathBuf, String> {
     let clean: String = name
+        .trim()
         .chars()
+        .take(MAX_NAME_CHARS)
         .map(|c| {
             if c.is_alphanumeric() || "-_ ".contains(c) {
                 c
@@ -35,34 +49,135 @@ fn profile_path(name: &str) -> Result<PathBuf, String> {
             }
         })
         .collect();
-    let dir = folder().ok_or("no config folder on this system")?;
-    Ok(dir.join("profiles").join(format!("{}.toml", clean.trim())))
-}
-
-fn write(path: &PathBuf, options: &Options) -> Result<(), String> {
-    let text =
-        toml::to_string_pretty(options).map_err(|e| format!("cannot write the options: {e}"))?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let clean = clean.trim();
+    if clean.is_empty() {
+        return Err("a profile needs a name".into());
     }
-    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    let dir = folder().ok_or("no config folder on this system")?;
+    Ok(dir.join("profiles").join(format!("{clean}.toml")))
 }
 
-fn read(path: &PathBuf) -> Result<Options, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    toml::from_str(&text).map_err(|e| format!("{} is not a valid profile: {e}", path.display()))
+fn last_path() -> Result<PathBuf, String> {
+    Ok(folder()
+        .ok_or("no config folder on this system")?
+        .join("last.toml"))
+}
+
+/// The text saved for `options`: without the password unless the user asked to keep it.
+fn to_text(options: &Options) -> Result<String, String> {
+    let mut saved = options.clone();
+    if !saved.remember_password {
+        saved.password.clear();
+    }
+    toml::to_string_pretty(&saved).map_err(|e| format!("cannot write the options: {e}"))
+}
+
+fn create_folder(dir: &Path) -> Result<(), String> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .map_err(|e| format!("cannot create {}: {e}", dir.display()))
+}
+
+/// Writes `text` to `path` whole or not at all: a reader (or a crash) sees the old file or the
+/// new one, never half of one.
+fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| format!("{} has no folder", path.display()))?;
+    create_folder(dir)?;
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    // Left over from a crash of this same pid number: ours to replace.
+    let _ = std::fs::remove_file(&temp);
+    let result = (|| {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&temp)?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&temp);
+        format!("cannot write {}: {e}", path.display())
+    })
+}
+
+/// Why a file can't be used.
+enum ReadError {
+    Missing,
+    Unusable(String),
+}
+
+fn read(path: &Path) -> Result<Options, ReadError> {
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ReadError::Missing),
+        Err(e) => return Err(ReadError::Unusable(format!("cannot be read: {e}"))),
+    };
+    let mut text = String::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| ReadError::Unusable(format!("cannot be read: {e}")))?;
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(ReadError::Unusable(format!(
+            "is larger than {} KiB, so it is not a profile",
+            MAX_FILE_BYTES / 1024
+        )));
+    }
+    Options::from_toml(&text).map_err(ReadError::Unusable)
+}
+
+/// Moves an unusable file to `NAME.bad` (or `NAME.bad-2`, …, never over an earlier one).
+fn set_aside(path: &Path) -> Result<PathBuf, String> {
+    let base = path.as_os_str().to_string_lossy().into_owned();
+    for n in 1..=100 {
+        let bad = PathBuf::from(if n == 1 {
+            format!("{base}.bad")
+        } else {
+            format!("{base}.bad-{n}")
+        });
+        if bad.symlink_metadata().is_ok() {
+            continue;
+        }
+        return std::fs::rename(path, &bad)
+            .map(|()| bad)
+            .map_err(|e| format!("could not be moved aside: {e}"));
+    }
+    Err("could not be moved aside: 100 earlier .bad copies are in the way".into())
+}
+
+/// Reads `path`; an unusable file is moved aside and reported in one sentence.
+fn read_or_set_aside(path: &Path) -> Result<Option<Options>, String> {
+    match read(path) {
+        Ok(o) => Ok(Some(o)),
+        Err(ReadError::Missing) => Ok(None),
+        Err(ReadError::Unusable(why)) => Err(match set_aside(path) {
+            Ok(bad) => format!("{} {why}; it was kept as {}", path.display(), bad.display()),
+            Err(e) => format!("{} {why}, and {e}", path.display()),
+        }),
+    }
 }
 
 pub fn save(name: &str, options: &Options) -> Result<PathBuf, String> {
     let path = profile_path(name)?;
-    write(&path, options)?;
+    write_atomically(&path, &to_text(options)?)?;
     Ok(path)
 }
 
+/// A saved profile. One that can't be used is moved aside (see the module notes).
 pub fn load(name: &str) -> Result<Options, String> {
-    read(&profile_path(name)?)
+    let path = profile_path(name)?;
+    read_or_set_aside(&path)?.ok_or_else(|| format!("{} does not exist", path.display()))
 }
 
 pub fn list() -> Vec<String> {
@@ -73,6 +188,8 @@ pub fn list() -> Vec<String> {
         .map(|entries| {
             entries
                 .flatten()
+                // A folder of thousands of files is not ours; the menu shows the first ones.
+                .take(1000)
                 .filter_map(|e| {
                     let p = e.path();
                     (p.extension()? == "toml")
@@ -86,17 +203,115 @@ pub fn list() -> Vec<String> {
     v
 }
 
-/// The options of the last session (defaults when there are none or they can't be read).
-pub fn load_last() -> Options {
-    folder()
-        .map(|d| d.join("last.toml"))
-        .and_then(|p| read(&p).ok())
-        .unwrap_or_default()
+/// The options of the last session: defaults when there are none, an error naming the file
+/// when it can't be used (it has then been moved aside, so defaults never replace it).
+pub fn load_last() -> Result<Options, String> {
+    Ok(read_or_set_aside(&last_path()?)?.unwrap_or_default())
 }
 
 pub fn save_last(options: &Options) -> Result<(), String> {
-    let path = folder()
-        .ok_or("no config folder on this system")?
-        .join("last.toml");
-    write(&path, options)
+    write_atomically(&last_path()?, &to_text(options)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("scpanel-profiles-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn files_are_written_whole_for_the_user_only() {
+        let dir = scratch("write");
+        let path = dir.join("p.toml");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(&path, "old").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        write_atomically(&path, "port = 1234\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "port = 1234\n");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+        }
+        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
+        assert_eq!(left.len(), 1, "no temporary file is left: {left:?}");
+        // A folder that can't be written leaves the old file as it was.
+        assert!(write_atomically(&dir.join("p.toml").join("x.toml"), "y").is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "port = 1234\n");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_password_is_saved_only_when_remembered() {
+        let mut o = Options {
+            password: "hunter2".into(),
+            ..Options::default()
+        };
+        let text = to_text(&o).unwrap();
+        assert!(!text.contains("hunter2"), "{text}");
+        assert_eq!(Options::from_toml(&text).unwrap().password, "");
+        o.remember_password = true;
+        let text = to_text(&o).unwrap();
+        assert_eq!(Options::from_toml(&text).unwrap().password, "hunter2");
+    }
+
+    #[test]
+    fn an_unusable_file_is_reported_and_moved_aside_never_overwritten() {
+        let dir = scratch("bad");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("last.toml");
+        for (n, text) in ["boot_timeout = 1e300\n", "max_logins = \"many\"\n"]
+            .iter()
+            .enumerate()
+        {
+            std::fs::write(&path, text).unwrap();
+            let e = read_or_set_aside(&path).unwrap_err();
+            let bad = if n == 0 {
+                dir.join("last.toml.bad")
+            } else {
+                dir.join("last.toml.bad-2")
+            };
+            assert!(e.contains("last.toml"), "{e}");
+            assert!(e.contains(&bad.display().to_string()), "{e}");
+            assert_eq!(
+                std::fs::read_to_string(&bad).unwrap(),
+                *text,
+                "kept as it was"
+            );
+            assert!(!path.exists());
+        }
+        assert!(
+            read_or_set_aside(&path).unwrap().is_none(),
+            "missing is not an error"
+        );
+        std::fs::write(&path, "x".repeat(MAX_FILE_BYTES as usize + 10)).unwrap();
+        let e = read_or_set_aside(&path).unwrap_err();
+        assert!(e.contains("larger than 64 KiB"), "{e}");
+        std::fs::write(&path, "output_channels = 6\n").unwrap();
+        assert_eq!(
+            read_or_set_aside(&path).unwrap().unwrap().output_channels,
+            6
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn profile_names_become_safe_file_names() {
+        set_folder(std::env::temp_dir().join("scpanel-profiles-names"));
+        let p = profile_path("../../etc/passwd").unwrap();
+        assert_eq!(p.file_name().unwrap(), "______etc_passwd.toml");
+        assert!(profile_path("   ").is_err());
+        let long = profile_path(&"a".repeat(1000)).unwrap();
+        assert_eq!(long.file_name().unwrap().len(), MAX_NAME_CHARS + 5);
+    }
 }

@@ -56,8 +56,8 @@ impl Server {
             options.command_line(&program.display().to_string())
         ));
         let (line_tx, mut lines) = mpsc::unbounded_channel();
-        let process =
-            ServerProcess::spawn(program, &argv, &options.env, shared.log.clone(), line_tx)?;
+        let env = jack_connection_env(options);
+        let process = ServerProcess::spawn(program, &argv, &env, shared.log.clone(), line_tx)?;
         if let Ok(mut p) = self.inner.process.lock() {
             *p = Some(process.clone());
         }
@@ -145,6 +145,9 @@ impl Server {
         };
         self.establish(conn, session, true, true, None, Some(options.max_logins))
             .await?;
+        if options.connect_jack_ports {
+            self.note_jack_connections(&process);
+        }
         self.watch_process(process);
         Ok(())
     }
@@ -688,6 +691,45 @@ async fn describe_synths(server: Weak<Inner>, mut groups: mpsc::UnboundedReceive
                 }
             }
             server.inner.shared.changed();
+        }
+    }
+}
+
+/// The server's environment: the options' own, plus sclang's JACK variables that make
+/// scsynth connect its ports to the system's at boot (unless turned off or set already).
+fn jack_connection_env(options: &Options) -> Vec<(String, String)> {
+    let mut env = options.env.clone();
+    if options.connect_jack_ports {
+        for var in ["SC_JACK_DEFAULT_OUTPUTS", "SC_JACK_DEFAULT_INPUTS"] {
+            if !env.iter().any(|(k, _)| k == var) && std::env::var_os(var).is_none() {
+                env.push((var.to_string(), "system".to_string()));
+            }
+        }
+    }
+    env
+}
+
+impl Server {
+    /// Says in the log what scsynth connected at boot, or that there was nothing to connect.
+    fn note_jack_connections(&self, process: &ServerProcess) {
+        let connected = self.with_log(|l| {
+            l.lines()
+                .filter(|l| l.at >= process.started && l.text.contains("JackDriver: connected"))
+                .count()
+        });
+        let jack = self.with_log(|l| {
+            l.lines()
+                .any(|l| l.at >= process.started && l.text.starts_with("JackDriver"))
+        });
+        if jack && connected == 0 {
+            self.inner.shared.note(
+                "JACK: nothing was connected (no system playback or capture ports): connect \
+                 the server's ports yourself, e.g. in Levels & record",
+            );
+        } else if connected > 0 {
+            self.inner.shared.note(format!(
+                "JACK: {connected} port(s) connected to the system's playback and capture ports"
+            ));
         }
     }
 }

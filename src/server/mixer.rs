@@ -150,6 +150,12 @@ impl Server {
         self.shared().changed();
     }
 
+    /// Whether the meters should run, without starting them now: they start when the server
+    /// comes online (the window wants them on for a server it boots).
+    pub fn want_meters(&self, on: bool) {
+        self.update_mixer(|m| m.settings.meters = on);
+    }
+
     /// Starts input and output meters for every hardware channel the server has.
     pub async fn start_meters(&self) -> Result<()> {
         self.update_mixer(|m| m.settings.meters = true);

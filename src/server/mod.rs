@@ -11,6 +11,7 @@ mod control_watch;
 pub mod error;
 mod health;
 pub mod jack;
+pub mod join;
 mod lifecycle;
 pub mod log;
 pub mod mixer;
@@ -22,6 +23,7 @@ pub mod printable;
 pub mod process;
 pub mod protocol;
 pub mod recorder;
+pub mod seconds;
 pub mod shared;
 pub mod synthdef;
 pub mod synthdefs;
@@ -319,7 +321,14 @@ impl Server {
         self.inner.health.send_replace(config);
     }
 
+    /// Kept within [`seconds::STATUS_INTERVAL`]: the poller adds it to an `Instant`, which
+    /// panics on overflow.
     pub fn set_poll_interval(&self, interval: Duration) {
+        let range = seconds::STATUS_INTERVAL;
+        let interval = interval.clamp(
+            Duration::from_secs_f64(range.min),
+            Duration::from_secs_f64(range.max),
+        );
         self.inner
             .health
             .send_modify(|h| h.poll_interval = interval);

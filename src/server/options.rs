@@ -107,6 +107,9 @@ pub struct OptionDef {
     pub kind: Kind,
     pub help: &'static str,
     pub supernova_only: bool,
+    /// Shown as [`MASK`] wherever a command line is printed or logged; only the spawned
+    /// process gets the value.
+    pub secret: bool,
     pub get: fn(&Options) -> Value,
     pub set: fn(&mut Options, Value) -> Result<(), String>,
 }
@@ -131,7 +134,10 @@ impl OptionDef {
                 "0" | "false" | "no" | "off" => Ok(Value::Bool(false)),
                 _ => Err(format!("{} must be on or off, not {text:?}", self.label)),
             },
-            Kind::Protocol => text.parse().map(Value::Protocol),
+            Kind::Protocol => text
+                .parse()
+                .map(Value::Protocol)
+                .map_err(|_| format!("{} must be udp or tcp, not {text:?}", self.label)),
         }
     }
 
@@ -142,7 +148,7 @@ impl OptionDef {
 }
 
 macro_rules! options_table {
-    ($( $field:ident : $ty:ty = $default:expr, $flag:literal, $group:ident, $kind:expr, $label:literal, $help:literal $(, $sn:ident)? ; )*) => {
+    ($( $field:ident : $ty:ty = $default:expr, $flag:literal, $group:ident, $kind:expr, $label:literal, $help:literal $(, $attr:ident)* ; )*) => {
         /// Boot options for scsynth / supernova. Every flag field is a row of [`OPTIONS`].
         #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
         #[serde(default)]
@@ -153,9 +159,17 @@ macro_rules! options_table {
             /// How long to wait for the server to come online before killing it.
             #[serde(with = "secs")]
             pub boot_timeout: Duration,
+            /// Whether profiles and `last.toml` keep the password (off: it is left out).
+            pub remember_password: bool,
+            /// The user's answer to "anyone on the network can play and free nodes": asked
+            /// once before the first boot on every interface, then kept with the options.
+            pub open_network_accepted: bool,
             /// Extra environment for the server process (e.g. `SC_JACK_DEFAULT_OUTPUTS`).
             #[serde(skip)]
             pub env: Vec<(String, String)>,
+            /// On JACK, connect the server's outputs to the system's playback ports and its
+            /// inputs to the capture ports at boot, as sclang does (`SC_JACK_DEFAULT_OUTPUTS`).
+            pub connect_jack_ports: bool,
         }
 
         impl Default for Options {
@@ -164,7 +178,10 @@ macro_rules! options_table {
                     $( $field: $default, )*
                     executable: None,
                     boot_timeout: Duration::from_secs(10),
+                    remember_password: false,
+                    open_network_accepted: false,
                     env: Vec::new(),
+                    connect_jack_ports: true,
                 }
             }
         }
@@ -178,14 +195,17 @@ macro_rules! options_table {
                 group: OptionGroup::$group,
                 kind: $kind,
                 help: $help,
-                supernova_only: options_table!(@sn $($sn)?),
+                supernova_only: false $(|| options_table!(@supernova $attr))*,
+                secret: false $(|| options_table!(@secret $attr))*,
                 get: |o| FieldValue::to_value(&o.$field),
                 set: |o, v| { o.$field = FieldValue::from_value(v)?; Ok(()) },
             }, )*
         ];
     };
-    (@sn) => { false };
-    (@sn supernova) => { true };
+    (@supernova supernova) => { true };
+    (@supernova secret) => { false };
+    (@secret secret) => { true };
+    (@secret supernova) => { false };
 }
 
 /// Converts between a typed field and the table's [`Value`].
@@ -256,7 +276,7 @@ options_table! {
     bind_address: String = "127.0.0.1".into(), "-B", Network, Kind::Text, "Bind address",
         "Address to listen on. 127.0.0.1 accepts only this computer; 0.0.0.0 accepts every network this computer is on.";
     password: String = String::new(), "-p", Network, Kind::Text, "Password",
-        "Session password (TCP only): a client's first message must be this password. At most 32 bytes.";
+        "Session password (TCP only): a client's first message must be this password. At most 32 bytes.", secret;
     sample_rate: u32 = 0, "-S", Audio, int(0, 768_000), "Sample rate",
         "Hardware sample rate in Hz; 0 uses the driver's rate. Ignored under JACK.";
     hardware_buffer_size: u32 = 0, "-Z", Audio, int(0, 65_536), "Hardware buffer size",
@@ -315,12 +335,9 @@ mod secs {
     }
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let v = f64::deserialize(d)?;
-        if !(v.is_finite() && v > 0.0) {
-            return Err(serde::de::Error::custom(
-                "boot_timeout must be a positive number of seconds",
-            ));
-        }
-        Ok(Duration::from_secs_f64(v))
+        crate::server::seconds::BOOT_TIMEOUT
+            .check("boot_timeout", v)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -331,7 +348,45 @@ pub struct OptionProblem {
     pub message: String,
 }
 
+/// What [`Options::command_line`] shows instead of a secret's value.
+pub const MASK: &str = "******";
+
+/// The one sentence naming the risk of listening on every interface (GUI and CLI alike).
+pub const OPEN_NETWORK_RISK: &str = "listening on every network (0.0.0.0): anyone on a network \
+     this computer is on can play and free nodes on this server";
+
+/// The one sentence naming the risk of a password over TCP (REFERENCE.md, Traps).
+pub const TCP_PASSWORD_RISK: &str = "over TCP a wrong password makes scsynth abort: one client's \
+     typo ends the server for everyone (on a trusted network, use UDP without a password)";
+
+/// A password nobody should boot with: the one an older Classroom preset filled in.
+const PLACEHOLDER_PASSWORD: &str = "change-me";
+
 impl Options {
+    /// Reads options saved as TOML (a profile, `last.toml`), checking every number against its
+    /// row's range: a file that fails is reported whole rather than half applied.
+    pub fn from_toml(text: &str) -> Result<Options, String> {
+        let options: Options = toml::from_str(text).map_err(|e| {
+            // toml's message spans several lines with a caret; one line is enough here.
+            e.message().to_string()
+                + &e.span()
+                    .and_then(|s| text.get(..s.start))
+                    .map(|before| format!(" (line {})", before.matches('\n').count() + 1))
+                    .unwrap_or_default()
+        })?;
+        for def in OPTIONS {
+            if let (Kind::Int { min, max }, Value::Int(v)) = (def.kind, (def.get)(&options))
+                && (v < min || v > max)
+            {
+                return Err(format!(
+                    "{} = {v}: {} must be between {min} and {max}",
+                    def.key, def.label
+                ));
+            }
+        }
+        Ok(options)
+    }
+
     pub fn def(key: &str) -> Option<&'static OptionDef> {
         OPTIONS.iter().find(|d| d.key == key)
     }
@@ -373,6 +428,11 @@ impl Options {
                 add(def.key, format!("{} applies only to supernova", def.label));
             }
         }
+        if let Err(e) = crate::server::seconds::BOOT_TIMEOUT
+            .check("boot_timeout", self.boot_timeout.as_secs_f64())
+        {
+            add("boot_timeout", e);
+        }
         let needed = self.input_channels + self.output_channels;
         if self.audio_buses < needed {
             add(
@@ -388,6 +448,12 @@ impl Options {
         }
         if self.password.len() > 32 {
             add("password", "the password may be at most 32 bytes".into());
+        }
+        if self.password == PLACEHOLDER_PASSWORD {
+            add(
+                "password",
+                format!("{PLACEHOLDER_PASSWORD:?} is a placeholder: choose a password of your own"),
+            );
         }
         if self.bind_address.trim().is_empty() {
             add(
@@ -425,6 +491,12 @@ impl Options {
                 .collect::<Vec<_>>()
                 .join("; "))
         }
+    }
+
+    /// Whether anyone who can reach this computer may use the server: every interface and no
+    /// password (scsynth checks one only over TCP, and the options refuse one over UDP).
+    pub fn open_to_anyone(&self) -> bool {
+        self.listens_on_all_interfaces() && self.password.is_empty()
     }
 
     /// Whether the bind address accepts connections from other computers.
@@ -467,14 +539,30 @@ impl Options {
         args
     }
 
-    /// The exact command line, quoted for a shell, for previews and logs.
+    /// The command line, quoted for a shell, for previews and logs: exactly what runs, except
+    /// that secrets show as [`MASK`].
     pub fn command_line(&self, program: &str) -> String {
-        std::iter::once(program.to_string())
-            .chain(self.argv())
-            .map(|a| shell_quote(&a))
-            .collect::<Vec<_>>()
-            .join(" ")
+        let mut args = vec![program.to_string()];
+        args.extend(self.argv());
+        redacted_command_line(&args)
     }
+}
+
+/// Joins a program and its arguments for display, quoted for a shell, with the value after
+/// every secret flag (`-p`) shown as [`MASK`]. Also for command lines read from other
+/// processes, which may carry a password.
+pub fn redacted_command_line(args: &[String]) -> String {
+    let mut out = Vec::with_capacity(args.len());
+    let mut hide_next = false;
+    for a in args {
+        if hide_next {
+            out.push(MASK.to_string());
+        } else {
+            out.push(shell_quote(a));
+        }
+        hide_next = !hide_next && OPTIONS.iter().any(|d| d.secret && d.flag == a);
+    }
+    out.join(" ")
 }
 
 fn shell_quote(s: &str) -> String {
@@ -548,6 +636,96 @@ mod tests {
     }
 
     #[test]
+    fn the_password_is_masked_in_every_printed_command_line() {
+        let o = Options {
+            protocol: Protocol::Tcp,
+            password: "s3cret pass".into(),
+            ..Options::default()
+        };
+        let argv = o.argv();
+        let p = argv.iter().position(|a| a == "-p").unwrap();
+        assert_eq!(
+            argv[p + 1],
+            "s3cret pass",
+            "the process itself gets the password"
+        );
+        let line = o.command_line("/usr/bin/scsynth");
+        assert!(line.contains(" -p ****** "), "{line}");
+        assert!(!line.contains("s3cret"), "{line}");
+        let foreign: Vec<String> = ["scsynth", "-t", "57110", "-p", "hunter2", "-l", "8"]
+            .map(String::from)
+            .into();
+        assert_eq!(
+            redacted_command_line(&foreign),
+            "scsynth -t 57110 -p ****** -l 8"
+        );
+        assert!(
+            OPTIONS
+                .iter()
+                .filter(|d| d.secret)
+                .all(|d| d.key == "password")
+        );
+        assert!(Options::def("threads").unwrap().supernova_only);
+        assert!(!Options::def("threads").unwrap().secret);
+    }
+
+    #[test]
+    fn a_boot_timeout_out_of_range_blocks_boot() {
+        let o = Options {
+            boot_timeout: Duration::MAX,
+            ..Options::default()
+        };
+        assert_eq!(o.problems()[0].key, "boot_timeout");
+        assert!(
+            o.validate()
+                .unwrap_err()
+                .contains("from 0.5 to 600 seconds")
+        );
+    }
+
+    #[test]
+    fn a_placeholder_password_blocks_boot() {
+        let o = Options {
+            protocol: Protocol::Tcp,
+            password: "change-me".into(),
+            ..Options::default()
+        };
+        let p = o.problems();
+        assert_eq!(p[0].key, "password");
+        assert!(p[0].message.contains("placeholder"), "{}", p[0].message);
+    }
+
+    #[test]
+    fn saved_numbers_out_of_range_are_refused_naming_the_key_and_range() {
+        for (text, expect) in [
+            (
+                "boot_timeout = 1e300",
+                "boot_timeout must be from 0.5 to 600 seconds, not 1e300",
+            ),
+            (
+                "boot_timeout = -1",
+                "boot_timeout must be from 0.5 to 600 seconds, not -1",
+            ),
+            ("boot_timeout = nan", "boot_timeout must be from 0.5 to 600"),
+            (
+                "max_logins = 100",
+                "max_logins = 100: Max logins must be between 1 and 32",
+            ),
+            ("buffers = 0", "buffers = 0: Buffers must be between 1 and"),
+            ("port = 70000", "line 1"),
+            ("port = \"x\"", "line 1"),
+        ] {
+            let e = Options::from_toml(text).unwrap_err();
+            assert!(e.contains(expect), "{text}: {e}");
+            assert!(!e.contains('\n'), "one line: {e}");
+        }
+        let o = Options::from_toml("boot_timeout = 2.5\nmax_logins = 32").unwrap();
+        assert_eq!(o.boot_timeout, Duration::from_millis(2500));
+        assert_eq!(o.max_logins, 32);
+        assert_eq!(Options::from_toml("").unwrap(), Options::default());
+    }
+
+    #[test]
     fn profile_toml_round_trips() {
         let o = Options {
             port: 57500,
@@ -585,15 +763,14 @@ pub static PRESETS: &[Preset] = &[
     },
     Preset {
         name: "Classroom server",
-        description: "Reachable from the whole network (0.0.0.0), 16 logins, TCP with a password \
-                      (set one before booting).",
+        description: "UDP on every network (0.0.0.0), 32 logins, no password: scsynth has no \
+                      password over UDP and aborts on a wrong one over TCP, so a class on a \
+                      trusted local network uses UDP.",
         apply: |o| {
             o.bind_address = "0.0.0.0".into();
-            o.max_logins = 16;
-            o.protocol = Protocol::Tcp;
-            if o.password.is_empty() {
-                o.password = "change-me".into();
-            }
+            o.max_logins = 32;
+            o.protocol = Protocol::Udp;
+            o.password.clear();
         },
     },
     Preset {
@@ -622,9 +799,151 @@ mod preset_tests {
             (p.apply)(&mut o);
             assert!(o.validate().is_ok(), "{}: {:?}", p.name, o.validate());
         }
-        let mut o = Options::default();
-        (PRESETS[1].apply)(&mut o);
+    }
+
+    #[test]
+    fn the_classroom_preset_is_udp_on_every_network_without_a_password() {
+        let classroom = PRESETS
+            .iter()
+            .find(|p| p.name == "Classroom server")
+            .unwrap();
+        let mut o = Options {
+            protocol: Protocol::Tcp,
+            password: "secret".into(),
+            ..Options::default()
+        };
+        (classroom.apply)(&mut o);
         assert!(o.listens_on_all_interfaces());
-        assert!(o.argv().join(" ").starts_with("-t 57110"));
+        assert_eq!((o.protocol, o.max_logins), (Protocol::Udp, 32));
+        assert!(o.password.is_empty());
+        assert!(o.validate().is_ok());
+        assert!(o.argv().join(" ").starts_with("-u 57110 -B 0.0.0.0"));
+        assert!(
+            !o.open_network_accepted,
+            "the preset does not answer for the user"
+        );
+        assert!(o.open_to_anyone());
+        o.protocol = Protocol::Tcp;
+        o.password = "a class secret".into();
+        assert!(
+            !o.open_to_anyone(),
+            "TCP with a password lets in only who knows it"
+        );
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn config() -> ProptestConfig {
+        ProptestConfig {
+            cases: 1000,
+            failure_persistence: None,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(0x0971_0125),
+            ..ProptestConfig::default()
+        }
+    }
+
+    /// Values of the kinds people and old files put in: numbers of every size, words, junk.
+    fn value_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<i64>().prop_map(|v| v.to_string()),
+            (-100i64..100_000).prop_map(|v| v.to_string()),
+            any::<f64>().prop_map(|v| v.to_string()),
+            Just("1e300".to_string()),
+            Just("-0".to_string()),
+            Just("nan".to_string()),
+            Just("inf".to_string()),
+            "[a-z]{0,6}",
+            "\\PC{0,8}",
+        ]
+    }
+
+    /// A TOML line for an option key (or a stray one), quoted or not.
+    fn toml_line() -> impl Strategy<Value = String> {
+        let keys: Vec<&'static str> = OPTIONS
+            .iter()
+            .map(|d| d.key)
+            .chain(["boot_timeout", "remember_password", "executable", "stray"])
+            .collect();
+        (prop::sample::select(keys), value_text(), any::<bool>()).prop_map(|(k, v, quote)| {
+            if quote {
+                format!("{k} = {v:?}")
+            } else {
+                format!("{k} = {v}")
+            }
+        })
+    }
+
+    /// Options with every row set to a value inside its range.
+    fn valid_options() -> impl Strategy<Value = Options> {
+        let rows: Vec<BoxedStrategy<String>> = OPTIONS
+            .iter()
+            .map(|d| match d.kind {
+                Kind::Int { min, max } => (min..=max).prop_map(|v| v.to_string()).boxed(),
+                Kind::Bool => any::<bool>().prop_map(|b| b.to_string()).boxed(),
+                Kind::Protocol => {
+                    prop_oneof![Just("udp".to_string()), Just("tcp".to_string())].boxed()
+                }
+                Kind::Text => "[ -~]{0,12}".boxed(),
+            })
+            .collect();
+        (rows, 500u64..=600_000, any::<bool>()).prop_map(|(texts, ms, remember)| {
+            let mut o = Options::default();
+            for (def, text) in OPTIONS.iter().zip(texts) {
+                o.set_text(def.key, &text).unwrap();
+            }
+            o.boot_timeout = Duration::from_millis(ms);
+            o.remember_password = remember;
+            o
+        })
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn typed_option_values_are_in_range_or_refused(
+            row in 0..OPTIONS.len(),
+            text in value_text(),
+        ) {
+            let def = &OPTIONS[row];
+            let mut o = Options::default();
+            match o.set_text(def.key, &text) {
+                Ok(()) => {
+                    if let (Kind::Int { min, max }, Some(Value::Int(v))) = (def.kind, o.get(def.key)) {
+                        prop_assert!(v >= min && v <= max);
+                    }
+                    let shown = o.get(def.key).unwrap().to_string();
+                    let mut again = Options::default();
+                    again.set_text(def.key, &shown).unwrap();
+                    prop_assert_eq!(again, o);
+                }
+                Err(e) => prop_assert!(e.contains(def.label), "{} for {:?}", e, text),
+            }
+        }
+
+        #[test]
+        fn saved_files_load_in_range_or_are_refused(
+            lines in prop::collection::vec(toml_line(), 0..8),
+        ) {
+            let text = lines.join("\n");
+            if let Ok(o) = Options::from_toml(&text) {
+                prop_assert!(o.problems().iter().all(|p| !p.message.contains("must be between")));
+                prop_assert!(
+                    crate::server::seconds::BOOT_TIMEOUT
+                        .check("boot_timeout", o.boot_timeout.as_secs_f64())
+                        .is_ok()
+                );
+            }
+        }
+
+        #[test]
+        fn valid_options_survive_a_save_and_load(o in valid_options()) {
+            let text = toml::to_string_pretty(&o).unwrap();
+            prop_assert_eq!(Options::from_toml(&text), Ok(o));
+        }
     }
 }

@@ -3,9 +3,11 @@
 //! `@0.5 /n_set 1000 freq 220 ; /n_set 1001 freq 330` (a time tag 0.5 s from now; `@0` is
 //! "immediately").
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType};
+
+use super::seconds::BUNDLE_DELAY;
 
 /// A parse error and the character column (0-based) it points at.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -69,23 +71,55 @@ fn tokens(line: &str) -> Result<Vec<(usize, String, bool)>, ParseError> {
     Ok(out)
 }
 
-fn argument(token: &str, quoted: bool) -> OscType {
+fn argument(column: usize, token: &str, quoted: bool) -> Result<OscType, ParseError> {
     if quoted {
-        return OscType::String(token.to_string());
+        return Ok(OscType::String(token.to_string()));
     }
-    if let Ok(i) = token.parse::<i32>() {
-        return OscType::Int(i);
+    let digits = token.strip_prefix(['-', '+']).unwrap_or(token);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        // Sent as a string, an integer too big for OSC would reach the server as a name.
+        return token.parse::<i32>().map(OscType::Int).map_err(|_| {
+            err(
+                column,
+                format!(
+                    "{} does not fit a 32-bit integer ({} to {}): write {}.0 for a float, \
+                     or quote it for a string",
+                    shorten(token),
+                    i32::MIN,
+                    i32::MAX,
+                    shorten(token)
+                ),
+            )
+        });
     }
     if let Ok(f) = token.parse::<f32>()
         && (token.contains('.') || token.contains('e') || token.contains('E'))
     {
-        return OscType::Float(f);
+        if !f.is_finite() {
+            return Err(err(
+                column,
+                format!(
+                    "{} is too large for a 32-bit float (at most {:e} either way)",
+                    shorten(token),
+                    f32::MAX
+                ),
+            ));
+        }
+        return Ok(OscType::Float(f));
     }
-    match token {
+    Ok(match token {
         "true" => OscType::Bool(true),
         "false" => OscType::Bool(false),
         "nil" => OscType::Nil,
         _ => OscType::String(token.to_string()),
+    })
+}
+
+/// At most 40 characters of a token, for error messages.
+fn shorten(token: &str) -> &str {
+    match token.char_indices().nth(40) {
+        Some((i, _)) => &token[..i],
+        None => token,
     }
 }
 
@@ -104,7 +138,10 @@ fn message(toks: &[(usize, String, bool)]) -> Result<OscMessage, ParseError> {
     }
     Ok(OscMessage {
         addr: addr.clone(),
-        args: toks[1..].iter().map(|(_, t, q)| argument(t, *q)).collect(),
+        args: toks[1..]
+            .iter()
+            .map(|(c, t, q)| argument(*c, t, *q))
+            .collect::<Result<_, _>>()?,
     })
 }
 
@@ -128,23 +165,18 @@ pub fn parse_at(line: &str, now: SystemTime) -> Result<OscPacket, ParseError> {
         }
         return message(&toks).map(OscPacket::Message);
     }
-    let delay: f64 = first[1..].parse().map_err(|_| {
-        err(
-            *col,
-            format!("{first:?} is not a time: use @0.5 for half a second from now"),
-        )
-    })?;
-    if !(delay.is_finite() && delay >= 0.0) {
-        return Err(err(*col, "the time must be zero or more seconds"));
-    }
-    let timetag = if delay == 0.0 {
+    let delay = BUNDLE_DELAY
+        .parse("the time after @", &first[1..])
+        .map_err(|e| err(*col, format!("{e} (e.g. @0.5 for half a second from now)")))?;
+    let timetag = if delay.is_zero() {
         OscTime {
             seconds: 0,
             fractional: 1,
         }
     } else {
-        OscTime::try_from(now + Duration::from_secs_f64(delay))
-            .map_err(|_| err(*col, "that time can't be written as an OSC time tag"))?
+        now.checked_add(delay)
+            .and_then(|at| OscTime::try_from(at).ok())
+            .ok_or_else(|| err(*col, "that time can't be written as an OSC time tag"))?
     };
     let mut content = Vec::new();
     for part in toks[1..].split(|(_, t, q)| t == ";" && !q) {
@@ -155,7 +187,7 @@ pub fn parse_at(line: &str, now: SystemTime) -> Result<OscPacket, ParseError> {
     }
     if content.is_empty() {
         return Err(err(
-            line.len(),
+            line.chars().count(),
             "a bundle needs at least one message after the time",
         ));
     }
@@ -177,8 +209,11 @@ pub fn format_arg(a: &OscType) -> String {
         }
         OscType::Double(f) => format!("{f:?}"),
         OscType::String(s) => {
+            // Quoted whenever the bare word would read back as something else.
             if s.is_empty()
+                || s.starts_with('\'')
                 || s.chars().any(|c| c.is_whitespace() || c == '"' || c == ';')
+                || matches!(s.as_str(), "true" | "false" | "nil")
                 || s.parse::<f64>().is_ok()
             {
                 format!("{s:?}")
@@ -205,19 +240,35 @@ pub fn format_message(m: &OscMessage) -> String {
     s
 }
 
+/// How deep [`format_packet`] follows bundles inside bundles. scsynth never nests; a peer that
+/// does must not make formatting recurse without end.
+const MAX_FORMAT_DEPTH: usize = 8;
+
+/// Seconds from 1900 (OSC time tags) to 1970 (Unix time), RFC 5905.
+const NTP_UNIX_OFFSET: f64 = 2_208_988_800.0;
+
 pub fn format_packet(p: &OscPacket) -> String {
+    format_at_depth(p, 0)
+}
+
+fn format_at_depth(p: &OscPacket, depth: usize) -> String {
     match p {
         OscPacket::Message(m) => format_message(m),
+        OscPacket::Bundle(_) if depth >= MAX_FORMAT_DEPTH => {
+            format!("[bundles nested deeper than {MAX_FORMAT_DEPTH}]")
+        }
         OscPacket::Bundle(b) => {
-            let inner: Vec<String> = b.content.iter().map(format_packet).collect();
+            let inner: Vec<String> = b
+                .content
+                .iter()
+                .map(|p| format_at_depth(p, depth + 1))
+                .collect();
             if (b.timetag.seconds, b.timetag.fractional) == (0, 1) {
                 format!("[bundle now] {}", inner.join(" ; "))
             } else {
-                let at: SystemTime = b.timetag.into();
-                let secs = at
-                    .duration_since(SystemTime::UNIX_EPOCH)
-                    .unwrap_or_default()
-                    .as_secs_f64();
+                // Not through SystemTime: rosc's conversion panics on a tag before 1970.
+                let secs = f64::from(b.timetag.seconds) - NTP_UNIX_OFFSET
+                    + f64::from(b.timetag.fractional) / 4_294_967_296.0;
                 format!("[bundle at {secs:.3}] {}", inner.join(" ; "))
             }
         }
@@ -333,7 +384,7 @@ mod tests {
 
     #[test]
     fn bundles_have_time_tags() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let now = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
         let OscPacket::Bundle(b) =
             parse_at("@0.5 /n_set 1000 freq 220 ; /n_free 1001", now).unwrap()
         else {
@@ -360,9 +411,208 @@ mod tests {
     }
 
     #[test]
+    fn times_out_of_range_are_errors_naming_the_range() {
+        for line in [
+            "@1e300 /status",
+            "@1e19 /status",
+            "@-1 /status",
+            "@NaN /status",
+            "@inf /status",
+            "@31536001 /status",
+        ] {
+            let e = parse(line).unwrap_err();
+            assert_eq!(e.column, 0, "{line}: {e}");
+            assert!(
+                e.message
+                    .starts_with("the time after @ must be from 0 to 31536000 seconds"),
+                "{line}: {e}"
+            );
+        }
+        assert!(parse("@31536000 /status").is_ok());
+        let e = parse("@soon /status").unwrap_err();
+        assert!(e.message.contains("must be a number of seconds"), "{e}");
+    }
+
+    #[test]
+    fn numbers_that_do_not_fit_osc_are_errors_at_their_column() {
+        let e = parse("/n_set 1000 freq 1e300").unwrap_err();
+        assert_eq!(e.column, 17);
+        assert!(e.message.contains("too large for a 32-bit float"), "{e}");
+        let e = parse("/n_free 3000000000").unwrap_err();
+        assert_eq!(e.column, 8);
+        assert!(e.message.contains("-2147483648 to 2147483647"), "{e}");
+        assert!(e.message.contains("3000000000.0"), "{e}");
+        let OscPacket::Message(m) =
+            parse("/n_free 3000000000.0 \"3000000000\" -2147483648").unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            m.args,
+            vec![
+                OscType::Float(3e9),
+                OscType::String("3000000000".into()),
+                OscType::Int(i32::MIN)
+            ]
+        );
+        let e = parse(&format!("/a {}", "9".repeat(10_000))).unwrap_err();
+        assert!(e.message.len() < 200, "the message echoes a short prefix");
+    }
+
+    #[test]
+    fn received_bundles_format_whatever_their_time_tag_and_depth() {
+        let at_1900 = OscPacket::Bundle(OscBundle {
+            timetag: OscTime {
+                seconds: 5,
+                fractional: 0,
+            },
+            content: vec![],
+        });
+        assert!(format_packet(&at_1900).starts_with("[bundle at -2208988795.000]"));
+        let mut p = OscPacket::Message(OscMessage {
+            addr: "/deep".into(),
+            args: vec![],
+        });
+        for _ in 0..50 {
+            p = OscPacket::Bundle(OscBundle {
+                timetag: OscTime {
+                    seconds: 0,
+                    fractional: 1,
+                },
+                content: vec![p],
+            });
+        }
+        let text = format_packet(&p);
+        assert!(text.ends_with("[bundles nested deeper than 8]"), "{text}");
+        assert!(!text.contains("/deep"));
+    }
+
+    #[test]
+    fn strings_that_look_like_other_things_are_quoted() {
+        for s in ["true", "nil", "'x", "12", "1e400", "a;b", "", "x\"y"] {
+            let m = OscMessage {
+                addr: "/a".into(),
+                args: vec![OscType::String(s.into())],
+            };
+            let back = parse(&format_message(&m)).unwrap();
+            assert_eq!(back, OscPacket::Message(m), "{s:?}");
+        }
+    }
+
+    #[test]
     fn completes_commands() {
         let c = complete("/g_q");
         assert_eq!(c, vec![("/g_queryTree", "group flag")]);
         assert!(complete("/n_").len() > 5);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Pieces a person (or a fuzzer) would type, so random lines reach deep into the parser.
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("@".to_string()),
+            Just("@1e300".to_string()),
+            Just("@1e19".to_string()),
+            Just("@-0".to_string()),
+            Just("/s_new".to_string()),
+            Just("/".to_string()),
+            Just("\"".to_string()),
+            Just("'".to_string()),
+            Just(";".to_string()),
+            Just("\\".to_string()),
+            Just(" ".to_string()),
+            Just("1e300".to_string()),
+            Just("3000000000".to_string()),
+            Just("nan".to_string()),
+            Just("\u{301}é".to_string()),
+            "[0-9.eE+-]{1,8}",
+            "[ -~]{0,6}",
+            "\\PC{0,4}",
+        ]
+    }
+
+    fn arg() -> impl Strategy<Value = OscType> {
+        prop_oneof![
+            any::<i32>().prop_map(OscType::Int),
+            any::<f32>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(OscType::Float),
+            "[ -~]{0,12}".prop_map(OscType::String),
+            any::<bool>().prop_map(OscType::Bool),
+            Just(OscType::Nil),
+        ]
+    }
+
+    fn check_parse(line: &str) -> Result<(), TestCaseError> {
+        let now = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000);
+        match parse_at(line, now) {
+            Err(e) => {
+                prop_assert!(e.column <= line.chars().count(), "{e} for {line:?}");
+                prop_assert!(!e.message.is_empty());
+            }
+            Ok(packet) => {
+                let messages = match &packet {
+                    OscPacket::Message(m) => vec![m.clone()],
+                    OscPacket::Bundle(b) => {
+                        prop_assert!(!b.content.is_empty());
+                        b.content
+                            .iter()
+                            .filter_map(|p| match p {
+                                OscPacket::Message(m) => Some(m.clone()),
+                                OscPacket::Bundle(_) => None,
+                            })
+                            .collect()
+                    }
+                };
+                for m in messages {
+                    prop_assert!(m.addr.starts_with('/') && m.addr.len() > 1);
+                    for a in &m.args {
+                        if let OscType::Float(f) = a {
+                            prop_assert!(f.is_finite(), "{line:?} gave {f}");
+                        }
+                    }
+                }
+                let _ = format_packet(&packet);
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 2000,
+            failure_persistence: None,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(0x05c9_a4e1),
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn any_string_parses_or_errors_without_panic(line in "\\PC{0,40}") {
+            check_parse(&line)?;
+        }
+
+        #[test]
+        fn typed_looking_lines_parse_or_error_without_panic(
+            pieces in prop::collection::vec(piece(), 0..12),
+            spaced in any::<bool>(),
+        ) {
+            let line = pieces.join(if spaced { " " } else { "" });
+            check_parse(&line)?;
+        }
+
+        #[test]
+        fn formatted_messages_read_back_the_same(
+            addr in "/[a-z_]{1,10}",
+            args in prop::collection::vec(arg(), 0..8),
+        ) {
+            let m = OscMessage { addr, args };
+            let text = format_message(&m);
+            prop_assert_eq!(parse(&text), Ok(OscPacket::Message(m)), "{}", text);
+        }
     }
 }

@@ -61,6 +61,24 @@ impl Server {
             .is_some_and(|r| (r.own_nodes.start..=r.own_nodes.end).contains(&id))
     }
 
+    /// Which client's default group `id` is, when it is one: `clientID·2^26 + 1` in sclang's
+    /// layout, `clientID + 1` in supriya's (the one scpanel boots with), both at the root.
+    pub fn default_group_client(&self, id: i32) -> Option<i32> {
+        let session = self.session()?;
+        let logins = session.login.map_or(32, |l| l.max_logins.clamp(1, 32)) as i32;
+        self.with_tree(|t| {
+            let at_root = |g: i32| t.get(g).is_some_and(|n| n.is_group() && n.parent == t.root);
+            if !at_root(id) {
+                return None;
+            }
+            if id & ((1 << 26) - 1) == 1 && (0..32).contains(&(id >> 26)) {
+                return Some(id >> 26);
+            }
+            let supriya = session.is_owner || (1..=logins).all(at_root);
+            (supriya && (2..=logins).contains(&id)).then_some(id - 1)
+        })
+    }
+
     /// Makes scpanel's own group (at the tail of the root) unless it is there.
     pub(crate) async fn ensure_own_group(&self) -> Result<i32> {
         let group = self.own_node(Own::Group).ok_or(ServerError::NotLoggedIn)?;

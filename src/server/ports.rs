@@ -88,7 +88,8 @@ pub fn command_line(pid: u32) -> Option<String> {
         .filter(|p| !p.is_empty())
         .map(|p| String::from_utf8_lossy(p).into_owned())
         .collect();
-    (!parts.is_empty()).then(|| parts.join(" "))
+    // Shown to the user: another server's password stays hidden.
+    (!parts.is_empty()).then(|| super::options::redacted_command_line(&parts))
 }
 
 /// Stops exactly one process the user chose (after confirming): SIGTERM, then SIGKILL after
