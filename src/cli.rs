@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use crate::server::options::{OPEN_NETWORK_RISK, OPTIONS, Options, Protocol, TCP_PASSWORD_RISK};
+use crate::server::printable::{printable, printable_lines};
 use crate::server::seconds::{BOOT_TIMEOUT, STATUS_INTERVAL};
 use crate::server::{ConnectOptions, Server, ServerEvent, osc_text};
 
@@ -194,7 +195,7 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Option<ExitCod
     Some(match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("scpanel: {e}");
+            eprintln!("scpanel: {}", printable_lines(e.trim_end()));
             ExitCode::FAILURE
         }
     })
@@ -352,7 +353,7 @@ async fn send(server: &Server, packet: rosc::OscPacket) -> Result<(), String> {
                 *fails += 1;
             }
         }
-        println!("{}", osc_text::format_packet(&t.packet));
+        println!("{}", printable(&osc_text::format_packet(&t.packet)));
     };
     loop {
         tokio::select! {
@@ -536,7 +537,10 @@ fn synthdef(m: &ArgMatches) -> Result<(), String> {
             let defs =
                 crate::server::synthdef::decode_file(&bytes).map_err(|e| format!("{file}: {e}"))?;
             for def in &defs {
-                print!("{}", crate::server::synthdef::describe(def));
+                print!(
+                    "{}",
+                    printable_lines(&crate::server::synthdef::describe(def))
+                );
             }
             Ok(())
         }

@@ -7,6 +7,7 @@ use super::bridge::Bridge;
 use super::bridge::TrafficLine;
 use crate::server::Direction;
 use crate::server::osc_text;
+use crate::server::printable::printable;
 
 #[derive(Default)]
 pub struct Console {
@@ -141,7 +142,7 @@ impl Console {
                         colour
                     };
                     ui.label(
-                        RichText::new(format!("{arrow} {text}"))
+                        RichText::new(format!("{arrow} {}", printable(text)))
                             .monospace()
                             .color(colour),
                     );

@@ -5,6 +5,7 @@ use egui::{Color32, RichText};
 
 use crate::server::Server;
 use crate::server::log::Stream;
+use crate::server::printable::printable;
 use crate::server::process::LineKind;
 
 #[derive(Default)]
@@ -79,7 +80,7 @@ impl LogPanel {
                         }
                         LineKind::Normal => ui.visuals().text_color(),
                     };
-                    ui.label(RichText::new(text).monospace().color(colour));
+                    ui.label(RichText::new(printable(text)).monospace().color(colour));
                 }
             });
     }

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use egui::{Color32, RichText};
 
 use super::bridge::Bridge;
+use crate::server::printable::printable;
 use crate::server::{AddAction, ControlValue, NodeTree};
 
 const HIGHLIGHT: Duration = Duration::from_millis(1500);
@@ -87,7 +88,7 @@ impl TreePanel {
     pub fn ui(&mut self, ui: &mut egui::Ui, bridge: &Bridge) {
         let online = bridge.server.state().is_online();
         let now = Instant::now();
-        bridge.server.with_tree(|t| {
+        let stale = bridge.server.with_tree(|t| {
             self.refresh(t);
             // Only the last few hundred changes are kept by the core: cheap to scan.
             self.fresh.clear();
@@ -103,6 +104,7 @@ impl TreePanel {
                     self.ended.push((c.id, c.label.clone(), c.at));
                 }
             }
+            t.stale()
         });
         ui.horizontal(|ui| {
             let label = ui.label("Filter");
@@ -127,12 +129,22 @@ impl TreePanel {
                 );
             }
             ui.weak(format!("{} nodes", self.rows.len()));
+            if let Some(why) = &stale {
+                ui.colored_label(
+                    Color32::from_rgb(230, 170, 40),
+                    "out of step: reading again",
+                )
+                .on_hover_text(printable(why));
+            }
         });
         if !self.ended.is_empty() {
             ui.horizontal_wrapped(|ui| {
                 ui.weak("ended:");
                 for (id, label, _) in self.ended.iter().rev().take(12) {
-                    ui.colored_label(Color32::from_rgb(220, 90, 80), format!("{id} {label}"));
+                    ui.colored_label(
+                        Color32::from_rgb(220, 90, 80),
+                        format!("{id} {}", printable(label)),
+                    );
                 }
             });
             ui.ctx().request_repaint_after(HIGHLIGHT);
@@ -181,7 +193,7 @@ impl TreePanel {
                                 row.id,
                                 match (&row.def, row.is_group) {
                                     (_, true) => "group".to_string(),
-                                    (Some(d), false) => d.clone(),
+                                    (Some(d), false) => printable(d).into_owned(),
                                     (None, false) => "(def unknown)".to_string(),
                                 }
                             ))
@@ -202,7 +214,7 @@ impl TreePanel {
                                 Some(false) => {}
                             }
                             for (k, v) in controls.iter_mut() {
-                                let label = ui.weak(k.as_str());
+                                let label = ui.weak(printable(k));
                                 match v {
                                     ControlValue::Value(x) => {
                                         let speed = (x.abs() * 0.01).max(0.001);
@@ -218,7 +230,7 @@ impl TreePanel {
                                         }
                                     }
                                     ControlValue::Bus(b) => {
-                                        ui.label(b.as_str()).on_hover_text("mapped to a bus");
+                                        ui.label(printable(b)).on_hover_text("mapped to a bus");
                                     }
                                 }
                             }

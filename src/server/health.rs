@@ -1,6 +1,10 @@
 //! Polls `/status` and watches for silence: unresponsive after one missed reply, and for a
 //! server we only connected to, offline soon after (supriya takes about 13 s to notice).
+//! Also keeps the tree mirror honest: when it turns stale (a notification that did not fit,
+//! or `/status` counts that disagree with it twice in a row) it is read again in the
+//! background, at most once a second, less often while re-reading fails.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -12,11 +16,96 @@ use super::{Inner, Live, Server, ServerEvent, ServerState};
 
 /// While a reply is overdue, probe this often.
 const PROBE: Duration = Duration::from_millis(100);
+/// The shortest gap between two re-reads of a stale tree; it doubles up to the longest while
+/// re-reading fails (a server too big to read, or one that stopped answering).
+const REREAD_MIN: Duration = Duration::from_secs(1);
+const REREAD_MAX: Duration = Duration::from_secs(30);
+
+/// When to read a stale tree again, and whether a reading is under way.
+struct Reread {
+    busy: Arc<AtomicBool>,
+    /// Whether the last re-read failed: only failures stretch the gap.
+    failed: Arc<AtomicBool>,
+    next: Instant,
+    noted: Option<Instant>,
+    unsaid: u64,
+    gap: Duration,
+}
+
+impl Reread {
+    fn new() -> Self {
+        Reread {
+            busy: Arc::new(AtomicBool::new(false)),
+            failed: Arc::new(AtomicBool::new(false)),
+            next: Instant::now(),
+            noted: None,
+            unsaid: 0,
+            gap: REREAD_MIN,
+        }
+    }
+
+    /// Starts a re-read if the tree is stale and one is due; returns when to look again.
+    fn tick(&mut self, server: &Server, conn: &Connection, now: Instant) -> Option<Instant> {
+        let stale = server.shared().tree.lock().ok().and_then(|t| t.stale());
+        let Some(why) = stale else {
+            self.gap = REREAD_MIN;
+            return None;
+        };
+        if self.busy.load(Ordering::Acquire) {
+            return Some(now + REREAD_MIN);
+        }
+        if !self.failed.load(Ordering::Acquire) {
+            self.gap = REREAD_MIN;
+        }
+        if now < self.next {
+            return Some(self.next);
+        }
+        // One log line per re-read would flood the log of a server that keeps losing
+        // notifications: say it at most every REREAD_MAX, with how many went unsaid.
+        if self
+            .noted
+            .is_none_or(|at| now.saturating_duration_since(at) >= REREAD_MAX)
+        {
+            let more = match std::mem::take(&mut self.unsaid) {
+                0 => String::new(),
+                n => format!(" ({n} more re-reads since the last note)"),
+            };
+            server
+                .shared()
+                .note(format!("reading the node tree again: {why}{more}"));
+            self.noted = Some(now);
+        } else {
+            self.unsaid += 1;
+        }
+        self.next = now + self.gap;
+        self.gap = (self.gap * 2).min(REREAD_MAX);
+        self.busy.store(true, Ordering::Release);
+        let (busy, failed) = (self.busy.clone(), self.failed.clone());
+        let weak = server.weak();
+        conn.add_task(tokio::spawn(async move {
+            let mut ok = false;
+            if let Some(server) = Server::from_weak(&weak) {
+                match server.refresh_tree().await {
+                    Ok(()) => ok = true,
+                    Err(e) => server
+                        .shared()
+                        .note(format!("could not read the node tree again: {e}")),
+                }
+            }
+            failed.store(!ok, Ordering::Release);
+            busy.store(false, Ordering::Release);
+        }));
+        Some(self.next)
+    }
+}
 
 pub(super) async fn monitor(server: Weak<Inner>, live: Weak<Live>) {
-    let Some(mut health) = Server::from_weak(&server).map(|s| s.inner.health.subscribe()) else {
+    let Some((mut health, shared)) =
+        Server::from_weak(&server).map(|s| (s.inner.health.subscribe(), s.shared().clone()))
+    else {
         return;
     };
+    let mut reread = Reread::new();
     let mut next_poll = Instant::now();
     // The first /status sent since the last reply: silence is measured from it.
     let mut unanswered_since: Option<Instant> = None;
@@ -81,10 +170,13 @@ pub(super) async fn monitor(server: Weak<Inner>, live: Weak<Live>) {
                 next_poll = now + config.poll_interval;
             }
         }
-        let wake = match unanswered_since {
+        let mut wake = match unanswered_since {
             Some(_) => (now + PROBE).min(next_poll),
             None => next_poll,
         };
+        if let Some(at) = reread.tick(&server, &conn, now) {
+            wake = wake.min(at);
+        }
         let owner = live.session.is_owner;
         // Hold no strong handle on the server while asleep: dropping it must end us.
         drop(live);
@@ -98,6 +190,7 @@ pub(super) async fn monitor(server: Weak<Inner>, live: Weak<Live>) {
                 next_poll = Instant::now();
             }
             _ = conn.wait_closed(), if !owner => {}
+            _ = shared.tree_stale.notified() => {}
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod options;
 pub mod osc_text;
 pub mod own_nodes;
 pub mod ports;
+pub mod printable;
 pub mod process;
 pub mod protocol;
 pub mod recorder;

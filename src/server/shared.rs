@@ -72,6 +72,8 @@ pub struct Shared {
     pub log: Arc<Mutex<ServerLog>>,
     pub status: Mutex<VecDeque<StatusSample>>,
     pub tree: Mutex<NodeTree>,
+    /// Woken when the tree mirror turns stale, so the health monitor reads it again.
+    pub tree_stale: tokio::sync::Notify,
     pub synthdefs: Mutex<Vec<super::synthdefs::SynthDefInfo>>,
     pub meters: Mutex<super::mixer::Meters>,
     pub mixer: Mutex<super::mixer::MixerState>,
@@ -97,6 +99,7 @@ impl Default for Shared {
             log: Arc::new(Mutex::new(ServerLog::default())),
             status: Mutex::new(VecDeque::with_capacity(1024)),
             tree: Mutex::new(NodeTree::new(0)),
+            tree_stale: tokio::sync::Notify::new(),
             synthdefs: Mutex::new(Vec::new()),
             meters: Mutex::new(Default::default()),
             mixer: Mutex::new(Default::default()),
@@ -160,6 +163,11 @@ impl Shared {
                 info,
             });
         }
+        if let Ok(mut t) = self.tree.lock()
+            && t.check_counts(info.synths, info.groups)
+        {
+            self.tree_stale.notify_one();
+        }
     }
 
     pub fn latest_status(&self) -> Option<StatusInfo> {
@@ -170,7 +178,11 @@ impl Shared {
     /// know yet (made by another client), so its group can be asked for names.
     pub fn apply_tree_notification(&self, m: &OscMessage) -> Option<i32> {
         let mut t = self.tree.lock().ok()?;
+        let was_stale = t.is_stale();
         t.apply(m);
+        if !was_stale && t.is_stale() {
+            self.tree_stale.notify_one();
+        }
         if m.addr != "/n_go" {
             return None;
         }

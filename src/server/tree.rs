@@ -2,13 +2,18 @@
 //! /n_on /n_off`, and rendered as text the way supriya and sclang print it.
 //!
 //! Siblings are linked through `prev` / `next` ids exactly as scsynth reports them, so every
-//! notification applies in constant time, however big a group is.
+//! notification applies in constant time, however big a group is. Notifications come over
+//! UDP and from other clients: they are checked against the mirror before they touch it.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{HashMap, VecDeque};
 use std::fmt::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use rosc::{OscMessage, OscType};
 
+use super::printable::printable;
 use super::protocol::{NodeInfo, int_arg};
 
 /// A synth control's value: a number, or a bus mapping such as `c3` / `a10`.
@@ -86,14 +91,50 @@ pub struct TreeChange {
     pub born: bool,
     /// "group", or the synth's def name when known.
     pub label: String,
-    pub at: std::time::Instant,
+    pub at: Instant,
 }
 
 /// How many recent changes are kept.
 const RECENT: usize = 256;
+/// Tree text indents this many levels at most; deeper rows show their depth as a number, so
+/// the text grows linearly with a chain's depth, not with its square.
+const MAX_INDENT: usize = 32;
+/// Our own synths described before their `/n_go` came; past this the oldest are forgotten
+/// (they show as "def unknown", which is all a lost description costs).
+const MAX_DESCRIBED: usize = 16_384;
+/// Notifications kept for a re-read to replay: those that came while it was reading.
+const JOURNAL: usize = 32_768;
+const JOURNAL_AGE: Duration = Duration::from_secs(10);
+/// `/status` counts that disagree with the mirror this many polls in a row make it stale
+/// (once could be a notification still in flight on another path).
+const MISMATCHES: u32 = 2;
+
+/// What a node notification says happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Event {
+    Go,
+    End,
+    Move,
+    On,
+    Off,
+}
+
+/// Live notifications are held to the mirror strictly. Replayed ones (those that came while
+/// a re-read was under way) may already be in what was read: a node already in its group is
+/// taken as read after the notification, not as a contradiction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Live,
+    Replay,
+}
 
 /// A tree of nodes under a root group (normally 0).
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Every change keeps it a tree: a notification that does not fit (unknown parent, a node
+/// that would become its own ancestor or sibling, an id already placed elsewhere, neighbours
+/// the mirror does not have side by side) is not linked in; it marks the tree stale, and
+/// whoever owns the mirror reads it again. Every walk is bounded by the node count.
+#[derive(Debug, Clone)]
 pub struct NodeTree {
     pub root: i32,
     nodes: HashMap<i32, Node>,
@@ -102,7 +143,56 @@ pub struct NodeTree {
     /// Bumped only when nodes come, go, move or get a name: a view's row list depends on it.
     pub structure: u64,
     /// The latest nodes that started or ended (from notifications), oldest first.
-    pub recent: std::collections::VecDeque<TreeChange>,
+    pub recent: VecDeque<TreeChange>,
+    /// Why the mirror may differ from the server, until it is read again.
+    stale: Option<String>,
+    /// Set by a walk that met a dangling link or more nodes than the tree holds. Walks only
+    /// read, hence the atomic; no change leaves such a link, so this is a last line of defence.
+    broken: Broken,
+    /// Notifications that could not be applied (malformed or not fitting), since connecting.
+    rejected: u64,
+    /// Names and controls of our own synths whose `/n_go` has not come yet.
+    described: HashMap<i32, (String, Vec<(String, ControlValue)>)>,
+    described_order: VecDeque<i32>,
+    /// `/status` polls in a row whose counts disagreed with ours.
+    mismatches: u32,
+    /// How far (server minus mirror: synths, groups) the counts were off when they made this
+    /// tree stale, and the same for the tree this one replaced: a gap a fresh read did not
+    /// close is the server's own (scsynth 3.13 keeps counting a node moved beside itself,
+    /// which leaves its tree), and reading again every second would not close it either.
+    count_gap: Option<(i64, i64)>,
+    uncured_gap: Option<(i64, i64)>,
+    /// When reading this tree began: notifications since then are replayed onto it.
+    read_started: Instant,
+    journal: VecDeque<(Instant, Event, NodeInfo)>,
+    /// The newest notification dropped from the journal.
+    journal_lost: Option<Instant>,
+}
+
+/// A flag a shared borrow can raise (a tree is read from other threads through `&`).
+#[derive(Debug, Default)]
+struct Broken(AtomicBool);
+
+impl Broken {
+    fn get(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+    fn set(&self, v: bool) {
+        self.0.store(v, Ordering::Relaxed);
+    }
+}
+
+impl Clone for Broken {
+    fn clone(&self) -> Self {
+        Broken(AtomicBool::new(self.get()))
+    }
+}
+
+/// Two trees are equal when they hold the same nodes in the same places.
+impl PartialEq for NodeTree {
+    fn eq(&self, other: &Self) -> bool {
+        self.root == other.root && self.nodes == other.nodes
+    }
 }
 
 impl Default for NodeTree {
@@ -128,7 +218,18 @@ impl NodeTree {
             nodes,
             generation: 0,
             structure: 0,
-            recent: std::collections::VecDeque::new(),
+            recent: VecDeque::new(),
+            stale: None,
+            broken: Broken::default(),
+            rejected: 0,
+            described: HashMap::new(),
+            described_order: VecDeque::new(),
+            mismatches: 0,
+            count_gap: None,
+            uncured_gap: None,
+            read_started: Instant::now(),
+            journal: VecDeque::new(),
+            journal_lost: None,
         }
     }
 
@@ -144,6 +245,8 @@ impl NodeTree {
         self.nodes.get(&id)
     }
 
+    /// A node, for changing what it shows (paused, controls). Its links are the tree's: a
+    /// caller that rewrites them gets a tree whose walks stop early and report it stale.
     pub fn get_mut(&mut self, id: i32) -> Option<&mut Node> {
         self.generation += 1;
         self.nodes.get_mut(&id)
@@ -157,11 +260,65 @@ impl NodeTree {
         self.nodes.values()
     }
 
+    /// Synths and groups (the root included), as `/status` counts them.
+    pub fn counts(&self) -> (usize, usize) {
+        let groups = self.nodes.values().filter(|n| n.is_group()).count();
+        (self.nodes.len() - groups, groups)
+    }
+
+    /// Why the mirror may differ from the server, if it may; it is read again to cure it.
+    pub fn stale(&self) -> Option<String> {
+        match (&self.stale, self.broken.get()) {
+            (Some(why), _) => Some(why.clone()),
+            (None, true) => Some("a walk of the mirror met a broken link".into()),
+            (None, false) => None,
+        }
+    }
+
+    pub fn is_stale(&self) -> bool {
+        self.stale.is_some() || self.broken.get()
+    }
+
+    /// Notifications that were malformed or did not fit the mirror, since connecting.
+    pub fn rejected(&self) -> u64 {
+        self.rejected
+    }
+
+    fn mark_stale(&mut self, why: impl FnOnce() -> String) {
+        self.rejected += 1;
+        if self.stale.is_none() {
+            self.stale = Some(why());
+            self.generation += 1;
+        }
+    }
+
+    /// Compares a `/status` reply's counts with the mirror's; returns whether this made the
+    /// mirror stale (two disagreeing polls in a row).
+    pub fn check_counts(&mut self, synths: i32, groups: i32) -> bool {
+        let (s, g) = self.counts();
+        let gap = (i64::from(synths) - s as i64, i64::from(groups) - g as i64);
+        if gap == (0, 0) || Some(gap) == self.uncured_gap {
+            self.mismatches = 0;
+            return false;
+        }
+        self.mismatches = self.mismatches.saturating_add(1);
+        if self.mismatches < MISMATCHES || self.is_stale() {
+            return false;
+        }
+        self.count_gap = Some(gap);
+        self.stale = Some(format!(
+            "the server counts {synths} synths and {groups} groups, the mirror {s} and {g}"
+        ));
+        self.generation += 1;
+        true
+    }
+
     /// Children of `id` in order.
     pub fn children(&self, id: i32) -> Children<'_> {
         Children {
             tree: self,
             next: self.nodes.get(&id).map_or(-1, |n| n.head),
+            left: self.nodes.len(),
         }
     }
 
@@ -179,44 +336,57 @@ impl NodeTree {
         Ok(tree)
     }
 
-    /// Appends `node` as the last child of `parent` (which must exist).
-    pub fn push_child(&mut self, parent: i32, mut node: Node) {
+    /// Appends `node` as the last child of `parent`. A parent that is missing or a synth, or
+    /// an id already in the tree, is not linked: the tree is marked stale instead.
+    pub fn push_child(&mut self, parent: i32, node: Node) {
+        self.try_push_child(parent, node);
+    }
+
+    fn try_push_child(&mut self, parent: i32, mut node: Node) -> bool {
         let id = node.id;
-        node.parent = parent;
-        node.next = -1;
-        let tail = self.nodes.get(&parent).map_or(-1, |p| p.tail);
-        node.prev = tail;
-        if let Some(t) = self.nodes.get_mut(&tail) {
-            t.next = id;
+        if self.nodes.contains_key(&id) {
+            self.mark_stale(|| format!("node {id} was read twice"));
+            return false;
         }
-        if let Some(p) = self.nodes.get_mut(&parent) {
-            if p.head == -1 {
-                p.head = id;
+        let tail = match self.nodes.get(&parent) {
+            Some(p) if p.is_group() => p.tail,
+            Some(_) => {
+                self.mark_stale(|| format!("node {id} was read under synth {parent}"));
+                return false;
             }
-            p.tail = id;
-        }
-        self.nodes.insert(id, node);
-        self.generation += 1;
-        self.structure += 1;
+            None => {
+                self.mark_stale(|| format!("node {id} was read under unknown group {parent}"));
+                return false;
+            }
+        };
+        // Its children, if any, are pushed after it.
+        node.head = -1;
+        node.tail = -1;
+        self.link_at(node, parent, tail);
+        true
     }
 
     /// Replaces the subtree at `at` (a group in this tree) with `sub`'s root's children.
     pub fn graft(&mut self, at: i32, sub: &NodeTree) {
+        if !self.nodes.get(&at).is_some_and(Node::is_group) {
+            self.mark_stale(|| format!("group {at} was read but is not in the mirror"));
+            return;
+        }
         self.clear_children(at);
+        // Parent by parent: each group's children are pushed in order before its own.
         let mut stack = vec![sub.root];
         while let Some(parent) = stack.pop() {
             for child in sub.children(parent) {
-                let mut n = child.clone();
-                n.head = -1;
-                n.tail = -1;
                 let target = if parent == sub.root { at } else { parent };
-                self.push_child(target, n);
-                if child.is_group() {
+                // A node refused here keeps its subtree out too: it would hang elsewhere.
+                if self.try_push_child(target, child.clone()) && child.is_group() {
                     stack.push(child.id);
                 }
             }
         }
-        // Children were pushed parent by parent (not in depth-first order), so order is intact.
+        if sub.is_stale() {
+            self.mark_stale(|| sub.stale().unwrap_or_default());
+        }
     }
 
     fn clear_children(&mut self, id: i32) {
@@ -226,61 +396,210 @@ impl NodeTree {
         }
     }
 
-    /// Applies a node notification; returns whether it changed the tree.
+    /// Applies a node notification; returns whether it changed the tree. One that does not
+    /// fit leaves the tree as it was and marks it stale.
     pub fn apply(&mut self, m: &OscMessage) -> bool {
+        let event = match m.addr.as_str() {
+            "/n_go" => Event::Go,
+            "/n_end" => Event::End,
+            "/n_move" => Event::Move,
+            "/n_on" => Event::On,
+            "/n_off" => Event::Off,
+            _ => return false,
+        };
         let Some(info) = NodeInfo::from_msg(m) else {
+            self.rejected += 1;
             return false;
         };
-        match m.addr.as_str() {
-            "/n_go" => {
-                let kind = if info.is_group {
-                    NodeKind::Group
-                } else {
-                    NodeKind::Synth { def: None }
-                };
-                let mut node = Node::new(info.node, info.parent, kind);
-                node.paused = Some(false);
-                if let Some(old) = self.nodes.get(&info.node) {
-                    // Our own /s_new may have filled in the def and controls already.
-                    node.kind = match (&old.kind, node.kind) {
-                        (NodeKind::Synth { def: Some(d) }, NodeKind::Synth { .. }) => {
-                            NodeKind::Synth {
-                                def: Some(d.clone()),
-                            }
-                        }
-                        (_, k) => k,
-                    };
-                    node.controls = old.controls.clone();
-                    self.remove(info.node);
-                }
-                self.note_change(info.node, true);
-                self.link(node, &info);
-                true
+        self.journal_push(event, info);
+        self.apply_event(event, &info, Mode::Live)
+    }
+
+    fn journal_push(&mut self, event: Event, info: NodeInfo) {
+        let now = Instant::now();
+        while let Some(&(at, _, _)) = self.journal.front() {
+            if self.journal.len() < JOURNAL && now.saturating_duration_since(at) < JOURNAL_AGE {
+                break;
             }
-            "/n_end" => {
-                self.note_change(info.node, false);
-                self.remove(info.node)
+            self.journal.pop_front();
+            self.journal_lost = Some(at);
+        }
+        self.journal.push_back((now, event, info));
+    }
+
+    fn apply_event(&mut self, event: Event, info: &NodeInfo, mode: Mode) -> bool {
+        let id = info.node;
+        if id == self.root {
+            if mode == Mode::Live {
+                self.mark_stale(|| format!("a notification moves the root group {id}"));
             }
-            "/n_move" => {
-                let Some(mut node) = self.unlink(info.node) else {
+            return false;
+        }
+        match event {
+            Event::Go => self.node_began(info, mode),
+            Event::End => {
+                let Some(old) = self.nodes.get(&id) else {
+                    // Gone already: a duplicate, or one whose start we never saw.
                     return false;
                 };
-                node.parent = info.parent;
-                self.link(node, &info);
+                // scsynth 3.13 reports the children of a freed group in no group (-1).
+                if mode == Mode::Live && old.parent != info.parent && info.parent != -1 {
+                    let was = old.parent;
+                    self.mark_stale(|| {
+                        format!("node {id} ended in group {}, not {was}", info.parent)
+                    });
+                }
+                // The server says it is gone: whatever else is wrong, that is right.
+                self.note_change(id, false);
+                self.remove(id)
+            }
+            Event::Move => self.node_moved(info, mode),
+            Event::On | Event::Off => {
+                let paused = event == Event::Off;
+                let Some(n) = self.nodes.get_mut(&id) else {
+                    if mode == Mode::Live {
+                        self.mark_stale(|| format!("node {id} is unknown to the mirror"));
+                    }
+                    return false;
+                };
+                n.paused = Some(paused);
+                let was = n.parent;
+                self.generation += 1;
+                if mode == Mode::Live && was != info.parent {
+                    self.mark_stale(|| format!("node {id} is in group {}, not {was}", info.parent));
+                }
                 true
             }
-            "/n_off" | "/n_on" => {
-                let paused = m.addr == "/n_off";
-                if let Some(n) = self.nodes.get_mut(&info.node) {
-                    n.paused = Some(paused);
-                    self.generation += 1;
-                    true
-                } else {
-                    false
+        }
+    }
+
+    fn node_began(&mut self, info: &NodeInfo, mode: Mode) -> bool {
+        let id = info.node;
+        if let Some(old) = self.nodes.get(&id) {
+            let (was_group, parent, prev, next) = (old.is_group(), old.parent, old.prev, old.next);
+            let same_place = parent == info.parent && (prev, next) == (info.prev, info.next);
+            if was_group != info.is_group {
+                self.mark_stale(|| format!("node {id} began again as another kind of node"));
+            } else if parent != info.parent {
+                self.mark_stale(|| {
+                    format!("node {id} began in {} but is in {parent}", info.parent)
+                });
+            } else if mode == Mode::Live && !same_place {
+                self.mark_stale(|| format!("node {id} began again elsewhere in group {parent}"));
+            }
+            return false;
+        }
+        if let Err(why) = self.check_slot(id, info.parent, info.prev, info.next) {
+            self.mark_stale(|| why);
+            return false;
+        }
+        let kind = if info.is_group {
+            NodeKind::Group
+        } else {
+            NodeKind::Synth { def: None }
+        };
+        let mut node = Node::new(id, info.parent, kind);
+        node.paused = Some(false);
+        if let Some((def, controls)) = self.described.remove(&id) {
+            if let NodeKind::Synth { def: d } = &mut node.kind {
+                *d = Some(def);
+            }
+            node.controls = controls;
+        }
+        self.link_at(node, info.parent, info.prev);
+        self.note_change(id, true);
+        true
+    }
+
+    fn node_moved(&mut self, info: &NodeInfo, mode: Mode) -> bool {
+        let id = info.node;
+        let Some(old) = self.nodes.get(&id) else {
+            if mode == Mode::Live {
+                self.mark_stale(|| format!("node {id} moved but is unknown to the mirror"));
+            }
+            return false;
+        };
+        if old.parent == info.parent && (old.prev, old.next) == (info.prev, info.next) {
+            return false;
+        }
+        let same_parent = old.parent == info.parent;
+        if let Err(why) = self.check_slot(id, info.parent, info.prev, info.next) {
+            // Replayed, a move within one group that no longer fits was overtaken by what
+            // was read (its neighbours changed since); any other misfit is a real one.
+            if !(mode == Mode::Replay && same_parent) {
+                self.mark_stale(|| why);
+            }
+            return false;
+        }
+        let Some(node) = self.unlink(id) else {
+            return false;
+        };
+        self.link_at(node, info.parent, info.prev);
+        true
+    }
+
+    /// Whether `id` may sit in `parent` between `prev` and `next` (-1: none), judged as if
+    /// `id` were not where it is now.
+    fn check_slot(&self, id: i32, parent: i32, prev: i32, next: i32) -> Result<(), String> {
+        if parent == id {
+            return Err(format!("node {id} would be its own parent"));
+        }
+        if prev == id || next == id {
+            return Err(format!("node {id} would be its own sibling"));
+        }
+        let p = match self.nodes.get(&parent) {
+            Some(p) if p.is_group() => p,
+            Some(_) => return Err(format!("node {id} would be in synth {parent}")),
+            None => {
+                return Err(format!(
+                    "node {id} is in group {parent}, unknown to the mirror"
+                ));
+            }
+        };
+        if self.nodes.contains_key(&id) && self.is_within(parent, id) {
+            return Err(format!("node {id} would be its own ancestor"));
+        }
+        let after_prev = if prev == -1 {
+            p.head
+        } else {
+            match self.nodes.get(&prev) {
+                Some(n) if n.parent == parent => n.next,
+                Some(_) => return Err(format!("node {prev}, before {id}, is not in {parent}")),
+                None => {
+                    return Err(format!(
+                        "node {prev}, before {id}, is unknown to the mirror"
+                    ));
                 }
             }
-            _ => false,
+        };
+        let after_prev = if after_prev == id {
+            self.nodes.get(&id).map_or(-1, |n| n.next)
+        } else {
+            after_prev
+        };
+        if after_prev != next {
+            return Err(format!(
+                "node {id} would sit between {prev} and {next} in {parent}, not side by side in the mirror"
+            ));
         }
+        Ok(())
+    }
+
+    /// Whether `id` is `ancestor` or below it. A chain longer than the tree (a broken link)
+    /// answers yes, so nothing is linked on its strength.
+    fn is_within(&self, id: i32, ancestor: i32) -> bool {
+        let mut at = id;
+        for _ in 0..=self.nodes.len() {
+            if at == ancestor {
+                return true;
+            }
+            match self.nodes.get(&at) {
+                Some(n) if at != self.root => at = n.parent,
+                _ => return false,
+            }
+        }
+        self.broken.set(true);
+        true
     }
 
     fn note_change(&mut self, id: i32, born: bool) {
@@ -296,20 +615,43 @@ impl NodeTree {
             id,
             born,
             label,
-            at: std::time::Instant::now(),
+            at: Instant::now(),
         });
     }
 
     /// Records what we know of a synth we created ourselves (notifications carry no def name).
+    /// Before its `/n_go` the description waits aside, out of the tree.
     pub fn describe_synth(&mut self, id: i32, def: &str, controls: Vec<(String, ControlValue)>) {
-        let node = self
-            .nodes
-            .entry(id)
-            .or_insert_with(|| Node::new(id, -2, NodeKind::Synth { def: None }));
-        node.kind = NodeKind::Synth {
-            def: Some(def.to_string()),
-        };
-        node.controls = controls;
+        match self.nodes.get_mut(&id) {
+            Some(node) if !node.is_group() => {
+                node.kind = NodeKind::Synth {
+                    def: Some(def.to_string()),
+                };
+                node.controls = controls;
+            }
+            Some(_) => return,
+            None => {
+                if self.described.len() >= MAX_DESCRIBED {
+                    while let Some(old) = self.described_order.pop_front() {
+                        if self.described.remove(&old).is_some() {
+                            break;
+                        }
+                    }
+                }
+                if self
+                    .described
+                    .insert(id, (def.to_string(), controls))
+                    .is_none()
+                {
+                    self.described_order.push_back(id);
+                }
+                // Ids whose /n_go came are still queued: keep the queue near the map's size.
+                if self.described_order.len() > 2 * MAX_DESCRIBED {
+                    let described = &self.described;
+                    self.described_order.retain(|i| described.contains_key(i));
+                }
+            }
+        }
         self.generation += 1;
         self.structure += 1;
     }
@@ -322,21 +664,42 @@ impl NodeTree {
         self.generation += 1;
     }
 
-    /// Keeps what `old` knew of paused states and our own synths' def names.
+    /// Takes over from `old`, the mirror this freshly read tree replaces: paused states and
+    /// our own synths' names it knew, and the notifications that came while this tree was
+    /// being read (those already in what was read change nothing).
     pub fn carry_over(&mut self, old: &NodeTree) {
         self.recent = old.recent.clone();
+        self.rejected += old.rejected;
+        self.uncured_gap = old.count_gap.or(old.uncured_gap);
         for n in self.nodes.values_mut() {
-            if let Some(o) = old.nodes.get(&n.id) {
-                if n.paused.is_none() {
-                    n.paused = o.paused;
-                }
-                if let (NodeKind::Synth { def: d @ None }, NodeKind::Synth { def: Some(od) }) =
-                    (&mut n.kind, &o.kind)
-                {
-                    *d = Some(od.clone());
-                }
+            let Some(o) = old.nodes.get(&n.id) else {
+                continue;
+            };
+            if n.paused.is_none() {
+                n.paused = o.paused;
+            }
+            if let (NodeKind::Synth { def: d @ None }, NodeKind::Synth { def: Some(od) }) =
+                (&mut n.kind, &o.kind)
+            {
+                *d = Some(od.clone());
             }
         }
+        for id in &old.described_order {
+            if let Some((def, controls)) = old.described.get(id) {
+                self.describe_synth(*id, def, controls.clone());
+            }
+        }
+        if old.journal_lost.is_some_and(|at| at > self.read_started) {
+            self.mark_stale(|| "too many notifications came while the tree was read".into());
+        }
+        let since = self.read_started;
+        for &(at, event, info) in &old.journal {
+            if at > since {
+                self.apply_event(event, &info, Mode::Replay);
+            }
+        }
+        self.journal = old.journal.clone();
+        self.journal_lost = old.journal_lost;
         self.generation += 1;
         self.structure += 1;
     }
@@ -354,41 +717,16 @@ impl NodeTree {
         }
     }
 
-    fn link(&mut self, mut node: Node, info: &NodeInfo) {
+    /// Links `node` (not in the tree) into `parent` right after `prev` (-1: at the head).
+    /// Callers have checked the slot; this only writes it.
+    fn link_at(&mut self, mut node: Node, parent: i32, prev: i32) {
         let id = node.id;
-        let parent = info.parent;
-        if !self.nodes.contains_key(&parent) {
-            // A parent we have not seen (we joined late): hang it under the root.
-            let mut p = Node::new(parent, self.root, NodeKind::Group);
-            p.paused = None;
-            self.push_child(self.root, p);
-        }
-        node.parent = parent;
-        let prev = if info.prev != -1
-            && self
-                .nodes
-                .get(&info.prev)
-                .is_some_and(|p| p.parent == parent)
-        {
-            info.prev
-        } else if info.next != -1
-            && self
-                .nodes
-                .get(&info.next)
-                .is_some_and(|n| n.parent == parent)
-        {
-            self.nodes[&info.next].prev
-        } else if info.prev == -1 {
-            -1
-        } else {
-            // An unknown previous sibling: append.
-            self.nodes.get(&parent).map_or(-1, |p| p.tail)
-        };
         let next = if prev == -1 {
             self.nodes.get(&parent).map_or(-1, |p| p.head)
         } else {
             self.nodes.get(&prev).map_or(-1, |p| p.next)
         };
+        node.parent = parent;
         node.prev = prev;
         node.next = next;
         if let Some(p) = self.nodes.get_mut(&prev) {
@@ -435,11 +773,13 @@ impl NodeTree {
         Some(node)
     }
 
-    /// Removes a node and everything under it.
+    /// Removes a node and everything under it (or a description still waiting for it).
     pub fn remove(&mut self, id: i32) -> bool {
+        self.described.remove(&id);
         let Some(node) = self.unlink(id) else {
             return false;
         };
+        // Each step takes a node out of the map, so this ends however the links run.
         let mut stack = vec![node.head];
         while let Some(mut child) = stack.pop() {
             while child != -1 {
@@ -456,7 +796,9 @@ impl NodeTree {
     }
 
     /// Visits every node below the root depth-first, with its depth (root children are 1).
+    /// Visits at most as many nodes as the tree holds, each once.
     pub fn walk(&self, mut f: impl FnMut(usize, &Node)) {
+        let mut left = self.nodes.len().saturating_sub(1);
         let mut stack: Vec<(usize, i32)> =
             vec![(1, self.nodes.get(&self.root).map_or(-1, |r| r.head))];
         while let Some((depth, id)) = stack.pop() {
@@ -464,8 +806,14 @@ impl NodeTree {
                 continue;
             }
             let Some(node) = self.nodes.get(&id) else {
+                self.broken.set(true);
                 continue;
             };
+            if left == 0 {
+                self.broken.set(true);
+                return;
+            }
+            left -= 1;
             stack.push((depth, node.next));
             f(depth, node);
             if node.is_group() {
@@ -482,25 +830,28 @@ impl NodeTree {
     }
 
     /// Text as supriya's `print(server.query_tree())` and sclang's `queryAllNodes` give it.
+    /// Server strings are escaped; rows deeper than `MAX_INDENT` levels keep that indent
+    /// and say their depth.
     pub fn to_text(&self, with_controls: bool) -> String {
         let mut out = String::with_capacity(self.nodes.len() * 24);
         let _ = writeln!(out, "NODE TREE {} group", self.root);
         self.walk(|depth, n| {
-            let indent = "    ".repeat(depth);
+            indent(&mut out, depth);
             match &n.kind {
                 NodeKind::Group => {
-                    let _ = writeln!(out, "{indent}{} group", n.id);
+                    let _ = writeln!(out, "{} group", n.id);
                 }
                 NodeKind::Synth { def } => {
-                    let _ = writeln!(out, "{indent}{} {}", n.id, def.as_deref().unwrap_or("?"));
+                    let def = def.as_deref().map_or(Cow::Borrowed("?"), printable);
+                    let _ = writeln!(out, "{} {def}", n.id);
                     if with_controls && !n.controls.is_empty() {
-                        let controls = n
-                            .controls
-                            .iter()
-                            .map(|(k, v)| format!("{k}: {v}"))
-                            .collect::<Vec<_>>()
-                            .join(", ");
-                        let _ = writeln!(out, "{indent}    {controls}");
+                        indent(&mut out, depth + 1);
+                        for (i, (k, v)) in n.controls.iter().enumerate() {
+                            let sep = if i == 0 { "" } else { ", " };
+                            let v = v.to_string();
+                            let _ = write!(out, "{sep}{}: {}", printable(k), printable(&v));
+                        }
+                        out.push('\n');
                     }
                 }
             }
@@ -509,15 +860,37 @@ impl NodeTree {
     }
 }
 
+fn indent(out: &mut String, depth: usize) {
+    for _ in 0..depth.min(MAX_INDENT) {
+        out.push_str("    ");
+    }
+    if depth > MAX_INDENT {
+        let _ = write!(out, "[depth {depth}] ");
+    }
+}
+
 pub struct Children<'a> {
     tree: &'a NodeTree,
     next: i32,
+    /// No list is longer than the tree: a longer one has a loop.
+    left: usize,
 }
 
 impl<'a> Iterator for Children<'a> {
     type Item = &'a Node;
     fn next(&mut self) -> Option<&'a Node> {
-        let node = self.tree.nodes.get(&self.next)?;
+        if self.next == -1 {
+            return None;
+        }
+        let Some(node) = self.tree.nodes.get(&self.next) else {
+            self.tree.broken.set(true);
+            return None;
+        };
+        if self.left == 0 {
+            self.tree.broken.set(true);
+            return None;
+        }
+        self.left -= 1;
         self.next = node.next;
         Some(node)
     }
