@@ -226,7 +226,7 @@ impl ScPanel {
             return;
         };
         let mut answer = None;
-        egui::Modal::new(egui::Id::new("confirm-quit")).show(ctx, |ui| {
+        egui::Modal::new(egui::Id::unique("confirm-quit")).show(ctx, |ui| {
             ui.set_max_width(360.0);
             ui.label(RichText::new(question).strong());
             ui.checkbox(&mut self.dont_ask_ticked, "Don't ask again");
@@ -234,8 +234,7 @@ impl ScPanel {
                 if ui.button("Stop and quit").clicked() {
                     answer = Some(true);
                 }
-                if ui.button("Cancel").clicked() || ui.input(|i| i.key_pressed(egui::Key::Escape))
-                {
+                if ui.button("Cancel").clicked() || ui.input(|i| i.key_pressed(egui::Key::Escape)) {
                     answer = Some(false);
                 }
             });
@@ -323,7 +322,7 @@ impl ScPanel {
         let mut take_offer = None;
         let mut dismiss_all = false;
         let width = (ctx.content_rect().width() - 24.0).clamp(200.0, 420.0);
-        egui::Area::new(egui::Id::new("toasts"))
+        egui::Area::new(egui::Id::unique("toasts"))
             .order(egui::Order::Foreground)
             .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-12.0, -12.0))
             .show(ctx, |ui| {
@@ -338,11 +337,14 @@ impl ScPanel {
                         };
                         ui.horizontal(|ui| {
                             ui.label(RichText::new(&n.title).strong().color(colour));
-                            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                                if ui.small_button("Dismiss").clicked() {
-                                    dismiss = Some(i);
-                                }
-                            });
+                            ui.with_layout(
+                                egui::Layout::right_to_left(egui::Align::Center),
+                                |ui| {
+                                    if ui.small_button("Dismiss").clicked() {
+                                        dismiss = Some(i);
+                                    }
+                                },
+                            );
                         });
                         ui.label(&n.text);
                     });
@@ -443,11 +445,9 @@ impl ScPanel {
                     if ui.button("Stop it").clicked() {
                         let inbox = self.bridge.inbox.clone();
                         self.bridge.spawn(async move {
-                            let gone = crate::server::ports::stop_process(
-                                &holder,
-                                Duration::from_secs(2),
-                            )
-                            .await;
+                            let gone =
+                                crate::server::ports::stop_process(&holder, Duration::from_secs(2))
+                                    .await;
                             let (title, text) = if gone {
                                 ("Stopped", format!("pid {} is gone: boot again", holder.pid))
                             } else {
@@ -470,7 +470,8 @@ impl ScPanel {
     /// The window title names a running recording, so it shows in the task bar too.
     fn window_title(&mut self, ctx: &egui::Context, recording: Option<&Recording>) {
         let title = match recording {
-            Some(r) => format!("{} · scpanel", status_bar::rec_short(r)),
+            // The title is drawn by the window manager's font, which has the dot.
+            Some(r) => format!("\u{25CF} {} \u{B7} scpanel", status_bar::rec_short(r)),
             None => "scpanel".to_string(),
         };
         if title != self.title {

@@ -86,8 +86,9 @@ impl LogPanel {
             }
             let new = self.new_lines(total);
             if !self.following
+                // Monospace: the proportional font has no U+2193.
                 && ui
-                    .button(catch_up_label(new))
+                    .button(RichText::new(catch_up_label(new)).monospace())
                     .on_hover_text("Jump to the newest line and follow again")
                     .clicked()
             {
@@ -122,7 +123,7 @@ impl LogPanel {
         });
         // At the bottom (within a row): follow. Scrolled up: stop, and count what arrives.
         let bottom = out.content_size.y - out.inner_rect.height();
-        let at_bottom = out.state.offset.y >= bottom - ROW_HEIGHT;
+        let at_bottom = out.state.clamped_offset().y >= bottom - ROW_HEIGHT;
         if at_bottom && !self.following {
             self.following = true;
         } else if !at_bottom && self.following && out.content_size.y > out.inner_rect.height() {

@@ -357,7 +357,7 @@ impl MixerPanel {
                     |pairs, inbox| {
                         let text = pairs
                             .iter()
-                            .map(|(a, b)| format!("{a} → {b}"))
+                            .map(|(a, b)| format!("{a} -> {b}"))
                             .collect::<Vec<_>>()
                             .join("\n");
                         super::bridge::push_notice(inbox, "Connected", text, false);

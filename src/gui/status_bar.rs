@@ -60,19 +60,19 @@ pub fn mm_ss(d: Duration) -> String {
     }
 }
 
-/// `● REC 02:13`, for the window title.
+/// `REC 02:13`, or `REC paused 02:13`.
 pub fn rec_short(r: &Recording) -> String {
     let what = if r.is_paused() { "REC paused" } else { "REC" };
-    format!("\u{25CF} {what} {}", mm_ss(r.elapsed()))
+    format!("{what} {}", mm_ss(r.elapsed()))
 }
 
-/// `● REC 02:13 · 31 MB · name.wav`, for the status bar on every tab.
+/// `REC 02:13 · 31 MB · name.wav`, for the status bar on every tab (after a red dot, drawn:
+/// the shipped proportional font has no U+25CF).
 pub fn rec_text(r: &Recording, bytes: u64) -> String {
-    let name = r
-        .options
-        .path
-        .file_name()
-        .map_or_else(|| r.options.path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let name = r.options.path.file_name().map_or_else(
+        || r.options.path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     format!(
         "{} \u{B7} {:.0} MB \u{B7} {name}",
         rec_short(r),
@@ -118,7 +118,9 @@ pub fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
         }
         if ui
             .add_enabled(online, egui::Button::new("Quit"))
-            .on_hover_text("Quit the server (Ctrl+Q asks first when synths play or a recording runs)")
+            .on_hover_text(
+                "Quit the server (Ctrl+Q asks first when synths play or a recording runs)",
+            )
             .clicked()
         {
             a.quit = true;
@@ -144,6 +146,8 @@ pub fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
                 .strong(),
         );
         if let Some(r) = recording {
+            let (dot, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
+            ui.painter().circle_filled(dot.center(), 5.0, REC_RED);
             ui.label(
                 RichText::new(rec_text(r, r.file_size()))
                     .color(REC_RED)
@@ -182,20 +186,36 @@ mod tests {
 
     /// Every symbol the window draws, beyond plain letters: each must be in egui's shipped
     /// fonts, or it renders as a box.
-    pub const SYMBOLS: &[&str] = &["\u{25CF}", "\u{B7}", "\u{2193}", "\u{2026}"];
+    /// Drawn in the proportional font (labels, buttons).
+    pub const SYMBOLS: &[&str] = &["\u{B7}", "\u{2026}", "\u{2014}", "\u{2013}", "\u{D7}"];
+    /// Drawn in the monospace font (the log's catch-up button, the log and console lines).
+    pub const MONO_SYMBOLS: &[&str] = &["\u{2193}", "\u{2192}"];
 
     #[test]
     fn the_shipped_fonts_have_every_symbol_the_window_draws() {
         let ctx = egui::Context::default();
-        let _ = ctx.run_ui(egui::RawInput::default(), |_| {});
-        for family in [egui::FontId::proportional(14.0), egui::FontId::monospace(14.0)] {
-            for s in SYMBOLS {
+        ctx.run_ui(egui::RawInput::default(), |_| {})
+            .textures_delta
+            .clear();
+        let sets = [
+            (egui::FontId::proportional(14.0), SYMBOLS),
+            (egui::FontId::monospace(14.0), SYMBOLS),
+            (egui::FontId::monospace(14.0), MONO_SYMBOLS),
+        ];
+        for (family, symbols) in sets {
+            for s in symbols {
                 assert!(
                     ctx.fonts_mut(|f| f.has_glyphs(&family, s)),
                     "{s:?} is missing from {family:?}"
                 );
             }
         }
+        // The arrow that rendered as a box: not in the proportional font, so never used there.
+        let arrow = ctx.fonts_mut(|f| f.has_glyph(&egui::FontId::proportional(14.0), '\u{2192}'));
+        assert!(
+            !arrow,
+            "the proportional font now has U+2192: it may be used again"
+        );
     }
 
     #[test]

@@ -72,7 +72,9 @@ pub fn check_move_target(
     let mut up = if into { target } else { t.parent };
     for _ in 0..=tree.len() {
         if up == node {
-            return Err(format!("{target} is inside {node}: a group can't go into itself"));
+            return Err(format!(
+                "{target} is inside {node}: a group can't go into itself"
+            ));
         }
         match tree.get(up) {
             Some(n) if n.id != n.parent && up != 0 => up = n.parent,

@@ -202,7 +202,11 @@ mod tests {
         assert_eq!(lines[0].mark, Mark::RunStart);
         assert!(lines[0].text.contains("pid 4242"), "{}", lines[0].text);
         assert!(lines[0].text.contains("/usr/bin/scsynth"));
-        assert!(lines[0].text.contains(" UTC"), "the start time: {}", lines[0].text);
+        assert!(
+            lines[0].text.contains(" UTC"),
+            "the start time: {}",
+            lines[0].text
+        );
         assert!(!lines[0].is_error());
         assert_eq!(lines[1].mark, Mark::Crash);
         assert!(lines[1].is_error());
