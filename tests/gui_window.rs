@@ -75,6 +75,12 @@ fn quit(h: &mut Harness<'static, ScPanel>) {
     });
 }
 
+/// What a node says: a button's label, or a text label's value.
+fn text_of(n: &egui_kittest::Node<'_>) -> Option<String> {
+    let a = n.accesskit_node();
+    a.label().or_else(|| a.value())
+}
+
 fn inside(rect: egui::Rect, w: f32, h: f32) -> bool {
     rect.min.x >= 0.0 && rect.min.y >= 0.0 && rect.max.x <= w && rect.max.y <= h
 }
@@ -143,20 +149,28 @@ fn the_side_panel_hides_with_f9_and_its_button_and_narrows_to_240() {
     );
     assert!(h.query_by_label("Boot options").is_some());
 
-    // Drag the panel's edge to the left: it stops at about 240 px, its content scrolls.
-    let edge = egui::pos2(tab_x(&h) - 9.0, 300.0);
-    h.drag_at(edge);
-    h.run_steps(1);
-    h.hover_at(egui::pos2(150.0, 300.0));
-    h.run_steps(1);
-    h.drop_at(egui::pos2(150.0, 300.0));
-    h.run_steps(3);
+    // Drag the panel's edge to the left: it narrows to about 240 px, its content scrolls.
+    let drag = |h: &mut Harness<'static, ScPanel>, from: f32, to: f32| {
+        h.drag_at(egui::pos2(from, 300.0));
+        h.run_steps(1);
+        h.hover_at(egui::pos2(to, 300.0));
+        h.run_steps(1);
+        h.drop_at(egui::pos2(to, 300.0));
+        h.run_steps(20);
+    };
+    let edge = tab_x(&h) - 9.0;
+    drag(&mut h, edge, 250.0);
     let narrow_x = tab_x(&h);
     assert!(
-        narrow_x < open_x && narrow_x <= 270.0,
+        narrow_x < open_x && (240.0..=275.0).contains(&narrow_x),
         "narrowed from {open_x} to {narrow_x}"
     );
-    assert!(narrow_x >= 240.0, "no narrower than 240: {narrow_x}");
+    assert!(h.state().side_open);
+    assert_reachable(&mut h, w, ht);
+    // Past its minimum, the drag hides it.
+    let edge = tab_x(&h) - 9.0;
+    drag(&mut h, edge, 100.0);
+    assert!(!h.state().side_open, "dragged shut: tabs at {}", tab_x(&h));
     assert_reachable(&mut h, w, ht);
 }
 
@@ -372,9 +386,19 @@ fn a_recording_shows_in_the_status_bar_on_every_tab_and_in_the_title() {
         h.run_steps(2);
         let bar = h
             .query_all_by_label_contains("REC 00:")
-            .filter_map(|n| n.accesskit_node().label())
+            .filter_map(|n| text_of(&n))
             .find(|l| l.ends_with("set-one.wav"));
-        let bar = bar.unwrap_or_else(|| panic!("no REC on the {tab:?} tab"));
+        let bar = bar.unwrap_or_else(|| {
+            let seen: Vec<_> = h
+                .query_all_by_label_contains("REC")
+                .filter_map(|n| text_of(&n))
+                .collect();
+            panic!(
+                "no REC on the {tab:?} tab: {seen:?}; recording {:?}; notices {:?}",
+                h.state().bridge.server.recording(),
+                h.state().bridge.inbox.lock().unwrap().notices
+            )
+        });
         assert!(bar.contains(" MB \u{B7} "), "size shown: {bar}");
     }
     assert!(
@@ -436,11 +460,17 @@ fn the_log_follows_until_scrolled_up_then_counts_new_lines() {
     assert!(h.query_all_by_label_contains(&last).next().is_some());
 
     // Scroll up: following stops, and what arrives is counted on the catch-up button.
-    let area = h.get_by_label("Errors only").rect();
-    h.hover_at(egui::pos2(area.center().x, area.max.y + 120.0));
+    // The mouse wheel over the log, as a person scrolls up.
+    let row = h
+        .query_all_by_label_contains(" UTC  ")
+        .last()
+        .expect("a log row")
+        .rect();
+    h.hover_at(row.center());
+    h.run_steps(1);
     h.event(egui::Event::MouseWheel {
-        unit: egui::MouseWheelUnit::Page,
-        delta: egui::vec2(0.0, 5.0),
+        unit: egui::MouseWheelUnit::Line,
+        delta: egui::vec2(0.0, 10.0),
         modifiers: egui::Modifiers::NONE,
         phase: egui::TouchPhase::Move,
         source: egui::MouseWheelSource::Wheel,
@@ -638,11 +668,11 @@ fn release_ends_a_gated_synth_and_a_typed_node_id_is_checked() {
     h.run_steps(2);
     assert!(!h.get_by_label("Move").accesskit_node().is_disabled());
     h.get_by_label("Move").click();
-    step_until(&mut h, "the synth after the group", |h| {
+    step_until(&mut h, "the synth moved before the group", |h| {
         h.state()
             .bridge
             .server
-            .with_tree(|t| t.get(synth).is_some_and(|n| n.prev == group))
+            .with_tree(|t| t.get(synth).is_some_and(|n| n.next == group))
     });
 
     // Release: gate 0, and the synth's envelope ends it.

@@ -18,6 +18,8 @@ pub struct LogPanel {
     left_at: u64,
     /// Scroll to the bottom on the next frame (the catch-up button).
     jump: bool,
+    /// How many lines the view held last frame: more means new lines to follow.
+    last_len: usize,
 }
 
 impl Default for LogPanel {
@@ -27,6 +29,7 @@ impl Default for LogPanel {
             following: true,
             left_at: 0,
             jump: false,
+            last_len: 0,
         }
     }
 }
@@ -104,13 +107,17 @@ impl LogPanel {
                 .cloned()
                 .collect()
         });
-        let mut area = egui::ScrollArea::vertical()
-            .auto_shrink([false, false])
-            .stick_to_bottom(self.following);
-        if self.jump {
-            area = area.vertical_scroll_offset(lines.len() as f32 * ROW_HEIGHT * 2.0);
+        let mut area = egui::ScrollArea::vertical().auto_shrink([false, false]);
+        // Following moves the view to the end when the list changes, and only then: a view
+        // moved every frame would undo the wheel of a reader scrolling up. (egui's
+        // stick_to_bottom did not keep this view at the end: the "does not follow" of issue 13.)
+        let forced = self.jump || (self.following && lines.len() != self.last_len);
+        if forced {
+            let row = ROW_HEIGHT + ui.spacing().item_spacing.y;
+            area = area.vertical_scroll_offset(lines.len() as f32 * row);
             self.jump = false;
         }
+        self.last_len = lines.len();
         let out = area.show_rows(ui, ROW_HEIGHT, lines.len(), |ui, range| {
             for line in &lines[range] {
                 let text = format!("{}  {}", clock(line.at), line.text);
@@ -121,13 +128,13 @@ impl LogPanel {
                 ui.label(rich);
             }
         });
-        // At the bottom (within a row): follow. Scrolled up: stop, and count what arrives.
-        let bottom = out.content_size.y - out.inner_rect.height();
-        let at_bottom = out.state.clamped_offset().y >= bottom - ROW_HEIGHT;
-        if at_bottom && !self.following {
+        // At the bottom (within a row): follow. Away from it in a frame we did not move: the
+        // reader scrolled up; stop, and count what arrives from now on.
+        let bottom = (out.content_size.y - out.inner_rect.height()).max(0.0);
+        let offset = out.state.unclamped_offset().y.min(bottom);
+        if offset >= bottom - ROW_HEIGHT {
             self.following = true;
-        } else if !at_bottom && self.following && out.content_size.y > out.inner_rect.height() {
-            // The user scrolled up (sticking to the bottom would have kept us there).
+        } else if self.following && !forced {
             self.following = false;
             self.left_at = total;
         }
