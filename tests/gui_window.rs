@@ -579,8 +579,10 @@ fn use_port_n_boots_on_that_port() {
 
 #[test]
 fn a_preset_lists_its_changes_before_it_applies_them() {
-    let mut o = Options::default();
-    o.output_channels = 6;
+    let o = Options {
+        output_channels: 6,
+        ..Options::default()
+    };
     let mut h = app_sized(o, 900.0, 600.0);
     h.run_steps(2);
     h.get_by_label("Defaults").click();
