@@ -94,6 +94,8 @@ pub fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
     // the status text appears or changes (a click between two frames is never lost), and a
     // narrow window puts the figures on a second line instead of under the buttons.
     ui.horizontal_wrapped(|ui| {
+        // Each piece moves to the next line whole instead of breaking mid-phrase.
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
         let online = state.is_online();
         let owner = session.is_some_and(|s| s.is_owner);
         if ui
