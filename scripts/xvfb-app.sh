@@ -24,10 +24,11 @@ win=""
 for _ in $(seq 100); do win=$(xdotool search --name '^scpanel$' 2>/dev/null | head -1) && [ -n "$win" ] && break; sleep 0.1; done
 [ -n "$win" ] || { echo "the window did not appear"; exit 1; }
 eval "$(xdotool getwindowgeometry --shell "$win")"
-# The Boot button sits at the right end of the status bar; a click before the first frame is
-# lost, so click again until the server answers (Boot is disabled once it is booting).
+# The Boot button sits at the left of the status bar, after "Options"; a click before the
+# first frame is lost, so click again until the server answers (Boot is disabled once it is
+# booting).
 for i in $(seq 100); do
-  [ $((i % 20)) -eq 1 ] && xdotool mousemove --window "$win" $((WIDTH - 205)) 12 click 1
+  [ $((i % 20)) -eq 1 ] && xdotool mousemove --window "$win" 96 14 click 1
   target/release/scpanel status --addr "127.0.0.1:$port" >/dev/null 2>&1 && break
   sleep 0.1
 done

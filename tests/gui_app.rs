@@ -303,7 +303,7 @@ fn the_volume_slider_and_the_record_buttons_act_on_the_outputs() {
     step_until(&mut h, "recording", |a| {
         recorded(a, Duration::from_millis(200))
     });
-    assert!(h.query_by_label_contains("recording 00:").is_some());
+    assert!(h.query_all_by_label_contains("REC 00:").next().is_some());
     h.get_by_label("Pause").click();
     step_until(&mut h, "paused", |a| {
         a.bridge.server.recording().is_some_and(|r| r.is_paused())
@@ -407,6 +407,8 @@ fn profiles_save_and_load_and_the_last_options_come_back() {
     assert!(h.query_by_label_contains("Profile saved").is_some());
     // Change something, then load the profile back.
     h.get_by_label("Defaults").click();
+    h.run_steps(2);
+    h.get_by_label("Apply Defaults").click();
     h.run_steps(2);
     assert_eq!(h.state().boot.options.output_channels, 8);
     h.get_by_label("Load:").click();

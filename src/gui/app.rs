@@ -15,6 +15,7 @@ use super::mixer_panel::MixerPanel;
 use super::plots::Plots;
 use super::tree_panel::TreePanel;
 use super::{profiles, status_bar};
+use crate::server::recorder::Recording;
 use crate::server::{Options, ServerState};
 use crate::signals::{Signals, Termination};
 
@@ -53,6 +54,18 @@ impl Tab {
     }
 }
 
+/// What a confirmed quit does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuitKind {
+    /// Ctrl+Q: quit the server, the window stays.
+    Server,
+    /// The window's close button: quit the server and close the window.
+    Window,
+}
+
+/// How long a notice that is not an error stays on screen.
+const NOTICE_SECONDS: u64 = 8;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {
     Boot,
@@ -76,6 +89,18 @@ pub struct ScPanel {
     pub terminated: Arc<Mutex<Option<Termination>>>,
     /// The window's context, for a signal that arrives between frames.
     window: Arc<Mutex<Option<egui::Context>>>,
+    /// Whether the boot / connect side panel is shown (F9 or the status bar's button).
+    pub side_open: bool,
+    /// A quit that waits for the user's yes, because it would stop sound or a recording.
+    pub confirm_quit: Option<QuitKind>,
+    /// "Don't ask again", ticked in the quit confirmation.
+    pub quit_without_asking: bool,
+    /// The dialog's "don't ask again" box, kept while the dialog is open.
+    dont_ask_ticked: bool,
+    /// The user said yes to closing the window: the next close request goes through.
+    close_confirmed: bool,
+    /// The window title last sent, so a title is sent only when it changes.
+    title: String,
     /// `SCPANEL_FRAME_DEBUG` set: log every frame and its cause to stderr.
     frame_debug: bool,
 }
@@ -97,6 +122,12 @@ impl ScPanel {
             confirm_stop: None,
             terminated: Arc::new(Mutex::new(None)),
             window: Arc::new(Mutex::new(None)),
+            side_open: true,
+            confirm_quit: None,
+            quit_without_asking: false,
+            dont_ask_ticked: false,
+            close_confirmed: false,
+            title: String::new(),
             frame_debug: std::env::var_os("SCPANEL_FRAME_DEBUG").is_some(),
         })
     }
@@ -139,6 +170,9 @@ impl ScPanel {
         if self.boot.ask_about_network() {
             return;
         }
+        if let Some(w) = self.boot.warning() {
+            self.bridge.notice("Sample rate", w, false);
+        }
         let options = self.boot.options.clone();
         if let Err(e) = profiles::save_last(&options) {
             self.bridge.notice("Options not saved", e, true);
@@ -149,11 +183,124 @@ impl ScPanel {
 
     fn quit(&mut self) {
         if self.bridge.server.is_owner() {
-            self.bridge
-                .run("Quit failed", |s| async move { s.quit(false).await });
+            self.bridge.run("Quit failed", |s| async move {
+                // The file is finished first, so a quit never leaves a recording unreadable.
+                if s.recording().is_some() {
+                    s.stop_recording().await?;
+                }
+                s.quit(false).await
+            });
         } else {
             self.side = Side::Connect;
+            self.side_open = true;
             self.connect.confirm_quit = true;
+        }
+    }
+
+    /// The window title as last set.
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+
+    /// Synths the user plays: scpanel's own meter, volume and recorder synths left out.
+    pub fn user_synths(&self) -> usize {
+        self.bridge.server.with_tree(|t| {
+            t.nodes()
+                .filter(|n| !n.is_group() && !n.def_name().is_some_and(is_scpanel_own_def))
+                .count()
+        })
+    }
+
+    /// What a quit would stop, as the question to ask; `None` when there is nothing to lose
+    /// (or the user said not to ask).
+    pub fn quit_question(&self) -> Option<String> {
+        if self.quit_without_asking {
+            return None;
+        }
+        // Quitting or closing only ends the synths of a server we own; a guest just leaves.
+        let synths = if self.bridge.server.is_owner() && self.bridge.server.state().is_online() {
+            self.user_synths()
+        } else {
+            0
+        };
+        let recording = self.bridge.server.recording();
+        let mut parts = Vec::new();
+        match synths {
+            0 => {}
+            1 => parts.push("1 synth playing".to_string()),
+            n => parts.push(format!("{n} synths playing")),
+        }
+        if let Some(r) = &recording {
+            parts.push(format!("recording {}", status_bar::mm_ss(r.elapsed())));
+        }
+        if parts.is_empty() {
+            None
+        } else {
+            Some(format!("{}: stop and quit?", parts.join(", ")))
+        }
+    }
+
+    /// Ctrl+Q: quit at once when nothing would be lost, otherwise ask.
+    fn quit_key(&mut self) {
+        if self.bridge.server.is_owner() && self.quit_question().is_some() {
+            self.confirm_quit = Some(QuitKind::Server);
+        } else {
+            self.quit();
+        }
+    }
+
+    /// The window's close button: asks first when synths or a recording would stop.
+    fn close_request(&mut self, ctx: &egui::Context) {
+        if !ctx.input(|i| i.viewport().close_requested()) || self.close_confirmed {
+            return;
+        }
+        if self.quit_question().is_some() {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.confirm_quit = Some(QuitKind::Window);
+        }
+    }
+
+    fn quit_dialog(&mut self, ctx: &egui::Context) {
+        let Some(kind) = self.confirm_quit else {
+            return;
+        };
+        let Some(question) = self.quit_question() else {
+            // Nothing left to lose (the synths ended meanwhile): no need to ask.
+            self.confirm_quit = None;
+            self.confirmed_quit(ctx, kind);
+            return;
+        };
+        let mut answer = None;
+        egui::Modal::new(egui::Id::unique("confirm-quit")).show(ctx, |ui| {
+            ui.set_max_width(360.0);
+            ui.label(RichText::new(question).strong());
+            ui.checkbox(&mut self.dont_ask_ticked, "Don't ask again");
+            ui.horizontal(|ui| {
+                if ui.button("Stop and quit").clicked() {
+                    answer = Some(true);
+                }
+                if ui.button("Cancel").clicked() || ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+                    answer = Some(false);
+                }
+            });
+        });
+        if let Some(yes) = answer {
+            self.confirm_quit = None;
+            if yes {
+                self.quit_without_asking = self.dont_ask_ticked;
+                self.confirmed_quit(ctx, kind);
+            }
+            self.dont_ask_ticked = false;
+        }
+    }
+
+    fn confirmed_quit(&mut self, ctx: &egui::Context, kind: QuitKind) {
+        match kind {
+            QuitKind::Server => self.quit(),
+            QuitKind::Window => {
+                self.close_confirmed = true;
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
         }
     }
 
@@ -163,12 +310,14 @@ impl ScPanel {
         let q = KeyboardShortcut::new(Modifiers::COMMAND, Key::Q);
         let r = KeyboardShortcut::new(Modifiers::COMMAND, Key::R);
         let dot = KeyboardShortcut::new(Modifiers::COMMAND, Key::Period);
-        let (boot, quit, reboot, reset) = ctx.input_mut(|i| {
+        let side = KeyboardShortcut::new(Modifiers::NONE, Key::F9);
+        let (boot, quit, reboot, reset, toggle_side) = ctx.input_mut(|i| {
             (
                 i.consume_shortcut(&b),
                 i.consume_shortcut(&q),
                 i.consume_shortcut(&r),
                 i.consume_shortcut(&dot),
+                i.consume_shortcut(&side),
             )
         });
         let state = self.bridge.server.state();
@@ -176,83 +325,97 @@ impl ScPanel {
             self.boot();
         }
         if quit && state.is_online() {
-            self.quit();
+            self.quit_key();
         }
         if reboot && self.bridge.server.is_owner() {
             self.bridge
                 .run("Reboot failed", |s| async move { s.reboot().await });
         }
+        // Reset is the panic button: never asks.
         if reset && state.is_online() {
             self.bridge
                 .run("Reset failed", |s| async move { s.reset().await });
         }
+        if toggle_side {
+            self.side_open = !self.side_open;
+        }
     }
 
-    fn notices(&mut self, ui: &mut egui::Ui) {
+    /// Notices and offers float in the bottom right corner, over the panels: they never move
+    /// the layout, so a click can't land on a widget that slid under the pointer. Errors and
+    /// offers stay until dismissed; confirmations fade after a few seconds.
+    fn toasts(&mut self, ctx: &egui::Context) {
+        let expiry = Duration::from_secs(NOTICE_SECONDS);
         let (notices, offers) = match self.bridge.inbox.lock() {
-            Ok(i) => (i.notices.clone(), i.offers.clone()),
+            Ok(mut i) => {
+                let now = std::time::SystemTime::now();
+                i.notices.retain(|n| {
+                    n.error || now.duration_since(n.at).map_or(true, |age| age < expiry)
+                });
+                (i.notices.clone(), i.offers.clone())
+            }
             Err(_) => return,
         };
+        if notices.iter().any(|n| !n.error) {
+            ctx.request_repaint_after(Duration::from_secs(1));
+        }
         if notices.is_empty() && offers.is_empty() {
+            self.stop_dialog(ctx);
             return;
         }
         let mut dismiss = None;
         let mut take_offer = None;
-        for (i, n) in notices.iter().enumerate().rev().take(3) {
-            ui.horizontal_wrapped(|ui| {
-                let colour = if n.error {
-                    Color32::from_rgb(230, 80, 60)
-                } else {
-                    Color32::from_rgb(70, 190, 90)
-                };
-                ui.label(RichText::new(&n.title).strong().color(colour));
-                ui.label(&n.text);
-                if ui.small_button("x").on_hover_text("Dismiss").clicked() {
-                    dismiss = Some(i);
+        let mut dismiss_all = false;
+        let width = (ctx.content_rect().width() - 24.0).clamp(200.0, 420.0);
+        egui::Area::new(egui::Id::unique("toasts"))
+            .order(egui::Order::Foreground)
+            .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-12.0, -12.0))
+            .show(ctx, |ui| {
+                ui.set_max_width(width);
+                for (i, n) in notices.iter().enumerate().rev().take(4) {
+                    egui::Frame::popup(ui.style()).show(ui, |ui| {
+                        ui.set_width(width);
+                        let colour = if n.error {
+                            Color32::from_rgb(230, 80, 60)
+                        } else {
+                            Color32::from_rgb(70, 190, 90)
+                        };
+                        ui.horizontal(|ui| {
+                            ui.label(RichText::new(&n.title).strong().color(colour));
+                            ui.with_layout(
+                                egui::Layout::right_to_left(egui::Align::Center),
+                                |ui| {
+                                    if ui.small_button("Dismiss").clicked() {
+                                        dismiss = Some(i);
+                                    }
+                                },
+                            );
+                        });
+                        ui.label(&n.text);
+                    });
+                }
+                for (i, o) in offers.iter().enumerate() {
+                    egui::Frame::popup(ui.style()).show(ui, |ui| {
+                        ui.set_width(width);
+                        ui.horizontal_wrapped(|ui| {
+                            if self.offer(ui, o) {
+                                take_offer = Some(i);
+                            }
+                            if ui.small_button("Not now").clicked() {
+                                take_offer = Some(i);
+                            }
+                        });
+                    });
+                }
+                if notices.len() + offers.len() > 1 && ui.small_button("Dismiss all").clicked() {
+                    dismiss_all = true;
                 }
             });
-        }
-        for (i, o) in offers.iter().enumerate() {
-            ui.horizontal_wrapped(|ui| match o {
-                Offer::WatchOnly(c) => {
-                    ui.label("Every login of that server is taken.");
-                    if ui.button("Watch without logging in").clicked() {
-                        let c = c.clone();
-                        self.bridge
-                            .run("Watching", move |s| async move { s.connect(c).await });
-                        take_offer = Some(i);
-                    }
-                }
-                Offer::PortHeld {
-                    port,
-                    holder,
-                    suggestion,
-                } => {
-                    ui.label(format!(
-                        "Port {port} is held by {} (pid {}).",
-                        holder.command, holder.pid
-                    ));
-                    if holder.is_scsynth() && ui.button("Connect to it").clicked() {
-                        self.connect.port = port.to_string();
-                        self.side = Side::Connect;
-                        take_offer = Some(i);
-                    }
-                    if ui.button(format!("Stop pid {}…", holder.pid)).clicked() {
-                        self.confirm_stop = Some(holder.clone());
-                        take_offer = Some(i);
-                    }
-                    if let Some(p) = suggestion
-                        && ui.button(format!("Use port {p}")).clicked()
-                    {
-                        let mut o = self.boot.options.clone();
-                        o.port = *p;
-                        self.boot.set_options(o);
-                        take_offer = Some(i);
-                    }
-                }
-            });
-        }
         if let Ok(mut inbox) = self.bridge.inbox.lock() {
+            if dismiss_all {
+                inbox.notices.clear();
+                inbox.offers.clear();
+            }
             if let Some(i) = dismiss
                 && i < inbox.notices.len()
             {
@@ -264,51 +427,121 @@ impl ScPanel {
                 inbox.offers.remove(i);
             }
         }
-        ui.horizontal(|ui| {
-            if ui.small_button("Dismiss all").clicked()
-                && let Ok(mut inbox) = self.bridge.inbox.lock()
-            {
-                inbox.notices.clear();
-                inbox.offers.clear();
+        self.stop_dialog(ctx);
+    }
+
+    /// One offer's buttons; true when the offer was taken.
+    fn offer(&mut self, ui: &mut egui::Ui, o: &Offer) -> bool {
+        let mut taken = false;
+        match o {
+            Offer::WatchOnly(c) => {
+                ui.label("Every login of that server is taken.");
+                if ui.button("Watch without logging in").clicked() {
+                    let c = c.clone();
+                    self.bridge
+                        .run("Watching", move |s| async move { s.connect(c).await });
+                    taken = true;
+                }
             }
-        });
-        if let Some(holder) = self.confirm_stop.clone() {
-            egui::Window::new("Stop that process?")
-                .collapsible(false)
-                .show(ui.ctx(), |ui| {
-                    ui.label(format!("pid {}: {}", holder.pid, holder.command));
-                    ui.label("Only this one process is stopped (SIGTERM, then SIGKILL).");
-                    ui.horizontal(|ui| {
-                        if ui.button("Stop it").clicked() {
-                            let inbox = self.bridge.inbox.clone();
-                            self.bridge.spawn(async move {
-                                let gone = crate::server::ports::stop_process(
-                                    &holder,
-                                    Duration::from_secs(2),
+            Offer::PortHeld {
+                port,
+                holder,
+                suggestion,
+            } => {
+                ui.label(format!(
+                    "Port {port} is held by {} (pid {}).",
+                    holder.command, holder.pid
+                ));
+                if holder.is_scsynth() && ui.button("Connect to it").clicked() {
+                    self.connect.port = port.to_string();
+                    self.side = Side::Connect;
+                    self.side_open = true;
+                    taken = true;
+                }
+                if ui.button(format!("Stop pid {}…", holder.pid)).clicked() {
+                    self.confirm_stop = Some(holder.clone());
+                    taken = true;
+                }
+                if let Some(p) = suggestion
+                    && ui.button(format!("Use port {p}")).clicked()
+                {
+                    let mut o = self.boot.options.clone();
+                    o.port = *p;
+                    self.boot.set_options(o);
+                    // The user asked to boot, and this is the one way it can: do it now.
+                    self.boot();
+                    taken = true;
+                }
+            }
+        }
+        taken
+    }
+
+    fn stop_dialog(&mut self, ctx: &egui::Context) {
+        let Some(holder) = self.confirm_stop.clone() else {
+            return;
+        };
+        egui::Window::new("Stop that process?")
+            .collapsible(false)
+            .show(ctx, |ui| {
+                ui.label(format!("pid {}: {}", holder.pid, holder.command));
+                ui.label("Only this one process is stopped (SIGTERM, then SIGKILL).");
+                ui.horizontal(|ui| {
+                    if ui.button("Stop it").clicked() {
+                        let inbox = self.bridge.inbox.clone();
+                        self.bridge.spawn(async move {
+                            let gone =
+                                crate::server::ports::stop_process(&holder, Duration::from_secs(2))
+                                    .await;
+                            let (title, text) = if gone {
+                                ("Stopped", format!("pid {} is gone: boot again", holder.pid))
+                            } else {
+                                (
+                                    "Could not stop it",
+                                    format!("pid {} is still running (permission?)", holder.pid),
                                 )
-                                .await;
-                                let (title, text) = if gone {
-                                    ("Stopped", format!("pid {} is gone: boot again", holder.pid))
-                                } else {
-                                    (
-                                        "Could not stop it",
-                                        format!(
-                                            "pid {} is still running (permission?)",
-                                            holder.pid
-                                        ),
-                                    )
-                                };
-                                super::bridge::push_notice(&inbox, title, text, !gone);
-                            });
-                            self.confirm_stop = None;
-                        }
-                        if ui.button("Cancel").clicked() {
-                            self.confirm_stop = None;
-                        }
-                    });
+                            };
+                            super::bridge::push_notice(&inbox, title, text, !gone);
+                        });
+                        self.confirm_stop = None;
+                    }
+                    if ui.button("Cancel").clicked() {
+                        self.confirm_stop = None;
+                    }
                 });
+            });
+    }
+
+    /// The window title names a running recording, so it shows in the task bar too.
+    fn window_title(&mut self, ctx: &egui::Context, recording: Option<&Recording>) {
+        let title = match recording {
+            // The title is drawn by the window manager's font, which has the dot.
+            Some(r) => format!("\u{25CF} {} \u{B7} scpanel", status_bar::rec_short(r)),
+            None => "scpanel".to_string(),
+        };
+        if title != self.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
         }
     }
+
+    /// The row of tab buttons; it wraps onto a second line when the window is narrow.
+    fn tabs(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal_wrapped(|ui| {
+            for t in Tab::ALL {
+                ui.selectable_value(&mut self.tab, t, t.label());
+            }
+        });
+    }
+}
+
+/// scpanel's own infrastructure synths, which the user did not start.
+fn is_scpanel_own_def(def: &str) -> bool {
+    def.strip_prefix("scpanel-").is_some_and(|kind| {
+        ["meter-", "volume-", "recorder-", "tone"]
+            .iter()
+            .any(|p| kind.starts_with(p))
+    })
 }
 
 impl eframe::App for ScPanel {
@@ -332,6 +565,7 @@ impl eframe::App for ScPanel {
                 ctx.repaint_causes()
             );
         }
+        self.close_request(&ctx);
         self.shortcuts(&ctx);
         if self.boot.network_question(&ctx) {
             self.boot();
@@ -339,9 +573,21 @@ impl eframe::App for ScPanel {
         let state = self.bridge.server.state();
         let session = self.bridge.server.session();
         let status = self.bridge.server.latest_status();
+        let recording = self.bridge.server.recording();
         let blocker = self.boot.blocker();
+        self.window_title(&ctx, recording.as_ref());
         egui::Panel::top("status-bar").show(ui, |ui| {
-            let a = status_bar::ui(ui, state, session.as_ref(), status, blocker.as_deref());
+            let a = status_bar::ui(
+                ui,
+                status_bar::View {
+                    state,
+                    session: session.as_ref(),
+                    status,
+                    boot_blocker: blocker.as_deref(),
+                    recording: recording.as_ref(),
+                    side_open: self.side_open,
+                },
+            );
             if a.boot {
                 self.boot();
             }
@@ -356,6 +602,9 @@ impl eframe::App for ScPanel {
                 self.bridge
                     .run("Reset failed", |s| async move { s.reset().await });
             }
+            if a.toggle_side {
+                self.side_open = !self.side_open;
+            }
             if state == ServerState::Offline
                 && let Some(why) = &blocker
             {
@@ -364,28 +613,28 @@ impl eframe::App for ScPanel {
                     format!("Boot is disabled: {why}"),
                 );
             }
-            self.notices(ui);
         });
+        let side_width = (ctx.content_rect().width() * 0.35).clamp(240.0, 380.0);
         egui::Panel::left("side")
             .resizable(true)
-            .default_size(360.0)
-            .show(ui, |ui| {
-                ui.horizontal(|ui| {
+            .default_size(side_width)
+            .min_size(240.0)
+            .show_collapsible(ui, &mut self.side_open, |ui| {
+                ui.horizontal_wrapped(|ui| {
                     ui.selectable_value(&mut self.side, Side::Boot, "Boot options");
                     ui.selectable_value(&mut self.side, Side::Connect, "Connect to a server");
                 });
                 ui.separator();
-                egui::ScrollArea::vertical().show(ui, |ui| match self.side {
-                    Side::Boot => self.boot.ui(ui, &self.bridge),
-                    Side::Connect => self.connect.ui(ui, &self.bridge),
-                });
+                // Both ways: a field wider than the panel scrolls instead of widening it.
+                egui::ScrollArea::both()
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| match self.side {
+                        Side::Boot => self.boot.ui(ui, &self.bridge),
+                        Side::Connect => self.connect.ui(ui, &self.bridge),
+                    });
             });
         egui::CentralPanel::default().show(ui, |ui| {
-            ui.horizontal(|ui| {
-                for t in Tab::ALL {
-                    ui.selectable_value(&mut self.tab, t, t.label());
-                }
-            });
+            self.tabs(ui);
             ui.separator();
             // The plots scroll with time, and the console may be showing every status reply.
             self.bridge.set_status_frames(match self.tab {
@@ -402,6 +651,12 @@ impl eframe::App for ScPanel {
                 Tab::Log => self.log.ui(ui, &self.bridge.server),
             }
         });
+        self.toasts(&ctx);
+        self.quit_dialog(&ctx);
+        // The recording's clock and size in the status bar move once a second.
+        if recording.is_some() {
+            ctx.request_repaint_after(Duration::from_secs(1));
+        }
         // Busy work in the background: look again soon, without spinning.
         if self.bridge.inbox.lock().is_ok_and(|i| i.busy > 0) || state == ServerState::Booting {
             ctx.request_repaint_after(Duration::from_millis(100));

@@ -14,6 +14,11 @@ use crate::server::options::{
 };
 use crate::server::process;
 
+/// An empty value, shown so the reader sees it is empty.
+fn shown(v: &str) -> &str {
+    if v.is_empty() { "(none)" } else { v }
+}
+
 pub struct BootPanel {
     /// The options as last parsed from the fields (only valid fields are applied).
     pub options: Options,
@@ -30,6 +35,53 @@ pub struct BootPanel {
     preset_note: Option<&'static str>,
     /// The 0.0.0.0 question is open (see [`BootPanel::ask_about_network`]).
     asking_network: bool,
+    /// A preset (by its place in `PRESETS`; `None` inside for the defaults) waiting for Apply.
+    pub preset_preview: Option<Option<usize>>,
+    /// The rate the running JACK server has (scsynth runs at it whatever `-S` says).
+    jack_rate: Arc<Mutex<Option<u32>>>,
+    jack_rate_checked: Option<std::time::Instant>,
+}
+
+/// One field a preset would change: its label, the value now, the value after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldChange {
+    pub label: &'static str,
+    pub before: String,
+    pub after: String,
+}
+
+/// Every field that differs between two sets of options, in the option table's order.
+pub fn changes(before: &Options, after: &Options) -> Vec<FieldChange> {
+    OPTIONS
+        .iter()
+        .filter_map(|d| {
+            let (b, a) = ((d.get)(before).to_string(), (d.get)(after).to_string());
+            // A password is never shown, only that it changes.
+            let hide = |v: String| {
+                if d.key == "password" && !v.is_empty() {
+                    "******".to_string()
+                } else {
+                    v
+                }
+            };
+            (b != a).then(|| FieldChange {
+                label: d.label,
+                before: hide(b),
+                after: hide(a),
+            })
+        })
+        .collect()
+}
+
+/// The warning for a `-S` JACK will not honour, if it differs from JACK's rate.
+pub fn sample_rate_warning(asked: u32, jack: Option<u32>) -> Option<String> {
+    let jack = jack?;
+    (asked != 0 && asked != jack).then(|| {
+        format!(
+            "JACK runs at {jack} Hz: scsynth ignores -S {asked} under JACK and will run at \
+             {jack} Hz. Restart JACK at {asked} Hz, or set 0 to follow JACK."
+        )
+    })
 }
 
 impl BootPanel {
@@ -48,6 +100,9 @@ impl BootPanel {
             profiles: profiles::list(),
             preset_note: None,
             asking_network: false,
+            preset_preview: None,
+            jack_rate: Arc::new(Mutex::new(None)),
+            jack_rate_checked: None,
         };
         p.reload_texts();
         p
@@ -125,6 +180,33 @@ impl BootPanel {
         None
     }
 
+    /// What the user should know before booting, though it does not stop the boot.
+    pub fn warning(&self) -> Option<String> {
+        let jack = self.jack_rate.lock().ok().and_then(|r| *r);
+        sample_rate_warning(self.options.sample_rate, jack)
+    }
+
+    /// Asks JACK for its rate now and then (every few seconds while the panel is drawn).
+    fn check_jack_rate(&mut self, bridge: &Bridge) {
+        if self
+            .jack_rate_checked
+            .is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(5))
+        {
+            return;
+        }
+        self.jack_rate_checked = Some(std::time::Instant::now());
+        let slot = self.jack_rate.clone();
+        bridge.spawn(async move {
+            let rate = crate::server::jack::JackTarget::default()
+                .sample_rate()
+                .await
+                .ok();
+            if let Ok(mut s) = slot.lock() {
+                *s = rate;
+            }
+        });
+    }
+
     fn problem_for(&self, key: &str) -> Option<String> {
         self.field_errors.get(key).cloned().or_else(|| {
             self.options
@@ -141,6 +223,9 @@ impl BootPanel {
         {
             self.executable_text = p.display().to_string();
             self.options.executable = Some(p);
+        }
+        if self.options.sample_rate != 0 {
+            self.check_jack_rate(bridge);
         }
         self.presets_and_profiles(ui, bridge);
         ui.separator();
@@ -286,6 +371,13 @@ impl BootPanel {
                 ui.end_row();
             }
         }
+        if def.key == "sample_rate"
+            && let Some(w) = self.warning()
+        {
+            ui.label("");
+            ui.colored_label(Color32::from_rgb(230, 170, 40), w);
+            ui.end_row();
+        }
         if supernova_only {
             ui.label("");
             ui.weak("(supernova only)");
@@ -338,25 +430,85 @@ impl BootPanel {
         }
     }
 
+    /// The options a preset would give, from the ones now in the fields.
+    fn preset_result(&self, which: Option<usize>) -> Options {
+        match which.and_then(|i| PRESETS.get(i)) {
+            Some(p) => {
+                let mut o = self.options.clone();
+                (p.apply)(&mut o);
+                o
+            }
+            None => Options::default(),
+        }
+    }
+
+    /// What the chosen preset changes, field by field, with Apply and Cancel: nothing
+    /// changes until the user has seen it.
+    fn preset_preview(&mut self, ui: &mut egui::Ui) {
+        let Some(which) = self.preset_preview else {
+            return;
+        };
+        let after = self.preset_result(which);
+        let list = changes(&self.options, &after);
+        let name = which
+            .and_then(|i| PRESETS.get(i))
+            .map_or("Defaults", |p| p.name);
+        egui::Frame::group(ui.style()).show(ui, |ui| {
+            if let Some(p) = which.and_then(|i| PRESETS.get(i)) {
+                ui.weak(p.description);
+            }
+            if list.is_empty() {
+                ui.label(format!("{name} changes nothing here."));
+            } else {
+                ui.label(RichText::new(format!("{name} changes:")).strong());
+                egui::Grid::new("preset-changes")
+                    .num_columns(2)
+                    .spacing([8.0, 2.0])
+                    .show(ui, |ui| {
+                        for c in &list {
+                            ui.label(c.label);
+                            ui.label(format!("{} -> {}", shown(&c.before), shown(&c.after)));
+                            ui.end_row();
+                        }
+                    });
+                ui.weak("Every other field keeps its value.");
+            }
+            ui.horizontal(|ui| {
+                if ui
+                    .add_enabled(!list.is_empty(), egui::Button::new(format!("Apply {name}")))
+                    .clicked()
+                {
+                    self.set_options(after.clone());
+                    self.preset_note = which.and_then(|i| PRESETS.get(i)).map(|p| p.description);
+                    self.preset_preview = None;
+                }
+                if ui.button("Cancel").clicked() {
+                    self.preset_preview = None;
+                }
+            });
+        });
+    }
+
     fn presets_and_profiles(&mut self, ui: &mut egui::Ui, bridge: &Bridge) {
         ui.horizontal_wrapped(|ui| {
             ui.label("Presets:");
-            for preset in PRESETS {
+            for (i, preset) in PRESETS.iter().enumerate() {
                 if ui
-                    .button(preset.name)
+                    .selectable_label(self.preset_preview == Some(Some(i)), preset.name)
                     .on_hover_text(preset.description)
                     .clicked()
                 {
-                    let mut o = self.options.clone();
-                    (preset.apply)(&mut o);
-                    self.set_options(o);
-                    self.preset_note = Some(preset.description);
+                    self.preset_preview = Some(Some(i));
                 }
             }
-            if ui.button("Defaults").clicked() {
-                self.set_options(Options::default());
+            if ui
+                .selectable_label(self.preset_preview == Some(None), "Defaults")
+                .clicked()
+            {
+                self.preset_preview = Some(None);
             }
         });
+        self.preset_preview(ui);
         if let Some(note) = self.preset_note {
             ui.label(RichText::new(note).weak());
         }

@@ -50,25 +50,33 @@ impl Console {
 
     pub fn ui(&mut self, ui: &mut egui::Ui, bridge: &Bridge) {
         let online = bridge.server.state().is_online();
+        // Send is laid out first, from the right, and the line takes what is left: Send stays
+        // on screen however narrow the window.
         ui.horizontal(|ui| {
-            let label = ui.label("OSC");
-            let edit = egui::TextEdit::singleline(&mut self.line)
-                .hint_text("/g_new 2000 0 1   or   @0.5 /n_set 2000 freq 220")
-                .code_editor()
-                .desired_width(ui.available_width() - 140.0);
-            let resp = ui.add(edit).labelled_by(label.id);
-            if resp.changed() {
-                self.error = None;
-            }
-            let enter = resp.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            if resp.has_focus() {
-                self.walk_history(ui);
-            }
-            let send = ui.add_enabled(online, egui::Button::new("Send"));
-            if enter || send.clicked() {
-                self.submit(bridge, online);
-                resp.request_focus();
-            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let send = ui.add_enabled(online, egui::Button::new("Send"));
+                let resp = ui
+                    .with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                        let label = ui.label("OSC");
+                        let edit = egui::TextEdit::singleline(&mut self.line)
+                            .hint_text("/g_new 2000 0 1   or   @0.5 /n_set 2000 freq 220")
+                            .code_editor()
+                            .desired_width(ui.available_width().max(40.0));
+                        ui.add(edit).labelled_by(label.id)
+                    })
+                    .inner;
+                if resp.changed() {
+                    self.error = None;
+                }
+                let enter = resp.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                if resp.has_focus() {
+                    self.walk_history(ui);
+                }
+                if enter || send.clicked() {
+                    self.submit(bridge, online);
+                    resp.request_focus();
+                }
+            });
         });
         if let Some(e) = &self.error {
             ui.horizontal(|ui| {

@@ -1,36 +1,74 @@
-//! The server's output with time stamps, errors highlighted, a count of `late` lines, and
-//! copy to the clipboard.
+//! The server's output with time stamps, one separator per server run, failures in red and
+//! `late` lines in amber, a count of each, and copy to the clipboard. It follows new lines
+//! until the user scrolls up; then a button says how many arrived and jumps back down.
 
 use egui::{Color32, RichText};
 
 use crate::server::Server;
-use crate::server::log::Stream;
+use crate::server::log::{LogLine, Mark, Stream, clock};
 use crate::server::printable::printable;
 use crate::server::process::LineKind;
 
-#[derive(Default)]
+pub const ROW_HEIGHT: f32 = 18.0;
+
 pub struct LogPanel {
     pub errors_only: bool,
+    /// Whether the view stays on the newest line.
+    pub following: bool,
+    /// The log's line count when the user scrolled away from the bottom.
+    left_at: u64,
+    /// Scroll to the bottom on the next frame (the catch-up button).
+    jump: bool,
+    /// How many lines the view held last frame: more means new lines to follow.
+    last_len: usize,
 }
 
-fn clock(t: std::time::SystemTime) -> String {
-    let secs = t
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
-    let ms = secs % 1000;
-    let s = (secs / 1000) % 86400;
-    format!(
-        "{:02}:{:02}:{:02}.{ms:03} UTC",
-        s / 3600,
-        (s / 60) % 60,
-        s % 60
-    )
+impl Default for LogPanel {
+    fn default() -> Self {
+        LogPanel {
+            errors_only: false,
+            following: true,
+            left_at: 0,
+            jump: false,
+            last_len: 0,
+        }
+    }
+}
+
+/// The button that brings a reader who scrolled up back to the newest line.
+pub fn catch_up_label(new_lines: u64) -> String {
+    match new_lines {
+        1 => "\u{2193} 1 new line".to_string(),
+        n => format!("\u{2193} {n} new lines"),
+    }
+}
+
+fn colour(ui: &egui::Ui, line: &LogLine) -> Color32 {
+    if line.is_error() {
+        return Color32::from_rgb(235, 85, 65);
+    }
+    match line.kind {
+        LineKind::Warning | LineKind::Late => Color32::from_rgb(230, 170, 40),
+        LineKind::Ready => Color32::from_rgb(70, 190, 90),
+        _ if line.mark == Mark::RunStart => ui.visuals().strong_text_color(),
+        _ if line.stream == Stream::App => Color32::from_rgb(140, 160, 200),
+        _ => ui.visuals().text_color(),
+    }
 }
 
 impl LogPanel {
+    /// Lines that arrived since the reader scrolled up (0 while following).
+    pub fn new_lines(&self, total: u64) -> u64 {
+        if self.following {
+            0
+        } else {
+            total.saturating_sub(self.left_at)
+        }
+    }
+
     pub fn ui(&mut self, ui: &mut egui::Ui, server: &Server) {
-        let (late, errors) = server.with_log(|l| (l.late, l.errors));
-        ui.horizontal(|ui| {
+        let (late, errors, total) = server.with_log(|l| (l.late, l.errors, l.total));
+        ui.horizontal_wrapped(|ui| {
             ui.label(format!("{errors} error line(s)"));
             let late_text = RichText::new(format!("{late} late")).color(if late > 0 {
                 Color32::from_rgb(230, 170, 40)
@@ -50,38 +88,56 @@ impl LogPanel {
                 });
                 ui.ctx().copy_text(text);
             }
+            let new = self.new_lines(total);
+            if !self.following
+                // Monospace: the proportional font has no U+2193.
+                && ui
+                    .button(RichText::new(catch_up_label(new)).monospace())
+                    .on_hover_text("Jump to the newest line and follow again")
+                    .clicked()
+            {
+                self.following = true;
+                self.jump = true;
+            }
         });
         ui.separator();
-        let lines: Vec<(String, LineKind, Stream)> = server.with_log(|l| {
+        let errors_only = self.errors_only;
+        let lines: Vec<LogLine> = server.with_log(|l| {
             l.lines()
-                .filter(|l| {
-                    !self.errors_only
-                        || matches!(
-                            l.kind,
-                            LineKind::Error | LineKind::PortInUse | LineKind::NoAudio
-                        )
-                })
-                .map(|l| (format!("{}  {}", clock(l.at), l.text), l.kind, l.stream))
+                .filter(|l| !errors_only || l.is_error() || l.mark == Mark::RunStart)
+                .cloned()
                 .collect()
         });
-        egui::ScrollArea::vertical()
-            .auto_shrink([false, false])
-            .stick_to_bottom(true)
-            .show_rows(ui, 18.0, lines.len(), |ui, range| {
-                for (text, kind, stream) in &lines[range] {
-                    let colour = match kind {
-                        LineKind::Error | LineKind::PortInUse | LineKind::NoAudio => {
-                            Color32::from_rgb(230, 80, 60)
-                        }
-                        LineKind::Warning | LineKind::Late => Color32::from_rgb(230, 170, 40),
-                        LineKind::Ready => Color32::from_rgb(70, 190, 90),
-                        LineKind::Normal if *stream == Stream::App => {
-                            Color32::from_rgb(140, 160, 200)
-                        }
-                        LineKind::Normal => ui.visuals().text_color(),
-                    };
-                    ui.label(RichText::new(printable(text)).monospace().color(colour));
+        let mut area = egui::ScrollArea::vertical().auto_shrink([false, false]);
+        // Following moves the view to the end when the list changes, and only then: a view
+        // moved every frame would undo the wheel of a reader scrolling up. (egui's
+        // stick_to_bottom did not keep this view at the end: the "does not follow" of issue 13.)
+        let forced = self.jump || (self.following && lines.len() != self.last_len);
+        if forced {
+            let row = ROW_HEIGHT + ui.spacing().item_spacing.y;
+            area = area.vertical_scroll_offset(lines.len() as f32 * row);
+            self.jump = false;
+        }
+        self.last_len = lines.len();
+        let out = area.show_rows(ui, ROW_HEIGHT, lines.len(), |ui, range| {
+            for line in &lines[range] {
+                let text = format!("{}  {}", clock(line.at), printable(&line.text));
+                let mut rich = RichText::new(text).monospace().color(colour(ui, line));
+                if line.mark == Mark::RunStart {
+                    rich = rich.strong().background_color(ui.visuals().faint_bg_color);
                 }
-            });
+                ui.label(rich);
+            }
+        });
+        // At the bottom (within a row): follow. Away from it in a frame we did not move: the
+        // reader scrolled up; stop, and count what arrives from now on.
+        let bottom = (out.content_size.y - out.inner_rect.height()).max(0.0);
+        let offset = out.state.unclamped_offset().y.min(bottom);
+        if offset >= bottom - ROW_HEIGHT {
+            self.following = true;
+        } else if self.following && !forced {
+            self.following = false;
+            self.left_at = total;
+        }
     }
 }

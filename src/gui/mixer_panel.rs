@@ -230,16 +230,10 @@ impl MixerPanel {
                 }
             }
             Some(r) => {
-                let secs = r.elapsed().as_secs_f64();
+                // The same words as the status bar's, which shows them on every tab.
                 ui.label(
-                    RichText::new(format!(
-                        "{} {:02}:{:04.1}  {:.1} MB",
-                        if r.is_paused() { "paused" } else { "recording" },
-                        (secs / 60.0) as u64,
-                        secs % 60.0,
-                        r.file_size() as f64 / 1e6
-                    ))
-                    .color(Color32::from_rgb(230, 80, 60)),
+                    RichText::new(super::status_bar::rec_text(r, r.file_size()))
+                        .color(Color32::from_rgb(230, 80, 60)),
                 );
                 if r.is_paused() {
                     if ui.button("Resume").clicked() {
@@ -363,7 +357,7 @@ impl MixerPanel {
                     |pairs, inbox| {
                         let text = pairs
                             .iter()
-                            .map(|(a, b)| format!("{a} → {b}"))
+                            .map(|(a, b)| format!("{a} -> {b}"))
                             .collect::<Vec<_>>()
                             .join("\n");
                         super::bridge::push_notice(inbox, "Connected", text, false);

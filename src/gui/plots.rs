@@ -12,6 +12,10 @@ pub struct Plots {
     pub window: f64,
     /// The poll interval the user chose, in milliseconds.
     pub poll_ms: u64,
+    /// The CPU plot's Y axis follows the load instead of staying at 0 to 100 %.
+    pub cpu_auto: bool,
+    /// The CPU plot's Y range as last drawn (for tests and the screen reader's sake).
+    pub cpu_y: Option<[f64; 2]>,
     epoch: Instant,
 }
 
@@ -20,6 +24,8 @@ impl Default for Plots {
         Plots {
             window: 60.0,
             poll_ms: 500,
+            cpu_auto: false,
+            cpu_y: None,
             epoch: Instant::now(),
         }
     }
@@ -39,6 +45,8 @@ impl Plots {
             {
                 server.set_poll_interval(Duration::from_millis(self.poll_ms));
             }
+            ui.checkbox(&mut self.cpu_auto, "CPU axis follows the load")
+                .on_hover_text("Off: the CPU axis stays at 0 to 100 %, so a rise reads as a rise");
         });
         let now = self.epoch.elapsed().as_secs_f64();
         let epoch = self.epoch;
@@ -73,13 +81,23 @@ impl Plots {
                 .x_axis_label("seconds")
         };
         ui.label("CPU (%)");
-        timeline("cpu")
-            .include_y(0.0)
-            .include_y(10.0)
-            .show(ui, |p| {
-                p.line(Line::new("average", PlotPoints::from(avg)));
-                p.line(Line::new("peak", PlotPoints::from(peak)));
-            });
+        // A fixed 0 to 100 % scale by default: a rescaling axis makes 2 % look like 100 %.
+        // The auto plot has its own id, so switching back starts from the fixed bounds.
+        let cpu = if self.cpu_auto {
+            timeline("cpu-auto").include_y(0.0).include_y(10.0)
+        } else {
+            timeline("cpu")
+                .default_y_bounds(0.0, 100.0)
+                .allow_zoom([true, false])
+                .allow_drag([true, false])
+                .allow_scroll([true, false])
+        };
+        let shown = cpu.show(ui, |p| {
+            p.line(Line::new("average", PlotPoints::from(avg)));
+            p.line(Line::new("peak", PlotPoints::from(peak)));
+        });
+        let b = shown.transform.bounds();
+        self.cpu_y = Some([b.min()[1], b.max()[1]]);
         ui.label("Sample rate (Hz): actual vs nominal");
         timeline("sample-rate").show(ui, |p| {
             p.line(Line::new("nominal", PlotPoints::from(nominal)));

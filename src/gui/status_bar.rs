@@ -1,7 +1,10 @@
 //! Always visible: state, who we are on the server, load, counts, and the lifecycle buttons.
 
+use std::time::Duration;
+
 use egui::{Color32, RichText};
 
+use crate::server::recorder::Recording;
 use crate::server::{ServerState, Session, StatusInfo};
 
 pub fn state_colour(state: ServerState) -> Color32 {
@@ -34,82 +37,193 @@ pub struct Actions {
     pub quit: bool,
     pub reboot: bool,
     pub reset: bool,
+    pub toggle_side: bool,
 }
 
-pub fn ui(
-    ui: &mut egui::Ui,
-    state: ServerState,
-    session: Option<&Session>,
-    status: Option<StatusInfo>,
-    boot_blocker: Option<&str>,
-) -> Actions {
+/// What the bar shows.
+pub struct View<'a> {
+    pub state: ServerState,
+    pub session: Option<&'a Session>,
+    pub status: Option<StatusInfo>,
+    pub boot_blocker: Option<&'a str>,
+    pub recording: Option<&'a Recording>,
+    pub side_open: bool,
+}
+
+/// `02:13`; hours only when there are some (`1:02:13`).
+pub fn mm_ss(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+    } else {
+        format!("{:02}:{:02}", s / 60, s % 60)
+    }
+}
+
+/// `REC 02:13`, or `REC paused 02:13`.
+pub fn rec_short(r: &Recording) -> String {
+    let what = if r.is_paused() { "REC paused" } else { "REC" };
+    format!("{what} {}", mm_ss(r.elapsed()))
+}
+
+/// `REC 02:13 · 31 MB · name.wav`, for the status bar on every tab (after a red dot, drawn:
+/// the shipped proportional font has no U+25CF).
+pub fn rec_text(r: &Recording, bytes: u64) -> String {
+    let name = r.options.path.file_name().map_or_else(
+        || r.options.path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    format!(
+        "{} \u{B7} {:.0} MB \u{B7} {name}",
+        rec_short(r),
+        bytes as f64 / 1e6
+    )
+}
+
+pub fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
+    let View {
+        state,
+        session,
+        status,
+        boot_blocker,
+        recording,
+        side_open,
+    } = v;
     let mut a = Actions::default();
-    // Buttons first (right to left), then the text: the buttons' ids then never move when
-    // the status text appears or changes, so a click between two frames is never lost.
-    ui.horizontal(|ui| {
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            let online = state.is_online();
-            let owner = session.is_some_and(|s| s.is_owner);
-            if ui
-                .add_enabled(online, egui::Button::new("Reset"))
-                .on_hover_text("Cmd-period: free nodes and clear the schedule (Ctrl+.)")
-                .clicked()
-            {
-                a.reset = true;
+    // Buttons first, then the text, all in one wrapping row: the buttons' ids never move when
+    // the status text appears or changes (a click between two frames is never lost), and a
+    // narrow window puts the figures on a second line instead of under the buttons.
+    ui.horizontal_wrapped(|ui| {
+        // Each piece moves to the next line whole instead of breaking mid-phrase.
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
+        let online = state.is_online();
+        let owner = session.is_some_and(|s| s.is_owner);
+        if ui
+            .selectable_label(side_open, "Options")
+            .on_hover_text("Show or hide the boot and connect panel (F9)")
+            .clicked()
+        {
+            a.toggle_side = true;
+        }
+        ui.separator();
+        let can_boot = state == ServerState::Offline && boot_blocker.is_none();
+        let boot = ui.add_enabled(can_boot, egui::Button::new("Boot"));
+        let boot = match (state, boot_blocker) {
+            (ServerState::Offline, Some(why)) => {
+                boot.on_disabled_hover_text(format!("Can't boot: {why}"))
             }
-            if ui
-                .add_enabled(online && owner, egui::Button::new("Reboot"))
-                .on_hover_text("Quit and boot again with the same options (Ctrl+R)")
-                .clicked()
-            {
-                a.reboot = true;
-            }
-            if ui
-                .add_enabled(online, egui::Button::new("Quit"))
-                .on_hover_text("Quit the server (Ctrl+Q)")
-                .clicked()
-            {
-                a.quit = true;
-            }
-            let can_boot = state == ServerState::Offline && boot_blocker.is_none();
-            let boot = ui.add_enabled(can_boot, egui::Button::new("Boot"));
-            let boot = match (state, boot_blocker) {
-                (ServerState::Offline, Some(why)) => {
-                    boot.on_disabled_hover_text(format!("Can't boot: {why}"))
-                }
-                (ServerState::Offline, None) => boot.on_hover_text("Boot the server (Ctrl+B)"),
-                _ => boot.on_disabled_hover_text("The server is already running"),
+            (ServerState::Offline, None) => boot.on_hover_text("Boot the server (Ctrl+B)"),
+            _ => boot.on_disabled_hover_text("The server is already running"),
+        };
+        if boot.clicked() {
+            a.boot = true;
+        }
+        if ui
+            .add_enabled(online, egui::Button::new("Quit"))
+            .on_hover_text(
+                "Quit the server (Ctrl+Q asks first when synths play or a recording runs)",
+            )
+            .clicked()
+        {
+            a.quit = true;
+        }
+        if ui
+            .add_enabled(online && owner, egui::Button::new("Reboot"))
+            .on_hover_text("Quit and boot again with the same options (Ctrl+R)")
+            .clicked()
+        {
+            a.reboot = true;
+        }
+        if ui
+            .add_enabled(online, egui::Button::new("Reset"))
+            .on_hover_text("Cmd-period: free nodes and clear the schedule (Ctrl+.)")
+            .clicked()
+        {
+            a.reset = true;
+        }
+        ui.separator();
+        ui.label(
+            RichText::new(state.label().to_uppercase())
+                .color(state_colour(state))
+                .strong(),
+        );
+        if let Some(r) = recording {
+            let (dot, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
+            ui.painter().circle_filled(dot.center(), 5.0, REC_RED);
+            ui.label(
+                RichText::new(rec_text(r, r.file_size()))
+                    .color(REC_RED)
+                    .strong(),
+            )
+            .on_hover_text(r.options.path.display().to_string());
+        }
+        if let Some(s) = session {
+            ui.separator();
+            ui.label(if s.is_owner { "owner" } else { "connected" });
+            ui.label(format!("{}://{}", s.protocol.as_str(), s.addr));
+            match s.login {
+                Some(l) => ui.label(format!("client {} / {}", l.client_id, l.max_logins)),
+                None => ui.label("watching (not logged in)"),
             };
-            if boot.clicked() {
-                a.boot = true;
-            }
-            ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
-                ui.label(
-                    RichText::new(state.label().to_uppercase())
-                        .color(state_colour(state))
-                        .strong(),
-                );
-                if let Some(s) = session {
-                    ui.separator();
-                    ui.label(if s.is_owner { "owner" } else { "connected" });
-                    ui.label(format!("{}://{}", s.protocol.as_str(), s.addr));
-                    match s.login {
-                        Some(l) => ui.label(format!("client {} / {}", l.client_id, l.max_logins)),
-                        None => ui.label("watching (not logged in)"),
-                    };
-                }
-                if let Some(st) = status.filter(|_| state.is_online()) {
-                    ui.separator();
-                    let [load, counts] = figures(&st);
-                    ui.label(load).on_hover_text(format!(
-                        "average {:.2}%, peak {:.2}% of the audio thread's time; \
-                         the \"CPU & sample rate\" tab plots them",
-                        st.average_cpu, st.peak_cpu
-                    ));
-                    ui.label(counts);
-                }
-            });
-        });
+        }
+        if let Some(st) = status.filter(|_| state.is_online()) {
+            ui.separator();
+            let [load, counts] = figures(&st);
+            ui.label(load).on_hover_text(format!(
+                "average {:.2}%, peak {:.2}% of the audio thread's time; \
+                 the \"CPU & sample rate\" tab plots them",
+                st.average_cpu, st.peak_cpu
+            ));
+            ui.label(counts);
+        }
     });
     a
+}
+
+const REC_RED: Color32 = Color32::from_rgb(230, 60, 50);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every symbol the window draws, beyond plain letters: each must be in egui's shipped
+    /// fonts, or it renders as a box.
+    /// Drawn in the proportional font (labels, buttons).
+    pub const SYMBOLS: &[&str] = &["\u{B7}", "\u{2026}", "\u{2014}", "\u{2013}", "\u{D7}"];
+    /// Drawn in the monospace font (the log's catch-up button, the log and console lines).
+    pub const MONO_SYMBOLS: &[&str] = &["\u{2193}", "\u{2192}"];
+
+    #[test]
+    fn the_shipped_fonts_have_every_symbol_the_window_draws() {
+        let ctx = egui::Context::default();
+        ctx.run_ui(egui::RawInput::default(), |_| {})
+            .textures_delta
+            .clear();
+        let sets = [
+            (egui::FontId::proportional(14.0), SYMBOLS),
+            (egui::FontId::monospace(14.0), SYMBOLS),
+            (egui::FontId::monospace(14.0), MONO_SYMBOLS),
+        ];
+        for (family, symbols) in sets {
+            for s in symbols {
+                assert!(
+                    ctx.fonts_mut(|f| f.has_glyphs(&family, s)),
+                    "{s:?} is missing from {family:?}"
+                );
+            }
+        }
+        // The arrow that rendered as a box: not in the proportional font, so never used there.
+        let arrow = ctx.fonts_mut(|f| f.has_glyph(&egui::FontId::proportional(14.0), '\u{2192}'));
+        assert!(
+            !arrow,
+            "the proportional font now has U+2192: it may be used again"
+        );
+    }
+
+    #[test]
+    fn a_recording_reads_in_minutes_and_seconds() {
+        assert_eq!(mm_ss(Duration::from_secs(133)), "02:13");
+        assert_eq!(mm_ss(Duration::from_secs(3733)), "1:02:13");
+        assert_eq!(mm_ss(Duration::ZERO), "00:00");
+    }
 }

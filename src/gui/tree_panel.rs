@@ -32,6 +32,59 @@ struct NewSynth {
     controls: Vec<(String, f32)>,
 }
 
+/// A move of one node next to (or into) another, typed by node id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MoveForm {
+    pub node: i32,
+    pub target: String,
+    pub action: AddAction,
+}
+
+/// Checks a node id typed for a move: a number, a node the tree has, and a place the node
+/// can go (into a group for head / tail; never into itself or below itself).
+pub fn check_move_target(
+    tree: &NodeTree,
+    node: i32,
+    text: &str,
+    action: AddAction,
+) -> Result<i32, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("type the id of the node to move next to".into());
+    }
+    let target: i32 = text
+        .parse()
+        .map_err(|_| format!("\"{text}\" is not a node id: type a whole number, like 1000"))?;
+    let Some(t) = tree.get(target) else {
+        return Err(format!("there is no node {target} on this server"));
+    };
+    if target == node {
+        return Err("a node can't move next to itself".into());
+    }
+    let into = matches!(action, AddAction::AddToHead | AddAction::AddToTail);
+    if into && !t.is_group() {
+        return Err(format!("{target} is a synth: only a group can hold nodes"));
+    }
+    if !into && target == 0 {
+        return Err("nothing can go beside the root group 0".into());
+    }
+    // Walk up from the target: meeting the node means it would go inside itself. Bounded by
+    // the tree's size, so a looped parent chain can't hang the panel.
+    let mut up = if into { target } else { t.parent };
+    for _ in 0..=tree.len() {
+        if up == node {
+            return Err(format!(
+                "{target} is inside {node}: a group can't go into itself"
+            ));
+        }
+        match tree.get(up) {
+            Some(n) if n.id != n.parent && up != 0 => up = n.parent,
+            _ => break,
+        }
+    }
+    Ok(target)
+}
+
 #[derive(Default)]
 pub struct TreePanel {
     pub filter: String,
@@ -43,6 +96,7 @@ pub struct TreePanel {
     fresh: HashMap<i32, Instant>,
     ended: Vec<(i32, String, Instant)>,
     new_synth: Option<NewSynth>,
+    pub move_form: Option<MoveForm>,
 }
 
 impl TreePanel {
@@ -241,7 +295,8 @@ impl TreePanel {
                         watched.push(row.id);
                     }
                     let row = row.clone();
-                    resp.context_menu(|ui| self.node_menu(ui, &row, paused, bridge));
+                    let gated = controls.iter().any(|(k, _)| k == "gate");
+                    resp.context_menu(|ui| self.node_menu(ui, &row, paused, gated, bridge));
                 }
             });
         bridge.server.watch_controls(watched);
@@ -255,11 +310,86 @@ impl TreePanel {
             self.collapse_version += 1;
         }
         self.new_synth_window(ui.ctx(), bridge);
+        self.move_window(ui.ctx(), bridge);
     }
 
-    fn node_menu(&mut self, ui: &mut egui::Ui, row: &Row, paused: Option<bool>, bridge: &Bridge) {
+    fn move_window(&mut self, ctx: &egui::Context, bridge: &Bridge) {
+        let Some(form) = self.move_form.as_mut() else {
+            return;
+        };
+        let checked = bridge
+            .server
+            .with_tree(|t| check_move_target(t, form.node, &form.target, form.action));
+        let mut open = true;
+        let mut go = None;
+        egui::Window::new(format!("Move node {}", form.node))
+            .open(&mut open)
+            .collapsible(false)
+            .show(ctx, |ui| {
+                ui.horizontal(|ui| {
+                    let label = ui.label("Where");
+                    egui::ComboBox::from_id_salt("move-action")
+                        .selected_text(form.action.label())
+                        .show_ui(ui, |ui| {
+                            for a in [
+                                AddAction::AddBefore,
+                                AddAction::AddAfter,
+                                AddAction::AddToHead,
+                                AddAction::AddToTail,
+                            ] {
+                                ui.selectable_value(&mut form.action, a, a.label());
+                            }
+                        })
+                        .response
+                        .labelled_by(label.id);
+                });
+                ui.horizontal(|ui| {
+                    let label = ui.label("Target node id");
+                    ui.add(egui::TextEdit::singleline(&mut form.target).desired_width(100.0))
+                        .labelled_by(label.id);
+                });
+                if let Err(why) = &checked {
+                    ui.colored_label(Color32::from_rgb(230, 80, 60), why);
+                }
+                if ui
+                    .add_enabled(checked.is_ok(), egui::Button::new("Move"))
+                    .clicked()
+                    && let Ok(target) = checked
+                {
+                    go = Some((form.node, target, form.action));
+                }
+            });
+        if let Some((id, target, action)) = go {
+            bridge.run("Moving a node", move |s| async move {
+                s.move_node(id, target, action).await
+            });
+            self.move_form = None;
+        } else if !open {
+            self.move_form = None;
+        }
+    }
+
+    fn node_menu(
+        &mut self,
+        ui: &mut egui::Ui,
+        row: &Row,
+        paused: Option<bool>,
+        gated: bool,
+        bridge: &Bridge,
+    ) {
         let id = row.id;
         ui.label(RichText::new(format!("Node {id}")).strong());
+        if gated
+            && ui
+                .button("Release")
+                .on_hover_text("Set gate to 0: the synth's envelope ends it in its own time")
+                .clicked()
+        {
+            bridge.run("Releasing a synth", move |s| async move {
+                s.set_node(id, &[("gate", 0.0)]).await
+            });
+            ui.close();
+        }
         if ui.button("Free").clicked() {
             bridge.run(
                 "Freeing a node",
@@ -280,6 +410,14 @@ impl TreePanel {
                 "Pausing a node",
                 move |s| async move { s.pause_node(id).await },
             );
+            ui.close();
+        }
+        if ui.button("Move…").clicked() {
+            self.move_form = Some(MoveForm {
+                node: id,
+                target: String::new(),
+                action: AddAction::AddBefore,
+            });
             ui.close();
         }
         if row.is_group && ui.button("Free all in group").clicked() {
@@ -410,5 +548,52 @@ fn slider_range(name: &str, default: f32) -> std::ops::RangeInclusive<f32> {
         "gate" => 0.0..=1.0,
         _ if default.abs() > 1.0 => 0.0..=(default.abs() * 4.0),
         _ => -1.0..=1.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::tree::{Node, NodeKind};
+
+    /// 0 ─ 1 (group) ─ 2 (group) ─ 1000 (synth)
+    fn tree() -> NodeTree {
+        let mut t = NodeTree::new(0);
+        t.push_child(0, Node::new(1, 0, NodeKind::Group));
+        t.push_child(1, Node::new(2, 1, NodeKind::Group));
+        t.push_child(2, Node::new(1000, 2, NodeKind::Synth { def: None }));
+        t
+    }
+
+    #[test]
+    fn a_typed_node_id_must_be_a_number_the_tree_has() {
+        let t = tree();
+        let check = |text: &str| check_move_target(&t, 1000, text, AddAction::AddToHead);
+        assert!(check("").is_err());
+        let e = check("abc").unwrap_err();
+        assert!(e.contains("not a node id"), "{e}");
+        assert!(check("1.5").is_err());
+        assert!(check("99999999999").is_err(), "past i32 is refused");
+        let e = check("77").unwrap_err();
+        assert!(e.contains("no node 77"), "{e}");
+        assert_eq!(check(" 1 "), Ok(1));
+    }
+
+    #[test]
+    fn a_move_goes_into_groups_only_and_never_into_itself() {
+        let t = tree();
+        let e = check_move_target(&t, 2, "1000", AddAction::AddToTail).unwrap_err();
+        assert!(e.contains("only a group"), "{e}");
+        let e = check_move_target(&t, 1, "2", AddAction::AddToHead).unwrap_err();
+        assert!(e.contains("into itself"), "{e}");
+        let e = check_move_target(&t, 1, "1000", AddAction::AddBefore).unwrap_err();
+        assert!(e.contains("into itself"), "{e}");
+        assert!(check_move_target(&t, 1, "1", AddAction::AddAfter).is_err());
+        assert!(check_move_target(&t, 1000, "0", AddAction::AddBefore).is_err());
+        assert_eq!(
+            check_move_target(&t, 1000, "1", AddAction::AddBefore),
+            Ok(1)
+        );
+        assert_eq!(check_move_target(&t, 2, "0", AddAction::AddToTail), Ok(0));
     }
 }

@@ -38,7 +38,7 @@ pub enum ServerError {
 
     #[error(
         "the server found no audio device: {detail}. On Linux start JACK (or PipeWire's JACK) first: \
-         scpanel can start one for you (Levels & record → Audio setup), or run `jackd -d dummy` \
+         scpanel can start one for you (Levels & record, Audio setup), or run `jackd -d dummy` \
          for a silent server, or `qjackctl`"
     )]
     NoAudio { detail: String },

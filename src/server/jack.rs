@@ -72,6 +72,16 @@ impl JackTarget {
         }
     }
 
+    /// The running JACK server's sample rate: scsynth runs at it, whatever `-S` asks.
+    pub async fn sample_rate(&self) -> Result<u32> {
+        let out = self.run("jack_samplerate", &[]).await?;
+        let text = out.trim();
+        text.parse().map_err(|_| {
+            let shown: String = text.chars().take(40).collect();
+            ServerError::Io(format!("jack_samplerate printed {shown:?}, not a rate"))
+        })
+    }
+
     /// Every port of a JACK client (e.g. `SuperCollider`).
     pub async fn client_ports(&self, client: &str) -> Result<Vec<String>> {
         let prefix = format!("{client}:");

@@ -56,13 +56,17 @@ impl Server {
     async fn boot_inner(&self, options: &Options, program: &std::path::Path) -> Result<()> {
         let shared = self.inner.shared.clone();
         let argv = options.argv();
+        let (line_tx, mut lines) = mpsc::unbounded_channel();
+        let env = jack_connection_env(options);
+        let process = ServerProcess::spawn(program, &argv, &env, shared.log.clone(), line_tx)?;
+        // The run's separator, then its command line, ahead of the first line it prints.
+        if let Ok(mut l) = shared.log.lock() {
+            l.run_started(process.pid, &program.display().to_string());
+        }
         shared.note(format!(
             "$ {}",
             options.command_line(&program.display().to_string())
         ));
-        let (line_tx, mut lines) = mpsc::unbounded_channel();
-        let env = jack_connection_env(options);
-        let process = ServerProcess::spawn(program, &argv, &env, shared.log.clone(), line_tx)?;
         if let Ok(mut p) = self.inner.process.lock() {
             *p = Some(process.clone());
         }
@@ -440,10 +444,9 @@ impl Server {
             }
             process.drained(Duration::from_millis(200)).await;
             let last_lines = server.with_log(|l| l.tail(8));
-            server
-                .inner
-                .shared
-                .note(format!("the server process ended by itself ({exit})"));
+            if let Ok(mut l) = server.inner.shared.log.lock() {
+                l.crash(format!("the server process ended by itself ({exit})"));
+            }
             server.go_offline(Some(ServerEvent::ProcessPanicked { exit, last_lines }));
         });
         // Not tied to the connection: it must outlive a connection that is shut down.

@@ -13,11 +13,23 @@ pub enum Stream {
     App,
 }
 
+/// Lines the reader should find at a glance, beyond what the server's own words say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mark {
+    #[default]
+    None,
+    /// The first line of a server run: when, which pid, which program.
+    RunStart,
+    /// The server ended without being asked to.
+    Crash,
+}
+
 #[derive(Debug, Clone)]
 pub struct LogLine {
     pub at: SystemTime,
     pub stream: Stream,
     pub kind: LineKind,
+    pub mark: Mark,
     pub text: String,
 }
 
@@ -27,9 +39,34 @@ impl LogLine {
             at: SystemTime::now(),
             stream,
             kind,
+            mark: Mark::None,
             text,
         }
     }
+
+    /// Whether the line reports a failure (an error, a taken port, no audio, a crash).
+    pub fn is_error(&self) -> bool {
+        self.mark == Mark::Crash
+            || matches!(
+                self.kind,
+                LineKind::Error | LineKind::PortInUse | LineKind::NoAudio
+            )
+    }
+}
+
+/// `19:22:05 UTC`, the wall clock of a line, for separators and copies of the log.
+pub fn clock(t: SystemTime) -> String {
+    let ms = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let s = (ms / 1000) % 86_400;
+    format!(
+        "{:02}:{:02}:{:02}.{:03} UTC",
+        s / 3600,
+        (s / 60) % 60,
+        s % 60,
+        ms % 1000
+    )
 }
 
 /// A ring of the latest lines, with counters that survive the ring's turnover.
@@ -61,10 +98,10 @@ impl ServerLog {
     }
 
     pub fn push(&mut self, line: LogLine) {
-        match line.kind {
-            LineKind::Late => self.late += 1,
-            LineKind::Error | LineKind::PortInUse | LineKind::NoAudio => self.errors += 1,
-            _ => {}
+        if line.is_error() {
+            self.errors += 1;
+        } else if line.kind == LineKind::Late {
+            self.late += 1;
         }
         if self.lines.len() == self.capacity {
             self.lines.pop_front();
@@ -75,6 +112,24 @@ impl ServerLog {
 
     pub fn note(&mut self, text: impl Into<String>) {
         self.push(LogLine::new(Stream::App, LineKind::Normal, text.into()));
+    }
+
+    /// Separates one server run from the next: when it started, its pid and its program.
+    pub fn run_started(&mut self, pid: u32, program: &str) {
+        let mut line = LogLine::new(Stream::App, LineKind::Normal, String::new());
+        line.text = format!(
+            "server run started {} \u{B7} pid {pid} \u{B7} {program}",
+            clock(line.at)
+        );
+        line.mark = Mark::RunStart;
+        self.push(line);
+    }
+
+    /// The server ended by itself: said in the colour of an error, counted as one.
+    pub fn crash(&mut self, text: impl Into<String>) {
+        let mut line = LogLine::new(Stream::App, LineKind::Error, text.into());
+        line.mark = Mark::Crash;
+        self.push(line);
     }
 
     pub fn lines(&self) -> impl Iterator<Item = &LogLine> {
@@ -136,5 +191,31 @@ mod tests {
         assert_eq!(new, ["l4", "late 0.1"]);
         assert_eq!(log.since(0).count(), 3);
         assert_eq!(log.tail(2), ["l4", "late 0.1"]);
+    }
+
+    #[test]
+    fn a_run_separator_names_the_pid_and_program_and_a_crash_counts_as_an_error() {
+        let mut log = ServerLog::default();
+        log.run_started(4242, "/usr/bin/scsynth");
+        log.crash("the server process ended by itself (signal 11)");
+        let lines: Vec<_> = log.lines().collect();
+        assert_eq!(lines[0].mark, Mark::RunStart);
+        assert!(lines[0].text.contains("pid 4242"), "{}", lines[0].text);
+        assert!(lines[0].text.contains("/usr/bin/scsynth"));
+        assert!(
+            lines[0].text.contains(" UTC"),
+            "the start time: {}",
+            lines[0].text
+        );
+        assert!(!lines[0].is_error());
+        assert_eq!(lines[1].mark, Mark::Crash);
+        assert!(lines[1].is_error());
+        assert_eq!(log.errors, 1);
+    }
+
+    #[test]
+    fn the_clock_reads_hours_minutes_seconds_and_milliseconds() {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(86_400_000 + 3_723_045);
+        assert_eq!(clock(t), "01:02:03.045 UTC");
     }
 }
