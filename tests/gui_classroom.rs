@@ -60,6 +60,9 @@ fn the_classroom_preset_says_why_and_every_network_is_confirmed_once() {
     h.run_steps(2);
     h.get_by_label("Classroom server").click();
     h.run_steps(2);
+    // The preset lists what it changes first; Apply applies it.
+    h.get_by_label("Apply Classroom server").click();
+    h.run_steps(2);
     assert!(
         h.query_by_label_contains("aborts on a wrong one over TCP")
             .is_some(),
