@@ -421,6 +421,11 @@ fn a_recording_shows_in_the_status_bar_on_every_tab_and_in_the_title() {
 #[test]
 fn the_log_follows_until_scrolled_up_then_counts_new_lines() {
     let mut h = booted(900.0, 600.0);
+    // The meters a booted window starts come in the background; let them settle first, so
+    // only the lines this test makes arrive while it scrolls.
+    step_until(&mut h, "meters running", |h| {
+        h.state().bridge.server.meters().output_node.is_some()
+    });
     let server = h.state().bridge.server.clone();
     // With dumpOSC the server prints each message it gets: real lines, as many as we send.
     h.state()
@@ -702,7 +707,9 @@ fn the_cpu_axis_stays_at_0_to_100_unless_auto_is_chosen() {
     step_until(&mut h, "a few status replies plotted", |h| {
         h.state().bridge.server.with_status_history(|s| s.len()) >= 3
     });
-    h.run_steps(2);
+    step_until(&mut h, "the CPU plot drawn", |h| {
+        h.state().plots.cpu_y.is_some()
+    });
     assert_eq!(h.state().plots.cpu_y, Some([0.0, 100.0]));
     h.get_by_label("CPU axis follows the load").click();
     h.run_steps(3);

@@ -173,6 +173,8 @@ impl ScPanel {
         if let Some(w) = self.boot.warning() {
             self.bridge.notice("Sample rate", w, false);
         }
+        // Levels from the first sound on a server the window boots.
+        self.bridge.server.default_meters(true);
         let options = self.boot.options.clone();
         if let Err(e) = profiles::save_last(&options) {
             self.bridge.notice("Options not saved", e, true);
@@ -202,13 +204,23 @@ impl ScPanel {
         &self.title
     }
 
-    /// Synths the user plays: scpanel's own meter, volume and recorder synths left out.
+    /// Synths the user plays: scpanel's own meter, volume, recorder and tone synths left out.
     pub fn user_synths(&self) -> usize {
-        self.bridge.server.with_tree(|t| {
+        let server = &self.bridge.server;
+        server.with_tree(|t| {
             t.nodes()
-                .filter(|n| !n.is_group() && !n.def_name().is_some_and(is_scpanel_own_def))
+                .filter(|n| !n.is_group() && !server.is_own_node(n.id))
                 .count()
         })
+    }
+
+    /// scpanel's own synths on the server.
+    pub fn own_synths(&self) -> usize {
+        let server = &self.bridge.server;
+        let Some(group) = server.own_node(crate::server::own_nodes::Own::Group) else {
+            return 0;
+        };
+        server.with_tree(|t| t.children(group).filter(|n| !n.is_group()).count())
     }
 
     /// What a quit would stop, as the question to ask; `None` when there is nothing to lose
@@ -438,8 +450,10 @@ impl ScPanel {
                 ui.label("Every login of that server is taken.");
                 if ui.button("Watch without logging in").clicked() {
                     let c = c.clone();
-                    self.bridge
-                        .run("Watching", move |s| async move { s.connect(c).await });
+                    self.bridge.run("Watching", move |s| async move {
+                        s.default_meters(false);
+                        s.connect(c).await
+                    });
                     taken = true;
                 }
             }
@@ -535,15 +549,6 @@ impl ScPanel {
     }
 }
 
-/// scpanel's own infrastructure synths, which the user did not start.
-fn is_scpanel_own_def(def: &str) -> bool {
-    def.strip_prefix("scpanel-").is_some_and(|kind| {
-        ["meter-", "volume-", "recorder-", "tone"]
-            .iter()
-            .any(|p| kind.starts_with(p))
-    })
-}
-
 impl eframe::App for ScPanel {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
@@ -586,8 +591,17 @@ impl eframe::App for ScPanel {
                     boot_blocker: blocker.as_deref(),
                     recording: recording.as_ref(),
                     side_open: self.side_open,
+                    own_synths: self.own_synths(),
+                    last_reply: self
+                        .bridge
+                        .server
+                        .with_status_history(|h| h.back().map(|s| s.at)),
                 },
             );
+            if a.test_tone {
+                self.bridge
+                    .run("Test tone", |s| async move { s.test_tone().await });
+            }
             if a.boot {
                 self.boot();
             }

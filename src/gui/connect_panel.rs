@@ -89,6 +89,7 @@ impl ConnectPanel {
             {
                 let inbox = bridge.inbox.clone();
                 bridge.run("Connecting", move |s| async move {
+                    s.default_meters(false);
                     let r = s.connect(o.clone()).await;
                     if let Err(ServerError::TooManyClients { .. }) = &r
                         && let Ok(mut i) = inbox.lock()

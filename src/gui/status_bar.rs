@@ -30,6 +30,21 @@ pub fn figures(st: &StatusInfo) -> [String; 2] {
     ]
 }
 
+/// The counts, with the user's synths and scpanel's own apart.
+pub fn counts_text(st: &StatusInfo, own_synths: usize) -> String {
+    let own = i32::try_from(own_synths).unwrap_or(i32::MAX);
+    let user = st.synths.saturating_sub(own).max(0);
+    let own = if own > 0 {
+        format!(" (+{own} scpanel)")
+    } else {
+        String::new()
+    };
+    format!(
+        "{} UGens  {user} synths{own}  {} groups  {} SynthDefs",
+        st.ugens, st.groups, st.synthdefs
+    )
+}
+
 /// What the user clicked this frame.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Actions {
@@ -38,6 +53,7 @@ pub struct Actions {
     pub reboot: bool,
     pub reset: bool,
     pub toggle_side: bool,
+    pub test_tone: bool,
 }
 
 /// What the bar shows.
@@ -48,6 +64,10 @@ pub struct View<'a> {
     pub boot_blocker: Option<&'a str>,
     pub recording: Option<&'a Recording>,
     pub side_open: bool,
+    /// How many of the server's synths are scpanel's own (meters, volume, recorder, tone).
+    pub own_synths: usize,
+    /// When the last `/status` reply came, for a server that stopped answering.
+    pub last_reply: Option<std::time::Instant>,
 }
 
 /// `02:13`; hours only when there are some (`1:02:13`).
@@ -88,6 +108,8 @@ pub fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
         boot_blocker,
         recording,
         side_open,
+        own_synths,
+        last_reply,
     } = v;
     let mut a = Actions::default();
     // Buttons first, then the text, all in one wrapping row: the buttons' ids never move when
@@ -141,6 +163,17 @@ pub fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
         {
             a.reset = true;
         }
+        let logged_in = session.is_some_and(|s| s.login.is_some());
+        if ui
+            .add_enabled(online && logged_in, egui::Button::new("Test tone"))
+            .on_hover_text(
+                "A quiet sine (-20 dBFS), one second on the left output, then one on the right",
+            )
+            .on_disabled_hover_text("Boot or log in to a server first")
+            .clicked()
+        {
+            a.test_tone = true;
+        }
         ui.separator();
         ui.label(
             RichText::new(state.label().to_uppercase())
@@ -168,13 +201,25 @@ pub fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
         }
         if let Some(st) = status.filter(|_| state.is_online()) {
             ui.separator();
-            let [load, counts] = figures(&st);
-            ui.label(load).on_hover_text(format!(
-                "average {:.2}%, peak {:.2}% of the audio thread's time; \
-                 the \"CPU & sample rate\" tab plots them",
-                st.average_cpu, st.peak_cpu
-            ));
-            ui.label(counts);
+            let [load, _] = figures(&st);
+            let counts = counts_text(&st, own_synths);
+            if state == ServerState::Unresponsive {
+                // Frozen figures must not pass for live ones.
+                let ago = last_reply.map_or(String::new(), |t| {
+                    format!("last reply {} s ago", t.elapsed().as_secs())
+                });
+                ui.label(RichText::new(load).weak().strikethrough());
+                ui.label(RichText::new(counts).weak());
+                ui.colored_label(state_colour(state), ago);
+                ui.ctx().request_repaint_after(Duration::from_secs(1));
+            } else {
+                ui.label(load).on_hover_text(format!(
+                    "average {:.2}%, peak {:.2}% of the audio thread's time; \
+                     the \"CPU & sample rate\" tab plots them",
+                    st.average_cpu, st.peak_cpu
+                ));
+                ui.label(counts);
+            }
         }
     });
     a

@@ -21,6 +21,16 @@ pub struct Row {
     pub is_group: bool,
     pub def: Option<String>,
     pub has_children: bool,
+    /// What a group is for, when it is a default group or scpanel's own.
+    pub mark: Option<String>,
+}
+
+/// Who the special groups belong to, for the panel's marks.
+#[derive(Debug, Clone, Default)]
+pub struct Marks {
+    /// scpanel's own group (meters, volume, recorder, tone), hidden unless shown.
+    pub own_group: Option<i32>,
+    pub session: Option<crate::server::Session>,
 }
 
 /// A request for a new node, from a row's menu.
@@ -97,12 +107,18 @@ pub struct TreePanel {
     ended: Vec<(i32, String, Instant)>,
     new_synth: Option<NewSynth>,
     pub move_form: Option<MoveForm>,
+    /// Show scpanel's own group (meters, volume, recorder, tone); hidden by default.
+    pub show_own: bool,
 }
 
 impl TreePanel {
     /// Flattens the tree into rows if it changed since the last frame.
-    pub fn refresh(&mut self, tree: &NodeTree) {
-        let key = (tree.structure, self.collapse_version, self.filter.clone());
+    pub fn refresh(&mut self, tree: &NodeTree, marks: &Marks) {
+        let key = (
+            tree.structure,
+            self.collapse_version + usize::from(self.show_own) * (1 << 40),
+            self.filter.clone(),
+        );
         if self.built.as_ref() == Some(&key) && !self.rows.is_empty() {
             return;
         }
@@ -115,6 +131,10 @@ impl TreePanel {
                     return;
                 }
                 hidden_below = None;
+            }
+            if Some(n.id) == marks.own_group && !self.show_own {
+                hidden_below = Some(depth);
+                return;
             }
             let def = n.def_name().map(String::from);
             let matches = filter.is_empty()
@@ -129,6 +149,14 @@ impl TreePanel {
                     is_group: n.is_group(),
                     def,
                     has_children: n.head != -1,
+                    mark: if Some(n.id) == marks.own_group {
+                        Some("scpanel's own: meters, volume, recorder, test tone".into())
+                    } else {
+                        marks.session.as_ref().and_then(|s| {
+                            crate::server::own_nodes::default_group_client(tree, s, n.id)
+                                .map(|c| format!("default group \u{B7} client {c}"))
+                        })
+                    },
                 });
             }
             if n.is_group() && self.collapsed.contains(&n.id) && filter.is_empty() {
@@ -142,8 +170,12 @@ impl TreePanel {
     pub fn ui(&mut self, ui: &mut egui::Ui, bridge: &Bridge) {
         let online = bridge.server.state().is_online();
         let now = Instant::now();
+        let marks = Marks {
+            own_group: bridge.server.own_node(crate::server::own_nodes::Own::Group),
+            session: bridge.server.session(),
+        };
         let stale = bridge.server.with_tree(|t| {
-            self.refresh(t);
+            self.refresh(t, &marks);
             // Only the last few hundred changes are kept by the core: cheap to scan.
             self.fresh.clear();
             self.ended.clear();
@@ -168,6 +200,15 @@ impl TreePanel {
                     .desired_width(180.0),
             )
             .labelled_by(label.id);
+            if ui
+                .checkbox(&mut self.show_own, "Show scpanel's nodes")
+                .on_hover_text(
+                    "The meters, volume, recorder and test tone, in a group of their own",
+                )
+                .changed()
+            {
+                self.built = None;
+            }
             if ui.button("Expand all").clicked() {
                 self.collapsed.clear();
                 self.collapse_version += 1;
@@ -256,6 +297,9 @@ impl TreePanel {
                                 text = text.background_color(Color32::from_rgba_unmultiplied(80, 170, 80, 70));
                             }
                             let name = ui.add(egui::Label::new(text).sense(egui::Sense::click()));
+                            if let Some(mark) = &row.mark {
+                                ui.label(RichText::new(mark).weak().italics());
+                            }
                             match paused {
                                 Some(true) => {
                                     ui.colored_label(Color32::from_rgb(230, 170, 40), "paused");

@@ -152,12 +152,14 @@ impl Server {
             layout,
             pid: Some(process.pid),
         };
+        // Watched from here on: a death while we log in and set up is a panic like any other,
+        // and ends what waits on the server at once.
+        self.watch_process(process.clone());
         self.establish(conn, session, true, true, None, Some(options.max_logins))
             .await?;
         if options.connect_jack_ports {
             self.note_jack_connections(&process);
         }
-        self.watch_process(process);
         Ok(())
     }
 
@@ -332,12 +334,18 @@ impl Server {
         }
         self.set_state(ServerState::Online);
         self.emit(ServerEvent::Online);
-        if live.session.login.is_some()
-            && let Err(e) = self.restore_mixer().await
-        {
-            self.inner
-                .shared
-                .note(format!("could not restore the meters and volume: {e}"));
+        if live.session.login.is_some() {
+            // Online already: the meters and volume follow in the background, so nothing
+            // that watches the server waits on them.
+            let server = self.clone();
+            live.conn.add_task(tokio::spawn(async move {
+                if let Err(e) = server.restore_mixer().await {
+                    server
+                        .inner
+                        .shared
+                        .note(format!("could not restore the meters and volume: {e}"));
+                }
+            }));
         }
         Ok(())
     }

@@ -119,6 +119,8 @@ impl Default for MixerSettings {
 pub struct MixerState {
     pub settings: MixerSettings,
     pub volume_node: Option<i32>,
+    /// The user switched the meters on or off: defaults no longer apply.
+    pub meters_chosen: bool,
 }
 
 impl Server {
@@ -150,16 +152,23 @@ impl Server {
         self.shared().changed();
     }
 
-    /// Whether the meters should run, without starting them now: they start when the server
-    /// comes online (the window wants them on for a server it boots).
-    pub fn want_meters(&self, on: bool) {
-        self.update_mixer(|m| m.settings.meters = on);
+    /// Whether the meters run when the server comes online, unless the user has chosen:
+    /// on for a server the window boots, off on one it visits (a guest makes nothing unasked).
+    pub fn default_meters(&self, on: bool) {
+        self.update_mixer(|m| {
+            if !m.meters_chosen {
+                m.settings.meters = on;
+            }
+        });
     }
 
     /// Starts input and output meters for every hardware channel the server has.
     pub async fn start_meters(&self) -> Result<()> {
         let _one_at_a_time = self.shared().mixer_lock.lock().await;
-        self.update_mixer(|m| m.settings.meters = true);
+        self.update_mixer(|m| {
+            m.settings.meters = true;
+            m.meters_chosen = true;
+        });
         self.place_meters().await
     }
 
@@ -219,7 +228,10 @@ impl Server {
 
     pub async fn stop_meters(&self) -> Result<()> {
         let _one_at_a_time = self.shared().mixer_lock.lock().await;
-        self.update_mixer(|m| m.settings.meters = false);
+        self.update_mixer(|m| {
+            m.settings.meters = false;
+            m.meters_chosen = true;
+        });
         self.stop_meter_synths().await;
         Ok(())
     }

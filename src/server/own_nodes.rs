@@ -8,8 +8,8 @@ use rosc::OscType;
 
 use super::error::{Result, ServerError};
 use super::protocol::{AddAction, msg};
-use super::tree::ControlValue;
-use super::{Server, bundle_of};
+use super::tree::{ControlValue, NodeTree};
+use super::{Server, Session, bundle_of};
 
 /// A place in scpanel's own group, in the order the nodes run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,22 +61,10 @@ impl Server {
             .is_some_and(|r| (r.own_nodes.start..=r.own_nodes.end).contains(&id))
     }
 
-    /// Which client's default group `id` is, when it is one: `clientID·2^26 + 1` in sclang's
-    /// layout, `clientID + 1` in supriya's (the one scpanel boots with), both at the root.
+    /// Which client's default group `id` is, when it is one (see [`default_group_client`]).
     pub fn default_group_client(&self, id: i32) -> Option<i32> {
         let session = self.session()?;
-        let logins = session.login.map_or(32, |l| l.max_logins.clamp(1, 32)) as i32;
-        self.with_tree(|t| {
-            let at_root = |g: i32| t.get(g).is_some_and(|n| n.is_group() && n.parent == t.root);
-            if !at_root(id) {
-                return None;
-            }
-            if id & ((1 << 26) - 1) == 1 && (0..32).contains(&(id >> 26)) {
-                return Some(id >> 26);
-            }
-            let supriya = session.is_owner || (1..=logins).all(at_root);
-            (supriya && (2..=logins).contains(&id)).then_some(id - 1)
-        })
+        self.with_tree(|t| default_group_client(t, &session, id))
     }
 
     /// Makes scpanel's own group (at the tail of the root) unless it is there.
@@ -168,6 +156,24 @@ impl Server {
         }
         Ok(())
     }
+}
+
+/// Which client's default group `id` is, when it is one: `clientID·2^26 + 1` in sclang's
+/// layout, `clientID + 1` in supriya's (the one scpanel boots with), both at the root.
+pub fn default_group_client(tree: &NodeTree, session: &Session, id: i32) -> Option<i32> {
+    let logins = session.login.map_or(32, |l| l.max_logins.clamp(1, 32)) as i32;
+    let at_root = |g: i32| {
+        tree.get(g)
+            .is_some_and(|n| n.is_group() && n.parent == tree.root)
+    };
+    if !at_root(id) {
+        return None;
+    }
+    if id & ((1 << 26) - 1) == 1 && (0..32).contains(&(id >> 26)) {
+        return Some(id >> 26);
+    }
+    let supriya = session.is_owner || (1..=logins).all(at_root);
+    (supriya && (2..=logins).contains(&id)).then_some(id - 1)
 }
 
 /// Keeps scpanel's own group last in the root while the connection lives: a node another
