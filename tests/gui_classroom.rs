@@ -106,6 +106,26 @@ fn the_classroom_preset_says_why_and_every_network_is_confirmed_once() {
         a.bridge.server.state() == ServerState::Online
     });
     assert_eq!(h.state().bridge.server.options().bind_address, "0.0.0.0");
+    // "Join this server": every address of this machine others can reach, with ready lines.
+    h.run_steps(2);
+    assert!(h.query_by_label("Join this server").is_some());
+    let port = h.state().bridge.server.options().port;
+    let addresses = scpanel::server::join::reachable_addresses();
+    for ip in &addresses {
+        let line = format!("s = Server.remote(\\class, NetAddr(\"{ip}\", {port})); s.makeWindow;");
+        assert!(
+            h.query_by_label(&line).is_some(),
+            "the sclang line for {ip} is shown"
+        );
+    }
+    assert_eq!(
+        h.query_all_by_label("Copy supriya").count(),
+        addresses.len(),
+        "a copy button per address"
+    );
+    if addresses.is_empty() {
+        assert!(h.query_by_label_contains("no network address").is_some());
+    }
     let last = scpanel::gui::profiles::load_last().unwrap();
     assert!(last.open_network_accepted, "the answer is kept");
     assert_eq!(last.max_logins, 32);

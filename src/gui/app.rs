@@ -74,6 +74,7 @@ pub enum Side {
 
 pub struct ScPanel {
     pub bridge: Bridge,
+    pub join: super::join_box::JoinBox,
     pub boot: BootPanel,
     pub connect: ConnectPanel,
     pub plots: Plots,
@@ -109,6 +110,7 @@ impl ScPanel {
     pub fn new(options: Options) -> Result<ScPanel, String> {
         Ok(ScPanel {
             bridge: Bridge::new()?,
+            join: Default::default(),
             boot: BootPanel::new(options),
             connect: ConnectPanel::default(),
             plots: Plots::default(),
@@ -642,9 +644,13 @@ impl eframe::App for ScPanel {
                 // Both ways: a field wider than the panel scrolls instead of widening it.
                 egui::ScrollArea::both()
                     .auto_shrink([false, false])
-                    .show(ui, |ui| match self.side {
-                        Side::Boot => self.boot.ui(ui, &self.bridge),
-                        Side::Connect => self.connect.ui(ui, &self.bridge),
+                    .show(ui, |ui| {
+                        // Where students point their clients, while a class server runs.
+                        self.join.ui(ui, &self.bridge);
+                        match self.side {
+                            Side::Boot => self.boot.ui(ui, &self.bridge),
+                            Side::Connect => self.connect.ui(ui, &self.bridge),
+                        }
                     });
             });
         egui::CentralPanel::default().show(ui, |ui| {
