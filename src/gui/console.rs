@@ -128,6 +128,21 @@ impl Console {
                 .map(|i| i.traffic.iter().cloned().collect())
                 .unwrap_or_default()
         };
+        if let Some(def) =
+            missing_builtin(&traffic).filter(|d| online && !bridge.server.knows_synthdef(d))
+        {
+            ui.horizontal_wrapped(|ui| {
+                ui.colored_label(
+                    Color32::from_rgb(230, 170, 40),
+                    format!("The server has no SynthDef \"{def}\"; scpanel has it built in."),
+                );
+                if ui.button(format!("Load {def}")).clicked() {
+                    bridge.run("Loading a SynthDef", move |s| async move {
+                        s.send_builtin(&def).await
+                    });
+                }
+            });
+        }
         let filter = self.filter.to_lowercase();
         let lines: Vec<(Direction, String)> = traffic
             .into_iter()
@@ -222,5 +237,55 @@ impl Console {
                 }
             }
         });
+    }
+}
+
+/// The built-in SynthDef the last `/s_new` asked for, when the server answered that it has no
+/// such SynthDef: the console then offers to load it.
+pub fn missing_builtin(traffic: &[TrafficLine]) -> Option<String> {
+    if traffic.is_empty() {
+        return None;
+    }
+    // Only the latest lines matter: the failure comes right after its /s_new.
+    let recent = &traffic[traffic.len().saturating_sub(64)..];
+    let fail = recent.iter().rposition(|t| {
+        t.direction == Direction::Received
+            && t.text.starts_with("/fail /s_new")
+            && t.text.contains("SynthDef not found")
+    })?;
+    let sent = recent[..fail]
+        .iter()
+        .rev()
+        .find(|t| t.direction == Direction::Sent && t.text.starts_with("/s_new "))?;
+    let name = sent.text.split_whitespace().nth(1)?.trim_matches('"');
+    crate::server::synthdef::builtins::builtin(name).map(|_| name.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(direction: Direction, text: &str) -> TrafficLine {
+        TrafficLine {
+            direction,
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn a_missing_builtin_is_offered_only_after_its_failure() {
+        let mut t = vec![line(Direction::Sent, "/s_new default 1000 0 1")];
+        assert_eq!(missing_builtin(&t), None, "no failure yet");
+        t.push(line(
+            Direction::Received,
+            "/fail /s_new \"SynthDef not found\"",
+        ));
+        assert_eq!(missing_builtin(&t).as_deref(), Some("default"));
+        t.push(line(Direction::Sent, "/s_new mydef 1001 0 1"));
+        t.push(line(
+            Direction::Received,
+            "/fail /s_new \"SynthDef not found\"",
+        ));
+        assert_eq!(missing_builtin(&t), None, "not a built-in");
     }
 }

@@ -1,0 +1,149 @@
+//! The first five minutes in the window, on a real scsynth: Boot, the README's console
+//! example, Reset (Ctrl+.), the example again; the Test tone button on the output meters;
+//! a missing built-in offered by the console.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use scpanel::gui::ScPanel;
+use scpanel::server::{Direction, Options, ServerState};
+
+const README_EXAMPLE: &str = "/s_new default 1000 0 1 amp 0";
+
+fn app(options: Options) -> Harness<'static, ScPanel> {
+    scpanel::gui::profiles::set_folder(
+        std::env::temp_dir().join(format!("scpanel-gui-first-{}", std::process::id())),
+    );
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |_cc| ScPanel::new(options).expect("app"))
+}
+
+fn step_until(
+    h: &mut Harness<'static, ScPanel>,
+    what: &str,
+    mut done: impl FnMut(&mut Harness<'static, ScPanel>) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut changes = h.state().bridge.server.watch_changes();
+    let mut meters = h.state().bridge.server.watch_meters();
+    loop {
+        h.step();
+        if done(h) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        let bridge = &h.state().bridge;
+        bridge.block_on(async {
+            let _ = tokio::time::timeout(Duration::from_millis(50), async {
+                tokio::select! {
+                    _ = changes.changed() => {}
+                    _ = meters.changed() => {}
+                }
+            })
+            .await;
+        });
+    }
+}
+
+fn received(h: &Harness<'static, ScPanel>, start: &str) -> usize {
+    h.state()
+        .bridge
+        .inbox
+        .lock()
+        .expect("inbox")
+        .traffic
+        .iter()
+        .filter(|t| t.direction == Direction::Received && t.text.starts_with(start))
+        .count()
+}
+
+fn type_line(h: &mut Harness<'static, ScPanel>, line: &str) {
+    h.get_by_label("OSC").focus();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("OSC").type_text(line);
+    h.key_press(egui::Key::Enter);
+}
+
+#[test]
+fn the_readme_example_plays_after_boot_and_after_reset_and_the_test_tone_goes_left_then_right() {
+    let mut h = app(common::options());
+    h.get_by_label("Boot").click();
+    step_until(&mut h, "online", |h| {
+        h.state().bridge.server.state() == ServerState::Online
+    });
+    h.get_by_label("OSC console").click();
+    h.run_steps(2);
+    type_line(&mut h, README_EXAMPLE);
+    step_until(&mut h, "/n_go 1000", |h| received(h, "/n_go 1000 ") == 1);
+    assert_eq!(received(&h, "/fail"), 0, "no /fail after boot");
+
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Period);
+    step_until(&mut h, "reset: 1000 freed", |h| {
+        received(h, "/n_end 1000 ") == 1
+    });
+    step_until(&mut h, "the meters back after reset", |h| {
+        h.state().bridge.server.meters().output_node.is_some()
+    });
+    type_line(&mut h, README_EXAMPLE);
+    step_until(&mut h, "/n_go 1000 again", |h| {
+        received(h, "/n_go 1000 ") == 2
+    });
+    assert_eq!(received(&h, "/fail"), 0, "no /fail after reset");
+
+    // The test tone, read on the output meters: left, then right.
+    h.get_by_label("Test tone").click();
+    let level = |h: &Harness<'static, ScPanel>, ch: usize| {
+        h.state()
+            .bridge
+            .server
+            .meters()
+            .outputs
+            .get(ch)
+            .map_or(-90.0, |l| l.rms_db)
+    };
+    let near = |db: f32| (db - -23.0).abs() < 1.5;
+    step_until(&mut h, "the tone on the left", |h| {
+        near(level(h, 0)) && level(h, 1) < -60.0
+    });
+    step_until(&mut h, "then on the right", |h| {
+        near(level(h, 1)) && level(h, 0) < -60.0
+    });
+    h.get_by_label("Quit").click();
+    step_until(&mut h, "offline", |h| {
+        h.state().bridge.server.state() == ServerState::Offline
+    });
+}
+
+#[test]
+fn the_console_offers_a_missing_builtin() {
+    let mut h = app(common::options());
+    h.get_by_label("Boot").click();
+    step_until(&mut h, "online", |h| {
+        h.state().bridge.server.state() == ServerState::Online
+    });
+    let server = h.state().bridge.server.clone();
+    h.state()
+        .bridge
+        .block_on(server.free_all_synthdefs())
+        .expect("free");
+    h.get_by_label("OSC console").click();
+    h.run_steps(2);
+    type_line(&mut h, README_EXAMPLE);
+    step_until(&mut h, "the offer", |h| {
+        h.query_by_label("Load default").is_some()
+    });
+    h.get_by_label("Load default").click();
+    step_until(&mut h, "default loaded", |h| {
+        h.state().bridge.server.knows_synthdef("default")
+    });
+    type_line(&mut h, README_EXAMPLE);
+    step_until(&mut h, "/n_go 1000", |h| received(h, "/n_go 1000 ") == 1);
+    h.get_by_label("Quit").click();
+    step_until(&mut h, "offline", |h| {
+        h.state().bridge.server.state() == ServerState::Offline
+    });
+}
