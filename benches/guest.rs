@@ -63,7 +63,11 @@ fn main() {
             let t = Instant::now();
             let s = one_shot(port).await;
             let read = s.read_tree(0, true).await.expect("tree");
-            assert_eq!(read.tree.len(), 1 + 1 + 1 + 900, "root, group 1, g, 900 synths");
+            assert_eq!(
+                read.tree.len(),
+                1 + 1 + 1 + 900,
+                "root, group 1, g, 900 synths"
+            );
             s.disconnect().await.expect("disconnect");
             tree.push(t.elapsed().as_secs_f64() * 1000.0);
         }

@@ -87,6 +87,15 @@ fn boot_command() -> Command {
                 )),
         )
         .arg(password_file_arg())
+        .arg(
+            Arg::new("no-jack-connect")
+                .long("no-jack-connect")
+                .action(ArgAction::SetTrue)
+                .help(
+                    "Leave the server's JACK ports unconnected (by default they go to the \
+                     system's playback and capture ports, as sclang does)",
+                ),
+        )
         .arg(Arg::new("record").long("record").value_name("PATH").help(
             "Record the outputs from boot until quitting: a file (never overwritten: \
                      -2, -3… is added) or a folder (a timestamped WAV in it)",
@@ -432,6 +441,9 @@ pub fn boot_options(m: &ArgMatches) -> Result<Options, String> {
         && let Some(p) = password(m)?
     {
         o.password = p;
+    }
+    if m.get_flag("no-jack-connect") {
+        o.connect_jack_ports = false;
     }
     o.validate()?;
     Ok(o)

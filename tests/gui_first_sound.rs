@@ -147,3 +147,62 @@ fn the_console_offers_a_missing_builtin() {
         h.state().bridge.server.state() == ServerState::Offline
     });
 }
+
+#[test]
+fn scpanels_own_nodes_are_apart_and_default_groups_are_marked() {
+    let mut h = app(common::options());
+    h.get_by_label("Boot").click();
+    step_until(&mut h, "online with meters", |h| {
+        h.state().bridge.server.meters().output_node.is_some()
+    });
+    let server = h.state().bridge.server.clone();
+    let group = server
+        .own_node(scpanel::server::own_nodes::Own::Group)
+        .expect("logged in");
+    h.get_by_label("Node tree").click();
+    step_until(&mut h, "the default groups marked", |h| {
+        h.query_by_label("default group \u{B7} client 0").is_some()
+    });
+    assert!(h.query_by_label("default group \u{B7} client 3").is_some());
+    assert!(
+        h.query_by_label(&format!("{group} group")).is_none(),
+        "scpanel's group is hidden by default"
+    );
+    // The status bar counts the user's synths and scpanel's apart: two meters, no user synth.
+    step_until(&mut h, "the counts apart", |h| {
+        h.query_by_label_contains("0 synths (+2 scpanel)").is_some()
+    });
+    h.get_by_label("Show scpanel's nodes").click();
+    step_until(&mut h, "scpanel's group shown, marked", |h| {
+        h.query_by_label(&format!("{group} group")).is_some()
+            && h.query_by_label_contains("scpanel's own").is_some()
+    });
+    h.get_by_label("Quit").click();
+    step_until(&mut h, "offline", |h| {
+        h.state().bridge.server.state() == ServerState::Offline
+    });
+}
+
+#[test]
+fn a_stalled_server_shows_unresponsive_with_the_age_of_its_last_reply() {
+    let mut h = app(common::options());
+    h.get_by_label("Boot").click();
+    step_until(&mut h, "online", |h| {
+        h.state().bridge.server.state() == ServerState::Online
+    });
+    let pid = h.state().bridge.server.pid().expect("owned") as i32;
+    // SAFETY: signals to the scsynth this test booted.
+    unsafe { libc::kill(pid, libc::SIGSTOP) };
+    step_until(&mut h, "UNRESPONSIVE with the last reply's age", |h| {
+        h.query_by_label("UNRESPONSIVE").is_some()
+            && h.query_by_label_contains("last reply").is_some()
+    });
+    unsafe { libc::kill(pid, libc::SIGCONT) };
+    step_until(&mut h, "ONLINE again", |h| {
+        h.query_by_label("ONLINE").is_some() && h.query_by_label_contains("last reply").is_none()
+    });
+    h.get_by_label("Quit").click();
+    step_until(&mut h, "offline", |h| {
+        h.state().bridge.server.state() == ServerState::Offline
+    });
+}

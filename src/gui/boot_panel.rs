@@ -242,6 +242,18 @@ impl BootPanel {
                                 self.field(ui, def, bridge);
                             }
                         });
+                    if group == OptionGroup::Audio {
+                        ui.checkbox(
+                            &mut self.options.connect_jack_ports,
+                            "Connect to the system's speakers and inputs (JACK)",
+                        )
+                        .on_hover_text(
+                            "At boot, scsynth's outputs go to the system's playback ports and its \
+                             inputs come from the capture ports, as sclang does \
+                             (SC_JACK_DEFAULT_OUTPUTS / SC_JACK_DEFAULT_INPUTS). The log says \
+                             what was connected.",
+                        );
+                    }
                 });
         }
         ui.separator();
