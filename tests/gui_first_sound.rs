@@ -206,3 +206,51 @@ fn a_stalled_server_shows_unresponsive_with_the_age_of_its_last_reply() {
         h.state().bridge.server.state() == ServerState::Offline
     });
 }
+
+#[test]
+fn silent_meters_cost_no_frames_and_sound_asks_for_them() {
+    let mut h = app(common::options());
+    h.get_by_label("Boot").click();
+    step_until(&mut h, "online with meters", |h| {
+        h.state().bridge.server.meters().output_node.is_some()
+    });
+    h.get_by_label("Levels & record").click();
+    h.run_steps(3);
+    // Silence: after a few meter replies nothing asks for another frame.
+    let server = h.state().bridge.server.clone();
+    h.state().bridge.block_on(async {
+        let mut ticks = server.watch_meters();
+        for _ in 0..10 {
+            let _ = ticks.changed().await;
+        }
+    });
+    assert!(h.try_run().is_ok(), "the silent levels view settles");
+    h.step();
+    assert!(
+        !h.ctx.has_requested_repaint(),
+        "no frame is scheduled while the output is silent"
+    );
+    // Sound: the waker asks for a frame as soon as the picture moves.
+    h.state()
+        .bridge
+        .block_on(server.add_synth(
+            "scpanel-sine",
+            1,
+            scpanel::server::AddAction::AddToHead,
+            &[("amp", 0.5)],
+        ))
+        .expect("a sine");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !h.ctx.has_requested_repaint() {
+        assert!(Instant::now() < deadline, "no frame asked for the sound");
+        h.state().bridge.block_on(async {
+            let mut ticks = server.watch_meters();
+            let _ = tokio::time::timeout(Duration::from_millis(100), ticks.changed()).await;
+        });
+    }
+    h.run_steps(2);
+    h.get_by_label("Quit").click();
+    step_until(&mut h, "offline", |h| {
+        h.state().bridge.server.state() == ServerState::Offline
+    });
+}

@@ -662,6 +662,8 @@ impl eframe::App for ScPanel {
                 Tab::Console => self.console.show_status,
                 _ => false,
             });
+            self.mixer
+                .shown(self.tab == Tab::Levels, &self.bridge, ui.ctx());
             match self.tab {
                 Tab::Tree => self.tree.ui(ui, &self.bridge),
                 Tab::Plots => self.plots.ui(ui, &self.bridge.server),

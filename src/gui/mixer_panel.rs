@@ -22,6 +22,55 @@ pub struct MixerPanel {
     jack_checked: Option<Instant>,
     /// A JACK server this app started (stopped when the app closes).
     pub own_jack: Arc<Mutex<Option<JackServer>>>,
+    /// Whether the levels are on screen, read by the meter waker (see [`MixerPanel::shown`]).
+    levels_shown: Arc<std::sync::atomic::AtomicBool>,
+    waker_started: bool,
+}
+
+/// The meters as drawn: whole decibels down to the floor of the bars, and the clip lights.
+/// Two replies with the same picture need no frame.
+pub fn meter_picture(m: &crate::server::mixer::Meters) -> Vec<(i16, i16)> {
+    let step = |db: f32| db.clamp(METER_FLOOR_DB, 0.0).round() as i16;
+    m.inputs
+        .iter()
+        .chain(&m.outputs)
+        .map(|l| (step(l.peak_db), step(l.rms_db)))
+        .collect()
+}
+
+/// The bottom of a drawn meter bar: anything quieter looks the same.
+const METER_FLOOR_DB: f32 = -60.0;
+
+impl MixerPanel {
+    /// Tells the meter waker whether the levels are on screen (the app calls this each frame).
+    pub fn shown(&mut self, on: bool, bridge: &Bridge, ctx: &egui::Context) {
+        self.levels_shown
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+        if on && !self.waker_started {
+            self.waker_started = true;
+            let (server, shown, ctx) = (
+                bridge.server.clone(),
+                self.levels_shown.clone(),
+                ctx.clone(),
+            );
+            // Meter replies come 20 times a second per meter and wake nobody by themselves:
+            // this asks for a frame only when the picture changes, so silence costs nothing.
+            bridge.spawn(async move {
+                let mut ticks = server.watch_meters();
+                let mut last = Vec::new();
+                while ticks.changed().await.is_ok() {
+                    if !shown.load(std::sync::atomic::Ordering::Relaxed) {
+                        continue;
+                    }
+                    let picture = meter_picture(&server.meters());
+                    if picture != last {
+                        last = picture;
+                        ctx.request_repaint();
+                    }
+                }
+            });
+        }
+    }
 }
 
 impl Default for MixerPanel {
@@ -38,6 +87,8 @@ impl Default for MixerPanel {
             picked: Arc::new(Mutex::new(None)),
             jack_status: Arc::new(Mutex::new(None)),
             jack_checked: None,
+            levels_shown: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            waker_started: false,
             own_jack: Arc::new(Mutex::new(None)),
         }
     }
@@ -156,8 +207,16 @@ impl MixerPanel {
                     ui.separator();
                 }
             });
-            // Meters move at their reply rate (20 Hz); nothing repaints faster than that.
-            ui.ctx().request_repaint_after(Duration::from_millis(50));
+            // Frames come from the meter waker, only when a drawn value moves; a lit clip
+            // light needs one more when its hold ends.
+            if meters
+                .inputs
+                .iter()
+                .chain(&meters.outputs)
+                .any(|l| l.clipping(now))
+            {
+                ui.ctx().request_repaint_after(Duration::from_millis(250));
+            }
         }
         ui.separator();
         self.record(ui, bridge, online);
