@@ -212,20 +212,59 @@ async fn run_async(name: &str, m: &ArgMatches) -> Result<(), String> {
             let mut osc = server.subscribe_osc();
             server.send(packet).await.map_err(|e| e.to_string())?;
             server.sync().await.map_err(|e| e.to_string())?;
-            while let Ok(t) = osc.try_recv() {
-                if t.direction == crate::server::Direction::Received {
-                    let text = osc_text::format_packet(&t.packet);
-                    if !text.starts_with("/synced") && !text.starts_with("/status.reply") {
-                        println!("{text}");
-                    }
-                }
-            }
+            let lost = print_replies(&mut osc);
+            let losses = server.losses();
             let _ = server.disconnect().await;
-            Ok(())
+            lost_replies_error(lost, losses)
         }
         "boot" => boot(m).await,
         _ => Err(format!("unknown command {name}")),
     }
+}
+
+/// Prints what came back (but `/synced` and `/status.reply`); returns how many replies
+/// arrived faster than the tap keeps them and were lost.
+fn print_replies(osc: &mut tokio::sync::broadcast::Receiver<crate::server::OscTraffic>) -> u64 {
+    use tokio::sync::broadcast::error::TryRecvError;
+    let mut lost = 0;
+    loop {
+        match osc.try_recv() {
+            Ok(t) if t.direction == crate::server::Direction::Received => {
+                let text = osc_text::format_packet(&t.packet);
+                if !text.starts_with("/synced") && !text.starts_with("/status.reply") {
+                    println!("{text}");
+                }
+            }
+            Ok(_) => {}
+            Err(TryRecvError::Lagged(n)) => lost += n,
+            Err(_) => return lost,
+        }
+    }
+}
+
+/// `send` fails when any reply was lost: it can't tell whether the one asked for was.
+fn lost_replies_error(lost: u64, losses: crate::server::shared::Losses) -> Result<(), String> {
+    if let Some(text) = losses.summary() {
+        eprintln!("scpanel: {text}");
+    }
+    if lost > 0 || losses.dropped > 0 {
+        return Err(format!(
+            "{} repl{} came faster than they could be kept and {} lost; the reply to this \
+             message may be among them (ask for less at once)",
+            lost + losses.dropped,
+            if lost + losses.dropped == 1 {
+                "y"
+            } else {
+                "ies"
+            },
+            if lost + losses.dropped == 1 {
+                "was"
+            } else {
+                "were"
+            },
+        ));
+    }
+    Ok(())
 }
 
 async fn connect(m: &ArgMatches, login: bool) -> Result<Server, String> {

@@ -15,6 +15,7 @@ pub mod log;
 pub mod mixer;
 pub mod options;
 pub mod osc_text;
+pub mod packet_guard;
 pub mod ports;
 pub mod process;
 pub mod protocol;
