@@ -100,7 +100,10 @@ fn hostile_datagrams() -> Vec<Vec<u8>> {
             "/n_go",
             [i(7), OscType::String("0".into()), i(-1), i(-1), i(0)],
         )),
-        encode(msg("/n_go", [i(8), i(0), i(-1), i(-1), i(1)])),
+        encode(msg(
+            "/n_go",
+            [i(8), i(0), i(-1), i(-1), i(1), OscType::String("x".into()), i(-1)],
+        )),
         encode(msg("/synced", [OscType::Float(1.0)])),
         encode(msg("/status.reply", [i(1), i(2)])),
         encode(msg("/done", [i(3)])),

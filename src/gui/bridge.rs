@@ -72,13 +72,15 @@ impl FramePacer {
     /// request (egui may have spent an earlier one on an input frame); all that come
     /// before a scheduled frame share it.
     pub fn delay(&mut self, now: Instant) -> Duration {
+        // egui's own minimum: a request for "now" would run a second, settling frame.
+        let earliest = now + Duration::from_millis(1);
         let due = match self.scheduled {
             Some(s) if s >= now => s,
-            Some(s) => now.max(s + MIN_FRAME_INTERVAL),
-            None => now,
+            Some(s) => earliest.max(s + MIN_FRAME_INTERVAL),
+            None => earliest,
         };
         self.scheduled = Some(due);
-        (due - now).max(Duration::from_millis(1))
+        due - now
     }
 }
 

@@ -169,9 +169,16 @@ pub fn check_reply(m: &OscMessage) -> Result<(), Malformed> {
     match m.addr.as_str() {
         "/n_go" | "/n_end" | "/n_on" | "/n_off" | "/n_move" | "/n_info" => {
             ints(5)?;
-            // A group adds its head and tail.
-            if matches!(m.args.get(4), Some(OscType::Int(1))) {
-                ints(7)?;
+            // A group adds its head and tail; the parser reads them as -1 when absent.
+            for i in 5..m.args.len().min(7) {
+                if !matches!(m.args.get(i), Some(OscType::Int(_))) {
+                    return Err(bad(format!(
+                        "{} whose argument {} is {} (expected an int)",
+                        m.addr,
+                        i + 1,
+                        type_name(m.args.get(i))
+                    )));
+                }
             }
             Ok(())
         }
@@ -322,7 +329,9 @@ mod tests {
             ))
             .is_ok()
         );
-        assert!(check_reply(&m("/n_go", vec![i(5), i(1), i(-1), i(-1), i(1)])).is_err());
+        assert!(check_reply(&m("/n_go", vec![i(5), i(1), i(-1), i(-1), i(1)])).is_ok());
+        let s = || OscType::String("x".into());
+        assert!(check_reply(&m("/n_go", vec![i(5), i(1), i(-1), i(-1), i(1), s(), i(-1)])).is_err());
         assert!(
             check_reply(&m(
                 "/n_end",
@@ -359,7 +368,6 @@ mod tests {
             BufferInfo, Expect, NodeInfo, StatusInfo, VersionInfo, check_fail, fail_for, flatten,
         };
         let _ = format!("{packet:?}");
-        let _ = super::super::osc_text::format_packet(&packet);
         let copy = packet.clone();
         let mut messages = Vec::new();
         flatten(copy, &mut messages);
@@ -377,6 +385,8 @@ mod tests {
             },
         ];
         for m in messages {
+            // As the console shows it: received bundles are flattened first.
+            let _ = super::super::osc_text::format_packet(&OscPacket::Message(m.clone()));
             let typed_ok = check_reply(&m).is_ok();
             let _ = StatusInfo::from_msg(&m);
             let node = NodeInfo::from_msg(&m);
