@@ -331,7 +331,13 @@ mod tests {
         );
         assert!(check_reply(&m("/n_go", vec![i(5), i(1), i(-1), i(-1), i(1)])).is_ok());
         let s = || OscType::String("x".into());
-        assert!(check_reply(&m("/n_go", vec![i(5), i(1), i(-1), i(-1), i(1), s(), i(-1)])).is_err());
+        assert!(
+            check_reply(&m(
+                "/n_go",
+                vec![i(5), i(1), i(-1), i(-1), i(1), s(), i(-1)]
+            ))
+            .is_err()
+        );
         assert!(
             check_reply(&m(
                 "/n_end",

@@ -72,6 +72,20 @@ pub fn feed(losses: Arc<LossCounters>) -> (Feed, FeedReceiver) {
 }
 
 impl FeedReceiver {
+    /// Packets waiting.
+    pub fn len(&self) -> usize {
+        self.rx.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rx.is_empty()
+    }
+
+    /// Bytes of the packets waiting.
+    pub fn queued_bytes(&self) -> usize {
+        self.queued_bytes.load(Ordering::Relaxed)
+    }
+
     pub async fn recv(&mut self) -> Option<Incoming> {
         let incoming = self.rx.recv().await?;
         if let Incoming::Packet { bytes, .. } = &incoming {
