@@ -20,12 +20,10 @@ bin=target/release/scpanel
 "$bin" synthdef write scpanel-sine "$work" >/dev/null
 xdotool mousemove --window "$win" 10 880   # park the pointer: no hover repaints
 
-# The tab row sits under the status bar, right of the side panel: find a tab by clicking
-# along the row until the screenshot-free check (the window title never changes) is not
-# needed: positions come from SOAK_TREE_X / SOAK_CONSOLE_X, measured on a 1400x900 screen.
-tab_y="${SOAK_TAB_Y:-47}"
+# Where the "Node tree" and "OSC console" tabs are in the 1280x800 window (measured from a
+# screenshot; override if the layout moves).
+tab_y="${SOAK_TAB_Y:-43}"; tree_x="${SOAK_TREE_X:-461}"; console_x="${SOAK_CONSOLE_X:-907}"
 show_tab() { xdotool mousemove --window "$win" "$1" "$tab_y" click 1 mousemove --window "$win" 10 880; }
-tree_x="${SOAK_TREE_X:-0}"; console_x="${SOAK_CONSOLE_X:-0}"
 
 hz=$(getconf CLK_TCK)
 ticks() { awk '{print $14 + $15}' "/proc/$app/stat"; }
@@ -37,11 +35,11 @@ sleep 2
 rss0=$(rss); t0=$(ticks); s0=$(date +%s.%N)
 passes0=$(wc -l < "$FRAME_LOG")
 for mode in synths groups; do
-  [ "$tree_x" -gt 0 ] && show_tab "$tree_x"
+  show_tab "$tree_x"
   python3 scripts/soak.py "$port" "$half" "$mode" "$work/scpanel-sine.scsyndef" &
   churn=$!
   sleep "$quarter"
-  [ "$console_x" -gt 0 ] && show_tab "$console_x"
+  show_tab "$console_x"
   wait "$churn"
   kill -0 "$app" 2>/dev/null || { echo "the app died"; exit 1; }
 done

@@ -62,7 +62,7 @@ fn nested_arrays(depth: usize) -> Vec<u8> {
     for s in ["/n_go", tags.as_str()] {
         out.extend_from_slice(s.as_bytes());
         out.push(0);
-        while out.len() % 4 != 0 {
+        while !out.len().is_multiple_of(4) {
             out.push(0);
         }
     }

@@ -77,7 +77,7 @@ pub fn check_structure(bytes: &[u8]) -> Result<(), Malformed> {
                     .checked_add(size)
                     .filter(|e| *e <= end)
                     .ok_or_else(|| bad("a bundle element is longer than its bundle"))?;
-                if size % 4 != 0 {
+                if !size.is_multiple_of(4) {
                     return Err(bad("a bundle element whose size is not a multiple of 4"));
                 }
                 todo.push((elem_start, elem_end, depth + 1));
@@ -254,7 +254,7 @@ mod tests {
         for s in ["/x", tags.as_str()] {
             out.extend_from_slice(s.as_bytes());
             out.push(0);
-            while out.len() % 4 != 0 {
+            while !out.len().is_multiple_of(4) {
                 out.push(0);
             }
         }
@@ -490,7 +490,7 @@ mod tests {
                     .map(|b| b"ifsbhdtcmrTFNI[]"[*b as usize % 16]),
             );
             headed.push(0);
-            while headed.len() % 4 != 0 {
+            while !headed.len().is_multiple_of(4) {
                 headed.push(0);
             }
             headed.extend_from_slice(&bytes);
