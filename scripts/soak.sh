@@ -15,7 +15,7 @@ work=$(mktemp -d -t scpanel-soak.XXXXXX)
 export FRAME_LOG="$work/frames.log" SCPANEL_FRAME_DEBUG=1 SCPANEL_MIRROR_DUMP="$work/mirror.txt"
 # Starts Xvfb and the app, boots its server; leaves $app, $win, $WIDTH, $port and a trap.
 . scripts/xvfb-app.sh
-trap 'cleanup; rm -rf "$work"' EXIT
+trap 'cleanup; [ -n "${SOAK_KEEP:-}" ] && echo "kept $work" || rm -rf "$work"' EXIT
 bin=target/release/scpanel
 "$bin" synthdef write scpanel-sine "$work" >/dev/null
 xdotool mousemove --window "$win" 10 880   # park the pointer: no hover repaints
@@ -28,11 +28,18 @@ show_tab() { xdotool mousemove --window "$win" "$1" "$tab_y" click 1 mousemove -
 hz=$(getconf CLK_TCK)
 ticks() { awk '{print $14 + $15}' "/proc/$app/stat"; }
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$app/status"; }
+# CPU ticks per thread name (the UI thread is "scpanel", the runtime "scpanel-io", Mesa's
+# software renderer "llvmpipe-N"), as "name ticks" lines.
+thread_ticks() {
+  for t in /proc/"$app"/task/*; do
+    printf '%s %s\n' "$(tr ' ' '_' < "$t/comm")" "$(awk '{print $14 + $15}' "$t/stat")"
+  done 2>/dev/null | awk '{n=$1; sub(/-[0-9]+$/, "", n); a[n] += $2} END {for (k in a) print k, a[k]}'
+}
 half=$(python3 -c "print($minutes * 30)")
 quarter=$(python3 -c "print($minutes * 15)")
 
 sleep 2
-rss0=$(rss); t0=$(ticks); s0=$(date +%s.%N)
+rss0=$(rss); t0=$(ticks); s0=$(date +%s.%N); thread_ticks > "$work/threads0"
 passes0=$(wc -l < "$FRAME_LOG")
 for mode in synths groups; do
   show_tab "$tree_x"
@@ -43,7 +50,7 @@ for mode in synths groups; do
   wait "$churn"
   kill -0 "$app" 2>/dev/null || { echo "the app died"; exit 1; }
 done
-t1=$(ticks); s1=$(date +%s.%N); rss1=$(rss)
+t1=$(ticks); s1=$(date +%s.%N); rss1=$(rss); thread_ticks > "$work/threads1"
 
 # Quiet: wait until two status polls a second apart agree, then compare trees.
 prev=""
@@ -74,7 +81,12 @@ slow = [p for p in passes if p > 50]
 print(f"soak: {$minutes} min, 1,000 nodes/s + 500 /n_set/s (synths, then groups)")
 print(f"app CPU: {100 * ($t1 - $t0) / $hz / secs:.1f}% of one core over {secs:.0f} s")
 print(f"app RSS: {$rss0 / 1024:.1f} MB -> {$rss1 / 1024:.1f} MB (growth {($rss1 - $rss0) / 1024:.1f} MB)")
-print(f"passes: {len(passes)} ({len(passes) / secs:.1f}/s), longest {max(passes, default=0):.1f} ms, "
-      f"{len(slow)} over 50 ms")
+mean = sum(passes) / len(passes) if passes else 0
+print(f"passes: {len(passes)} ({len(passes) / secs:.1f}/s), mean {mean:.1f} ms, "
+      f"longest {max(passes, default=0):.1f} ms, {len(slow)} over 50 ms")
 EOF
 echo "mirror vs server tree: $mirror"
+echo "CPU by thread (% of one core):"
+join -a 2 <(sort "$work/threads0") <(sort "$work/threads1") | awk -v hz="$hz" -v secs="$(python3 -c "print($s1 - $s0)")" \
+  '{ before = (NF == 3) ? $2 : 0; after = $NF; pct = 100 * (after - before) / hz / secs; if (pct >= 0.5) printf "  %-16s %5.1f\n", $1, pct }'
+

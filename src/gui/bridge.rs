@@ -55,10 +55,13 @@ pub struct Inbox {
     pub busy: usize,
 }
 
-/// Frames drawn for changes from the core are at least this far apart (~30 per second),
-/// however fast notifications come: a churning client must not turn the panel into a
-/// busy loop that steals the CPU the server needs.
-pub const MIN_FRAME_INTERVAL: Duration = Duration::from_millis(33);
+/// Frames drawn for changes from the core are at least this far apart, however fast
+/// notifications come: a churning client must not turn the panel into a busy loop that
+/// steals the CPU the server needs. Input (typing, clicks) still draws at once. Measured
+/// with scripts/soak.sh (1,000 nodes/s): under Mesa's software GL one frame of the window
+/// costs ~15 ms of rendering, so 30 frames/s took 67% of a core (45% in llvmpipe alone);
+/// five a second is still live to the eye.
+pub const MIN_FRAME_INTERVAL: Duration = Duration::from_millis(200);
 
 /// Coalesces change notifications into frames at most [`MIN_FRAME_INTERVAL`] apart.
 #[derive(Default)]
@@ -451,8 +454,9 @@ mod tests {
                 pair[1] - pair[0]
             );
         }
-        assert!(due.len() <= 2 * 31, "{} frames in two seconds", due.len());
-        assert!(due.len() >= 2 * 25, "still redraws: {} frames", due.len());
+        let most = (Duration::from_secs(2).as_millis() / MIN_FRAME_INTERVAL.as_millis()) as usize;
+        assert!(due.len() <= most + 1, "{} frames in two seconds", due.len());
+        assert!(due.len() + 1 >= most, "still redraws: {} frames", due.len());
         // A lone change after a quiet spell is drawn at once.
         let later = start + Duration::from_secs(10);
         assert!(p.delay(later) <= Duration::from_millis(1));
