@@ -225,4 +225,45 @@ mod tests {
         );
         assert_eq!(literal_address("localhost"), None);
     }
+
+    #[test]
+    fn a_host_name_is_looked_up_in_the_background_once() {
+        let bridge = Bridge::new().unwrap();
+        let panel = ConnectPanel {
+            host: "localhost".into(),
+            ..Default::default()
+        };
+        // The first frame asks; it does not wait for the answer.
+        assert!(matches!(panel.resolve(&bridge), Resolved::Pending));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let ip = loop {
+            match panel.resolve(&bridge) {
+                Resolved::Address(ip) => break ip,
+                Resolved::Pending => {
+                    assert!(std::time::Instant::now() < deadline, "no answer");
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                Resolved::Failed(e) => panic!("{e}"),
+            }
+        };
+        assert!(ip.is_loopback(), "{ip}");
+        let typo = ConnectPanel {
+            host: "no-such-host.invalid".into(),
+            ..Default::default()
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            match typo.resolve(&bridge) {
+                Resolved::Failed(e) => {
+                    assert!(e.contains("no-such-host.invalid"), "{e}");
+                    break;
+                }
+                Resolved::Pending => {
+                    assert!(std::time::Instant::now() < deadline, "no answer");
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                Resolved::Address(ip) => panic!("{ip}"),
+            }
+        }
+    }
 }
