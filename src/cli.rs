@@ -389,13 +389,34 @@ async fn send(server: &Server, packet: rosc::OscPacket) -> Result<(), String> {
     if let Some(Err(e)) = synced {
         return Err(e.to_string());
     }
-    if lost > 0 {
-        return Err(format!(
-            "{lost} replies came faster than they could be printed and were lost"
-        ));
-    }
+    lost_replies_error(lost, server.losses())?;
     if fails > 0 {
         return Err(format!("the server answered /fail ({fails})"));
+    }
+    Ok(())
+}
+
+/// `send` fails when any reply was lost: it can't tell whether the one asked for was.
+fn lost_replies_error(lost: u64, losses: crate::server::shared::Losses) -> Result<(), String> {
+    if let Some(text) = losses.summary() {
+        eprintln!("scpanel: {text}");
+    }
+    if lost > 0 || losses.dropped > 0 {
+        return Err(format!(
+            "{} repl{} came faster than they could be kept and {} lost; the reply to this \
+             message may be among them (ask for less at once)",
+            lost + losses.dropped,
+            if lost + losses.dropped == 1 {
+                "y"
+            } else {
+                "ies"
+            },
+            if lost + losses.dropped == 1 {
+                "was"
+            } else {
+                "were"
+            },
+        ));
     }
     Ok(())
 }

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::server::{Change, Direction, Server, ServerError, ServerEvent};
 
@@ -46,9 +46,45 @@ pub struct Inbox {
     pub notices: Vec<Notice>,
     pub offers: Vec<Offer>,
     pub traffic: VecDeque<TrafficLine>,
+    /// Lines that fell off the front of `traffic` to keep it at [`TRAFFIC_KEEP`].
+    pub traffic_dropped: u64,
+    /// Packets that came too fast for the console's tap and were never formatted.
+    pub traffic_skipped: u64,
     /// Lifecycle events as text, newest last (for the log and tests).
     pub events: VecDeque<String>,
     pub busy: usize,
+}
+
+/// Frames drawn for changes from the core are at least this far apart, however fast
+/// notifications come: a churning client must not turn the panel into a busy loop that
+/// steals the CPU the server needs. Input (typing, clicks) still draws at once. Measured
+/// with scripts/soak.sh (1,000 nodes/s): under Mesa's software GL one frame of the window
+/// costs ~15 ms of rendering, so 30 frames/s took 67% of a core (45% in llvmpipe alone);
+/// five a second is still live to the eye.
+pub const MIN_FRAME_INTERVAL: Duration = Duration::from_millis(200);
+
+/// Coalesces change notifications into frames at most [`MIN_FRAME_INTERVAL`] apart.
+#[derive(Default)]
+pub struct FramePacer {
+    /// When the latest frame asked for is due.
+    scheduled: Option<Instant>,
+}
+
+impl FramePacer {
+    /// How long from `now` the frame for a change should wait. Every change gets a
+    /// request (egui may have spent an earlier one on an input frame); all that come
+    /// before a scheduled frame share it.
+    pub fn delay(&mut self, now: Instant) -> Duration {
+        // egui's own minimum: a request for "now" would run a second, settling frame.
+        let earliest = now + Duration::from_millis(1);
+        let due = match self.scheduled {
+            Some(s) if s >= now => s,
+            Some(s) => earliest.max(s + MIN_FRAME_INTERVAL),
+            None => earliest,
+        };
+        self.scheduled = Some(due);
+        due - now
+    }
 }
 
 /// Decides whether a change from the core needs a frame.
@@ -70,6 +106,17 @@ impl RedrawFilter {
             }
             Change::Other => true,
         }
+    }
+}
+
+impl Inbox {
+    /// Appends a console line, dropping (and counting) the oldest past [`TRAFFIC_KEEP`].
+    pub fn push_traffic(&mut self, line: TrafficLine) {
+        while self.traffic.len() >= TRAFFIC_KEEP {
+            self.traffic.pop_front();
+            self.traffic_dropped += 1;
+        }
+        self.traffic.push_back(line);
     }
 }
 
@@ -97,13 +144,17 @@ impl Bridge {
         let status_frames = Arc::new(AtomicBool::new(false));
         let hook_status_frames = status_frames.clone();
         let filter = Mutex::new(RedrawFilter::default());
+        let pacer = Mutex::new(FramePacer::default());
         server.set_on_change(Some(Box::new(move |change| {
             let status_frames = hook_status_frames.load(Ordering::Relaxed);
             if filter
                 .lock()
                 .map_or(true, |mut f| f.needs_frame(&change, status_frames))
             {
-                request_repaint(&hook_repaint);
+                let delay = pacer
+                    .lock()
+                    .map_or(MIN_FRAME_INTERVAL, |mut p| p.delay(Instant::now()));
+                request_repaint_after(&hook_repaint, delay);
             }
         })));
         let bridge = Bridge {
@@ -119,6 +170,9 @@ impl Bridge {
 
     pub fn set_context(&self, ctx: &egui::Context) {
         if let Ok(mut r) = self.repaint.lock() {
+            if r.is_none() && std::env::var_os("SCPANEL_FRAME_DEBUG").is_some() {
+                log_pass_times(ctx);
+            }
             *r = Some(ctx.clone());
         }
     }
@@ -133,6 +187,9 @@ impl Bridge {
     }
 
     fn spawn_listeners(&self) {
+        if let Some(path) = std::env::var_os("SCPANEL_MIRROR_DUMP") {
+            self.spawn_mirror_dump(path.into());
+        }
         let mut osc = self.server.subscribe_osc();
         let inbox = self.inbox.clone();
         self.runtime.spawn(async move {
@@ -144,15 +201,13 @@ impl Bridge {
                             text: crate::server::osc_text::format_packet(&t.packet),
                         };
                         if let Ok(mut i) = inbox.lock() {
-                            if i.traffic.len() == TRAFFIC_KEEP {
-                                i.traffic.pop_front();
-                            }
-                            i.traffic.push_back(line);
+                            i.push_traffic(line);
                         }
                     }
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
                         if let Ok(mut i) = inbox.lock() {
-                            i.traffic.push_back(TrafficLine {
+                            i.traffic_skipped += n;
+                            i.push_traffic(TrafficLine {
                                 direction: Direction::Received,
                                 text: format!("… {n} packets not shown (too many at once)"),
                             });
@@ -200,6 +255,33 @@ impl Bridge {
                 request_repaint(&repaint);
             }
         });
+    }
+
+    /// For the soak benchmark (`scripts/soak.sh`): on SIGUSR1, writes the live tree mirror
+    /// as `scpanel tree` prints it, so it can be compared with the server's own tree.
+    fn spawn_mirror_dump(&self, path: std::path::PathBuf) {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let server = self.server.clone();
+            self.runtime.spawn(async move {
+                let Ok(mut usr1) = signal(SignalKind::user_defined1()) else {
+                    eprintln!("scpanel: SCPANEL_MIRROR_DUMP: cannot listen for SIGUSR1");
+                    return;
+                };
+                while usr1.recv().await.is_some() {
+                    let text = server.with_tree(|t| t.to_text(false));
+                    let tmp = path.with_extension("part");
+                    let written =
+                        std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &path));
+                    if let Err(e) = written {
+                        eprintln!("scpanel: cannot write {}: {e}", path.display());
+                    }
+                }
+            });
+        }
+        #[cfg(not(unix))]
+        let _ = path;
     }
 
     /// Runs `job` in the background; a failure becomes a notice titled `what`.
@@ -278,12 +360,39 @@ impl Bridge {
     }
 }
 
+/// With `SCPANEL_FRAME_DEBUG`: prints how long each pass took to build (layout and
+/// widgets, not the GPU's painting), as `pass 12.3 ms`, for the soak benchmark.
+fn log_pass_times(ctx: &egui::Context) {
+    let started: Arc<Mutex<Option<Instant>>> = Arc::new(Mutex::new(None));
+    let begin = started.clone();
+    ctx.on_begin_pass(
+        "scpanel-pass-start",
+        Arc::new(move |_| {
+            if let Ok(mut s) = begin.lock() {
+                *s = Some(Instant::now());
+            }
+        }),
+    );
+    ctx.on_end_pass(
+        "scpanel-pass-time",
+        Arc::new(move |_| {
+            if let Some(t) = started.lock().ok().and_then(|mut s| s.take()) {
+                eprintln!("pass {:.1} ms", t.elapsed().as_secs_f64() * 1000.0);
+            }
+        }),
+    );
+}
+
 fn request_repaint(r: &Arc<Mutex<Option<egui::Context>>>) {
     // `request_repaint` would run two frames (egui's settle frame); one is enough for new data.
+    request_repaint_after(r, Duration::from_millis(1));
+}
+
+fn request_repaint_after(r: &Arc<Mutex<Option<egui::Context>>>, delay: Duration) {
     if let Ok(ctx) = r.lock()
         && let Some(ctx) = ctx.as_ref()
     {
-        ctx.request_repaint_after(Duration::from_millis(1));
+        ctx.request_repaint_after(delay);
     }
 }
 
@@ -326,6 +435,49 @@ fn offer_for(e: &ServerError, inbox: &Arc<Mutex<Inbox>>) {
 mod tests {
     use super::*;
     use crate::server::StatusInfo;
+
+    #[test]
+    fn a_flood_of_changes_gets_at_most_one_frame_per_interval() {
+        let mut p = FramePacer::default();
+        let start = Instant::now();
+        // 10,000 changes a second for two seconds.
+        let mut due = std::collections::BTreeSet::new();
+        for i in 0..20_000u64 {
+            let now = start + Duration::from_micros(i * 100);
+            due.insert(now + p.delay(now));
+        }
+        let due: Vec<Instant> = due.into_iter().collect();
+        for pair in due.windows(2) {
+            assert!(
+                pair[1] - pair[0] >= MIN_FRAME_INTERVAL,
+                "frames {:?} apart",
+                pair[1] - pair[0]
+            );
+        }
+        let most = (Duration::from_secs(2).as_millis() / MIN_FRAME_INTERVAL.as_millis()) as usize;
+        assert!(due.len() <= most + 1, "{} frames in two seconds", due.len());
+        assert!(due.len() + 1 >= most, "still redraws: {} frames", due.len());
+        // A lone change after a quiet spell is drawn at once.
+        let later = start + Duration::from_secs(10);
+        assert!(p.delay(later) <= Duration::from_millis(1));
+    }
+
+    #[test]
+    fn the_console_log_keeps_its_bound_and_counts_what_it_dropped() {
+        let mut inbox = Inbox::default();
+        for i in 0..TRAFFIC_KEEP + 25 {
+            inbox.push_traffic(TrafficLine {
+                direction: Direction::Received,
+                text: format!("/n_go {i}"),
+            });
+        }
+        assert_eq!(inbox.traffic.len(), TRAFFIC_KEEP);
+        assert_eq!(inbox.traffic_dropped, 25);
+        assert_eq!(
+            inbox.traffic.front().map(|l| l.text.as_str()),
+            Some("/n_go 25")
+        );
+    }
 
     #[test]
     fn a_status_reply_that_shows_the_same_figures_needs_no_frame() {

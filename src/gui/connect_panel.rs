@@ -1,8 +1,15 @@
 //! Connect to a server someone else booted: address, port, UDP / TCP, password, and whether
 //! to log in or only watch.
 
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
 use super::bridge::{Bridge, Offer};
 use crate::server::{ConnectOptions, Protocol, ServerError};
+
+/// A host name looked up in the background: (the name, its first address or why not).
+type Lookup = Option<(String, Result<IpAddr, String>)>;
 
 pub struct ConnectPanel {
     pub host: String,
@@ -11,6 +18,28 @@ pub struct ConnectPanel {
     pub password: String,
     pub login: bool,
     pub confirm_quit: bool,
+    /// The latest finished lookup. Name lookups can take seconds (a dead DNS server), so
+    /// they never run on the UI thread.
+    lookup: Arc<Mutex<Lookup>>,
+    /// One lookup at a time: typing a name letter by letter starts no pile of them.
+    looking_up: Arc<AtomicBool>,
+}
+
+/// An address typed as a number: `127.0.0.1`, `::1` or `[::1]`.
+pub fn literal_address(host: &str) -> Option<IpAddr> {
+    let host = host.trim();
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    bare.parse().ok()
+}
+
+/// Where the host stands: known, being looked up, or failed.
+enum Resolved {
+    Address(IpAddr),
+    Pending,
+    Failed(String),
 }
 
 impl Default for ConnectPanel {
@@ -22,22 +51,64 @@ impl Default for ConnectPanel {
             password: String::new(),
             login: true,
             confirm_quit: false,
+            lookup: Arc::new(Mutex::new(None)),
+            looking_up: Arc::new(AtomicBool::new(false)),
         }
     }
 }
 
 impl ConnectPanel {
-    fn options(&self) -> Result<ConnectOptions, String> {
+    /// The host's address if it is a number or already looked up; otherwise starts a
+    /// lookup in the background (the bridge asks for a frame when it is done).
+    fn resolve(&self, bridge: &Bridge) -> Resolved {
+        let host = self.host.trim().to_string();
+        if host.is_empty() {
+            return Resolved::Failed("type the server's address".into());
+        }
+        if let Some(ip) = literal_address(&host) {
+            return Resolved::Address(ip);
+        }
+        if let Ok(l) = self.lookup.lock()
+            && let Some((name, result)) = l.as_ref()
+            && *name == host
+        {
+            return match result {
+                Ok(ip) => Resolved::Address(*ip),
+                Err(e) => Resolved::Failed(e.clone()),
+            };
+        }
+        if !self.looking_up.swap(true, Ordering::AcqRel) {
+            let slot = self.lookup.clone();
+            let busy = self.looking_up.clone();
+            bridge.spawn_blocking(move || {
+                let result = std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), 0))
+                    .map_err(|e| format!("{host}: {e}"))
+                    .and_then(|mut a| {
+                        a.next()
+                            .map(|a| a.ip())
+                            .ok_or_else(|| format!("{host}: no address"))
+                    });
+                if let Ok(mut l) = slot.lock() {
+                    *l = Some((host, result));
+                }
+                busy.store(false, Ordering::Release);
+            });
+        }
+        Resolved::Pending
+    }
+
+    fn options(&self, bridge: &Bridge) -> Result<ConnectOptions, String> {
         let port: u16 = self
             .port
             .trim()
             .parse()
             .map_err(|_| format!("the port must be 0–65535, not {:?}", self.port))?;
-        let addr = std::net::ToSocketAddrs::to_socket_addrs(&(self.host.trim(), port))
-            .map_err(|e| format!("{}: {e}", self.host))?
-            .next()
-            .ok_or_else(|| format!("{}: no address", self.host))?;
-        let mut o = ConnectOptions::new(addr);
+        let ip = match self.resolve(bridge) {
+            Resolved::Address(ip) => ip,
+            Resolved::Pending => return Err(format!("looking up {}…", self.host.trim())),
+            Resolved::Failed(e) => return Err(e),
+        };
+        let mut o = ConnectOptions::new(SocketAddr::new(ip, port));
         o.protocol = self.protocol;
         o.password = Some(self.password.clone()).filter(|p| !p.is_empty());
         o.login = self.login;
@@ -76,7 +147,7 @@ impl ConnectPanel {
             ui.checkbox(&mut self.login, "Log in (uncheck to only watch)");
             ui.end_row();
         });
-        let err = self.options().err();
+        let err = self.options(bridge).err();
         if let Some(e) = &err {
             ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);
         }
@@ -85,7 +156,7 @@ impl ConnectPanel {
             if ui
                 .add_enabled(offline && err.is_none(), egui::Button::new("Connect"))
                 .clicked()
-                && let Ok(o) = self.options()
+                && let Ok(o) = self.options(bridge)
             {
                 let inbox = bridge.inbox.clone();
                 bridge.run("Connecting", move |s| async move {
@@ -135,5 +206,65 @@ impl ConnectPanel {
         ui.weak(
             "A connected client can't ask the server its bus and buffer counts: scpanel assumes scsynth's defaults.",
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numeric_addresses_need_no_lookup() {
+        assert_eq!(
+            literal_address("::1"),
+            Some(IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1]))
+        );
+        assert_eq!(literal_address(" [::1] "), literal_address("::1"));
+        assert_eq!(
+            literal_address("127.0.0.1"),
+            Some(IpAddr::from([127, 0, 0, 1]))
+        );
+        assert_eq!(literal_address("localhost"), None);
+    }
+
+    #[test]
+    fn a_host_name_is_looked_up_in_the_background_once() {
+        let bridge = Bridge::new().unwrap();
+        let panel = ConnectPanel {
+            host: "localhost".into(),
+            ..Default::default()
+        };
+        // The first frame asks; it does not wait for the answer.
+        assert!(matches!(panel.resolve(&bridge), Resolved::Pending));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let ip = loop {
+            match panel.resolve(&bridge) {
+                Resolved::Address(ip) => break ip,
+                Resolved::Pending => {
+                    assert!(std::time::Instant::now() < deadline, "no answer");
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                Resolved::Failed(e) => panic!("{e}"),
+            }
+        };
+        assert!(ip.is_loopback(), "{ip}");
+        let typo = ConnectPanel {
+            host: "no-such-host.invalid".into(),
+            ..Default::default()
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            match typo.resolve(&bridge) {
+                Resolved::Failed(e) => {
+                    assert!(e.contains("no-such-host.invalid"), "{e}");
+                    break;
+                }
+                Resolved::Pending => {
+                    assert!(std::time::Instant::now() < deadline, "no answer");
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                Resolved::Address(ip) => panic!("{ip}"),
+            }
+        }
     }
 }

@@ -118,18 +118,18 @@ impl Console {
                 self.frozen.clear();
             }
         });
+        if let Some(text) = self.losses_line(bridge) {
+            ui.weak(text);
+        }
         ui.separator();
-        let traffic: Vec<TrafficLine> = if self.paused {
-            self.frozen.clone()
-        } else {
-            bridge
-                .inbox
-                .lock()
-                .map(|i| i.traffic.iter().cloned().collect())
-                .unwrap_or_default()
-        };
+        // The last lines, for the offer to load a missing built-in.
+        let recent: Vec<TrafficLine> = bridge
+            .inbox
+            .lock()
+            .map(|i| i.traffic.iter().rev().take(64).rev().cloned().collect())
+            .unwrap_or_default();
         if let Some(def) =
-            missing_builtin(&traffic).filter(|d| online && !bridge.server.knows_synthdef(d))
+            missing_builtin(&recent).filter(|d| online && !bridge.server.knows_synthdef(d))
         {
             ui.horizontal_wrapped(|ui| {
                 ui.colored_label(
@@ -144,33 +144,53 @@ impl Console {
             });
         }
         let filter = self.filter.to_lowercase();
-        let lines: Vec<(Direction, String)> = traffic
-            .into_iter()
-            .filter(|t| self.show_status || !t.text.starts_with("/status"))
-            .filter(|t| filter.is_empty() || t.text.to_lowercase().contains(&filter))
-            .map(|t| (t.direction, t.text))
-            .collect();
-        egui::ScrollArea::vertical()
-            .auto_shrink([false, false])
-            .stick_to_bottom(true)
-            .show_rows(ui, 18.0, lines.len(), |ui, range| {
-                for (dir, text) in &lines[range] {
-                    let (arrow, colour) = match dir {
-                        Direction::Sent => ("out", Color32::from_rgb(120, 170, 240)),
-                        Direction::Received => (" in", Color32::from_rgb(150, 210, 150)),
-                    };
-                    let colour = if text.starts_with("/fail") {
-                        Color32::from_rgb(230, 80, 60)
-                    } else {
-                        colour
-                    };
-                    ui.label(
-                        RichText::new(format!("{arrow} {}", printable(text)))
-                            .monospace()
-                            .color(colour),
-                    );
-                }
-            });
+        let keep = |t: &TrafficLine| {
+            (self.show_status || !t.text.starts_with("/status"))
+                && (filter.is_empty() || t.text.to_lowercase().contains(&filter))
+        };
+        // Only the rows on screen are cloned: the log holds thousands of lines and this runs
+        // every frame while traffic flows.
+        let rows = |ui: &mut egui::Ui, lines: &[&TrafficLine]| {
+            egui::ScrollArea::vertical()
+                .auto_shrink([false, false])
+                .stick_to_bottom(true)
+                .show_rows(ui, 18.0, lines.len(), |ui, range| {
+                    for t in lines.get(range).unwrap_or(&[]) {
+                        traffic_row(ui, t);
+                    }
+                });
+        };
+        if self.paused {
+            let lines: Vec<&TrafficLine> = self.frozen.iter().filter(|t| keep(t)).collect();
+            rows(ui, &lines);
+        } else if let Ok(inbox) = bridge.inbox.lock() {
+            let lines: Vec<&TrafficLine> = inbox.traffic.iter().filter(|t| keep(t)).collect();
+            rows(ui, &lines);
+        }
+    }
+
+    /// "1,200 older lines dropped · 3 malformed packets ignored": what the log does not show.
+    fn losses_line(&self, bridge: &Bridge) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Ok(i) = bridge.inbox.lock() {
+            if i.traffic_dropped > 0 {
+                parts.push(format!(
+                    "{} older line{} dropped (the console keeps the last {})",
+                    i.traffic_dropped,
+                    if i.traffic_dropped == 1 { "" } else { "s" },
+                    super::bridge::TRAFFIC_KEEP
+                ));
+            }
+            if i.traffic_skipped > 0 {
+                parts.push(format!(
+                    "{} packet{} skipped (too many at once)",
+                    i.traffic_skipped,
+                    if i.traffic_skipped == 1 { "" } else { "s" }
+                ));
+            }
+        }
+        parts.extend(bridge.server.losses().summary());
+        (!parts.is_empty()).then(|| parts.join(" · "))
     }
 
     fn walk_history(&mut self, ui: &egui::Ui) {
@@ -238,6 +258,23 @@ impl Console {
             }
         });
     }
+}
+
+fn traffic_row(ui: &mut egui::Ui, t: &TrafficLine) {
+    let (arrow, colour) = match t.direction {
+        Direction::Sent => ("out", Color32::from_rgb(120, 170, 240)),
+        Direction::Received => (" in", Color32::from_rgb(150, 210, 150)),
+    };
+    let colour = if t.text.starts_with("/fail") {
+        Color32::from_rgb(230, 80, 60)
+    } else {
+        colour
+    };
+    ui.label(
+        RichText::new(format!("{arrow} {}", printable(&t.text)))
+            .monospace()
+            .color(colour),
+    );
 }
 
 /// The built-in SynthDef the last `/s_new` asked for, when the server answered that it has no

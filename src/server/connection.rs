@@ -12,7 +12,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::error::{Result, ServerError};
 use super::protocol::{Expect, StatusInfo, check_fail, flatten, msg};
 use super::shared::{Change, OscTraffic, Shared};
-use super::transport::{Incoming, Transport};
+use super::transport::{FeedReceiver, Incoming, Transport};
 
 /// Time-outs for requests, chosen for a loopback or LAN server.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
@@ -23,6 +23,10 @@ pub const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
 pub const OWN_SYNC_BASE: i32 = 0x5CA0_0000;
 /// An unanswered `/sync` is sent again after this long.
 const SYNC_RETRY: Duration = Duration::from_secs(1);
+/// Replies one [`Connection::collect`] keeps, at most (a batch of `/n_info`s is 256).
+pub const COLLECT_LIMIT: usize = 65_536;
+/// Groups waiting to have their synths' SynthDef names read, at most.
+pub const UNKNOWN_SYNTHS_QUEUE: usize = 1024;
 
 /// Resolves `true` when any of the receivers gets its reply, `false` if all are dropped.
 async fn futures_select_any(
@@ -72,9 +76,9 @@ pub struct Connection {
     closed_notify: tokio::sync::Notify,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     /// Groups holding synths we know no SynthDef name for (see `Server::describe_synths`).
-    pub unknown_synths: Mutex<Option<mpsc::UnboundedSender<i32>>>,
+    pub unknown_synths: Mutex<Option<mpsc::Sender<i32>>>,
     /// Streams of every message matching a pattern (for replies that come many at once).
-    collectors: Mutex<Vec<(u64, Expect, mpsc::UnboundedSender<OscMessage>)>>,
+    collectors: Mutex<Vec<(u64, Expect, mpsc::Sender<OscMessage>)>>,
     tree_query: tokio::sync::Mutex<()>,
 }
 
@@ -99,8 +103,8 @@ impl Connection {
         protocol: super::options::Protocol,
         password: Option<&str>,
     ) -> Result<Arc<Connection>> {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let (transport, reader) = Transport::open(peer, protocol, password, tx).await?;
+        let (feed, rx) = super::transport::feed(shared.losses.clone());
+        let (transport, reader) = Transport::open(peer, protocol, password, feed).await?;
         let conn = Arc::new(Connection {
             transport,
             shared,
@@ -173,8 +177,9 @@ impl Connection {
             if let Some(parent) = self.shared.apply_tree_notification(&m)
                 && let Ok(tx) = self.unknown_synths.lock()
                 && let Some(tx) = tx.as_ref()
+                && let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(parent)
             {
-                let _ = tx.send(parent);
+                self.shared.losses.count_dropped(1);
             }
         } else if super::mixer::is_meter_reply(&m) {
             if let Ok(mut meters) = self.shared.meters.lock()
@@ -188,8 +193,10 @@ impl Connection {
         }
         if let Ok(c) = self.collectors.lock() {
             for (_, expect, tx) in c.iter() {
-                if expect.matches(&m) {
-                    let _ = tx.send(m.clone());
+                if expect.matches(&m)
+                    && let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(m.clone())
+                {
+                    self.shared.losses.count_dropped(1);
                 }
             }
         }
@@ -304,7 +311,7 @@ impl Connection {
     /// processed it (a `/sync` after it).
     pub async fn collect(&self, packet: OscPacket, expect: Expect) -> Result<Vec<OscMessage>> {
         let id = self.next_pending.fetch_add(1, Ordering::Relaxed);
-        let (tx, mut rx) = mpsc::unbounded_channel();
+        let (tx, mut rx) = mpsc::channel(COLLECT_LIMIT);
         if let Ok(mut c) = self.collectors.lock() {
             c.push((id, expect, tx));
         }
@@ -357,19 +364,23 @@ impl Drop for Connection {
     }
 }
 
-async fn dispatch(conn: std::sync::Weak<Connection>, mut rx: mpsc::UnboundedReceiver<Incoming>) {
+async fn dispatch(conn: std::sync::Weak<Connection>, mut rx: FeedReceiver) {
     let mut batch = Vec::new();
     while let Some(incoming) = rx.recv().await {
         let Some(conn) = conn.upgrade() else {
             return;
         };
         match incoming {
-            Incoming::Packet(p) => {
+            Incoming::Packet { packet, .. } => {
                 batch.clear();
-                flatten(p, &mut batch);
+                flatten(packet, &mut batch);
                 // One redraw per packet, and a status-only one only if nothing else changed.
                 let mut change = None;
                 for m in batch.drain(..) {
+                    if let Err(e) = super::packet_guard::check_reply(&m) {
+                        conn.shared.malformed(&e.0);
+                        continue;
+                    }
                     change = match (change, conn.handle(m)) {
                         (Some(Change::Other), _) | (_, Some(Change::Other)) => Some(Change::Other),
                         (old, new) => new.or(old),
@@ -379,7 +390,7 @@ async fn dispatch(conn: std::sync::Weak<Connection>, mut rx: mpsc::UnboundedRece
                     conn.shared.changed_as(change);
                 }
             }
-            Incoming::Garbage(what) => conn.shared.note(format!("ignored {what}")),
+            Incoming::Garbage(what) => conn.shared.malformed(&what),
             Incoming::Closed(reason) => conn.mark_closed(reason),
         }
     }

@@ -318,7 +318,7 @@ impl Server {
         }
         let monitor = tokio::spawn(health::monitor(self.weak(), Arc::downgrade(&live)));
         conn.add_task(monitor);
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::channel(super::connection::UNKNOWN_SYNTHS_QUEUE);
         if let Ok(mut slot) = conn.unknown_synths.lock() {
             *slot = Some(tx);
         }
@@ -694,7 +694,7 @@ impl Server {
 
 /// Fills in the SynthDef names and controls of synths other clients make: notifications
 /// carry neither, so each such synth's group is read with `/g_queryTree group 1`.
-async fn describe_synths(server: Weak<Inner>, mut groups: mpsc::UnboundedReceiver<i32>) {
+async fn describe_synths(server: Weak<Inner>, mut groups: mpsc::Receiver<i32>) {
     while let Some(first) = groups.recv().await {
         let mut batch = vec![first];
         while let Ok(g) = groups.try_recv() {

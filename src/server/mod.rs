@@ -18,6 +18,7 @@ pub mod mixer;
 pub mod options;
 pub mod osc_text;
 pub mod own_nodes;
+pub mod packet_guard;
 pub mod ports;
 pub mod printable;
 pub mod process;

@@ -40,11 +40,15 @@ pub fn str_arg(m: &OscMessage, i: usize) -> Option<&str> {
     }
 }
 
-/// Every message in a packet, bundles flattened.
+/// Every message in a packet, bundles flattened in order. Iterative: a packet typed by a
+/// user is not depth-checked the way a received one is.
 pub fn flatten(packet: OscPacket, out: &mut Vec<OscMessage>) {
-    match packet {
-        OscPacket::Message(m) => out.push(m),
-        OscPacket::Bundle(b) => b.content.into_iter().for_each(|p| flatten(p, out)),
+    let mut todo = vec![packet];
+    while let Some(p) = todo.pop() {
+        match p {
+            OscPacket::Message(m) => out.push(m),
+            OscPacket::Bundle(b) => todo.extend(b.content.into_iter().rev()),
+        }
     }
 }
 

@@ -2,8 +2,9 @@
 //! the server's log, the status history and the live node tree.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use rosc::{OscMessage, OscPacket};
 use tokio::sync::broadcast;
@@ -66,6 +67,81 @@ pub enum Change {
 
 type Hook = Box<dyn Fn(Change) + Send + Sync>;
 
+/// What the core threw away instead of crashing or growing without bound. Written by the
+/// transport and the dispatcher, read by anyone (the GUI shows it, `send` reports it).
+#[derive(Debug, Default)]
+pub struct LossCounters {
+    /// Packets that failed the packet guard or the per-address argument check.
+    pub malformed: AtomicU64,
+    /// Messages dropped because a bounded queue was full (they came faster than handled).
+    pub dropped: AtomicU64,
+    /// When a malformed packet was last written to the log (to keep a flood out of it).
+    last_note: Mutex<Option<Instant>>,
+}
+
+/// A snapshot of [`LossCounters`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Losses {
+    pub malformed: u64,
+    pub dropped: u64,
+}
+
+impl Losses {
+    /// "3 malformed packets ignored, 12 messages dropped", or `None` when nothing was lost.
+    pub fn summary(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if self.malformed > 0 {
+            parts.push(format!(
+                "{} malformed packet{} ignored",
+                self.malformed,
+                plural(self.malformed)
+            ));
+        }
+        if self.dropped > 0 {
+            parts.push(format!(
+                "{} message{} dropped (they came faster than they could be handled)",
+                self.dropped,
+                plural(self.dropped)
+            ));
+        }
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// A flood of bad packets writes at most one log line per this long.
+const MALFORMED_NOTE_EVERY: Duration = Duration::from_secs(1);
+
+impl LossCounters {
+    pub fn snapshot(&self) -> Losses {
+        Losses {
+            malformed: self.malformed.load(Ordering::Relaxed),
+            dropped: self.dropped.load(Ordering::Relaxed),
+        }
+    }
+
+    pub fn count_dropped(&self, n: u64) {
+        self.dropped.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Counts one malformed packet; returns whether it is time to say so in the log.
+    fn count_malformed(&self) -> bool {
+        self.malformed.fetch_add(1, Ordering::Relaxed);
+        let now = Instant::now();
+        let Ok(mut last) = self.last_note.lock() else {
+            return false;
+        };
+        if last.is_some_and(|t| now.duration_since(t) < MALFORMED_NOTE_EVERY) {
+            return false;
+        }
+        *last = Some(now);
+        true
+    }
+}
+
 pub struct Shared {
     pub events: broadcast::Sender<ServerEvent>,
     pub osc: broadcast::Sender<OscTraffic>,
@@ -88,6 +164,7 @@ pub struct Shared {
     pub meter_ticks: tokio::sync::watch::Sender<u64>,
     /// Counts every change a reader might show (status, tree, log, state…).
     pub changes: tokio::sync::watch::Sender<u64>,
+    pub losses: Arc<LossCounters>,
     on_change: Mutex<Option<Hook>>,
 }
 
@@ -109,6 +186,7 @@ impl Default for Shared {
             own_group_lock: tokio::sync::Mutex::new(()),
             meter_ticks: tokio::sync::watch::channel(0).0,
             changes: tokio::sync::watch::channel(0).0,
+            losses: Arc::new(LossCounters::default()),
             on_change: Mutex::new(None),
         }
     }
@@ -153,6 +231,18 @@ impl Shared {
         self.changed();
     }
 
+    /// Counts a packet that was refused, and says so in the log (at most once a second, with
+    /// the running count, so a flood can't fill the log).
+    pub fn malformed(&self, what: &str) {
+        if self.losses.count_malformed() {
+            let n = self.losses.snapshot().malformed;
+            self.note(format!(
+                "ignored a malformed packet: {what} ({n} malformed packet{} ignored so far)",
+                plural(n)
+            ));
+        }
+    }
+
     pub fn record_status(&self, info: StatusInfo) {
         if let Ok(mut s) = self.status.lock() {
             if s.len() == STATUS_HISTORY {
@@ -189,5 +279,12 @@ impl Shared {
         let id = super::protocol::int_arg(m, 0)?;
         let node = t.get(id)?;
         (!node.is_group() && node.def_name().is_none()).then_some(node.parent)
+    }
+}
+
+impl super::Server {
+    /// What was thrown away since this handle was made (bad packets, overfull queues).
+    pub fn losses(&self) -> Losses {
+        self.inner.shared.losses.snapshot()
     }
 }

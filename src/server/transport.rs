@@ -1,7 +1,9 @@
 //! OSC over UDP and TCP. TCP frames are int32 length-prefixed, as scsynth's `-t` expects.
 
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use rosc::OscPacket;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -11,18 +13,121 @@ use tokio::sync::{Mutex, mpsc};
 
 use super::error::{Result, ServerError};
 use super::options::Protocol;
+use super::packet_guard::{self, MAX_FRAME};
+use super::shared::LossCounters;
 
 /// scsynth never sends a datagram bigger than this; reading less truncates large replies.
 pub const MAX_DATAGRAM: usize = 65536;
 
+/// A server that does not accept a TCP connection within this long is reported unreachable
+/// (an address that drops packets would otherwise hang for the kernel's two minutes).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// A TCP peer that stops reading (scsynth stalls on a wrong password) fails the write after
+/// this long instead of blocking the sender forever.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Packets waiting for the dispatcher, at most: past this (or [`QUEUE_BYTES`]) a UDP
+/// packet is dropped and counted. A TCP reader waits instead (the stream carries the
+/// back-pressure to the server).
+pub const QUEUE_PACKETS: usize = 16_384;
+/// Bytes of packets waiting for the dispatcher, at most.
+pub const QUEUE_BYTES: usize = 16 * 1024 * 1024;
+
 /// What the receive side hands on.
 #[derive(Debug)]
 pub enum Incoming {
-    Packet(OscPacket),
-    /// Bytes that did not decode as OSC (logged, never fatal).
+    /// A packet that passed the packet guard; `bytes` is its size on the wire.
+    Packet { packet: OscPacket, bytes: usize },
+    /// Bytes refused by the packet guard (counted and logged, never fatal).
     Garbage(String),
     /// The other end is gone: UDP port unreachable, or the TCP stream closed.
     Closed(String),
+}
+
+/// The sending end of the bounded queue from a reader task to the dispatcher.
+pub struct Feed {
+    tx: mpsc::Sender<Incoming>,
+    queued_bytes: Arc<AtomicUsize>,
+    losses: Arc<LossCounters>,
+}
+
+/// The dispatcher's end of the queue.
+pub struct FeedReceiver {
+    rx: mpsc::Receiver<Incoming>,
+    queued_bytes: Arc<AtomicUsize>,
+}
+
+/// A bounded queue for one connection; drops are counted in `losses`.
+pub fn feed(losses: Arc<LossCounters>) -> (Feed, FeedReceiver) {
+    let (tx, rx) = mpsc::channel(QUEUE_PACKETS);
+    let queued_bytes = Arc::new(AtomicUsize::new(0));
+    (
+        Feed {
+            tx,
+            queued_bytes: queued_bytes.clone(),
+            losses,
+        },
+        FeedReceiver { rx, queued_bytes },
+    )
+}
+
+impl FeedReceiver {
+    /// Packets waiting.
+    pub fn len(&self) -> usize {
+        self.rx.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rx.is_empty()
+    }
+
+    /// Bytes of the packets waiting.
+    pub fn queued_bytes(&self) -> usize {
+        self.queued_bytes.load(Ordering::Relaxed)
+    }
+
+    pub async fn recv(&mut self) -> Option<Incoming> {
+        let incoming = self.rx.recv().await?;
+        if let Incoming::Packet { bytes, .. } = &incoming {
+            self.queued_bytes.fetch_sub(*bytes, Ordering::Relaxed);
+        }
+        Some(incoming)
+    }
+}
+
+/// Whether the queue is gone (the connection was dropped): the reader can stop.
+struct Gone;
+
+impl Feed {
+    /// Hands on a datagram's content; drops and counts it when the queue is full.
+    fn offer(&self, incoming: Incoming) -> std::result::Result<(), Gone> {
+        let bytes = match &incoming {
+            Incoming::Packet { bytes, .. } => *bytes,
+            _ => 0,
+        };
+        if self.queued_bytes.fetch_add(bytes, Ordering::Relaxed) + bytes > QUEUE_BYTES {
+            self.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
+            self.losses.count_dropped(1);
+            return Ok(());
+        }
+        match self.tx.try_send(incoming) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
+                self.losses.count_dropped(1);
+                Ok(())
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(Gone),
+        }
+    }
+
+    /// Hands on a stream's content, waiting for room (nothing is lost).
+    async fn wait_send(&self, incoming: Incoming) -> std::result::Result<(), Gone> {
+        if let Incoming::Packet { bytes, .. } = &incoming {
+            self.queued_bytes.fetch_add(*bytes, Ordering::Relaxed);
+        }
+        self.tx.send(incoming).await.map_err(|_| Gone)
+    }
 }
 
 #[derive(Clone)]
@@ -34,17 +139,34 @@ pub struct Transport {
 
 enum Sender {
     Udp(Arc<UdpSocket>),
-    Tcp(Mutex<OwnedWriteHalf>),
+    Tcp(Mutex<TcpWriter>),
+}
+
+struct TcpWriter {
+    half: OwnedWriteHalf,
+    /// Set once a write timed out part-way: the stream's framing is lost for good.
+    broken: Option<String>,
+}
+
+/// The local address to send from: loopback to loopback, of the peer's family.
+fn local_for(peer: SocketAddr) -> SocketAddr {
+    let ip: std::net::IpAddr = match (peer.is_ipv6(), peer.ip().is_loopback()) {
+        (false, true) => Ipv4Addr::LOCALHOST.into(),
+        (false, false) => Ipv4Addr::UNSPECIFIED.into(),
+        (true, true) => Ipv6Addr::LOCALHOST.into(),
+        (true, false) => Ipv6Addr::UNSPECIFIED.into(),
+    };
+    SocketAddr::new(ip, 0)
 }
 
 impl Transport {
-    /// Opens the transport and starts a task feeding `tx` with what arrives.
+    /// Opens the transport and starts a task feeding `feed` with what arrives.
     /// For TCP with a password, the password is the first frame.
     pub async fn open(
         peer: SocketAddr,
         protocol: Protocol,
         password: Option<&str>,
-        tx: mpsc::UnboundedSender<Incoming>,
+        feed: Feed,
     ) -> Result<(Transport, tokio::task::JoinHandle<()>)> {
         let unreachable = |e: std::io::Error| ServerError::Unreachable {
             addr: format!("{}://{peer}", protocol.as_str()),
@@ -52,18 +174,13 @@ impl Transport {
         };
         match protocol {
             Protocol::Udp => {
-                let local: SocketAddr = if peer.ip().is_loopback() {
-                    (std::net::Ipv4Addr::LOCALHOST, 0).into()
-                } else if peer.is_ipv6() {
-                    (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
-                } else {
-                    (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
-                };
-                let sock = UdpSocket::bind(local).await.map_err(unreachable)?;
+                let sock = UdpSocket::bind(local_for(peer))
+                    .await
+                    .map_err(unreachable)?;
                 enlarge_receive_buffer(&sock);
                 sock.connect(peer).await.map_err(unreachable)?;
                 let sock = Arc::new(sock);
-                let task = tokio::spawn(udp_reader(sock.clone(), tx));
+                let task = tokio::spawn(udp_reader(sock.clone(), feed));
                 Ok((
                     Transport {
                         inner: Arc::new(Sender::Udp(sock)),
@@ -74,16 +191,29 @@ impl Transport {
                 ))
             }
             Protocol::Tcp => {
-                let stream = TcpStream::connect(peer).await.map_err(unreachable)?;
+                let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(peer))
+                    .await
+                    .map_err(|_| ServerError::Unreachable {
+                        addr: format!("tcp://{peer}"),
+                        reason: format!(
+                            "no answer to the TCP connection within {} s",
+                            CONNECT_TIMEOUT.as_secs()
+                        ),
+                    })?
+                    .map_err(unreachable)?;
                 stream.set_nodelay(true).ok();
-                let (read, mut write) = stream.into_split();
+                let (read, write) = stream.into_split();
+                let mut writer = TcpWriter {
+                    half: write,
+                    broken: None,
+                };
                 if let Some(pw) = password.filter(|p| !p.is_empty()) {
-                    write_frame(&mut write, pw.as_bytes()).await?;
+                    writer.write_frame(pw.as_bytes()).await?;
                 }
-                let task = tokio::spawn(tcp_reader(read, tx));
+                let task = tokio::spawn(tcp_reader(read, feed));
                 Ok((
                     Transport {
-                        inner: Arc::new(Sender::Tcp(Mutex::new(write))),
+                        inner: Arc::new(Sender::Tcp(Mutex::new(writer))),
                         peer,
                         protocol,
                     },
@@ -111,7 +241,7 @@ impl Transport {
                 }
             },
             Sender::Tcp(w) => {
-                write_frame(&mut *w.lock().await, bytes).await?;
+                w.lock().await.write_frame(bytes).await?;
             }
         }
         Ok(())
@@ -188,72 +318,119 @@ fn receive_buffer(sock: &UdpSocket) -> Option<usize> {
     }
 }
 
-async fn write_frame(w: &mut OwnedWriteHalf, bytes: &[u8]) -> Result<()> {
-    let len = i32::try_from(bytes.len())
-        .map_err(|_| ServerError::Osc(format!("a {}-byte packet is too big", bytes.len())))?;
-    let mut frame = Vec::with_capacity(bytes.len() + 4);
-    frame.extend_from_slice(&len.to_be_bytes());
-    frame.extend_from_slice(bytes);
-    w.write_all(&frame).await?;
-    Ok(())
-}
-
-fn decode(bytes: &[u8]) -> Incoming {
-    match rosc::decoder::decode_udp(bytes) {
-        Ok((_, packet)) => Incoming::Packet(packet),
-        Err(e) => Incoming::Garbage(format!("{} bytes that are not OSC: {e}", bytes.len())),
+impl TcpWriter {
+    async fn write_frame(&mut self, bytes: &[u8]) -> Result<()> {
+        if let Some(why) = &self.broken {
+            return Err(ServerError::Io(why.clone()));
+        }
+        let len = i32::try_from(bytes.len())
+            .map_err(|_| ServerError::Osc(format!("a {}-byte packet is too big", bytes.len())))?;
+        let mut frame = Vec::with_capacity(bytes.len() + 4);
+        frame.extend_from_slice(&len.to_be_bytes());
+        frame.extend_from_slice(bytes);
+        match tokio::time::timeout(WRITE_TIMEOUT, self.half.write_all(&frame)).await {
+            Ok(r) => Ok(r?),
+            Err(_) => {
+                let why = format!(
+                    "the server stopped reading the TCP connection (a write waited {} s); connect again",
+                    WRITE_TIMEOUT.as_secs()
+                );
+                self.broken = Some(why);
+                Err(ServerError::Timeout {
+                    request: "a TCP write".into(),
+                    after: WRITE_TIMEOUT,
+                })
+            }
+        }
     }
 }
 
-async fn udp_reader(sock: Arc<UdpSocket>, tx: mpsc::UnboundedSender<Incoming>) {
+fn decode(bytes: &[u8]) -> Incoming {
+    match packet_guard::decode(bytes) {
+        Ok(packet) => Incoming::Packet {
+            packet,
+            bytes: bytes.len(),
+        },
+        Err(e) => Incoming::Garbage(e.0),
+    }
+}
+
+async fn udp_reader(sock: Arc<UdpSocket>, feed: Feed) {
     let mut buf = vec![0u8; MAX_DATAGRAM];
     loop {
-        match sock.recv(&mut buf).await {
-            Ok(n) => {
-                if tx.send(decode(&buf[..n])).is_err() {
-                    return;
-                }
-            }
+        let incoming = match sock.recv(&mut buf).await {
+            Ok(n) => decode(buf.get(..n).unwrap_or(&[])),
             // An ICMP "port unreachable" for an earlier send: nobody listens there now.
             Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-                if tx
-                    .send(Incoming::Closed("port unreachable".into()))
+                if feed
+                    .wait_send(Incoming::Closed("port unreachable".into()))
+                    .await
                     .is_err()
                 {
                     return;
                 }
+                continue;
             }
             Err(e) => {
-                let _ = tx.send(Incoming::Closed(e.to_string()));
+                let _ = feed.wait_send(Incoming::Closed(e.to_string())).await;
                 return;
             }
+        };
+        if feed.offer(incoming).is_err() {
+            return;
         }
     }
 }
 
-async fn tcp_reader(mut read: OwnedReadHalf, tx: mpsc::UnboundedSender<Incoming>) {
+/// Bytes read at a time while skipping a frame too long to keep.
+const SKIP_CHUNK: usize = 8192;
+
+async fn tcp_reader(mut read: OwnedReadHalf, feed: Feed) {
     let mut len_buf = [0u8; 4];
-    let mut buf = Vec::new();
+    let mut buf = Vec::with_capacity(MAX_FRAME);
     loop {
         if let Err(e) = read.read_exact(&mut len_buf).await {
-            let _ = tx.send(Incoming::Closed(format!("connection closed ({e})")));
+            let _ = feed
+                .wait_send(Incoming::Closed(format!("connection closed ({e})")))
+                .await;
             return;
         }
         let len = i32::from_be_bytes(len_buf);
         let Ok(len) = usize::try_from(len) else {
-            let _ = tx.send(Incoming::Closed(format!("bad frame length {len}")));
+            // A negative length: the stream can't be followed any further.
+            let _ = feed
+                .wait_send(Incoming::Closed(format!(
+                    "the server sent a frame of length {len}; connect again"
+                )))
+                .await;
             return;
         };
-        if len > 16 * 1024 * 1024 {
-            let _ = tx.send(Incoming::Closed(format!("frame of {len} bytes is too big")));
-            return;
-        }
-        buf.resize(len, 0);
-        if let Err(e) = read.read_exact(&mut buf).await {
-            let _ = tx.send(Incoming::Closed(format!("connection closed ({e})")));
-            return;
-        }
-        if tx.send(decode(&buf)).is_err() {
+        let incoming = if len > MAX_FRAME {
+            // Read past it in small pieces: the claimed size is never allocated.
+            let mut left = len;
+            let mut chunk = [0u8; SKIP_CHUNK];
+            while left > 0 {
+                let n = left.min(SKIP_CHUNK);
+                if let Err(e) = read.read_exact(&mut chunk[..n]).await {
+                    let _ = feed
+                        .wait_send(Incoming::Closed(format!("connection closed ({e})")))
+                        .await;
+                    return;
+                }
+                left -= n;
+            }
+            Incoming::Garbage(format!("a {len}-byte TCP frame (the limit is {MAX_FRAME})"))
+        } else {
+            buf.resize(len, 0);
+            if let Err(e) = read.read_exact(&mut buf).await {
+                let _ = feed
+                    .wait_send(Incoming::Closed(format!("connection closed ({e})")))
+                    .await;
+                return;
+            }
+            decode(&buf)
+        };
+        if feed.wait_send(incoming).await.is_err() {
             return;
         }
     }
