@@ -644,3 +644,19 @@ fn read_password_file(path: &str) -> Result<String, String> {
     }
     Ok(first.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lost_replies_fail_the_command() {
+        let none = crate::server::shared::Losses::default();
+        assert!(lost_replies_error(0, none).is_ok());
+        let err = lost_replies_error(3, none).unwrap_err();
+        assert!(err.starts_with("3 replies came faster"), "{err}");
+        let dropped = crate::server::shared::Losses { dropped: 1, ..none };
+        let err = lost_replies_error(0, dropped).unwrap_err();
+        assert!(err.starts_with("1 reply came faster"), "{err}");
+    }
+}
