@@ -4,7 +4,9 @@
 # assets/plots.png. Run through scripts/with-jack.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SCREEN=1280x800 . scripts/xvfb-app.sh
+SCREEN=${SCREEN:-1280x800} . scripts/xvfb-app.sh
+# Xvfb has no window manager to maximise the window: fill the screen by hand.
+xdotool windowsize "$win" "${SCREEN%x*}" "${SCREEN#*x}"
 defs=$(mktemp -d)
 cli() { target/release/scpanel "$1" --addr "127.0.0.1:$port" "${@:2}" >/dev/null; }
 target/release/scpanel synthdef write default "$defs" >/dev/null
