@@ -218,3 +218,32 @@ async fn outputs_and_inputs_are_connected_to_the_system_at_boot_unless_turned_of
     );
     server.quit(false).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scpanels_own_reads_stay_off_the_console() {
+    let server = boot(options()).await;
+    let id = server
+        .add_synth("scpanel-sine", 1, AddAction::AddToHead, &[("amp", 0.0)])
+        .await
+        .unwrap();
+    let mut tap = server.subscribe_osc();
+    server.read_tree(0, true).await.expect("tree");
+    server.refresh_controls(&[id]).await.expect("controls");
+    // Something the user sends does show, after them.
+    server
+        .send_checked(bundle_of(vec![msg("/status", [])]))
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    while let Ok(t) = tap.try_recv() {
+        seen.push(scpanel::server::osc_text::format_packet(&t.packet));
+    }
+    assert!(
+        seen.iter().all(|l| !l.contains("/g_queryTree")
+            && !l.contains("/s_getn")
+            && !l.contains("/n_setn")),
+        "{seen:#?}"
+    );
+    assert!(seen.iter().any(|l| l.contains("/status")), "{seen:#?}");
+    server.quit(false).await.unwrap();
+}

@@ -54,6 +54,8 @@ struct Pending {
     id: u64,
     expect: Expect,
     tx: oneshot::Sender<OscMessage>,
+    /// scpanel's own bookkeeping: kept off the console's tap.
+    quiet: bool,
 }
 
 /// Who we are on the server once logged in.
@@ -78,7 +80,8 @@ pub struct Connection {
     /// Groups holding synths we know no SynthDef name for (see `Server::describe_synths`).
     pub unknown_synths: Mutex<Option<mpsc::Sender<i32>>>,
     /// Streams of every message matching a pattern (for replies that come many at once).
-    collectors: Mutex<Vec<(u64, Expect, mpsc::Sender<OscMessage>)>>,
+    /// (id, what, where, quiet): quiet ones are scpanel's own reads, kept off the tap.
+    collectors: Mutex<Vec<(u64, Expect, mpsc::Sender<OscMessage>, bool)>>,
     tree_query: tokio::sync::Mutex<()>,
 }
 
@@ -191,12 +194,14 @@ impl Connection {
             // tap, and let the levels view redraw at its own pace (only while it is shown).
             return None;
         }
+        let mut quiet = false;
         if let Ok(c) = self.collectors.lock() {
-            for (_, expect, tx) in c.iter() {
-                if expect.matches(&m)
-                    && let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(m.clone())
-                {
-                    self.shared.losses.count_dropped(1);
+            for (_, expect, tx, q) in c.iter() {
+                if expect.matches(&m) {
+                    quiet |= *q;
+                    if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(m.clone()) {
+                        self.shared.losses.count_dropped(1);
+                    }
                 }
             }
         }
@@ -206,13 +211,17 @@ impl Connection {
         });
         let m = match waiter {
             Some(w) => {
-                self.shared.tap(OscTraffic::received(m.clone()));
+                if !(quiet || w.quiet) {
+                    self.shared.tap(OscTraffic::received(m.clone()));
+                }
                 let _ = w.tx.send(m);
                 return Some(change);
             }
             None => m,
         };
-        self.shared.tap(OscTraffic::received(m));
+        if !quiet {
+            self.shared.tap(OscTraffic::received(m));
+        }
         Some(change)
     }
 
@@ -227,12 +236,30 @@ impl Connection {
     }
 
     fn register(&self, expect: Expect) -> (PendingGuard<'_>, oneshot::Receiver<OscMessage>) {
+        self.register_as(expect, false)
+    }
+
+    fn register_as(
+        &self,
+        expect: Expect,
+        quiet: bool,
+    ) -> (PendingGuard<'_>, oneshot::Receiver<OscMessage>) {
         let id = self.next_pending.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         if let Ok(mut p) = self.pending.lock() {
-            p.push(Pending { id, expect, tx });
+            p.push(Pending {
+                id,
+                expect,
+                tx,
+                quiet,
+            });
         }
         (PendingGuard { conn: self, id }, rx)
+    }
+
+    /// Sends without showing the packet on the console's tap (scpanel's own reads).
+    async fn send_quietly(&self, packet: OscPacket) -> Result<()> {
+        self.transport.send(&packet).await
     }
 
     /// Sends `packet` and waits for the reply `expect` describes; a `/fail` becomes an error.
@@ -262,13 +289,21 @@ impl Connection {
     /// reply can be lost in a burst, so an unanswered `/sync` is repeated with a new id; any
     /// `/synced` of ours means everything before the first one is done.
     pub async fn sync(&self, timeout: Duration) -> Result<()> {
+        self.sync_as(timeout, false).await
+    }
+
+    async fn sync_as(&self, timeout: Duration, quiet: bool) -> Result<()> {
         let deadline = tokio::time::Instant::now() + timeout;
         let mut waiting = Vec::new();
         loop {
             let id = self.next_sync.fetch_add(1, Ordering::Relaxed);
-            waiting.push(self.register(Expect::AddressWithId("/synced", id)));
-            self.send(OscPacket::Message(msg("/sync", [OscType::Int(id)])))
-                .await?;
+            waiting.push(self.register_as(Expect::AddressWithId("/synced", id), quiet));
+            let packet = OscPacket::Message(msg("/sync", [OscType::Int(id)]));
+            if quiet {
+                self.send_quietly(packet).await?;
+            } else {
+                self.send(packet).await?;
+            }
             let retry = (tokio::time::Instant::now() + SYNC_RETRY).min(deadline);
             let any = futures_select_any(&mut waiting);
             match tokio::time::timeout_at(retry, any).await {
@@ -310,18 +345,41 @@ impl Connection {
     /// Sends `packet` and returns every reply matching `expect` until the server has
     /// processed it (a `/sync` after it).
     pub async fn collect(&self, packet: OscPacket, expect: Expect) -> Result<Vec<OscMessage>> {
+        self.collect_as(packet, expect, false).await
+    }
+
+    /// [`Connection::collect`] for scpanel's own reads (trees, live controls): neither the
+    /// queries nor their answers show on the console's tap.
+    pub async fn collect_quietly(
+        &self,
+        packet: OscPacket,
+        expect: Expect,
+    ) -> Result<Vec<OscMessage>> {
+        self.collect_as(packet, expect, true).await
+    }
+
+    async fn collect_as(
+        &self,
+        packet: OscPacket,
+        expect: Expect,
+        quiet: bool,
+    ) -> Result<Vec<OscMessage>> {
         let id = self.next_pending.fetch_add(1, Ordering::Relaxed);
         let (tx, mut rx) = mpsc::channel(COLLECT_LIMIT);
         if let Ok(mut c) = self.collectors.lock() {
-            c.push((id, expect, tx));
+            c.push((id, expect, tx, quiet));
         }
         let result = async {
-            self.send(packet).await?;
-            self.sync(SYNC_TIMEOUT).await
+            if quiet {
+                self.send_quietly(packet).await?;
+            } else {
+                self.send(packet).await?;
+            }
+            self.sync_as(SYNC_TIMEOUT, quiet).await
         }
         .await;
         if let Ok(mut c) = self.collectors.lock() {
-            c.retain(|(i, _, _)| *i != id);
+            c.retain(|(i, _, _, _)| *i != id);
         }
         result?;
         let mut out = Vec::new();

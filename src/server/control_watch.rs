@@ -55,7 +55,7 @@ impl Server {
             )
         }));
         let replies = conn
-            .collect(super::bundle_of(queries), Expect::Address("/n_setn"))
+            .collect_quietly(super::bundle_of(queries), Expect::Address("/n_setn"))
             .await?;
         let mut changed = false;
         if let Ok(mut tree) = self.inner.shared.tree.lock() {

@@ -211,16 +211,10 @@ impl Server {
     }
 
     async fn stop_meter_synths(&self) {
-        let nodes = self
-            .shared()
-            .meters
-            .lock()
-            .map(|m| [m.input_node, m.output_node])
-            .unwrap_or_default();
-        if nodes.iter().any(Option::is_some) {
-            let _ = self.free_own_synth(Own::InputMeter).await;
-            let _ = self.free_own_synth(Own::OutputMeter).await;
-        }
+        // The slots are fixed: free what runs there even when this handle forgot it (a
+        // restore after reconnecting), so the new meters never meet "duplicate node ID".
+        let _ = self.free_own_synth(Own::InputMeter).await;
+        let _ = self.free_own_synth(Own::OutputMeter).await;
         if let Ok(mut m) = self.shared().meters.lock() {
             *m = Meters::default();
         }
@@ -261,6 +255,8 @@ impl Server {
             .unwrap_or_default();
         let amp = db_to_amp(settings.volume_db);
         let mute = if settings.muted { 1.0 } else { 0.0 };
+        // The volume's slot is fixed: one already running there is ours to set.
+        let node = node.or_else(|| self.own_node(Own::Volume));
         let node = match node.filter(|n| self.with_tree(|t| t.contains(*n))) {
             Some(n) => {
                 self.set_node(n, &[("amp", amp), ("mute", mute)]).await?;

@@ -336,7 +336,7 @@ async fn ask_window(conn: &Connection, window: &[(i32, bool)]) -> Result<Vec<Opt
         .map(|(g, c)| msg("/g_queryTree", [int(*g), int(*c as i32)]))
         .collect();
     let replies = conn
-        .collect(
+        .collect_quietly(
             quiet(queries),
             super::protocol::Expect::Address("/g_queryTree.reply"),
         )
@@ -356,7 +356,7 @@ async fn ask_nodes(conn: &Connection, ids: &[i32], asked: &mut usize) -> Result<
     *asked += ids.len();
     let queries = ids.iter().map(|id| msg("/n_query", [int(*id)])).collect();
     let replies = conn
-        .collect(quiet(queries), super::protocol::Expect::Address("/n_info"))
+        .collect_quietly(quiet(queries), super::protocol::Expect::Address("/n_info"))
         .await?;
     Ok(replies.iter().filter_map(NodeInfo::from_msg).collect())
 }
