@@ -123,6 +123,22 @@ fn boot_stays_in_the_foreground_and_ctrl_c_quits_its_server() {
     // Another client sees it.
     let (ok, out, _) = run(&["status", "--addr", &format!("127.0.0.1:{port}")]);
     assert!(ok && out.contains("groups 3"), "{out}");
+    // Sound on the first try: `default` was loaded at boot, so the README's example plays.
+    let (ok, out, err) = run(&[
+        "send",
+        "--login",
+        "--addr",
+        &format!("127.0.0.1:{port}"),
+        "/s_new",
+        "default",
+        "1000",
+        "0",
+        "1",
+        "amp",
+        "0",
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("/n_go 1000 1 "), "{out}");
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let code = child.wait().unwrap();
     assert!(code.success(), "{code:?}");
