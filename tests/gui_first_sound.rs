@@ -14,39 +14,15 @@ use scpanel::server::{Direction, Options, ServerState};
 const README_EXAMPLE: &str = "/s_new default 1000 0 1 amp 0";
 
 fn app(options: Options) -> Harness<'static, ScPanel> {
-    scpanel::gui::profiles::set_folder(
-        std::env::temp_dir().join(format!("scpanel-gui-first-{}", std::process::id())),
-    );
-    Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |_cc| ScPanel::new(options).expect("app"))
+    common::gui::app(options, "gui-first")
 }
 
 fn step_until(
     h: &mut Harness<'static, ScPanel>,
     what: &str,
-    mut done: impl FnMut(&mut Harness<'static, ScPanel>) -> bool,
+    done: impl FnMut(&mut Harness<'static, ScPanel>) -> bool,
 ) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut changes = h.state().bridge.server.watch_changes();
-    let mut meters = h.state().bridge.server.watch_meters();
-    loop {
-        h.step();
-        if done(h) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        let bridge = &h.state().bridge;
-        bridge.block_on(async {
-            let _ = tokio::time::timeout(Duration::from_millis(50), async {
-                tokio::select! {
-                    _ = changes.changed() => {}
-                    _ = meters.changed() => {}
-                }
-            })
-            .await;
-        });
-    }
+    common::gui::step_until(h, what, Duration::from_secs(20), done)
 }
 
 fn received(h: &Harness<'static, ScPanel>, start: &str) -> usize {

@@ -15,34 +15,16 @@ const DEF: &str = "SynthDef(\\scpanelSilence1, { |out = 0, freq = 440, amp = 0, 
     gate = 1| Out.ar(out, Pan2.ar(SinOsc.ar(freq) * gate, pan, amp)) }).add; s.sync; \\ok";
 
 fn app(options: Options) -> Harness<'static, ScPanel> {
-    scpanel::gui::profiles::set_folder(
-        std::env::temp_dir().join(format!("scpanel-gui-guest-{}", std::process::id())),
-    );
-    Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |_cc| ScPanel::new(options).expect("app"))
+    common::gui::app(options, "gui-guest")
 }
 
-/// Runs frames until `done` holds, waking on the server's change notifications (no sleeps).
 fn step_until(
     h: &mut Harness<'static, ScPanel>,
     what: &str,
     limit: Duration,
-    mut done: impl FnMut(&mut Harness<'static, ScPanel>) -> bool,
+    done: impl FnMut(&mut Harness<'static, ScPanel>) -> bool,
 ) {
-    let deadline = Instant::now() + limit;
-    let mut changes = h.state().bridge.server.watch_changes();
-    loop {
-        h.step();
-        if done(h) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        let bridge = &h.state().bridge;
-        bridge.block_on(async {
-            let _ = tokio::time::timeout(Duration::from_millis(50), changes.changed()).await;
-        });
-    }
+    common::gui::step_until(h, what, limit, done)
 }
 
 fn control(h: &Harness<'static, ScPanel>, id: i32, name: &str) -> Option<String> {

@@ -50,6 +50,15 @@ async fn futures_select_any(
     .await
 }
 
+/// A stream of every message matching `expect`, while a [`Connection::collect`] runs.
+struct Collector {
+    id: u64,
+    expect: Expect,
+    tx: mpsc::Sender<OscMessage>,
+    /// scpanel's own reads: kept off the console's tap.
+    quiet: bool,
+}
+
 struct Pending {
     id: u64,
     expect: Expect,
@@ -80,8 +89,7 @@ pub struct Connection {
     /// Groups holding synths we know no SynthDef name for (see `Server::describe_synths`).
     pub unknown_synths: Mutex<Option<mpsc::Sender<i32>>>,
     /// Streams of every message matching a pattern (for replies that come many at once).
-    /// (id, what, where, quiet): quiet ones are scpanel's own reads, kept off the tap.
-    collectors: Mutex<Vec<(u64, Expect, mpsc::Sender<OscMessage>, bool)>>,
+    collectors: Mutex<Vec<Collector>>,
     tree_query: tokio::sync::Mutex<()>,
 }
 
@@ -196,10 +204,10 @@ impl Connection {
         }
         let mut quiet = false;
         if let Ok(c) = self.collectors.lock() {
-            for (_, expect, tx, q) in c.iter() {
-                if expect.matches(&m) {
-                    quiet |= *q;
-                    if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(m.clone()) {
+            for c in c.iter() {
+                if c.expect.matches(&m) {
+                    quiet |= c.quiet;
+                    if let Err(mpsc::error::TrySendError::Full(_)) = c.tx.try_send(m.clone()) {
                         self.shared.losses.count_dropped(1);
                     }
                 }
@@ -367,7 +375,12 @@ impl Connection {
         let id = self.next_pending.fetch_add(1, Ordering::Relaxed);
         let (tx, mut rx) = mpsc::channel(COLLECT_LIMIT);
         if let Ok(mut c) = self.collectors.lock() {
-            c.push((id, expect, tx, quiet));
+            c.push(Collector {
+                id,
+                expect,
+                tx,
+                quiet,
+            });
         }
         let result = async {
             if quiet {
@@ -379,7 +392,7 @@ impl Connection {
         }
         .await;
         if let Ok(mut c) = self.collectors.lock() {
-            c.retain(|(i, _, _, _)| *i != id);
+            c.retain(|c| c.id != id);
         }
         result?;
         let mut out = Vec::new();

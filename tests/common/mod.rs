@@ -76,5 +76,6 @@ pub async fn wait_for<T>(
         }
     }
 }
+pub mod gui;
 pub mod sclang;
 pub mod shapes;

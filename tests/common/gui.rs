@@ -1,0 +1,46 @@
+//! The real app in an egui_kittest harness, and waiting on it without sleeps.
+
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use scpanel::gui::ScPanel;
+use scpanel::server::Options;
+
+/// The app with `options`, its profiles in a folder of this test binary's own.
+pub fn app(options: Options, tag: &str) -> Harness<'static, ScPanel> {
+    scpanel::gui::profiles::set_folder(
+        std::env::temp_dir().join(format!("scpanel-{tag}-{}", std::process::id())),
+    );
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |_cc| ScPanel::new(options).expect("app"))
+}
+
+/// Runs frames until `done` holds, waking on the server's changes and meter replies.
+pub fn step_until(
+    h: &mut Harness<'static, ScPanel>,
+    what: &str,
+    limit: Duration,
+    mut done: impl FnMut(&mut Harness<'static, ScPanel>) -> bool,
+) {
+    let deadline = Instant::now() + limit;
+    let mut changes = h.state().bridge.server.watch_changes();
+    let mut meters = h.state().bridge.server.watch_meters();
+    loop {
+        h.step();
+        if done(h) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        let bridge = &h.state().bridge;
+        bridge.block_on(async {
+            let _ = tokio::time::timeout(Duration::from_millis(50), async {
+                tokio::select! {
+                    _ = changes.changed() => {}
+                    _ = meters.changed() => {}
+                }
+            })
+            .await;
+        });
+    }
+}
