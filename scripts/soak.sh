@@ -46,6 +46,9 @@ for mode in synths groups; do
   python3 scripts/soak.py "$port" "$half" "$mode" "$work/scpanel-sine.scsyndef" &
   churn=$!
   sleep "$quarter"
+  # RSS once warmed up (fonts, GL, the first tree and console lines): growth from here on
+  # is what a long gig would see.
+  rss_warm="${rss_warm:-$(rss)}"
   show_tab "$console_x"
   wait "$churn"
   kill -0 "$app" 2>/dev/null || { echo "the app died"; exit 1; }
@@ -80,7 +83,8 @@ secs = $s1 - $s0
 slow = [p for p in passes if p > 50]
 print(f"soak: {$minutes} min, 1,000 nodes/s + 500 /n_set/s (synths, then groups)")
 print(f"app CPU: {100 * ($t1 - $t0) / $hz / secs:.1f}% of one core over {secs:.0f} s")
-print(f"app RSS: {$rss0 / 1024:.1f} MB -> {$rss1 / 1024:.1f} MB (growth {($rss1 - $rss0) / 1024:.1f} MB)")
+print(f"app RSS: {$rss0 / 1024:.1f} MB -> {$rss1 / 1024:.1f} MB (growth {($rss1 - $rss0) / 1024:.1f} MB; "
+      f"{($rss1 - $rss_warm) / 1024:.1f} MB after the first {$quarter} s)")
 mean = sum(passes) / len(passes) if passes else 0
 print(f"passes: {len(passes)} ({len(passes) / secs:.1f}/s), mean {mean:.1f} ms, "
       f"longest {max(passes, default=0):.1f} ms, {len(slow)} over 50 ms")
