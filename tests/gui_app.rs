@@ -87,7 +87,7 @@ fn output_rms(a: &ScPanel) -> f32 {
 /// Opens the levels tab, switches the meters on with their checkbox, and plays a full-left
 /// sine of amplitude 0.5 until output 0's meter shows it.
 fn sine_on_the_output_meter(h: &mut Harness<'static, ScPanel>) {
-    h.get_by_label("Levels & record").click();
+    common::gui::show_tab(h, "Levels & record");
     h.run_steps(2);
     // A server the window boots has its meters on from the start.
     step_until(h, "meters running", |a| {
@@ -161,7 +161,7 @@ fn a_bad_port_disables_boot_with_the_reason() {
 #[test]
 fn console_creates_a_group_that_appears_in_the_tree_and_bad_lines_are_refused() {
     let mut h = booted();
-    h.get_by_label("OSC console").click();
+    common::gui::show_tab(&mut h, "OSC console");
     h.run_steps(2);
 
     // A bad line: an error at the line, nothing sent.
@@ -197,7 +197,7 @@ fn console_creates_a_group_that_appears_in_the_tree_and_bad_lines_are_refused() 
         a.bridge.server.with_tree(|t| t.contains(5000))
     });
     assert!(sent_g_new(h.state()));
-    h.get_by_label("Node tree").click();
+    common::gui::show_tab(&mut h, "Node tree");
     h.run_steps(3);
     assert!(
         h.query_by_label("5000 group").is_some(),
@@ -257,7 +257,7 @@ fn every_tab_draws_while_online() {
     step_until(&mut h, "unmuted", |a| {
         (output_rms(a) - SINE_RMS_DB).abs() < 1.0
     });
-    h.get_by_label("Server log").click();
+    common::gui::show_tab(&mut h, "Server log");
     h.run_steps(2);
     assert!(
         h.query_by_label_contains("server ready").is_some(),

@@ -51,7 +51,7 @@ fn the_readme_example_plays_after_boot_and_after_reset_and_the_test_tone_goes_le
     step_until(&mut h, "online", |h| {
         h.state().bridge.server.state() == ServerState::Online
     });
-    h.get_by_label("OSC console").click();
+    common::gui::show_tab(&mut h, "OSC console");
     h.run_steps(2);
     type_line(&mut h, README_EXAMPLE);
     step_until(&mut h, "/n_go 1000", |h| received(h, "/n_go 1000 ") == 1);
@@ -106,7 +106,7 @@ fn the_console_offers_a_missing_builtin() {
         .bridge
         .block_on(server.free_all_synthdefs())
         .expect("free");
-    h.get_by_label("OSC console").click();
+    common::gui::show_tab(&mut h, "OSC console");
     h.run_steps(2);
     type_line(&mut h, README_EXAMPLE);
     step_until(&mut h, "the offer", |h| {
@@ -135,7 +135,7 @@ fn scpanels_own_nodes_are_apart_and_default_groups_are_marked() {
     let group = server
         .own_node(scpanel::server::own_nodes::Own::Group)
         .expect("logged in");
-    h.get_by_label("Node tree").click();
+    common::gui::show_tab(&mut h, "Node tree");
     step_until(&mut h, "the default groups marked", |h| {
         h.query_by_label("default group \u{B7} client 0").is_some()
     });
@@ -190,7 +190,7 @@ fn silent_meters_cost_no_frames_and_sound_asks_for_them() {
     step_until(&mut h, "online with meters", |h| {
         h.state().bridge.server.meters().output_node.is_some()
     });
-    h.get_by_label("Levels & record").click();
+    common::gui::show_tab(&mut h, "Levels & record");
     h.run_steps(3);
     // Silence: after a few meter replies nothing asks for another frame.
     let server = h.state().bridge.server.clone();

@@ -52,7 +52,7 @@ fn sclang_joins_a_server_booted_in_the_window_and_its_synths_show_live() {
         sclang.eval("g = Group.new(s); x = Synth(\\scpanelSilence1, [freq: 330], g); s.sync; \\ok"),
     );
     let x: i32 = rt.block_on(sclang.eval("x.nodeID")).parse().expect("id");
-    h.get_by_label("Node tree").click();
+    common::gui::show_tab(&mut h, "Node tree");
     let row = format!("{x} scpanelSilence1");
     step_until(
         &mut h,
@@ -115,7 +115,7 @@ fn the_window_joins_servers_sclang_booted_with_four_and_one_logins() {
         (id << 26) + 1,
         "sclang's group for client {id}"
     );
-    h.get_by_label("Node tree").click();
+    common::gui::show_tab(&mut h, "Node tree");
     step_until(&mut h, "sclang's groups", Duration::from_secs(10), |h| {
         h.query_by_label("201326593 group").is_some()
     });
@@ -153,7 +153,7 @@ fn the_window_joins_servers_sclang_booted_with_four_and_one_logins() {
     step_until(&mut h, "watching", Duration::from_secs(20), |h| {
         h.state().bridge.server.state() == ServerState::Online
     });
-    h.get_by_label("Node tree").click();
+    common::gui::show_tab(&mut h, "Node tree");
     step_until(
         &mut h,
         "the IDE's default group",
@@ -178,7 +178,7 @@ fn a_control_being_edited_is_not_overwritten_by_the_live_reread() {
     };
     let edited = add(scpanel::server::AddAction::AddToHead);
     let other = add(scpanel::server::AddAction::AddToTail);
-    h.get_by_label("Node tree").click();
+    common::gui::show_tab(&mut h, "Node tree");
     step_until(&mut h, "both rows", Duration::from_secs(10), |h| {
         h.query_all_by_label("freq").count() == 2
     });

@@ -91,7 +91,7 @@ fn assert_reachable(h: &mut Harness<'static, ScPanel>, w: f32, ht: f32) {
         let r = h.get_by_label(label).rect();
         assert!(inside(r, w, ht), "{label} at {r:?} is outside {w}x{ht}");
     }
-    h.get_by_label("OSC console").click();
+    common::gui::show_tab(h, "OSC console");
     h.run_steps(3);
     let send = h.get_by_label("Send").rect();
     assert!(inside(send, w, ht), "Send at {send:?} is outside {w}x{ht}");
@@ -450,7 +450,7 @@ fn the_log_follows_until_scrolled_up_then_counts_new_lines() {
     step_until(&mut h, "60 more lines", |h| {
         h.state().bridge.server.with_log(|l| l.total) > 60
     });
-    h.get_by_label("Server log").click();
+    common::gui::show_tab(&mut h, "Server log");
     h.run_steps(5);
     assert!(h.state().log.following);
     let before = h.state().bridge.server.with_log(|l| l.total);
@@ -522,7 +522,7 @@ fn each_server_run_starts_with_a_separator_and_a_crash_is_an_error_line() {
     let separator = separator.expect("a run separator");
     assert!(separator.contains(&format!("pid {pid}")), "{separator}");
     assert!(separator.contains("scsynth") || separator.contains("supernova"));
-    h.get_by_label("Server log").click();
+    common::gui::show_tab(&mut h, "Server log");
     h.run_steps(3);
     assert!(h.query_all_by_label_contains(&separator).next().is_some());
     // The server we started dies: the log says so as an error.
@@ -703,7 +703,7 @@ fn release_ends_a_gated_synth_and_a_typed_node_id_is_checked() {
 #[test]
 fn the_cpu_axis_stays_at_0_to_100_unless_auto_is_chosen() {
     let mut h = booted(900.0, 600.0);
-    h.get_by_label("CPU & sample rate").click();
+    common::gui::show_tab(&mut h, "CPU & sample rate");
     step_until(&mut h, "a few status replies plotted", |h| {
         h.state().bridge.server.with_status_history(|s| s.len()) >= 3
     });

@@ -1064,7 +1064,7 @@ fn the_tree_panel_shows_escapes_and_an_out_of_step_mirror() {
     step_until(&mut h, "online", &|h| {
         h.state().bridge.server.state().is_online()
     });
-    h.get_by_label("Node tree").click();
+    common::gui::show_tab(&mut h, "Node tree");
     step_until(&mut h, "the escaped name", &|h| {
         h.query_by_label("9 evil\\e[2J").is_some()
     });

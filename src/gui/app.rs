@@ -42,7 +42,7 @@ impl Tab {
         Tab::Console,
         Tab::Log,
     ];
-    fn label(self) -> &'static str {
+    pub fn label(self) -> &'static str {
         match self {
             Tab::Tree => "Node tree",
             Tab::Plots => "CPU & sample rate",

@@ -3,6 +3,7 @@
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
 use scpanel::gui::ScPanel;
 use scpanel::server::Options;
 
@@ -43,4 +44,18 @@ pub fn step_until(
             .await;
         });
     }
+}
+
+/// Shows a tab by its label. The status bar may wrap to a second line as its figures arrive
+/// and move the tabs from under a click, so it clicks until the tab is the one shown.
+pub fn show_tab(h: &mut Harness<'static, ScPanel>, label: &str) {
+    for _ in 0..50 {
+        if h.state().tab.label() == label {
+            h.run_steps(1);
+            return;
+        }
+        h.get_by_label(label).click();
+        h.run_steps(1);
+    }
+    panic!("the {label} tab would not show");
 }
