@@ -136,8 +136,10 @@ async fn watching_the_ides_one_login_server_with_900_paused_synths() {
     sclang.eval(DEF).await;
     sclang
         .eval(
-            "g = Group.new(s); 900.do { |i| Synth(\\scpanelSilence1, [freq: 100 + i], g).run(false) }; \
-             s.sync; \\ok",
+            "g = Group.new(s); 900.collect { s.nextNodeID }.clump(50).do { |ids| \
+             s.sendBundle(nil, *ids.collect { |id| [\"/s_new\", \\scpanelSilence1, id, 1, \
+             g.nodeID, \\freq, 100] } ++ ids.collect { |id| [\"/n_run\", id, 0] }); s.sync }; \
+             \\ok",
         )
         .await;
     let group = sclang.eval("g.nodeID").await;
