@@ -253,18 +253,37 @@ impl Server {
         // "Add a default synth" just works: a built-in is sent on first use.
         self.ensure_builtin(def).await?;
         let (live, id) = self.next_node_id()?;
+        let s_new = self.describe_new_synth(def, id, action, target, controls);
+        let r = live.conn.send_checked(packet(s_new)).await;
+        if let Err(e) = r {
+            if let Ok(mut t) = self.shared().tree.lock() {
+                t.remove(id);
+            }
+            self.release(&live, |a| {
+                a.nodes.free(id as u32);
+            });
+            return Err(e);
+        }
+        Ok(id)
+    }
+
+    /// The `/s_new` for a synth. Notifications carry no SynthDef name, so the def and the
+    /// controls (defaults filled in) are noted in the mirror first: the `/n_go` may arrive
+    /// before the send returns.
+    pub(crate) fn describe_new_synth(
+        &self,
+        def: &str,
+        id: i32,
+        action: AddAction,
+        target: i32,
+        controls: &[(&str, f32)],
+    ) -> OscMessage {
         let mut args = vec![
             OscType::String(def.to_string()),
             int(id),
             int(action as i32),
             int(target),
         ];
-        for (name, value) in controls {
-            args.push(OscType::String(name.to_string()));
-            args.push(OscType::Float(*value));
-        }
-        // Notifications carry no def name: note it (and the controls, defaults filled in)
-        // before the /n_go can arrive.
         let mut known: Vec<(String, ControlValue)> = self
             .synthdefs()
             .into_iter()
@@ -277,6 +296,8 @@ impl Server {
             })
             .unwrap_or_default();
         for (name, value) in controls {
+            args.push(OscType::String(name.to_string()));
+            args.push(OscType::Float(*value));
             match known.iter_mut().find(|(k, _)| k == name) {
                 Some((_, v)) => *v = ControlValue::Value(*value),
                 None => known.push((name.to_string(), ControlValue::Value(*value))),
@@ -285,17 +306,7 @@ impl Server {
         if let Ok(mut t) = self.shared().tree.lock() {
             t.describe_synth(id, def, known);
         }
-        let r = live.conn.send_checked(packet(msg("/s_new", args))).await;
-        if let Err(e) = r {
-            if let Ok(mut t) = self.shared().tree.lock() {
-                t.remove(id);
-            }
-            self.release(&live, |a| {
-                a.nodes.free(id as u32);
-            });
-            return Err(e);
-        }
-        Ok(id)
+        msg("/s_new", args)
     }
 
     fn forget_node(&self, id: i32) {

@@ -8,7 +8,7 @@ use rosc::OscType;
 
 use super::error::{Result, ServerError};
 use super::protocol::{AddAction, msg};
-use super::tree::{ControlValue, NodeTree};
+use super::tree::NodeTree;
 use super::{Server, Session, bundle_of};
 
 /// A place in scpanel's own group, in the order the nodes run.
@@ -102,38 +102,8 @@ impl Server {
             None => (group, AddAction::AddToTail),
         };
         self.ensure_builtin(def).await?;
-        let mut known: Vec<(String, ControlValue)> = self
-            .synthdefs()
-            .into_iter()
-            .find(|d| d.name == def)
-            .map(|d| {
-                d.controls
-                    .into_iter()
-                    .map(|(k, v)| (k, ControlValue::Value(v)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let mut args = vec![
-            OscType::String(def.to_string()),
-            OscType::Int(id),
-            OscType::Int(action as i32),
-            OscType::Int(target),
-        ];
-        for (name, value) in controls {
-            args.push(OscType::String(name.to_string()));
-            args.push(OscType::Float(*value));
-            match known.iter_mut().find(|(k, _)| k == name) {
-                Some((_, v)) => *v = ControlValue::Value(*value),
-                None => known.push((name.to_string(), ControlValue::Value(*value))),
-            }
-        }
-        if let Ok(mut t) = self.shared().tree.lock() {
-            t.describe_synth(id, def, known);
-        }
-        if let Err(e) = self
-            .send_checked(bundle_of(vec![msg("/s_new", args)]))
-            .await
-        {
+        let s_new = self.describe_new_synth(def, id, action, target, controls);
+        if let Err(e) = self.send_checked(bundle_of(vec![s_new])).await {
             if let Ok(mut t) = self.shared().tree.lock() {
                 t.remove(id);
             }
