@@ -334,18 +334,14 @@ impl Server {
         }
         self.set_state(ServerState::Online);
         self.emit(ServerEvent::Online);
-        if live.session.login.is_some() {
-            // Online already: the meters and volume follow in the background, so nothing
-            // that watches the server waits on them.
-            let server = self.clone();
-            live.conn.add_task(tokio::spawn(async move {
-                if let Err(e) = server.restore_mixer().await {
-                    server
-                        .inner
-                        .shared
-                        .note(format!("could not restore the meters and volume: {e}"));
-                }
-            }));
+        // Awaited, so the handle the caller gets has its meters and volume in place (the
+        // process is watched already: a death here ends the wait at once).
+        if live.session.login.is_some()
+            && let Err(e) = self.restore_mixer().await
+        {
+            self.inner
+                .shared
+                .note(format!("could not restore the meters and volume: {e}"));
         }
         Ok(())
     }
