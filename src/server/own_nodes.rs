@@ -72,13 +72,16 @@ impl Server {
         let group = self.own_node(Own::Group).ok_or(ServerError::NotLoggedIn)?;
         // The volume and the recorder may both be first: only one may make the group.
         let _one_at_a_time = self.shared().own_group_lock.lock().await;
-        if !self.with_tree(|t| t.get(group).is_some_and(|n| n.is_group())) {
-            self.send_checked(bundle_of(vec![msg(
+        // Asked of the server every time, not of the mirror, which may lag a reset or a
+        // re-read: quietly, since "duplicate node ID" only means it is there.
+        self.send_checked(bundle_of(vec![
+            msg("/error", [OscType::Int(-1)]),
+            msg(
                 "/g_new",
                 [OscType::Int(group), OscType::Int(1), OscType::Int(0)],
-            )]))
-            .await?;
-        }
+            ),
+        ]))
+        .await?;
         Ok(group)
     }
 
