@@ -25,6 +25,23 @@ fn step_until(
     common::gui::step_until(h, what, Duration::from_secs(20), done)
 }
 
+/// The window with a server booted by clicking Boot.
+fn booted() -> Harness<'static, ScPanel> {
+    let mut h = app(common::options());
+    h.get_by_label("Boot").click();
+    step_until(&mut h, "online", |h| {
+        h.state().bridge.server.state() == ServerState::Online
+    });
+    h
+}
+
+fn quit(h: &mut Harness<'static, ScPanel>) {
+    h.get_by_label("Quit").click();
+    step_until(h, "offline", |h| {
+        h.state().bridge.server.state() == ServerState::Offline
+    });
+}
+
 fn fails(h: &Harness<'static, ScPanel>) -> Vec<String> {
     h.state()
         .bridge
@@ -59,11 +76,7 @@ fn type_line(h: &mut Harness<'static, ScPanel>, line: &str) {
 
 #[test]
 fn the_readme_example_plays_after_boot_and_after_reset_and_the_test_tone_goes_left_then_right() {
-    let mut h = app(common::options());
-    h.get_by_label("Boot").click();
-    step_until(&mut h, "online", |h| {
-        h.state().bridge.server.state() == ServerState::Online
-    });
+    let mut h = booted();
     common::gui::show_tab(&mut h, "OSC console");
     h.run_steps(2);
     type_line(&mut h, README_EXAMPLE);
@@ -107,19 +120,12 @@ fn the_readme_example_plays_after_boot_and_after_reset_and_the_test_tone_goes_le
     step_until(&mut h, "then on the right", |h| {
         near(level(h, 1)) && level(h, 0) < -60.0
     });
-    h.get_by_label("Quit").click();
-    step_until(&mut h, "offline", |h| {
-        h.state().bridge.server.state() == ServerState::Offline
-    });
+    quit(&mut h);
 }
 
 #[test]
 fn the_console_offers_a_missing_builtin() {
-    let mut h = app(common::options());
-    h.get_by_label("Boot").click();
-    step_until(&mut h, "online", |h| {
-        h.state().bridge.server.state() == ServerState::Online
-    });
+    let mut h = booted();
     let server = h.state().bridge.server.clone();
     h.state()
         .bridge
@@ -137,10 +143,7 @@ fn the_console_offers_a_missing_builtin() {
     });
     type_line(&mut h, README_EXAMPLE);
     step_until(&mut h, "/n_go 1000", |h| received(h, "/n_go 1000 ") == 1);
-    h.get_by_label("Quit").click();
-    step_until(&mut h, "offline", |h| {
-        h.state().bridge.server.state() == ServerState::Offline
-    });
+    quit(&mut h);
 }
 
 #[test]
@@ -172,19 +175,12 @@ fn scpanels_own_nodes_are_apart_and_default_groups_are_marked() {
         h.query_by_label(&format!("{group} group")).is_some()
             && h.query_by_label_contains("scpanel's own").is_some()
     });
-    h.get_by_label("Quit").click();
-    step_until(&mut h, "offline", |h| {
-        h.state().bridge.server.state() == ServerState::Offline
-    });
+    quit(&mut h);
 }
 
 #[test]
 fn a_stalled_server_shows_unresponsive_with_the_age_of_its_last_reply() {
-    let mut h = app(common::options());
-    h.get_by_label("Boot").click();
-    step_until(&mut h, "online", |h| {
-        h.state().bridge.server.state() == ServerState::Online
-    });
+    let mut h = booted();
     let pid = h.state().bridge.server.pid().expect("owned") as i32;
     // SAFETY: signals to the scsynth this test booted.
     unsafe { libc::kill(pid, libc::SIGSTOP) };
@@ -196,10 +192,7 @@ fn a_stalled_server_shows_unresponsive_with_the_age_of_its_last_reply() {
     step_until(&mut h, "ONLINE again", |h| {
         h.query_by_label("ONLINE").is_some() && h.query_by_label_contains("last reply").is_none()
     });
-    h.get_by_label("Quit").click();
-    step_until(&mut h, "offline", |h| {
-        h.state().bridge.server.state() == ServerState::Offline
-    });
+    quit(&mut h);
 }
 
 #[test]
@@ -244,8 +237,5 @@ fn silent_meters_cost_no_frames_and_sound_asks_for_them() {
         });
     }
     h.run_steps(2);
-    h.get_by_label("Quit").click();
-    step_until(&mut h, "offline", |h| {
-        h.state().bridge.server.state() == ServerState::Offline
-    });
+    quit(&mut h);
 }

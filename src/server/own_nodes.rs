@@ -61,12 +61,6 @@ impl Server {
             .is_some_and(|r| (r.own_nodes.start..=r.own_nodes.end).contains(&id))
     }
 
-    /// Which client's default group `id` is, when it is one (see [`default_group_client`]).
-    pub fn default_group_client(&self, id: i32) -> Option<i32> {
-        let session = self.session()?;
-        self.with_tree(|t| default_group_client(t, &session, id))
-    }
-
     /// Makes scpanel's own group (at the tail of the root) unless it is there.
     pub(crate) async fn ensure_own_group(&self) -> Result<i32> {
         let group = self.own_node(Own::Group).ok_or(ServerError::NotLoggedIn)?;
