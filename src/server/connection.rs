@@ -353,7 +353,7 @@ impl Connection {
     /// Sends `packet` and returns every reply matching `expect` until the server has
     /// processed it (a `/sync` after it).
     pub async fn collect(&self, packet: OscPacket, expect: Expect) -> Result<Vec<OscMessage>> {
-        self.collect_as(packet, expect, false).await
+        self.collect_as(packet, expect, false, None).await
     }
 
     /// [`Connection::collect`] for scpanel's own reads (trees, live controls): neither the
@@ -363,7 +363,19 @@ impl Connection {
         packet: OscPacket,
         expect: Expect,
     ) -> Result<Vec<OscMessage>> {
-        self.collect_as(packet, expect, true).await
+        self.collect_as(packet, expect, true, None).await
+    }
+
+    /// [`Connection::collect_quietly`] that returns as soon as `want` answers came: a walk
+    /// paced by its answers rather than by `/sync`, which arrives one audio period later.
+    /// The `/sync` still ends it when some answers never come (a node that is gone).
+    pub async fn collect_quietly_up_to(
+        &self,
+        packet: OscPacket,
+        expect: Expect,
+        want: usize,
+    ) -> Result<Vec<OscMessage>> {
+        self.collect_as(packet, expect, true, Some(want)).await
     }
 
     async fn collect_as(
@@ -371,6 +383,7 @@ impl Connection {
         packet: OscPacket,
         expect: Expect,
         quiet: bool,
+        want: Option<usize>,
     ) -> Result<Vec<OscMessage>> {
         let id = self.next_pending.fetch_add(1, Ordering::Relaxed);
         let (tx, mut rx) = mpsc::channel(COLLECT_LIMIT);
@@ -382,20 +395,39 @@ impl Connection {
                 quiet,
             });
         }
+        let mut out = Vec::new();
         let result = async {
             if quiet {
                 self.send_quietly(packet).await?;
             } else {
                 self.send(packet).await?;
             }
-            self.sync_as(SYNC_TIMEOUT, quiet).await
+            let sync = self.sync_as(SYNC_TIMEOUT, quiet);
+            tokio::pin!(sync);
+            let Some(want) = want else {
+                return sync.await;
+            };
+            loop {
+                tokio::select! {
+                    done = &mut sync => return done,
+                    m = rx.recv() => match m {
+                        Some(m) => {
+                            out.push(m);
+                            if out.len() >= want {
+                                return Ok(());
+                            }
+                        }
+                        // The collector is still registered, so this can't end first.
+                        None => return sync.await,
+                    },
+                }
+            }
         }
         .await;
         if let Ok(mut c) = self.collectors.lock() {
             c.retain(|c| c.id != id);
         }
         result?;
-        let mut out = Vec::new();
         while let Ok(m) = rx.try_recv() {
             out.push(m);
         }

@@ -356,7 +356,11 @@ async fn ask_nodes(conn: &Connection, ids: &[i32], asked: &mut usize) -> Result<
     *asked += ids.len();
     let queries = ids.iter().map(|id| msg("/n_query", [int(*id)])).collect();
     let replies = conn
-        .collect_quietly(quiet(queries), super::protocol::Expect::Address("/n_info"))
+        .collect_quietly_up_to(
+            quiet(queries),
+            super::protocol::Expect::Address("/n_info"),
+            ids.len(),
+        )
         .await?;
     Ok(replies.iter().filter_map(NodeInfo::from_msg).collect())
 }
@@ -425,6 +429,12 @@ async fn walk_children(
                 };
                 for a in answers {
                     if known.len() < MAX_WALK_BATCH * 4 || a.parent == group {
+                        known.insert(a.node, a);
+                    }
+                }
+                if !known.contains_key(&child) {
+                    // Another client's /n_query answers may have filled the count early.
+                    for a in ask_nodes(conn, &[child], asked).await? {
                         known.insert(a.node, a);
                     }
                 }
