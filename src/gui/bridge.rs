@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -62,12 +62,25 @@ pub struct Inbox {
 /// costs ~15 ms of rendering, so 30 frames/s took 67% of a core (45% in llvmpipe alone);
 /// five a second is still live to the eye.
 pub const MIN_FRAME_INTERVAL: Duration = Duration::from_millis(200);
+/// The interval once changes have kept coming for [`SUSTAINED`]: nobody reads a tree that
+/// churns 1,000 nodes a second row by row, and at five frames a second the soak's window
+/// still took 16% of a core (half of it in llvmpipe).
+pub const BUSY_FRAME_INTERVAL: Duration = Duration::from_millis(500);
+/// How long changes must keep coming before frames slow to [`BUSY_FRAME_INTERVAL`].
+pub const SUSTAINED: Duration = Duration::from_secs(2);
+/// A pause this long between changes ends a burst: the next change draws at once.
+const QUIET: Duration = Duration::from_secs(1);
 
-/// Coalesces change notifications into frames at most [`MIN_FRAME_INTERVAL`] apart.
+/// Coalesces change notifications into frames at most [`MIN_FRAME_INTERVAL`] apart, and
+/// [`BUSY_FRAME_INTERVAL`] apart while they never let up.
 #[derive(Default)]
 pub struct FramePacer {
     /// When the latest frame asked for is due.
     scheduled: Option<Instant>,
+    /// When the current run of changes without a quiet second began.
+    busy_since: Option<Instant>,
+    /// The frame count when the scheduled frame was asked for.
+    asked_in: u64,
 }
 
 impl FramePacer {
@@ -77,13 +90,37 @@ impl FramePacer {
     pub fn delay(&mut self, now: Instant) -> Duration {
         // egui's own minimum: a request for "now" would run a second, settling frame.
         let earliest = now + Duration::from_millis(1);
+        let quiet = self
+            .scheduled
+            .is_none_or(|s| now.saturating_duration_since(s) >= QUIET);
+        if quiet {
+            self.busy_since = Some(now);
+        }
+        let interval = match self.busy_since {
+            Some(b) if now.saturating_duration_since(b) >= SUSTAINED => BUSY_FRAME_INTERVAL,
+            _ => MIN_FRAME_INTERVAL,
+        };
         let due = match self.scheduled {
             Some(s) if s >= now => s,
-            Some(s) => earliest.max(s + MIN_FRAME_INTERVAL),
+            Some(s) => earliest.max(s + interval),
             None => earliest,
         };
         self.scheduled = Some(due);
         due - now
+    }
+
+    /// [`FramePacer::delay`], or `None` when the frame it would ask for is already asked for
+    /// and no frame has run since (`frames` counts the frames begun). Asking again would
+    /// only wake the UI thread: at 1,500 notifications a second those wake-ups cost more
+    /// than the frames.
+    pub fn request(&mut self, now: Instant, frames: u64) -> Option<Duration> {
+        let pending = self.scheduled.is_some_and(|s| s >= now) && self.asked_in == frames;
+        let delay = self.delay(now);
+        if pending {
+            return None;
+        }
+        self.asked_in = frames;
+        Some(delay)
     }
 }
 
@@ -127,6 +164,8 @@ pub struct Bridge {
     repaint: Arc<Mutex<Option<egui::Context>>>,
     /// Whether every status reply needs a frame (a view that moves with time is shown).
     status_frames: Arc<AtomicBool>,
+    /// Frames begun, so the change hook asks for a frame only when none is pending.
+    frames: Arc<AtomicU64>,
 }
 
 impl Bridge {
@@ -145,16 +184,21 @@ impl Bridge {
         let hook_status_frames = status_frames.clone();
         let filter = Mutex::new(RedrawFilter::default());
         let pacer = Mutex::new(FramePacer::default());
+        let frames = Arc::new(AtomicU64::new(0));
+        let hook_frames = frames.clone();
         server.set_on_change(Some(Box::new(move |change| {
             let status_frames = hook_status_frames.load(Ordering::Relaxed);
             if filter
                 .lock()
                 .map_or(true, |mut f| f.needs_frame(&change, status_frames))
             {
-                let delay = pacer
-                    .lock()
-                    .map_or(MIN_FRAME_INTERVAL, |mut p| p.delay(Instant::now()));
-                request_repaint_after(&hook_repaint, delay);
+                let frames = hook_frames.load(Ordering::Relaxed);
+                let delay = pacer.lock().map_or(Some(MIN_FRAME_INTERVAL), |mut p| {
+                    p.request(Instant::now(), frames)
+                });
+                if let Some(delay) = delay {
+                    request_repaint_after(&hook_repaint, delay);
+                }
             }
         })));
         let bridge = Bridge {
@@ -163,12 +207,15 @@ impl Bridge {
             inbox,
             repaint,
             status_frames,
+            frames,
         };
         bridge.spawn_listeners();
         Ok(bridge)
     }
 
+    /// Called as each frame begins.
     pub fn set_context(&self, ctx: &egui::Context) {
+        self.frames.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut r) = self.repaint.lock() {
             if r.is_none() && std::env::var_os("SCPANEL_FRAME_DEBUG").is_some() {
                 log_pass_times(ctx);
@@ -460,6 +507,58 @@ mod tests {
         // A lone change after a quiet spell is drawn at once.
         let later = start + Duration::from_secs(10);
         assert!(p.delay(later) <= Duration::from_millis(1));
+    }
+
+    #[test]
+    fn a_frame_already_asked_for_is_not_asked_for_again_until_one_runs() {
+        let mut p = FramePacer::default();
+        let start = Instant::now();
+        assert!(p.request(start, 0).is_some(), "the first change asks");
+        let ms = |n| start + Duration::from_millis(n);
+        // A frame ran (frame 1); changes during the next interval ask once.
+        assert!(p.request(ms(10), 1).is_some());
+        for t in 11..150 {
+            assert_eq!(p.request(ms(t), 1), None, "at {t} ms");
+        }
+        // An input frame ran in between: the next change must ask again.
+        assert!(p.request(ms(150), 2).is_some());
+        // Past the scheduled frame, a change asks for the next one.
+        assert!(p.request(ms(400), 2).is_some());
+    }
+
+    #[test]
+    fn changes_that_never_let_up_slow_frames_to_the_busy_rate() {
+        let mut p = FramePacer::default();
+        let start = Instant::now();
+        // 1,000 changes a second for ten seconds (the soak's churn).
+        let mut due = std::collections::BTreeSet::new();
+        for i in 0..10_000u64 {
+            let now = start + Duration::from_millis(i);
+            due.insert(now + p.delay(now));
+        }
+        let after = start + SUSTAINED + BUSY_FRAME_INTERVAL;
+        let late: Vec<Instant> = due.into_iter().filter(|d| *d > after).collect();
+        for pair in late.windows(2) {
+            assert!(
+                pair[1] - pair[0] >= BUSY_FRAME_INTERVAL,
+                "frames {:?} apart",
+                pair[1] - pair[0]
+            );
+        }
+        let span = start + Duration::from_secs(10) - after;
+        let most = (span.as_millis() / BUSY_FRAME_INTERVAL.as_millis()) as usize + 1;
+        assert!(late.len() <= most, "{} frames", late.len());
+        assert!(
+            late.len() + 2 >= most,
+            "still redraws: {} frames",
+            late.len()
+        );
+        // A quiet second later, a change draws at once and the fast rate is back.
+        let later = start + Duration::from_secs(12);
+        assert!(p.delay(later) <= Duration::from_millis(1));
+        let next = later + Duration::from_millis(10);
+        let d = p.delay(next);
+        assert!(d <= MIN_FRAME_INTERVAL && d + Duration::from_millis(20) >= MIN_FRAME_INTERVAL);
     }
 
     #[test]
