@@ -342,7 +342,10 @@ async fn sclang_joins_a_server_scpanel_booted() {
         )
         .await;
     let x: i32 = sclang.eval("x.nodeID").await.parse().unwrap();
-    // The live mirror learns names and controls of another client's synths.
+    let y: i32 = sclang.eval("y.nodeID").await.parse().unwrap();
+    // The live mirror learns names of another client's synths, and the controls of those
+    // on screen (here: both).
+    server.watch_controls(vec![x, y]);
     let mut changes = server.watch_changes();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let expected = sclang_tree(&mut sclang).await;

@@ -60,7 +60,13 @@ fn sclang_joins_a_server_booted_in_the_window_and_its_synths_show_live() {
         Duration::from_secs(20),
         |h| h.query_by_label(&row).is_some(),
     );
-    assert_eq!(control(&h, x, "freq").as_deref(), Some("330.0"));
+    // Its controls are read once it is on screen.
+    step_until(
+        &mut h,
+        "sclang's synth's controls",
+        Duration::from_secs(10),
+        |h| control(h, x, "freq").as_deref() == Some("330.0"),
+    );
 
     let set_at = Instant::now();
     rt.block_on(sclang.eval("x.set(\\freq, 555); s.sync; \\ok"));

@@ -140,7 +140,9 @@ async fn synths_of_other_clients_get_their_names_in_the_live_tree() {
         )
         .await
         .unwrap();
-    // A learns of it from /n_go (no name), then asks the group for names and controls.
+    // A learns of it from /n_go (no name), then asks the group for names; controls are
+    // read for the synths a reader watches (the rows on screen).
+    a.watch_controls(vec![id]);
     let mut changes = a.watch_changes();
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
     while a
@@ -153,15 +155,26 @@ async fn synths_of_other_clients_get_their_names_in_the_live_tree() {
             "A never learnt the synth's SynthDef"
         );
     }
-    let freq = a.with_tree(|t| {
-        t.get(id)
-            .unwrap()
-            .controls
-            .iter()
-            .find(|(k, _)| k == "freq")
-            .cloned()
-    });
-    assert_eq!(freq, Some(("freq".to_string(), ControlValue::Value(220.0))));
+    let freq = || {
+        a.with_tree(|t| {
+            t.get(id)?
+                .controls
+                .iter()
+                .find(|(k, _)| k == "freq")
+                .cloned()
+        })
+    };
+    while freq().is_none() {
+        let _ = tokio::time::timeout_at(deadline, changes.changed()).await;
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "A never learnt the synth's controls"
+        );
+    }
+    assert_eq!(
+        freq(),
+        Some(("freq".to_string(), ControlValue::Value(220.0)))
+    );
     b.disconnect().await.unwrap();
     a.quit(false).await.unwrap();
 }

@@ -335,7 +335,8 @@ impl TreePanel {
                             name
                         })
                         .inner;
-                    if !controls.is_empty() && !editing {
+                    // A synth known by name only gets its controls read once it is on screen.
+                    if !row.is_group && row.def.is_some() && !editing {
                         watched.push(row.id);
                     }
                     let row = row.clone();

@@ -197,11 +197,11 @@ impl Server {
 
     /// One group's subtree, with controls where they fit and names at least where those
     /// fit; never walked with `/n_query`.
-    pub(crate) async fn query_group_once(&self, group: i32) -> Result<NodeTree> {
+    pub(crate) async fn query_group_once(&self, group: i32, controls: bool) -> Result<NodeTree> {
         let conn = self.conn()?;
         let _one_at_a_time = conn.tree_query_lock().await;
         let opts = ReadOptions {
-            controls: true,
+            controls,
             ..ReadOptions::default()
         };
         Ok(tree_read::read(&conn, group, &opts).await?.tree)

@@ -15,6 +15,8 @@ use super::{Inner, Server};
 pub const CONTROL_POLL: Duration = Duration::from_millis(250);
 /// The most synths watched at once (a screenful of rows).
 pub const MAX_WATCHED: usize = 256;
+/// How many synths' control names are remembered as asked for before starting over.
+const MAX_ASKED: usize = 4096;
 
 impl Server {
     /// Which synths' controls to keep reading (the rows on screen); replaces the last set.
@@ -30,8 +32,11 @@ impl Server {
     }
 
     /// Reads the controls of `ids` once and updates the mirror; returns whether any changed.
+    /// Synths known only by name (other clients' synths) first get their controls' names
+    /// from a read of their group with controls.
     pub async fn refresh_controls(&self, ids: &[i32]) -> super::Result<bool> {
         let conn = self.online()?.conn.clone();
+        let named = self.name_controls(ids).await;
         let counts: Vec<(i32, usize)> = self.with_tree(|t| {
             ids.iter()
                 .filter_map(|id| {
@@ -41,7 +46,7 @@ impl Server {
                 .collect()
         });
         if counts.is_empty() {
-            return Ok(false);
+            return Ok(named);
         }
         let mut queries = vec![msg("/error", [OscType::Int(-1)])];
         queries.extend(counts.iter().map(|(id, n)| {
@@ -100,7 +105,56 @@ impl Server {
         if changed {
             self.inner.shared.changed();
         }
-        Ok(changed)
+        Ok(changed || named)
+    }
+
+    /// Reads, with controls, the groups of the synths in `ids` that have a SynthDef name but
+    /// no controls yet, each synth once; returns whether any got controls.
+    async fn name_controls(&self, ids: &[i32]) -> bool {
+        let groups: Vec<i32> = {
+            let Ok(mut asked) = self.inner.controls_asked.lock() else {
+                return false;
+            };
+            if asked.len() > MAX_ASKED {
+                asked.clear();
+            }
+            let mut groups: Vec<i32> = self.with_tree(|t| {
+                ids.iter()
+                    .filter_map(|id| {
+                        let n = t.get(*id)?;
+                        let bare = !n.is_group() && n.def_name().is_some() && n.controls.is_empty();
+                        (bare && asked.insert(*id)).then_some(n.parent)
+                    })
+                    .collect()
+            });
+            groups.sort_unstable();
+            groups.dedup();
+            groups
+        };
+        let mut named = false;
+        for group in groups {
+            // Too big to answer with controls: the synths stay known by name only.
+            let Ok(sub) = self.query_group_once(group, true).await else {
+                continue;
+            };
+            if let Ok(mut t) = self.inner.shared.tree.lock() {
+                for n in sub.nodes() {
+                    let bare = t.get(n.id).is_some_and(|m| {
+                        !m.is_group() && m.controls.is_empty() && m.def_name() == n.def_name()
+                    });
+                    if let (true, Some(def)) = (bare, n.def_name())
+                        && !n.controls.is_empty()
+                    {
+                        t.describe_synth(n.id, def, n.controls.clone());
+                        named = true;
+                    }
+                }
+            }
+        }
+        if named {
+            self.inner.shared.changed();
+        }
+        named
     }
 }
 

@@ -688,8 +688,11 @@ impl Server {
     }
 }
 
-/// Fills in the SynthDef names and controls of synths other clients make: notifications
-/// carry neither, so each such synth's group is read with `/g_queryTree group 1`.
+/// Fills in the SynthDef names of synths other clients make: notifications carry none, so
+/// each such synth's group is read with `/g_queryTree group 0`. Names alone cost ~16 bytes
+/// a synth (a reply holds ~4,000); controls would overflow a group of ~1,000 and cost a
+/// churning server's every read, so they are read only for the synths on screen
+/// (`Server::watch_controls`).
 async fn describe_synths(server: Weak<Inner>, mut groups: mpsc::Receiver<i32>) {
     while let Some(first) = groups.recv().await {
         let mut batch = vec![first];
@@ -703,7 +706,7 @@ async fn describe_synths(server: Weak<Inner>, mut groups: mpsc::Receiver<i32>) {
         };
         for group in batch {
             // A group too big for one reply is left as it is ("def unknown").
-            let Ok(sub) = server.query_group_once(group).await else {
+            let Ok(sub) = server.query_group_once(group, false).await else {
                 continue;
             };
             if let Ok(mut t) = server.inner.shared.tree.lock() {

@@ -198,6 +198,9 @@ struct Inner {
     parked: Mutex<Vec<Arc<Connection>>>,
     /// Synths whose controls a reader shows (see `control_watch`).
     watched_controls: Mutex<Vec<i32>>,
+    /// Watched synths whose control names were asked for already (a group too big to
+    /// answer with controls is not asked again at every tick).
+    controls_asked: Mutex<std::collections::HashSet<i32>>,
     /// The test tone's running sequence, aborted by a new one.
     tone: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -245,6 +248,7 @@ impl Server {
                 lifecycle: tokio::sync::Mutex::new(()),
                 parked: Mutex::new(Vec::new()),
                 watched_controls: Mutex::new(Vec::new()),
+                controls_asked: Mutex::new(std::collections::HashSet::new()),
                 tone: Mutex::new(None),
             }),
         }
