@@ -2,7 +2,7 @@
 //! in one group; scpanel's one-shot `status` and `tree --controls` (the library calls the CLI
 //! makes, without the process start) are timed (run: `scripts/bench.sh --bench guest`).
 
-#[path = "../tests/common/sclang.rs"]
+#[path = "../crates/scpanel-core/tests/common/sclang.rs"]
 #[allow(dead_code)]
 mod sclang;
 

@@ -3,4 +3,4 @@
 # `scripts/bench.sh` runs all; `scripts/bench.sh --bench core` one of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec scripts/with-jack.sh cargo bench "$@"
+exec scripts/with-jack.sh cargo bench --workspace "$@"

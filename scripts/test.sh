@@ -3,4 +3,4 @@
 # `cargo test`, e.g. `scripts/test.sh --test lifecycle`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec scripts/with-jack.sh cargo test "$@"
+exec scripts/with-jack.sh cargo test --workspace "$@"

@@ -5,7 +5,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{boot, connect_options, options, wait_for};
-use scpanel::server::{Server, ServerError, ServerEvent, ServerState};
+use scpanel_core::{Server, ServerError, ServerEvent, ServerState};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn boot_then_quit() {
@@ -264,13 +264,13 @@ async fn quiet_server_still_boots() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tcp_boot_and_connect_with_password() {
     let mut o = options();
-    o.protocol = scpanel::server::Protocol::Tcp;
+    o.protocol = scpanel_core::Protocol::Tcp;
     o.password = "sesame".into();
     let a = boot(o).await;
     assert_eq!(a.client_id(), Some(0));
     let b = Server::new();
     let mut c = connect_options(&a);
-    c.protocol = scpanel::server::Protocol::Tcp;
+    c.protocol = scpanel_core::Protocol::Tcp;
     c.password = Some("sesame".into());
     // scsynth 3.13 often registers every TCP client as one address and refuses a second
     // login ("already registered"), but not always (measured: after the owner's /d_recv on
@@ -368,7 +368,7 @@ async fn supernova_boots_with_its_threads_option() {
     );
     assert!(a.status().await.is_ok());
     let g = a
-        .add_group(1, scpanel::server::AddAction::AddToHead, false)
+        .add_group(1, scpanel_core::AddAction::AddToHead, false)
         .await
         .unwrap();
     assert!(a.query_tree(false).await.unwrap().contains(g));
@@ -378,7 +378,7 @@ async fn supernova_boots_with_its_threads_option() {
 // ---- health: the state tells the truth whatever the transport ----
 
 /// SIGSTOP the owned scsynth: UNRESPONSIVE within 2 s; SIGCONT: ONLINE again.
-async fn stopped_server_turns_unresponsive_then_online(protocol: scpanel::server::Protocol) {
+async fn stopped_server_turns_unresponsive_then_online(protocol: scpanel_core::Protocol) {
     let mut o = options();
     o.protocol = protocol;
     let a = boot(o).await;
@@ -388,10 +388,10 @@ async fn stopped_server_turns_unresponsive_then_online(protocol: scpanel::server
     let t = Instant::now();
     // Over TCP, a stopped reader soon stalls every write: stuff the connection (32 MB of
     // `/dumpOSC 0`, which answers nothing) so the monitor's own /status can't get through.
-    let stuffing = (protocol == scpanel::server::Protocol::Tcp).then(|| {
+    let stuffing = (protocol == scpanel_core::Protocol::Tcp).then(|| {
         let a = a.clone();
         tokio::spawn(async move {
-            let bundle = scpanel::server::bundle_of(
+            let bundle = scpanel_core::bundle_of(
                 (0..400)
                     .map(|_| rosc::OscMessage {
                         addr: "/dumpOSC".into(),
@@ -435,23 +435,23 @@ async fn stopped_server_turns_unresponsive_then_online(protocol: scpanel::server
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stopped_server_is_unresponsive_then_online_over_udp() {
-    stopped_server_turns_unresponsive_then_online(scpanel::server::Protocol::Udp).await;
+    stopped_server_turns_unresponsive_then_online(scpanel_core::Protocol::Udp).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stopped_server_is_unresponsive_then_online_over_tcp() {
-    stopped_server_turns_unresponsive_then_online(scpanel::server::Protocol::Tcp).await;
+    stopped_server_turns_unresponsive_then_online(scpanel_core::Protocol::Tcp).await;
 }
 
 /// A client's TCP connection that dies (its server killed) turns it OFFLINE at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_tcp_connection_is_offline() {
     let mut o = options();
-    o.protocol = scpanel::server::Protocol::Tcp;
+    o.protocol = scpanel_core::Protocol::Tcp;
     let a = boot(o).await;
     let b = Server::new();
     let mut c = connect_options(&a);
-    c.protocol = scpanel::server::Protocol::Tcp;
+    c.protocol = scpanel_core::Protocol::Tcp;
     c.login = false;
     b.connect(c).await.unwrap();
     let mut events = b.subscribe();
@@ -507,11 +507,11 @@ async fn concurrent_volume_and_meter_calls_make_one_synth_each() {
     a.quit(false).await.unwrap();
 }
 
-fn record_options(path: std::path::PathBuf) -> scpanel::server::recorder::RecordOptions {
-    scpanel::server::recorder::RecordOptions {
+fn record_options(path: std::path::PathBuf) -> scpanel_core::recorder::RecordOptions {
+    scpanel_core::recorder::RecordOptions {
         path,
-        header: scpanel::server::recorder::HeaderFormat::Wav,
-        sample: scpanel::server::recorder::SampleFormat::Int16,
+        header: scpanel_core::recorder::HeaderFormat::Wav,
+        sample: scpanel_core::recorder::SampleFormat::Int16,
         channels: 2,
     }
 }

@@ -8,7 +8,7 @@ mod shapes;
 
 use std::time::Instant;
 
-use scpanel::server::{ConnectOptions, Options, Server, client_address, transport};
+use scpanel_core::{ConnectOptions, Options, Server, client_address, transport};
 
 const RUNS: usize = 5;
 

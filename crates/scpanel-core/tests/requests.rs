@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use common::{boot, options};
 use rosc::{OscMessage, OscPacket, OscType};
-use scpanel::server::AddAction;
+use scpanel_core::AddAction;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn version_status_history_and_poll_interval() {
@@ -111,7 +111,7 @@ async fn raw_osc_bundles_and_dump_osc() {
     server.dump_osc(true).await.unwrap();
     // /dumpOSC takes effect in the audio thread: wait for it.
     server.sync().await.unwrap();
-    let bundle = scpanel::server::bundle_of(vec![OscMessage {
+    let bundle = scpanel_core::bundle_of(vec![OscMessage {
         addr: "/g_new".into(),
         args: vec![OscType::Int(4242), OscType::Int(0), OscType::Int(1)],
     }]);
@@ -145,8 +145,8 @@ async fn raw_osc_bundles_and_dump_osc() {
     let mut saw_in = false;
     while let Ok(t) = osc.try_recv() {
         match (&t.direction, &t.packet) {
-            (scpanel::server::Direction::Sent, OscPacket::Bundle(_)) => saw_out = true,
-            (scpanel::server::Direction::Received, OscPacket::Message(m)) if m.addr == "/n_go" => {
+            (scpanel_core::Direction::Sent, OscPacket::Bundle(_)) => saw_out = true,
+            (scpanel_core::Direction::Received, OscPacket::Message(m)) if m.addr == "/n_go" => {
                 saw_in = true
             }
             _ => {}

@@ -9,7 +9,7 @@
 use std::time::Instant;
 
 use rosc::{OscMessage, OscPacket, OscType};
-use scpanel::server::{
+use scpanel_core::{
     AddAction, ConnectOptions, Options, Server, ServerEvent, bundle_of, client_address, transport,
 };
 

@@ -5,7 +5,7 @@
 mod common;
 
 use common::shapes::{self, Expected};
-use scpanel::server::{ConnectOptions, Server};
+use scpanel_core::{ConnectOptions, Server};
 
 /// Builds shape `which` with one client, joins with another (logged in, as the window does)
 /// and checks the live mirror and a fresh read against what was built.

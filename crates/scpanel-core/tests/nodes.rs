@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use common::{boot, connect_options, options};
 use rosc::{OscMessage, OscType};
-use scpanel::server::{AddAction, BusRate, Server, ServerError, bundle_of};
+use scpanel_core::{AddAction, BusRate, Server, ServerError, bundle_of};
 
 fn g_new(id: i32, action: i32, target: i32) -> OscMessage {
     OscMessage {
@@ -62,7 +62,7 @@ async fn build_big_tree(server: &Server, outer: i32, inner: i32) -> (i32, Vec<(i
     (holder, expected)
 }
 
-fn big_options() -> scpanel::server::Options {
+fn big_options() -> scpanel_core::Options {
     let mut o = options();
     o.max_nodes = 32768;
     o.memory_kib = 65536;

@@ -992,7 +992,7 @@ impl ReplyParser<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::protocol::msg;
+    use crate::protocol::msg;
 
     fn reply(args: Vec<OscType>) -> OscMessage {
         msg("/g_queryTree.reply", args)

@@ -3,12 +3,12 @@
 mod common;
 
 use common::{boot, options};
-use scpanel::server::synthdef::{builtins, decode_file};
-use scpanel::server::synthdefs::DefSource;
-use scpanel::server::{AddAction, ControlValue};
+use scpanel_core::synthdef::{builtins, decode_file};
+use scpanel_core::synthdefs::DefSource;
+use scpanel_core::{AddAction, ControlValue};
 
 /// A server with none of the SynthDefs scpanel loads at boot, so counts start from zero.
-async fn bare() -> scpanel::server::Server {
+async fn bare() -> scpanel_core::Server {
     let server = boot(options()).await;
     server
         .free_all_synthdefs()
@@ -129,7 +129,7 @@ async fn files_and_folders_load_and_free() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn synths_of_other_clients_get_their_names_in_the_live_tree() {
     let a = boot(options()).await;
-    let b = scpanel::server::Server::new();
+    let b = scpanel_core::Server::new();
     b.connect(common::connect_options(&a)).await.unwrap();
     let id = b
         .add_synth(

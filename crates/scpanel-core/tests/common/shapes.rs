@@ -3,7 +3,7 @@
 //! benches/late_join.rs.
 
 use rosc::{OscMessage, OscType};
-use scpanel::server::{AddAction, Server, bundle_of};
+use scpanel_core::{AddAction, Server, bundle_of};
 
 /// One node as a reader should find it: id, parent, and the SynthDef for a synth.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,10 +59,10 @@ pub async fn build(server: &Server, which: usize) -> (i32, Vec<Expected>) {
         server.send_builtin(def).await.expect("SynthDef");
     }
     // A 4-character SynthDef: the default SynthDef's graph under another name.
-    let mut four = scpanel::server::synthdef::builtins::builtin("default").expect("default");
+    let mut four = scpanel_core::synthdef::builtins::builtin("default").expect("default");
     four.name = "tone".into();
     server
-        .send_synthdefs(&[four], scpanel::server::synthdefs::DefSource::BuiltIn)
+        .send_synthdefs(&[four], scpanel_core::synthdefs::DefSource::BuiltIn)
         .await
         .expect("tone");
     let mut next = server.client_ranges().expect("logged in").nodes.start + 100_000;
@@ -172,7 +172,7 @@ pub async fn build(server: &Server, which: usize) -> (i32, Vec<Expected>) {
 }
 
 /// The nodes under `holder` in `tree`, depth-first, as [`Expected`] rows (names as known).
-pub fn found(tree: &scpanel::server::NodeTree, holder: i32) -> Vec<(i32, i32, Option<String>)> {
+pub fn found(tree: &scpanel_core::NodeTree, holder: i32) -> Vec<(i32, i32, Option<String>)> {
     let mut out = Vec::new();
     let mut inside = false;
     let mut depth_at = 0;
@@ -193,7 +193,7 @@ pub fn found(tree: &scpanel::server::NodeTree, holder: i32) -> Vec<(i32, i32, Op
 }
 
 /// Options for a server big enough for these shapes.
-pub fn big(mut o: scpanel::server::Options) -> scpanel::server::Options {
+pub fn big(mut o: scpanel_core::Options) -> scpanel_core::Options {
     o.max_nodes = 32768;
     o.memory_kib = 65536;
     o

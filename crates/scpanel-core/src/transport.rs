@@ -444,7 +444,7 @@ pub fn find_free_port_from(start: u16) -> Option<u16> {
 
 /// A free port near scsynth's default, 57110.
 pub fn find_free_port() -> Option<u16> {
-    find_free_port_from(crate::server::Options::default().port)
+    find_free_port_from(crate::Options::default().port)
 }
 
 /// Whether nothing holds `port` for UDP or TCP on the loopback address right now.

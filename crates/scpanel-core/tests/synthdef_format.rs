@@ -2,7 +2,7 @@
 //! (tests/fixtures/synthdefs, made by make_fixtures.py) decode field by field, re-encode to
 //! the same bytes, and scpanel's builder writes the same graphs byte for byte.
 
-use scpanel::server::synthdef::{
+use scpanel_core::synthdef::{
     BinOp, Graph, Input, Rate, Sig, SynthDef, UnOp, decode_file, encode_file,
 };
 
@@ -34,8 +34,8 @@ fn same_bytes(ours: &SynthDef, theirs: &[u8]) {
         let theirs = decode_file(theirs).unwrap().remove(0);
         panic!(
             "not byte-identical\nours:\n{}\nsupriya's:\n{}",
-            scpanel::server::synthdef::describe(ours),
-            scpanel::server::synthdef::describe(&theirs)
+            scpanel_core::synthdef::describe(ours),
+            scpanel_core::synthdef::describe(&theirs)
         );
     }
 }

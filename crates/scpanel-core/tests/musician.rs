@@ -5,8 +5,8 @@ mod common;
 use std::time::Duration;
 
 use common::{boot, options};
-use scpanel::server::recorder::{HeaderFormat, RecordOptions, SampleFormat};
-use scpanel::server::{AddAction, Server};
+use scpanel_core::recorder::{HeaderFormat, RecordOptions, SampleFormat};
+use scpanel_core::{AddAction, Server};
 
 /// Waits for `n` fresh meter replies: audio time passing, not a sleep.
 async fn meter_reports(server: &Server, n: usize) {
