@@ -426,19 +426,31 @@ async fn connect(server: &Server, m: &ArgMatches, login: bool) -> Result<(), Str
         .get_one::<String>("addr")
         .map(String::as_str)
         .unwrap_or("127.0.0.1:57110");
-    let addr: SocketAddr = addr_text
+    // A name can stand for several addresses (`localhost`: 127.0.0.1 and ::1): each is
+    // tried in the resolver's order until one answers, IPv6 as well as IPv4.
+    let mut addrs: Vec<SocketAddr> = Vec::new();
+    for a in addr_text
         .to_socket_addrs()
         .map_err(|e| format!("--addr {addr_text}: {e} (use HOST:PORT, e.g. 127.0.0.1:57110)"))?
-        .next()
-        .ok_or_else(|| format!("--addr {addr_text}: no address found"))?;
-    let mut options = ConnectOptions::new(addr);
+    {
+        if !addrs.contains(&a) {
+            addrs.push(a);
+        }
+    }
+    if addrs.is_empty() {
+        return Err(format!("--addr {addr_text}: no address found"));
+    }
+    let mut options = ConnectOptions::new(addrs[0]);
     options.login = login;
     options.monitor = false;
     if m.get_flag("tcp") {
         options.protocol = Protocol::Tcp;
     }
     options.password = password(m)?;
-    server.connect(options).await.map_err(|e| e.to_string())
+    server
+        .connect_any(&mut options, &addrs)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Options from `scpanel boot` flags: every row of the option table is a flag.

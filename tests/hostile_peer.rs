@@ -1,6 +1,8 @@
 //! Faults a real scsynth can't be made to produce (malformed, hostile or oversized packets,
 //! floods, a peer that stops reading), from scripted fake servers on local sockets; and the
-//! network cases a real one can (IPv6, more replies than the client keeps), against scsynth.
+//! network cases a real one can (IPv6, more replies than the client keeps), against scsynth;
+//! and `localhost` as ::1, looked up by the scpanel binary in a private mount namespace whose
+//! /etc/hosts says so (skipped, with a message, only where `unshare` can't make one).
 
 mod common;
 
@@ -685,4 +687,207 @@ async fn ipv6_loopback_over_tcp() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("groups"));
     owner.quit(false).await.unwrap();
+}
+
+// ---- `localhost` as ::1, resolved by the scpanel binary itself ----
+
+/// The arguments that run a command in a private mount namespace, or why there is none.
+fn private_mount_namespace() -> Result<Vec<&'static str>, String> {
+    let mut why = Vec::new();
+    for flags in [&["--mount"][..], &["--mount", "--map-root-user"][..]] {
+        match std::process::Command::new("unshare")
+            .args(flags)
+            .arg("true")
+            .output()
+        {
+            Ok(o) if o.status.success() => return Ok(flags.to_vec()),
+            Ok(o) => why.push(format!(
+                "unshare {}: {}",
+                flags.join(" "),
+                String::from_utf8_lossy(&o.stderr).trim()
+            )),
+            Err(e) => return Err(format!("no unshare: {e}")),
+        }
+    }
+    Err(why.join("; "))
+}
+
+/// Runs `scpanel args` where /etc/hosts is `hosts` (and /etc/gai.conf `gai`, if given): a
+/// private mount namespace, so the name lookup is the binary's own, through the system
+/// resolver. `None` (after saying why) only where `unshare` can't make one.
+async fn scpanel_with_hosts(
+    test: &str,
+    hosts: &str,
+    gai: Option<&str>,
+    args: Vec<String>,
+) -> Option<std::process::Output> {
+    let unshare = match private_mount_namespace() {
+        Ok(u) => u,
+        Err(why) => {
+            eprintln!("SKIPPED {test}: no private mount namespace for /etc/hosts ({why})");
+            return None;
+        }
+    };
+    let dir = std::env::temp_dir().join(format!("scpanel-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let hosts_file = dir.join("hosts");
+    std::fs::write(&hosts_file, hosts).unwrap();
+    let gai_file = gai.map(|g| {
+        let f = dir.join("gai.conf");
+        std::fs::write(&f, g).unwrap();
+        f
+    });
+    let out = tokio::task::spawn_blocking(move || {
+        let mut c = std::process::Command::new("unshare");
+        c.args(unshare).args([
+            "sh",
+            "-c",
+            r#"mount --bind "$1" /etc/hosts || exit 97
+               if [ -n "$2" ]; then mount --bind "$2" /etc/gai.conf || exit 98; fi
+               shift 2
+               exec "$@""#,
+            "sh",
+        ]);
+        c.arg(&hosts_file);
+        c.arg(gai_file.as_deref().unwrap_or(std::path::Path::new("")));
+        c.arg(env!("CARGO_BIN_EXE_scpanel")).args(args);
+        c.output().unwrap()
+    })
+    .await
+    .unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(
+        !matches!(out.status.code(), Some(97 | 98)),
+        "could not put the test's /etc/hosts or /etc/gai.conf in place: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(out)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn localhost_resolving_to_ipv6_only_over_udp() {
+    // scsynth 3.13 can't bind UDP to ::1 ("Address family not supported"), so a fake
+    // scsynth listens there instead: only because a real one can't.
+    let fake = UdpSocket::bind("[::1]:0").await.unwrap();
+    let port = fake.local_addr().unwrap().port();
+    let (_inject, rx) = tokio::sync::mpsc::unbounded_channel();
+    let fake_task = tokio::spawn(fake_scsynth(fake, rx, 0));
+    let addr = format!("localhost:{port}");
+    let out = scpanel_with_hosts(
+        "localhost_resolving_to_ipv6_only_over_udp",
+        "::1 localhost\n",
+        None,
+        args(&["status", "--addr", &addr]),
+    )
+    .await;
+    fake_task.abort();
+    let Some(out) = out else { return };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("groups 1"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn localhost_as_ipv4_then_ipv6_tries_both_in_turn() {
+    // A fake on ::1 for the same reason as above (scsynth 3.13 can't bind UDP there).
+    let fake = UdpSocket::bind("[::1]:0").await.unwrap();
+    let port = fake.local_addr().unwrap().port();
+    // 127.0.0.1 on that port stays silent (ours, so nothing else can answer there).
+    let _silent_v4 = UdpSocket::bind(("127.0.0.1", port)).await.ok();
+    let (_inject, rx) = tokio::sync::mpsc::unbounded_channel();
+    let fake_task = tokio::spawn(fake_scsynth(fake, rx, 0));
+    let addr = format!("localhost:{port}");
+    // Both addresses, IPv4 sorted first (a gai.conf that prefers it), so the first fails.
+    let out = scpanel_with_hosts(
+        "localhost_as_ipv4_then_ipv6_tries_both_in_turn",
+        "127.0.0.1 localhost\n::1 localhost\n",
+        Some("precedence ::ffff:0:0/96 100\n"),
+        args(&["status", "--addr", &addr]),
+    )
+    .await;
+    fake_task.abort();
+    let _ = fake_task.await;
+    let Some(out) = out else { return };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("groups 1"));
+
+    // With nothing on either, the error names both addresses.
+    let out = scpanel_with_hosts(
+        "localhost_as_ipv4_then_ipv6_tries_both_in_turn",
+        "127.0.0.1 localhost\n::1 localhost\n",
+        Some("precedence ::ffff:0:0/96 100\n"),
+        args(&["status", "--addr", &addr]),
+    )
+    .await
+    .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("127.0.0.1") && err.contains("[::1]") && err.contains("2 addresses"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn localhost_resolving_to_ipv6_only_over_tcp() {
+    // scsynth 3.13 listens on ::1 over TCP: this one is real.
+    let mut options = common::options();
+    options.bind_address = "::1".into();
+    options.protocol = Protocol::Tcp;
+    let owner = common::boot(options.clone()).await;
+    let addr = format!("localhost:{}", options.port);
+    let out = scpanel_with_hosts(
+        "localhost_resolving_to_ipv6_only_over_tcp",
+        "::1 localhost\n",
+        None,
+        args(&["status", "--tcp", "--addr", &addr]),
+    )
+    .await;
+    owner.quit(false).await.unwrap();
+    let Some(out) = out else { return };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("groups"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_any_moves_past_a_silent_address_and_keeps_the_one_that_answered() {
+    // A fake on ::1: scsynth 3.13 can't bind UDP there.
+    let fake = UdpSocket::bind("[::1]:0").await.unwrap();
+    let v6 = fake.local_addr().unwrap();
+    let silent = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let v4 = silent.local_addr().unwrap();
+    let (_inject, rx) = tokio::sync::mpsc::unbounded_channel();
+    let fake_task = tokio::spawn(fake_scsynth(fake, rx, 0));
+    let server = Server::new();
+    let mut o = ConnectOptions::new(v4);
+    o.login = false;
+    server
+        .connect_any(&mut o, &[v4, v6])
+        .await
+        .expect("the second address answers");
+    assert_eq!(o.addr, v6);
+    assert_eq!(server.session().unwrap().addr, v6);
+    server.status().await.unwrap();
+    server.disconnect().await.unwrap();
+    fake_task.abort();
+    let _ = fake_task.await;
+    // Neither answers: one error that names both.
+    let e = server.connect_any(&mut o, &[v4, v6]).await.unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.contains(&v4.to_string()) && text.contains(&v6.to_string()),
+        "{text}"
+    );
+    assert_eq!(server.state(), ServerState::Offline);
 }

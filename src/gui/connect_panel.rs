@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use super::bridge::{Bridge, Offer};
 use crate::server::{ConnectOptions, Protocol, ServerError};
 
-/// A host name looked up in the background: (the name, its first address or why not).
-type Lookup = Option<(String, Result<IpAddr, String>)>;
+/// A host name looked up in the background: (the name, its addresses or why not).
+type Lookup = Option<(String, Result<Vec<IpAddr>, String>)>;
 
 pub struct ConnectPanel {
     pub host: String,
@@ -35,9 +35,10 @@ pub fn literal_address(host: &str) -> Option<IpAddr> {
     bare.parse().ok()
 }
 
-/// Where the host stands: known, being looked up, or failed.
+/// Where the host stands: known (every address, in the resolver's order), being looked
+/// up, or failed.
 enum Resolved {
-    Address(IpAddr),
+    Addresses(Vec<IpAddr>),
     Pending,
     Failed(String),
 }
@@ -66,14 +67,14 @@ impl ConnectPanel {
             return Resolved::Failed("type the server's address".into());
         }
         if let Some(ip) = literal_address(&host) {
-            return Resolved::Address(ip);
+            return Resolved::Addresses(vec![ip]);
         }
         if let Ok(l) = self.lookup.lock()
             && let Some((name, result)) = l.as_ref()
             && *name == host
         {
             return match result {
-                Ok(ip) => Resolved::Address(*ip),
+                Ok(ips) => Resolved::Addresses(ips.clone()),
                 Err(e) => Resolved::Failed(e.clone()),
             };
         }
@@ -83,9 +84,15 @@ impl ConnectPanel {
             bridge.spawn_blocking(move || {
                 let result = std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), 0))
                     .map_err(|e| format!("{host}: {e}"))
-                    .and_then(|mut a| {
-                        a.next()
-                            .map(|a| a.ip())
+                    .and_then(|a| {
+                        let mut ips: Vec<IpAddr> = Vec::new();
+                        for ip in a.map(|a| a.ip()) {
+                            if !ips.contains(&ip) {
+                                ips.push(ip);
+                            }
+                        }
+                        Some(ips)
+                            .filter(|i| !i.is_empty())
                             .ok_or_else(|| format!("{host}: no address"))
                     });
                 if let Ok(mut l) = slot.lock() {
@@ -97,22 +104,25 @@ impl ConnectPanel {
         Resolved::Pending
     }
 
-    fn options(&self, bridge: &Bridge) -> Result<ConnectOptions, String> {
+    /// What to connect with, and every address to try in turn (`localhost` may be both
+    /// 127.0.0.1 and ::1).
+    fn options(&self, bridge: &Bridge) -> Result<(ConnectOptions, Vec<SocketAddr>), String> {
         let port: u16 = self
             .port
             .trim()
             .parse()
             .map_err(|_| format!("the port must be 0–65535, not {:?}", self.port))?;
-        let ip = match self.resolve(bridge) {
-            Resolved::Address(ip) => ip,
+        let ips = match self.resolve(bridge) {
+            Resolved::Addresses(ips) => ips,
             Resolved::Pending => return Err(format!("looking up {}…", self.host.trim())),
             Resolved::Failed(e) => return Err(e),
         };
-        let mut o = ConnectOptions::new(SocketAddr::new(ip, port));
+        let addrs: Vec<SocketAddr> = ips.iter().map(|ip| SocketAddr::new(*ip, port)).collect();
+        let mut o = ConnectOptions::new(addrs[0]);
         o.protocol = self.protocol;
         o.password = Some(self.password.clone()).filter(|p| !p.is_empty());
         o.login = self.login;
-        Ok(o)
+        Ok((o, addrs))
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, bridge: &Bridge) {
@@ -156,12 +166,13 @@ impl ConnectPanel {
             if ui
                 .add_enabled(offline && err.is_none(), egui::Button::new("Connect"))
                 .clicked()
-                && let Ok(o) = self.options(bridge)
+                && let Ok((mut o, addrs)) = self.options(bridge)
             {
                 let inbox = bridge.inbox.clone();
                 bridge.run("Connecting", move |s| async move {
                     s.default_meters(false);
-                    let r = s.connect(o.clone()).await;
+                    // `o` ends at the address that answered, for a watch-only offer.
+                    let r = s.connect_any(&mut o, &addrs).await;
                     if let Err(ServerError::TooManyClients { .. }) = &r
                         && let Ok(mut i) = inbox.lock()
                     {
@@ -239,7 +250,7 @@ mod tests {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         let ip = loop {
             match panel.resolve(&bridge) {
-                Resolved::Address(ip) => break ip,
+                Resolved::Addresses(ips) => break ips,
                 Resolved::Pending => {
                     assert!(std::time::Instant::now() < deadline, "no answer");
                     std::thread::sleep(std::time::Duration::from_millis(5));
@@ -247,7 +258,10 @@ mod tests {
                 Resolved::Failed(e) => panic!("{e}"),
             }
         };
-        assert!(ip.is_loopback(), "{ip}");
+        assert!(
+            !ip.is_empty() && ip.iter().all(|i| i.is_loopback()),
+            "{ip:?}"
+        );
         let typo = ConnectPanel {
             host: "no-such-host.invalid".into(),
             ..Default::default()
@@ -263,7 +277,7 @@ mod tests {
                     assert!(std::time::Instant::now() < deadline, "no answer");
                     std::thread::sleep(std::time::Duration::from_millis(5));
                 }
-                Resolved::Address(ip) => panic!("{ip}"),
+                Resolved::Addresses(ip) => panic!("{ip:?}"),
             }
         }
     }

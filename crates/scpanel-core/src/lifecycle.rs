@@ -470,6 +470,50 @@ impl Server {
         result
     }
 
+    /// [`Server::connect`] to each of `addrs` in turn (a name's addresses, as the resolver
+    /// sorted them: `localhost` may be 127.0.0.1 and ::1) until one answers. Only a silent
+    /// or closed address moves on to the next; a server that answered and refused ends it.
+    /// `options.addr` is left at the address tried last: the one that answered, if any.
+    pub async fn connect_any(
+        &self,
+        options: &mut ConnectOptions,
+        addrs: &[SocketAddr],
+    ) -> Result<()> {
+        let mut failures: Vec<(String, String)> = Vec::new();
+        for addr in addrs {
+            options.addr = *addr;
+            match self.connect(options.clone()).await {
+                Err(ServerError::Unreachable { addr, reason }) => failures.push((addr, reason)),
+                other => return other,
+            }
+        }
+        match failures.len() {
+            0 => Err(ServerError::Unreachable {
+                addr: "no address".into(),
+                reason: "the name has no addresses".into(),
+            }),
+            1 => {
+                let (addr, reason) = failures.remove(0);
+                Err(ServerError::Unreachable { addr, reason })
+            }
+            n => Err(ServerError::Unreachable {
+                addr: format!(
+                    "any of its {n} addresses ({})",
+                    failures
+                        .iter()
+                        .map(|(a, _)| a.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                reason: failures
+                    .iter()
+                    .map(|(a, r)| format!("{a}: {r}"))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            }),
+        }
+    }
+
     async fn connect_inner(&self, options: &ConnectOptions) -> Result<()> {
         let shared = self.inner.shared.clone();
         let conn = Connection::open(
