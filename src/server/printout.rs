@@ -90,21 +90,22 @@ pub fn is_printout_line(line: &str) -> bool {
 }
 
 /// Reads names for `wanted` out of printout lines: only node lines after a header for group
-/// 0, at most `limit` lines; returns when every wanted id has its name or the lines end.
+/// 0. Done when every wanted id has its name, or after `expected` node lines (the printout
+/// has no end marker: that many lines is all of it, as far as the caller knows the tree).
 #[derive(Debug)]
 pub struct NameReader {
     wanted: HashSet<i32>,
-    limit: usize,
+    expected: usize,
     started: bool,
     node_lines: usize,
     pub names: HashMap<i32, String>,
 }
 
 impl NameReader {
-    pub fn new(wanted: HashSet<i32>, limit: usize) -> Self {
+    pub fn new(wanted: HashSet<i32>, expected: usize) -> Self {
         NameReader {
             wanted,
-            limit,
+            expected,
             started: false,
             node_lines: 0,
             names: HashMap::new(),
@@ -128,14 +129,35 @@ impl NameReader {
     }
 
     pub fn done(&self) -> bool {
-        self.names.len() >= self.wanted.len() || self.node_lines >= self.limit
+        self.names.len() >= self.wanted.len() || self.node_lines >= self.expected
     }
 }
 
 /// How long a printout may take before the reader gives up: a base for the round trip and
-/// the next audio block, plus 50 µs a line (measured: under 2 µs).
+/// the next audio block, plus 50 µs a line (measured: under 2 µs), and never more than 5 s.
 fn printout_timeout(lines: usize) -> Duration {
-    Duration::from_millis(500) + Duration::from_micros(50).saturating_mul(lines as u32)
+    let per_line =
+        Duration::from_micros(50).saturating_mul(u32::try_from(lines).unwrap_or(u32::MAX));
+    (Duration::from_millis(500) + per_line).min(Duration::from_secs(5))
+}
+
+/// How many node lines `/g_dumpTree 0 0` prints for the tree the mirror knows: every node but
+/// the root, except those below a paused group.
+pub(crate) fn printed_count(mirror: &NodeTree) -> usize {
+    let mut count = 0usize;
+    let mut stack = vec![mirror.root];
+    while let Some(g) = stack.pop() {
+        for c in mirror.children(g) {
+            count += 1;
+            if count > mirror.len() {
+                return count;
+            }
+            if c.is_group() && c.paused != Some(true) {
+                stack.push(c.id);
+            }
+        }
+    }
+    count
 }
 
 /// Synths in `tree` (the whole of it, or a subtree just read) with no SynthDef name whose
@@ -177,7 +199,7 @@ fn keep_visible(
     mirror: &NodeTree,
 ) -> HashSet<i32> {
     let node = |id: i32| mirror.get(id).or_else(|| tree.get(id));
-    let parent_of = |id: i32| node(id).map(|n| n.parent).filter(|p| *p != id && *p >= -1);
+    let parent_of = |id: i32| node(id).map(|n| n.parent).filter(|p| *p != id);
     let paused = |id: i32| node(id).is_some_and(|n| n.is_group() && n.paused == Some(true));
     candidates
         .into_iter()
@@ -246,7 +268,7 @@ impl Server {
         let Some(process) = self.inner.process.lock().ok().and_then(|p| p.clone()) else {
             return HashMap::new();
         };
-        let nodes = self.with_tree(|t| t.len());
+        let (nodes, expected) = self.with_tree(|t| (t.len(), printed_count(t)));
         let status_nodes = self.latest_status().map_or(0, |s| {
             usize::try_from(s.synths).unwrap_or(0) + usize::try_from(s.groups).unwrap_or(0)
         });
@@ -256,7 +278,9 @@ impl Server {
         let Some(mut capture) = process.capture_printout(limit) else {
             return HashMap::new();
         };
-        let mut reader = NameReader::new(wanted, limit);
+        // A mirror that lags the server by a few nodes may stop the reading a few lines early:
+        // names missed then stay unknown until the next read.
+        let mut reader = NameReader::new(wanted, expected.max(1));
         let sent = live
             .conn
             .send_msg(msg("/g_dumpTree", [OscType::Int(0), OscType::Int(0)]))
@@ -400,7 +424,7 @@ mod tests {
         assert_eq!(r.names.get(&6).map(String::as_str), Some("group"));
         assert_eq!(r.names.len(), 2);
 
-        // A printout longer than the tree can be ends the reading.
+        // As many node lines as the tree has end the reading.
         let mut r = NameReader::new([9].into(), 3);
         r.take("NODE TREE Group 0");
         assert!(!r.take("   1 x"));
@@ -440,6 +464,9 @@ mod tests {
         want.sort_unstable();
         // A paused synth still prints; the children of paused group 2, however deep, don't.
         assert_eq!(want, [10, 14]);
+        // The printout's length: every node but the root, paused group 2 without its own.
+        assert_eq!(printed_count(&t), 8);
+        assert_eq!(printed_count(&mirror), 5);
     }
 
     #[test]

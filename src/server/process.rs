@@ -453,7 +453,9 @@ impl ServerProcess {
 
     /// Takes the node-tree printout lines of its stdout until the capture ends, at most
     /// `limit` of them into [`PrintoutCapture::lines`] (later ones are only counted); the log
-    /// gets none. `None` while another capture runs.
+    /// gets none, nor those that come in the 2 s after it (one note says so). A printout
+    /// someone else asks for in that moment is kept out too. `None` while another capture
+    /// runs.
     pub fn capture_printout(&self, limit: usize) -> Option<PrintoutCapture> {
         let (tx, rx) = mpsc::channel(limit.max(1));
         let mut c = self.capture.lock().ok()?;
@@ -726,6 +728,39 @@ mod tests {
             classify("JackDriver: client name is 'SuperCollider'"),
             LineKind::Normal
         );
+    }
+
+    #[test]
+    fn a_printout_capture_keeps_its_lines_and_late_ones_out_of_the_log() {
+        let state = Arc::new(Mutex::new(Capture::default()));
+        assert!(matches!(route(&state, "   1000 default"), Route::Log));
+        let (tx, rx) = mpsc::channel(2);
+        state.lock().unwrap().sink = Some(tx);
+        let mut capture = PrintoutCapture {
+            state: state.clone(),
+            lines: rx,
+        };
+        assert!(matches!(
+            route(&state, "NODE TREE Group 0"),
+            Route::Captured
+        ));
+        assert!(matches!(route(&state, "late 0.01"), Route::Log));
+        assert!(matches!(route(&state, "   1 group"), Route::Captured));
+        // Past the channel's room: still kept out, only counted.
+        assert!(matches!(route(&state, "      2 x"), Route::Captured));
+        assert_eq!(
+            capture.lines.try_recv().ok().as_deref(),
+            Some("NODE TREE Group 0")
+        );
+        assert_eq!(capture.finish(), 3);
+        assert!(matches!(route(&state, "      3 x"), Route::Late(true)));
+        assert!(matches!(route(&state, "      4 x"), Route::Late(false)));
+        assert!(matches!(
+            route(&state, "SuperCollider 3 server ready."),
+            Route::Log
+        ));
+        state.lock().unwrap().quiet_until = Some(Instant::now());
+        assert!(matches!(route(&state, "      5 x"), Route::Log));
     }
 
     #[test]
