@@ -206,6 +206,13 @@ async fn a_booted_server_names_3000_synths_another_client_made_from_its_printout
     // The log holds notes, not the printouts: each was thousands of lines.
     assert_eq!(printout_lines_in_log(&owner), 0);
     assert!(printout_notes(&owner) >= 1);
+    // Each printout was read whole: none of it came after its reading ended.
+    let late = owner.with_log(|l| {
+        l.lines()
+            .filter(|l| l.text.contains("came after it was read"))
+            .count()
+    });
+    assert_eq!(late, 0);
     let grew = owner.with_log(|l| l.total) - log_before;
     assert!(grew < 100, "the log grew by {grew} lines");
     let note = owner.with_log(|l| {

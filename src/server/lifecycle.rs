@@ -714,7 +714,6 @@ async fn describe_synths(server: Weak<Inner>, mut groups: mpsc::Receiver<i32>) {
             let Ok(sub) = server.query_group_once(group).await else {
                 continue;
             };
-
             if let Ok(mut t) = server.inner.shared.tree.lock() {
                 for n in sub.nodes() {
                     let unknown = t
@@ -743,9 +742,7 @@ async fn describe_synths(server: Weak<Inner>, mut groups: mpsc::Receiver<i32>) {
         }
         last_printout = Some(tokio::time::Instant::now());
         let _one_at_a_time = live.conn.tree_query_lock().await;
-        for group in too_big {
-            server.name_mirror_below(&live, group).await;
-        }
+        server.name_mirror_below(&live, &too_big).await;
     }
 }
 

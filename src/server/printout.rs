@@ -90,8 +90,8 @@ pub fn is_printout_line(line: &str) -> bool {
 }
 
 /// Reads names for `wanted` out of printout lines: only node lines after a header for group
-/// 0. Done when every wanted id has its name, or after `expected` node lines (the printout
-/// has no end marker: that many lines is all of it, as far as the caller knows the tree).
+/// 0. The printout has no end marker: after `expected` node lines it is whole, as far as the
+/// caller knows the tree.
 #[derive(Debug)]
 pub struct NameReader {
     wanted: HashSet<i32>,
@@ -112,7 +112,7 @@ impl NameReader {
         }
     }
 
-    /// Takes one line; `true` once nothing more is needed.
+    /// Takes one line; `true` once the printout is whole.
     pub fn take(&mut self, line: &str) -> bool {
         match parse_line(line) {
             Some(DumpLine::Header(0)) => self.started = true,
@@ -125,11 +125,15 @@ impl NameReader {
             }
             _ => {}
         }
-        self.done()
+        self.whole()
     }
 
-    pub fn done(&self) -> bool {
-        self.names.len() >= self.wanted.len() || self.node_lines >= self.expected
+    pub fn whole(&self) -> bool {
+        self.node_lines >= self.expected
+    }
+
+    pub fn has_all_names(&self) -> bool {
+        self.names.len() >= self.wanted.len()
     }
 }
 
@@ -221,6 +225,9 @@ fn keep_visible(
         .collect()
 }
 
+/// A pause in a printout whose wanted names are all in that ends the reading.
+const PRINTOUT_IDLE: Duration = Duration::from_millis(20);
+
 /// Lines in a log note: `20,000`.
 fn with_commas(n: u64) -> String {
     let s = n.to_string();
@@ -287,10 +294,18 @@ impl Server {
             .await;
         if sent.is_ok() {
             let deadline = tokio::time::Instant::now() + printout_timeout(limit);
-            while let Ok(Some(line)) = tokio::time::timeout_at(deadline, capture.lines.recv()).await
-            {
-                if reader.take(&line) {
-                    break;
+            loop {
+                // With every name in, the rest of the printout is still read while it flows
+                // (it comes in one burst), so its tail doesn't reach the log late; a mirror
+                // that counts nodes the server no longer has costs only this pause.
+                let until = if reader.has_all_names() {
+                    deadline.min(tokio::time::Instant::now() + PRINTOUT_IDLE)
+                } else {
+                    deadline
+                };
+                match tokio::time::timeout_at(until, capture.lines.recv()).await {
+                    Ok(Some(line)) if !reader.take(&line) => {}
+                    _ => break,
                 }
             }
         }
@@ -323,13 +338,18 @@ impl Server {
         named
     }
 
-    /// Names the mirror's unnamed synths below `group` from the printout (a server this
+    /// Names the mirror's unnamed synths below `groups` from one printout (a server this
     /// process booted only; the caller holds the tree-query lock); returns how many.
-    pub(crate) async fn name_mirror_below(&self, live: &Live, group: i32) -> usize {
+    pub(crate) async fn name_mirror_below(&self, live: &Live, groups: &[i32]) -> usize {
         if !live.session.is_owner {
             return 0;
         }
-        let wanted = self.with_tree(|mirror| unnamed_below(mirror, group));
+        let wanted = self.with_tree(|mirror| {
+            groups
+                .iter()
+                .flat_map(|g| unnamed_below(mirror, *g))
+                .collect()
+        });
         let names = self.printout_names(live, wanted).await;
         self.name_in_mirror(&names)
     }
@@ -419,7 +439,9 @@ mod tests {
         assert!(!r.take("      4 other"));
         assert!(!r.take("garbage line"));
         assert!(!r.take("      5 a"));
-        assert!(r.take("      6 group"), "a synth whose SynthDef is `group`");
+        assert!(!r.has_all_names());
+        assert!(!r.take("      6 group"));
+        assert!(r.has_all_names(), "a synth whose SynthDef is `group`");
         assert_eq!(r.names.get(&5).map(String::as_str), Some("a"));
         assert_eq!(r.names.get(&6).map(String::as_str), Some("group"));
         assert_eq!(r.names.len(), 2);
