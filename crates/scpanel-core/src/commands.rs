@@ -167,7 +167,10 @@ impl Server {
             hints,
             known_defs,
         };
-        tree_read::read(conn, group, &opts).await
+        let mut read = tree_read::read(conn, group, &opts).await?;
+        // A group too big to list named none of its synths; a server we booted prints them.
+        read.named_from_printout = self.name_from_printout(&live, &mut read.tree).await;
+        Ok(read)
     }
 
     /// Why a watch-only read is missing groups, with how much they hold (from `/status`).

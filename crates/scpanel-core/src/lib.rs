@@ -21,6 +21,7 @@ pub mod own_nodes;
 pub mod packet_guard;
 pub mod ports;
 pub mod printable;
+pub mod printout;
 pub mod process;
 pub mod protocol;
 pub mod recorder;

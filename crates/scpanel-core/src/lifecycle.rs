@@ -737,7 +737,13 @@ impl Server {
 /// a synth (a reply holds ~4,000); controls would overflow a group of ~1,000 and cost a
 /// churning server's every read, so they are read only for the synths on screen
 /// (`Server::watch_controls`).
+///
+/// A group too big for one reply names none of its synths; on a server this process booted
+/// they are read from the server's printout of its tree instead, at most one printout every
+/// [`PRINTOUT_INTERVAL`] (another client making synths one by one in such a group would
+/// otherwise have the server print it whole for each).
 async fn describe_synths(server: Weak<Inner>, mut groups: mpsc::Receiver<i32>) {
+    let mut last_printout: Option<tokio::time::Instant> = None;
     while let Some(first) = groups.recv().await {
         let mut batch = vec![first];
         while let Ok(g) = groups.try_recv() {
@@ -748,8 +754,10 @@ async fn describe_synths(server: Weak<Inner>, mut groups: mpsc::Receiver<i32>) {
         let Some(server) = Server::from_weak(&server) else {
             return;
         };
+        let mut too_big = Vec::new();
         for group in batch {
-            // A group too big for one reply is left as it is ("def unknown").
+            // A group too big for one reply is left as it is ("def unknown") but for a
+            // printout, below.
             let Ok(sub) = server.query_group_once(group, false).await else {
                 continue;
             };
@@ -764,9 +772,29 @@ async fn describe_synths(server: Weak<Inner>, mut groups: mpsc::Receiver<i32>) {
                 }
             }
             server.inner.shared.changed();
+            if server.is_owner()
+                && server.with_tree(|t| !super::printout::unnamed_below(t, group).is_empty())
+            {
+                too_big.push(group);
+            }
         }
+        let Some(live) = server.live().filter(|l| l.session.is_owner) else {
+            continue;
+        };
+        if too_big.is_empty() {
+            continue;
+        }
+        if let Some(at) = last_printout {
+            tokio::time::sleep_until(at + PRINTOUT_INTERVAL).await;
+        }
+        last_printout = Some(tokio::time::Instant::now());
+        let _one_at_a_time = live.conn.tree_query_lock().await;
+        server.name_mirror_below(&live, &too_big).await;
     }
 }
+
+/// How often at most the live mirror has the server print its tree for names.
+const PRINTOUT_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The server's environment: the options' own, plus sclang's JACK variables that make
 /// scsynth connect its ports to the system's at boot (unless turned off or set already).

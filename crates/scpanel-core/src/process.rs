@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::sync::{mpsc, watch};
@@ -214,6 +214,85 @@ pub struct ServerProcess {
     exit_expected: std::sync::atomic::AtomicBool,
     /// Signals go through it where the kernel has pidfds: never to a reused pid.
     pidfd: Option<pidfd::PidFd>,
+    /// Where a node-tree printout's lines go while one is read, instead of the log.
+    capture: Arc<Mutex<Capture>>,
+}
+
+/// The state of a printout capture, shared with the stdout reader.
+#[derive(Debug, Default)]
+struct Capture {
+    sink: Option<mpsc::Sender<String>>,
+    /// Printout lines taken by the current capture (also those past its limit).
+    taken: u64,
+    /// After a capture ends, printout lines still arriving (a reader that gave up early) are
+    /// kept out of the log until then, with one note.
+    quiet_until: Option<Instant>,
+    noted_late: bool,
+}
+
+/// How long after a capture its late printout lines still stay out of the log.
+const LATE_PRINTOUT: Duration = Duration::from_secs(2);
+
+/// The lines of a node-tree printout (see [`super::printout`]) while it is read; the server
+/// log sees none of them. Ends when finished or dropped.
+pub struct PrintoutCapture {
+    state: Arc<Mutex<Capture>>,
+    pub lines: mpsc::Receiver<String>,
+}
+
+impl PrintoutCapture {
+    /// Ends the capture; returns how many printout lines it kept out of the log.
+    pub fn finish(mut self) -> u64 {
+        self.end()
+    }
+
+    fn end(&mut self) -> u64 {
+        self.lines.close();
+        match self.state.lock() {
+            Ok(mut c) if c.sink.is_some() => {
+                c.sink = None;
+                c.quiet_until = Some(Instant::now() + LATE_PRINTOUT);
+                c.noted_late = false;
+                std::mem::take(&mut c.taken)
+            }
+            _ => 0,
+        }
+    }
+}
+
+impl Drop for PrintoutCapture {
+    fn drop(&mut self) {
+        self.end();
+    }
+}
+
+/// What the stdout reader does with a line while captures may run.
+enum Route {
+    Log,
+    Captured,
+    /// A late printout line: kept out; `true` the first time, to say so once.
+    Late(bool),
+}
+
+fn route(capture: &Mutex<Capture>, text: &str) -> Route {
+    let Ok(mut c) = capture.lock() else {
+        return Route::Log;
+    };
+    if c.sink.is_none() && c.quiet_until.is_none_or(|t| Instant::now() >= t) {
+        return Route::Log;
+    }
+    if !super::printout::is_printout_line(text) {
+        return Route::Log;
+    }
+    if let Some(tx) = &c.sink {
+        // Past the limit the reader has what it can use: the line is only counted.
+        let _ = tx.try_send(text.to_string());
+        c.taken += 1;
+        return Route::Captured;
+    }
+    let first = !c.noted_late;
+    c.noted_late = true;
+    Route::Late(first)
 }
 
 /// An output line as boot sees it.
@@ -276,6 +355,7 @@ impl ServerProcess {
                 let _ = exit_tx.send(Some(info));
             })
             .map_err(|e| not_runnable(format!("cannot watch it: {e}")))?;
+        let capture = Arc::new(Mutex::new(Capture::default()));
         match stdout {
             Some(Ok(out)) => {
                 tokio::spawn(read_lines(
@@ -284,13 +364,14 @@ impl ServerProcess {
                     log.clone(),
                     lines.clone(),
                     drain_tx.clone(),
+                    Some(capture.clone()),
                 ));
             }
             _ => drain_tx.send_modify(|n| *n += 1),
         }
         match stderr {
             Some(Ok(err)) => {
-                tokio::spawn(read_lines(err, Stream::Stderr, log, lines, drain_tx));
+                tokio::spawn(read_lines(err, Stream::Stderr, log, lines, drain_tx, None));
             }
             _ => drain_tx.send_modify(|n| *n += 1),
         }
@@ -302,6 +383,7 @@ impl ServerProcess {
             drained,
             exit_expected: std::sync::atomic::AtomicBool::new(false),
             pidfd,
+            capture,
         }))
     }
 
@@ -368,6 +450,25 @@ impl ServerProcess {
     pub fn exit_expected(&self) -> bool {
         self.exit_expected.load(std::sync::atomic::Ordering::SeqCst)
     }
+
+    /// Takes the node-tree printout lines of its stdout until the capture ends, at most
+    /// `limit` of them into [`PrintoutCapture::lines`] (later ones are only counted); the log
+    /// gets none, nor those that come in the 2 s after it (one note says so). A printout
+    /// someone else asks for in that moment is kept out too. `None` while another capture
+    /// runs.
+    pub fn capture_printout(&self, limit: usize) -> Option<PrintoutCapture> {
+        let (tx, rx) = mpsc::channel(limit.max(1));
+        let mut c = self.capture.lock().ok()?;
+        if c.sink.is_some() {
+            return None;
+        }
+        c.sink = Some(tx);
+        c.taken = 0;
+        Some(PrintoutCapture {
+            state: self.capture.clone(),
+            lines: rx,
+        })
+    }
 }
 
 impl Drop for ServerProcess {
@@ -384,6 +485,7 @@ async fn read_lines(
     log: Arc<Mutex<ServerLog>>,
     lines: mpsc::UnboundedSender<LineEvent>,
     drained: Arc<watch::Sender<u8>>,
+    capture: Option<Arc<Mutex<Capture>>>,
 ) {
     let mut reader = BufReader::new(pipe);
     let mut buf = Vec::new();
@@ -395,6 +497,19 @@ async fn read_lines(
                 let text = String::from_utf8_lossy(&buf).trim_end().to_string();
                 if text.is_empty() {
                     continue;
+                }
+                match capture.as_deref().map_or(Route::Log, |c| route(c, &text)) {
+                    Route::Log => {}
+                    Route::Captured | Route::Late(false) => continue,
+                    Route::Late(true) => {
+                        if let Ok(mut log) = log.lock() {
+                            log.note(
+                                "more of the server's node printout came after it was read: \
+                                 kept out of the log",
+                            );
+                        }
+                        continue;
+                    }
                 }
                 let kind = classify(&text);
                 if let Ok(mut log) = log.lock() {
@@ -613,6 +728,39 @@ mod tests {
             classify("JackDriver: client name is 'SuperCollider'"),
             LineKind::Normal
         );
+    }
+
+    #[test]
+    fn a_printout_capture_keeps_its_lines_and_late_ones_out_of_the_log() {
+        let state = Arc::new(Mutex::new(Capture::default()));
+        assert!(matches!(route(&state, "   1000 default"), Route::Log));
+        let (tx, rx) = mpsc::channel(2);
+        state.lock().unwrap().sink = Some(tx);
+        let mut capture = PrintoutCapture {
+            state: state.clone(),
+            lines: rx,
+        };
+        assert!(matches!(
+            route(&state, "NODE TREE Group 0"),
+            Route::Captured
+        ));
+        assert!(matches!(route(&state, "late 0.01"), Route::Log));
+        assert!(matches!(route(&state, "   1 group"), Route::Captured));
+        // Past the channel's room: still kept out, only counted.
+        assert!(matches!(route(&state, "      2 x"), Route::Captured));
+        assert_eq!(
+            capture.lines.try_recv().ok().as_deref(),
+            Some("NODE TREE Group 0")
+        );
+        assert_eq!(capture.finish(), 3);
+        assert!(matches!(route(&state, "      3 x"), Route::Late(true)));
+        assert!(matches!(route(&state, "      4 x"), Route::Late(false)));
+        assert!(matches!(
+            route(&state, "SuperCollider 3 server ready."),
+            Route::Log
+        ));
+        state.lock().unwrap().quiet_until = Some(Instant::now());
+        assert!(matches!(route(&state, "      5 x"), Route::Log));
     }
 
     #[test]

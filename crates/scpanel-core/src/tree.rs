@@ -656,6 +656,23 @@ impl NodeTree {
         self.structure += 1;
     }
 
+    /// Names a synth in the tree that has no SynthDef name yet (from the server's printout);
+    /// its controls stay as they are. `false` when there is no such synth.
+    pub fn name_synth(&mut self, id: i32, def: &str) -> bool {
+        match self.nodes.get_mut(&id) {
+            Some(Node {
+                kind: NodeKind::Synth { def: d @ None },
+                ..
+            }) => {
+                *d = Some(def.to_string());
+                self.generation += 1;
+                self.structure += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Fills in the paused state of nodes whose state is unknown.
     pub fn set_unknown_paused(&mut self, paused: bool) {
         for n in self.nodes.values_mut() {

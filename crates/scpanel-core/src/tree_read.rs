@@ -49,6 +49,9 @@ pub struct TreeRead {
     /// because the root itself was too big to list: shown under the root in id order, though
     /// their real place and order can't be told without logging in.
     pub found_by_id: Vec<i32>,
+    /// Synths whose SynthDef names came from the server's printout of its tree (a server this
+    /// process booted; see [`super::printout`]), not over OSC.
+    pub named_from_printout: usize,
 }
 
 impl TreeRead {
