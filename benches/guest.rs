@@ -8,7 +8,9 @@ mod sclang;
 
 use std::time::Instant;
 
-use scpanel::server::{ConnectOptions, Server, transport};
+use scpanel::server::{ConnectOptions, Server};
+
+use scpanel::server::wire::transport;
 
 const RUNS: usize = 20;
 

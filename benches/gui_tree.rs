@@ -10,7 +10,8 @@ use egui_kittest::Harness;
 use rosc::{OscMessage, OscType};
 use scpanel::gui::ScPanel;
 use scpanel::gui::app::Tab;
-use scpanel::server::{AddAction, Options, ServerState, bundle_of, transport};
+use scpanel::server::wire::transport;
+use scpanel::server::{AddAction, Options, ServerState, bundle_of};
 
 fn g_new(id: i32, target: i32) -> OscMessage {
     OscMessage {

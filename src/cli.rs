@@ -8,10 +8,13 @@ use std::time::Duration;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
-use crate::server::options::{OPEN_NETWORK_RISK, OPTIONS, Options, Protocol, TCP_PASSWORD_RISK};
-use crate::server::printable::{printable, printable_lines};
-use crate::server::seconds::{BOOT_TIMEOUT, STATUS_INTERVAL};
-use crate::server::{ConnectOptions, Server, ServerEvent, osc_text};
+use crate::server::model::options::{
+    OPEN_NETWORK_RISK, OPTIONS, Options, Protocol, TCP_PASSWORD_RISK,
+};
+use crate::server::model::seconds::{BOOT_TIMEOUT, STATUS_INTERVAL};
+use crate::server::wire::osc_text;
+use crate::server::wire::printable::{printable, printable_lines};
+use crate::server::{ConnectOptions, Server, ServerEvent};
 
 fn connection_args(cmd: Command) -> Command {
     cmd.arg(
@@ -230,13 +233,13 @@ async fn one_shot(name: &str, m: &ArgMatches) -> Result<(), String> {
     };
     let needs_login = packet.as_ref().is_some_and(|p| {
         let mut all = Vec::new();
-        crate::server::protocol::flatten(p.clone(), &mut all);
+        crate::server::wire::protocol::flatten(p.clone(), &mut all);
         all.iter()
             .any(|m| ANSWERED_BY_NOTIFICATION.contains(&m.addr.as_str()))
     });
     if let Some(p) = &packet {
         let mut all = Vec::new();
-        crate::server::protocol::flatten(p.clone(), &mut all);
+        crate::server::wire::protocol::flatten(p.clone(), &mut all);
         if all.iter().any(|m| m.addr == "/notify") {
             return Err(
                 "scpanel send logs in and out by itself: use --login to see notifications".into(),
@@ -354,7 +357,8 @@ async fn send(server: &Server, packet: rosc::OscPacket) -> Result<(), String> {
         }
         if let rosc::OscPacket::Message(m) = &t.packet {
             if m.addr == "/synced"
-                && crate::server::protocol::int_arg(m, 0).is_some_and(|id| server.is_own_sync(id))
+                && crate::server::wire::protocol::int_arg(m, 0)
+                    .is_some_and(|id| server.is_own_sync(id))
             {
                 return;
             }
@@ -397,7 +401,10 @@ async fn send(server: &Server, packet: rosc::OscPacket) -> Result<(), String> {
 }
 
 /// `send` fails when any reply was lost: it can't tell whether the one asked for was.
-fn lost_replies_error(lost: u64, losses: crate::server::shared::Losses) -> Result<(), String> {
+fn lost_replies_error(
+    lost: u64,
+    losses: crate::server::model::shared::Losses,
+) -> Result<(), String> {
     if let Some(text) = losses.summary() {
         eprintln!("scpanel: {text}");
     }
@@ -519,10 +526,10 @@ async fn boot(m: &ArgMatches) -> Result<(), String> {
         session.login.map_or(0, |l| l.max_logins),
     );
     if let Some(path) = record {
-        let options = crate::server::recorder::RecordOptions {
+        let options = crate::server::ops::recorder::RecordOptions {
             path,
-            header: crate::server::recorder::HeaderFormat::Wav,
-            sample: crate::server::recorder::SampleFormat::Int24,
+            header: crate::server::ops::recorder::HeaderFormat::Wav,
+            sample: crate::server::ops::recorder::SampleFormat::Int24,
             channels: channels.max(1),
         };
         if let Err(e) = server.start_recording(options).await {
@@ -663,11 +670,11 @@ mod tests {
 
     #[test]
     fn lost_replies_fail_the_command() {
-        let none = crate::server::shared::Losses::default();
+        let none = crate::server::model::shared::Losses::default();
         assert!(lost_replies_error(0, none).is_ok());
         let err = lost_replies_error(3, none).unwrap_err();
         assert!(err.starts_with("3 replies came faster"), "{err}");
-        let dropped = crate::server::shared::Losses { dropped: 1, ..none };
+        let dropped = crate::server::model::shared::Losses { dropped: 1, ..none };
         let err = lost_replies_error(0, dropped).unwrap_err();
         assert!(err.starts_with("1 reply came faster"), "{err}");
     }

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use common::{boot, connect_options, options};
 use rosc::OscType;
-use scpanel::server::own_nodes::Own;
-use scpanel::server::protocol::msg;
+use scpanel::server::ops::own_nodes::Own;
+use scpanel::server::wire::protocol::msg;
 use scpanel::server::{AddAction, Server, bundle_of};
 
 /// The README's console example.
@@ -151,7 +151,7 @@ async fn a_guest_never_replaces_someone_elses_default() {
     let mut mine = scpanel::server::synthdef::builtins::builtin("scpanel-sine").unwrap();
     mine.name = "default".into();
     owner
-        .send_synthdefs(&[mine], scpanel::server::synthdefs::DefSource::BuiltIn)
+        .send_synthdefs(&[mine], scpanel::server::ops::synthdefs::DefSource::BuiltIn)
         .await
         .unwrap();
     let guest = Server::new();
@@ -236,7 +236,7 @@ async fn scpanels_own_reads_stay_off_the_console() {
         .unwrap();
     let mut seen = Vec::new();
     while let Ok(t) = tap.try_recv() {
-        seen.push(scpanel::server::osc_text::format_packet(&t.packet));
+        seen.push(scpanel::server::wire::osc_text::format_packet(&t.packet));
     }
     assert!(
         seen.iter().all(|l| !l.contains("/g_queryTree")

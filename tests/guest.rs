@@ -427,7 +427,7 @@ async fn ctrl_c_during_a_logged_in_command_logs_out() {
     owner.send_builtin("scpanel-sine").await.expect("def");
     let news: Vec<rosc::OscMessage> = (0..3000)
         .map(|i| {
-            scpanel::server::protocol::msg(
+            scpanel::server::wire::protocol::msg(
                 "/s_new",
                 [
                     rosc::OscType::String("scpanel-sine".into()),

@@ -110,7 +110,7 @@ fn the_classroom_preset_says_why_and_every_network_is_confirmed_once() {
     h.run_steps(2);
     assert!(h.query_by_label("Join this server").is_some());
     let port = h.state().bridge.server.options().port;
-    let addresses = scpanel::server::join::reachable_addresses();
+    let addresses = scpanel::server::host::join::reachable_addresses();
     for ip in &addresses {
         let line = format!("s = Server.remote(\\class, NetAddr(\"{ip}\", {port})); s.makeWindow;");
         assert!(

@@ -155,7 +155,7 @@ fn scpanels_own_nodes_are_apart_and_default_groups_are_marked() {
     });
     let server = h.state().bridge.server.clone();
     let group = server
-        .own_node(scpanel::server::own_nodes::Own::Group)
+        .own_node(scpanel::server::ops::own_nodes::Own::Group)
         .expect("logged in");
     common::gui::show_tab(&mut h, "Node tree");
     step_until(&mut h, "the default groups marked", |h| {

@@ -11,7 +11,7 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use scpanel::gui::ScPanel;
 use scpanel::gui::app::Tab;
 use scpanel::gui::bridge::{Notice, push_notice};
-use scpanel::server::recorder::{HeaderFormat, RecordOptions, SampleFormat};
+use scpanel::server::ops::recorder::{HeaderFormat, RecordOptions, SampleFormat};
 use scpanel::server::{AddAction, Options, ServerState};
 
 const TAB_LABELS: [&str; 6] = [
@@ -516,7 +516,7 @@ fn each_server_run_starts_with_a_separator_and_a_crash_is_an_error_line() {
     let pid = h.state().bridge.server.pid().expect("owned");
     let separator = h.state().bridge.server.with_log(|l| {
         l.lines()
-            .find(|l| l.mark == scpanel::server::log::Mark::RunStart)
+            .find(|l| l.mark == scpanel::server::model::log::Mark::RunStart)
             .map(|l| l.text.clone())
     });
     let separator = separator.expect("a run separator");
@@ -533,7 +533,7 @@ fn each_server_run_starts_with_a_separator_and_a_crash_is_an_error_line() {
     });
     let crash = h.state().bridge.server.with_log(|l| {
         l.lines()
-            .find(|l| l.mark == scpanel::server::log::Mark::Crash)
+            .find(|l| l.mark == scpanel::server::model::log::Mark::Crash)
             .map(|l| (l.text.clone(), l.is_error()))
     });
     let (text, is_error) = crash.expect("a crash line");
@@ -547,7 +547,7 @@ fn each_server_run_starts_with_a_separator_and_a_crash_is_an_error_line() {
     });
     let runs = h.state().bridge.server.with_log(|l| {
         l.lines()
-            .filter(|l| l.mark == scpanel::server::log::Mark::RunStart)
+            .filter(|l| l.mark == scpanel::server::model::log::Mark::RunStart)
             .count()
     });
     assert_eq!(runs, 2);

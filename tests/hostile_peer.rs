@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType};
 use scpanel::server::connection::Connection;
-use scpanel::server::packet_guard::{MAX_DEPTH, MAX_FRAME};
-use scpanel::server::protocol::{Expect, msg};
-use scpanel::server::shared::{LossCounters, Shared};
-use scpanel::server::transport::{self, QUEUE_PACKETS, Transport};
+use scpanel::server::model::shared::{LossCounters, Shared};
+use scpanel::server::wire::packet_guard::{MAX_DEPTH, MAX_FRAME};
+use scpanel::server::wire::protocol::{Expect, msg};
+use scpanel::server::wire::transport::{self, QUEUE_PACKETS, Transport};
 use scpanel::server::{ConnectOptions, Protocol, Server, ServerState};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, UdpSocket};
@@ -502,7 +502,7 @@ async fn fake_scsynth(
                     continue;
                 };
                 let mut messages = Vec::new();
-                scpanel::server::protocol::flatten(packet, &mut messages);
+                scpanel::server::wire::protocol::flatten(packet, &mut messages);
                 for m in messages {
                     let i = OscType::Int;
                     // `/n_query 5` answers a flood of `/n_info` (a client's own query).

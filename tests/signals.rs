@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::options;
-use scpanel::server::recorder::{HeaderFormat, RecordOptions, SampleFormat};
+use scpanel::server::ops::recorder::{HeaderFormat, RecordOptions, SampleFormat};
 use scpanel::server::{Server, ServerState};
 
 /// DiskOut writes half its 65,536-frame buffer at a time: past this, real audio is on disk.

@@ -15,7 +15,7 @@ use super::mixer_panel::MixerPanel;
 use super::plots::Plots;
 use super::tree_panel::TreePanel;
 use super::{profiles, status_bar};
-use crate::server::recorder::Recording;
+use crate::server::ops::recorder::Recording;
 use crate::server::{Options, ServerState};
 use crate::signals::{Signals, Termination};
 
@@ -85,7 +85,7 @@ pub struct ScPanel {
     pub mixer: MixerPanel,
     pub tab: Tab,
     pub side: Side,
-    confirm_stop: Option<crate::server::ports::PortHolder>,
+    confirm_stop: Option<crate::server::host::ports::PortHolder>,
     /// The signal that asked the app to end, once the server has been quit for it.
     pub terminated: Arc<Mutex<Option<Termination>>>,
     /// The window's context, for a signal that arrives between frames.
@@ -219,7 +219,7 @@ impl ScPanel {
     /// scpanel's own synths on the server.
     pub fn own_synths(&self) -> usize {
         let server = &self.bridge.server;
-        let Some(group) = server.own_node(crate::server::own_nodes::Own::Group) else {
+        let Some(group) = server.own_node(crate::server::ops::own_nodes::Own::Group) else {
             return 0;
         };
         server.with_tree(|t| t.children(group).filter(|n| !n.is_group()).count())
@@ -506,9 +506,11 @@ impl ScPanel {
                     if ui.button("Stop it").clicked() {
                         let inbox = self.bridge.inbox.clone();
                         self.bridge.spawn(async move {
-                            let gone =
-                                crate::server::ports::stop_process(&holder, Duration::from_secs(2))
-                                    .await;
+                            let gone = crate::server::host::ports::stop_process(
+                                &holder,
+                                Duration::from_secs(2),
+                            )
+                            .await;
                             let (title, text) = if gone {
                                 ("Stopped", format!("pid {} is gone: boot again", holder.pid))
                             } else {

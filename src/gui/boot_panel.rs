@@ -9,10 +9,10 @@ use egui::{Color32, RichText};
 
 use super::bridge::Bridge;
 use super::profiles;
-use crate::server::options::{
+use crate::server::host::process;
+use crate::server::model::options::{
     Kind, OPEN_NETWORK_RISK, OPTIONS, OptionGroup, Options, PRESETS, TCP_PASSWORD_RISK, Value,
 };
-use crate::server::process;
 
 /// An empty value, shown so the reader sees it is empty.
 fn shown(v: &str) -> &str {
@@ -197,7 +197,7 @@ impl BootPanel {
         self.jack_rate_checked = Some(std::time::Instant::now());
         let slot = self.jack_rate.clone();
         bridge.spawn(async move {
-            let rate = crate::server::jack::JackTarget::default()
+            let rate = crate::server::host::jack::JackTarget::default()
                 .sample_rate()
                 .await
                 .ok();
@@ -280,7 +280,7 @@ impl BootPanel {
     fn field(
         &mut self,
         ui: &mut egui::Ui,
-        def: &'static crate::server::options::OptionDef,
+        def: &'static crate::server::model::options::OptionDef,
         bridge: &Bridge,
     ) {
         let label = ui.label(def.label).on_hover_text(def.help);
@@ -342,7 +342,7 @@ impl BootPanel {
                         }
                     }
                     if def.key == "port" && ui.button("Find a free port").clicked() {
-                        match crate::server::transport::find_free_port() {
+                        match crate::server::wire::transport::find_free_port() {
                             Some(p) => {
                                 self.options.port = p;
                                 self.texts.insert("port", p.to_string());

@@ -26,7 +26,7 @@ pub enum Offer {
     /// The port is held by another process.
     PortHeld {
         port: u16,
-        holder: crate::server::ports::PortHolder,
+        holder: crate::server::host::ports::PortHolder,
         suggestion: Option<u16>,
     },
 }
@@ -245,7 +245,7 @@ impl Bridge {
                     Ok(t) => {
                         let line = TrafficLine {
                             direction: t.direction,
-                            text: crate::server::osc_text::format_packet(&t.packet),
+                            text: crate::server::wire::osc_text::format_packet(&t.packet),
                         };
                         if let Ok(mut i) = inbox.lock() {
                             i.push_traffic(line);

@@ -6,8 +6,8 @@ use egui::{Color32, RichText};
 use super::bridge::Bridge;
 use super::bridge::TrafficLine;
 use crate::server::Direction;
-use crate::server::osc_text;
-use crate::server::printable::printable;
+use crate::server::wire::osc_text;
+use crate::server::wire::printable::printable;
 
 #[derive(Default)]
 pub struct Console {

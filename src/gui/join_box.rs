@@ -5,7 +5,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use crate::server::Protocol;
-use crate::server::join::{join_lines, reachable_addresses};
+use crate::server::host::join::{join_lines, reachable_addresses};
 
 use super::bridge::Bridge;
 

@@ -5,9 +5,9 @@
 use egui::{Color32, RichText};
 
 use crate::server::Server;
-use crate::server::log::{LogLine, Mark, Stream, clock};
-use crate::server::printable::printable;
-use crate::server::process::LineKind;
+use crate::server::host::process::LineKind;
+use crate::server::model::log::{LogLine, Mark, Stream, clock};
+use crate::server::wire::printable::printable;
 
 pub const ROW_HEIGHT: f32 = 18.0;
 

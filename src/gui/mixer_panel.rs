@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 use egui::{Color32, RichText};
 
 use super::bridge::Bridge;
-use crate::server::jack::{JackDriver, JackServer, JackStatus, JackTarget};
-use crate::server::mixer::{ChannelLevel, FLOOR_DB};
-use crate::server::recorder::{HeaderFormat, RecordOptions, SampleFormat};
+use crate::server::host::jack::{JackDriver, JackServer, JackStatus, JackTarget};
+use crate::server::ops::mixer::{ChannelLevel, FLOOR_DB};
+use crate::server::ops::recorder::{HeaderFormat, RecordOptions, SampleFormat};
 
 pub struct MixerPanel {
     pub volume_db: f32,
@@ -29,7 +29,7 @@ pub struct MixerPanel {
 
 /// The meters as drawn: whole decibels down to the floor of the bars, and the clip lights.
 /// Two replies with the same picture need no frame.
-pub fn meter_picture(m: &crate::server::mixer::Meters) -> Vec<(i16, i16)> {
+pub fn meter_picture(m: &crate::server::ops::mixer::Meters) -> Vec<(i16, i16)> {
     let step = |db: f32| db.clamp(METER_FLOOR_DB, 0.0).round() as i16;
     m.inputs
         .iter()
@@ -78,7 +78,7 @@ impl Default for MixerPanel {
         MixerPanel {
             volume_db: 0.0,
             // A folder: each recording gets a timestamped name in it.
-            record_path: crate::server::recorder::default_folder()
+            record_path: crate::server::ops::recorder::default_folder()
                 .display()
                 .to_string(),
             header: HeaderFormat::Wav,

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use egui::{Color32, RichText};
 
-use crate::server::recorder::Recording;
+use crate::server::ops::recorder::Recording;
 use crate::server::{ServerState, Session, StatusInfo};
 
 pub fn state_colour(state: ServerState) -> Color32 {

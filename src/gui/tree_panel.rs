@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use egui::{Color32, RichText};
 
 use super::bridge::Bridge;
-use crate::server::printable::printable;
+use crate::server::wire::printable::printable;
 use crate::server::{AddAction, ControlValue, NodeTree};
 
 const HIGHLIGHT: Duration = Duration::from_millis(1500);
@@ -153,7 +153,7 @@ impl TreePanel {
                         Some("scpanel's own: meters, volume, recorder, test tone".into())
                     } else {
                         marks.session.as_ref().and_then(|s| {
-                            crate::server::own_nodes::default_group_client(tree, s, n.id)
+                            crate::server::ops::own_nodes::default_group_client(tree, s, n.id)
                                 .map(|c| format!("default group \u{B7} client {c}"))
                         })
                     },
@@ -171,7 +171,9 @@ impl TreePanel {
         let online = bridge.server.state().is_online();
         let now = Instant::now();
         let marks = Marks {
-            own_group: bridge.server.own_node(crate::server::own_nodes::Own::Group),
+            own_group: bridge
+                .server
+                .own_node(crate::server::ops::own_nodes::Own::Group),
             session: bridge.server.session(),
         };
         let stale = bridge.server.with_tree(|t| {
@@ -599,7 +601,7 @@ fn slider_range(name: &str, default: f32) -> std::ops::RangeInclusive<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::tree::{Node, NodeKind};
+    use crate::server::model::tree::{Node, NodeKind};
 
     /// 0 ─ 1 (group) ─ 2 (group) ─ 1000 (synth)
     fn tree() -> NodeTree {

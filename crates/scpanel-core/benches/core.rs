@@ -9,8 +9,9 @@
 use std::time::Instant;
 
 use rosc::{OscMessage, OscPacket, OscType};
+use scpanel_core::wire::transport;
 use scpanel_core::{
-    AddAction, ConnectOptions, Options, Server, ServerEvent, bundle_of, client_address, transport,
+    AddAction, ConnectOptions, Options, Server, ServerEvent, bundle_of, client_address,
 };
 
 fn options() -> Options {

@@ -11,9 +11,8 @@ mod shapes;
 use std::time::Instant;
 
 use rosc::{OscMessage, OscType};
-use scpanel_core::{
-    AddAction, ConnectOptions, Options, Server, bundle_of, client_address, transport,
-};
+use scpanel_core::wire::transport;
+use scpanel_core::{AddAction, ConnectOptions, Options, Server, bundle_of, client_address};
 
 const RUNS: usize = 5;
 

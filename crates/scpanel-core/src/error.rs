@@ -33,7 +33,7 @@ pub enum ServerError {
         protocol: &'static str,
         suggestion: Option<u16>,
         /// The process that holds it, when it can be seen.
-        holder: Option<super::ports::PortHolder>,
+        holder: Option<crate::host::ports::PortHolder>,
     },
 
     #[error(
@@ -107,7 +107,7 @@ fn port_in_use_message(
     port: u16,
     protocol: &str,
     suggestion: Option<u16>,
-    holder: Option<&super::ports::PortHolder>,
+    holder: Option<&crate::host::ports::PortHolder>,
 ) -> String {
     let by = match holder {
         Some(h) => format!("by {} (pid {})", h.command, h.pid),

@@ -5,8 +5,9 @@ mod common;
 use std::time::Duration;
 
 use common::{boot, options};
-use scpanel_core::jack::{JackDriver, JackServer, JackStatus, JackTarget};
-use scpanel_core::{ConnectOptions, Server, ServerError, client_address, ports};
+use scpanel_core::host::jack::{JackDriver, JackServer, JackStatus, JackTarget};
+use scpanel_core::host::ports;
+use scpanel_core::{ConnectOptions, Server, ServerError, client_address};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jack_is_seen_and_scsynth_outputs_reach_the_speakers() {

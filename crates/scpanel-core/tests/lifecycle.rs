@@ -507,11 +507,11 @@ async fn concurrent_volume_and_meter_calls_make_one_synth_each() {
     a.quit(false).await.unwrap();
 }
 
-fn record_options(path: std::path::PathBuf) -> scpanel_core::recorder::RecordOptions {
-    scpanel_core::recorder::RecordOptions {
+fn record_options(path: std::path::PathBuf) -> scpanel_core::ops::recorder::RecordOptions {
+    scpanel_core::ops::recorder::RecordOptions {
         path,
-        header: scpanel_core::recorder::HeaderFormat::Wav,
-        sample: scpanel_core::recorder::SampleFormat::Int16,
+        header: scpanel_core::ops::recorder::HeaderFormat::Wav,
+        sample: scpanel_core::ops::recorder::SampleFormat::Int16,
         channels: 2,
     }
 }

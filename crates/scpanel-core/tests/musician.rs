@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::{boot, options};
-use scpanel_core::recorder::{HeaderFormat, RecordOptions, SampleFormat};
+use scpanel_core::ops::recorder::{HeaderFormat, RecordOptions, SampleFormat};
 use scpanel_core::{AddAction, Server};
 
 /// Waits for `n` fresh meter replies: audio time passing, not a sleep.

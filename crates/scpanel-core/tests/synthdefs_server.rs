@@ -3,8 +3,8 @@
 mod common;
 
 use common::{boot, options};
+use scpanel_core::ops::synthdefs::DefSource;
 use scpanel_core::synthdef::{builtins, decode_file};
-use scpanel_core::synthdefs::DefSource;
 use scpanel_core::{AddAction, ControlValue};
 
 /// A server with none of the SynthDefs scpanel loads at boot, so counts start from zero.

@@ -62,7 +62,7 @@ pub async fn build(server: &Server, which: usize) -> (i32, Vec<Expected>) {
     let mut four = scpanel_core::synthdef::builtins::builtin("default").expect("default");
     four.name = "tone".into();
     server
-        .send_synthdefs(&[four], scpanel_core::synthdefs::DefSource::BuiltIn)
+        .send_synthdefs(&[four], scpanel_core::ops::synthdefs::DefSource::BuiltIn)
         .await
         .expect("tone");
     let mut next = server.client_ranges().expect("logged in").nodes.start + 100_000;

@@ -4,8 +4,8 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
-use super::options::Protocol;
-use super::process::pidfd;
+use crate::host::process::pidfd;
+use crate::model::options::Protocol;
 
 /// A process listening on a port.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,7 +132,7 @@ pub fn command_line(pid: u32) -> Option<String> {
         .map(|p| String::from_utf8_lossy(p).into_owned())
         .collect();
     // Shown to the user: another server's password stays hidden.
-    (!parts.is_empty()).then(|| super::options::redacted_command_line(&parts))
+    (!parts.is_empty()).then(|| crate::model::options::redacted_command_line(&parts))
 }
 
 /// Stops exactly one process the user chose (after confirming): SIGTERM, then SIGKILL after

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use super::error::{Result, ServerError};
-use super::own_nodes::Own;
-use super::{Server, ServerState};
+use crate::error::{Result, ServerError};
+use crate::ops::own_nodes::Own;
+use crate::server::{Server, ServerState};
 
 /// The tone's peak level: loud enough to hear, far from clipping.
 pub const TONE_DB: f32 = -20.0;
@@ -29,7 +29,7 @@ impl Server {
         self.free_own_synth(Own::ToneLeft).await?;
         self.free_own_synth(Own::ToneRight).await?;
         let stereo = live.session.layout.output_channels >= 2;
-        let amp = super::mixer::db_to_amp(TONE_DB);
+        let amp = crate::ops::mixer::db_to_amp(TONE_DB);
         self.add_own_synth(
             Own::ToneLeft,
             "scpanel-sine",

@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 use rosc::{OscMessage, OscPacket, OscType};
 use tokio::sync::{mpsc, oneshot};
 
-use super::error::{Result, ServerError};
-use super::protocol::{Expect, StatusInfo, check_fail, flatten, msg};
-use super::shared::{Change, OscTraffic, Shared};
-use super::transport::{FeedReceiver, Incoming, Transport};
+use crate::error::{Result, ServerError};
+use crate::model::shared::{Change, OscTraffic, Shared};
+use crate::wire::protocol::{Expect, StatusInfo, check_fail, flatten, msg};
+use crate::wire::transport::{FeedReceiver, Incoming, Transport};
 
 /// Time-outs for requests, chosen for a loopback or LAN server.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
@@ -111,10 +111,10 @@ impl Connection {
     pub async fn open(
         shared: Arc<Shared>,
         peer: std::net::SocketAddr,
-        protocol: super::options::Protocol,
+        protocol: crate::model::options::Protocol,
         password: Option<&str>,
     ) -> Result<Arc<Connection>> {
-        let (feed, rx) = super::transport::feed(shared.losses.clone());
+        let (feed, rx) = crate::wire::transport::feed(shared.losses.clone());
         let (transport, reader) = Transport::open(peer, protocol, password, feed).await?;
         let conn = Arc::new(Connection {
             transport,
@@ -192,7 +192,7 @@ impl Connection {
             {
                 self.shared.losses.count_dropped(1);
             }
-        } else if super::mixer::is_meter_reply(&m) {
+        } else if crate::ops::mixer::is_meter_reply(&m) {
             if let Ok(mut meters) = self.shared.meters.lock()
                 && meters.apply(&m)
             {
@@ -480,7 +480,7 @@ async fn dispatch(conn: std::sync::Weak<Connection>, mut rx: FeedReceiver) {
                 // One redraw per packet, and a status-only one only if nothing else changed.
                 let mut change = None;
                 for m in batch.drain(..) {
-                    if let Err(e) = super::packet_guard::check_reply(&m) {
+                    if let Err(e) = crate::wire::packet_guard::check_reply(&m) {
                         conn.shared.malformed(&e.0);
                         continue;
                     }

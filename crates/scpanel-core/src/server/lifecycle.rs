@@ -8,16 +8,18 @@ use std::time::{Duration, Instant};
 use rosc::{OscPacket, OscType};
 use tokio::sync::mpsc;
 
-use super::alloc::{Allocators, ClientRanges, ServerLayout};
-use super::connection::{Connection, Login, REQUEST_TIMEOUT, SYNC_TIMEOUT};
-use super::process::{self, LineKind, ServerProcess};
-use super::protocol::{self, Expect, msg};
-use super::tree::NodeTree;
-use super::tree_read::{self, ReadOptions};
 use super::{
     ConnectOptions, Inner, Live, Options, Protocol, Result, Server, ServerError, ServerEvent,
-    ServerState, Session, bundle_of, client_address, health, ports, transport,
+    ServerState, Session, bundle_of, client_address, health,
 };
+use crate::host::ports;
+use crate::host::process::{self, LineKind, ServerProcess};
+use crate::model::alloc::{Allocators, ClientRanges, ServerLayout};
+use crate::model::tree::NodeTree;
+use crate::server::connection::{Connection, Login, REQUEST_TIMEOUT, SYNC_TIMEOUT};
+use crate::server::tree_read::{self, ReadOptions};
+use crate::wire::protocol::{self, Expect, msg};
+use crate::wire::transport;
 
 impl Server {
     // ---- lifecycle ----
@@ -318,13 +320,13 @@ impl Server {
         }
         let monitor = tokio::spawn(health::monitor(self.weak(), Arc::downgrade(&live)));
         conn.add_task(monitor);
-        let (tx, rx) = mpsc::channel(super::connection::UNKNOWN_SYNTHS_QUEUE);
+        let (tx, rx) = mpsc::channel(crate::server::connection::UNKNOWN_SYNTHS_QUEUE);
         if let Ok(mut slot) = conn.unknown_synths.lock() {
             *slot = Some(tx);
         }
         conn.add_task(tokio::spawn(describe_synths(self.weak(), rx)));
-        conn.add_task(tokio::spawn(super::control_watch::poll(self.weak())));
-        conn.add_task(tokio::spawn(super::own_nodes::keep_last(self.weak())));
+        conn.add_task(tokio::spawn(crate::ops::control_watch::poll(self.weak())));
+        conn.add_task(tokio::spawn(crate::ops::own_nodes::keep_last(self.weak())));
         if live.session.login.is_some()
             && let Err(e) = self.load_builtins(&live.session).await
         {
@@ -350,7 +352,7 @@ impl Server {
     /// (as sclang loads its defaults at boot); one we only log in to gets just the
     /// `scpanel-…` ones, so no def someone else loaded is replaced.
     async fn load_builtins(&self, session: &Session) -> Result<()> {
-        use super::synthdef::builtins;
+        use crate::synthdef::builtins;
         let (ins, outs) = (
             session.layout.input_channels as usize,
             session.layout.output_channels as usize,
@@ -369,7 +371,7 @@ impl Server {
         names.sort();
         names.dedup();
         let defs: Vec<_> = names.iter().filter_map(|n| builtins::builtin(n)).collect();
-        self.send_synthdefs(&defs, super::synthdefs::DefSource::BuiltIn)
+        self.send_synthdefs(&defs, crate::ops::synthdefs::DefSource::BuiltIn)
             .await
     }
 
@@ -773,7 +775,8 @@ async fn describe_synths(server: Weak<Inner>, mut groups: mpsc::Receiver<i32>) {
             }
             server.inner.shared.changed();
             if server.is_owner()
-                && server.with_tree(|t| !super::printout::unnamed_below(t, group).is_empty())
+                && server
+                    .with_tree(|t| !crate::server::printout::unnamed_below(t, group).is_empty())
             {
                 too_big.push(group);
             }

@@ -154,7 +154,7 @@ macro_rules! options_table {
         #[serde(default)]
         pub struct Options {
             $( #[doc = $help] pub $field: $ty, )*
-            /// The server program; `None` finds one (see [`crate::process::find_executable`]).
+            /// The server program; `None` finds one (see [`crate::host::process::find_executable`]).
             pub executable: Option<PathBuf>,
             /// How long to wait for the server to come online before killing it.
             #[serde(with = "secs")]
@@ -335,7 +335,7 @@ mod secs {
     }
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let v = f64::deserialize(d)?;
-        crate::seconds::BOOT_TIMEOUT
+        crate::model::seconds::BOOT_TIMEOUT
             .check("boot_timeout", v)
             .map_err(serde::de::Error::custom)
     }
@@ -428,8 +428,8 @@ impl Options {
                 add(def.key, format!("{} applies only to supernova", def.label));
             }
         }
-        if let Err(e) =
-            crate::seconds::BOOT_TIMEOUT.check("boot_timeout", self.boot_timeout.as_secs_f64())
+        if let Err(e) = crate::model::seconds::BOOT_TIMEOUT
+            .check("boot_timeout", self.boot_timeout.as_secs_f64())
         {
             add("boot_timeout", e);
         }
@@ -933,7 +933,7 @@ mod properties {
             if let Ok(o) = Options::from_toml(&text) {
                 prop_assert!(o.problems().iter().all(|p| !p.message.contains("must be between")));
                 prop_assert!(
-                    crate::seconds::BOOT_TIMEOUT
+                    crate::model::seconds::BOOT_TIMEOUT
                         .check("boot_timeout", o.boot_timeout.as_secs_f64())
                         .is_ok()
                 );

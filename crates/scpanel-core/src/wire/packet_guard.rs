@@ -266,7 +266,7 @@ mod tests {
     fn bundles_up_to_the_limit_decode_and_deeper_ones_are_refused() {
         let ok = decode(&nested_bundle(MAX_DEPTH)).unwrap();
         let mut flat = Vec::new();
-        super::super::protocol::flatten(ok, &mut flat);
+        crate::wire::protocol::flatten(ok, &mut flat);
         assert_eq!(flat.len(), 1);
         let e = decode(&nested_bundle(MAX_DEPTH + 1)).unwrap_err();
         assert!(e.0.contains("nested deeper"), "{e}");
@@ -370,7 +370,7 @@ mod tests {
 
     /// Everything the core does with a received packet: route, parse, clone, print, drop.
     fn use_everything(packet: OscPacket) {
-        use super::super::protocol::{
+        use crate::wire::protocol::{
             BufferInfo, Expect, NodeInfo, StatusInfo, VersionInfo, check_fail, fail_for, flatten,
         };
         let _ = format!("{packet:?}");
@@ -392,7 +392,7 @@ mod tests {
         ];
         for m in messages {
             // As the console shows it: received bundles are flattened first.
-            let _ = super::super::osc_text::format_packet(&OscPacket::Message(m.clone()));
+            let _ = crate::wire::osc_text::format_packet(&OscPacket::Message(m.clone()));
             let typed_ok = check_reply(&m).is_ok();
             let _ = StatusInfo::from_msg(&m);
             let node = NodeInfo::from_msg(&m);
@@ -402,9 +402,9 @@ mod tests {
             let _ = VersionInfo::from_msg(&m);
             let _ = BufferInfo::from_msg(&m);
             let _ = fail_for(&m, "/g_queryTree");
-            let _ = super::super::tree::NodeTree::from_query_reply(&m);
-            let _ = super::super::mixer::is_meter_reply(&m);
-            let _ = super::super::mixer::Meters::default().apply(&m);
+            let _ = crate::model::tree::NodeTree::from_query_reply(&m);
+            let _ = crate::ops::mixer::is_meter_reply(&m);
+            let _ = crate::ops::mixer::Meters::default().apply(&m);
             for e in &expects {
                 let _ = e.matches(&m);
             }

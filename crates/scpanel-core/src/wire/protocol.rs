@@ -3,7 +3,7 @@
 
 use rosc::{OscMessage, OscPacket, OscType};
 
-use super::error::ServerError;
+use crate::error::ServerError;
 
 /// Builds an OSC message from an address and arguments.
 pub fn msg(addr: &str, args: impl IntoIterator<Item = OscType>) -> OscMessage {

@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 use std::time::SystemTime;
 
-use super::process::LineKind;
+use crate::host::process::LineKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stream {

@@ -8,9 +8,9 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::error::{Result, ServerError};
-use super::log::ServerLog;
-use super::process::ServerProcess;
+use crate::error::{Result, ServerError};
+use crate::host::process::ServerProcess;
+use crate::model::log::ServerLog;
 
 /// How long a JACK tool may take before we give up on it.
 const TOOL_TIMEOUT: Duration = Duration::from_secs(3);

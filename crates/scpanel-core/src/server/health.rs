@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::connection::Connection;
-use super::protocol::msg;
 use super::{Inner, Live, Server, ServerEvent, ServerState};
+use crate::server::connection::Connection;
+use crate::wire::protocol::msg;
 
 /// While a reply is overdue, probe this often.
 const PROBE: Duration = Duration::from_millis(100);
@@ -99,7 +99,7 @@ impl Reread {
     }
 }
 
-pub(super) async fn monitor(server: Weak<Inner>, live: Weak<Live>) {
+pub(crate) async fn monitor(server: Weak<Inner>, live: Weak<Live>) {
     let Some((mut health, shared)) =
         Server::from_weak(&server).map(|s| (s.inner.health.subscribe(), s.shared().clone()))
     else {

@@ -107,7 +107,7 @@ impl Default for ServerLayout {
 }
 
 impl ServerLayout {
-    pub fn from_options(o: &super::options::Options) -> Self {
+    pub fn from_options(o: &crate::model::options::Options) -> Self {
         ServerLayout {
             audio_buses: o.audio_buses,
             control_buses: o.control_buses,

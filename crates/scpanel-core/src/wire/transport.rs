@@ -11,10 +11,10 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::{Mutex, mpsc};
 
-use super::error::{Result, ServerError};
-use super::options::Protocol;
-use super::packet_guard::{self, MAX_FRAME};
-use super::shared::LossCounters;
+use crate::error::{Result, ServerError};
+use crate::model::options::Protocol;
+use crate::model::shared::LossCounters;
+use crate::wire::packet_guard::{self, MAX_FRAME};
 
 /// scsynth never sends a datagram bigger than this; reading less truncates large replies.
 pub const MAX_DATAGRAM: usize = 65536;

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use rosc::{OscMessage, OscType};
 
-use super::printable::printable;
-use super::protocol::{NodeInfo, int_arg};
+use crate::wire::printable::printable;
+use crate::wire::protocol::{NodeInfo, int_arg};
 
 /// A synth control's value: a number, or a bus mapping such as `c3` / `a10`.
 #[derive(Debug, Clone, PartialEq)]
@@ -1009,7 +1009,7 @@ impl ReplyParser<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::msg;
+    use crate::wire::protocol::msg;
 
     fn reply(args: Vec<OscType>) -> OscMessage {
         msg("/g_queryTree.reply", args)

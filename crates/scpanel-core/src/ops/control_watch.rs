@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use rosc::OscType;
 
-use super::protocol::{Expect, float_arg, int_arg, msg};
-use super::tree::ControlValue;
-use super::{Inner, Server};
+use crate::model::tree::ControlValue;
+use crate::server::{Inner, Server};
+use crate::wire::protocol::{Expect, float_arg, int_arg, msg};
 
 /// How often the watched controls are read: a change shows within this (plus a round trip).
 pub const CONTROL_POLL: Duration = Duration::from_millis(250);
@@ -34,7 +34,7 @@ impl Server {
     /// Reads the controls of `ids` once and updates the mirror; returns whether any changed.
     /// Synths known only by name (other clients' synths) first get their controls' names
     /// from a read of their group with controls.
-    pub async fn refresh_controls(&self, ids: &[i32]) -> super::Result<bool> {
+    pub async fn refresh_controls(&self, ids: &[i32]) -> crate::server::Result<bool> {
         let conn = self.online()?.conn.clone();
         let named = self.name_controls(ids).await;
         let counts: Vec<(i32, usize)> = self.with_tree(|t| {
@@ -60,7 +60,10 @@ impl Server {
             )
         }));
         let replies = conn
-            .collect_quietly(super::bundle_of(queries), Expect::Address("/n_setn"))
+            .collect_quietly(
+                crate::server::bundle_of(queries),
+                Expect::Address("/n_setn"),
+            )
             .await?;
         let mut changed = false;
         if let Ok(mut tree) = self.inner.shared.tree.lock() {
@@ -159,7 +162,7 @@ impl Server {
 }
 
 /// Runs while the connection lives: reads the watched controls every [`CONTROL_POLL`].
-pub(super) async fn poll(server: Weak<Inner>) {
+pub(crate) async fn poll(server: Weak<Inner>) {
     let mut tick = tokio::time::interval(CONTROL_POLL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

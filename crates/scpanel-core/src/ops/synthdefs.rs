@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 
 use rosc::{OscPacket, OscType};
 
-use super::Server;
-use super::connection::SYNC_TIMEOUT;
-use super::error::{Result, ServerError};
-use super::protocol::{Expect, msg};
-use super::synthdef::{SynthDef, builtins, decode_file};
+use crate::error::{Result, ServerError};
+use crate::server::Server;
+use crate::server::connection::SYNC_TIMEOUT;
+use crate::synthdef::{SynthDef, builtins, decode_file};
+use crate::wire::protocol::{Expect, msg};
 
 /// Where a known SynthDef came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,7 +86,7 @@ impl Server {
     /// Sends SynthDefs with `/d_recv` and waits for the server's `/done`.
     pub async fn send_synthdefs(&self, defs: &[SynthDef], source: DefSource) -> Result<()> {
         let conn = self.online()?.conn.clone();
-        let bytes = super::synthdef::encode_file(defs);
+        let bytes = crate::synthdef::encode_file(defs);
         conn.request(
             OscPacket::Message(msg("/d_recv", [OscType::Blob(bytes)])),
             Expect::Done {

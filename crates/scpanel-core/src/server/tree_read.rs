@@ -15,10 +15,10 @@ use std::collections::{HashMap, HashSet};
 
 use rosc::{OscMessage, OscType};
 
-use super::connection::Connection;
-use super::error::{Result, ServerError};
-use super::protocol::{NodeInfo, int_arg, msg};
-use super::tree::{Node, NodeKind, NodeTree};
+use crate::error::{Result, ServerError};
+use crate::model::tree::{Node, NodeKind, NodeTree};
+use crate::server::connection::Connection;
+use crate::wire::protocol::{NodeInfo, int_arg, msg};
 
 /// How a tree is read.
 #[derive(Debug, Clone, Default)]
@@ -50,7 +50,7 @@ pub struct TreeRead {
     /// their real place and order can't be told without logging in.
     pub found_by_id: Vec<i32>,
     /// Synths whose SynthDef names came from the server's printout of its tree (a server this
-    /// process booted; see [`super::printout`]), not over OSC.
+    /// process booted; see [`crate::server::printout`]), not over OSC.
     pub named_from_printout: usize,
 }
 
@@ -341,7 +341,7 @@ async fn ask_window(conn: &Connection, window: &[(i32, bool)]) -> Result<Vec<Opt
     let replies = conn
         .collect_quietly(
             quiet(queries),
-            super::protocol::Expect::Address("/g_queryTree.reply"),
+            crate::wire::protocol::Expect::Address("/g_queryTree.reply"),
         )
         .await?;
     let mut by_query: HashMap<(i32, bool), OscMessage> = HashMap::new();
@@ -361,7 +361,7 @@ async fn ask_nodes(conn: &Connection, ids: &[i32], asked: &mut usize) -> Result<
     let replies = conn
         .collect_quietly_up_to(
             quiet(queries),
-            super::protocol::Expect::Address("/n_info"),
+            crate::wire::protocol::Expect::Address("/n_info"),
             ids.len(),
         )
         .await?;

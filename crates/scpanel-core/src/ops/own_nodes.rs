@@ -6,10 +6,10 @@
 
 use rosc::OscType;
 
-use super::error::{Result, ServerError};
-use super::protocol::{AddAction, msg};
-use super::tree::NodeTree;
-use super::{Server, Session, bundle_of};
+use crate::error::{Result, ServerError};
+use crate::model::tree::NodeTree;
+use crate::server::{Server, Session, bundle_of};
+use crate::wire::protocol::{AddAction, msg};
 
 /// A place in scpanel's own group, in the order the nodes run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,7 +145,7 @@ pub fn default_group_client(tree: &NodeTree, session: &Session, id: i32) -> Opti
 
 /// Keeps scpanel's own group last in the root while the connection lives: a node another
 /// client adds at the root's tail would otherwise play after the volume and the meters.
-pub(super) async fn keep_last(server: std::sync::Weak<super::Inner>) {
+pub(crate) async fn keep_last(server: std::sync::Weak<crate::server::Inner>) {
     let Some(mut changes) = Server::from_weak(&server).map(|s| s.watch_changes()) else {
         return;
     };

@@ -33,10 +33,10 @@ use std::time::Duration;
 
 use rosc::OscType;
 
-use super::protocol::msg;
-use super::tree::NodeTree;
-use super::tree_read::MAX_NODES;
 use super::{Live, Server};
+use crate::model::tree::NodeTree;
+use crate::server::tree_read::MAX_NODES;
+use crate::wire::protocol::msg;
 
 /// One line of a `/g_dumpTree` printout.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,7 +84,7 @@ pub fn parse_line(line: &str) -> Option<DumpLine> {
 }
 
 /// Whether a line of output belongs to a tree printout (the server log keeps those out while
-/// a printout is read: see [`super::process::ServerProcess::capture_printout`]).
+/// a printout is read: see [`crate::host::process::ServerProcess::capture_printout`]).
 pub fn is_printout_line(line: &str) -> bool {
     parse_line(line).is_some()
 }
@@ -457,7 +457,7 @@ mod tests {
 
     #[test]
     fn synths_below_a_paused_group_are_not_asked_for() {
-        use super::super::tree::{Node, NodeKind};
+        use crate::model::tree::{Node, NodeKind};
         let mut t = NodeTree::new(0);
         t.push_child(0, Node::new(1, 0, NodeKind::Group));
         t.push_child(0, Node::new(2, 0, NodeKind::Group));

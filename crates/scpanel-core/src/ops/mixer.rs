@@ -6,12 +6,12 @@ use std::time::Instant;
 
 use rosc::OscMessage;
 
-use super::Server;
-use super::error::Result;
-use super::own_nodes::Own;
-use super::protocol::{float_arg, int_arg};
+use crate::error::Result;
+use crate::ops::own_nodes::Own;
+use crate::server::Server;
+use crate::wire::protocol::{float_arg, int_arg};
 
-pub use super::synthdef::builtins::METER_REPLY;
+pub use crate::synthdef::builtins::METER_REPLY;
 /// How long a clip stays lit.
 pub const CLIP_HOLD: std::time::Duration = std::time::Duration::from_secs(2);
 /// The quietest level shown; below is silence.

@@ -6,14 +6,14 @@ use std::sync::Arc;
 
 use rosc::{OscMessage, OscPacket, OscType};
 
-use super::connection::{Connection, REQUEST_TIMEOUT, SYNC_TIMEOUT};
-use super::error::{Result, ServerError};
-use super::protocol::{
+use crate::error::{Result, ServerError};
+use crate::model::tree::{ControlValue, NodeTree};
+use crate::server::connection::{Connection, REQUEST_TIMEOUT, SYNC_TIMEOUT};
+use crate::server::tree_read::{self, ReadOptions, TreeRead};
+use crate::server::{Live, Server};
+use crate::wire::protocol::{
     self, AddAction, BufferInfo, BusRate, Expect, NodeInfo, StatusInfo, VersionInfo, msg,
 };
-use super::tree::{ControlValue, NodeTree};
-use super::tree_read::{self, ReadOptions, TreeRead};
-use super::{Live, Server};
 
 /// A block of consecutive buses this client allocated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +47,7 @@ impl Server {
     fn alloc_ids(
         &self,
         what: &'static str,
-        pick: impl FnOnce(&mut super::alloc::Allocators) -> Option<u32>,
+        pick: impl FnOnce(&mut crate::model::alloc::Allocators) -> Option<u32>,
     ) -> Result<(Arc<Live>, u32)> {
         let live = self.logged_in()?;
         let id = live
@@ -58,7 +58,7 @@ impl Server {
         Ok((live, id))
     }
 
-    fn release(&self, live: &Live, f: impl FnOnce(&mut super::alloc::Allocators)) {
+    fn release(&self, live: &Live, f: impl FnOnce(&mut crate::model::alloc::Allocators)) {
         if let Some(a) = &live.alloc
             && let Ok(mut a) = a.lock()
         {
@@ -128,7 +128,7 @@ impl Server {
     }
 
     /// The whole node tree, read from the server (not the live mirror). Stays right past
-    /// scsynth's 64 KiB reply limit (see [`super::tree_read`]); fails when a group is too big
+    /// scsynth's 64 KiB reply limit (see [`crate::server::tree_read`]); fails when a group is too big
     /// to list without logging in ([`Server::read_tree`] returns the rest).
     pub async fn query_tree(&self, with_controls: bool) -> Result<NodeTree> {
         self.query_group(0, with_controls).await
@@ -630,7 +630,7 @@ impl Server {
     }
 
     /// The node, buffer and bus id ranges of this client.
-    pub fn client_ranges(&self) -> Option<super::alloc::ClientRanges> {
+    pub fn client_ranges(&self) -> Option<crate::model::alloc::ClientRanges> {
         self.live()?
             .alloc
             .as_ref()

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::sync::{mpsc, watch};
 
-use super::error::{Result, ServerError};
-use super::log::{LogLine, ServerLog, Stream};
+use crate::error::{Result, ServerError};
+use crate::model::log::{LogLine, ServerLog, Stream};
 
 /// The variable that names the server program, ahead of `PATH`.
 pub const EXECUTABLE_ENV: &str = "SCPANEL_SCSYNTH";
@@ -233,7 +233,7 @@ struct Capture {
 /// How long after a capture its late printout lines still stay out of the log.
 const LATE_PRINTOUT: Duration = Duration::from_secs(2);
 
-/// The lines of a node-tree printout (see [`super::printout`]) while it is read; the server
+/// The lines of a node-tree printout (see [`crate::server::printout`]) while it is read; the server
 /// log sees none of them. Ends when finished or dropped.
 pub struct PrintoutCapture {
     state: Arc<Mutex<Capture>>,
@@ -281,7 +281,7 @@ fn route(capture: &Mutex<Capture>, text: &str) -> Route {
     if c.sink.is_none() && c.quiet_until.is_none_or(|t| Instant::now() >= t) {
         return Route::Log;
     }
-    if !super::printout::is_printout_line(text) {
+    if !crate::server::printout::is_printout_line(text) {
         return Route::Log;
     }
     if let Some(tx) = &c.sink {

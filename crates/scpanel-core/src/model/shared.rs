@@ -9,10 +9,10 @@ use std::time::{Duration, Instant, SystemTime};
 use rosc::{OscMessage, OscPacket};
 use tokio::sync::broadcast;
 
-use super::ServerEvent;
-use super::log::ServerLog;
-use super::protocol::StatusInfo;
-use super::tree::NodeTree;
+use crate::model::log::ServerLog;
+use crate::model::tree::NodeTree;
+use crate::server::ServerEvent;
+use crate::wire::protocol::StatusInfo;
 
 /// One `/status.reply` and when it came.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -150,10 +150,10 @@ pub struct Shared {
     pub tree: Mutex<NodeTree>,
     /// Woken when the tree mirror turns stale, so the health monitor reads it again.
     pub tree_stale: tokio::sync::Notify,
-    pub synthdefs: Mutex<Vec<super::synthdefs::SynthDefInfo>>,
-    pub meters: Mutex<super::mixer::Meters>,
-    pub mixer: Mutex<super::mixer::MixerState>,
-    pub recording: Mutex<Option<super::recorder::Recording>>,
+    pub synthdefs: Mutex<Vec<crate::ops::synthdefs::SynthDefInfo>>,
+    pub meters: Mutex<crate::ops::mixer::Meters>,
+    pub mixer: Mutex<crate::ops::mixer::MixerState>,
+    pub recording: Mutex<Option<crate::ops::recorder::Recording>>,
     /// One task at a time creates or frees the meter and volume synths (no check-then-act).
     pub mixer_lock: tokio::sync::Mutex<()>,
     /// One task at a time starts, pauses or stops the recorder.
@@ -276,13 +276,13 @@ impl Shared {
         if m.addr != "/n_go" {
             return None;
         }
-        let id = super::protocol::int_arg(m, 0)?;
+        let id = crate::wire::protocol::int_arg(m, 0)?;
         let node = t.get(id)?;
         (!node.is_group() && node.def_name().is_none()).then_some(node.parent)
     }
 }
 
-impl super::Server {
+impl crate::server::Server {
     /// What was thrown away since this handle was made (bad packets, overfull queues).
     pub fn losses(&self) -> Losses {
         self.inner.shared.losses.snapshot()

@@ -6,11 +6,11 @@ use std::time::{Duration, Instant};
 
 use rosc::{OscPacket, OscType};
 
-use super::Server;
-use super::connection::SYNC_TIMEOUT;
-use super::error::{Result, ServerError};
-use super::own_nodes::Own;
-use super::protocol::{Expect, msg};
+use crate::error::{Result, ServerError};
+use crate::ops::own_nodes::Own;
+use crate::server::Server;
+use crate::server::connection::SYNC_TIMEOUT;
+use crate::wire::protocol::{Expect, msg};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum HeaderFormat {
@@ -156,7 +156,7 @@ impl Server {
 
     async fn start_recorder(
         &self,
-        conn: &super::connection::Connection,
+        conn: &crate::server::connection::Connection,
         options: &RecordOptions,
     ) -> Result<(i32, i32)> {
         let buffer = self

@@ -1,0 +1,7 @@
+//! The host: finding and supervising the scsynth program, its ports and whoever holds
+//! them, JACK, and the addresses others can join at.
+
+pub mod jack;
+pub mod join;
+pub mod ports;
+pub mod process;
