@@ -11,9 +11,9 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 use crate::server::model::options::{
     OPEN_NETWORK_RISK, OPTIONS, Options, Protocol, TCP_PASSWORD_RISK,
 };
-use crate::server::model::seconds::{BOOT_TIMEOUT, STATUS_INTERVAL};
 use crate::server::wire::osc_text;
 use crate::server::wire::printable::{printable, printable_lines};
+use crate::server::wire::seconds::{BOOT_TIMEOUT, STATUS_INTERVAL};
 use crate::server::{ConnectOptions, Server, ServerEvent};
 
 fn connection_args(cmd: Command) -> Command {
@@ -401,10 +401,7 @@ async fn send(server: &Server, packet: rosc::OscPacket) -> Result<(), String> {
 }
 
 /// `send` fails when any reply was lost: it can't tell whether the one asked for was.
-fn lost_replies_error(
-    lost: u64,
-    losses: crate::server::model::shared::Losses,
-) -> Result<(), String> {
+fn lost_replies_error(lost: u64, losses: crate::server::shared::Losses) -> Result<(), String> {
     if let Some(text) = losses.summary() {
         eprintln!("scpanel: {text}");
     }
@@ -670,11 +667,11 @@ mod tests {
 
     #[test]
     fn lost_replies_fail_the_command() {
-        let none = crate::server::model::shared::Losses::default();
+        let none = crate::server::shared::Losses::default();
         assert!(lost_replies_error(0, none).is_ok());
         let err = lost_replies_error(3, none).unwrap_err();
         assert!(err.starts_with("3 replies came faster"), "{err}");
-        let dropped = crate::server::model::shared::Losses { dropped: 1, ..none };
+        let dropped = crate::server::shared::Losses { dropped: 1, ..none };
         let err = lost_replies_error(0, dropped).unwrap_err();
         assert!(err.starts_with("1 reply came faster"), "{err}");
     }

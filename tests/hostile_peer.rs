@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType};
-use scpanel::server::connection::Connection;
-use scpanel::server::model::shared::{LossCounters, Shared};
+use scpanel::server::shared::{LossCounters, Shared};
+use scpanel::server::wire::connection::Connection;
 use scpanel::server::wire::packet_guard::{MAX_DEPTH, MAX_FRAME};
 use scpanel::server::wire::protocol::{Expect, msg};
 use scpanel::server::wire::transport::{self, QUEUE_PACKETS, Transport};
@@ -151,9 +151,15 @@ async fn status_request(conn: &Connection) -> scpanel::server::Result<OscMessage
 async fn hostile_udp_packets_are_counted_and_the_connection_keeps_working() {
     let shared = Arc::new(Shared::default());
     let (fake, addr) = fake_udp().await;
-    let conn = Connection::open(shared.clone(), addr, Protocol::Udp, None)
-        .await
-        .unwrap();
+    let conn = Connection::open(
+        shared.clone(),
+        scpanel::server::shared::subscribers(&shared),
+        addr,
+        Protocol::Udp,
+        None,
+    )
+    .await
+    .unwrap();
     let hostile = hostile_datagrams();
     let (reply, ()) = tokio::join!(status_request(&conn), answer_status_after(&fake, &hostile));
     // The reply came after every hostile datagram, through the same queue: all were seen.
@@ -257,10 +263,16 @@ async fn big_packets_are_bounded_by_bytes_as_well() {
 async fn a_collector_keeps_its_bound_and_counts_the_rest() {
     let shared = Arc::new(Shared::default());
     let (fake, addr) = fake_udp().await;
-    let conn = Connection::open(shared.clone(), addr, Protocol::Udp, None)
-        .await
-        .unwrap();
-    let limit = scpanel::server::connection::COLLECT_LIMIT;
+    let conn = Connection::open(
+        shared.clone(),
+        scpanel::server::shared::subscribers(&shared),
+        addr,
+        Protocol::Udp,
+        None,
+    )
+    .await
+    .unwrap();
+    let limit = scpanel::server::wire::connection::COLLECT_LIMIT;
     let total = limit + 3000;
     let server = async {
         let mut buf = vec![0u8; 65536];
@@ -328,7 +340,13 @@ async fn oversized_and_hostile_tcp_frames_are_skipped_and_counted() {
     let shared = Arc::new(Shared::default());
     let (listener, addr) = fake_tcp().await;
     let (conn, accepted) = tokio::join!(
-        Connection::open(shared.clone(), addr, Protocol::Tcp, None),
+        Connection::open(
+            shared.clone(),
+            scpanel::server::shared::subscribers(&shared),
+            addr,
+            Protocol::Tcp,
+            None
+        ),
         listener.accept()
     );
     let conn = conn.unwrap();
@@ -379,7 +397,13 @@ async fn a_negative_tcp_frame_length_closes_the_connection_with_a_reason() {
     let shared = Arc::new(Shared::default());
     let (listener, addr) = fake_tcp().await;
     let (conn, accepted) = tokio::join!(
-        Connection::open(shared.clone(), addr, Protocol::Tcp, None),
+        Connection::open(
+            shared.clone(),
+            scpanel::server::shared::subscribers(&shared),
+            addr,
+            Protocol::Tcp,
+            None
+        ),
         listener.accept()
     );
     let conn = conn.unwrap();

@@ -4,6 +4,4 @@
 pub mod alloc;
 pub mod log;
 pub mod options;
-pub mod seconds;
-pub mod shared;
 pub mod tree;

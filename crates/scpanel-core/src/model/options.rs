@@ -9,34 +9,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// How clients talk to the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Protocol {
-    #[default]
-    Udp,
-    Tcp,
-}
-
-impl Protocol {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Protocol::Udp => "udp",
-            Protocol::Tcp => "tcp",
-        }
-    }
-}
-
-impl std::str::FromStr for Protocol {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "udp" => Ok(Protocol::Udp),
-            "tcp" => Ok(Protocol::Tcp),
-            other => Err(format!("protocol must be udp or tcp, not {other:?}")),
-        }
-    }
-}
+pub use crate::wire::transport::Protocol;
 
 /// Which group of the boot panel an option belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -335,7 +308,7 @@ mod secs {
     }
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let v = f64::deserialize(d)?;
-        crate::model::seconds::BOOT_TIMEOUT
+        crate::wire::seconds::BOOT_TIMEOUT
             .check("boot_timeout", v)
             .map_err(serde::de::Error::custom)
     }
@@ -428,7 +401,7 @@ impl Options {
                 add(def.key, format!("{} applies only to supernova", def.label));
             }
         }
-        if let Err(e) = crate::model::seconds::BOOT_TIMEOUT
+        if let Err(e) = crate::wire::seconds::BOOT_TIMEOUT
             .check("boot_timeout", self.boot_timeout.as_secs_f64())
         {
             add("boot_timeout", e);
@@ -933,7 +906,7 @@ mod properties {
             if let Ok(o) = Options::from_toml(&text) {
                 prop_assert!(o.problems().iter().all(|p| !p.message.contains("must be between")));
                 prop_assert!(
-                    crate::model::seconds::BOOT_TIMEOUT
+                    crate::wire::seconds::BOOT_TIMEOUT
                         .check("boot_timeout", o.boot_timeout.as_secs_f64())
                         .is_ok()
                 );

@@ -8,9 +8,9 @@ use rosc::{OscMessage, OscPacket, OscType};
 
 use crate::error::{Result, ServerError};
 use crate::model::tree::{ControlValue, NodeTree};
-use crate::server::connection::{Connection, REQUEST_TIMEOUT, SYNC_TIMEOUT};
 use crate::server::tree_read::{self, ReadOptions, TreeRead};
 use crate::server::{Live, Server};
+use crate::wire::connection::{Connection, REQUEST_TIMEOUT, SYNC_TIMEOUT};
 use crate::wire::protocol::{
     self, AddAction, BufferInfo, BusRate, Expect, NodeInfo, StatusInfo, VersionInfo, msg,
 };

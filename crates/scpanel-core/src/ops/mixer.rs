@@ -301,3 +301,22 @@ impl Server {
 pub fn is_meter_reply(m: &OscMessage) -> bool {
     m.addr == METER_REPLY
 }
+
+/// Meter replies into the levels readers show. They come 20 times a second per meter, so
+/// they are used up here: off the console's tap, and the levels view redraws at its own
+/// pace (only while it is shown).
+pub(crate) struct MeterFeed(pub std::sync::Arc<crate::server::shared::Shared>);
+
+impl crate::wire::connection::Subscriber for MeterFeed {
+    fn receive(&self, m: &OscMessage) -> crate::wire::connection::Heard {
+        if !is_meter_reply(m) {
+            return crate::wire::connection::Heard::Passed;
+        }
+        if let Ok(mut meters) = self.0.meters.lock()
+            && meters.apply(m)
+        {
+            self.0.meter_ticks.send_modify(|n| *n += 1);
+        }
+        crate::wire::connection::Heard::Consumed
+    }
+}

@@ -9,7 +9,7 @@ use rosc::{OscPacket, OscType};
 use crate::error::{Result, ServerError};
 use crate::ops::own_nodes::Own;
 use crate::server::Server;
-use crate::server::connection::SYNC_TIMEOUT;
+use crate::wire::connection::SYNC_TIMEOUT;
 use crate::wire::protocol::{Expect, msg};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -156,7 +156,7 @@ impl Server {
 
     async fn start_recorder(
         &self,
-        conn: &crate::server::connection::Connection,
+        conn: &crate::wire::connection::Connection,
         options: &RecordOptions,
     ) -> Result<(i32, i32)> {
         let buffer = self

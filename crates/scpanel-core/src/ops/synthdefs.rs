@@ -7,8 +7,8 @@ use rosc::{OscPacket, OscType};
 
 use crate::error::{Result, ServerError};
 use crate::server::Server;
-use crate::server::connection::SYNC_TIMEOUT;
 use crate::synthdef::{SynthDef, builtins, decode_file};
+use crate::wire::connection::SYNC_TIMEOUT;
 use crate::wire::protocol::{Expect, msg};
 
 /// Where a known SynthDef came from.

@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::{Inner, Live, Server, ServerEvent, ServerState};
-use crate::server::connection::Connection;
+use crate::wire::connection::Connection;
 use crate::wire::protocol::msg;
 
 /// While a reply is overdue, probe this often.

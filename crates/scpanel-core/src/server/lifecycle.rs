@@ -16,8 +16,8 @@ use crate::host::ports;
 use crate::host::process::{self, LineKind, ServerProcess};
 use crate::model::alloc::{Allocators, ClientRanges, ServerLayout};
 use crate::model::tree::NodeTree;
-use crate::server::connection::{Connection, Login, REQUEST_TIMEOUT, SYNC_TIMEOUT};
 use crate::server::tree_read::{self, ReadOptions};
+use crate::wire::connection::{Connection, Login, REQUEST_TIMEOUT, SYNC_TIMEOUT};
 use crate::wire::protocol::{self, Expect, msg};
 use crate::wire::transport;
 
@@ -77,9 +77,16 @@ impl Server {
         let addr = client_address(&options.bind_address, options.port);
         // Over UDP we can ask /status before the ready line: that is how `-V -1` boots.
         let mut conn = match options.protocol {
-            Protocol::Udp => {
-                Some(Connection::open(shared.clone(), addr, Protocol::Udp, None).await?)
-            }
+            Protocol::Udp => Some(
+                Connection::open(
+                    shared.clone(),
+                    crate::server::shared::subscribers(&shared),
+                    addr,
+                    Protocol::Udp,
+                    None,
+                )
+                .await?,
+            ),
             Protocol::Tcp => None,
         };
         let password = Some(options.password.as_str()).filter(|p| !p.is_empty());
@@ -113,7 +120,7 @@ impl Server {
                         }
                         let _ = c.send_msg(msg("/status", [])).await;
                     } else if started.elapsed() > Duration::from_millis(300)
-                        && let Ok(c) = Connection::open(shared.clone(), addr, Protocol::Tcp, password).await
+                        && let Ok(c) = Connection::open(shared.clone(), crate::server::shared::subscribers(&shared), addr, Protocol::Tcp, password).await
                     {
                         // A TCP listener that accepted us is up (password, if any, sent first).
                         conn = Some(c);
@@ -135,7 +142,16 @@ impl Server {
         ));
         let conn = match conn {
             Some(c) => c,
-            None => Connection::open(shared.clone(), addr, Protocol::Tcp, password).await?,
+            None => {
+                Connection::open(
+                    shared.clone(),
+                    crate::server::shared::subscribers(&shared),
+                    addr,
+                    Protocol::Tcp,
+                    password,
+                )
+                .await?
+            }
         };
         // Keep the server's output flowing into the log (and repaint) after boot.
         let drain_shared = shared.clone();
@@ -320,8 +336,8 @@ impl Server {
         }
         let monitor = tokio::spawn(health::monitor(self.weak(), Arc::downgrade(&live)));
         conn.add_task(monitor);
-        let (tx, rx) = mpsc::channel(crate::server::connection::UNKNOWN_SYNTHS_QUEUE);
-        if let Ok(mut slot) = conn.unknown_synths.lock() {
+        let (tx, rx) = mpsc::channel(crate::server::shared::UNKNOWN_SYNTHS_QUEUE);
+        if let Ok(mut slot) = self.inner.shared.unknown_synths.lock() {
             *slot = Some(tx);
         }
         conn.add_task(tokio::spawn(describe_synths(self.weak(), rx)));
@@ -519,7 +535,8 @@ impl Server {
     async fn connect_inner(&self, options: &ConnectOptions) -> Result<()> {
         let shared = self.inner.shared.clone();
         let conn = Connection::open(
-            shared,
+            shared.clone(),
+            crate::server::shared::subscribers(&shared),
             options.addr,
             options.protocol,
             options.password.as_deref(),

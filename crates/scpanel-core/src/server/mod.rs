@@ -4,10 +4,10 @@
 //! (and own it) or connect to one, then query and command it. It is cheap to clone; every
 //! clone is the same handle.
 
-pub mod connection;
 mod health;
 mod lifecycle;
 pub mod printout;
+pub mod shared;
 pub mod tree_read;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -22,10 +22,10 @@ use crate::host::process::ServerProcess;
 use crate::model::alloc::{Allocators, ServerLayout};
 use crate::model::log::ServerLog;
 pub use crate::model::options::{Options, Protocol};
-use crate::model::shared::Shared;
-pub use crate::model::shared::{Change, Direction, OscTraffic, StatusSample};
 pub use crate::model::tree::{ControlValue, Node, NodeKind, NodeTree};
-use crate::server::connection::{Connection, Login};
+use crate::server::shared::Shared;
+pub use crate::server::shared::{Change, Direction, OscTraffic, StatusSample};
+use crate::wire::connection::{Connection, Login};
 pub use crate::wire::protocol::{
     AddAction, BufferInfo, BusRate, NodeInfo, StatusInfo, VersionInfo,
 };
@@ -305,10 +305,10 @@ impl Server {
         self.inner.health.send_replace(config);
     }
 
-    /// Kept within [`crate::model::seconds::STATUS_INTERVAL`]: the poller adds it to an `Instant`, which
+    /// Kept within [`crate::wire::seconds::STATUS_INTERVAL`]: the poller adds it to an `Instant`, which
     /// panics on overflow.
     pub fn set_poll_interval(&self, interval: Duration) {
-        let range = crate::model::seconds::STATUS_INTERVAL;
+        let range = crate::wire::seconds::STATUS_INTERVAL;
         let interval = interval.clamp(
             Duration::from_secs_f64(range.min),
             Duration::from_secs_f64(range.max),

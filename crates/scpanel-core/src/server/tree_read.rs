@@ -17,7 +17,7 @@ use rosc::{OscMessage, OscType};
 
 use crate::error::{Result, ServerError};
 use crate::model::tree::{Node, NodeKind, NodeTree};
-use crate::server::connection::Connection;
+use crate::wire::connection::Connection;
 use crate::wire::protocol::{NodeInfo, int_arg, msg};
 
 /// How a tree is read.

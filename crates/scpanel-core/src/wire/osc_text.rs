@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType};
 
-use crate::model::seconds::BUNDLE_DELAY;
+use crate::wire::seconds::BUNDLE_DELAY;
 
 /// A parse error and the character column (0-based) it points at.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

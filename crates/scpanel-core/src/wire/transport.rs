@@ -12,9 +12,38 @@ use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::{Mutex, mpsc};
 
 use crate::error::{Result, ServerError};
-use crate::model::options::Protocol;
-use crate::model::shared::LossCounters;
 use crate::wire::packet_guard::{self, MAX_FRAME};
+use crate::wire::tap::LossCounters;
+use serde::{Deserialize, Serialize};
+
+/// How clients talk to the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    #[default]
+    Udp,
+    Tcp,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Udp => "udp",
+            Protocol::Tcp => "tcp",
+        }
+    }
+}
+
+impl std::str::FromStr for Protocol {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "udp" => Ok(Protocol::Udp),
+            "tcp" => Ok(Protocol::Tcp),
+            other => Err(format!("protocol must be udp or tcp, not {other:?}")),
+        }
+    }
+}
 
 /// scsynth never sends a datagram bigger than this; reading less truncates large replies.
 pub const MAX_DATAGRAM: usize = 65536;

@@ -1,5 +1,7 @@
-//! One live link to a server: the transport, the replies matched to pending requests, the
-//! live node-tree mirror and the status history. Owned by [`super::Server`].
+//! One live link to a server, and the router of what comes back: each reply goes to the
+//! request waiting for it (one table of waiters, keyed by what each expects) and every
+//! message to the [`Subscriber`]s that registered for it (the tree mirror, meters, status).
+//! The connection interprets nothing itself.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
@@ -10,8 +12,8 @@ use rosc::{OscMessage, OscPacket, OscType};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{Result, ServerError};
-use crate::model::shared::{Change, OscTraffic, Shared};
-use crate::wire::protocol::{Expect, StatusInfo, check_fail, flatten, msg};
+use crate::wire::protocol::{Expect, check_fail, flatten, msg};
+use crate::wire::tap::{Change, LossCounters, OscTraffic};
 use crate::wire::transport::{FeedReceiver, Incoming, Transport};
 
 /// Time-outs for requests, chosen for a loopback or LAN server.
@@ -25,8 +27,36 @@ pub const OWN_SYNC_BASE: i32 = 0x5CA0_0000;
 const SYNC_RETRY: Duration = Duration::from_secs(1);
 /// Replies one [`Connection::collect`] keeps, at most (a batch of `/n_info`s is 256).
 pub const COLLECT_LIMIT: usize = 65_536;
-/// Groups waiting to have their synths' SynthDef names read, at most.
-pub const UNKNOWN_SYNTHS_QUEUE: usize = 1024;
+
+/// Where a connection reports what it saw besides replies: the traffic for the console's
+/// tap, packets it refused, what it dropped, and changes readers may redraw for.
+pub trait Reporter: Send + Sync {
+    /// The counters of what was thrown away.
+    fn losses(&self) -> &Arc<LossCounters>;
+    /// A packet sent or a message received, for the OSC console.
+    fn tap(&self, traffic: OscTraffic);
+    /// A packet that failed the checks, with why.
+    fn malformed(&self, what: &str);
+    /// Something readers show may have changed (once per packet received).
+    fn changed(&self, change: Change);
+}
+
+/// What a [`Subscriber`] did with a message.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Heard {
+    /// Not for this subscriber.
+    Passed,
+    /// Used, and still routed on to waiters and the console: readers may redraw for `Change`.
+    Used(Change),
+    /// Used up: no waiter, no console line, no redraw (meter replies, 20 a second each).
+    Consumed,
+}
+
+/// A reader of every message the server sends, before any waiter sees it.
+pub trait Subscriber: Send + Sync {
+    /// Looks at one message (already checked by the packet guard).
+    fn receive(&self, m: &OscMessage) -> Heard;
+}
 
 /// Resolves `true` when any of the receivers gets its reply, `false` if all are dropped.
 async fn futures_select_any(
@@ -76,7 +106,8 @@ pub struct Login {
 
 pub struct Connection {
     pub transport: Transport,
-    shared: Arc<Shared>,
+    reporter: Arc<dyn Reporter>,
+    subscribers: Vec<Arc<dyn Subscriber>>,
     pending: Mutex<Vec<Pending>>,
     next_pending: AtomicU64,
     next_sync: AtomicI32,
@@ -86,8 +117,6 @@ pub struct Connection {
     closed: Mutex<Option<String>>,
     closed_notify: tokio::sync::Notify,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
-    /// Groups holding synths we know no SynthDef name for (see `Server::describe_synths`).
-    pub unknown_synths: Mutex<Option<mpsc::Sender<i32>>>,
     /// Streams of every message matching a pattern (for replies that come many at once).
     collectors: Mutex<Vec<Collector>>,
     tree_query: tokio::sync::Mutex<()>,
@@ -108,17 +137,21 @@ impl Drop for PendingGuard<'_> {
 }
 
 impl Connection {
+    /// Opens the transport to `peer` and starts routing: `subscribers` see every message
+    /// from the first one on.
     pub async fn open(
-        shared: Arc<Shared>,
+        reporter: Arc<dyn Reporter>,
+        subscribers: Vec<Arc<dyn Subscriber>>,
         peer: std::net::SocketAddr,
-        protocol: crate::model::options::Protocol,
+        protocol: crate::wire::transport::Protocol,
         password: Option<&str>,
     ) -> Result<Arc<Connection>> {
-        let (feed, rx) = crate::wire::transport::feed(shared.losses.clone());
+        let (feed, rx) = crate::wire::transport::feed(reporter.losses().clone());
         let (transport, reader) = Transport::open(peer, protocol, password, feed).await?;
         let conn = Arc::new(Connection {
             transport,
-            shared,
+            reporter,
+            subscribers,
             pending: Mutex::new(Vec::new()),
             next_pending: AtomicU64::new(1),
             next_sync: AtomicI32::new(OWN_SYNC_BASE),
@@ -127,7 +160,6 @@ impl Connection {
             closed_notify: tokio::sync::Notify::new(),
             tasks: Mutex::new(vec![reader]),
             collectors: Mutex::new(Vec::new()),
-            unknown_synths: Mutex::new(None),
             tree_query: tokio::sync::Mutex::new(()),
         });
         let dispatcher = tokio::spawn(dispatch(Arc::downgrade(&conn), rx));
@@ -177,30 +209,13 @@ impl Connection {
         if let Ok(mut l) = self.last_heard.lock() {
             *l = Some(Instant::now());
         }
-        let status = StatusInfo::from_msg(&m);
-        let change = status.map_or(Change::Other, Change::Status);
-        if let Some(status) = status {
-            self.shared.record_status(status);
-        } else if matches!(
-            m.addr.as_str(),
-            "/n_go" | "/n_end" | "/n_move" | "/n_on" | "/n_off"
-        ) {
-            if let Some(parent) = self.shared.apply_tree_notification(&m)
-                && let Ok(tx) = self.unknown_synths.lock()
-                && let Some(tx) = tx.as_ref()
-                && let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(parent)
-            {
-                self.shared.losses.count_dropped(1);
+        let mut change = Change::Other;
+        for s in &self.subscribers {
+            match s.receive(&m) {
+                Heard::Passed => {}
+                Heard::Used(c) => change = c,
+                Heard::Consumed => return None,
             }
-        } else if crate::ops::mixer::is_meter_reply(&m) {
-            if let Ok(mut meters) = self.shared.meters.lock()
-                && meters.apply(&m)
-            {
-                self.shared.meter_ticks.send_modify(|n| *n += 1);
-            }
-            // Meter replies come 20 times a second per meter: keep them off the console's
-            // tap, and let the levels view redraw at its own pace (only while it is shown).
-            return None;
         }
         let mut quiet = false;
         if let Ok(c) = self.collectors.lock() {
@@ -208,7 +223,7 @@ impl Connection {
                 if c.expect.matches(&m) {
                     quiet |= c.quiet;
                     if let Err(mpsc::error::TrySendError::Full(_)) = c.tx.try_send(m.clone()) {
-                        self.shared.losses.count_dropped(1);
+                        self.reporter.losses().count_dropped(1);
                     }
                 }
             }
@@ -220,7 +235,7 @@ impl Connection {
         let m = match waiter {
             Some(w) => {
                 if !(quiet || w.quiet) {
-                    self.shared.tap(OscTraffic::received(m.clone()));
+                    self.reporter.tap(OscTraffic::received(m.clone()));
                 }
                 let _ = w.tx.send(m);
                 return Some(change);
@@ -228,14 +243,14 @@ impl Connection {
             None => m,
         };
         if !quiet {
-            self.shared.tap(OscTraffic::received(m));
+            self.reporter.tap(OscTraffic::received(m));
         }
         Some(change)
     }
 
     pub async fn send(&self, packet: OscPacket) -> Result<()> {
         self.transport.send(&packet).await?;
-        self.shared.tap(OscTraffic::sent(packet));
+        self.reporter.tap(OscTraffic::sent(packet));
         Ok(())
     }
 
@@ -481,7 +496,7 @@ async fn dispatch(conn: std::sync::Weak<Connection>, mut rx: FeedReceiver) {
                 let mut change = None;
                 for m in batch.drain(..) {
                     if let Err(e) = crate::wire::packet_guard::check_reply(&m) {
-                        conn.shared.malformed(&e.0);
+                        conn.reporter.malformed(&e.0);
                         continue;
                     }
                     change = match (change, conn.handle(m)) {
@@ -490,10 +505,10 @@ async fn dispatch(conn: std::sync::Weak<Connection>, mut rx: FeedReceiver) {
                     };
                 }
                 if let Some(change) = change {
-                    conn.shared.changed_as(change);
+                    conn.reporter.changed(change);
                 }
             }
-            Incoming::Garbage(what) => conn.shared.malformed(&what),
+            Incoming::Garbage(what) => conn.reporter.malformed(&what),
             Incoming::Closed(reason) => conn.mark_closed(reason),
         }
     }

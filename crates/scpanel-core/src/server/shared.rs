@@ -2,17 +2,19 @@
 //! the server's log, the status history and the live node tree.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Instant;
 
-use rosc::{OscMessage, OscPacket};
+use rosc::OscMessage;
 use tokio::sync::broadcast;
 
 use crate::model::log::ServerLog;
 use crate::model::tree::NodeTree;
 use crate::server::ServerEvent;
+use crate::wire::connection::{Heard, Reporter, Subscriber};
 use crate::wire::protocol::StatusInfo;
+use crate::wire::tap::plural;
+pub use crate::wire::tap::{Change, Direction, LossCounters, Losses, OscTraffic};
 
 /// One `/status.reply` and when it came.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -21,126 +23,10 @@ pub struct StatusSample {
     pub info: StatusInfo,
 }
 
-/// Which way an OSC packet went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    Sent,
-    Received,
-}
-
-/// A packet seen on the wire, for the OSC console.
-#[derive(Debug, Clone)]
-pub struct OscTraffic {
-    pub at: SystemTime,
-    pub direction: Direction,
-    pub packet: OscPacket,
-}
-
-impl OscTraffic {
-    pub fn sent(packet: OscPacket) -> Self {
-        OscTraffic {
-            at: SystemTime::now(),
-            direction: Direction::Sent,
-            packet,
-        }
-    }
-    pub fn received(m: OscMessage) -> Self {
-        OscTraffic {
-            at: SystemTime::now(),
-            direction: Direction::Received,
-            packet: OscPacket::Message(m),
-        }
-    }
-}
-
 /// How many status samples are kept (an hour at the default 500 ms poll).
 pub const STATUS_HISTORY: usize = 7200;
 
-/// What changed, so a reader can skip a redraw that would show the same thing.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Change {
-    /// Only a new `/status.reply` (twice a second when idle).
-    Status(StatusInfo),
-    /// Anything else a reader shows: tree, log, state, SynthDefs, replies…
-    Other,
-}
-
 type Hook = Box<dyn Fn(Change) + Send + Sync>;
-
-/// What the core threw away instead of crashing or growing without bound. Written by the
-/// transport and the dispatcher, read by anyone (the GUI shows it, `send` reports it).
-#[derive(Debug, Default)]
-pub struct LossCounters {
-    /// Packets that failed the packet guard or the per-address argument check.
-    pub malformed: AtomicU64,
-    /// Messages dropped because a bounded queue was full (they came faster than handled).
-    pub dropped: AtomicU64,
-    /// When a malformed packet was last written to the log (to keep a flood out of it).
-    last_note: Mutex<Option<Instant>>,
-}
-
-/// A snapshot of [`LossCounters`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Losses {
-    pub malformed: u64,
-    pub dropped: u64,
-}
-
-impl Losses {
-    /// "3 malformed packets ignored, 12 messages dropped", or `None` when nothing was lost.
-    pub fn summary(&self) -> Option<String> {
-        let mut parts = Vec::new();
-        if self.malformed > 0 {
-            parts.push(format!(
-                "{} malformed packet{} ignored",
-                self.malformed,
-                plural(self.malformed)
-            ));
-        }
-        if self.dropped > 0 {
-            parts.push(format!(
-                "{} message{} dropped (they came faster than they could be handled)",
-                self.dropped,
-                plural(self.dropped)
-            ));
-        }
-        (!parts.is_empty()).then(|| parts.join(", "))
-    }
-}
-
-fn plural(n: u64) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
-/// A flood of bad packets writes at most one log line per this long.
-const MALFORMED_NOTE_EVERY: Duration = Duration::from_secs(1);
-
-impl LossCounters {
-    pub fn snapshot(&self) -> Losses {
-        Losses {
-            malformed: self.malformed.load(Ordering::Relaxed),
-            dropped: self.dropped.load(Ordering::Relaxed),
-        }
-    }
-
-    pub fn count_dropped(&self, n: u64) {
-        self.dropped.fetch_add(n, Ordering::Relaxed);
-    }
-
-    /// Counts one malformed packet; returns whether it is time to say so in the log.
-    fn count_malformed(&self) -> bool {
-        self.malformed.fetch_add(1, Ordering::Relaxed);
-        let now = Instant::now();
-        let Ok(mut last) = self.last_note.lock() else {
-            return false;
-        };
-        if last.is_some_and(|t| now.duration_since(t) < MALFORMED_NOTE_EVERY) {
-            return false;
-        }
-        *last = Some(now);
-        true
-    }
-}
 
 pub struct Shared {
     pub events: broadcast::Sender<ServerEvent>,
@@ -165,6 +51,9 @@ pub struct Shared {
     /// Counts every change a reader might show (status, tree, log, state…).
     pub changes: tokio::sync::watch::Sender<u64>,
     pub losses: Arc<LossCounters>,
+    /// Groups holding synths we know no SynthDef name for (see `describe_synths`), while a
+    /// connection lives.
+    pub unknown_synths: Mutex<Option<tokio::sync::mpsc::Sender<i32>>>,
     on_change: Mutex<Option<Hook>>,
 }
 
@@ -187,6 +76,7 @@ impl Default for Shared {
             meter_ticks: tokio::sync::watch::channel(0).0,
             changes: tokio::sync::watch::channel(0).0,
             losses: Arc::new(LossCounters::default()),
+            unknown_synths: Mutex::new(None),
             on_change: Mutex::new(None),
         }
     }
@@ -280,6 +170,71 @@ impl Shared {
         let node = t.get(id)?;
         (!node.is_group() && node.def_name().is_none()).then_some(node.parent)
     }
+}
+
+/// Groups waiting to have their synths' SynthDef names read, at most.
+pub const UNKNOWN_SYNTHS_QUEUE: usize = 1024;
+
+impl Reporter for Shared {
+    fn losses(&self) -> &Arc<LossCounters> {
+        &self.losses
+    }
+    fn tap(&self, traffic: OscTraffic) {
+        Shared::tap(self, traffic);
+    }
+    fn malformed(&self, what: &str) {
+        Shared::malformed(self, what);
+    }
+    fn changed(&self, change: Change) {
+        self.changed_as(change);
+    }
+}
+
+/// `/status.reply` into the status history (and the mirror's node-count check).
+struct StatusFeed(Arc<Shared>);
+
+impl Subscriber for StatusFeed {
+    fn receive(&self, m: &OscMessage) -> Heard {
+        match StatusInfo::from_msg(m) {
+            Some(info) => {
+                self.0.record_status(info);
+                Heard::Used(Change::Status(info))
+            }
+            None => Heard::Passed,
+        }
+    }
+}
+
+/// Node notifications into the tree mirror; the groups of synths with no known SynthDef
+/// name go to be read for names.
+struct TreeFeed(Arc<Shared>);
+
+impl Subscriber for TreeFeed {
+    fn receive(&self, m: &OscMessage) -> Heard {
+        if !matches!(
+            m.addr.as_str(),
+            "/n_go" | "/n_end" | "/n_move" | "/n_on" | "/n_off"
+        ) {
+            return Heard::Passed;
+        }
+        if let Some(parent) = self.0.apply_tree_notification(m)
+            && let Ok(tx) = self.0.unknown_synths.lock()
+            && let Some(tx) = tx.as_ref()
+            && let Err(tokio::sync::mpsc::error::TrySendError::Full(_)) = tx.try_send(parent)
+        {
+            self.0.losses.count_dropped(1);
+        }
+        Heard::Used(Change::Other)
+    }
+}
+
+/// The readers a connection routes every message to: status, the tree mirror, meters.
+pub fn subscribers(shared: &Arc<Shared>) -> Vec<Arc<dyn Subscriber>> {
+    vec![
+        Arc::new(StatusFeed(shared.clone())),
+        Arc::new(TreeFeed(shared.clone())),
+        Arc::new(crate::ops::mixer::MeterFeed(shared.clone())),
+    ]
 }
 
 impl crate::server::Server {
