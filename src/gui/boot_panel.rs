@@ -9,7 +9,7 @@ use egui::{Color32, RichText};
 
 use super::bridge::Bridge;
 use super::profiles;
-use crate::server::host::process;
+use crate::server::host::find;
 use crate::server::model::options::{
     Kind, OPEN_NETWORK_RISK, OPTIONS, OptionGroup, Options, PRESETS, TCP_PASSWORD_RISK, Value,
 };
@@ -174,7 +174,7 @@ impl BootPanel {
         if let Some(p) = self.options.problems().into_iter().next() {
             return Some(p.message);
         }
-        if let Err(e) = process::find_executable(self.options.executable.as_deref()) {
+        if let Err(e) = find::find_executable(self.options.executable.as_deref()) {
             return Some(e.to_string());
         }
         None
@@ -260,7 +260,7 @@ impl BootPanel {
         ui.label(RichText::new("Command line").strong());
         let program = self.executable_text.clone();
         let program = if program.is_empty() {
-            process::find_executable(None)
+            find::find_executable(None)
                 .map(|p| p.display().to_string())
                 .unwrap_or_else(|_| "scsynth".into())
         } else {
@@ -427,7 +427,7 @@ impl BootPanel {
                 });
             }
         });
-        match process::find_executable(self.options.executable.as_deref()) {
+        match find::find_executable(self.options.executable.as_deref()) {
             Ok(p) => {
                 let kind = if p.to_string_lossy().contains("supernova") {
                     "supernova"

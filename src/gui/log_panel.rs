@@ -5,7 +5,7 @@
 use egui::{Color32, RichText};
 
 use crate::server::Server;
-use crate::server::host::process::LineKind;
+use crate::server::model::log::LineKind;
 use crate::server::model::log::{LogLine, Mark, Stream, clock};
 use crate::server::wire::printable::printable;
 

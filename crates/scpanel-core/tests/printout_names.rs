@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::shapes;
 use rosc::{OscMessage, OscPacket, OscType};
-use scpanel_core::{ConnectOptions, Server, bundle_of, printout};
+use scpanel_core::{ConnectOptions, Server, bundle_of};
 use tokio::net::UdpSocket;
 
 /// A client of its own on the server: a UDP socket logged in with `/notify 1`.
@@ -141,7 +141,7 @@ fn named(tree: &scpanel_core::NodeTree, ids: &[i32], def: &str) -> usize {
 fn printout_lines_in_log(server: &Server) -> usize {
     server.with_log(|l| {
         l.lines()
-            .filter(|l| printout::is_printout_line(&l.text))
+            .filter(|l| scpanel_core::host::output::is_printout_line(&l.text))
             .count()
     })
 }

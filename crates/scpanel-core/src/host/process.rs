@@ -1,4 +1,4 @@
-//! Finding, spawning and supervising the scsynth / supernova process.
+//! Spawning and supervising the scsynth / supernova process.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -8,181 +8,8 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::sync::{mpsc, watch};
 
 use crate::error::{Result, ServerError};
+use crate::host::output::{LineKind, classify};
 use crate::model::log::{LogLine, ServerLog, Stream};
-
-/// The variable that names the server program, ahead of `PATH`.
-pub const EXECUTABLE_ENV: &str = "SCPANEL_SCSYNTH";
-
-fn install_hint() -> &'static str {
-    if cfg!(target_os = "macos") {
-        "download SuperCollider from supercollider.github.io or `brew install --cask supercollider`"
-    } else if cfg!(windows) {
-        "run the SuperCollider installer from supercollider.github.io"
-    } else {
-        "`sudo apt install supercollider-server` on Debian/Ubuntu, `sudo dnf install supercollider` on Fedora"
-    }
-}
-
-fn usual_places() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = Vec::new();
-    if cfg!(target_os = "macos") {
-        for app in [
-            "/Applications/SuperCollider.app",
-            "/Applications/SuperCollider/SuperCollider.app",
-        ] {
-            v.push(Path::new(app).join("Contents/Resources/scsynth"));
-            v.push(Path::new(app).join("Contents/Resources/supernova"));
-        }
-        if let Some(home) = dirs::home_dir() {
-            v.push(home.join("Applications/SuperCollider.app/Contents/Resources/scsynth"));
-        }
-    } else if cfg!(windows) {
-        for base in ["C:\\Program Files", "C:\\Program Files (x86)"] {
-            if let Ok(entries) = std::fs::read_dir(base) {
-                let mut dirs: Vec<PathBuf> = entries
-                    .flatten()
-                    .map(|e| e.path())
-                    .filter(|p| {
-                        p.file_name()
-                            .is_some_and(|n| n.to_string_lossy().starts_with("SuperCollider"))
-                    })
-                    .collect();
-                dirs.sort();
-                dirs.reverse();
-                v.extend(dirs.into_iter().map(|d| d.join("scsynth.exe")));
-            }
-        }
-    } else {
-        for dir in [
-            "/usr/bin",
-            "/usr/local/bin",
-            "/opt/SuperCollider/bin",
-            "/snap/bin",
-        ] {
-            v.push(Path::new(dir).join("scsynth"));
-            v.push(Path::new(dir).join("supernova"));
-        }
-    }
-    v
-}
-
-fn exe_name(name: &str) -> String {
-    if cfg!(windows) {
-        format!("{name}.exe")
-    } else {
-        name.to_string()
-    }
-}
-
-/// Finds the server program: explicit path → `SCPANEL_SCSYNTH` → `PATH` → usual install places.
-pub fn find_executable(explicit: Option<&Path>) -> Result<PathBuf> {
-    find_executable_with(
-        explicit,
-        std::env::var_os(EXECUTABLE_ENV).map(PathBuf::from),
-        std::env::var_os("PATH"),
-        &usual_places(),
-    )
-}
-
-/// [`find_executable`] with the environment passed in, so it can be tested.
-pub fn find_executable_with(
-    explicit: Option<&Path>,
-    env_path: Option<PathBuf>,
-    path_var: Option<std::ffi::OsString>,
-    places: &[PathBuf],
-) -> Result<PathBuf> {
-    if let Some(p) = explicit {
-        return check_runnable(p);
-    }
-    if let Some(p) = env_path.filter(|p| !p.as_os_str().is_empty()) {
-        return check_runnable(&p);
-    }
-    let mut searched = Vec::new();
-    if let Some(path) = path_var {
-        for dir in std::env::split_paths(&path) {
-            for name in ["scsynth", "supernova"] {
-                let candidate = dir.join(exe_name(name));
-                if candidate.is_file() {
-                    return Ok(candidate);
-                }
-            }
-        }
-        searched.push("PATH".to_string());
-    }
-    for candidate in places {
-        if candidate.is_file() {
-            return Ok(candidate.clone());
-        }
-        searched.push(candidate.display().to_string());
-    }
-    Err(ServerError::ExecutableNotFound {
-        searched: searched.join(", "),
-        hint: install_hint(),
-    })
-}
-
-fn check_runnable(p: &Path) -> Result<PathBuf> {
-    let not_runnable = |reason: &str| ServerError::NotRunnable {
-        path: p.display().to_string(),
-        reason: reason.to_string(),
-    };
-    let meta = std::fs::metadata(p).map_err(|e| not_runnable(&e.to_string()))?;
-    if !meta.is_file() {
-        return Err(not_runnable("it is not a file"));
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        if meta.permissions().mode() & 0o111 == 0 {
-            return Err(not_runnable("it is not executable"));
-        }
-    }
-    Ok(p.to_path_buf())
-}
-
-/// What a line of server output means for boot and for the log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LineKind {
-    Ready,
-    PortInUse,
-    NoAudio,
-    Error,
-    Warning,
-    Late,
-    Normal,
-}
-
-pub fn classify(line: &str) -> LineKind {
-    let l = line.trim();
-    let lower = l.to_ascii_lowercase();
-    if (lower.starts_with("supercollider 3 server") && lower.contains("ready"))
-        || lower.starts_with("supernova ready")
-    {
-        LineKind::Ready
-    } else if lower.contains("address in use") || lower.contains("address already in use") {
-        LineKind::PortInUse
-    } else if lower.contains("could not initialize audio")
-        || lower.contains("jack server is not running")
-        || lower.contains("cannot connect to server")
-    {
-        LineKind::NoAudio
-    } else if lower.starts_with("late ") {
-        LineKind::Late
-    } else if lower.contains("open directory failed") {
-        // A missing user synthdefs folder: harmless, the server boots.
-        LineKind::Warning
-    } else if lower.contains("error")
-        || lower.starts_with("failure")
-        || lower.contains("exception")
-        || lower.contains("killed by jack")
-    {
-        LineKind::Error
-    } else if lower.starts_with("warning") {
-        LineKind::Warning
-    } else {
-        LineKind::Normal
-    }
-}
 
 /// How the process ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -233,7 +60,7 @@ struct Capture {
 /// How long after a capture its late printout lines still stay out of the log.
 const LATE_PRINTOUT: Duration = Duration::from_secs(2);
 
-/// The lines of a node-tree printout (see [`crate::server::printout`]) while it is read; the server
+/// The lines of a node-tree printout (see [`crate::host::output::parse_line`]) while it is read; the server
 /// log sees none of them. Ends when finished or dropped.
 pub struct PrintoutCapture {
     state: Arc<Mutex<Capture>>,
@@ -281,7 +108,7 @@ fn route(capture: &Mutex<Capture>, text: &str) -> Route {
     if c.sink.is_none() && c.quiet_until.is_none_or(|t| Instant::now() >= t) {
         return Route::Log;
     }
-    if !crate::server::printout::is_printout_line(text) {
+    if !crate::host::output::is_printout_line(text) {
         return Route::Log;
     }
     if let Some(tx) = &c.sink {
@@ -697,40 +524,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn classifies_the_documented_lines() {
-        assert_eq!(classify("SuperCollider 3 server ready."), LineKind::Ready);
-        assert_eq!(
-            classify("SuperCollider 3 server (scsynth) ready."),
-            LineKind::Ready
-        );
-        assert_eq!(classify("Supernova ready"), LineKind::Ready);
-        assert_eq!(
-            classify("*** ERROR: failed to open UDP socket: address in use."),
-            LineKind::PortInUse
-        );
-        assert_eq!(
-            classify("Exception in World_OpenUDP: bind: Address already in use"),
-            LineKind::PortInUse
-        );
-        assert_eq!(classify("could not initialize audio."), LineKind::NoAudio);
-        assert_eq!(
-            classify(
-                "*** ERROR: open directory failed '/root/.local/share/SuperCollider/synthdefs'"
-            ),
-            LineKind::Warning
-        );
-        assert_eq!(classify("late 0.012345"), LineKind::Late);
-        assert_eq!(
-            classify("FAILURE IN SERVER /s_new SynthDef not found"),
-            LineKind::Error
-        );
-        assert_eq!(
-            classify("JackDriver: client name is 'SuperCollider'"),
-            LineKind::Normal
-        );
-    }
-
-    #[test]
     fn a_printout_capture_keeps_its_lines_and_late_ones_out_of_the_log() {
         let state = Arc::new(Mutex::new(Capture::default()));
         assert!(matches!(route(&state, "   1000 default"), Route::Log));
@@ -761,23 +554,5 @@ mod tests {
         ));
         state.lock().unwrap().quiet_until = Some(Instant::now());
         assert!(matches!(route(&state, "      5 x"), Route::Log));
-    }
-
-    #[test]
-    fn missing_executable_names_the_install_and_the_variable() {
-        let places = [PathBuf::from("/nonexistent-dir/scsynth")];
-        let err =
-            find_executable_with(None, None, Some("/nonexistent-dir".into()), &places).unwrap_err();
-        assert!(
-            matches!(err, ServerError::ExecutableNotFound { .. }),
-            "{err:?}"
-        );
-        let text = err.to_string();
-        assert!(text.contains(EXECUTABLE_ENV), "{text}");
-        assert!(text.contains("install"), "{text}");
-        assert!(text.contains("/nonexistent-dir/scsynth"), "{text}");
-        let err =
-            find_executable_with(None, Some("/no/such/scsynth".into()), None, &places).unwrap_err();
-        assert!(err.to_string().contains("/no/such/scsynth"));
     }
 }

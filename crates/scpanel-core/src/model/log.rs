@@ -3,7 +3,17 @@
 use std::collections::VecDeque;
 use std::time::SystemTime;
 
-use crate::host::process::LineKind;
+/// What a line of server output means for boot and for the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    Ready,
+    PortInUse,
+    NoAudio,
+    Error,
+    Warning,
+    Late,
+    Normal,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stream {

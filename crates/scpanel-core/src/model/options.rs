@@ -127,7 +127,7 @@ macro_rules! options_table {
         #[serde(default)]
         pub struct Options {
             $( #[doc = $help] pub $field: $ty, )*
-            /// The server program; `None` finds one (see [`crate::host::process::find_executable`]).
+            /// The server program; `None` finds one (`host::find::find_executable`).
             pub executable: Option<PathBuf>,
             /// How long to wait for the server to come online before killing it.
             #[serde(with = "secs")]

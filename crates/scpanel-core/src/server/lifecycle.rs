@@ -12,8 +12,10 @@ use super::{
     ConnectOptions, Inner, Live, Options, Protocol, Result, Server, ServerError, ServerEvent,
     ServerState, Session, bundle_of, client_address, health,
 };
+use crate::host::find;
+use crate::host::output::LineKind;
 use crate::host::ports;
-use crate::host::process::{self, LineKind, ServerProcess};
+use crate::host::process::ServerProcess;
 use crate::model::alloc::{Allocators, ClientRanges, ServerLayout};
 use crate::model::tree::NodeTree;
 use crate::server::tree_read::{self, ReadOptions};
@@ -35,7 +37,7 @@ impl Server {
         self.ensure_offline()?;
         options.validate().map_err(ServerError::InvalidOptions)?;
         check_port_free(&options)?;
-        let program = process::find_executable(options.executable.as_deref())?;
+        let program = find::find_executable(options.executable.as_deref())?;
         if let Ok(mut o) = self.inner.options.lock() {
             *o = options.clone();
         }
@@ -185,7 +187,7 @@ impl Server {
         &self,
         process: &ServerProcess,
         options: &Options,
-        exit: process::ExitInfo,
+        exit: crate::host::process::ExitInfo,
     ) -> ServerError {
         process.drained(Duration::from_millis(500)).await;
         let (kinds, last_lines): (Vec<(LineKind, String)>, Vec<String>) = self.with_log(|l| {

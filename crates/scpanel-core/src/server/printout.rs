@@ -34,60 +34,10 @@ use std::time::Duration;
 use rosc::OscType;
 
 use super::{Live, Server};
+use crate::host::output::{DumpLine, parse_line};
 use crate::model::tree::NodeTree;
 use crate::server::tree_read::MAX_NODES;
 use crate::wire::protocol::msg;
-
-/// One line of a `/g_dumpTree` printout.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DumpLine {
-    /// `NODE TREE Group <id>`: a printout begins.
-    Header(i32),
-    /// `<3·depth spaces><id> <word>`: `word` is `group` for a group (or a synth whose SynthDef
-    /// is called `group`: only the caller, who knows which ids are synths, can tell).
-    Node { depth: usize, id: i32, word: String },
-}
-
-/// A SynthDef name is a pstring: 255 bytes at most. Longer lines are nobody's node line.
-const MAX_NAME: usize = 255;
-/// Deeper than any tree scsynth can hold (its `-n` tops out far lower).
-const MAX_INDENT: usize = 3 * (1 << 22);
-
-/// Parses one line of scsynth's output; `None` for anything that isn't a tree printout line.
-pub fn parse_line(line: &str) -> Option<DumpLine> {
-    if line.len() > MAX_INDENT + 12 + MAX_NAME {
-        return None;
-    }
-    if let Some(rest) = line.strip_prefix("NODE TREE Group ") {
-        return rest.trim_end().parse::<i32>().ok().map(DumpLine::Header);
-    }
-    let indent = line.len() - line.trim_start_matches(' ').len();
-    if indent == 0 || !indent.is_multiple_of(3) {
-        return None;
-    }
-    let rest = &line[indent..];
-    let (id, word) = rest.split_once(' ')?;
-    let digits = id.strip_prefix('-').unwrap_or(id);
-    if digits.is_empty() || digits.len() > 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let id = id.parse::<i32>().ok()?;
-    let word = word.trim_end();
-    if word.is_empty() || word.len() > MAX_NAME || word.chars().any(char::is_control) {
-        return None;
-    }
-    Some(DumpLine::Node {
-        depth: indent / 3,
-        id,
-        word: word.to_string(),
-    })
-}
-
-/// Whether a line of output belongs to a tree printout (the server log keeps those out while
-/// a printout is read: see [`crate::host::process::ServerProcess::capture_printout`]).
-pub fn is_printout_line(line: &str) -> bool {
-    parse_line(line).is_some()
-}
 
 /// Reads names for `wanted` out of printout lines: only node lines after a header for group
 /// 0. The printout has no end marker: after `expected` node lines it is whole, as far as the
@@ -372,61 +322,6 @@ impl Server {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn node(depth: usize, id: i32, word: &str) -> Option<DumpLine> {
-        Some(DumpLine::Node {
-            depth,
-            id,
-            word: word.into(),
-        })
-    }
-
-    #[test]
-    fn parses_the_printout_of_scsynth_3_13() {
-        assert_eq!(parse_line("NODE TREE Group 0"), Some(DumpLine::Header(0)));
-        assert_eq!(parse_line("   1 group"), node(1, 1, "group"));
-        assert_eq!(
-            parse_line("      1000 scpanel-meter-2"),
-            node(2, 1000, "scpanel-meter-2")
-        );
-        // Ids scsynth gives itself (`/s_new … -1`) are negative.
-        assert_eq!(parse_line("   -12 tone"), node(1, -12, "tone"));
-        // A SynthDef name may hold spaces; trailing ones are the pipe reader's to trim.
-        assert_eq!(parse_line("   7 my def  "), node(1, 7, "my def"));
-    }
-
-    #[test]
-    fn odd_lines_are_no_printout_lines() {
-        for line in [
-            "",
-            "NODE TREE Group",
-            "NODE TREE Group x",
-            "NODE TREE Group 99999999999",
-            "1000 default",
-            "  1000 default",
-            "    1000 default",
-            "   1000",
-            "   1000 ",
-            "   x1000 default",
-            "   - default",
-            "   99999999999 default",
-            "   1000 bell\u{7}",
-            "late 0.012",
-            "FAILURE IN SERVER /g_dumpTree Group 99 not found",
-            "SuperCollider 3 server ready.",
-            "      freq: 440 amp: 0.1",
-        ] {
-            assert_eq!(parse_line(line), None, "{line:?}");
-        }
-        let long = format!("   1 {}", "x".repeat(MAX_NAME + 1));
-        assert_eq!(parse_line(&long), None);
-        let huge = " ".repeat(MAX_INDENT + 3) + "1 x" + &"y".repeat(400);
-        assert_eq!(parse_line(&huge), None);
-        assert!(matches!(
-            parse_line(&format!("   1 {}", "é".repeat(100))),
-            Some(DumpLine::Node { .. })
-        ));
-    }
 
     #[test]
     fn the_reader_names_only_wanted_ids_after_the_root_header_and_stops() {
