@@ -6,6 +6,7 @@
 //! clone is the same handle.
 
 pub mod error;
+mod handle;
 pub mod host;
 pub mod model;
 pub mod ops;
@@ -13,4 +14,5 @@ mod server;
 pub mod synthdef;
 pub mod wire;
 
+pub use handle::*;
 pub use server::*;

@@ -2,6 +2,9 @@
 //! the state and events readers watch.
 
 pub mod alloc;
+pub mod levels;
 pub mod log;
 pub mod options;
+pub mod recording;
+pub mod synthdef_info;
 pub mod tree;

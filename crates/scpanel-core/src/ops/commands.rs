@@ -7,9 +7,9 @@ use std::sync::Arc;
 use rosc::{OscMessage, OscPacket, OscType};
 
 use crate::error::{Result, ServerError};
+use crate::handle::tree_read::{self, ReadOptions, TreeRead};
+use crate::handle::{Live, Server};
 use crate::model::tree::{ControlValue, NodeTree};
-use crate::server::tree_read::{self, ReadOptions, TreeRead};
-use crate::server::{Live, Server};
 use crate::wire::connection::{Connection, REQUEST_TIMEOUT, SYNC_TIMEOUT};
 use crate::wire::protocol::{
     self, AddAction, BufferInfo, BusRate, Expect, NodeInfo, StatusInfo, VersionInfo, msg,
@@ -128,7 +128,7 @@ impl Server {
     }
 
     /// The whole node tree, read from the server (not the live mirror). Stays right past
-    /// scsynth's 64 KiB reply limit (see [`crate::server::tree_read`]); fails when a group is too big
+    /// scsynth's 64 KiB reply limit (see [`crate::handle::tree_read`]); fails when a group is too big
     /// to list without logging in ([`Server::read_tree`] returns the rest).
     pub async fn query_tree(&self, with_controls: bool) -> Result<NodeTree> {
         self.query_group(0, with_controls).await

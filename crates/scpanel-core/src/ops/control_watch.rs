@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use rosc::OscType;
 
+use crate::handle::{Inner, Server};
 use crate::model::tree::ControlValue;
-use crate::server::{Inner, Server};
 use crate::wire::protocol::{Expect, float_arg, int_arg, msg};
 
 /// How often the watched controls are read: a change shows within this (plus a round trip).
@@ -34,7 +34,7 @@ impl Server {
     /// Reads the controls of `ids` once and updates the mirror; returns whether any changed.
     /// Synths known only by name (other clients' synths) first get their controls' names
     /// from a read of their group with controls.
-    pub async fn refresh_controls(&self, ids: &[i32]) -> crate::server::Result<bool> {
+    pub async fn refresh_controls(&self, ids: &[i32]) -> crate::handle::Result<bool> {
         let conn = self.online()?.conn.clone();
         let named = self.name_controls(ids).await;
         let counts: Vec<(i32, usize)> = self.with_tree(|t| {
@@ -61,7 +61,7 @@ impl Server {
         }));
         let replies = conn
             .collect_quietly(
-                crate::server::bundle_of(queries),
+                crate::handle::bundle_of(queries),
                 Expect::Address("/n_setn"),
             )
             .await?;

@@ -7,8 +7,8 @@
 use rosc::OscType;
 
 use crate::error::{Result, ServerError};
+use crate::handle::{Server, Session, bundle_of};
 use crate::model::tree::NodeTree;
-use crate::server::{Server, Session, bundle_of};
 use crate::wire::protocol::{AddAction, msg};
 
 /// A place in scpanel's own group, in the order the nodes run.
@@ -145,7 +145,7 @@ pub fn default_group_client(tree: &NodeTree, session: &Session, id: i32) -> Opti
 
 /// Keeps scpanel's own group last in the root while the connection lives: a node another
 /// client adds at the root's tail would otherwise play after the volume and the meters.
-pub(crate) async fn keep_last(server: std::sync::Weak<crate::server::Inner>) {
+pub(crate) async fn keep_last(server: std::sync::Weak<crate::handle::Inner>) {
     let Some(mut changes) = Server::from_weak(&server).map(|s| s.watch_changes()) else {
         return;
     };

@@ -6,42 +6,12 @@ use std::path::{Path, PathBuf};
 use rosc::{OscPacket, OscType};
 
 use crate::error::{Result, ServerError};
-use crate::server::Server;
+use crate::handle::Server;
 use crate::synthdef::{SynthDef, builtins, decode_file};
 use crate::wire::connection::SYNC_TIMEOUT;
 use crate::wire::protocol::{Expect, msg};
 
-/// Where a known SynthDef came from.
-#[derive(Debug, Clone, PartialEq)]
-pub enum DefSource {
-    BuiltIn,
-    File(PathBuf),
-}
-
-/// A SynthDef the server has from us, with what a GUI needs to play it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SynthDefInfo {
-    pub name: String,
-    /// `(name, default)` in parameter order.
-    pub controls: Vec<(String, f32)>,
-    pub ugens: usize,
-    pub source: DefSource,
-}
-
-impl SynthDefInfo {
-    pub fn of(def: &SynthDef, source: DefSource) -> Self {
-        SynthDefInfo {
-            name: def.name.clone(),
-            controls: def
-                .controls()
-                .into_iter()
-                .map(|c| (c.name, c.default))
-                .collect(),
-            ugens: def.ugens.len(),
-            source,
-        }
-    }
-}
+pub use crate::model::synthdef_info::*;
 
 fn read_defs(path: &Path) -> Result<Vec<SynthDef>> {
     let bytes = std::fs::read(path)

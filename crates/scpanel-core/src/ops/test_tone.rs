@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use crate::error::{Result, ServerError};
+use crate::handle::{Server, ServerState};
 use crate::ops::own_nodes::Own;
-use crate::server::{Server, ServerState};
 
 /// The tone's peak level: loud enough to hear, far from clipping.
 pub const TONE_DB: f32 = -20.0;

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{Inner, Live, Server, ServerEvent, ServerState};
+use crate::handle::{Inner, Live, Server, ServerEvent, ServerState};
 use crate::wire::connection::Connection;
 use crate::wire::protocol::msg;
 

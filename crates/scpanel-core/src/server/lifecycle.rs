@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 use rosc::{OscPacket, OscType};
 use tokio::sync::mpsc;
 
-use super::{
+use crate::handle::tree_read::{self, ReadOptions};
+use crate::handle::{
     ConnectOptions, Inner, Live, Options, Protocol, Result, Server, ServerError, ServerEvent,
-    ServerState, Session, bundle_of, client_address, health,
+    ServerState, Session, bundle_of, client_address,
 };
 use crate::host::find;
 use crate::host::output::LineKind;
@@ -18,7 +19,7 @@ use crate::host::ports;
 use crate::host::process::ServerProcess;
 use crate::model::alloc::{Allocators, ClientRanges, ServerLayout};
 use crate::model::tree::NodeTree;
-use crate::server::tree_read::{self, ReadOptions};
+use crate::server::health;
 use crate::wire::connection::{Connection, Login, REQUEST_TIMEOUT, SYNC_TIMEOUT};
 use crate::wire::protocol::{self, Expect, msg};
 use crate::wire::transport;
@@ -82,7 +83,7 @@ impl Server {
             Protocol::Udp => Some(
                 Connection::open(
                     shared.clone(),
-                    crate::server::shared::subscribers(&shared),
+                    crate::handle::shared::subscribers(&shared),
                     addr,
                     Protocol::Udp,
                     None,
@@ -122,7 +123,7 @@ impl Server {
                         }
                         let _ = c.send_msg(msg("/status", [])).await;
                     } else if started.elapsed() > Duration::from_millis(300)
-                        && let Ok(c) = Connection::open(shared.clone(), crate::server::shared::subscribers(&shared), addr, Protocol::Tcp, password).await
+                        && let Ok(c) = Connection::open(shared.clone(), crate::handle::shared::subscribers(&shared), addr, Protocol::Tcp, password).await
                     {
                         // A TCP listener that accepted us is up (password, if any, sent first).
                         conn = Some(c);
@@ -147,7 +148,7 @@ impl Server {
             None => {
                 Connection::open(
                     shared.clone(),
-                    crate::server::shared::subscribers(&shared),
+                    crate::handle::shared::subscribers(&shared),
                     addr,
                     Protocol::Tcp,
                     password,
@@ -338,7 +339,7 @@ impl Server {
         }
         let monitor = tokio::spawn(health::monitor(self.weak(), Arc::downgrade(&live)));
         conn.add_task(monitor);
-        let (tx, rx) = mpsc::channel(crate::server::shared::UNKNOWN_SYNTHS_QUEUE);
+        let (tx, rx) = mpsc::channel(crate::handle::shared::UNKNOWN_SYNTHS_QUEUE);
         if let Ok(mut slot) = self.inner.shared.unknown_synths.lock() {
             *slot = Some(tx);
         }
@@ -538,7 +539,7 @@ impl Server {
         let shared = self.inner.shared.clone();
         let conn = Connection::open(
             shared.clone(),
-            crate::server::shared::subscribers(&shared),
+            crate::handle::shared::subscribers(&shared),
             options.addr,
             options.protocol,
             options.password.as_deref(),

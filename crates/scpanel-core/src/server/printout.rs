@@ -33,10 +33,10 @@ use std::time::Duration;
 
 use rosc::OscType;
 
-use super::{Live, Server};
+use crate::handle::tree_read::MAX_NODES;
+use crate::handle::{Live, Server};
 use crate::host::output::{DumpLine, parse_line};
 use crate::model::tree::NodeTree;
-use crate::server::tree_read::MAX_NODES;
 use crate::wire::protocol::msg;
 
 /// Reads names for `wanted` out of printout lines: only node lines after a header for group

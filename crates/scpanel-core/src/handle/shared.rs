@@ -8,9 +8,9 @@ use std::time::Instant;
 use rosc::OscMessage;
 use tokio::sync::broadcast;
 
+use crate::handle::ServerEvent;
 use crate::model::log::ServerLog;
 use crate::model::tree::NodeTree;
-use crate::server::ServerEvent;
 use crate::wire::connection::{Heard, Reporter, Subscriber};
 use crate::wire::protocol::StatusInfo;
 use crate::wire::tap::plural;
@@ -36,10 +36,10 @@ pub struct Shared {
     pub tree: Mutex<NodeTree>,
     /// Woken when the tree mirror turns stale, so the health monitor reads it again.
     pub tree_stale: tokio::sync::Notify,
-    pub synthdefs: Mutex<Vec<crate::ops::synthdefs::SynthDefInfo>>,
-    pub meters: Mutex<crate::ops::mixer::Meters>,
-    pub mixer: Mutex<crate::ops::mixer::MixerState>,
-    pub recording: Mutex<Option<crate::ops::recorder::Recording>>,
+    pub synthdefs: Mutex<Vec<crate::model::synthdef_info::SynthDefInfo>>,
+    pub meters: Mutex<crate::model::levels::Meters>,
+    pub mixer: Mutex<crate::model::levels::MixerState>,
+    pub recording: Mutex<Option<crate::model::recording::Recording>>,
     /// One task at a time creates or frees the meter and volume synths (no check-then-act).
     pub mixer_lock: tokio::sync::Mutex<()>,
     /// One task at a time starts, pauses or stops the recorder.
@@ -228,16 +228,35 @@ impl Subscriber for TreeFeed {
     }
 }
 
+/// Meter replies into the levels readers show. They come 20 times a second per meter, so
+/// they are used up here: off the console's tap, and the levels view redraws at its own
+/// pace (only while it is shown).
+struct MeterFeed(Arc<Shared>);
+
+impl Subscriber for MeterFeed {
+    fn receive(&self, m: &OscMessage) -> Heard {
+        if !crate::model::levels::is_meter_reply(m) {
+            return Heard::Passed;
+        }
+        if let Ok(mut meters) = self.0.meters.lock()
+            && meters.apply(m)
+        {
+            self.0.meter_ticks.send_modify(|n| *n += 1);
+        }
+        Heard::Consumed
+    }
+}
+
 /// The readers a connection routes every message to: status, the tree mirror, meters.
 pub fn subscribers(shared: &Arc<Shared>) -> Vec<Arc<dyn Subscriber>> {
     vec![
         Arc::new(StatusFeed(shared.clone())),
         Arc::new(TreeFeed(shared.clone())),
-        Arc::new(crate::ops::mixer::MeterFeed(shared.clone())),
+        Arc::new(MeterFeed(shared.clone())),
     ]
 }
 
-impl crate::server::Server {
+impl crate::handle::Server {
     /// What was thrown away since this handle was made (bad packets, overfull queues).
     pub fn losses(&self) -> Losses {
         self.inner.shared.losses.snapshot()

@@ -1,0 +1,431 @@
+//! The server core: every socket and child process lives here. No egui.
+//!
+//! [`Server`] is an async handle on one scsynth, modelled on supriya's `AsyncServer`: boot one
+//! (and own it) or connect to one, then query and command it. It is cheap to clone; every
+//! clone is the same handle.
+
+pub mod shared;
+pub mod tree_read;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use rosc::OscPacket;
+use tokio::sync::{broadcast, watch};
+
+pub use crate::error::{Result, ServerError};
+use crate::handle::shared::Shared;
+pub use crate::handle::shared::{Change, Direction, OscTraffic, StatusSample};
+use crate::host::process::ServerProcess;
+use crate::model::alloc::{Allocators, ServerLayout};
+use crate::model::log::ServerLog;
+pub use crate::model::options::{Options, Protocol};
+pub use crate::model::tree::{ControlValue, Node, NodeKind, NodeTree};
+use crate::wire::connection::{Connection, Login};
+pub use crate::wire::protocol::{
+    AddAction, BufferInfo, BusRate, NodeInfo, StatusInfo, VersionInfo,
+};
+
+/// Where the server is in its life, as a user sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerState {
+    Offline,
+    Booting,
+    Connecting,
+    Online,
+    /// Online, but `/status` has gone unanswered for a while.
+    Unresponsive,
+    Quitting,
+}
+
+impl ServerState {
+    pub fn label(self) -> &'static str {
+        match self {
+            ServerState::Offline => "offline",
+            ServerState::Booting => "booting",
+            ServerState::Connecting => "connecting",
+            ServerState::Online => "online",
+            ServerState::Unresponsive => "unresponsive",
+            ServerState::Quitting => "quitting",
+        }
+    }
+    pub fn is_online(self) -> bool {
+        matches!(self, ServerState::Online | ServerState::Unresponsive)
+    }
+}
+
+/// Lifecycle events, like supriya's (BOOTING, PROCESS_BOOTED, … PROCESS_PANICKED, QUIT).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ServerEvent {
+    Booting,
+    ProcessBooted,
+    Connecting,
+    Connected {
+        client_id: Option<i32>,
+        max_logins: u32,
+    },
+    Online,
+    Unresponsive,
+    Responsive,
+    Quitting,
+    Disconnected,
+    Offline,
+    /// Our server process ended without being asked to.
+    ProcessPanicked {
+        exit: crate::host::process::ExitInfo,
+        last_lines: Vec<String>,
+    },
+    /// A server we connected to stopped answering, or its port closed.
+    OscPanicked {
+        reason: String,
+    },
+}
+
+/// How often to poll `/status`, and when silence means trouble.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HealthConfig {
+    pub poll_interval: Duration,
+    /// A `/status` unanswered this long marks the server unresponsive.
+    pub reply_timeout: Duration,
+    /// A connected server unresponsive this long is taken as gone.
+    pub offline_after: Duration,
+}
+
+impl Default for HealthConfig {
+    fn default() -> Self {
+        HealthConfig {
+            poll_interval: Duration::from_millis(500),
+            reply_timeout: Duration::from_millis(300),
+            offline_after: Duration::from_millis(1000),
+        }
+    }
+}
+
+/// How to reach a server someone else booted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectOptions {
+    pub addr: SocketAddr,
+    pub protocol: Protocol,
+    pub password: Option<String>,
+    /// `false` watches without logging in: status and tree only, no login slot used.
+    pub login: bool,
+    /// Ask for a particular client id (to get one's old id back).
+    pub client_id: Option<i32>,
+    /// The sizes the server was booted with; a client can't ask for them.
+    pub layout: ServerLayout,
+    /// Keep watching: a live tree mirror, `/status` polling and, when logged in, a default
+    /// group and the level meters. `false` for a one-shot command that asks what it came for
+    /// and leaves nothing behind.
+    pub monitor: bool,
+}
+
+impl ConnectOptions {
+    pub fn new(addr: SocketAddr) -> Self {
+        ConnectOptions {
+            addr,
+            protocol: Protocol::Udp,
+            password: None,
+            login: true,
+            client_id: None,
+            layout: ServerLayout::default(),
+            monitor: true,
+        }
+    }
+}
+
+/// Who we are on the current server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub addr: SocketAddr,
+    pub protocol: Protocol,
+    pub is_owner: bool,
+    pub login: Option<Login>,
+    /// Where this client's nodes go by default. On a server we booted, `clientID + 1` for
+    /// every login (supriya's layout); as a guest, the owner's for our client id, else
+    /// sclang's `clientID·2^26 + 1` (see `lifecycle::guest_default_group`).
+    pub default_group: i32,
+    pub layout: ServerLayout,
+    pub pid: Option<u32>,
+}
+
+impl Session {
+    pub fn default_group(&self) -> i32 {
+        self.default_group
+    }
+}
+
+pub(crate) struct Live {
+    pub conn: Arc<Connection>,
+    pub session: Session,
+    pub alloc: Option<Mutex<Allocators>>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) state: watch::Sender<ServerState>,
+    pub(crate) live: Mutex<Option<Arc<Live>>>,
+    pub(crate) process: Mutex<Option<Arc<ServerProcess>>>,
+    pub(crate) options: Mutex<Options>,
+    pub(crate) health: watch::Sender<HealthConfig>,
+    pub(crate) lifecycle: tokio::sync::Mutex<()>,
+    /// TCP connections that got no answer to a password: closing them would make
+    /// scsynth 3.13 abort, so they stay open until the app ends.
+    pub(crate) parked: Mutex<Vec<Arc<Connection>>>,
+    /// Synths whose controls a reader shows (see `control_watch`).
+    pub(crate) watched_controls: Mutex<Vec<i32>>,
+    /// Watched synths whose control names were asked for already (a group too big to
+    /// answer with controls is not asked again at every tick).
+    pub(crate) controls_asked: Mutex<std::collections::HashSet<i32>>,
+    /// The test tone's running sequence, aborted by a new one.
+    pub(crate) tone: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+#[derive(Clone)]
+pub struct Server {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl Default for Server {
+    fn default() -> Self {
+        Server::new()
+    }
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("state", &self.state())
+            .field("session", &self.session())
+            .finish()
+    }
+}
+
+/// The address a client uses to reach a server bound to `bind`.
+pub fn client_address(bind: &str, port: u16) -> SocketAddr {
+    let ip = match bind.parse::<IpAddr>() {
+        Ok(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        Ok(ip) => ip,
+        Err(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+    };
+    SocketAddr::new(ip, port)
+}
+
+impl Server {
+    pub fn new() -> Self {
+        Server {
+            inner: Arc::new(Inner {
+                shared: Arc::new(Shared::default()),
+                state: watch::channel(ServerState::Offline).0,
+                live: Mutex::new(None),
+                process: Mutex::new(None),
+                options: Mutex::new(Options::default()),
+                health: watch::channel(HealthConfig::default()).0,
+                lifecycle: tokio::sync::Mutex::new(()),
+                parked: Mutex::new(Vec::new()),
+                watched_controls: Mutex::new(Vec::new()),
+                controls_asked: Mutex::new(std::collections::HashSet::new()),
+                tone: Mutex::new(None),
+            }),
+        }
+    }
+
+    // ---- what readers see ----
+
+    pub fn state(&self) -> ServerState {
+        *self.inner.state.borrow()
+    }
+
+    /// A receiver that sees every state change.
+    pub fn watch_state(&self) -> watch::Receiver<ServerState> {
+        self.inner.state.subscribe()
+    }
+
+    /// Ticks whenever anything a reader shows has changed (status, tree, log, state…).
+    pub fn watch_changes(&self) -> watch::Receiver<u64> {
+        self.inner.shared.changes.subscribe()
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<ServerEvent> {
+        self.inner.shared.events.subscribe()
+    }
+
+    /// Every OSC packet sent and received from now on.
+    pub fn subscribe_osc(&self) -> broadcast::Receiver<OscTraffic> {
+        self.inner.shared.osc.subscribe()
+    }
+
+    /// Called (from the runtime) whenever something a reader shows has changed.
+    pub fn set_on_change(&self, hook: Option<Box<dyn Fn(Change) + Send + Sync>>) {
+        self.inner.shared.set_on_change(hook);
+    }
+
+    pub fn session(&self) -> Option<Session> {
+        self.live().map(|l| l.session.clone())
+    }
+
+    pub fn is_owner(&self) -> bool {
+        self.session().is_some_and(|s| s.is_owner)
+    }
+
+    pub fn client_id(&self) -> Option<i32> {
+        self.session().and_then(|s| s.login).map(|l| l.client_id)
+    }
+
+    pub fn max_logins(&self) -> Option<u32> {
+        self.session().and_then(|s| s.login).map(|l| l.max_logins)
+    }
+
+    pub fn default_group(&self) -> i32 {
+        self.session().map_or(1, |s| s.default_group())
+    }
+
+    /// The pid of the server process we booted.
+    pub fn pid(&self) -> Option<u32> {
+        self.inner.process.lock().ok()?.as_ref().map(|p| p.pid)
+    }
+
+    /// The options of the last boot.
+    pub fn options(&self) -> Options {
+        self.inner
+            .options
+            .lock()
+            .map(|o| o.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn health(&self) -> HealthConfig {
+        *self.inner.health.borrow()
+    }
+
+    pub fn set_health(&self, config: HealthConfig) {
+        self.inner.health.send_replace(config);
+    }
+
+    /// Kept within [`crate::wire::seconds::STATUS_INTERVAL`]: the poller adds it to an `Instant`, which
+    /// panics on overflow.
+    pub fn set_poll_interval(&self, interval: Duration) {
+        let range = crate::wire::seconds::STATUS_INTERVAL;
+        let interval = interval.clamp(
+            Duration::from_secs_f64(range.min),
+            Duration::from_secs_f64(range.max),
+        );
+        self.inner
+            .health
+            .send_modify(|h| h.poll_interval = interval);
+    }
+
+    pub fn latest_status(&self) -> Option<StatusInfo> {
+        self.inner.shared.latest_status()
+    }
+
+    pub fn with_status_history<R>(
+        &self,
+        f: impl FnOnce(&std::collections::VecDeque<StatusSample>) -> R,
+    ) -> R {
+        let guard = self.inner.shared.status.lock();
+        match guard {
+            Ok(g) => f(&g),
+            Err(p) => f(&p.into_inner()),
+        }
+    }
+
+    /// The live node tree mirror.
+    pub fn with_tree<R>(&self, f: impl FnOnce(&NodeTree) -> R) -> R {
+        match self.inner.shared.tree.lock() {
+            Ok(g) => f(&g),
+            Err(p) => f(&p.into_inner()),
+        }
+    }
+
+    pub fn with_log<R>(&self, f: impl FnOnce(&ServerLog) -> R) -> R {
+        match self.inner.shared.log.lock() {
+            Ok(g) => f(&g),
+            Err(p) => f(&p.into_inner()),
+        }
+    }
+
+    // ---- internals ----
+
+    pub(crate) fn live(&self) -> Option<Arc<Live>> {
+        self.inner.live.lock().ok()?.clone()
+    }
+
+    pub(crate) fn online(&self) -> Result<Arc<Live>> {
+        self.live().ok_or(ServerError::ServerOffline)
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.inner.shared
+    }
+
+    pub(crate) fn set_state(&self, s: ServerState) {
+        self.inner.state.send_if_modified(|old| {
+            let changed = *old != s;
+            *old = s;
+            changed
+        });
+        self.inner.shared.changed();
+    }
+
+    pub(crate) fn emit(&self, e: ServerEvent) {
+        self.inner.shared.emit(e);
+    }
+
+    pub(crate) fn ensure_offline(&self) -> Result<()> {
+        match self.state() {
+            ServerState::Offline => Ok(()),
+            s => Err(ServerError::ServerOnline(s.label())),
+        }
+    }
+
+    /// Takes the connection down and goes offline (no messages sent).
+    pub(crate) fn go_offline(&self, event: Option<ServerEvent>) {
+        let live = self.inner.live.lock().ok().and_then(|mut l| l.take());
+        if let Some(live) = live {
+            live.conn.shutdown();
+        }
+        if let Ok(mut p) = self.inner.process.lock() {
+            p.take();
+        }
+        if let Ok(mut t) = self.inner.shared.tree.lock() {
+            *t = NodeTree::new(0);
+        }
+        if let Ok(mut d) = self.inner.shared.synthdefs.lock() {
+            d.clear();
+        }
+        if let Ok(mut m) = self.inner.shared.meters.lock() {
+            *m = Default::default();
+        }
+        if let Ok(mut m) = self.inner.shared.mixer.lock() {
+            m.volume_node = None;
+        }
+        if let Ok(mut r) = self.inner.shared.recording.lock() {
+            r.take();
+        }
+        self.set_state(ServerState::Offline);
+        if let Some(e) = event {
+            self.emit(e);
+        }
+        self.emit(ServerEvent::Offline);
+    }
+
+    pub(crate) fn weak(&self) -> Weak<Inner> {
+        Arc::downgrade(&self.inner)
+    }
+
+    pub(crate) fn from_weak(w: &Weak<Inner>) -> Option<Server> {
+        w.upgrade().map(|inner| Server { inner })
+    }
+}
+
+/// An immediate bundle of messages.
+pub fn bundle_of(messages: Vec<rosc::OscMessage>) -> OscPacket {
+    OscPacket::Bundle(rosc::OscBundle {
+        timetag: rosc::OscTime {
+            seconds: 0,
+            fractional: 1,
+        },
+        content: messages.into_iter().map(OscPacket::Message).collect(),
+    })
+}

@@ -1,0 +1,125 @@
+//! The levels the meters show and what the user set on the mixer (meters on, volume,
+//! mute): the state; the synths that make them are in `ops::mixer`.
+
+use std::time::Instant;
+
+use rosc::OscMessage;
+
+use crate::wire::protocol::{float_arg, int_arg};
+
+pub use crate::synthdef::builtins::METER_REPLY;
+/// How long a clip stays lit.
+pub const CLIP_HOLD: std::time::Duration = std::time::Duration::from_secs(2);
+/// The quietest level shown; below is silence.
+pub const FLOOR_DB: f32 = -90.0;
+
+pub fn amp_to_db(a: f32) -> f32 {
+    if a <= 0.0 {
+        FLOOR_DB
+    } else {
+        (20.0 * a.log10()).max(FLOOR_DB)
+    }
+}
+
+pub fn db_to_amp(db: f32) -> f32 {
+    if db <= FLOOR_DB {
+        0.0
+    } else {
+        10f32.powf(db / 20.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChannelLevel {
+    pub peak_db: f32,
+    pub rms_db: f32,
+    /// The last time this channel reached full scale.
+    pub clipped_at: Option<Instant>,
+}
+
+impl Default for ChannelLevel {
+    fn default() -> Self {
+        ChannelLevel {
+            peak_db: FLOOR_DB,
+            rms_db: FLOOR_DB,
+            clipped_at: None,
+        }
+    }
+}
+
+impl ChannelLevel {
+    pub fn clipping(&self, now: Instant) -> bool {
+        self.clipped_at
+            .is_some_and(|t| now.duration_since(t) < CLIP_HOLD)
+    }
+}
+
+/// The latest levels, and which synths feed them.
+#[derive(Debug, Clone, Default)]
+pub struct Meters {
+    pub inputs: Vec<ChannelLevel>,
+    pub outputs: Vec<ChannelLevel>,
+    pub updated: Option<Instant>,
+    pub input_node: Option<i32>,
+    pub output_node: Option<i32>,
+}
+
+impl Meters {
+    /// Applies a `/scpanel/meter nodeID replyID peak rms peak rms …` reply.
+    pub fn apply(&mut self, m: &OscMessage) -> bool {
+        let Some(node) = int_arg(m, 0) else {
+            return false;
+        };
+        let channels = if Some(node) == self.input_node {
+            &mut self.inputs
+        } else if Some(node) == self.output_node {
+            &mut self.outputs
+        } else {
+            return false;
+        };
+        let now = Instant::now();
+        for (i, ch) in channels.iter_mut().enumerate() {
+            let (Some(peak), Some(rms)) = (float_arg(m, 2 + 2 * i), float_arg(m, 3 + 2 * i)) else {
+                break;
+            };
+            ch.peak_db = amp_to_db(peak as f32);
+            ch.rms_db = amp_to_db(rms as f32);
+            if peak >= 1.0 {
+                ch.clipped_at = Some(now);
+            }
+        }
+        self.updated = Some(now);
+        true
+    }
+}
+
+/// What the user asked of the mixer; re-applied after a reset or reboot.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MixerSettings {
+    pub meters: bool,
+    pub volume_db: f32,
+    pub muted: bool,
+}
+
+impl Default for MixerSettings {
+    fn default() -> Self {
+        MixerSettings {
+            meters: false,
+            volume_db: 0.0,
+            muted: false,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct MixerState {
+    pub settings: MixerSettings,
+    pub volume_node: Option<i32>,
+    /// The user switched the meters on or off: defaults no longer apply.
+    pub meters_chosen: bool,
+}
+
+/// A `SendPeakRMS` reply for our meters.
+pub fn is_meter_reply(m: &OscMessage) -> bool {
+    m.addr == METER_REPLY
+}
