@@ -596,10 +596,7 @@ impl eframe::App for ScPanel {
                     recording: recording.as_ref(),
                     side_open: self.side_open,
                     own_synths: self.own_synths(),
-                    last_reply: self
-                        .bridge
-                        .server
-                        .with_status_history(|h| h.back().map(|s| s.at)),
+                    last_reply: self.bridge.server.last_heard(),
                 },
             );
             if a.test_tone {

@@ -199,27 +199,29 @@ pub fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
                 None => ui.label("watching (not logged in)"),
             };
         }
-        if let Some(st) = status.filter(|_| state.is_online()) {
+        if state == ServerState::Unresponsive {
+            // Frozen figures must not pass for live ones, and the age of the last reply shows
+            // even when the server stalled before its first status reply.
+            ui.separator();
+            if let Some(st) = status {
+                let [load, _] = figures(&st);
+                ui.label(RichText::new(load).weak().strikethrough());
+                ui.label(RichText::new(counts_text(&st, own_synths)).weak());
+            }
+            let ago = last_reply.map_or("no reply yet".to_string(), |t| {
+                format!("last reply {} s ago", t.elapsed().as_secs())
+            });
+            ui.colored_label(state_colour(state), ago);
+            ui.ctx().request_repaint_after(Duration::from_secs(1));
+        } else if let Some(st) = status.filter(|_| state.is_online()) {
             ui.separator();
             let [load, _] = figures(&st);
-            let counts = counts_text(&st, own_synths);
-            if state == ServerState::Unresponsive {
-                // Frozen figures must not pass for live ones.
-                let ago = last_reply.map_or(String::new(), |t| {
-                    format!("last reply {} s ago", t.elapsed().as_secs())
-                });
-                ui.label(RichText::new(load).weak().strikethrough());
-                ui.label(RichText::new(counts).weak());
-                ui.colored_label(state_colour(state), ago);
-                ui.ctx().request_repaint_after(Duration::from_secs(1));
-            } else {
-                ui.label(load).on_hover_text(format!(
-                    "average {:.2}%, peak {:.2}% of the audio thread's time; \
-                     the \"CPU & sample rate\" tab plots them",
-                    st.average_cpu, st.peak_cpu
-                ));
-                ui.label(counts);
-            }
+            ui.label(load).on_hover_text(format!(
+                "average {:.2}%, peak {:.2}% of the audio thread's time; \
+                 the \"CPU & sample rate\" tab plots them",
+                st.average_cpu, st.peak_cpu
+            ));
+            ui.label(counts_text(&st, own_synths));
         }
     });
     a

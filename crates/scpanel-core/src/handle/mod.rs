@@ -315,6 +315,12 @@ impl Server {
             .send_modify(|h| h.poll_interval = interval);
     }
 
+    /// When the server last sent anything (a reply, a notification): how long it has been
+    /// silent when it turns unresponsive.
+    pub fn last_heard(&self) -> Option<std::time::Instant> {
+        self.live()?.conn.last_heard()
+    }
+
     pub fn latest_status(&self) -> Option<StatusInfo> {
         self.inner.shared.latest_status()
     }

@@ -56,6 +56,16 @@ impl Server {
     /// Sends SynthDefs with `/d_recv` and waits for the server's `/done`.
     pub async fn send_synthdefs(&self, defs: &[SynthDef], source: DefSource) -> Result<()> {
         let conn = self.online()?.conn.clone();
+        self.send_synthdefs_on(&conn, defs, source).await
+    }
+
+    /// [`Server::send_synthdefs`] on a connection that is not yet the handle's live one.
+    pub(crate) async fn send_synthdefs_on(
+        &self,
+        conn: &crate::wire::connection::Connection,
+        defs: &[SynthDef],
+        source: DefSource,
+    ) -> Result<()> {
         let bytes = crate::synthdef::encode_file(defs);
         conn.request(
             OscPacket::Message(msg("/d_recv", [OscType::Blob(bytes)])),

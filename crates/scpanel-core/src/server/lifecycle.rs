@@ -228,7 +228,25 @@ impl Server {
         client_id: Option<i32>,
         local_max_logins: Option<u32>,
     ) -> Result<()> {
-        if login {
+        // On a server we just booted no step needs another's answer: login, the default
+        // groups, the first tree read and our SynthDefs go out in one flight and come back
+        // within an audio period or two of the ready line, instead of a round trip each.
+        let one_flight = login && monitor && session.is_owner;
+        let mut first_read = None;
+        let mut builtins_loaded = None;
+        if one_flight {
+            let groups = local_max_logins.unwrap_or(1);
+            let (l, made, read, loaded) = tokio::join!(
+                self.login(&conn, client_id, local_max_logins),
+                create_default_groups(&conn, groups),
+                read_whole_tree(&conn, true),
+                self.load_builtins_on(&conn, &session),
+            );
+            session.login = Some(l?);
+            made?;
+            first_read = Some(read);
+            builtins_loaded = Some(loaded);
+        } else if login {
             let l = self.login(&conn, client_id, local_max_logins).await?;
             session.login = Some(l);
         }
@@ -243,6 +261,7 @@ impl Server {
         });
         if let Some(l) = session.login
             && session.is_owner
+            && !one_flight
         {
             create_default_groups(&conn, l.max_logins).await?;
         }
@@ -265,14 +284,9 @@ impl Server {
             return Ok(());
         }
         // Seed the live tree; notifications keep it current from here on.
-        let read = {
-            let _one_at_a_time = conn.tree_query_lock().await;
-            let opts = ReadOptions {
-                controls: true,
-                walk: session.login.is_some(),
-                ..ReadOptions::default()
-            };
-            tree_read::read(&conn, 0, &opts).await
+        let read = match first_read {
+            Some(read) => read,
+            None => read_whole_tree(&conn, session.login.is_some()).await,
         };
         let mut seeded = false;
         match read {
@@ -346,9 +360,12 @@ impl Server {
         conn.add_task(tokio::spawn(describe_synths(self.weak(), rx)));
         conn.add_task(tokio::spawn(crate::ops::control_watch::poll(self.weak())));
         conn.add_task(tokio::spawn(crate::ops::own_nodes::keep_last(self.weak())));
-        if live.session.login.is_some()
-            && let Err(e) = self.load_builtins(&live.session).await
-        {
+        let loaded = match builtins_loaded {
+            Some(loaded) => Some(loaded),
+            None if live.session.login.is_some() => Some(self.load_builtins(&live.session).await),
+            None => None,
+        };
+        if let Some(Err(e)) = loaded {
             self.inner
                 .shared
                 .note(format!("could not load scpanel's SynthDefs: {e}"));
@@ -370,7 +387,7 @@ impl Server {
     /// Sound on the first try: a server we booted gets `default` and scpanel's own SynthDefs
     /// (as sclang loads its defaults at boot); one we only log in to gets just the
     /// `scpanel-…` ones, so no def someone else loaded is replaced.
-    async fn load_builtins(&self, session: &Session) -> Result<()> {
+    fn builtins_for(session: &Session) -> Vec<crate::synthdef::SynthDef> {
         use crate::synthdef::builtins;
         let (ins, outs) = (
             session.layout.input_channels as usize,
@@ -389,8 +406,19 @@ impl Server {
         }
         names.sort();
         names.dedup();
-        let defs: Vec<_> = names.iter().filter_map(|n| builtins::builtin(n)).collect();
+        names.iter().filter_map(|n| builtins::builtin(n)).collect()
+    }
+
+    async fn load_builtins(&self, session: &Session) -> Result<()> {
+        let defs = Self::builtins_for(session);
         self.send_synthdefs(&defs, crate::ops::synthdefs::DefSource::BuiltIn)
+            .await
+    }
+
+    /// [`Server::load_builtins`] before the handle is online (the one-flight login).
+    async fn load_builtins_on(&self, conn: &Connection, session: &Session) -> Result<()> {
+        let defs = Self::builtins_for(session);
+        self.send_synthdefs_on(conn, &defs, crate::ops::synthdefs::DefSource::BuiltIn)
             .await
     }
 
@@ -922,6 +950,18 @@ pub fn guest_default_group(tree: &NodeTree, login: Login) -> i32 {
 }
 
 /// One default group per login, `id + 1` at the tail of the root, as supriya makes them.
+/// Reads the whole tree for the live mirror, names and controls (`walk`: logged in, so an
+/// overflowing group can be walked with `/n_query`).
+async fn read_whole_tree(conn: &Connection, walk: bool) -> Result<tree_read::TreeRead> {
+    let _one_at_a_time = conn.tree_query_lock().await;
+    let opts = ReadOptions {
+        controls: true,
+        walk,
+        ..ReadOptions::default()
+    };
+    tree_read::read(conn, 0, &opts).await
+}
+
 async fn create_default_groups(conn: &Connection, max_logins: u32) -> Result<()> {
     let groups = (0..max_logins as i32)
         .map(|i| {
