@@ -829,3 +829,93 @@ impl eframe::App for ScPanel {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use egui_kittest::Harness;
+
+    use super::*;
+
+    fn app() -> Harness<'static, ScPanel> {
+        Harness::builder()
+            .with_size(egui::vec2(1200.0, 800.0))
+            .build_eframe(|_cc| ScPanel::new(Options::default()).expect("app"))
+    }
+
+    /// Steps until `done` holds, for results that come back from the runtime.
+    fn step_until(h: &mut Harness<'static, ScPanel>, done: impl Fn(&ScPanel) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !done(h.state()) {
+            assert!(Instant::now() < deadline, "timed out");
+            h.step();
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    fn titles(s: &Session) -> Vec<String> {
+        s.inbox
+            .lock()
+            .unwrap()
+            .notices
+            .iter()
+            .map(|n| n.title.clone())
+            .collect()
+    }
+
+    #[test]
+    fn the_frame_runs_what_was_queued_once_and_its_failure_becomes_one_notice() {
+        let mut h = app();
+        h.step();
+        h.state_mut().actions.push(Action::RefreshTree);
+        h.step();
+        assert!(h.state().actions.is_empty(), "the frame took the queue");
+        step_until(&mut h, |a| a.session().busy == 0);
+        h.step();
+        h.step();
+        // Offline, the read fails: one notice, with the panel's title, not one per frame.
+        assert_eq!(titles(h.state().session()), vec!["Reading the tree"]);
+    }
+
+    #[test]
+    fn a_result_lands_in_the_panel_that_asked() {
+        let mut h = app();
+        h.step();
+        h.state_mut()
+            .actions
+            .push(Action::LookUpHost("localhost".into()));
+        h.step();
+        step_until(&mut h, |a| a.session().busy == 0);
+        // Connect's form now knows the name: the frame that draws it asks for no lookup
+        // and says nothing about looking it up.
+        h.state_mut().connect.host = "localhost".into();
+        h.state_mut().side = Side::Connect;
+        h.step();
+        assert_eq!(h.state().session().busy, 0, "a name already looked up");
+        use egui_kittest::kittest::Queryable;
+        assert!(h.query_by_label_contains("looking up").is_none());
+        assert!(titles(h.state().session()).is_empty());
+    }
+
+    #[test]
+    fn actions_go_to_the_session_the_panels_drew() {
+        let mut h = app();
+        let first = h.state().session().id;
+        let second = h.state_mut().add_session();
+        assert_ne!(first, second);
+        assert!(h.state_mut().show_session(second));
+        h.step();
+        h.state_mut().actions.push(Action::RefreshTree);
+        h.step();
+        step_until(&mut h, |a| a.sessions.iter().all(|s| s.busy == 0));
+        h.step();
+        let by_id = |id| {
+            let a = h.state();
+            titles(a.sessions.iter().find(|s| s.id == id).expect("session"))
+        };
+        assert_eq!(by_id(second), vec!["Reading the tree"]);
+        assert!(by_id(first).is_empty(), "the other server was not asked");
+        assert!(!h.state_mut().show_session(99), "no such session");
+    }
+}
