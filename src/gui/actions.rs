@@ -301,6 +301,14 @@ pub struct ActionQueue {
 }
 
 impl ActionQueue {
+    /// An empty queue whose pushes are for session `target`.
+    pub fn for_session(target: SessionId) -> ActionQueue {
+        ActionQueue {
+            target,
+            items: Vec::new(),
+        }
+    }
+
     pub fn push(&mut self, action: Action) {
         self.items.push((self.target, action));
     }
@@ -522,10 +530,7 @@ mod tests {
 
     #[test]
     fn the_queue_tags_each_action_with_the_session_drawn_and_empties_when_taken() {
-        let mut q = ActionQueue {
-            target: 3,
-            ..Default::default()
-        };
+        let mut q = ActionQueue::for_session(3);
         q.push(Action::FreeNode { id: 1000 });
         q.target = 4;
         q.push(Action::RefreshTree);

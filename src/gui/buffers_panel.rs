@@ -207,3 +207,33 @@ impl BuffersPanel {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+
+    use super::*;
+    use crate::gui::bridge::Bridge;
+
+    #[test]
+    fn browse_asks_for_a_file_dialog_and_allocate_waits_for_a_login() {
+        let bridge = Bridge::new().unwrap();
+        let mut session = Session::new(&bridge, 7);
+        let mut panel = BuffersPanel::default();
+        let mut actions = ActionQueue::for_session(7);
+        let mut h = Harness::new_ui(|ui| panel.ui(ui, &mut session, &mut actions));
+        h.run();
+        // Offline: nothing to allocate on, so the click asks for nothing.
+        h.get_by_label("Allocate").click();
+        h.run();
+        h.get_by_label("Browse…").click();
+        h.run();
+        drop(h);
+        assert_eq!(
+            actions.take(),
+            vec![(7, Action::PickFile(Pick::SoundFile))],
+            "the dialog runs off the UI thread, through the app"
+        );
+    }
+}

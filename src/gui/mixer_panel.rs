@@ -331,3 +331,34 @@ impl MixerPanel {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+
+    use super::*;
+    use crate::gui::bridge::Bridge;
+
+    #[test]
+    fn the_panel_asks_for_jack_once_and_browse_names_the_header_format() {
+        let bridge = Bridge::new().unwrap();
+        let session = Session::new(&bridge, 0);
+        let mut panel = MixerPanel::default();
+        let mut actions = ActionQueue::default();
+        let mut h = Harness::new_ui(|ui| panel.ui(ui, &session, false, &mut actions));
+        h.run();
+        h.get_by_label("Browse…").click();
+        h.run();
+        drop(h);
+        let asked: Vec<Action> = actions.take().into_iter().map(|(_, a)| a).collect();
+        assert_eq!(
+            asked,
+            vec![
+                Action::CheckJack,
+                Action::PickFile(Pick::Recording { extension: "wav" })
+            ],
+            "JACK is checked every few seconds, not every frame"
+        );
+    }
+}
