@@ -216,7 +216,7 @@ fn editing_a_synth_control_changes_it_on_the_server() {
         .block_on(server.add_synth("scpanel-sine", 1, AddAction::AddToHead, &[("amp", 0.0)]))
         .unwrap();
     step_until(&mut h, "the synth row", |a| {
-        a.tree.rows.iter().any(|r| r.id == id)
+        a.session().tree.rows.iter().any(|r| r.id == id)
     });
     h.run_steps(2);
     let freq = h.get_by_label("freq");

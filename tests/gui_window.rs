@@ -653,7 +653,7 @@ fn release_ends_a_gated_synth_and_a_typed_node_id_is_checked() {
         .block_on(server.add_group(1, AddAction::AddToTail, false))
         .expect("a group");
     step_until(&mut h, "both rows", |h| {
-        let rows = &h.state().tree.rows;
+        let rows = &h.state().session().tree.rows;
         rows.iter().any(|r| r.id == synth) && rows.iter().any(|r| r.id == group)
     });
     h.run_steps(2);

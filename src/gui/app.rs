@@ -16,7 +16,6 @@ use super::log_panel::LogPanel;
 use super::mixer_panel::MixerPanel;
 use super::plots::Plots;
 use super::session::Session;
-use super::tree_panel::TreePanel;
 use super::{profiles, status_bar};
 use crate::server::host::jack::JackServer;
 use crate::server::ops::recorder::Recording;
@@ -101,7 +100,6 @@ pub struct ScPanel {
     pub boot: BootPanel,
     pub connect: ConnectPanel,
     pub plots: Plots,
-    pub tree: TreePanel,
     pub buffers: BuffersPanel,
     pub console: Console,
     pub log: LogPanel,
@@ -144,7 +142,6 @@ impl ScPanel {
             boot: BootPanel::new(options),
             connect: ConnectPanel::default(),
             plots: Plots::default(),
-            tree: TreePanel::default(),
             buffers: BuffersPanel::default(),
             console: Console::default(),
             log: LogPanel::default(),
@@ -185,10 +182,7 @@ impl ScPanel {
     pub fn show_session(&mut self, id: SessionId) -> bool {
         match self.sessions.iter().position(|s| s.id == id) {
             Some(i) => {
-                if i != self.current {
-                    self.current = i;
-                    self.tree.forget_rows();
-                }
+                self.current = i;
                 true
             }
             None => false,
@@ -801,7 +795,7 @@ impl eframe::App for ScPanel {
             session.set_levels_shown(self.tab == Tab::Levels);
             let actions = &mut self.actions;
             match self.tab {
-                Tab::Tree => self.tree.ui(ui, session, actions),
+                Tab::Tree => session.tree.ui(ui, &session.server, actions),
                 Tab::Plots => self.plots.ui(ui, &session.server),
                 Tab::Levels => self.mixer.ui(ui, session, self.own_jack.is_some(), actions),
                 Tab::Buffers => self.buffers.ui(ui, session, actions),

@@ -1,6 +1,7 @@
 //! One server the window shows: its handle, what came from it (notices, traffic, events,
 //! action results) and the panel state that belongs to that server rather than to the
-//! window (its buffers, its control-bus values). The app holds a list of these.
+//! window (its tree view's collapsed groups and highlights, its buffers, its control-bus
+//! values). The app holds a list of these.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -13,6 +14,7 @@ use super::bridge::{
     Bridge, FramePacer, Inbox, MIN_FRAME_INTERVAL, RedrawFilter, TrafficLine, Waker,
 };
 use super::buffers_panel::BufferRow;
+use super::tree_panel::TreePanel;
 use crate::server::{Direction, Server, ServerEvent};
 
 pub struct Session {
@@ -27,6 +29,8 @@ pub struct Session {
     pub buffers: HashMap<i32, BufferRow>,
     /// Control-bus values, as last read or set.
     pub bus_values: HashMap<u32, f32>,
+    /// The node tree view: its rows are this server's nodes, its folds this server's groups.
+    pub tree: TreePanel,
     done_tx: mpsc::Sender<Done>,
     done_rx: mpsc::Receiver<Done>,
     /// Whether every status reply needs a frame (a view that moves with time is shown).
@@ -47,6 +51,7 @@ impl Session {
             busy: 0,
             buffers: HashMap::new(),
             bus_values: HashMap::new(),
+            tree: TreePanel::default(),
             done_tx,
             done_rx,
             status_frames: Arc::new(AtomicBool::new(false)),

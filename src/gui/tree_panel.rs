@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use egui::{Color32, RichText};
 
 use super::actions::{Action, ActionQueue};
-use super::session::Session;
 use crate::server::wire::printable::printable;
 use crate::server::{AddAction, ControlValue, NodeTree};
 
@@ -168,14 +167,12 @@ impl TreePanel {
         self.built = Some(key);
     }
 
-    /// Drops the rows built for another session's tree, so the next frame builds them anew.
-    pub fn forget_rows(&mut self) {
-        self.built = None;
-        self.rows.clear();
-    }
-
-    pub fn ui(&mut self, ui: &mut egui::Ui, session: &Session, actions: &mut ActionQueue) {
-        let server = &session.server;
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        server: &crate::server::Server,
+        actions: &mut ActionQueue,
+    ) {
         let online = server.state().is_online();
         let now = Instant::now();
         let marks = Marks {
