@@ -20,7 +20,6 @@ pub struct Console {
     pub filter: String,
     pub paused: bool,
     pub show_status: bool,
-    pub dump_osc: bool,
     /// Frozen copy while paused.
     frozen: Vec<TrafficLine>,
 }
@@ -49,7 +48,7 @@ impl Console {
         }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, session: &Session, actions: &mut ActionQueue) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, session: &mut Session, actions: &mut ActionQueue) {
         let online = session.server.state().is_online();
         // Send is laid out first, from the right, and the line takes what is left: Send stays
         // on screen however narrow the window.
@@ -106,10 +105,13 @@ impl Console {
             }
             ui.checkbox(&mut self.show_status, "Show /status.reply");
             let dump = ui
-                .add_enabled(online, egui::Checkbox::new(&mut self.dump_osc, "Dump OSC"))
+                .add_enabled(
+                    online,
+                    egui::Checkbox::new(&mut session.dump_osc, "Dump OSC"),
+                )
                 .on_hover_text("The server prints every message it receives (see the Log)");
             if dump.changed() {
-                actions.push(Action::DumpOsc(self.dump_osc));
+                actions.push(Action::DumpOsc(session.dump_osc));
             }
             if ui.button("Clear").clicked() {
                 if let Ok(mut i) = session.inbox.lock() {

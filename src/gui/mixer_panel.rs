@@ -12,7 +12,6 @@ use crate::server::ops::mixer::{ChannelLevel, FLOOR_DB};
 use crate::server::ops::recorder::{HeaderFormat, RecordOptions, SampleFormat};
 
 pub struct MixerPanel {
-    pub volume_db: f32,
     pub record_path: String,
     header: HeaderFormat,
     sample: SampleFormat,
@@ -46,7 +45,6 @@ impl MixerPanel {
 impl Default for MixerPanel {
     fn default() -> Self {
         MixerPanel {
-            volume_db: 0.0,
             // A folder: each recording gets a timestamped name in it.
             record_path: crate::server::ops::recorder::default_folder()
                 .display()
@@ -113,7 +111,7 @@ impl MixerPanel {
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
-        session: &Session,
+        session: &mut Session,
         own_jack: bool,
         actions: &mut ActionQueue,
     ) {
@@ -133,11 +131,11 @@ impl MixerPanel {
             let slider = ui
                 .add_enabled(
                     online,
-                    egui::Slider::new(&mut self.volume_db, FLOOR_DB..=6.0),
+                    egui::Slider::new(&mut session.volume_db, FLOOR_DB..=6.0),
                 )
                 .labelled_by(label.id);
             if slider.changed() {
-                actions.push(Action::SetVolume(self.volume_db));
+                actions.push(Action::SetVolume(session.volume_db));
             }
             let mut muted = settings.muted;
             if ui
@@ -343,10 +341,10 @@ mod tests {
     #[test]
     fn the_panel_asks_for_jack_once_and_browse_names_the_header_format() {
         let bridge = Bridge::new().unwrap();
-        let session = Session::new(&bridge, 0);
+        let mut session = Session::new(&bridge, 0);
         let mut panel = MixerPanel::default();
         let mut actions = ActionQueue::default();
-        let mut h = Harness::new_ui(|ui| panel.ui(ui, &session, false, &mut actions));
+        let mut h = Harness::new_ui(|ui| panel.ui(ui, &mut session, false, &mut actions));
         h.run();
         h.get_by_label("Browse…").click();
         h.run();

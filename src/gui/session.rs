@@ -29,6 +29,10 @@ pub struct Session {
     pub buffers: HashMap<i32, BufferRow>,
     /// Control-bus values, as last read or set.
     pub bus_values: HashMap<u32, f32>,
+    /// The master volume slider's value (the server's own settles once the change lands).
+    pub volume_db: f32,
+    /// Whether this window asked the server to print what it receives (`/dumpOSC`).
+    pub dump_osc: bool,
     /// The node tree view: its rows are this server's nodes, its folds this server's groups.
     pub tree: TreePanel,
     done_tx: mpsc::Sender<Done>,
@@ -51,6 +55,8 @@ impl Session {
             busy: 0,
             buffers: HashMap::new(),
             bus_values: HashMap::new(),
+            volume_db: 0.0,
+            dump_osc: false,
             tree: TreePanel::default(),
             done_tx,
             done_rx,
