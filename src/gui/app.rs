@@ -91,6 +91,9 @@ pub struct ScPanel {
     pub sessions: Vec<Session>,
     current: usize,
     next_session: SessionId,
+    /// Every session's server, for a signal: it may come while the UI thread is busy, and
+    /// must reach the sessions added after the handler was installed.
+    servers: Arc<Mutex<Vec<crate::server::Server>>>,
     /// What the panels asked for this frame; run once the frame is drawn.
     pub actions: ActionQueue,
     /// A JACK server this app started (stopped when the app closes). It serves every
@@ -133,6 +136,7 @@ impl ScPanel {
         let first = Session::new(&bridge, 0);
         Ok(ScPanel {
             bridge,
+            servers: Arc::new(Mutex::new(vec![first.server.clone()])),
             sessions: vec![first],
             current: 0,
             next_session: 1,
@@ -174,7 +178,11 @@ impl ScPanel {
     pub fn add_session(&mut self) -> SessionId {
         let id = self.next_session;
         self.next_session += 1;
-        self.sessions.push(Session::new(&self.bridge, id));
+        let session = Session::new(&self.bridge, id);
+        if let Ok(mut all) = self.servers.lock() {
+            all.push(session.server.clone());
+        }
+        self.sessions.push(session);
         id
     }
 
@@ -296,14 +304,14 @@ impl ScPanel {
             .bridge
             .block_on(async { Signals::install() })
             .map_err(|e| format!("cannot listen for signals: {e}"))?;
-        // Every session's server is quit (or logged out of) before the window closes.
-        let servers: Vec<crate::server::Server> =
-            self.sessions.iter().map(|s| s.server.clone()).collect();
+        let servers = self.servers.clone();
         let terminated = self.terminated.clone();
         let window = self.window.clone();
         self.bridge.spawn(async move {
             let sig = signals.recv().await;
             eprintln!("scpanel: {sig}: quitting the server…");
+            // Every session's server is quit (or logged out of) before the window closes.
+            let servers = servers.lock().map(|s| s.clone()).unwrap_or_default();
             let all = shutdown_all(servers);
             tokio::select! {
                 _ = tokio::time::timeout(SIGNAL_SHUTDOWN_LIMIT, all) => {}
