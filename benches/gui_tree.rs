@@ -50,16 +50,16 @@ fn main() {
         .build_eframe(move |_cc| ScPanel::new(options).expect("app"));
     h.state_mut().boot();
     let deadline = Instant::now() + Duration::from_secs(20);
-    while h.state().bridge.server.state() != ServerState::Online {
+    while h.state().session().server.state() != ServerState::Online {
         h.step();
         assert!(Instant::now() < deadline, "the server did not boot");
-        let server = h.state().bridge.server.clone();
+        let server = h.state().session().server.clone();
         h.state().bridge.block_on(async move {
             let mut c = server.watch_changes();
             let _ = tokio::time::timeout(Duration::from_millis(50), c.changed()).await;
         });
     }
-    let server = h.state().bridge.server.clone();
+    let server = h.state().session().server.clone();
     let built = h.state().bridge.block_on(async {
         let holder = server.add_group(1, AddAction::AddToTail, false).await?;
         server.pause_node(holder).await?;
@@ -133,5 +133,5 @@ fn main() {
     println!("  steady frames:         {}", stats(steady));
     println!("  scrolling frames:      {}", stats(scrolling));
     println!("  frames after a change: {}", stats(changing));
-    h.state().bridge.shutdown(Duration::from_secs(5));
+    h.state().shutdown(Duration::from_secs(5));
 }

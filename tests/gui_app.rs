@@ -28,7 +28,7 @@ fn step_until(
     mut done: impl FnMut(&ScPanel) -> bool,
 ) {
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    let mut changes = h.state().bridge.server.watch_changes();
+    let mut changes = h.state().session().server.watch_changes();
     loop {
         h.step();
         if done(h.state()) {
@@ -36,11 +36,11 @@ fn step_until(
         }
         if std::time::Instant::now() >= deadline {
             let a = h.state();
-            let inbox = a.bridge.inbox.lock().unwrap();
+            let inbox = a.session().inbox.lock().unwrap();
             panic!(
                 "timed out waiting for: {what}; state {:?}; busy {}; side {:?}; confirm {}; notices {:?}; events {:?}",
-                a.bridge.server.state(),
-                inbox.busy,
+                a.session().server.state(),
+                a.session().busy,
                 a.side,
                 a.connect.confirm_quit,
                 inbox.notices,
@@ -57,7 +57,7 @@ fn step_until(
 fn quit(h: &mut Harness<'static, ScPanel>) {
     h.get_by_label("Quit").click();
     step_until(h, "offline after Quit", |a| {
-        a.bridge.server.state() == ServerState::Offline
+        a.session().server.state() == ServerState::Offline
     });
 }
 
@@ -66,7 +66,7 @@ fn booted() -> Harness<'static, ScPanel> {
     let mut h = app(common::options());
     h.get_by_label("Boot").click();
     step_until(&mut h, "online", |a| {
-        a.bridge.server.state() == ServerState::Online
+        a.session().server.state() == ServerState::Online
     });
     h
 }
@@ -76,7 +76,7 @@ const SINE_RMS_DB: f32 = -9.03;
 
 /// Output 0's RMS on the meters, in dB.
 fn output_rms(a: &ScPanel) -> f32 {
-    a.bridge
+    a.session()
         .server
         .meters()
         .outputs
@@ -91,9 +91,9 @@ fn sine_on_the_output_meter(h: &mut Harness<'static, ScPanel>) {
     h.run_steps(2);
     // A server the window boots has its meters on from the start.
     step_until(h, "meters running", |a| {
-        a.bridge.server.meters().output_node.is_some()
+        a.session().server.meters().output_node.is_some()
     });
-    let server = h.state().bridge.server.clone();
+    let server = h.state().session().server.clone();
     h.state()
         .bridge
         .block_on(server.add_synth(
@@ -112,10 +112,10 @@ fn sine_on_the_output_meter(h: &mut Harness<'static, ScPanel>) {
 fn boot_click_goes_online_and_quit_goes_offline() {
     let mut h = app(common::options());
     h.run_steps(2);
-    assert_eq!(h.state().bridge.server.state(), ServerState::Offline);
+    assert_eq!(h.state().session().server.state(), ServerState::Offline);
     h.get_by_label("Boot").click();
     step_until(&mut h, "online after Boot", |a| {
-        a.bridge.server.state() == ServerState::Online
+        a.session().server.state() == ServerState::Online
     });
     h.run_steps(2);
     assert!(
@@ -183,7 +183,7 @@ fn console_creates_a_group_that_appears_in_the_tree_and_bad_lines_are_refused() 
         "the line stays for fixing"
     );
     let sent_g_new = |a: &ScPanel| {
-        a.bridge.inbox.lock().unwrap().traffic.iter().any(|t| {
+        a.session().inbox.lock().unwrap().traffic.iter().any(|t| {
             t.direction == scpanel::server::Direction::Sent && t.text.starts_with("/g_new")
         })
     };
@@ -194,7 +194,7 @@ fn console_creates_a_group_that_appears_in_the_tree_and_bad_lines_are_refused() 
     h.get_by_label("OSC").type_text("/g_new 5000 0 1");
     h.key_press(egui::Key::Enter);
     step_until(&mut h, "group 5000 in the tree", |a| {
-        a.bridge.server.with_tree(|t| t.contains(5000))
+        a.session().server.with_tree(|t| t.contains(5000))
     });
     assert!(sent_g_new(h.state()));
     common::gui::show_tab(&mut h, "Node tree");
@@ -209,14 +209,14 @@ fn console_creates_a_group_that_appears_in_the_tree_and_bad_lines_are_refused() 
 #[test]
 fn editing_a_synth_control_changes_it_on_the_server() {
     let mut h = booted();
-    let server = h.state().bridge.server.clone();
+    let server = h.state().session().server.clone();
     let id = h
         .state()
         .bridge
         .block_on(server.add_synth("scpanel-sine", 1, AddAction::AddToHead, &[("amp", 0.0)]))
         .unwrap();
     step_until(&mut h, "the synth row", |a| {
-        a.tree.rows.iter().any(|r| r.id == id)
+        a.session().tree.rows.iter().any(|r| r.id == id)
     });
     h.run_steps(2);
     let freq = h.get_by_label("freq");
@@ -252,7 +252,7 @@ fn every_tab_draws_while_online() {
     sine_on_the_output_meter(&mut h);
     h.get_by_label("Mute").click();
     step_until(&mut h, "muted", |a| output_rms(a) <= -89.0);
-    assert!(h.state().bridge.server.mixer_settings().muted);
+    assert!(h.state().session().server.mixer_settings().muted);
     h.get_by_label("Mute").click();
     step_until(&mut h, "unmuted", |a| {
         (output_rms(a) - SINE_RMS_DB).abs() < 1.0
@@ -280,7 +280,7 @@ fn the_volume_slider_and_the_record_buttons_act_on_the_outputs() {
     step_until(&mut h, "20 dB quieter", |a| {
         (output_rms(a) - (SINE_RMS_DB - 20.0)).abs() < 1.0
     });
-    assert_eq!(h.state().bridge.server.mixer_settings().volume_db, -20.0);
+    assert_eq!(h.state().session().server.mixer_settings().volume_db, -20.0);
 
     let dir = std::env::temp_dir().join(format!("scpanel-gui-rec-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -295,7 +295,7 @@ fn the_volume_slider_and_the_record_buttons_act_on_the_outputs() {
     h.get_by_role_and_label(egui::accesskit::Role::Button, "Record")
         .click();
     let recorded = |a: &ScPanel, at_least: Duration| {
-        a.bridge
+        a.session()
             .server
             .recording()
             .is_some_and(|r| r.elapsed() >= at_least)
@@ -306,19 +306,27 @@ fn the_volume_slider_and_the_record_buttons_act_on_the_outputs() {
     assert!(h.query_all_by_label_contains("REC 00:").next().is_some());
     h.get_by_label("Pause").click();
     step_until(&mut h, "paused", |a| {
-        a.bridge.server.recording().is_some_and(|r| r.is_paused())
+        a.session()
+            .server
+            .recording()
+            .is_some_and(|r| r.is_paused())
     });
     h.get_by_label("Resume").click();
     step_until(&mut h, "resumed", |a| {
-        a.bridge.server.recording().is_some_and(|r| !r.is_paused())
+        a.session()
+            .server
+            .recording()
+            .is_some_and(|r| !r.is_paused())
     });
     step_until(&mut h, "more recorded", |a| {
         recorded(a, Duration::from_millis(400))
     });
     h.get_by_label("Stop").click();
-    step_until(&mut h, "stopped", |a| a.bridge.server.recording().is_none());
+    step_until(&mut h, "stopped", |a| {
+        a.session().server.recording().is_none()
+    });
     step_until(&mut h, "saved", |a| {
-        a.bridge
+        a.session()
             .inbox
             .lock()
             .is_ok_and(|i| i.notices.iter().any(|n| n.title == "Recording saved"))
@@ -345,9 +353,9 @@ fn the_volume_slider_and_the_record_buttons_act_on_the_outputs() {
 #[test]
 fn closing_the_window_quits_the_server_it_owns() {
     let mut h = booted();
-    let pid = h.state().bridge.server.pid().expect("owned");
+    let pid = h.state().session().server.pid().expect("owned");
     eframe::App::on_exit(h.state_mut(), None);
-    assert_eq!(h.state().bridge.server.state(), ServerState::Offline);
+    assert_eq!(h.state().session().server.state(), ServerState::Offline);
     assert!(
         !std::path::Path::new(&format!("/proc/{pid}")).exists(),
         "scsynth {pid} outlived the window"
@@ -371,7 +379,7 @@ fn too_many_users_offers_to_watch_without_logging_in() {
     h.run_steps(1);
     h.get_by_label("Connect").click();
     step_until(&mut h, "the offer", |a| {
-        !a.bridge.inbox.lock().unwrap().offers.is_empty()
+        !a.session().inbox.lock().unwrap().offers.is_empty()
     });
     h.run_steps(2);
     assert!(
@@ -380,14 +388,14 @@ fn too_many_users_offers_to_watch_without_logging_in() {
     );
     h.get_by_label("Watch without logging in").click();
     step_until(&mut h, "watching", |a| {
-        a.bridge.server.state() == ServerState::Online
+        a.session().server.state() == ServerState::Online
     });
     h.run_steps(2);
     assert!(h.query_by_label("watching (not logged in)").is_some());
-    assert_eq!(h.state().bridge.server.client_id(), None);
+    assert_eq!(h.state().session().server.client_id(), None);
     h.get_by_label("Disconnect").click();
     step_until(&mut h, "offline", |a| {
-        a.bridge.server.state() == ServerState::Offline
+        a.session().server.state() == ServerState::Offline
     });
     rt.block_on(owner.quit(false)).unwrap();
 }
@@ -424,7 +432,7 @@ fn profiles_save_and_load_and_the_last_options_come_back() {
     // Booting remembers the options for the next start of the app.
     h.get_by_label("Boot").click();
     step_until(&mut h, "online", |a| {
-        a.bridge.server.state() == ServerState::Online
+        a.session().server.state() == ServerState::Online
     });
     let last = scpanel::gui::profiles::load_last().unwrap();
     assert_eq!((last.output_channels, last.port), (6, port));

@@ -26,17 +26,17 @@ fn app(options: Options) -> Harness<'static, ScPanel> {
 /// Runs frames until `done` holds, waking on the server's change notifications (no sleeps).
 fn step_until(h: &mut Harness<'static, ScPanel>, what: &str, done: impl Fn(&ScPanel) -> bool) {
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    let mut changes = h.state().bridge.server.watch_changes();
+    let mut changes = h.state().session().server.watch_changes();
     loop {
         h.step();
         if done(h.state()) {
             return;
         }
         if std::time::Instant::now() >= deadline {
-            let inbox = h.state().bridge.inbox.lock().unwrap();
+            let inbox = h.state().session().inbox.lock().unwrap();
             panic!(
                 "timed out waiting for: {what}; state {:?}; notices {:?}",
-                h.state().bridge.server.state(),
+                h.state().session().server.state(),
                 inbox.notices
             );
         }
@@ -48,7 +48,7 @@ fn step_until(h: &mut Harness<'static, ScPanel>, what: &str, done: impl Fn(&ScPa
 }
 
 fn state(h: &Harness<'static, ScPanel>) -> ServerState {
-    h.state().bridge.server.state()
+    h.state().session().server.state()
 }
 
 const QUESTION: &str = "Boot on every network?";
@@ -83,7 +83,7 @@ fn the_classroom_preset_says_why_and_every_network_is_confirmed_once() {
         h.query_by_label(QUESTION).is_some(),
         "Boot asks first; state {:?}, notices {:?}, options {:?}",
         state(&h),
-        h.state().bridge.inbox.lock().unwrap().notices,
+        h.state().session().inbox.lock().unwrap().notices,
         h.state().boot.options
     );
     assert!(
@@ -103,13 +103,13 @@ fn the_classroom_preset_says_why_and_every_network_is_confirmed_once() {
     assert!(h.query_by_label(QUESTION).is_some());
     h.get_by_label("Boot on every network").click();
     step_until(&mut h, "online on 0.0.0.0", |a| {
-        a.bridge.server.state() == ServerState::Online
+        a.session().server.state() == ServerState::Online
     });
-    assert_eq!(h.state().bridge.server.options().bind_address, "0.0.0.0");
+    assert_eq!(h.state().session().server.options().bind_address, "0.0.0.0");
     // "Join this server": every address of this machine others can reach, with ready lines.
     h.run_steps(2);
     assert!(h.query_by_label("Join this server").is_some());
-    let port = h.state().bridge.server.options().port;
+    let port = h.state().session().server.options().port;
     let addresses = scpanel::server::host::join::reachable_addresses();
     for ip in &addresses {
         let line = format!("s = Server.remote(\\class, NetAddr(\"{ip}\", {port})); s.makeWindow;");
@@ -132,7 +132,7 @@ fn the_classroom_preset_says_why_and_every_network_is_confirmed_once() {
 
     h.get_by_label("Quit").click();
     step_until(&mut h, "offline after Quit", |a| {
-        a.bridge.server.state() == ServerState::Offline
+        a.session().server.state() == ServerState::Offline
     });
 
     // The second Boot does not ask again.
@@ -141,11 +141,11 @@ fn the_classroom_preset_says_why_and_every_network_is_confirmed_once() {
     h.run_steps(3);
     assert!(h.query_by_label(QUESTION).is_none(), "asked once only");
     step_until(&mut h, "online again", |a| {
-        a.bridge.server.state() == ServerState::Online
+        a.session().server.state() == ServerState::Online
     });
     h.get_by_label("Quit").click();
     step_until(&mut h, "offline after the second Quit", |a| {
-        a.bridge.server.state() == ServerState::Offline
+        a.session().server.state() == ServerState::Offline
     });
 }
 
@@ -183,14 +183,14 @@ fn the_password_is_masked_in_the_preview_and_left_out_of_last_toml() {
     );
     h.get_by_label("Boot").click();
     step_until(&mut h, "online over TCP with a password", |a| {
-        a.bridge.server.state() == ServerState::Online
+        a.session().server.state() == ServerState::Online
     });
     let last = scpanel::gui::profiles::load_last().unwrap();
     assert_eq!(last.protocol, Protocol::Tcp);
     assert_eq!(last.password, "", "not remembered unless ticked");
     let logged: Vec<String> = h
         .state()
-        .bridge
+        .session()
         .server
         .with_log(|l| l.lines().map(|l| l.text.clone()).collect());
     assert!(
@@ -200,6 +200,6 @@ fn the_password_is_masked_in_the_preview_and_left_out_of_last_toml() {
     assert!(logged.iter().all(|l| !l.contains(secret)), "{logged:?}");
     h.get_by_label("Quit").click();
     step_until(&mut h, "offline", |a| {
-        a.bridge.server.state() == ServerState::Offline
+        a.session().server.state() == ServerState::Offline
     });
 }

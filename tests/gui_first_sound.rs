@@ -30,7 +30,7 @@ fn booted() -> Harness<'static, ScPanel> {
     let mut h = app(common::options());
     h.get_by_label("Boot").click();
     step_until(&mut h, "online", |h| {
-        h.state().bridge.server.state() == ServerState::Online
+        h.state().session().server.state() == ServerState::Online
     });
     h
 }
@@ -38,13 +38,13 @@ fn booted() -> Harness<'static, ScPanel> {
 fn quit(h: &mut Harness<'static, ScPanel>) {
     h.get_by_label("Quit").click();
     step_until(h, "offline", |h| {
-        h.state().bridge.server.state() == ServerState::Offline
+        h.state().session().server.state() == ServerState::Offline
     });
 }
 
 fn fails(h: &Harness<'static, ScPanel>) -> Vec<String> {
     h.state()
-        .bridge
+        .session()
         .inbox
         .lock()
         .expect("inbox")
@@ -57,7 +57,7 @@ fn fails(h: &Harness<'static, ScPanel>) -> Vec<String> {
 
 fn received(h: &Harness<'static, ScPanel>, start: &str) -> usize {
     h.state()
-        .bridge
+        .session()
         .inbox
         .lock()
         .expect("inbox")
@@ -93,7 +93,7 @@ fn the_readme_example_plays_after_boot_and_after_reset_and_the_test_tone_goes_le
         received(h, "/n_end 1000 ") == 1
     });
     step_until(&mut h, "the meters back after reset", |h| {
-        h.state().bridge.server.meters().output_node.is_some()
+        h.state().session().server.meters().output_node.is_some()
     });
     type_line(&mut h, README_EXAMPLE);
     step_until(&mut h, "/n_go 1000 again", |h| {
@@ -106,7 +106,7 @@ fn the_readme_example_plays_after_boot_and_after_reset_and_the_test_tone_goes_le
     h.get_by_label("Test tone").click();
     let level = |h: &Harness<'static, ScPanel>, ch: usize| {
         h.state()
-            .bridge
+            .session()
             .server
             .meters()
             .outputs
@@ -126,7 +126,7 @@ fn the_readme_example_plays_after_boot_and_after_reset_and_the_test_tone_goes_le
 #[test]
 fn the_console_offers_a_missing_builtin() {
     let mut h = booted();
-    let server = h.state().bridge.server.clone();
+    let server = h.state().session().server.clone();
     h.state()
         .bridge
         .block_on(server.free_all_synthdefs())
@@ -139,7 +139,7 @@ fn the_console_offers_a_missing_builtin() {
     });
     h.get_by_label("Load default").click();
     step_until(&mut h, "default loaded", |h| {
-        h.state().bridge.server.knows_synthdef("default")
+        h.state().session().server.knows_synthdef("default")
     });
     type_line(&mut h, README_EXAMPLE);
     step_until(&mut h, "/n_go 1000", |h| received(h, "/n_go 1000 ") == 1);
@@ -151,9 +151,9 @@ fn scpanels_own_nodes_are_apart_and_default_groups_are_marked() {
     let mut h = app(common::options());
     h.get_by_label("Boot").click();
     step_until(&mut h, "online with meters", |h| {
-        h.state().bridge.server.meters().output_node.is_some()
+        h.state().session().server.meters().output_node.is_some()
     });
-    let server = h.state().bridge.server.clone();
+    let server = h.state().session().server.clone();
     let group = server
         .own_node(scpanel::server::ops::own_nodes::Own::Group)
         .expect("logged in");
@@ -181,7 +181,7 @@ fn scpanels_own_nodes_are_apart_and_default_groups_are_marked() {
 #[test]
 fn a_stalled_server_shows_unresponsive_with_the_age_of_its_last_reply() {
     let mut h = booted();
-    let pid = h.state().bridge.server.pid().expect("owned") as i32;
+    let pid = h.state().session().server.pid().expect("owned") as i32;
     // SAFETY: signals to the scsynth this test booted.
     unsafe { libc::kill(pid, libc::SIGSTOP) };
     step_until(&mut h, "UNRESPONSIVE with the last reply's age", |h| {
@@ -200,12 +200,12 @@ fn silent_meters_cost_no_frames_and_sound_asks_for_them() {
     let mut h = app(common::options());
     h.get_by_label("Boot").click();
     step_until(&mut h, "online with meters", |h| {
-        h.state().bridge.server.meters().output_node.is_some()
+        h.state().session().server.meters().output_node.is_some()
     });
     common::gui::show_tab(&mut h, "Levels & record");
     h.run_steps(3);
     // Silence: after a few meter replies nothing asks for another frame.
-    let server = h.state().bridge.server.clone();
+    let server = h.state().session().server.clone();
     h.state().bridge.block_on(async {
         let mut ticks = server.watch_meters();
         for _ in 0..10 {

@@ -28,7 +28,7 @@ fn step_until(
 }
 
 fn control(h: &Harness<'static, ScPanel>, id: i32, name: &str) -> Option<String> {
-    h.state().bridge.server.with_tree(|t| {
+    h.state().session().server.with_tree(|t| {
         t.get(id)?
             .controls
             .iter()
@@ -44,7 +44,7 @@ fn sclang_joins_a_server_booted_in_the_window_and_its_synths_show_live() {
     let port = h.state().boot.options.port;
     h.get_by_label("Boot").click();
     step_until(&mut h, "online", Duration::from_secs(20), |h| {
-        h.state().bridge.server.state() == ServerState::Online
+        h.state().session().server.state() == ServerState::Online
     });
     let mut sclang = rt.block_on(Sclang::join(port));
     rt.block_on(sclang.eval(DEF));
@@ -85,7 +85,7 @@ fn sclang_joins_a_server_booted_in_the_window_and_its_synths_show_live() {
     drop(sclang);
     h.get_by_label("Quit").click();
     step_until(&mut h, "offline", Duration::from_secs(20), |h| {
-        h.state().bridge.server.state() == ServerState::Offline
+        h.state().session().server.state() == ServerState::Offline
     });
 }
 
@@ -112,9 +112,9 @@ fn the_window_joins_servers_sclang_booted_with_four_and_one_logins() {
     let mut h = app(common::options());
     connect(&mut h, port);
     step_until(&mut h, "logged in", Duration::from_secs(20), |h| {
-        h.state().bridge.server.state() == ServerState::Online
+        h.state().session().server.state() == ServerState::Online
     });
-    let server = h.state().bridge.server.clone();
+    let server = h.state().session().server.clone();
     let id = server.client_id().expect("logged in");
     assert_eq!(
         server.default_group(),
@@ -132,7 +132,7 @@ fn the_window_joins_servers_sclang_booted_with_four_and_one_logins() {
     );
     h.get_by_label("Disconnect").click();
     step_until(&mut h, "offline", Duration::from_secs(10), |h| {
-        h.state().bridge.server.state() == ServerState::Offline
+        h.state().session().server.state() == ServerState::Offline
     });
     assert!(
         sclang.failure_lines().is_empty(),
@@ -147,7 +147,7 @@ fn the_window_joins_servers_sclang_booted_with_four_and_one_logins() {
     connect(&mut h, port);
     step_until(&mut h, "the offer to watch", Duration::from_secs(20), |h| {
         !h.state()
-            .bridge
+            .session()
             .inbox
             .lock()
             .expect("inbox")
@@ -157,7 +157,7 @@ fn the_window_joins_servers_sclang_booted_with_four_and_one_logins() {
     h.run_steps(2);
     h.get_by_label("Watch without logging in").click();
     step_until(&mut h, "watching", Duration::from_secs(20), |h| {
-        h.state().bridge.server.state() == ServerState::Online
+        h.state().session().server.state() == ServerState::Online
     });
     common::gui::show_tab(&mut h, "Node tree");
     step_until(
@@ -175,9 +175,9 @@ fn a_control_being_edited_is_not_overwritten_by_the_live_reread() {
     let mut h = app(common::options());
     h.get_by_label("Boot").click();
     step_until(&mut h, "online", Duration::from_secs(20), |h| {
-        h.state().bridge.server.state() == ServerState::Online
+        h.state().session().server.state() == ServerState::Online
     });
-    let server = h.state().bridge.server.clone();
+    let server = h.state().session().server.clone();
     let add = |action| {
         rt.block_on(server.add_synth("scpanel-sine", 1, action, &[("amp", 0.0), ("freq", 300.0)]))
             .expect("synth")
@@ -218,6 +218,6 @@ fn a_control_being_edited_is_not_overwritten_by_the_live_reread() {
     h.key_press(egui::Key::Escape);
     h.get_by_label("Quit").click();
     step_until(&mut h, "offline", Duration::from_secs(20), |h| {
-        h.state().bridge.server.state() == ServerState::Offline
+        h.state().session().server.state() == ServerState::Offline
     });
 }

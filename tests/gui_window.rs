@@ -10,7 +10,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use scpanel::gui::ScPanel;
 use scpanel::gui::app::Tab;
-use scpanel::gui::bridge::{Notice, push_notice};
+use scpanel::gui::bridge::Notice;
 use scpanel::server::ops::recorder::{HeaderFormat, RecordOptions, SampleFormat};
 use scpanel::server::{AddAction, Options, ServerState};
 
@@ -40,7 +40,7 @@ fn step_until(
     mut done: impl FnMut(&mut Harness<'static, ScPanel>) -> bool,
 ) {
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    let mut changes = h.state().bridge.server.watch_changes();
+    let mut changes = h.state().session().server.watch_changes();
     loop {
         h.step();
         if done(h) {
@@ -49,8 +49,8 @@ fn step_until(
         assert!(
             std::time::Instant::now() < deadline,
             "timed out waiting for: {what}; state {:?}; notices {:?}",
-            h.state().bridge.server.state(),
-            h.state().bridge.inbox.lock().unwrap().notices
+            h.state().session().server.state(),
+            h.state().session().inbox.lock().unwrap().notices
         );
         let bridge = &h.state().bridge;
         bridge.block_on(async {
@@ -63,7 +63,7 @@ fn booted(w: f32, h: f32) -> Harness<'static, ScPanel> {
     let mut h = app_sized(common::options(), w, h);
     h.get_by_label("Boot").click();
     step_until(&mut h, "online", |h| {
-        h.state().bridge.server.state() == ServerState::Online
+        h.state().session().server.state() == ServerState::Online
     });
     h
 }
@@ -71,7 +71,7 @@ fn booted(w: f32, h: f32) -> Harness<'static, ScPanel> {
 fn quit(h: &mut Harness<'static, ScPanel>) {
     h.get_by_label("Quit").click();
     step_until(h, "offline after Quit", |h| {
-        h.state().bridge.server.state() == ServerState::Offline
+        h.state().session().server.state() == ServerState::Offline
     });
 }
 
@@ -179,8 +179,11 @@ fn notices_float_over_the_layout_and_errors_stay_until_dismissed() {
     let mut h = app_sized(Options::default(), 900.0, 600.0);
     h.run_steps(3);
     let before = h.get_by_label("Node tree").rect();
-    let inbox = h.state().bridge.inbox.clone();
-    push_notice(&inbox, "Boot failed", "the port is taken".into(), true);
+    let inbox = h.state().session().inbox.clone();
+    inbox
+        .lock()
+        .unwrap()
+        .notice("Boot failed", "the port is taken".into(), true);
     // A confirmation that has been on screen longer than its time is gone.
     inbox.lock().unwrap().notices.push(Notice {
         at: std::time::SystemTime::now() - Duration::from_secs(60),
@@ -188,7 +191,10 @@ fn notices_float_over_the_layout_and_errors_stay_until_dismissed() {
         text: "saved".into(),
         error: false,
     });
-    push_notice(&inbox, "Profile saved", "/tmp/x.toml".into(), false);
+    inbox
+        .lock()
+        .unwrap()
+        .notice("Profile saved", "/tmp/x.toml".into(), false);
     h.run_steps(3);
     assert_eq!(
         h.get_by_label("Node tree").rect(),
@@ -222,14 +228,14 @@ fn ctrl_q(h: &mut Harness<'static, ScPanel>) {
 }
 
 fn silent_synth(h: &mut Harness<'static, ScPanel>) -> i32 {
-    let server = h.state().bridge.server.clone();
+    let server = h.state().session().server.clone();
     let id = h
         .state()
         .bridge
         .block_on(server.add_synth("scpanel-sine", 1, AddAction::AddToHead, &[("amp", 0.0)]))
         .expect("a synth");
     step_until(h, "the synth in the tree", |h| {
-        h.state().bridge.server.with_tree(|t| t.contains(id))
+        h.state().session().server.with_tree(|t| t.contains(id))
     });
     id
 }
@@ -248,7 +254,7 @@ fn ctrl_q_asks_first_while_synths_play_and_dont_ask_again_is_kept() {
     );
     h.get_by_label("Cancel").click();
     h.run_steps(3);
-    assert_eq!(h.state().bridge.server.state(), ServerState::Online);
+    assert_eq!(h.state().session().server.state(), ServerState::Online);
     assert!(
         h.query_by_label("2 synths playing: stop and quit?")
             .is_none()
@@ -259,14 +265,14 @@ fn ctrl_q_asks_first_while_synths_play_and_dont_ask_again_is_kept() {
     h.run_steps(1);
     h.get_by_label("Stop and quit").click();
     step_until(&mut h, "offline after the yes", |h| {
-        h.state().bridge.server.state() == ServerState::Offline
+        h.state().session().server.state() == ServerState::Offline
     });
     assert!(h.state().quit_without_asking);
 
     // Reset stays instant, and with "don't ask again" Ctrl+Q quits at once.
     h.get_by_label("Boot").click();
     step_until(&mut h, "online again", |h| {
-        h.state().bridge.server.state() == ServerState::Online
+        h.state().session().server.state() == ServerState::Online
     });
     silent_synth(&mut h);
     ctrl_q(&mut h);
@@ -275,7 +281,7 @@ fn ctrl_q_asks_first_while_synths_play_and_dont_ask_again_is_kept() {
         "not asked again"
     );
     step_until(&mut h, "offline at once", |h| {
-        h.state().bridge.server.state() == ServerState::Offline
+        h.state().session().server.state() == ServerState::Offline
     });
 }
 
@@ -287,7 +293,7 @@ fn ctrl_period_resets_without_asking() {
     h.run_steps(1);
     assert!(h.query_by_label("Stop and quit").is_none());
     step_until(&mut h, "the synth freed by Reset", |h| {
-        !h.state().bridge.server.with_tree(|t| t.contains(id))
+        !h.state().session().server.with_tree(|t| t.contains(id))
     });
     quit(&mut h);
 }
@@ -310,7 +316,7 @@ fn sent(h: &Harness<'static, ScPanel>, f: impl Fn(&egui::ViewportCommand) -> boo
 }
 
 fn record_to(h: &mut Harness<'static, ScPanel>, path: &std::path::Path) {
-    let server = h.state().bridge.server.clone();
+    let server = h.state().session().server.clone();
     let options = RecordOptions {
         path: path.to_path_buf(),
         header: HeaderFormat::Wav,
@@ -352,7 +358,7 @@ fn closing_the_window_while_recording_asks_and_a_yes_closes() {
     request_close(&mut h);
     assert!(!sent(&h, |c| *c == egui::ViewportCommand::CancelClose));
     eframe::App::on_exit(h.state_mut(), None);
-    assert_eq!(h.state().bridge.server.state(), ServerState::Offline);
+    assert_eq!(h.state().session().server.state(), ServerState::Offline);
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -395,8 +401,8 @@ fn a_recording_shows_in_the_status_bar_on_every_tab_and_in_the_title() {
                 .collect();
             panic!(
                 "no REC on the {tab:?} tab: {seen:?}; recording {:?}; notices {:?}",
-                h.state().bridge.server.recording(),
-                h.state().bridge.inbox.lock().unwrap().notices
+                h.state().session().server.recording(),
+                h.state().session().inbox.lock().unwrap().notices
             )
         });
         assert!(bar.contains(" MB \u{B7} "), "size shown: {bar}");
@@ -406,7 +412,7 @@ fn a_recording_shows_in_the_status_bar_on_every_tab_and_in_the_title() {
         "title: {}",
         h.state().title()
     );
-    let server = h.state().bridge.server.clone();
+    let server = h.state().session().server.clone();
     h.state()
         .bridge
         .block_on(server.stop_recording())
@@ -424,16 +430,16 @@ fn the_log_follows_until_scrolled_up_then_counts_new_lines() {
     // The meters a booted window starts come in the background; let them settle first, so
     // only the lines this test makes arrive while it scrolls.
     step_until(&mut h, "meters running", |h| {
-        h.state().bridge.server.meters().output_node.is_some()
+        h.state().session().server.meters().output_node.is_some()
     });
-    let server = h.state().bridge.server.clone();
+    let server = h.state().session().server.clone();
     // With dumpOSC the server prints each message it gets: real lines, as many as we send.
     h.state()
         .bridge
         .block_on(server.dump_osc(true))
         .expect("dumpOSC");
     let send_some = |h: &mut Harness<'static, ScPanel>, n: usize| {
-        let server = h.state().bridge.server.clone();
+        let server = h.state().session().server.clone();
         h.state().bridge.block_on(async move {
             for _ in 0..n {
                 server
@@ -448,15 +454,15 @@ fn the_log_follows_until_scrolled_up_then_counts_new_lines() {
     };
     send_some(&mut h, 60);
     step_until(&mut h, "60 more lines", |h| {
-        h.state().bridge.server.with_log(|l| l.total) > 60
+        h.state().session().server.with_log(|l| l.total) > 60
     });
     common::gui::show_tab(&mut h, "Server log");
     h.run_steps(5);
     assert!(h.state().log.following);
-    let before = h.state().bridge.server.with_log(|l| l.total);
+    let before = h.state().session().server.with_log(|l| l.total);
     let newest = |h: &Harness<'static, ScPanel>| {
         h.state()
-            .bridge
+            .session()
             .server
             .with_log(|l| l.lines().last().map(|l| l.text.clone()).unwrap_or_default())
     };
@@ -484,10 +490,10 @@ fn the_log_follows_until_scrolled_up_then_counts_new_lines() {
     assert!(!h.state().log.following, "scrolling up stops following");
     send_some(&mut h, 5);
     step_until(&mut h, "the new lines counted", |h| {
-        let total = h.state().bridge.server.with_log(|l| l.total);
+        let total = h.state().session().server.with_log(|l| l.total);
         total >= before + 5 && h.query_by_label_contains("new line").is_some()
     });
-    let total = h.state().bridge.server.with_log(|l| l.total);
+    let total = h.state().session().server.with_log(|l| l.total);
     let n = h.state().log.new_lines(total);
     assert!(n >= 5, "{n} new lines");
     assert!(
@@ -513,8 +519,8 @@ fn the_log_follows_until_scrolled_up_then_counts_new_lines() {
 #[test]
 fn each_server_run_starts_with_a_separator_and_a_crash_is_an_error_line() {
     let mut h = booted(900.0, 600.0);
-    let pid = h.state().bridge.server.pid().expect("owned");
-    let separator = h.state().bridge.server.with_log(|l| {
+    let pid = h.state().session().server.pid().expect("owned");
+    let separator = h.state().session().server.with_log(|l| {
         l.lines()
             .find(|l| l.mark == scpanel::server::model::log::Mark::RunStart)
             .map(|l| l.text.clone())
@@ -529,9 +535,9 @@ fn each_server_run_starts_with_a_separator_and_a_crash_is_an_error_line() {
     // SAFETY: kill() on a pid we spawned and that is still ours.
     assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGKILL) }, 0);
     step_until(&mut h, "offline after the crash", |h| {
-        h.state().bridge.server.state() == ServerState::Offline
+        h.state().session().server.state() == ServerState::Offline
     });
-    let crash = h.state().bridge.server.with_log(|l| {
+    let crash = h.state().session().server.with_log(|l| {
         l.lines()
             .find(|l| l.mark == scpanel::server::model::log::Mark::Crash)
             .map(|l| (l.text.clone(), l.is_error()))
@@ -543,9 +549,9 @@ fn each_server_run_starts_with_a_separator_and_a_crash_is_an_error_line() {
     // The next run has its own separator.
     h.get_by_label("Boot").click();
     step_until(&mut h, "online again", |h| {
-        h.state().bridge.server.state() == ServerState::Online
+        h.state().session().server.state() == ServerState::Online
     });
-    let runs = h.state().bridge.server.with_log(|l| {
+    let runs = h.state().session().server.with_log(|l| {
         l.lines()
             .filter(|l| l.mark == scpanel::server::model::log::Mark::RunStart)
             .count()
@@ -575,9 +581,9 @@ fn use_port_n_boots_on_that_port() {
     assert_ne!(port, taken);
     button.click();
     step_until(&mut h, "online on the suggested port", |h| {
-        h.state().bridge.server.state() == ServerState::Online
+        h.state().session().server.state() == ServerState::Online
     });
-    assert_eq!(h.state().bridge.server.options().port, port);
+    assert_eq!(h.state().session().server.options().port, port);
     drop(holder);
     quit(&mut h);
 }
@@ -635,7 +641,7 @@ fn a_sample_rate_jack_will_not_run_is_warned_before_boot() {
 #[test]
 fn release_ends_a_gated_synth_and_a_typed_node_id_is_checked() {
     let mut h = booted(1200.0, 800.0);
-    let server = h.state().bridge.server.clone();
+    let server = h.state().session().server.clone();
     let synth = h
         .state()
         .bridge
@@ -647,7 +653,7 @@ fn release_ends_a_gated_synth_and_a_typed_node_id_is_checked() {
         .block_on(server.add_group(1, AddAction::AddToTail, false))
         .expect("a group");
     step_until(&mut h, "both rows", |h| {
-        let rows = &h.state().tree.rows;
+        let rows = &h.state().session().tree.rows;
         rows.iter().any(|r| r.id == synth) && rows.iter().any(|r| r.id == group)
     });
     h.run_steps(2);
@@ -677,7 +683,7 @@ fn release_ends_a_gated_synth_and_a_typed_node_id_is_checked() {
     h.get_by_label("Move").click();
     step_until(&mut h, "the synth moved before the group", |h| {
         h.state()
-            .bridge
+            .session()
             .server
             .with_tree(|t| t.get(synth).is_some_and(|n| n.next == group))
     });
@@ -688,7 +694,7 @@ fn release_ends_a_gated_synth_and_a_typed_node_id_is_checked() {
     h.run_steps(2);
     h.get_by_label("Release").click();
     step_until(&mut h, "the released synth ends", |h| {
-        !h.state().bridge.server.with_tree(|t| t.contains(synth))
+        !h.state().session().server.with_tree(|t| t.contains(synth))
     });
     // A group has no gate: no Release in its menu.
     h.get_by_label_contains(&format!("{group} group"))
@@ -705,7 +711,7 @@ fn the_cpu_axis_stays_at_0_to_100_unless_auto_is_chosen() {
     let mut h = booted(900.0, 600.0);
     common::gui::show_tab(&mut h, "CPU & sample rate");
     step_until(&mut h, "a few status replies plotted", |h| {
-        h.state().bridge.server.with_status_history(|s| s.len()) >= 3
+        h.state().session().server.with_status_history(|s| s.len()) >= 3
     });
     step_until(&mut h, "the CPU plot drawn", |h| {
         h.state().plots.cpu_y.is_some()

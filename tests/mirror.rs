@@ -1046,7 +1046,7 @@ fn the_tree_panel_shows_escapes_and_an_out_of_step_mirror() {
                       what: &str,
                       done: &dyn Fn(&Harness<'static, ScPanel>) -> bool| {
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        let mut changes = h.state().bridge.server.watch_changes();
+        let mut changes = h.state().session().server.watch_changes();
         loop {
             h.step();
             if done(h) {
@@ -1062,7 +1062,7 @@ fn the_tree_panel_shows_escapes_and_an_out_of_step_mirror() {
         }
     };
     step_until(&mut h, "online", &|h| {
-        h.state().bridge.server.state().is_online()
+        h.state().session().server.state().is_online()
     });
     common::gui::show_tab(&mut h, "Node tree");
     step_until(&mut h, "the escaped name", &|h| {

@@ -212,7 +212,7 @@ fn sigterm_to_the_app_quits_its_server_and_finishes_the_recording() {
         .with_size(egui::vec2(1000.0, 700.0))
         .build_eframe(move |_cc| ScPanel::new(o).expect("app"));
     h.state().handle_signals().unwrap();
-    let server = h.state().bridge.server.clone();
+    let server = h.state().session().server.clone();
     let dir = scratch("app-rec");
     let path = dir.join("take.wav");
     h.state().bridge.block_on(async {

@@ -5,16 +5,19 @@ use std::time::Duration;
 
 use egui::{Color32, RichText};
 
+use super::actions::{Action, ActionQueue, Done, Outcome, Pick, SessionId};
 use super::boot_panel::BootPanel;
 use super::bridge::{Bridge, Offer};
+use super::buffers_panel::BufferRow;
 use super::buffers_panel::BuffersPanel;
 use super::connect_panel::ConnectPanel;
 use super::console::Console;
 use super::log_panel::LogPanel;
 use super::mixer_panel::MixerPanel;
 use super::plots::Plots;
-use super::tree_panel::TreePanel;
+use super::session::Session;
 use super::{profiles, status_bar};
+use crate::server::host::jack::JackServer;
 use crate::server::ops::recorder::Recording;
 use crate::server::{Options, ServerState};
 use crate::signals::{Signals, Termination};
@@ -54,6 +57,15 @@ impl Tab {
     }
 }
 
+/// Quits (or logs out of) every server at once, so one slow server doesn't hold up the rest.
+async fn shutdown_all(servers: Vec<crate::server::Server>) {
+    let mut all = tokio::task::JoinSet::new();
+    for s in servers {
+        all.spawn(async move { s.shutdown().await });
+    }
+    while all.join_next().await.is_some() {}
+}
+
 /// What a confirmed quit does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QuitKind {
@@ -73,12 +85,24 @@ pub enum Side {
 }
 
 pub struct ScPanel {
+    /// The runtime every session's work runs on.
     pub bridge: Bridge,
+    /// One per server; panels draw the current one. Never empty.
+    pub sessions: Vec<Session>,
+    current: usize,
+    next_session: SessionId,
+    /// Every session's server, for a signal: it may come while the UI thread is busy, and
+    /// must reach the sessions added after the handler was installed.
+    servers: Arc<Mutex<Vec<crate::server::Server>>>,
+    /// What the panels asked for this frame; run once the frame is drawn.
+    pub actions: ActionQueue,
+    /// A JACK server this app started (stopped when the app closes). It serves every
+    /// session, so the app holds it.
+    own_jack: Option<JackServer>,
     pub join: super::join_box::JoinBox,
     pub boot: BootPanel,
     pub connect: ConnectPanel,
     pub plots: Plots,
-    pub tree: TreePanel,
     pub buffers: BuffersPanel,
     pub console: Console,
     pub log: LogPanel,
@@ -108,13 +132,20 @@ pub struct ScPanel {
 
 impl ScPanel {
     pub fn new(options: Options) -> Result<ScPanel, String> {
+        let bridge = Bridge::new()?;
+        let first = Session::new(&bridge, 0);
         Ok(ScPanel {
-            bridge: Bridge::new()?,
+            bridge,
+            servers: Arc::new(Mutex::new(vec![first.server.clone()])),
+            sessions: vec![first],
+            current: 0,
+            next_session: 1,
+            actions: ActionQueue::default(),
+            own_jack: None,
             join: Default::default(),
             boot: BootPanel::new(options),
             connect: ConnectPanel::default(),
             plots: Plots::default(),
-            tree: TreePanel::default(),
             buffers: BuffersPanel::default(),
             console: Console::default(),
             log: LogPanel::default(),
@@ -134,6 +165,137 @@ impl ScPanel {
         })
     }
 
+    /// The session the panels draw.
+    pub fn session(&self) -> &Session {
+        &self.sessions[self.current]
+    }
+
+    pub fn session_mut(&mut self) -> &mut Session {
+        &mut self.sessions[self.current]
+    }
+
+    /// Adds a session with an offline server and returns its id; the current one stays.
+    pub fn add_session(&mut self) -> SessionId {
+        let id = self.next_session;
+        self.next_session += 1;
+        let session = Session::new(&self.bridge, id);
+        if let Ok(mut all) = self.servers.lock() {
+            all.push(session.server.clone());
+        }
+        self.sessions.push(session);
+        id
+    }
+
+    /// Makes the session `id` the one the panels draw; false when there is none.
+    pub fn show_session(&mut self, id: SessionId) -> bool {
+        match self.sessions.iter().position(|s| s.id == id) {
+            Some(i) => {
+                self.current = i;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Quits every server this window owns (finishing recordings) and logs out of the
+    /// others, waiting at most `limit` in all. For closing the app.
+    pub fn shutdown(&self, limit: Duration) {
+        let servers = self.sessions.iter().map(|s| s.server.clone()).collect();
+        let _ = self
+            .bridge
+            .block_on(async { tokio::time::timeout(limit, shutdown_all(servers)).await });
+    }
+
+    /// Runs every action the frame's panels pushed, each against its own session. Called
+    /// once per frame, after the panels are drawn.
+    pub fn run_actions(&mut self) {
+        for (id, action) in self.actions.take() {
+            if let Action::StopJack = action {
+                if let Some(j) = self.own_jack.take() {
+                    self.bridge.spawn(async move { j.stop().await });
+                }
+                self.mixer.jack_changed();
+                continue;
+            }
+            // A session closed since the click has nobody left to do it for.
+            if let Some(s) = self.sessions.iter_mut().find(|s| s.id == id) {
+                s.dispatch(&self.bridge, action);
+            }
+        }
+    }
+
+    /// Takes in every result that came back since the last frame: session data, panel
+    /// fields, notices. Called once per frame, before the panels are drawn.
+    pub fn apply_finished(&mut self) {
+        for i in 0..self.sessions.len() {
+            for done in self.sessions[i].finished() {
+                self.apply(i, done);
+            }
+        }
+    }
+
+    fn apply(&mut self, i: usize, done: Done) {
+        let session = &mut self.sessions[i];
+        let outcome = match done.result {
+            Ok(o) => o,
+            Err(f) => {
+                // A lookup that ended early still ends the wait for it.
+                if let Action::LookUpHost(host) = &done.action {
+                    self.connect.looked(host.clone(), Err(f.text.clone()));
+                }
+                if done.action.tells_failure() {
+                    if let Some(o) = f.offer
+                        && let Ok(mut inbox) = session.inbox.lock()
+                    {
+                        inbox.offers.push(o);
+                    }
+                    session.notice(done.action.title(), f.text, true);
+                }
+                return;
+            }
+        };
+        match outcome {
+            Outcome::Done => {}
+            Outcome::Buffer { info, file } => {
+                session.buffers.insert(info.id, BufferRow { info, file });
+            }
+            Outcome::BufferFreed(id) => {
+                session.buffers.remove(&id);
+            }
+            Outcome::BusValues(v) => session.bus_values.extend(v),
+            Outcome::RecordingSaved(path) => {
+                session.notice("Recording saved", path.display().to_string(), false)
+            }
+            Outcome::SpeakersConnected(pairs) => {
+                let text = pairs
+                    .iter()
+                    .map(|(a, b)| format!("{a} -> {b}"))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                session.notice("Connected", text, false);
+            }
+            Outcome::Jack(status) => self.mixer.jack_status = Some(status),
+            Outcome::JackRate(rate) => self.boot.jack_rate = rate,
+            Outcome::JackStarted(j) => {
+                self.own_jack = Some(j.0);
+                self.mixer.jack_changed();
+            }
+            Outcome::Looked { host, result } => self.connect.looked(host, result),
+            Outcome::Picked { path: None, .. } => {}
+            Outcome::Picked {
+                pick,
+                path: Some(p),
+            } => match pick {
+                Pick::Executable => self.boot.picked(p),
+                Pick::SoundFile => self.buffers.path = p.display().to_string(),
+                Pick::Recording { .. } => self.mixer.record_path = p.display().to_string(),
+            },
+            Outcome::ProcessStopped { pid } => {
+                session.notice("Stopped", format!("pid {pid} is gone: boot again"), false)
+            }
+        }
+    }
+
     /// Makes SIGTERM, SIGHUP and SIGINT quit the owned server (finishing a recording first)
     /// or log out of another's, then close the window. A second signal ends the process at
     /// once (the server's parent-death signal then stops it).
@@ -142,14 +304,17 @@ impl ScPanel {
             .bridge
             .block_on(async { Signals::install() })
             .map_err(|e| format!("cannot listen for signals: {e}"))?;
-        let server = self.bridge.server.clone();
+        let servers = self.servers.clone();
         let terminated = self.terminated.clone();
         let window = self.window.clone();
         self.bridge.spawn(async move {
             let sig = signals.recv().await;
             eprintln!("scpanel: {sig}: quitting the server…");
+            // Every session's server is quit (or logged out of) before the window closes.
+            let servers = servers.lock().map(|s| s.clone()).unwrap_or_default();
+            let all = shutdown_all(servers);
             tokio::select! {
-                _ = tokio::time::timeout(SIGNAL_SHUTDOWN_LIMIT, server.shutdown()) => {}
+                _ = tokio::time::timeout(SIGNAL_SHUTDOWN_LIMIT, all) => {}
                 again = signals.recv() => std::process::exit(128 + again.number()),
             }
             if let Ok(mut t) = terminated.lock() {
@@ -166,34 +331,25 @@ impl ScPanel {
 
     pub fn boot(&mut self) {
         if let Some(why) = self.boot.blocker() {
-            self.bridge.notice("Can't boot", why, true);
+            self.session().notice("Can't boot", why, true);
             return;
         }
         if self.boot.ask_about_network() {
             return;
         }
         if let Some(w) = self.boot.warning() {
-            self.bridge.notice("Sample rate", w, false);
+            self.session().notice("Sample rate", w, false);
         }
-        // Levels from the first sound on a server the window boots.
-        self.bridge.server.default_meters(true);
         let options = self.boot.options.clone();
         if let Err(e) = profiles::save_last(&options) {
-            self.bridge.notice("Options not saved", e, true);
+            self.session().notice("Options not saved", e, true);
         }
-        self.bridge
-            .run("Boot failed", move |s| async move { s.boot(options).await });
+        self.actions.push(Action::Boot(options));
     }
 
     fn quit(&mut self) {
-        if self.bridge.server.is_owner() {
-            self.bridge.run("Quit failed", |s| async move {
-                // The file is finished first, so a quit never leaves a recording unreadable.
-                if s.recording().is_some() {
-                    s.stop_recording().await?;
-                }
-                s.quit(false).await
-            });
+        if self.session().server.is_owner() {
+            self.actions.push(Action::Quit);
         } else {
             self.side = Side::Connect;
             self.side_open = true;
@@ -208,7 +364,7 @@ impl ScPanel {
 
     /// Synths the user plays: scpanel's own meter, volume, recorder and tone synths left out.
     pub fn user_synths(&self) -> usize {
-        let server = &self.bridge.server;
+        let server = &self.session().server;
         server.with_tree(|t| {
             t.nodes()
                 .filter(|n| !n.is_group() && !server.is_own_node(n.id))
@@ -218,7 +374,7 @@ impl ScPanel {
 
     /// scpanel's own synths on the server.
     pub fn own_synths(&self) -> usize {
-        let server = &self.bridge.server;
+        let server = &self.session().server;
         let Some(group) = server.own_node(crate::server::ops::own_nodes::Own::Group) else {
             return 0;
         };
@@ -232,12 +388,13 @@ impl ScPanel {
             return None;
         }
         // Quitting or closing only ends the synths of a server we own; a guest just leaves.
-        let synths = if self.bridge.server.is_owner() && self.bridge.server.state().is_online() {
-            self.user_synths()
-        } else {
-            0
-        };
-        let recording = self.bridge.server.recording();
+        let synths =
+            if self.session().server.is_owner() && self.session().server.state().is_online() {
+                self.user_synths()
+            } else {
+                0
+            };
+        let recording = self.session().server.recording();
         let mut parts = Vec::new();
         match synths {
             0 => {}
@@ -256,7 +413,7 @@ impl ScPanel {
 
     /// Ctrl+Q: quit at once when nothing would be lost, otherwise ask.
     fn quit_key(&mut self) {
-        if self.bridge.server.is_owner() && self.quit_question().is_some() {
+        if self.session().server.is_owner() && self.quit_question().is_some() {
             self.confirm_quit = Some(QuitKind::Server);
         } else {
             self.quit();
@@ -334,21 +491,19 @@ impl ScPanel {
                 i.consume_shortcut(&side),
             )
         });
-        let state = self.bridge.server.state();
+        let state = self.session().server.state();
         if boot && state == ServerState::Offline {
             self.boot();
         }
         if quit && state.is_online() {
             self.quit_key();
         }
-        if reboot && self.bridge.server.is_owner() {
-            self.bridge
-                .run("Reboot failed", |s| async move { s.reboot().await });
+        if reboot && self.session().server.is_owner() {
+            self.actions.push(Action::Reboot);
         }
         // Reset is the panic button: never asks.
         if reset && state.is_online() {
-            self.bridge
-                .run("Reset failed", |s| async move { s.reset().await });
+            self.actions.push(Action::Reset);
         }
         if toggle_side {
             self.side_open = !self.side_open;
@@ -360,7 +515,7 @@ impl ScPanel {
     /// offers stay until dismissed; confirmations fade after a few seconds.
     fn toasts(&mut self, ctx: &egui::Context) {
         let expiry = Duration::from_secs(NOTICE_SECONDS);
-        let (notices, offers) = match self.bridge.inbox.lock() {
+        let (notices, offers) = match self.session().inbox.lock() {
             Ok(mut i) => {
                 let now = std::time::SystemTime::now();
                 i.notices.retain(|n| {
@@ -425,7 +580,7 @@ impl ScPanel {
                     dismiss_all = true;
                 }
             });
-        if let Ok(mut inbox) = self.bridge.inbox.lock() {
+        if let Ok(mut inbox) = self.session().inbox.lock() {
             if dismiss_all {
                 inbox.notices.clear();
                 inbox.offers.clear();
@@ -451,11 +606,7 @@ impl ScPanel {
             Offer::WatchOnly(c) => {
                 ui.label("Every login of that server is taken.");
                 if ui.button("Watch without logging in").clicked() {
-                    let c = c.clone();
-                    self.bridge.run("Watching", move |s| async move {
-                        s.default_meters(false);
-                        s.connect(c).await
-                    });
+                    self.actions.push(Action::Watch(c.clone()));
                     taken = true;
                 }
             }
@@ -504,23 +655,7 @@ impl ScPanel {
                 ui.label("Only this one process is stopped (SIGTERM, then SIGKILL).");
                 ui.horizontal(|ui| {
                     if ui.button("Stop it").clicked() {
-                        let inbox = self.bridge.inbox.clone();
-                        self.bridge.spawn(async move {
-                            let gone = crate::server::host::ports::stop_process(
-                                &holder,
-                                Duration::from_secs(2),
-                            )
-                            .await;
-                            let (title, text) = if gone {
-                                ("Stopped", format!("pid {} is gone: boot again", holder.pid))
-                            } else {
-                                (
-                                    "Could not stop it",
-                                    format!("pid {} is still running (permission?)", holder.pid),
-                                )
-                            };
-                            super::bridge::push_notice(&inbox, title, text, !gone);
-                        });
+                        self.actions.push(Action::StopProcess(holder.clone()));
                         self.confirm_stop = None;
                     }
                     if ui.button("Cancel").clicked() {
@@ -574,15 +709,17 @@ impl eframe::App for ScPanel {
                 ctx.repaint_causes()
             );
         }
+        self.apply_finished();
+        self.actions.target = self.session().id;
         self.close_request(&ctx);
         self.shortcuts(&ctx);
         if self.boot.network_question(&ctx) {
             self.boot();
         }
-        let state = self.bridge.server.state();
-        let session = self.bridge.server.session();
-        let status = self.bridge.server.latest_status();
-        let recording = self.bridge.server.recording();
+        let state = self.session().server.state();
+        let session = self.session().server.session();
+        let status = self.session().server.latest_status();
+        let recording = self.session().server.recording();
         let blocker = self.boot.blocker();
         self.window_title(&ctx, recording.as_ref());
         egui::Panel::top("status-bar").show(ui, |ui| {
@@ -596,12 +733,11 @@ impl eframe::App for ScPanel {
                     recording: recording.as_ref(),
                     side_open: self.side_open,
                     own_synths: self.own_synths(),
-                    last_reply: self.bridge.server.last_heard(),
+                    last_reply: self.session().server.last_heard(),
                 },
             );
             if a.test_tone {
-                self.bridge
-                    .run("Test tone", |s| async move { s.test_tone().await });
+                self.actions.push(Action::TestTone);
             }
             if a.boot {
                 self.boot();
@@ -610,12 +746,10 @@ impl eframe::App for ScPanel {
                 self.quit();
             }
             if a.reboot {
-                self.bridge
-                    .run("Reboot failed", |s| async move { s.reboot().await });
+                self.actions.push(Action::Reboot);
             }
             if a.reset {
-                self.bridge
-                    .run("Reset failed", |s| async move { s.reset().await });
+                self.actions.push(Action::Reset);
             }
             if a.toggle_side {
                 self.side_open = !self.side_open;
@@ -645,10 +779,11 @@ impl eframe::App for ScPanel {
                     .auto_shrink([false, false])
                     .show(ui, |ui| {
                         // Where students point their clients, while a class server runs.
-                        self.join.ui(ui, &self.bridge);
+                        let session = &self.sessions[self.current];
+                        self.join.ui(ui, session);
                         match self.side {
-                            Side::Boot => self.boot.ui(ui, &self.bridge),
-                            Side::Connect => self.connect.ui(ui, &self.bridge),
+                            Side::Boot => self.boot.ui(ui, session, &mut self.actions),
+                            Side::Connect => self.connect.ui(ui, session, &mut self.actions),
                         }
                     });
             });
@@ -656,20 +791,21 @@ impl eframe::App for ScPanel {
             self.tabs(ui);
             ui.separator();
             // The plots scroll with time, and the console may be showing every status reply.
-            self.bridge.set_status_frames(match self.tab {
+            let session = &mut self.sessions[self.current];
+            session.set_status_frames(match self.tab {
                 Tab::Plots => true,
                 Tab::Console => self.console.show_status,
                 _ => false,
             });
-            self.mixer
-                .shown(self.tab == Tab::Levels, &self.bridge, ui.ctx());
+            session.set_levels_shown(self.tab == Tab::Levels);
+            let actions = &mut self.actions;
             match self.tab {
-                Tab::Tree => self.tree.ui(ui, &self.bridge),
-                Tab::Plots => self.plots.ui(ui, &self.bridge.server),
-                Tab::Levels => self.mixer.ui(ui, &self.bridge),
-                Tab::Buffers => self.buffers.ui(ui, &self.bridge),
-                Tab::Console => self.console.ui(ui, &self.bridge),
-                Tab::Log => self.log.ui(ui, &self.bridge.server),
+                Tab::Tree => session.tree.ui(ui, &session.server, actions),
+                Tab::Plots => self.plots.ui(ui, &session.server),
+                Tab::Levels => self.mixer.ui(ui, session, self.own_jack.is_some(), actions),
+                Tab::Buffers => self.buffers.ui(ui, session, actions),
+                Tab::Console => self.console.ui(ui, session, actions),
+                Tab::Log => self.log.ui(ui, &session.server),
             }
         });
         self.toasts(&ctx);
@@ -678,17 +814,107 @@ impl eframe::App for ScPanel {
         if recording.is_some() {
             ctx.request_repaint_after(Duration::from_secs(1));
         }
+        self.run_actions();
         // Busy work in the background: look again soon, without spinning.
-        if self.bridge.inbox.lock().is_ok_and(|i| i.busy > 0) || state == ServerState::Booting {
+        if self.sessions.iter().any(|s| s.busy > 0) || state == ServerState::Booting {
             ctx.request_repaint_after(Duration::from_millis(100));
         }
     }
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
-        self.bridge.shutdown(Duration::from_secs(5));
-        let jack = self.mixer.own_jack.lock().ok().and_then(|mut j| j.take());
-        if let Some(j) = jack {
+        self.shutdown(Duration::from_secs(5));
+        if let Some(j) = self.own_jack.take() {
             self.bridge.block_on(j.stop());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use egui_kittest::Harness;
+
+    use super::*;
+
+    fn app() -> Harness<'static, ScPanel> {
+        Harness::builder()
+            .with_size(egui::vec2(1200.0, 800.0))
+            .build_eframe(|_cc| ScPanel::new(Options::default()).expect("app"))
+    }
+
+    /// Steps until `done` holds, for results that come back from the runtime.
+    fn step_until(h: &mut Harness<'static, ScPanel>, done: impl Fn(&ScPanel) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !done(h.state()) {
+            assert!(Instant::now() < deadline, "timed out");
+            h.step();
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    fn titles(s: &Session) -> Vec<String> {
+        s.inbox
+            .lock()
+            .unwrap()
+            .notices
+            .iter()
+            .map(|n| n.title.clone())
+            .collect()
+    }
+
+    #[test]
+    fn the_frame_runs_what_was_queued_once_and_its_failure_becomes_one_notice() {
+        let mut h = app();
+        h.step();
+        h.state_mut().actions.push(Action::RefreshTree);
+        h.step();
+        assert!(h.state().actions.is_empty(), "the frame took the queue");
+        step_until(&mut h, |a| a.session().busy == 0);
+        h.step();
+        h.step();
+        // Offline, the read fails: one notice, with the panel's title, not one per frame.
+        assert_eq!(titles(h.state().session()), vec!["Reading the tree"]);
+    }
+
+    #[test]
+    fn a_result_lands_in_the_panel_that_asked() {
+        let mut h = app();
+        h.step();
+        h.state_mut()
+            .actions
+            .push(Action::LookUpHost("localhost".into()));
+        h.step();
+        step_until(&mut h, |a| a.session().busy == 0);
+        // Connect's form now knows the name: the frame that draws it asks for no lookup
+        // and says nothing about looking it up.
+        h.state_mut().connect.host = "localhost".into();
+        h.state_mut().side = Side::Connect;
+        h.step();
+        assert_eq!(h.state().session().busy, 0, "a name already looked up");
+        use egui_kittest::kittest::Queryable;
+        assert!(h.query_by_label_contains("looking up").is_none());
+        assert!(titles(h.state().session()).is_empty());
+    }
+
+    #[test]
+    fn actions_go_to_the_session_the_panels_drew() {
+        let mut h = app();
+        let first = h.state().session().id;
+        let second = h.state_mut().add_session();
+        assert_ne!(first, second);
+        assert!(h.state_mut().show_session(second));
+        h.step();
+        h.state_mut().actions.push(Action::RefreshTree);
+        h.step();
+        step_until(&mut h, |a| a.sessions.iter().all(|s| s.busy == 0));
+        h.step();
+        let by_id = |id| {
+            let a = h.state();
+            titles(a.sessions.iter().find(|s| s.id == id).expect("session"))
+        };
+        assert_eq!(by_id(second), vec!["Reading the tree"]);
+        assert!(by_id(first).is_empty(), "the other server was not asked");
+        assert!(!h.state_mut().show_session(99), "no such session");
     }
 }

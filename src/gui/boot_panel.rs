@@ -3,12 +3,12 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
 use egui::{Color32, RichText};
 
-use super::bridge::Bridge;
+use super::actions::{Action, ActionQueue, Pick};
 use super::profiles;
+use super::session::Session;
 use crate::server::host::find;
 use crate::server::model::options::{
     Kind, OPEN_NETWORK_RISK, OPTIONS, OptionGroup, Options, PRESETS, TCP_PASSWORD_RISK, Value,
@@ -27,8 +27,6 @@ pub struct BootPanel {
     /// Per-field parse errors.
     field_errors: HashMap<&'static str, String>,
     pub executable_text: String,
-    /// Set by the Browse… dialog thread.
-    picked: Arc<Mutex<Option<PathBuf>>>,
     profile_name: String,
     profiles: Vec<String>,
     /// What the last preset applied is for, shown until other options are loaded.
@@ -38,7 +36,7 @@ pub struct BootPanel {
     /// A preset (by its place in `PRESETS`; `None` inside for the defaults) waiting for Apply.
     pub preset_preview: Option<Option<usize>>,
     /// The rate the running JACK server has (scsynth runs at it whatever `-S` says).
-    jack_rate: Arc<Mutex<Option<u32>>>,
+    pub jack_rate: Option<u32>,
     jack_rate_checked: Option<std::time::Instant>,
 }
 
@@ -95,13 +93,12 @@ impl BootPanel {
             options,
             texts: HashMap::new(),
             field_errors: HashMap::new(),
-            picked: Arc::new(Mutex::new(None)),
             profile_name: String::new(),
             profiles: profiles::list(),
             preset_note: None,
             asking_network: false,
             preset_preview: None,
-            jack_rate: Arc::new(Mutex::new(None)),
+            jack_rate: None,
             jack_rate_checked: None,
         };
         p.reload_texts();
@@ -182,12 +179,11 @@ impl BootPanel {
 
     /// What the user should know before booting, though it does not stop the boot.
     pub fn warning(&self) -> Option<String> {
-        let jack = self.jack_rate.lock().ok().and_then(|r| *r);
-        sample_rate_warning(self.options.sample_rate, jack)
+        sample_rate_warning(self.options.sample_rate, self.jack_rate)
     }
 
     /// Asks JACK for its rate now and then (every few seconds while the panel is drawn).
-    fn check_jack_rate(&mut self, bridge: &Bridge) {
+    fn check_jack_rate(&mut self, actions: &mut ActionQueue) {
         if self
             .jack_rate_checked
             .is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(5))
@@ -195,16 +191,7 @@ impl BootPanel {
             return;
         }
         self.jack_rate_checked = Some(std::time::Instant::now());
-        let slot = self.jack_rate.clone();
-        bridge.spawn(async move {
-            let rate = crate::server::host::jack::JackTarget::default()
-                .sample_rate()
-                .await
-                .ok();
-            if let Ok(mut s) = slot.lock() {
-                *s = rate;
-            }
-        });
+        actions.push(Action::CheckJackRate);
     }
 
     fn problem_for(&self, key: &str) -> Option<String> {
@@ -217,19 +204,19 @@ impl BootPanel {
         })
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, bridge: &Bridge) {
-        if let Ok(mut picked) = self.picked.lock()
-            && let Some(p) = picked.take()
-        {
-            self.executable_text = p.display().to_string();
-            self.options.executable = Some(p);
-        }
+    /// The server program chosen in the Browse… dialog.
+    pub fn picked(&mut self, path: PathBuf) {
+        self.executable_text = path.display().to_string();
+        self.options.executable = Some(path);
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, session: &Session, actions: &mut ActionQueue) {
         if self.options.sample_rate != 0 {
-            self.check_jack_rate(bridge);
+            self.check_jack_rate(actions);
         }
-        self.presets_and_profiles(ui, bridge);
+        self.presets_and_profiles(ui, session);
         ui.separator();
-        self.executable(ui, bridge);
+        self.executable(ui, actions);
         for group in OptionGroup::ALL {
             egui::CollapsingHeader::new(group.label())
                 .default_open(matches!(group, OptionGroup::Network | OptionGroup::Audio))
@@ -239,7 +226,7 @@ impl BootPanel {
                         .spacing([8.0, 4.0])
                         .show(ui, |ui| {
                             for def in OPTIONS.iter().filter(|d| d.group == group) {
-                                self.field(ui, def, bridge);
+                                self.field(ui, def, session);
                             }
                         });
                     if group == OptionGroup::Audio {
@@ -281,7 +268,7 @@ impl BootPanel {
         &mut self,
         ui: &mut egui::Ui,
         def: &'static crate::server::model::options::OptionDef,
-        bridge: &Bridge,
+        session: &Session,
     ) {
         let label = ui.label(def.label).on_hover_text(def.help);
         let supernova_only = def.supernova_only && !self.options.is_supernova();
@@ -349,7 +336,7 @@ impl BootPanel {
                                 self.field_errors.remove("port");
                             }
                             None => {
-                                bridge.notice("No free port", "Could not find a free port", true)
+                                session.notice("No free port", "Could not find a free port", true)
                             }
                         }
                     }
@@ -397,7 +384,7 @@ impl BootPanel {
         }
     }
 
-    fn executable(&mut self, ui: &mut egui::Ui, bridge: &Bridge) {
+    fn executable(&mut self, ui: &mut egui::Ui, actions: &mut ActionQueue) {
         ui.horizontal(|ui| {
             let label = ui.label("Server program");
             let resp = ui
@@ -415,16 +402,7 @@ impl BootPanel {
                 self.options.executable = (!t.is_empty()).then(|| PathBuf::from(t));
             }
             if ui.button("Browse…").clicked() {
-                let picked = self.picked.clone();
-                bridge.spawn_blocking(move || {
-                    if let Some(p) = rfd::FileDialog::new()
-                        .set_title("Choose scsynth or supernova")
-                        .pick_file()
-                        && let Ok(mut slot) = picked.lock()
-                    {
-                        *slot = Some(p);
-                    }
-                });
+                actions.push(Action::PickFile(Pick::Executable));
             }
         });
         match find::find_executable(self.options.executable.as_deref()) {
@@ -501,7 +479,7 @@ impl BootPanel {
         });
     }
 
-    fn presets_and_profiles(&mut self, ui: &mut egui::Ui, bridge: &Bridge) {
+    fn presets_and_profiles(&mut self, ui: &mut egui::Ui, session: &Session) {
         ui.horizontal_wrapped(|ui| {
             ui.label("Presets:");
             for (i, preset) in PRESETS.iter().enumerate() {
@@ -535,10 +513,10 @@ impl BootPanel {
             {
                 match profiles::save(&name, &self.options) {
                     Ok(path) => {
-                        bridge.notice("Profile saved", path.display().to_string(), false);
+                        session.notice("Profile saved", path.display().to_string(), false);
                         self.profiles = profiles::list();
                     }
-                    Err(e) => bridge.notice("Could not save the profile", e, true),
+                    Err(e) => session.notice("Could not save the profile", e, true),
                 }
             }
             let mut load = None;
@@ -561,7 +539,7 @@ impl BootPanel {
                         self.set_options(o);
                     }
                     Err(e) => {
-                        bridge.notice("Could not load the profile", e, true);
+                        session.notice("Could not load the profile", e, true);
                         // It was moved aside: drop it from the menu.
                         self.profiles = profiles::list();
                     }

@@ -1,13 +1,14 @@
-//! The one place the UI meets the server core: a tokio runtime in the background runs every
-//! request; the UI only starts them and reads snapshots. Nothing here blocks the UI thread.
+//! The one place the UI meets the runtime: a tokio runtime in the background runs every
+//! action (see [`super::actions`]) and listener; the UI only starts them and reads snapshots.
+//! Nothing here blocks the UI thread.
 
 use std::collections::VecDeque;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::server::{Change, Direction, Server, ServerError, ServerEvent};
+use crate::server::{Change, Direction};
 
 /// Something the user should read: a failure with what to do, or a confirmation.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,7 +53,6 @@ pub struct Inbox {
     pub traffic_skipped: u64,
     /// Lifecycle events as text, newest last (for the log and tests).
     pub events: VecDeque<String>,
-    pub busy: usize,
 }
 
 /// Frames drawn for changes from the core are at least this far apart, however fast
@@ -157,15 +157,33 @@ impl Inbox {
     }
 }
 
+/// The runtime every session's work runs on, and the way back to the window: one per app,
+/// whatever the number of servers.
 pub struct Bridge {
     runtime: tokio::runtime::Runtime,
-    pub server: Server,
-    pub inbox: Arc<Mutex<Inbox>>,
-    repaint: Arc<Mutex<Option<egui::Context>>>,
-    /// Whether every status reply needs a frame (a view that moves with time is shown).
-    status_frames: Arc<AtomicBool>,
-    /// Frames begun, so the change hook asks for a frame only when none is pending.
+    repaint: Waker,
+    /// Frames begun, so a change hook asks for a frame only when none is pending.
     frames: Arc<AtomicU64>,
+}
+
+/// Asks the window for a frame from any thread; does nothing before the first frame.
+#[derive(Clone, Default)]
+pub struct Waker(Arc<Mutex<Option<egui::Context>>>);
+
+impl Waker {
+    /// A frame soon. `request_repaint` would run two frames (egui's settle frame); one is
+    /// enough for new data.
+    pub fn wake(&self) {
+        self.wake_after(Duration::from_millis(1));
+    }
+
+    pub fn wake_after(&self, delay: Duration) {
+        if let Ok(ctx) = self.0.lock()
+            && let Some(ctx) = ctx.as_ref()
+        {
+            ctx.request_repaint_after(delay);
+        }
+    }
 }
 
 impl Bridge {
@@ -176,47 +194,17 @@ impl Bridge {
             .enable_all()
             .build()
             .map_err(|e| format!("cannot start the background runtime: {e}"))?;
-        let server = Server::new();
-        let inbox = Arc::new(Mutex::new(Inbox::default()));
-        let repaint: Arc<Mutex<Option<egui::Context>>> = Arc::new(Mutex::new(None));
-        let hook_repaint = repaint.clone();
-        let status_frames = Arc::new(AtomicBool::new(false));
-        let hook_status_frames = status_frames.clone();
-        let filter = Mutex::new(RedrawFilter::default());
-        let pacer = Mutex::new(FramePacer::default());
-        let frames = Arc::new(AtomicU64::new(0));
-        let hook_frames = frames.clone();
-        server.set_on_change(Some(Box::new(move |change| {
-            let status_frames = hook_status_frames.load(Ordering::Relaxed);
-            if filter
-                .lock()
-                .map_or(true, |mut f| f.needs_frame(&change, status_frames))
-            {
-                let frames = hook_frames.load(Ordering::Relaxed);
-                let delay = pacer.lock().map_or(Some(MIN_FRAME_INTERVAL), |mut p| {
-                    p.request(Instant::now(), frames)
-                });
-                if let Some(delay) = delay {
-                    request_repaint_after(&hook_repaint, delay);
-                }
-            }
-        })));
-        let bridge = Bridge {
+        Ok(Bridge {
             runtime,
-            server,
-            inbox,
-            repaint,
-            status_frames,
-            frames,
-        };
-        bridge.spawn_listeners();
-        Ok(bridge)
+            repaint: Waker::default(),
+            frames: Arc::new(AtomicU64::new(0)),
+        })
     }
 
     /// Called as each frame begins.
     pub fn set_context(&self, ctx: &egui::Context) {
         self.frames.fetch_add(1, Ordering::Relaxed);
-        if let Ok(mut r) = self.repaint.lock() {
+        if let Ok(mut r) = self.repaint.0.lock() {
             if r.is_none() && std::env::var_os("SCPANEL_FRAME_DEBUG").is_some() {
                 log_pass_times(ctx);
             }
@@ -224,181 +212,18 @@ impl Bridge {
         }
     }
 
-    /// Set each frame: whether the view on screen changes with every status reply.
-    pub fn set_status_frames(&self, on: bool) {
-        self.status_frames.store(on, Ordering::Relaxed);
+    pub fn waker(&self) -> Waker {
+        self.repaint.clone()
     }
 
-    fn repaint(&self) {
-        request_repaint(&self.repaint);
+    /// The count of frames begun, shared with change hooks.
+    pub fn frames(&self) -> Arc<AtomicU64> {
+        self.frames.clone()
     }
 
-    fn spawn_listeners(&self) {
-        if let Some(path) = std::env::var_os("SCPANEL_MIRROR_DUMP") {
-            self.spawn_mirror_dump(path.into());
-        }
-        let mut osc = self.server.subscribe_osc();
-        let inbox = self.inbox.clone();
-        self.runtime.spawn(async move {
-            loop {
-                match osc.recv().await {
-                    Ok(t) => {
-                        let line = TrafficLine {
-                            direction: t.direction,
-                            text: crate::server::wire::osc_text::format_packet(&t.packet),
-                        };
-                        if let Ok(mut i) = inbox.lock() {
-                            i.push_traffic(line);
-                        }
-                    }
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                        if let Ok(mut i) = inbox.lock() {
-                            i.traffic_skipped += n;
-                            i.push_traffic(TrafficLine {
-                                direction: Direction::Received,
-                                text: format!("… {n} packets not shown (too many at once)"),
-                            });
-                        }
-                    }
-                    Err(_) => return,
-                }
-            }
-        });
-        let mut events = self.server.subscribe();
-        let inbox = self.inbox.clone();
-        let repaint = self.repaint.clone();
-        self.runtime.spawn(async move {
-            while let Ok(e) = events.recv().await {
-                let text = match &e {
-                    ServerEvent::ProcessPanicked { exit, last_lines } => {
-                        push_notice(
-                            &inbox,
-                            "The server stopped",
-                            format!(
-                                "scsynth ended by itself ({exit}). Boot it again; its last words:\n{}",
-                                last_lines.join("\n")
-                            ),
-                            true,
-                        );
-                        format!("process panicked: {exit}")
-                    }
-                    ServerEvent::OscPanicked { reason } => {
-                        push_notice(
-                            &inbox,
-                            "Lost the server",
-                            format!("The server stopped answering ({reason}). Connect again when it is back."),
-                            true,
-                        );
-                        format!("lost the server: {reason}")
-                    }
-                    other => format!("{other:?}"),
-                };
-                if let Ok(mut i) = inbox.lock() {
-                    if i.events.len() == 200 {
-                        i.events.pop_front();
-                    }
-                    i.events.push_back(text);
-                }
-                request_repaint(&repaint);
-            }
-        });
-    }
-
-    /// For the soak benchmark (`scripts/soak.sh`): on SIGUSR1, writes the live tree mirror
-    /// as `scpanel tree` prints it, so it can be compared with the server's own tree.
-    fn spawn_mirror_dump(&self, path: std::path::PathBuf) {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            let server = self.server.clone();
-            self.runtime.spawn(async move {
-                let Ok(mut usr1) = signal(SignalKind::user_defined1()) else {
-                    eprintln!("scpanel: SCPANEL_MIRROR_DUMP: cannot listen for SIGUSR1");
-                    return;
-                };
-                while usr1.recv().await.is_some() {
-                    let text = server.with_tree(|t| t.to_text(false));
-                    let tmp = path.with_extension("part");
-                    let written =
-                        std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &path));
-                    if let Err(e) = written {
-                        eprintln!("scpanel: cannot write {}: {e}", path.display());
-                    }
-                }
-            });
-        }
-        #[cfg(not(unix))]
-        let _ = path;
-    }
-
-    /// Runs `job` in the background; a failure becomes a notice titled `what`.
-    pub fn run<F, T>(&self, what: &str, job: impl FnOnce(Server) -> F)
-    where
-        F: Future<Output = Result<T, ServerError>> + Send + 'static,
-        T: Send + 'static,
-    {
-        self.run_then(what, job, |_, _| {});
-    }
-
-    /// Like [`Bridge::run`], with a callback on success (on the runtime, not the UI thread).
-    pub fn run_then<F, T>(
-        &self,
-        what: &str,
-        job: impl FnOnce(Server) -> F,
-        then: impl FnOnce(T, &Arc<Mutex<Inbox>>) + Send + 'static,
-    ) where
-        F: Future<Output = Result<T, ServerError>> + Send + 'static,
-        T: Send + 'static,
-    {
-        let fut = job(self.server.clone());
-        let inbox = self.inbox.clone();
-        let repaint = self.repaint.clone();
-        let what = what.to_string();
-        if let Ok(mut i) = inbox.lock() {
-            i.busy += 1;
-        }
-        self.runtime.spawn(async move {
-            let result = fut.await;
-            if let Ok(mut i) = inbox.lock() {
-                i.busy = i.busy.saturating_sub(1);
-            }
-            match result {
-                Ok(v) => then(v, &inbox),
-                Err(e) => {
-                    offer_for(&e, &inbox);
-                    push_notice(&inbox, &what, e.to_string(), true);
-                }
-            }
-            request_repaint(&repaint);
-        });
-        self.repaint();
-    }
-
-    /// Spawns any background work (e.g. a file dialog) on the runtime.
+    /// Spawns background work (a session's listeners, an action) on the runtime.
     pub fn spawn(&self, fut: impl Future<Output = ()> + Send + 'static) {
         self.runtime.spawn(fut);
-    }
-
-    /// Runs a blocking job (file dialogs) off the UI thread.
-    pub fn spawn_blocking(&self, job: impl FnOnce() + Send + 'static) {
-        let repaint = self.repaint.clone();
-        self.runtime.spawn_blocking(move || {
-            job();
-            request_repaint(&repaint);
-        });
-    }
-
-    pub fn notice(&self, title: &str, text: impl Into<String>, error: bool) {
-        push_notice(&self.inbox, title, text.into(), error);
-        self.repaint();
-    }
-
-    /// Quits a server we own (or logs out), waiting at most `limit`. For closing the app.
-    pub fn shutdown(&self, limit: Duration) {
-        let server = self.server.clone();
-        let _ = self
-            .runtime
-            .block_on(async move { tokio::time::timeout(limit, server.shutdown()).await });
     }
 
     /// Waits for a condition on the runtime's clock, for tests driving the UI.
@@ -430,51 +255,18 @@ fn log_pass_times(ctx: &egui::Context) {
     );
 }
 
-fn request_repaint(r: &Arc<Mutex<Option<egui::Context>>>) {
-    // `request_repaint` would run two frames (egui's settle frame); one is enough for new data.
-    request_repaint_after(r, Duration::from_millis(1));
-}
-
-fn request_repaint_after(r: &Arc<Mutex<Option<egui::Context>>>, delay: Duration) {
-    if let Ok(ctx) = r.lock()
-        && let Some(ctx) = ctx.as_ref()
-    {
-        ctx.request_repaint_after(delay);
-    }
-}
-
-pub fn push_notice(inbox: &Arc<Mutex<Inbox>>, title: &str, text: String, error: bool) {
-    if let Ok(mut i) = inbox.lock() {
-        i.notices.push(Notice {
+impl Inbox {
+    /// Adds a notice, keeping the latest 20.
+    pub fn notice(&mut self, title: &str, text: String, error: bool) {
+        self.notices.push(Notice {
             at: SystemTime::now(),
             title: title.to_string(),
             text,
             error,
         });
-        if i.notices.len() > 20 {
-            i.notices.remove(0);
+        if self.notices.len() > 20 {
+            self.notices.remove(0);
         }
-    }
-}
-
-fn offer_for(e: &ServerError, inbox: &Arc<Mutex<Inbox>>) {
-    let offer = match e {
-        ServerError::PortInUse {
-            port,
-            holder: Some(holder),
-            suggestion,
-            ..
-        } => Some(Offer::PortHeld {
-            port: *port,
-            holder: holder.clone(),
-            suggestion: *suggestion,
-        }),
-        _ => None,
-    };
-    if let Some(o) = offer
-        && let Ok(mut i) = inbox.lock()
-    {
-        i.offers.push(o);
     }
 }
 

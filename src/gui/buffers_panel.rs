@@ -1,11 +1,10 @@
 //! This client's buffers (from `/b_query`) and buses, with control-bus values shown live.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::bridge::Bridge;
+use super::actions::{Action, ActionQueue, Pick};
+use super::session::Session;
 use crate::server::{BufferInfo, BusRate};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -14,28 +13,22 @@ pub struct BufferRow {
     pub file: Option<PathBuf>,
 }
 
+/// The buffers and buses form; the buffers and bus values themselves are the session's.
 #[derive(Default)]
 pub struct BuffersPanel {
-    pub buffers: Arc<Mutex<HashMap<i32, BufferRow>>>,
     frames: String,
     channels: String,
     pub path: String,
-    picked: Arc<Mutex<Option<PathBuf>>>,
     bus_count: String,
-    bus_values: Arc<Mutex<HashMap<u32, f32>>>,
     last_bus_read: Option<Instant>,
 }
 
 impl BuffersPanel {
-    pub fn ui(&mut self, ui: &mut egui::Ui, bridge: &Bridge) {
-        let online = bridge.server.state().is_online() && bridge.server.client_id().is_some();
+    pub fn ui(&mut self, ui: &mut egui::Ui, session: &mut Session, actions: &mut ActionQueue) {
+        let server = &session.server;
+        let online = server.state().is_online() && server.client_id().is_some();
         if !online {
             ui.weak("Buffers and buses belong to a logged-in client: boot or connect first.");
-        }
-        if let Ok(mut p) = self.picked.lock()
-            && let Some(p) = p.take()
-        {
-            self.path = p.display().to_string();
         }
         ui.heading("Buffers");
         ui.horizontal(|ui| {
@@ -58,22 +51,10 @@ impl BuffersPanel {
                     self.frames.trim().parse::<i32>(),
                     self.channels.trim().parse::<i32>(),
                 ) {
-                    (Ok(f), Ok(c)) if f > 0 && (1..=1024).contains(&c) => {
-                        let rows = self.buffers.clone();
-                        bridge.run_then(
-                            "Allocating a buffer",
-                            move |s| async move {
-                                let id = s.add_buffer(f, c).await?;
-                                s.query_buffer(id).await
-                            },
-                            move |info, _| {
-                                if let Ok(mut r) = rows.lock() {
-                                    r.insert(info.id, BufferRow { info, file: None });
-                                }
-                            },
-                        );
+                    (Ok(frames), Ok(channels)) if frames > 0 && (1..=1024).contains(&channels) => {
+                        actions.push(Action::AllocBuffer { frames, channels });
                     }
-                    _ => bridge.notice(
+                    _ => session.notice(
                         "Can't allocate",
                         "Frames must be a positive whole number and channels 1 to 1024",
                         true,
@@ -90,16 +71,7 @@ impl BuffersPanel {
             )
             .labelled_by(l.id);
             if ui.button("Browse…").clicked() {
-                let picked = self.picked.clone();
-                bridge.spawn_blocking(move || {
-                    if let Some(p) = rfd::FileDialog::new()
-                        .add_filter("Sound files", &["wav", "aiff", "aif", "flac", "ogg"])
-                        .pick_file()
-                        && let Ok(mut slot) = picked.lock()
-                    {
-                        *slot = Some(p);
-                    }
-                });
+                actions.push(Action::PickFile(Pick::SoundFile));
             }
             if ui
                 .add_enabled(
@@ -108,34 +80,12 @@ impl BuffersPanel {
                 )
                 .clicked()
             {
-                let path = PathBuf::from(self.path.trim());
-                let rows = self.buffers.clone();
-                let file = path.clone();
-                bridge.run_then(
-                    "Reading a sound file",
-                    move |s| async move {
-                        let id = s.read_buffer(&path, 0, -1).await?;
-                        s.query_buffer(id).await
-                    },
-                    move |info, _| {
-                        if let Ok(mut r) = rows.lock() {
-                            r.insert(
-                                info.id,
-                                BufferRow {
-                                    info,
-                                    file: Some(file),
-                                },
-                            );
-                        }
-                    },
-                );
+                actions.push(Action::ReadBuffer {
+                    path: PathBuf::from(self.path.trim()),
+                });
             }
         });
-        let mut rows: Vec<BufferRow> = self
-            .buffers
-            .lock()
-            .map(|r| r.values().cloned().collect())
-            .unwrap_or_default();
+        let mut rows: Vec<&BufferRow> = session.buffers.values().collect();
         rows.sort_by_key(|r| r.info.id);
         egui::Grid::new("buffers")
             .striped(true)
@@ -158,31 +108,26 @@ impl BuffersPanel {
                     );
                     ui.horizontal(|ui| {
                         if ui.small_button("Zero").clicked() {
-                            bridge.run("Zeroing a buffer", move |s| async move {
-                                s.zero_buffer(id).await
-                            });
+                            actions.push(Action::ZeroBuffer { id });
                         }
                         if ui.small_button("Free").clicked() {
-                            let rows = self.buffers.clone();
-                            bridge.run_then(
-                                "Freeing a buffer",
-                                move |s| async move { s.free_buffer(id).await },
-                                move |_, _| {
-                                    if let Ok(mut r) = rows.lock() {
-                                        r.remove(&id);
-                                    }
-                                },
-                            );
+                            actions.push(Action::FreeBuffer { id });
                         }
                     });
                     ui.end_row();
                 }
             });
         ui.separator();
-        self.buses(ui, bridge, online);
+        self.buses(ui, session, actions, online);
     }
 
-    fn buses(&mut self, ui: &mut egui::Ui, bridge: &Bridge, online: bool) {
+    fn buses(
+        &mut self,
+        ui: &mut egui::Ui,
+        session: &mut Session,
+        actions: &mut ActionQueue,
+        online: bool,
+    ) {
         ui.heading("Buses");
         ui.horizontal(|ui| {
             let l = ui.label("Count");
@@ -194,10 +139,8 @@ impl BuffersPanel {
             ] {
                 if ui.add_enabled(online, egui::Button::new(label)).clicked() {
                     match self.bus_count.trim().parse::<u32>() {
-                        Ok(n) if n > 0 => bridge.run("Allocating buses", move |s| async move {
-                            s.add_bus_group(rate, n).await
-                        }),
-                        _ => bridge.notice(
+                        Ok(count) if count > 0 => actions.push(Action::AllocBuses { rate, count }),
+                        _ => session.notice(
                             "Can't allocate",
                             "The count must be a positive whole number",
                             true,
@@ -206,7 +149,7 @@ impl BuffersPanel {
                 }
             }
         });
-        let groups = bridge.server.bus_groups();
+        let groups = session.server.bus_groups();
         let controls: Vec<(u32, u32)> = groups
             .iter()
             .filter(|g| g.rate == BusRate::Control)
@@ -220,24 +163,7 @@ impl BuffersPanel {
                 .is_none_or(|t| t.elapsed() > Duration::from_millis(500))
         {
             self.last_bus_read = Some(Instant::now());
-            let values = self.bus_values.clone();
-            let wanted = controls.clone();
-            bridge.run_then(
-                "Reading control buses",
-                move |s| async move {
-                    let mut out = Vec::new();
-                    for (id, count) in wanted {
-                        let v = s.get_control_buses(id as i32, count as i32).await?;
-                        out.extend(v.into_iter().enumerate().map(|(i, x)| (id + i as u32, x)));
-                    }
-                    Ok(out)
-                },
-                move |v, _| {
-                    if let Ok(mut m) = values.lock() {
-                        m.extend(v);
-                    }
-                },
-            );
+            actions.push(Action::ReadControlBuses(controls.clone()));
         }
         if !controls.is_empty() {
             ui.ctx().request_repaint_after(Duration::from_millis(500));
@@ -255,22 +181,15 @@ impl BuffersPanel {
                     g.count,
                     if g.count == 1 { "" } else { "es" }
                 ));
-                if ui.small_button("Free").clicked()
-                    && let Err(e) = bridge.server.free_bus_group(g)
-                {
-                    bridge.notice("Can't free the buses", e.to_string(), true);
+                if ui.small_button("Free").clicked() {
+                    actions.push(Action::FreeBuses(g));
                 }
             });
             if g.rate == BusRate::Control {
                 for bus in g.id..g.id + g.count {
                     ui.horizontal(|ui| {
                         let l = ui.label(format!("c{bus}"));
-                        let mut v = self
-                            .bus_values
-                            .lock()
-                            .ok()
-                            .and_then(|m| m.get(&bus).copied())
-                            .unwrap_or(0.0);
+                        let mut v = session.bus_values.get(&bus).copied().unwrap_or(0.0);
                         if ui
                             .add(
                                 egui::Slider::new(&mut v, 0.0..=1.0)
@@ -279,16 +198,42 @@ impl BuffersPanel {
                             .labelled_by(l.id)
                             .changed()
                         {
-                            if let Ok(mut m) = self.bus_values.lock() {
-                                m.insert(bus, v);
-                            }
-                            bridge.run("Setting a bus", move |s| async move {
-                                s.set_control_bus(bus as i32, v).await
-                            });
+                            session.bus_values.insert(bus, v);
+                            actions.push(Action::SetControlBus { bus, value: v });
                         }
                     });
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+
+    use super::*;
+    use crate::gui::bridge::Bridge;
+
+    #[test]
+    fn browse_asks_for_a_file_dialog_and_allocate_waits_for_a_login() {
+        let bridge = Bridge::new().unwrap();
+        let mut session = Session::new(&bridge, 7);
+        let mut panel = BuffersPanel::default();
+        let mut actions = ActionQueue::for_session(7);
+        let mut h = Harness::new_ui(|ui| panel.ui(ui, &mut session, &mut actions));
+        h.run();
+        // Offline: nothing to allocate on, so the click asks for nothing.
+        h.get_by_label("Allocate").click();
+        h.run();
+        h.get_by_label("Browse…").click();
+        h.run();
+        drop(h);
+        assert_eq!(
+            actions.take(),
+            vec![(7, Action::PickFile(Pick::SoundFile))],
+            "the dialog runs off the UI thread, through the app"
+        );
     }
 }

@@ -2,11 +2,10 @@
 //! to log in or only watch.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 
-use super::bridge::{Bridge, Offer};
-use crate::server::{ConnectOptions, Protocol, ServerError};
+use super::actions::{Action, ActionQueue};
+use super::session::Session;
+use crate::server::{ConnectOptions, Protocol};
 
 /// A host name looked up in the background: (the name, its addresses or why not).
 type Lookup = Option<(String, Result<Vec<IpAddr>, String>)>;
@@ -20,9 +19,9 @@ pub struct ConnectPanel {
     pub confirm_quit: bool,
     /// The latest finished lookup. Name lookups can take seconds (a dead DNS server), so
     /// they never run on the UI thread.
-    lookup: Arc<Mutex<Lookup>>,
+    lookup: Lookup,
     /// One lookup at a time: typing a name letter by letter starts no pile of them.
-    looking_up: Arc<AtomicBool>,
+    looking_up: bool,
 }
 
 /// An address typed as a number: `127.0.0.1`, `::1` or `[::1]`.
@@ -52,16 +51,16 @@ impl Default for ConnectPanel {
             password: String::new(),
             login: true,
             confirm_quit: false,
-            lookup: Arc::new(Mutex::new(None)),
-            looking_up: Arc::new(AtomicBool::new(false)),
+            lookup: None,
+            looking_up: false,
         }
     }
 }
 
 impl ConnectPanel {
-    /// The host's address if it is a number or already looked up; otherwise starts a
-    /// lookup in the background (the bridge asks for a frame when it is done).
-    fn resolve(&self, bridge: &Bridge) -> Resolved {
+    /// The host's address if it is a number or already looked up; otherwise asks for a
+    /// lookup (the answer comes back through [`ConnectPanel::looked`]).
+    fn resolve(&mut self, actions: &mut ActionQueue) -> Resolved {
         let host = self.host.trim().to_string();
         if host.is_empty() {
             return Resolved::Failed("type the server's address".into());
@@ -69,8 +68,7 @@ impl ConnectPanel {
         if let Some(ip) = literal_address(&host) {
             return Resolved::Addresses(vec![ip]);
         }
-        if let Ok(l) = self.lookup.lock()
-            && let Some((name, result)) = l.as_ref()
+        if let Some((name, result)) = &self.lookup
             && *name == host
         {
             return match result {
@@ -78,41 +76,31 @@ impl ConnectPanel {
                 Err(e) => Resolved::Failed(e.clone()),
             };
         }
-        if !self.looking_up.swap(true, Ordering::AcqRel) {
-            let slot = self.lookup.clone();
-            let busy = self.looking_up.clone();
-            bridge.spawn_blocking(move || {
-                let result = std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), 0))
-                    .map_err(|e| format!("{host}: {e}"))
-                    .and_then(|a| {
-                        let mut ips: Vec<IpAddr> = Vec::new();
-                        for ip in a.map(|a| a.ip()) {
-                            if !ips.contains(&ip) {
-                                ips.push(ip);
-                            }
-                        }
-                        Some(ips)
-                            .filter(|i| !i.is_empty())
-                            .ok_or_else(|| format!("{host}: no address"))
-                    });
-                if let Ok(mut l) = slot.lock() {
-                    *l = Some((host, result));
-                }
-                busy.store(false, Ordering::Release);
-            });
+        if !self.looking_up {
+            self.looking_up = true;
+            actions.push(Action::LookUpHost(host));
         }
         Resolved::Pending
     }
 
+    /// A lookup's answer. A name typed since then is looked up on the next frame.
+    pub fn looked(&mut self, host: String, result: Result<Vec<IpAddr>, String>) {
+        self.lookup = Some((host, result));
+        self.looking_up = false;
+    }
+
     /// What to connect with, and every address to try in turn (`localhost` may be both
     /// 127.0.0.1 and ::1).
-    fn options(&self, bridge: &Bridge) -> Result<(ConnectOptions, Vec<SocketAddr>), String> {
+    fn options(
+        &mut self,
+        actions: &mut ActionQueue,
+    ) -> Result<(ConnectOptions, Vec<SocketAddr>), String> {
         let port: u16 = self
             .port
             .trim()
             .parse()
             .map_err(|_| format!("the port must be 0–65535, not {:?}", self.port))?;
-        let ips = match self.resolve(bridge) {
+        let ips = match self.resolve(actions) {
             Resolved::Addresses(ips) => ips,
             Resolved::Pending => return Err(format!("looking up {}…", self.host.trim())),
             Resolved::Failed(e) => return Err(e),
@@ -125,8 +113,8 @@ impl ConnectPanel {
         Ok((o, addrs))
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, bridge: &Bridge) {
-        let state = bridge.server.state();
+    pub fn ui(&mut self, ui: &mut egui::Ui, session: &Session, actions: &mut ActionQueue) {
+        let state = session.server.state();
         egui::Grid::new("connect").num_columns(2).show(ui, |ui| {
             let l = ui.label("Address");
             ui.add(egui::TextEdit::singleline(&mut self.host).desired_width(140.0))
@@ -157,7 +145,7 @@ impl ConnectPanel {
             ui.checkbox(&mut self.login, "Log in (uncheck to only watch)");
             ui.end_row();
         });
-        let err = self.options(bridge).err();
+        let err = self.options(actions).err();
         if let Some(e) = &err {
             ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);
         }
@@ -166,29 +154,16 @@ impl ConnectPanel {
             if ui
                 .add_enabled(offline && err.is_none(), egui::Button::new("Connect"))
                 .clicked()
-                && let Ok((mut o, addrs)) = self.options(bridge)
+                && let Ok((options, addrs)) = self.options(actions)
             {
-                let inbox = bridge.inbox.clone();
-                bridge.run("Connecting", move |s| async move {
-                    s.default_meters(false);
-                    // `o` ends at the address that answered, for a watch-only offer.
-                    let r = s.connect_any(&mut o, &addrs).await;
-                    if let Err(ServerError::TooManyClients { .. }) = &r
-                        && let Ok(mut i) = inbox.lock()
-                    {
-                        let mut watch = o;
-                        watch.login = false;
-                        i.offers.push(Offer::WatchOnly(watch));
-                    }
-                    r
-                });
+                actions.push(Action::Connect { options, addrs });
             }
-            let connected = bridge.server.session().is_some_and(|s| !s.is_owner);
+            let connected = session.server.session().is_some_and(|s| !s.is_owner);
             if ui
                 .add_enabled(connected, egui::Button::new("Disconnect"))
                 .clicked()
             {
-                bridge.run("Disconnecting", |s| async move { s.disconnect().await });
+                actions.push(Action::Disconnect);
             }
             if ui
                 .add_enabled(connected, egui::Button::new("Quit that server…"))
@@ -205,7 +180,7 @@ impl ConnectPanel {
                     ui.label("This stops the server for every client using it.");
                     ui.horizontal(|ui| {
                         if ui.button("Quit it").clicked() {
-                            bridge.run("Quitting", |s| async move { s.quit(true).await });
+                            actions.push(Action::QuitTheirs);
                             self.confirm_quit = false;
                         }
                         if ui.button("Cancel").clicked() {
@@ -238,47 +213,89 @@ mod tests {
         assert_eq!(literal_address("localhost"), None);
     }
 
+    /// Runs the frame's lookups the way the app does: on a runtime, answer back in the panel.
+    fn run_lookups(panel: &mut ConnectPanel, actions: &mut ActionQueue) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let server = crate::server::Server::new();
+        for (_, action) in actions.take() {
+            let done = rt.block_on(crate::gui::actions::perform(&server, &action));
+            match done {
+                Ok(crate::gui::actions::Outcome::Looked { host, result }) => {
+                    panel.looked(host, result)
+                }
+                other => panic!("{action:?} gave {other:?}"),
+            }
+        }
+    }
+
     #[test]
     fn a_host_name_is_looked_up_in_the_background_once() {
-        let bridge = Bridge::new().unwrap();
-        let panel = ConnectPanel {
+        let mut actions = ActionQueue::default();
+        let mut panel = ConnectPanel {
             host: "localhost".into(),
             ..Default::default()
         };
-        // The first frame asks; it does not wait for the answer.
-        assert!(matches!(panel.resolve(&bridge), Resolved::Pending));
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        let ip = loop {
-            match panel.resolve(&bridge) {
-                Resolved::Addresses(ips) => break ips,
-                Resolved::Pending => {
-                    assert!(std::time::Instant::now() < deadline, "no answer");
-                    std::thread::sleep(std::time::Duration::from_millis(5));
-                }
-                Resolved::Failed(e) => panic!("{e}"),
-            }
+        // The first frame asks; it does not wait for the answer, nor ask again meanwhile.
+        assert!(matches!(panel.resolve(&mut actions), Resolved::Pending));
+        assert!(matches!(panel.resolve(&mut actions), Resolved::Pending));
+        assert_eq!(
+            actions.pending().collect::<Vec<_>>(),
+            vec![&Action::LookUpHost("localhost".into())]
+        );
+        run_lookups(&mut panel, &mut actions);
+        let Resolved::Addresses(ip) = panel.resolve(&mut actions) else {
+            panic!("no addresses for localhost");
         };
         assert!(
             !ip.is_empty() && ip.iter().all(|i| i.is_loopback()),
             "{ip:?}"
         );
-        let typo = ConnectPanel {
+        assert!(actions.is_empty(), "a known name is not looked up again");
+        let mut typo = ConnectPanel {
             host: "no-such-host.invalid".into(),
             ..Default::default()
         };
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        loop {
-            match typo.resolve(&bridge) {
-                Resolved::Failed(e) => {
-                    assert!(e.contains("no-such-host.invalid"), "{e}");
-                    break;
-                }
-                Resolved::Pending => {
-                    assert!(std::time::Instant::now() < deadline, "no answer");
-                    std::thread::sleep(std::time::Duration::from_millis(5));
-                }
-                Resolved::Addresses(ip) => panic!("{ip:?}"),
-            }
+        assert!(matches!(typo.resolve(&mut actions), Resolved::Pending));
+        run_lookups(&mut typo, &mut actions);
+        match typo.resolve(&mut actions) {
+            Resolved::Failed(e) => assert!(e.contains("no-such-host.invalid"), "{e}"),
+            _ => panic!("a name that does not exist resolved"),
         }
+    }
+
+    #[test]
+    fn connect_pushes_the_address_typed_as_an_action() {
+        let bridge = crate::gui::bridge::Bridge::new().unwrap();
+        let session = Session::new(&bridge, 0);
+        let mut panel = ConnectPanel {
+            port: "57999".into(),
+            login: false,
+            ..Default::default()
+        };
+        let mut actions = ActionQueue::default();
+        let mut harness = egui_kittest::Harness::new_ui(|ui| {
+            panel.ui(ui, &session, &mut actions);
+        });
+        harness.run();
+        use egui_kittest::kittest::Queryable;
+        harness.get_by_label("Connect").click();
+        harness.run();
+        drop(harness);
+        let addr: SocketAddr = "127.0.0.1:57999".parse().unwrap();
+        let mut options = ConnectOptions::new(addr);
+        options.login = false;
+        assert_eq!(
+            actions.take(),
+            vec![(
+                0,
+                Action::Connect {
+                    options,
+                    addrs: vec![addr]
+                }
+            )]
+        );
     }
 }

@@ -3,8 +3,9 @@
 
 use egui::{Color32, RichText};
 
-use super::bridge::Bridge;
+use super::actions::{Action, ActionQueue};
 use super::bridge::TrafficLine;
+use super::session::Session;
 use crate::server::Direction;
 use crate::server::wire::osc_text;
 use crate::server::wire::printable::printable;
@@ -19,14 +20,13 @@ pub struct Console {
     pub filter: String,
     pub paused: bool,
     pub show_status: bool,
-    pub dump_osc: bool,
     /// Frozen copy while paused.
     frozen: Vec<TrafficLine>,
 }
 
 impl Console {
     /// Parses the line and sends it; a bad line (or no server) leaves it in place with the error.
-    pub fn submit(&mut self, bridge: &Bridge, online: bool) {
+    pub fn submit(&mut self, actions: &mut ActionQueue, online: bool) {
         let line = self.line.trim().to_string();
         match osc_text::parse(&line) {
             Ok(_) if !online => {
@@ -42,14 +42,14 @@ impl Console {
                 }
                 self.cursor = None;
                 self.line.clear();
-                bridge.run("Sending OSC", move |s| async move { s.send(packet).await });
+                actions.push(Action::SendOsc(packet));
             }
             Err(e) => self.error = Some(e),
         }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, bridge: &Bridge) {
-        let online = bridge.server.state().is_online();
+    pub fn ui(&mut self, ui: &mut egui::Ui, session: &mut Session, actions: &mut ActionQueue) {
+        let online = session.server.state().is_online();
         // Send is laid out first, from the right, and the line takes what is left: Send stays
         // on screen however narrow the window.
         ui.horizontal(|ui| {
@@ -73,7 +73,7 @@ impl Console {
                     self.walk_history(ui);
                 }
                 if enter || send.clicked() {
-                    self.submit(bridge, online);
+                    self.submit(actions, online);
                     resp.request_focus();
                 }
             });
@@ -97,7 +97,7 @@ impl Console {
             ui.add(egui::TextEdit::singleline(&mut self.filter).desired_width(140.0))
                 .labelled_by(label.id);
             if ui.checkbox(&mut self.paused, "Pause").changed() && self.paused {
-                self.frozen = bridge
+                self.frozen = session
                     .inbox
                     .lock()
                     .map(|i| i.traffic.iter().cloned().collect())
@@ -105,31 +105,33 @@ impl Console {
             }
             ui.checkbox(&mut self.show_status, "Show /status.reply");
             let dump = ui
-                .add_enabled(online, egui::Checkbox::new(&mut self.dump_osc, "Dump OSC"))
+                .add_enabled(
+                    online,
+                    egui::Checkbox::new(&mut session.dump_osc, "Dump OSC"),
+                )
                 .on_hover_text("The server prints every message it receives (see the Log)");
             if dump.changed() {
-                let on = self.dump_osc;
-                bridge.run("Dump OSC", move |s| async move { s.dump_osc(on).await });
+                actions.push(Action::DumpOsc(session.dump_osc));
             }
             if ui.button("Clear").clicked() {
-                if let Ok(mut i) = bridge.inbox.lock() {
+                if let Ok(mut i) = session.inbox.lock() {
                     i.traffic.clear();
                 }
                 self.frozen.clear();
             }
         });
-        if let Some(text) = self.losses_line(bridge) {
+        if let Some(text) = self.losses_line(session) {
             ui.weak(text);
         }
         ui.separator();
         // The last lines, for the offer to load a missing built-in.
-        let recent: Vec<TrafficLine> = bridge
+        let recent: Vec<TrafficLine> = session
             .inbox
             .lock()
             .map(|i| i.traffic.iter().rev().take(64).rev().cloned().collect())
             .unwrap_or_default();
         if let Some(def) =
-            missing_builtin(&recent).filter(|d| online && !bridge.server.knows_synthdef(d))
+            missing_builtin(&recent).filter(|d| online && !session.server.knows_synthdef(d))
         {
             ui.horizontal_wrapped(|ui| {
                 ui.colored_label(
@@ -137,9 +139,7 @@ impl Console {
                     format!("The server has no SynthDef \"{def}\"; scpanel has it built in."),
                 );
                 if ui.button(format!("Load {def}")).clicked() {
-                    bridge.run("Loading a SynthDef", move |s| async move {
-                        s.send_builtin(&def).await
-                    });
+                    actions.push(Action::LoadBuiltin(def));
                 }
             });
         }
@@ -163,16 +163,16 @@ impl Console {
         if self.paused {
             let lines: Vec<&TrafficLine> = self.frozen.iter().filter(|t| keep(t)).collect();
             rows(ui, &lines);
-        } else if let Ok(inbox) = bridge.inbox.lock() {
+        } else if let Ok(inbox) = session.inbox.lock() {
             let lines: Vec<&TrafficLine> = inbox.traffic.iter().filter(|t| keep(t)).collect();
             rows(ui, &lines);
         }
     }
 
     /// "1,200 older lines dropped · 3 malformed packets ignored": what the log does not show.
-    fn losses_line(&self, bridge: &Bridge) -> Option<String> {
+    fn losses_line(&self, session: &Session) -> Option<String> {
         let mut parts = Vec::new();
-        if let Ok(i) = bridge.inbox.lock() {
+        if let Ok(i) = session.inbox.lock() {
             if i.traffic_dropped > 0 {
                 parts.push(format!(
                     "{} older line{} dropped (the console keeps the last {})",
@@ -189,7 +189,7 @@ impl Console {
                 ));
             }
         }
-        parts.extend(bridge.server.losses().summary());
+        parts.extend(session.server.losses().summary());
         (!parts.is_empty()).then(|| parts.join(" · "))
     }
 

@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use crate::server::Protocol;
 use crate::server::host::join::{join_lines, reachable_addresses};
 
-use super::bridge::Bridge;
+use super::session::Session;
 
 #[derive(Default)]
 pub struct JoinBox {
@@ -18,11 +18,11 @@ pub struct JoinBox {
 
 impl JoinBox {
     /// Shows the box when this window owns a server bound to every interface.
-    pub fn ui(&mut self, ui: &mut egui::Ui, bridge: &Bridge) {
-        let Some(session) = bridge.server.session() else {
+    pub fn ui(&mut self, ui: &mut egui::Ui, session: &Session) {
+        let options = session.server.options();
+        let Some(session) = session.server.session() else {
             return;
         };
-        let options = bridge.server.options();
         if !session.is_owner || !options.listens_on_all_interfaces() {
             return;
         }

@@ -1,30 +1,24 @@
 //! Level meters, master volume and mute, recording, and the audio setup (JACK).
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use egui::{Color32, RichText};
 
-use super::bridge::Bridge;
-use crate::server::host::jack::{JackDriver, JackServer, JackStatus, JackTarget};
+use super::actions::{Action, ActionQueue, Pick};
+use super::session::Session;
+use crate::server::host::jack::{JackDriver, JackStatus};
 use crate::server::ops::mixer::{ChannelLevel, FLOOR_DB};
 use crate::server::ops::recorder::{HeaderFormat, RecordOptions, SampleFormat};
 
 pub struct MixerPanel {
-    pub volume_db: f32,
     pub record_path: String,
     header: HeaderFormat,
     sample: SampleFormat,
     channels: u32,
-    picked: Arc<Mutex<Option<PathBuf>>>,
-    jack_status: Arc<Mutex<Option<JackStatus>>>,
+    /// JACK's state as last checked (every few seconds while the panel is drawn).
+    pub jack_status: Option<JackStatus>,
     jack_checked: Option<Instant>,
-    /// A JACK server this app started (stopped when the app closes).
-    pub own_jack: Arc<Mutex<Option<JackServer>>>,
-    /// Whether the levels are on screen, read by the meter waker (see [`MixerPanel::shown`]).
-    levels_shown: Arc<std::sync::atomic::AtomicBool>,
-    waker_started: bool,
 }
 
 /// The meters as drawn: whole decibels down to the floor of the bars, and the clip lights.
@@ -42,41 +36,15 @@ pub fn meter_picture(m: &crate::server::ops::mixer::Meters) -> Vec<(i16, i16)> {
 const METER_FLOOR_DB: f32 = -60.0;
 
 impl MixerPanel {
-    /// Tells the meter waker whether the levels are on screen (the app calls this each frame).
-    pub fn shown(&mut self, on: bool, bridge: &Bridge, ctx: &egui::Context) {
-        self.levels_shown
-            .store(on, std::sync::atomic::Ordering::Relaxed);
-        if on && !self.waker_started {
-            self.waker_started = true;
-            let (server, shown, ctx) = (
-                bridge.server.clone(),
-                self.levels_shown.clone(),
-                ctx.clone(),
-            );
-            // Meter replies come 20 times a second per meter and wake nobody by themselves:
-            // this asks for a frame only when the picture changes, so silence costs nothing.
-            bridge.spawn(async move {
-                let mut ticks = server.watch_meters();
-                let mut last = Vec::new();
-                while ticks.changed().await.is_ok() {
-                    if !shown.load(std::sync::atomic::Ordering::Relaxed) {
-                        continue;
-                    }
-                    let picture = meter_picture(&server.meters());
-                    if picture != last {
-                        last = picture;
-                        ctx.request_repaint();
-                    }
-                }
-            });
-        }
+    /// JACK was started or stopped: look at it again on the next frame.
+    pub fn jack_changed(&mut self) {
+        self.jack_checked = None;
     }
 }
 
 impl Default for MixerPanel {
     fn default() -> Self {
         MixerPanel {
-            volume_db: 0.0,
             // A folder: each recording gets a timestamped name in it.
             record_path: crate::server::ops::recorder::default_folder()
                 .display()
@@ -84,12 +52,8 @@ impl Default for MixerPanel {
             header: HeaderFormat::Wav,
             sample: SampleFormat::Int24,
             channels: 2,
-            picked: Arc::new(Mutex::new(None)),
-            jack_status: Arc::new(Mutex::new(None)),
+            jack_status: None,
             jack_checked: None,
-            levels_shown: Arc::new(std::sync::atomic::AtomicBool::new(false)),
-            waker_started: false,
-            own_jack: Arc::new(Mutex::new(None)),
         }
     }
 }
@@ -143,8 +107,15 @@ fn scale(ui: &mut egui::Ui) {
 }
 
 impl MixerPanel {
-    pub fn ui(&mut self, ui: &mut egui::Ui, bridge: &Bridge) {
-        let server = &bridge.server;
+    /// `own_jack`: whether this app started the JACK server that runs.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        session: &mut Session,
+        own_jack: bool,
+        actions: &mut ActionQueue,
+    ) {
+        let server = &session.server;
         let online = server.state().is_online() && server.client_id().is_some();
         let settings = server.mixer_settings();
         ui.heading("Levels");
@@ -154,31 +125,24 @@ impl MixerPanel {
                 .add_enabled(online, egui::Checkbox::new(&mut on, "Meters"))
                 .changed()
             {
-                bridge.run("Meters", move |s| async move {
-                    if on {
-                        s.start_meters().await
-                    } else {
-                        s.stop_meters().await
-                    }
-                });
+                actions.push(Action::Meters(on));
             }
             let label = ui.label("Volume (dB)");
             let slider = ui
                 .add_enabled(
                     online,
-                    egui::Slider::new(&mut self.volume_db, FLOOR_DB..=6.0),
+                    egui::Slider::new(&mut session.volume_db, FLOOR_DB..=6.0),
                 )
                 .labelled_by(label.id);
             if slider.changed() {
-                let db = self.volume_db;
-                bridge.run("Volume", move |s| async move { s.set_volume(db).await });
+                actions.push(Action::SetVolume(session.volume_db));
             }
             let mut muted = settings.muted;
             if ui
                 .add_enabled(online, egui::Checkbox::new(&mut muted, "Mute"))
                 .changed()
             {
-                bridge.run("Mute", move |s| async move { s.set_mute(muted).await });
+                actions.push(Action::SetMute(muted));
             }
         });
         let meters = server.meters();
@@ -219,19 +183,20 @@ impl MixerPanel {
             }
         }
         ui.separator();
-        self.record(ui, bridge, online);
+        self.record(ui, session, actions, online);
         ui.separator();
-        self.audio_setup(ui, bridge);
+        self.audio_setup(ui, session, own_jack, actions);
     }
 
-    fn record(&mut self, ui: &mut egui::Ui, bridge: &Bridge, online: bool) {
-        if let Ok(mut p) = self.picked.lock()
-            && let Some(p) = p.take()
-        {
-            self.record_path = p.display().to_string();
-        }
+    fn record(
+        &mut self,
+        ui: &mut egui::Ui,
+        session: &Session,
+        actions: &mut ActionQueue,
+        online: bool,
+    ) {
         ui.heading("Record");
-        let rec = bridge.server.recording();
+        let rec = session.server.recording();
         ui.horizontal(|ui| {
             let l = ui.label("File");
             ui.add_enabled(
@@ -243,17 +208,9 @@ impl MixerPanel {
                 .add_enabled(rec.is_none(), egui::Button::new("Browse…"))
                 .clicked()
             {
-                let picked = self.picked.clone();
-                let ext = self.header.extension();
-                bridge.spawn_blocking(move || {
-                    if let Some(p) = rfd::FileDialog::new()
-                        .set_file_name(format!("recording.{ext}"))
-                        .save_file()
-                        && let Ok(mut slot) = picked.lock()
-                    {
-                        *slot = Some(p);
-                    }
-                });
+                actions.push(Action::PickFile(Pick::Recording {
+                    extension: self.header.extension(),
+                }));
             }
         });
         ui.horizontal(|ui| {
@@ -283,9 +240,7 @@ impl MixerPanel {
                         sample: self.sample,
                         channels: self.channels,
                     };
-                    bridge.run("Recording", move |s| async move {
-                        s.start_recording(options).await
-                    });
+                    actions.push(Action::StartRecording(options));
                 }
             }
             Some(r) => {
@@ -296,51 +251,35 @@ impl MixerPanel {
                 );
                 if r.is_paused() {
                     if ui.button("Resume").clicked() {
-                        bridge.run("Resuming the recording", |s| async move {
-                            s.resume_recording().await
-                        });
+                        actions.push(Action::ResumeRecording);
                     }
                 } else if ui.button("Pause").clicked() {
-                    bridge.run("Pausing the recording", |s| async move {
-                        s.pause_recording().await
-                    });
+                    actions.push(Action::PauseRecording);
                 }
                 if ui.button("Stop").clicked() {
-                    let inbox = bridge.inbox.clone();
-                    bridge.run_then(
-                        "Stopping the recording",
-                        |s| async move { s.stop_recording().await },
-                        move |path, _| {
-                            super::bridge::push_notice(
-                                &inbox,
-                                "Recording saved",
-                                path.display().to_string(),
-                                false,
-                            )
-                        },
-                    );
+                    actions.push(Action::StopRecording);
                 }
                 ui.ctx().request_repaint_after(Duration::from_millis(200));
             }
         });
     }
 
-    fn audio_setup(&mut self, ui: &mut egui::Ui, bridge: &Bridge) {
+    fn audio_setup(
+        &mut self,
+        ui: &mut egui::Ui,
+        session: &Session,
+        have_own: bool,
+        actions: &mut ActionQueue,
+    ) {
         ui.heading("Audio setup (JACK)");
         if self
             .jack_checked
             .is_none_or(|t| t.elapsed() > Duration::from_secs(5))
         {
             self.jack_checked = Some(Instant::now());
-            let slot = self.jack_status.clone();
-            bridge.spawn(async move {
-                let s = JackTarget::default().status().await;
-                if let Ok(mut slot) = slot.lock() {
-                    *slot = Some(s);
-                }
-            });
+            actions.push(Action::CheckJack);
         }
-        let status = self.jack_status.lock().ok().and_then(|s| s.clone());
+        let status = self.jack_status.clone();
         let running = matches!(status, Some(JackStatus::Running { .. }));
         match status {
             None => {
@@ -363,7 +302,6 @@ impl MixerPanel {
             }
         }
         ui.horizontal(|ui| {
-            let have_own = self.own_jack.lock().is_ok_and(|j| j.is_some());
             for (label, driver) in [
                 ("Start JACK (silent dummy)", JackDriver::Dummy),
                 ("Start JACK (sound card)", JackDriver::Alsa),
@@ -372,57 +310,53 @@ impl MixerPanel {
                     .add_enabled(!have_own && !running, egui::Button::new(label))
                     .clicked()
                 {
-                    let own = self.own_jack.clone();
-                    let inbox = bridge.inbox.clone();
                     self.jack_checked = None;
-                    bridge.spawn(async move {
-                        match JackServer::start(JackTarget::default(), driver).await {
-                            Ok(j) => {
-                                if let Ok(mut o) = own.lock() {
-                                    *o = Some(j);
-                                }
-                            }
-                            Err(e) => super::bridge::push_notice(
-                                &inbox,
-                                "JACK did not start",
-                                e.to_string(),
-                                true,
-                            ),
-                        }
-                    });
+                    actions.push(Action::StartJack(driver));
                 }
             }
             if have_own && ui.button("Stop our JACK").clicked() {
-                let j = self.own_jack.lock().ok().and_then(|mut j| j.take());
-                if let Some(j) = j {
-                    bridge.spawn(async move { j.stop().await });
-                }
-                self.jack_checked = None;
+                actions.push(Action::StopJack);
             }
             if ui
                 .add_enabled(
-                    bridge.server.state().is_online(),
+                    session.server.state().is_online(),
                     egui::Button::new("Connect outputs to speakers"),
                 )
                 .clicked()
             {
-                bridge.run_then(
-                    "Connecting to the speakers",
-                    |_| async move {
-                        JackTarget::default()
-                            .connect_outputs_to_system("SuperCollider")
-                            .await
-                    },
-                    |pairs, inbox| {
-                        let text = pairs
-                            .iter()
-                            .map(|(a, b)| format!("{a} -> {b}"))
-                            .collect::<Vec<_>>()
-                            .join("\n");
-                        super::bridge::push_notice(inbox, "Connected", text, false);
-                    },
-                );
+                actions.push(Action::ConnectSpeakers);
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+
+    use super::*;
+    use crate::gui::bridge::Bridge;
+
+    #[test]
+    fn the_panel_asks_for_jack_once_and_browse_names_the_header_format() {
+        let bridge = Bridge::new().unwrap();
+        let mut session = Session::new(&bridge, 0);
+        let mut panel = MixerPanel::default();
+        let mut actions = ActionQueue::default();
+        let mut h = Harness::new_ui(|ui| panel.ui(ui, &mut session, false, &mut actions));
+        h.run();
+        h.get_by_label("Browse…").click();
+        h.run();
+        drop(h);
+        let asked: Vec<Action> = actions.take().into_iter().map(|(_, a)| a).collect();
+        assert_eq!(
+            asked,
+            vec![
+                Action::CheckJack,
+                Action::PickFile(Pick::Recording { extension: "wav" })
+            ],
+            "JACK is checked every few seconds, not every frame"
+        );
     }
 }

@@ -1,6 +1,8 @@
-//! The desktop control panel (eframe + egui). It never opens a socket: it sends commands to
-//! the server core through [`bridge::Bridge`] and draws the snapshots the core publishes.
+//! The desktop control panel (eframe + egui). It never opens a socket: panels push
+//! [`actions::Action`]s, the app runs them against a [`session::Session`] on the
+//! [`bridge::Bridge`]'s runtime, and panels draw the snapshots the core publishes.
 
+pub mod actions;
 pub mod app;
 pub mod boot_panel;
 pub mod bridge;
@@ -12,6 +14,7 @@ pub mod log_panel;
 pub mod mixer_panel;
 pub mod plots;
 pub mod profiles;
+pub mod session;
 pub mod status_bar;
 pub mod tree_panel;
 
@@ -25,7 +28,7 @@ pub fn run() -> Result<(), String> {
     };
     let app = ScPanel::new(options)?;
     if let Some(e) = unusable {
-        app.bridge
+        app.session()
             .notice("The last options could not be used", e, true);
     }
     // Without the handlers the app still runs; the servers' parent-death signal remains.

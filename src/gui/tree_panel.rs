@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use egui::{Color32, RichText};
 
-use super::bridge::Bridge;
+use super::actions::{Action, ActionQueue};
 use crate::server::wire::printable::printable;
 use crate::server::{AddAction, ControlValue, NodeTree};
 
@@ -167,16 +167,19 @@ impl TreePanel {
         self.built = Some(key);
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, bridge: &Bridge) {
-        let online = bridge.server.state().is_online();
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        server: &crate::server::Server,
+        actions: &mut ActionQueue,
+    ) {
+        let online = server.state().is_online();
         let now = Instant::now();
         let marks = Marks {
-            own_group: bridge
-                .server
-                .own_node(crate::server::ops::own_nodes::Own::Group),
-            session: bridge.server.session(),
+            own_group: server.own_node(crate::server::ops::own_nodes::Own::Group),
+            session: server.session(),
         };
-        let stale = bridge.server.with_tree(|t| {
+        let stale = server.with_tree(|t| {
             self.refresh(t, &marks);
             // Only the last few hundred changes are kept by the core: cheap to scan.
             self.fresh.clear();
@@ -220,10 +223,7 @@ impl TreePanel {
                 .on_hover_text("Read the whole tree from the server again")
                 .clicked()
             {
-                bridge.run(
-                    "Reading the tree",
-                    |s| async move { s.refresh_tree().await },
-                );
+                actions.push(Action::RefreshTree);
             }
             ui.weak(format!("{} nodes", self.rows.len()));
             if let Some(why) = &stale {
@@ -260,8 +260,7 @@ impl TreePanel {
                 for i in range {
                     let row = &self.rows[i];
                     // Paused state and controls are read for the visible rows only.
-                    let (paused, mut controls) = bridge
-                        .server
+                    let (paused, mut controls) = server
                         .with_tree(|t| t.get(row.id).map(|n| (n.paused, n.controls.clone())))
                         .unwrap_or((Some(false), Vec::new()));
                     let mut editing = false;
@@ -323,9 +322,10 @@ impl TreePanel {
                                             .labelled_by(label.id);
                                         editing |= r.dragged() || r.has_focus();
                                         if r.changed() {
-                                            let (id, name, value) = (row.id, k.clone(), *x);
-                                            bridge.run("Setting a control", move |s| async move {
-                                                s.set_node(id, &[(name.as_str(), value)]).await
+                                            actions.push(Action::SetControl {
+                                                node: row.id,
+                                                name: k.clone(),
+                                                value: *x,
                                             });
                                         }
                                     }
@@ -343,10 +343,11 @@ impl TreePanel {
                     }
                     let row = row.clone();
                     let gated = controls.iter().any(|(k, _)| k == "gate");
-                    resp.context_menu(|ui| self.node_menu(ui, &row, paused, gated, bridge));
+                    resp.context_menu(|ui| self.node_menu(ui, &row, paused, gated, actions));
                 }
             });
-        bridge.server.watch_controls(watched);
+        // A setting of what the core polls, not a request: it costs nothing on this thread.
+        server.watch_controls(watched);
         if any_new {
             ui.ctx().request_repaint_after(HIGHLIGHT);
         }
@@ -356,17 +357,21 @@ impl TreePanel {
             }
             self.collapse_version += 1;
         }
-        self.new_synth_window(ui.ctx(), bridge);
-        self.move_window(ui.ctx(), bridge);
+        self.new_synth_window(ui.ctx(), server, actions);
+        self.move_window(ui.ctx(), server, actions);
     }
 
-    fn move_window(&mut self, ctx: &egui::Context, bridge: &Bridge) {
+    fn move_window(
+        &mut self,
+        ctx: &egui::Context,
+        server: &crate::server::Server,
+        actions: &mut ActionQueue,
+    ) {
         let Some(form) = self.move_form.as_mut() else {
             return;
         };
-        let checked = bridge
-            .server
-            .with_tree(|t| check_move_target(t, form.node, &form.target, form.action));
+        let checked =
+            server.with_tree(|t| check_move_target(t, form.node, &form.target, form.action));
         let mut open = true;
         let mut go = None;
         egui::Window::new(format!("Move node {}", form.node))
@@ -406,9 +411,11 @@ impl TreePanel {
                     go = Some((form.node, target, form.action));
                 }
             });
-        if let Some((id, target, action)) = go {
-            bridge.run("Moving a node", move |s| async move {
-                s.move_node(id, target, action).await
+        if let Some((node, target, action)) = go {
+            actions.push(Action::MoveNode {
+                node,
+                target,
+                action,
             });
             self.move_form = None;
         } else if !open {
@@ -422,7 +429,7 @@ impl TreePanel {
         row: &Row,
         paused: Option<bool>,
         gated: bool,
-        bridge: &Bridge,
+        actions: &mut ActionQueue,
     ) {
         let id = row.id;
         ui.label(RichText::new(format!("Node {id}")).strong());
@@ -432,31 +439,24 @@ impl TreePanel {
                 .on_hover_text("Set gate to 0: the synth's envelope ends it in its own time")
                 .clicked()
         {
-            bridge.run("Releasing a synth", move |s| async move {
-                s.set_node(id, &[("gate", 0.0)]).await
+            actions.push(Action::SetControl {
+                node: id,
+                name: "gate".into(),
+                value: 0.0,
             });
             ui.close();
         }
         if ui.button("Free").clicked() {
-            bridge.run(
-                "Freeing a node",
-                move |s| async move { s.free_node(id).await },
-            );
+            actions.push(Action::FreeNode { id });
             ui.close();
         }
         if paused == Some(true) {
             if ui.button("Resume").clicked() {
-                bridge.run(
-                    "Resuming a node",
-                    move |s| async move { s.run_node(id).await },
-                );
+                actions.push(Action::RunNode { id });
                 ui.close();
             }
         } else if ui.button("Pause").clicked() {
-            bridge.run(
-                "Pausing a node",
-                move |s| async move { s.pause_node(id).await },
-            );
+            actions.push(Action::PauseNode { id });
             ui.close();
         }
         if ui.button("Move…").clicked() {
@@ -468,13 +468,11 @@ impl TreePanel {
             ui.close();
         }
         if row.is_group && ui.button("Free all in group").clicked() {
-            bridge.run("Freeing a group's nodes", move |s| async move {
-                s.free_group_children(id).await
-            });
+            actions.push(Action::FreeGroupChildren { id });
             ui.close();
         }
         ui.separator();
-        let actions: &[AddAction] = if row.is_group {
+        let places: &[AddAction] = if row.is_group {
             &[
                 AddAction::AddToHead,
                 AddAction::AddToTail,
@@ -485,17 +483,15 @@ impl TreePanel {
             &[AddAction::AddBefore, AddAction::AddAfter]
         };
         ui.menu_button("New group", |ui| {
-            for &action in actions {
+            for &action in places {
                 if ui.button(action.label()).clicked() {
-                    bridge.run("Adding a group", move |s| async move {
-                        s.add_group(id, action, false).await
-                    });
+                    actions.push(Action::AddGroup { target: id, action });
                     ui.close();
                 }
             }
         });
         ui.menu_button("New synth", |ui| {
-            for &action in actions {
+            for &action in places {
                 if ui.button(action.label()).clicked() {
                     self.new_synth = Some(NewSynth {
                         target: id,
@@ -509,11 +505,16 @@ impl TreePanel {
         });
     }
 
-    fn new_synth_window(&mut self, ctx: &egui::Context, bridge: &Bridge) {
+    fn new_synth_window(
+        &mut self,
+        ctx: &egui::Context,
+        server: &crate::server::Server,
+        actions: &mut ActionQueue,
+    ) {
         let Some(form) = self.new_synth.as_mut() else {
             return;
         };
-        let known = bridge.server.synthdefs();
+        let known = server.synthdefs();
         let mut names: Vec<String> = known.iter().map(|d| d.name.clone()).collect();
         for b in crate::server::synthdef::builtins::all() {
             if !names.contains(&b.name) {
@@ -569,15 +570,11 @@ impl TreePanel {
                 }
             });
         if create {
-            let form = form.clone();
-            bridge.run("Adding a synth", move |s| async move {
-                let controls: Vec<(&str, f32)> = form
-                    .controls
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), *v))
-                    .collect();
-                s.add_synth(&form.def, form.target, form.action, &controls)
-                    .await
+            actions.push(Action::AddSynth {
+                def: form.def.clone(),
+                target: form.target,
+                action: form.action,
+                controls: form.controls.clone(),
             });
             self.new_synth = None;
         } else if !open {

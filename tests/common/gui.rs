@@ -25,8 +25,8 @@ pub fn step_until(
     mut done: impl FnMut(&mut Harness<'static, ScPanel>) -> bool,
 ) {
     let deadline = Instant::now() + limit;
-    let mut changes = h.state().bridge.server.watch_changes();
-    let mut meters = h.state().bridge.server.watch_meters();
+    let mut changes = h.state().session().server.watch_changes();
+    let mut meters = h.state().session().server.watch_meters();
     loop {
         h.step();
         if done(h) {

@@ -1,0 +1,581 @@
+//! What a panel may ask for, as data, and what comes back.
+//!
+//! Panels never touch the runtime: they push an [`Action`] into the frame's [`ActionQueue`].
+//! The app drains the queue once per frame and runs each action against the session it was
+//! pushed for ([`perform`], on the runtime); each ends as one [`Done`] on that session's
+//! channel, which the app drains at the start of the next frame. So every request and every
+//! result passes through one place, where a test (or a log) can see it.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rosc::OscPacket;
+
+use super::bridge::Offer;
+use crate::server::host::jack::{JackDriver, JackServer, JackStatus, JackTarget};
+use crate::server::host::ports::PortHolder;
+use crate::server::ops::commands::BusGroup;
+use crate::server::ops::recorder::RecordOptions;
+use crate::server::{AddAction, BufferInfo, BusRate, ConnectOptions, Options, Server, ServerError};
+
+/// Which session an action is for. Sessions are numbered as they are made, never reused,
+/// so a result that arrives after its session closed can't land in another one.
+pub type SessionId = u64;
+
+/// A file dialog's purpose: where the chosen path goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pick {
+    /// The server program (boot options).
+    Executable,
+    /// A sound file to read into a buffer.
+    SoundFile,
+    /// Where a recording goes; the extension is the chosen header format's.
+    Recording { extension: &'static str },
+}
+
+/// Everything a panel may ask for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    // The server's life.
+    Boot(Options),
+    /// Connect to the first of `addrs` that answers (a name may have several addresses).
+    Connect {
+        options: ConnectOptions,
+        addrs: Vec<SocketAddr>,
+    },
+    /// Connect without logging in, after every login was taken.
+    Watch(ConnectOptions),
+    Disconnect,
+    /// Quit a server this window booted, finishing a recording first.
+    Quit,
+    /// Quit a server someone else booted (stops it for every client).
+    QuitTheirs,
+    Reboot,
+    Reset,
+    TestTone,
+    // Nodes.
+    RefreshTree,
+    SetControl {
+        node: i32,
+        name: String,
+        value: f32,
+    },
+    FreeNode {
+        id: i32,
+    },
+    PauseNode {
+        id: i32,
+    },
+    RunNode {
+        id: i32,
+    },
+    FreeGroupChildren {
+        id: i32,
+    },
+    MoveNode {
+        node: i32,
+        target: i32,
+        action: AddAction,
+    },
+    AddGroup {
+        target: i32,
+        action: AddAction,
+    },
+    AddSynth {
+        def: String,
+        target: i32,
+        action: AddAction,
+        controls: Vec<(String, f32)>,
+    },
+    // Buffers and buses.
+    AllocBuffer {
+        frames: i32,
+        channels: i32,
+    },
+    ReadBuffer {
+        path: PathBuf,
+    },
+    ZeroBuffer {
+        id: i32,
+    },
+    FreeBuffer {
+        id: i32,
+    },
+    AllocBuses {
+        rate: BusRate,
+        count: u32,
+    },
+    FreeBuses(BusGroup),
+    /// Read control buses: each `(first, count)`.
+    ReadControlBuses(Vec<(u32, u32)>),
+    SetControlBus {
+        bus: u32,
+        value: f32,
+    },
+    // Raw OSC and SynthDefs.
+    SendOsc(OscPacket),
+    DumpOsc(bool),
+    LoadBuiltin(String),
+    // Levels and recording.
+    Meters(bool),
+    SetVolume(f32),
+    SetMute(bool),
+    StartRecording(RecordOptions),
+    PauseRecording,
+    ResumeRecording,
+    StopRecording,
+    // The machine, not the server: JACK, host names, files, processes.
+    ConnectSpeakers,
+    CheckJack,
+    CheckJackRate,
+    StartJack(JackDriver),
+    /// Stop the JACK server this app started; the app holds it, so the app runs this one.
+    StopJack,
+    LookUpHost(String),
+    PickFile(Pick),
+    StopProcess(PortHolder),
+}
+
+impl Action {
+    /// The title of the notice when it fails, in the words the panels used before.
+    pub fn title(&self) -> &'static str {
+        use Action::*;
+        match self {
+            Boot(_) => "Boot failed",
+            Connect { .. } => "Connecting",
+            Watch(_) => "Watching",
+            Disconnect => "Disconnecting",
+            Quit => "Quit failed",
+            QuitTheirs => "Quitting",
+            Reboot => "Reboot failed",
+            Reset => "Reset failed",
+            TestTone => "Test tone",
+            RefreshTree => "Reading the tree",
+            SetControl { name, .. } if name == "gate" => "Releasing a synth",
+            SetControl { .. } => "Setting a control",
+            FreeNode { .. } => "Freeing a node",
+            PauseNode { .. } => "Pausing a node",
+            RunNode { .. } => "Resuming a node",
+            FreeGroupChildren { .. } => "Freeing a group's nodes",
+            MoveNode { .. } => "Moving a node",
+            AddGroup { .. } => "Adding a group",
+            AddSynth { .. } => "Adding a synth",
+            AllocBuffer { .. } => "Allocating a buffer",
+            ReadBuffer { .. } => "Reading a sound file",
+            ZeroBuffer { .. } => "Zeroing a buffer",
+            FreeBuffer { .. } => "Freeing a buffer",
+            AllocBuses { .. } => "Allocating buses",
+            FreeBuses(_) => "Can't free the buses",
+            ReadControlBuses(_) => "Reading control buses",
+            SetControlBus { .. } => "Setting a bus",
+            SendOsc(_) => "Sending OSC",
+            DumpOsc(_) => "Dump OSC",
+            LoadBuiltin(_) => "Loading a SynthDef",
+            Meters(_) => "Meters",
+            SetVolume(_) => "Volume",
+            SetMute(_) => "Mute",
+            StartRecording(_) => "Recording",
+            PauseRecording => "Pausing the recording",
+            ResumeRecording => "Resuming the recording",
+            StopRecording => "Stopping the recording",
+            ConnectSpeakers => "Connecting to the speakers",
+            CheckJack => "Looking for JACK",
+            CheckJackRate => "Reading JACK's sample rate",
+            StartJack(_) => "JACK did not start",
+            StopJack => "Stopping JACK",
+            LookUpHost(_) => "Looking up a host",
+            PickFile(_) => "Choosing a file",
+            StopProcess(_) => "Could not stop it",
+        }
+    }
+
+    /// Whether a failure is worth a notice. Background reads the panels repeat by
+    /// themselves (JACK's state, its rate) fail quietly: their panels show the state.
+    pub fn tells_failure(&self) -> bool {
+        !matches!(self, Action::CheckJack | Action::CheckJackRate)
+    }
+}
+
+/// What a successful action brings back, for the panel or session that waits for it.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Nothing to show: the server's own notifications update the views.
+    Done,
+    /// A buffer allocated or read, as the server describes it.
+    Buffer {
+        info: BufferInfo,
+        file: Option<PathBuf>,
+    },
+    BufferFreed(i32),
+    /// Control-bus values by bus number.
+    BusValues(Vec<(u32, f32)>),
+    RecordingSaved(PathBuf),
+    /// JACK ports joined, `(from, to)`.
+    SpeakersConnected(Vec<(String, String)>),
+    Jack(JackStatus),
+    JackRate(Option<u32>),
+    JackStarted(OwnJack),
+    /// A host name's addresses in the resolver's order, or why it has none.
+    Looked {
+        host: String,
+        result: Result<Vec<IpAddr>, String>,
+    },
+    /// The path chosen, or `None` when the dialog was cancelled.
+    Picked {
+        pick: Pick,
+        path: Option<PathBuf>,
+    },
+    ProcessStopped {
+        pid: u32,
+    },
+}
+
+/// A JACK server this app started. The core's type has no `Debug`; this one says what it is.
+pub struct OwnJack(pub JackServer);
+
+impl std::fmt::Debug for OwnJack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OwnJack")
+    }
+}
+
+/// Why an action failed, as a sentence, with something to offer instead when there is one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub text: String,
+    pub offer: Option<Offer>,
+}
+
+impl From<ServerError> for Failure {
+    fn from(e: ServerError) -> Failure {
+        let offer = match &e {
+            ServerError::PortInUse {
+                port,
+                holder: Some(holder),
+                suggestion,
+                ..
+            } => Some(Offer::PortHeld {
+                port: *port,
+                holder: holder.clone(),
+                suggestion: *suggestion,
+            }),
+            _ => None,
+        };
+        Failure {
+            text: e.to_string(),
+            offer,
+        }
+    }
+}
+
+impl Failure {
+    fn text(text: impl Into<String>) -> Failure {
+        Failure {
+            text: text.into(),
+            offer: None,
+        }
+    }
+}
+
+/// One action's end, sent back to the UI thread.
+#[derive(Debug)]
+pub struct Done {
+    pub action: Action,
+    pub result: Result<Outcome, Failure>,
+}
+
+impl Done {
+    /// Whether a failure should be shown as a notice.
+    pub fn tells_failure(&self) -> bool {
+        self.result.is_err() && self.action.tells_failure()
+    }
+}
+
+/// The actions a frame's panels asked for, each tagged with the session it is for.
+#[derive(Debug, Default)]
+pub struct ActionQueue {
+    /// The session panels are drawing; what they push is for it.
+    pub target: SessionId,
+    items: Vec<(SessionId, Action)>,
+}
+
+impl ActionQueue {
+    /// An empty queue whose pushes are for session `target`.
+    pub fn for_session(target: SessionId) -> ActionQueue {
+        ActionQueue {
+            target,
+            items: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, action: Action) {
+        self.items.push((self.target, action));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The actions pushed so far, oldest first, without taking them.
+    pub fn pending(&self) -> impl Iterator<Item = &Action> {
+        self.items.iter().map(|(_, a)| a)
+    }
+
+    /// Takes every action, leaving the queue empty for the next frame.
+    pub fn take(&mut self) -> Vec<(SessionId, Action)> {
+        std::mem::take(&mut self.items)
+    }
+}
+
+/// How long "Stop pid …" waits for the process before it counts as still running.
+const STOP_GRACE: Duration = Duration::from_secs(2);
+
+/// Runs one action against `server`, on the runtime. Blocking work (file dialogs, name
+/// lookups) goes to the runtime's blocking pool, never the UI thread.
+pub async fn perform(server: &Server, action: &Action) -> Result<Outcome, Failure> {
+    use Action::*;
+    let s = server;
+    let done = |r: Result<(), ServerError>| r.map(|()| Outcome::Done).map_err(Failure::from);
+    match action {
+        Boot(options) => {
+            // Levels from the first sound on a server the window boots.
+            s.default_meters(true);
+            done(s.boot(options.clone()).await)
+        }
+        Connect { options, addrs } => {
+            s.default_meters(false);
+            // `o` ends at the address that answered, for a watch-only offer.
+            let mut o = options.clone();
+            match s.connect_any(&mut o, addrs).await {
+                Ok(()) => Ok(Outcome::Done),
+                Err(e @ ServerError::TooManyClients { .. }) => {
+                    o.login = false;
+                    Err(Failure {
+                        text: e.to_string(),
+                        offer: Some(Offer::WatchOnly(o)),
+                    })
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        Watch(options) => {
+            s.default_meters(false);
+            done(s.connect(options.clone()).await)
+        }
+        Disconnect => done(s.disconnect().await),
+        Quit => {
+            // The file is finished first, so a quit never leaves a recording unreadable.
+            if s.recording().is_some() {
+                s.stop_recording().await?;
+            }
+            done(s.quit(false).await)
+        }
+        QuitTheirs => done(s.quit(true).await),
+        Reboot => done(s.reboot().await),
+        Reset => done(s.reset().await),
+        TestTone => done(s.test_tone().await),
+        RefreshTree => done(s.refresh_tree().await),
+        SetControl { node, name, value } => {
+            done(s.set_node(*node, &[(name.as_str(), *value)]).await)
+        }
+        FreeNode { id } => done(s.free_node(*id).await),
+        PauseNode { id } => done(s.pause_node(*id).await),
+        RunNode { id } => done(s.run_node(*id).await),
+        FreeGroupChildren { id } => done(s.free_group_children(*id).await),
+        MoveNode {
+            node,
+            target,
+            action,
+        } => done(s.move_node(*node, *target, *action).await),
+        AddGroup { target, action } => {
+            s.add_group(*target, *action, false).await?;
+            Ok(Outcome::Done)
+        }
+        AddSynth {
+            def,
+            target,
+            action,
+            controls,
+        } => {
+            let controls: Vec<(&str, f32)> =
+                controls.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+            s.add_synth(def, *target, *action, &controls).await?;
+            Ok(Outcome::Done)
+        }
+        AllocBuffer { frames, channels } => {
+            let id = s.add_buffer(*frames, *channels).await?;
+            let info = s.query_buffer(id).await?;
+            Ok(Outcome::Buffer { info, file: None })
+        }
+        ReadBuffer { path } => {
+            let id = s.read_buffer(path, 0, -1).await?;
+            let info = s.query_buffer(id).await?;
+            Ok(Outcome::Buffer {
+                info,
+                file: Some(path.clone()),
+            })
+        }
+        ZeroBuffer { id } => done(s.zero_buffer(*id).await),
+        FreeBuffer { id } => {
+            s.free_buffer(*id).await?;
+            Ok(Outcome::BufferFreed(*id))
+        }
+        AllocBuses { rate, count } => {
+            s.add_bus_group(*rate, *count).await?;
+            Ok(Outcome::Done)
+        }
+        FreeBuses(group) => done(s.free_bus_group(*group)),
+        ReadControlBuses(wanted) => {
+            let mut out = Vec::new();
+            for &(id, count) in wanted {
+                let v = s.get_control_buses(id as i32, count as i32).await?;
+                out.extend(v.into_iter().enumerate().map(|(i, x)| (id + i as u32, x)));
+            }
+            Ok(Outcome::BusValues(out))
+        }
+        SetControlBus { bus, value } => done(s.set_control_bus(*bus as i32, *value).await),
+        SendOsc(packet) => done(s.send(packet.clone()).await),
+        DumpOsc(on) => done(s.dump_osc(*on).await),
+        LoadBuiltin(def) => done(s.send_builtin(def).await),
+        Meters(true) => done(s.start_meters().await),
+        Meters(false) => done(s.stop_meters().await),
+        SetVolume(db) => done(s.set_volume(*db).await),
+        SetMute(muted) => done(s.set_mute(*muted).await),
+        StartRecording(options) => done(s.start_recording(options.clone()).await),
+        PauseRecording => done(s.pause_recording().await),
+        ResumeRecording => done(s.resume_recording().await),
+        StopRecording => Ok(Outcome::RecordingSaved(s.stop_recording().await?)),
+        ConnectSpeakers => Ok(Outcome::SpeakersConnected(
+            JackTarget::default()
+                .connect_outputs_to_system("SuperCollider")
+                .await?,
+        )),
+        CheckJack => Ok(Outcome::Jack(JackTarget::default().status().await)),
+        CheckJackRate => Ok(Outcome::JackRate(
+            JackTarget::default().sample_rate().await.ok(),
+        )),
+        StartJack(driver) => Ok(Outcome::JackStarted(OwnJack(
+            JackServer::start(JackTarget::default(), *driver).await?,
+        ))),
+        StopJack => Err(Failure::text("the app stops its own JACK server")),
+        LookUpHost(host) => {
+            let host = host.clone();
+            let looked = tokio::task::spawn_blocking(move || {
+                let result = look_up(&host);
+                (host, result)
+            })
+            .await;
+            match looked {
+                Ok((host, result)) => Ok(Outcome::Looked { host, result }),
+                Err(e) => Err(Failure::text(format!("the lookup ended early: {e}"))),
+            }
+        }
+        PickFile(pick) => {
+            let pick = *pick;
+            tokio::task::spawn_blocking(move || Outcome::Picked {
+                pick,
+                path: pick_file(pick),
+            })
+            .await
+            .map_err(|e| Failure::text(format!("the file dialog ended early: {e}")))
+        }
+        StopProcess(holder) => {
+            if crate::server::host::ports::stop_process(holder, STOP_GRACE).await {
+                Ok(Outcome::ProcessStopped { pid: holder.pid })
+            } else {
+                Err(Failure::text(format!(
+                    "pid {} is still running (permission?)",
+                    holder.pid
+                )))
+            }
+        }
+    }
+}
+
+/// A host name's addresses, each once, in the resolver's order. Blocks (DNS).
+fn look_up(host: &str) -> Result<Vec<IpAddr>, String> {
+    let addrs =
+        std::net::ToSocketAddrs::to_socket_addrs(&(host, 0)).map_err(|e| format!("{host}: {e}"))?;
+    let mut ips: Vec<IpAddr> = Vec::new();
+    for ip in addrs.map(|a| a.ip()) {
+        if !ips.contains(&ip) {
+            ips.push(ip);
+        }
+    }
+    if ips.is_empty() {
+        return Err(format!("{host}: no address"));
+    }
+    Ok(ips)
+}
+
+/// Shows a file dialog. Blocks until the user answers.
+fn pick_file(pick: Pick) -> Option<PathBuf> {
+    match pick {
+        Pick::Executable => rfd::FileDialog::new()
+            .set_title("Choose scsynth or supernova")
+            .pick_file(),
+        Pick::SoundFile => rfd::FileDialog::new()
+            .add_filter("Sound files", &["wav", "aiff", "aif", "flac", "ogg"])
+            .pick_file(),
+        Pick::Recording { extension } => rfd::FileDialog::new()
+            .set_file_name(format!("recording.{extension}"))
+            .save_file(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_queue_tags_each_action_with_the_session_drawn_and_empties_when_taken() {
+        let mut q = ActionQueue::for_session(3);
+        q.push(Action::FreeNode { id: 1000 });
+        q.target = 4;
+        q.push(Action::RefreshTree);
+        assert_eq!(
+            q.take(),
+            vec![(3, Action::FreeNode { id: 1000 }), (4, Action::RefreshTree)]
+        );
+        assert!(q.is_empty());
+        assert!(q.take().is_empty());
+    }
+
+    #[test]
+    fn a_port_held_by_another_process_comes_back_with_an_offer() {
+        let holder = PortHolder {
+            pid: 4242,
+            command: "scsynth".into(),
+        };
+        let f = Failure::from(ServerError::PortInUse {
+            port: 57110,
+            holder: Some(holder.clone()),
+            suggestion: Some(57111),
+            protocol: "UDP",
+        });
+        assert_eq!(
+            f.offer,
+            Some(Offer::PortHeld {
+                port: 57110,
+                holder,
+                suggestion: Some(57111)
+            })
+        );
+    }
+
+    #[test]
+    fn background_reads_fail_quietly_and_requests_do_not() {
+        let quiet = Done {
+            action: Action::CheckJack,
+            result: Err(Failure::text("no jack_lsp")),
+        };
+        assert!(!quiet.tells_failure());
+        let loud = Done {
+            action: Action::FreeNode { id: 1 },
+            result: Err(Failure::text("not connected")),
+        };
+        assert!(loud.tells_failure());
+        assert_eq!(loud.action.title(), "Freeing a node");
+    }
+}

@@ -1,0 +1,250 @@
+//! One server the window shows: its handle, what came from it (notices, traffic, events,
+//! action results) and the panel state that belongs to that server rather than to the
+//! window (its tree view's collapsed groups and highlights, its buffers, its control-bus
+//! values). The app holds a list of these.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use super::actions::{Action, Done, SessionId, perform};
+use super::bridge::{
+    Bridge, FramePacer, Inbox, MIN_FRAME_INTERVAL, RedrawFilter, TrafficLine, Waker,
+};
+use super::buffers_panel::BufferRow;
+use super::tree_panel::TreePanel;
+use crate::server::{Direction, Server, ServerEvent};
+
+pub struct Session {
+    pub id: SessionId,
+    pub server: Server,
+    /// Notices, offers, the console's traffic and lifecycle events, filled by this session's
+    /// listeners on the runtime and by the app as results come in.
+    pub inbox: Arc<Mutex<Inbox>>,
+    /// Actions started and not yet back.
+    pub busy: usize,
+    /// This client's buffers, as the server described them when they were made.
+    pub buffers: HashMap<i32, BufferRow>,
+    /// Control-bus values, as last read or set.
+    pub bus_values: HashMap<u32, f32>,
+    /// The master volume slider's value (the server's own settles once the change lands).
+    pub volume_db: f32,
+    /// Whether this window asked the server to print what it receives (`/dumpOSC`).
+    pub dump_osc: bool,
+    /// The node tree view: its rows are this server's nodes, its folds this server's groups.
+    pub tree: TreePanel,
+    done_tx: mpsc::Sender<Done>,
+    done_rx: mpsc::Receiver<Done>,
+    /// Whether every status reply needs a frame (a view that moves with time is shown).
+    status_frames: Arc<AtomicBool>,
+    /// Whether this session's levels are on screen, for the meter waker.
+    levels_shown: Arc<AtomicBool>,
+    waker: Waker,
+}
+
+impl Session {
+    /// A session with a fresh, offline server, its listeners running on `bridge`.
+    pub fn new(bridge: &Bridge, id: SessionId) -> Session {
+        let (done_tx, done_rx) = mpsc::channel();
+        let session = Session {
+            id,
+            server: Server::new(),
+            inbox: Arc::new(Mutex::new(Inbox::default())),
+            busy: 0,
+            buffers: HashMap::new(),
+            bus_values: HashMap::new(),
+            volume_db: 0.0,
+            dump_osc: false,
+            tree: TreePanel::default(),
+            done_tx,
+            done_rx,
+            status_frames: Arc::new(AtomicBool::new(false)),
+            levels_shown: Arc::new(AtomicBool::new(false)),
+            waker: bridge.waker(),
+        };
+        session.pace_frames(bridge.frames());
+        session.spawn_listeners(bridge);
+        session
+    }
+
+    /// Starts `action` on the runtime; its [`Done`] comes back through [`Session::finished`].
+    pub fn dispatch(&mut self, bridge: &Bridge, action: Action) {
+        self.busy += 1;
+        let server = self.server.clone();
+        let tx = self.done_tx.clone();
+        let waker = self.waker.clone();
+        bridge.spawn(async move {
+            let result = perform(&server, &action).await;
+            // The receiver lives as long as the session; a closed one means nobody waits.
+            let _ = tx.send(Done { action, result });
+            waker.wake();
+        });
+        self.waker.wake();
+    }
+
+    /// The results that came back since the last call, oldest first. Never waits.
+    pub fn finished(&mut self) -> Vec<Done> {
+        let done: Vec<Done> = self.done_rx.try_iter().collect();
+        self.busy = self.busy.saturating_sub(done.len());
+        done
+    }
+
+    pub fn notice(&self, title: &str, text: impl Into<String>, error: bool) {
+        if let Ok(mut i) = self.inbox.lock() {
+            i.notice(title, text.into(), error);
+        }
+        self.waker.wake();
+    }
+
+    /// Set each frame: whether the view on screen changes with every status reply.
+    pub fn set_status_frames(&self, on: bool) {
+        self.status_frames.store(on, Ordering::Relaxed);
+    }
+
+    /// Set each frame: whether this session's levels are on screen.
+    pub fn set_levels_shown(&self, on: bool) {
+        self.levels_shown.store(on, Ordering::Relaxed);
+    }
+
+    /// Asks for frames on the core's changes, coalesced (see [`FramePacer`]).
+    fn pace_frames(&self, frames: Arc<AtomicU64>) {
+        let status_frames = self.status_frames.clone();
+        let filter = Mutex::new(RedrawFilter::default());
+        let pacer = Mutex::new(FramePacer::default());
+        let waker = self.waker.clone();
+        self.server.set_on_change(Some(Box::new(move |change| {
+            let status_frames = status_frames.load(Ordering::Relaxed);
+            if filter
+                .lock()
+                .map_or(true, |mut f| f.needs_frame(&change, status_frames))
+            {
+                let frames = frames.load(Ordering::Relaxed);
+                let delay = pacer.lock().map_or(Some(MIN_FRAME_INTERVAL), |mut p| {
+                    p.request(Instant::now(), frames)
+                });
+                if let Some(delay) = delay {
+                    waker.wake_after(delay);
+                }
+            }
+        })));
+    }
+
+    fn spawn_listeners(&self, bridge: &Bridge) {
+        if let Some(path) = std::env::var_os("SCPANEL_MIRROR_DUMP") {
+            self.spawn_mirror_dump(bridge, path.into());
+        }
+        let mut osc = self.server.subscribe_osc();
+        let inbox = self.inbox.clone();
+        bridge.spawn(async move {
+            loop {
+                match osc.recv().await {
+                    Ok(t) => {
+                        let line = TrafficLine {
+                            direction: t.direction,
+                            text: crate::server::wire::osc_text::format_packet(&t.packet),
+                        };
+                        if let Ok(mut i) = inbox.lock() {
+                            i.push_traffic(line);
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        if let Ok(mut i) = inbox.lock() {
+                            i.traffic_skipped += n;
+                            i.push_traffic(TrafficLine {
+                                direction: Direction::Received,
+                                text: format!("… {n} packets not shown (too many at once)"),
+                            });
+                        }
+                    }
+                    Err(_) => return,
+                }
+            }
+        });
+        let mut events = self.server.subscribe();
+        let inbox = self.inbox.clone();
+        let waker = self.waker.clone();
+        bridge.spawn(async move {
+            while let Ok(e) = events.recv().await {
+                let Ok(mut i) = inbox.lock() else {
+                    return;
+                };
+                let text = match &e {
+                    ServerEvent::ProcessPanicked { exit, last_lines } => {
+                        i.notice(
+                            "The server stopped",
+                            format!(
+                                "scsynth ended by itself ({exit}). Boot it again; its last words:\n{}",
+                                last_lines.join("\n")
+                            ),
+                            true,
+                        );
+                        format!("process panicked: {exit}")
+                    }
+                    ServerEvent::OscPanicked { reason } => {
+                        i.notice(
+                            "Lost the server",
+                            format!("The server stopped answering ({reason}). Connect again when it is back."),
+                            true,
+                        );
+                        format!("lost the server: {reason}")
+                    }
+                    other => format!("{other:?}"),
+                };
+                if i.events.len() == 200 {
+                    i.events.pop_front();
+                }
+                i.events.push_back(text);
+                drop(i);
+                waker.wake();
+            }
+        });
+        // Meter replies come 20 times a second per meter and wake nobody by themselves:
+        // this asks for a frame only when the picture changes, so silence costs nothing.
+        let server = self.server.clone();
+        let shown = self.levels_shown.clone();
+        let waker = self.waker.clone();
+        bridge.spawn(async move {
+            let mut ticks = server.watch_meters();
+            let mut last = Vec::new();
+            while ticks.changed().await.is_ok() {
+                if !shown.load(Ordering::Relaxed) {
+                    continue;
+                }
+                let picture = super::mixer_panel::meter_picture(&server.meters());
+                if picture != last {
+                    last = picture;
+                    waker.wake();
+                }
+            }
+        });
+    }
+
+    /// For the soak benchmark (`scripts/soak.sh`): on SIGUSR1, writes the live tree mirror
+    /// as `scpanel tree` prints it, so it can be compared with the server's own tree.
+    fn spawn_mirror_dump(&self, bridge: &Bridge, path: std::path::PathBuf) {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let server = self.server.clone();
+            bridge.spawn(async move {
+                let Ok(mut usr1) = signal(SignalKind::user_defined1()) else {
+                    eprintln!("scpanel: SCPANEL_MIRROR_DUMP: cannot listen for SIGUSR1");
+                    return;
+                };
+                while usr1.recv().await.is_some() {
+                    let text = server.with_tree(|t| t.to_text(false));
+                    let tmp = path.with_extension("part");
+                    let written =
+                        std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &path));
+                    if let Err(e) = written {
+                        eprintln!("scpanel: cannot write {}: {e}", path.display());
+                    }
+                }
+            });
+        }
+        #[cfg(not(unix))]
+        let _ = (bridge, path);
+    }
+}
