@@ -4,7 +4,8 @@
 # assets/plots.png. Run through scripts/with-jack.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SCREEN=${SCREEN:-1280x800} . scripts/xvfb-app.sh
+export SCREEN=${SCREEN:-1280x800}
+. scripts/xvfb-app.sh
 # Xvfb has no window manager to maximise the window: fill the screen by hand.
 xdotool windowsize "$win" "${SCREEN%x*}" "${SCREEN#*x}"
 defs=$(mktemp -d)
