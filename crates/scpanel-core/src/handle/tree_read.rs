@@ -50,7 +50,7 @@ pub struct TreeRead {
     /// their real place and order can't be told without logging in.
     pub found_by_id: Vec<i32>,
     /// Synths whose SynthDef names came from the server's printout of its tree (a server this
-    /// process booted; see `server::printout`), not over OSC.
+    /// process booted; see `ops::printout`), not over OSC.
     pub named_from_printout: usize,
 }
 

@@ -823,8 +823,7 @@ async fn describe_synths(server: Weak<Inner>, mut groups: mpsc::Receiver<i32>) {
             }
             server.inner.shared.changed();
             if server.is_owner()
-                && server
-                    .with_tree(|t| !crate::server::printout::unnamed_below(t, group).is_empty())
+                && server.with_tree(|t| !crate::ops::printout::unnamed_below(t, group).is_empty())
             {
                 too_big.push(group);
             }
