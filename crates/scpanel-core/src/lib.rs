@@ -5,6 +5,8 @@
 //! (and own it) or connect to one, then query and command it. It is cheap to clone; every
 //! clone is the same handle.
 
+#![warn(missing_docs)]
+
 pub mod error;
 mod handle;
 pub mod host;

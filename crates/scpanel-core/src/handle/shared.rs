@@ -24,7 +24,7 @@ pub struct StatusSample {
 }
 
 /// How many status samples are kept (an hour at the default 500 ms poll).
-pub const STATUS_HISTORY: usize = 7200;
+pub(crate) const STATUS_HISTORY: usize = 7200;
 
 type Hook = Box<dyn Fn(Change) + Send + Sync>;
 
@@ -88,7 +88,7 @@ impl Shared {
         self.changed_as(Change::Other);
     }
 
-    pub fn changed_as(&self, change: Change) {
+    pub(crate) fn changed_as(&self, change: Change) {
         self.changes.send_modify(|n| *n = n.wrapping_add(1));
         if let Ok(hook) = self.on_change.lock()
             && let Some(h) = hook.as_ref()
@@ -103,7 +103,7 @@ impl Shared {
         }
     }
 
-    pub fn emit(&self, event: ServerEvent) {
+    pub(crate) fn emit(&self, event: ServerEvent) {
         let _ = self.events.send(event);
         self.changed();
     }
@@ -133,7 +133,7 @@ impl Shared {
         }
     }
 
-    pub fn record_status(&self, info: StatusInfo) {
+    pub(crate) fn record_status(&self, info: StatusInfo) {
         if let Ok(mut s) = self.status.lock() {
             if s.len() == STATUS_HISTORY {
                 s.pop_front();
@@ -156,7 +156,7 @@ impl Shared {
 
     /// Applies a node notification; returns the parent of a synth whose SynthDef we don't
     /// know yet (made by another client), so its group can be asked for names.
-    pub fn apply_tree_notification(&self, m: &OscMessage) -> Option<i32> {
+    pub(crate) fn apply_tree_notification(&self, m: &OscMessage) -> Option<i32> {
         let mut t = self.tree.lock().ok()?;
         let was_stale = t.is_stale();
         t.apply(m);
@@ -173,7 +173,7 @@ impl Shared {
 }
 
 /// Groups waiting to have their synths' SynthDef names read, at most.
-pub const UNKNOWN_SYNTHS_QUEUE: usize = 1024;
+pub(crate) const UNKNOWN_SYNTHS_QUEUE: usize = 1024;
 
 impl Reporter for Shared {
     fn losses(&self) -> &Arc<LossCounters> {

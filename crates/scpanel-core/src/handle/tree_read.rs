@@ -22,7 +22,7 @@ use crate::wire::protocol::{NodeInfo, int_arg, msg};
 
 /// How a tree is read.
 #[derive(Debug, Clone, Default)]
-pub struct ReadOptions {
+pub(crate) struct ReadOptions {
     /// Ask for synth controls too (replies grow about sixfold).
     pub controls: bool,
     /// Logged in: a group too big to list with `/g_queryTree` may be walked with `/n_query`.
@@ -65,7 +65,7 @@ impl TreeRead {
 const QUERY_WINDOW: usize = 16;
 /// No tree we read may have more nodes than this (scsynth's `-n` tops out far lower): a
 /// peer that keeps inventing nodes is stopped here.
-pub const MAX_NODES: usize = 1 << 22;
+pub(crate) const MAX_NODES: usize = 1 << 22;
 /// `/n_query`s per bundle at most. scsynth queues node messages in a 1,023-entry FIFO per
 /// audio block, shared with every other client's notifications.
 const MAX_WALK_BATCH: usize = 128;

@@ -73,7 +73,7 @@ impl BlockAllocator {
     }
 
     /// Allocated blocks as `(start, count)`, in order.
-    pub fn allocated(&self) -> Vec<(u32, u32)> {
+    pub(crate) fn allocated(&self) -> Vec<(u32, u32)> {
         let mut v: Vec<_> = self.used.iter().map(|(&s, &l)| (s, l)).collect();
         v.sort_unstable();
         v
@@ -107,7 +107,7 @@ impl Default for ServerLayout {
 }
 
 impl ServerLayout {
-    pub fn from_options(o: &crate::model::options::Options) -> Self {
+    pub(crate) fn from_options(o: &crate::model::options::Options) -> Self {
         ServerLayout {
             audio_buses: o.audio_buses,
             control_buses: o.control_buses,
@@ -118,13 +118,13 @@ impl ServerLayout {
     }
 
     /// The first private audio bus (after hardware outputs and inputs).
-    pub fn first_private_audio_bus(&self) -> u32 {
+    pub(crate) fn first_private_audio_bus(&self) -> u32 {
         self.output_channels + self.input_channels
     }
 }
 
 /// How many ids at the top of each client's node block are kept for scpanel's own nodes.
-pub const OWN_NODE_SLOTS: i64 = 16;
+pub(crate) const OWN_NODE_SLOTS: i64 = 16;
 
 /// One client's share of the server's ids.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,7 +167,7 @@ impl ClientRanges {
 
 /// The allocators of one logged-in client.
 #[derive(Debug, Clone)]
-pub struct Allocators {
+pub(crate) struct Allocators {
     pub ranges: ClientRanges,
     pub nodes: BlockAllocator,
     pub buffers: BlockAllocator,

@@ -9,11 +9,11 @@ use crate::wire::protocol::{float_arg, int_arg};
 
 pub use crate::synthdef::builtins::METER_REPLY;
 /// How long a clip stays lit.
-pub const CLIP_HOLD: std::time::Duration = std::time::Duration::from_secs(2);
+pub(crate) const CLIP_HOLD: std::time::Duration = std::time::Duration::from_secs(2);
 /// The quietest level shown; below is silence.
 pub const FLOOR_DB: f32 = -90.0;
 
-pub fn amp_to_db(a: f32) -> f32 {
+pub(crate) fn amp_to_db(a: f32) -> f32 {
     if a <= 0.0 {
         FLOOR_DB
     } else {
@@ -21,7 +21,7 @@ pub fn amp_to_db(a: f32) -> f32 {
     }
 }
 
-pub fn db_to_amp(db: f32) -> f32 {
+pub(crate) fn db_to_amp(db: f32) -> f32 {
     if db <= FLOOR_DB {
         0.0
     } else {
@@ -120,6 +120,6 @@ pub struct MixerState {
 }
 
 /// A `SendPeakRMS` reply for our meters.
-pub fn is_meter_reply(m: &OscMessage) -> bool {
+pub(crate) fn is_meter_reply(m: &OscMessage) -> bool {
     m.addr == METER_REPLY
 }

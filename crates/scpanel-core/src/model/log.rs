@@ -125,7 +125,7 @@ impl ServerLog {
     }
 
     /// Separates one server run from the next: when it started, its pid and its program.
-    pub fn run_started(&mut self, pid: u32, program: &str) {
+    pub(crate) fn run_started(&mut self, pid: u32, program: &str) {
         let mut line = LogLine::new(Stream::App, LineKind::Normal, String::new());
         line.text = format!(
             "server run started {} \u{B7} pid {pid} \u{B7} {program}",

@@ -303,10 +303,10 @@ options_table! {
 mod secs {
     use serde::{Deserialize, Deserializer, Serializer};
     use std::time::Duration;
-    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_f64(d.as_secs_f64())
     }
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let v = f64::deserialize(d)?;
         crate::wire::seconds::BOOT_TIMEOUT
             .check("boot_timeout", v)
@@ -322,7 +322,7 @@ pub struct OptionProblem {
 }
 
 /// What [`Options::command_line`] shows instead of a secret's value.
-pub const MASK: &str = "******";
+pub(crate) const MASK: &str = "******";
 
 /// The one sentence naming the risk of listening on every interface (GUI and CLI alike).
 pub const OPEN_NETWORK_RISK: &str = "listening on every network (0.0.0.0): anyone on a network \
@@ -524,7 +524,7 @@ impl Options {
 /// Joins a program and its arguments for display, quoted for a shell, with the value after
 /// every secret flag (`-p`) shown as [`MASK`]. Also for command lines read from other
 /// processes, which may carry a password.
-pub fn redacted_command_line(args: &[String]) -> String {
+pub(crate) fn redacted_command_line(args: &[String]) -> String {
     let mut out = Vec::with_capacity(args.len());
     let mut hide_next = false;
     for a in args {

@@ -621,7 +621,7 @@ impl NodeTree {
 
     /// Records what we know of a synth we created ourselves (notifications carry no def name).
     /// Before its `/n_go` the description waits aside, out of the tree.
-    pub fn describe_synth(&mut self, id: i32, def: &str, controls: Vec<(String, ControlValue)>) {
+    pub(crate) fn describe_synth(&mut self, id: i32, def: &str, controls: Vec<(String, ControlValue)>) {
         match self.nodes.get_mut(&id) {
             Some(node) if !node.is_group() => {
                 node.kind = NodeKind::Synth {
@@ -658,7 +658,7 @@ impl NodeTree {
 
     /// Names a synth in the tree that has no SynthDef name yet (from the server's printout);
     /// its controls stay as they are. `false` when there is no such synth.
-    pub fn name_synth(&mut self, id: i32, def: &str) -> bool {
+    pub(crate) fn name_synth(&mut self, id: i32, def: &str) -> bool {
         match self.nodes.get_mut(&id) {
             Some(Node {
                 kind: NodeKind::Synth { def: d @ None },
@@ -674,7 +674,7 @@ impl NodeTree {
     }
 
     /// Fills in the paused state of nodes whose state is unknown.
-    pub fn set_unknown_paused(&mut self, paused: bool) {
+    pub(crate) fn set_unknown_paused(&mut self, paused: bool) {
         for n in self.nodes.values_mut() {
             n.paused.get_or_insert(paused);
         }
@@ -722,7 +722,7 @@ impl NodeTree {
     }
 
     /// Updates a control value after `/n_set`.
-    pub fn set_control(&mut self, id: i32, name: &str, value: f32) {
+    pub(crate) fn set_control(&mut self, id: i32, name: &str, value: f32) {
         if let Some(n) = self.nodes.get_mut(&id) {
             match n.controls.iter_mut().find(|(k, _)| k == name) {
                 Some((_, v)) => *v = ControlValue::Value(value),

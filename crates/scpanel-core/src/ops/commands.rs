@@ -135,7 +135,7 @@ impl Server {
     }
 
     /// The subtree under `group`.
-    pub async fn query_group(&self, group: i32, with_controls: bool) -> Result<NodeTree> {
+    pub(crate) async fn query_group(&self, group: i32, with_controls: bool) -> Result<NodeTree> {
         let read = self.read_tree(group, with_controls).await?;
         if !read.is_complete() {
             return Err(self.unlisted_error(&read).await);

@@ -163,7 +163,7 @@ impl Server {
     }
 
     /// Puts the meter and volume synths back after a reset or a reboot.
-    pub async fn restore_mixer(&self) -> Result<()> {
+    pub(crate) async fn restore_mixer(&self) -> Result<()> {
         let _one_at_a_time = self.shared().mixer_lock.lock().await;
         let settings = self.mixer_settings();
         self.update_mixer(|m| m.volume_node = None);

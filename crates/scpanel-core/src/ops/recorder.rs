@@ -210,7 +210,7 @@ pub fn default_folder() -> PathBuf {
 }
 
 /// `scpanel-2026-11-30-192311.wav`, in local time.
-pub fn timestamped_name(header: HeaderFormat) -> String {
+pub(crate) fn timestamped_name(header: HeaderFormat) -> String {
     let (y, mo, d, h, mi, s) = local_time();
     format!(
         "scpanel-{y:04}-{mo:02}-{d:02}-{h:02}{mi:02}{s:02}.{}",
@@ -269,7 +269,7 @@ const MAX_SUFFIX: u32 = 999;
 
 /// Creates `path`, or `name-2.ext`, `name-3.ext`… if it exists, and returns the one made.
 /// Creating it (exclusively) claims the name, so two recordings can't pick the same one.
-pub fn claim_file(path: &Path) -> Result<PathBuf> {
+pub(crate) fn claim_file(path: &Path) -> Result<PathBuf> {
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())

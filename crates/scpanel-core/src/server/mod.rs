@@ -3,6 +3,6 @@
 
 mod health;
 mod lifecycle;
-pub mod printout;
+pub(crate) mod printout;
 
 pub use lifecycle::{guest_default_group, sclang_default_group};

@@ -2,7 +2,7 @@
 
 pub mod builtins;
 mod format;
-pub mod graph;
+pub(crate) mod graph;
 
 pub use format::{
     Control, DecodeError, Input, Rate, SynthDef, UGen, Variant, decode_file, describe, encode_file,

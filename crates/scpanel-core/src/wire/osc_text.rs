@@ -151,7 +151,7 @@ pub fn parse(line: &str) -> Result<OscPacket, ParseError> {
 }
 
 /// [`parse`] with "now" given, for tests.
-pub fn parse_at(line: &str, now: SystemTime) -> Result<OscPacket, ParseError> {
+pub(crate) fn parse_at(line: &str, now: SystemTime) -> Result<OscPacket, ParseError> {
     let toks = tokens(line)?;
     let Some((col, first, quoted)) = toks.first() else {
         return Err(err(0, "type a command such as /status"));
@@ -195,7 +195,7 @@ pub fn parse_at(line: &str, now: SystemTime) -> Result<OscPacket, ParseError> {
 }
 
 /// Formats an argument so that [`parse`] reads it back the same.
-pub fn format_arg(a: &OscType) -> String {
+pub(crate) fn format_arg(a: &OscType) -> String {
     match a {
         OscType::Int(i) => i.to_string(),
         OscType::Long(i) => i.to_string(),
@@ -231,7 +231,7 @@ pub fn format_arg(a: &OscType) -> String {
     }
 }
 
-pub fn format_message(m: &OscMessage) -> String {
+pub(crate) fn format_message(m: &OscMessage) -> String {
     let mut s = m.addr.clone();
     for a in &m.args {
         s.push(' ');
@@ -276,7 +276,7 @@ fn format_at_depth(p: &OscPacket, depth: usize) -> String {
 }
 
 /// scsynth's commands with their arguments, for completion and hints in the console.
-pub static COMMANDS: &[(&str, &str)] = &[
+pub(crate) static COMMANDS: &[(&str, &str)] = &[
     ("/status", ""),
     ("/version", ""),
     ("/sync", "id"),

@@ -23,7 +23,7 @@ pub fn int_arg(m: &OscMessage, i: usize) -> Option<i32> {
     }
 }
 
-pub fn float_arg(m: &OscMessage, i: usize) -> Option<f64> {
+pub(crate) fn float_arg(m: &OscMessage, i: usize) -> Option<f64> {
     match m.args.get(i)? {
         OscType::Int(v) => Some(f64::from(*v)),
         OscType::Long(v) => Some(*v as f64),
@@ -33,7 +33,7 @@ pub fn float_arg(m: &OscMessage, i: usize) -> Option<f64> {
     }
 }
 
-pub fn str_arg(m: &OscMessage, i: usize) -> Option<&str> {
+pub(crate) fn str_arg(m: &OscMessage, i: usize) -> Option<&str> {
     match m.args.get(i)? {
         OscType::String(s) => Some(s.as_str()),
         _ => None,
@@ -66,7 +66,7 @@ pub struct StatusInfo {
 }
 
 impl StatusInfo {
-    pub fn from_msg(m: &OscMessage) -> Option<Self> {
+    pub(crate) fn from_msg(m: &OscMessage) -> Option<Self> {
         if m.addr != "/status.reply" {
             return None;
         }
@@ -95,7 +95,7 @@ pub struct VersionInfo {
 }
 
 impl VersionInfo {
-    pub fn from_msg(m: &OscMessage) -> Option<Self> {
+    pub(crate) fn from_msg(m: &OscMessage) -> Option<Self> {
         let text = |i| match m.args.get(i) {
             Some(OscType::String(s)) => s.clone(),
             Some(OscType::Int(v)) => v.to_string(),
@@ -139,7 +139,7 @@ pub struct NodeInfo {
 }
 
 impl NodeInfo {
-    pub fn from_msg(m: &OscMessage) -> Option<Self> {
+    pub(crate) fn from_msg(m: &OscMessage) -> Option<Self> {
         let is_group = int_arg(m, 4)? == 1;
         Some(NodeInfo {
             node: int_arg(m, 0)?,
@@ -171,7 +171,7 @@ pub struct BufferInfo {
 }
 
 impl BufferInfo {
-    pub fn from_msg(m: &OscMessage) -> Option<Self> {
+    pub(crate) fn from_msg(m: &OscMessage) -> Option<Self> {
         Some(BufferInfo {
             id: int_arg(m, 0)?,
             frames: int_arg(m, 1)?,
@@ -239,7 +239,7 @@ impl Expect {
 }
 
 /// Turns a matched reply into an error when it is a `/fail`.
-pub fn check_fail(m: OscMessage) -> Result<OscMessage, ServerError> {
+pub(crate) fn check_fail(m: OscMessage) -> Result<OscMessage, ServerError> {
     if m.addr == "/fail" {
         let command = str_arg(&m, 0).unwrap_or("?").to_string();
         let message = str_arg(&m, 1).unwrap_or("failed").trim().to_string();

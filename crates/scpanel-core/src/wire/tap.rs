@@ -106,12 +106,12 @@ impl LossCounters {
         }
     }
 
-    pub fn count_dropped(&self, n: u64) {
+    pub(crate) fn count_dropped(&self, n: u64) {
         self.dropped.fetch_add(n, Ordering::Relaxed);
     }
 
     /// Counts one malformed packet; returns whether it is time to say so in the log.
-    pub fn count_malformed(&self) -> bool {
+    pub(crate) fn count_malformed(&self) -> bool {
         self.malformed.fetch_add(1, Ordering::Relaxed);
         let now = Instant::now();
         let Ok(mut last) = self.last_note.lock() else {

@@ -46,7 +46,7 @@ impl std::str::FromStr for Protocol {
 }
 
 /// scsynth never sends a datagram bigger than this; reading less truncates large replies.
-pub const MAX_DATAGRAM: usize = 65536;
+pub(crate) const MAX_DATAGRAM: usize = 65536;
 
 /// A server that does not accept a TCP connection within this long is reported unreachable
 /// (an address that drops packets would otherwise hang for the kernel's two minutes).
@@ -278,7 +278,7 @@ impl Transport {
 
     /// How many bytes the kernel may queue for us before it drops datagrams (a generous
     /// guess for TCP, whose stream does not drop).
-    pub fn receive_buffer_bytes(&self) -> usize {
+    pub(crate) fn receive_buffer_bytes(&self) -> usize {
         match &*self.inner {
             Sender::Udp(sock) => receive_buffer(sock).unwrap_or(212_992),
             Sender::Tcp(_) => 4 * 1024 * 1024,
@@ -467,7 +467,7 @@ async fn tcp_reader(mut read: OwnedReadHalf, feed: Feed) {
 
 /// The first port at or after `start` that is free for both UDP and TCP on the loopback
 /// address right now, so a musician is offered 57111 after 57110 rather than a random number.
-pub fn find_free_port_from(start: u16) -> Option<u16> {
+pub(crate) fn find_free_port_from(start: u16) -> Option<u16> {
     (start.max(1)..=u16::MAX).find(|&port| port_is_free(port))
 }
 
