@@ -1,5 +1,6 @@
 //! SCgf SynthDef files: encode, decode, build, and the built-in SynthDefs.
 
+/// The SynthDefs scpanel brings: `default`, a sine, and the meter, volume and recorder defs.
 pub mod builtins;
 mod format;
 pub(crate) mod graph;
