@@ -37,6 +37,7 @@ pub(crate) struct ReadOptions {
 /// A tree as far as the server could tell it.
 #[derive(Debug, Clone, Default)]
 pub struct TreeRead {
+    /// The nodes read.
     pub tree: NodeTree,
     /// Groups whose children are missing: too big to list with `/g_queryTree`, and not logged
     /// in to walk them.
@@ -55,6 +56,7 @@ pub struct TreeRead {
 }
 
 impl TreeRead {
+    /// Whether every group's children were listed.
     pub fn is_complete(&self) -> bool {
         self.unlisted.is_empty()
     }

@@ -9,6 +9,7 @@ use crate::ops::own_nodes::Own;
 pub use crate::model::levels::*;
 
 impl Server {
+    /// The latest input and output levels.
     pub fn meters(&self) -> Meters {
         self.shared()
             .meters
@@ -22,6 +23,7 @@ impl Server {
         self.shared().meter_ticks.subscribe()
     }
 
+    /// What the mixer was asked for: meters on or off, volume, mute.
     pub fn mixer_settings(&self) -> MixerSettings {
         self.shared()
             .mixer
@@ -105,6 +107,7 @@ impl Server {
         }
     }
 
+    /// Stops the level meter synths.
     pub async fn stop_meters(&self) -> Result<()> {
         let _one_at_a_time = self.shared().mixer_lock.lock().await;
         self.update_mixer(|m| {
@@ -123,6 +126,7 @@ impl Server {
         self.apply_volume().await
     }
 
+    /// Mutes or unmutes every hardware output (the volume synth's `mute`).
     pub async fn set_mute(&self, muted: bool) -> Result<()> {
         let _one_at_a_time = self.shared().mixer_lock.lock().await;
         self.update_mixer(|m| m.settings.muted = muted);

@@ -3,9 +3,13 @@
 
 pub(crate) mod commands;
 pub(crate) mod control_watch;
+/// Level meters, master volume and mute.
 pub mod mixer;
+/// scpanel's own group and the synths in it (meters, volume, test tone, recorder), at fixed ids.
 pub mod own_nodes;
+/// Recording the outputs to a sound file (`DiskOut`).
 pub mod recorder;
+/// Sending and loading SynthDefs, and what the server has from us.
 pub mod synthdefs;
 pub(crate) mod test_tone;
 

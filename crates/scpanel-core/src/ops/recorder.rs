@@ -18,6 +18,7 @@ pub use crate::model::recording::*;
 const DISK_BUFFER_FRAMES: i32 = 65536;
 
 impl Server {
+    /// The recording in progress, if any.
     pub fn recording(&self) -> Option<Recording> {
         self.shared().recording.lock().ok()?.clone()
     }
@@ -122,6 +123,7 @@ impl Server {
         }
     }
 
+    /// Pauses the recording (the recorder synth stops writing).
     pub async fn pause_recording(&self) -> Result<()> {
         let _one_at_a_time = self.shared().recorder_lock.lock().await;
         let rec = self.recording().ok_or_else(not_recording)?;
@@ -133,6 +135,7 @@ impl Server {
         Ok(())
     }
 
+    /// Resumes a paused recording.
     pub async fn resume_recording(&self) -> Result<()> {
         let _one_at_a_time = self.shared().recorder_lock.lock().await;
         let rec = self.recording().ok_or_else(not_recording)?;
