@@ -100,11 +100,16 @@ struct Pending {
 /// Who we are on the server once logged in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Login {
+    /// Our client id: sclang's `clientID`, 0 up to max logins − 1.
     pub client_id: i32,
+    /// How many clients the server allows at once (its `-l`).
     pub max_logins: u32,
 }
 
+/// One link to a server: sends packets, routes every reply to whoever waits for it or to the
+/// subscribers (status history, tree mirror, meters), and reports traffic and losses.
 pub struct Connection {
+    /// The socket it talks over.
     pub transport: Transport,
     reporter: Arc<dyn Reporter>,
     subscribers: Vec<Arc<dyn Subscriber>>,
@@ -189,6 +194,7 @@ impl Connection {
         self.last_heard.lock().ok().and_then(|l| *l)
     }
 
+    /// Why the link closed, once it has.
     pub fn closed_reason(&self) -> Option<String> {
         self.closed.lock().ok().and_then(|c| c.clone())
     }
@@ -248,12 +254,14 @@ impl Connection {
         Some(change)
     }
 
+    /// Sends a packet, expecting no reply.
     pub async fn send(&self, packet: OscPacket) -> Result<()> {
         self.transport.send(&packet).await?;
         self.reporter.tap(OscTraffic::sent(packet));
         Ok(())
     }
 
+    /// Sends one message, expecting no reply.
     pub async fn send_msg(&self, m: OscMessage) -> Result<()> {
         self.send(OscPacket::Message(m)).await
     }

@@ -13,7 +13,9 @@ use crate::wire::seconds::BUNDLE_DELAY;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("column {}: {message}", .column + 1)]
 pub struct ParseError {
+    /// Where (0-based character column).
     pub column: usize,
+    /// What is wrong.
     pub message: String,
 }
 
@@ -247,6 +249,7 @@ const MAX_FORMAT_DEPTH: usize = 8;
 /// Seconds from 1900 (OSC time tags) to 1970 (Unix time), RFC 5905.
 const NTP_UNIX_OFFSET: f64 = 2_208_988_800.0;
 
+/// A packet as text, in the form [`parse`] reads.
 pub fn format_packet(p: &OscPacket) -> String {
     format_at_depth(p, 0)
 }

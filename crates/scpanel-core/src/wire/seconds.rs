@@ -8,7 +8,9 @@ use std::time::Duration;
 /// The range a duration of one kind may take, in seconds (both ends allowed).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Seconds {
+    /// The shortest allowed.
     pub min: f64,
+    /// The longest allowed.
     pub max: f64,
 }
 

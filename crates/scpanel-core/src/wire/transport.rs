@@ -20,12 +20,15 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Protocol {
+    /// UDP (scsynth's `-u`), the default: one packet per datagram, at most 64 KiB.
     #[default]
     Udp,
+    /// TCP (scsynth's `-t`): size-prefixed packets, and a session password if one is set.
     Tcp,
 }
 
 impl Protocol {
+    /// `"udp"` or `"tcp"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Protocol::Udp => "udp",
@@ -106,6 +109,7 @@ impl FeedReceiver {
         self.rx.len()
     }
 
+    /// Whether no packet is waiting.
     pub fn is_empty(&self) -> bool {
         self.rx.is_empty()
     }
@@ -115,6 +119,7 @@ impl FeedReceiver {
         self.queued_bytes.load(Ordering::Relaxed)
     }
 
+    /// The next packet or event, or `None` once the socket is gone.
     pub async fn recv(&mut self) -> Option<Incoming> {
         let incoming = self.rx.recv().await?;
         if let Incoming::Packet { bytes, .. } = &incoming {
@@ -159,10 +164,13 @@ impl Feed {
     }
 }
 
+/// A UDP or TCP socket to one server. Cheap to clone.
 #[derive(Clone)]
 pub struct Transport {
     inner: Arc<Sender>,
+    /// The server's address.
     pub peer: SocketAddr,
+    /// UDP or TCP.
     pub protocol: Protocol,
 }
 
@@ -252,11 +260,13 @@ impl Transport {
         }
     }
 
+    /// Encodes and sends one packet.
     pub async fn send(&self, packet: &OscPacket) -> Result<()> {
         let bytes = rosc::encoder::encode(packet)?;
         self.send_bytes(&bytes).await
     }
 
+    /// Sends an encoded packet as it is.
     pub async fn send_bytes(&self, bytes: &[u8]) -> Result<()> {
         match &*self.inner {
             Sender::Udp(sock) => match sock.send(bytes).await {
@@ -285,6 +295,7 @@ impl Transport {
         }
     }
 
+    /// Our end of the socket.
     pub fn local_addr(&self) -> Option<SocketAddr> {
         match &*self.inner {
             Sender::Udp(s) => s.local_addr().ok(),
