@@ -10,6 +10,7 @@ use crate::model::options::Protocol;
 /// A process listening on a port.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PortHolder {
+    /// Its process id.
     pub pid: u32,
     /// Its command line, arguments joined by spaces.
     pub command: String,

@@ -14,7 +14,9 @@ use crate::model::log::{LogLine, ServerLog, Stream};
 /// How the process ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExitInfo {
+    /// The exit code, when it exited by itself.
     pub code: Option<i32>,
+    /// The signal that ended it, when one did.
     pub signal: Option<i32>,
 }
 
@@ -31,8 +33,11 @@ impl std::fmt::Display for ExitInfo {
 
 /// A running server process we spawned.
 pub struct ServerProcess {
+    /// Its process id.
     pub pid: u32,
+    /// The program that was run.
     pub program: PathBuf,
+    /// When it was started.
     pub started: SystemTime,
     exit: watch::Receiver<Option<ExitInfo>>,
     /// Both output readers have reached end of file.
@@ -214,6 +219,7 @@ impl ServerProcess {
         }))
     }
 
+    /// How it ended, once it has.
     pub fn exit_info(&self) -> Option<ExitInfo> {
         self.exit.borrow().clone()
     }
