@@ -101,6 +101,7 @@ pub enum ServerEvent {
     },
     /// A server we connected to stopped answering, or its port closed.
     OscPanicked {
+        /// What happened (time-out, port closed, …).
         reason: String,
     },
 }

@@ -69,7 +69,12 @@ pub const QUEUE_BYTES: usize = 16 * 1024 * 1024;
 #[derive(Debug)]
 pub enum Incoming {
     /// A packet that passed the packet guard; `bytes` is its size on the wire.
-    Packet { packet: OscPacket, bytes: usize },
+    Packet {
+        /// The decoded packet.
+        packet: OscPacket,
+        /// Its size on the wire.
+        bytes: usize,
+    },
     /// Bytes refused by the packet guard (counted and logged, never fatal).
     Garbage(String),
     /// The other end is gone: UDP port unreachable, or the TCP stream closed.
@@ -99,7 +104,10 @@ pub fn feed(losses: Arc<LossCounters>) -> (Feed, FeedReceiver) {
             queued_bytes: queued_bytes.clone(),
             losses,
         },
-        FeedReceiver { rx, queued_bytes },
+        FeedReceiver {
+            rx,
+            queued_bytes,
+        },
     )
 }
 
