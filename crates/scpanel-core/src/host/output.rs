@@ -81,7 +81,7 @@ pub(crate) fn parse_line(line: &str) -> Option<DumpLine> {
 }
 
 /// Whether a line of output belongs to a tree printout (the server log keeps those out while
-/// a printout is read: see [`crate::host::process::ServerProcess::capture_printout`]).
+/// a printout is read: see `ServerProcess::capture_printout`).
 pub fn is_printout_line(line: &str) -> bool {
     parse_line(line).is_some()
 }

@@ -1,6 +1,6 @@
 //! Level meters and the master volume, as synths of the built-in SynthDefs at the ends of the
 //! root group (like sclang's `s.meter` and `s.volume`). What the user set survives a reset
-//! and a reboot: [`Server::restore_mixer`] puts the synths back.
+//! and a reboot: `Server::restore_mixer` puts the synths back.
 
 use crate::error::Result;
 use crate::handle::Server;
