@@ -12,19 +12,19 @@
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use scpanel_core::{ConnectOptions, Server};
 
-/// How long to wait before trying again to connect to a server that did not answer.
+/// How long to wait before trying again to connect to a server that is not online.
 const RETRY: Duration = Duration::from_secs(3);
 
 struct Watched {
     name: String,
-    addr: SocketAddr,
     server: Server,
-    last_try: Option<Instant>,
-    last_error: Option<String>,
+    /// Why the last connection attempt failed, if it did.
+    last_error: Arc<Mutex<Option<String>>>,
 }
 
 #[tokio::main]
@@ -46,13 +46,15 @@ async fn run() -> Result<(), String> {
             .map_err(|e| format!("{text}: {e} (use HOST:PORT, e.g. 127.0.0.1:57110)"))?
             .next()
             .ok_or_else(|| format!("{text}: no address found"))?;
-        watched.push(Watched {
+        let w = Watched {
             name: text,
-            addr,
             server: Server::new(),
-            last_try: None,
-            last_error: None,
-        });
+            last_error: Arc::default(),
+        };
+        // Each server is (re)connected on its own task, so one that doesn't answer never
+        // holds up the others.
+        tokio::spawn(keep_connected(w.server.clone(), addr, w.last_error.clone()));
+        watched.push(w);
     }
     if watched.is_empty() {
         return Err("usage: watch_servers HOST:PORT [HOST:PORT …]".into());
@@ -63,9 +65,6 @@ async fn run() -> Result<(), String> {
         tokio::select! {
             _ = tick.tick() => {}
             _ = tokio::signal::ctrl_c() => break,
-        }
-        for w in &mut watched {
-            connect_if_due(w).await;
         }
         println!("---");
         for w in &watched {
@@ -81,23 +80,24 @@ async fn run() -> Result<(), String> {
     Ok(())
 }
 
-/// Connects (watch-only, with `/status` polling) a server that is not online, at most every
-/// [`RETRY`].
-async fn connect_if_due(w: &mut Watched) {
-    if w.server.state().is_online() || w.last_try.is_some_and(|t| t.elapsed() < RETRY) {
-        return;
+/// Connects watch-only (no login, `/status` polling on) whenever the server is not online,
+/// at most every [`RETRY`].
+async fn keep_connected(server: Server, addr: SocketAddr, last_error: Arc<Mutex<Option<String>>>) {
+    loop {
+        if !server.state().is_online() {
+            if server.session().is_some() {
+                let _ = server.disconnect().await;
+            }
+            let mut options = ConnectOptions::new(addr);
+            options.login = false;
+            options.monitor = true;
+            let result = server.connect(options).await.err().map(|e| e.to_string());
+            if let Ok(mut slot) = last_error.lock() {
+                *slot = result;
+            }
+        }
+        tokio::time::sleep(RETRY).await;
     }
-    w.last_try = Some(Instant::now());
-    if w.server.session().is_some() {
-        let _ = w.server.disconnect().await;
-    }
-    let mut options = ConnectOptions::new(w.addr);
-    options.login = false;
-    options.monitor = true;
-    w.last_error = match w.server.connect(options).await {
-        Ok(()) => None,
-        Err(e) => Some(e.to_string()),
-    };
 }
 
 fn status_line(w: &Watched) -> String {
@@ -114,11 +114,14 @@ fn status_line(w: &Watched) -> String {
             s.groups,
             s.actual_sample_rate
         ),
-        _ => format!(
-            "{:<22} {:<12} {}",
-            w.name,
-            state.label(),
-            w.last_error.as_deref().unwrap_or("")
-        ),
+        _ => {
+            let error = w.last_error.lock().ok().and_then(|e| e.clone());
+            format!(
+                "{:<22} {:<12} {}",
+                w.name,
+                state.label(),
+                error.unwrap_or_default()
+            )
+        }
     }
 }
