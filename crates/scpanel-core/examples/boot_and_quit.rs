@@ -6,7 +6,9 @@
 //! scripts/with-jack.sh cargo run -p scpanel-core --example boot_and_quit
 //! ```
 //!
-//! `SCPANEL_SCSYNTH=/path/to/scsynth` picks the program when it is not on the `PATH`.
+//! It boots on the first free port from 57110 up, or on the port given as its argument
+//! (`… --example boot_and_quit -- 57200`). `SCPANEL_SCSYNTH=/path/to/scsynth` picks the
+//! program when it is not on the `PATH`.
 
 use std::process::ExitCode;
 
@@ -25,7 +27,12 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), String> {
-    let port = find_free_port().ok_or("no free UDP/TCP port found from 57110 up")?;
+    let port = match std::env::args().nth(1) {
+        Some(text) => text
+            .parse()
+            .map_err(|_| format!("{text:?} is not a port number (1 to 65535)"))?,
+        None => find_free_port().ok_or("no free UDP/TCP port found from 57110 up")?,
+    };
     let options = Options {
         port,
         load_synthdefs: false,
@@ -38,7 +45,9 @@ async fn run() -> Result<(), String> {
         .boot(options)
         .await
         .map_err(|e| format!("cannot boot: {e}"))?;
-    let session = server.session().ok_or("the server went offline after booting")?;
+    let session = server
+        .session()
+        .ok_or("the server went offline after booting")?;
     println!(
         "online at {}://{} (pid {}, client id {} of {} max logins, default group {})",
         session.protocol.as_str(),

@@ -650,7 +650,12 @@ impl NodeTree {
 
     /// Records what we know of a synth we created ourselves (notifications carry no def name).
     /// Before its `/n_go` the description waits aside, out of the tree.
-    pub(crate) fn describe_synth(&mut self, id: i32, def: &str, controls: Vec<(String, ControlValue)>) {
+    pub(crate) fn describe_synth(
+        &mut self,
+        id: i32,
+        def: &str,
+        controls: Vec<(String, ControlValue)>,
+    ) {
         match self.nodes.get_mut(&id) {
             Some(node) if !node.is_group() => {
                 node.kind = NodeKind::Synth {

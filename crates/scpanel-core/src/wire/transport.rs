@@ -104,10 +104,7 @@ pub fn feed(losses: Arc<LossCounters>) -> (Feed, FeedReceiver) {
             queued_bytes: queued_bytes.clone(),
             losses,
         },
-        FeedReceiver {
-            rx,
-            queued_bytes,
-        },
+        FeedReceiver { rx, queued_bytes },
     )
 }
 
