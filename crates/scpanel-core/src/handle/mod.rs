@@ -80,7 +80,7 @@ pub enum ServerEvent {
         /// How many clients the server allows (its `-l`); 0 when watching.
         max_logins: u32,
     },
-    /// Default groups made and the first tree read: ready for commands.
+    /// Set up (default groups, the first tree read, as the connection asked): ready for commands.
     Online,
     /// `/status` went unanswered for [`HealthConfig::reply_timeout`].
     Unresponsive,
