@@ -15,7 +15,7 @@ use rosc::OscPacket;
 use super::bridge::Offer;
 use crate::server::host::jack::{JackDriver, JackServer, JackStatus, JackTarget};
 use crate::server::host::ports::PortHolder;
-use crate::server::ops::commands::BusGroup;
+use crate::server::ops::BusGroup;
 use crate::server::ops::recorder::RecordOptions;
 use crate::server::{AddAction, BufferInfo, BusRate, ConnectOptions, Options, Server, ServerError};
 

@@ -4,7 +4,9 @@
 //! (and own it) or connect to one, then query and command it. It is cheap to clone; every
 //! clone is the same handle.
 
+/// The state a server's readers share: status history, tree mirror, log, events and OSC traffic.
 pub mod shared;
+/// Reading a server's whole node tree with `/g_queryTree`, even when it is too big for one reply.
 pub mod tree_read;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -30,16 +32,22 @@ pub use crate::wire::protocol::{
 /// Where the server is in its life, as a user sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServerState {
+    /// No server: boot one or connect to one.
     Offline,
+    /// Our scsynth process is starting up.
     Booting,
+    /// Reaching the server and, when asked, logging in.
     Connecting,
+    /// Connected and answering `/status`.
     Online,
     /// Online, but `/status` has gone unanswered for a while.
     Unresponsive,
+    /// Quitting or disconnecting.
     Quitting,
 }
 
 impl ServerState {
+    /// A lowercase word for this state, for status lines and logs.
     pub fn label(self) -> &'static str {
         match self {
             ServerState::Offline => "offline",
@@ -50,6 +58,7 @@ impl ServerState {
             ServerState::Quitting => "quitting",
         }
     }
+    /// Whether commands can be sent: online, even if not answering right now.
     pub fn is_online(self) -> bool {
         matches!(self, ServerState::Online | ServerState::Unresponsive)
     }
@@ -58,26 +67,41 @@ impl ServerState {
 /// Lifecycle events, like supriya's (BOOTING, PROCESS_BOOTED, … PROCESS_PANICKED, QUIT).
 #[derive(Debug, Clone, PartialEq)]
 pub enum ServerEvent {
+    /// [`Server::boot`] was called.
     Booting,
+    /// The scsynth process printed its ready line.
     ProcessBooted,
+    /// The connection is being opened.
     Connecting,
+    /// The link is up; when logged in, the client id and max logins the server gave us.
     Connected {
+        /// Our client id, or `None` when watching without a login.
         client_id: Option<i32>,
+        /// How many clients the server allows (its `-l`); 0 when watching.
         max_logins: u32,
     },
+    /// Set up (default groups, the first tree read, as the connection asked): ready for commands.
     Online,
+    /// `/status` went unanswered for [`HealthConfig::reply_timeout`].
     Unresponsive,
+    /// The server answers `/status` again.
     Responsive,
+    /// [`Server::quit`] or [`Server::disconnect`] was called.
     Quitting,
+    /// The connection closed.
     Disconnected,
+    /// The handle holds no server any more.
     Offline,
     /// Our server process ended without being asked to.
     ProcessPanicked {
+        /// How it ended (exit code or signal).
         exit: crate::host::process::ExitInfo,
+        /// Its last lines of output.
         last_lines: Vec<String>,
     },
     /// A server we connected to stopped answering, or its port closed.
     OscPanicked {
+        /// What happened (time-out, port closed, …).
         reason: String,
     },
 }
@@ -85,6 +109,7 @@ pub enum ServerEvent {
 /// How often to poll `/status`, and when silence means trouble.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct HealthConfig {
+    /// How often to send `/status`.
     pub poll_interval: Duration,
     /// A `/status` unanswered this long marks the server unresponsive.
     pub reply_timeout: Duration,
@@ -105,8 +130,11 @@ impl Default for HealthConfig {
 /// How to reach a server someone else booted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConnectOptions {
+    /// The server's address (scsynth listens on 57110 by default).
     pub addr: SocketAddr,
+    /// UDP or TCP, as the server was booted with (`-u` or `-t`).
     pub protocol: Protocol,
+    /// The server's session password (`-p`), needed by TCP servers that set one.
     pub password: Option<String>,
     /// `false` watches without logging in: status and tree only, no login slot used.
     pub login: bool,
@@ -121,6 +149,7 @@ pub struct ConnectOptions {
 }
 
 impl ConnectOptions {
+    /// Logged in over UDP, no password, any client id, default sizes, monitoring on.
     pub fn new(addr: SocketAddr) -> Self {
         ConnectOptions {
             addr,
@@ -137,19 +166,26 @@ impl ConnectOptions {
 /// Who we are on the current server.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Session {
+    /// The server's address.
     pub addr: SocketAddr,
+    /// The protocol we talk to it with.
     pub protocol: Protocol,
+    /// Whether we booted it (and so quit it rather than just disconnect).
     pub is_owner: bool,
+    /// Our client id and the server's max logins; `None` when watching without a login.
     pub login: Option<Login>,
     /// Where this client's nodes go by default. On a server we booted, `clientID + 1` for
     /// every login (supriya's layout); as a guest, the owner's for our client id, else
     /// sclang's `clientID·2^26 + 1` (see `lifecycle::guest_default_group`).
     pub default_group: i32,
+    /// The server's sizes: buses, buffers, max logins.
     pub layout: ServerLayout,
+    /// The process id, when we booted it.
     pub pid: Option<u32>,
 }
 
 impl Session {
+    /// Where this client's nodes go by default (see the field).
     pub fn default_group(&self) -> i32 {
         self.default_group
     }
@@ -181,6 +217,8 @@ pub(crate) struct Inner {
     pub(crate) tone: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
+/// An async handle on one server, booted by us or connected to. Cheap to clone: every
+/// clone is the same handle. Dropping the last clone stops a server it booted.
 #[derive(Clone)]
 pub struct Server {
     pub(crate) inner: Arc<Inner>,
@@ -212,6 +250,7 @@ pub fn client_address(bind: &str, port: u16) -> SocketAddr {
 }
 
 impl Server {
+    /// A handle with no server yet: call [`Server::boot`] or [`Server::connect`].
     pub fn new() -> Self {
         Server {
             inner: Arc::new(Inner {
@@ -232,6 +271,7 @@ impl Server {
 
     // ---- what readers see ----
 
+    /// Where the server is in its life right now.
     pub fn state(&self) -> ServerState {
         *self.inner.state.borrow()
     }
@@ -246,6 +286,7 @@ impl Server {
         self.inner.shared.changes.subscribe()
     }
 
+    /// A receiver of lifecycle events from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<ServerEvent> {
         self.inner.shared.events.subscribe()
     }
@@ -260,22 +301,27 @@ impl Server {
         self.inner.shared.set_on_change(hook);
     }
 
+    /// Who we are on the current server, if there is one.
     pub fn session(&self) -> Option<Session> {
         self.live().map(|l| l.session.clone())
     }
 
+    /// Whether we booted the current server.
     pub fn is_owner(&self) -> bool {
         self.session().is_some_and(|s| s.is_owner)
     }
 
+    /// Our client id, when logged in.
     pub fn client_id(&self) -> Option<i32> {
         self.session().and_then(|s| s.login).map(|l| l.client_id)
     }
 
+    /// How many clients the server allows at once, when logged in.
     pub fn max_logins(&self) -> Option<u32> {
         self.session().and_then(|s| s.login).map(|l| l.max_logins)
     }
 
+    /// The group new nodes go to by default (1 when offline).
     pub fn default_group(&self) -> i32 {
         self.session().map_or(1, |s| s.default_group())
     }
@@ -294,10 +340,12 @@ impl Server {
             .unwrap_or_default()
     }
 
+    /// The current `/status` polling settings.
     pub fn health(&self) -> HealthConfig {
         *self.inner.health.borrow()
     }
 
+    /// Changes the `/status` polling settings; the poller picks them up at its next tick.
     pub fn set_health(&self, config: HealthConfig) {
         self.inner.health.send_replace(config);
     }
@@ -321,10 +369,12 @@ impl Server {
         self.live()?.conn.last_heard()
     }
 
+    /// The last `/status.reply`: CPU, UGens, synths, groups, SynthDefs, sample rates.
     pub fn latest_status(&self) -> Option<StatusInfo> {
         self.inner.shared.latest_status()
     }
 
+    /// Runs `f` on the recent `/status` replies, oldest first.
     pub fn with_status_history<R>(
         &self,
         f: impl FnOnce(&std::collections::VecDeque<StatusSample>) -> R,
@@ -344,6 +394,7 @@ impl Server {
         }
     }
 
+    /// Runs `f` on the server's log: its output lines and our notes.
     pub fn with_log<R>(&self, f: impl FnOnce(&ServerLog) -> R) -> R {
         match self.inner.shared.log.lock() {
             Ok(g) => f(&g),

@@ -19,26 +19,39 @@ pub use crate::wire::tap::{Change, Direction, LossCounters, Losses, OscTraffic};
 /// One `/status.reply` and when it came.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StatusSample {
+    /// When the reply came.
     pub at: Instant,
+    /// What it said.
     pub info: StatusInfo,
 }
 
 /// How many status samples are kept (an hour at the default 500 ms poll).
-pub const STATUS_HISTORY: usize = 7200;
+pub(crate) const STATUS_HISTORY: usize = 7200;
 
 type Hook = Box<dyn Fn(Change) + Send + Sync>;
 
+/// What a server handle shares with its connection, health monitor and readers. A
+/// [`Server`](crate::Server) holds one; tests build one to drive a connection directly.
 pub struct Shared {
+    /// Lifecycle events (see [`Server::subscribe`](crate::Server::subscribe)).
     pub events: broadcast::Sender<ServerEvent>,
+    /// Every OSC packet sent and received, for an OSC monitor.
     pub osc: broadcast::Sender<OscTraffic>,
+    /// The server's output and our notes.
     pub log: Arc<Mutex<ServerLog>>,
+    /// Recent `/status` replies, oldest first.
     pub status: Mutex<VecDeque<StatusSample>>,
+    /// The live node tree mirror.
     pub tree: Mutex<NodeTree>,
     /// Woken when the tree mirror turns stale, so the health monitor reads it again.
     pub tree_stale: tokio::sync::Notify,
+    /// The SynthDefs the server has from us.
     pub synthdefs: Mutex<Vec<crate::model::synthdef_info::SynthDefInfo>>,
+    /// The latest meter levels.
     pub meters: Mutex<crate::model::levels::Meters>,
+    /// The mixer's settings and synths.
     pub mixer: Mutex<crate::model::levels::MixerState>,
+    /// The recording in progress.
     pub recording: Mutex<Option<crate::model::recording::Recording>>,
     /// One task at a time creates or frees the meter and volume synths (no check-then-act).
     pub mixer_lock: tokio::sync::Mutex<()>,
@@ -50,6 +63,7 @@ pub struct Shared {
     pub meter_ticks: tokio::sync::watch::Sender<u64>,
     /// Counts every change a reader might show (status, tree, log, state…).
     pub changes: tokio::sync::watch::Sender<u64>,
+    /// Packets lost on the way in (dropped or malformed).
     pub losses: Arc<LossCounters>,
     /// Groups holding synths we know no SynthDef name for (see `describe_synths`), while a
     /// connection lives.
@@ -88,7 +102,7 @@ impl Shared {
         self.changed_as(Change::Other);
     }
 
-    pub fn changed_as(&self, change: Change) {
+    pub(crate) fn changed_as(&self, change: Change) {
         self.changes.send_modify(|n| *n = n.wrapping_add(1));
         if let Ok(hook) = self.on_change.lock()
             && let Some(h) = hook.as_ref()
@@ -97,23 +111,26 @@ impl Shared {
         }
     }
 
+    /// Sets (or clears) a hook called whenever something a reader shows has changed.
     pub fn set_on_change(&self, hook: Option<Hook>) {
         if let Ok(mut h) = self.on_change.lock() {
             *h = hook;
         }
     }
 
-    pub fn emit(&self, event: ServerEvent) {
+    pub(crate) fn emit(&self, event: ServerEvent) {
         let _ = self.events.send(event);
         self.changed();
     }
 
+    /// Passes a packet to OSC monitors, if any listen.
     pub fn tap(&self, t: OscTraffic) {
         if self.osc.receiver_count() > 0 {
             let _ = self.osc.send(t);
         }
     }
 
+    /// Adds a line of our own to the log.
     pub fn note(&self, text: impl Into<String>) {
         if let Ok(mut l) = self.log.lock() {
             l.note(text);
@@ -133,7 +150,7 @@ impl Shared {
         }
     }
 
-    pub fn record_status(&self, info: StatusInfo) {
+    pub(crate) fn record_status(&self, info: StatusInfo) {
         if let Ok(mut s) = self.status.lock() {
             if s.len() == STATUS_HISTORY {
                 s.pop_front();
@@ -150,13 +167,14 @@ impl Shared {
         }
     }
 
+    /// The last `/status.reply`.
     pub fn latest_status(&self) -> Option<StatusInfo> {
         self.status.lock().ok()?.back().map(|s| s.info)
     }
 
     /// Applies a node notification; returns the parent of a synth whose SynthDef we don't
     /// know yet (made by another client), so its group can be asked for names.
-    pub fn apply_tree_notification(&self, m: &OscMessage) -> Option<i32> {
+    pub(crate) fn apply_tree_notification(&self, m: &OscMessage) -> Option<i32> {
         let mut t = self.tree.lock().ok()?;
         let was_stale = t.is_stale();
         t.apply(m);
@@ -173,7 +191,7 @@ impl Shared {
 }
 
 /// Groups waiting to have their synths' SynthDef names read, at most.
-pub const UNKNOWN_SYNTHS_QUEUE: usize = 1024;
+pub(crate) const UNKNOWN_SYNTHS_QUEUE: usize = 1024;
 
 impl Reporter for Shared {
     fn losses(&self) -> &Arc<LossCounters> {

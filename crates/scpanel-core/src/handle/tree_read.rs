@@ -22,7 +22,7 @@ use crate::wire::protocol::{NodeInfo, int_arg, msg};
 
 /// How a tree is read.
 #[derive(Debug, Clone, Default)]
-pub struct ReadOptions {
+pub(crate) struct ReadOptions {
     /// Ask for synth controls too (replies grow about sixfold).
     pub controls: bool,
     /// Logged in: a group too big to list with `/g_queryTree` may be walked with `/n_query`.
@@ -37,6 +37,7 @@ pub struct ReadOptions {
 /// A tree as far as the server could tell it.
 #[derive(Debug, Clone, Default)]
 pub struct TreeRead {
+    /// The nodes read.
     pub tree: NodeTree,
     /// Groups whose children are missing: too big to list with `/g_queryTree`, and not logged
     /// in to walk them.
@@ -55,6 +56,7 @@ pub struct TreeRead {
 }
 
 impl TreeRead {
+    /// Whether every group's children were listed.
     pub fn is_complete(&self) -> bool {
         self.unlisted.is_empty()
     }
@@ -65,7 +67,7 @@ impl TreeRead {
 const QUERY_WINDOW: usize = 16;
 /// No tree we read may have more nodes than this (scsynth's `-n` tops out far lower): a
 /// peer that keeps inventing nodes is stopped here.
-pub const MAX_NODES: usize = 1 << 22;
+pub(crate) const MAX_NODES: usize = 1 << 22;
 /// `/n_query`s per bundle at most. scsynth queues node messages in a 1,023-entry FIFO per
 /// audio block, shared with every other client's notifications.
 const MAX_WALK_BATCH: usize = 128;

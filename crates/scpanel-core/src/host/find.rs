@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Result, ServerError};
 
 /// The variable that names the server program, ahead of `PATH`.
-pub const EXECUTABLE_ENV: &str = "SCPANEL_SCSYNTH";
+pub(crate) const EXECUTABLE_ENV: &str = "SCPANEL_SCSYNTH";
 
 fn install_hint() -> &'static str {
     if cfg!(target_os = "macos") {
@@ -80,7 +80,7 @@ pub fn find_executable(explicit: Option<&Path>) -> Result<PathBuf> {
 }
 
 /// [`find_executable`] with the environment passed in, so it can be tested.
-pub fn find_executable_with(
+pub(crate) fn find_executable_with(
     explicit: Option<&Path>,
     env_path: Option<PathBuf>,
     path_var: Option<std::ffi::OsString>,

@@ -18,6 +18,7 @@ const TOOL_TIMEOUT: Duration = Duration::from_secs(3);
 /// Which JACK server to talk to: `None` is the default (or `$JACK_DEFAULT_SERVER`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JackTarget {
+    /// The JACK server's name (`jackd -n NAME`), or `None` for the default.
     pub server_name: Option<String>,
 }
 
@@ -145,11 +146,15 @@ impl JackTarget {
     }
 }
 
+/// Whether a JACK server answers, and what it offers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JackStatus {
+    /// It runs.
     Running {
+        /// How many hardware playback ports it has (where scsynth's outputs go).
         playback_ports: usize,
     },
+    /// No JACK server answers: scsynth will find no audio device.
     NotRunning,
     /// JACK's tools are missing, so we can't tell.
     Unknown(String),
@@ -167,11 +172,14 @@ pub enum JackDriver {
 /// A JACK server this app started and owns; stopped on [`JackServer::stop`] or drop.
 pub struct JackServer {
     process: Arc<ServerProcess>,
+    /// Which JACK server it is.
     pub target: JackTarget,
+    /// Its output.
     pub log: Arc<Mutex<ServerLog>>,
 }
 
 impl JackServer {
+    /// The `jackd` process id.
     pub fn pid(&self) -> u32 {
         self.process.pid
     }
@@ -224,6 +232,7 @@ impl JackServer {
         Ok(server)
     }
 
+    /// Stops `jackd` (terminate, then kill after 2 s) and waits for it.
     pub async fn stop(self) {
         self.process.terminate(Duration::from_secs(2)).await;
     }

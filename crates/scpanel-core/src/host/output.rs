@@ -3,7 +3,7 @@
 
 pub use crate::model::log::LineKind;
 
-pub fn classify(line: &str) -> LineKind {
+pub(crate) fn classify(line: &str) -> LineKind {
     let l = line.trim();
     let lower = l.to_ascii_lowercase();
     if (lower.starts_with("supercollider 3 server") && lower.contains("ready"))
@@ -37,7 +37,7 @@ pub fn classify(line: &str) -> LineKind {
 
 /// One line of a `/g_dumpTree` printout.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DumpLine {
+pub(crate) enum DumpLine {
     /// `NODE TREE Group <id>`: a printout begins.
     Header(i32),
     /// `<3·depth spaces><id> <word>`: `word` is `group` for a group (or a synth whose SynthDef
@@ -51,7 +51,7 @@ const MAX_NAME: usize = 255;
 const MAX_INDENT: usize = 3 * (1 << 22);
 
 /// Parses one line of scsynth's output; `None` for anything that isn't a tree printout line.
-pub fn parse_line(line: &str) -> Option<DumpLine> {
+pub(crate) fn parse_line(line: &str) -> Option<DumpLine> {
     if line.len() > MAX_INDENT + 12 + MAX_NAME {
         return None;
     }
@@ -81,7 +81,7 @@ pub fn parse_line(line: &str) -> Option<DumpLine> {
 }
 
 /// Whether a line of output belongs to a tree printout (the server log keeps those out while
-/// a printout is read: see [`crate::host::process::ServerProcess::capture_printout`]).
+/// a printout is read: see `ServerProcess::capture_printout`).
 pub fn is_printout_line(line: &str) -> bool {
     parse_line(line).is_some()
 }

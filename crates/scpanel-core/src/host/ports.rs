@@ -10,6 +10,7 @@ use crate::model::options::Protocol;
 /// A process listening on a port.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PortHolder {
+    /// Its process id.
     pub pid: u32,
     /// Its command line, arguments joined by spaces.
     pub command: String,
@@ -83,7 +84,7 @@ fn inodes_in(table: &str, ip: IpAddr, port: u16, protocol: Protocol) -> Vec<u64>
 }
 
 /// The process holding `port` on `ip` for `protocol`, if one can be seen.
-pub fn port_holder(ip: IpAddr, port: u16, protocol: Protocol) -> Option<PortHolder> {
+pub(crate) fn port_holder(ip: IpAddr, port: u16, protocol: Protocol) -> Option<PortHolder> {
     let tables: &[&str] = match protocol {
         Protocol::Udp => &["/proc/net/udp", "/proc/net/udp6"],
         Protocol::Tcp => &["/proc/net/tcp", "/proc/net/tcp6"],

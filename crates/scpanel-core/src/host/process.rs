@@ -14,7 +14,9 @@ use crate::model::log::{LogLine, ServerLog, Stream};
 /// How the process ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExitInfo {
+    /// The exit code, when it exited by itself.
     pub code: Option<i32>,
+    /// The signal that ended it, when one did.
     pub signal: Option<i32>,
 }
 
@@ -31,8 +33,11 @@ impl std::fmt::Display for ExitInfo {
 
 /// A running server process we spawned.
 pub struct ServerProcess {
+    /// Its process id.
     pub pid: u32,
+    /// The program that was run.
     pub program: PathBuf,
+    /// When it was started.
     pub started: SystemTime,
     exit: watch::Receiver<Option<ExitInfo>>,
     /// Both output readers have reached end of file.
@@ -62,7 +67,7 @@ const LATE_PRINTOUT: Duration = Duration::from_secs(2);
 
 /// The lines of a node-tree printout (see [`crate::host::output::parse_line`]) while it is read; the server
 /// log sees none of them. Ends when finished or dropped.
-pub struct PrintoutCapture {
+pub(crate) struct PrintoutCapture {
     state: Arc<Mutex<Capture>>,
     pub lines: mpsc::Receiver<String>,
 }
@@ -123,7 +128,7 @@ fn route(capture: &Mutex<Capture>, text: &str) -> Route {
 }
 
 /// An output line as boot sees it.
-pub type LineEvent = (LineKind, String);
+pub(crate) type LineEvent = (LineKind, String);
 
 impl ServerProcess {
     /// Spawns the server with `args`, feeding its output into `log` and `lines`.
@@ -214,6 +219,7 @@ impl ServerProcess {
         }))
     }
 
+    /// How it ended, once it has.
     pub fn exit_info(&self) -> Option<ExitInfo> {
         self.exit.borrow().clone()
     }
@@ -235,7 +241,7 @@ impl ServerProcess {
     }
 
     /// Waits until both output pipes are read to their end (after exit), up to `limit`.
-    pub async fn drained(&self, limit: Duration) {
+    pub(crate) async fn drained(&self, limit: Duration) {
         let mut rx = self.drained.clone();
         let _ = tokio::time::timeout(limit, rx.wait_for(|n| *n >= 2)).await;
     }
@@ -262,19 +268,19 @@ impl ServerProcess {
     }
 
     /// SIGKILL at once.
-    pub fn kill_now(&self) {
+    pub(crate) fn kill_now(&self) {
         self.expect_exit();
         #[cfg(unix)]
         self.signal(libc::SIGKILL);
     }
 
     /// Marks the coming exit as asked for (a `/quit` we sent), not a crash.
-    pub fn expect_exit(&self) {
+    pub(crate) fn expect_exit(&self) {
         self.exit_expected
             .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
-    pub fn exit_expected(&self) -> bool {
+    pub(crate) fn exit_expected(&self) -> bool {
         self.exit_expected.load(std::sync::atomic::Ordering::SeqCst)
     }
 
@@ -283,7 +289,7 @@ impl ServerProcess {
     /// gets none, nor those that come in the 2 s after it (one note says so). A printout
     /// someone else asks for in that moment is kept out too. `None` while another capture
     /// runs.
-    pub fn capture_printout(&self, limit: usize) -> Option<PrintoutCapture> {
+    pub(crate) fn capture_printout(&self, limit: usize) -> Option<PrintoutCapture> {
         let (tx, rx) = mpsc::channel(limit.max(1));
         let mut c = self.capture.lock().ok()?;
         if c.sink.is_some() {
@@ -358,7 +364,7 @@ mod spawner {
     use std::sync::OnceLock;
     use std::sync::mpsc;
 
-    pub struct Request {
+    pub(crate) struct Request {
         pub program: PathBuf,
         pub args: Vec<String>,
         pub env: Vec<(String, String)>,
@@ -440,7 +446,7 @@ pub(crate) mod pidfd {
     #[cfg(target_os = "linux")]
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
-    pub struct PidFd {
+    pub(crate) struct PidFd {
         #[cfg(target_os = "linux")]
         fd: OwnedFd,
     }

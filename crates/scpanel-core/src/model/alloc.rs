@@ -18,6 +18,7 @@ pub struct BlockAllocator {
 }
 
 impl BlockAllocator {
+    /// An allocator with all of `range` free.
     pub fn new(range: Range<u32>) -> Self {
         let mut free = BTreeMap::new();
         if !range.is_empty() {
@@ -30,6 +31,7 @@ impl BlockAllocator {
         }
     }
 
+    /// The ids it hands out.
     pub fn range(&self) -> Range<u32> {
         self.range.clone()
     }
@@ -68,17 +70,19 @@ impl BlockAllocator {
         Some(len)
     }
 
+    /// Whether a block starts at `start`.
     pub fn is_allocated(&self, start: u32) -> bool {
         self.used.contains_key(&start)
     }
 
     /// Allocated blocks as `(start, count)`, in order.
-    pub fn allocated(&self) -> Vec<(u32, u32)> {
+    pub(crate) fn allocated(&self) -> Vec<(u32, u32)> {
         let mut v: Vec<_> = self.used.iter().map(|(&s, &l)| (s, l)).collect();
         v.sort_unstable();
         v
     }
 
+    /// Frees every block (after a server reset).
     pub fn clear(&mut self) {
         *self = BlockAllocator::new(self.range.clone());
     }
@@ -87,10 +91,15 @@ impl BlockAllocator {
 /// The server's sizes that a client must know to split ids (a client can't ask for them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServerLayout {
+    /// Audio buses, hardware ones included (`-a`).
     pub audio_buses: u32,
+    /// Control buses (`-c`).
     pub control_buses: u32,
+    /// Buffers (`-b`).
     pub buffers: u32,
+    /// Hardware input channels (`-i`).
     pub input_channels: u32,
+    /// Hardware output channels (`-o`).
     pub output_channels: u32,
 }
 
@@ -107,7 +116,7 @@ impl Default for ServerLayout {
 }
 
 impl ServerLayout {
-    pub fn from_options(o: &crate::model::options::Options) -> Self {
+    pub(crate) fn from_options(o: &crate::model::options::Options) -> Self {
         ServerLayout {
             audio_buses: o.audio_buses,
             control_buses: o.control_buses,
@@ -118,23 +127,27 @@ impl ServerLayout {
     }
 
     /// The first private audio bus (after hardware outputs and inputs).
-    pub fn first_private_audio_bus(&self) -> u32 {
+    pub(crate) fn first_private_audio_bus(&self) -> u32 {
         self.output_channels + self.input_channels
     }
 }
 
 /// How many ids at the top of each client's node block are kept for scpanel's own nodes.
-pub const OWN_NODE_SLOTS: i64 = 16;
+pub(crate) const OWN_NODE_SLOTS: i64 = 16;
 
 /// One client's share of the server's ids.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientRanges {
+    /// Node ids for this client's synths and groups.
     pub nodes: Range<i32>,
     /// The top of the client's node block, kept for scpanel's own nodes (see `own_nodes`):
     /// ids nobody types, the same after every reset.
     pub own_nodes: Range<i32>,
+    /// Buffer numbers.
     pub buffers: Range<u32>,
+    /// Control bus indices.
     pub control_buses: Range<u32>,
+    /// Private audio bus indices.
     pub audio_buses: Range<u32>,
 }
 
@@ -145,6 +158,7 @@ fn share(total: u32, first: u32, client_id: u32, max_logins: u32) -> Range<u32> 
 }
 
 impl ClientRanges {
+    /// The share of a client id on a server with `max_logins` logins.
     pub fn new(client_id: u32, max_logins: u32, layout: &ServerLayout) -> Self {
         let max_logins = max_logins.max(1);
         let client_id = client_id.min(max_logins - 1);
@@ -167,7 +181,7 @@ impl ClientRanges {
 
 /// The allocators of one logged-in client.
 #[derive(Debug, Clone)]
-pub struct Allocators {
+pub(crate) struct Allocators {
     pub ranges: ClientRanges,
     pub nodes: BlockAllocator,
     pub buffers: BlockAllocator,

@@ -9,11 +9,11 @@ use crate::wire::protocol::{float_arg, int_arg};
 
 pub use crate::synthdef::builtins::METER_REPLY;
 /// How long a clip stays lit.
-pub const CLIP_HOLD: std::time::Duration = std::time::Duration::from_secs(2);
+pub(crate) const CLIP_HOLD: std::time::Duration = std::time::Duration::from_secs(2);
 /// The quietest level shown; below is silence.
 pub const FLOOR_DB: f32 = -90.0;
 
-pub fn amp_to_db(a: f32) -> f32 {
+pub(crate) fn amp_to_db(a: f32) -> f32 {
     if a <= 0.0 {
         FLOOR_DB
     } else {
@@ -21,7 +21,7 @@ pub fn amp_to_db(a: f32) -> f32 {
     }
 }
 
-pub fn db_to_amp(db: f32) -> f32 {
+pub(crate) fn db_to_amp(db: f32) -> f32 {
     if db <= FLOOR_DB {
         0.0
     } else {
@@ -29,9 +29,12 @@ pub fn db_to_amp(db: f32) -> f32 {
     }
 }
 
+/// One channel's level, in dB full scale.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ChannelLevel {
+    /// Peak level in the last meter period.
     pub peak_db: f32,
+    /// RMS level in the last meter period.
     pub rms_db: f32,
     /// The last time this channel reached full scale.
     pub clipped_at: Option<Instant>,
@@ -48,6 +51,7 @@ impl Default for ChannelLevel {
 }
 
 impl ChannelLevel {
+    /// Whether the channel reached full scale within the last moment (the clip light).
     pub fn clipping(&self, now: Instant) -> bool {
         self.clipped_at
             .is_some_and(|t| now.duration_since(t) < CLIP_HOLD)
@@ -57,10 +61,15 @@ impl ChannelLevel {
 /// The latest levels, and which synths feed them.
 #[derive(Debug, Clone, Default)]
 pub struct Meters {
+    /// The hardware inputs' levels.
     pub inputs: Vec<ChannelLevel>,
+    /// The hardware outputs' levels.
     pub outputs: Vec<ChannelLevel>,
+    /// When a meter reply last came.
     pub updated: Option<Instant>,
+    /// The node id of the input meter synth.
     pub input_node: Option<i32>,
+    /// The node id of the output meter synth.
     pub output_node: Option<i32>,
 }
 
@@ -96,8 +105,11 @@ impl Meters {
 /// What the user asked of the mixer; re-applied after a reset or reboot.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MixerSettings {
+    /// Whether the level meters run.
     pub meters: bool,
+    /// Master volume, in dB.
     pub volume_db: f32,
+    /// Whether the outputs are muted.
     pub muted: bool,
 }
 
@@ -111,15 +123,18 @@ impl Default for MixerSettings {
     }
 }
 
+/// The mixer's settings and the synths that carry them out.
 #[derive(Debug, Default)]
 pub struct MixerState {
+    /// What the user asked for.
     pub settings: MixerSettings,
+    /// The node id of the volume synth, when it runs.
     pub volume_node: Option<i32>,
     /// The user switched the meters on or off: defaults no longer apply.
     pub meters_chosen: bool,
 }
 
 /// A `SendPeakRMS` reply for our meters.
-pub fn is_meter_reply(m: &OscMessage) -> bool {
+pub(crate) fn is_meter_reply(m: &OscMessage) -> bool {
     m.addr == METER_REPLY
 }

@@ -6,18 +6,28 @@ use std::time::SystemTime;
 /// What a line of server output means for boot and for the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LineKind {
+    /// The server says it is ready (`… server ready.`): boot is done.
     Ready,
+    /// The port to listen on is taken.
     PortInUse,
+    /// No audio device (JACK not running, device not found).
     NoAudio,
+    /// An error the server reports.
     Error,
+    /// A warning the server prints.
     Warning,
+    /// A `late` line: a bundle came after its time stamp.
     Late,
+    /// Anything else.
     Normal,
 }
 
+/// Where a log line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stream {
+    /// The server's standard output.
     Stdout,
+    /// The server's standard error.
     Stderr,
     /// Written by scpanel itself (boot command line, lifecycle notes).
     App,
@@ -26,6 +36,7 @@ pub enum Stream {
 /// Lines the reader should find at a glance, beyond what the server's own words say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mark {
+    /// An ordinary line.
     #[default]
     None,
     /// The first line of a server run: when, which pid, which program.
@@ -34,16 +45,23 @@ pub enum Mark {
     Crash,
 }
 
+/// One line of the server log.
 #[derive(Debug, Clone)]
 pub struct LogLine {
+    /// When it was read.
     pub at: SystemTime,
+    /// Where it came from.
     pub stream: Stream,
+    /// What it means.
     pub kind: LineKind,
+    /// Whether to make it stand out.
     pub mark: Mark,
+    /// The line, as printed.
     pub text: String,
 }
 
 impl LogLine {
+    /// A line read now, unmarked.
     pub fn new(stream: Stream, kind: LineKind, text: String) -> Self {
         LogLine {
             at: SystemTime::now(),
@@ -86,7 +104,9 @@ pub struct ServerLog {
     capacity: usize,
     /// Lines ever pushed: lets a reader fetch only what is new.
     pub total: u64,
+    /// Late-bundle lines ever pushed.
     pub late: u64,
+    /// Error lines ever pushed.
     pub errors: u64,
 }
 
@@ -97,6 +117,7 @@ impl Default for ServerLog {
 }
 
 impl ServerLog {
+    /// An empty log keeping the latest `capacity` lines.
     pub fn with_capacity(capacity: usize) -> Self {
         ServerLog {
             lines: VecDeque::with_capacity(capacity.min(1024)),
@@ -107,6 +128,7 @@ impl ServerLog {
         }
     }
 
+    /// Adds a line, dropping the oldest when full, and counts late and error lines.
     pub fn push(&mut self, line: LogLine) {
         if line.is_error() {
             self.errors += 1;
@@ -120,12 +142,13 @@ impl ServerLog {
         self.total += 1;
     }
 
+    /// Adds a line of our own ([`Stream::App`]).
     pub fn note(&mut self, text: impl Into<String>) {
         self.push(LogLine::new(Stream::App, LineKind::Normal, text.into()));
     }
 
     /// Separates one server run from the next: when it started, its pid and its program.
-    pub fn run_started(&mut self, pid: u32, program: &str) {
+    pub(crate) fn run_started(&mut self, pid: u32, program: &str) {
         let mut line = LogLine::new(Stream::App, LineKind::Normal, String::new());
         line.text = format!(
             "server run started {} \u{B7} pid {pid} \u{B7} {program}",
@@ -142,6 +165,7 @@ impl ServerLog {
         self.push(line);
     }
 
+    /// The lines kept, oldest first.
     pub fn lines(&self) -> impl Iterator<Item = &LogLine> {
         self.lines.iter()
     }
@@ -166,10 +190,12 @@ impl ServerLog {
         v
     }
 
+    /// How many lines are kept.
     pub fn len(&self) -> usize {
         self.lines.len()
     }
 
+    /// Whether no line is kept.
     pub fn is_empty(&self) -> bool {
         self.lines.is_empty()
     }

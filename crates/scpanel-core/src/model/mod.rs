@@ -5,6 +5,6 @@ pub mod alloc;
 pub mod levels;
 pub mod log;
 pub mod options;
-pub mod recording;
+pub(crate) mod recording;
 pub mod synthdef_info;
 pub mod tree;

@@ -14,14 +14,20 @@ pub use crate::wire::transport::Protocol;
 /// Which group of the boot panel an option belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OptionGroup {
+    /// Port, protocol, bind address, password, Zeroconf.
     Network,
+    /// Channels, sample rate, block size, device.
     Audio,
+    /// Buses, buffers, nodes, SynthDefs, memory, wire buffers.
     Resources,
+    /// Max logins.
     Clients,
+    /// Everything else.
     Advanced,
 }
 
 impl OptionGroup {
+    /// Every group, in panel order.
     pub const ALL: [OptionGroup; 5] = [
         OptionGroup::Network,
         OptionGroup::Audio,
@@ -29,6 +35,7 @@ impl OptionGroup {
         OptionGroup::Clients,
         OptionGroup::Advanced,
     ];
+    /// The group's heading.
     pub fn label(self) -> &'static str {
         match self {
             OptionGroup::Network => "Network",
@@ -43,18 +50,31 @@ impl OptionGroup {
 /// The kind of value an option takes, with its bounds.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Kind {
-    Int { min: i64, max: i64 },
+    /// A whole number within bounds.
+    Int {
+        /// The smallest value allowed.
+        min: i64,
+        /// The largest value allowed.
+        max: i64,
+    },
+    /// Free text.
     Text,
+    /// On or off.
     Bool,
+    /// UDP or TCP.
     Protocol,
 }
 
 /// An option's value, as the table, the CLI and the GUI exchange it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    /// A whole number.
     Int(i64),
+    /// Text.
     Text(String),
+    /// On or off.
     Bool(bool),
+    /// UDP or TCP.
     Protocol(Protocol),
 }
 
@@ -75,15 +95,22 @@ pub struct OptionDef {
     pub key: &'static str,
     /// scsynth's flag (empty for the protocol, which picks `-u` or `-t`).
     pub flag: &'static str,
+    /// A short name for forms and tables.
     pub label: &'static str,
+    /// The panel group it shows in.
     pub group: OptionGroup,
+    /// The value it takes.
     pub kind: Kind,
+    /// One or two sentences of help.
     pub help: &'static str,
+    /// Whether only supernova takes it.
     pub supernova_only: bool,
-    /// Shown as [`MASK`] wherever a command line is printed or logged; only the spawned
+    /// Shown as `******` wherever a command line is printed or logged; only the spawned
     /// process gets the value.
     pub secret: bool,
+    /// Reads the option from [`Options`].
     pub get: fn(&Options) -> Value,
+    /// Writes the option into [`Options`], checking its bounds.
     pub set: fn(&mut Options, Value) -> Result<(), String>,
 }
 
@@ -125,6 +152,9 @@ macro_rules! options_table {
         /// Boot options for scsynth / supernova. Every flag field is a row of [`OPTIONS`].
         #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
         #[serde(default)]
+        // The help texts are the field docs; one says `[server:]client` (JACK's own
+        // notation), which rustdoc would take for a link. Escaping it would show in the GUI.
+        #[allow(rustdoc::broken_intra_doc_links)]
         pub struct Options {
             $( #[doc = $help] pub $field: $ty, )*
             /// The server program; `None` finds one (`host::find::find_executable`).
@@ -303,10 +333,10 @@ options_table! {
 mod secs {
     use serde::{Deserialize, Deserializer, Serializer};
     use std::time::Duration;
-    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_f64(d.as_secs_f64())
     }
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let v = f64::deserialize(d)?;
         crate::wire::seconds::BOOT_TIMEOUT
             .check("boot_timeout", v)
@@ -317,12 +347,14 @@ mod secs {
 /// One problem with a set of options, tied to the field it concerns.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OptionProblem {
+    /// The option's key (see [`OptionDef::key`]).
     pub key: &'static str,
+    /// What is wrong and what to do.
     pub message: String,
 }
 
 /// What [`Options::command_line`] shows instead of a secret's value.
-pub const MASK: &str = "******";
+pub(crate) const MASK: &str = "******";
 
 /// The one sentence naming the risk of listening on every interface (GUI and CLI alike).
 pub const OPEN_NETWORK_RISK: &str = "listening on every network (0.0.0.0): anyone on a network \
@@ -360,10 +392,12 @@ impl Options {
         Ok(options)
     }
 
+    /// The table row for an option key.
     pub fn def(key: &str) -> Option<&'static OptionDef> {
         OPTIONS.iter().find(|d| d.key == key)
     }
 
+    /// An option's value by key.
     pub fn get(&self, key: &str) -> Option<Value> {
         Self::def(key).map(|d| (d.get)(self))
     }
@@ -513,7 +547,7 @@ impl Options {
     }
 
     /// The command line, quoted for a shell, for previews and logs: exactly what runs, except
-    /// that secrets show as [`MASK`].
+    /// that secrets show as `******`.
     pub fn command_line(&self, program: &str) -> String {
         let mut args = vec![program.to_string()];
         args.extend(self.argv());
@@ -524,7 +558,7 @@ impl Options {
 /// Joins a program and its arguments for display, quoted for a shell, with the value after
 /// every secret flag (`-p`) shown as [`MASK`]. Also for command lines read from other
 /// processes, which may carry a password.
-pub fn redacted_command_line(args: &[String]) -> String {
+pub(crate) fn redacted_command_line(args: &[String]) -> String {
     let mut out = Vec::with_capacity(args.len());
     let mut hide_next = false;
     for a in args {
@@ -716,8 +750,11 @@ mod tests {
 
 /// A named starting point for the boot options.
 pub struct Preset {
+    /// The preset's name, for menus.
     pub name: &'static str,
+    /// What it is for, in one line.
     pub description: &'static str,
+    /// Changes the options it is about and leaves the rest.
     pub apply: fn(&mut Options),
 }
 

@@ -4,14 +4,18 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+/// The sound file type to record to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum HeaderFormat {
+    /// WAVE (`.wav`).
     #[default]
     Wav,
+    /// AIFF (`.aiff`).
     Aiff,
 }
 
 impl HeaderFormat {
+    /// Every header format, for menus.
     pub const ALL: [HeaderFormat; 2] = [HeaderFormat::Wav, HeaderFormat::Aiff];
     /// scsynth's name for it.
     pub fn as_str(self) -> &'static str {
@@ -20,6 +24,7 @@ impl HeaderFormat {
             HeaderFormat::Aiff => "aiff",
         }
     }
+    /// The file name extension, without the dot.
     pub fn extension(self) -> &'static str {
         match self {
             HeaderFormat::Wav => "wav",
@@ -28,20 +33,26 @@ impl HeaderFormat {
     }
 }
 
+/// The sample format to record in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SampleFormat {
+    /// 16-bit integer.
     Int16,
+    /// 24-bit integer.
     #[default]
     Int24,
+    /// 32-bit float (never clips).
     Float,
 }
 
 impl SampleFormat {
+    /// Every sample format, for menus.
     pub const ALL: [SampleFormat; 3] = [
         SampleFormat::Int16,
         SampleFormat::Int24,
         SampleFormat::Float,
     ];
+    /// scsynth's name for it.
     pub fn as_str(self) -> &'static str {
         match self {
             SampleFormat::Int16 => "int16",
@@ -51,10 +62,14 @@ impl SampleFormat {
     }
 }
 
+/// What to record, and where.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordOptions {
+    /// The sound file to write.
     pub path: PathBuf,
+    /// Its file type.
     pub header: HeaderFormat,
+    /// Its sample format.
     pub sample: SampleFormat,
     /// How many outputs (from bus 0) to record.
     pub channels: u32,
@@ -63,8 +78,11 @@ pub struct RecordOptions {
 /// A recording in progress.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Recording {
+    /// What is being recorded, and where.
     pub options: RecordOptions,
+    /// The recorder synth's node id.
     pub node: i32,
+    /// The disk buffer (`DiskOut`'s) buffer number.
     pub buffer: i32,
     pub(crate) started: Instant,
     /// Time spent paused before the current pause (if any).
@@ -73,6 +91,7 @@ pub struct Recording {
 }
 
 impl Recording {
+    /// Whether the recording is paused (the recorder synth is off).
     pub fn is_paused(&self) -> bool {
         self.paused_since.is_some()
     }

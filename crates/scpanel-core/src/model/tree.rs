@@ -19,7 +19,9 @@ use crate::wire::protocol::{NodeInfo, int_arg};
 /// A synth control's value: a number, or a bus mapping such as `c3` / `a10`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ControlValue {
+    /// A number.
     Value(f32),
+    /// Mapped to a bus: `c3` (control bus 3) or `a10` (audio bus 10).
     Bus(String),
 }
 
@@ -32,24 +34,34 @@ impl std::fmt::Display for ControlValue {
     }
 }
 
+/// Whether a node is a group or a synth.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NodeKind {
+    /// A group: holds other nodes, in order.
     Group,
     /// `def` is `None` when only notifications told us of the synth (they carry no name).
     Synth {
+        /// The synth's SynthDef name.
         def: Option<String>,
     },
 }
 
+/// One node (group or synth) of the tree, with its links to its neighbours.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
+    /// The node id.
     pub id: i32,
+    /// The group it is in (-1 for the root).
     pub parent: i32,
+    /// The node before it in its group, or -1.
     pub prev: i32,
+    /// The node after it in its group, or -1.
     pub next: i32,
     /// First and last child, for groups; -1 when empty.
     pub head: i32,
+    /// Last child, for groups; -1 when empty.
     pub tail: i32,
+    /// Group or synth.
     pub kind: NodeKind,
     /// `None` when the node may have been paused before we were listening.
     pub paused: Option<bool>,
@@ -58,6 +70,7 @@ pub struct Node {
 }
 
 impl Node {
+    /// A node with no neighbours, no children and no controls.
     pub fn new(id: i32, parent: i32, kind: NodeKind) -> Self {
         Node {
             id,
@@ -72,10 +85,12 @@ impl Node {
         }
     }
 
+    /// Whether this is a group.
     pub fn is_group(&self) -> bool {
         matches!(self.kind, NodeKind::Group)
     }
 
+    /// A synth's SynthDef name, when known.
     pub fn def_name(&self) -> Option<&str> {
         match &self.kind {
             NodeKind::Synth { def } => def.as_deref(),
@@ -87,10 +102,13 @@ impl Node {
 /// A node that came or went, for views that highlight changes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TreeChange {
+    /// The node id.
     pub id: i32,
+    /// `true` when it started (`/n_go`), `false` when it ended (`/n_end`).
     pub born: bool,
     /// "group", or the synth's def name when known.
     pub label: String,
+    /// When it was heard of.
     pub at: Instant,
 }
 
@@ -136,6 +154,7 @@ enum Mode {
 /// whoever owns the mirror reads it again. Every walk is bounded by the node count.
 #[derive(Debug, Clone)]
 pub struct NodeTree {
+    /// The root group's id (0 for the whole server).
     pub root: i32,
     nodes: HashMap<i32, Node>,
     /// Bumped on every change, so a view can tell whether to redraw.
@@ -205,11 +224,14 @@ impl Default for NodeTree {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("malformed /g_queryTree.reply at argument {at}: {what}")]
 pub struct TreeParseError {
+    /// The argument index where reading stopped.
     pub at: usize,
+    /// What was wrong there.
     pub what: String,
 }
 
 impl NodeTree {
+    /// A tree holding only the root group.
     pub fn new(root: i32) -> Self {
         let mut nodes = HashMap::new();
         nodes.insert(root, Node::new(root, -1, NodeKind::Group));
@@ -233,29 +255,35 @@ impl NodeTree {
         }
     }
 
+    /// How many nodes, the root included.
     pub fn len(&self) -> usize {
         self.nodes.len()
     }
 
+    /// Whether the tree holds nothing but its root group.
     pub fn is_empty(&self) -> bool {
         self.nodes.len() <= 1
     }
 
+    /// A node by id.
     pub fn get(&self, id: i32) -> Option<&Node> {
         self.nodes.get(&id)
     }
 
     /// A node, for changing what it shows (paused, controls). Its links are the tree's: a
     /// caller that rewrites them gets a tree whose walks stop early and report it stale.
+    /// A node by id, to change (counts as a change for views).
     pub fn get_mut(&mut self, id: i32) -> Option<&mut Node> {
         self.generation += 1;
         self.nodes.get_mut(&id)
     }
 
+    /// Whether a node with this id is in the tree.
     pub fn contains(&self, id: i32) -> bool {
         self.nodes.contains_key(&id)
     }
 
+    /// Every node, in no particular order.
     pub fn nodes(&self) -> impl Iterator<Item = &Node> {
         self.nodes.values()
     }
@@ -275,6 +303,7 @@ impl NodeTree {
         }
     }
 
+    /// Whether the mirror may differ from the server (see [`NodeTree::stale`]).
     pub fn is_stale(&self) -> bool {
         self.stale.is_some() || self.broken.get()
     }
@@ -621,7 +650,12 @@ impl NodeTree {
 
     /// Records what we know of a synth we created ourselves (notifications carry no def name).
     /// Before its `/n_go` the description waits aside, out of the tree.
-    pub fn describe_synth(&mut self, id: i32, def: &str, controls: Vec<(String, ControlValue)>) {
+    pub(crate) fn describe_synth(
+        &mut self,
+        id: i32,
+        def: &str,
+        controls: Vec<(String, ControlValue)>,
+    ) {
         match self.nodes.get_mut(&id) {
             Some(node) if !node.is_group() => {
                 node.kind = NodeKind::Synth {
@@ -658,7 +692,7 @@ impl NodeTree {
 
     /// Names a synth in the tree that has no SynthDef name yet (from the server's printout);
     /// its controls stay as they are. `false` when there is no such synth.
-    pub fn name_synth(&mut self, id: i32, def: &str) -> bool {
+    pub(crate) fn name_synth(&mut self, id: i32, def: &str) -> bool {
         match self.nodes.get_mut(&id) {
             Some(Node {
                 kind: NodeKind::Synth { def: d @ None },
@@ -674,7 +708,7 @@ impl NodeTree {
     }
 
     /// Fills in the paused state of nodes whose state is unknown.
-    pub fn set_unknown_paused(&mut self, paused: bool) {
+    pub(crate) fn set_unknown_paused(&mut self, paused: bool) {
         for n in self.nodes.values_mut() {
             n.paused.get_or_insert(paused);
         }
@@ -722,7 +756,7 @@ impl NodeTree {
     }
 
     /// Updates a control value after `/n_set`.
-    pub fn set_control(&mut self, id: i32, name: &str, value: f32) {
+    pub(crate) fn set_control(&mut self, id: i32, name: &str, value: f32) {
         if let Some(n) = self.nodes.get_mut(&id) {
             match n.controls.iter_mut().find(|(k, _)| k == name) {
                 Some((_, v)) => *v = ControlValue::Value(value),
@@ -886,6 +920,7 @@ fn indent(out: &mut String, depth: usize) {
     }
 }
 
+/// The children of a group, head first (see [`NodeTree::children`]).
 pub struct Children<'a> {
     tree: &'a NodeTree,
     next: i32,

@@ -18,8 +18,11 @@ use crate::wire::protocol::{
 /// A block of consecutive buses this client allocated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BusGroup {
+    /// Audio or control rate.
     pub rate: BusRate,
+    /// The first bus's index.
     pub id: u32,
+    /// How many buses.
     pub count: u32,
 }
 
@@ -71,6 +74,7 @@ impl Server {
         self.conn()?.send(p).await
     }
 
+    /// Sends one OSC message, expecting no reply.
     pub async fn send_msg(&self, m: OscMessage) -> Result<()> {
         self.send(packet(m)).await
     }
@@ -85,6 +89,7 @@ impl Server {
         self.live().is_some_and(|l| l.conn.is_own_sync(id))
     }
 
+    /// Waits until the server has done everything sent before (`/sync`, answered by `/synced`).
     pub async fn sync(&self) -> Result<()> {
         self.conn()?.sync(SYNC_TIMEOUT).await
     }
@@ -102,6 +107,7 @@ impl Server {
         StatusInfo::from_msg(&m).ok_or_else(|| ServerError::Osc("malformed /status.reply".into()))
     }
 
+    /// The server program and its version (`/version`).
     pub async fn version(&self) -> Result<VersionInfo> {
         let m = self
             .conn()?
@@ -122,6 +128,7 @@ impl Server {
 
     // ---- nodes ----
 
+    /// Where a node sits: its group and neighbours (`/n_query`).
     pub async fn query_node(&self, id: i32) -> Result<NodeInfo> {
         let conn = self.conn()?;
         query_node(&conn, id).await
@@ -135,7 +142,7 @@ impl Server {
     }
 
     /// The subtree under `group`.
-    pub async fn query_group(&self, group: i32, with_controls: bool) -> Result<NodeTree> {
+    pub(crate) async fn query_group(&self, group: i32, with_controls: bool) -> Result<NodeTree> {
         let read = self.read_tree(group, with_controls).await?;
         if !read.is_complete() {
             return Err(self.unlisted_error(&read).await);
@@ -320,6 +327,7 @@ impl Server {
         }
     }
 
+    /// Frees a node (`/n_free`); a group's nodes go with it.
     pub async fn free_node(&self, id: i32) -> Result<()> {
         self.send_checked(packet(msg("/n_free", [int(id)]))).await?;
         self.forget_node(id);
@@ -332,11 +340,13 @@ impl Server {
             .await
     }
 
+    /// Pauses a node (`/n_run id 0`).
     pub async fn pause_node(&self, id: i32) -> Result<()> {
         self.send_checked(packet(msg("/n_run", [int(id), int(0)])))
             .await
     }
 
+    /// Resumes a paused node (`/n_run id 1`).
     pub async fn run_node(&self, id: i32) -> Result<()> {
         self.send_checked(packet(msg("/n_run", [int(id), int(1)])))
             .await
@@ -464,6 +474,7 @@ impl Server {
         Ok(id)
     }
 
+    /// A buffer's frames, channels and sample rate (`/b_query`).
     pub async fn query_buffer(&self, id: i32) -> Result<BufferInfo> {
         let m = self
             .conn()?
@@ -480,10 +491,12 @@ impl Server {
         BufferInfo::from_msg(&m).ok_or_else(|| ServerError::Osc("malformed /b_info".into()))
     }
 
+    /// Sets every sample of a buffer to zero (`/b_zero`).
     pub async fn zero_buffer(&self, id: i32) -> Result<()> {
         self.buffer_command("/b_zero", id).await
     }
 
+    /// Frees a buffer (`/b_free`) and gives its number back to this client.
     pub async fn free_buffer(&self, id: i32) -> Result<()> {
         self.buffer_command("/b_free", id).await?;
         if let Some(live) = self.live() {
@@ -524,6 +537,7 @@ impl Server {
 
     // ---- buses ----
 
+    /// Allocates one bus from this client's range.
     pub async fn add_bus(&self, rate: BusRate) -> Result<BusGroup> {
         self.add_bus_group(rate, 1).await
     }
@@ -541,6 +555,7 @@ impl Server {
         Ok(BusGroup { rate, id, count })
     }
 
+    /// Gives a block of buses back to this client's range.
     pub fn free_bus_group(&self, group: BusGroup) -> Result<()> {
         let live = self.logged_in()?;
         self.release(&live, |a| {
@@ -587,11 +602,13 @@ impl Server {
         v
     }
 
+    /// Sets a control bus (`/c_set`).
     pub async fn set_control_bus(&self, id: i32, value: f32) -> Result<()> {
         self.send_msg(msg("/c_set", [int(id), OscType::Float(value)]))
             .await
     }
 
+    /// Reads a control bus (`/c_get`).
     pub async fn get_control_bus(&self, id: i32) -> Result<f32> {
         let m = self
             .conn()?

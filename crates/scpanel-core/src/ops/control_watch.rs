@@ -12,9 +12,9 @@ use crate::model::tree::ControlValue;
 use crate::wire::protocol::{Expect, float_arg, int_arg, msg};
 
 /// How often the watched controls are read: a change shows within this (plus a round trip).
-pub const CONTROL_POLL: Duration = Duration::from_millis(250);
+pub(crate) const CONTROL_POLL: Duration = Duration::from_millis(250);
 /// The most synths watched at once (a screenful of rows).
-pub const MAX_WATCHED: usize = 256;
+pub(crate) const MAX_WATCHED: usize = 256;
 /// How many synths' control names are remembered as asked for before starting over.
 const MAX_ASKED: usize = 4096;
 

@@ -1,6 +1,6 @@
 //! Level meters and the master volume, as synths of the built-in SynthDefs at the ends of the
 //! root group (like sclang's `s.meter` and `s.volume`). What the user set survives a reset
-//! and a reboot: [`Server::restore_mixer`] puts the synths back.
+//! and a reboot: `Server::restore_mixer` puts the synths back.
 
 use crate::error::Result;
 use crate::handle::Server;
@@ -9,6 +9,7 @@ use crate::ops::own_nodes::Own;
 pub use crate::model::levels::*;
 
 impl Server {
+    /// The latest input and output levels.
     pub fn meters(&self) -> Meters {
         self.shared()
             .meters
@@ -22,6 +23,7 @@ impl Server {
         self.shared().meter_ticks.subscribe()
     }
 
+    /// What the mixer was asked for: meters on or off, volume, mute.
     pub fn mixer_settings(&self) -> MixerSettings {
         self.shared()
             .mixer
@@ -105,6 +107,7 @@ impl Server {
         }
     }
 
+    /// Stops the level meter synths.
     pub async fn stop_meters(&self) -> Result<()> {
         let _one_at_a_time = self.shared().mixer_lock.lock().await;
         self.update_mixer(|m| {
@@ -123,6 +126,7 @@ impl Server {
         self.apply_volume().await
     }
 
+    /// Mutes or unmutes every hardware output (the volume synth's `mute`).
     pub async fn set_mute(&self, muted: bool) -> Result<()> {
         let _one_at_a_time = self.shared().mixer_lock.lock().await;
         self.update_mixer(|m| m.settings.muted = muted);
@@ -163,7 +167,7 @@ impl Server {
     }
 
     /// Puts the meter and volume synths back after a reset or a reboot.
-    pub async fn restore_mixer(&self) -> Result<()> {
+    pub(crate) async fn restore_mixer(&self) -> Result<()> {
         let _one_at_a_time = self.shared().mixer_lock.lock().await;
         let settings = self.mixer_settings();
         self.update_mixer(|m| m.volume_node = None);

@@ -2,11 +2,18 @@
 //! volume), recording, the test tone, scpanel's own nodes, and SynthDef names from the
 //! server's printout.
 
-pub mod commands;
+pub(crate) mod commands;
 pub(crate) mod control_watch;
+/// Level meters, master volume and mute.
 pub mod mixer;
+/// scpanel's own group and the synths in it (meters, volume, test tone, recorder), at fixed ids.
 pub mod own_nodes;
-pub mod printout;
+/// SynthDef names read from the server's printout of its tree (servers scpanel booted).
+pub(crate) mod printout;
+/// Recording the outputs to a sound file (`DiskOut`).
 pub mod recorder;
+/// Sending and loading SynthDefs, and what the server has from us.
 pub mod synthdefs;
-pub mod test_tone;
+pub(crate) mod test_tone;
+
+pub use commands::BusGroup;

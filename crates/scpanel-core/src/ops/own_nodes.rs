@@ -16,11 +16,17 @@ use crate::wire::protocol::{AddAction, msg};
 pub enum Own {
     /// The group itself.
     Group,
+    /// The meter on the hardware inputs.
     InputMeter,
+    /// The test tone on the left output.
     ToneLeft,
+    /// The test tone on the right output.
     ToneRight,
+    /// The master volume.
     Volume,
+    /// The meter on the hardware outputs (after the volume).
     OutputMeter,
+    /// The recorder (last, so it hears everything).
     Recorder,
 }
 

@@ -43,7 +43,7 @@ use crate::wire::protocol::msg;
 /// 0. The printout has no end marker: after `expected` node lines it is whole, as far as the
 /// caller knows the tree.
 #[derive(Debug)]
-pub struct NameReader {
+pub(crate) struct NameReader {
     wanted: HashSet<i32>,
     expected: usize,
     started: bool,
@@ -82,7 +82,7 @@ impl NameReader {
         self.node_lines >= self.expected
     }
 
-    pub fn has_all_names(&self) -> bool {
+    pub(crate) fn has_all_names(&self) -> bool {
         self.names.len() >= self.wanted.len()
     }
 }

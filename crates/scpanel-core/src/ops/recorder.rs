@@ -18,6 +18,7 @@ pub use crate::model::recording::*;
 const DISK_BUFFER_FRAMES: i32 = 65536;
 
 impl Server {
+    /// The recording in progress, if any.
     pub fn recording(&self) -> Option<Recording> {
         self.shared().recording.lock().ok()?.clone()
     }
@@ -122,6 +123,7 @@ impl Server {
         }
     }
 
+    /// Pauses the recording (the recorder synth stops writing).
     pub async fn pause_recording(&self) -> Result<()> {
         let _one_at_a_time = self.shared().recorder_lock.lock().await;
         let rec = self.recording().ok_or_else(not_recording)?;
@@ -133,6 +135,7 @@ impl Server {
         Ok(())
     }
 
+    /// Resumes a paused recording.
     pub async fn resume_recording(&self) -> Result<()> {
         let _one_at_a_time = self.shared().recorder_lock.lock().await;
         let rec = self.recording().ok_or_else(not_recording)?;
@@ -210,7 +213,7 @@ pub fn default_folder() -> PathBuf {
 }
 
 /// `scpanel-2026-11-30-192311.wav`, in local time.
-pub fn timestamped_name(header: HeaderFormat) -> String {
+pub(crate) fn timestamped_name(header: HeaderFormat) -> String {
     let (y, mo, d, h, mi, s) = local_time();
     format!(
         "scpanel-{y:04}-{mo:02}-{d:02}-{h:02}{mi:02}{s:02}.{}",
@@ -269,7 +272,7 @@ const MAX_SUFFIX: u32 = 999;
 
 /// Creates `path`, or `name-2.ext`, `name-3.ext`… if it exists, and returns the one made.
 /// Creating it (exclusively) claims the name, so two recordings can't pick the same one.
-pub fn claim_file(path: &Path) -> Result<PathBuf> {
+pub(crate) fn claim_file(path: &Path) -> Result<PathBuf> {
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())

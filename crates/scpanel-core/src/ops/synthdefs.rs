@@ -35,6 +35,7 @@ impl Server {
             .unwrap_or_default()
     }
 
+    /// Whether the server has a SynthDef of this name from us.
     pub fn knows_synthdef(&self, name: &str) -> bool {
         self.shared()
             .synthdefs

@@ -8,10 +8,10 @@ use crate::handle::{Server, ServerState};
 use crate::ops::own_nodes::Own;
 
 /// The tone's peak level: loud enough to hear, far from clipping.
-pub const TONE_DB: f32 = -20.0;
-pub const TONE_FREQ: f32 = 440.0;
+pub(crate) const TONE_DB: f32 = -20.0;
+pub(crate) const TONE_FREQ: f32 = 440.0;
 /// How long each side sounds.
-pub const TONE_SIDE: Duration = Duration::from_secs(1);
+pub(crate) const TONE_SIDE: Duration = Duration::from_secs(1);
 /// The sine's release (its ASR envelope), before the other side starts.
 const RELEASE: Duration = Duration::from_millis(300);
 

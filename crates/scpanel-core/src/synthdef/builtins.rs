@@ -86,7 +86,7 @@ pub fn sine() -> SynthDef {
 
 /// Peak and RMS of `channels` buses from `in`, sent 20 times a second to `reply`
 /// (`SendPeakRMS`, as sclang's `s.meter` does).
-pub fn level_meter(channels: usize, reply: &str) -> SynthDef {
+pub(crate) fn level_meter(channels: usize, reply: &str) -> SynthDef {
     let mut g = Graph::new(format!("scpanel-meter-{channels}"));
     let input = g.control("in", 0.0, Rate::Control);
     let input = g.param(input);

@@ -5,11 +5,16 @@ use std::fmt::Write;
 
 use thiserror::Error;
 
+/// How often a UGen computes: once, per control block, per sample, or on demand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Rate {
+    /// Once, when the synth starts (`ir`).
     Scalar = 0,
+    /// Once per control block (`kr`).
     Control = 1,
+    /// Once per sample (`ar`).
     Audio = 2,
+    /// When asked by a demand UGen (`dr`).
     Demand = 3,
 }
 
@@ -35,45 +40,72 @@ impl Rate {
     }
 }
 
+/// Where a UGen input comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Input {
-    UGen { ugen: u32, output: u32 },
+    /// An output of an earlier UGen.
+    UGen {
+        /// The UGen's index in [`SynthDef::ugens`].
+        ugen: u32,
+        /// Which of its outputs.
+        output: u32,
+    },
+    /// A constant, by its index in [`SynthDef::constants`].
     Constant(u32),
 }
 
+/// One unit generator of a SynthDef.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UGen {
+    /// Its class name, e.g. `SinOsc`.
     pub class: String,
+    /// Its calculation rate.
     pub rate: Rate,
+    /// Its inputs, in order.
     pub inputs: Vec<Input>,
+    /// The rate of each output.
     pub outputs: Vec<Rate>,
+    /// The special index (the operator of `BinaryOpUGen` and `UnaryOpUGen`).
     pub special: i16,
 }
 
+/// A named set of parameter values (sclang's `variants`), used as `defName.variantName`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Variant {
+    /// The variant's name.
     pub name: String,
+    /// A value for every parameter.
     pub values: Vec<f32>,
 }
 
+/// A SynthDef: the UGen graph a synth is made from, as scsynth reads it from a `.scsyndef`
+/// file or `/d_recv`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SynthDef {
+    /// The name synths are made with (`/s_new name …`).
     pub name: String,
+    /// The constants UGen inputs refer to.
     pub constants: Vec<f32>,
     /// Initial values of the parameters.
     pub params: Vec<f32>,
     /// `(name, index of its first value in params)`.
     pub param_names: Vec<(String, u32)>,
+    /// The UGens, in calculation order.
     pub ugens: Vec<UGen>,
+    /// Named parameter sets.
     pub variants: Vec<Variant>,
 }
 
 /// A named parameter, with the rate of the control UGen that owns it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Control {
+    /// The parameter's name.
     pub name: String,
+    /// Its initial value.
     pub default: f32,
+    /// Its index among the SynthDef's parameters.
     pub index: u32,
+    /// `Control` for `kr` controls, `Audio`, or `Scalar` for `ir` controls.
     pub rate: Rate,
 }
 
@@ -81,7 +113,9 @@ pub struct Control {
 #[derive(Debug, Clone, PartialEq, Error)]
 #[error("byte {offset}: {what}")]
 pub struct DecodeError {
+    /// The byte where reading stopped.
     pub offset: usize,
+    /// What was wrong there.
     pub what: String,
 }
 

@@ -8,11 +8,16 @@ use super::format::{Input, Rate, SynthDef, UGen};
 /// A signal: one output of a UGen, or a constant.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Sig {
+    /// An output of a UGen in the graph.
     UGen {
+        /// The UGen's index in the graph.
         index: usize,
+        /// Which of its outputs.
         output: u32,
+        /// The output's rate.
         rate: Rate,
     },
+    /// A constant.
     Const(f32),
 }
 
@@ -23,6 +28,7 @@ impl From<f32> for Sig {
 }
 
 impl Sig {
+    /// The signal's rate (`Scalar` for a constant).
     pub fn rate(self) -> Rate {
         match self {
             Sig::UGen { rate, .. } => rate,
@@ -34,29 +40,48 @@ impl Sig {
 /// Binary operators with their special index in `BinaryOpUGen`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BinOp {
+    /// `+`
     Add = 0,
+    /// `-`
     Sub = 1,
+    /// `*`
     Mul = 2,
+    /// `/`
     Div = 4,
+    /// `<`
     Lt = 8,
+    /// `>`
     Gt = 9,
+    /// `<=`
     Le = 10,
+    /// `>=`
     Ge = 11,
+    /// `min`
     Min = 12,
+    /// `max`
     Max = 13,
+    /// `pow`
     Pow = 25,
 }
 
 /// Unary operators with their special index in `UnaryOpUGen`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UnOp {
+    /// `neg`
     Neg = 0,
+    /// `abs`
     Abs = 5,
+    /// `squared`
     Squared = 12,
+    /// `sqrt`
     Sqrt = 14,
+    /// `reciprocal`
     Reciprocal = 16,
+    /// `midicps`: MIDI note number to frequency.
     MidiCps = 17,
+    /// `dbamp`: decibels to amplitude.
     DbAmp = 21,
+    /// `ampdb`: amplitude to decibels.
     AmpDb = 22,
 }
 
@@ -84,6 +109,7 @@ pub struct Graph {
 }
 
 impl Graph {
+    /// An empty graph for a SynthDef of this name.
     pub fn new(name: impl Into<String>) -> Self {
         Graph {
             name: name.into(),
@@ -198,14 +224,17 @@ impl Graph {
         self.ugen_n("BinaryOpUGen", rate, &[a, b], 1, op as i16)[0]
     }
 
+    /// A `UnaryOpUGen` applying `op` to `a`.
     pub fn unop(&mut self, op: UnOp, a: Sig) -> Sig {
         self.ugen_n("UnaryOpUGen", a.rate(), &[a], 1, op as i16)[0]
     }
 
+    /// `a * b`.
     pub fn mul(&mut self, a: Sig, b: Sig) -> Sig {
         self.binop(BinOp::Mul, a, b)
     }
 
+    /// `a + b`.
     pub fn add(&mut self, a: Sig, b: Sig) -> Sig {
         self.binop(BinOp::Add, a, b)
     }

@@ -1,8 +1,9 @@
 //! SCgf SynthDef files: encode, decode, build, and the built-in SynthDefs.
 
+/// The SynthDefs scpanel brings: `default`, a sine, and the meter, volume and recorder defs.
 pub mod builtins;
 mod format;
-pub mod graph;
+pub(crate) mod graph;
 
 pub use format::{
     Control, DecodeError, Input, Rate, SynthDef, UGen, Variant, decode_file, describe, encode_file,

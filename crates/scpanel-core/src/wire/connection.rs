@@ -17,12 +17,12 @@ use crate::wire::tap::{Change, LossCounters, OscTraffic};
 use crate::wire::transport::{FeedReceiver, Incoming, Transport};
 
 /// Time-outs for requests, chosen for a loopback or LAN server.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
 /// `/sync` waits for every earlier asynchronous command (a sound file read, say).
-pub const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
 /// Where our own `/sync` ids start: far from the small ids people type (`/sync 5`), so
 /// their `/synced` can be told from ours.
-pub const OWN_SYNC_BASE: i32 = 0x5CA0_0000;
+pub(crate) const OWN_SYNC_BASE: i32 = 0x5CA0_0000;
 /// An unanswered `/sync` is sent again after this long.
 const SYNC_RETRY: Duration = Duration::from_secs(1);
 /// Replies one [`Connection::collect`] keeps, at most (a batch of `/n_info`s is 256).
@@ -100,11 +100,16 @@ struct Pending {
 /// Who we are on the server once logged in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Login {
+    /// Our client id: sclang's `clientID`, 0 up to max logins − 1.
     pub client_id: i32,
+    /// How many clients the server allows at once (its `-l`).
     pub max_logins: u32,
 }
 
+/// One link to a server: sends packets, routes every reply to whoever waits for it or to the
+/// subscribers (status history, tree mirror, meters), and reports traffic and losses.
 pub struct Connection {
+    /// The socket it talks over.
     pub transport: Transport,
     reporter: Arc<dyn Reporter>,
     subscribers: Vec<Arc<dyn Subscriber>>,
@@ -167,7 +172,7 @@ impl Connection {
         Ok(conn)
     }
 
-    pub fn add_task(&self, task: tokio::task::JoinHandle<()>) {
+    pub(crate) fn add_task(&self, task: tokio::task::JoinHandle<()>) {
         if let Ok(mut t) = self.tasks.lock() {
             t.push(task);
         }
@@ -185,10 +190,11 @@ impl Connection {
         }
     }
 
-    pub fn last_heard(&self) -> Option<Instant> {
+    pub(crate) fn last_heard(&self) -> Option<Instant> {
         self.last_heard.lock().ok().and_then(|l| *l)
     }
 
+    /// Why the link closed, once it has.
     pub fn closed_reason(&self) -> Option<String> {
         self.closed.lock().ok().and_then(|c| c.clone())
     }
@@ -248,12 +254,14 @@ impl Connection {
         Some(change)
     }
 
+    /// Sends a packet, expecting no reply.
     pub async fn send(&self, packet: OscPacket) -> Result<()> {
         self.transport.send(&packet).await?;
         self.reporter.tap(OscTraffic::sent(packet));
         Ok(())
     }
 
+    /// Sends one message, expecting no reply.
     pub async fn send_msg(&self, m: OscMessage) -> Result<()> {
         self.send(OscPacket::Message(m)).await
     }
@@ -373,7 +381,7 @@ impl Connection {
 
     /// [`Connection::collect`] for scpanel's own reads (trees, live controls): neither the
     /// queries nor their answers show on the console's tap.
-    pub async fn collect_quietly(
+    pub(crate) async fn collect_quietly(
         &self,
         packet: OscPacket,
         expect: Expect,
@@ -384,7 +392,7 @@ impl Connection {
     /// [`Connection::collect_quietly`] that returns as soon as `want` answers came: a walk
     /// paced by its answers rather than by `/sync`, which arrives one audio period later.
     /// The `/sync` still ends it when some answers never come (a node that is gone).
-    pub async fn collect_quietly_up_to(
+    pub(crate) async fn collect_quietly_up_to(
         &self,
         packet: OscPacket,
         expect: Expect,
@@ -455,12 +463,12 @@ impl Connection {
     }
 
     /// Serialises tree queries: their replies are only told apart by order.
-    pub async fn tree_query_lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
+    pub(crate) async fn tree_query_lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.tree_query.lock().await
     }
 
     /// Forgets a "port unreachable" seen while the server was still starting.
-    pub fn clear_closed(&self) {
+    pub(crate) fn clear_closed(&self) {
         if let Ok(mut c) = self.closed.lock() {
             *c = None;
         }

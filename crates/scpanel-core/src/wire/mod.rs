@@ -7,5 +7,5 @@ pub mod packet_guard;
 pub mod printable;
 pub mod protocol;
 pub mod seconds;
-pub mod tap;
+pub(crate) mod tap;
 pub mod transport;

@@ -13,7 +13,9 @@ use crate::wire::seconds::BUNDLE_DELAY;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("column {}: {message}", .column + 1)]
 pub struct ParseError {
+    /// Where (0-based character column).
     pub column: usize,
+    /// What is wrong.
     pub message: String,
 }
 
@@ -151,7 +153,7 @@ pub fn parse(line: &str) -> Result<OscPacket, ParseError> {
 }
 
 /// [`parse`] with "now" given, for tests.
-pub fn parse_at(line: &str, now: SystemTime) -> Result<OscPacket, ParseError> {
+pub(crate) fn parse_at(line: &str, now: SystemTime) -> Result<OscPacket, ParseError> {
     let toks = tokens(line)?;
     let Some((col, first, quoted)) = toks.first() else {
         return Err(err(0, "type a command such as /status"));
@@ -195,7 +197,7 @@ pub fn parse_at(line: &str, now: SystemTime) -> Result<OscPacket, ParseError> {
 }
 
 /// Formats an argument so that [`parse`] reads it back the same.
-pub fn format_arg(a: &OscType) -> String {
+pub(crate) fn format_arg(a: &OscType) -> String {
     match a {
         OscType::Int(i) => i.to_string(),
         OscType::Long(i) => i.to_string(),
@@ -231,7 +233,7 @@ pub fn format_arg(a: &OscType) -> String {
     }
 }
 
-pub fn format_message(m: &OscMessage) -> String {
+pub(crate) fn format_message(m: &OscMessage) -> String {
     let mut s = m.addr.clone();
     for a in &m.args {
         s.push(' ');
@@ -247,6 +249,7 @@ const MAX_FORMAT_DEPTH: usize = 8;
 /// Seconds from 1900 (OSC time tags) to 1970 (Unix time), RFC 5905.
 const NTP_UNIX_OFFSET: f64 = 2_208_988_800.0;
 
+/// A packet as text, in the form [`parse`] reads.
 pub fn format_packet(p: &OscPacket) -> String {
     format_at_depth(p, 0)
 }
@@ -276,7 +279,7 @@ fn format_at_depth(p: &OscPacket, depth: usize) -> String {
 }
 
 /// scsynth's commands with their arguments, for completion and hints in the console.
-pub static COMMANDS: &[(&str, &str)] = &[
+pub(crate) static COMMANDS: &[(&str, &str)] = &[
     ("/status", ""),
     ("/version", ""),
     ("/sync", "id"),

@@ -42,7 +42,7 @@ pub fn decode(bytes: &[u8]) -> Result<OscPacket, Malformed> {
 
 /// Walks the packet's bundles and type tags iteratively: sizes must add up, and neither
 /// bundles nor arrays may nest deeper than [`MAX_DEPTH`].
-pub fn check_structure(bytes: &[u8]) -> Result<(), Malformed> {
+pub(crate) fn check_structure(bytes: &[u8]) -> Result<(), Malformed> {
     if bytes.len() > MAX_FRAME {
         return Err(bad(format!(
             "a {}-byte packet (the limit is {MAX_FRAME})",
@@ -142,7 +142,7 @@ fn string_end(bytes: &[u8], start: usize, end: usize) -> Option<Option<usize>> {
 
 /// Checks that a message scpanel reads has the argument types its parser expects. Messages
 /// scpanel only shows (or passes on) are not checked.
-pub fn check_reply(m: &OscMessage) -> Result<(), Malformed> {
+pub(crate) fn check_reply(m: &OscMessage) -> Result<(), Malformed> {
     let ints = |n: usize| -> Result<(), Malformed> {
         for i in 0..n {
             if !matches!(m.args.get(i), Some(OscType::Int(_))) {

@@ -13,6 +13,7 @@ pub fn msg(addr: &str, args: impl IntoIterator<Item = OscType>) -> OscMessage {
     }
 }
 
+/// Argument `i` of a message as an int, whatever number type the server sent.
 pub fn int_arg(m: &OscMessage, i: usize) -> Option<i32> {
     match m.args.get(i)? {
         OscType::Int(v) => Some(*v),
@@ -23,7 +24,7 @@ pub fn int_arg(m: &OscMessage, i: usize) -> Option<i32> {
     }
 }
 
-pub fn float_arg(m: &OscMessage, i: usize) -> Option<f64> {
+pub(crate) fn float_arg(m: &OscMessage, i: usize) -> Option<f64> {
     match m.args.get(i)? {
         OscType::Int(v) => Some(f64::from(*v)),
         OscType::Long(v) => Some(*v as f64),
@@ -33,7 +34,7 @@ pub fn float_arg(m: &OscMessage, i: usize) -> Option<f64> {
     }
 }
 
-pub fn str_arg(m: &OscMessage, i: usize) -> Option<&str> {
+pub(crate) fn str_arg(m: &OscMessage, i: usize) -> Option<&str> {
     match m.args.get(i)? {
         OscType::String(s) => Some(s.as_str()),
         _ => None,
@@ -55,18 +56,26 @@ pub fn flatten(packet: OscPacket, out: &mut Vec<OscMessage>) {
 /// `/status.reply`.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct StatusInfo {
+    /// Unit generators running.
     pub ugens: i32,
+    /// Synths on the server.
     pub synths: i32,
+    /// Groups on the server.
     pub groups: i32,
+    /// SynthDefs loaded.
     pub synthdefs: i32,
+    /// Average CPU load of the audio thread, in percent.
     pub average_cpu: f32,
+    /// Peak CPU load of the audio thread, in percent.
     pub peak_cpu: f32,
+    /// The sample rate asked for.
     pub nominal_sample_rate: f64,
+    /// The sample rate measured (drifts a little from the nominal one).
     pub actual_sample_rate: f64,
 }
 
 impl StatusInfo {
-    pub fn from_msg(m: &OscMessage) -> Option<Self> {
+    pub(crate) fn from_msg(m: &OscMessage) -> Option<Self> {
         if m.addr != "/status.reply" {
             return None;
         }
@@ -86,16 +95,22 @@ impl StatusInfo {
 /// `/version.reply`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VersionInfo {
+    /// `scsynth` or `supernova`.
     pub program: String,
+    /// Major version.
     pub major: i32,
+    /// Minor version.
     pub minor: i32,
+    /// Patch version (e.g. `.3`).
     pub patch: String,
+    /// The git branch it was built from.
     pub branch: String,
+    /// The git commit it was built from.
     pub commit: String,
 }
 
 impl VersionInfo {
-    pub fn from_msg(m: &OscMessage) -> Option<Self> {
+    pub(crate) fn from_msg(m: &OscMessage) -> Option<Self> {
         let text = |i| match m.args.get(i) {
             Some(OscType::String(s)) => s.clone(),
             Some(OscType::Int(v)) => v.to_string(),
@@ -129,17 +144,24 @@ impl std::fmt::Display for VersionInfo {
 /// `/n_go /n_end /n_off /n_on /n_move /n_info`: where a node sits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NodeInfo {
+    /// The node's id.
     pub node: i32,
+    /// Its group.
     pub parent: i32,
+    /// The node before it in its group, or -1.
     pub prev: i32,
+    /// The node after it in its group, or -1.
     pub next: i32,
+    /// A group (`true`) or a synth.
     pub is_group: bool,
+    /// For a group: its first node, or -1.
     pub head: i32,
+    /// For a group: its last node, or -1.
     pub tail: i32,
 }
 
 impl NodeInfo {
-    pub fn from_msg(m: &OscMessage) -> Option<Self> {
+    pub(crate) fn from_msg(m: &OscMessage) -> Option<Self> {
         let is_group = int_arg(m, 4)? == 1;
         Some(NodeInfo {
             node: int_arg(m, 0)?,
@@ -164,14 +186,18 @@ impl NodeInfo {
 /// `/b_info bufnum frames channels sampleRate`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BufferInfo {
+    /// The buffer number.
     pub id: i32,
+    /// Its length in sample frames.
     pub frames: i32,
+    /// Its number of channels.
     pub channels: i32,
+    /// Its sample rate.
     pub sample_rate: f64,
 }
 
 impl BufferInfo {
-    pub fn from_msg(m: &OscMessage) -> Option<Self> {
+    pub(crate) fn from_msg(m: &OscMessage) -> Option<Self> {
         Some(BufferInfo {
             id: int_arg(m, 0)?,
             frames: int_arg(m, 1)?,
@@ -200,18 +226,27 @@ pub enum Expect {
     /// A message with this address whose first argument is this int.
     AddressWithId(&'static str, i32),
     /// `/done command [id]`, or `/fail command …` (also answered for the id when given).
-    Done { command: String, id: Option<i32> },
+    Done {
+        /// The command's address, e.g. `/b_alloc`.
+        command: String,
+        /// The id the `/done` names, if any.
+        id: Option<i32>,
+    },
     /// Only a `/fail` for this command (to catch errors of commands that answer nothing).
     FailOf(String),
     /// The reply address, or a `/fail` for this command.
     ReplyOrFail {
+        /// The reply's address.
         reply: &'static str,
+        /// The first argument the reply must have, if any.
         id: Option<i32>,
+        /// The command whose `/fail` also ends the wait.
         command: &'static str,
     },
 }
 
 impl Expect {
+    /// Whether `m` is the reply this waits for.
     pub fn matches(&self, m: &OscMessage) -> bool {
         match self {
             Expect::Address(a) => m.addr == *a,
@@ -239,7 +274,7 @@ impl Expect {
 }
 
 /// Turns a matched reply into an error when it is a `/fail`.
-pub fn check_fail(m: OscMessage) -> Result<OscMessage, ServerError> {
+pub(crate) fn check_fail(m: OscMessage) -> Result<OscMessage, ServerError> {
     if m.addr == "/fail" {
         let command = str_arg(&m, 0).unwrap_or("?").to_string();
         let message = str_arg(&m, 1).unwrap_or("failed").trim().to_string();
@@ -251,15 +286,21 @@ pub fn check_fail(m: OscMessage) -> Result<OscMessage, ServerError> {
 /// Where a new node goes relative to its target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AddAction {
+    /// At the head of the target group (`0`).
     #[default]
     AddToHead = 0,
+    /// At the tail of the target group (`1`).
     AddToTail = 1,
+    /// Just before the target node (`2`).
     AddBefore = 2,
+    /// Just after the target node (`3`).
     AddAfter = 3,
+    /// In place of the target node, which is freed (`4`).
     Replace = 4,
 }
 
 impl AddAction {
+    /// Every add action, in number order.
     pub const ALL: [AddAction; 5] = [
         AddAction::AddToHead,
         AddAction::AddToTail,
@@ -267,6 +308,7 @@ impl AddAction {
         AddAction::AddAfter,
         AddAction::Replace,
     ];
+    /// A few words for menus: "at head", "before", ….
     pub fn label(self) -> &'static str {
         match self {
             AddAction::AddToHead => "at head",
@@ -281,7 +323,9 @@ impl AddAction {
 /// Audio or control rate, for buses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BusRate {
+    /// Audio-rate buses (`Out.ar`, `In.ar`); the first ones are the hardware outputs and inputs.
     Audio,
+    /// Control-rate buses (`Out.kr`, `In.kr`, `/c_set`).
     Control,
 }
 

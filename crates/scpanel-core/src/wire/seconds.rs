@@ -8,7 +8,9 @@ use std::time::Duration;
 /// The range a duration of one kind may take, in seconds (both ends allowed).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Seconds {
+    /// The shortest allowed.
     pub min: f64,
+    /// The longest allowed.
     pub max: f64,
 }
 
@@ -26,7 +28,7 @@ pub const STATUS_INTERVAL: Seconds = Seconds {
 
 /// How far ahead a bundle typed as `@seconds` may be scheduled. OSC time tags end in 2036, and
 /// a server rarely runs for a year.
-pub const BUNDLE_DELAY: Seconds = Seconds {
+pub(crate) const BUNDLE_DELAY: Seconds = Seconds {
     min: 0.0,
     max: 365.0 * 24.0 * 3600.0,
 };

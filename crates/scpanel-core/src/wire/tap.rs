@@ -12,19 +12,25 @@ use crate::wire::protocol::StatusInfo;
 /// Which way an OSC packet went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
+    /// From us to the server.
     Sent,
+    /// From the server to us.
     Received,
 }
 
 /// A packet seen on the wire, for the OSC console.
 #[derive(Debug, Clone)]
 pub struct OscTraffic {
+    /// When it went.
     pub at: SystemTime,
+    /// Which way.
     pub direction: Direction,
+    /// The packet.
     pub packet: OscPacket,
 }
 
 impl OscTraffic {
+    /// A packet we send, now.
     pub fn sent(packet: OscPacket) -> Self {
         OscTraffic {
             at: SystemTime::now(),
@@ -32,6 +38,7 @@ impl OscTraffic {
             packet,
         }
     }
+    /// A message we received, now.
     pub fn received(m: OscMessage) -> Self {
         OscTraffic {
             at: SystemTime::now(),
@@ -65,7 +72,9 @@ pub struct LossCounters {
 /// A snapshot of [`LossCounters`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Losses {
+    /// Packets that failed the checks before decoding.
     pub malformed: u64,
+    /// Packets dropped because the reader fell behind.
     pub dropped: u64,
 }
 
@@ -99,6 +108,7 @@ pub(crate) fn plural(n: u64) -> &'static str {
 const MALFORMED_NOTE_EVERY: Duration = Duration::from_secs(1);
 
 impl LossCounters {
+    /// The counts right now.
     pub fn snapshot(&self) -> Losses {
         Losses {
             malformed: self.malformed.load(Ordering::Relaxed),
@@ -106,12 +116,12 @@ impl LossCounters {
         }
     }
 
-    pub fn count_dropped(&self, n: u64) {
+    pub(crate) fn count_dropped(&self, n: u64) {
         self.dropped.fetch_add(n, Ordering::Relaxed);
     }
 
     /// Counts one malformed packet; returns whether it is time to say so in the log.
-    pub fn count_malformed(&self) -> bool {
+    pub(crate) fn count_malformed(&self) -> bool {
         self.malformed.fetch_add(1, Ordering::Relaxed);
         let now = Instant::now();
         let Ok(mut last) = self.last_note.lock() else {

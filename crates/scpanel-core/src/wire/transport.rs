@@ -20,12 +20,15 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Protocol {
+    /// UDP (scsynth's `-u`), the default: one packet per datagram, at most 64 KiB.
     #[default]
     Udp,
+    /// TCP (scsynth's `-t`): size-prefixed packets, and a session password if one is set.
     Tcp,
 }
 
 impl Protocol {
+    /// `"udp"` or `"tcp"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Protocol::Udp => "udp",
@@ -46,7 +49,7 @@ impl std::str::FromStr for Protocol {
 }
 
 /// scsynth never sends a datagram bigger than this; reading less truncates large replies.
-pub const MAX_DATAGRAM: usize = 65536;
+pub(crate) const MAX_DATAGRAM: usize = 65536;
 
 /// A server that does not accept a TCP connection within this long is reported unreachable
 /// (an address that drops packets would otherwise hang for the kernel's two minutes).
@@ -66,7 +69,12 @@ pub const QUEUE_BYTES: usize = 16 * 1024 * 1024;
 #[derive(Debug)]
 pub enum Incoming {
     /// A packet that passed the packet guard; `bytes` is its size on the wire.
-    Packet { packet: OscPacket, bytes: usize },
+    Packet {
+        /// The decoded packet.
+        packet: OscPacket,
+        /// Its size on the wire.
+        bytes: usize,
+    },
     /// Bytes refused by the packet guard (counted and logged, never fatal).
     Garbage(String),
     /// The other end is gone: UDP port unreachable, or the TCP stream closed.
@@ -106,6 +114,7 @@ impl FeedReceiver {
         self.rx.len()
     }
 
+    /// Whether no packet is waiting.
     pub fn is_empty(&self) -> bool {
         self.rx.is_empty()
     }
@@ -115,6 +124,7 @@ impl FeedReceiver {
         self.queued_bytes.load(Ordering::Relaxed)
     }
 
+    /// The next packet or event, or `None` once the socket is gone.
     pub async fn recv(&mut self) -> Option<Incoming> {
         let incoming = self.rx.recv().await?;
         if let Incoming::Packet { bytes, .. } = &incoming {
@@ -159,10 +169,13 @@ impl Feed {
     }
 }
 
+/// A UDP or TCP socket to one server. Cheap to clone.
 #[derive(Clone)]
 pub struct Transport {
     inner: Arc<Sender>,
+    /// The server's address.
     pub peer: SocketAddr,
+    /// UDP or TCP.
     pub protocol: Protocol,
 }
 
@@ -252,11 +265,13 @@ impl Transport {
         }
     }
 
+    /// Encodes and sends one packet.
     pub async fn send(&self, packet: &OscPacket) -> Result<()> {
         let bytes = rosc::encoder::encode(packet)?;
         self.send_bytes(&bytes).await
     }
 
+    /// Sends an encoded packet as it is.
     pub async fn send_bytes(&self, bytes: &[u8]) -> Result<()> {
         match &*self.inner {
             Sender::Udp(sock) => match sock.send(bytes).await {
@@ -278,13 +293,14 @@ impl Transport {
 
     /// How many bytes the kernel may queue for us before it drops datagrams (a generous
     /// guess for TCP, whose stream does not drop).
-    pub fn receive_buffer_bytes(&self) -> usize {
+    pub(crate) fn receive_buffer_bytes(&self) -> usize {
         match &*self.inner {
             Sender::Udp(sock) => receive_buffer(sock).unwrap_or(212_992),
             Sender::Tcp(_) => 4 * 1024 * 1024,
         }
     }
 
+    /// Our end of the socket.
     pub fn local_addr(&self) -> Option<SocketAddr> {
         match &*self.inner {
             Sender::Udp(s) => s.local_addr().ok(),
@@ -467,7 +483,7 @@ async fn tcp_reader(mut read: OwnedReadHalf, feed: Feed) {
 
 /// The first port at or after `start` that is free for both UDP and TCP on the loopback
 /// address right now, so a musician is offered 57111 after 57110 rather than a random number.
-pub fn find_free_port_from(start: u16) -> Option<u16> {
+pub(crate) fn find_free_port_from(start: u16) -> Option<u16> {
     (start.max(1)..=u16::MAX).find(|&port| port_is_free(port))
 }
 
