@@ -1,5 +1,7 @@
-//! Headless subcommands over the same core: `status`, `tree`, `send`, `boot`, `synthdef`.
-//! Boot flags come from the one option table, so the CLI always offers every option.
+//! Headless subcommands over the same core: `status`, `watch`, `tree`, `send`, `boot`,
+//! `synthdef`. Boot flags come from the one option table, so the CLI always offers every option.
+
+mod many;
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
@@ -13,17 +15,66 @@ use crate::server::model::options::{
 };
 use crate::server::wire::osc_text;
 use crate::server::wire::printable::{printable, printable_lines};
-use crate::server::wire::seconds::{BOOT_TIMEOUT, STATUS_INTERVAL};
+use crate::server::wire::seconds::{BOOT_TIMEOUT, STATUS_INTERVAL, Seconds};
 use crate::server::{ConnectOptions, Server, ServerEvent};
 
+/// How long `status` and `watch` wait for one server before it counts as not answering.
+const SERVER_TIMEOUT: Seconds = Seconds {
+    min: 0.1,
+    max: 60.0,
+};
+const DEFAULT_SERVER_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A clap parser for a duration in `range`: seconds as a number (`0.5`), or with a unit
+/// (`0.5s`, `500ms`), range-checked before it becomes a [`Duration`].
+fn seconds_arg(
+    range: Seconds,
+    field: &'static str,
+) -> impl Fn(&str) -> Result<Duration, String> + Clone + Send + Sync + 'static {
+    move |text: &str| {
+        let t = text.trim();
+        if let Some(ms) = t.strip_suffix("ms") {
+            return match ms.trim().parse::<f64>() {
+                Ok(ms) => range.check(field, ms / 1000.0),
+                // Not a number: the usual sentence, naming the range.
+                Err(_) => range.parse(field, t),
+            };
+        }
+        range.parse(field, t.strip_suffix('s').unwrap_or(t))
+    }
+}
+
+fn timeout_arg() -> Arg {
+    Arg::new("timeout")
+        .long("timeout")
+        .value_name("SECONDS")
+        .value_parser(seconds_arg(SERVER_TIMEOUT, "--timeout"))
+        .help(format!(
+            "Give up on a server that has not answered after this long ({} to {} s, default \
+             {} with several --addr; each server has its own)",
+            SERVER_TIMEOUT.min,
+            SERVER_TIMEOUT.max,
+            DEFAULT_SERVER_TIMEOUT.as_secs()
+        ))
+}
+
 fn connection_args(cmd: Command) -> Command {
-    cmd.arg(
-        Arg::new("addr")
-            .long("addr")
-            .value_name("HOST:PORT")
-            .default_value("127.0.0.1:57110")
-            .help("The server's address"),
-    )
+    connection_args_for(cmd, false)
+}
+
+/// The flags that reach a server; `many` lets `--addr` repeat (one server each).
+fn connection_args_for(cmd: Command, many: bool) -> Command {
+    let addr = Arg::new("addr")
+        .long("addr")
+        .value_name("HOST:PORT")
+        .default_value("127.0.0.1:57110");
+    let addr = if many {
+        addr.action(ArgAction::Append)
+            .help("A server's address; repeat it for several servers, one table row each")
+    } else {
+        addr.help("The server's address")
+    };
+    cmd.arg(addr)
     .arg(
         Arg::new("tcp")
             .long("tcp")
@@ -72,7 +123,7 @@ fn boot_command() -> Command {
             Arg::new("boot-timeout")
                 .long("boot-timeout")
                 .value_name("SECONDS")
-                .value_parser(|s: &str| BOOT_TIMEOUT.parse("--boot-timeout", s))
+                .value_parser(seconds_arg(BOOT_TIMEOUT, "--boot-timeout"))
                 .help(format!(
                     "Give up booting after this long ({} to {} s, default 10)",
                     BOOT_TIMEOUT.min, BOOT_TIMEOUT.max
@@ -83,7 +134,7 @@ fn boot_command() -> Command {
                 .long("interval")
                 .value_name("SECONDS")
                 .default_value("1")
-                .value_parser(|s: &str| STATUS_INTERVAL.parse("--interval", s))
+                .value_parser(seconds_arg(STATUS_INTERVAL, "--interval"))
                 .help(format!(
                     "How often to print the status ({} to {} s)",
                     STATUS_INTERVAL.min, STATUS_INTERVAL.max
@@ -126,13 +177,66 @@ fn boot_command() -> Command {
     cmd
 }
 
+fn watch_command() -> Command {
+    Command::new("watch")
+        .about(
+            "Print the status table of one or more servers every --interval until Ctrl-C \
+             (redrawn in place on a terminal, one table after another through a pipe). \
+             Watches without logging in; a server that goes away shows offline until it \
+             answers again",
+        )
+        .arg(
+            Arg::new("addr")
+                .long("addr")
+                .value_name("HOST:PORT")
+                .action(ArgAction::Append)
+                .default_value("127.0.0.1:57110")
+                .help("A server's address; repeat it for several servers, one table row each"),
+        )
+        .arg(
+            Arg::new("tcp")
+                .long("tcp")
+                .action(ArgAction::SetTrue)
+                .help("Talk TCP (servers started with -t)"),
+        )
+        .arg(
+            Arg::new("password")
+                .long("password")
+                .value_name("TEXT")
+                .help(
+                    "Session password of TCP servers (prefer --password-file or SCPANEL_PASSWORD)",
+                ),
+        )
+        .arg(password_file_arg())
+        .arg(
+            Arg::new("interval")
+                .long("interval")
+                .value_name("SECONDS")
+                .default_value("1")
+                .value_parser(seconds_arg(STATUS_INTERVAL, "--interval"))
+                .help(format!(
+                    "How often to ask and print ({} to {} s; `1`, `1s` or `500ms`)",
+                    STATUS_INTERVAL.min, STATUS_INTERVAL.max
+                )),
+        )
+        .arg(timeout_arg())
+}
+
 pub fn command() -> Command {
     Command::new("scpanel")
         .about("A control panel for SuperCollider's synthesis server. Without a subcommand it opens the window.")
         .version(env!("CARGO_PKG_VERSION"))
-        .subcommand(connection_args(
-            Command::new("status").about("Print the server's status (without logging in)"),
+        .subcommand(connection_args_for(
+            Command::new("status")
+                .about(
+                    "Print the server's status (without logging in). With several --addr, one \
+                     table row per server, asked all at once; exits non-zero if any did not \
+                     answer",
+                )
+                .arg(timeout_arg()),
+            true,
         ))
+        .subcommand(watch_command())
         .subcommand(connection_args(
             Command::new("tree")
                 .about(
@@ -215,10 +319,45 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Option<ExitCod
 
 async fn run_async(name: &str, m: &ArgMatches) -> Result<(), String> {
     match name {
+        "status" if addr_list(m).len() > 1 => many::status(addr_list(m), link(m)?).await,
         "status" | "tree" | "send" => one_shot(name, m).await,
+        "watch" => {
+            let interval = m
+                .get_one::<Duration>("interval")
+                .copied()
+                .unwrap_or(Duration::from_secs(1));
+            many::watch(addr_list(m), link(m)?, interval).await
+        }
         "boot" => boot(m).await,
         _ => Err(format!("unknown command {name}")),
     }
+}
+
+/// Every `--addr` given, in order.
+fn addr_list(m: &ArgMatches) -> Vec<String> {
+    m.get_many::<String>("addr")
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect()
+}
+
+/// How `status` and `watch` reach each of several servers.
+fn link(m: &ArgMatches) -> Result<many::Link, String> {
+    let has = |id: &str| m.try_contains_id(id).unwrap_or(false);
+    Ok(many::Link {
+        protocol: if has("tcp") && m.get_flag("tcp") {
+            Protocol::Tcp
+        } else {
+            Protocol::Udp
+        },
+        password: password(m)?,
+        login: has("login") && m.get_flag("login"),
+        timeout: m
+            .get_one::<Duration>("timeout")
+            .copied()
+            .unwrap_or(DEFAULT_SERVER_TIMEOUT),
+    })
 }
 
 /// Messages whose answer is a notification: scsynth sends those only to logged-in clients.
@@ -255,6 +394,19 @@ async fn one_shot(name: &str, m: &ArgMatches) -> Result<(), String> {
             ("tree", _) => tree(&server, m.get_flag("controls")).await,
             (_, Some(packet)) => send(&server, packet).await,
             _ => Err(format!("unknown command {name}")),
+        }
+    };
+    let limit = m.try_get_one::<Duration>("timeout").ok().flatten().copied();
+    let work = async {
+        match limit {
+            Some(limit) => tokio::time::timeout(limit, work).await.unwrap_or_else(|_| {
+                Err(format!(
+                    "no answer from {} within {} s",
+                    m.get_one::<String>("addr").map_or("", String::as_str),
+                    limit.as_secs_f64()
+                ))
+            }),
+            None => work.await,
         }
     };
     let result = tokio::select! {

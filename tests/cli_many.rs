@@ -1,0 +1,223 @@
+//! `scpanel status` with several `--addr`s and `scpanel watch`, against real scsynth servers.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use common::{boot, options};
+
+fn scpanel() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_scpanel"))
+}
+
+/// The table row of `addr` in `text`.
+fn row<'a>(text: &'a str, addr: &str) -> &'a str {
+    text.lines()
+        .find(|l| l.starts_with(&format!("{addr} ")))
+        .unwrap_or_else(|| panic!("no row for {addr} in:\n{text}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_of_several_servers_is_a_row_each_and_a_dead_one_delays_nobody() {
+    let a = boot(options()).await;
+    let b = boot(options()).await;
+    let addr_a = format!("127.0.0.1:{}", a.options().port);
+    let addr_b = format!("127.0.0.1:{}", b.options().port);
+    // Nothing listens there.
+    let dead = format!("127.0.0.1:{}", common::test_port());
+
+    let timeout = Duration::from_secs(1);
+    let started = Instant::now();
+    let out = scpanel()
+        .args(["status", "--timeout", "1s"])
+        .args(["--addr", &addr_a, "--addr", &dead, "--addr", &addr_b])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "a header and a row per server: {stdout}");
+    assert!(lines[0].starts_with("ADDRESS"), "{stdout}");
+    assert!(
+        lines[1].starts_with(&addr_a) && lines[3].starts_with(&addr_b),
+        "in order: {stdout}"
+    );
+    for addr in [&addr_a, &addr_b] {
+        let r = row(&stdout, addr);
+        assert!(r.contains(" online "), "{r}");
+        // Root and the 4 default groups of a server booted by scpanel; nominal/actual rate.
+        assert!(r.contains(" 5 "), "{r}");
+        assert!(
+            r.split_whitespace()
+                .any(|w| w.split_once('/').is_some_and(|(n, x)| {
+                    n.parse::<f64>().is_ok_and(|n| n > 0.0) && x.parse::<f64>().is_ok()
+                })),
+            "{r}"
+        );
+    }
+    let r = row(&stdout, &dead);
+    assert!(r.contains(" no answer ") && r.contains("no reply"), "{r}");
+    assert!(
+        stderr.contains(&format!("{dead}: no answer"))
+            && stderr.contains("1 of 3 servers did not answer"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(&addr_a) && !stderr.contains(&addr_b),
+        "only the silent one is named: {stderr}"
+    );
+    // Asked all at once, each with its own time-out: about one time-out in all.
+    assert!(took < timeout * 10, "took {took:?}");
+
+    a.quit(false).await.unwrap();
+    b.quit(false).await.unwrap();
+}
+
+/// Lines of a child's stdout, read on a thread of their own so that waits have deadlines.
+struct Lines(mpsc::Receiver<String>);
+
+impl Lines {
+    fn of(stdout: std::process::ChildStdout) -> Lines {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Lines(rx)
+    }
+
+    /// The next whole table (header to blank line), or `None` after `deadline`.
+    fn table(&self, deadline: Instant) -> Option<String> {
+        let mut text = String::new();
+        loop {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            let line = self.0.recv_timeout(left).ok()?;
+            if line.starts_with("ADDRESS") {
+                text.clear();
+            }
+            if line.is_empty() {
+                if !text.is_empty() {
+                    return Some(text);
+                }
+                continue;
+            }
+            text.push_str(&line);
+            text.push('\n');
+        }
+    }
+
+    /// Reads tables until one satisfies `ok`; panics with the last one after `within`.
+    fn until(&self, within: Duration, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + within;
+        let mut last = String::new();
+        while let Some(t) = self.table(deadline) {
+            if ok(&t) {
+                return t;
+            }
+            last = t;
+        }
+        panic!("no table with {what} within {within:?}; the last one:\n{last}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_shows_a_killed_server_offline_then_back_and_ctrl_c_ends_it_cleanly() {
+    let a = boot(options()).await;
+    let b = boot(options()).await;
+    let port_b = b.options().port;
+    let addr_a = format!("127.0.0.1:{}", a.options().port);
+    let addr_b = format!("127.0.0.1:{port_b}");
+
+    let mut child = scpanel()
+        .args(["watch", "--interval", "100ms", "--timeout", "0.5"])
+        .args(["--addr", &addr_a, "--addr", &addr_b])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = Lines::of(child.stdout.take().unwrap());
+    let online = |t: &str, addr: &str| row(t, addr).contains(" online ");
+
+    let t = lines.until(Duration::from_secs(10), "both online", |t| {
+        online(t, &addr_a) && online(t, &addr_b)
+    });
+    assert!(!t.contains('\x1b'), "no screen clearing into a pipe: {t:?}");
+    // Several tables, one per interval.
+    lines.until(Duration::from_secs(10), "both online again", |t| {
+        online(t, &addr_a) && online(t, &addr_b)
+    });
+
+    // The server this test booted, by its pid.
+    let pid = b.pid().expect("a booted server has a pid");
+    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    let t = lines.until(Duration::from_secs(10), "the killed one offline", |t| {
+        row(t, &addr_b).contains(" offline ")
+    });
+    assert!(online(&t, &addr_a), "the other stays online:\n{t}");
+    drop(b);
+
+    // A server on that port again: its row comes back without anything being done.
+    let mut o = options();
+    o.port = port_b;
+    let b2 = boot(o).await;
+    lines.until(Duration::from_secs(10), "the new one online", |t| {
+        online(t, &addr_a) && online(t, &addr_b)
+    });
+
+    // Ctrl-C, by the watch's own pid: a clean exit, with success.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let out = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("watch ended after SIGINT")
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    a.quit(false).await.unwrap();
+    b2.quit(false).await.unwrap();
+}
+
+#[test]
+fn watch_durations_are_range_checked() {
+    for (args, says) in [
+        (
+            &["watch", "--interval", "1e300"][..],
+            "--interval must be from 0.05 to 3600 seconds, not 1e300",
+        ),
+        (
+            &["watch", "--interval", "10ms"][..],
+            "--interval must be from 0.05 to 3600 seconds, not 0.01",
+        ),
+        (
+            &["watch", "--timeout", "nan"][..],
+            "--timeout must be from 0.1 to 60 seconds, not nan",
+        ),
+        (
+            &["status", "--timeout", "0.01s"][..],
+            "--timeout must be from 0.1 to 60 seconds, not 0.01",
+        ),
+    ] {
+        let out = scpanel().args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "a usage error: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}
