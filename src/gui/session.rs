@@ -40,7 +40,7 @@ pub struct Session {
     /// Whether every status reply needs a frame (a view that moves with time is shown).
     status_frames: Arc<AtomicBool>,
     /// Whether this session's levels are on screen, for the meter waker.
-    levels_shown: Arc<AtomicBool>,
+    levels_shown: tokio::sync::watch::Sender<bool>,
     waker: Waker,
 }
 
@@ -61,7 +61,7 @@ impl Session {
             done_tx,
             done_rx,
             status_frames: Arc::new(AtomicBool::new(false)),
-            levels_shown: Arc::new(AtomicBool::new(false)),
+            levels_shown: tokio::sync::watch::channel(false).0,
             waker: bridge.waker(),
         };
         session.pace_frames(bridge.frames());
@@ -105,7 +105,8 @@ impl Session {
 
     /// Set each frame: whether this session's levels are on screen.
     pub fn set_levels_shown(&self, on: bool) {
-        self.levels_shown.store(on, Ordering::Relaxed);
+        self.levels_shown
+            .send_if_modified(|shown| std::mem::replace(shown, on) != on);
     }
 
     /// Asks for frames on the core's changes, coalesced (see [`FramePacer`]).
@@ -203,14 +204,22 @@ impl Session {
         // Meter replies come 20 times a second per meter and wake nobody by themselves:
         // this asks for a frame only when the picture changes, so silence costs nothing.
         let server = self.server.clone();
-        let shown = self.levels_shown.clone();
+        let mut shown = self.levels_shown.subscribe();
         let waker = self.waker.clone();
         bridge.spawn(async move {
             let mut ticks = server.watch_meters();
             let mut last = Vec::new();
-            while ticks.changed().await.is_ok() {
-                if !shown.load(Ordering::Relaxed) {
+            loop {
+                // Hidden levels wait for the tab, not for each of the 20 replies a second.
+                if !*shown.borrow_and_update() {
+                    if shown.changed().await.is_err() {
+                        return;
+                    }
                     continue;
+                }
+                tokio::select! {
+                    tick = ticks.changed() => if tick.is_err() { return },
+                    _ = shown.changed() => continue,
                 }
                 let picture = super::mixer_panel::meter_picture(&server.meters());
                 if picture != last {
