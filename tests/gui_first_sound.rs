@@ -29,8 +29,11 @@ fn step_until(
 fn booted() -> Harness<'static, ScPanel> {
     let mut h = app(common::options());
     h.get_by_label("Boot").click();
-    step_until(&mut h, "online", |h| {
+    // Online, and the meters the window starts are in place: a test that frees SynthDefs
+    // right after must not race the mixer making its synths.
+    step_until(&mut h, "online with meters", |h| {
         h.state().session().server.state() == ServerState::Online
+            && h.state().session().server.meters().output_node.is_some()
     });
     h
 }
