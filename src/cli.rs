@@ -425,17 +425,7 @@ async fn one_shot(name: &str, m: &ArgMatches) -> Result<(), String> {
 
 async fn status(server: &Server) -> Result<(), String> {
     let s = server.status().await.map_err(|e| e.to_string())?;
-    println!(
-        "ugens {} synths {} groups {} synthdefs {} cpu {:.2}% (peak {:.2}%) sample rate {:.1} (actual {:.3})",
-        s.ugens,
-        s.synths,
-        s.groups,
-        s.synthdefs,
-        s.average_cpu,
-        s.peak_cpu,
-        s.nominal_sample_rate,
-        s.actual_sample_rate
-    );
+    println!("{s}");
     Ok(())
 }
 

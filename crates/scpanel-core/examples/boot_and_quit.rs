@@ -60,17 +60,7 @@ async fn run() -> Result<(), String> {
 
     let result = match server.status().await {
         Ok(s) => {
-            println!(
-                "ugens {} synths {} groups {} synthdefs {} cpu {:.2}% (peak {:.2}%) sample rate {:.1} (actual {:.3})",
-                s.ugens,
-                s.synths,
-                s.groups,
-                s.synthdefs,
-                s.average_cpu,
-                s.peak_cpu,
-                s.nominal_sample_rate,
-                s.actual_sample_rate
-            );
+            println!("{s}");
             Ok(())
         }
         Err(e) => Err(format!("no status: {e}")),

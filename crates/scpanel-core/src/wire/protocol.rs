@@ -74,6 +74,24 @@ pub struct StatusInfo {
     pub actual_sample_rate: f64,
 }
 
+/// One line, as `scpanel status` prints it: counts, CPU, nominal and actual sample rate.
+impl std::fmt::Display for StatusInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "ugens {} synths {} groups {} synthdefs {} cpu {:.2}% (peak {:.2}%) sample rate {:.1} (actual {:.3})",
+            self.ugens,
+            self.synths,
+            self.groups,
+            self.synthdefs,
+            self.average_cpu,
+            self.peak_cpu,
+            self.nominal_sample_rate,
+            self.actual_sample_rate
+        )
+    }
+}
+
 impl StatusInfo {
     pub(crate) fn from_msg(m: &OscMessage) -> Option<Self> {
         if m.addr != "/status.reply" {
