@@ -151,15 +151,7 @@ async fn status_request(conn: &Connection) -> scpanel::server::Result<OscMessage
 async fn hostile_udp_packets_are_counted_and_the_connection_keeps_working() {
     let shared = Arc::new(Shared::default());
     let (fake, addr) = fake_udp().await;
-    let conn = Connection::open(
-        shared.clone(),
-        scpanel::server::shared::subscribers(&shared),
-        addr,
-        Protocol::Udp,
-        None,
-    )
-    .await
-    .unwrap();
+    let conn = open(&shared, addr, Protocol::Udp).await.unwrap();
     let hostile = hostile_datagrams();
     let (reply, ()) = tokio::join!(status_request(&conn), answer_status_after(&fake, &hostile));
     // The reply came after every hostile datagram, through the same queue: all were seen.
@@ -263,15 +255,7 @@ async fn big_packets_are_bounded_by_bytes_as_well() {
 async fn a_collector_keeps_its_bound_and_counts_the_rest() {
     let shared = Arc::new(Shared::default());
     let (fake, addr) = fake_udp().await;
-    let conn = Connection::open(
-        shared.clone(),
-        scpanel::server::shared::subscribers(&shared),
-        addr,
-        Protocol::Udp,
-        None,
-    )
-    .await
-    .unwrap();
+    let conn = open(&shared, addr, Protocol::Udp).await.unwrap();
     let limit = scpanel::server::wire::connection::COLLECT_LIMIT;
     let total = limit + 3000;
     let server = async {
@@ -329,6 +313,22 @@ async fn fake_tcp() -> (TcpListener, SocketAddr) {
     (l, addr)
 }
 
+/// A connection with the readers a server handle gives it (status, tree mirror, meters).
+async fn open(
+    shared: &Arc<Shared>,
+    addr: std::net::SocketAddr,
+    protocol: Protocol,
+) -> scpanel::server::Result<Arc<Connection>> {
+    Connection::open(
+        shared.clone(),
+        scpanel::server::shared::subscribers(shared),
+        addr,
+        protocol,
+        None,
+    )
+    .await
+}
+
 fn frame(bytes: &[u8]) -> Vec<u8> {
     let mut f = (bytes.len() as i32).to_be_bytes().to_vec();
     f.extend_from_slice(bytes);
@@ -339,16 +339,7 @@ fn frame(bytes: &[u8]) -> Vec<u8> {
 async fn oversized_and_hostile_tcp_frames_are_skipped_and_counted() {
     let shared = Arc::new(Shared::default());
     let (listener, addr) = fake_tcp().await;
-    let (conn, accepted) = tokio::join!(
-        Connection::open(
-            shared.clone(),
-            scpanel::server::shared::subscribers(&shared),
-            addr,
-            Protocol::Tcp,
-            None
-        ),
-        listener.accept()
-    );
+    let (conn, accepted) = tokio::join!(open(&shared, addr, Protocol::Tcp), listener.accept());
     let conn = conn.unwrap();
     let (mut stream, _) = accepted.unwrap();
     let server = async {
@@ -396,16 +387,7 @@ async fn oversized_and_hostile_tcp_frames_are_skipped_and_counted() {
 async fn a_negative_tcp_frame_length_closes_the_connection_with_a_reason() {
     let shared = Arc::new(Shared::default());
     let (listener, addr) = fake_tcp().await;
-    let (conn, accepted) = tokio::join!(
-        Connection::open(
-            shared.clone(),
-            scpanel::server::shared::subscribers(&shared),
-            addr,
-            Protocol::Tcp,
-            None
-        ),
-        listener.accept()
-    );
+    let (conn, accepted) = tokio::join!(open(&shared, addr, Protocol::Tcp), listener.accept());
     let conn = conn.unwrap();
     let (mut stream, _) = accepted.unwrap();
     stream.write_all(&(-5i32).to_be_bytes()).await.unwrap();
