@@ -20,6 +20,7 @@ pub use crate::error::{Result, ServerError};
 use crate::handle::shared::Shared;
 pub use crate::handle::shared::{Change, Direction, OscTraffic, StatusSample};
 use crate::host::process::ServerProcess;
+pub use crate::model::absence::{Absence, RejoinPolicy};
 use crate::model::alloc::{Allocators, ServerLayout};
 use crate::model::log::ServerLog;
 pub use crate::model::options::{Options, Protocol};
@@ -103,6 +104,11 @@ pub enum ServerEvent {
     OscPanicked {
         /// What happened (time-out, port closed, …).
         reason: String,
+    },
+    /// The server is back after it went away by itself (see [`RejoinPolicy`]).
+    Rejoined {
+        /// Booted again (rather than joined again as it came back by itself).
+        rebooted: bool,
     },
 }
 
@@ -215,6 +221,19 @@ pub(crate) struct Inner {
     pub(crate) controls_asked: Mutex<std::collections::HashSet<i32>>,
     /// The test tone's running sequence, aborted by a new one.
     pub(crate) tone: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// What to do when the server goes away, and what is known while it is away.
+    pub(crate) keeper: Mutex<Keeper>,
+    /// How the last successful [`Server::connect`] reached the server (for a rejoin).
+    pub(crate) last_connect: Mutex<Option<ConnectOptions>>,
+}
+
+/// The rejoin policy and the server's absence; `epoch` changes whenever the user boots,
+/// connects, quits or disconnects, which ends any rejoin under way.
+#[derive(Default)]
+pub(crate) struct Keeper {
+    pub policy: RejoinPolicy,
+    pub absence: Absence,
+    pub epoch: u64,
 }
 
 /// An async handle on one server, booted by us or connected to. Cheap to clone: every
@@ -265,6 +284,8 @@ impl Server {
                 watched_controls: Mutex::new(Vec::new()),
                 controls_asked: Mutex::new(std::collections::HashSet::new()),
                 tone: Mutex::new(None),
+                keeper: Mutex::new(Keeper::default()),
+                last_connect: Mutex::new(None),
             }),
         }
     }
@@ -367,6 +388,32 @@ impl Server {
     /// silent when it turns unresponsive.
     pub fn last_heard(&self) -> Option<std::time::Instant> {
         self.live()?.conn.last_heard()
+    }
+
+    /// Whether the server is away by itself, since when, and whether it is being rejoined.
+    pub fn absence(&self) -> Absence {
+        self.inner
+            .keeper
+            .lock()
+            .map(|k| k.absence.clone())
+            .unwrap_or_default()
+    }
+
+    /// What to do when the server goes away by itself: rejoin it, reboot it, or nothing
+    /// (the default).
+    pub fn rejoin_policy(&self) -> RejoinPolicy {
+        self.inner
+            .keeper
+            .lock()
+            .map(|k| k.policy)
+            .unwrap_or_default()
+    }
+
+    /// Sets [`Server::rejoin_policy`]; it applies from the next time the server goes away.
+    pub fn set_rejoin_policy(&self, policy: RejoinPolicy) {
+        if let Ok(mut k) = self.inner.keeper.lock() {
+            k.policy = policy;
+        }
     }
 
     /// The last `/status.reply`: CPU, UGens, synths, groups, SynthDefs, sample rates.

@@ -1,6 +1,7 @@
 //! The model: the node tree mirror, id allocators, the option table, the server log, and
 //! the state and events readers watch.
 
+pub mod absence;
 pub mod alloc;
 pub mod levels;
 pub mod log;

@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::handle::{Inner, Live, Server, ServerEvent, ServerState};
+use crate::server::rejoin;
 use crate::wire::connection::Connection;
 use crate::wire::protocol::msg;
 
@@ -211,5 +212,7 @@ fn gone(server: &Server, live: &Live, reason: String) {
         "lost the server at {}: {reason}",
         live.session.addr
     ));
+    let epoch = rejoin::record_loss(server, false, reason.clone());
     server.go_offline(Some(ServerEvent::OscPanicked { reason }));
+    rejoin::after_loss(server, rejoin::Loss::Lost, epoch);
 }

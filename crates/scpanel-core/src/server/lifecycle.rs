@@ -19,7 +19,7 @@ use crate::host::ports;
 use crate::host::process::ServerProcess;
 use crate::model::alloc::{Allocators, ClientRanges, ServerLayout};
 use crate::model::tree::NodeTree;
-use crate::server::health;
+use crate::server::{health, rejoin};
 use crate::wire::connection::{Connection, Login, REQUEST_TIMEOUT, SYNC_TIMEOUT};
 use crate::wire::protocol::{self, Expect, msg};
 use crate::wire::transport;
@@ -29,12 +29,13 @@ impl Server {
 
     /// Boots a server with `options` and waits until it is online and we are logged in.
     pub async fn boot(&self, options: Options) -> Result<()> {
+        self.user_took_over();
         let _lifecycle = self.inner.lifecycle.lock().await;
         self.boot_locked(options).await
     }
 
     /// [`Server::boot`] for a caller that holds the lifecycle lock.
-    async fn boot_locked(&self, options: Options) -> Result<()> {
+    pub(crate) async fn boot_locked(&self, options: Options) -> Result<()> {
         self.ensure_offline()?;
         options.validate().map_err(ServerError::InvalidOptions)?;
         check_port_free(&options)?;
@@ -500,7 +501,17 @@ impl Server {
             if let Ok(mut l) = server.inner.shared.log.lock() {
                 l.crash(format!("the server process ended by itself ({exit})"));
             }
+            let addr = server.session().map(|s| s.addr);
+            let epoch = rejoin::record_loss(
+                &server,
+                true,
+                format!("the server process ended by itself ({exit})"),
+            );
             server.go_offline(Some(ServerEvent::ProcessPanicked { exit, last_lines }));
+            if let Some(addr) = addr {
+                let options = server.options();
+                rejoin::after_loss(&server, rejoin::Loss::Crashed { options, addr }, epoch);
+            }
         });
         // Not tied to the connection: it must outlive a connection that is shut down.
         drop(task);
@@ -508,13 +519,28 @@ impl Server {
 
     /// Connects to a running server (which we then don't own).
     pub async fn connect(&self, options: ConnectOptions) -> Result<()> {
+        self.user_took_over();
         let _lifecycle = self.inner.lifecycle.lock().await;
+        self.connect_locked(options).await
+    }
+
+    /// [`Server::connect`] for a caller that holds the lifecycle lock.
+    pub(crate) async fn connect_locked(&self, options: ConnectOptions) -> Result<()> {
         self.ensure_offline()?;
         self.set_state(ServerState::Connecting);
         self.emit(ServerEvent::Connecting);
         let result = self.connect_inner(&options).await;
-        if result.is_err() {
-            self.go_offline(None);
+        match &result {
+            Ok(()) => {
+                // A rejoin asks for the same client id (scsynth gives it back when free).
+                let mut again = options;
+                again.client_id = self.client_id().or(again.client_id);
+                again.login = self.client_id().is_some();
+                if let Ok(mut c) = self.inner.last_connect.lock() {
+                    *c = Some(again);
+                }
+            }
+            Err(_) => self.go_offline(None),
         }
         result
     }
@@ -620,6 +646,7 @@ impl Server {
 
     /// Quits the server. Quitting a server we did not boot needs `force`.
     pub async fn quit(&self, force: bool) -> Result<()> {
+        self.user_took_over();
         let _lifecycle = self.inner.lifecycle.lock().await;
         self.quit_locked(force).await
     }
@@ -671,6 +698,7 @@ impl Server {
 
     /// Logs out and closes the connection; the server keeps running.
     pub async fn disconnect(&self) -> Result<()> {
+        self.user_took_over();
         let _lifecycle = self.inner.lifecycle.lock().await;
         let live = self.online()?;
         if live.session.is_owner {
@@ -697,6 +725,7 @@ impl Server {
     /// Quits and boots again with the same options, holding the lifecycle from the quit
     /// through the boot: nothing else can boot or connect in between.
     pub async fn reboot(&self) -> Result<()> {
+        self.user_took_over();
         let _lifecycle = self.inner.lifecycle.lock().await;
         let live = self.online()?;
         if !live.session.is_owner {
@@ -770,6 +799,7 @@ impl Server {
 
     /// Quits a server we own, or logs out of one we don't. For app shutdown.
     pub async fn shutdown(&self) {
+        self.user_took_over();
         match self.session() {
             Some(s) if s.is_owner => {
                 let _ = self.quit(false).await;

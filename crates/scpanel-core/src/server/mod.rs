@@ -3,5 +3,6 @@
 
 mod health;
 mod lifecycle;
+mod rejoin;
 
 pub use lifecycle::{guest_default_group, sclang_default_group};
