@@ -509,7 +509,7 @@ impl Server {
             );
             server.go_offline(Some(ServerEvent::ProcessPanicked { exit, last_lines }));
             if let Some(addr) = addr {
-                let options = server.options();
+                let options = Box::new(server.options());
                 rejoin::after_loss(&server, rejoin::Loss::Crashed { options, addr }, epoch);
             }
         });

@@ -19,7 +19,7 @@ const LONGEST_REBOOT_WAIT: Duration = Duration::from_secs(30);
 pub(crate) enum Loss {
     /// A server this handle booted ended by itself.
     Crashed {
-        options: Options,
+        options: Box<Options>,
         addr: std::net::SocketAddr,
     },
     /// A server we connected to stopped answering or closed its port.
@@ -29,7 +29,7 @@ pub(crate) enum Loss {
 /// What a try does.
 #[derive(Clone)]
 enum Try {
-    Boot(Options),
+    Boot(Box<Options>),
     Connect(ConnectOptions),
 }
 
@@ -182,7 +182,7 @@ impl Server {
             return Ok(());
         }
         match attempt {
-            Try::Boot(options) => self.boot_locked(options.clone()).await,
+            Try::Boot(options) => self.boot_locked(Options::clone(options)).await,
             Try::Connect(options) => {
                 let result = self.connect_locked(options.clone()).await;
                 match result {
