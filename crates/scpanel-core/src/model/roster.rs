@@ -70,9 +70,9 @@ pub struct RosterEntry {
     ///
     /// Its port and protocol are the entry's (`addr`'s port, `protocol`): a file whose
     /// `[server.boot]` names a different one is refused, and a file that leaves them out gets
-    /// the entry's. A roster never saves a password: [`Roster::to_toml`] and [`Roster::save`]
-    /// leave `password` out (a file that has one is read, so that a hand-written file works
-    /// until it is saved again).
+    /// the entry's (and [`Roster::to_toml`] writes the entry's). A roster never saves a
+    /// password: [`Roster::to_toml`] and [`Roster::save`] leave `password` out (a file that
+    /// has one is read, so that a hand-written file works until it is saved again).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub boot: Option<Options>,
     /// Reboot automatically when the booted server crashes.
@@ -136,7 +136,10 @@ impl Roster {
         Ok(roster)
     }
 
-    /// The roster as TOML, without any password (see [`RosterEntry::boot`]).
+    /// The roster as TOML, without any password (see [`RosterEntry::boot`]); a booted entry's
+    /// port and protocol are written as its `addr`'s port and its `protocol`. An entry that
+    /// [`Roster::from_toml`] would refuse (a bad address, `auto_reboot` without `boot`) is an
+    /// error here too, so that a saved file always loads.
     pub fn to_toml(&self) -> Result<String, String> {
         if self.servers.len() > MAX_SERVERS {
             return Err(format!(
@@ -145,9 +148,24 @@ impl Roster {
             ));
         }
         let mut saved = self.clone();
-        for boot in saved.servers.iter_mut().filter_map(|e| e.boot.as_mut()) {
-            boot.password.clear();
-            boot.remember_password = false;
+        for (i, entry) in saved.servers.iter_mut().enumerate() {
+            // What loading would refuse is refused here, so that a saved file always loads.
+            let at = |e: String| format!("server number {} ({:?}): {e}", i + 1, entry.addr);
+            if entry.name.chars().count() > MAX_LINE_CHARS {
+                return Err(at(format!(
+                    "the name is longer than {MAX_LINE_CHARS} characters: shorten it"
+                )));
+            }
+            let (_, port) = parse_addr(&entry.addr).map_err(|e| at(format!("addr: {e}")))?;
+            let protocol = entry.protocol;
+            if let Some(boot) = entry.boot.as_mut() {
+                boot.port = port;
+                boot.protocol = protocol;
+                boot.password.clear();
+                boot.remember_password = false;
+            } else if entry.auto_reboot {
+                return Err(at("auto_reboot needs boot options".into()));
+            }
         }
         toml::to_string_pretty(&saved).map_err(|e| format!("cannot write the roster: {e}"))
     }
@@ -571,6 +589,42 @@ mod tests {
         assert!(back.servers[0].boot.as_ref().unwrap().password.is_empty());
         // The roster in memory keeps it (the GUI may be using it).
         assert_eq!(r.servers[0].boot.as_ref().unwrap().password, "s3cret");
+    }
+
+    #[test]
+    fn roster_saves_only_what_it_can_load_again() {
+        let mut e = RosterEntry::watch("127.0.0.1:57150");
+        e.protocol = Protocol::Tcp;
+        e.boot = Some(Options {
+            port: 1,
+            ..Options::default()
+        });
+        let r = Roster { servers: vec![e] };
+        let back = Roster::from_toml(&r.to_toml().unwrap()).unwrap();
+        let boot = back.servers[0].boot.as_ref().unwrap();
+        assert_eq!((boot.port, boot.protocol), (57150, Protocol::Tcp));
+
+        for (entry, says) in [
+            (
+                RosterEntry::watch("no port"),
+                "server number 1 (\"no port\"): addr",
+            ),
+            (RosterEntry::watch(""), "addr: empty"),
+            (
+                RosterEntry {
+                    auto_reboot: true,
+                    ..RosterEntry::watch("127.0.0.1:1")
+                },
+                "auto_reboot needs boot options",
+            ),
+        ] {
+            let err = Roster {
+                servers: vec![entry],
+            }
+            .to_toml()
+            .unwrap_err();
+            assert!(err.contains(says), "{err}");
+        }
     }
 
     #[test]
