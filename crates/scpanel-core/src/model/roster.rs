@@ -232,10 +232,10 @@ impl Roster {
         })
     }
 
-    /// Pasted text: one `host:port` per line (blank lines and `#` comments skipped; "host
-    /// port", "host:port name words" allowed; a bare host means port 57110; `[::1]:57110` for
-    /// IPv6). Good lines become entries (watching, UDP); each bad line gives (line number, a
-    /// sentence saying what to fix).
+    /// Pasted text: one `host:port` per line (blank lines and `#` comments skipped, also at
+    /// the end of a line; "host port", "host:port name words" allowed; a bare host means port
+    /// 57110; `[::1]:57110` for IPv6). Good lines become entries (watching, UDP); each bad
+    /// line gives (line number, a sentence saying what to fix).
     ///
     /// At most [`MAX_SERVERS`] entries: the line past that is reported and the rest ignored.
     /// At most 100 bad lines are listed; one more entry then says how many more there were.
@@ -473,7 +473,8 @@ fn parse_line(line: &str) -> Result<RosterEntry, String> {
     let mut words = line.split_whitespace();
     let first = words.next().unwrap_or_default();
     let (host, port) = split_host(first)?;
-    let mut rest: Vec<&str> = words.collect();
+    // A word starting with `#` begins a comment to the end of the line.
+    let mut rest: Vec<&str> = words.take_while(|w| !w.starts_with('#')).collect();
     let port = match port {
         Some(p) => p,
         // "host port": a second word of digits is the port.
@@ -778,11 +779,11 @@ mod tests {
   10.0.0.5 57111   
 
 piano.local
-10.0.0.6:57112 back  row
+10.0.0.6:57112 back  row   # by the window
 [::1]:57113
 [fe80::1] 57114 v6 name
 [::1]
-host-2
+host-2 # no name, only a comment
 ";
         let (good, bad) = Roster::parse_list(text);
         assert!(bad.is_empty(), "{bad:?}");
@@ -801,6 +802,7 @@ host-2
         );
         assert_eq!(good[3].name, "back row");
         assert_eq!(good[5].name, "v6 name");
+        assert_eq!(good[7].name, "");
         assert_eq!(good[3].label(), "back row");
         assert_eq!(good[0].label(), "127.0.0.1:57110");
         assert!(
