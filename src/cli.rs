@@ -4,15 +4,17 @@
 mod many;
 
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use clap::parser::ValueSource;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use crate::server::model::options::{
     OPEN_NETWORK_RISK, OPTIONS, Options, Protocol, TCP_PASSWORD_RISK,
 };
+use crate::server::model::roster::{MAX_SERVERS, Roster};
 use crate::server::wire::osc_text;
 use crate::server::wire::printable::{printable, printable_lines};
 use crate::server::wire::seconds::{BOOT_TIMEOUT, STATUS_INTERVAL, Seconds};
@@ -68,13 +70,16 @@ fn connection_args_for(cmd: Command, many: bool) -> Command {
         .long("addr")
         .value_name("HOST:PORT")
         .default_value("127.0.0.1:57110");
-    let addr = if many {
-        addr.action(ArgAction::Append)
-            .help("A server's address; repeat it for several servers, one table row each")
+    let cmd = if many {
+        cmd.arg(
+            addr.action(ArgAction::Append)
+                .help("A server's address; repeat it for several servers, one table row each"),
+        )
+        .arg(session_arg())
     } else {
-        addr.help("The server's address")
+        cmd.arg(addr.help("The server's address"))
     };
-    cmd.arg(addr)
+    cmd
     .arg(
         Arg::new("tcp")
             .long("tcp")
@@ -97,6 +102,19 @@ fn connection_args_for(cmd: Command, many: bool) -> Command {
             ),
     )
     .arg(password_file_arg())
+}
+
+/// `--session FILE`: a roster's servers as rows (before any `--addr`).
+fn session_arg() -> Arg {
+    Arg::new("session")
+        .long("session")
+        .value_name("FILE")
+        .action(ArgAction::Append)
+        .help(
+            "A session file (roster, e.g. classroom.toml): a row per server in it, before any \
+             --addr (then 127.0.0.1:57110 is not added unless given). Each server is reached \
+             with its own protocol; booted entries are looked at where they would run",
+        )
 }
 
 fn password_file_arg() -> Arg {
@@ -193,6 +211,7 @@ fn watch_command() -> Command {
                 .default_value("127.0.0.1:57110")
                 .help("A server's address; repeat it for several servers, one table row each"),
         )
+        .arg(session_arg())
         .arg(
             Arg::new("tcp")
                 .long("tcp")
@@ -319,14 +338,16 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Option<ExitCod
 
 async fn run_async(name: &str, m: &ArgMatches) -> Result<(), String> {
     match name {
-        "status" if addr_list(m).len() > 1 => many::status(addr_list(m), link(m)?).await,
+        "status" if addr_list(m).len() > 1 || has_session(m) => {
+            many::status(targets(m)?, link(m)?).await
+        }
         "status" | "tree" | "send" => one_shot(name, m).await,
         "watch" => {
             let interval = m
                 .get_one::<Duration>("interval")
                 .copied()
                 .unwrap_or(Duration::from_secs(1));
-            many::watch(addr_list(m), link(m)?, interval).await
+            many::watch(targets(m)?, link(m)?, interval).await
         }
         "boot" => boot(m).await,
         _ => Err(format!("unknown command {name}")),
@@ -342,15 +363,61 @@ fn addr_list(m: &ArgMatches) -> Vec<String> {
         .collect()
 }
 
+/// Whether `--session` was given.
+fn has_session(m: &ArgMatches) -> bool {
+    m.try_get_many::<String>("session")
+        .ok()
+        .flatten()
+        .is_some_and(|mut s| s.next().is_some())
+}
+
+/// The rows of `status` and `watch`: every `--session` file's servers, then every `--addr`
+/// (the default address only without a session file).
+fn targets(m: &ArgMatches) -> Result<Vec<many::Target>, String> {
+    let mut targets = Vec::new();
+    for path in m
+        .try_get_many::<String>("session")
+        .ok()
+        .flatten()
+        .into_iter()
+        .flatten()
+    {
+        let roster = Roster::load(Path::new(path))?;
+        targets.extend(roster.servers.into_iter().map(|e| many::Target {
+            name: e.name,
+            addr: e.addr,
+            protocol: e.protocol,
+        }));
+    }
+    let addr_defaulted = m.value_source("addr") == Some(ValueSource::DefaultValue);
+    if !has_session(m) || !addr_defaulted {
+        let protocol = if m.try_contains_id("tcp").unwrap_or(false) && m.get_flag("tcp") {
+            Protocol::Tcp
+        } else {
+            Protocol::Udp
+        };
+        targets.extend(addr_list(m).into_iter().map(|addr| many::Target {
+            name: String::new(),
+            addr,
+            protocol,
+        }));
+    }
+    if targets.is_empty() {
+        return Err("the session files list no servers: add a [[server]] or an --addr".into());
+    }
+    if targets.len() > MAX_SERVERS {
+        return Err(format!(
+            "{} servers: at most {MAX_SERVERS} at once",
+            targets.len()
+        ));
+    }
+    Ok(targets)
+}
+
 /// How `status` and `watch` reach each of several servers.
 fn link(m: &ArgMatches) -> Result<many::Link, String> {
     let has = |id: &str| m.try_contains_id(id).unwrap_or(false);
     Ok(many::Link {
-        protocol: if has("tcp") && m.get_flag("tcp") {
-            Protocol::Tcp
-        } else {
-            Protocol::Udp
-        },
         password: password(m)?,
         login: has("login") && m.get_flag("login"),
         timeout: m

@@ -221,3 +221,171 @@ fn watch_durations_are_range_checked() {
         assert!(err.contains(says), "{args:?}: {err}");
     }
 }
+
+/// A session file in a folder of this test's own, removed on drop.
+struct SessionFile {
+    dir: std::path::PathBuf,
+    path: std::path::PathBuf,
+}
+
+impl SessionFile {
+    fn new(test: &str, text: &str) -> SessionFile {
+        let dir = std::env::temp_dir().join(format!("scpanel-{test}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("classroom.toml");
+        std::fs::write(&path, text).unwrap();
+        SessionFile { dir, path }
+    }
+
+    fn arg(&self) -> &str {
+        self.path.to_str().unwrap()
+    }
+}
+
+impl Drop for SessionFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_of_a_session_file_is_a_row_per_server_before_the_addrs() {
+    let a = boot(options()).await;
+    let addr_a = format!("127.0.0.1:{}", a.options().port);
+    // Nothing listens there; the entry would be booted by the window, the CLI only looks.
+    let dead = format!("127.0.0.1:{}", common::test_port());
+    let session = SessionFile::new(
+        "session-status",
+        &format!(
+            "[[server]]\nname = \"live\"\naddr = \"{addr_a}\"\n\n\
+             [[server]]\naddr = \"{dead}\"\nauto_reboot = true\n[server.boot]\nmax_logins = 4\n"
+        ),
+    );
+
+    let out = scpanel()
+        .args(["status", "--timeout", "1s", "--session", session.arg()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines.len(),
+        3,
+        "a header and a row per server, without the default address: {stdout}"
+    );
+    assert!(lines[0].starts_with("ADDRESS"), "{stdout}");
+    let live = format!("live ({addr_a})");
+    assert!(
+        lines[1].starts_with(&live) && lines[2].starts_with(&dead),
+        "in the file's order: {stdout}"
+    );
+    assert!(row(&stdout, &live).contains(" online "), "{stdout}");
+    assert!(row(&stdout, &dead).contains(" no answer "), "{stdout}");
+    assert!(
+        stderr.contains(&format!("{dead}: no answer"))
+            && stderr.contains("1 of 2 servers did not answer"),
+        "{stderr}"
+    );
+
+    // With --addr as well: the session's rows first; all answer, so success.
+    let session = SessionFile::new(
+        "session-status-2",
+        &format!("[[server]]\nname = \"live\"\naddr = \"{addr_a}\"\n"),
+    );
+    let out = scpanel()
+        .args(["status", "--timeout", "1s", "--addr", &addr_a])
+        .args(["--session", session.arg()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(
+        lines[1].starts_with(&live) && lines[2].starts_with(&format!("{addr_a} ")),
+        "{stdout}"
+    );
+    assert!(
+        lines[1..].iter().all(|l| l.contains(" online ")),
+        "{stdout}"
+    );
+
+    a.quit(false).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_of_a_session_file_shows_its_servers() {
+    let a = boot(options()).await;
+    let addr_a = format!("127.0.0.1:{}", a.options().port);
+    let dead = format!("127.0.0.1:{}", common::test_port());
+    let session = SessionFile::new(
+        "session-watch",
+        &format!(
+            "[[server]]\nname = \"live\"\naddr = \"{addr_a}\"\n\n\
+             [[server]]\nname = \"gone\"\naddr = \"{dead}\"\n"
+        ),
+    );
+    let mut child = scpanel()
+        .args(["watch", "--interval", "100ms", "--timeout", "0.5"])
+        .args(["--session", session.arg()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = Lines::of(child.stdout.take().unwrap());
+    let live = format!("live ({addr_a})");
+    let gone = format!("gone ({dead})");
+    let t = lines.until(Duration::from_secs(10), "both rows", |t| {
+        t.lines().count() == 3
+            && row(t, &live).contains(" online ")
+            && row(t, &gone).contains(" no answer ")
+    });
+    assert!(!t.contains("127.0.0.1:57110 "), "no default address:\n{t}");
+
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let out = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("watch ended after SIGINT")
+        .unwrap();
+    assert!(out.status.success(), "{:?}", out.status);
+
+    a.quit(false).await.unwrap();
+}
+
+#[test]
+fn a_session_file_that_cannot_be_used_is_an_error_naming_it() {
+    let bad = SessionFile::new(
+        "session-bad",
+        "[[server]]\naddr = \"127.0.0.1:57110\"\nnmae = \"typo\"\n",
+    );
+    let missing = bad.dir.join("missing.toml");
+    let missing = missing.to_str().unwrap();
+    for (command, file, says) in [
+        ("status", bad.arg(), "line 3: unknown field `nmae`"),
+        ("watch", bad.arg(), "line 3: unknown field `nmae`"),
+        ("status", missing, "cannot read"),
+        ("watch", missing, "cannot read"),
+    ] {
+        let out = scpanel()
+            .args([command, "--timeout", "0.5", "--session", file])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{command} {file}: {stderr}");
+        assert!(
+            stderr.contains(file) && stderr.contains(says),
+            "{command} {file}: {stderr}"
+        );
+        assert!(out.stdout.is_empty(), "no table: {command} {file}");
+    }
+}

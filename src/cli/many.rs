@@ -1,6 +1,8 @@
-//! `status` with several `--addr`s and `watch`: one table row per server. Every server is
-//! asked on its own task with its own time-out, so a silent one delays nobody; nothing logs
-//! in (unless `status --login` asks for it), so watching takes no login slot.
+//! `status` with several `--addr`s or a `--session` file, and `watch`: one table row per
+//! server (a named session entry shows as `name (address)`). Every server is asked on its
+//! own task with its own time-out, so a silent one delays nobody; nothing logs in (unless
+//! `status --login` asks for it; a session entry's `login` is for the window), so watching
+//! takes no login slot.
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
@@ -11,10 +13,40 @@ use crate::server::wire::printable::printable;
 use crate::server::wire::protocol::StatusInfo;
 use crate::server::{ConnectOptions, Server, ServerError};
 
-/// How every server is reached: the same flags apply to each `--addr`.
+/// One server to ask: an `--addr`, or an entry of a `--session` file.
+#[derive(Debug, Clone)]
+pub(super) struct Target {
+    /// The entry's name (empty for an `--addr`): the row shows `name (addr)`.
+    pub name: String,
+    /// `HOST:PORT` as typed.
+    pub addr: String,
+    /// `--tcp` for an `--addr`; the entry's own for a session entry.
+    pub protocol: Protocol,
+}
+
+/// The most characters of a name a row shows (the table stays readable).
+const NAME_CHARS: usize = 24;
+
+impl Target {
+    /// What a row and a message show: the address, or `name (address)` with a long name
+    /// cut short.
+    fn label(&self) -> String {
+        let name = self.name.trim();
+        if name.is_empty() {
+            return self.addr.clone();
+        }
+        let name: String = if name.chars().count() > NAME_CHARS {
+            name.chars().take(NAME_CHARS - 1).chain(['…']).collect()
+        } else {
+            name.to_string()
+        };
+        format!("{name} ({})", self.addr)
+    }
+}
+
+/// How every server is reached: the same flags apply to each one.
 #[derive(Clone)]
 pub(super) struct Link {
-    pub protocol: Protocol,
     pub password: Option<String>,
     pub login: bool,
     /// How long one server may take to answer before it counts as not answering.
@@ -42,31 +74,35 @@ impl Seen {
     }
 }
 
-/// One server's row: what was typed (escaped when printed) and its state.
+/// One server's row: what was typed or read (escaped when printed) and its state.
 #[derive(Debug, Clone)]
 struct Row {
-    addr: String,
+    /// The address, or `name (address)` for a named session entry.
+    label: String,
     seen: Seen,
 }
 
 /// `scpanel status --addr A --addr B …`: asks every server at once, prints the table, and
 /// fails naming the servers that did not answer.
-pub(super) async fn status(addrs: Vec<String>, link: Link) -> Result<(), String> {
-    let tasks: Vec<_> = addrs
+pub(super) async fn status(targets: Vec<Target>, link: Link) -> Result<(), String> {
+    let tasks: Vec<_> = targets
         .iter()
-        .map(|a| {
-            let (a, link) = (a.clone(), link.clone());
-            tokio::spawn(async move { ask_once(&a, &link).await })
+        .map(|t| {
+            let (t, link) = (t.clone(), link.clone());
+            tokio::spawn(async move { ask_once(&t, &link).await })
         })
         .collect();
-    let mut rows = Vec::with_capacity(addrs.len());
-    for (addr, task) in addrs.into_iter().zip(tasks) {
+    let mut rows = Vec::with_capacity(targets.len());
+    for (target, task) in targets.iter().zip(tasks) {
         let seen = match task.await {
             Ok(Ok(s)) => Seen::Online(s),
             Ok(Err(reason)) => Seen::NoAnswer(reason),
             Err(e) => Seen::NoAnswer(format!("internal error: {e}")),
         };
-        rows.push(Row { addr, seen });
+        rows.push(Row {
+            label: target.label(),
+            seen,
+        });
     }
     // A closed pipe (`| head`) is not an error of the servers'.
     let _ = std::io::stdout().lock().write_all(table(&rows).as_bytes());
@@ -75,7 +111,7 @@ pub(super) async fn status(addrs: Vec<String>, link: Link) -> Result<(), String>
         if let Seen::NoAnswer(reason) = &r.seen {
             eprintln!(
                 "scpanel: {}: no answer: {}",
-                printable(&r.addr),
+                printable(&r.label),
                 printable(reason)
             );
         }
@@ -89,7 +125,7 @@ pub(super) async fn status(addrs: Vec<String>, link: Link) -> Result<(), String>
         rows.len(),
         silent
             .iter()
-            .map(|r| r.addr.as_str())
+            .map(|r| r.label.as_str())
             .collect::<Vec<_>>()
             .join(", ")
     ))
@@ -99,17 +135,17 @@ pub(super) async fn status(addrs: Vec<String>, link: Link) -> Result<(), String>
 /// link of its own (opened again after the server went away); the table is printed every
 /// `interval` until SIGINT, SIGTERM or SIGHUP, which end it with success.
 pub(super) async fn watch(
-    addrs: Vec<String>,
+    targets: Vec<Target>,
     link: Link,
     interval: Duration,
 ) -> Result<(), String> {
     let mut signals = crate::signals::Signals::install()
         .map_err(|e| format!("cannot listen for signals: {e}"))?;
-    let (tx, mut rx) = tokio::sync::watch::channel(vec![Seen::Waiting; addrs.len()]);
+    let (tx, mut rx) = tokio::sync::watch::channel(vec![Seen::Waiting; targets.len()]);
     let mut tasks = tokio::task::JoinSet::new();
-    for (i, addr) in addrs.iter().enumerate() {
-        let (addr, link, tx) = (addr.clone(), link.clone(), tx.clone());
-        tasks.spawn(async move { keep_asking(i, &addr, &link, interval, &tx).await });
+    for (i, target) in targets.iter().enumerate() {
+        let (target, link, tx) = (target.clone(), link.clone(), tx.clone());
+        tasks.spawn(async move { keep_asking(i, &target, &link, interval, &tx).await });
     }
     let terminal = std::io::stdout().is_terminal();
     // The first table waits for every server's first answer or time-out, so that it is
@@ -129,10 +165,10 @@ pub(super) async fn watch(
                 return Ok(());
             }
             _ = tick.tick() => {
-                let rows: Vec<Row> = addrs
+                let rows: Vec<Row> = targets
                     .iter()
                     .zip(rx.borrow_and_update().iter())
-                    .map(|(a, s)| Row { addr: a.clone(), seen: s.clone() })
+                    .map(|(t, s)| Row { label: t.label(), seen: s.clone() })
                     .collect();
                 let mut text = String::new();
                 if terminal {
@@ -162,7 +198,7 @@ pub(super) async fn watch(
 /// One server's loop for `watch`: a link kept open while the server answers.
 async fn keep_asking(
     i: usize,
-    addr: &str,
+    target: &Target,
     link: &Link,
     interval: Duration,
     tx: &tokio::sync::watch::Sender<Vec<Seen>>,
@@ -178,7 +214,7 @@ async fn keep_asking(
                 Ok(Err(e)) => Err(short_reason(&e)),
                 Err(_) => Err(no_reply(link.timeout)),
             },
-            None => match open(addr, link).await {
+            None => match open(target, link).await {
                 Ok(s) => {
                     let status = tokio::time::timeout(link.timeout, s.status()).await;
                     server = Some(s);
@@ -215,8 +251,8 @@ async fn keep_asking(
 }
 
 /// One `/status` from a server over a link opened for it and closed again.
-async fn ask_once(addr: &str, link: &Link) -> Result<StatusInfo, String> {
-    let server = open(addr, link).await?;
+async fn ask_once(target: &Target, link: &Link) -> Result<StatusInfo, String> {
+    let server = open(target, link).await?;
     let status = match tokio::time::timeout(link.timeout, server.status()).await {
         Ok(Ok(status)) => Ok(status),
         Ok(Err(e)) => Err(short_reason(&e)),
@@ -227,14 +263,14 @@ async fn ask_once(addr: &str, link: &Link) -> Result<StatusInfo, String> {
 }
 
 /// A connected handle (watch-only unless `link.login`), within the link's time-out.
-async fn open(addr: &str, link: &Link) -> Result<Server, String> {
+async fn open(target: &Target, link: &Link) -> Result<Server, String> {
     let server = Server::new();
     let work = async {
-        let addrs = resolve(addr).await?;
+        let addrs = resolve(&target.addr).await?;
         let mut options = ConnectOptions::new(addrs[0]);
         options.login = link.login;
         options.monitor = false;
-        options.protocol = link.protocol;
+        options.protocol = target.protocol;
         options.password = link.password.clone();
         server
             .connect_any(&mut options, &addrs)
@@ -346,7 +382,7 @@ fn table(rows: &[Row]) -> String {
 }
 
 fn cells(row: &Row) -> [String; 10] {
-    let addr = printable(&row.addr).into_owned();
+    let addr = printable(&row.label).into_owned();
     let dash = || "-".to_string();
     match &row.seen {
         Seen::Online(s) => [
@@ -408,11 +444,11 @@ mod tests {
     fn the_table_has_a_row_per_server_in_order_with_aligned_columns() {
         let rows = [
             Row {
-                addr: "127.0.0.1:57110".into(),
+                label: "127.0.0.1:57110".into(),
                 seen: Seen::Online(status()),
             },
             Row {
-                addr: "host\x1b[2J:1".into(),
+                label: "host\x1b[2J:1".into(),
                 seen: Seen::NoAnswer("no reply\nwithin 1 s".into()),
             },
         ];
@@ -432,6 +468,23 @@ mod tests {
         let at = |l: &str, w: &str| l.find(w).unwrap();
         assert_eq!(at(lines[0], "STATE"), at(lines[1], "online"));
         assert_eq!(at(lines[0], "STATE"), at(lines[2], "no answer"));
+    }
+
+    #[test]
+    fn a_named_server_shows_its_name_then_its_address() {
+        let t = |name: &str| Target {
+            name: name.into(),
+            addr: "127.0.0.1:57110".into(),
+            protocol: Protocol::Udp,
+        };
+        assert_eq!(t("").label(), "127.0.0.1:57110");
+        assert_eq!(t("  ").label(), "127.0.0.1:57110");
+        assert_eq!(t("front row").label(), "front row (127.0.0.1:57110)");
+        let long = t(&"n".repeat(100)).label();
+        assert_eq!(
+            long,
+            format!("{}… (127.0.0.1:57110)", "n".repeat(NAME_CHARS - 1))
+        );
     }
 
     #[test]

@@ -7,5 +7,6 @@ pub mod levels;
 pub mod log;
 pub mod options;
 pub(crate) mod recording;
+pub mod roster;
 pub mod synthdef_info;
 pub mod tree;
