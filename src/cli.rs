@@ -245,6 +245,15 @@ pub fn command() -> Command {
     Command::new("scpanel")
         .about("A control panel for SuperCollider's synthesis server. Without a subcommand it opens the window.")
         .version(env!("CARGO_PKG_VERSION"))
+        .arg(
+            Arg::new("wall")
+                .long("session")
+                .value_name("FILE")
+                .help(
+                    "Open the window with the servers of a roster (a session file such as \
+                     classroom.toml) on its Servers wall",
+                ),
+        )
         .subcommand(connection_args_for(
             Command::new("status")
                 .about(
@@ -300,6 +309,15 @@ pub fn command() -> Command {
                         .arg(Arg::new("dir").required(true).value_name("DIR")),
                 ),
         )
+}
+
+/// The roster the window opens with (`scpanel --session FILE`), when no subcommand is given.
+pub fn window_session(args: impl IntoIterator<Item = std::ffi::OsString>) -> Option<PathBuf> {
+    let m = command().try_get_matches_from(args).ok()?;
+    if m.subcommand().is_some() {
+        return None;
+    }
+    m.get_one::<String>("wall").map(PathBuf::from)
 }
 
 /// Runs the CLI; `None` when no subcommand was given (the caller opens the window).

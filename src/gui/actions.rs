@@ -32,6 +32,8 @@ pub enum Pick {
     SoundFile,
     /// Where a recording goes; the extension is the chosen header format's.
     Recording { extension: &'static str },
+    /// A roster (session file) to save the wall to or load it from.
+    Roster,
 }
 
 /// Everything a panel may ask for.
@@ -46,6 +48,19 @@ pub enum Action {
     },
     /// Connect without logging in, after every login was taken.
     Watch(ConnectOptions),
+    /// A tile's server: look `addr` (`host:port`) up, then connect to the first of its
+    /// addresses that answers, logged in or watching.
+    Join {
+        addr: String,
+        protocol: crate::server::Protocol,
+        login: bool,
+    },
+    /// Watching and logged in the other way round: log in to a server being watched.
+    LogIn,
+    /// What to do when the server goes away by itself.
+    SetRejoin(crate::server::RejoinPolicy),
+    /// Stop trying to bring the server back.
+    StopRejoining,
     Disconnect,
     /// Quit a server this window booted, finishing a recording first.
     Quit,
@@ -145,6 +160,10 @@ impl Action {
             Boot(_) => "Boot failed",
             Connect { .. } => "Connecting",
             Watch(_) => "Watching",
+            Join { .. } => "Joining a server",
+            LogIn => "Logging in",
+            SetRejoin(_) => "Rejoining",
+            StopRejoining => "Rejoining",
             Disconnect => "Disconnecting",
             Quit => "Quit failed",
             QuitTheirs => "Quitting",
@@ -313,6 +332,12 @@ impl ActionQueue {
         self.items.push((self.target, action));
     }
 
+    /// Pushes `action` for the session `id`, whichever one the panels draw (the wall's
+    /// tiles act on their own servers).
+    pub fn push_for(&mut self, id: SessionId, action: Action) {
+        self.items.push((id, action));
+    }
+
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
@@ -326,6 +351,38 @@ impl ActionQueue {
     pub fn take(&mut self) -> Vec<(SessionId, Action)> {
         std::mem::take(&mut self.items)
     }
+}
+
+/// Every address `text` (`host:port`, or a bare host for scsynth's 57110) stands for, in
+/// the resolver's order, without repeats.
+async fn resolve_join(text: &str) -> Result<Vec<SocketAddr>, Failure> {
+    let text = text.trim();
+    let with_port = if text.parse::<SocketAddr>().is_ok()
+        || text
+            .rsplit_once(':')
+            .is_some_and(|(h, p)| !h.contains(':') && p.parse::<u16>().is_ok())
+    {
+        text.to_string()
+    } else {
+        format!("{text}:57110")
+    };
+    let failure = |why: String| Failure {
+        text: format!("{text}: {why} (use HOST:PORT, e.g. 127.0.0.1:57110)"),
+        offer: None,
+    };
+    let found = tokio::net::lookup_host(with_port.as_str())
+        .await
+        .map_err(|e| failure(e.to_string()))?;
+    let mut addrs: Vec<SocketAddr> = Vec::new();
+    for a in found.take(16) {
+        if !addrs.contains(&a) {
+            addrs.push(a);
+        }
+    }
+    if addrs.is_empty() {
+        return Err(failure("no address found".into()));
+    }
+    Ok(addrs)
 }
 
 /// How long "Stop pid …" waits for the process before it counts as still running.
@@ -362,6 +419,50 @@ pub async fn perform(server: &Server, action: &Action) -> Result<Outcome, Failur
         Watch(options) => {
             s.default_meters(false);
             done(s.connect(options.clone()).await)
+        }
+        Join {
+            addr,
+            protocol,
+            login,
+        } => {
+            s.default_meters(false);
+            let addrs = resolve_join(addr).await?;
+            let mut o = ConnectOptions::new(addrs[0]);
+            o.protocol = *protocol;
+            o.login = *login;
+            match s.connect_any(&mut o, &addrs).await {
+                Ok(()) => Ok(Outcome::Done),
+                Err(e @ ServerError::TooManyClients { .. }) => {
+                    o.login = false;
+                    Err(Failure {
+                        text: e.to_string(),
+                        offer: Some(Offer::WatchOnly(o)),
+                    })
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        LogIn => {
+            let Some(session) = s.session() else {
+                return Err(Failure::from(ServerError::ServerOffline));
+            };
+            if session.login.is_some() {
+                return Ok(Outcome::Done);
+            }
+            let mut o = ConnectOptions::new(session.addr);
+            o.protocol = session.protocol;
+            o.layout = session.layout;
+            // The link is swapped: watching ends, then the login starts on a fresh one.
+            s.disconnect().await.map_err(Failure::from)?;
+            done(s.connect(o).await)
+        }
+        SetRejoin(policy) => {
+            s.set_rejoin_policy(*policy);
+            Ok(Outcome::Done)
+        }
+        StopRejoining => {
+            s.stop_rejoining();
+            Ok(Outcome::Done)
         }
         Disconnect => done(s.disconnect().await),
         Quit => {
@@ -448,7 +549,9 @@ pub async fn perform(server: &Server, action: &Action) -> Result<Outcome, Failur
         StopRecording => Ok(Outcome::RecordingSaved(s.stop_recording().await?)),
         ConnectSpeakers => Ok(Outcome::SpeakersConnected(
             JackTarget::default()
-                .connect_outputs_to_system("SuperCollider")
+                .connect_outputs_to_system(crate::server::host::jack::client_name(
+                    &s.options().device,
+                ))
                 .await?,
         )),
         CheckJack => Ok(Outcome::Jack(JackTarget::default().status().await)),
@@ -512,6 +615,11 @@ fn look_up(host: &str) -> Result<Vec<IpAddr>, String> {
 /// Shows a file dialog. Blocks until the user answers.
 fn pick_file(pick: Pick) -> Option<PathBuf> {
     match pick {
+        // One dialog for saving and loading: a save dialog also takes an existing file.
+        Pick::Roster => rfd::FileDialog::new()
+            .add_filter("scpanel roster", &["toml"])
+            .set_file_name("classroom.toml")
+            .save_file(),
         Pick::Executable => rfd::FileDialog::new()
             .set_title("Choose scsynth or supernova")
             .pick_file(),

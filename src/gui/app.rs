@@ -16,8 +16,11 @@ use super::log_panel::LogPanel;
 use super::mixer_panel::MixerPanel;
 use super::plots::Plots;
 use super::session::Session;
+use super::wall::{self, TileAction, Wall, WallRequest};
 use super::{profiles, status_bar};
+use crate::server::RejoinPolicy;
 use crate::server::host::jack::JackServer;
+use crate::server::model::roster::{Roster, RosterEntry};
 use crate::server::ops::recorder::Recording;
 use crate::server::{Options, ServerState};
 use crate::signals::{Signals, Termination};
@@ -28,6 +31,7 @@ const SIGNAL_SHUTDOWN_LIMIT: Duration = Duration::from_secs(8);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
+    Servers,
     Tree,
     Plots,
     Levels,
@@ -37,7 +41,8 @@ pub enum Tab {
 }
 
 impl Tab {
-    const ALL: [Tab; 6] = [
+    const ALL: [Tab; 7] = [
+        Tab::Servers,
         Tab::Tree,
         Tab::Plots,
         Tab::Levels,
@@ -47,6 +52,7 @@ impl Tab {
     ];
     pub fn label(self) -> &'static str {
         match self {
+            Tab::Servers => "Servers",
             Tab::Tree => "Node tree",
             Tab::Plots => "CPU & sample rate",
             Tab::Levels => "Levels & record",
@@ -107,6 +113,7 @@ pub struct ScPanel {
     pub console: Console,
     pub log: LogPanel,
     pub mixer: MixerPanel,
+    pub wall: Wall,
     pub tab: Tab,
     pub side: Side,
     confirm_stop: Option<crate::server::host::ports::PortHolder>,
@@ -150,6 +157,7 @@ impl ScPanel {
             console: Console::default(),
             log: LogPanel::default(),
             mixer: MixerPanel::default(),
+            wall: Wall::default(),
             tab: Tab::Tree,
             side: Side::Boot,
             confirm_stop: None,
@@ -184,6 +192,203 @@ impl ScPanel {
         }
         self.sessions.push(session);
         id
+    }
+
+    /// Runs what the wall asked for: new servers, rosters, tiles opened or removed.
+    pub fn wall_requests(&mut self, asked: Vec<WallRequest>) {
+        for r in asked {
+            match r {
+                WallRequest::BootAnother => {
+                    self.boot_another();
+                }
+                WallRequest::Add { addr, login } => {
+                    self.add_server(addr, String::new(), login);
+                }
+                WallRequest::Paste(text) => self.add_pasted(&text),
+                WallRequest::SaveRoster(path) => self.save_roster(&path),
+                WallRequest::LoadRoster(path) => self.load_roster(&path),
+                WallRequest::PickRoster => self.actions.push(Action::PickFile(Pick::Roster)),
+                WallRequest::Tile(TileAction::Open(id)) => {
+                    if self.show_session(id) {
+                        let late = wall::late_lines(self.session());
+                        self.session_mut().late_seen = late;
+                        self.tab = Tab::Tree;
+                    }
+                }
+                WallRequest::Tile(TileAction::Remove(id)) => self.remove_session(id),
+            }
+        }
+    }
+
+    /// Adds a session that boots the boot panel's options on the next free port (and, under
+    /// JACK, with a client name of its own); returns its id.
+    pub fn boot_another(&mut self) -> SessionId {
+        let mut options = self.boot.options.clone();
+        let busiest = self
+            .sessions
+            .iter()
+            .filter_map(|s| s.server.session().map(|l| l.addr.port()))
+            .chain(
+                self.sessions
+                    .iter()
+                    .filter(|s| s.server.state() == ServerState::Booting)
+                    .map(|s| s.server.options().port),
+            )
+            .max()
+            .unwrap_or(0);
+        let start = options.port.max(busiest.saturating_add(1));
+        if let Some(port) =
+            (start..=u16::MAX).find(|&p| crate::server::wire::transport::port_is_free(p))
+        {
+            options.port = port;
+        }
+        if cfg!(target_os = "linux") && options.device.trim().is_empty() {
+            options.device = crate::server::host::jack::client_name_for_port(options.port);
+        }
+        let mut entry = RosterEntry::watch(
+            crate::server::client_address(&options.bind_address, options.port).to_string(),
+        );
+        entry.protocol = options.protocol;
+        entry.boot = Some(options);
+        self.add_entry(entry)
+    }
+
+    /// Adds a session for the server at `addr` (`host:port`), watching unless `login`.
+    pub fn add_server(&mut self, addr: String, name: String, login: bool) -> SessionId {
+        let mut entry = RosterEntry::watch(addr);
+        entry.name = name;
+        entry.login = login;
+        self.add_entry(entry)
+    }
+
+    /// Adds a session for a roster entry: booted here, or joined (watching unless the entry
+    /// logs in), and rejoined when it goes away.
+    pub fn add_entry(&mut self, entry: RosterEntry) -> SessionId {
+        let id = self.add_session();
+        let Some(s) = self.sessions.iter_mut().find(|s| s.id == id) else {
+            return id;
+        };
+        s.addr = entry.addr.clone();
+        s.name = entry.name.trim().to_string();
+        s.server.set_rejoin_policy(RejoinPolicy {
+            rejoin: true,
+            reboot: entry.auto_reboot,
+        });
+        let action = match entry.boot {
+            Some(options) => Action::Boot(options),
+            None => Action::Join {
+                addr: entry.addr,
+                protocol: entry.protocol,
+                login: entry.login,
+            },
+        };
+        self.actions.push_for(id, action);
+        id
+    }
+
+    /// Every server in pasted `host:port` lines becomes a watching tile; bad lines are
+    /// listed on the wall with what to fix.
+    pub fn add_pasted(&mut self, text: &str) {
+        let (entries, bad) = Roster::parse_list(text);
+        self.wall.problems = bad
+            .into_iter()
+            .map(|(line, why)| format!("line {line}: {why}"))
+            .collect();
+        for e in entries {
+            self.add_entry(e);
+        }
+    }
+
+    /// The wall as a roster: each session that has (or had) a server.
+    pub fn roster(&self) -> Roster {
+        let servers = self
+            .sessions
+            .iter()
+            .filter_map(|s| {
+                let server = &s.server;
+                let live = server.session();
+                let booted = live.as_ref().is_some_and(|l| l.is_owner)
+                    || (live.is_none() && server.absence().crashes > 0);
+                let addr = match (&live, s.addr.is_empty()) {
+                    (_, false) => s.addr.clone(),
+                    (Some(l), true) => l.addr.to_string(),
+                    (None, true) => return None,
+                };
+                let options = server.options();
+                Some(RosterEntry {
+                    name: s.name.clone(),
+                    addr,
+                    protocol: live.as_ref().map_or(options.protocol, |l| l.protocol),
+                    login: live
+                        .as_ref()
+                        .is_some_and(|l| l.login.is_some() && !l.is_owner),
+                    boot: booted.then_some(options),
+                    auto_reboot: booted && server.rejoin_policy().reboot,
+                })
+            })
+            .collect();
+        Roster { servers }
+    }
+
+    /// Saves the wall to `path`; says where it went, or why it could not.
+    pub fn save_roster(&mut self, path: &str) {
+        let roster = self.roster();
+        let n = roster.servers.len();
+        match roster.save(std::path::Path::new(path)) {
+            Ok(()) => {
+                self.session()
+                    .notice("Roster saved", format!("{n} server(s) in {path}"), false)
+            }
+            Err(e) => self.session().notice("Roster not saved", e, true),
+        }
+    }
+
+    /// Adds every server of the roster at `path` to the wall (the servers already on it
+    /// stay); a file that can't be used changes nothing and says why.
+    pub fn load_roster(&mut self, path: &str) {
+        match Roster::load(std::path::Path::new(path)) {
+            Ok(roster) => {
+                // A fresh window's unused session gives its place to the roster's servers.
+                let unused = (self.sessions.len() == 1 && !roster.servers.is_empty())
+                    .then(|| &self.sessions[0])
+                    .filter(|s| {
+                        s.server.state() == ServerState::Offline
+                            && s.addr.is_empty()
+                            && s.server.absence().offline_since.is_none()
+                    })
+                    .map(|s| s.id);
+                for e in roster.servers {
+                    self.add_entry(e);
+                }
+                if let Some(id) = unused {
+                    self.remove_session(id);
+                }
+            }
+            Err(e) => self.session().notice("Roster not loaded", e, true),
+        }
+    }
+
+    /// Takes a tile off the wall: a server this window booted is quit, any other is left
+    /// (logged out of, when logged in). The window always keeps one session.
+    pub fn remove_session(&mut self, id: SessionId) {
+        let Some(i) = self.sessions.iter().position(|s| s.id == id) else {
+            return;
+        };
+        let session = self.sessions.remove(i);
+        let server = session.server.clone();
+        if let Ok(mut all) = self.servers.lock() {
+            all.retain(|s| !s.same_handle(&server));
+        }
+        server.stop_rejoining();
+        self.bridge.spawn(async move { server.shutdown().await });
+        if self.sessions.is_empty() {
+            self.add_session();
+        }
+        // The same session stays current when another one goes.
+        if i < self.current {
+            self.current -= 1;
+        }
+        self.current = self.current.min(self.sessions.len() - 1);
     }
 
     /// Makes the session `id` the one the panels draw; false when there is none.
@@ -289,6 +494,7 @@ impl ScPanel {
                 Pick::Executable => self.boot.picked(p),
                 Pick::SoundFile => self.buffers.path = p.display().to_string(),
                 Pick::Recording { .. } => self.mixer.record_path = p.display().to_string(),
+                Pick::Roster => self.wall.roster_path = p.display().to_string(),
             },
             Outcome::ProcessStopped { pid } => {
                 session.notice("Stopped", format!("pid {pid} is gone: boot again"), false)
@@ -665,13 +871,27 @@ impl ScPanel {
             });
     }
 
-    /// The window title names a running recording, so it shows in the task bar too.
+    /// Servers with an alert, as the window title counts them.
+    pub fn alert_count(&self) -> usize {
+        self.sessions
+            .iter()
+            .filter(|s| wall::alerts(s, self.wall.cpu_threshold).any())
+            .count()
+    }
+
+    /// The window title names a running recording and counts the servers with an alert, so
+    /// both show in the task bar too.
     fn window_title(&mut self, ctx: &egui::Context, recording: Option<&Recording>) {
-        let title = match recording {
+        let mut title = match recording {
             // The title is drawn by the window manager's font, which has the dot.
             Some(r) => format!("\u{25CF} {} \u{B7} scpanel", status_bar::rec_short(r)),
             None => "scpanel".to_string(),
         };
+        match self.alert_count() {
+            0 => {}
+            1 => title.push_str(" \u{B7} 1 alert"),
+            n => title.push_str(&format!(" \u{B7} {n} alerts")),
+        }
         if title != self.title {
             ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
             self.title = title;
@@ -787,19 +1007,34 @@ impl eframe::App for ScPanel {
                         }
                     });
             });
+        let mut wall_asked = Vec::new();
         egui::CentralPanel::default().show(ui, |ui| {
             self.tabs(ui);
             ui.separator();
-            // The plots scroll with time, and the console may be showing every status reply.
+            // The wall's tiles move with every server's status; the plots scroll with time,
+            // and the console may be showing every status reply.
+            let wall_shown = self.tab == Tab::Servers;
+            for (i, s) in self.sessions.iter().enumerate() {
+                s.set_status_frames(
+                    wall_shown
+                        || (i == self.current
+                            && match self.tab {
+                                Tab::Plots => true,
+                                Tab::Console => self.console.show_status,
+                                _ => false,
+                            }),
+                );
+                s.set_levels_shown(i == self.current && self.tab == Tab::Levels);
+            }
+            if wall_shown {
+                let current = self.sessions[self.current].id;
+                wall_asked = self.wall.ui(ui, &self.sessions, current, &mut self.actions);
+                return;
+            }
             let session = &mut self.sessions[self.current];
-            session.set_status_frames(match self.tab {
-                Tab::Plots => true,
-                Tab::Console => self.console.show_status,
-                _ => false,
-            });
-            session.set_levels_shown(self.tab == Tab::Levels);
             let actions = &mut self.actions;
             match self.tab {
+                Tab::Servers => {}
                 Tab::Tree => session.tree.ui(ui, &session.server, actions),
                 Tab::Plots => self.plots.ui(ui, &session.server),
                 Tab::Levels => self.mixer.ui(ui, session, self.own_jack.is_some(), actions),
@@ -808,6 +1043,7 @@ impl eframe::App for ScPanel {
                 Tab::Log => self.log.ui(ui, &session.server),
             }
         });
+        self.wall_requests(wall_asked);
         self.toasts(&ctx);
         self.quit_dialog(&ctx);
         // The recording's clock and size in the status bar move once a second.

@@ -164,6 +164,7 @@ pub struct Bridge {
     repaint: Waker,
     /// Frames begun, so a change hook asks for a frame only when none is pending.
     frames: Arc<AtomicU64>,
+    pacer: Arc<Mutex<FramePacer>>,
 }
 
 /// Asks the window for a frame from any thread; does nothing before the first frame.
@@ -198,7 +199,14 @@ impl Bridge {
             runtime,
             repaint: Waker::default(),
             frames: Arc::new(AtomicU64::new(0)),
+            pacer: Arc::new(Mutex::new(FramePacer::default())),
         })
+    }
+
+    /// The one pacer every session's changes go through: 32 servers' status replies make
+    /// one stream of frames, not 32.
+    pub fn pacer(&self) -> Arc<Mutex<FramePacer>> {
+        self.pacer.clone()
     }
 
     /// Called as each frame begins.

@@ -17,16 +17,23 @@ pub mod profiles;
 pub mod session;
 pub mod status_bar;
 pub mod tree_panel;
+pub mod wall;
 
 pub use app::ScPanel;
 
 /// Opens the control panel window and runs until it is closed.
-pub fn run() -> Result<(), String> {
+/// With `session`, the roster's servers are added to the wall, which opens first.
+pub fn run(session: Option<std::path::PathBuf>) -> Result<(), String> {
     let (options, unusable) = match profiles::load_last() {
         Ok(o) => (o, None),
         Err(e) => (crate::server::Options::default(), Some(e)),
     };
-    let app = ScPanel::new(options)?;
+    let mut app = ScPanel::new(options)?;
+    if let Some(path) = session {
+        app.load_roster(&path.display().to_string());
+        app.wall.roster_path = path.display().to_string();
+        app.tab = app::Tab::Servers;
+    }
     if let Some(e) = unusable {
         app.session()
             .notice("The last options could not be used", e, true);

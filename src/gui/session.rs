@@ -20,6 +20,14 @@ use crate::server::{Direction, Server, ServerEvent};
 pub struct Session {
     pub id: SessionId,
     pub server: Server,
+    /// The tile's name; empty shows the address.
+    pub name: String,
+    /// Where the tile's server is, as typed or as it was booted (`host:port`).
+    pub addr: String,
+    /// Late-bundle lines already seen (the tile's alert counts the ones after).
+    pub late_seen: u64,
+    /// When the server was added to the window, for sorting by the order of adding.
+    pub added: u64,
     /// Notices, offers, the console's traffic and lifecycle events, filled by this session's
     /// listeners on the runtime and by the app as results come in.
     pub inbox: Arc<Mutex<Inbox>>,
@@ -51,6 +59,10 @@ impl Session {
         let session = Session {
             id,
             server: Server::new(),
+            name: String::new(),
+            addr: String::new(),
+            late_seen: 0,
+            added: id,
             inbox: Arc::new(Mutex::new(Inbox::default())),
             busy: 0,
             buffers: HashMap::new(),
@@ -64,7 +76,7 @@ impl Session {
             levels_shown: tokio::sync::watch::channel(false).0,
             waker: bridge.waker(),
         };
-        session.pace_frames(bridge.frames());
+        session.pace_frames(bridge.frames(), bridge.pacer());
         session.spawn_listeners(bridge);
         session
     }
@@ -110,10 +122,9 @@ impl Session {
     }
 
     /// Asks for frames on the core's changes, coalesced (see [`FramePacer`]).
-    fn pace_frames(&self, frames: Arc<AtomicU64>) {
+    fn pace_frames(&self, frames: Arc<AtomicU64>, pacer: Arc<Mutex<FramePacer>>) {
         let status_frames = self.status_frames.clone();
         let filter = Mutex::new(RedrawFilter::default());
-        let pacer = Mutex::new(FramePacer::default());
         let waker = self.waker.clone();
         self.server.set_on_change(Some(Box::new(move |change| {
             let status_frames = status_frames.load(Ordering::Relaxed);

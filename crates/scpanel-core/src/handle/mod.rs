@@ -292,6 +292,11 @@ impl Server {
 
     // ---- what readers see ----
 
+    /// Whether `other` is a clone of this handle (the same server, not just the same address).
+    pub fn same_handle(&self, other: &Server) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
     /// Where the server is in its life right now.
     pub fn state(&self) -> ServerState {
         *self.inner.state.borrow()

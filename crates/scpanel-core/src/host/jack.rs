@@ -244,3 +244,35 @@ fn which(program: &std::path::Path) -> Option<std::path::PathBuf> {
         .map(|d| d.join(program))
         .find(|p| p.is_file())
 }
+
+/// The JACK client name scsynth takes with the device option `-H [server:]client`:
+/// `SuperCollider` when none is given.
+pub fn client_name(device: &str) -> &str {
+    let device = device.trim();
+    let client = match device.split_once(':') {
+        Some((_, client)) => client,
+        None => device,
+    };
+    if client.is_empty() {
+        "SuperCollider"
+    } else {
+        client
+    }
+}
+
+/// A client name of its own for a second server on the machine, from its port, so that
+/// JACK's patchbays tell the servers apart (`SuperCollider-57111`).
+pub fn client_name_for_port(port: u16) -> String {
+    format!("SuperCollider-{port}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn client_names_come_from_the_device_option() {
+        assert_eq!(super::client_name(""), "SuperCollider");
+        assert_eq!(super::client_name("mine"), "mine");
+        assert_eq!(super::client_name("srv:mine"), "mine");
+        assert_eq!(super::client_name("srv:"), "SuperCollider");
+    }
+}

@@ -1,0 +1,643 @@
+//! The "Servers" wall: one tile per server the window holds, with its state, a minute of
+//! CPU, its counts and its alerts, sorted and filtered; and the ways to add servers.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use egui::{Color32, RichText, Sense, Stroke, Vec2};
+
+use super::actions::{Action, ActionQueue, SessionId};
+use super::session::Session;
+use super::status_bar::state_colour;
+use crate::server::{RejoinPolicy, ServerState};
+
+/// How much CPU history a tile draws.
+pub const SPARKLINE_SPAN: Duration = Duration::from_secs(60);
+/// A tile's size: four fit across a 1280-pixel window beside the side panel.
+pub const TILE_SIZE: Vec2 = Vec2::new(236.0, 176.0);
+const ALERT: Color32 = Color32::from_rgb(230, 70, 50);
+const AVG: Color32 = Color32::from_rgb(90, 170, 240);
+const PEAK: Color32 = Color32::from_rgb(240, 170, 60);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortBy {
+    /// The order servers were added in.
+    Added,
+    Name,
+    /// Busiest first.
+    Cpu,
+    /// Alerts first, then offline, then the rest.
+    Alerts,
+}
+
+impl SortBy {
+    const ALL: [SortBy; 4] = [SortBy::Added, SortBy::Name, SortBy::Cpu, SortBy::Alerts];
+    fn label(self) -> &'static str {
+        match self {
+            SortBy::Added => "as added",
+            SortBy::Name => "by name",
+            SortBy::Cpu => "by CPU",
+            SortBy::Alerts => "alerts first",
+        }
+    }
+}
+
+/// What is wrong with a server right now, as its tile and the window title count it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Alerts {
+    /// Went away by itself (not quit, not disconnected) and is not back.
+    pub offline: bool,
+    /// Average CPU above the wall's threshold.
+    pub cpu: bool,
+    /// Late-bundle lines since the tile was last opened.
+    pub late: u64,
+}
+
+impl Alerts {
+    pub fn any(&self) -> bool {
+        self.offline || self.cpu || self.late > 0
+    }
+
+    /// The alerts in words, for the tile and for a screen reader.
+    pub fn text(&self) -> String {
+        let mut parts = Vec::new();
+        if self.offline {
+            parts.push("offline".to_string());
+        }
+        if self.cpu {
+            parts.push("CPU high".to_string());
+        }
+        match self.late {
+            0 => {}
+            1 => parts.push("1 late message".to_string()),
+            n => parts.push(format!("{n} late messages")),
+        }
+        parts.join(", ")
+    }
+}
+
+/// A session's alerts against the CPU `threshold` (percent).
+pub fn alerts(session: &Session, threshold: f32) -> Alerts {
+    let server = &session.server;
+    let online = server.state().is_online();
+    Alerts {
+        offline: !online && server.absence().offline_since.is_some(),
+        cpu: online
+            && server
+                .latest_status()
+                .is_some_and(|s| s.average_cpu >= threshold),
+        late: late_lines(session).saturating_sub(session.late_seen),
+    }
+}
+
+/// Late-bundle lines the server has printed (only a server this window booted prints to us).
+pub fn late_lines(session: &Session) -> u64 {
+    session.server.with_log(|l| l.late)
+}
+
+/// What the tile calls its server: the name given, else the address.
+pub fn label(session: &Session) -> String {
+    if !session.name.is_empty() {
+        return session.name.clone();
+    }
+    address(session)
+}
+
+/// The server's address: as typed or booted, else as connected, else nothing yet.
+pub fn address(session: &Session) -> String {
+    if !session.addr.is_empty() {
+        return session.addr.clone();
+    }
+    match session.server.session() {
+        Some(s) => s.addr.to_string(),
+        None => "no server yet".to_string(),
+    }
+}
+
+/// A wall-clock time as the local `HH:MM`.
+pub fn clock(at: SystemTime) -> String {
+    let secs = at
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let t = libc::time_t::try_from(secs).unwrap_or(0);
+    // SAFETY: localtime_r only writes the struct it is given.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    let ok = unsafe { !libc::localtime_r(&t, &mut tm).is_null() };
+    if ok {
+        format!("{:02}:{:02}", tm.tm_hour, tm.tm_min)
+    } else {
+        format!("{}s", secs % 86_400)
+    }
+}
+
+/// One line on the server's role: owner, which client, or watching.
+fn role(session: &Session) -> String {
+    let server = &session.server;
+    match server.session() {
+        Some(s) if s.is_owner => match s.login {
+            Some(l) => format!("owner · {} logins", l.max_logins),
+            None => "owner".into(),
+        },
+        Some(s) => match s.login {
+            Some(l) => format!("client {} of {}", l.client_id, l.max_logins),
+            None => "watching".into(),
+        },
+        None => String::new(),
+    }
+}
+
+/// The tile's state line: the state, or how long it has been away and what is being done.
+fn state_line(session: &Session) -> String {
+    let server = &session.server;
+    let away = server.absence();
+    let state = server.state();
+    if state == ServerState::Offline
+        && let Some(since) = away.offline_since
+    {
+        let mut text = format!("offline since {}", clock(since));
+        if away.retrying {
+            text.push_str(", retrying");
+            if away.attempts > 0 {
+                text.push_str(&format!(" (try {})", away.attempts));
+            }
+        }
+        return text;
+    }
+    state.label().to_string()
+}
+
+/// What a tile's clicks asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TileAction {
+    Open(SessionId),
+    Remove(SessionId),
+}
+
+/// The wall's settings and its forms.
+pub struct Wall {
+    pub sort: SortBy,
+    pub filter: String,
+    pub only_alerts: bool,
+    /// Average CPU at or above this marks a tile (percent).
+    pub cpu_threshold: f32,
+    /// The "add a server" form: `host:port`.
+    pub add_addr: String,
+    pub add_login: bool,
+    /// Pasted `host:port` lines, one server each.
+    pub paste: String,
+    pub paste_open: bool,
+    /// The roster file to save to or load from.
+    pub roster_path: String,
+    /// Why the last paste or roster failed, line by line.
+    pub problems: Vec<String>,
+}
+
+impl Default for Wall {
+    fn default() -> Self {
+        Wall {
+            sort: SortBy::Added,
+            filter: String::new(),
+            only_alerts: false,
+            cpu_threshold: 80.0,
+            add_addr: String::new(),
+            add_login: false,
+            paste: String::new(),
+            paste_open: false,
+            roster_path: default_roster_path(),
+            problems: Vec::new(),
+        }
+    }
+}
+
+fn default_roster_path() -> String {
+    dirs::config_dir()
+        .map(|d| d.join("scpanel").join("classroom.toml"))
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "classroom.toml".into())
+}
+
+/// What the wall's toolbar asked the app for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WallRequest {
+    /// Boot one more server with the boot panel's options on the next free port.
+    BootAnother,
+    /// Add a server at `addr`, watching or logged in.
+    Add {
+        addr: String,
+        login: bool,
+    },
+    /// Add every server in the pasted text.
+    Paste(String),
+    SaveRoster(String),
+    LoadRoster(String),
+    /// Choose the roster file with a dialog.
+    PickRoster,
+    Tile(TileAction),
+}
+
+impl Wall {
+    /// The order tiles are drawn in: sorted, filtered.
+    pub fn order(&self, sessions: &[Session]) -> Vec<usize> {
+        let needle = self.filter.trim().to_lowercase();
+        let mut shown: Vec<(usize, Alerts)> = sessions
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (i, alerts(s, self.cpu_threshold)))
+            .filter(|(i, a)| {
+                let s = &sessions[*i];
+                (!self.only_alerts || a.any())
+                    && (needle.is_empty()
+                        || label(s).to_lowercase().contains(&needle)
+                        || address(s).to_lowercase().contains(&needle))
+            })
+            .collect();
+        let cpu = |i: usize| {
+            sessions[i]
+                .server
+                .latest_status()
+                .filter(|_| sessions[i].server.state().is_online())
+                .map_or(-1.0, |s| s.average_cpu)
+        };
+        match self.sort {
+            SortBy::Added => shown.sort_by_key(|(i, _)| sessions[*i].added),
+            SortBy::Name => shown.sort_by_key(|(i, _)| label(&sessions[*i]).to_lowercase()),
+            SortBy::Cpu => shown.sort_by(|(a, _), (b, _)| cpu(*b).total_cmp(&cpu(*a))),
+            SortBy::Alerts => shown.sort_by_key(|(i, a)| {
+                let online = sessions[*i].server.state().is_online();
+                (!a.any(), online, sessions[*i].added)
+            }),
+        }
+        shown.into_iter().map(|(i, _)| i).collect()
+    }
+
+    /// Draws the toolbar and the tiles; returns what was asked for. `current` is the
+    /// session the other tabs show.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        sessions: &[Session],
+        current: SessionId,
+        actions: &mut ActionQueue,
+    ) -> Vec<WallRequest> {
+        let mut asked = Vec::new();
+        self.toolbar(ui, sessions, &mut asked);
+        ui.separator();
+        let order = self.order(sessions);
+        if order.is_empty() {
+            ui.label(if sessions.is_empty() {
+                "No servers yet: boot one, or add one above."
+            } else {
+                "No server matches the filter."
+            });
+        }
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                ui.horizontal_wrapped(|ui| {
+                    ui.spacing_mut().item_spacing = egui::vec2(8.0, 8.0);
+                    for i in order {
+                        let s = &sessions[i];
+                        if let Some(a) = tile(ui, s, s.id == current, self.cpu_threshold, actions) {
+                            asked.push(WallRequest::Tile(a));
+                        }
+                    }
+                });
+            });
+        asked
+    }
+
+    fn toolbar(&mut self, ui: &mut egui::Ui, sessions: &[Session], asked: &mut Vec<WallRequest>) {
+        ui.horizontal_wrapped(|ui| {
+            if ui
+                .button("Boot another")
+                .on_hover_text("Boot one more server with the boot options, on the next free port")
+                .clicked()
+            {
+                asked.push(WallRequest::BootAnother);
+            }
+            ui.separator();
+            ui.label("Add");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.add_addr)
+                    .hint_text("host:port")
+                    .desired_width(150.0),
+            )
+            .labelled_by(ui.label("server address").id);
+            ui.checkbox(&mut self.add_login, "log in");
+            let addr = self.add_addr.trim().to_string();
+            if ui
+                .add_enabled(!addr.is_empty(), egui::Button::new("Add server"))
+                .clicked()
+            {
+                asked.push(WallRequest::Add {
+                    addr,
+                    login: self.add_login,
+                });
+                self.add_addr.clear();
+            }
+            if ui
+                .selectable_label(self.paste_open, "Paste a list…")
+                .clicked()
+            {
+                self.paste_open = !self.paste_open;
+            }
+        });
+        if self.paste_open {
+            ui.label("One host:port per line (a bare host means port 57110; # starts a comment):");
+            ui.add(
+                egui::TextEdit::multiline(&mut self.paste)
+                    .desired_rows(4)
+                    .desired_width(f32::INFINITY)
+                    .hint_text("127.0.0.1:57110\n127.0.0.1:57111 Ada"),
+            )
+            .labelled_by(ui.label("servers to add").id);
+            ui.horizontal(|ui| {
+                if ui
+                    .add_enabled(
+                        !self.paste.trim().is_empty(),
+                        egui::Button::new("Add these"),
+                    )
+                    .clicked()
+                {
+                    asked.push(WallRequest::Paste(std::mem::take(&mut self.paste)));
+                    self.paste_open = false;
+                }
+                if ui.button("Cancel").clicked() {
+                    self.paste_open = false;
+                }
+            });
+        }
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Roster");
+            ui.add(egui::TextEdit::singleline(&mut self.roster_path).desired_width(220.0))
+                .labelled_by(ui.label("file").id);
+            if ui.button("Browse…").clicked() {
+                asked.push(WallRequest::PickRoster);
+            }
+            let path = self.roster_path.trim().to_string();
+            if ui
+                .add_enabled(
+                    !sessions.is_empty() && !path.is_empty(),
+                    egui::Button::new("Save roster"),
+                )
+                .clicked()
+            {
+                asked.push(WallRequest::SaveRoster(path.clone()));
+            }
+            if ui
+                .add_enabled(!path.is_empty(), egui::Button::new("Load roster"))
+                .clicked()
+            {
+                asked.push(WallRequest::LoadRoster(path));
+            }
+        });
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Sort");
+            egui::ComboBox::from_id_salt("wall-sort")
+                .selected_text(self.sort.label())
+                .show_ui(ui, |ui| {
+                    for s in SortBy::ALL {
+                        ui.selectable_value(&mut self.sort, s, s.label());
+                    }
+                });
+            ui.add(
+                egui::TextEdit::singleline(&mut self.filter)
+                    .hint_text("filter")
+                    .desired_width(120.0),
+            )
+            .labelled_by(ui.label("Filter").id);
+            ui.checkbox(&mut self.only_alerts, "only alerts");
+            ui.add(
+                egui::DragValue::new(&mut self.cpu_threshold)
+                    .range(1.0..=100.0)
+                    .suffix(" %")
+                    .speed(1.0),
+            )
+            .labelled_by(ui.label("CPU alert at").id);
+        });
+        if !self.problems.is_empty() {
+            let mut dismiss = false;
+            ui.horizontal_wrapped(|ui| {
+                for p in self.problems.iter().take(8) {
+                    ui.colored_label(ALERT, p);
+                }
+                if self.problems.len() > 8 {
+                    ui.label(format!("… and {} more", self.problems.len() - 8));
+                }
+                dismiss = ui.small_button("Dismiss").clicked();
+            });
+            if dismiss {
+                self.problems.clear();
+            }
+        }
+    }
+}
+
+/// One server's tile; returns a click that the app handles (open, remove).
+fn tile(
+    ui: &mut egui::Ui,
+    session: &Session,
+    current: bool,
+    threshold: f32,
+    actions: &mut ActionQueue,
+) -> Option<TileAction> {
+    let server = &session.server;
+    let state = server.state();
+    let alerts = alerts(session, threshold);
+    let name = label(session);
+    let (rect, response) = ui.allocate_exact_size(TILE_SIZE, Sense::click());
+    let described = if alerts.any() {
+        format!("{name}: {}; {}", state_line(session), alerts.text())
+    } else {
+        format!("{name}: {}", state_line(session))
+    };
+    response.widget_info(|| {
+        egui::WidgetInfo::labeled(egui::Role::Button, true, format!("Open {described}"))
+    });
+    let mut asked = None;
+    if response.clicked() {
+        asked = Some(TileAction::Open(session.id));
+    }
+    let visuals = ui.visuals();
+    let border = if alerts.any() {
+        Stroke::new(2.0, ALERT)
+    } else if current {
+        Stroke::new(2.0, visuals.selection.stroke.color)
+    } else if response.hovered() {
+        visuals.widgets.hovered.bg_stroke
+    } else {
+        visuals.widgets.noninteractive.bg_stroke
+    };
+    ui.painter().rect(
+        rect,
+        6.0,
+        visuals.extreme_bg_color,
+        border,
+        egui::StrokeKind::Inside,
+    );
+    let inner = rect.shrink(8.0);
+    let mut content = ui.new_child(
+        egui::UiBuilder::new()
+            .max_rect(inner)
+            .layout(egui::Layout::top_down(egui::Align::Min)),
+    );
+    let ui = &mut content;
+    ui.spacing_mut().item_spacing.y = 2.0;
+    ui.horizontal(|ui| {
+        let (dot, _) = ui.allocate_exact_size(Vec2::splat(10.0), Sense::hover());
+        ui.painter()
+            .circle_filled(dot.center(), 5.0, state_colour(state));
+        ui.add(egui::Label::new(RichText::new(&name).strong()).truncate());
+    });
+    ui.horizontal(|ui| {
+        ui.add(egui::Label::new(RichText::new(address(session)).weak().small()).truncate());
+        let role = role(session);
+        if !role.is_empty() {
+            ui.label(RichText::new(role).small());
+        }
+    });
+    let status = server.latest_status().filter(|_| state.is_online());
+    sparkline(ui, session, inner.width());
+    match status {
+        Some(st) => {
+            ui.label(
+                RichText::new(format!(
+                    "CPU {:.1}% (peak {:.1}%)",
+                    st.average_cpu, st.peak_cpu
+                ))
+                .color(if alerts.cpu {
+                    ALERT
+                } else {
+                    ui.visuals().text_color()
+                }),
+            );
+            ui.label(format!("{} UGens  {} synths", st.ugens, st.synths));
+            let drift = st.actual_sample_rate - st.nominal_sample_rate;
+            ui.label(
+                RichText::new(format!("{:.0} Hz ({drift:+.2})", st.nominal_sample_rate)).small(),
+            );
+        }
+        None => {
+            ui.label(RichText::new(state_line(session)).color(if alerts.offline {
+                ALERT
+            } else {
+                ui.visuals().weak_text_color()
+            }));
+            if let Some(e) = server.absence().last_error.filter(|_| alerts.offline) {
+                ui.add(egui::Label::new(RichText::new(e).small().weak()).truncate());
+            }
+        }
+    }
+    let late = late_lines(session);
+    let crashes = server.absence().crashes;
+    let mut extra = Vec::new();
+    if alerts.late > 0 {
+        extra.push(format!("{} new late", alerts.late));
+    } else if late > 0 {
+        extra.push(format!("{late} late"));
+    }
+    if crashes > 0 {
+        extra.push(format!("crashed {crashes}×"));
+    }
+    if !extra.is_empty() {
+        ui.label(
+            RichText::new(extra.join("  "))
+                .small()
+                .color(if alerts.any() {
+                    ALERT
+                } else {
+                    ui.visuals().weak_text_color()
+                }),
+        );
+    }
+    ui.horizontal(|ui| {
+        let watching = server.session().is_some_and(|s| s.login.is_none());
+        if watching
+            && ui
+                .small_button("Log in")
+                .on_hover_text("Take a login on this server, to make nodes and read /n_query")
+                .clicked()
+        {
+            actions.push_for(session.id, Action::LogIn);
+        }
+        let policy = server.rejoin_policy();
+        // A booted server, or one that crashed and may be booted again.
+        if server.is_owner() || server.absence().crashes > 0 {
+            let mut reboot = policy.reboot;
+            if ui
+                .checkbox(&mut reboot, "auto-reboot")
+                .on_hover_text("Boot it again with the same options when it crashes")
+                .changed()
+            {
+                actions.push_for(
+                    session.id,
+                    Action::SetRejoin(RejoinPolicy { reboot, ..policy }),
+                );
+            }
+        }
+        if server.absence().retrying && ui.small_button("Stop retrying").clicked() {
+            actions.push_for(session.id, Action::StopRejoining);
+        }
+        if ui
+            .small_button("Remove")
+            .on_hover_text("Take the tile off the wall (a server this window booted is quit)")
+            .clicked()
+        {
+            asked = Some(TileAction::Remove(session.id));
+        }
+    });
+    asked
+}
+
+/// The last minute of average (blue) and peak (orange) CPU, 0–100 %.
+fn sparkline(ui: &mut egui::Ui, session: &Session, width: f32) {
+    let (rect, _) = ui.allocate_exact_size(Vec2::new(width, 34.0), Sense::hover());
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 2.0, ui.visuals().faint_bg_color);
+    let now = Instant::now();
+    let (avg, peak) = session.server.with_status_history(|h| {
+        let mut avg = Vec::new();
+        let mut peak = Vec::new();
+        // Newest first, stopping at the first sample older than the span: bounded by the
+        // span's polls, however long the history.
+        for s in h.iter().rev() {
+            let age = now.saturating_duration_since(s.at);
+            if age > SPARKLINE_SPAN {
+                break;
+            }
+            let x =
+                rect.right() - rect.width() * (age.as_secs_f32() / SPARKLINE_SPAN.as_secs_f32());
+            let y = |v: f32| rect.bottom() - rect.height() * (v.clamp(0.0, 100.0) / 100.0);
+            avg.push(egui::pos2(x, y(s.info.average_cpu)));
+            peak.push(egui::pos2(x, y(s.info.peak_cpu)));
+        }
+        (avg, peak)
+    });
+    if avg.len() >= 2 {
+        painter.add(egui::Shape::line(peak, Stroke::new(1.0, PEAK)));
+        painter.add(egui::Shape::line(avg, Stroke::new(1.5, AVG)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alerts_say_what_they_are() {
+        let a = Alerts {
+            offline: true,
+            cpu: true,
+            late: 3,
+        };
+        assert!(a.any());
+        assert_eq!(a.text(), "offline, CPU high, 3 late messages");
+        assert!(!Alerts::default().any());
+    }
+
+    #[test]
+    fn clock_is_hours_and_minutes() {
+        let t = clock(SystemTime::now());
+        assert_eq!(t.len(), 5, "{t}");
+        assert_eq!(&t[2..3], ":");
+    }
+}
