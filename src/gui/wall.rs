@@ -315,13 +315,13 @@ impl Wall {
                 asked.push(WallRequest::BootAnother);
             }
             ui.separator();
-            ui.label("Add");
+            let label = ui.label("Add a server at");
             ui.add(
                 egui::TextEdit::singleline(&mut self.add_addr)
                     .hint_text("host:port")
                     .desired_width(150.0),
             )
-            .labelled_by(ui.label("server address").id);
+            .labelled_by(label.id);
             ui.checkbox(&mut self.add_login, "log in");
             let addr = self.add_addr.trim().to_string();
             if ui
@@ -342,14 +342,16 @@ impl Wall {
             }
         });
         if self.paste_open {
-            ui.label("One host:port per line (a bare host means port 57110; # starts a comment):");
+            let paste_label = ui.label(
+                "Servers to add, one host:port per line (a bare host means port 57110; # starts a comment):",
+            );
             ui.add(
                 egui::TextEdit::multiline(&mut self.paste)
                     .desired_rows(4)
                     .desired_width(f32::INFINITY)
                     .hint_text("127.0.0.1:57110\n127.0.0.1:57111 Ada"),
             )
-            .labelled_by(ui.label("servers to add").id);
+            .labelled_by(paste_label.id);
             ui.horizontal(|ui| {
                 if ui
                     .add_enabled(
@@ -367,9 +369,9 @@ impl Wall {
             });
         }
         ui.horizontal_wrapped(|ui| {
-            ui.label("Roster");
+            let label = ui.label("Roster file");
             ui.add(egui::TextEdit::singleline(&mut self.roster_path).desired_width(220.0))
-                .labelled_by(ui.label("file").id);
+                .labelled_by(label.id);
             if ui.button("Browse…").clicked() {
                 asked.push(WallRequest::PickRoster);
             }
@@ -399,20 +401,22 @@ impl Wall {
                         ui.selectable_value(&mut self.sort, s, s.label());
                     }
                 });
+            let label = ui.label("Filter");
             ui.add(
                 egui::TextEdit::singleline(&mut self.filter)
-                    .hint_text("filter")
+                    .hint_text("name or address")
                     .desired_width(120.0),
             )
-            .labelled_by(ui.label("Filter").id);
+            .labelled_by(label.id);
             ui.checkbox(&mut self.only_alerts, "only alerts");
+            let label = ui.label("CPU alert at");
             ui.add(
                 egui::DragValue::new(&mut self.cpu_threshold)
                     .range(1.0..=100.0)
                     .suffix(" %")
                     .speed(1.0),
             )
-            .labelled_by(ui.label("CPU alert at").id);
+            .labelled_by(label.id);
         });
         if !self.problems.is_empty() {
             let mut dismiss = false;
@@ -513,7 +517,11 @@ fn tile(
             ui.label(format!("{} UGens  {} synths", st.ugens, st.synths));
             let drift = st.actual_sample_rate - st.nominal_sample_rate;
             ui.label(
-                RichText::new(format!("{:.0} Hz ({drift:+.2})", st.nominal_sample_rate)).small(),
+                RichText::new(format!(
+                    "{:.0} Hz, drift {drift:+.2} Hz",
+                    st.nominal_sample_rate
+                ))
+                .small(),
             );
         }
         None => {
