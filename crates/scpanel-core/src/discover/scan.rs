@@ -83,6 +83,20 @@ impl ScanTargets {
         self.host_count() * ports
     }
 
+    /// Refuses targets of more than [`MAX_PROBES`] probes, saying how many they are.
+    pub fn check(&self) -> Result<(), String> {
+        let count = self.probe_count();
+        if count <= MAX_PROBES {
+            return Ok(());
+        }
+        Err(format!(
+            "{self} is {count} probes ({} hosts × {} ports); one scan sends at most \
+             {MAX_PROBES}: narrow the network or the port range",
+            self.host_count(),
+            count / self.host_count()
+        ))
+    }
+
     /// Every address probed, host by host, each host's ports in order.
     pub fn addrs(&self) -> impl Iterator<Item = SocketAddr> + use<> {
         let (first, last) = self.host_range();
@@ -171,15 +185,7 @@ pub async fn scan(
     rate_per_second: u32,
     timeout: Duration,
 ) -> Result<Vec<Found>, String> {
-    let count = targets.probe_count();
-    if count > MAX_PROBES {
-        return Err(format!(
-            "{targets} is {count} probes ({} hosts × {} ports); one scan sends at most \
-             {MAX_PROBES}: narrow the network or the port range",
-            targets.host_count(),
-            count / targets.host_count()
-        ));
-    }
+    targets.check()?;
     let answers = probe(
         targets.addrs(),
         SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
