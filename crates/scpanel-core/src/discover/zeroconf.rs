@@ -185,3 +185,120 @@ impl Drop for Browser {
         let _ = self.daemon.shutdown();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::net::Ipv4Addr;
+
+    use super::*;
+    use crate::discover::MAX_NAME;
+
+    const UDP: &str = "_osc._udp.local.";
+
+    fn shared() -> (Shared, watch::Receiver<Vec<Found>>) {
+        let (tx, rx) = watch::channel(Vec::new());
+        let state = Mutex::new(State {
+            entries: BTreeMap::new(),
+            dropped: 0,
+        });
+        (Shared { state, tx }, rx)
+    }
+
+    fn resolved(name: &str, port: u16) -> Box<ResolvedService> {
+        let info = mdns_sd::ServiceInfo::new(
+            UDP,
+            name,
+            "studio.local.",
+            "127.0.0.1",
+            port,
+            None::<HashMap<String, String>>,
+        )
+        .unwrap();
+        Box::new(info.as_resolved_service())
+    }
+
+    #[test]
+    fn resolved_services_are_listed_and_goodbyes_remove_them() {
+        let (s, rx) = shared();
+        s.apply(
+            ServiceEvent::ServiceResolved(resolved("SuperCollider", 57110)),
+            UDP,
+            Protocol::Udp,
+        );
+        let list = rx.borrow().clone();
+        assert_eq!(
+            list,
+            vec![Found {
+                name: "SuperCollider".into(),
+                host: "studio.local.".into(),
+                addrs: vec!["127.0.0.1:57110".parse().unwrap()],
+                protocol: Protocol::Udp,
+                via: Via::Zeroconf,
+                status: None,
+            }]
+        );
+        s.apply(
+            ServiceEvent::ServiceRemoved(UDP.into(), format!("SuperCollider.{UDP}")),
+            UDP,
+            Protocol::Udp,
+        );
+        assert!(rx.borrow().is_empty());
+    }
+
+    #[test]
+    fn odd_announcements_are_bounded_or_ignored() {
+        let (s, rx) = shared();
+        // Port 0, no address, and another service type are left out.
+        s.apply(
+            ServiceEvent::ServiceResolved(resolved("a", 0)),
+            UDP,
+            Protocol::Udp,
+        );
+        let mut bare = resolved("b", 1);
+        bare.addresses.clear();
+        s.apply(ServiceEvent::ServiceResolved(bare), UDP, Protocol::Udp);
+        s.apply(
+            ServiceEvent::ServiceResolved(resolved("c", 1)),
+            "_osc._tcp.local.",
+            Protocol::Tcp,
+        );
+        assert!(rx.borrow().is_empty());
+
+        // A huge name and many addresses are cut.
+        let mut big = resolved("x", 9);
+        big.fullname = format!("{}.{UDP}", "é".repeat(400));
+        big.host = "h".repeat(1000);
+        big.addresses
+            .extend((0..100u8).map(|i| ScopedIp::from(IpAddr::V4(Ipv4Addr::new(10, 0, 0, i)))));
+        s.apply(ServiceEvent::ServiceResolved(big), UDP, Protocol::Udp);
+        let list = rx.borrow().clone();
+        assert_eq!(list.len(), 1);
+        assert!(list[0].name.len() <= MAX_NAME && list[0].name.starts_with('é'));
+        assert_eq!(list[0].host.len(), MAX_NAME);
+        assert_eq!(list[0].addrs.len(), MAX_ADDRS);
+        assert_eq!(list[0].addrs[0], "10.0.0.0:9".parse().unwrap());
+
+        // Past MAX_FOUND services the rest are counted, not listed; updates still apply.
+        for i in 0..MAX_FOUND + 10 {
+            s.apply(
+                ServiceEvent::ServiceResolved(resolved(&format!("s{i}"), 5000)),
+                UDP,
+                Protocol::Udp,
+            );
+        }
+        assert_eq!(rx.borrow().len(), MAX_FOUND);
+        assert_eq!(s.state.lock().unwrap().dropped, 11);
+        s.apply(
+            ServiceEvent::ServiceResolved(resolved("s0", 5001)),
+            UDP,
+            Protocol::Udp,
+        );
+        let port = rx
+            .borrow()
+            .iter()
+            .find(|f| f.name == "s0")
+            .map(|f| f.addrs[0].port());
+        assert_eq!(port, Some(5001));
+    }
+}
