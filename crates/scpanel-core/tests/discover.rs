@@ -50,23 +50,29 @@ async fn scan_finds_a_booted_server_with_its_status() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn scan_of_ports_where_nothing_listens_is_empty() {
+async fn scan_of_ports_where_nothing_listens_is_empty_and_paced() {
+    const PORTS: u16 = 10;
     let lo = loop {
         let p = common::test_port();
-        if p < u16::MAX - 4 && (p..p + 4).all(port_is_free) {
+        if p < u16::MAX - PORTS && (p..p + PORTS).all(port_is_free) {
             break p;
         }
     };
-    let targets: ScanTargets = format!("127.0.0.1:{lo}-{}", lo + 3).parse().unwrap();
-    let timeout = Duration::from_millis(300);
+    let targets: ScanTargets = format!("127.0.0.1:{lo}-{}", lo + PORTS - 1)
+        .parse()
+        .unwrap();
+    let (rate, timeout) = (20, Duration::from_millis(300));
     let started = Instant::now();
-    let found = scan(targets, 1000, timeout).await.unwrap();
+    let found = scan(targets, rate, timeout).await.unwrap();
     let took = started.elapsed();
+    println!("FIGURE {PORTS} silent ports at {rate}/s with a {timeout:?} time-out took {took:?}");
     assert_eq!(found, Vec::<Found>::new());
-    // Waits out the time-out after the last probe, and not much longer.
+    // 10 probes at 20 a second: the first at once, the last 450 ms later; then the time-out.
+    let sending = Duration::from_secs(1) * u32::from(PORTS - 1) / rate;
     assert!(
-        took >= timeout && took < timeout * 5,
-        "took {took:?} for a {timeout:?} time-out"
+        took >= sending + timeout && took < (sending + timeout) * 3,
+        "took {took:?}, expected about {:?}",
+        sending + timeout
     );
 }
 
@@ -106,7 +112,7 @@ fn zeroconf_browser_lists_an_announced_server() {
     if stderr.contains("unshare failed") || stderr.contains("Operation not permitted") {
         panic!(
             "this test needs its own network namespace, and `unshare --net` is not permitted \
-             here (run as root, or allow unprivileged user namespaces):\n{stderr}"
+             here: run the tests as root (it needs CAP_SYS_ADMIN):\n{stderr}"
         );
     }
     assert!(
@@ -157,19 +163,31 @@ async fn zeroconf_in_namespace() {
     )
     .expect("service info");
     let fullname = info.get_fullname().to_string();
+    // The same name over TCP (what -t publishes) is a second entry, never probed.
+    let tcp = mdns_sd::ServiceInfo::new(
+        "_osc._tcp.local.",
+        "SuperCollider",
+        "scpanel-test.local.",
+        "127.0.0.1",
+        port,
+        None::<HashMap<String, String>>,
+    )
+    .expect("service info");
     let started = Instant::now();
     publisher.register(info).expect("register");
+    publisher.register(tcp).expect("register tcp");
 
     let browser = Browser::start().expect("browser");
     let mut list = browser.watch();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     let found = loop {
         let current = list.borrow_and_update().clone();
-        if let Some(f) = current
+        let ours = current
             .iter()
-            .find(|f| f.name == "SuperCollider" && f.addrs.contains(&addr))
-        {
-            break f.clone();
+            .filter(|f| f.name == "SuperCollider" && f.addrs.contains(&addr))
+            .count();
+        if ours == 2 {
+            break current;
         }
         match tokio::time::timeout_at(deadline, list.changed()).await {
             Ok(Ok(())) => {}
@@ -181,20 +199,29 @@ async fn zeroconf_in_namespace() {
         "FIGURE announcement listed {:?} after registering: {found:?}",
         started.elapsed()
     );
-    assert_eq!(found.host, "scpanel-test.local.");
-    assert_eq!((found.via, found.protocol), (Via::Zeroconf, Protocol::Udp));
-    assert_eq!(found.status, None);
+    let mut protocols: Vec<&str> = found.iter().map(|f| f.protocol.as_str()).collect();
+    protocols.sort();
+    assert_eq!(protocols, ["tcp", "udp"], "{found:?}");
+    for f in &found {
+        assert_eq!(f.host, "scpanel-test.local.");
+        assert_eq!((f.via, f.status), (Via::Zeroconf, None));
+    }
     assert_eq!(browser.dropped(), 0);
 
-    // Its status answers at the announced address.
+    // Its status answers at the announced address; the TCP entry is not asked.
     let asked = Instant::now();
-    let with_status = probe_status(vec![found], Duration::from_secs(2))
+    let with_status = probe_status(found, Duration::from_secs(2))
         .await
         .expect("probe");
-    let status = with_status[0]
-        .status
-        .expect("the announced server answers /status");
-    assert!(status.nominal_sample_rate > 0.0, "{status:?}");
+    for f in &with_status {
+        match f.protocol {
+            Protocol::Udp => {
+                let status = f.status.expect("the announced server answers /status");
+                assert!(status.nominal_sample_rate > 0.0, "{status:?}");
+            }
+            Protocol::Tcp => assert_eq!(f.status, None, "a TCP server is never probed"),
+        }
+    }
     println!("FIGURE status answered in {:?}", asked.elapsed());
 
     // A goodbye takes it off the list.
@@ -203,7 +230,10 @@ async fn zeroconf_in_namespace() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     loop {
         let current = list.borrow_and_update().clone();
-        if !current.iter().any(|f| f.addrs.contains(&addr)) {
+        if !current
+            .iter()
+            .any(|f| f.addrs.contains(&addr) && f.protocol == Protocol::Udp)
+        {
             break;
         }
         match tokio::time::timeout_at(deadline, list.changed()).await {
