@@ -21,7 +21,8 @@ pub const DEFAULT_PORT: u16 = 57110;
 /// Most probes (addresses × ports) one scan sends; a bigger range is refused.
 pub const MAX_PROBES: u64 = 65_536;
 
-/// Highest rate a scan may be asked for, in probes per second.
+/// Highest rate a scan may be asked for, in probes per second. Probes are paced by tokio's
+/// millisecond timer, so above about 1,000 a second the real rate falls short of the one asked.
 pub const MAX_RATE: u32 = 10_000;
 
 /// How fast [`probe_status`] asks the few addresses it is given.
