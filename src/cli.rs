@@ -1,6 +1,8 @@
-//! Headless subcommands over the same core: `status`, `watch`, `tree`, `send`, `boot`,
-//! `synthdef`. Boot flags come from the one option table, so the CLI always offers every option.
+//! Headless subcommands over the same core: `status`, `watch`, `find`, `tree`, `send`,
+//! `boot`, `synthdef`. Boot flags come from the one option table, so the CLI always offers
+//! every option.
 
+mod find;
 mod many;
 
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -265,6 +267,7 @@ pub fn command() -> Command {
             true,
         ))
         .subcommand(watch_command())
+        .subcommand(find::command())
         .subcommand(connection_args(
             Command::new("tree")
                 .about(
@@ -368,6 +371,7 @@ async fn run_async(name: &str, m: &ArgMatches) -> Result<(), String> {
             many::watch(targets(m)?, link(m)?, interval).await
         }
         "boot" => boot(m).await,
+        "find" => find::run(m).await,
         _ => Err(format!("unknown command {name}")),
     }
 }

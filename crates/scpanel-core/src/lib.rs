@@ -27,6 +27,7 @@
 
 #![warn(missing_docs)]
 
+pub mod discover;
 pub mod error;
 mod handle;
 pub mod host;
