@@ -224,16 +224,17 @@ impl ScPanel {
     /// JACK, with a client name of its own); returns its id.
     pub fn boot_another(&mut self) -> SessionId {
         let mut options = self.boot.options.clone();
+        // Ports this window's servers have or were given, booted or still on the way.
         let busiest = self
             .sessions
             .iter()
-            .filter_map(|s| s.server.session().map(|l| l.addr.port()))
-            .chain(
-                self.sessions
-                    .iter()
-                    .filter(|s| s.server.state() == ServerState::Booting)
-                    .map(|s| s.server.options().port),
-            )
+            .filter_map(|s| {
+                s.addr
+                    .parse::<std::net::SocketAddr>()
+                    .ok()
+                    .map(|a| a.port())
+                    .or_else(|| s.server.session().map(|l| l.addr.port()))
+            })
             .max()
             .unwrap_or(0);
         let start = options.port.max(busiest.saturating_add(1));
@@ -264,7 +265,19 @@ impl ScPanel {
     /// Adds a session for a roster entry: booted here, or joined (watching unless the entry
     /// logs in), and rejoined when it goes away.
     pub fn add_entry(&mut self, entry: RosterEntry) -> SessionId {
-        let id = self.add_session();
+        // A session that never had a server (the one a window starts with) takes the first
+        // entry, rather than staying on the wall as an empty tile.
+        let unused = self.sessions.iter().find(|s| {
+            s.server.state() == ServerState::Offline
+                && s.addr.is_empty()
+                && s.busy == 0
+                && s.server.absence().offline_since.is_none()
+                && s.server.with_log(|l| l.lines().next().is_none())
+        });
+        let id = match unused {
+            Some(s) => s.id,
+            None => self.add_session(),
+        };
         let Some(s) = self.sessions.iter_mut().find(|s| s.id == id) else {
             return id;
         };
@@ -348,20 +361,8 @@ impl ScPanel {
     pub fn load_roster(&mut self, path: &str) {
         match Roster::load(std::path::Path::new(path)) {
             Ok(roster) => {
-                // A fresh window's unused session gives its place to the roster's servers.
-                let unused = (self.sessions.len() == 1 && !roster.servers.is_empty())
-                    .then(|| &self.sessions[0])
-                    .filter(|s| {
-                        s.server.state() == ServerState::Offline
-                            && s.addr.is_empty()
-                            && s.server.absence().offline_since.is_none()
-                    })
-                    .map(|s| s.id);
                 for e in roster.servers {
                     self.add_entry(e);
-                }
-                if let Some(id) = unused {
-                    self.remove_session(id);
                 }
             }
             Err(e) => self.session().notice("Roster not loaded", e, true),

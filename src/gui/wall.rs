@@ -342,8 +342,11 @@ impl Wall {
             }
         });
         if self.paste_open {
-            let paste_label = ui.label(
-                "Servers to add, one host:port per line (a bare host means port 57110; # starts a comment):",
+            let paste_label = ui.label("Servers to add");
+            ui.label(
+                RichText::new("One host:port per line, a name after it if you like; a bare host means port 57110; # starts a comment.")
+                    .weak()
+                    .small(),
             );
             ui.add(
                 egui::TextEdit::multiline(&mut self.paste)
@@ -412,7 +415,7 @@ impl Wall {
             let label = ui.label("CPU alert at");
             ui.add(
                 egui::DragValue::new(&mut self.cpu_threshold)
-                    .range(1.0..=100.0)
+                    .range(0.0..=100.0)
                     .suffix(" %")
                     .speed(1.0),
             )
@@ -485,6 +488,8 @@ fn tile(
             .layout(egui::Layout::top_down(egui::Align::Min)),
     );
     let ui = &mut content;
+    // Text that can't be selected takes no clicks: a click anywhere on the tile opens it.
+    ui.style_mut().interaction.selectable_labels = false;
     ui.spacing_mut().item_spacing.y = 2.0;
     ui.horizontal(|ui| {
         let (dot, _) = ui.allocate_exact_size(Vec2::splat(10.0), Sense::hover());
