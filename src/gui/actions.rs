@@ -148,6 +148,14 @@ pub enum Action {
     /// Stop the JACK server this app started; the app holds it, so the app runs this one.
     StopJack,
     LookUpHost(String),
+    /// Start listing servers announced over Zeroconf.
+    Browse,
+    /// Ask every address of `targets` (`NETWORK/PREFIX:FIRST-LAST`) for `/status`, `rate`
+    /// a second.
+    Scan {
+        targets: String,
+        rate: u32,
+    },
     PickFile(Pick),
     StopProcess(PortHolder),
 }
@@ -204,6 +212,8 @@ impl Action {
             StartJack(_) => "JACK did not start",
             StopJack => "Stopping JACK",
             LookUpHost(_) => "Looking up a host",
+            Browse => "Looking for servers",
+            Scan { .. } => "Scanning",
             PickFile(_) => "Choosing a file",
             StopProcess(_) => "Could not stop it",
         }
@@ -248,6 +258,19 @@ pub enum Outcome {
     ProcessStopped {
         pid: u32,
     },
+    /// A Zeroconf browser, listing from now on.
+    Browsing(OwnBrowser),
+    /// The servers a scan found.
+    Scanned(Vec<crate::server::discover::Found>),
+}
+
+/// A Zeroconf browser; the core's type has no `Debug`.
+pub struct OwnBrowser(pub crate::server::discover::Browser);
+
+impl std::fmt::Debug for OwnBrowser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OwnBrowser")
+    }
 }
 
 /// A JACK server this app started. The core's type has no `Debug`; this one says what it is.
@@ -573,6 +596,23 @@ pub async fn perform(server: &Server, action: &Action) -> Result<Outcome, Failur
                 Ok((host, result)) => Ok(Outcome::Looked { host, result }),
                 Err(e) => Err(Failure::text(format!("the lookup ended early: {e}"))),
             }
+        }
+        Browse => {
+            // Binding port 5353 and starting a thread is quick, but not the UI thread's job.
+            let started = tokio::task::spawn_blocking(crate::server::discover::Browser::start)
+                .await
+                .map_err(|e| Failure::text(format!("the browser did not start: {e}")))?;
+            Ok(Outcome::Browsing(OwnBrowser(
+                started.map_err(Failure::text)?,
+            )))
+        }
+        Scan { targets, rate } => {
+            let targets: crate::server::discover::ScanTargets =
+                targets.parse().map_err(Failure::text)?;
+            let found = crate::server::discover::scan(targets, *rate, Duration::from_secs(1))
+                .await
+                .map_err(Failure::text)?;
+            Ok(Outcome::Scanned(found))
         }
         PickFile(pick) => {
             let pick = *pick;

@@ -201,8 +201,17 @@ impl ScPanel {
                 WallRequest::BootAnother => {
                     self.boot_another();
                 }
-                WallRequest::Add { addr, login } => {
-                    self.add_server(addr, String::new(), login);
+                WallRequest::Add {
+                    addr,
+                    name,
+                    protocol,
+                    login,
+                } => {
+                    let mut entry = RosterEntry::watch(addr);
+                    entry.name = name;
+                    entry.protocol = protocol;
+                    entry.login = login;
+                    self.add_entry(entry);
                 }
                 WallRequest::Paste(text) => self.add_pasted(&text),
                 WallRequest::SaveRoster(path) => self.save_roster(&path),
@@ -449,6 +458,19 @@ impl ScPanel {
                 if let Action::LookUpHost(host) = &done.action {
                     self.connect.looked(host.clone(), Err(f.text.clone()));
                 }
+                // The Found list shows its own failures where they happened.
+                match &done.action {
+                    Action::Scan { .. } => {
+                        self.wall.found.scan_done(Err(f.text));
+                        return;
+                    }
+                    Action::Browse => {
+                        self.wall.found.browsing = false;
+                        self.wall.found.error = Some(f.text);
+                        return;
+                    }
+                    _ => {}
+                }
                 if done.action.tells_failure() {
                     if let Some(o) = f.offer
                         && let Ok(mut inbox) = session.inbox.lock()
@@ -497,6 +519,18 @@ impl ScPanel {
                 Pick::Recording { .. } => self.mixer.record_path = p.display().to_string(),
                 Pick::Roster => self.wall.roster_path = p.display().to_string(),
             },
+            Outcome::Browsing(b) => {
+                let mut changes = b.0.watch();
+                let waker = self.bridge.waker();
+                // Ends when the browser is dropped (its threads end, and the sender with them).
+                self.bridge.spawn(async move {
+                    while changes.changed().await.is_ok() {
+                        waker.wake();
+                    }
+                });
+                self.wall.found.browser_started(b.0);
+            }
+            Outcome::Scanned(found) => self.wall.found.scan_done(Ok(found)),
             Outcome::ProcessStopped { pid } => {
                 session.notice("Stopped", format!("pid {pid} is gone: boot again"), false)
             }

@@ -9,6 +9,7 @@ pub mod bridge;
 pub mod buffers_panel;
 pub mod connect_panel;
 pub mod console;
+pub mod found;
 pub mod join_box;
 pub mod log_panel;
 pub mod mixer_panel;

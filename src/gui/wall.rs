@@ -6,6 +6,7 @@ use std::time::{Duration, Instant, SystemTime};
 use egui::{Color32, RichText, Sense, Stroke, Vec2};
 
 use super::actions::{Action, ActionQueue, SessionId};
+use super::found::FoundPanel;
 use super::session::Session;
 use super::status_bar::state_colour;
 use crate::server::{RejoinPolicy, ServerState};
@@ -189,6 +190,10 @@ pub struct Wall {
     pub roster_path: String,
     /// Why the last paste or roster failed, line by line.
     pub problems: Vec<String>,
+    /// Servers found on the network (Zeroconf, scans).
+    pub found: FoundPanel,
+    /// Whether the "Found on the network" section is open.
+    pub found_open: bool,
 }
 
 impl Default for Wall {
@@ -204,6 +209,8 @@ impl Default for Wall {
             paste_open: false,
             roster_path: default_roster_path(),
             problems: Vec::new(),
+            found: FoundPanel::default(),
+            found_open: false,
         }
     }
 }
@@ -223,6 +230,8 @@ pub enum WallRequest {
     /// Add a server at `addr`, watching or logged in.
     Add {
         addr: String,
+        name: String,
+        protocol: crate::server::Protocol,
         login: bool,
     },
     /// Add every server in the pasted text.
@@ -279,7 +288,7 @@ impl Wall {
         actions: &mut ActionQueue,
     ) -> Vec<WallRequest> {
         let mut asked = Vec::new();
-        self.toolbar(ui, sessions, &mut asked);
+        self.toolbar(ui, sessions, actions, &mut asked);
         ui.separator();
         let order = self.order(sessions);
         if order.is_empty() {
@@ -305,7 +314,13 @@ impl Wall {
         asked
     }
 
-    fn toolbar(&mut self, ui: &mut egui::Ui, sessions: &[Session], asked: &mut Vec<WallRequest>) {
+    fn toolbar(
+        &mut self,
+        ui: &mut egui::Ui,
+        sessions: &[Session],
+        actions: &mut ActionQueue,
+        asked: &mut Vec<WallRequest>,
+    ) {
         ui.horizontal_wrapped(|ui| {
             if ui
                 .button("Boot another")
@@ -330,6 +345,8 @@ impl Wall {
             {
                 asked.push(WallRequest::Add {
                     addr,
+                    name: String::new(),
+                    protocol: crate::server::Protocol::Udp,
                     login: self.add_login,
                 });
                 self.add_addr.clear();
@@ -340,7 +357,26 @@ impl Wall {
             {
                 self.paste_open = !self.paste_open;
             }
+            let found = self.found.all().len();
+            let title = match found {
+                0 => "Found on the network…".to_string(),
+                n => format!("Found on the network ({n})…"),
+            };
+            if ui.selectable_label(self.found_open, title).clicked() {
+                self.found_open = !self.found_open;
+            }
         });
+        if self.found_open {
+            let on_wall: Vec<String> = sessions.iter().map(address).collect();
+            for f in self.found.ui(ui, &on_wall, actions) {
+                asked.push(WallRequest::Add {
+                    addr: f.addr,
+                    name: f.name,
+                    protocol: f.protocol,
+                    login: false,
+                });
+            }
+        }
         if self.paste_open {
             let paste_label = ui.label("Servers to add");
             ui.label(
