@@ -386,3 +386,46 @@ fn a_cpu_alert_marks_the_tile_and_the_title() {
     );
     h.state().shutdown(Duration::from_secs(10));
 }
+
+#[test]
+fn auto_reboot_ticked_on_a_tile_boots_a_crashed_server_again_and_remove_quits_it() {
+    let _one = one_at_a_time();
+    let mut h = app(small(), "gui-wall-reboot");
+    h.step();
+    show_tab(&mut h, "Servers");
+    h.get_by_label("Boot another").click();
+    h.run_steps(1);
+    step_until(&mut h, "online", BOOT_LIMIT, |h| all_online(h));
+    h.get_by_label("auto-reboot").click();
+    h.run_steps(1);
+    step_until(&mut h, "the policy set", OFFLINE_LIMIT, |h| {
+        h.state().sessions[0].server.rejoin_policy().reboot
+    });
+    let server = h.state().sessions[0].server.clone();
+    let first = server.pid().expect("pid");
+    // Our own child, by its pid.
+    unsafe { libc::kill(first as i32, libc::SIGKILL) };
+    step_until(&mut h, "booted again", REJOIN_LIMIT, |h| {
+        let s = &h.state().sessions[0].server;
+        s.state() == ServerState::Online && s.pid() != Some(first) && s.absence().returns == 1
+    });
+    assert!(server.is_owner());
+    h.run_steps(1);
+    assert!(
+        h.query_by_label_contains("crashed 1×").is_some(),
+        "the tile counts the crash"
+    );
+    let second = server.pid().expect("pid");
+    h.get_by_label("Remove").click();
+    h.run_steps(1);
+    step_until(&mut h, "the removed server quit", OFFLINE_LIMIT, |_| {
+        !std::path::Path::new(&format!("/proc/{second}")).exists()
+    });
+    assert_eq!(
+        h.state().sessions.len(),
+        1,
+        "the window keeps one, empty session"
+    );
+    assert!(h.state().sessions[0].addr.is_empty());
+    assert_eq!(server.state(), ServerState::Offline);
+}

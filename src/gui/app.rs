@@ -933,13 +933,37 @@ impl ScPanel {
         }
     }
 
-    /// The row of tab buttons; it wraps onto a second line when the window is narrow.
+    /// The row of tab buttons; it wraps onto a second line when the window is narrow. With
+    /// several servers it ends with the one the other tabs show, to switch between them.
     fn tabs(&mut self, ui: &mut egui::Ui) {
+        let mut show = None;
         ui.horizontal_wrapped(|ui| {
             for t in Tab::ALL {
                 ui.selectable_value(&mut self.tab, t, t.label());
             }
+            if self.sessions.len() > 1 && self.tab != Tab::Servers {
+                ui.separator();
+                let current = self.sessions[self.current].id;
+                let label = ui.label("Server");
+                egui::ComboBox::from_id_salt("current-server")
+                    .selected_text(wall::label(&self.sessions[self.current]))
+                    .show_ui(ui, |ui| {
+                        for s in &self.sessions {
+                            if ui
+                                .selectable_label(s.id == current, wall::label(s))
+                                .clicked()
+                            {
+                                show = Some(s.id);
+                            }
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+            }
         });
+        if let Some(id) = show {
+            self.show_session(id);
+        }
     }
 }
 
