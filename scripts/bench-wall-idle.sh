@@ -81,9 +81,30 @@ sleep 5   # the app's joins settle (a rejoin of a booted server that came up lat
 ticks() { awk '{print $14 + $15}' "/proc/$app/stat"; }
 hz=$(getconf CLK_TCK)
 lines0=0; [ -n "${FRAME_LOG:-}" ] && lines0=$(wc -l < "$FRAME_LOG")
+# Per thread (by name), to see where the time goes: the UI thread (egui and GL), Mesa's
+# llvmpipe threads (software rendering under Xvfb), the runtime's scpanel-io workers.
+threads() { for t in /proc/"$app"/task/*; do printf '%s\t%s\n' "$(cat "$t/comm")" "$(awk '{print $14 + $15}' "$t/stat")"; done 2>/dev/null; }
+threads > "$config/threads0"
 t0=$(ticks); s0=$(date +%s.%N)
 sleep 20
 t1=$(ticks); s1=$(date +%s.%N)
+threads > "$config/threads1"
 lines1=0; [ -n "${FRAME_LOG:-}" ] && lines1=$(wc -l < "$FRAME_LOG")
 python3 -c "print(f'idle app CPU, Servers wall with $((REAL + SCRIPTED)) servers ($REAL booted, $SCRIPTED scripted): {100*($t1-$t0)/$hz/($s1-$s0):.2f}% of one core over {($s1-$s0):.1f} s (default 500 ms poll)')"
 if [ -n "${FRAME_LOG:-}" ]; then echo "frame log lines in those 20 s: $((lines1 - lines0)) ($FRAME_LOG)"; fi
+python3 - "$config/threads0" "$config/threads1" "$hz" "$s0" "$s1" <<'PY'
+import sys
+from collections import defaultdict
+def read(p):
+    d = defaultdict(int)
+    for line in open(p):
+        name, ticks = line.rstrip("\n").rsplit("\t", 1)
+        d[name] += int(ticks)
+    return d
+a, b = read(sys.argv[1]), read(sys.argv[2])
+hz, secs = int(sys.argv[3]), float(sys.argv[5]) - float(sys.argv[4])
+for name in sorted(b, key=lambda n: a.get(n, 0) - b[n]):
+    used = b[name] - a.get(name, 0)
+    if used:
+        print(f"  {name:<16} {100 * used / hz / secs:5.2f}%")
+PY
