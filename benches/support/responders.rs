@@ -7,6 +7,10 @@
 //! f32, peak CPU f32, nominal rate f64, actual rate f64), `/g_queryTree` → an empty root group,
 //! `/version` → scsynth 3.13.0, `/sync id` → `/synced id`, `/notify` → `/done /notify`. Anything
 //! else is counted in [`Responders::seen`] and left unanswered.
+//!
+//! What a watch-only join (`login: false`) sends, as counted here: `/status` (the probe, then
+//! the polls), `/error`, `/g_queryTree` and `/sync` once each (the tree read); `/error` needs
+//! no answer.
 
 #![allow(dead_code)]
 
