@@ -8,9 +8,9 @@
 # FRAME_LOG=file keeps the app's stderr with SCPANEL_FRAME_DEBUG=1 (a line per frame, its
 # cause and time) and counts the frames of the measured 20 s.
 # REAL=n / SCRIPTED=n change the mix (defaults 4 and 28).
-# Measured 2026-12-01 (2 cores, Mesa llvmpipe): 6.4-6.6 % with 32 servers (llvmpipe 4.35,
-# UI thread 1.35, scpanel-io 0.90), 3.15 % with one: the wall draws 2 frames a second; see
-# the top of benches/wall.rs.
+# Measured 2026-12-01 (2 cores, Mesa llvmpipe): 2.25 % with 32 servers (scpanel-io 0.80,
+# llvmpipe 1.10, UI thread 0.30): the wall redraws every 2 s for status alone (WALL_REFRESH).
+# Before that it drew a frame for every reply, paced to 2 a second: 6.4-6.6 %.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCREEN=1280x800

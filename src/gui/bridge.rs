@@ -130,16 +130,42 @@ pub struct RedrawFilter {
     latest_figures: Option<[String; 2]>,
 }
 
+/// Which of a server's `/status` replies need a frame, by what the window shows of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum StatusFrames {
+    /// None: the server is not on screen, or only on the wall, which redraws at its own pace
+    /// (every reply of 32 servers would keep software GL busy).
+    Never = 0,
+    /// When the status bar's rounded figures change (the current server).
+    Figures = 1,
+    /// Every reply: a view that moves with each one (the plots, the console showing them).
+    Every = 2,
+}
+
+impl StatusFrames {
+    pub fn from_u8(v: u8) -> StatusFrames {
+        match v {
+            0 => StatusFrames::Never,
+            2 => StatusFrames::Every,
+            _ => StatusFrames::Figures,
+        }
+    }
+}
+
 impl RedrawFilter {
     /// An idle server answers twice a second with the same rounded figures: drawing a frame
-    /// for each would be the idle app's whole CPU use. `status_frames`: the view on screen
-    /// moves with every reply (the plots).
-    pub fn needs_frame(&mut self, change: &Change, status_frames: bool) -> bool {
+    /// for each would be the idle app's whole CPU use.
+    pub fn needs_frame(&mut self, change: &Change, status: StatusFrames) -> bool {
         match change {
             Change::Status(st) => {
                 let figures = Some(super::status_bar::figures(st));
                 let before = std::mem::replace(&mut self.latest_figures, figures);
-                status_frames || before != self.latest_figures
+                match status {
+                    StatusFrames::Never => false,
+                    StatusFrames::Figures => before != self.latest_figures,
+                    StatusFrames::Every => true,
+                }
             }
             Change::Other => true,
         }
@@ -388,23 +414,29 @@ mod tests {
                 ..Default::default()
             })
         };
+        use StatusFrames::*;
         assert!(
-            f.needs_frame(&idle(0.71), false),
+            f.needs_frame(&idle(0.71), Figures),
             "the first figures are shown"
         );
-        assert!(!f.needs_frame(&idle(0.83), false), "still 1%");
+        assert!(!f.needs_frame(&idle(0.83), Figures), "still 1%");
         assert!(
-            f.needs_frame(&idle(0.83), true),
+            f.needs_frame(&idle(0.83), Every),
             "the plots move with every reply"
         );
-        assert!(f.needs_frame(&idle(2.2), false), "2% is news");
-        assert!(f.needs_frame(&Change::Other, false));
+        assert!(!f.needs_frame(&idle(5.0), Never), "a server off screen");
+        assert!(
+            !f.needs_frame(&idle(5.0), Figures),
+            "5% was taken in, unshown"
+        );
+        assert!(f.needs_frame(&idle(2.2), Figures), "2% is news");
+        assert!(f.needs_frame(&Change::Other, Never));
         let more_synths = Change::Status(StatusInfo {
             average_cpu: 2.2,
             peak_cpu: 2.2,
             synths: 1,
             ..Default::default()
         });
-        assert!(f.needs_frame(&more_synths, false));
+        assert!(f.needs_frame(&more_synths, Figures));
     }
 }

@@ -4,14 +4,14 @@
 //! values). The app holds a list of these.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use super::actions::{Action, Done, SessionId, perform};
 use super::bridge::{
-    Bridge, FramePacer, Inbox, MIN_FRAME_INTERVAL, RedrawFilter, TrafficLine, Waker,
+    Bridge, FramePacer, Inbox, MIN_FRAME_INTERVAL, RedrawFilter, StatusFrames, TrafficLine, Waker,
 };
 use super::buffers_panel::BufferRow;
 use super::tree_panel::TreePanel;
@@ -45,8 +45,8 @@ pub struct Session {
     pub tree: TreePanel,
     done_tx: mpsc::Sender<Done>,
     done_rx: mpsc::Receiver<Done>,
-    /// Whether every status reply needs a frame (a view that moves with time is shown).
-    status_frames: Arc<AtomicBool>,
+    /// Which status replies need a frame (see [`StatusFrames`]).
+    status_frames: Arc<AtomicU8>,
     /// Whether this session's levels are on screen, for the meter waker.
     levels_shown: tokio::sync::watch::Sender<bool>,
     waker: Waker,
@@ -72,7 +72,7 @@ impl Session {
             tree: TreePanel::default(),
             done_tx,
             done_rx,
-            status_frames: Arc::new(AtomicBool::new(false)),
+            status_frames: Arc::new(AtomicU8::new(StatusFrames::Figures as u8)),
             levels_shown: tokio::sync::watch::channel(false).0,
             waker: bridge.waker(),
         };
@@ -110,9 +110,9 @@ impl Session {
         self.waker.wake();
     }
 
-    /// Set each frame: whether the view on screen changes with every status reply.
-    pub fn set_status_frames(&self, on: bool) {
-        self.status_frames.store(on, Ordering::Relaxed);
+    /// Set each frame: which status replies change what is on screen.
+    pub fn set_status_frames(&self, which: StatusFrames) {
+        self.status_frames.store(which as u8, Ordering::Relaxed);
     }
 
     /// Set each frame: whether this session's levels are on screen.
@@ -127,7 +127,7 @@ impl Session {
         let filter = Mutex::new(RedrawFilter::default());
         let waker = self.waker.clone();
         self.server.set_on_change(Some(Box::new(move |change| {
-            let status_frames = status_frames.load(Ordering::Relaxed);
+            let status_frames = StatusFrames::from_u8(status_frames.load(Ordering::Relaxed));
             if filter
                 .lock()
                 .map_or(true, |mut f| f.needs_frame(&change, status_frames))
