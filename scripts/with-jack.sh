@@ -30,12 +30,21 @@ fi
 export JACK_DEFAULT_SERVER="scpanel-test-$$"
 export JACK_NO_START_SERVER=1
 jack_log="$(mktemp -t scpanel-jackd.XXXXXX)"
+# Marks what this run's scsynth processes create in /dev/shm.
+shm_stamp="$(mktemp -t scpanel-shm.XXXXXX)"
 jackd -r -d dummy -r 48000 -p 256 >"$jack_log" 2>&1 &
 jack_pid=$!
 stop_jack() {
   kill "$jack_pid" 2>/dev/null || true
   wait "$jack_pid" 2>/dev/null || true
   rm -f "$jack_log"
+  # A scsynth killed with SIGKILL (the crash tests do it) leaves its shared memory behind,
+  # 4 MB or more each: remove this run's, unless a running scsynth still uses that port.
+  for seg in $(find /dev/shm -maxdepth 1 -name 'SuperColliderServer_*' -newer "$shm_stamp" 2>/dev/null); do
+    port="${seg##*_}"
+    pgrep -f "scsynth .*-[ut] $port( |$)" >/dev/null || rm -f "$seg"
+  done
+  rm -f "$shm_stamp"
 }
 trap stop_jack EXIT
 if ! jack_wait -w -t 20 >/dev/null 2>&1; then

@@ -127,7 +127,7 @@ fn the_side_panel_hides_with_f9_and_its_button_and_narrows_to_240() {
     let (w, ht) = (900.0, 600.0);
     let mut h = app_sized(Options::default(), w, ht);
     h.run_steps(3);
-    let tab_x = |h: &Harness<'static, ScPanel>| h.get_by_label("Node tree").rect().min.x;
+    let tab_x = |h: &Harness<'static, ScPanel>| h.get_by_label("Servers").rect().min.x;
     let open_x = tab_x(&h);
     assert!(
         open_x <= 0.35 * w + 30.0,
