@@ -39,6 +39,8 @@ fn step_until(
     loop {
         h.step();
         if done(h) {
+            // What made it true may have come after the frame was drawn: draw it.
+            h.step();
             return start.elapsed();
         }
         if start.elapsed() > limit {

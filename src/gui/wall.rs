@@ -15,6 +15,8 @@ use crate::server::{RejoinPolicy, ServerState};
 pub const SPARKLINE_SPAN: Duration = Duration::from_secs(60);
 /// A tile's size: four fit across a 1280-pixel window beside the side panel.
 pub const TILE_SIZE: Vec2 = Vec2::new(236.0, 176.0);
+/// Height of the row of buttons at the bottom of a tile.
+const BUTTON_ROW: f32 = 22.0;
 const ALERT: Color32 = Color32::from_rgb(230, 70, 50);
 const AVG: Color32 = Color32::from_rgb(90, 170, 240);
 const PEAK: Color32 = Color32::from_rgb(240, 170, 60);
@@ -598,6 +600,17 @@ fn tile(
                 }),
         );
     }
+    // The buttons sit on the tile's bottom edge, whatever the rows above show: a status
+    // arriving must not move them from under a pointer.
+    let mut bottom = ui.new_child(
+        egui::UiBuilder::new()
+            .max_rect(egui::Rect::from_min_max(
+                egui::pos2(inner.left(), inner.bottom() - BUTTON_ROW),
+                inner.max,
+            ))
+            .layout(egui::Layout::left_to_right(egui::Align::Center)),
+    );
+    let ui = &mut bottom;
     ui.horizontal(|ui| {
         let watching = server.session().is_some_and(|s| s.login.is_none());
         if watching
