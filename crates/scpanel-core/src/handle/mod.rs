@@ -119,7 +119,8 @@ pub struct HealthConfig {
     pub poll_interval: Duration,
     /// A `/status` unanswered this long marks the server unresponsive.
     pub reply_timeout: Duration,
-    /// A connected server unresponsive this long is taken as gone.
+    /// A connected server silent this long since it was last heard (and unanswered for at
+    /// least half of it) is taken as gone.
     pub offline_after: Duration,
 }
 

@@ -145,11 +145,18 @@ pub(crate) async fn monitor(server: Weak<Inner>, live: Weak<Live>) {
                 server.set_state(ServerState::Unresponsive);
                 server.emit(ServerEvent::Unresponsive);
             }
-            if silent >= config.offline_after && !live.session.is_owner {
+            // Measured from the last thing heard, so a server that stops is offline at most
+            // `offline_after` after it stopped, whichever poll it missed first; and only once
+            // half of that has gone in probes, so one lost packet is not a death.
+            let quiet = heard.map_or(silent, |h| now.saturating_duration_since(h).max(silent));
+            if quiet >= config.offline_after
+                && silent >= config.reply_timeout.max(config.offline_after / 2)
+                && !live.session.is_owner
+            {
                 gone(
                     &server,
                     &live,
-                    format!("no answer for {} ms", silent.as_millis()),
+                    format!("no answer for {} ms", quiet.as_millis()),
                 );
                 return;
             }
