@@ -12,6 +12,7 @@ use super::buffers_panel::BufferRow;
 use super::buffers_panel::BuffersPanel;
 use super::connect_panel::ConnectPanel;
 use super::console::Console;
+use super::keys::{self, Command};
 use super::log_panel::LogPanel;
 use super::mixer_panel::MixerPanel;
 use super::plots::Plots;
@@ -41,7 +42,7 @@ pub enum Tab {
 }
 
 impl Tab {
-    const ALL: [Tab; 7] = [
+    pub const ALL: [Tab; 7] = [
         Tab::Servers,
         Tab::Tree,
         Tab::Plots,
@@ -140,6 +141,8 @@ pub struct ScPanel {
     title: String,
     /// `SCPANEL_FRAME_DEBUG` set: log every frame and its cause to stderr.
     frame_debug: bool,
+    /// The Keyboard window (F1) is open.
+    pub keys_open: bool,
 }
 
 impl ScPanel {
@@ -175,6 +178,7 @@ impl ScPanel {
             close_confirmed: false,
             title: String::new(),
             frame_debug: std::env::var_os("SCPANEL_FRAME_DEBUG").is_some(),
+            keys_open: false,
         })
     }
 
@@ -722,37 +726,45 @@ impl ScPanel {
     }
 
     fn shortcuts(&mut self, ctx: &egui::Context) {
-        use egui::{Key, KeyboardShortcut, Modifiers};
-        let b = KeyboardShortcut::new(Modifiers::COMMAND, Key::B);
-        let q = KeyboardShortcut::new(Modifiers::COMMAND, Key::Q);
-        let r = KeyboardShortcut::new(Modifiers::COMMAND, Key::R);
-        let dot = KeyboardShortcut::new(Modifiers::COMMAND, Key::Period);
-        let side = KeyboardShortcut::new(Modifiers::NONE, Key::F9);
-        let (boot, quit, reboot, reset, toggle_side) = ctx.input_mut(|i| {
-            (
-                i.consume_shortcut(&b),
-                i.consume_shortcut(&q),
-                i.consume_shortcut(&r),
-                i.consume_shortcut(&dot),
-                i.consume_shortcut(&side),
-            )
+        let labels: Vec<&'static str> = Tab::ALL.iter().map(|t| t.label()).collect();
+        let pressed: Vec<Command> = ctx.input_mut(|i| {
+            keys::bindings(&labels)
+                .into_iter()
+                .filter(|b| i.consume_shortcut(&b.shortcut))
+                .map(|b| b.command)
+                .collect()
         });
         let state = self.session().server.state();
-        if boot && state == ServerState::Offline {
-            self.boot();
-        }
-        if quit && state.is_online() {
-            self.quit_key();
-        }
-        if reboot && self.session().server.is_owner() {
-            self.actions.push(Action::Reboot);
-        }
-        // Reset is the panic button: never asks.
-        if reset && state.is_online() {
-            self.actions.push(Action::Reset);
-        }
-        if toggle_side {
-            self.side_open = !self.side_open;
+        for command in pressed {
+            match command {
+                Command::Boot if state == ServerState::Offline => self.boot(),
+                Command::Quit if state.is_online() => self.quit_key(),
+                Command::Reboot if self.session().server.is_owner() => {
+                    self.actions.push(Action::Reboot)
+                }
+                // Reset is the panic button: never asks.
+                Command::Reset if state.is_online() => self.actions.push(Action::Reset),
+                Command::ToggleSide => self.side_open = !self.side_open,
+                Command::Tab(i) => {
+                    if let Some(t) = Tab::ALL.get(i) {
+                        self.tab = *t;
+                    }
+                }
+                Command::ConsoleInput => {
+                    self.tab = Tab::Console;
+                    ctx.memory_mut(|m| {
+                        m.request_focus(egui::Id::unique(super::console::CONSOLE_INPUT))
+                    });
+                }
+                Command::TreeFilter => {
+                    self.tab = Tab::Tree;
+                    ctx.memory_mut(|m| {
+                        m.request_focus(egui::Id::unique(super::tree_panel::TREE_FILTER))
+                    });
+                }
+                Command::Help => self.keys_open = !self.keys_open,
+                _ => {}
+            }
         }
     }
 
@@ -1112,6 +1124,10 @@ impl eframe::App for ScPanel {
             }
         });
         self.wall_requests(wall_asked);
+        if self.keys_open {
+            let labels: Vec<&'static str> = Tab::ALL.iter().map(|t| t.label()).collect();
+            keys::help_window(&ctx, &mut self.keys_open, &labels);
+        }
         self.toasts(&ctx);
         self.quit_dialog(&ctx);
         // The recording's clock and size in the status bar move once a second.

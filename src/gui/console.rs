@@ -10,6 +10,9 @@ use crate::server::Direction;
 use crate::server::wire::osc_text;
 use crate::server::wire::printable::printable;
 
+/// The OSC line's id, so a shortcut can put the keyboard in it.
+pub const CONSOLE_INPUT: &str = "console-input";
+
 #[derive(Default)]
 pub struct Console {
     pub line: String,
@@ -22,7 +25,15 @@ pub struct Console {
     pub show_status: bool,
     /// Frozen copy while paused.
     frozen: Vec<TrafficLine>,
+    /// The address of a message the user just sent, until its place in the log is known.
+    sent_now: Option<String>,
+    /// The user's own messages, by the log position they were sent after (counting lines
+    /// that fell off the front): each and its reply are shown whatever the filters.
+    own: std::collections::VecDeque<(u64, String)>,
 }
+
+/// How many of the user's recent messages keep their replies in view.
+const OWN_KEEP: usize = 8;
 
 impl Console {
     /// Parses the line and sends it; a bad line (or no server) leaves it in place with the error.
@@ -37,6 +48,10 @@ impl Console {
             }
             Ok(packet) => {
                 self.error = None;
+                self.sent_now = match &packet {
+                    rosc::OscPacket::Message(m) => Some(m.addr.clone()),
+                    rosc::OscPacket::Bundle(_) => None,
+                };
                 if self.history.last() != Some(&line) {
                     self.history.push(line);
                 }
@@ -61,6 +76,9 @@ impl Console {
                         let edit = egui::TextEdit::singleline(&mut self.line)
                             .hint_text("/g_new 2000 0 1   or   @0.5 /n_set 2000 freq 220")
                             .code_editor()
+                            // Tab leaves the line for the next widget, as everywhere else.
+                            .lock_focus(false)
+                            .id(egui::Id::unique(CONSOLE_INPUT))
                             .desired_width(ui.available_width().max(40.0));
                         ui.add(edit).labelled_by(label.id)
                     })
@@ -144,6 +162,47 @@ impl Console {
             });
         }
         let filter = self.filter.to_lowercase();
+        // The user's own messages and their replies, by log position.
+        let mut own_lines: std::collections::HashSet<u64> = Default::default();
+        // The latest reply to the user's own message, pinned above the log: the log moves
+        // on with meters and notifications, and the answer must stay in view.
+        let mut last_reply: Option<TrafficLine> = None;
+        if let Ok(inbox) = session.inbox.lock() {
+            let first = inbox.traffic_dropped;
+            if let Some(addr) = self.sent_now.take() {
+                if self.own.len() == OWN_KEEP {
+                    self.own.pop_front();
+                }
+                self.own
+                    .push_back((first + inbox.traffic.len() as u64, addr));
+            }
+            for (after, addr) in &self.own {
+                let start = after.saturating_sub(first) as usize;
+                let reply = format!("{addr}.reply");
+                let mut sent_at = None;
+                for (i, t) in inbox.traffic.iter().enumerate().skip(start) {
+                    let word = t.text.split_whitespace().next().unwrap_or("");
+                    match (sent_at, t.direction) {
+                        (None, Direction::Sent) if word == addr => {
+                            sent_at = Some(i);
+                            own_lines.insert(first + i as u64);
+                        }
+                        (Some(_), Direction::Received) if word == reply => {
+                            own_lines.insert(first + i as u64);
+                            last_reply = Some(t.clone());
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        if let Some(t) = &last_reply {
+            ui.horizontal(|ui| {
+                ui.label(RichText::new("Reply:").strong());
+                traffic_row(ui, t);
+            });
+        }
         let keep = |t: &TrafficLine| {
             (self.show_status || !t.text.starts_with("/status"))
                 && (filter.is_empty() || t.text.to_lowercase().contains(&filter))
@@ -164,7 +223,14 @@ impl Console {
             let lines: Vec<&TrafficLine> = self.frozen.iter().filter(|t| keep(t)).collect();
             rows(ui, &lines);
         } else if let Ok(inbox) = session.inbox.lock() {
-            let lines: Vec<&TrafficLine> = inbox.traffic.iter().filter(|t| keep(t)).collect();
+            let first = inbox.traffic_dropped;
+            let lines: Vec<&TrafficLine> = inbox
+                .traffic
+                .iter()
+                .enumerate()
+                .filter(|(i, t)| own_lines.contains(&(first + *i as u64)) || keep(t))
+                .map(|(_, t)| t)
+                .collect();
             rows(ui, &lines);
         }
     }

@@ -11,6 +11,7 @@ pub mod connect_panel;
 pub mod console;
 pub mod found;
 pub mod join_box;
+pub mod keys;
 pub mod log_panel;
 pub mod mixer_panel;
 pub mod plots;

@@ -12,12 +12,19 @@ use crate::server::wire::printable::printable;
 use crate::server::{AddAction, ControlValue, NodeTree};
 
 const HIGHLIGHT: Duration = Duration::from_millis(1500);
+/// The filter field's id, so a shortcut can put the keyboard in it.
+pub const TREE_FILTER: &str = "tree-filter";
 pub const ROW_HEIGHT: f32 = 22.0;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     pub id: i32,
+    pub parent: i32,
     pub depth: usize,
+    /// Place among the shown rows of the same parent, from 1, and how many those are: what a
+    /// screen reader says as "3 of 5".
+    pub position: usize,
+    pub siblings: usize,
     pub is_group: bool,
     pub def: Option<String>,
     pub has_children: bool,
@@ -109,6 +116,25 @@ pub struct TreePanel {
     pub move_form: Option<MoveForm>,
     /// Show scpanel's own group (meters, volume, recorder, tone); hidden by default.
     pub show_own: bool,
+    /// The row the keyboard is on, by node id.
+    pub cursor: Option<i32>,
+    /// A row to give the keyboard to when it is next built (after Up, Down, Left, Right).
+    focus_next: Option<i32>,
+    /// A row whose menu the keyboard opened (Enter, Shift+F10, the menu key).
+    menu_by_key: Option<i32>,
+    /// The rows on screen last frame, to scroll a row the keyboard moved to into view.
+    visible: std::ops::Range<usize>,
+}
+
+/// What a key on a focused row asked for.
+enum RowKey {
+    Up,
+    Down,
+    Left,
+    Right,
+    Menu,
+    Free,
+    PauseOrResume,
 }
 
 impl TreePanel {
@@ -145,7 +171,10 @@ impl TreePanel {
             if matches {
                 rows.push(Row {
                     id: n.id,
+                    parent: n.parent,
                     depth,
+                    position: 0,
+                    siblings: 0,
                     is_group: n.is_group(),
                     def,
                     has_children: n.head != -1,
@@ -163,6 +192,15 @@ impl TreePanel {
                 hidden_below = Some(depth);
             }
         });
+        let mut counts: HashMap<i32, usize> = HashMap::new();
+        for r in rows.iter_mut() {
+            let c = counts.entry(r.parent).or_insert(0);
+            *c += 1;
+            r.position = *c;
+        }
+        for r in rows.iter_mut() {
+            r.siblings = counts.get(&r.parent).copied().unwrap_or(1);
+        }
         self.rows = rows;
         self.built = Some(key);
     }
@@ -202,6 +240,7 @@ impl TreePanel {
             ui.add(
                 egui::TextEdit::singleline(&mut self.filter)
                     .hint_text("node id or SynthDef name")
+                    .id(egui::Id::unique(TREE_FILTER))
                     .desired_width(180.0),
             )
             .labelled_by(label.id);
@@ -254,9 +293,20 @@ impl TreePanel {
         // Synths on screen whose controls the core keeps re-reading (another client's
         // `x.set` sends no notification), except one being edited right now.
         let mut watched = Vec::new();
-        egui::ScrollArea::both()
-            .auto_shrink([false, false])
-            .show_rows(ui, ROW_HEIGHT, self.rows.len(), |ui, range| {
+        let mut key: Option<(usize, RowKey)> = None;
+        let mut scroll = egui::ScrollArea::both().auto_shrink([false, false]);
+        // A row the keyboard moved to off screen is scrolled to, so that it is built.
+        if let Some(i) = self
+            .focus_next
+            .and_then(|id| self.rows.iter().position(|r| r.id == id))
+            .filter(|i| !self.visible.contains(i) || self.visible.end <= i + 1)
+        {
+            let step = ROW_HEIGHT + ui.spacing().item_spacing.y;
+            let above = if self.visible.start > i { 0 } else { 3 };
+            scroll = scroll.vertical_scroll_offset((i.saturating_sub(above)) as f32 * step);
+        }
+        scroll.show_rows(ui, ROW_HEIGHT, self.rows.len(), |ui, range| {
+                self.visible = range.clone();
                 for i in range {
                     let row = &self.rows[i];
                     // Paused state and controls are read for the visible rows only.
@@ -273,12 +323,20 @@ impl TreePanel {
                             // Every row keeps the toggle's column, so names at one depth line up.
                             let toggle_size = egui::vec2(18.0, 18.0);
                             if row.is_group && row.has_children {
-                                let arrow = if self.collapsed.contains(&row.id) { "+" } else { "-" };
-                                if ui
+                                let collapsed = self.collapsed.contains(&row.id);
+                                let arrow = if collapsed { "+" } else { "-" };
+                                let what = format!(
+                                    "{} group {}",
+                                    if collapsed { "Expand" } else { "Collapse" },
+                                    row.id
+                                );
+                                let b = ui
                                     .add_sized(toggle_size, egui::Button::new(arrow).small())
-                                    .on_hover_text("Collapse / expand")
-                                    .clicked()
-                                {
+                                    .on_hover_text(&what);
+                                b.widget_info(|| {
+                                    egui::WidgetInfo::labeled(egui::Role::Button, true, &what)
+                                });
+                                if b.clicked() {
                                     toggle = Some(row.id);
                                 }
                             } else {
@@ -298,6 +356,42 @@ impl TreePanel {
                                 text = text.background_color(Color32::from_rgba_unmultiplied(80, 170, 80, 70));
                             }
                             let name = ui.add(egui::Label::new(text).sense(egui::Sense::click()));
+                            if self.focus_next == Some(row.id) {
+                                name.request_focus();
+                                name.scroll_to_me(None);
+                                self.focus_next = None;
+                            }
+                            if name.has_focus() {
+                                self.cursor = Some(row.id);
+                                // The arrows move between rows here, not egui's focus.
+                                ui.memory_mut(|m| {
+                                    m.set_focus_lock_filter(
+                                        name.id,
+                                        egui::EventFilter {
+                                            horizontal_arrows: true,
+                                            vertical_arrows: true,
+                                            tab: false,
+                                            escape: false,
+                                        },
+                                    )
+                                });
+                                if let Some(k) = row_key(ui) {
+                                    key = Some((i, k));
+                                }
+                            }
+                            let expanded = (row.is_group && row.has_children)
+                                .then(|| !self.collapsed.contains(&row.id));
+                            let spoken = row_text(row, paused, expanded);
+                            ui.ctx().accesskit_node_builder(name.id, |n| {
+                                n.set_role(egui::accesskit::Role::TreeItem);
+                                n.set_label(spoken);
+                                n.set_level(row.depth + 1);
+                                n.set_position_in_set(row.position);
+                                n.set_size_of_set(row.siblings);
+                                if let Some(e) = expanded {
+                                    n.set_expanded(e);
+                                }
+                            });
                             if let Some(mark) = &row.mark {
                                 ui.label(RichText::new(mark).weak().italics());
                             }
@@ -343,9 +437,26 @@ impl TreePanel {
                     }
                     let row = row.clone();
                     let gated = controls.iter().any(|(k, _)| k == "gate");
-                    resp.context_menu(|ui| self.node_menu(ui, &row, paused, gated, actions));
+                    let by_key = self.menu_by_key == Some(row.id);
+                    if by_key {
+                        self.menu_by_key = None;
+                    }
+                    // Opened by a right click or by the keyboard, at the row either way.
+                    let open = if by_key || resp.secondary_clicked() {
+                        Some(egui::SetOpenCommand::Bool(true))
+                    } else if resp.clicked() {
+                        Some(egui::SetOpenCommand::Bool(false))
+                    } else {
+                        None
+                    };
+                    egui::Popup::menu(&resp)
+                        .open_memory(open)
+                        .show(|ui| self.node_menu(ui, &row, paused, gated, by_key, actions));
                 }
             });
+        if let Some((i, k)) = key {
+            self.on_key(i, k, server, actions);
+        }
         // A setting of what the core polls, not a request: it costs nothing on this thread.
         server.watch_controls(watched);
         if any_new {
@@ -423,16 +534,83 @@ impl TreePanel {
         }
     }
 
+    /// Runs a key pressed on row `i`.
+    fn on_key(
+        &mut self,
+        i: usize,
+        key: RowKey,
+        server: &crate::server::Server,
+        actions: &mut ActionQueue,
+    ) {
+        let Some(row) = self.rows.get(i).cloned() else {
+            return;
+        };
+        let collapsed = self.collapsed.contains(&row.id);
+        match key {
+            RowKey::Up => self.focus_next = i.checked_sub(1).map(|j| self.rows[j].id),
+            RowKey::Down => self.focus_next = self.rows.get(i + 1).map(|r| r.id),
+            RowKey::Left if row.is_group && row.has_children && !collapsed => {
+                self.collapsed.insert(row.id);
+                self.collapse_version += 1;
+                self.focus_next = Some(row.id);
+            }
+            RowKey::Left => {
+                // To the parent: the nearest row above that is less deep.
+                self.focus_next = self.rows[..i]
+                    .iter()
+                    .rev()
+                    .find(|r| r.depth < row.depth)
+                    .map(|r| r.id);
+            }
+            RowKey::Right if row.is_group && collapsed => {
+                self.collapsed.remove(&row.id);
+                self.collapse_version += 1;
+                self.focus_next = Some(row.id);
+            }
+            RowKey::Right => {
+                self.focus_next = self
+                    .rows
+                    .get(i + 1)
+                    .filter(|r| r.depth > row.depth)
+                    .map(|r| r.id)
+            }
+            RowKey::Menu => self.menu_by_key = Some(row.id),
+            RowKey::Free => {
+                actions.push(Action::FreeNode { id: row.id });
+                // The keyboard stays in the list: on the next row, or the one before.
+                self.focus_next = self
+                    .rows
+                    .get(i + 1)
+                    .or_else(|| i.checked_sub(1).and_then(|j| self.rows.get(j)))
+                    .map(|r| r.id);
+            }
+            RowKey::PauseOrResume => {
+                let paused = server.with_tree(|t| t.get(row.id).and_then(|n| n.paused));
+                actions.push(if paused == Some(true) {
+                    Action::RunNode { id: row.id }
+                } else {
+                    Action::PauseNode { id: row.id }
+                });
+                self.focus_next = Some(row.id);
+            }
+        }
+    }
+
     fn node_menu(
         &mut self,
         ui: &mut egui::Ui,
         row: &Row,
         paused: Option<bool>,
         gated: bool,
+        by_key: bool,
         actions: &mut ActionQueue,
     ) {
         let id = row.id;
         ui.label(RichText::new(format!("Node {id}")).strong());
+        if by_key {
+            // Opened from the keyboard: the keyboard goes into the menu, on its first item.
+            ui.memory_mut(|m| m.request_focus(ui.next_auto_id()));
+        }
         if gated
             && ui
                 .button("Release")
@@ -593,6 +771,58 @@ fn slider_range(name: &str, default: f32) -> std::ops::RangeInclusive<f32> {
         _ if default.abs() > 1.0 => 0.0..=(default.abs() * 4.0),
         _ => -1.0..=1.0,
     }
+}
+
+/// A key pressed on a focused row, taken so nothing else reacts to it too.
+fn row_key(ui: &mut egui::Ui) -> Option<RowKey> {
+    use egui::{Key, Modifiers};
+    ui.input_mut(|i| {
+        let mut take = |m: Modifiers, k: Key| i.consume_key(m, k);
+        if take(Modifiers::NONE, Key::ArrowUp) {
+            Some(RowKey::Up)
+        } else if take(Modifiers::NONE, Key::ArrowDown) {
+            Some(RowKey::Down)
+        } else if take(Modifiers::NONE, Key::ArrowLeft) {
+            Some(RowKey::Left)
+        } else if take(Modifiers::NONE, Key::ArrowRight) {
+            Some(RowKey::Right)
+        } else if take(Modifiers::NONE, Key::Enter)
+            || take(Modifiers::SHIFT, Key::F10)
+            || take(Modifiers::NONE, Key::Menu)
+        {
+            Some(RowKey::Menu)
+        } else if take(Modifiers::NONE, Key::Delete) {
+            Some(RowKey::Free)
+        } else if take(Modifiers::NONE, Key::Space) {
+            Some(RowKey::PauseOrResume)
+        } else {
+            None
+        }
+    })
+}
+
+/// What a screen reader says for a row: "group 2000, expanded", "synth 1001 default, paused".
+pub fn row_text(row: &Row, paused: Option<bool>, expanded: Option<bool>) -> String {
+    let mut text = if row.is_group {
+        format!("group {}", row.id)
+    } else {
+        match &row.def {
+            Some(d) => format!("synth {} {}", row.id, printable(d)),
+            None => format!("synth {} (def unknown)", row.id),
+        }
+    };
+    if let Some(mark) = &row.mark {
+        text.push_str(&format!(", {mark}"));
+    }
+    match expanded {
+        Some(true) => text.push_str(", expanded"),
+        Some(false) => text.push_str(", collapsed"),
+        None => {}
+    }
+    if paused == Some(true) {
+        text.push_str(", paused");
+    }
+    text
 }
 
 #[cfg(test)]

@@ -1,0 +1,142 @@
+//! Every key the window answers to, in one table: the shortcuts the app runs and the keys of
+//! a focused tree row, which the Keyboard window (F1) lists as they are.
+
+use egui::{Key, KeyboardShortcut, Modifiers};
+
+/// What a shortcut does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    Boot,
+    Quit,
+    Reboot,
+    Reset,
+    ToggleSide,
+    /// Show the tab at this place in the tab row, from 0.
+    Tab(usize),
+    /// Put the keyboard in the OSC console's line.
+    ConsoleInput,
+    /// Put the keyboard in the node tree's filter.
+    TreeFilter,
+    /// Open or close the Keyboard window.
+    Help,
+}
+
+pub struct Binding {
+    pub shortcut: KeyboardShortcut,
+    pub command: Command,
+    pub text: &'static str,
+}
+
+const TAB_KEYS: [Key; 9] = [
+    Key::Num1,
+    Key::Num2,
+    Key::Num3,
+    Key::Num4,
+    Key::Num5,
+    Key::Num6,
+    Key::Num7,
+    Key::Num8,
+    Key::Num9,
+];
+
+/// The window's shortcuts; `tabs` names the tab row, for Ctrl+1 … Ctrl+N.
+pub fn bindings(tabs: &[&'static str]) -> Vec<Binding> {
+    let cmd = |k| KeyboardShortcut::new(Modifiers::COMMAND, k);
+    let mut all = vec![
+        Binding {
+            shortcut: cmd(Key::B),
+            command: Command::Boot,
+            text: "Boot the server",
+        },
+        Binding {
+            shortcut: cmd(Key::Q),
+            command: Command::Quit,
+            text: "Quit the server (asks when synths or a recording would stop)",
+        },
+        Binding {
+            shortcut: cmd(Key::R),
+            command: Command::Reboot,
+            text: "Reboot a server this window booted",
+        },
+        Binding {
+            shortcut: cmd(Key::Period),
+            command: Command::Reset,
+            text: "Reset (Cmd-period): free every node; a guest frees its own",
+        },
+        Binding {
+            shortcut: KeyboardShortcut::new(Modifiers::NONE, Key::F9),
+            command: Command::ToggleSide,
+            text: "Show or hide the boot / connect panel",
+        },
+        Binding {
+            shortcut: cmd(Key::L),
+            command: Command::ConsoleInput,
+            text: "Type in the OSC console",
+        },
+        Binding {
+            shortcut: cmd(Key::F),
+            command: Command::TreeFilter,
+            text: "Filter the node tree",
+        },
+        Binding {
+            shortcut: KeyboardShortcut::new(Modifiers::NONE, Key::F1),
+            command: Command::Help,
+            text: "This list of keys",
+        },
+    ];
+    for (i, (key, name)) in TAB_KEYS.iter().zip(tabs).enumerate() {
+        all.push(Binding {
+            shortcut: cmd(*key),
+            command: Command::Tab(i),
+            text: name,
+        });
+    }
+    all
+}
+
+/// Keys on a focused row of the node tree (handled by the tree panel).
+pub const TREE_KEYS: [(&str, &str); 7] = [
+    ("Up / Down", "the node above / below"),
+    ("Left", "collapse a group, or go to the parent"),
+    ("Right", "expand a group, or go to its first node"),
+    ("Enter, Shift+F10 or the menu key", "the node's menu"),
+    ("Delete", "free the node"),
+    ("Space", "pause or resume the node"),
+    ("Tab / Shift+Tab", "the next / previous control"),
+];
+
+/// The Keyboard window: every shortcut and the tree's keys.
+pub fn help_window(ctx: &egui::Context, open: &mut bool, tabs: &[&'static str]) {
+    egui::Window::new("Keyboard")
+        .open(open)
+        .collapsible(false)
+        .resizable(false)
+        .show(ctx, |ui| {
+            egui::Grid::new("keys")
+                .num_columns(2)
+                .striped(true)
+                .show(ui, |ui| {
+                    for b in bindings(tabs) {
+                        ui.label(ctx.format_shortcut(&b.shortcut));
+                        let text = match b.command {
+                            Command::Tab(_) => format!("The {} tab", b.text),
+                            _ => b.text.to_string(),
+                        };
+                        ui.label(text);
+                        ui.end_row();
+                    }
+                });
+            ui.separator();
+            ui.label(egui::RichText::new("On a row of the node tree").strong());
+            egui::Grid::new("tree-keys")
+                .num_columns(2)
+                .striped(true)
+                .show(ui, |ui| {
+                    for (k, what) in TREE_KEYS {
+                        ui.label(k);
+                        ui.label(what);
+                        ui.end_row();
+                    }
+                });
+        });
+}

@@ -1,0 +1,189 @@
+//! The window by keyboard alone, on a real scsynth: boot with Ctrl+B, the console with
+//! Ctrl+L and Enter (the reply to one's own /status is shown), Tab out of the console, the
+//! node tree's rows with the arrows, Space to pause, Shift+F10 for the menu, Delete to free.
+//! And what a screen reader is told about the rows.
+
+mod common;
+
+use std::time::Duration;
+
+use common::gui::{app, step_until};
+use egui::{Key, Modifiers};
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use scpanel::gui::ScPanel;
+use scpanel::gui::app::Tab;
+use scpanel::server::{AddAction, ServerState};
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+/// The node the keyboard is on, as a screen reader would name it.
+fn focused_label(h: &Harness<'static, ScPanel>) -> Option<String> {
+    h.query_all_by_label_contains("")
+        .find(|n| n.accesskit_node().is_focused())
+        .and_then(|n| n.accesskit_node().label())
+}
+
+/// A node's name, or a label's text (static text carries it as its value).
+fn text_of(n: &egui_kittest::Node<'_>) -> Option<String> {
+    let a = n.accesskit_node();
+    a.label().or_else(|| a.value())
+}
+
+fn press(h: &mut Harness<'static, ScPanel>, key: Key) {
+    h.key_press(key);
+    h.run_steps(2);
+}
+
+#[test]
+fn boot_console_and_tree_by_keyboard_alone() {
+    let mut h = app(common::options(), "gui-keyboard");
+    h.run_steps(2);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::B);
+    step_until(&mut h, "online", LIMIT, |h| {
+        h.state().session().server.state() == ServerState::Online
+    });
+
+    // Ctrl+L: the console's line has the keyboard; Enter sends; the reply shows although
+    // /status replies are hidden as polling noise.
+    h.key_press_modifiers(Modifiers::COMMAND, Key::L);
+    h.run_steps(2);
+    assert_eq!(h.state().tab, Tab::Console);
+    assert!(
+        !h.state().console.show_status,
+        "status replies hidden by default"
+    );
+    h.event(egui::Event::Text("/status".into()));
+    h.run_steps(1);
+    press(&mut h, Key::Enter);
+    // (The "Show /status.reply" check box names it too.)
+    step_until(&mut h, "the reply to our /status", LIMIT, |h| {
+        h.query_all_by_label_contains("/status.reply")
+            .any(|n| text_of(&n).is_some_and(|l| !l.starts_with("Show")))
+    });
+    // Tab leaves the line.
+    let line_focused = |h: &Harness<'static, ScPanel>| {
+        h.query_by_label("OSC")
+            .into_iter()
+            .chain(h.query_all_by_label("OSC"))
+            .any(|n| n.accesskit_node().is_focused())
+    };
+    assert!(line_focused(&h), "Enter keeps the keyboard in the line");
+    press(&mut h, Key::Tab);
+    assert!(!line_focused(&h), "Tab left the console's line");
+
+    // Two synths in a group, then the tree by keyboard.
+    let server = h.state().session().server.clone();
+    let (group, a, b) = h.state().bridge.block_on(async {
+        let g = server
+            .add_group(1, AddAction::AddToTail, false)
+            .await
+            .expect("group");
+        server.send_builtin("scpanel-sine").await.expect("def");
+        let a = server
+            .add_synth("scpanel-sine", g, AddAction::AddToTail, &[("amp", 0.0)])
+            .await
+            .expect("synth a");
+        let b = server
+            .add_synth("scpanel-sine", g, AddAction::AddToTail, &[("amp", 0.0)])
+            .await
+            .expect("synth b");
+        (g, a, b)
+    });
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Num2);
+    h.run_steps(2);
+    assert_eq!(h.state().tab, Tab::Tree);
+    step_until(&mut h, "the synths in the tree", LIMIT, |h| {
+        h.state().session().tree.rows.iter().any(|r| r.id == b)
+    });
+    // Ctrl+F puts the keyboard in the filter; Tab walks on until a row has it.
+    h.key_press_modifiers(Modifiers::COMMAND, Key::F);
+    h.run_steps(2);
+    for _ in 0..40 {
+        if h.state().session().tree.cursor.is_some()
+            && focused_label(&h).is_some_and(|l| l.starts_with("group") || l.starts_with("synth"))
+        {
+            break;
+        }
+        press(&mut h, Key::Tab);
+    }
+    assert!(
+        h.state().session().tree.cursor.is_some(),
+        "a row took the keyboard"
+    );
+    // Down until synth a.
+    for _ in 0..40 {
+        if h.state().session().tree.cursor == Some(a) {
+            break;
+        }
+        press(&mut h, Key::ArrowDown);
+    }
+    assert_eq!(h.state().session().tree.cursor, Some(a));
+    let spoken = focused_label(&h).expect("the focused row's name");
+    assert!(
+        spoken.starts_with(&format!("synth {a} scpanel-sine")),
+        "{spoken}"
+    );
+    let row = h.get_by_label(&spoken);
+    let node = row.accesskit_node();
+    assert_eq!(node.role(), egui::accesskit::Role::TreeItem);
+    assert!(
+        node.level().is_some_and(|l| l >= 3),
+        "inside group {group}: {:?}",
+        node.level()
+    );
+    assert_eq!(node.position_in_set(), Some(1));
+    assert_eq!(node.size_of_set(), Some(2));
+
+    // Space pauses it.
+    press(&mut h, Key::Space);
+    step_until(&mut h, "paused", LIMIT, |h| {
+        h.state()
+            .session()
+            .server
+            .with_tree(|t| t.get(a).and_then(|n| n.paused))
+            == Some(true)
+    });
+    // Shift+F10 opens its menu, with the keyboard in it; Escape closes it.
+    h.key_press_modifiers(Modifiers::SHIFT, Key::F10);
+    h.run_steps(2);
+    assert!(
+        h.query_by_label(&format!("Node {a}")).is_some(),
+        "the node's menu is open"
+    );
+    assert!(
+        h.query_by_label("Resume").is_some(),
+        "a paused node offers Resume"
+    );
+    press(&mut h, Key::Escape);
+    assert!(
+        h.query_by_label(&format!("Node {a}")).is_none(),
+        "Escape closed it"
+    );
+    // Back on the row (the menu gave the keyboard back), Delete frees it.
+    if h.state().session().tree.cursor != Some(a) || focused_label(&h).is_none() {
+        // The menu took the focus; put it back on the row the way a user would.
+        for _ in 0..40 {
+            if focused_label(&h).is_some_and(|l| l.starts_with(&format!("synth {a}"))) {
+                break;
+            }
+            h.key_press_modifiers(Modifiers::SHIFT, Key::Tab);
+            h.run_steps(2);
+        }
+    }
+    press(&mut h, Key::Delete);
+    step_until(&mut h, "freed", LIMIT, |h| {
+        h.state().session().server.with_tree(|t| t.get(a).is_none())
+    });
+    assert!(
+        h.state().session().server.with_tree(|t| t.get(b).is_some()),
+        "only the focused synth was freed"
+    );
+    // The group's expand button says what it does.
+    assert!(
+        h.query_by_label(&format!("Collapse group {group}"))
+            .is_some(),
+        "the toggle is named"
+    );
+    h.state().shutdown(Duration::from_secs(5));
+}
