@@ -101,7 +101,7 @@ fn boot_console_and_tree_by_keyboard_alone() {
     h.run_steps(2);
     for _ in 0..40 {
         if h.state().session().tree.cursor.is_some()
-            && focused_label(&h).is_some_and(|l| l.starts_with("group") || l.starts_with("synth"))
+            && focused_label(&h).is_some_and(|l| l.ends_with(" group") || l.contains(" scpanel-"))
         {
             break;
         }
@@ -120,10 +120,7 @@ fn boot_console_and_tree_by_keyboard_alone() {
     }
     assert_eq!(h.state().session().tree.cursor, Some(a));
     let spoken = focused_label(&h).expect("the focused row's name");
-    assert!(
-        spoken.starts_with(&format!("synth {a} scpanel-sine")),
-        "{spoken}"
-    );
+    assert_eq!(spoken, format!("{a} scpanel-sine"));
     let row = h.get_by_label(&spoken);
     let node = row.accesskit_node();
     assert_eq!(node.role(), egui::accesskit::Role::TreeItem);
@@ -144,6 +141,16 @@ fn boot_console_and_tree_by_keyboard_alone() {
             .with_tree(|t| t.get(a).and_then(|n| n.paused))
             == Some(true)
     });
+    h.run_steps(1);
+    let said = h
+        .get_by_label(&format!("{a} scpanel-sine"))
+        .accesskit_node()
+        .description();
+    assert_eq!(
+        said.as_deref(),
+        Some("paused"),
+        "the reader hears it is paused"
+    );
     // Shift+F10 opens its menu, with the keyboard in it; Escape closes it.
     h.key_press_modifiers(Modifiers::SHIFT, Key::F10);
     h.run_steps(2);
@@ -164,7 +171,7 @@ fn boot_console_and_tree_by_keyboard_alone() {
     if h.state().session().tree.cursor != Some(a) || focused_label(&h).is_none() {
         // The menu took the focus; put it back on the row the way a user would.
         for _ in 0..40 {
-            if focused_label(&h).is_some_and(|l| l.starts_with(&format!("synth {a}"))) {
+            if focused_label(&h).is_some_and(|l| l == format!("{a} scpanel-sine")) {
                 break;
             }
             h.key_press_modifiers(Modifiers::SHIFT, Key::Tab);

@@ -342,16 +342,7 @@ impl TreePanel {
                             } else {
                                 ui.allocate_exact_size(toggle_size, egui::Sense::hover());
                             }
-                            let mut text = RichText::new(format!(
-                                "{} {}",
-                                row.id,
-                                match (&row.def, row.is_group) {
-                                    (_, true) => "group".to_string(),
-                                    (Some(d), false) => printable(d).into_owned(),
-                                    (None, false) => "(def unknown)".to_string(),
-                                }
-                            ))
-                            .monospace();
+                            let mut text = RichText::new(row_label(row)).monospace();
                             if fresh {
                                 text = text.background_color(Color32::from_rgba_unmultiplied(80, 170, 80, 70));
                             }
@@ -381,10 +372,14 @@ impl TreePanel {
                             }
                             let expanded = (row.is_group && row.has_children)
                                 .then(|| !self.collapsed.contains(&row.id));
-                            let spoken = row_text(row, paused, expanded);
+                            let shown = row_label(row);
+                            let more = row_description(row, paused);
                             ui.ctx().accesskit_node_builder(name.id, |n| {
                                 n.set_role(egui::accesskit::Role::TreeItem);
-                                n.set_label(spoken);
+                                n.set_label(shown);
+                                if !more.is_empty() {
+                                    n.set_description(more);
+                                }
                                 n.set_level(row.depth + 1);
                                 n.set_position_in_set(row.position);
                                 n.set_size_of_set(row.siblings);
@@ -801,28 +796,32 @@ fn row_key(ui: &mut egui::Ui) -> Option<RowKey> {
     })
 }
 
-/// What a screen reader says for a row: "group 2000, expanded", "synth 1001 default, paused".
-pub fn row_text(row: &Row, paused: Option<bool>, expanded: Option<bool>) -> String {
-    let mut text = if row.is_group {
-        format!("group {}", row.id)
-    } else {
-        match &row.def {
-            Some(d) => format!("synth {} {}", row.id, printable(d)),
-            None => format!("synth {} (def unknown)", row.id),
+/// A row's name, as it is shown: "2000 group", "1001 default", "1002 (def unknown)".
+pub fn row_label(row: &Row) -> String {
+    format!(
+        "{} {}",
+        row.id,
+        match (&row.def, row.is_group) {
+            (_, true) => "group".to_string(),
+            (Some(d), false) => printable(d).into_owned(),
+            (None, false) => "(def unknown)".to_string(),
         }
-    };
+    )
+}
+
+/// What a screen reader adds after a row's name (its level, place and expanded state are
+/// properties of the tree item): "default group · client 0", "paused".
+pub fn row_description(row: &Row, paused: Option<bool>) -> String {
+    let mut parts: Vec<String> = Vec::new();
     if let Some(mark) = &row.mark {
-        text.push_str(&format!(", {mark}"));
+        parts.push(mark.clone());
     }
-    match expanded {
-        Some(true) => text.push_str(", expanded"),
-        Some(false) => text.push_str(", collapsed"),
-        None => {}
+    match paused {
+        Some(true) => parts.push("paused".into()),
+        None => parts.push("paused or not: unknown".into()),
+        Some(false) => {}
     }
-    if paused == Some(true) {
-        text.push_str(", paused");
-    }
-    text
+    parts.join(", ")
 }
 
 #[cfg(test)]
