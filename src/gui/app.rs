@@ -143,6 +143,8 @@ pub struct ScPanel {
     frame_debug: bool,
     /// The Keyboard window (F1) is open.
     pub keys_open: bool,
+    /// What a screen reader is told without asking.
+    pub announcer: super::announce::Announcer,
 }
 
 impl ScPanel {
@@ -179,6 +181,7 @@ impl ScPanel {
             title: String::new(),
             frame_debug: std::env::var_os("SCPANEL_FRAME_DEBUG").is_some(),
             keys_open: false,
+            announcer: Default::default(),
         })
     }
 
@@ -923,6 +926,33 @@ impl ScPanel {
             });
     }
 
+    /// Tells the live region what changed (see [`super::announce`]).
+    fn announce(&mut self, ctx: &egui::Context) {
+        let now = std::time::Instant::now();
+        let session = self.session();
+        let server = &session.server;
+        let away = server.absence();
+        let name = wall::label(session);
+        let meters = server.meters();
+        let clips = meters
+            .inputs
+            .iter()
+            .chain(&meters.outputs)
+            .filter(|c| c.clipping(now))
+            .count();
+        let seen = super::announce::Seen {
+            name: &name,
+            state: server.state(),
+            crashes: away.crashes,
+            away: away.reason.as_deref(),
+            alerts: self.alert_count(),
+            clips,
+        };
+        if let Some(wait) = self.announcer.observe(now, &seen) {
+            ctx.request_repaint_after(wait);
+        }
+    }
+
     /// Servers with an alert, as the window title counts them.
     pub fn alert_count(&self) -> usize {
         self.sessions
@@ -1018,6 +1048,7 @@ impl eframe::App for ScPanel {
         let recording = self.session().server.recording();
         let blocker = self.boot.blocker();
         self.window_title(&ctx, recording.as_ref());
+        self.announce(&ctx);
         egui::Panel::top("status-bar").show(ui, |ui| {
             let a = status_bar::ui(
                 ui,
@@ -1050,6 +1081,7 @@ impl eframe::App for ScPanel {
             if a.toggle_side {
                 self.side_open = !self.side_open;
             }
+            self.announcer.ui(ui);
             if state == ServerState::Offline
                 && let Some(why) = &blocker
             {

@@ -59,7 +59,28 @@ impl Default for MixerPanel {
 }
 
 fn meter(ui: &mut egui::Ui, label: &str, level: &ChannelLevel, now: Instant) {
-    let (rect, _) = ui.allocate_exact_size(egui::vec2(18.0, 160.0), egui::Sense::hover());
+    // Focusable, so the keyboard and a screen reader can stop on it and read its level.
+    let (rect, resp) = ui.allocate_exact_size(
+        egui::vec2(18.0, 160.0),
+        egui::Sense::focusable_noninteractive(),
+    );
+    let value = meter_value(level, now);
+    ui.ctx().accesskit_node_builder(resp.id, |n| {
+        n.set_role(egui::accesskit::Role::Meter);
+        n.set_label(format!("{label} level"));
+        n.set_value(value);
+        n.set_min_numeric_value(f64::from(FLOOR_DB));
+        n.set_max_numeric_value(0.0);
+        n.set_numeric_value(f64::from(level.peak_db.max(FLOOR_DB)));
+    });
+    if resp.has_focus() {
+        ui.painter().rect_stroke(
+            rect.expand(2.0),
+            2.0,
+            ui.visuals().selection.stroke,
+            egui::StrokeKind::Outside,
+        );
+    }
     let p = ui.painter();
     p.rect_filled(rect, 2.0, Color32::from_gray(30));
     let frac = |db: f32| ((db - FLOOR_DB) / -FLOOR_DB).clamp(0.0, 1.0);
@@ -87,7 +108,22 @@ fn meter(ui: &mut egui::Ui, label: &str, level: &ChannelLevel, now: Instant) {
             Color32::RED,
         );
     }
-    let _ = label;
+}
+
+/// A meter's level in words: "peak −12.0 dB, RMS −18.3 dB", and "clipped" while it shows.
+pub fn meter_value(level: &ChannelLevel, now: Instant) -> String {
+    let db = |v: f32| {
+        if v <= FLOOR_DB {
+            "silent".to_string()
+        } else {
+            format!("{v:.1} dB")
+        }
+    };
+    let mut text = format!("peak {}, RMS {}", db(level.peak_db), db(level.rms_db));
+    if level.clipping(now) {
+        text.push_str(", clipped");
+    }
+    text
 }
 
 /// The dB marks beside the meters.

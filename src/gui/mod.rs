@@ -3,6 +3,7 @@
 //! [`bridge::Bridge`]'s runtime, and panels draw the snapshots the core publishes.
 
 pub mod actions;
+pub mod announce;
 pub mod app;
 pub mod boot_panel;
 pub mod bridge;
