@@ -119,3 +119,41 @@ fn a_screen_reader_hears_the_server_and_reads_every_control() {
         announced(h).ends_with("server offline")
     });
 }
+
+#[test]
+fn zoom_and_high_contrast_survive_a_restart() {
+    // Its own settings folder: the file is read back by a second app.
+    let mut h = app(common::options(), "gui-a11y-display");
+    h.run_steps(2);
+    h.key_press(Key::F1);
+    h.run_steps(2);
+    h.get_by_label("High contrast").click();
+    h.run_steps(1);
+    h.get_by_label("Larger").click();
+    h.run_steps(3);
+    let zoom = h.ctx.zoom_factor();
+    assert!((zoom - 1.1).abs() < 0.01, "zoomed to {zoom}");
+    // The file is written on the runtime: wait for it to say what we chose.
+    let path = scpanel::gui::profiles::folder()
+        .expect("folder")
+        .join("display.toml");
+    step_until(&mut h, "the settings saved", LIMIT, |_| {
+        std::fs::read_to_string(&path)
+            .is_ok_and(|t| t.contains("high_contrast = true") && t.contains("1.1"))
+    });
+    drop(h);
+    let mut again = app(common::options(), "gui-a11y-display");
+    again.run_steps(3);
+    assert!(again.state().display.high_contrast);
+    assert!((again.ctx.zoom_factor() - 1.1).abs() < 0.01);
+    let theme = again.ctx.theme();
+    assert!(
+        again
+            .ctx
+            .style_of(theme)
+            .visuals
+            .override_text_color
+            .is_some(),
+        "high contrast applied"
+    );
+}

@@ -145,6 +145,12 @@ pub struct ScPanel {
     pub keys_open: bool,
     /// What a screen reader is told without asking.
     pub announcer: super::announce::Announcer,
+    /// Zoom and high contrast, kept across starts.
+    pub display: super::theme::Display,
+    /// The display settings as last applied to the window (`None` before the first frame).
+    display_applied: Option<super::theme::Display>,
+    /// A zoom set last frame, which egui applies a frame later.
+    zoom_pending: bool,
 }
 
 impl ScPanel {
@@ -182,6 +188,9 @@ impl ScPanel {
             frame_debug: std::env::var_os("SCPANEL_FRAME_DEBUG").is_some(),
             keys_open: false,
             announcer: Default::default(),
+            display: super::theme::Display::load(),
+            display_applied: None,
+            zoom_pending: false,
         })
     }
 
@@ -926,6 +935,45 @@ impl ScPanel {
             });
     }
 
+    /// Puts the display settings on the window, and keeps a zoom changed with Ctrl + / −
+    /// / 0 for the next start (written on the runtime, not on this thread).
+    fn apply_display(&mut self, ctx: &egui::Context) {
+        // A zoom the keys changed since the last frame (egui's own Ctrl + / − / 0). A zoom
+        // we set takes effect a frame later: until then the old one is no change of the keys.
+        let zoom = ctx.zoom_factor();
+        if let Some(applied) = self.display_applied
+            && (zoom - applied.zoom).abs() > f32::EPSILON
+            && !self.zoom_pending
+        {
+            self.display.zoom = zoom;
+        }
+        self.zoom_pending = false;
+        if self.display_applied == Some(self.display) {
+            return;
+        }
+        super::theme::apply(ctx, &self.display);
+        if (zoom - self.display.zoom).abs() > f32::EPSILON {
+            ctx.set_zoom_factor(self.display.zoom);
+            self.zoom_pending = true;
+        }
+        // The first frame only applies what was loaded; later changes are saved.
+        if self.display_applied.is_some() {
+            let d = self.display;
+            let waker = self.bridge.waker();
+            let inbox = self.session().inbox.clone();
+            self.bridge.spawn(async move {
+                let saved = tokio::task::spawn_blocking(move || d.save()).await;
+                if let Ok(Err(e)) = saved {
+                    if let Ok(mut i) = inbox.lock() {
+                        i.notice("Display settings not saved", e, true);
+                    }
+                    waker.wake();
+                }
+            });
+        }
+        self.display_applied = Some(self.display);
+    }
+
     /// Tells the live region what changed (see [`super::announce`]).
     fn announce(&mut self, ctx: &egui::Context) {
         let now = std::time::Instant::now();
@@ -1035,6 +1083,7 @@ impl eframe::App for ScPanel {
                 ctx.repaint_causes()
             );
         }
+        self.apply_display(&ctx);
         self.apply_finished();
         self.actions.target = self.session().id;
         self.close_request(&ctx);
@@ -1158,7 +1207,7 @@ impl eframe::App for ScPanel {
         self.wall_requests(wall_asked);
         if self.keys_open {
             let labels: Vec<&'static str> = Tab::ALL.iter().map(|t| t.label()).collect();
-            keys::help_window(&ctx, &mut self.keys_open, &labels);
+            keys::help_window(&ctx, &mut self.keys_open, &labels, &mut self.display);
         }
         self.toasts(&ctx);
         self.quit_dialog(&ctx);

@@ -105,13 +105,40 @@ pub const TREE_KEYS: [(&str, &str); 7] = [
     ("Tab / Shift+Tab", "the next / previous control"),
 ];
 
-/// The Keyboard window: every shortcut and the tree's keys.
-pub fn help_window(ctx: &egui::Context, open: &mut bool, tabs: &[&'static str]) {
-    egui::Window::new("Keyboard")
+/// The Keys and display window: the display settings, every shortcut and the tree's keys.
+pub fn help_window(
+    ctx: &egui::Context,
+    open: &mut bool,
+    tabs: &[&'static str],
+    display: &mut super::theme::Display,
+) {
+    egui::Window::new("Keys and display")
         .open(open)
         .collapsible(false)
         .resizable(false)
         .show(ctx, |ui| {
+            ui.horizontal(|ui| {
+                ui.checkbox(&mut display.high_contrast, "High contrast");
+                ui.separator();
+                ui.label("Zoom");
+                if ui.button("Smaller").clicked() {
+                    display.zoom = (display.zoom - 0.1).max(0.5);
+                }
+                ui.label(format!("{:.0} %", display.zoom * 100.0));
+                if ui.button("Larger").clicked() {
+                    display.zoom = (display.zoom + 0.1).min(3.0);
+                }
+                if ui.button("100 %").clicked() {
+                    display.zoom = 1.0;
+                }
+            });
+            ui.label(
+                egui::RichText::new(
+                    "Ctrl + and Ctrl − zoom too, Ctrl 0 resets; kept for the next start.",
+                )
+                .weak(),
+            );
+            ui.separator();
             egui::Grid::new("keys")
                 .num_columns(2)
                 .striped(true)

@@ -19,6 +19,7 @@ pub mod plots;
 pub mod profiles;
 pub mod session;
 pub mod status_bar;
+pub mod theme;
 pub mod tree_panel;
 pub mod wall;
 

@@ -1,0 +1,206 @@
+//! The window's colours, checked for contrast: text and the weaker text of hints, paths and
+//! counts reach WCAG AA (4.5:1) against every background they sit on, in the dark and the
+//! light theme, and a high-contrast choice goes further. Also the display settings kept
+//! across starts (zoom, high contrast).
+
+use egui::{Color32, Visuals};
+use serde::{Deserialize, Serialize};
+
+/// What the user chose for the display, saved beside the profiles.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Display {
+    /// egui's zoom factor (Ctrl + / Ctrl − / Ctrl 0).
+    pub zoom: f32,
+    pub high_contrast: bool,
+}
+
+impl Default for Display {
+    fn default() -> Self {
+        Display {
+            zoom: 1.0,
+            high_contrast: false,
+        }
+    }
+}
+
+/// The zoom factors egui's keys can reach; a file saying otherwise is clamped.
+const ZOOM: std::ops::RangeInclusive<f32> = 0.5..=3.0;
+
+impl Display {
+    fn path() -> Option<std::path::PathBuf> {
+        super::profiles::folder().map(|d| d.join("display.toml"))
+    }
+
+    /// The saved settings, or the defaults when there are none or they can't be read.
+    pub fn load() -> Display {
+        let Some(text) = Self::path().and_then(|p| std::fs::read_to_string(p).ok()) else {
+            return Display::default();
+        };
+        let mut d: Display = toml::from_str(&text).unwrap_or_default();
+        if !d.zoom.is_finite() {
+            d.zoom = 1.0;
+        }
+        d.zoom = d.zoom.clamp(*ZOOM.start(), *ZOOM.end());
+        d
+    }
+
+    /// Writes the settings (atomically: a temporary file, then a rename).
+    pub fn save(&self) -> Result<(), String> {
+        let path = Self::path().ok_or("no folder for settings")?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        let text = toml::to_string(self).map_err(|e| e.to_string())?;
+        let tmp = path.with_extension("toml.part");
+        std::fs::write(&tmp, text).map_err(|e| format!("{}: {e}", tmp.display()))?;
+        std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display()))
+    }
+}
+
+/// egui's visuals for a theme, with text colours that reach 4.5:1.
+pub fn visuals(dark: bool, high_contrast: bool) -> Visuals {
+    let mut v = if dark {
+        Visuals::dark()
+    } else {
+        Visuals::light()
+    };
+    // egui's weak text is the text colour at 60 % alpha: 2.7:1 here. An opaque grey instead.
+    v.weak_text_color = Some(if dark {
+        Color32::from_gray(165)
+    } else {
+        Color32::from_gray(84)
+    });
+    v.code_bg_color = if dark {
+        Color32::from_gray(32)
+    } else {
+        Color32::from_gray(235)
+    };
+    if high_contrast {
+        let (fg, weak, bg) = if dark {
+            (Color32::WHITE, Color32::from_gray(215), Color32::BLACK)
+        } else {
+            (Color32::BLACK, Color32::from_gray(40), Color32::WHITE)
+        };
+        v.override_text_color = Some(fg);
+        v.weak_text_color = Some(weak);
+        v.panel_fill = bg;
+        v.window_fill = bg;
+        v.extreme_bg_color = bg;
+    }
+    v
+}
+
+/// Applies the display settings to the window.
+pub fn apply(ctx: &egui::Context, d: &Display) {
+    ctx.set_visuals_of(egui::Theme::Dark, visuals(true, d.high_contrast));
+    ctx.set_visuals_of(egui::Theme::Light, visuals(false, d.high_contrast));
+}
+
+/// WCAG's contrast ratio of `fg` drawn over `bg` (a translucent `fg` blended first).
+pub fn contrast(fg: Color32, bg: Color32) -> f32 {
+    let a = f32::from(fg.a()) / 255.0;
+    let blend = |f: u8, b: u8| {
+        // Color32 is premultiplied: its channels already carry the alpha.
+        (f32::from(f) + f32::from(b) * (1.0 - a)).min(255.0)
+    };
+    let lum = |r: f32, g: f32, b: f32| {
+        let c = |v: f32| {
+            let v = v / 255.0;
+            if v <= 0.04045 {
+                v / 12.92
+            } else {
+                ((v + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * c(r) + 0.7152 * c(g) + 0.0722 * c(b)
+    };
+    let f = lum(
+        blend(fg.r(), bg.r()),
+        blend(fg.g(), bg.g()),
+        blend(fg.b(), bg.b()),
+    );
+    let b = lum(f32::from(bg.r()), f32::from(bg.g()), f32::from(bg.b()));
+    let (hi, lo) = if f > b { (f, b) } else { (b, f) };
+    (hi + 0.05) / (lo + 0.05)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_text_colour_reaches_aa_on_every_background_in_both_themes() {
+        for dark in [true, false] {
+            for high in [false, true] {
+                let v = visuals(dark, high);
+                // An additive colour (alpha 0) lightens the panel it is drawn on.
+                let on_panel = |c: Color32| {
+                    if c.a() == 0 {
+                        let p = v.panel_fill;
+                        Color32::from_rgb(
+                            p.r().saturating_add(c.r()),
+                            p.g().saturating_add(c.g()),
+                            p.b().saturating_add(c.b()),
+                        )
+                    } else {
+                        c
+                    }
+                };
+                let backgrounds = [
+                    ("panel", v.panel_fill),
+                    ("window", v.window_fill),
+                    ("field", on_panel(v.text_edit_bg_color())),
+                    ("extreme", on_panel(v.extreme_bg_color)),
+                    ("faint", on_panel(v.faint_bg_color)),
+                    ("code", on_panel(v.code_bg_color)),
+                ];
+                let texts = [
+                    ("text", v.text_color()),
+                    ("weak text and hints", v.weak_text_color()),
+                    ("strong text", v.strong_text_color()),
+                ];
+                // Buttons, check boxes and fields: their text on their own fill.
+                for (wn, w) in [
+                    ("inactive", v.widgets.inactive),
+                    ("hovered", v.widgets.hovered),
+                    ("active", v.widgets.active),
+                    ("open", v.widgets.open),
+                ] {
+                    let fg = v.override_text_color.unwrap_or(w.fg_stroke.color);
+                    let c = contrast(fg, w.weak_bg_fill);
+                    assert!(
+                        c >= 4.5,
+                        "{} theme{}: {wn} widget text {c:.2}:1",
+                        if dark { "dark" } else { "light" },
+                        if high { " (high contrast)" } else { "" },
+                    );
+                }
+                for (tn, t) in texts {
+                    for (bn, b) in backgrounds {
+                        let c = contrast(t, b);
+                        let need = if high { 7.0 } else { 4.5 };
+                        assert!(
+                            c >= need,
+                            "{} theme{}: {tn} on {bn}: {c:.2}:1, below {need}:1",
+                            if dark { "dark" } else { "light" },
+                            if high { " (high contrast)" } else { "" },
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn egui_s_own_weak_text_was_too_faint() {
+        let v = Visuals::dark();
+        assert!(contrast(v.weak_text_color(), v.panel_fill) < 4.5);
+    }
+
+    #[test]
+    fn contrast_matches_wcag_figures() {
+        assert!((contrast(Color32::BLACK, Color32::WHITE) - 21.0).abs() < 0.01);
+        assert!((contrast(Color32::from_gray(118), Color32::WHITE) - 4.54).abs() < 0.05);
+    }
+}
