@@ -36,6 +36,7 @@ fn all_named(h: &Harness<'static, ScPanel>, tab: &str) {
         Role::TreeItem,
         Role::Meter,
         Role::Figure,
+        Role::DisclosureTriangle,
     ] {
         for n in h.query_all_by_role(role) {
             let a = n.accesskit_node();

@@ -186,7 +186,14 @@ fn boot_console_and_tree_by_keyboard_alone() {
         h.state().session().server.with_tree(|t| t.get(b).is_some()),
         "only the focused synth was freed"
     );
-    // The group's expand button says what it does.
+    // The group's row says it is expanded; its button says what it does.
+    let group_name = format!("{group} group");
+    let group_row = h.get_by_label(&group_name);
+    assert_eq!(
+        group_row.accesskit_node().role(),
+        egui::accesskit::Role::TreeItem
+    );
+    assert_eq!(group_row.accesskit_node().data().is_expanded(), Some(true));
     assert!(
         h.query_by_label(&format!("Collapse group {group}"))
             .is_some(),

@@ -353,6 +353,13 @@ impl TreePanel {
                                 self.focus_next = None;
                             }
                             if name.has_focus() {
+                                // A row with the keyboard shows it, as a button does.
+                                ui.painter().rect_stroke(
+                                    name.rect.expand(2.0),
+                                    2.0,
+                                    ui.visuals().selection.stroke,
+                                    egui::StrokeKind::Outside,
+                                );
                                 self.cursor = Some(row.id);
                                 // The arrows move between rows here, not egui's focus.
                                 ui.memory_mut(|m| {

@@ -434,14 +434,16 @@ impl Wall {
             }
         });
         ui.horizontal_wrapped(|ui| {
-            ui.label("Sort");
+            let label = ui.label("Sort");
             egui::ComboBox::from_id_salt("wall-sort")
                 .selected_text(self.sort.label())
                 .show_ui(ui, |ui| {
                     for s in SortBy::ALL {
                         ui.selectable_value(&mut self.sort, s, s.label());
                     }
-                });
+                })
+                .response
+                .labelled_by(label.id);
             let label = ui.label("Filter");
             ui.add(
                 egui::TextEdit::singleline(&mut self.filter)
