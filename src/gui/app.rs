@@ -3,7 +3,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use egui::{Color32, RichText};
+use super::theme::{Tone, tone};
+use egui::RichText;
 
 use super::actions::{Action, ActionQueue, Done, Outcome, Pick, SessionId};
 use super::boot_panel::BootPanel;
@@ -815,9 +816,9 @@ impl ScPanel {
                     egui::Frame::popup(ui.style()).show(ui, |ui| {
                         ui.set_width(width);
                         let colour = if n.error {
-                            Color32::from_rgb(230, 80, 60)
+                            tone(ui, Tone::Error)
                         } else {
-                            Color32::from_rgb(70, 190, 90)
+                            tone(ui, Tone::Good)
                         };
                         ui.horizontal(|ui| {
                             ui.label(RichText::new(&n.title).strong().color(colour));
@@ -1134,10 +1135,7 @@ impl eframe::App for ScPanel {
             if state == ServerState::Offline
                 && let Some(why) = &blocker
             {
-                ui.colored_label(
-                    Color32::from_rgb(230, 80, 60),
-                    format!("Boot is disabled: {why}"),
-                );
+                ui.colored_label(tone(ui, Tone::Error), format!("Boot is disabled: {why}"));
             }
         });
         let side_width = (ctx.content_rect().width() * 0.35).clamp(240.0, 380.0);

@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use egui::{Color32, RichText};
+use super::theme::{Tone, tone};
+use egui::RichText;
 
 use super::actions::{Action, ActionQueue, Pick};
 use super::profiles;
@@ -346,12 +347,12 @@ impl BootPanel {
         ui.end_row();
         if let Some(problem) = self.problem_for(def.key) {
             ui.label("");
-            ui.colored_label(Color32::from_rgb(230, 80, 60), problem);
+            ui.colored_label(tone(ui, Tone::Error), problem);
             ui.end_row();
         }
         if def.key == "bind_address" && self.options.open_to_anyone() {
             ui.label("");
-            ui.colored_label(WARNING, capitalised(OPEN_NETWORK_RISK));
+            ui.colored_label(tone(ui, Tone::Warning), capitalised(OPEN_NETWORK_RISK));
             ui.end_row();
         }
         if def.key == "password" {
@@ -366,7 +367,7 @@ impl BootPanel {
                 && !self.options.password.is_empty()
             {
                 ui.label("");
-                ui.colored_label(WARNING, capitalised(TCP_PASSWORD_RISK));
+                ui.colored_label(tone(ui, Tone::Warning), capitalised(TCP_PASSWORD_RISK));
                 ui.end_row();
             }
         }
@@ -374,7 +375,7 @@ impl BootPanel {
             && let Some(w) = self.warning()
         {
             ui.label("");
-            ui.colored_label(Color32::from_rgb(230, 170, 40), w);
+            ui.colored_label(tone(ui, Tone::Warning), w);
             ui.end_row();
         }
         if supernova_only {
@@ -415,7 +416,7 @@ impl BootPanel {
                 ui.weak(format!("Using {} ({kind})", p.display()));
             }
             Err(e) => {
-                ui.colored_label(Color32::from_rgb(230, 80, 60), e.to_string());
+                ui.colored_label(tone(ui, Tone::Error), e.to_string());
             }
         }
     }
@@ -548,8 +549,6 @@ impl BootPanel {
         });
     }
 }
-
-const WARNING: Color32 = Color32::from_rgb(230, 170, 40);
 
 fn capitalised(sentence: &str) -> String {
     let mut chars = sentence.chars();

@@ -5,6 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use super::actions::{Action, ActionQueue};
 use super::session::Session;
+use super::theme::{Tone, tone};
 use crate::server::{ConnectOptions, Protocol};
 
 /// A host name looked up in the background: (the name, its addresses or why not).
@@ -147,7 +148,7 @@ impl ConnectPanel {
         });
         let err = self.options(actions).err();
         if let Some(e) = &err {
-            ui.colored_label(egui::Color32::from_rgb(230, 80, 60), e);
+            ui.colored_label(tone(ui, Tone::Error), e);
         }
         ui.horizontal(|ui| {
             let offline = state == crate::server::ServerState::Offline;

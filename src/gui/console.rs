@@ -1,7 +1,8 @@
 //! The OSC console: one line of OSC (`/addr arg…`, `@time` bundles), history, completion of
 //! scsynth's commands with their arguments, and a filterable log of what went out and came in.
 
-use egui::{Color32, RichText};
+use super::theme::{Tone, tone};
+use egui::RichText;
 
 use super::actions::{Action, ActionQueue};
 use super::bridge::TrafficLine;
@@ -103,9 +104,9 @@ impl Console {
                 ui.label(
                     RichText::new(caret)
                         .monospace()
-                        .color(Color32::from_rgb(230, 80, 60)),
+                        .color(tone(ui, Tone::Error)),
                 );
-                ui.colored_label(Color32::from_rgb(230, 80, 60), e.to_string());
+                ui.colored_label(tone(ui, Tone::Error), e.to_string());
             });
         } else {
             self.hints(ui);
@@ -153,7 +154,7 @@ impl Console {
         {
             ui.horizontal_wrapped(|ui| {
                 ui.colored_label(
-                    Color32::from_rgb(230, 170, 40),
+                    tone(ui, Tone::Warning),
                     format!("The server has no SynthDef \"{def}\"; scpanel has it built in."),
                 );
                 if ui.button(format!("Load {def}")).clicked() {
@@ -328,11 +329,11 @@ impl Console {
 
 fn traffic_row(ui: &mut egui::Ui, t: &TrafficLine) {
     let (arrow, colour) = match t.direction {
-        Direction::Sent => ("out", Color32::from_rgb(120, 170, 240)),
-        Direction::Received => (" in", Color32::from_rgb(150, 210, 150)),
+        Direction::Sent => ("out", tone(ui, Tone::Sent)),
+        Direction::Received => (" in", tone(ui, Tone::Received)),
     };
     let colour = if t.text.starts_with("/fail") {
-        Color32::from_rgb(230, 80, 60)
+        tone(ui, Tone::Error)
     } else {
         colour
     };

@@ -2,7 +2,8 @@
 //! opt-in scan of an address range finds by asking each address for `/status`. Both are off
 //! until the user turns them on: browsing speaks on every network the machine is on.
 
-use egui::{Color32, RichText};
+use super::theme::{Tone, tone};
+use egui::RichText;
 
 use super::actions::{Action, ActionQueue};
 use crate::server::discover::{Browser, Found};
@@ -148,7 +149,7 @@ impl FoundPanel {
             }
         });
         if let Some(e) = &self.error {
-            ui.colored_label(Color32::from_rgb(230, 80, 60), e);
+            ui.colored_label(tone(ui, Tone::Error), e);
         }
         let all = self.all();
         if all.is_empty() {

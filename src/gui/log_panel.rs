@@ -2,6 +2,7 @@
 //! `late` lines in amber, a count of each, and copy to the clipboard. It follows new lines
 //! until the user scrolls up; then a button says how many arrived and jumps back down.
 
+use super::theme::{Tone, tone};
 use egui::{Color32, RichText};
 
 use crate::server::Server;
@@ -45,13 +46,13 @@ pub fn catch_up_label(new_lines: u64) -> String {
 
 fn colour(ui: &egui::Ui, line: &LogLine) -> Color32 {
     if line.is_error() {
-        return Color32::from_rgb(235, 85, 65);
+        return tone(ui, Tone::Error);
     }
     match line.kind {
-        LineKind::Warning | LineKind::Late => Color32::from_rgb(230, 170, 40),
-        LineKind::Ready => Color32::from_rgb(70, 190, 90),
+        LineKind::Warning | LineKind::Late => tone(ui, Tone::Warning),
+        LineKind::Ready => tone(ui, Tone::Good),
         _ if line.mark == Mark::RunStart => ui.visuals().strong_text_color(),
-        _ if line.stream == Stream::App => Color32::from_rgb(140, 160, 200),
+        _ if line.stream == Stream::App => tone(ui, Tone::Note),
         _ => ui.visuals().text_color(),
     }
 }
@@ -71,7 +72,7 @@ impl LogPanel {
         ui.horizontal_wrapped(|ui| {
             ui.label(format!("{errors} error line(s)"));
             let late_text = RichText::new(format!("{late} late")).color(if late > 0 {
-                Color32::from_rgb(230, 170, 40)
+                tone(ui, Tone::Warning)
             } else {
                 ui.visuals().text_color()
             });

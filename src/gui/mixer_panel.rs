@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use super::theme::{Tone, tone};
 use egui::{Color32, RichText};
 
 use super::actions::{Action, ActionQueue, Pick};
@@ -283,7 +284,7 @@ impl MixerPanel {
                 // The same words as the status bar's, which shows them on every tab.
                 ui.label(
                     RichText::new(super::status_bar::rec_text(r, r.file_size()))
-                        .color(Color32::from_rgb(230, 80, 60)),
+                        .color(tone(ui, Tone::Error)),
                 );
                 if r.is_paused() {
                     if ui.button("Resume").clicked() {
@@ -323,18 +324,18 @@ impl MixerPanel {
             }
             Some(JackStatus::Running { playback_ports }) => {
                 ui.colored_label(
-                    Color32::from_rgb(70, 190, 90),
+                    tone(ui, Tone::Good),
                     format!("JACK is running ({playback_ports} playback ports)"),
                 );
             }
             Some(JackStatus::NotRunning) => {
                 ui.colored_label(
-                    Color32::from_rgb(230, 170, 40),
+                    tone(ui, Tone::Warning),
                     "No JACK server: scsynth can't boot without one. Start one for this session:",
                 );
             }
             Some(JackStatus::Unknown(why)) => {
-                ui.colored_label(Color32::from_rgb(230, 170, 40), why);
+                ui.colored_label(tone(ui, Tone::Warning), why);
             }
         }
         ui.horizontal(|ui| {

@@ -4,16 +4,20 @@ use std::time::Duration;
 
 use egui::{Color32, RichText};
 
+use super::theme::{Tone, tone};
+
 use crate::server::ops::recorder::Recording;
 use crate::server::{ServerState, Session, StatusInfo};
 
-pub fn state_colour(state: ServerState) -> Color32 {
+/// The state's colour in the theme `ui` is drawn in (its word and its dot).
+pub fn state_colour(ui: &egui::Ui, state: ServerState) -> Color32 {
     match state {
-        ServerState::Online => Color32::from_rgb(70, 190, 90),
-        ServerState::Booting | ServerState::Connecting => Color32::from_rgb(230, 180, 40),
-        ServerState::Unresponsive => Color32::from_rgb(240, 120, 30),
-        ServerState::Quitting => Color32::from_rgb(200, 140, 60),
-        ServerState::Offline => Color32::from_rgb(150, 150, 150),
+        ServerState::Online => tone(ui, Tone::Good),
+        ServerState::Booting
+        | ServerState::Connecting
+        | ServerState::Unresponsive
+        | ServerState::Quitting => tone(ui, Tone::Warning),
+        ServerState::Offline => ui.visuals().weak_text_color(),
     }
 }
 
@@ -177,15 +181,16 @@ pub fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
         ui.separator();
         ui.label(
             RichText::new(state.label().to_uppercase())
-                .color(state_colour(state))
+                .color(state_colour(ui, state))
                 .strong(),
         );
         if let Some(r) = recording {
             let (dot, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
-            ui.painter().circle_filled(dot.center(), 5.0, REC_RED);
+            ui.painter()
+                .circle_filled(dot.center(), 5.0, tone(ui, Tone::Error));
             ui.label(
                 RichText::new(rec_text(r, r.file_size()))
-                    .color(REC_RED)
+                    .color(tone(ui, Tone::Error))
                     .strong(),
             )
             .on_hover_text(r.options.path.display().to_string());
@@ -211,7 +216,7 @@ pub fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
             let ago = last_reply.map_or("no reply yet".to_string(), |t| {
                 format!("last reply {} s ago", t.elapsed().as_secs())
             });
-            ui.colored_label(state_colour(state), ago);
+            ui.colored_label(state_colour(ui, state), ago);
             ui.ctx().request_repaint_after(Duration::from_secs(1));
         } else if let Some(st) = status.filter(|_| state.is_online()) {
             ui.separator();
@@ -226,8 +231,6 @@ pub fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
     });
     a
 }
-
-const REC_RED: Color32 = Color32::from_rgb(230, 60, 50);
 
 #[cfg(test)]
 mod tests {

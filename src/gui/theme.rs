@@ -58,6 +58,53 @@ impl Display {
     }
 }
 
+/// What coloured text means; each has a shade for the dark and one for the light theme, both
+/// reaching 4.5:1 on every background (checked below).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    /// Failures, errors, a clip, recording.
+    Error,
+    /// Warnings, late bundles, "paused", something to look at.
+    Warning,
+    /// Running, online, connected.
+    Good,
+    /// OSC we sent.
+    Sent,
+    /// OSC we received.
+    Received,
+    /// scpanel's own notes in the server log.
+    Note,
+}
+
+impl Tone {
+    pub const ALL: [Tone; 6] = [
+        Tone::Error,
+        Tone::Warning,
+        Tone::Good,
+        Tone::Sent,
+        Tone::Received,
+        Tone::Note,
+    ];
+
+    pub fn colour(self, dark: bool) -> Color32 {
+        let (d, l) = match self {
+            Tone::Error => ((240, 110, 95), (180, 30, 20)),
+            Tone::Warning => ((230, 170, 40), (140, 85, 0)),
+            Tone::Good => ((70, 190, 90), (20, 115, 40)),
+            Tone::Sent => ((120, 170, 240), (30, 85, 185)),
+            Tone::Received => ((150, 210, 150), (25, 110, 45)),
+            Tone::Note => ((150, 170, 210), (60, 75, 140)),
+        };
+        let (r, g, b) = if dark { d } else { l };
+        Color32::from_rgb(r, g, b)
+    }
+}
+
+/// The shade of `tone` for the theme `ui` is drawn in.
+pub fn tone(ui: &egui::Ui, tone: Tone) -> Color32 {
+    tone.colour(ui.visuals().dark_mode)
+}
+
 /// egui's visuals for a theme, with text colours that reach 4.5:1.
 pub fn visuals(dark: bool, high_contrast: bool) -> Visuals {
     let mut v = if dark {
@@ -176,7 +223,16 @@ mod tests {
                         if high { " (high contrast)" } else { "" },
                     );
                 }
-                for (tn, t) in texts {
+                // High contrast overrides every text colour, these included.
+                let tones: Vec<(String, Color32)> = if high {
+                    Vec::new()
+                } else {
+                    Tone::ALL
+                        .iter()
+                        .map(|t| (format!("{t:?}"), t.colour(dark)))
+                        .collect()
+                };
+                for (tn, t) in texts.iter().map(|(n, c)| (n.to_string(), *c)).chain(tones) {
                     for (bn, b) in backgrounds {
                         let c = contrast(t, b);
                         let need = if high { 7.0 } else { 4.5 };

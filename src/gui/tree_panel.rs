@@ -5,6 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
+use super::theme::{Tone, tone};
 use egui::{Color32, RichText};
 
 use super::actions::{Action, ActionQueue};
@@ -266,21 +267,15 @@ impl TreePanel {
             }
             ui.weak(format!("{} nodes", self.rows.len()));
             if let Some(why) = &stale {
-                ui.colored_label(
-                    Color32::from_rgb(230, 170, 40),
-                    "out of step: reading again",
-                )
-                .on_hover_text(printable(why));
+                ui.colored_label(tone(ui, Tone::Warning), "out of step: reading again")
+                    .on_hover_text(printable(why));
             }
         });
         if !self.ended.is_empty() {
             ui.horizontal_wrapped(|ui| {
                 ui.weak("ended:");
                 for (id, label, _) in self.ended.iter().rev().take(12) {
-                    ui.colored_label(
-                        Color32::from_rgb(220, 90, 80),
-                        format!("{id} {}", printable(label)),
-                    );
+                    ui.colored_label(tone(ui, Tone::Error), format!("{id} {}", printable(label)));
                 }
             });
             ui.ctx().request_repaint_after(HIGHLIGHT);
@@ -399,7 +394,7 @@ impl TreePanel {
                             }
                             match paused {
                                 Some(true) => {
-                                    ui.colored_label(Color32::from_rgb(230, 170, 40), "paused");
+                                    ui.colored_label(tone(ui, Tone::Warning), "paused");
                                 }
                                 None => {
                                     ui.weak("?").on_hover_text(
@@ -514,7 +509,7 @@ impl TreePanel {
                         .labelled_by(label.id);
                 });
                 if let Err(why) = &checked {
-                    ui.colored_label(Color32::from_rgb(230, 80, 60), why);
+                    ui.colored_label(tone(ui, Tone::Error), why);
                 }
                 if ui
                     .add_enabled(checked.is_ok(), egui::Button::new("Move"))

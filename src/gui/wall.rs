@@ -9,6 +9,7 @@ use super::actions::{Action, ActionQueue, SessionId};
 use super::found::FoundPanel;
 use super::session::Session;
 use super::status_bar::state_colour;
+use super::theme::{Tone, tone};
 use crate::server::{RejoinPolicy, ServerState};
 
 /// How much CPU history a tile draws.
@@ -17,7 +18,6 @@ pub const SPARKLINE_SPAN: Duration = Duration::from_secs(60);
 pub const TILE_SIZE: Vec2 = Vec2::new(236.0, 176.0);
 /// Height of the row of buttons at the bottom of a tile.
 const BUTTON_ROW: f32 = 22.0;
-const ALERT: Color32 = Color32::from_rgb(230, 70, 50);
 const AVG: Color32 = Color32::from_rgb(90, 170, 240);
 const PEAK: Color32 = Color32::from_rgb(240, 170, 60);
 
@@ -465,7 +465,7 @@ impl Wall {
             let mut dismiss = false;
             ui.horizontal_wrapped(|ui| {
                 for p in self.problems.iter().take(8) {
-                    ui.colored_label(ALERT, p);
+                    ui.colored_label(tone(ui, Tone::Error), p);
                 }
                 if self.problems.len() > 8 {
                     ui.label(format!("… and {} more", self.problems.len() - 8));
@@ -506,7 +506,7 @@ fn tile(
     }
     let visuals = ui.visuals();
     let border = if alerts.any() {
-        Stroke::new(2.0, ALERT)
+        Stroke::new(2.0, tone(ui, Tone::Error))
     } else if current {
         Stroke::new(2.0, visuals.selection.stroke.color)
     } else if response.hovered() {
@@ -534,7 +534,7 @@ fn tile(
     ui.horizontal(|ui| {
         let (dot, _) = ui.allocate_exact_size(Vec2::splat(10.0), Sense::hover());
         ui.painter()
-            .circle_filled(dot.center(), 5.0, state_colour(state));
+            .circle_filled(dot.center(), 5.0, state_colour(ui, state));
         ui.add(egui::Label::new(RichText::new(&name).strong()).truncate());
     });
     ui.horizontal(|ui| {
@@ -554,7 +554,7 @@ fn tile(
                     st.average_cpu, st.peak_cpu
                 ))
                 .color(if alerts.cpu {
-                    ALERT
+                    tone(ui, Tone::Error)
                 } else {
                     ui.visuals().text_color()
                 }),
@@ -571,7 +571,7 @@ fn tile(
         }
         None => {
             ui.label(RichText::new(state_line(session)).color(if alerts.offline {
-                ALERT
+                tone(ui, Tone::Error)
             } else {
                 ui.visuals().weak_text_color()
             }));
@@ -596,7 +596,7 @@ fn tile(
             RichText::new(extra.join("  "))
                 .small()
                 .color(if alerts.any() {
-                    ALERT
+                    tone(ui, Tone::Error)
                 } else {
                     ui.visuals().weak_text_color()
                 }),
