@@ -74,6 +74,25 @@ async fn shutdown_all(servers: Vec<crate::server::Server>) {
     while all.join_next().await.is_some() {}
 }
 
+/// A ring around whatever has the keyboard, drawn last on the widget's own layer (so a
+/// window over it still covers it): egui shows focus on text fields, but on a check box, a
+/// slider or a row only as a shade.
+fn focus_ring(ctx: &egui::Context) {
+    let Some(id) = ctx.memory(|m| m.focused()) else {
+        return;
+    };
+    let Some(r) = ctx.read_response(id) else {
+        return;
+    };
+    let stroke = ctx.global_style().visuals.selection.stroke;
+    ctx.layer_painter(r.layer_id).rect_stroke(
+        r.rect.expand(2.0),
+        3.0,
+        stroke,
+        egui::StrokeKind::Outside,
+    );
+}
+
 /// What a confirmed quit does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QuitKind {
@@ -1203,6 +1222,7 @@ impl eframe::App for ScPanel {
             }
         });
         self.wall_requests(wall_asked);
+        focus_ring(&ctx);
         if self.keys_open {
             let labels: Vec<&'static str> = Tab::ALL.iter().map(|t| t.label()).collect();
             keys::help_window(&ctx, &mut self.keys_open, &labels, &mut self.display);

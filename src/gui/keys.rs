@@ -116,6 +116,9 @@ pub fn help_window(
         .open(open)
         .collapsible(false)
         .resizable(false)
+        // A small window scrolls it rather than cut it off.
+        .vscroll(true)
+        .max_height((ctx.content_rect().height() - 60.0).max(120.0))
         .show(ctx, |ui| {
             ui.horizontal(|ui| {
                 ui.checkbox(&mut display.high_contrast, "High contrast");
