@@ -372,6 +372,10 @@ fn a_cpu_alert_marks_the_tile_and_the_title() {
     let addr = h.state().sessions[0].addr.clone();
     let label = tile_label(&h, &addr).expect("tile");
     assert!(label.contains("CPU high"), "{label}");
+    // The status bar says it of the server the tabs show.
+    step_until(&mut h, "the status bar's mark", OFFLINE_LIMIT, |h| {
+        h.query_by_label_contains("CPU HIGH").is_some()
+    });
     h.state_mut().wall.only_alerts = true;
     h.run_steps(1);
     assert!(

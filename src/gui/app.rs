@@ -1130,6 +1130,7 @@ impl eframe::App for ScPanel {
                     side_open: self.side_open,
                     own_synths: self.own_synths(),
                     last_reply: self.session().server.last_heard(),
+                    cpu_alert: Some(self.wall.cpu_threshold),
                 },
             );
             if a.test_tone {

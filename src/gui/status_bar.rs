@@ -72,6 +72,8 @@ pub struct View<'a> {
     pub own_synths: usize,
     /// When the last `/status` reply came, for a server that stopped answering.
     pub last_reply: Option<std::time::Instant>,
+    /// The CPU alert threshold, in percent.
+    pub cpu_alert: Option<f32>,
 }
 
 /// `02:13`; hours only when there are some (`1:02:13`).
@@ -114,6 +116,7 @@ pub fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
         side_open,
         own_synths,
         last_reply,
+        cpu_alert,
     } = v;
     let mut a = Actions::default();
     // Buttons first, then the text, all in one wrapping row: the buttons' ids never move when
@@ -221,11 +224,26 @@ pub fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
         } else if let Some(st) = status.filter(|_| state.is_online()) {
             ui.separator();
             let [load, _] = figures(&st);
-            ui.label(load).on_hover_text(format!(
+            // Over the threshold set on the Servers tab: the figure says so in words too.
+            let (load, high) = match cpu_alert {
+                Some(t) if st.average_cpu >= t => (
+                    RichText::new(format!("{load}: CPU HIGH")).color(tone(ui, Tone::Error)).strong(),
+                    true,
+                ),
+                _ => (RichText::new(load), false),
+            };
+            let mut tip = format!(
                 "average {:.2}%, peak {:.2}% of the audio thread's time; \
                  the \"CPU & sample rate\" tab plots them",
                 st.average_cpu, st.peak_cpu
-            ));
+            );
+            if high {
+                tip.push_str(&format!(
+                    "; at or above the alert threshold of {:.0}% (set on the Servers tab)",
+                    cpu_alert.unwrap_or_default()
+                ));
+            }
+            ui.label(load).on_hover_text(tip);
             ui.label(counts_text(&st, own_synths));
         }
     });
