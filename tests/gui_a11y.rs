@@ -132,6 +132,12 @@ fn zoom_and_high_contrast_survive_a_restart() {
     h.run_steps(1);
     h.get_by_label("Larger").click();
     h.run_steps(3);
+    h.get_by_label("light").click();
+    h.run_steps(2);
+    h.get_by_label("Large figures").click();
+    h.run_steps(2);
+    // The projector's row: the state again, in large type.
+    assert_eq!(h.query_all_by_label("OFFLINE").count(), 2);
     let zoom = h.ctx.zoom_factor();
     assert!((zoom - 1.1).abs() < 0.01, "zoomed to {zoom}");
     // The file is written on the runtime: wait for it to say what we chose.
@@ -139,13 +145,19 @@ fn zoom_and_high_contrast_survive_a_restart() {
         .expect("folder")
         .join("display.toml");
     step_until(&mut h, "the settings saved", LIMIT, |_| {
-        std::fs::read_to_string(&path)
-            .is_ok_and(|t| t.contains("high_contrast = true") && t.contains("1.1"))
+        std::fs::read_to_string(&path).is_ok_and(|t| {
+            t.contains("high_contrast = true")
+                && t.contains("1.1")
+                && t.contains("theme = \"light\"")
+                && t.contains("large_figures = true")
+        })
     });
     drop(h);
     let mut again = app(common::options(), "gui-a11y-display");
     again.run_steps(3);
     assert!(again.state().display.high_contrast);
+    assert!(again.state().display.large_figures);
+    assert_eq!(again.ctx.theme(), egui::Theme::Light);
     assert!((again.ctx.zoom_factor() - 1.1).abs() < 0.01);
     let theme = again.ctx.theme();
     assert!(

@@ -1131,6 +1131,7 @@ impl eframe::App for ScPanel {
                     own_synths: self.own_synths(),
                     last_reply: self.session().server.last_heard(),
                     cpu_alert: Some(self.wall.cpu_threshold),
+                    large: self.display.large_figures,
                 },
             );
             if a.test_tone {

@@ -135,9 +135,19 @@ pub fn help_window(
                     display.zoom = 1.0;
                 }
             });
+            ui.horizontal(|ui| {
+                use super::theme::ThemeChoice;
+                ui.label("Theme");
+                ui.radio_value(&mut display.theme, ThemeChoice::System, "as the system");
+                ui.radio_value(&mut display.theme, ThemeChoice::Dark, "dark");
+                ui.radio_value(&mut display.theme, ThemeChoice::Light, "light");
+                ui.separator();
+                ui.checkbox(&mut display.large_figures, "Large figures")
+                    .on_hover_text("State, CPU and synths in large type, for a projector");
+            });
             ui.label(
                 egui::RichText::new(
-                    "Ctrl + and Ctrl − zoom too, Ctrl 0 resets; kept for the next start.",
+                    "Ctrl + and Ctrl − zoom too, Ctrl 0 resets; all kept for the next start.",
                 )
                 .weak(),
             );

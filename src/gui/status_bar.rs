@@ -74,6 +74,8 @@ pub struct View<'a> {
     pub last_reply: Option<std::time::Instant>,
     /// The CPU alert threshold, in percent.
     pub cpu_alert: Option<f32>,
+    /// A second row of large figures, for a projector.
+    pub large: bool,
 }
 
 /// `02:13`; hours only when there are some (`1:02:13`).
@@ -117,6 +119,7 @@ pub fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
         own_synths,
         last_reply,
         cpu_alert,
+        large,
     } = v;
     let mut a = Actions::default();
     // Buttons first, then the text, all in one wrapping row: the buttons' ids never move when
@@ -227,7 +230,9 @@ pub fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
             // Over the threshold set on the Servers tab: the figure says so in words too.
             let (load, high) = match cpu_alert {
                 Some(t) if st.average_cpu >= t => (
-                    RichText::new(format!("{load}: CPU HIGH")).color(tone(ui, Tone::Error)).strong(),
+                    RichText::new(format!("{load}: CPU HIGH"))
+                        .color(tone(ui, Tone::Error))
+                        .strong(),
                     true,
                 ),
                 _ => (RichText::new(load), false),
@@ -247,6 +252,22 @@ pub fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
             ui.label(counts_text(&st, own_synths));
         }
     });
+    if large {
+        ui.horizontal_wrapped(|ui| {
+            let big = |t: String| RichText::new(t).size(32.0).strong();
+            ui.label(big(state.label().to_uppercase()).color(state_colour(ui, state)));
+            if let Some(st) = status.filter(|_| state.is_online()) {
+                let over = cpu_alert.is_some_and(|t| st.average_cpu >= t);
+                let cpu = big(format!("CPU {:.0}%", st.average_cpu));
+                ui.label(if over {
+                    cpu.color(tone(ui, Tone::Error))
+                } else {
+                    cpu
+                });
+                ui.label(big(format!("{} synths", st.synths)));
+            }
+        });
+    }
     a
 }
 

@@ -13,6 +13,21 @@ pub struct Display {
     /// egui's zoom factor (Ctrl + / Ctrl − / Ctrl 0).
     pub zoom: f32,
     pub high_contrast: bool,
+    /// Follow the system, or always dark or light.
+    pub theme: ThemeChoice,
+    /// The projector's status bar: state, CPU and synths in large figures, to read from the
+    /// back of a room.
+    pub large_figures: bool,
+}
+
+/// The window's theme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ThemeChoice {
+    #[default]
+    System,
+    Dark,
+    Light,
 }
 
 impl Default for Display {
@@ -20,6 +35,8 @@ impl Default for Display {
         Display {
             zoom: 1.0,
             high_contrast: false,
+            theme: ThemeChoice::System,
+            large_figures: false,
         }
     }
 }
@@ -142,6 +159,11 @@ pub fn visuals(dark: bool, high_contrast: bool) -> Visuals {
 pub fn apply(ctx: &egui::Context, d: &Display) {
     ctx.set_visuals_of(egui::Theme::Dark, visuals(true, d.high_contrast));
     ctx.set_visuals_of(egui::Theme::Light, visuals(false, d.high_contrast));
+    ctx.set_theme(match d.theme {
+        ThemeChoice::System => egui::ThemePreference::System,
+        ThemeChoice::Dark => egui::ThemePreference::Dark,
+        ThemeChoice::Light => egui::ThemePreference::Light,
+    });
 }
 
 /// WCAG's contrast ratio of `fg` drawn over `bg` (a translucent `fg` blended first).
