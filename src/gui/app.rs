@@ -119,6 +119,8 @@ pub struct ScPanel {
     pub log: LogPanel,
     pub mixer: MixerPanel,
     pub wall: Wall,
+    /// The About box (F1, or "About" in the status bar).
+    pub about: super::about::About,
     pub tab: Tab,
     pub side: Side,
     confirm_stop: Option<crate::server::host::ports::PortHolder>,
@@ -163,6 +165,7 @@ impl ScPanel {
             log: LogPanel::default(),
             mixer: MixerPanel::default(),
             wall: Wall::default(),
+            about: Default::default(),
             tab: Tab::Tree,
             side: Side::Boot,
             confirm_stop: None,
@@ -474,6 +477,10 @@ impl ScPanel {
                         self.wall.found.error = Some(f.text);
                         return;
                     }
+                    Action::Version => {
+                        self.about.answered(session.id, Err(f.text));
+                        return;
+                    }
                     _ => {}
                 }
                 if done.action.tells_failure() {
@@ -536,6 +543,7 @@ impl ScPanel {
                 self.wall.found.browser_started(b.0);
             }
             Outcome::Scanned(found) => self.wall.found.scan_done(Ok(found)),
+            Outcome::Version(info) => self.about.answered(session.id, Ok(info)),
             Outcome::ProcessStopped { pid } => {
                 session.notice("Stopped", format!("pid {pid} is gone: boot again"), false)
             }
@@ -728,13 +736,15 @@ impl ScPanel {
         let r = KeyboardShortcut::new(Modifiers::COMMAND, Key::R);
         let dot = KeyboardShortcut::new(Modifiers::COMMAND, Key::Period);
         let side = KeyboardShortcut::new(Modifiers::NONE, Key::F9);
-        let (boot, quit, reboot, reset, toggle_side) = ctx.input_mut(|i| {
+        let help = KeyboardShortcut::new(Modifiers::NONE, Key::F1);
+        let (boot, quit, reboot, reset, toggle_side, about) = ctx.input_mut(|i| {
             (
                 i.consume_shortcut(&b),
                 i.consume_shortcut(&q),
                 i.consume_shortcut(&r),
                 i.consume_shortcut(&dot),
                 i.consume_shortcut(&side),
+                i.consume_shortcut(&help),
             )
         });
         let state = self.session().server.state();
@@ -753,6 +763,9 @@ impl ScPanel {
         }
         if toggle_side {
             self.side_open = !self.side_open;
+        }
+        if about {
+            self.about.open(state.is_online(), &mut self.actions);
         }
     }
 
@@ -1038,6 +1051,9 @@ impl eframe::App for ScPanel {
             if a.toggle_side {
                 self.side_open = !self.side_open;
             }
+            if a.about {
+                self.about.open(state.is_online(), &mut self.actions);
+            }
             if state == ServerState::Offline
                 && let Some(why) = &blocker
             {
@@ -1114,6 +1130,8 @@ impl eframe::App for ScPanel {
         self.wall_requests(wall_asked);
         self.toasts(&ctx);
         self.quit_dialog(&ctx);
+        let online = self.session().server.state().is_online();
+        self.about.ui(&ctx, self.session().id, online);
         // The recording's clock and size in the status bar move once a second.
         if recording.is_some() {
             ctx.request_repaint_after(Duration::from_secs(1));

@@ -54,6 +54,7 @@ pub struct Actions {
     pub reset: bool,
     pub toggle_side: bool,
     pub test_tone: bool,
+    pub about: bool,
 }
 
 /// What the bar shows.
@@ -173,6 +174,13 @@ pub fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
             .clicked()
         {
             a.test_tone = true;
+        }
+        if ui
+            .button("About")
+            .on_hover_text("scpanel's version, and the server's (F1)")
+            .clicked()
+        {
+            a.about = true;
         }
         ui.separator();
         ui.label(
