@@ -15,6 +15,9 @@ command -v jackd >/dev/null || need+=(jackd2)
 python3 -c "import venv, ensurepip" 2>/dev/null || need+=(python3-venv)
 command -v Xvfb >/dev/null || need+=(xvfb)
 command -v cc >/dev/null || need+=(gcc libc6-dev)
+# The packaging tests validate the .desktop file and the AppStream metainfo (tests/packaging.rs).
+command -v desktop-file-validate >/dev/null || need+=(desktop-file-utils)
+command -v appstreamcli >/dev/null || need+=(appstream)
 # What a real window needs at run time under Xvfb (for the screenshot test).
 for lib in libGL.so.1 libEGL.so.1 libxkbcommon-x11.so.0 libXcursor.so.1 libXi.so.6; do
   ldconfig -p | grep -q "$lib" || { need+=(libgl1-mesa-dri libegl1 libxkbcommon-x11-0 libxcursor1 libxi6); break; }

@@ -1,9 +1,10 @@
 //! Headless subcommands over the same core: `status`, `watch`, `find`, `tree`, `send`,
-//! `boot`, `synthdef`. Boot flags come from the one option table, so the CLI always offers
-//! every option.
+//! `boot`, `synthdef`, and `completions` / `man` generated from this command definition.
+//! Boot flags come from the one option table, so the CLI always offers every option.
 
 mod find;
 mod many;
+pub mod pages;
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
@@ -312,6 +313,8 @@ pub fn command() -> Command {
                         .arg(Arg::new("dir").required(true).value_name("DIR")),
                 ),
         )
+        .subcommand(pages::completions_command())
+        .subcommand(pages::man_command())
 }
 
 /// The roster the window opens with (`scpanel --session FILE`), when no subcommand is given.
@@ -339,6 +342,8 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Option<ExitCod
     let (name, sub) = matches.subcommand()?;
     let result = match name {
         "synthdef" => synthdef(sub),
+        "completions" => pages::completions(sub),
+        "man" => pages::man(sub),
         _ => match tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()

@@ -17,7 +17,9 @@ use crate::server::host::jack::{JackDriver, JackServer, JackStatus, JackTarget};
 use crate::server::host::ports::PortHolder;
 use crate::server::ops::BusGroup;
 use crate::server::ops::recorder::RecordOptions;
-use crate::server::{AddAction, BufferInfo, BusRate, ConnectOptions, Options, Server, ServerError};
+use crate::server::{
+    AddAction, BufferInfo, BusRate, ConnectOptions, Options, Server, ServerError, VersionInfo,
+};
 
 /// Which session an action is for. Sessions are numbered as they are made, never reused,
 /// so a result that arrives after its session closed can't land in another one.
@@ -69,6 +71,8 @@ pub enum Action {
     Reboot,
     Reset,
     TestTone,
+    /// Ask the server which program and version it is (`/version`), for the About box.
+    Version,
     // Nodes.
     RefreshTree,
     SetControl {
@@ -178,6 +182,7 @@ impl Action {
             Reboot => "Reboot failed",
             Reset => "Reset failed",
             TestTone => "Test tone",
+            Version => "Asking the server's version",
             RefreshTree => "Reading the tree",
             SetControl { name, .. } if name == "gate" => "Releasing a synth",
             SetControl { .. } => "Setting a control",
@@ -222,7 +227,11 @@ impl Action {
     /// Whether a failure is worth a notice. Background reads the panels repeat by
     /// themselves (JACK's state, its rate) fail quietly: their panels show the state.
     pub fn tells_failure(&self) -> bool {
-        !matches!(self, Action::CheckJack | Action::CheckJackRate)
+        // The About box shows its own failure.
+        !matches!(
+            self,
+            Action::CheckJack | Action::CheckJackRate | Action::Version
+        )
     }
 }
 
@@ -262,6 +271,8 @@ pub enum Outcome {
     Browsing(OwnBrowser),
     /// The servers a scan found.
     Scanned(Vec<crate::server::discover::Found>),
+    /// The server's program and version.
+    Version(VersionInfo),
 }
 
 /// A Zeroconf browser; the core's type has no `Debug`.
@@ -499,6 +510,7 @@ pub async fn perform(server: &Server, action: &Action) -> Result<Outcome, Failur
         Reboot => done(s.reboot().await),
         Reset => done(s.reset().await),
         TestTone => done(s.test_tone().await),
+        Version => Ok(Outcome::Version(s.version().await?)),
         RefreshTree => done(s.refresh_tree().await),
         SetControl { node, name, value } => {
             done(s.set_node(*node, &[(name.as_str(), *value)]).await)

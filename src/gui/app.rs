@@ -140,6 +140,8 @@ pub struct ScPanel {
     pub log: LogPanel,
     pub mixer: MixerPanel,
     pub wall: Wall,
+    /// The About box (F1, or "About" in the status bar).
+    pub about: super::about::About,
     pub tab: Tab,
     pub side: Side,
     confirm_stop: Option<crate::server::host::ports::PortHolder>,
@@ -194,6 +196,7 @@ impl ScPanel {
             log: LogPanel::default(),
             mixer: MixerPanel::default(),
             wall: Wall::default(),
+            about: Default::default(),
             tab: Tab::Tree,
             side: Side::Boot,
             confirm_stop: None,
@@ -510,6 +513,10 @@ impl ScPanel {
                         self.wall.found.error = Some(f.text);
                         return;
                     }
+                    Action::Version => {
+                        self.about.answered(session.id, Err(f.text));
+                        return;
+                    }
                     _ => {}
                 }
                 if done.action.tells_failure() {
@@ -572,6 +579,7 @@ impl ScPanel {
                 self.wall.found.browser_started(b.0);
             }
             Outcome::Scanned(found) => self.wall.found.scan_done(Ok(found)),
+            Outcome::Version(info) => self.about.answered(session.id, Ok(info)),
             Outcome::ProcessStopped { pid } => {
                 session.notice("Stopped", format!("pid {pid} is gone: boot again"), false)
             }
@@ -795,6 +803,7 @@ impl ScPanel {
                     });
                 }
                 Command::Help => self.keys_open = !self.keys_open,
+                Command::About => self.about.open(state.is_online(), &mut self.actions),
                 _ => {}
             }
         }
@@ -1152,6 +1161,9 @@ impl eframe::App for ScPanel {
             if a.toggle_side {
                 self.side_open = !self.side_open;
             }
+            if a.about {
+                self.about.open(state.is_online(), &mut self.actions);
+            }
             self.announcer.ui(ui);
             if state == ServerState::Offline
                 && let Some(why) = &blocker
@@ -1231,6 +1243,8 @@ impl eframe::App for ScPanel {
         }
         self.toasts(&ctx);
         self.quit_dialog(&ctx);
+        let online = self.session().server.state().is_online();
+        self.about.ui(&ctx, self.session().id, online);
         // The recording's clock and size in the status bar move once a second.
         if recording.is_some() {
             ctx.request_repaint_after(Duration::from_secs(1));

@@ -19,6 +19,8 @@ pub enum Command {
     TreeFilter,
     /// Open or close the Keyboard window.
     Help,
+    /// scpanel's and the server's versions.
+    About,
 }
 
 pub struct Binding {
@@ -82,6 +84,11 @@ pub fn bindings(tabs: &[&'static str]) -> Vec<Binding> {
             shortcut: KeyboardShortcut::new(Modifiers::NONE, Key::F1),
             command: Command::Help,
             text: "This list of keys",
+        },
+        Binding {
+            shortcut: KeyboardShortcut::new(Modifiers::SHIFT, Key::F1),
+            command: Command::About,
+            text: "About: scpanel's and the server's versions",
         },
     ];
     for (i, (key, name)) in TAB_KEYS.iter().zip(tabs).enumerate() {

@@ -2,6 +2,7 @@
 //! [`actions::Action`]s, the app runs them against a [`session::Session`] on the
 //! [`bridge::Bridge`]'s runtime, and panels draw the snapshots the core publishes.
 
+pub mod about;
 pub mod actions;
 pub mod announce;
 pub mod app;
@@ -25,6 +26,19 @@ pub mod wall;
 
 pub use app::ScPanel;
 
+/// The window's application id: the name of the .desktop file (`assets/scpanel.desktop`,
+/// installed as /usr/share/applications/scpanel.desktop), so a Wayland compositor or an X11
+/// taskbar (WM_CLASS) finds the menu entry and its icon.
+pub const APP_ID: &str = "scpanel";
+
+/// The window's icon: the 256 px PNG drawn for scpanel (`assets/icons/`).
+pub const ICON_PNG: &[u8] = include_bytes!("../../assets/icons/scpanel-256.png");
+
+/// [`ICON_PNG`] decoded; `None` (the platform's default icon) if it could not be.
+pub fn icon() -> Option<egui::IconData> {
+    eframe::icon_data::from_png_bytes(ICON_PNG).ok()
+}
+
 /// Opens the control panel window and runs until it is closed.
 /// With `session`, the roster's servers are added to the wall, which opens first.
 pub fn run(session: Option<std::path::PathBuf>) -> Result<(), String> {
@@ -46,10 +60,15 @@ pub fn run(session: Option<std::path::PathBuf>) -> Result<(), String> {
     if let Err(e) = app.handle_signals() {
         eprintln!("scpanel: {e}");
     }
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("scpanel")
+        .with_app_id(APP_ID)
+        .with_inner_size([1280.0, 800.0]);
+    if let Some(icon) = icon() {
+        viewport = viewport.with_icon(icon);
+    }
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title("scpanel")
-            .with_inner_size([1280.0, 800.0]),
+        viewport,
         ..Default::default()
     };
     eframe::run_native("scpanel", options, Box::new(move |_cc| Ok(Box::new(app))))

@@ -58,6 +58,7 @@ pub struct Actions {
     pub reset: bool,
     pub toggle_side: bool,
     pub test_tone: bool,
+    pub about: bool,
 }
 
 /// What the bar shows.
@@ -183,6 +184,13 @@ pub fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
             .clicked()
         {
             a.test_tone = true;
+        }
+        if ui
+            .button("About")
+            .on_hover_text("scpanel's version, and the server's (Shift+F1)")
+            .clicked()
+        {
+            a.about = true;
         }
         ui.separator();
         ui.label(
