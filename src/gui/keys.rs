@@ -80,15 +80,16 @@ pub fn bindings(tabs: &[&'static str]) -> Vec<Binding> {
             command: Command::TreeFilter,
             text: "Filter the node tree",
         },
-        Binding {
-            shortcut: KeyboardShortcut::new(Modifiers::NONE, Key::F1),
-            command: Command::Help,
-            text: "This list of keys",
-        },
+        // Before F1: egui matches F1 with Shift held too, so the more specific comes first.
         Binding {
             shortcut: KeyboardShortcut::new(Modifiers::SHIFT, Key::F1),
             command: Command::About,
             text: "About: scpanel's and the server's versions",
+        },
+        Binding {
+            shortcut: KeyboardShortcut::new(Modifiers::NONE, Key::F1),
+            command: Command::Help,
+            text: "This list of keys",
         },
     ];
     for (i, (key, name)) in TAB_KEYS.iter().zip(tabs).enumerate() {
