@@ -201,3 +201,46 @@ fn boot_console_and_tree_by_keyboard_alone() {
     );
     h.state().shutdown(Duration::from_secs(5));
 }
+
+#[test]
+fn trace_from_the_node_menu_shows_what_the_server_printed() {
+    let mut h = app(common::options(), "gui-trace");
+    h.run_steps(2);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::B);
+    step_until(&mut h, "online", LIMIT, |h| {
+        h.state().session().server.state() == ServerState::Online
+    });
+    let server = h.state().session().server.clone();
+    let synth = h.state().bridge.block_on(async {
+        server.send_builtin("scpanel-sine").await.expect("def");
+        server
+            .add_synth("scpanel-sine", 1, AddAction::AddToTail, &[("amp", 0.0)])
+            .await
+            .expect("synth")
+    });
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Num2);
+    h.run_steps(2);
+    let name = format!("{synth} scpanel-sine");
+    step_until(&mut h, "the synth's row", LIMIT, |h| {
+        h.query_by_label(&name).is_some()
+    });
+    h.get_by_label(&name).click_secondary();
+    h.run_steps(2);
+    h.get_by_label("Trace").click();
+    h.run_steps(2);
+    step_until(&mut h, "the trace", LIMIT, |h| {
+        h.query_all_by_label_contains("unit 0 Control")
+            .next()
+            .is_some()
+    });
+    assert!(
+        h.query_by_label(&format!("Trace of node {synth}"))
+            .is_some()
+    );
+    assert!(
+        h.query_all_by_label_contains("unit 1 SinOsc")
+            .next()
+            .is_some()
+    );
+    h.state().shutdown(Duration::from_secs(5));
+}

@@ -92,6 +92,10 @@ pub enum Action {
     FreeGroupChildren {
         id: i32,
     },
+    /// `/n_trace`: the server prints the node's UGens (or a group's nodes).
+    TraceNode {
+        id: i32,
+    },
     MoveNode {
         node: i32,
         target: i32,
@@ -190,6 +194,7 @@ impl Action {
             PauseNode { .. } => "Pausing a node",
             RunNode { .. } => "Resuming a node",
             FreeGroupChildren { .. } => "Freeing a group's nodes",
+            TraceNode { .. } => "Tracing a node",
             MoveNode { .. } => "Moving a node",
             AddGroup { .. } => "Adding a group",
             AddSynth { .. } => "Adding a synth",
@@ -519,6 +524,7 @@ pub async fn perform(server: &Server, action: &Action) -> Result<Outcome, Failur
         PauseNode { id } => done(s.pause_node(*id).await),
         RunNode { id } => done(s.run_node(*id).await),
         FreeGroupChildren { id } => done(s.free_group_children(*id).await),
+        TraceNode { id } => done(s.trace_node(*id).await),
         MoveNode {
             node,
             target,

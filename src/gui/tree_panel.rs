@@ -125,6 +125,21 @@ pub struct TreePanel {
     menu_by_key: Option<i32>,
     /// The rows on screen last frame, to scroll a row the keyboard moved to into view.
     visible: std::ops::Range<usize>,
+    /// The node whose trace window is open.
+    pub trace: Option<i32>,
+}
+
+/// What a node's menu needs to know besides the row.
+#[derive(Clone, Copy)]
+struct NodeAbout {
+    /// Paused, running, or not known (a node from before we connected).
+    paused: Option<bool>,
+    /// The synth has a `gate` control: it can be released.
+    gated: bool,
+    /// The keyboard opened the menu: it goes into it.
+    by_key: bool,
+    /// This window booted the server: its printout (a trace) can be read.
+    owner: bool,
 }
 
 /// What a key on a focused row asked for.
@@ -213,6 +228,7 @@ impl TreePanel {
         actions: &mut ActionQueue,
     ) {
         let online = server.state().is_online();
+        let owner = server.is_owner();
         let now = Instant::now();
         let marks = Marks {
             own_group: server.own_node(crate::server::ops::own_nodes::Own::Group),
@@ -448,7 +464,15 @@ impl TreePanel {
                     };
                     egui::Popup::menu(&resp)
                         .open_memory(open)
-                        .show(|ui| self.node_menu(ui, &row, paused, gated, by_key, actions));
+                        .show(|ui| {
+                            let about = NodeAbout {
+                                paused,
+                                gated,
+                                by_key,
+                                owner,
+                            };
+                            self.node_menu(ui, &row, about, actions)
+                        });
                 }
             });
         if let Some((i, k)) = key {
@@ -467,6 +491,33 @@ impl TreePanel {
         }
         self.new_synth_window(ui.ctx(), server, actions);
         self.move_window(ui.ctx(), server, actions);
+        self.trace_window(ui.ctx(), server);
+    }
+
+    /// The trace of [`Self::trace`], as the server printed it into the log.
+    fn trace_window(&mut self, ctx: &egui::Context, server: &crate::server::Server) {
+        let Some(id) = self.trace else {
+            return;
+        };
+        let mut open = true;
+        let lines = server.with_log(|l| l.trace_of(id));
+        egui::Window::new(format!("Trace of node {id}"))
+            .open(&mut open)
+            .vscroll(true)
+            .default_height(320.0)
+            .show(ctx, |ui| match &lines {
+                Some(lines) => {
+                    for l in lines {
+                        ui.label(RichText::new(printable(l)).monospace());
+                    }
+                }
+                None => {
+                    ui.weak("Waiting for the server's printout…");
+                }
+            });
+        if !open {
+            self.trace = None;
+        }
     }
 
     fn move_window(
@@ -597,11 +648,15 @@ impl TreePanel {
         &mut self,
         ui: &mut egui::Ui,
         row: &Row,
-        paused: Option<bool>,
-        gated: bool,
-        by_key: bool,
+        about: NodeAbout,
         actions: &mut ActionQueue,
     ) {
+        let NodeAbout {
+            paused,
+            gated,
+            by_key,
+            owner,
+        } = about;
         let id = row.id;
         ui.label(RichText::new(format!("Node {id}")).strong());
         if by_key {
@@ -632,6 +687,20 @@ impl TreePanel {
             }
         } else if ui.button("Pause").clicked() {
             actions.push(Action::PauseNode { id });
+            ui.close();
+        }
+        // scsynth prints a trace to its own output: only the program that booted it reads it.
+        if ui
+            .add_enabled(owner, egui::Button::new("Trace"))
+            .on_hover_text("Print the node's UGens with their inputs and outputs (/n_trace)")
+            .on_disabled_hover_text(
+                "scsynth prints traces to its own output, which only the program that booted \
+                 it can read: boot the server from scpanel to see them here",
+            )
+            .clicked()
+        {
+            actions.push(Action::TraceNode { id });
+            self.trace = Some(id);
             ui.close();
         }
         if ui.button("Move…").clicked() {

@@ -97,6 +97,10 @@ pub fn clock(t: SystemTime) -> String {
     )
 }
 
+/// The most lines [`ServerLog::trace_of`] gathers for one trace (a synth of a few hundred
+/// UGens prints three lines each).
+pub const TRACE_LINES: usize = 2000;
+
 /// A ring of the latest lines, with counters that survive the ring's turnover.
 #[derive(Debug)]
 pub struct ServerLog {
@@ -165,6 +169,30 @@ impl ServerLog {
         self.push(line);
     }
 
+    /// What the server printed for the latest `/n_trace` of `node`: its header (`TRACE 1001
+    /// default #units: 7`, `TRACE Group 1000`) and the indented lines under it, at most
+    /// [`TRACE_LINES`]. `None` while the log holds no trace of that node.
+    pub fn trace_of(&self, node: i32) -> Option<Vec<String>> {
+        let synth = format!("TRACE {node} ");
+        let group = format!("TRACE Group {node}");
+        let start = self.lines.iter().rposition(|l| {
+            l.stream == Stream::Stdout && (l.text.starts_with(&synth) || l.text.trim_end() == group)
+        })?;
+        let mut out = vec![self.lines[start].text.clone()];
+        for l in self.lines.iter().skip(start + 1) {
+            // The trace ends at a line that is not indented (or blank), or at our own notes.
+            if l.stream != Stream::Stdout
+                || !l.text.starts_with(char::is_whitespace)
+                || l.text.trim().is_empty()
+                || out.len() >= TRACE_LINES
+            {
+                break;
+            }
+            out.push(l.text.clone());
+        }
+        Some(out)
+    }
+
     /// The lines kept, oldest first.
     pub fn lines(&self) -> impl Iterator<Item = &LogLine> {
         self.lines.iter()
@@ -203,6 +231,50 @@ impl ServerLog {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_trace_is_gathered_under_its_node_and_ends_where_the_printout_does() {
+        let mut log = ServerLog::default();
+        let out = |log: &mut ServerLog, t: &str| {
+            log.push(LogLine::new(
+                Stream::Stdout,
+                LineKind::Normal,
+                t.to_string(),
+            ))
+        };
+        assert_eq!(log.trace_of(1001), None);
+        for t in [
+            "TRACE Group 1000",
+            "   1001 scpanel-sine",
+            "",
+            "TRACE 1001  scpanel-sine    #units: 2",
+            "  unit 0 Control",
+            "    in ",
+            "    out 440 0",
+            "  unit 1 Out",
+            "    in  0 0",
+            "    out ",
+            "late 0.1",
+        ] {
+            out(&mut log, t);
+        }
+        assert_eq!(
+            log.trace_of(1000),
+            Some(vec![
+                "TRACE Group 1000".into(),
+                "   1001 scpanel-sine".into()
+            ])
+        );
+        let synth = log.trace_of(1001).expect("the synth's trace");
+        assert_eq!(synth.len(), 7, "{synth:?}");
+        assert_eq!(synth[1], "  unit 0 Control");
+        // 100 is not 1001's prefix: no trace of it.
+        assert_eq!(log.trace_of(100), None);
+        // A later trace of the same node replaces the first.
+        out(&mut log, "TRACE 1001  scpanel-sine    #units: 2");
+        log.note("ours");
+        assert_eq!(log.trace_of(1001).map(|t| t.len()), Some(1));
+    }
+
     use super::*;
 
     #[test]

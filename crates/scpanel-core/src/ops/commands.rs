@@ -334,6 +334,14 @@ impl Server {
         Ok(())
     }
 
+    /// Asks the server to print a node's trace (`/n_trace`): a synth's UGens with their inputs
+    /// and outputs, or a group's nodes. scsynth prints it to its own output, which only the
+    /// program that booted it reads: on a server this handle booted, see
+    /// [`ServerLog::trace_of`](crate::model::log::ServerLog::trace_of).
+    pub async fn trace_node(&self, id: i32) -> Result<()> {
+        self.send_checked(packet(msg("/n_trace", [int(id)]))).await
+    }
+
     /// Frees every node inside a group, keeping the group.
     pub async fn free_group_children(&self, group: i32) -> Result<()> {
         self.send_checked(packet(msg("/g_freeAll", [int(group)])))
