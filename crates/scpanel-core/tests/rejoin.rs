@@ -200,3 +200,36 @@ async fn without_a_policy_a_lost_server_stays_lost() {
     assert!(away.offline_since.is_some());
     assert!(!away.retrying);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn turning_the_policy_off_ends_the_tries() {
+    let o = options();
+    let owner = boot(o.clone()).await;
+    let watcher = watcher_of(
+        &owner,
+        RejoinPolicy {
+            rejoin: true,
+            reboot: false,
+        },
+    )
+    .await;
+    let mut events = watcher.subscribe();
+    kill9(owner.pid().expect("pid"));
+    wait_for(&mut events, NOTICE_LIMIT, |e| {
+        matches!(e, ServerEvent::Offline).then_some(())
+    })
+    .await;
+    watcher.set_rejoin_policy(RejoinPolicy::default());
+    let again = boot(o).await;
+    let tried = tokio::time::timeout(Duration::from_secs(3), async {
+        loop {
+            if let Ok(ServerEvent::Connecting) = events.recv().await {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(tried.is_err(), "a rejoin the policy no longer wants connected");
+    assert!(!watcher.absence().retrying, "the tile no longer says retrying");
+    again.quit(false).await.expect("quit");
+}

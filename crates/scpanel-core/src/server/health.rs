@@ -214,7 +214,18 @@ impl Drop for AbortOnDrop {
     }
 }
 
-fn gone(server: &Server, live: &Live, reason: String) {
+fn gone(server: &Server, live: &Arc<Live>, reason: String) {
+    // A newer session (the user connected again meanwhile) is not this one's to end.
+    let current = server
+        .inner
+        .live
+        .lock()
+        .ok()
+        .and_then(|l| l.clone())
+        .is_some_and(|l| Arc::ptr_eq(&l, live));
+    if !current {
+        return;
+    }
     server.shared().note(format!(
         "lost the server at {}: {reason}",
         live.session.addr

@@ -508,9 +508,14 @@ impl Server {
                 format!("the server process ended by itself ({exit})"),
             );
             server.go_offline(Some(ServerEvent::ProcessPanicked { exit, last_lines }));
-            if let Some(addr) = addr {
-                let options = Box::new(server.options());
-                rejoin::after_loss(&server, rejoin::Loss::Crashed { options, addr }, epoch);
+            match addr {
+                Some(addr) => {
+                    let options = Box::new(server.options());
+                    rejoin::after_loss(&server, rejoin::Loss::Crashed { options, addr }, epoch);
+                }
+                // It died while coming up: the boot reports that failure itself, and nothing
+                // is retried behind the user's back.
+                None => rejoin::nothing_to_bring_back(&server),
             }
         });
         // Not tied to the connection: it must outlive a connection that is shut down.
@@ -652,7 +657,7 @@ impl Server {
     }
 
     /// [`Server::quit`] for a caller that holds the lifecycle lock.
-    async fn quit_locked(&self, force: bool) -> Result<()> {
+    pub(crate) async fn quit_locked(&self, force: bool) -> Result<()> {
         let live = self.online()?;
         if !live.session.is_owner && !force {
             return Err(ServerError::UnownedServerShutdown);
@@ -700,6 +705,11 @@ impl Server {
     pub async fn disconnect(&self) -> Result<()> {
         self.user_took_over();
         let _lifecycle = self.inner.lifecycle.lock().await;
+        self.disconnect_locked().await
+    }
+
+    /// [`Server::disconnect`] for a caller that holds the lifecycle lock.
+    pub(crate) async fn disconnect_locked(&self) -> Result<()> {
         let live = self.online()?;
         if live.session.is_owner {
             return Err(ServerError::OwnedServerShutdown);
@@ -800,12 +810,15 @@ impl Server {
     /// Quits a server we own, or logs out of one we don't. For app shutdown.
     pub async fn shutdown(&self) {
         self.user_took_over();
+        // After any boot or connect under way (a rejoin's included): what it brings up is
+        // quit too, rather than found missing and left running.
+        let _lifecycle = self.inner.lifecycle.lock().await;
         match self.session() {
             Some(s) if s.is_owner => {
-                let _ = self.quit(false).await;
+                let _ = self.quit_locked(false).await;
             }
             Some(_) => {
-                let _ = self.disconnect().await;
+                let _ = self.disconnect_locked().await;
             }
             None => {}
         }

@@ -26,6 +26,14 @@ pub(crate) enum Loss {
     Lost,
 }
 
+/// How a try ended without an error.
+enum Tried {
+    /// The server is back.
+    Back,
+    /// Nothing to do (the user acted, or the server is not offline).
+    Skipped,
+}
+
 /// What a try does.
 #[derive(Clone)]
 enum Try {
@@ -38,9 +46,14 @@ enum Try {
 /// Returns the epoch the loss belongs to, for [`after_loss`]: a user action in between
 /// (seen in the epoch) ends the rejoin before it starts.
 pub(crate) fn record_loss(server: &Server, crashed: bool, reason: String) -> u64 {
+    // A server that goes while the user quits it went because of the user.
+    let quitting = server.state() == ServerState::Quitting;
     let Ok(mut k) = server.inner.keeper.lock() else {
         return u64::MAX;
     };
+    if quitting {
+        return k.epoch.wrapping_sub(1);
+    }
     {
         let policy = k.policy;
         let a = &mut k.absence;
@@ -56,6 +69,14 @@ pub(crate) fn record_loss(server: &Server, crashed: bool, reason: String) -> u64
         a.retrying = policy.rejoin || (crashed && policy.reboot);
     }
     k.epoch
+}
+
+/// Clears the "retrying" that [`record_loss`] said, when there is nothing to try.
+pub(crate) fn nothing_to_bring_back(server: &Server) {
+    if let Ok(mut k) = server.inner.keeper.lock() {
+        k.absence.retrying = false;
+    }
+    server.inner.shared.changed();
 }
 
 /// As the policy says, starts bringing the server back. Called once the handle is offline,
@@ -85,14 +106,12 @@ pub(crate) fn after_loss(server: &Server, loss: Loss, epoch: u64) {
             c.protocol = options.protocol;
             Try::Connect(c)
         }
-        Loss::Lost if policy.rejoin => match last_connect {
+        Loss::Lost if policy.rejoin && last_connect.is_some() => match last_connect {
             Some(c) => Try::Connect(c),
             None => return,
         },
         _ => {
-            if let Ok(mut k) = server.inner.keeper.lock() {
-                k.absence.retrying = false;
-            }
+            nothing_to_bring_back(server);
             return;
         }
     };
@@ -113,12 +132,23 @@ pub(crate) fn after_loss(server: &Server, loss: Loss, epoch: u64) {
             let Some(server) = Server::from_weak(&weak) else {
                 return;
             };
+            // The policy may have been turned off meanwhile (a tile's box unticked).
+            let wanted = server.rejoin_policy();
+            let still_wanted = match attempt {
+                Try::Boot(_) => wanted.reboot,
+                Try::Connect(_) => wanted.rejoin,
+            };
+            if !still_wanted {
+                let _ = server.still(epoch, |a| a.retrying = false);
+                return;
+            }
             if !server.still(epoch, |a| a.attempts = a.attempts.saturating_add(1)) {
                 return;
             }
             let result = server.try_once(&attempt, epoch).await;
             match result {
-                Ok(()) => {
+                Ok(Tried::Skipped) => return,
+                Ok(Tried::Back) => {
                     let rebooted = matches!(attempt, Try::Boot(_));
                     let mut ours = false;
                     if let Ok(mut k) = server.inner.keeper.lock()
@@ -173,15 +203,14 @@ impl Server {
 
     /// One try: a boot, or a connect that asks for the old client id first and settles for
     /// any id, or for watching when every login is taken.
-    async fn try_once(&self, attempt: &Try, epoch: u64) -> Result<(), ServerError> {
+    async fn try_once(&self, attempt: &Try, epoch: u64) -> Result<Tried, ServerError> {
         let _lifecycle = self.inner.lifecycle.lock().await;
+        let moved_on = |s: &Server| s.inner.keeper.lock().map_or(true, |k| k.epoch != epoch);
         // The user may have acted while we waited for the lock.
-        if self.inner.keeper.lock().map_or(true, |k| k.epoch != epoch)
-            || self.state() != ServerState::Offline
-        {
-            return Ok(());
+        if moved_on(self) || self.state() != ServerState::Offline {
+            return Ok(Tried::Skipped);
         }
-        match attempt {
+        let result = match attempt {
             Try::Boot(options) => self.boot_locked(Options::clone(options)).await,
             Try::Connect(options) => {
                 let result = self.connect_locked(options.clone()).await;
@@ -199,7 +228,24 @@ impl Server {
                     other => other,
                 }
             }
+        };
+        result?;
+        // The user acted while this try ran (a quit, Stop retrying, a tile removed): what it
+        // brought up goes again, rather than stay up against the user's wish.
+        if moved_on(self) {
+            let undone = if self.is_owner() {
+                self.quit_locked(false).await
+            } else {
+                self.disconnect_locked().await
+            };
+            if let Err(e) = undone {
+                self.inner
+                    .shared
+                    .note(format!("could not undo a rejoin the user overtook: {e}"));
+            }
+            return Ok(Tried::Skipped);
         }
+        Ok(Tried::Back)
     }
 
     /// Ends any rejoin or reboot under way and forgets the absence (the crash count
