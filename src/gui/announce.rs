@@ -19,10 +19,14 @@ pub struct Announcer {
     crashes: u32,
     alerts: usize,
     clips: usize,
+    /// The session watched: another one's state is no change of this one's.
+    session: Option<u64>,
 }
 
 /// What the window shows this frame that may be news.
 pub struct Seen<'a> {
+    /// Which session the window shows.
+    pub session: u64,
     pub name: &'a str,
     pub state: ServerState,
     pub crashes: u32,
@@ -36,6 +40,12 @@ pub struct Seen<'a> {
 impl Announcer {
     /// Takes this frame's view; returns how long until a waiting announcement is due.
     pub fn observe(&mut self, now: Instant, seen: &Seen) -> Option<Duration> {
+        if self.session != Some(seen.session) {
+            // Switching servers is not news of the server switched to.
+            self.session = Some(seen.session);
+            self.state = None;
+            self.crashes = seen.crashes;
+        }
         let mut news = Vec::new();
         if seen.crashes > self.crashes {
             news.push(format!("{}: the server crashed", seen.name));
@@ -45,10 +55,21 @@ impl Announcer {
                 ServerState::Unresponsive => {
                     news.push(format!("{}: the server stopped answering", seen.name))
                 }
-                ServerState::Offline => news.push(match seen.away {
-                    Some(why) => format!("{}: server lost ({why})", seen.name),
-                    None => format!("{}: server offline", seen.name),
-                }),
+                // From a server that was up: a failed rejoin going from connecting back to
+                // offline every few seconds is no news.
+                ServerState::Offline
+                    if matches!(
+                        self.state,
+                        Some(
+                            ServerState::Online | ServerState::Unresponsive | ServerState::Quitting
+                        )
+                    ) =>
+                {
+                    news.push(match seen.away {
+                        Some(why) => format!("{}: server lost ({why})", seen.name),
+                        None => format!("{}: server offline", seen.name),
+                    })
+                }
                 _ => {}
             }
         }
@@ -66,12 +87,22 @@ impl Announcer {
         self.alerts = seen.alerts;
         self.clips = seen.clips;
         if !news.is_empty() {
-            self.waiting = Some(news.join(". "));
+            // News that waited is kept: a crash and the alert it raises are both said.
+            let text = news.join(". ");
+            self.waiting = Some(match self.waiting.take() {
+                Some(before) => format!("{before}. {text}"),
+                None => text,
+            });
         }
         let due = self.said_at.map_or(now, |t| t + GAP);
         if let Some(text) = self.waiting.take() {
             if now >= due {
-                self.text = text;
+                // The same words again would not change the region, and go unsaid: mark them.
+                self.text = if text == self.text {
+                    format!("{text} (again)")
+                } else {
+                    text
+                };
                 self.said_at = Some(now);
             } else {
                 self.waiting = Some(text);
@@ -98,6 +129,7 @@ mod tests {
 
     fn seen(state: ServerState, crashes: u32, alerts: usize) -> Seen<'static> {
         Seen {
+            session: 0,
             name: "Ada",
             state,
             crashes,
@@ -126,7 +158,28 @@ mod tests {
             &seen(ServerState::Offline, 1, 1),
         );
         a.observe(t + GAP, &seen(ServerState::Offline, 1, 1));
-        assert_eq!(a.text, "1 server alert", "the latest news, a second later");
+        assert_eq!(
+            a.text, "Ada: the server crashed. 1 server alert",
+            "both, a second later"
+        );
+    }
+
+    #[test]
+    fn switching_servers_and_failed_rejoins_are_no_news() {
+        let mut a = Announcer::default();
+        let t = Instant::now();
+        a.observe(t, &seen(ServerState::Online, 0, 0));
+        let mut other = seen(ServerState::Offline, 3, 0);
+        other.session = 1;
+        a.observe(t + GAP, &other);
+        assert_eq!(
+            a.text, "",
+            "another server's state and crashes are not this one's"
+        );
+        a.observe(t + GAP * 2, &seen(ServerState::Connecting, 0, 0));
+        let text = a.text.clone();
+        a.observe(t + GAP * 3, &seen(ServerState::Offline, 0, 0));
+        assert_eq!(a.text, text, "a try that failed says nothing");
     }
 
     #[test]

@@ -22,7 +22,7 @@ use super::wall::{self, TileAction, Wall, WallRequest};
 use super::{profiles, status_bar};
 use crate::server::RejoinPolicy;
 use crate::server::host::jack::JackServer;
-use crate::server::model::roster::{Roster, RosterEntry};
+use crate::server::model::roster::{MAX_SERVERS, Roster, RosterEntry};
 use crate::server::ops::recorder::Recording;
 use crate::server::{Options, ServerState};
 use crate::signals::{Signals, Termination};
@@ -140,7 +140,7 @@ pub struct ScPanel {
     pub log: LogPanel,
     pub mixer: MixerPanel,
     pub wall: Wall,
-    /// The About box (F1, or "About" in the status bar).
+    /// The About box (Shift+F1, or "About" in the status bar).
     pub about: super::about::About,
     pub tab: Tab,
     pub side: Side,
@@ -173,6 +173,8 @@ pub struct ScPanel {
     display_applied: Option<super::theme::Display>,
     /// A zoom set last frame, which egui applies a frame later.
     zoom_pending: bool,
+    /// Hands display settings to the task that saves them.
+    display_saver: Option<tokio::sync::watch::Sender<super::theme::Display>>,
 }
 
 impl ScPanel {
@@ -214,6 +216,7 @@ impl ScPanel {
             display: super::theme::Display::load(),
             display_applied: None,
             zoom_pending: false,
+            display_saver: None,
         })
     }
 
@@ -277,22 +280,27 @@ impl ScPanel {
     /// JACK, with a client name of its own); returns its id.
     pub fn boot_another(&mut self) -> SessionId {
         let mut options = self.boot.options.clone();
-        // Ports this window's servers have or were given, booted or still on the way.
+        // Ports this window's servers have or were given: booted, on the way, or crashed and
+        // waiting to be booted again on theirs.
         let busiest = self
             .sessions
             .iter()
             .filter_map(|s| {
-                s.addr
+                let typed = s
+                    .addr
                     .parse::<std::net::SocketAddr>()
                     .ok()
-                    .map(|a| a.port())
-                    .or_else(|| s.server.session().map(|l| l.addr.port()))
+                    .map(|a| a.port());
+                let live = s.server.session().map(|l| l.addr.port());
+                let booted = s.booted.then(|| s.server.options().port);
+                typed.max(live).max(booted)
             })
             .max()
             .unwrap_or(0);
         let start = options.port.max(busiest.saturating_add(1));
-        if let Some(port) =
-            (start..=u16::MAX).find(|&p| crate::server::wire::transport::port_is_free(p))
+        // A short look: each probe binds a socket, and this runs on the UI thread.
+        if let Some(port) = (start..=start.saturating_add(63))
+            .find(|&p| crate::server::wire::transport::port_is_free(p))
         {
             options.port = port;
         }
@@ -318,6 +326,14 @@ impl ScPanel {
     /// Adds a session for a roster entry: booted here, or joined (watching unless the entry
     /// logs in), and rejoined when it goes away.
     pub fn add_entry(&mut self, entry: RosterEntry) -> SessionId {
+        if self.sessions.len() >= MAX_SERVERS {
+            self.session().notice(
+                "Too many servers",
+                format!("the window holds at most {MAX_SERVERS} servers: remove some first"),
+                true,
+            );
+            return self.session().id;
+        }
         // A session that never had a server (the one a window starts with) takes the first
         // entry, rather than staying on the wall as an empty tile.
         let unused = self.sessions.iter().find(|s| {
@@ -340,6 +356,7 @@ impl ScPanel {
             rejoin: true,
             reboot: entry.auto_reboot,
         });
+        s.booted = entry.boot.is_some();
         let action = match entry.boot {
             Some(options) => Action::Boot(options),
             None => Action::Join {
@@ -373,8 +390,7 @@ impl ScPanel {
             .filter_map(|s| {
                 let server = &s.server;
                 let live = server.session();
-                let booted = live.as_ref().is_some_and(|l| l.is_owner)
-                    || (live.is_none() && server.absence().crashes > 0);
+                let booted = live.as_ref().is_some_and(|l| l.is_owner) || s.booted;
                 let addr = match (&live, s.addr.is_empty()) {
                     (_, false) => s.addr.clone(),
                     (Some(l), true) => l.addr.to_string(),
@@ -429,6 +445,7 @@ impl ScPanel {
             return;
         };
         let session = self.sessions.remove(i);
+        self.wall.found.session_removed(id);
         let server = session.server.clone();
         if let Ok(mut all) = self.servers.lock() {
             all.retain(|s| !s.same_handle(&server));
@@ -634,6 +651,7 @@ impl ScPanel {
         if let Err(e) = profiles::save_last(&options) {
             self.session().notice("Options not saved", e, true);
         }
+        self.session_mut().booted = true;
         self.actions.push(Action::Boot(options));
     }
 
@@ -985,20 +1003,28 @@ impl ScPanel {
             ctx.set_zoom_factor(self.display.zoom);
             self.zoom_pending = true;
         }
-        // The first frame only applies what was loaded; later changes are saved.
+        // The first frame only applies what was loaded; later changes are saved, by one
+        // task, latest first (Ctrl + held down makes many changes in a row).
         if self.display_applied.is_some() {
-            let d = self.display;
-            let waker = self.bridge.waker();
-            let inbox = self.session().inbox.clone();
-            self.bridge.spawn(async move {
-                let saved = tokio::task::spawn_blocking(move || d.save()).await;
-                if let Ok(Err(e)) = saved {
-                    if let Ok(mut i) = inbox.lock() {
-                        i.notice("Display settings not saved", e, true);
+            let saver = self.display_saver.get_or_insert_with(|| {
+                let (tx, mut rx) = tokio::sync::watch::channel(self.display);
+                let waker = self.bridge.waker();
+                let inbox = self.sessions[self.current].inbox.clone();
+                self.bridge.spawn(async move {
+                    while rx.changed().await.is_ok() {
+                        let d = *rx.borrow_and_update();
+                        let saved = tokio::task::spawn_blocking(move || d.save()).await;
+                        if let Ok(Err(e)) = saved {
+                            if let Ok(mut i) = inbox.lock() {
+                                i.notice("Display settings not saved", e, true);
+                            }
+                            waker.wake();
+                        }
                     }
-                    waker.wake();
-                }
+                });
+                tx
             });
+            saver.send_replace(self.display);
         }
         self.display_applied = Some(self.display);
     }
@@ -1018,6 +1044,7 @@ impl ScPanel {
             .filter(|c| c.clipping(now))
             .count();
         let seen = super::announce::Seen {
+            session: session.id,
             name: &name,
             state: server.state(),
             crashes: away.crashes,

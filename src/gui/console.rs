@@ -31,6 +31,8 @@ pub struct Console {
     /// The user's own messages, by the log position they were sent after (counting lines
     /// that fell off the front): each and its reply are shown whatever the filters.
     own: std::collections::VecDeque<(u64, String)>,
+    /// The session `own` belongs to: the positions are of its log.
+    own_session: Option<super::actions::SessionId>,
 }
 
 /// How many of the user's recent messages keep their replies in view.
@@ -134,6 +136,8 @@ impl Console {
             }
             if ui.button("Clear").clicked() {
                 if let Ok(mut i) = session.inbox.lock() {
+                    // Cleared lines count as dropped, so positions stay positions.
+                    i.traffic_dropped += i.traffic.len() as u64;
                     i.traffic.clear();
                 }
                 self.frozen.clear();
@@ -168,8 +172,14 @@ impl Console {
         // The latest reply to the user's own message, pinned above the log: the log moves
         // on with meters and notifications, and the answer must stay in view.
         let mut last_reply: Option<TrafficLine> = None;
+        if self.own_session != Some(session.id) {
+            self.own.clear();
+            self.own_session = Some(session.id);
+        }
         if let Ok(inbox) = session.inbox.lock() {
             let first = inbox.traffic_dropped;
+            // Messages whose place fell off the front of the log have nothing left to show.
+            self.own.retain(|(after, _)| *after >= first);
             if let Some(addr) = self.sent_now.take() {
                 if self.own.len() == OWN_KEEP {
                     self.own.pop_front();

@@ -23,6 +23,10 @@ pub struct FoundPanel {
     pub scanned: Vec<Found>,
     /// Why browsing or the last scan failed.
     pub error: Option<String>,
+    /// Everything found, as of this frame (see [`FoundPanel::refresh`]).
+    found: Vec<Found>,
+    /// The session a scan or the browser was asked for, while it is under way.
+    pub asked_by: Option<super::actions::SessionId>,
 }
 
 impl Default for FoundPanel {
@@ -35,6 +39,8 @@ impl Default for FoundPanel {
             scanning: false,
             scanned: Vec::new(),
             error: None,
+            found: Vec::new(),
+            asked_by: None,
         }
     }
 }
@@ -49,9 +55,22 @@ pub struct AddFound {
 impl FoundPanel {
     /// The browser started on the runtime; it lists from now on.
     pub fn browser_started(&mut self, browser: Browser) {
+        self.asked_by = None;
         if self.browsing {
             self.browser = Some(browser);
             self.error = None;
+        }
+    }
+
+    /// The session that asked for a scan or the browser is gone with its answer: the
+    /// buttons must not wait for it.
+    pub fn session_removed(&mut self, id: super::actions::SessionId) {
+        if self.asked_by == Some(id) {
+            self.asked_by = None;
+            self.scanning = false;
+            if self.browser.is_none() {
+                self.browsing = false;
+            }
         }
     }
 
@@ -62,6 +81,7 @@ impl FoundPanel {
 
     pub fn scan_done(&mut self, result: Result<Vec<Found>, String>) {
         self.scanning = false;
+        self.asked_by = None;
         match result {
             Ok(found) => {
                 self.scanned = found;
@@ -71,23 +91,29 @@ impl FoundPanel {
         }
     }
 
-    /// Everything found, announced first, without repeating a scanned server that is also
-    /// announced at the same address.
-    pub fn all(&self) -> Vec<Found> {
+    /// Gathers what was found, once a frame: announced first, then scanned servers not
+    /// announced at the same address (a set, not nested loops: a busy network announces
+    /// hundreds).
+    pub fn refresh(&mut self) {
         let mut all = self
             .browser
             .as_ref()
             .map(Browser::found)
             .unwrap_or_default();
-        for s in &self.scanned {
-            if !all
+        let announced: std::collections::HashSet<std::net::SocketAddr> =
+            all.iter().flat_map(|a| a.addrs.iter().copied()).collect();
+        all.extend(
+            self.scanned
                 .iter()
-                .any(|a| a.addrs.iter().any(|x| s.addrs.contains(x)))
-            {
-                all.push(s.clone());
-            }
-        }
-        all
+                .filter(|s| !s.addrs.iter().any(|x| announced.contains(x)))
+                .cloned(),
+        );
+        self.found = all;
+    }
+
+    /// Everything found, as of the last [`FoundPanel::refresh`].
+    pub fn all(&self) -> &[Found] {
+        &self.found
     }
 
     /// The section: browse toggle, scan form, and the list with an "Add" for each server
@@ -105,6 +131,7 @@ impl FoundPanel {
                 .on_hover_text("Lists servers that announce themselves (scsynth -R 1) on the networks this machine is on");
             if self.browsing && !was {
                 actions.push(Action::Browse);
+                self.asked_by = Some(actions.target);
             }
             if !self.browsing && was {
                 // Dropping the browser shuts its daemon down.
@@ -142,6 +169,7 @@ impl FoundPanel {
                 .clicked()
             {
                 self.scanning = true;
+                self.asked_by = Some(actions.target);
                 actions.push(Action::Scan {
                     targets: self.scan_targets.trim().to_string(),
                     rate: self.scan_rate,
@@ -151,7 +179,7 @@ impl FoundPanel {
         if let Some(e) = &self.error {
             ui.colored_label(tone(ui, Tone::Error), e);
         }
-        let all = self.all();
+        let all = self.found.clone();
         if all.is_empty() {
             if self.browsing || !self.scanned.is_empty() {
                 ui.label(RichText::new("Nothing found yet.").weak());

@@ -28,6 +28,8 @@ pub struct Session {
     pub late_seen: u64,
     /// When the server was added to the window, for sorting by the order of adding.
     pub added: u64,
+    /// This window boots this session's server (a roster saves its options).
+    pub booted: bool,
     /// Notices, offers, the console's traffic and lifecycle events, filled by this session's
     /// listeners on the runtime and by the app as results come in.
     pub inbox: Arc<Mutex<Inbox>>,
@@ -63,6 +65,7 @@ impl Session {
             addr: String::new(),
             late_seen: 0,
             added: id,
+            booted: false,
             inbox: Arc::new(Mutex::new(Inbox::default())),
             busy: 0,
             buffers: HashMap::new(),

@@ -306,6 +306,13 @@ impl TreePanel {
         let mut watched = Vec::new();
         let mut key: Option<(usize, RowKey)> = None;
         let mut scroll = egui::ScrollArea::both().auto_shrink([false, false]);
+        // A row the keyboard was to move to that is gone (freed, filtered out) is forgotten,
+        // so its id, if scsynth reuses it, doesn't take the keyboard later.
+        if let Some(id) = self.focus_next
+            && !self.rows.iter().any(|r| r.id == id)
+        {
+            self.focus_next = None;
+        }
         // A row the keyboard moved to off screen is scrolled to, so that it is built.
         if let Some(i) = self
             .focus_next
@@ -313,7 +320,12 @@ impl TreePanel {
             .filter(|i| !self.visible.contains(i) || self.visible.end <= i + 1)
         {
             let step = ROW_HEIGHT + ui.spacing().item_spacing.y;
-            let above = if self.visible.start > i { 0 } else { 3 };
+            let shown = self.visible.len().max(1);
+            let above = if self.visible.start > i {
+                0
+            } else {
+                3.min(shown - 1)
+            };
             scroll = scroll.vertical_scroll_offset((i.saturating_sub(above)) as f32 * step);
         }
         scroll.show_rows(ui, ROW_HEIGHT, self.rows.len(), |ui, range| {

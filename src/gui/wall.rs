@@ -290,6 +290,7 @@ impl Wall {
         actions: &mut ActionQueue,
     ) -> Vec<WallRequest> {
         let mut asked = Vec::new();
+        self.found.refresh();
         self.toolbar(ui, sessions, actions, &mut asked);
         ui.separator();
         let order = self.order(sessions);

@@ -229,7 +229,13 @@ async fn turning_the_policy_off_ends_the_tries() {
         }
     })
     .await;
-    assert!(tried.is_err(), "a rejoin the policy no longer wants connected");
-    assert!(!watcher.absence().retrying, "the tile no longer says retrying");
+    assert!(
+        tried.is_err(),
+        "a rejoin the policy no longer wants connected"
+    );
+    assert!(
+        !watcher.absence().retrying,
+        "the tile no longer says retrying"
+    );
     again.quit(false).await.expect("quit");
 }
