@@ -3,6 +3,7 @@
 //! Boot flags come from the one option table, so the CLI always offers every option.
 
 mod find;
+mod levels;
 mod many;
 pub mod pages;
 
@@ -296,6 +297,30 @@ pub fn command() -> Command {
                         .value_name("/ADDR ARG…"),
                 ),
         ))
+        .subcommand(
+            connection_args(
+                Command::new("levels")
+                    .about(
+                        "Print every input and output channel's peak and RMS (dBFS) once an \
+                         interval, until Ctrl-C: the Levels tab's meters, headless. Logs in and \
+                         starts meter synths of its own, freed when it ends",
+                    )
+                    .arg(
+                        Arg::new("once")
+                            .long("once")
+                            .action(ArgAction::SetTrue)
+                            .help("Print one line and end"),
+                    ),
+            )
+            .arg(
+                Arg::new("interval")
+                    .long("interval")
+                    .value_name("SECONDS")
+                    .default_value("1")
+                    .value_parser(seconds_arg(STATUS_INTERVAL, "--interval"))
+                    .help("How often to print (`1`, `1s` or `500ms`)"),
+            ),
+        )
         .subcommand(boot_command())
         .subcommand(
             Command::new("synthdef")
@@ -377,6 +402,7 @@ async fn run_async(name: &str, m: &ArgMatches) -> Result<(), String> {
         }
         "boot" => boot(m).await,
         "find" => find::run(m).await,
+        "levels" => levels::run(m).await,
         _ => Err(format!("unknown command {name}")),
     }
 }

@@ -363,3 +363,43 @@ fn an_empty_or_missing_password_file_is_refused() {
     assert_eq!(code, 2, "one or the other");
     std::fs::remove_file(&empty).ok();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn levels_prints_every_channel_and_leaves_nothing_behind() {
+    let server = boot(options()).await;
+    let addr = format!("127.0.0.1:{}", server.options().port);
+    // A sine on the first output, so one channel is not silent.
+    server.send_builtin("scpanel-sine").await.expect("def");
+    let synth = server
+        .add_synth(
+            "scpanel-sine",
+            1,
+            scpanel::server::AddAction::AddToHead,
+            &[("amp", 0.25), ("pan", -1.0)],
+        )
+        .await
+        .expect("synth");
+    let before = server.status().await.expect("status");
+    let (ok, out, err) = run(&["levels", "--addr", &addr, "--once"]);
+    assert!(ok, "{err}");
+    let line = out.lines().next().expect("a line");
+    assert!(line.contains("in 1: ") && line.contains("in 2: "), "{line}");
+    let out1 = line
+        .split("  |  ")
+        .find(|p| p.starts_with("out 1: "))
+        .expect("out 1");
+    assert!(!out1.contains("peak silent"), "the sine shows: {out1}");
+    assert!(
+        line.contains("out 2: peak silent"),
+        "panned hard left: {line}"
+    );
+    // Its meter synths went with it.
+    let after = server.status().await.expect("status");
+    assert_eq!(
+        after.synths, before.synths,
+        "the command's meters were freed"
+    );
+    assert_eq!(after.groups, before.groups, "and their group");
+    server.free_node(synth).await.expect("free");
+    server.quit(false).await.expect("quit");
+}

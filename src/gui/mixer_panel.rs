@@ -65,7 +65,7 @@ fn meter(ui: &mut egui::Ui, label: &str, level: &ChannelLevel, now: Instant) {
         egui::vec2(18.0, 160.0),
         egui::Sense::focusable_noninteractive(),
     );
-    let value = meter_value(level, now);
+    let value = level.describe(now);
     ui.ctx().accesskit_node_builder(resp.id, |n| {
         n.set_role(egui::accesskit::Role::Meter);
         n.set_label(format!("{label} level"));
@@ -109,22 +109,6 @@ fn meter(ui: &mut egui::Ui, label: &str, level: &ChannelLevel, now: Instant) {
             Color32::RED,
         );
     }
-}
-
-/// A meter's level in words: "peak −12.0 dB, RMS −18.3 dB", and "clipped" while it shows.
-pub fn meter_value(level: &ChannelLevel, now: Instant) -> String {
-    let db = |v: f32| {
-        if v <= FLOOR_DB {
-            "silent".to_string()
-        } else {
-            format!("{v:.1} dB")
-        }
-    };
-    let mut text = format!("peak {}, RMS {}", db(level.peak_db), db(level.rms_db));
-    if level.clipping(now) {
-        text.push_str(", clipped");
-    }
-    text
 }
 
 /// The dB marks beside the meters.

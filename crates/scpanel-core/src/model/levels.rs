@@ -56,6 +56,24 @@ impl ChannelLevel {
         self.clipped_at
             .is_some_and(|t| now.duration_since(t) < CLIP_HOLD)
     }
+
+    /// The level in words, as the meters' screen-reader value and `scpanel levels` say it:
+    /// "peak -12.0 dB, RMS -18.3 dB", "silent" below the floor, and "clipped" while the
+    /// clip shows.
+    pub fn describe(&self, now: Instant) -> String {
+        let db = |v: f32| {
+            if v <= FLOOR_DB {
+                "silent".to_string()
+            } else {
+                format!("{v:.1} dB")
+            }
+        };
+        let mut text = format!("peak {}, RMS {}", db(self.peak_db), db(self.rms_db));
+        if self.clipping(now) {
+            text.push_str(", clipped");
+        }
+        text
+    }
 }
 
 /// The latest levels, and which synths feed them.

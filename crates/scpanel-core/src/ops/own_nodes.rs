@@ -115,19 +115,31 @@ impl Server {
         Ok(id)
     }
 
-    /// Frees one of scpanel's own synths if it runs (quietly: it may have ended by itself).
+    /// Frees one of scpanel's own synths (quietly: it may have ended by itself). Asked
+    /// whether or not the mirror knows it: a one-shot link keeps no mirror, and the id is
+    /// in this client's own block, so nobody else's node can have it.
     pub(crate) async fn free_own_synth(&self, slot: Own) -> Result<()> {
         let Some(id) = self.own_node(slot) else {
             return Ok(());
         };
-        if self.with_tree(|t| t.contains(id)) {
-            self.send_checked(bundle_of(vec![
-                msg("/error", [OscType::Int(-1)]),
-                msg("/n_free", [OscType::Int(id)]),
-            ]))
-            .await?;
-        }
-        Ok(())
+        self.send_checked(bundle_of(vec![
+            msg("/error", [OscType::Int(-1)]),
+            msg("/n_free", [OscType::Int(id)]),
+        ]))
+        .await
+    }
+
+    /// Frees scpanel's own group and whatever is left in it, quietly: for a command that
+    /// leaves nothing behind on a server it visited.
+    pub async fn free_own_group(&self) -> Result<()> {
+        let Some(group) = self.own_node(Own::Group) else {
+            return Ok(());
+        };
+        self.send_checked(bundle_of(vec![
+            msg("/error", [OscType::Int(-1)]),
+            msg("/n_free", [OscType::Int(group)]),
+        ]))
+        .await
     }
 }
 
