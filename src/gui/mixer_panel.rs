@@ -20,7 +20,16 @@ pub struct MixerPanel {
     /// JACK's state as last checked (every few seconds while the panel is drawn).
     pub jack_status: Option<JackStatus>,
     jack_checked: Option<Instant>,
+    /// Each meter's held peak and when it was reached, by (inputs or outputs, channel).
+    held: std::collections::HashMap<(bool, usize), (f32, Instant)>,
+    /// Each meter's last clip, lit until the light is clicked.
+    clips: std::collections::HashMap<(bool, usize), Instant>,
+    /// When each light was last cleared: clips up to then are seen.
+    cleared: std::collections::HashMap<(bool, usize), Instant>,
 }
+
+/// How long a peak is held on a meter before the line falls back.
+pub const PEAK_HOLD: Duration = Duration::from_secs(2);
 
 /// The meters as drawn: whole decibels down to the floor of the bars, and the clip lights.
 /// Two replies with the same picture need no frame.
@@ -55,11 +64,14 @@ impl Default for MixerPanel {
             channels: 2,
             jack_status: None,
             jack_checked: None,
+            held: Default::default(),
+            clips: Default::default(),
+            cleared: Default::default(),
         }
     }
 }
 
-fn meter(ui: &mut egui::Ui, label: &str, level: &ChannelLevel, now: Instant) {
+fn meter(ui: &mut egui::Ui, label: &str, level: &ChannelLevel, held: f32, now: Instant) {
     // Focusable, so the keyboard and a screen reader can stop on it and read its level.
     let (rect, resp) = ui.allocate_exact_size(
         egui::vec2(18.0, 160.0),
@@ -102,12 +114,25 @@ fn meter(ui: &mut egui::Ui, label: &str, level: &ChannelLevel, now: Instant) {
         peak_y,
         egui::Stroke::new(2.0, Color32::WHITE),
     );
-    if level.clipping(now) {
-        p.rect_filled(
-            egui::Rect::from_min_size(rect.min, egui::vec2(rect.width(), 6.0)),
-            1.0,
-            Color32::RED,
+    // The held peak: a thin line that stays where the peak was for a moment.
+    if held > FLOOR_DB {
+        let y = rect.bottom() - rect.height() * frac(held);
+        p.hline(
+            rect.x_range(),
+            y,
+            egui::Stroke::new(1.0, Color32::from_rgb(240, 200, 80)),
         );
+    }
+    // Ticks every 6 dB over the bar.
+    let mut db = 0.0f32;
+    while db > FLOOR_DB {
+        let y = rect.bottom() - rect.height() * frac(db);
+        p.hline(
+            egui::Rangef::new(rect.right() - 4.0, rect.right()),
+            y,
+            egui::Stroke::new(1.0, Color32::from_gray(110)),
+        );
+        db -= 6.0;
     }
 }
 
@@ -115,7 +140,9 @@ fn meter(ui: &mut egui::Ui, label: &str, level: &ChannelLevel, now: Instant) {
 fn scale(ui: &mut egui::Ui) {
     let (rect, _) = ui.allocate_exact_size(egui::vec2(30.0, 160.0), egui::Sense::hover());
     let p = ui.painter();
-    for db in [0.0f32, -6.0, -12.0, -24.0, -48.0, -90.0] {
+    for db in [
+        0.0f32, -6.0, -12.0, -18.0, -24.0, -36.0, -48.0, -60.0, -72.0, -90.0,
+    ] {
         let y = rect.bottom() - rect.height() * ((db - FLOOR_DB) / -FLOOR_DB);
         p.text(
             egui::pos2(rect.right() - 2.0, y),
@@ -179,12 +206,44 @@ impl MixerPanel {
                         ui.label(group);
                         ui.horizontal(|ui| {
                             for (i, l) in levels.iter().enumerate() {
+                                let key = (group == "in", i);
+                                let held = hold(&mut self.held, key, l.peak_db, now);
+                                if let Some(at) = l.clipped_at
+                                    && self.cleared.get(&key).is_none_or(|c| at > *c)
+                                {
+                                    let last = self.clips.entry(key).or_insert(at);
+                                    *last = (*last).max(at);
+                                }
                                 ui.vertical(|ui| {
-                                    meter(ui, &format!("{group} {i}"), l, now);
-                                    ui.small(format!("{}", i + 1)).on_hover_text(format!(
-                                        "peak {:.1} dB, RMS {:.1} dB",
-                                        l.peak_db, l.rms_db
-                                    ));
+                                    meter(ui, &format!("{group} {}", i + 1), l, held, now);
+                                    // The held peak as a number, to read a level exactly.
+                                    ui.small(if held > FLOOR_DB {
+                                        format!("{held:.1}")
+                                    } else {
+                                        "-inf".to_string()
+                                    });
+                                    ui.small(format!("{}", i + 1));
+                                    if let Some(at) = self.clips.get(&key).copied() {
+                                        let ago = now.saturating_duration_since(at).as_secs();
+                                        if ui
+                                            .add(
+                                                egui::Button::new(
+                                                    RichText::new("CLIP")
+                                                        .small()
+                                                        .color(Color32::WHITE),
+                                                )
+                                                .fill(Color32::from_rgb(190, 30, 30)),
+                                            )
+                                            .on_hover_text(format!(
+                                                "{group} {}: last clip {ago} s ago; click to clear",
+                                                i + 1
+                                            ))
+                                            .clicked()
+                                        {
+                                            self.clips.remove(&key);
+                                            self.cleared.insert(key, now);
+                                        }
+                                    }
                                 });
                             }
                         });
@@ -192,6 +251,27 @@ impl MixerPanel {
                     ui.separator();
                 }
             });
+            // A held peak above the level falls back after its hold: one frame then.
+            if meters
+                .inputs
+                .iter()
+                .chain(&meters.outputs)
+                .any(|l| l.peak_db < 0.0 && l.peak_db > FLOOR_DB)
+                || self.held.values().any(|(db, _)| *db > FLOOR_DB)
+            {
+                ui.ctx().request_repaint_after(PEAK_HOLD);
+            }
+            if let Some(last) = self.clips.values().max() {
+                ui.colored_label(
+                    tone(ui, Tone::Error),
+                    format!(
+                        "last clip {} s ago (click a CLIP light to clear it)",
+                        now.saturating_duration_since(*last).as_secs()
+                    ),
+                );
+                // The "s ago" moves once a second.
+                ui.ctx().request_repaint_after(Duration::from_secs(1));
+            }
             // Frames come from the meter waker, only when a drawn value moves; a lit clip
             // light needs one more when its hold ends.
             if meters
@@ -349,6 +429,21 @@ impl MixerPanel {
             }
         });
     }
+}
+
+/// The peak to hold for a meter: the new one when higher or when the held one is older
+/// than [`PEAK_HOLD`].
+fn hold(
+    held: &mut std::collections::HashMap<(bool, usize), (f32, Instant)>,
+    key: (bool, usize),
+    peak: f32,
+    now: Instant,
+) -> f32 {
+    let slot = held.entry(key).or_insert((peak, now));
+    if peak >= slot.0 || now.saturating_duration_since(slot.1) > PEAK_HOLD {
+        *slot = (peak, now);
+    }
+    slot.0
 }
 
 #[cfg(test)]
