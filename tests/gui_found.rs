@@ -6,7 +6,6 @@
 mod common;
 
 use std::collections::HashMap;
-use std::process::Command;
 use std::time::Duration;
 
 use common::gui::{app, show_tab};
@@ -38,48 +37,14 @@ fn step_until(
 
 #[test]
 fn an_announced_server_appears_in_found_and_is_added_watching() {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let script = r#"ip link set lo up && ip link set lo multicast on && exec "$0" --ignored --exact found_in_namespace --nocapture --test-threads 1"#;
-    let out = Command::new("unshare")
-        .args(["--net", "sh", "-c", script])
-        .arg(&exe)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run unshare (util-linux) for the namespace: {e}"));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if stderr.contains("unshare failed") || stderr.contains("Operation not permitted") {
-        panic!(
-            "this test needs its own network namespace, and `unshare --net` is not permitted \
-             here: run the tests as root (it needs CAP_SYS_ADMIN):\n{stderr}"
-        );
-    }
-    assert!(
-        out.status.success(),
-        "the test in the namespace failed ({}):\n{stdout}\n{stderr}",
-        out.status
-    );
-    assert!(
-        stdout.contains("test result: ok. 1 passed"),
-        "the test in the namespace did not run:\n{stdout}\n{stderr}"
-    );
-    println!("{stdout}");
+    common::run_in_net_namespace("found_in_namespace");
 }
 
 /// Run only by [`an_announced_server_appears_in_found_and_is_added_watching`].
 #[test]
 #[ignore = "runs inside its own network namespace: see an_announced_server_appears_in_found_and_is_added_watching"]
 fn found_in_namespace() {
-    let interfaces: Vec<String> = std::fs::read_to_string("/proc/net/dev")
-        .expect("/proc/net/dev")
-        .lines()
-        .filter_map(|l| l.split_once(':'))
-        .map(|(name, _)| name.trim().to_string())
-        .collect();
-    assert_eq!(
-        interfaces,
-        ["lo"],
-        "not in a network namespace of loopback only: refusing to announce"
-    );
+    common::assert_loopback_only();
     let mut h = app(common::options(), "gui-found");
     let theirs = Server::new();
     h.state()

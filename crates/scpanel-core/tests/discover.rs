@@ -6,7 +6,6 @@ mod common;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use scpanel_core::discover::{Browser, Found, MAX_PROBES, ScanTargets, Via, probe_status, scan};
@@ -100,51 +99,14 @@ async fn scan_refuses_too_many_probes_and_a_zero_rate() {
 /// [`zeroconf_in_namespace`]); this runs it there and fails with its output if it fails.
 #[test]
 fn zeroconf_browser_lists_an_announced_server() {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let script = r#"ip link set lo up && ip link set lo multicast on && exec "$0" --ignored --exact zeroconf_in_namespace --nocapture --test-threads 1"#;
-    let out = Command::new("unshare")
-        .args(["--net", "sh", "-c", script])
-        .arg(&exe)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run unshare (util-linux) for the namespace: {e}"));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if stderr.contains("unshare failed") || stderr.contains("Operation not permitted") {
-        panic!(
-            "this test needs its own network namespace, and `unshare --net` is not permitted \
-             here: run the tests as root (it needs CAP_SYS_ADMIN):\n{stderr}"
-        );
-    }
-    assert!(
-        out.status.success(),
-        "the test in the namespace failed ({}):\n{stdout}\n{stderr}",
-        out.status
-    );
-    // A filter that matched nothing would pass with "0 passed".
-    assert!(
-        stdout.contains("test result: ok. 1 passed"),
-        "the test in the namespace did not run:\n{stdout}\n{stderr}"
-    );
-    println!("{stdout}");
+    common::run_in_net_namespace("zeroconf_in_namespace");
 }
 
 /// Run only by [`zeroconf_browser_lists_an_announced_server`], inside `unshare --net`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "runs inside its own network namespace: see zeroconf_browser_lists_an_announced_server"]
 async fn zeroconf_in_namespace() {
-    // Refuse to announce anything on a real network.
-    // /proc/net is the namespace's own (/sys/class/net is the host's until sysfs is remounted).
-    let interfaces: Vec<String> = std::fs::read_to_string("/proc/net/dev")
-        .expect("/proc/net/dev")
-        .lines()
-        .filter_map(|l| l.split_once(':'))
-        .map(|(name, _)| name.trim().to_string())
-        .collect();
-    assert_eq!(
-        interfaces,
-        ["lo"],
-        "not in a network namespace of loopback only: refusing to announce"
-    );
+    common::assert_loopback_only();
 
     // JACK is reached through unix sockets, which a network namespace does not hide.
     let server = boot(options()).await;

@@ -78,5 +78,55 @@ pub async fn wait_for<T>(
         }
     }
 }
+/// Runs the `#[ignore]`d test `inner` of this test binary in a network namespace of its own
+/// (`unshare --net`, loopback up with multicast on), so what it announces reaches no real
+/// network; fails with its output when it fails, did not run, or `unshare` is not allowed.
+pub fn run_in_net_namespace(inner: &str) {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let script = format!(
+        r#"ip link set lo up && ip link set lo multicast on && exec "$0" --ignored --exact {inner} --nocapture --test-threads 1"#
+    );
+    let out = std::process::Command::new("unshare")
+        .args(["--net", "sh", "-c", &script])
+        .arg(&exe)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run unshare (util-linux) for the namespace: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if stderr.contains("unshare failed") || stderr.contains("Operation not permitted") {
+        panic!(
+            "this test needs its own network namespace, and `unshare --net` is not permitted \
+             here: run the tests as root (it needs CAP_SYS_ADMIN):\n{stderr}"
+        );
+    }
+    assert!(
+        out.status.success(),
+        "the test in the namespace failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    // A filter that matched nothing would pass with "0 passed".
+    assert!(
+        stdout.contains("test result: ok. 1 passed"),
+        "the test in the namespace did not run:\n{stdout}\n{stderr}"
+    );
+    println!("{stdout}");
+}
+
+/// Inside [`run_in_net_namespace`]: refuses to go on unless the only interface is `lo`
+/// (`/proc/net` is the namespace's own; `/sys/class/net` is the host's until remounted).
+pub fn assert_loopback_only() {
+    let interfaces: Vec<String> = std::fs::read_to_string("/proc/net/dev")
+        .expect("/proc/net/dev")
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(name, _)| name.trim().to_string())
+        .collect();
+    assert_eq!(
+        interfaces,
+        ["lo"],
+        "not in a network namespace of loopback only: refusing to announce"
+    );
+}
+
 pub mod sclang;
 pub mod shapes;
