@@ -123,6 +123,8 @@ pub struct TreePanel {
     focus_next: Option<i32>,
     /// A row whose menu the keyboard opened (Enter, Shift+F10, the menu key).
     menu_by_key: Option<i32>,
+    /// The row whose menu the keyboard opened last: it shows at the row, not the pointer.
+    menu_at_row: Option<i32>,
     /// The rows on screen last frame, to scroll a row the keyboard moved to into view.
     visible: std::ops::Range<usize>,
     /// The node whose trace window is open.
@@ -465,8 +467,11 @@ impl TreePanel {
                     let by_key = self.menu_by_key == Some(row.id);
                     if by_key {
                         self.menu_by_key = None;
+                        self.menu_at_row = Some(row.id);
                     }
-                    // Opened by a right click or by the keyboard, at the row either way.
+                    if resp.secondary_clicked() {
+                        self.menu_at_row = None;
+                    }
                     let open = if by_key || resp.secondary_clicked() {
                         Some(egui::SetOpenCommand::Bool(true))
                     } else if resp.clicked() {
@@ -474,9 +479,15 @@ impl TreePanel {
                     } else {
                         None
                     };
-                    egui::Popup::menu(&resp)
-                        .open_memory(open)
-                        .show(|ui| {
+                    // A right click's menu stays where the pointer was (the row may move as
+                    // the tree changes under it); the keyboard's opens at its row.
+                    let popup = egui::Popup::menu(&resp).open_memory(open);
+                    let popup = if self.menu_at_row == Some(row.id) {
+                        popup
+                    } else {
+                        popup.at_pointer_fixed()
+                    };
+                    popup.show(|ui| {
                             let about = NodeAbout {
                                 paused,
                                 gated,
