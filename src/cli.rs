@@ -50,6 +50,19 @@ fn seconds_arg(
     }
 }
 
+/// `--interval SECONDS` (default 1 s) for the commands that repeat; `what` begins the help.
+fn interval_arg(what: &str) -> Arg {
+    Arg::new("interval")
+        .long("interval")
+        .value_name("SECONDS")
+        .default_value("1")
+        .value_parser(seconds_arg(STATUS_INTERVAL, "--interval"))
+        .help(format!(
+            "{what} ({} to {} s; `1`, `1s` or `500ms`)",
+            STATUS_INTERVAL.min, STATUS_INTERVAL.max
+        ))
+}
+
 fn timeout_arg() -> Arg {
     Arg::new("timeout")
         .long("timeout")
@@ -151,17 +164,7 @@ fn boot_command() -> Command {
                     BOOT_TIMEOUT.min, BOOT_TIMEOUT.max
                 )),
         )
-        .arg(
-            Arg::new("interval")
-                .long("interval")
-                .value_name("SECONDS")
-                .default_value("1")
-                .value_parser(seconds_arg(STATUS_INTERVAL, "--interval"))
-                .help(format!(
-                    "How often to print the status ({} to {} s)",
-                    STATUS_INTERVAL.min, STATUS_INTERVAL.max
-                )),
-        )
+        .arg(interval_arg("How often to print the status"))
         .arg(password_file_arg())
         .arg(
             Arg::new("no-jack-connect")
@@ -231,17 +234,7 @@ fn watch_command() -> Command {
                 ),
         )
         .arg(password_file_arg())
-        .arg(
-            Arg::new("interval")
-                .long("interval")
-                .value_name("SECONDS")
-                .default_value("1")
-                .value_parser(seconds_arg(STATUS_INTERVAL, "--interval"))
-                .help(format!(
-                    "How often to ask and print ({} to {} s; `1`, `1s` or `500ms`)",
-                    STATUS_INTERVAL.min, STATUS_INTERVAL.max
-                )),
-        )
+        .arg(interval_arg("How often to ask and print"))
         .arg(timeout_arg())
 }
 
@@ -312,14 +305,7 @@ pub fn command() -> Command {
                             .help("Print one line and end"),
                     ),
             )
-            .arg(
-                Arg::new("interval")
-                    .long("interval")
-                    .value_name("SECONDS")
-                    .default_value("1")
-                    .value_parser(seconds_arg(STATUS_INTERVAL, "--interval"))
-                    .help("How often to print (`1`, `1s` or `500ms`)"),
-            ),
+            .arg(interval_arg("How often to print")),
         )
         .subcommand(boot_command())
         .subcommand(

@@ -392,6 +392,27 @@ impl ActionQueue {
     }
 }
 
+/// Connects to the first of `addrs` that answers; when every login is taken, fails with an
+/// offer to watch the server that answered without logging in.
+async fn connect_or_offer_watching(
+    s: &Server,
+    mut o: ConnectOptions,
+    addrs: &[SocketAddr],
+) -> Result<Outcome, Failure> {
+    // `o` ends at the address that answered, for the offer.
+    match s.connect_any(&mut o, addrs).await {
+        Ok(()) => Ok(Outcome::Done),
+        Err(e @ ServerError::TooManyClients { .. }) => {
+            o.login = false;
+            Err(Failure {
+                text: e.to_string(),
+                offer: Some(Offer::WatchOnly(o)),
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Every address `text` (`host:port`, or a bare host for scsynth's 57110) stands for, in
 /// the resolver's order, without repeats.
 async fn resolve_join(text: &str) -> Result<Vec<SocketAddr>, Failure> {
@@ -441,19 +462,8 @@ pub async fn perform(server: &Server, action: &Action) -> Result<Outcome, Failur
         }
         Connect { options, addrs } => {
             s.default_meters(false);
-            // `o` ends at the address that answered, for a watch-only offer.
-            let mut o = options.clone();
-            match s.connect_any(&mut o, addrs).await {
-                Ok(()) => Ok(Outcome::Done),
-                Err(e @ ServerError::TooManyClients { .. }) => {
-                    o.login = false;
-                    Err(Failure {
-                        text: e.to_string(),
-                        offer: Some(Offer::WatchOnly(o)),
-                    })
-                }
-                Err(e) => Err(e.into()),
-            }
+            let o = options.clone();
+            connect_or_offer_watching(s, o, addrs).await
         }
         Watch(options) => {
             s.default_meters(false);
@@ -469,17 +479,7 @@ pub async fn perform(server: &Server, action: &Action) -> Result<Outcome, Failur
             let mut o = ConnectOptions::new(addrs[0]);
             o.protocol = *protocol;
             o.login = *login;
-            match s.connect_any(&mut o, &addrs).await {
-                Ok(()) => Ok(Outcome::Done),
-                Err(e @ ServerError::TooManyClients { .. }) => {
-                    o.login = false;
-                    Err(Failure {
-                        text: e.to_string(),
-                        offer: Some(Offer::WatchOnly(o)),
-                    })
-                }
-                Err(e) => Err(e.into()),
-            }
+            connect_or_offer_watching(s, o, &addrs).await
         }
         LogIn => {
             let Some(session) = s.session() else {
