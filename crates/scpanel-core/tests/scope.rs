@@ -65,9 +65,21 @@ async fn the_scope_captures_what_the_server_plays_and_a_triggered_tone_stands_st
         let d = difference(&shown[0], f);
         assert!(d < 0.01, "successive frames differ by {:.2} %", d * 100.0);
     }
+    // Gapless: 6144 frames span several reads, and the sine runs through them without a
+    // jump (a step between samples never more than the sine's steepest).
+    let steepest = std::f32::consts::TAU * 100.0 / frame.sample_rate as f32 * 0.5;
+    let jump = frame.channels[0]
+        .windows(2)
+        .fold(0.0f32, |m, w| m.max((w[1] - w[0]).abs()));
+    assert!(jump <= steepest * 1.01, "a jump of {jump} (steepest {steepest})");
+
+    // The network cost: each read brings only what is new, so about the audio itself,
+    // 4 bytes a sample and its type tag, whatever the frames shown.
     let stats = frame.stats;
+    let audio = frame.sample_rate * 5.0;
     assert!(
-        stats.bytes_per_sec_per_channel > 0.0,
+        stats.bytes_per_sec_per_channel > 0.5 * audio
+            && stats.bytes_per_sec_per_channel < 2.0 * audio,
         "the network cost is counted: {stats:?}"
     );
     tap.stop().await.expect("stop");

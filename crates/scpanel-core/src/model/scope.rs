@@ -24,6 +24,67 @@ pub fn ring_frames(sample_rate: f64, frames: usize) -> usize {
     second.max(4 * frames.min(MAX_FRAMES)).next_power_of_two()
 }
 
+/// The frames kept on the client, per channel: the most one capture shows, twice over,
+/// so the trigger has a window's worth of frames to look for an edge in.
+pub const HISTORY: usize = 2 * MAX_FRAMES;
+
+/// The latest frames of each channel, in order, gapless while the reads keep up: each read
+/// brings only what the server wrote since the last one.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    channels: Vec<std::collections::VecDeque<f32>>,
+}
+
+impl History {
+    /// An empty history of `channels` channels.
+    pub fn new(channels: usize) -> Self {
+        History {
+            channels: vec![std::collections::VecDeque::with_capacity(HISTORY); channels],
+        }
+    }
+
+    /// Forgets everything (after a gap: what comes next does not follow on).
+    pub fn clear(&mut self) {
+        self.channels.iter_mut().for_each(|c| c.clear());
+    }
+
+    /// Appends interleaved frames, dropping the oldest past `HISTORY`.
+    pub fn push_interleaved(&mut self, samples: &[f32]) {
+        let n = self.channels.len().max(1);
+        for frame in samples.chunks_exact(n) {
+            for (c, v) in self.channels.iter_mut().zip(frame) {
+                if c.len() == HISTORY {
+                    c.pop_front();
+                }
+                c.push_back(*v);
+            }
+        }
+    }
+
+    /// How many frames it holds.
+    pub fn len(&self) -> usize {
+        self.channels.first().map_or(0, |c| c.len())
+    }
+
+    /// Whether it holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The last `frames` frames of each channel (fewer while it fills).
+    pub fn latest(&self, frames: usize) -> Vec<Vec<f32>> {
+        self.channels
+            .iter()
+            .map(|c| {
+                c.iter()
+                    .skip(c.len().saturating_sub(frames))
+                    .copied()
+                    .collect()
+            })
+            .collect()
+    }
+}
+
 /// One `/b_getn`: `count` samples from `start` (interleaved sample indices).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Chunk {
@@ -258,6 +319,23 @@ mod tests {
             }
             assert_eq!(at % (ring * ch), (end % ring) * ch);
         }
+    }
+
+    #[test]
+    fn the_history_keeps_the_latest_frames_in_order() {
+        let mut h = History::new(2);
+        let samples: Vec<f32> = (0..2 * (HISTORY + 10)).map(|i| i as f32).collect();
+        for part in samples.chunks(2 * 1000) {
+            h.push_interleaved(part);
+        }
+        assert_eq!(h.len(), HISTORY);
+        let last = h.latest(3);
+        let n = samples.len() as f32;
+        assert_eq!(last[0], vec![n - 6.0, n - 4.0, n - 2.0]);
+        assert_eq!(last[1], vec![n - 5.0, n - 3.0, n - 1.0]);
+        h.clear();
+        assert!(h.is_empty());
+        assert_eq!(h.latest(4)[0].len(), 0);
     }
 
     #[test]

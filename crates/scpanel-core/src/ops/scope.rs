@@ -21,8 +21,8 @@ use crate::Server;
 use crate::error::{Result, ServerError};
 use crate::handle::bundle_of;
 use crate::model::scope::{
-    Chunk, MAX_CHANNELS, MAX_FRAMES, MAX_RATE, Meter, ScopeFrame, ScopeStats, deinterleave,
-    plan_reads, ring_frames,
+    Chunk, History, MAX_CHANNELS, MAX_FRAMES, MAX_RATE, Meter, ScopeFrame, ScopeStats, plan_reads,
+    ring_frames,
 };
 use crate::ops::own_nodes::Own;
 use crate::synthdef::builtins::SCOPE_REPLY;
@@ -281,6 +281,9 @@ impl Capture {
         let mut reports = self.server.shared().scope_reports.subscribe();
         let mut stats = ScopeStats::default();
         let (mut updates, mut bytes) = (Meter::new(), Meter::new());
+        let mut history = History::new(self.spec.channels);
+        // Where the last read ended in the ring: the next starts there.
+        let mut read_to: Option<usize> = None;
         let mut last_count: Option<u64> = None;
         let mut seq = 0u64;
         loop {
@@ -288,7 +291,8 @@ impl Capture {
                 Ok(Ok(())) => *reports.borrow_and_update(),
                 Ok(Err(_)) => return,
                 Err(_) => {
-                    // Silent: put the synth back if the server is there to take it.
+                    // Silent: put the synth back if the server is there to take it. It
+                    // starts again at the ring's start, so what was read does not follow on.
                     if self.server.live().is_some()
                         && self
                             .server
@@ -297,6 +301,8 @@ impl Capture {
                             .is_ok()
                     {
                         stats.restarts += 1;
+                        read_to = None;
+                        history.clear();
                     }
                     continue;
                 }
@@ -309,17 +315,38 @@ impl Capture {
                 stats.skipped += report.count.saturating_sub(last + 1);
             }
             last_count = Some(report.count);
-            let frames = self.frames.load(Ordering::Relaxed).min(self.ring / 4);
-            let reads = plan_reads(report.position, frames, self.ring, self.spec.channels);
+            let frames = self.frames.load(Ordering::Relaxed);
+            let end = report.position % self.ring;
+            // What the server wrote since the last read, gapless, unless the reads fell so
+            // far behind that the ring has lapped them: then the latest window afresh.
+            let new = match read_to {
+                Some(from) => (end + self.ring - from) % self.ring,
+                None => frames,
+            };
+            let count = if new > self.ring / 2 {
+                stats.lost += 1;
+                history.clear();
+                frames
+            } else {
+                new
+            };
+            if count == 0 {
+                continue;
+            }
+            let reads = plan_reads(end, count, self.ring, self.spec.channels);
             match self.read(&reads).await {
                 Ok((samples, received)) => {
                     // The oldest frame read is overwritten once the head has moved on by
-                    // ring − frames: past that, the read may hold newer frames (torn).
+                    // ring − count: past that, the read may hold newer frames (torn).
                     let moved = report.at.elapsed().as_secs_f64() * self.sample_rate + 64.0;
-                    if moved >= (self.ring - frames) as f64 {
+                    if moved >= (self.ring - count) as f64 {
                         stats.lost += 1;
+                        read_to = None;
+                        history.clear();
                         continue;
                     }
+                    read_to = Some(end);
+                    history.push_interleaved(&samples);
                     seq += 1;
                     stats.updates_per_sec = updates.add(1.0);
                     stats.bytes_per_sec_per_channel =
@@ -329,15 +356,18 @@ impl Capture {
                         at: report.at,
                         sample_rate: self.sample_rate,
                         bus: self.spec.bus,
-                        channels: deinterleave(&samples, self.spec.channels),
+                        channels: history.latest(frames),
                         stats,
                     };
                     self.tx.send_replace(Some(Arc::new(frame)));
                 }
-                Err(ServerError::ServerOffline) if self.server.live().is_none() => {
+                Err(_) => {
+                    // A read unanswered (lost on the way, or the server gone): the next
+                    // starts afresh rather than leave a hole in the history.
                     stats.lost += 1;
+                    read_to = None;
+                    history.clear();
                 }
-                Err(_) => stats.lost += 1,
             }
         }
     }
