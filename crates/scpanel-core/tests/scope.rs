@@ -71,7 +71,10 @@ async fn the_scope_captures_what_the_server_plays_and_a_triggered_tone_stands_st
     let jump = frame.channels[0]
         .windows(2)
         .fold(0.0f32, |m, w| m.max((w[1] - w[0]).abs()));
-    assert!(jump <= steepest * 1.01, "a jump of {jump} (steepest {steepest})");
+    assert!(
+        jump <= steepest * 1.01,
+        "a jump of {jump} (steepest {steepest})"
+    );
 
     // The network cost: each read brings only what is new, so about the audio itself,
     // 4 bytes a sample and its type tag, whatever the frames shown.
