@@ -18,7 +18,7 @@ cli send /d_loadDir "$defs"
 cli send /s_new scpanel-sine 3001 0 1 freq 100 amp 0.5 pan -1
 cli send /s_new scpanel-sine 3002 0 1 freq 150 amp 0.4 pan 1
 cli send /s_new scpanel-sine 3003 0 1 freq 1000 amp 0.05 pan 0
-shot() { xdotool key --window "$win" "ctrl+$1"; sleep 4; xdotool mousemove --window "$win" "$3" "$4"; sleep 1; import -window root "$out/$2.png"; echo "wrote $out/$2.png"; }
+shot() { xdotool windowfocus --sync "$win" 2>/dev/null || true; xdotool key "ctrl+$1"; sleep 4; xdotool mousemove --window "$win" "$3" "$4"; sleep 1; import -window root "$out/$2.png"; echo "wrote $out/$2.png"; }
 shot 5 scope 300 400
 if [ -n "${TABS_SPECTRUM:-1}" ] && target/release/scpanel --help 2>/dev/null | grep -q spectrum; then
   shot 6 spectrum 640 400
