@@ -307,7 +307,7 @@ impl Axis {
         let bin = s.bin_hz();
         let columns = self.plot.width().ceil().max(1.0) as usize;
         let mut points = Vec::with_capacity(columns + 1);
-        if bin <= 0.0 {
+        if bin <= 0.0 || s.db.is_empty() {
             return points;
         }
         for c in 0..=columns {

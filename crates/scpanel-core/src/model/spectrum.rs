@@ -417,7 +417,7 @@ mod tests {
     }
 
     #[test]
-    fn full_scale_reads_zero_and_a_full_scale_sine_is_not_clipped_by_the_floor() {
+    fn a_full_scale_sine_on_a_bin_reads_0_dbfs() {
         let mut a = Analyzer::new(4096).expect("size");
         let s = a.analyze(&sine(48_000.0 / 4096.0 * 100.0, 0.0, 48_000.0, 4096), 48_000.0);
         assert!((s.db[100]).abs() < 0.01, "on-bin full scale reads {}", s.db[100]);
