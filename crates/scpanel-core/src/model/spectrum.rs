@@ -4,10 +4,13 @@
 //! The window is Hann, and levels between bins come from a parabola through the three
 //! nearest bins in dB (Gaussian interpolation). Why not a flat-top window: Hann alone reads a
 //! sine that falls halfway between bins 1.42 dB low (scalloping), outside the ±1 dB asked
-//! for; a flat-top window reads it within 0.02 dB but its main lobe is ~4 bins wider, so two
-//! tones 50 Hz apart at 2048 points merge. The parabola through the Hann peak recovers the
-//! level to within 0.1 dB and the frequency to within 0.06 bin at any offset between bins
-//! (`levels_hold_for_every_offset_between_bins` sweeps them), and keeps Hann's resolution.
+//! for; a flat-top window reads it within 0.02 dB but its main lobe is ~10 bins wide against
+//! Hann's 4, so tones 4 bins apart (100 Hz at 2048 points, 48 kHz) would merge into one peak
+//! (`close_tones_are_two_peaks` holds Hann to that). The parabola through the Hann peak recovers the
+//! level to within 0.33 dB (it reads high by that much for a sine exactly halfway between
+//! bins: the parabola through Hann's −15.4, −1.4, −1.4 dB peaks at +0.32) and the frequency to
+//! within 0.02 bin, at any offset (`levels_hold_for_every_offset_between_bins` sweeps them),
+//! and keeps Hann's resolution. The cursor reads the same parabola, so it agrees with peaks.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -293,7 +296,7 @@ impl PeakHold {
         }
         self.held.filled = frame.filled;
         for ((held, caught), &new) in self.held.db.iter_mut().zip(&mut self.caught).zip(&frame.db) {
-            let fallen = self.fallen(*caught, now);
+            let fallen = fallen(self.hold, self.fall_db_per_s, *caught, now);
             if new >= fallen {
                 *caught = (new, now);
                 *held = new;
@@ -301,12 +304,6 @@ impl PeakHold {
                 *held = fallen;
             }
         }
-    }
-
-    fn fallen(&self, (level, at): (f32, Instant), now: Instant) -> f32 {
-        let since = now.saturating_duration_since(at);
-        let falling = since.saturating_sub(self.hold).as_secs_f32();
-        (level - falling * self.fall_db_per_s).max(-DB_RANGE)
     }
 
     /// The held levels as of the last update (empty before the first).
@@ -318,6 +315,12 @@ impl PeakHold {
         self.held = Spectrum::empty();
         self.caught.clear();
     }
+}
+
+/// A level caught at `at`, held for `hold` and falling at `rate` dB/s since, as of `now`.
+fn fallen(hold: Duration, rate: f32, (level, at): (f32, Instant), now: Instant) -> f32 {
+    let falling = now.saturating_duration_since(at).saturating_sub(hold);
+    (level - falling.as_secs_f32() * rate).max(-DB_RANGE)
 }
 
 #[cfg(test)]
@@ -413,7 +416,7 @@ mod tests {
             }
         }
         eprintln!("worst level error {worst_db:.3} dB, frequency error {worst_bins:.3} bin");
-        assert!(worst_db < 0.2 && worst_bins < 0.1);
+        assert!(worst_db < 0.35 && worst_bins < 0.05);
     }
 
     #[test]
@@ -443,6 +446,25 @@ mod tests {
                 // Hann's side lobes fall monotonically between bins: nothing else stands out.
                 assert!(p.iter().skip(2).all(|q| q.db < -60.0), "{what}");
             }
+        }
+    }
+
+    #[test]
+    fn close_tones_are_two_peaks() {
+        let rate = 48_000.0;
+        let mut a = Analyzer::new(2048).expect("size");
+        let x = mix(
+            &sine(1000.0, -12.0, rate, 2048),
+            &sine(1100.0, -12.0, rate, 2048),
+        );
+        let s = a.analyze(&x, rate);
+        let mut p = s.peaks(2);
+        p.sort_by(|x, y| x.hz.total_cmp(&y.hz));
+        assert_eq!(p.len(), 2, "{p:?}");
+        // Each lobe leans on the other: the frequencies hold to a bin, the levels to 2 dB.
+        for (peak, hz) in p.iter().zip([1000.0, 1100.0]) {
+            assert!((peak.hz - hz).abs() <= s.bin_hz(), "{p:?}");
+            assert!((peak.db + 12.0).abs() <= 2.0, "{p:?}");
         }
     }
 
