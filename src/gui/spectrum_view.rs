@@ -316,10 +316,7 @@ impl Axis {
             let first = (lo / bin).ceil().max(0.0) as usize;
             let last = ((hi / bin).floor() as usize).min(s.db.len() - 1);
             let db = if first <= last {
-                s.db[first..=last]
-                    .iter()
-                    .copied()
-                    .fold(-DB_RANGE, f32::max)
+                s.db[first..=last].iter().copied().fold(-DB_RANGE, f32::max)
             } else {
                 s.level_at(self.hz_of(x))
             };
@@ -337,11 +334,12 @@ pub fn x_of(plot: Rect, top_hz: f64, hz: f64) -> f32 {
 
 /// "440 Hz", "1.00 kHz", "12.5 kHz".
 pub fn hz_text(hz: f64) -> String {
-    if hz < 100.0 {
+    // Each bound is where the shorter form would round up into the next one ("1000 Hz").
+    if hz < 99.95 {
         format!("{hz:.1} Hz")
-    } else if hz < 1_000.0 {
+    } else if hz < 999.5 {
         format!("{hz:.0} Hz")
-    } else if hz < 10_000.0 {
+    } else if hz < 9_995.0 {
         format!("{:.2} kHz", hz / 1_000.0)
     } else {
         format!("{:.1} kHz", hz / 1_000.0)
@@ -407,6 +405,9 @@ mod tests {
     #[test]
     fn frequencies_read_as_people_write_them() {
         assert_eq!(hz_text(1_000.0), "1.00 kHz");
+        assert_eq!(hz_text(999.7), "1.00 kHz");
+        assert_eq!(hz_text(99.97), "100 Hz");
+        assert_eq!(hz_text(9_997.0), "10.0 kHz");
         assert_eq!(hz_text(440.0), "440 Hz");
         assert_eq!(hz_text(12_500.0), "12.5 kHz");
         assert_eq!(hz_text(55.25), "55.2 Hz");

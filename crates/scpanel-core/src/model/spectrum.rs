@@ -55,7 +55,9 @@ pub struct Analyzer {
 
 impl std::fmt::Debug for Analyzer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Analyzer").field("size", &self.size).finish()
+        f.debug_struct("Analyzer")
+            .field("size", &self.size)
+            .finish()
     }
 }
 
@@ -112,9 +114,9 @@ impl Analyzer {
             *x = if s.is_finite() { s * w } else { 0.0 };
         }
         // Only fails on buffers of the wrong length, which were made by the plan itself.
-        let ok = self
-            .fft
-            .process_with_scratch(&mut self.input, &mut self.output, &mut self.scratch);
+        let ok =
+            self.fft
+                .process_with_scratch(&mut self.input, &mut self.output, &mut self.scratch);
         debug_assert!(ok.is_ok());
         out.sample_rate = sample_rate;
         out.size = n;
@@ -422,8 +424,15 @@ mod tests {
     #[test]
     fn a_full_scale_sine_on_a_bin_reads_0_dbfs() {
         let mut a = Analyzer::new(4096).expect("size");
-        let s = a.analyze(&sine(48_000.0 / 4096.0 * 100.0, 0.0, 48_000.0, 4096), 48_000.0);
-        assert!((s.db[100]).abs() < 0.01, "on-bin full scale reads {}", s.db[100]);
+        let s = a.analyze(
+            &sine(48_000.0 / 4096.0 * 100.0, 0.0, 48_000.0, 4096),
+            48_000.0,
+        );
+        assert!(
+            (s.db[100]).abs() < 0.01,
+            "on-bin full scale reads {}",
+            s.db[100]
+        );
     }
 
     #[test]
@@ -519,7 +528,10 @@ mod tests {
         let w = |n: usize| 0.5 - 0.5 * (2.0 * std::f32::consts::PI * n as f32 / 4096.0).cos();
         let share = (3072..4096).map(w).sum::<f32>() / (0..4096).map(w).sum::<f32>();
         let expected = -12.0 + 20.0 * share.log10();
-        assert!((p.db - expected).abs() <= 1.0, "{p:?}, expected {expected} dB");
+        assert!(
+            (p.db - expected).abs() <= 1.0,
+            "{p:?}, expected {expected} dB"
+        );
         // The last samples are the ones analysed.
         let long = mix(
             &[vec![0.9; 4096], vec![0.0; 4096]].concat(),
@@ -527,7 +539,11 @@ mod tests {
         );
         let s = a.analyze(&long, 48_000.0);
         assert_eq!(s.filled, 1.0);
-        assert!(s.db[0] < -80.0, "DC from the first half leaked in: {}", s.db[0]);
+        assert!(
+            s.db[0] < -80.0,
+            "DC from the first half leaked in: {}",
+            s.db[0]
+        );
         assert_peak(&s, 3000.0, -6.0, "tail");
     }
 
