@@ -62,6 +62,7 @@ impl std::fmt::Debug for Analyzer {
 }
 
 impl Analyzer {
+    /// Plans the FFT for `size` points (one of [`SIZES`]) and makes its window.
     pub fn new(size: usize) -> Result<Self, BadSize> {
         if !(SIZES[0]..=SIZES[SIZES.len() - 1]).contains(&size) || !size.is_power_of_two() {
             return Err(BadSize(size));
@@ -86,6 +87,7 @@ impl Analyzer {
         })
     }
 
+    /// The FFT size planned.
     pub fn size(&self) -> usize {
         self.size
     }
@@ -144,6 +146,7 @@ fn to_db(amplitude: f32) -> f32 {
 /// One frame's spectrum in dBFS.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Spectrum {
+    /// The sample rate of the audio analysed, in Hz.
     pub sample_rate: f64,
     /// The FFT size; `db` holds `size / 2 + 1` bins from DC to Nyquist.
     pub size: usize,
@@ -157,7 +160,9 @@ pub struct Spectrum {
 /// A peak: a local maximum, its frequency and level interpolated between bins.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Peak {
+    /// Frequency in Hz.
     pub hz: f64,
+    /// Level in dBFS.
     pub db: f32,
 }
 
@@ -181,6 +186,7 @@ impl Spectrum {
         }
     }
 
+    /// Half the sample rate: the top of the spectrum.
     pub fn nyquist(&self) -> f64 {
         self.sample_rate / 2.0
     }
@@ -260,7 +266,9 @@ impl Spectrum {
 /// A per-bin maximum that holds for `hold`, then falls at `fall_db_per_s`.
 #[derive(Debug, Clone)]
 pub struct PeakHold {
+    /// How long a caught level stays before it falls.
     pub hold: Duration,
+    /// How fast it falls after that, in dB per second.
     pub fall_db_per_s: f32,
     /// The held levels as of the last [`PeakHold::update`].
     held: Spectrum,
@@ -275,6 +283,7 @@ impl Default for PeakHold {
 }
 
 impl PeakHold {
+    /// An empty hold: the first frame fills it.
     pub fn new(hold: Duration, fall_db_per_s: f32) -> Self {
         PeakHold {
             hold,
@@ -313,6 +322,7 @@ impl PeakHold {
         &self.held
     }
 
+    /// Forgets every held level: the next frame starts over.
     pub fn reset(&mut self) {
         self.held = Spectrum::empty();
         self.caught.clear();
