@@ -118,8 +118,12 @@ impl SpectrumView {
             if self.size != before {
                 self.reset_hold();
             }
-            ui.checkbox(&mut self.hold_on, "Peak hold")
-                .on_hover_text("A thin line keeps each level's maximum for 2 s, then lets it fall");
+            let hold = PeakHold::default();
+            ui.checkbox(&mut self.hold_on, "Peak hold").on_hover_text(format!(
+                "A thin line keeps each level's maximum for {:.0} s, then lets it fall {:.0} dB/s",
+                hold.hold.as_secs_f32(),
+                hold.fall_db_per_s
+            ));
             if ui
                 .add_enabled(self.hold_on, egui::Button::new("Reset peak hold"))
                 .clicked()
