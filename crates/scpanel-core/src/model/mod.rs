@@ -9,5 +9,6 @@ pub mod options;
 pub(crate) mod recording;
 pub mod roster;
 pub mod scope;
+pub mod spectrum;
 pub mod synthdef_info;
 pub mod tree;
