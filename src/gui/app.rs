@@ -1168,6 +1168,7 @@ impl eframe::App for ScPanel {
                     last_reply: self.session().server.last_heard(),
                     cpu_alert: Some(self.wall.cpu_threshold),
                     large: self.display.large_figures,
+                    xruns: self.session().xruns(),
                 },
             );
             if a.test_tone {
@@ -1255,7 +1256,7 @@ impl eframe::App for ScPanel {
             match self.tab {
                 Tab::Servers => {}
                 Tab::Tree => session.tree.ui(ui, &session.server, actions),
-                Tab::Plots => self.plots.ui(ui, &session.server),
+                Tab::Plots => self.plots.ui(ui, &session.server, &session.xruns()),
                 Tab::Levels => self.mixer.ui(ui, session, self.own_jack.is_some(), actions),
                 Tab::Buffers => self.buffers.ui(ui, session, actions),
                 Tab::Console => self.console.ui(ui, session, actions),
