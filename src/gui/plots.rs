@@ -171,9 +171,8 @@ impl Marks {
 
     /// "3 xruns, 1 late bundle in the last 60 s".
     pub fn summary(&self, window: f64) -> String {
-        let n = |k: usize, one: &str, many: &str| {
-            format!("{k} {}", if k == 1 { one } else { many })
-        };
+        let n =
+            |k: usize, one: &str, many: &str| format!("{k} {}", if k == 1 { one } else { many });
         format!(
             "{}, {} in the last {window:.0} s",
             n(self.xruns.len(), "xrun", "xruns"),
@@ -241,7 +240,10 @@ mod tests {
             xruns: vec![-3.0, -2.0, -1.0],
             late: vec![-5.0],
         };
-        assert_eq!(marks.summary(60.0), "3 xruns, 1 late bundle in the last 60 s");
+        assert_eq!(
+            marks.summary(60.0),
+            "3 xruns, 1 late bundle in the last 60 s"
+        );
         assert_eq!(
             Marks::default().summary(30.0),
             "0 xruns, 0 late bundles in the last 30 s"

@@ -294,9 +294,8 @@ pub fn ago(d: Duration) -> (String, Duration) {
     } else {
         (format!("{} h", s / 3600), 3600)
     };
-    let next = Duration::from_secs(unit - s % unit).saturating_sub(Duration::from_nanos(
-        u64::from(d.subsec_nanos()),
-    ));
+    let next = Duration::from_secs(unit - s % unit)
+        .saturating_sub(Duration::from_nanos(u64::from(d.subsec_nanos())));
     (text, next.max(Duration::from_millis(100)))
 }
 
@@ -323,9 +322,11 @@ pub fn xruns_ui(ui: &mut egui::Ui, shown: &XrunsShown) {
     };
     ui.separator();
     let count = x.count();
-    let last_ago = x
-        .last()
-        .map(|t| std::time::SystemTime::now().duration_since(t).unwrap_or_default());
+    let last_ago = x.last().map(|t| {
+        std::time::SystemTime::now()
+            .duration_since(t)
+            .unwrap_or_default()
+    });
     let mut text = xruns_text(count, last_ago);
     if x.jack_stopped() {
         text.push_str(" \u{B7} JACK stopped");
@@ -398,7 +399,10 @@ mod tests {
             "xruns 1 \u{B7} last 3 min ago"
         );
         // The text changes at the next whole second, minute or hour, not before.
-        assert_eq!(ago(Duration::from_millis(12_400)).1, Duration::from_millis(600));
+        assert_eq!(
+            ago(Duration::from_millis(12_400)).1,
+            Duration::from_millis(600)
+        );
         assert_eq!(ago(Duration::from_secs(185)).1, Duration::from_secs(55));
         assert_eq!(ago(Duration::from_secs(7200)).0, "2 h");
     }

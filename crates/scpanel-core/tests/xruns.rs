@@ -42,9 +42,9 @@ async fn an_xrun_is_counted_when_a_client_misses_its_cycle() {
             slow.stall(STALL);
             poll("an xrun counted", || xruns.count() > base);
             let last = xruns.last().expect("the last xrun's time");
-            let late = last.duration_since(stalled).unwrap_or_else(|e| {
-                panic!("an xrun {:?} before the stall", e.duration())
-            });
+            let late = last
+                .duration_since(stalled)
+                .unwrap_or_else(|e| panic!("an xrun {:?} before the stall", e.duration()));
             // Measured: 5 to 20 ms after the stall begins.
             assert!(late < STALL * 2, "the xrun came {late:?} after the stall");
             assert!(xruns.recent().contains(&last));
@@ -58,7 +58,11 @@ async fn an_xrun_is_counted_when_a_client_misses_its_cycle() {
     // libjack leaves the semaphore of a client whose server went first: this server's are
     // all this test's.
     let ours = format!("_{name}_");
-    for entry in std::fs::read_dir("/dev/shm").into_iter().flatten().flatten() {
+    for entry in std::fs::read_dir("/dev/shm")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
         let file = entry.file_name().to_string_lossy().into_owned();
         if file.starts_with("jack_sem.") && file.contains(&ours) {
             let _ = std::fs::remove_file(entry.path());

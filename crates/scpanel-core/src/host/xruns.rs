@@ -26,8 +26,7 @@ const JACK_NO_START_SERVER: c_int = 0x01;
 /// `jack_options_t`: the variadic argument names the server.
 const JACK_SERVER_NAME: c_int = 0x04;
 
-type ClientOpen =
-    unsafe extern "C" fn(*const c_char, c_int, *mut c_int, ...) -> *mut c_void;
+type ClientOpen = unsafe extern "C" fn(*const c_char, c_int, *mut c_int, ...) -> *mut c_void;
 type XrunCallback = unsafe extern "C" fn(*mut c_void) -> c_int;
 type ShutdownCallback = unsafe extern "C" fn(*mut c_void);
 type MessageFunction = unsafe extern "C" fn(*const c_char);
@@ -78,9 +77,7 @@ fn load() -> Result<Jack, String> {
             on_shutdown: *library
                 .get(b"jack_on_shutdown\0")
                 .map_err(|e| e.to_string())?,
-            activate: *library
-                .get(b"jack_activate\0")
-                .map_err(|e| e.to_string())?,
+            activate: *library.get(b"jack_activate\0").map_err(|e| e.to_string())?,
             client_close: *library
                 .get(b"jack_client_close\0")
                 .map_err(|e| e.to_string())?,
@@ -252,7 +249,10 @@ impl XrunWatcher {
             }
         };
         if client.is_null() {
-            let which = target.server_name.as_deref().unwrap_or("the default server");
+            let which = target
+                .server_name
+                .as_deref()
+                .unwrap_or("the default server");
             return Err(NoJack::Server(format!("{which}, status 0x{status:x}")));
         }
         let shared = Arc::new(Shared {
@@ -358,7 +358,10 @@ mod tests {
         let with = |device: &str, env: &[(&str, &str)]| {
             let options = Options {
                 device: device.into(),
-                env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                env: env
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
                 ..Options::default()
             };
             target_of(&options).server_name
