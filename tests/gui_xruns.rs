@@ -26,7 +26,7 @@ fn bar_text(h: &egui_kittest::Harness<'static, scpanel::gui::ScPanel>) -> Option
     h.query_all_by_label_contains("xruns")
         .filter_map(|n| {
             let a = n.accesskit_node();
-            a.label().or_else(|| a.value()).map(String::from)
+            a.label().or_else(|| a.value())
         })
         .find(|t| t.starts_with("xruns"))
 }
