@@ -99,7 +99,13 @@ impl Plots {
                 .allow_drag([true, false])
                 .allow_scroll([true, false])
         };
-        let (xrun_colour, late_colour) = (tone(ui, Tone::Error), tone(ui, Tone::Warning));
+        // Magenta: the plot's own palette gives the average line red, so red would read as it.
+        let xrun_colour = if ui.visuals().dark_mode {
+            egui::Color32::from_rgb(225, 100, 235)
+        } else {
+            egui::Color32::from_rgb(150, 30, 160)
+        };
+        let late_colour = tone(ui, Tone::Warning);
         let shown = cpu.show(ui, |p| {
             p.line(Line::new("average", PlotPoints::from(avg)));
             p.line(Line::new("peak", PlotPoints::from(peak)));
@@ -143,40 +149,51 @@ const LATE: &str = "late bundle";
 /// Times to mark on the CPU plot, in its x coordinates (seconds before now, negative).
 #[derive(Debug, Default, PartialEq)]
 pub struct Marks {
+    /// Moments with xruns (xruns within 100 ms of each other share one).
     pub xruns: Vec<f64>,
+    /// How many xruns those moments hold.
+    pub xrun_count: u64,
     pub late: Vec<f64>,
 }
 
 impl Marks {
-    /// The xruns the watcher still holds (its latest few dozen) and the `late` lines the log
-    /// still holds, within the last `window` seconds.
+    /// The xruns the watcher still holds (its latest 1024 moments, 100 s at the least) and
+    /// the `late` lines the log still holds, within the last `window` seconds.
     pub fn within(server: &Server, xruns: &XrunsShown, window: f64) -> Marks {
         let now = SystemTime::now();
         let x = |at: SystemTime| {
             let ago = now.duration_since(at).unwrap_or_default().as_secs_f64();
             (ago <= window).then_some(-ago)
         };
-        let xruns = match xruns {
-            XrunsShown::Counting(c) => c.recent().into_iter().filter_map(x).collect(),
-            _ => Vec::new(),
-        };
+        let (mut moments, mut xrun_count) = (Vec::new(), 0);
+        if let XrunsShown::Counting(c) = xruns {
+            for (at, n) in c.recent() {
+                if let Some(at) = x(at) {
+                    moments.push(at);
+                    xrun_count += n;
+                }
+            }
+        }
         let late = server.with_log(|l| {
             l.lines()
                 .filter(|line| line.kind == LineKind::Late)
                 .filter_map(|line| x(line.at))
                 .collect()
         });
-        Marks { xruns, late }
+        Marks {
+            xruns: moments,
+            xrun_count,
+            late,
+        }
     }
 
     /// "3 xruns, 1 late bundle in the last 60 s".
     pub fn summary(&self, window: f64) -> String {
-        let n =
-            |k: usize, one: &str, many: &str| format!("{k} {}", if k == 1 { one } else { many });
+        let n = |k: u64, one: &str, many: &str| format!("{k} {}", if k == 1 { one } else { many });
         format!(
             "{}, {} in the last {window:.0} s",
-            n(self.xruns.len(), "xrun", "xruns"),
-            n(self.late.len(), "late bundle", "late bundles")
+            n(self.xrun_count, "xrun", "xruns"),
+            n(self.late.len() as u64, "late bundle", "late bundles")
         )
     }
 }
@@ -237,7 +254,8 @@ mod tests {
     #[test]
     fn the_marks_read_as_counts_over_the_window() {
         let marks = Marks {
-            xruns: vec![-3.0, -2.0, -1.0],
+            xruns: vec![-3.0, -1.0],
+            xrun_count: 3,
             late: vec![-5.0],
         };
         assert_eq!(

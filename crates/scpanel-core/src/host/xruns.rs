@@ -18,8 +18,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::host::jack::JackTarget;
 use crate::model::options::Options;
 
-/// How many recent xrun times are kept, for marks on a plot. Older ones are only counted.
-pub const RECENT: usize = 64;
+/// How many recent moments with xruns are kept, for marks on a plot; older ones are only
+/// counted. Xruns less than [`MOMENT`] apart share one, so a storm of one xrun a cycle (190
+/// a second here) still reaches back 100 s.
+pub const RECENT: usize = 1024;
+
+/// Xruns this close together make one moment.
+pub const MOMENT: Duration = Duration::from_millis(100);
 
 /// `jack_options_t`: never start a server (a watcher must not bring up JACK by itself).
 const JACK_NO_START_SERVER: c_int = 0x01;
@@ -111,9 +116,14 @@ impl std::error::Error for NoJack {}
 /// What the callbacks write and readers read.
 struct Shared {
     count: AtomicU64,
-    /// Microseconds since the Unix epoch of the latest [`RECENT`] xruns, by count modulo
-    /// [`RECENT`]; 0 is an empty slot.
-    recent: [AtomicU64; RECENT],
+    /// Moments begun; the latest [`RECENT`] are in the ring, by number modulo [`RECENT`].
+    moments: AtomicU64,
+    /// When each moment began, in microseconds since the Unix epoch.
+    moment_at: [AtomicU64; RECENT],
+    /// How many xruns each moment holds.
+    moment_xruns: [AtomicU64; RECENT],
+    /// When the latest xrun was, in microseconds since the Unix epoch; 0 for none yet.
+    last: AtomicU64,
     /// The JACK server shut this client down (it stopped, or threw us out).
     shut_down: AtomicBool,
     /// Woken on every xrun and on shutdown, for whoever wants a frame then.
@@ -128,11 +138,38 @@ fn micros(t: SystemTime) -> u64 {
 }
 
 impl Shared {
+    fn new(since: SystemTime) -> Shared {
+        Shared {
+            count: AtomicU64::new(0),
+            moments: AtomicU64::new(0),
+            moment_at: std::array::from_fn(|_| AtomicU64::new(0)),
+            moment_xruns: std::array::from_fn(|_| AtomicU64::new(0)),
+            last: AtomicU64::new(0),
+            shut_down: AtomicBool::new(false),
+            changed: tokio::sync::Notify::new(),
+            since,
+        }
+    }
+
     /// Called on JACK's one notification thread: the only writer.
     fn record(&self, at: SystemTime) {
-        let n = self.count.load(Ordering::Relaxed);
-        self.recent[n as usize % RECENT].store(micros(at), Ordering::Relaxed);
-        self.count.store(n + 1, Ordering::Release);
+        let t = micros(at);
+        let m = self.moments.load(Ordering::Relaxed);
+        let current = (m > 0).then(|| (m - 1) as usize % RECENT);
+        let moment_us = u64::try_from(MOMENT.as_micros()).unwrap_or(u64::MAX);
+        match current {
+            Some(i) if t.saturating_sub(self.moment_at[i].load(Ordering::Relaxed)) < moment_us => {
+                self.moment_xruns[i].fetch_add(1, Ordering::Release);
+            }
+            _ => {
+                let i = m as usize % RECENT;
+                self.moment_xruns[i].store(1, Ordering::Relaxed);
+                self.moment_at[i].store(t, Ordering::Relaxed);
+                self.moments.store(m + 1, Ordering::Release);
+            }
+        }
+        self.last.store(t, Ordering::Relaxed);
+        self.count.fetch_add(1, Ordering::Release);
         self.changed.notify_one();
     }
 }
@@ -176,17 +213,27 @@ impl Xruns {
 
     /// When the latest xrun was.
     pub fn last(&self) -> Option<SystemTime> {
-        self.recent().last().copied()
+        match self.shared.last.load(Ordering::Relaxed) {
+            0 => None,
+            us => Some(UNIX_EPOCH + Duration::from_micros(us)),
+        }
     }
 
-    /// The latest xruns' times (at most [`RECENT`]), oldest first.
-    pub fn recent(&self) -> Vec<SystemTime> {
-        let n = self.count();
-        let kept = n.min(RECENT as u64);
-        (n - kept..n)
-            .map(|i| self.shared.recent[i as usize % RECENT].load(Ordering::Relaxed))
-            .filter(|&us| us != 0)
-            .map(|us| UNIX_EPOCH + Duration::from_micros(us))
+    /// The latest moments with xruns (at most [`RECENT`]), oldest first: when each began and
+    /// how many xruns it holds.
+    pub fn recent(&self) -> Vec<(SystemTime, u64)> {
+        let m = self.shared.moments.load(Ordering::Acquire);
+        let kept = m.min(RECENT as u64);
+        (m - kept..m)
+            .map(|k| {
+                let i = k as usize % RECENT;
+                (
+                    self.shared.moment_at[i].load(Ordering::Relaxed),
+                    self.shared.moment_xruns[i].load(Ordering::Acquire),
+                )
+            })
+            .filter(|&(us, n)| us != 0 && n != 0)
+            .map(|(us, n)| (UNIX_EPOCH + Duration::from_micros(us), n))
             .collect()
     }
 
@@ -255,13 +302,7 @@ impl XrunWatcher {
                 .unwrap_or("the default server");
             return Err(NoJack::Server(format!("{which}, status 0x{status:x}")));
         }
-        let shared = Arc::new(Shared {
-            count: AtomicU64::new(0),
-            recent: std::array::from_fn(|_| AtomicU64::new(0)),
-            shut_down: AtomicBool::new(false),
-            changed: tokio::sync::Notify::new(),
-            since: SystemTime::now(),
-        });
+        let shared = Arc::new(Shared::new(SystemTime::now()));
         let watcher = XrunWatcher {
             client,
             jack,
@@ -325,32 +366,30 @@ pub fn target_of(options: &Options) -> JackTarget {
 mod tests {
     use super::*;
 
-    fn fresh() -> Shared {
-        Shared {
-            count: AtomicU64::new(0),
-            recent: std::array::from_fn(|_| AtomicU64::new(0)),
-            shut_down: AtomicBool::new(false),
-            changed: tokio::sync::Notify::new(),
-            since: UNIX_EPOCH,
-        }
-    }
-
     #[test]
-    fn the_ring_keeps_the_latest_times_oldest_first_and_counts_them_all() {
+    fn xruns_close_together_share_a_moment_and_the_ring_keeps_the_latest() {
         let x = Xruns {
-            shared: Arc::new(fresh()),
+            shared: Arc::new(Shared::new(UNIX_EPOCH)),
         };
         assert_eq!(x.count(), 0);
         assert_eq!(x.last(), None);
-        let at = |s: u64| UNIX_EPOCH + Duration::from_secs(1_000 + s);
-        for s in 0..(RECENT as u64 + 5) {
-            x.shared.record(at(s));
+        assert!(x.recent().is_empty());
+        let at = |ms: u64| UNIX_EPOCH + Duration::from_secs(1_000) + Duration::from_millis(ms);
+        // A storm: one xrun every 5 ms for 250 ms makes three moments (0, 100, 200 ms).
+        for k in 0..50 {
+            x.shared.record(at(k * 5));
         }
-        assert_eq!(x.count(), RECENT as u64 + 5);
+        assert_eq!(x.count(), 50);
+        assert_eq!(x.last(), Some(at(245)));
+        assert_eq!(x.recent(), vec![(at(0), 20), (at(100), 20), (at(200), 10)]);
+        // Far apart: one moment each, the oldest dropped past RECENT.
+        for k in 0..RECENT as u64 {
+            x.shared.record(at(1_000 + k * 1_000));
+        }
         let recent = x.recent();
         assert_eq!(recent.len(), RECENT);
-        assert_eq!(recent.first(), Some(&at(5)));
-        assert_eq!(x.last(), Some(at(RECENT as u64 + 4)));
+        assert_eq!(recent.first(), Some(&(at(1_000), 1)));
+        assert_eq!(x.count(), 50 + RECENT as u64);
     }
 
     #[test]
