@@ -37,17 +37,19 @@ pub enum Tab {
     Tree,
     Plots,
     Levels,
+    Scope,
     Buffers,
     Console,
     Log,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 7] = [
+    pub const ALL: [Tab; 8] = [
         Tab::Servers,
         Tab::Tree,
         Tab::Plots,
         Tab::Levels,
+        Tab::Scope,
         Tab::Buffers,
         Tab::Console,
         Tab::Log,
@@ -58,6 +60,7 @@ impl Tab {
             Tab::Tree => "Node tree",
             Tab::Plots => "CPU & sample rate",
             Tab::Levels => "Levels & record",
+            Tab::Scope => "Scope",
             Tab::Buffers => "Buffers & buses",
             Tab::Console => "OSC console",
             Tab::Log => "Server log",
@@ -139,6 +142,9 @@ pub struct ScPanel {
     pub console: Console,
     pub log: LogPanel,
     pub mixer: MixerPanel,
+    pub scope: super::scope_panel::ScopePanel,
+    /// What the Scope and Spectrum tabs look at.
+    pub scope_source: super::scope_panel::ScopeSource,
     pub wall: Wall,
     /// The About box (Shift+F1, or "About" in the status bar).
     pub about: super::about::About,
@@ -197,6 +203,8 @@ impl ScPanel {
             console: Console::default(),
             log: LogPanel::default(),
             mixer: MixerPanel::default(),
+            scope: Default::default(),
+            scope_source: Default::default(),
             wall: Wall::default(),
             about: Default::default(),
             tab: Tab::Tree,
@@ -1242,6 +1250,13 @@ impl eframe::App for ScPanel {
                     StatusFrames::Figures
                 });
                 s.set_levels_shown(i == self.current && self.tab == Tab::Levels);
+                let scope = (i == self.current && !wall_shown)
+                    .then(|| match self.tab {
+                        Tab::Scope => Some(self.scope.spec(&self.scope_source)),
+                        _ => None,
+                    })
+                    .flatten();
+                s.scope.want(scope);
             }
             if wall_shown {
                 // The tiles' figures and CPU lines move at this pace, not with each of the
@@ -1258,6 +1273,16 @@ impl eframe::App for ScPanel {
                 Tab::Tree => session.tree.ui(ui, &session.server, actions),
                 Tab::Plots => self.plots.ui(ui, &session.server, &session.xruns()),
                 Tab::Levels => self.mixer.ui(ui, session, self.own_jack.is_some(), actions),
+                Tab::Scope => {
+                    let layout = session.server.session().map_or((1024, 2), |s| {
+                        (s.layout.audio_buses, s.layout.output_channels)
+                    });
+                    if !self.scope_source.chosen {
+                        self.scope_source = super::scope_panel::ScopeSource::outputs(layout.1);
+                    }
+                    let view = session.scope.view();
+                    self.scope.ui(ui, &mut self.scope_source, &view, layout);
+                }
                 Tab::Buffers => self.buffers.ui(ui, session, actions),
                 Tab::Console => self.console.ui(ui, session, actions),
                 Tab::Log => self.log.ui(ui, &session.server),

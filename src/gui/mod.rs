@@ -18,6 +18,8 @@ pub mod log_panel;
 pub mod mixer_panel;
 pub mod plots;
 pub mod profiles;
+pub mod scope_feed;
+pub mod scope_panel;
 pub mod session;
 pub mod status_bar;
 pub mod theme;

@@ -61,6 +61,8 @@ pub struct Session {
     pub dump_osc: bool,
     /// The node tree view: its rows are this server's nodes, its folds this server's groups.
     pub tree: TreePanel,
+    /// This server's scope, while the Scope or Spectrum tab shows it.
+    pub scope: super::scope_feed::ScopeFeed,
     /// JACK's xruns since this window booted the server, counted by a watcher on the runtime.
     pub xruns: Arc<Mutex<XrunsShown>>,
     done_tx: mpsc::Sender<Done>,
@@ -76,9 +78,11 @@ impl Session {
     /// A session with a fresh, offline server, its listeners running on `bridge`.
     pub fn new(bridge: &Bridge, id: SessionId) -> Session {
         let (done_tx, done_rx) = mpsc::channel();
+        let server = Server::new();
         let session = Session {
             id,
-            server: Server::new(),
+            scope: super::scope_feed::ScopeFeed::new(bridge, server.clone(), bridge.waker()),
+            server,
             name: String::new(),
             addr: String::new(),
             late_seen: 0,

@@ -162,6 +162,10 @@ pub enum ServerError {
     /// An input/output error from the operating system.
     #[error("{0}")]
     Io(String),
+
+    /// A request the caller can correct (a channel count out of range…): says what is allowed.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 fn port_in_use_message(

@@ -61,6 +61,8 @@ pub struct Shared {
     pub own_group_lock: tokio::sync::Mutex<()>,
     /// Counts meter replies, so a reader can wait for fresh levels.
     pub meter_ticks: tokio::sync::watch::Sender<u64>,
+    /// The scope synth's latest write position (see `ops::scope`); only the latest matters.
+    pub scope_reports: tokio::sync::watch::Sender<Option<crate::ops::scope::ScopeReport>>,
     /// Counts every change a reader might show (status, tree, log, state…).
     pub changes: tokio::sync::watch::Sender<u64>,
     /// Packets lost on the way in (dropped or malformed).
@@ -88,6 +90,7 @@ impl Default for Shared {
             recorder_lock: tokio::sync::Mutex::new(()),
             own_group_lock: tokio::sync::Mutex::new(()),
             meter_ticks: tokio::sync::watch::channel(0).0,
+            scope_reports: tokio::sync::watch::channel(None).0,
             changes: tokio::sync::watch::channel(0).0,
             losses: Arc::new(LossCounters::default()),
             unknown_synths: Mutex::new(None),
@@ -265,12 +268,34 @@ impl Subscriber for MeterFeed {
     }
 }
 
-/// The readers a connection routes every message to: status, the tree mirror, meters.
+/// The scope synth's position reports, 25 a second: used up here like the meters', and
+/// handed on to the one capture task, which takes only the latest.
+struct ScopeFeed(Arc<Shared>);
+
+impl Subscriber for ScopeFeed {
+    fn receive(&self, m: &OscMessage) -> Heard {
+        let Some(report) = crate::ops::scope::ScopeReport::parse(m) else {
+            return Heard::Passed;
+        };
+        self.0.scope_reports.send_modify(|r| {
+            let count = r.as_ref().map_or(0, |r| r.count);
+            *r = Some(crate::ops::scope::ScopeReport {
+                count: count.wrapping_add(1),
+                ..report
+            });
+        });
+        Heard::Consumed
+    }
+}
+
+/// The readers a connection routes every message to: status, the tree mirror, meters, the
+/// scope.
 pub fn subscribers(shared: &Arc<Shared>) -> Vec<Arc<dyn Subscriber>> {
     vec![
         Arc::new(StatusFeed(shared.clone())),
         Arc::new(TreeFeed(shared.clone())),
         Arc::new(MeterFeed(shared.clone())),
+        Arc::new(ScopeFeed(shared.clone())),
     ]
 }
 

@@ -8,5 +8,6 @@ pub mod log;
 pub mod options;
 pub(crate) mod recording;
 pub mod roster;
+pub mod scope;
 pub mod synthdef_info;
 pub mod tree;

@@ -12,6 +12,8 @@ pub mod own_nodes;
 pub(crate) mod printout;
 /// Recording the outputs to a sound file (`DiskOut`).
 pub mod recorder;
+/// The network scope: a ring buffer on the server read over OSC.
+pub mod scope;
 /// Sending and loading SynthDefs, and what the server has from us.
 pub mod synthdefs;
 pub(crate) mod test_tone;

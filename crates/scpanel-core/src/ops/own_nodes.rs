@@ -26,19 +26,22 @@ pub enum Own {
     Volume,
     /// The meter on the hardware outputs (after the volume).
     OutputMeter,
-    /// The recorder (last, so it hears everything).
+    /// The recorder (so it hears everything).
     Recorder,
+    /// The scope's tap (last: it reads what everything before it wrote).
+    Scope,
 }
 
 impl Own {
     /// The synths in running order.
-    const ORDER: [Own; 6] = [
+    const ORDER: [Own; 7] = [
         Own::InputMeter,
         Own::ToneLeft,
         Own::ToneRight,
         Own::Volume,
         Own::OutputMeter,
         Own::Recorder,
+        Own::Scope,
     ];
 
     fn offset(self) -> i32 {
@@ -50,6 +53,7 @@ impl Own {
             Own::Volume => 4,
             Own::OutputMeter => 5,
             Own::Recorder => 6,
+            Own::Scope => 7,
         }
     }
 }

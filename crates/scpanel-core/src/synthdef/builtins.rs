@@ -6,6 +6,8 @@ use super::graph::{BinOp, Graph, Sig};
 
 /// Where the meter defs send their levels (see `server::mixer`).
 pub const METER_REPLY: &str = "/scpanel/meter";
+/// Where the scope def reports its write position (see `ops::scope`).
+pub const SCOPE_REPLY: &str = "/scpanel/scope";
 
 fn c(v: f32) -> Sig {
     Sig::Const(v)
@@ -99,6 +101,37 @@ pub(crate) fn level_meter(channels: usize, reply: &str) -> SynthDef {
     g.build()
 }
 
+/// The scope's tap: `channels` buses from `in` written without end into the interleaved
+/// ring buffer `bufnum` (`BufWr` on a `Phasor`), and the write position sent `rate` times a
+/// second to `SCOPE_REPLY`, so a client reads the frames just behind it with `/b_getn`.
+/// The position is taken at the start of a block, after which that block is written: every
+/// frame before it is complete when the reply leaves.
+pub fn scope(channels: usize) -> SynthDef {
+    let mut g = Graph::new(format!("scpanel-scope-{channels}"));
+    let ids = [
+        g.control("in", 0.0, Rate::Control),
+        g.control("bufnum", 0.0, Rate::Control),
+        g.control("rate", 25.0, Rate::Control),
+    ];
+    let [input, bufnum, rate] = ids.map(|i| g.param(i));
+    let signals = g.ugen_n("In", Rate::Audio, &[input], channels, 0);
+    let frames = g.ugen("BufFrames", Rate::Control, &[bufnum]);
+    let phase = g.ugen(
+        "Phasor",
+        Rate::Audio,
+        &[c(0.0), c(1.0), c(0.0), frames, c(0.0)],
+    );
+    let mut inputs = vec![bufnum, phase, c(1.0)];
+    inputs.extend(signals);
+    g.ugen("BufWr", Rate::Audio, &inputs);
+    let tick = g.ugen("Impulse", Rate::Control, &[rate, c(0.0)]);
+    let mut reply = vec![tick, c(0.0), c(SCOPE_REPLY.len() as f32)];
+    reply.extend(SCOPE_REPLY.bytes().map(|b| c(f32::from(b))));
+    reply.push(phase);
+    g.sink("SendReply", Rate::Control, &reply);
+    g.build()
+}
+
 /// Master volume: `ReplaceOut` of `channels` buses from `bus`, scaled by `amp` unless `mute`,
 /// smoothed over `lag` seconds.
 pub fn volume(channels: usize) -> SynthDef {
@@ -162,6 +195,7 @@ pub fn builtin(name: &str) -> Option<SynthDef> {
         "meter" => Some(level_meter(n, METER_REPLY)),
         "volume" => Some(volume(n)),
         "recorder" => Some(recorder(n)),
+        "scope" if n <= crate::model::scope::MAX_CHANNELS => Some(scope(n)),
         _ => None,
     }
 }

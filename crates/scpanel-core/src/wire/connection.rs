@@ -316,6 +316,37 @@ impl Connection {
         }
     }
 
+    /// Sends `packet` and waits for one reply per `expects`, every one or none, keeping both
+    /// off the console's tap: scpanel's own bulk reads (the scope's `/b_getn` chunks, asked
+    /// all at once so a read costs one round trip). A `/fail` among them is the error.
+    pub(crate) async fn request_all_quietly(
+        &self,
+        packet: OscPacket,
+        expects: Vec<Expect>,
+        timeout: Duration,
+    ) -> Result<Vec<OscMessage>> {
+        let (_guards, waits): (Vec<_>, Vec<_>) = expects
+            .into_iter()
+            .map(|e| self.register_as(e, true))
+            .unzip();
+        self.send_quietly(packet).await?;
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut replies = Vec::with_capacity(waits.len());
+        for wait in waits {
+            match tokio::time::timeout_at(deadline, wait).await {
+                Ok(Ok(m)) => replies.push(check_fail(m)?),
+                Ok(Err(_)) => return Err(ServerError::ServerOffline),
+                Err(_) => {
+                    return Err(ServerError::Timeout {
+                        request: "a bulk read".into(),
+                        after: timeout,
+                    });
+                }
+            }
+        }
+        Ok(replies)
+    }
+
     /// `/sync`: resolves once the server has completed every earlier command. Over UDP a
     /// reply can be lost in a burst, so an unanswered `/sync` is repeated with a new id; any
     /// `/synced` of ours means everything before the first one is done.

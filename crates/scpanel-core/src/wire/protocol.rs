@@ -261,6 +261,14 @@ pub enum Expect {
         /// The command whose `/fail` also ends the wait.
         command: &'static str,
     },
+    /// `/b_setn buffer start …` answering a `/b_getn` of that range, or a `/fail` of
+    /// `/b_getn`: several reads of one buffer may be under way at once.
+    Samples {
+        /// The buffer read.
+        buffer: i32,
+        /// The first sample asked for.
+        start: i32,
+    },
 }
 
 impl Expect {
@@ -286,6 +294,12 @@ impl Expect {
                     return id.is_none_or(|id| int_arg(m, 0) == Some(id));
                 }
                 m.addr == "/fail" && str_arg(m, 0) == Some(command)
+            }
+            Expect::Samples { buffer, start } => {
+                if m.addr == "/b_setn" {
+                    return int_arg(m, 0) == Some(*buffer) && int_arg(m, 1) == Some(*start);
+                }
+                m.addr == "/fail" && str_arg(m, 0) == Some("/b_getn")
             }
         }
     }

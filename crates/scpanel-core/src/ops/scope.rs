@@ -1,0 +1,430 @@
+//! The network scope: a synth in scpanel's own group writes the buses looked at into a
+//! ring buffer and reports its write position 25 times a second; a task reads the frames
+//! just behind each report with `/b_getn` and hands the latest capture to whoever shows it
+//! (the Scope and Spectrum tabs, `scpanel spectrum`). It needs nothing but OSC, so it works
+//! on a server on another machine, where sclang's shared-memory scope cannot.
+//!
+//! Why a ring read with `/b_getn` rather than `SendReply` blocks: `SendReply` sends one value
+//! per input per control block, so carrying every sample needs one `BufRd` per sample of a
+//! block (64 per channel) and 750 replies a second per channel, each through scsynth's
+//! reply queue; the ring costs the server one `BufWr` per channel and the client asks only
+//! for what it shows (`benches/scope.rs` measures both on a real scsynth).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use rosc::{OscMessage, OscPacket, OscType};
+use tokio::sync::watch;
+
+use crate::Server;
+use crate::error::{Result, ServerError};
+use crate::handle::bundle_of;
+use crate::model::scope::{
+    Chunk, History, MAX_CHANNELS, MAX_FRAMES, MAX_RATE, Meter, ScopeFrame, ScopeStats, plan_reads,
+    ring_frames,
+};
+use crate::ops::own_nodes::Own;
+use crate::synthdef::builtins::SCOPE_REPLY;
+use crate::wire::protocol::{Expect, float_arg, int_arg, msg};
+
+/// How long a read may take before it counts as lost.
+const READ_TIMEOUT: Duration = Duration::from_millis(500);
+/// Without a position report for this long while online, the scope synth is put back (an
+/// owner's reset frees every node, ours included).
+const SILENCE: Duration = Duration::from_secs(1);
+
+/// A position report: `/scpanel/scope node replyID position`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScopeReport {
+    /// The scope synth that sent it.
+    pub node: i32,
+    /// The frame its next block writes: every frame before it is written.
+    pub position: usize,
+    /// When it arrived.
+    pub at: Instant,
+    /// Counts reports, so a reader knows how many it passed over.
+    pub count: u64,
+}
+
+impl ScopeReport {
+    /// Reads a report; `None` for any other message or a malformed one.
+    pub(crate) fn parse(m: &OscMessage) -> Option<ScopeReport> {
+        if m.addr != SCOPE_REPLY {
+            return None;
+        }
+        let node = int_arg(m, 0)?;
+        let position = float_arg(m, 2)?;
+        if !(0.0..=(1u64 << 24) as f64).contains(&position) {
+            return None;
+        }
+        Some(ScopeReport {
+            node,
+            position: position as usize,
+            at: Instant::now(),
+            count: 0,
+        })
+    }
+}
+
+/// What a scope looks at.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScopeSpec {
+    /// The first audio bus.
+    pub bus: u32,
+    /// How many buses from it (1–8).
+    pub channels: usize,
+    /// Frames per capture per channel (up to 8192).
+    pub frames: usize,
+    /// Captures per second (up to 60).
+    pub rate: f32,
+}
+
+impl Default for ScopeSpec {
+    fn default() -> Self {
+        ScopeSpec {
+            bus: 0,
+            channels: 2,
+            frames: 4096,
+            rate: crate::model::scope::DEFAULT_RATE,
+        }
+    }
+}
+
+impl ScopeSpec {
+    fn check(&self) -> Result<()> {
+        if !(1..=MAX_CHANNELS).contains(&self.channels) {
+            return Err(ServerError::Invalid(format!(
+                "a scope reads 1 to {MAX_CHANNELS} channels, not {}",
+                self.channels
+            )));
+        }
+        if !(1..=MAX_FRAMES).contains(&self.frames) {
+            return Err(ServerError::Invalid(format!(
+                "a scope captures 1 to {MAX_FRAMES} frames, not {}",
+                self.frames
+            )));
+        }
+        if !(self.rate > 0.0 && self.rate <= MAX_RATE) {
+            return Err(ServerError::Invalid(format!(
+                "a scope updates 0 to {MAX_RATE} times a second, not {}",
+                self.rate
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A running scope: the latest capture, until stopped or dropped (which frees its synth
+/// and buffer on the server).
+pub struct ScopeTap {
+    server: Server,
+    spec: ScopeSpec,
+    buffer: i32,
+    frames: Arc<AtomicUsize>,
+    latest: watch::Receiver<Option<Arc<ScopeFrame>>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl std::fmt::Debug for ScopeTap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScopeTap")
+            .field("spec", &self.spec)
+            .field("buffer", &self.buffer)
+            .finish()
+    }
+}
+
+impl ScopeTap {
+    /// What it looks at.
+    pub fn spec(&self) -> ScopeSpec {
+        ScopeSpec {
+            frames: self.frames.load(Ordering::Relaxed),
+            ..self.spec
+        }
+    }
+
+    /// The latest capture, if one came yet.
+    pub fn latest(&self) -> Option<Arc<ScopeFrame>> {
+        self.latest.borrow().clone()
+    }
+
+    /// Changes with every capture.
+    pub fn watch(&self) -> watch::Receiver<Option<Arc<ScopeFrame>>> {
+        self.latest.clone()
+    }
+
+    /// Waits for a capture newer than `seq` (0 for any), up to `timeout`.
+    pub async fn next_after(&self, seq: u64, timeout: Duration) -> Result<Arc<ScopeFrame>> {
+        let mut rx = self.latest.clone();
+        let wait = rx.wait_for(|f| f.as_ref().is_some_and(|f| f.seq > seq));
+        match tokio::time::timeout(timeout, wait).await {
+            Ok(Ok(f)) => f.clone().ok_or(ServerError::ServerOffline),
+            Ok(Err(_)) => Err(ServerError::ServerOffline),
+            Err(_) => Err(ServerError::Timeout {
+                request: "a scope capture".into(),
+                after: timeout,
+            }),
+        }
+    }
+
+    /// Captures `frames` per channel from the next one on (the ring holds the most).
+    pub fn set_frames(&self, frames: usize) {
+        self.frames
+            .store(frames.clamp(1, MAX_FRAMES), Ordering::Relaxed);
+    }
+
+    /// Stops capturing and frees the synth and the buffer.
+    pub async fn stop(mut self) -> Result<()> {
+        if let Some(t) = self.task.take() {
+            t.abort();
+        }
+        release(&self.server, self.buffer).await
+    }
+}
+
+impl Drop for ScopeTap {
+    fn drop(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+            let (server, buffer) = (self.server.clone(), self.buffer);
+            self.runtime.spawn(async move {
+                let _ = release(&server, buffer).await;
+            });
+        }
+    }
+}
+
+async fn release(server: &Server, buffer: i32) -> Result<()> {
+    let freed = server.free_own_synth(Own::Scope).await;
+    // The synth goes first: freeing a buffer a UGen still writes is a crash waiting.
+    server.free_buffer(buffer).await?;
+    freed
+}
+
+impl Server {
+    /// Starts a scope on `spec`'s buses: needs a login (it makes a synth and a buffer). One
+    /// scope per server: a new one replaces any other.
+    pub async fn start_scope(&self, spec: ScopeSpec) -> Result<ScopeTap> {
+        spec.check()?;
+        let layout = self.online()?.session.layout;
+        if spec.bus as usize + spec.channels > layout.audio_buses as usize {
+            return Err(ServerError::Invalid(format!(
+                "buses {}–{} are past the server's {} audio buses",
+                spec.bus,
+                spec.bus as usize + spec.channels - 1,
+                layout.audio_buses
+            )));
+        }
+        let sample_rate = match self.latest_status() {
+            Some(s) if s.nominal_sample_rate > 0.0 => s.nominal_sample_rate,
+            _ => self.status().await?.nominal_sample_rate,
+        };
+        let ring = ring_frames(sample_rate, MAX_FRAMES);
+        let buffer = self.add_buffer(ring as i32, spec.channels as i32).await?;
+        if let Err(e) = self.place_scope(&spec, buffer).await {
+            let _ = self.free_buffer(buffer).await;
+            return Err(e);
+        }
+        let (tx, latest) = watch::channel(None);
+        let frames = Arc::new(AtomicUsize::new(spec.frames));
+        let capture = Capture {
+            server: self.clone(),
+            spec,
+            buffer,
+            ring,
+            sample_rate,
+            frames: frames.clone(),
+            tx,
+        };
+        Ok(ScopeTap {
+            server: self.clone(),
+            spec,
+            buffer,
+            frames,
+            latest,
+            task: Some(tokio::spawn(capture.run())),
+            runtime: tokio::runtime::Handle::current(),
+        })
+    }
+
+    async fn place_scope(&self, spec: &ScopeSpec, buffer: i32) -> Result<i32> {
+        let def = format!("scpanel-scope-{}", spec.channels);
+        // A scope left by an earlier tap (or a dropped one still being freed) goes first.
+        let _ = self.free_own_synth(Own::Scope).await;
+        self.add_own_synth(
+            Own::Scope,
+            &def,
+            &[
+                ("in", spec.bus as f32),
+                ("bufnum", buffer as f32),
+                ("rate", spec.rate),
+            ],
+        )
+        .await
+    }
+}
+
+struct Capture {
+    server: Server,
+    spec: ScopeSpec,
+    buffer: i32,
+    ring: usize,
+    sample_rate: f64,
+    frames: Arc<AtomicUsize>,
+    tx: watch::Sender<Option<Arc<ScopeFrame>>>,
+}
+
+impl Capture {
+    async fn run(self) {
+        let mut reports = self.server.shared().scope_reports.subscribe();
+        let mut stats = ScopeStats::default();
+        let (mut updates, mut bytes) = (Meter::new(), Meter::new());
+        let mut history = History::new(self.spec.channels);
+        // Where the last read ended in the ring: the next starts there.
+        let mut read_to: Option<usize> = None;
+        let mut last_count: Option<u64> = None;
+        let mut seq = 0u64;
+        loop {
+            let report = match tokio::time::timeout(SILENCE, reports.changed()).await {
+                Ok(Ok(())) => *reports.borrow_and_update(),
+                Ok(Err(_)) => return,
+                Err(_) => {
+                    // Silent: put the synth back if the server is there to take it. It
+                    // starts again at the ring's start, so what was read does not follow on.
+                    if self.server.live().is_some()
+                        && self
+                            .server
+                            .place_scope(&self.spec, self.buffer)
+                            .await
+                            .is_ok()
+                    {
+                        stats.restarts += 1;
+                        read_to = None;
+                        history.clear();
+                    }
+                    continue;
+                }
+            };
+            let Some(report) = report else { continue };
+            if Some(report.node) != self.server.own_node(Own::Scope) {
+                continue;
+            }
+            if let Some(last) = last_count {
+                stats.skipped += report.count.saturating_sub(last + 1);
+            }
+            last_count = Some(report.count);
+            let frames = self.frames.load(Ordering::Relaxed);
+            let end = report.position % self.ring;
+            // What the server wrote since the last read, gapless, unless the reads fell so
+            // far behind that the ring has lapped them: then the latest window afresh.
+            let new = match read_to {
+                Some(from) => (end + self.ring - from) % self.ring,
+                None => frames,
+            };
+            let count = if new > self.ring / 2 {
+                stats.lost += 1;
+                history.clear();
+                frames
+            } else {
+                new
+            };
+            if count == 0 {
+                continue;
+            }
+            let reads = plan_reads(end, count, self.ring, self.spec.channels);
+            match self.read(&reads).await {
+                Ok((samples, received)) => {
+                    // The oldest frame read is overwritten once the head has moved on by
+                    // ring − count: past that, the read may hold newer frames (torn).
+                    let moved = report.at.elapsed().as_secs_f64() * self.sample_rate + 64.0;
+                    if moved >= (self.ring - count) as f64 {
+                        stats.lost += 1;
+                        read_to = None;
+                        history.clear();
+                        continue;
+                    }
+                    read_to = Some(end);
+                    history.push_interleaved(&samples);
+                    seq += 1;
+                    stats.updates_per_sec = updates.add(1.0);
+                    stats.bytes_per_sec_per_channel =
+                        bytes.add(received as f64) / self.spec.channels as f64;
+                    let frame = ScopeFrame {
+                        seq,
+                        at: report.at,
+                        sample_rate: self.sample_rate,
+                        bus: self.spec.bus,
+                        channels: history.latest(frames),
+                        stats,
+                    };
+                    self.tx.send_replace(Some(Arc::new(frame)));
+                }
+                Err(_) => {
+                    // A read unanswered (lost on the way, or the server gone): the next
+                    // starts afresh rather than leave a hole in the history.
+                    stats.lost += 1;
+                    read_to = None;
+                    history.clear();
+                }
+            }
+        }
+    }
+
+    /// Asks for every chunk at once; returns the samples in order and the bytes received.
+    async fn read(&self, reads: &[Chunk]) -> Result<(Vec<f32>, usize)> {
+        let conn = self.server.online()?.conn.clone();
+        let messages = reads
+            .iter()
+            .map(|c| {
+                msg(
+                    "/b_getn",
+                    [
+                        OscType::Int(self.buffer),
+                        OscType::Int(c.start as i32),
+                        OscType::Int(c.count as i32),
+                    ],
+                )
+            })
+            .collect();
+        let expects = reads
+            .iter()
+            .map(|c| Expect::Samples {
+                buffer: self.buffer,
+                start: c.start as i32,
+            })
+            .collect();
+        let packet: OscPacket = bundle_of(messages);
+        let replies = conn
+            .request_all_quietly(packet, expects, READ_TIMEOUT)
+            .await?;
+        let total: usize = reads.iter().map(|c| c.count).sum();
+        let mut samples = Vec::with_capacity(total);
+        let mut received = 0;
+        for (reply, chunk) in replies.iter().zip(reads) {
+            // `/b_setn buffer start count v…`: exactly the count asked, all floats.
+            if int_arg(reply, 2) != Some(chunk.count as i32) || reply.args.len() != 3 + chunk.count
+            {
+                return Err(ServerError::Osc(format!(
+                    "a /b_setn of {} values for a read of {}",
+                    reply.args.len().saturating_sub(3),
+                    chunk.count
+                )));
+            }
+            for a in &reply.args[3..] {
+                match a {
+                    OscType::Float(v) => samples.push(*v),
+                    other => {
+                        return Err(ServerError::Osc(format!(
+                            "a /b_setn value that is {other:?}, not a float"
+                        )));
+                    }
+                }
+            }
+            // Address, type tags and values, as they came over the wire.
+            received += 16 + (reply.args.len() + 4) / 4 * 4 + reply.args.len() * 4;
+        }
+        Ok((samples, received))
+    }
+}

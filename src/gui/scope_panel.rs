@@ -1,0 +1,395 @@
+//! The Scope tab: what a bus range carries, over the network (see `ops::scope`), as time
+//! traces overlaid or stacked, or as a Lissajous figure of two channels; a rising-edge
+//! trigger holds a steady tone still. Drawn with the painter, a point per pixel column at
+//! most, so a frame costs the window's width, not the 4096 frames behind it.
+
+use egui::{Color32, Pos2, Rect, Sense, Shape, Stroke, Vec2};
+
+use super::scope_feed::ScopeView;
+use crate::server::model::levels::FLOOR_DB;
+use crate::server::model::scope::{DEFAULT_RATE, MAX_CHANNELS, TriggerMode, triggered};
+use crate::server::ops::scope::ScopeSpec;
+
+/// The buses a scope (and the spectrum) looks at, shared by both tabs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScopeSource {
+    pub bus: u32,
+    pub channels: usize,
+    /// What the buses are, when picked from a node ("what synth 1005 writes").
+    pub label: Option<String>,
+    /// Set once the user (or a node's menu) chose; until then, the hardware outputs.
+    pub chosen: bool,
+}
+
+impl Default for ScopeSource {
+    fn default() -> Self {
+        ScopeSource {
+            bus: 0,
+            channels: 2,
+            label: None,
+            chosen: false,
+        }
+    }
+}
+
+impl ScopeSource {
+    /// The hardware outputs, up to 8 of them.
+    pub fn outputs(output_channels: u32) -> Self {
+        ScopeSource {
+            bus: 0,
+            channels: (output_channels as usize).clamp(1, MAX_CHANNELS),
+            label: None,
+            chosen: false,
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        let buses = if self.channels == 1 {
+            format!("bus {}", self.bus)
+        } else {
+            format!(
+                "buses {}–{}",
+                self.bus,
+                self.bus as usize + self.channels - 1
+            )
+        };
+        match &self.label {
+            Some(l) => format!("{l} ({buses})"),
+            None => buses,
+        }
+    }
+
+    /// The bus range picker: first bus and channel count, and a way back to the outputs.
+    pub fn ui(&mut self, ui: &mut egui::Ui, audio_buses: u32, output_channels: u32) {
+        let label = ui.label("Bus");
+        let mut bus = self.bus;
+        let r = ui
+            .add(egui::DragValue::new(&mut bus).range(0..=audio_buses.saturating_sub(1)))
+            .labelled_by(label.id);
+        let label = ui.label("Channels");
+        let mut channels = self.channels;
+        let c = ui
+            .add(egui::DragValue::new(&mut channels).range(1..=MAX_CHANNELS))
+            .labelled_by(label.id);
+        if r.changed() || c.changed() {
+            self.bus = bus;
+            self.channels = channels;
+            self.label = None;
+            self.chosen = true;
+        }
+        if ui
+            .button("Outputs")
+            .on_hover_text("The hardware outputs (buses from 0)")
+            .clicked()
+        {
+            *self = ScopeSource {
+                chosen: true,
+                ..ScopeSource::outputs(output_channels)
+            };
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeLayout {
+    Overlaid,
+    Stacked,
+    Lissajous,
+}
+
+/// Frames shown, widest first: the x zoom.
+pub const SPANS: [usize; 5] = [4096, 2048, 1024, 512, 256];
+/// Amplification: the y zoom.
+pub const GAINS: [f32; 6] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0];
+
+pub struct ScopePanel {
+    pub layout: ScopeLayout,
+    pub shown: usize,
+    pub gain: f32,
+    pub trigger: bool,
+    pub level: f32,
+}
+
+impl Default for ScopePanel {
+    fn default() -> Self {
+        ScopePanel {
+            layout: ScopeLayout::Overlaid,
+            shown: 4096,
+            gain: 1.0,
+            trigger: true,
+            level: 0.0,
+        }
+    }
+}
+
+/// A trace's colour: the theme's tones in turn, so channels read apart in both themes.
+pub fn channel_colour(ui: &egui::Ui, channel: usize) -> Color32 {
+    use super::theme::{Tone, tone};
+    const ORDER: [Tone; 6] = [
+        Tone::Sent,
+        Tone::Warning,
+        Tone::Good,
+        Tone::Error,
+        Tone::Note,
+        Tone::Received,
+    ];
+    let c = tone(ui, ORDER[channel % ORDER.len()]);
+    if channel >= ORDER.len() {
+        c.gamma_multiply(0.7)
+    } else {
+        c
+    }
+}
+
+fn db(v: f32) -> String {
+    if v <= 0.0 {
+        "silent".into()
+    } else {
+        let d = 20.0 * v.log10();
+        if d <= FLOOR_DB {
+            "silent".into()
+        } else {
+            format!("{d:.1} dB")
+        }
+    }
+}
+
+impl ScopePanel {
+    /// What the capture must hold: twice the frames shown when triggered, so an edge can be
+    /// looked for in a window's worth before them.
+    pub fn spec(&self, source: &ScopeSource) -> ScopeSpec {
+        ScopeSpec {
+            bus: source.bus,
+            channels: source.channels,
+            frames: if self.trigger {
+                2 * self.shown
+            } else {
+                self.shown
+            },
+            rate: DEFAULT_RATE,
+        }
+    }
+
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        source: &mut ScopeSource,
+        view: &ScopeView,
+        layout: (u32, u32),
+    ) {
+        let (audio_buses, outputs) = layout;
+        ui.horizontal_wrapped(|ui| {
+            ui.heading("Scope");
+            source.ui(ui, audio_buses, outputs);
+            ui.separator();
+            ui.selectable_value(&mut self.layout, ScopeLayout::Overlaid, "Overlaid");
+            ui.selectable_value(&mut self.layout, ScopeLayout::Stacked, "Stacked");
+            ui.add_enabled_ui(source.channels >= 2, |ui| {
+                ui.selectable_value(&mut self.layout, ScopeLayout::Lissajous, "Lissajous")
+                    .on_hover_text("Channel 1 across, channel 2 up");
+            });
+        });
+        ui.horizontal_wrapped(|ui| {
+            let sr = view.frame.as_ref().map_or(48_000.0, |f| f.sample_rate);
+            egui::ComboBox::from_label("Time")
+                .selected_text(span_text(self.shown, sr))
+                .show_ui(ui, |ui| {
+                    for s in SPANS {
+                        ui.selectable_value(&mut self.shown, s, span_text(s, sr));
+                    }
+                });
+            egui::ComboBox::from_label("Gain")
+                .selected_text(format!("×{}", self.gain))
+                .show_ui(ui, |ui| {
+                    for g in GAINS {
+                        ui.selectable_value(&mut self.gain, g, format!("×{g}"));
+                    }
+                });
+            ui.checkbox(&mut self.trigger, "Trigger")
+                .on_hover_text("Start each picture where channel 1 rises through the level");
+            if self.trigger {
+                let label = ui.label("Level");
+                ui.add(egui::Slider::new(&mut self.level, -1.0..=1.0).step_by(0.01))
+                    .labelled_by(label.id);
+            }
+        });
+        ui.label(status_line(source, view));
+        let Some(frame) = view.frame.as_ref() else {
+            let (rect, _) = ui.allocate_exact_size(ui.available_size(), Sense::hover());
+            ui.painter()
+                .rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
+            return;
+        };
+        let mode = if self.trigger {
+            TriggerMode::Rising { level: self.level }
+        } else {
+            TriggerMode::Free
+        };
+        let (shown, fired) = triggered(&frame.channels, self.shown, mode);
+        let size = ui.available_size().max(Vec2::new(120.0, 80.0));
+        let (rect, response) = ui.allocate_exact_size(size, Sense::hover());
+        let painter = ui.painter_at(rect);
+        painter.rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
+        let grid = Stroke::new(1.0, ui.visuals().widgets.noninteractive.bg_stroke.color);
+        match self.layout {
+            ScopeLayout::Lissajous if shown.len() >= 2 => {
+                let side = rect.width().min(rect.height());
+                let square = Rect::from_center_size(rect.center(), Vec2::splat(side));
+                painter.line_segment([square.left_center(), square.right_center()], grid);
+                painter.line_segment([square.center_top(), square.center_bottom()], grid);
+                painter.rect_stroke(square, 0.0, grid, egui::StrokeKind::Inside);
+                let step = (shown[0].len() / 2048).max(1);
+                let points: Vec<Pos2> = shown[0]
+                    .iter()
+                    .zip(&shown[1])
+                    .step_by(step)
+                    .map(|(x, y)| {
+                        let to = |v: f32| (v * self.gain).clamp(-1.0, 1.0) * side / 2.0;
+                        square.center() + Vec2::new(to(*x), -to(*y))
+                    })
+                    .collect();
+                painter.add(Shape::line(points, Stroke::new(1.0, channel_colour(ui, 0))));
+            }
+            layout => {
+                let lanes = if layout == ScopeLayout::Stacked {
+                    shown.len().max(1)
+                } else {
+                    1
+                };
+                let lane_h = rect.height() / lanes as f32;
+                for lane in 0..lanes {
+                    let r = Rect::from_min_size(
+                        rect.min + Vec2::new(0.0, lane as f32 * lane_h),
+                        Vec2::new(rect.width(), lane_h),
+                    );
+                    painter.line_segment([r.left_center(), r.right_center()], grid);
+                    if lanes > 1 {
+                        painter.line_segment([r.left_bottom(), r.right_bottom()], grid);
+                    }
+                }
+                for (i, samples) in shown.iter().enumerate() {
+                    let lane = if lanes > 1 { i } else { 0 };
+                    let r = Rect::from_min_size(
+                        rect.min + Vec2::new(0.0, lane as f32 * lane_h),
+                        Vec2::new(rect.width(), lane_h),
+                    );
+                    painter.add(Shape::line(
+                        trace_points(r, samples, self.gain),
+                        Stroke::new(1.0, channel_colour(ui, i)),
+                    ));
+                }
+            }
+        }
+        let value = figure_value(source, &shown, fired && self.trigger, frame.stats);
+        ui.ctx().accesskit_node_builder(response.id, |n| {
+            n.set_role(egui::accesskit::Role::Figure);
+            n.set_label("Scope picture");
+            n.set_value(value);
+        });
+    }
+}
+
+fn span_text(frames: usize, sample_rate: f64) -> String {
+    format!(
+        "{frames} frames ({:.1} ms)",
+        frames as f64 / sample_rate * 1000.0
+    )
+}
+
+/// The capture's figures: rate, network cost, losses; or why there is no picture.
+pub fn status_line(source: &ScopeSource, view: &ScopeView) -> String {
+    if let Some(p) = &view.problem {
+        return p.clone();
+    }
+    if view.starting {
+        return format!("Starting the scope on {}…", source.describe());
+    }
+    let Some(f) = &view.frame else {
+        return format!("Waiting for {}…", source.describe());
+    };
+    let s = f.stats;
+    let mut text = format!(
+        "{} · {:.0} updates/s · {:.0} KB/s per channel over the network",
+        source.describe(),
+        s.updates_per_sec,
+        s.bytes_per_sec_per_channel / 1000.0
+    );
+    if s.lost > 0 || s.skipped > 0 {
+        text.push_str(&format!(
+            " · {} reads lost, {} reports passed over",
+            s.lost, s.skipped
+        ));
+    }
+    if s.restarts > 0 {
+        text.push_str(&format!(" · put back {}× after a reset", s.restarts));
+    }
+    text
+}
+
+/// The points of one trace in `r`: every frame while they are fewer than two per pixel
+/// column, else each column's first, lowest and highest, so a peak never falls between.
+pub fn trace_points(r: Rect, samples: &[f32], gain: f32) -> Vec<Pos2> {
+    let n = samples.len();
+    if n < 2 {
+        return Vec::new();
+    }
+    let y = |v: f32| r.center().y - (v * gain).clamp(-1.0, 1.0) * r.height() / 2.0;
+    let columns = r.width().max(1.0) as usize;
+    if n <= 2 * columns {
+        let dx = r.width() / (n - 1) as f32;
+        return samples
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Pos2::new(r.left() + i as f32 * dx, y(*v)))
+            .collect();
+    }
+    let mut points = Vec::with_capacity(2 * columns);
+    for c in 0..columns {
+        let (a, b) = (
+            c * n / columns,
+            ((c + 1) * n / columns).max(c * n / columns + 1),
+        );
+        let part = &samples[a..b.min(n)];
+        let (lo, hi) = part
+            .iter()
+            .fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+        let x = r.left() + c as f32;
+        // Rising or falling through the column decides which end the line leaves from.
+        if part.first() <= part.last() {
+            points.push(Pos2::new(x, y(lo)));
+            points.push(Pos2::new(x, y(hi)));
+        } else {
+            points.push(Pos2::new(x, y(hi)));
+            points.push(Pos2::new(x, y(lo)));
+        }
+    }
+    points
+}
+
+/// The picture in words: each channel's peak, whether the trigger holds it.
+pub fn figure_value(
+    source: &ScopeSource,
+    shown: &[Vec<f32>],
+    triggered: bool,
+    stats: crate::server::model::scope::ScopeStats,
+) -> String {
+    let peaks: Vec<String> = shown
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let p = c.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            format!("channel {} peak {}", i + 1, db(p))
+        })
+        .collect();
+    format!(
+        "{}: {}; {}; {:.0} updates a second",
+        source.describe(),
+        peaks.join(", "),
+        if triggered {
+            "triggered"
+        } else {
+            "free-running"
+        },
+        stats.updates_per_sec
+    )
+}
