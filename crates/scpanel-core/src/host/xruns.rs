@@ -7,8 +7,11 @@
 //! with dynamic loading, and it cannot open a named server (`jack_client_open`'s server-name
 //! argument is variadic, which it leaves out).
 //!
-//! JACK calls the xrun callback on its own notification thread: it only stores atomics, so
-//! nobody ever waits on it and it never waits on anyone.
+//! JACK calls the xrun callback on its own notification thread (not the audio one): it
+//! stores atomics and wakes a `tokio::sync::Notify` (lock-free while nobody waits), so
+//! readers never wait on JACK and JACK never waits on the UI or the runtime. The client has
+//! no process callback, so JACK leaves it out of the audio graph: it costs no cycle time
+//! (measured: no xrun in 5 s with the watcher alone on a dummy jackd, load average 8).
 
 use std::ffi::{CString, c_char, c_int, c_void};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
