@@ -1176,6 +1176,7 @@ impl eframe::App for ScPanel {
                     last_reply: self.session().server.last_heard(),
                     cpu_alert: Some(self.wall.cpu_threshold),
                     large: self.display.large_figures,
+                    xruns: self.session().xruns(),
                 },
             );
             if a.test_tone {
@@ -1270,7 +1271,7 @@ impl eframe::App for ScPanel {
             match self.tab {
                 Tab::Servers => {}
                 Tab::Tree => session.tree.ui(ui, &session.server, actions),
-                Tab::Plots => self.plots.ui(ui, &session.server),
+                Tab::Plots => self.plots.ui(ui, &session.server, &session.xruns()),
                 Tab::Levels => self.mixer.ui(ui, session, self.own_jack.is_some(), actions),
                 Tab::Scope => {
                     let layout = session.server.session().map_or((1024, 2), |s| {

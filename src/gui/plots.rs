@@ -1,11 +1,15 @@
 //! CPU and sample-rate plots from the polled `/status` history, x axes linked, over a window
 //! of the last N seconds. The view moves on its own at the poll interval, never faster.
+//! The CPU plot's time axis marks JACK's xruns and scsynth's `late` lines.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
-use egui_plot::{Legend, Line, Plot, PlotPoints};
+use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, VLine};
 
+use super::session::XrunsShown;
+use super::theme::{Tone, tone};
 use crate::server::Server;
+use crate::server::model::log::LineKind;
 
 pub struct Plots {
     /// Seconds of history shown.
@@ -32,7 +36,7 @@ impl Default for Plots {
 }
 
 impl Plots {
-    pub fn ui(&mut self, ui: &mut egui::Ui, server: &Server) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, server: &Server, xruns: &XrunsShown) {
         ui.horizontal(|ui| {
             let label = ui.label("Window (s)");
             ui.add(egui::Slider::new(&mut self.window, 5.0..=600.0).logarithmic(true))
@@ -51,7 +55,9 @@ impl Plots {
         let now = self.epoch.elapsed().as_secs_f64();
         let epoch = self.epoch;
         let window = self.window;
-        let summary = plot_summary(server, window);
+        let mut summary = plot_summary(server, window);
+        let marks = Marks::within(server, xruns, window);
+        summary.0.push_str(&format!("; {}", marks.summary(window)));
         let (avg, peak, nominal, actual) = server.with_status_history(|h| {
             let mut avg = Vec::new();
             let mut peak = Vec::new();
@@ -93,9 +99,33 @@ impl Plots {
                 .allow_drag([true, false])
                 .allow_scroll([true, false])
         };
+        // Magenta: the plot's own palette gives the average line red, so red would read as it.
+        let xrun_colour = if ui.visuals().dark_mode {
+            egui::Color32::from_rgb(225, 100, 235)
+        } else {
+            egui::Color32::from_rgb(150, 30, 160)
+        };
+        let late_colour = tone(ui, Tone::Warning);
         let shown = cpu.show(ui, |p| {
             p.line(Line::new("average", PlotPoints::from(avg)));
             p.line(Line::new("peak", PlotPoints::from(peak)));
+            // One legend entry each (same name), told apart by colour and dash as well.
+            for (i, x) in marks.xruns.iter().enumerate() {
+                p.vline(
+                    VLine::new(XRUN, *x)
+                        .id(("xrun", i))
+                        .color(xrun_colour)
+                        .width(1.5),
+                );
+            }
+            for (i, x) in marks.late.iter().enumerate() {
+                p.vline(
+                    VLine::new(LATE, *x)
+                        .id(("late", i))
+                        .color(late_colour)
+                        .style(LineStyle::dashed_dense()),
+                );
+            }
         });
         let b = shown.transform.bounds();
         self.cpu_y = Some([b.min()[1], b.max()[1]]);
@@ -109,6 +139,62 @@ impl Plots {
         // Keep moving while idle: one repaint per poll, no busy loop.
         ui.ctx()
             .request_repaint_after(Duration::from_millis(self.poll_ms.max(100)));
+    }
+}
+
+/// The legend's names for the marks.
+const XRUN: &str = "xrun (JACK)";
+const LATE: &str = "late bundle";
+
+/// Times to mark on the CPU plot, in its x coordinates (seconds before now, negative).
+#[derive(Debug, Default, PartialEq)]
+pub struct Marks {
+    /// Moments with xruns (xruns within 100 ms of each other share one).
+    pub xruns: Vec<f64>,
+    /// How many xruns those moments hold.
+    pub xrun_count: u64,
+    pub late: Vec<f64>,
+}
+
+impl Marks {
+    /// The xruns the watcher still holds (its latest 1024 moments, 100 s at the least) and
+    /// the `late` lines the log still holds, within the last `window` seconds.
+    pub fn within(server: &Server, xruns: &XrunsShown, window: f64) -> Marks {
+        let now = SystemTime::now();
+        let x = |at: SystemTime| {
+            let ago = now.duration_since(at).unwrap_or_default().as_secs_f64();
+            (ago <= window).then_some(-ago)
+        };
+        let (mut moments, mut xrun_count) = (Vec::new(), 0);
+        if let XrunsShown::Counting(c) = xruns {
+            for (at, n) in c.recent() {
+                if let Some(at) = x(at) {
+                    moments.push(at);
+                    xrun_count += n;
+                }
+            }
+        }
+        let late = server.with_log(|l| {
+            l.lines()
+                .filter(|line| line.kind == LineKind::Late)
+                .filter_map(|line| x(line.at))
+                .collect()
+        });
+        Marks {
+            xruns: moments,
+            xrun_count,
+            late,
+        }
+    }
+
+    /// "3 xruns, 1 late bundle in the last 60 s".
+    pub fn summary(&self, window: f64) -> String {
+        let n = |k: u64, one: &str, many: &str| format!("{k} {}", if k == 1 { one } else { many });
+        format!(
+            "{}, {} in the last {window:.0} s",
+            n(self.xrun_count, "xrun", "xruns"),
+            n(self.late.len() as u64, "late bundle", "late bundles")
+        )
     }
 }
 
@@ -159,4 +245,26 @@ pub fn plot_summary(server: &Server, window: f64) -> (String, String) {
             ),
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Marks;
+
+    #[test]
+    fn the_marks_read_as_counts_over_the_window() {
+        let marks = Marks {
+            xruns: vec![-3.0, -1.0],
+            xrun_count: 3,
+            late: vec![-5.0],
+        };
+        assert_eq!(
+            marks.summary(60.0),
+            "3 xruns, 1 late bundle in the last 60 s"
+        );
+        assert_eq!(
+            Marks::default().summary(30.0),
+            "0 xruns, 0 late bundles in the last 30 s"
+        );
+    }
 }

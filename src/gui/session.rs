@@ -15,7 +15,23 @@ use super::bridge::{
 };
 use super::buffers_panel::BufferRow;
 use super::tree_panel::TreePanel;
+use crate::server::host::xruns::{self, NoJack, XrunWatcher, Xruns};
 use crate::server::{Direction, Server, ServerEvent};
+
+/// The soonest a frame follows an xrun.
+const XRUN_FRAME_PACE: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// What the window knows of the JACK xruns of a server it booted.
+#[derive(Debug, Clone, Default)]
+pub enum XrunsShown {
+    /// Not counting: no server booted here (or it is starting).
+    #[default]
+    Off,
+    /// No JACK to count with, and why.
+    NoJack(String),
+    /// Counting since the server booted.
+    Counting(Xruns),
+}
 
 pub struct Session {
     pub id: SessionId,
@@ -47,6 +63,8 @@ pub struct Session {
     pub tree: TreePanel,
     /// This server's scope, while the Scope or Spectrum tab shows it.
     pub scope: super::scope_feed::ScopeFeed,
+    /// JACK's xruns since this window booted the server, counted by a watcher on the runtime.
+    pub xruns: Arc<Mutex<XrunsShown>>,
     done_tx: mpsc::Sender<Done>,
     done_rx: mpsc::Receiver<Done>,
     /// Which status replies need a frame (see [`StatusFrames`]).
@@ -77,6 +95,7 @@ impl Session {
             volume_db: 0.0,
             dump_osc: false,
             tree: TreePanel::default(),
+            xruns: Arc::default(),
             done_tx,
             done_rx,
             status_frames: Arc::new(AtomicU8::new(StatusFrames::Figures as u8)),
@@ -85,7 +104,83 @@ impl Session {
         };
         session.pace_frames(bridge.frames(), bridge.pacer());
         session.spawn_listeners(bridge);
+        session.spawn_xrun_watch(bridge);
         session
+    }
+
+    /// The xruns as last known. Never waits: the counts are atomics.
+    pub fn xruns(&self) -> XrunsShown {
+        self.xruns.lock().map(|x| x.clone()).unwrap_or_default()
+    }
+
+    /// Counts JACK's xruns from each boot of this session's server until it goes offline:
+    /// a JACK client of our own on the server scsynth joined (`-H server:client` names it),
+    /// opened and closed on a blocking thread, never starting a JACK server. Only a server
+    /// this window booted is on this machine for sure, so only those are counted.
+    fn spawn_xrun_watch(&self, bridge: &Bridge) {
+        let mut events = self.server.subscribe();
+        let server = self.server.clone();
+        let shown = self.xruns.clone();
+        let waker = self.waker.clone();
+        let set = move |x: XrunsShown| {
+            if let Ok(mut s) = shown.lock() {
+                *s = x;
+            }
+            waker.wake();
+        };
+        let waker = self.waker.clone();
+        bridge.spawn(async move {
+            let mut watcher: Option<XrunWatcher> = None;
+            let close = |w: Option<XrunWatcher>| {
+                if let Some(w) = w {
+                    tokio::task::spawn_blocking(move || drop(w));
+                }
+            };
+            loop {
+                let counting = watcher.as_ref().map(XrunWatcher::xruns);
+                let xrun = async {
+                    match &counting {
+                        Some(x) => x.changed().await,
+                        None => std::future::pending().await,
+                    }
+                };
+                let event = tokio::select! {
+                    e = events.recv() => e,
+                    () = xrun => {
+                        // A storm of xruns (one a cycle) still makes a few frames a second.
+                        waker.wake_after(XRUN_FRAME_PACE);
+                        continue;
+                    }
+                };
+                match event {
+                    Ok(ServerEvent::ProcessBooted) => {
+                        close(watcher.take());
+                        let target = xruns::target_of(&server.options());
+                        let opened = tokio::task::spawn_blocking(move || {
+                            XrunWatcher::open(&target, "scpanel-xruns")
+                        })
+                        .await
+                        .unwrap_or_else(|e| Err(NoJack::Server(e.to_string())));
+                        match opened {
+                            Ok(w) => {
+                                set(XrunsShown::Counting(w.xruns()));
+                                watcher = Some(w);
+                            }
+                            Err(e) => set(XrunsShown::NoJack(e.to_string())),
+                        }
+                    }
+                    Ok(ServerEvent::Booting | ServerEvent::Offline) => {
+                        close(watcher.take());
+                        set(XrunsShown::Off);
+                    }
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                        close(watcher.take());
+                        return;
+                    }
+                }
+            }
+        });
     }
 
     /// Starts `action` on the runtime; its [`Done`] comes back through [`Session::finished`].

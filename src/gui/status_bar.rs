@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use egui::{Color32, RichText};
 
+use super::session::XrunsShown;
 use super::theme::{Tone, tone};
 
 use crate::server::ops::recorder::Recording;
@@ -77,6 +78,8 @@ pub struct View<'a> {
     pub cpu_alert: Option<f32>,
     /// A second row of large figures, for a projector.
     pub large: bool,
+    /// JACK's xruns since the server booted here.
+    pub xruns: XrunsShown,
 }
 
 /// `02:13`; hours only when there are some (`1:02:13`).
@@ -121,6 +124,7 @@ pub fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
         last_reply,
         cpu_alert,
         large,
+        xruns,
     } = v;
     let mut a = Actions::default();
     // Buttons first, then the text, all in one wrapping row: the buttons' ids never move when
@@ -259,6 +263,7 @@ pub fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
             ui.label(load).on_hover_text(tip);
             ui.label(counts_text(&st, own_synths));
         }
+        xruns_ui(ui, &xruns);
     });
     if large {
         ui.horizontal_wrapped(|ui| {
@@ -277,6 +282,71 @@ pub fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
         });
     }
     a
+}
+
+/// `12 s`, `3 min`, `2 h`, and how long until that text changes.
+pub fn ago(d: Duration) -> (String, Duration) {
+    let s = d.as_secs();
+    let (text, unit) = if s < 60 {
+        (format!("{s} s"), 1)
+    } else if s < 3600 {
+        (format!("{} min", s / 60), 60)
+    } else {
+        (format!("{} h", s / 3600), 3600)
+    };
+    let next = Duration::from_secs(unit - s % unit)
+        .saturating_sub(Duration::from_nanos(u64::from(d.subsec_nanos())));
+    (text, next.max(Duration::from_millis(100)))
+}
+
+/// `xruns 3 · last 12 s ago`, `xruns 0`.
+pub fn xruns_text(count: u64, last_ago: Option<Duration>) -> String {
+    match last_ago {
+        Some(d) if count > 0 => format!("xruns {count} \u{B7} last {} ago", ago(d).0),
+        _ => format!("xruns {count}"),
+    }
+}
+
+/// JACK's xruns since the server booted here; nothing while no server of ours runs, a quiet
+/// "xruns: no JACK" when there is no JACK to ask.
+pub fn xruns_ui(ui: &mut egui::Ui, shown: &XrunsShown) {
+    let x = match shown {
+        XrunsShown::Off => return,
+        XrunsShown::NoJack(why) => {
+            ui.separator();
+            ui.label(RichText::new("xruns: no JACK").weak())
+                .on_hover_text(format!("Xruns can't be counted: {why}"));
+            return;
+        }
+        XrunsShown::Counting(x) => x,
+    };
+    ui.separator();
+    let count = x.count();
+    let last_ago = x.last().map(|t| {
+        std::time::SystemTime::now()
+            .duration_since(t)
+            .unwrap_or_default()
+    });
+    let mut text = xruns_text(count, last_ago);
+    if x.jack_stopped() {
+        text.push_str(" \u{B7} JACK stopped");
+    }
+    let since = super::wall::clock(x.since());
+    let tip = format!(
+        "JACK reported {count} xrun{} since the server booted at {since}: an audio cycle \
+         that missed its deadline, heard as a click or a gap. The CPU plot marks them.",
+        if count == 1 { "" } else { "s" }
+    );
+    let text = if count > 0 {
+        RichText::new(text).color(tone(ui, Tone::Warning))
+    } else {
+        RichText::new(text)
+    };
+    ui.label(text).on_hover_text(tip);
+    if let Some(d) = last_ago {
+        // The "ago" moves on when its text would change, not every frame.
+        ui.ctx().request_repaint_after(ago(d).1);
+    }
 }
 
 #[cfg(test)]
@@ -315,6 +385,26 @@ mod tests {
             !arrow,
             "the proportional font now has U+2192: it may be used again"
         );
+    }
+
+    #[test]
+    fn xruns_read_as_a_count_and_how_long_ago_the_last_was() {
+        assert_eq!(xruns_text(0, None), "xruns 0");
+        assert_eq!(
+            xruns_text(3, Some(Duration::from_millis(12_400))),
+            "xruns 3 \u{B7} last 12 s ago"
+        );
+        assert_eq!(
+            xruns_text(1, Some(Duration::from_secs(185))),
+            "xruns 1 \u{B7} last 3 min ago"
+        );
+        // The text changes at the next whole second, minute or hour, not before.
+        assert_eq!(
+            ago(Duration::from_millis(12_400)).1,
+            Duration::from_millis(600)
+        );
+        assert_eq!(ago(Duration::from_secs(185)).1, Duration::from_secs(55));
+        assert_eq!(ago(Duration::from_secs(7200)).0, "2 h");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The host: finding and supervising the scsynth program, its ports and whoever holds
-//! them, JACK, and the addresses others can join at.
+//! them, JACK (and its xruns), and the addresses others can join at.
 
 pub mod find;
 pub mod jack;
@@ -7,3 +7,4 @@ pub mod join;
 pub mod output;
 pub mod ports;
 pub mod process;
+pub mod xruns;

@@ -128,5 +128,6 @@ pub fn assert_loopback_only() {
     );
 }
 
+pub mod jack_client;
 pub mod sclang;
 pub mod shapes;
