@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::{boot, options};
-use scpanel_core::host::jack::{JackDriver, JackServer, JackStatus, JackTarget};
+use scpanel_core::host::jack::{JackServer, JackSettings, JackStatus, JackTarget};
 use scpanel_core::host::ports;
 use scpanel_core::{ConnectOptions, Server, ServerError, client_address};
 
@@ -44,7 +44,7 @@ async fn a_jack_server_of_our_own_starts_and_stops() {
         server_name: Some(format!("scpanel-own-{}", std::process::id())),
     };
     assert_eq!(target.status().await, JackStatus::NotRunning);
-    let jack = JackServer::start(target.clone(), JackDriver::Dummy)
+    let jack = JackServer::start(target.clone(), &JackSettings::dummy())
         .await
         .unwrap();
     assert!(matches!(target.status().await, JackStatus::Running { .. }));
@@ -92,4 +92,65 @@ async fn a_stale_server_on_the_port_is_named_and_can_be_stopped_or_joined() {
     b.boot(o).await.unwrap();
     assert_ne!(b.pid(), Some(holder.pid));
     b.quit(false).await.unwrap();
+}
+
+/// A JACK server of our own on the dummy driver runs at the rate and period chosen, as
+/// JACK's own tools read them back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jack_starts_at_the_chosen_rate_and_period() {
+    let target = JackTarget {
+        server_name: Some(format!("scpanel-rate-{}", std::process::id())),
+    };
+    assert_eq!(target.status().await, JackStatus::NotRunning);
+    for (rate, period) in [(44_100, 128), (96_000, 512)] {
+        let settings = JackSettings {
+            rate,
+            period,
+            ..JackSettings::dummy()
+        };
+        let jack = JackServer::start(target.clone(), &settings).await.unwrap();
+        assert_eq!(target.sample_rate().await.unwrap(), rate);
+        assert_eq!(target.period().await.unwrap(), period);
+        let pid = jack.pid();
+        jack.stop().await;
+        assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists());
+    }
+    assert_eq!(target.status().await, JackStatus::NotRunning);
+}
+
+/// The server's log explains a `-S` JACK does not run at, in plain words, and says nothing
+/// when the rates agree.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sample_rate_jack_does_not_run_is_explained_in_the_log() {
+    let jack_rate = JackTarget::default().sample_rate().await.unwrap();
+    let asked = if jack_rate == 44_100 { 48_000 } else { 44_100 };
+    let explained = |server: &Server| {
+        server.with_log(|l| {
+            l.lines()
+                .filter(|l| l.text.starts_with("sample rate: "))
+                .map(|l| l.text.clone())
+                .collect::<Vec<_>>()
+        })
+    };
+    let mut o = options();
+    o.sample_rate = asked;
+    let server = boot(o).await;
+    assert_eq!(
+        explained(&server),
+        vec![format!(
+            "sample rate: You asked for {asked} Hz; JACK runs at {jack_rate} Hz and scsynth \
+             follows it. Set the sample rate to {jack_rate} (or 0 to follow JACK), or start \
+             JACK at {asked}."
+        )]
+    );
+    // The server does run at JACK's rate.
+    let status = server.status().await.unwrap();
+    assert_eq!(status.nominal_sample_rate.round() as u32, jack_rate);
+    server.quit(false).await.unwrap();
+
+    let mut o = options();
+    o.sample_rate = jack_rate;
+    let server = boot(o).await;
+    assert_eq!(explained(&server), Vec::<String>::new());
+    server.quit(false).await.unwrap();
 }
