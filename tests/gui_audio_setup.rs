@@ -17,22 +17,30 @@ fn a_boot_at_a_rate_jack_does_not_run_is_explained() {
         rt.block_on(JackTarget::default().sample_rate())
             .expect("the test JACK server's rate")
     };
-    let asked = if bridge_rate == 44_100 { 48_000 } else { 44_100 };
+    let asked = if bridge_rate == 44_100 {
+        48_000
+    } else {
+        44_100
+    };
     let mut options = common::options();
     options.sample_rate = asked;
     let mut h = app(options, "gui-audio-setup");
     h.run_steps(2);
     h.get_by_label("Boot").click();
-    let expected = format!(
-        "You asked for {asked} Hz; JACK runs at {bridge_rate} Hz and scsynth follows it."
+    let expected =
+        format!("You asked for {asked} Hz; JACK runs at {bridge_rate} Hz and scsynth follows it.");
+    step_until(
+        &mut h,
+        "the mismatch explained",
+        Duration::from_secs(20),
+        |h| {
+            h.state()
+                .boot
+                .rate_mismatch
+                .as_deref()
+                .is_some_and(|t| t.starts_with(&expected))
+        },
     );
-    step_until(&mut h, "the mismatch explained", Duration::from_secs(20), |h| {
-        h.state()
-            .boot
-            .rate_mismatch
-            .as_deref()
-            .is_some_and(|t| t.starts_with(&expected))
-    });
     assert_eq!(h.state().session().server.state(), ServerState::Online);
     let notices = h
         .state()
@@ -56,8 +64,5 @@ fn a_boot_at_a_rate_jack_does_not_run_is_explained() {
         "the boot panel shows it"
     );
     let server = h.state().session().server.clone();
-    h.state()
-        .bridge
-        .block_on(server.quit(false))
-        .expect("quit");
+    h.state().bridge.block_on(server.quit(false)).expect("quit");
 }

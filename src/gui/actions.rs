@@ -240,10 +240,7 @@ impl Action {
         // The About box shows its own failure.
         !matches!(
             self,
-            Action::CheckJack
-                | Action::CheckJackRate
-                | Action::CheckAudioDevices
-                | Action::Version
+            Action::CheckJack | Action::CheckJackRate | Action::CheckAudioDevices | Action::Version
         )
     }
 }

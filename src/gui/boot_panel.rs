@@ -183,7 +183,9 @@ impl AudioSetup {
         } else if let Some(Ok(cards)) = &self.cards
             && cards.is_empty()
         {
-            ui.weak("No sound card found (/proc/asound lists none): the dummy driver runs silently.");
+            ui.weak(
+                "No sound card found (/proc/asound lists none): the dummy driver runs silently.",
+            );
         }
         let devices = self.devices();
         let is_dummy = self.settings.device == JackDevice::Dummy;

@@ -231,10 +231,7 @@ mod tests {
         match std::fs::read_to_string("/proc/asound/cards") {
             Err(_) => assert!(cards.is_empty(), "{cards:?}"),
             Ok(text) => {
-                let listed = text
-                    .lines()
-                    .filter(|l| l.contains("]: "))
-                    .count();
+                let listed = text.lines().filter(|l| l.contains("]: ")).count();
                 assert_eq!(cards.len(), listed, "{text}");
                 let pcm = std::fs::read_to_string("/proc/asound/pcm").unwrap_or_default();
                 let devices: usize = cards.iter().map(|c| c.devices.len()).sum();

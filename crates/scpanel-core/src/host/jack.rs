@@ -254,8 +254,7 @@ impl JackSettings {
                     args.extend([flag.to_string(), hw.clone()]);
                 }
                 args.extend(
-                    ["-r", &rate, "-p", &period, "-n", &self.periods.to_string()]
-                        .map(String::from),
+                    ["-r", &rate, "-p", &period, "-n", &self.periods.to_string()].map(String::from),
                 );
             }
         }

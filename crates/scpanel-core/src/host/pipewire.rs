@@ -76,13 +76,16 @@ async fn ldconfig() -> Option<String> {
         .stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true);
-    let out = tokio::time::timeout(TIMEOUT, cmd.output()).await.ok()?.ok()?;
+    let out = tokio::time::timeout(TIMEOUT, cmd.output())
+        .await
+        .ok()?
+        .ok()?;
     let bytes = &out.stdout[..out.stdout.len().min(MAX_LDCONFIG)];
     Some(String::from_utf8_lossy(bytes).into_owned())
 }
 
 /// The `libjack.so.0` in `ldconfig -p`'s text that lives under a PipeWire directory
-/// (`	libjack.so.0 (libc6,x86-64) => /usr/lib/x86_64-linux-gnu/pipewire-0.3/jack/libjack.so.0`),
+/// (`libjack.so.0 (libc6,x86-64) => /usr/lib/x86_64-linux-gnu/pipewire-0.3/jack/libjack.so.0`),
 /// also through a symbolic link.
 pub fn pipewire_libjack(ldconfig_text: &str) -> Option<PathBuf> {
     ldconfig_text.lines().find_map(|line| {

@@ -163,6 +163,9 @@ mod tests {
             .filter(|l| !l.starts_with("JackDriver"))
             .collect();
         let text = explain(&log).unwrap();
-        assert!(text.contains("; the sound device runs at 48000 Hz"), "{text}");
+        assert!(
+            text.contains("; the sound device runs at 48000 Hz"),
+            "{text}"
+        );
     }
 }
