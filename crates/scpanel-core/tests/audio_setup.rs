@@ -154,3 +154,82 @@ async fn a_sample_rate_jack_does_not_run_is_explained_in_the_log() {
     assert_eq!(explained(&server), Vec::<String>::new());
     server.quit(false).await.unwrap();
 }
+
+/// Where Debian's `pipewire-jack` puts PipeWire's libjack (not the loader's default there).
+const PIPEWIRE_JACK_LIBS: &str = "/usr/lib/x86_64-linux-gnu/pipewire-0.3/jack";
+
+/// A real PipeWire daemon in a runtime directory of its own is found as PipeWire's JACK, and
+/// scsynth boots on it through PipeWire's libjack, at PipeWire's rate (`scripts/with-jack.sh`
+/// installs `pipewire` and `pipewire-jack`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_pipewire_is_found_and_scsynth_boots_on_its_jack() {
+    use scpanel_core::host::pipewire;
+    let runtime = std::env::temp_dir().join(format!("scpanel-pw-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&runtime);
+    std::fs::create_dir_all(&runtime).unwrap();
+    assert_eq!(pipewire::detect_in(Some(&runtime)).await.daemon, None);
+    let mut daemon = tokio::process::Command::new("pipewire")
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("pipewire is installed (scripts/with-jack.sh installs it)");
+    let env = vec![
+        ("XDG_RUNTIME_DIR".to_string(), runtime.display().to_string()),
+        (
+            "LD_LIBRARY_PATH".to_string(),
+            PIPEWIRE_JACK_LIBS.to_string(),
+        ),
+    ];
+    // jack_wait, through PipeWire's libjack, returns once the daemon answers.
+    let waited = tokio::process::Command::new("jack_wait")
+        .args(["-w", "-t", "10"])
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .env("JACK_NO_START_SERVER", "1")
+        .env_remove("JACK_DEFAULT_SERVER")
+        .output()
+        .await
+        .unwrap();
+    assert!(waited.status.success(), "{waited:?}");
+    let found = pipewire::detect_in(Some(&runtime)).await;
+    assert_eq!(found.daemon, Some(runtime.join("pipewire-0")));
+    assert!(found.provides_jack());
+
+    let rate = tokio::process::Command::new("jack_samplerate")
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .env("JACK_NO_START_SERVER", "1")
+        .env_remove("JACK_DEFAULT_SERVER")
+        .output()
+        .await
+        .unwrap();
+    let rate: f64 = String::from_utf8_lossy(&rate.stdout)
+        .trim()
+        .parse()
+        .unwrap();
+    let jack_env = env.clone();
+    let mut o = options();
+    o.env = env;
+    // PipeWire has no server names: the test JACK's name must not reach its libjack.
+    o.env.push(("JACK_DEFAULT_SERVER".into(), "default".into()));
+    let server = boot(o).await;
+    let status = server.status().await.unwrap();
+    assert_eq!(status.nominal_sample_rate, rate);
+    // Its ports are in PipeWire's graph, as PipeWire's libjack lists them.
+    let ports = tokio::process::Command::new("jack_lsp")
+        .envs(jack_env.iter().map(|(k, v)| (k, v)))
+        .env("JACK_NO_START_SERVER", "1")
+        .env_remove("JACK_DEFAULT_SERVER")
+        .output()
+        .await
+        .unwrap();
+    let ports = String::from_utf8_lossy(&ports.stdout);
+    assert!(ports.lines().any(|p| p == "SuperCollider:out_1"), "{ports}");
+    server.quit(false).await.unwrap();
+
+    // Killed by its pid (the child handle holds it).
+    daemon.start_kill().unwrap();
+    daemon.wait().await.unwrap();
+    std::fs::remove_dir_all(&runtime).unwrap();
+}

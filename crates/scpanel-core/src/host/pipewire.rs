@@ -52,6 +52,12 @@ pub async fn detect() -> PipeWire {
     let runtime = std::env::var_os("PIPEWIRE_RUNTIME_DIR")
         .or_else(|| std::env::var_os("XDG_RUNTIME_DIR"))
         .map(PathBuf::from);
+    detect_in(runtime.as_deref()).await
+}
+
+/// [`detect`], with the daemon's socket looked for in `runtime` (the user's runtime
+/// directory, `$XDG_RUNTIME_DIR`).
+pub async fn detect_in(runtime: Option<&Path>) -> PipeWire {
     PipeWire {
         library: match ldconfig().await {
             Some(text) => pipewire_libjack(&text),
