@@ -65,7 +65,7 @@ pub async fn detect_in(runtime: Option<&Path>) -> PipeWire {
         },
         config: pipewire_jack_config(Path::new("/etc/ld.so.conf.d")),
         daemon: match runtime {
-            Some(dir) => daemon_socket(&dir).await,
+            Some(dir) => daemon_socket(dir).await,
             None => None,
         },
     }
