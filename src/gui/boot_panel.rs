@@ -622,6 +622,22 @@ impl BootPanel {
             ui.label("");
             ui.colored_label(tone(ui, Tone::Warning), format!("Last boot: {why}"));
             ui.end_row();
+            // Under PipeWire no jackd is started: its JACK takes the rate PipeWire is set to.
+            if self
+                .audio
+                .pipewire
+                .as_ref()
+                .is_some_and(PipeWire::provides_jack)
+                && self.options.sample_rate != 0
+            {
+                ui.label("");
+                ui.weak(format!(
+                    "With PipeWire, set its rate instead: pw-metadata -n settings 0 \
+                     clock.force-rate {}",
+                    self.options.sample_rate
+                ));
+                ui.end_row();
+            }
         }
         if supernova_only {
             ui.label("");
@@ -924,6 +940,42 @@ mod tests {
         assert!(shows(&h, PROVIDES_JACK));
         assert!(h.query_by_label("Start JACK").is_none());
         assert!(h.query_by_label("Device").is_none());
+    }
+
+    /// The last boot's mismatch stays beside the rate field; under PipeWire, with the command
+    /// that sets PipeWire's rate (checked by hand against PipeWire 0.3.65: after it
+    /// `jack_samplerate` and scsynth's `SC_AudioDriver` line both say 44100).
+    #[test]
+    fn the_last_boots_mismatch_is_shown_with_pipewires_own_fix() {
+        let bridge = crate::gui::bridge::Bridge::new().unwrap();
+        let session = Session::new(&bridge, 0);
+        let options = Options {
+            sample_rate: 44_100,
+            ..Options::default()
+        };
+        let mut panel = BootPanel::new(options);
+        let why = "You asked for 44100 Hz; JACK runs at 48000 Hz and scsynth follows it.";
+        panel.rate_mismatch = Some(why.into());
+        let mut actions = ActionQueue::default();
+        {
+            let mut h = Harness::new_ui(|ui| panel.ui(ui, &session, &mut actions));
+            h.run();
+            assert!(shows(&h, &format!("Last boot: {why}")));
+            assert!(!shows(&h, "pw-metadata"));
+        }
+        panel.audio.found(
+            Ok(Vec::new()),
+            PipeWire {
+                daemon: Some("/run/user/1000/pipewire-0".into()),
+                ..PipeWire::default()
+            },
+        );
+        let mut h = Harness::new_ui(|ui| panel.ui(ui, &session, &mut actions));
+        h.run();
+        assert!(shows(
+            &h,
+            "pw-metadata -n settings 0 clock.force-rate 44100"
+        ));
     }
 
     #[test]
