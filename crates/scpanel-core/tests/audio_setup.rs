@@ -5,7 +5,9 @@ mod common;
 use std::time::Duration;
 
 use common::{boot, options};
-use scpanel_core::host::jack::{JackServer, JackSettings, JackStatus, JackTarget};
+use scpanel_core::host::jack::{
+    JackServer, JackSettings, JackStatus, JackTarget, client_name_for_port,
+};
 use scpanel_core::host::ports;
 use scpanel_core::{ConnectOptions, Server, ServerError, client_address};
 
@@ -65,11 +67,13 @@ async fn a_jack_server_of_our_own_starts_and_stops() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stale_server_on_the_port_is_named_and_can_be_stopped_or_joined() {
-    let stale = boot(options()).await;
+    // JACK client names of their own: the first test here connects `SuperCollider`'s ports,
+    // and a server of this one registering under that name beside it made it flaky.
+    let mut o = options();
+    o.device = client_name_for_port(o.port);
+    let stale = boot(o.clone()).await;
     let port = stale.options().port;
     let b = Server::new();
-    let mut o = options();
-    o.port = port;
     let holder = match b.boot(o.clone()).await {
         Err(ServerError::PortInUse {
             holder: Some(h), ..
@@ -132,8 +136,10 @@ async fn a_sample_rate_jack_does_not_run_is_explained_in_the_log() {
                 .collect::<Vec<_>>()
         })
     };
+    // A JACK client name of its own: another test here connects `SuperCollider`'s ports.
     let mut o = options();
     o.sample_rate = asked;
+    o.device = client_name_for_port(o.port);
     let server = boot(o).await;
     assert_eq!(
         explained(&server),
@@ -150,6 +156,7 @@ async fn a_sample_rate_jack_does_not_run_is_explained_in_the_log() {
 
     let mut o = options();
     o.sample_rate = jack_rate;
+    o.device = client_name_for_port(o.port);
     let server = boot(o).await;
     assert_eq!(explained(&server), Vec::<String>::new());
     server.quit(false).await.unwrap();
@@ -232,4 +239,35 @@ async fn a_running_pipewire_is_found_and_scsynth_boots_on_its_jack() {
     daemon.start_kill().unwrap();
     daemon.wait().await.unwrap();
     std::fs::remove_dir_all(&runtime).unwrap();
+}
+
+/// The ALSA path, here where the kernel has no sound card: jackd is started on the device
+/// asked for, fails, and the error names the device and what to check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sound_card_that_will_not_open_is_a_clear_error() {
+    use scpanel_core::host::jack::JackDevice;
+    let target = JackTarget {
+        server_name: Some(format!("scpanel-alsa-{}", std::process::id())),
+    };
+    // A card number ALSA never gives (it counts to 31).
+    let settings = JackSettings {
+        device: JackDevice::Alsa {
+            hw: Some("hw:99".into()),
+            playback: true,
+            capture: true,
+        },
+        rate: 44_100,
+        period: 128,
+        periods: 3,
+    };
+    let err = match JackServer::start(target.clone(), &settings).await {
+        Ok(jack) => {
+            jack.stop().await;
+            panic!("jackd started on a card that is not there");
+        }
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("hw:99 could not be opened"), "{err}");
+    assert!(err.contains("Failed to open server"), "{err}");
+    assert_eq!(target.status().await, JackStatus::NotRunning);
 }

@@ -303,20 +303,43 @@ impl JackServer {
         let waited = tokio::select! {
             r = wait.output() => r.map(|o| o.status.success()).unwrap_or(false),
             exit = server.process.wait() => {
-                let last = server.log.lock().map(|l| l.tail(3).join(" / ")).unwrap_or_default();
-                return Err(ServerError::Io(format!("jackd stopped at once ({exit}): {last}")));
+                // Its last words may still be in the pipes.
+                server.process.drained(Duration::from_secs(1)).await;
+                let why = server.why_not(settings);
+                return Err(ServerError::Io(format!("jackd stopped at once ({exit}): {why}")));
             }
         };
         if !waited || !matches!(server.target.status().await, JackStatus::Running { .. }) {
-            let last = server
-                .log
-                .lock()
-                .map(|l| l.tail(3).join(" / "))
-                .unwrap_or_default();
             server.process.terminate(Duration::from_secs(1)).await;
-            return Err(ServerError::Io(format!("jackd did not come up: {last}")));
+            server.process.drained(Duration::from_secs(1)).await;
+            let why = server.why_not(settings);
+            return Err(ServerError::Io(format!("jackd did not come up: {why}")));
         }
         Ok(server)
+    }
+
+    /// jackd's last words and, when a sound card would not open, what to check.
+    fn why_not(&self, settings: &JackSettings) -> String {
+        let (last, card_refused) = self
+            .log
+            .lock()
+            .map(|l| {
+                let refused = l.lines().any(|l| {
+                    l.text.contains("Cannot open PCM device") || l.text.contains("control open")
+                });
+                (l.tail(3).join(" / "), refused)
+            })
+            .unwrap_or_default();
+        match &settings.device {
+            JackDevice::Alsa { hw, .. } if card_refused => {
+                let hw = hw.as_deref().unwrap_or("the default sound card (hw:0)");
+                format!(
+                    "{last}. {hw} could not be opened: is the card there (see the list), and \
+                     not held by another program (PulseAudio, PipeWire)?"
+                )
+            }
+            _ => last,
+        }
     }
 
     /// Stops `jackd` (terminate, then kill after 2 s) and waits for it.
