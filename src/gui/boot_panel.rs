@@ -13,7 +13,7 @@ use super::session::Session;
 use crate::server::host::alsa::Card;
 use crate::server::host::find;
 use crate::server::host::jack::{JackDevice, JackSettings, JackStatus, PERIODS, RATES};
-use crate::server::host::pipewire::{PROVIDES_JACK, PipeWire};
+use crate::server::host::pipewire::{PROVIDES_JACK, PipeWire, RUNS_WITHOUT_ITS_JACK};
 use crate::server::model::options::{
     Kind, OPEN_NETWORK_RISK, OPTIONS, OptionGroup, Options, PRESETS, TCP_PASSWORD_RISK, Value,
 };
@@ -109,11 +109,16 @@ impl AudioSetup {
     }
 
     /// The devices to pick from: the dummy driver, then every card, then each device of a
-    /// card that has more than one (HDMI beside the speakers).
+    /// card that has more than one (HDMI beside the speakers). Only the dummy while PipeWire
+    /// holds the cards.
     pub fn devices(&self) -> Vec<(JackDevice, String)> {
         let mut out = vec![(JackDevice::Dummy, "dummy (no sound card)".to_string())];
+        let pipewire_holds_cards = self
+            .pipewire
+            .as_ref()
+            .is_some_and(PipeWire::runs_without_its_jack);
         let cards = match &self.cards {
-            Some(Ok(cards)) => cards.as_slice(),
+            Some(Ok(cards)) if !pipewire_holds_cards => cards.as_slice(),
             _ => &[],
         };
         for card in cards {
@@ -177,6 +182,15 @@ impl AudioSetup {
             Some(JackStatus::Unknown(why)) => {
                 ui.colored_label(tone(ui, Tone::Warning), why);
             }
+        }
+        if let Some(pw) = self
+            .pipewire
+            .as_ref()
+            .filter(|pw| pw.runs_without_its_jack())
+            && !running
+        {
+            ui.colored_label(tone(ui, Tone::Warning), RUNS_WITHOUT_ITS_JACK)
+                .on_hover_text(pw.evidence());
         }
         if let Some(Err(why)) = &self.cards {
             ui.colored_label(tone(ui, Tone::Warning), why);
@@ -925,10 +939,37 @@ mod tests {
         assert!(h.query_by_label_contains("hw:").is_none());
     }
 
+    /// PipeWire runs, JACK programs load JACK's libjack (Debian's desktop): no sound card is
+    /// offered (PipeWire holds them), the dummy is, and the way to PipeWire's JACK is said.
+    #[test]
+    fn a_pipewire_daemon_without_its_jack_leaves_only_the_dummy() {
+        let mut audio = AudioSetup::default();
+        let pipewire = PipeWire {
+            daemon: Some("/run/user/1000/pipewire-0".into()),
+            ..PipeWire::default()
+        };
+        audio.found(Ok(laptop_cards()), pipewire);
+        audio.jack_status = Some(JackStatus::NotRunning);
+        let mut actions = ActionQueue::default();
+        let mut h = Harness::new_ui(|ui| audio.ui(ui, &mut actions));
+        h.run();
+        assert!(shows(
+            &h,
+            "PipeWire runs here, but JACK programs don't reach it"
+        ));
+        assert!(!shows(&h, PROVIDES_JACK));
+        h.get_by_label("Device").click();
+        h.run();
+        assert!(h.query_by_label("dummy (no sound card)").is_some());
+        assert!(h.query_by_label_contains("hw:").is_none());
+        assert!(h.query_by_label("Start JACK").is_some());
+    }
+
     #[test]
     fn pipewires_jack_is_named_and_no_jackd_is_offered() {
         let mut audio = AudioSetup::default();
         let pipewire = PipeWire {
+            library: Some("/usr/lib/x86_64-linux-gnu/pipewire-0.3/jack/libjack.so.0".into()),
             daemon: Some("/run/user/1000/pipewire-0".into()),
             ..PipeWire::default()
         };
@@ -966,7 +1007,7 @@ mod tests {
         panel.audio.found(
             Ok(Vec::new()),
             PipeWire {
-                daemon: Some("/run/user/1000/pipewire-0".into()),
+                config: Some("/etc/ld.so.conf.d/pipewire-jack-x86_64.conf".into()),
                 ..PipeWire::default()
             },
         );

@@ -1,5 +1,9 @@
 //! Whether PipeWire provides JACK on this machine: then JACK clients (scsynth, JACK's tools)
 //! talk to PipeWire, and starting `jackd` would only fight it for the sound card.
+//!
+//! A PipeWire daemon alone is not enough: on Debian 12 and Ubuntu it runs every desktop's
+//! sound while the system's libjack stays JACK's own, so scsynth does not reach it until
+//! `pipewire-jack` is made the system's libjack.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -10,7 +14,7 @@ const TIMEOUT: Duration = Duration::from_secs(2);
 /// The most of `ldconfig -p`'s output read (a desktop's cache prints some 200 KiB).
 const MAX_LDCONFIG: usize = 4 * 1024 * 1024;
 
-/// What points at PipeWire's JACK; any one is enough.
+/// What points at PipeWire and its JACK.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PipeWire {
     /// The system's `libjack.so.0` is PipeWire's (from `ldconfig -p`).
@@ -23,9 +27,16 @@ pub struct PipeWire {
 }
 
 impl PipeWire {
-    /// Whether JACK here is PipeWire's, so that no `jackd` should be started.
+    /// Whether JACK here is PipeWire's (the libjack JACK programs load is PipeWire's), so
+    /// that no `jackd` should be started.
     pub fn provides_jack(&self) -> bool {
-        self.library.is_some() || self.config.is_some() || self.daemon.is_some()
+        self.library.is_some() || self.config.is_some()
+    }
+
+    /// PipeWire runs for this user but JACK programs load JACK's own libjack: a `jackd` on a
+    /// sound card would fight PipeWire for it.
+    pub fn runs_without_its_jack(&self) -> bool {
+        self.daemon.is_some() && !self.provides_jack()
     }
 
     /// What was found, in words, for a tooltip or the log.
@@ -46,6 +57,16 @@ impl PipeWire {
 
 /// What the audio setup says instead of offering to start `jackd`.
 pub const PROVIDES_JACK: &str = "PipeWire provides JACK; scsynth connects to it.";
+
+/// What the audio setup says when PipeWire runs but JACK programs don't reach it.
+pub const RUNS_WITHOUT_ITS_JACK: &str = "PipeWire runs here, but JACK programs don't reach it: \
+     the system's libjack is JACK's own. Make PipeWire's the system's (install pipewire-jack; \
+     on Debian and Ubuntu also copy /usr/share/doc/pipewire/examples/ld.so.conf.d/\
+     pipewire-jack-*.conf to /etc/ld.so.conf.d/ and run ldconfig), or start JACK on the dummy \
+     driver: a sound card is PipeWire's.";
+
+/// The most of a library file read to tell whose it is.
+const MAX_LIBRARY: u64 = 16 * 1024 * 1024;
 
 /// Looks for PipeWire's JACK: the loader's libjack, its configuration, the user's daemon.
 pub async fn detect() -> PipeWire {
@@ -90,9 +111,10 @@ async fn ldconfig() -> Option<String> {
     Some(String::from_utf8_lossy(bytes).into_owned())
 }
 
-/// The `libjack.so.0` in `ldconfig -p`'s text that lives under a PipeWire directory
-/// (`libjack.so.0 (libc6,x86-64) => /usr/lib/x86_64-linux-gnu/pipewire-0.3/jack/libjack.so.0`),
-/// also through a symbolic link.
+/// The `libjack.so.0` in `ldconfig -p`'s text that is PipeWire's: under a PipeWire directory
+/// (`libjack.so.0 (libc6,x86-64) => /usr/lib/x86_64-linux-gnu/pipewire-0.3/jack/libjack.so.0`,
+/// also through a symbolic link), or a library that loads libpipewire (Arch and Fedora put
+/// PipeWire's libjack where JACK's was).
 pub fn pipewire_libjack(ldconfig_text: &str) -> Option<PathBuf> {
     ldconfig_text.lines().find_map(|line| {
         let (name, path) = line.split_once(" => ")?;
@@ -102,8 +124,20 @@ pub fn pipewire_libjack(ldconfig_text: &str) -> Option<PathBuf> {
         let path = PathBuf::from(path.trim());
         let real = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
         let pipewire = |p: &Path| p.to_string_lossy().to_lowercase().contains("pipewire");
-        (pipewire(&path) || pipewire(&real)).then_some(path)
+        (pipewire(&path) || pipewire(&real) || loads_libpipewire(&real)).then_some(path)
     })
+}
+
+/// Whether a library names libpipewire among what it loads.
+pub fn loads_libpipewire(library: &Path) -> bool {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    let read =
+        std::fs::File::open(library).and_then(|f| f.take(MAX_LIBRARY).read_to_end(&mut bytes));
+    read.is_ok()
+        && bytes
+            .windows(b"libpipewire-".len())
+            .any(|w| w == b"libpipewire-")
 }
 
 /// A `pipewire-jack*` file in the loader's configuration directory.
@@ -188,11 +222,27 @@ mod tests {
             daemon: daemon_socket(&dir).await,
             ..PipeWire::default()
         };
-        assert!(found.provides_jack(), "{found:?}");
+        // A daemon alone: JACK programs still load JACK's libjack.
+        assert!(!found.provides_jack(), "{found:?}");
+        assert!(found.runs_without_its_jack());
         assert!(found.evidence().contains("pipewire-0"));
         drop(listener);
         assert!(path.exists());
         assert_eq!(daemon_socket(&dir).await, None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A libjack at JACK's usual place that loads libpipewire is PipeWire's (Arch, Fedora).
+    #[test]
+    fn a_libjack_that_loads_libpipewire_is_pipewires() {
+        let dir = temp_dir("libjack");
+        let theirs = dir.join("libjack.so.0");
+        std::fs::write(&theirs, b"\x7fELF...libpipewire-0.3.so.0\0libc.so.6\0").unwrap();
+        let jacks = dir.join("libjack-jack2.so.0");
+        std::fs::write(&jacks, b"\x7fELF...libdb-5.3.so\0libc.so.6\0").unwrap();
+        let line = |p: &Path| format!("\tlibjack.so.0 (libc6,x86-64) => {}\n", p.display());
+        assert_eq!(pipewire_libjack(&line(&theirs)), Some(theirs.clone()));
+        assert_eq!(pipewire_libjack(&line(&jacks)), None);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
