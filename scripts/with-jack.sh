@@ -11,6 +11,9 @@ command -v supernova >/dev/null || need+=(supercollider-supernova)
 # sclang is the other client in the guest tests (tests/guest.rs, tests/gui_guest.rs).
 command -v sclang >/dev/null || need+=(supercollider-language)
 command -v jackd >/dev/null || need+=(jackd2)
+# PipeWire's JACK, run in a directory of its own by the audio-setup test (tests/audio_setup.rs).
+command -v pipewire >/dev/null || need+=(pipewire)
+[ -e /usr/lib/x86_64-linux-gnu/pipewire-0.3/jack/libjack.so.0 ] || need+=(pipewire-jack)
 # supriya (the classroom test's third client) is installed into a venv under target/.
 python3 -c "import venv, ensurepip" 2>/dev/null || need+=(python3-venv)
 command -v Xvfb >/dev/null || need+=(xvfb)

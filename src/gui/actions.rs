@@ -13,7 +13,9 @@ use std::time::Duration;
 use rosc::OscPacket;
 
 use super::bridge::Offer;
-use crate::server::host::jack::{JackDriver, JackServer, JackStatus, JackTarget};
+use crate::server::host::alsa::Card;
+use crate::server::host::jack::{JackServer, JackSettings, JackStatus, JackTarget};
+use crate::server::host::pipewire::PipeWire;
 use crate::server::host::ports::PortHolder;
 use crate::server::ops::BusGroup;
 use crate::server::ops::recorder::RecordOptions;
@@ -152,7 +154,9 @@ pub enum Action {
     ConnectSpeakers,
     CheckJack,
     CheckJackRate,
-    StartJack(JackDriver),
+    /// List the sound cards and look for PipeWire's JACK.
+    CheckAudioDevices,
+    StartJack(JackSettings),
     /// Stop the JACK server this app started; the app holds it, so the app runs this one.
     StopJack,
     LookUpHost(String),
@@ -219,6 +223,7 @@ impl Action {
             ConnectSpeakers => "Connecting to the speakers",
             CheckJack => "Looking for JACK",
             CheckJackRate => "Reading JACK's sample rate",
+            CheckAudioDevices => "Looking for sound cards",
             StartJack(_) => "JACK did not start",
             StopJack => "Stopping JACK",
             LookUpHost(_) => "Looking up a host",
@@ -235,7 +240,7 @@ impl Action {
         // The About box shows its own failure.
         !matches!(
             self,
-            Action::CheckJack | Action::CheckJackRate | Action::Version
+            Action::CheckJack | Action::CheckJackRate | Action::CheckAudioDevices | Action::Version
         )
     }
 }
@@ -259,6 +264,15 @@ pub enum Outcome {
     Jack(JackStatus),
     JackRate(Option<u32>),
     JackStarted(OwnJack),
+    /// The sound cards (or why they can't be read) and what points at PipeWire's JACK.
+    AudioDevices {
+        cards: Result<Vec<Card>, String>,
+        pipewire: PipeWire,
+    },
+    /// A boot ended; a sample rate it was asked for and does not run at, explained.
+    Booted {
+        rate_mismatch: Option<String>,
+    },
     /// A host name's addresses in the resolver's order, or why it has none.
     Looked {
         host: String,
@@ -458,7 +472,24 @@ pub async fn perform(server: &Server, action: &Action) -> Result<Outcome, Failur
         Boot(options) => {
             // Levels from the first sound on a server the window boots.
             s.default_meters(true);
-            done(s.boot(options.clone()).await)
+            let booted = s.boot(options.clone()).await;
+            let rate_mismatch = s.with_log(|l| {
+                crate::server::host::sample_rate::explain_mismatch(
+                    l.lines().map(|l| l.text.as_str()),
+                )
+            });
+            match (booted, rate_mismatch) {
+                (Ok(()), rate_mismatch) => Ok(Outcome::Booted { rate_mismatch }),
+                (Err(e), None) => Err(Failure::from(e)),
+                // A boot the rates stopped (macOS): the plain words come first.
+                (Err(e), Some(why)) => {
+                    let f = Failure::from(e);
+                    Err(Failure {
+                        text: format!("{why}\n\n{}", f.text),
+                        ..f
+                    })
+                }
+            }
         }
         Connect { options, addrs } => {
             s.default_meters(false);
@@ -599,8 +630,16 @@ pub async fn perform(server: &Server, action: &Action) -> Result<Outcome, Failur
         CheckJackRate => Ok(Outcome::JackRate(
             JackTarget::default().sample_rate().await.ok(),
         )),
-        StartJack(driver) => Ok(Outcome::JackStarted(OwnJack(
-            JackServer::start(JackTarget::default(), *driver).await?,
+        CheckAudioDevices => {
+            let cards = tokio::task::spawn_blocking(crate::server::host::alsa::cards)
+                .await
+                .map_err(|e| Failure::text(format!("listing the sound cards stopped: {e}")))?
+                .map_err(|e| format!("cannot read /proc/asound: {e}"));
+            let pipewire = crate::server::host::pipewire::detect().await;
+            Ok(Outcome::AudioDevices { cards, pipewire })
+        }
+        StartJack(settings) => Ok(Outcome::JackStarted(OwnJack(
+            JackServer::start(JackTarget::default(), settings).await?,
         ))),
         StopJack => Err(Failure::text("the app stops its own JACK server")),
         LookUpHost(host) => {

@@ -499,6 +499,7 @@ impl ScPanel {
                     self.bridge.spawn(async move { j.stop().await });
                 }
                 self.mixer.jack_changed();
+                self.boot.audio.jack_changed(false);
                 continue;
             }
             // A session closed since the click has nobody left to do it for.
@@ -575,11 +576,25 @@ impl ScPanel {
                     .join("\n");
                 session.notice("Connected", text, false);
             }
-            Outcome::Jack(status) => self.mixer.jack_status = Some(status),
+            Outcome::Jack(status) => {
+                self.boot.audio.jack_status = Some(status.clone());
+                self.mixer.jack_status = Some(status);
+            }
             Outcome::JackRate(rate) => self.boot.jack_rate = rate,
             Outcome::JackStarted(j) => {
                 self.own_jack = Some(j.0);
                 self.mixer.jack_changed();
+                self.boot.audio.jack_changed(true);
+            }
+            Outcome::AudioDevices { cards, pipewire } => {
+                self.mixer.pipewire_jack = pipewire.provides_jack();
+                self.boot.audio.found(cards, pipewire);
+            }
+            Outcome::Booted { rate_mismatch } => {
+                if let Some(why) = &rate_mismatch {
+                    session.notice("Sample rate", why.clone(), false);
+                }
+                self.boot.rate_mismatch = rate_mismatch;
             }
             Outcome::Looked { host, result } => self.connect.looked(host, result),
             Outcome::Picked { path: None, .. } => {}

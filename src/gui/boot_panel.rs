@@ -10,7 +10,10 @@ use egui::RichText;
 use super::actions::{Action, ActionQueue, Pick};
 use super::profiles;
 use super::session::Session;
+use crate::server::host::alsa::Card;
 use crate::server::host::find;
+use crate::server::host::jack::{JackDevice, JackSettings, JackStatus, PERIODS, RATES};
+use crate::server::host::pipewire::{PROVIDES_JACK, PipeWire, RUNS_WITHOUT_ITS_JACK};
 use crate::server::model::options::{
     Kind, OPEN_NETWORK_RISK, OPTIONS, OptionGroup, Options, PRESETS, TCP_PASSWORD_RISK, Value,
 };
@@ -39,6 +42,251 @@ pub struct BootPanel {
     /// The rate the running JACK server has (scsynth runs at it whatever `-S` says).
     pub jack_rate: Option<u32>,
     jack_rate_checked: Option<std::time::Instant>,
+    /// Which JACK to boot on, or to start: sound cards, PipeWire, JACK's state.
+    pub audio: AudioSetup,
+    /// The last boot's sample-rate mismatch, explained.
+    pub rate_mismatch: Option<String>,
+}
+
+/// What the audio setup knows of the machine, and the JACK server the user would start.
+pub struct AudioSetup {
+    /// The sound cards, or why they could not be read; `None` until looked for.
+    pub cards: Option<Result<Vec<Card>, String>>,
+    /// What points at PipeWire's JACK; `None` until looked for.
+    pub pipewire: Option<PipeWire>,
+    /// Whether a JACK server answers.
+    pub jack_status: Option<JackStatus>,
+    /// The app runs a JACK server of its own.
+    pub own_jack: bool,
+    /// The device, rate and period chosen for a JACK server started here.
+    pub settings: JackSettings,
+    checked: Option<std::time::Instant>,
+}
+
+impl Default for AudioSetup {
+    fn default() -> Self {
+        AudioSetup {
+            cards: None,
+            pipewire: None,
+            jack_status: None,
+            own_jack: false,
+            settings: JackSettings::dummy(),
+            checked: None,
+        }
+    }
+}
+
+/// Periods per buffer offered for a sound card.
+const PERIODS_PER_BUFFER: [u32; 3] = [2, 3, 4];
+
+impl AudioSetup {
+    /// The sound cards and PipeWire, as looked for.
+    pub fn found(&mut self, cards: Result<Vec<Card>, String>, pipewire: PipeWire) {
+        self.cards = Some(cards);
+        self.pipewire = Some(pipewire);
+    }
+
+    /// A JACK server of ours started (or stopped): look again at once.
+    pub fn jack_changed(&mut self, own: bool) {
+        self.own_jack = own;
+        self.checked = None;
+    }
+
+    /// Asks for JACK's state now and then (every few seconds while the panel is drawn), and
+    /// for the sound cards and PipeWire when the panel first shows or JACK changed.
+    fn check(&mut self, actions: &mut ActionQueue) {
+        if self
+            .checked
+            .is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(5))
+        {
+            return;
+        }
+        if self.checked.is_none() {
+            actions.push(Action::CheckAudioDevices);
+        }
+        self.checked = Some(std::time::Instant::now());
+        actions.push(Action::CheckJack);
+    }
+
+    /// The devices to pick from: the dummy driver, then every card, then each device of a
+    /// card that has more than one (HDMI beside the speakers). Only the dummy while PipeWire
+    /// holds the cards.
+    pub fn devices(&self) -> Vec<(JackDevice, String)> {
+        let mut out = vec![(JackDevice::Dummy, "dummy (no sound card)".to_string())];
+        let pipewire_holds_cards = self
+            .pipewire
+            .as_ref()
+            .is_some_and(PipeWire::runs_without_its_jack);
+        let cards = match &self.cards {
+            Some(Ok(cards)) if !pipewire_holds_cards => cards.as_slice(),
+            _ => &[],
+        };
+        for card in cards {
+            out.push((
+                JackDevice::Alsa {
+                    hw: Some(card.hw()),
+                    playback: card.plays() || !card.records(),
+                    capture: card.records() || !card.plays(),
+                },
+                format!("{}: {}", card.hw(), card.name),
+            ));
+            if card.devices.len() > 1 {
+                for d in &card.devices {
+                    let only = match (d.playback, d.capture) {
+                        (true, false) => " (playback only)",
+                        (false, true) => " (capture only)",
+                        _ => "",
+                    };
+                    out.push((
+                        JackDevice::Alsa {
+                            hw: Some(d.hw()),
+                            playback: d.playback,
+                            capture: d.capture,
+                        },
+                        format!("{}: {}{only}", d.hw(), d.name),
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    /// JACK's state, the device, rate and period to start one with, or PipeWire's word that
+    /// it needs none.
+    fn ui(&mut self, ui: &mut egui::Ui, actions: &mut ActionQueue) {
+        self.check(actions);
+        ui.label(RichText::new("JACK server").strong());
+        if let Some(pw) = self.pipewire.as_ref().filter(|pw| pw.provides_jack()) {
+            ui.colored_label(tone(ui, Tone::Good), PROVIDES_JACK)
+                .on_hover_text(pw.evidence());
+            return;
+        }
+        let running = matches!(self.jack_status, Some(JackStatus::Running { .. }));
+        match &self.jack_status {
+            None => {
+                ui.weak("Looking for JACK…");
+            }
+            Some(JackStatus::Running { playback_ports }) => {
+                let ours = if self.own_jack { ", started here" } else { "" };
+                ui.colored_label(
+                    tone(ui, Tone::Good),
+                    format!("JACK is running ({playback_ports} playback ports{ours})"),
+                );
+            }
+            Some(JackStatus::NotRunning) => {
+                ui.colored_label(
+                    tone(ui, Tone::Warning),
+                    "No JACK server: scsynth can't boot without one. Start one for this session:",
+                );
+            }
+            Some(JackStatus::Unknown(why)) => {
+                ui.colored_label(tone(ui, Tone::Warning), why);
+            }
+        }
+        if let Some(pw) = self
+            .pipewire
+            .as_ref()
+            .filter(|pw| pw.runs_without_its_jack())
+            && !running
+        {
+            ui.colored_label(tone(ui, Tone::Warning), RUNS_WITHOUT_ITS_JACK)
+                .on_hover_text(pw.evidence());
+        }
+        if let Some(Err(why)) = &self.cards {
+            ui.colored_label(tone(ui, Tone::Warning), why);
+        } else if let Some(Ok(cards)) = &self.cards
+            && cards.is_empty()
+        {
+            ui.weak(
+                "No sound card found (/proc/asound lists none): the dummy driver runs silently.",
+            );
+        }
+        let devices = self.devices();
+        let is_dummy = self.settings.device == JackDevice::Dummy;
+        egui::Grid::new("jack-settings")
+            .num_columns(2)
+            .spacing([8.0, 4.0])
+            .show(ui, |ui| {
+                let label = ui.label("Device");
+                let shown = devices
+                    .iter()
+                    .find(|(d, _)| *d == self.settings.device)
+                    .map_or("(gone)", |(_, name)| name.as_str());
+                egui::ComboBox::from_id_salt("jack-device")
+                    .selected_text(shown)
+                    .show_ui(ui, |ui| {
+                        for (device, name) in &devices {
+                            ui.selectable_value(&mut self.settings.device, device.clone(), name);
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id)
+                    .on_hover_text("Where JACK takes and sends sound (ALSA's hw:card[,device])");
+                ui.end_row();
+                let label = ui.label("Rate");
+                egui::ComboBox::from_id_salt("jack-rate")
+                    .selected_text(format!("{} Hz", self.settings.rate))
+                    .show_ui(ui, |ui| {
+                        for r in RATES {
+                            ui.selectable_value(&mut self.settings.rate, r, format!("{r} Hz"));
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id)
+                    .on_hover_text("JACK's sample rate: scsynth runs at it, whatever -S says");
+                ui.end_row();
+                let label = ui.label("Period");
+                egui::ComboBox::from_id_salt("jack-period")
+                    .selected_text(format!("{} frames", self.settings.period))
+                    .show_ui(ui, |ui| {
+                        for p in PERIODS {
+                            ui.selectable_value(
+                                &mut self.settings.period,
+                                p,
+                                format!("{p} frames"),
+                            );
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id)
+                    .on_hover_text(
+                        "Frames JACK handles at a time: fewer answer sooner, more are safer                          from dropouts",
+                    );
+                ui.end_row();
+                let label = ui.label("Periods per buffer");
+                ui.add_enabled_ui(!is_dummy, |ui| {
+                    egui::ComboBox::from_id_salt("jack-periods")
+                        .selected_text(self.settings.periods.to_string())
+                        .show_ui(ui, |ui| {
+                            for n in PERIODS_PER_BUFFER {
+                                ui.selectable_value(&mut self.settings.periods, n, n.to_string());
+                            }
+                        })
+                        .response
+                        .labelled_by(label.id)
+                        .on_hover_text("2 suits most built-in cards, 3 most USB ones");
+                });
+                ui.end_row();
+            });
+        let latency_ms = f64::from(self.settings.period)
+            * f64::from(if is_dummy { 1 } else { self.settings.periods })
+            / f64::from(self.settings.rate)
+            * 1000.0;
+        ui.weak(format!("Latency about {latency_ms:.1} ms"));
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(!self.own_jack && !running, egui::Button::new("Start JACK"))
+                .on_hover_text(format!("jackd {}", self.settings.jackd_args().join(" ")))
+                .clicked()
+            {
+                self.checked = None;
+                actions.push(Action::StartJack(self.settings.clone()));
+            }
+            if self.own_jack && ui.button("Stop our JACK").clicked() {
+                actions.push(Action::StopJack);
+            }
+        });
+    }
 }
 
 /// One field a preset would change: its label, the value now, the value after.
@@ -101,6 +349,8 @@ impl BootPanel {
             preset_preview: None,
             jack_rate: None,
             jack_rate_checked: None,
+            audio: AudioSetup::default(),
+            rate_mismatch: None,
         };
         p.reload_texts();
         p
@@ -241,6 +491,8 @@ impl BootPanel {
                              (SC_JACK_DEFAULT_OUTPUTS / SC_JACK_DEFAULT_INPUTS). The log says \
                              what was connected.",
                         );
+                        ui.separator();
+                        self.audio.ui(ui, actions);
                     }
                 });
         }
@@ -377,6 +629,29 @@ impl BootPanel {
             ui.label("");
             ui.colored_label(tone(ui, Tone::Warning), w);
             ui.end_row();
+        }
+        if def.key == "sample_rate"
+            && let Some(why) = &self.rate_mismatch
+        {
+            ui.label("");
+            ui.colored_label(tone(ui, Tone::Warning), format!("Last boot: {why}"));
+            ui.end_row();
+            // Under PipeWire no jackd is started: its JACK takes the rate PipeWire is set to.
+            if self
+                .audio
+                .pipewire
+                .as_ref()
+                .is_some_and(PipeWire::provides_jack)
+                && self.options.sample_rate != 0
+            {
+                ui.label("");
+                ui.weak(format!(
+                    "With PipeWire, set its rate instead: pw-metadata -n settings 0 \
+                     clock.force-rate {}",
+                    self.options.sample_rate
+                ));
+                ui.end_row();
+            }
         }
         if supernova_only {
             ui.label("");
@@ -556,4 +831,203 @@ fn capitalised(sentence: &str) -> String {
         .next()
         .map(|c| c.to_uppercase().chain(chars).collect())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+
+    use super::*;
+    use crate::server::host::alsa;
+
+    /// A laptop's cards as the kernel lists them: speakers and HDMI on one, a USB interface.
+    fn laptop_cards() -> Vec<Card> {
+        alsa::join(
+            alsa::parse_cards(
+                " 0 [PCH            ]: HDA-Intel - HDA Intel PCH
+                      HDA Intel PCH at 0xf7f10000 irq 32
+ 1 [USB            ]: USB-Audio - Scarlett 2i2 USB
+                      Focusrite Scarlett 2i2 USB at usb-0000:00:14.0-2, high speed
+",
+            ),
+            alsa::parse_pcm(
+                "00-00: ALC3232 Analog : ALC3232 Analog : playback 1 : capture 1
+00-03: HDMI 0 : HDMI 0 : playback 1
+01-00: USB Audio : USB Audio : playback 1 : capture 1
+",
+            ),
+        )
+    }
+
+    /// Whether a text is shown (a static label's text is its accessible value).
+    fn shows(h: &Harness<'_>, text: &str) -> bool {
+        // A label and its text run both carry it.
+        h.query_all(egui_kittest::kittest::By::new().predicate(|n| {
+            n.value().is_some_and(|v| v.contains(text))
+                || n.label().is_some_and(|l| l.contains(text))
+        }))
+        .next()
+        .is_some()
+    }
+
+    fn pick(h: &mut Harness<'_>, combo: &str, item: &str) {
+        h.get_by_label(combo).click();
+        h.run();
+        h.get_by_label(item).click();
+        h.run();
+    }
+
+    #[test]
+    fn jack_starts_on_the_device_rate_and_period_picked() {
+        let mut audio = AudioSetup::default();
+        audio.found(Ok(laptop_cards()), PipeWire::default());
+        audio.jack_status = Some(JackStatus::NotRunning);
+        let mut actions = ActionQueue::default();
+        let mut h = Harness::new_ui(|ui| audio.ui(ui, &mut actions));
+        h.run();
+        h.get_by_label("Device").click();
+        h.run();
+        for item in [
+            "dummy (no sound card)",
+            "hw:0: HDA Intel PCH",
+            "hw:0,0: ALC3232 Analog",
+            "hw:0,3: HDMI 0 (playback only)",
+            "hw:1: Scarlett 2i2 USB",
+        ] {
+            assert!(h.query_by_label(item).is_some(), "{item} is offered");
+        }
+        h.get_by_label("hw:0,3: HDMI 0 (playback only)").click();
+        h.run();
+        pick(&mut h, "Rate", "44100 Hz");
+        pick(&mut h, "Period", "128 frames");
+        pick(&mut h, "Periods per buffer", "3");
+        h.get_by_label("Start JACK").click();
+        h.run();
+        drop(h);
+        let started: Vec<Action> = actions
+            .take()
+            .into_iter()
+            .map(|(_, a)| a)
+            .filter(|a| matches!(a, Action::StartJack(_)))
+            .collect();
+        let expected = JackSettings {
+            device: JackDevice::Alsa {
+                hw: Some("hw:0,3".into()),
+                playback: true,
+                capture: false,
+            },
+            rate: 44_100,
+            period: 128,
+            periods: 3,
+        };
+        assert_eq!(started, vec![Action::StartJack(expected)]);
+    }
+
+    #[test]
+    fn no_sound_card_leaves_the_dummy_driver_and_says_why() {
+        let mut audio = AudioSetup::default();
+        audio.found(Ok(Vec::new()), PipeWire::default());
+        audio.jack_status = Some(JackStatus::NotRunning);
+        let mut actions = ActionQueue::default();
+        let mut h = Harness::new_ui(|ui| audio.ui(ui, &mut actions));
+        h.run();
+        assert!(shows(&h, "No sound card found"));
+        h.get_by_label("Device").click();
+        h.run();
+        assert!(h.query_by_label("dummy (no sound card)").is_some());
+        assert!(h.query_by_label_contains("hw:").is_none());
+    }
+
+    /// PipeWire runs, JACK programs load JACK's libjack (Debian's desktop): no sound card is
+    /// offered (PipeWire holds them), the dummy is, and the way to PipeWire's JACK is said.
+    #[test]
+    fn a_pipewire_daemon_without_its_jack_leaves_only_the_dummy() {
+        let mut audio = AudioSetup::default();
+        let pipewire = PipeWire {
+            daemon: Some("/run/user/1000/pipewire-0".into()),
+            ..PipeWire::default()
+        };
+        audio.found(Ok(laptop_cards()), pipewire);
+        audio.jack_status = Some(JackStatus::NotRunning);
+        let mut actions = ActionQueue::default();
+        let mut h = Harness::new_ui(|ui| audio.ui(ui, &mut actions));
+        h.run();
+        assert!(shows(
+            &h,
+            "PipeWire runs here, but JACK programs don't reach it"
+        ));
+        assert!(!shows(&h, PROVIDES_JACK));
+        h.get_by_label("Device").click();
+        h.run();
+        assert!(h.query_by_label("dummy (no sound card)").is_some());
+        assert!(h.query_by_label_contains("hw:").is_none());
+        assert!(h.query_by_label("Start JACK").is_some());
+    }
+
+    #[test]
+    fn pipewires_jack_is_named_and_no_jackd_is_offered() {
+        let mut audio = AudioSetup::default();
+        let pipewire = PipeWire {
+            library: Some("/usr/lib/x86_64-linux-gnu/pipewire-0.3/jack/libjack.so.0".into()),
+            daemon: Some("/run/user/1000/pipewire-0".into()),
+            ..PipeWire::default()
+        };
+        audio.found(Ok(laptop_cards()), pipewire);
+        audio.jack_status = Some(JackStatus::Running { playback_ports: 2 });
+        let mut actions = ActionQueue::default();
+        let mut h = Harness::new_ui(|ui| audio.ui(ui, &mut actions));
+        h.run();
+        assert!(shows(&h, PROVIDES_JACK));
+        assert!(h.query_by_label("Start JACK").is_none());
+        assert!(h.query_by_label("Device").is_none());
+    }
+
+    /// The last boot's mismatch stays beside the rate field; under PipeWire, with the command
+    /// that sets PipeWire's rate (checked by hand against PipeWire 0.3.65: after it
+    /// `jack_samplerate` and scsynth's `SC_AudioDriver` line both say 44100).
+    #[test]
+    fn the_last_boots_mismatch_is_shown_with_pipewires_own_fix() {
+        let bridge = crate::gui::bridge::Bridge::new().unwrap();
+        let session = Session::new(&bridge, 0);
+        let options = Options {
+            sample_rate: 44_100,
+            ..Options::default()
+        };
+        let mut panel = BootPanel::new(options);
+        let why = "You asked for 44100 Hz; JACK runs at 48000 Hz and scsynth follows it.";
+        panel.rate_mismatch = Some(why.into());
+        let mut actions = ActionQueue::default();
+        {
+            let mut h = Harness::new_ui(|ui| panel.ui(ui, &session, &mut actions));
+            h.run();
+            assert!(shows(&h, &format!("Last boot: {why}")));
+            assert!(!shows(&h, "pw-metadata"));
+        }
+        panel.audio.found(
+            Ok(Vec::new()),
+            PipeWire {
+                config: Some("/etc/ld.so.conf.d/pipewire-jack-x86_64.conf".into()),
+                ..PipeWire::default()
+            },
+        );
+        let mut h = Harness::new_ui(|ui| panel.ui(ui, &session, &mut actions));
+        h.run();
+        assert!(shows(
+            &h,
+            "pw-metadata -n settings 0 clock.force-rate 44100"
+        ));
+    }
+
+    #[test]
+    fn jack_is_asked_every_few_seconds_and_the_cards_once() {
+        let mut audio = AudioSetup::default();
+        let mut actions = ActionQueue::default();
+        let mut h = Harness::new_ui(|ui| audio.ui(ui, &mut actions));
+        h.run();
+        h.run();
+        drop(h);
+        let asked: Vec<Action> = actions.take().into_iter().map(|(_, a)| a).collect();
+        assert_eq!(asked, vec![Action::CheckAudioDevices, Action::CheckJack]);
+    }
 }

@@ -8,7 +8,8 @@ use egui::{Color32, RichText};
 
 use super::actions::{Action, ActionQueue, Pick};
 use super::session::Session;
-use crate::server::host::jack::{JackDriver, JackStatus};
+use crate::server::host::jack::{JackSettings, JackStatus};
+use crate::server::host::pipewire::PROVIDES_JACK;
 use crate::server::ops::mixer::{ChannelLevel, FLOOR_DB};
 use crate::server::ops::recorder::{HeaderFormat, RecordOptions, SampleFormat};
 
@@ -19,6 +20,8 @@ pub struct MixerPanel {
     channels: u32,
     /// JACK's state as last checked (every few seconds while the panel is drawn).
     pub jack_status: Option<JackStatus>,
+    /// PipeWire provides JACK here: no `jackd` is offered.
+    pub pipewire_jack: bool,
     jack_checked: Option<Instant>,
     /// Each meter's held peak and when it was reached, by (inputs or outputs, channel).
     held: std::collections::HashMap<(bool, usize), (f32, Instant)>,
@@ -63,6 +66,7 @@ impl Default for MixerPanel {
             sample: SampleFormat::Int24,
             channels: 2,
             jack_status: None,
+            pipewire_jack: false,
             jack_checked: None,
             held: Default::default(),
             clips: Default::default(),
@@ -377,6 +381,11 @@ impl MixerPanel {
             .jack_checked
             .is_none_or(|t| t.elapsed() > Duration::from_secs(5))
         {
+            // PipeWire comes and goes rarely: asked when the panel first shows, and after a
+            // JACK server of ours started or stopped.
+            if self.jack_checked.is_none() {
+                actions.push(Action::CheckAudioDevices);
+            }
             self.jack_checked = Some(Instant::now());
             actions.push(Action::CheckJack);
         }
@@ -402,17 +411,22 @@ impl MixerPanel {
                 ui.colored_label(tone(ui, Tone::Warning), why);
             }
         }
+        if self.pipewire_jack {
+            ui.label(PROVIDES_JACK);
+        }
         ui.horizontal(|ui| {
-            for (label, driver) in [
-                ("Start JACK (silent dummy)", JackDriver::Dummy),
-                ("Start JACK (sound card)", JackDriver::Alsa),
+            // The device, rate and period are chosen in the boot panel's audio setup.
+            for (label, settings) in [
+                ("Start JACK (silent dummy)", JackSettings::dummy()),
+                ("Start JACK (sound card)", JackSettings::default_card()),
             ] {
-                if ui
-                    .add_enabled(!have_own && !running, egui::Button::new(label))
-                    .clicked()
+                if !self.pipewire_jack
+                    && ui
+                        .add_enabled(!have_own && !running, egui::Button::new(label))
+                        .clicked()
                 {
                     self.jack_checked = None;
-                    actions.push(Action::StartJack(driver));
+                    actions.push(Action::StartJack(settings));
                 }
             }
             if have_own && ui.button("Stop our JACK").clicked() {
@@ -469,6 +483,7 @@ mod tests {
         assert_eq!(
             asked,
             vec![
+                Action::CheckAudioDevices,
                 Action::CheckJack,
                 Action::PickFile(Pick::Recording { extension: "wav" })
             ],

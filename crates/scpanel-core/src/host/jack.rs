@@ -75,11 +75,20 @@ impl JackTarget {
 
     /// The running JACK server's sample rate: scsynth runs at it, whatever `-S` asks.
     pub async fn sample_rate(&self) -> Result<u32> {
-        let out = self.run("jack_samplerate", &[]).await?;
+        self.number("jack_samplerate").await
+    }
+
+    /// The running JACK server's period (frames per period), as `jack_bufsize` prints it.
+    pub async fn period(&self) -> Result<u32> {
+        self.number("jack_bufsize").await
+    }
+
+    async fn number(&self, program: &str) -> Result<u32> {
+        let out = self.run(program, &[]).await?;
         let text = out.trim();
         text.parse().map_err(|_| {
             let shown: String = text.chars().take(40).collect();
-            ServerError::Io(format!("jack_samplerate printed {shown:?}, not a rate"))
+            ServerError::Io(format!("{program} printed {shown:?}, not a number"))
         })
     }
 
@@ -160,13 +169,97 @@ pub enum JackStatus {
     Unknown(String),
 }
 
-/// Which driver a JACK server started by scpanel uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JackDriver {
+/// The sample rates offered for a JACK server started here.
+pub const RATES: [u32; 4] = [44_100, 48_000, 88_200, 96_000];
+
+/// The periods (frames per period) offered: latency is `period × periods / rate`.
+pub const PERIODS: [u32; 6] = [64, 128, 256, 512, 1024, 2048];
+
+/// Where a JACK server started by scpanel takes and sends its sound.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JackDevice {
     /// No sound card: silent, but everything runs (demos, classrooms, headless boxes).
     Dummy,
-    /// The default ALSA device.
-    Alsa,
+    /// An ALSA device, `hw:N` or `hw:N,D`; `None` is jackd's default (`hw:0`).
+    Alsa {
+        /// The device, as ALSA names it.
+        hw: Option<String>,
+        /// It plays sound (else JACK opens it for capture only).
+        playback: bool,
+        /// It records sound (else JACK opens it for playback only).
+        capture: bool,
+    },
+}
+
+/// How to start a JACK server: device, sample rate, period and periods per buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JackSettings {
+    /// Where the sound goes.
+    pub device: JackDevice,
+    /// Frames per second.
+    pub rate: u32,
+    /// Frames per period (JACK's buffer size).
+    pub period: u32,
+    /// Periods per buffer (ALSA only; 2 suits onboard cards, 3 USB ones).
+    pub periods: u32,
+}
+
+impl JackSettings {
+    /// The silent dummy driver at 48 kHz, 256 frames (as the tests' JACK).
+    pub fn dummy() -> Self {
+        JackSettings {
+            device: JackDevice::Dummy,
+            rate: 48_000,
+            period: 256,
+            periods: 2,
+        }
+    }
+
+    /// The default sound card at 48 kHz, 256 frames × 2.
+    pub fn default_card() -> Self {
+        JackSettings {
+            device: JackDevice::Alsa {
+                hw: None,
+                playback: true,
+                capture: true,
+            },
+            ..JackSettings::dummy()
+        }
+    }
+
+    /// `jackd`'s arguments: `-r` (no real-time scheduling, which needs privileges), then the
+    /// driver and its options.
+    pub fn jackd_args(&self) -> Vec<String> {
+        let mut args = vec!["-r".to_string()];
+        let rate = self.rate.to_string();
+        let period = self.period.to_string();
+        match &self.device {
+            JackDevice::Dummy => {
+                args.extend(["-d", "dummy", "-r", &rate, "-p", &period].map(String::from))
+            }
+            JackDevice::Alsa {
+                hw,
+                playback,
+                capture,
+            } => {
+                args.extend(["-d", "alsa"].map(String::from));
+                if let Some(hw) = hw {
+                    // A device that only plays (HDMI) or only records must be opened so: the
+                    // ALSA driver fails when it can't open both directions of `-d`.
+                    let flag = match (playback, capture) {
+                        (true, false) => "-P",
+                        (false, true) => "-C",
+                        _ => "-d",
+                    };
+                    args.extend([flag.to_string(), hw.clone()]);
+                }
+                args.extend(
+                    ["-r", &rate, "-p", &period, "-n", &self.periods.to_string()].map(String::from),
+                );
+            }
+        }
+        args
+    }
 }
 
 /// A JACK server this app started and owns; stopped on [`JackServer::stop`] or drop.
@@ -184,19 +277,13 @@ impl JackServer {
         self.process.pid
     }
 
-    /// Starts `jackd` and waits until it answers.
-    pub async fn start(target: JackTarget, driver: JackDriver) -> Result<JackServer> {
+    /// Starts `jackd` with `settings` and waits until it answers.
+    pub async fn start(target: JackTarget, settings: &JackSettings) -> Result<JackServer> {
         let program = std::path::Path::new("jackd");
         let program = which(program).ok_or_else(|| {
             ServerError::Io("jackd is not installed: `sudo apt install jackd2`".into())
         })?;
-        let mut args: Vec<String> = vec!["-r".into()];
-        match driver {
-            JackDriver::Dummy => {
-                args.extend(["-d", "dummy", "-r", "48000", "-p", "256"].map(String::from))
-            }
-            JackDriver::Alsa => args.extend(["-d", "alsa"].map(String::from)),
-        }
+        let args = settings.jackd_args();
         let env: Vec<(String, String)> = target
             .server_name
             .iter()
@@ -216,20 +303,43 @@ impl JackServer {
         let waited = tokio::select! {
             r = wait.output() => r.map(|o| o.status.success()).unwrap_or(false),
             exit = server.process.wait() => {
-                let last = server.log.lock().map(|l| l.tail(3).join(" / ")).unwrap_or_default();
-                return Err(ServerError::Io(format!("jackd stopped at once ({exit}): {last}")));
+                // Its last words may still be in the pipes.
+                server.process.drained(Duration::from_secs(1)).await;
+                let why = server.why_not(settings);
+                return Err(ServerError::Io(format!("jackd stopped at once ({exit}): {why}")));
             }
         };
         if !waited || !matches!(server.target.status().await, JackStatus::Running { .. }) {
-            let last = server
-                .log
-                .lock()
-                .map(|l| l.tail(3).join(" / "))
-                .unwrap_or_default();
             server.process.terminate(Duration::from_secs(1)).await;
-            return Err(ServerError::Io(format!("jackd did not come up: {last}")));
+            server.process.drained(Duration::from_secs(1)).await;
+            let why = server.why_not(settings);
+            return Err(ServerError::Io(format!("jackd did not come up: {why}")));
         }
         Ok(server)
+    }
+
+    /// jackd's last words and, when a sound card would not open, what to check.
+    fn why_not(&self, settings: &JackSettings) -> String {
+        let (last, card_refused) = self
+            .log
+            .lock()
+            .map(|l| {
+                let refused = l.lines().any(|l| {
+                    l.text.contains("Cannot open PCM device") || l.text.contains("control open")
+                });
+                (l.tail(3).join(" / "), refused)
+            })
+            .unwrap_or_default();
+        match &settings.device {
+            JackDevice::Alsa { hw, .. } if card_refused => {
+                let hw = hw.as_deref().unwrap_or("the default sound card (hw:0)");
+                format!(
+                    "{last}. {hw} could not be opened: is the card there (see the list), and \
+                     not held by another program (PulseAudio, PipeWire)?"
+                )
+            }
+            _ => last,
+        }
     }
 
     /// Stops `jackd` (terminate, then kill after 2 s) and waits for it.
@@ -268,6 +378,50 @@ pub fn client_name_for_port(port: u16) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::{JackDevice, JackSettings};
+
+    fn args(settings: &JackSettings) -> String {
+        settings.jackd_args().join(" ")
+    }
+
+    #[test]
+    fn jackd_is_started_on_the_chosen_device_rate_and_period() {
+        let card = |hw: &str, playback, capture| JackSettings {
+            device: JackDevice::Alsa {
+                hw: Some(hw.into()),
+                playback,
+                capture,
+            },
+            rate: 44_100,
+            period: 128,
+            periods: 3,
+        };
+        assert_eq!(
+            args(&card("hw:1", true, true)),
+            "-r -d alsa -d hw:1 -r 44100 -p 128 -n 3"
+        );
+        // HDMI plays only; a USB microphone records only.
+        assert_eq!(
+            args(&card("hw:0,3", true, false)),
+            "-r -d alsa -P hw:0,3 -r 44100 -p 128 -n 3"
+        );
+        assert_eq!(
+            args(&card("hw:2,0", false, true)),
+            "-r -d alsa -C hw:2,0 -r 44100 -p 128 -n 3"
+        );
+        assert_eq!(
+            args(&JackSettings::default_card()),
+            "-r -d alsa -r 48000 -p 256 -n 2"
+        );
+        // The dummy driver has no periods per buffer.
+        let dummy = JackSettings {
+            rate: 96_000,
+            period: 64,
+            ..JackSettings::dummy()
+        };
+        assert_eq!(args(&dummy), "-r -d dummy -r 96000 -p 64");
+    }
+
     #[test]
     fn client_names_come_from_the_device_option() {
         assert_eq!(super::client_name(""), "SuperCollider");

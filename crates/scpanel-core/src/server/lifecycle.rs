@@ -49,6 +49,7 @@ impl Server {
             Ok(()) => Ok(()),
             Err(e) => {
                 self.inner.shared.note(format!("boot failed: {e}"));
+                self.note_rate_mismatch();
                 let process = self.inner.process.lock().ok().and_then(|mut p| p.take());
                 if let Some(p) = process {
                     p.terminate(Duration::from_secs(1)).await;
@@ -182,6 +183,7 @@ impl Server {
         if options.connect_jack_ports {
             self.note_jack_connections(&process);
         }
+        self.note_rate_mismatch();
         Ok(())
     }
 
@@ -904,6 +906,16 @@ fn jack_connection_env(options: &Options) -> Vec<(String, String)> {
 }
 
 impl Server {
+    /// Explains in the log a sample rate the server was asked for and does not run at.
+    fn note_rate_mismatch(&self) {
+        let explained = self.with_log(|l| {
+            crate::host::sample_rate::explain_mismatch(l.lines().map(|l| l.text.as_str()))
+        });
+        if let Some(text) = explained {
+            self.inner.shared.note(format!("sample rate: {text}"));
+        }
+    }
+
     /// Says in the log what scsynth connected at boot, or that there was nothing to connect.
     fn note_jack_connections(&self, process: &ServerProcess) {
         let connected = self.with_log(|l| {
