@@ -6,6 +6,7 @@ mod find;
 mod levels;
 mod many;
 pub mod pages;
+mod spectrum;
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
@@ -307,6 +308,55 @@ pub fn command() -> Command {
             )
             .arg(interval_arg("How often to print")),
         )
+        .subcommand(
+            connection_args(
+                Command::new("spectrum")
+                    .about(
+                        "Print the strongest peaks (frequency and dBFS) of each channel of a bus \
+                         range once an interval, until Ctrl-C: the Spectrum tab, headless. Logs \
+                         in and starts a scope synth and buffer of its own, freed when it ends",
+                    )
+                    .arg(
+                        Arg::new("bus")
+                            .long("bus")
+                            .value_name("BUS")
+                            .default_value("0")
+                            .value_parser(clap::value_parser!(u32))
+                            .help("The first audio bus (0 is the first hardware output)"),
+                    )
+                    .arg(
+                        Arg::new("channels")
+                            .long("channels")
+                            .value_name("N")
+                            .default_value("1")
+                            .value_parser(clap::value_parser!(u32).range(1..=8))
+                            .help("How many buses from it (1 to 8)"),
+                    )
+                    .arg(
+                        Arg::new("peaks")
+                            .long("peaks")
+                            .value_name("N")
+                            .default_value("5")
+                            .value_parser(clap::value_parser!(u32).range(1..=64))
+                            .help("How many peaks per channel, strongest first"),
+                    )
+                    .arg(
+                        Arg::new("size")
+                            .long("size")
+                            .value_name("FRAMES")
+                            .default_value("8192")
+                            .value_parser(["1024", "2048", "4096", "8192"])
+                            .help("The FFT window (finer in frequency when larger)"),
+                    )
+                    .arg(
+                        Arg::new("once")
+                            .long("once")
+                            .action(ArgAction::SetTrue)
+                            .help("Print once and end"),
+                    ),
+            )
+            .arg(interval_arg("How often to print")),
+        )
         .subcommand(boot_command())
         .subcommand(
             Command::new("synthdef")
@@ -389,6 +439,7 @@ async fn run_async(name: &str, m: &ArgMatches) -> Result<(), String> {
         "boot" => boot(m).await,
         "find" => find::run(m).await,
         "levels" => levels::run(m).await,
+        "spectrum" => spectrum::run(m).await,
         _ => Err(format!("unknown command {name}")),
     }
 }

@@ -75,7 +75,7 @@ fn a_screen_reader_hears_the_strongest_peaks() {
     let mut h = harness(vec![spectrum(4096, &[(1000.0, -12.0), (440.0, -20.0)])]);
     h.run();
     let value = h
-        .get_by_role_and_label(Role::Figure, "Spectrum")
+        .get_by_role_and_label(Role::Figure, "Spectrum plot")
         .value()
         .expect("a value");
     assert!(value.starts_with("strongest: "), "{value}");
@@ -102,7 +102,7 @@ fn several_channels_are_each_named() {
     ]);
     h.run();
     let value = h
-        .get_by_role_and_label(Role::Figure, "Spectrum")
+        .get_by_role_and_label(Role::Figure, "Spectrum plot")
         .value()
         .expect("a value");
     let (one, two) = value.split_once("channel 2").expect("channel 2 named");

@@ -38,18 +38,20 @@ pub enum Tab {
     Plots,
     Levels,
     Scope,
+    Spectrum,
     Buffers,
     Console,
     Log,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 8] = [
+    pub const ALL: [Tab; 9] = [
         Tab::Servers,
         Tab::Tree,
         Tab::Plots,
         Tab::Levels,
         Tab::Scope,
+        Tab::Spectrum,
         Tab::Buffers,
         Tab::Console,
         Tab::Log,
@@ -61,6 +63,7 @@ impl Tab {
             Tab::Plots => "CPU & sample rate",
             Tab::Levels => "Levels & record",
             Tab::Scope => "Scope",
+            Tab::Spectrum => "Spectrum",
             Tab::Buffers => "Buffers & buses",
             Tab::Console => "OSC console",
             Tab::Log => "Server log",
@@ -143,6 +146,7 @@ pub struct ScPanel {
     pub log: LogPanel,
     pub mixer: MixerPanel,
     pub scope: super::scope_panel::ScopePanel,
+    pub spectrum: super::spectrum_panel::SpectrumPanel,
     /// What the Scope and Spectrum tabs look at.
     pub scope_source: super::scope_panel::ScopeSource,
     pub wall: Wall,
@@ -204,6 +208,7 @@ impl ScPanel {
             log: LogPanel::default(),
             mixer: MixerPanel::default(),
             scope: Default::default(),
+            spectrum: Default::default(),
             scope_source: Default::default(),
             wall: Wall::default(),
             about: Default::default(),
@@ -1268,6 +1273,7 @@ impl eframe::App for ScPanel {
                 let scope = (i == self.current && !wall_shown)
                     .then(|| match self.tab {
                         Tab::Scope => Some(self.scope.spec(&self.scope_source)),
+                        Tab::Spectrum => Some(self.spectrum.spec(&self.scope_source)),
                         _ => None,
                     })
                     .flatten();
@@ -1288,7 +1294,7 @@ impl eframe::App for ScPanel {
                 Tab::Tree => session.tree.ui(ui, &session.server, actions),
                 Tab::Plots => self.plots.ui(ui, &session.server, &session.xruns()),
                 Tab::Levels => self.mixer.ui(ui, session, self.own_jack.is_some(), actions),
-                Tab::Scope => {
+                Tab::Scope | Tab::Spectrum => {
                     let layout = session.server.session().map_or((1024, 2), |s| {
                         (s.layout.audio_buses, s.layout.output_channels)
                     });
@@ -1296,7 +1302,11 @@ impl eframe::App for ScPanel {
                         self.scope_source = super::scope_panel::ScopeSource::outputs(layout.1);
                     }
                     let view = session.scope.view();
-                    self.scope.ui(ui, &mut self.scope_source, &view, layout);
+                    if self.tab == Tab::Scope {
+                        self.scope.ui(ui, &mut self.scope_source, &view, layout);
+                    } else {
+                        self.spectrum.ui(ui, &mut self.scope_source, &view, layout);
+                    }
                 }
                 Tab::Buffers => self.buffers.ui(ui, session, actions),
                 Tab::Console => self.console.ui(ui, session, actions),

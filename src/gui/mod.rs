@@ -21,6 +21,7 @@ pub mod profiles;
 pub mod scope_feed;
 pub mod scope_panel;
 pub mod session;
+pub mod spectrum_panel;
 pub mod spectrum_view;
 pub mod status_bar;
 pub mod theme;

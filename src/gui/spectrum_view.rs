@@ -247,7 +247,7 @@ impl SpectrumView {
             );
         }
 
-        described(ui, response.id, "Spectrum", &summary(spectra));
+        described(ui, response.id, "Spectrum plot", &summary(spectra));
         let reading = if self.cursor.is_some() {
             self.reading(spectra.len())
         } else {

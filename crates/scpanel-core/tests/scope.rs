@@ -45,11 +45,20 @@ async fn the_scope_captures_what_the_server_plays_and_a_triggered_tone_stands_st
         })
         .await
         .expect("scope");
-    // Past the sine's 10 ms attack.
+    // The history fills from the synth's start (the fresh ring before it is not audio),
+    // a few reads' worth: wait for a whole window, well past the sine's 10 ms attack.
     let mut frame = tap.next_after(0, LIMIT).await.expect("a capture");
-    frame = tap.next_after(frame.seq, LIMIT).await.expect("a capture");
+    assert!(frame.channels[0].len() <= 4096 + 2048);
+    let deadline = std::time::Instant::now() + LIMIT;
+    while frame.channels[0].len() < 4096 + 2048 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the history never filled"
+        );
+        frame = tap.next_after(frame.seq, LIMIT).await.expect("a capture");
+    }
     assert_eq!(frame.channels.len(), 2);
-    assert_eq!(frame.channels[0].len(), 4096 + 2048);
+    assert_eq!(frame.channels[1].len(), 4096 + 2048);
     let (left, right) = (peak(&frame.channels[0]), peak(&frame.channels[1]));
     assert!((left - 0.5).abs() < 0.01, "left peak {left}");
     assert!(right < 1e-4, "right peak {right}");

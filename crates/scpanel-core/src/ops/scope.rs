@@ -321,7 +321,10 @@ impl Capture {
             // far behind that the ring has lapped them: then the latest window afresh.
             let new = match read_to {
                 Some(from) => (end + self.ring - from) % self.ring,
-                None => frames,
+                // The synth started at the ring's start well under a lap ago (the first
+                // report comes within 1/rate s): before `end` the ring holds only zeros of
+                // the fresh buffer, or an earlier synth's frames.
+                None => frames.min(end),
             };
             let count = if new > self.ring / 2 {
                 stats.lost += 1;

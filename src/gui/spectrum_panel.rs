@@ -1,0 +1,82 @@
+//! The Spectrum tab: the scope's capture (the same buses, see `scope_panel::ScopeSource`)
+//! through the core's `Analyzer`, one spectrum per channel, drawn by `SpectrumView`. A
+//! capture is analysed once, when it comes, not on every frame the window draws.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::scope_feed::ScopeView;
+use super::scope_panel::{ScopeSource, status_line};
+use super::spectrum_view::SpectrumView;
+use crate::server::model::scope::{DEFAULT_RATE, ScopeFrame};
+use crate::server::model::spectrum::{Analyzer, Spectrum};
+use crate::server::ops::scope::ScopeSpec;
+
+#[derive(Default)]
+pub struct SpectrumPanel {
+    pub view: SpectrumView,
+    analyzer: Option<Analyzer>,
+    spectra: Vec<Spectrum>,
+    /// The capture analysed last.
+    analysed: Option<Arc<ScopeFrame>>,
+}
+
+impl SpectrumPanel {
+    /// What the capture must hold: one window.
+    pub fn spec(&self, source: &ScopeSource) -> ScopeSpec {
+        ScopeSpec {
+            bus: source.bus,
+            channels: source.channels,
+            frames: self.view.size(),
+            // The scope's rate: switching between the two tabs keeps the same synth.
+            rate: DEFAULT_RATE,
+        }
+    }
+
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        source: &mut ScopeSource,
+        view: &ScopeView,
+        layout: (u32, u32),
+    ) {
+        ui.horizontal_wrapped(|ui| {
+            ui.heading("Spectrum");
+            source.ui(ui, layout.0, layout.1);
+        });
+        self.view.controls(ui);
+        ui.label(status_line(source, view));
+        self.analyse(view.frame.as_ref());
+        self.view.ui(ui, &self.spectra, Instant::now());
+    }
+
+    fn analyse(&mut self, frame: Option<&Arc<ScopeFrame>>) {
+        let Some(frame) = frame else {
+            self.spectra.clear();
+            self.analysed = None;
+            return;
+        };
+        let size = self.view.size();
+        if self
+            .analysed
+            .as_ref()
+            .is_some_and(|a| Arc::ptr_eq(a, frame))
+            && self.analyzer.as_ref().is_some_and(|a| a.size() == size)
+        {
+            return;
+        }
+        if self.analyzer.as_ref().is_none_or(|a| a.size() != size) {
+            // The sizes offered are the ones the analyser takes.
+            self.analyzer = Analyzer::new(size).ok();
+        }
+        let Some(analyzer) = self.analyzer.as_mut() else {
+            return;
+        };
+        self.spectra
+            .resize_with(frame.channels.len(), Spectrum::empty);
+        for (samples, out) in frame.channels.iter().zip(self.spectra.iter_mut()) {
+            analyzer.analyze_into(samples, frame.sample_rate, out);
+        }
+        self.analysed = Some(frame.clone());
+    }
+}
