@@ -345,8 +345,8 @@ pub fn command() -> Command {
                             .long("size")
                             .value_name("FRAMES")
                             .default_value("8192")
-                            .value_parser(["1024", "2048", "4096", "8192"])
-                            .help("The FFT window (finer in frequency when larger)"),
+                            .value_parser(spectrum::size_arg)
+                            .help("The FFT window, 1024 to 8192 (finer in frequency when larger)"),
                     )
                     .arg(
                         Arg::new("once")

@@ -39,7 +39,8 @@ fn harness(spectra: Vec<Spectrum>) -> Harness<'static, State> {
         .build_ui_state(
             |ui, s: &mut State| {
                 s.view.controls(ui);
-                s.view.ui(ui, &s.spectra, Instant::now());
+                s.view.update(&s.spectra, Instant::now());
+                s.view.ui(ui, &s.spectra);
             },
             State {
                 view: SpectrumView::default(),

@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::ArgMatches;
 
 use crate::server::Server;
-use crate::server::model::spectrum::{Analyzer, Peak, Spectrum};
+use crate::server::model::spectrum::{Analyzer, Peak, SIZES, Spectrum};
 use crate::server::ops::scope::{ScopeSpec, ScopeTap};
 
 /// How long the first full window may take to come.
@@ -26,12 +26,20 @@ pub(super) fn line(channel: usize, peaks: &[Peak]) -> String {
     format!("ch {channel}: {}", parts.join(", "))
 }
 
+/// `--size`: one of the window sizes the analyser takes.
+pub(super) fn size_arg(text: &str) -> Result<usize, String> {
+    text.parse()
+        .ok()
+        .filter(|n| SIZES.contains(n))
+        .ok_or_else(|| format!("choose one of {SIZES:?}"))
+}
+
 pub(super) async fn run(m: &ArgMatches) -> Result<(), String> {
     let arg = |name: &str| m.get_one::<u32>(name).copied().unwrap_or(1);
-    let size: usize = m
-        .get_one::<String>("size")
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(8192);
+    let size = m
+        .get_one::<usize>("size")
+        .copied()
+        .unwrap_or(SIZES[SIZES.len() - 1]);
     let spec = ScopeSpec {
         bus: m.get_one::<u32>("bus").copied().unwrap_or(0),
         channels: arg("channels") as usize,

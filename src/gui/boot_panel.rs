@@ -250,7 +250,7 @@ impl AudioSetup {
                     .response
                     .labelled_by(label.id)
                     .on_hover_text(
-                        "Frames JACK handles at a time: fewer answer sooner, more are safer                          from dropouts",
+                        "Frames JACK handles at a time: fewer answer sooner, more are safer from dropouts",
                     );
                 ui.end_row();
                 let label = ui.label("Periods per buffer");

@@ -3,9 +3,10 @@
 //! trigger holds a steady tone still. Drawn with the painter, a point per pixel column at
 //! most, so a frame costs the window's width, not the 4096 frames behind it.
 
-use egui::{Color32, Pos2, Rect, Sense, Shape, Stroke, Vec2};
+use egui::{Pos2, Rect, Sense, Shape, Stroke, Vec2};
 
 use super::scope_feed::ScopeView;
+use super::theme::channel_colour;
 use crate::server::model::levels::FLOOR_DB;
 use crate::server::model::scope::{DEFAULT_RATE, MAX_CHANNELS, TriggerMode, triggered};
 use crate::server::ops::scope::ScopeSpec;
@@ -122,25 +123,6 @@ impl Default for ScopePanel {
     }
 }
 
-/// A trace's colour: the theme's tones in turn, so channels read apart in both themes.
-pub fn channel_colour(ui: &egui::Ui, channel: usize) -> Color32 {
-    use super::theme::{Tone, tone};
-    const ORDER: [Tone; 6] = [
-        Tone::Sent,
-        Tone::Warning,
-        Tone::Good,
-        Tone::Error,
-        Tone::Note,
-        Tone::Received,
-    ];
-    let c = tone(ui, ORDER[channel % ORDER.len()]);
-    if channel >= ORDER.len() {
-        c.gamma_multiply(0.7)
-    } else {
-        c
-    }
-}
-
 fn db(v: f32) -> String {
     if v <= 0.0 {
         "silent".into()
@@ -248,7 +230,10 @@ impl ScopePanel {
                         square.center() + Vec2::new(to(*x), -to(*y))
                     })
                     .collect();
-                painter.add(Shape::line(points, Stroke::new(1.0, channel_colour(ui, 0))));
+                painter.add(Shape::line(
+                    points,
+                    Stroke::new(1.0, channel_colour(0, ui.visuals().dark_mode)),
+                ));
             }
             layout => {
                 let lanes = if layout == ScopeLayout::Stacked {
@@ -275,7 +260,7 @@ impl ScopePanel {
                     );
                     painter.add(Shape::line(
                         trace_points(r, samples, self.gain),
-                        Stroke::new(1.0, channel_colour(ui, i)),
+                        Stroke::new(1.0, channel_colour(i, ui.visuals().dark_mode)),
                     ));
                 }
             }
@@ -318,6 +303,12 @@ pub fn status_line(source: &ScopeSource, view: &ScopeView) -> String {
         text.push_str(&format!(
             " · {} reads lost, {} reports passed over",
             s.lost, s.skipped
+        ));
+    }
+    if s.not_numbers > 0 {
+        text.push_str(&format!(
+            " · {} samples not numbers, shown as 0",
+            s.not_numbers
         ));
     }
     if s.restarts > 0 {

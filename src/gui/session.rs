@@ -71,6 +71,8 @@ pub struct Session {
     status_frames: Arc<AtomicU8>,
     /// Whether this session's levels are on screen, for the meter waker.
     levels_shown: tokio::sync::watch::Sender<bool>,
+    /// Never sent to: dropped with the session, which ends the tasks that watch it.
+    alive: tokio::sync::watch::Sender<()>,
     waker: Waker,
 }
 
@@ -100,6 +102,7 @@ impl Session {
             done_rx,
             status_frames: Arc::new(AtomicU8::new(StatusFrames::Figures as u8)),
             levels_shown: tokio::sync::watch::channel(false).0,
+            alive: tokio::sync::watch::channel(()).0,
             waker: bridge.waker(),
         };
         session.pace_frames(bridge.frames(), bridge.pacer());
@@ -119,6 +122,9 @@ impl Session {
     /// this window booted is on this machine for sure, so only those are counted.
     fn spawn_xrun_watch(&self, bridge: &Bridge) {
         let mut events = self.server.subscribe();
+        // It holds the server, whose events never close while it does: it ends with the
+        // session instead.
+        let mut alive = self.alive.subscribe();
         let server = self.server.clone();
         let shown = self.xruns.clone();
         let waker = self.waker.clone();
@@ -145,6 +151,10 @@ impl Session {
                     }
                 };
                 let event = tokio::select! {
+                    _ = alive.changed() => {
+                        close(watcher.take());
+                        return;
+                    }
                     e = events.recv() => e,
                     () = xrun => {
                         // A storm of xruns (one a cycle) still makes a few frames a second.

@@ -47,13 +47,15 @@ impl SpectrumPanel {
         self.view.controls(ui);
         ui.label(status_line(source, view));
         self.analyse(view.frame.as_ref());
-        self.view.ui(ui, &self.spectra, Instant::now());
+        self.view.ui(ui, &self.spectra);
     }
 
     fn analyse(&mut self, frame: Option<&Arc<ScopeFrame>>) {
         let Some(frame) = frame else {
-            self.spectra.clear();
-            self.analysed = None;
+            if self.analysed.take().is_some() {
+                self.spectra.clear();
+                self.view.update(&self.spectra, Instant::now());
+            }
             return;
         };
         let size = self.view.size();
@@ -77,6 +79,7 @@ impl SpectrumPanel {
         for (samples, out) in frame.channels.iter().zip(self.spectra.iter_mut()) {
             analyzer.analyze_into(samples, frame.sample_rate, out);
         }
+        self.view.update(&self.spectra, Instant::now());
         self.analysed = Some(frame.clone());
     }
 }

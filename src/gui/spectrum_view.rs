@@ -5,9 +5,9 @@
 
 use std::time::Instant;
 
-use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Stroke, Vec2, pos2};
+use egui::{Align2, FontId, Pos2, Rect, Sense, Stroke, Vec2, pos2};
 
-use super::theme::Tone;
+use super::theme::channel_colour;
 use crate::server::model::spectrum::{DB_RANGE, PeakHold, SIZES, Spectrum};
 
 /// The lowest frequency shown.
@@ -30,15 +30,6 @@ const FREQ_TICKS: [(f64, &str); 9] = [
 const DB_STEP: f32 = 12.0;
 
 /// Channel colours, in order: the theme's tones, each readable on the window's background.
-const PALETTE: [Tone; 6] = [
-    Tone::Sent,
-    Tone::Warning,
-    Tone::Good,
-    Tone::Note,
-    Tone::Error,
-    Tone::Received,
-];
-
 /// How many peaks per channel the screen reader hears.
 const SPOKEN_PEAKS: usize = 3;
 
@@ -64,6 +55,8 @@ pub struct SpectrumView {
     cursor: Option<Cursor>,
     /// The plot area last drawn (inside the axis labels), and its top frequency.
     plot: Option<(Rect, f64)>,
+    /// The spectra in words, as of the last update.
+    summary: String,
 }
 
 impl Default for SpectrumView {
@@ -74,6 +67,7 @@ impl Default for SpectrumView {
             holds: Vec::new(),
             cursor: None,
             plot: None,
+            summary: String::new(),
         }
     }
 }
@@ -134,7 +128,10 @@ impl SpectrumView {
     }
 
     /// Draws `spectra` (one per channel) and the cursor's reading below them.
-    pub fn ui(&mut self, ui: &mut egui::Ui, spectra: &[Spectrum], now: Instant) {
+    /// Takes new spectra (once per capture, not per frame drawn): the peak holds follow
+    /// them, and the words for screen readers are worked out once (finding peaks walks
+    /// every bin).
+    pub fn update(&mut self, spectra: &[Spectrum], now: Instant) {
         self.holds.resize_with(spectra.len(), PeakHold::default);
         if self.hold_on {
             for (hold, s) in self.holds.iter_mut().zip(spectra) {
@@ -143,6 +140,12 @@ impl SpectrumView {
                 }
             }
         }
+        self.summary = summary(spectra);
+    }
+
+    /// Draws `spectra`, as last given to [`SpectrumView::update`].
+    pub fn ui(&mut self, ui: &mut egui::Ui, spectra: &[Spectrum]) {
+        self.holds.resize_with(spectra.len(), PeakHold::default);
         let dark = ui.visuals().dark_mode;
         let reading_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
         let size = Vec2::new(
@@ -196,7 +199,7 @@ impl SpectrumView {
 
         let clipped = painter.with_clip_rect(plot);
         for (i, s) in spectra.iter().enumerate() {
-            let colour = colour(i, dark);
+            let colour = channel_colour(i, dark);
             if self.hold_on
                 && let Some(hold) = self.holds.get(i)
                 && !hold.held().db.is_empty()
@@ -232,7 +235,11 @@ impl SpectrumView {
             let y = axis.y_of(c.db);
             let ink = visuals.strong_text_color();
             painter.vline(x, plot.y_range(), Stroke::new(1.0, ink));
-            painter.circle_stroke(pos2(x, y), 3.5, Stroke::new(1.5, colour(c.channel, dark)));
+            painter.circle_stroke(
+                pos2(x, y),
+                3.5,
+                Stroke::new(1.5, channel_colour(c.channel, dark)),
+            );
             let right = x < plot.center().x;
             painter.text(
                 pos2(if right { x + 6.0 } else { x - 6.0 }, plot.top() + 2.0),
@@ -247,7 +254,7 @@ impl SpectrumView {
             );
         }
 
-        described(ui, response.id, "Spectrum plot", &summary(spectra));
+        described(ui, response.id, "Spectrum plot", &self.summary);
         let reading = if self.cursor.is_some() {
             self.reading(spectra.len())
         } else {
@@ -277,11 +284,6 @@ impl SpectrumView {
             Some(c) => format!("{}, {}", hz_text(c.hz), db_text(c.db)),
         }
     }
-}
-
-/// Channel `i`'s colour.
-pub fn colour(i: usize, dark: bool) -> Color32 {
-    PALETTE[i % PALETTE.len()].colour(dark)
 }
 
 /// The plot's mapping between frequency / level and points.

@@ -117,6 +117,21 @@ impl Tone {
     }
 }
 
+/// The tones channels 1, 2, … are drawn in, in the scope and the spectrum alike.
+const CHANNELS: [Tone; 6] = [
+    Tone::Sent,
+    Tone::Warning,
+    Tone::Good,
+    Tone::Note,
+    Tone::Error,
+    Tone::Received,
+];
+
+/// Channel `i`'s colour (from 0): the tones in turn, so traces read apart in both themes.
+pub fn channel_colour(i: usize, dark: bool) -> Color32 {
+    CHANNELS[i % CHANNELS.len()].colour(dark)
+}
+
 /// The shade of `tone` for the theme `ui` is drawn in.
 pub fn tone(ui: &egui::Ui, tone: Tone) -> Color32 {
     tone.colour(ui.visuals().dark_mode)

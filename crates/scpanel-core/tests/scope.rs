@@ -88,7 +88,9 @@ async fn the_scope_captures_what_the_server_plays_and_a_triggered_tone_stands_st
     // Time runs at the server's pace: a 100 Hz tone repeats every sample_rate / 100 frames
     // (a read lost or doubled would shorten or stretch it).
     let c = &frame.channels[0];
-    let edges: Vec<usize> = (1..c.len()).filter(|&i| c[i - 1] < 0.0 && c[i] >= 0.0).collect();
+    let edges: Vec<usize> = (1..c.len())
+        .filter(|&i| c[i - 1] < 0.0 && c[i] >= 0.0)
+        .collect();
     let period = (edges[edges.len() - 1] - edges[0]) as f64 / (edges.len() - 1) as f64;
     let expected = frame.sample_rate / 100.0;
     assert!(

@@ -63,6 +63,9 @@ pub struct Shared {
     pub meter_ticks: tokio::sync::watch::Sender<u64>,
     /// The scope synth's latest write position (see `ops::scope`); only the latest matters.
     pub scope_reports: tokio::sync::watch::Sender<Option<crate::ops::scope::ScopeReport>>,
+    /// Counts scopes started: the scope synth's id is fixed, so an old tap being freed
+    /// must not free a newer tap's synth.
+    pub scope_generation: std::sync::atomic::AtomicU64,
     /// Counts every change a reader might show (status, tree, log, state…).
     pub changes: tokio::sync::watch::Sender<u64>,
     /// Packets lost on the way in (dropped or malformed).
@@ -91,6 +94,7 @@ impl Default for Shared {
             own_group_lock: tokio::sync::Mutex::new(()),
             meter_ticks: tokio::sync::watch::channel(0).0,
             scope_reports: tokio::sync::watch::channel(None).0,
+            scope_generation: std::sync::atomic::AtomicU64::new(0),
             changes: tokio::sync::watch::channel(0).0,
             losses: Arc::new(LossCounters::default()),
             unknown_synths: Mutex::new(None),

@@ -355,14 +355,20 @@ fn which(program: &std::path::Path) -> Option<std::path::PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// scsynth's device option under JACK, `-H [server:]client`: the JACK server's name (empty
+/// for the default) and the client's.
+pub fn split_device(device: &str) -> (&str, &str) {
+    let device = device.trim();
+    match device.split_once(':') {
+        Some((server, client)) => (server.trim(), client),
+        None => ("", device),
+    }
+}
+
 /// The JACK client name scsynth takes with the device option `-H [server:]client`:
 /// `SuperCollider` when none is given.
 pub fn client_name(device: &str) -> &str {
-    let device = device.trim();
-    let client = match device.split_once(':') {
-        Some((_, client)) => client,
-        None => device,
-    };
+    let client = split_device(device).1;
     if client.is_empty() {
         "SuperCollider"
     } else {

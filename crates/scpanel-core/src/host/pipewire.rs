@@ -79,12 +79,19 @@ pub async fn detect() -> PipeWire {
 /// [`detect`], with the daemon's socket looked for in `runtime` (the user's runtime
 /// directory, `$XDG_RUNTIME_DIR`).
 pub async fn detect_in(runtime: Option<&Path>) -> PipeWire {
+    let text = ldconfig().await;
+    // Reads libraries and a directory: off the runtime's workers.
+    let (library, config) = tokio::task::spawn_blocking(move || {
+        (
+            text.as_deref().and_then(pipewire_libjack),
+            pipewire_jack_config(Path::new("/etc/ld.so.conf.d")),
+        )
+    })
+    .await
+    .unwrap_or((None, None));
     PipeWire {
-        library: match ldconfig().await {
-            Some(text) => pipewire_libjack(&text),
-            None => None,
-        },
-        config: pipewire_jack_config(Path::new("/etc/ld.so.conf.d")),
+        library,
+        config,
         daemon: match runtime {
             Some(dir) => daemon_socket(dir).await,
             None => None,
@@ -98,34 +105,62 @@ async fn ldconfig() -> Option<String> {
     let program = ["/sbin/ldconfig", "/usr/sbin/ldconfig", "ldconfig"]
         .into_iter()
         .find(|p| !p.starts_with('/') || Path::new(p).is_file())?;
-    let mut cmd = tokio::process::Command::new(program);
-    cmd.arg("-p")
+    use tokio::io::AsyncReadExt;
+    let mut child = tokio::process::Command::new(program)
+        .arg("-p")
         .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
-        .kill_on_drop(true);
-    let out = tokio::time::timeout(TIMEOUT, cmd.output())
+        .kill_on_drop(true)
+        .spawn()
+        .ok()?;
+    let stdout = child.stdout.take()?;
+    let mut bytes = Vec::new();
+    // Only the first MAX_LDCONFIG bytes are ever held; the rest is left unread.
+    let mut limited = stdout.take(MAX_LDCONFIG as u64);
+    tokio::time::timeout(TIMEOUT, limited.read_to_end(&mut bytes))
         .await
         .ok()?
         .ok()?;
-    let bytes = &out.stdout[..out.stdout.len().min(MAX_LDCONFIG)];
-    Some(String::from_utf8_lossy(bytes).into_owned())
+    let _ = child.start_kill();
+    let _ = tokio::time::timeout(TIMEOUT, child.wait()).await;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// The `libjack.so.0` in `ldconfig -p`'s text that is PipeWire's: under a PipeWire directory
 /// (`libjack.so.0 (libc6,x86-64) => /usr/lib/x86_64-linux-gnu/pipewire-0.3/jack/libjack.so.0`,
 /// also through a symbolic link), or a library that loads libpipewire (Arch and Fedora put
 /// PipeWire's libjack where JACK's was).
+///
+/// Only the first `libjack.so.0` of this machine's own ABI counts: that is the one the
+/// loader picks (a PipeWire one listed after JACK's, or an i386 one, is not).
 pub fn pipewire_libjack(ldconfig_text: &str) -> Option<PathBuf> {
-    ldconfig_text.lines().find_map(|line| {
+    let (_, path) = ldconfig_text.lines().find_map(|line| {
         let (name, path) = line.split_once(" => ")?;
-        if !name.trim_start().starts_with("libjack.so.0 ") {
-            return None;
-        }
+        let name = name.trim_start();
+        (name.starts_with("libjack.so.0 ") && native_abi(name)).then_some((name, path))
+    })?;
+    {
         let path = PathBuf::from(path.trim());
         let real = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
         let pipewire = |p: &Path| p.to_string_lossy().to_lowercase().contains("pipewire");
         (pipewire(&path) || pipewire(&real) || loads_libpipewire(&real)).then_some(path)
-    })
+    }
+}
+
+/// Whether an `ldconfig -p` entry (`libjack.so.0 (libc6,x86-64)`) is for this machine's ABI.
+fn native_abi(entry: &str) -> bool {
+    let flags = entry
+        .split_once('(')
+        .and_then(|(_, f)| f.split_once(')'))
+        .map_or("", |(f, _)| f);
+    match std::env::consts::ARCH {
+        "x86_64" => flags.contains("x86-64"),
+        "aarch64" => flags.contains("AArch64"),
+        // 32-bit x86 entries carry no architecture: `(libc6)`.
+        "x86" => flags == "libc6",
+        _ => true,
+    }
 }
 
 /// Whether a library names libpipewire among what it loads.

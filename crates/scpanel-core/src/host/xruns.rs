@@ -7,11 +7,13 @@
 //! with dynamic loading, and it cannot open a named server (`jack_client_open`'s server-name
 //! argument is variadic, which it leaves out).
 //!
-//! JACK calls the xrun callback on its own notification thread (not the audio one): it
-//! stores atomics and wakes a `tokio::sync::Notify` (lock-free while nobody waits), so
-//! readers never wait on JACK and JACK never waits on the UI or the runtime. The client has
-//! no process callback, so JACK leaves it out of the audio graph: it costs no cycle time
-//! (measured: no xrun in 5 s with the watcher alone on a dummy jackd, load average 8).
+//! jackd2 calls the xrun callback on its notification thread, but PipeWire's libjack calls
+//! it on its audio (data) thread: so the callbacks only store atomics (no lock, no wake-up,
+//! no system call), and readers look at the counts at their own pace
+//! ([`Xruns::changed`] polls them). Readers never wait on JACK and JACK never waits on the
+//! UI or the runtime. The client has no process callback, so jackd2 leaves it out of the
+//! audio graph (measured: no xrun in 5 s with the watcher alone on a dummy jackd, load
+//! average 8).
 
 use std::ffi::{CString, c_char, c_int, c_void};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -28,6 +30,9 @@ pub const RECENT: usize = 1024;
 
 /// Xruns this close together make one moment.
 pub const MOMENT: Duration = Duration::from_millis(100);
+
+/// How often [`Xruns::changed`] looks at the counts.
+pub const POLL: Duration = Duration::from_millis(100);
 
 /// `jack_options_t`: never start a server (a watcher must not bring up JACK by itself).
 const JACK_NO_START_SERVER: c_int = 0x01;
@@ -129,8 +134,6 @@ struct Shared {
     last: AtomicU64,
     /// The JACK server shut this client down (it stopped, or threw us out).
     shut_down: AtomicBool,
-    /// Woken on every xrun and on shutdown, for whoever wants a frame then.
-    changed: tokio::sync::Notify,
     since: SystemTime,
 }
 
@@ -149,7 +152,6 @@ impl Shared {
             moment_xruns: std::array::from_fn(|_| AtomicU64::new(0)),
             last: AtomicU64::new(0),
             shut_down: AtomicBool::new(false),
-            changed: tokio::sync::Notify::new(),
             since,
         }
     }
@@ -173,7 +175,6 @@ impl Shared {
         }
         self.last.store(t, Ordering::Relaxed);
         self.count.fetch_add(1, Ordering::Release);
-        self.changed.notify_one();
     }
 }
 
@@ -185,11 +186,10 @@ unsafe extern "C" fn on_xrun(arg: *mut c_void) -> c_int {
 }
 
 unsafe extern "C" fn on_shutdown(arg: *mut c_void) {
-    // SAFETY: as in `on_xrun`. Only an atomic store and a wake-up: JACK asks shutdown
-    // callbacks to behave like signal handlers.
+    // SAFETY: as in `on_xrun`. Only an atomic store: JACK asks shutdown callbacks to behave
+    // like signal handlers.
     let shared = unsafe { &*(arg as *const Shared) };
     shared.shut_down.store(true, Ordering::Release);
-    shared.changed.notify_one();
 }
 
 /// A reader of a watcher's counts: cheap to clone, never waits (atomics only).
@@ -223,7 +223,8 @@ impl Xruns {
     }
 
     /// The latest moments with xruns (at most [`RECENT`]), oldest first: when each began and
-    /// how many xruns it holds.
+    /// how many xruns it holds. Read while JACK may be writing: under a storm the oldest
+    /// mark may carry a newer moment's count (marks on a plot, not a figure).
     pub fn recent(&self) -> Vec<(SystemTime, u64)> {
         let m = self.shared.moments.load(Ordering::Acquire);
         let kept = m.min(RECENT as u64);
@@ -250,9 +251,18 @@ impl Xruns {
         self.shared.shut_down.load(Ordering::Acquire)
     }
 
-    /// Returns at the next xrun or shutdown (or at once, if one came since the last call).
+    /// Returns once an xrun or a shutdown came after the call, looking every
+    /// [`POLL`]: the callbacks wake nobody (see the module's words).
     pub async fn changed(&self) {
-        self.shared.changed.notified().await;
+        let seen = (self.count(), self.jack_stopped());
+        let mut every = tokio::time::interval(POLL);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            if (self.count(), self.jack_stopped()) != seen {
+                return;
+            }
+        }
     }
 }
 
@@ -348,12 +358,7 @@ impl Drop for XrunWatcher {
 /// else the one its environment names (`JACK_DEFAULT_SERVER` in [`Options::env`]), else
 /// the default one (or this process's `$JACK_DEFAULT_SERVER`).
 pub fn target_of(options: &Options) -> JackTarget {
-    let named = options
-        .device
-        .trim()
-        .split_once(':')
-        .map(|(server, _)| server.trim())
-        .filter(|s| !s.is_empty());
+    let named = Some(crate::host::jack::split_device(&options.device).0).filter(|s| !s.is_empty());
     let from_env = options
         .env
         .iter()

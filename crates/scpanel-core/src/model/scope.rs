@@ -16,6 +16,9 @@ pub const CHUNK: usize = 1600;
 pub const DEFAULT_RATE: f32 = 25.0;
 /// Updates per second at most.
 pub const MAX_RATE: f32 = 60.0;
+/// Updates per second at least: slower, a report would come after the silence that puts
+/// the synth back, and half a ring would pass between reads.
+pub const MIN_RATE: f32 = 2.0;
 
 /// The ring's length in frames: at least a second and four reads, a power of two, so a
 /// read stays clear of the write head for a whole round trip of up to ~¾ s.
@@ -235,6 +238,8 @@ pub struct ScopeStats {
     pub skipped: u64,
     /// How often the scope synth had to be put back (a reset freed it).
     pub restarts: u64,
+    /// Samples that were not numbers (NaN, infinite), shown as silence.
+    pub not_numbers: u64,
 }
 
 /// One capture: the latest frames of each channel, oldest first.

@@ -21,8 +21,8 @@ use crate::Server;
 use crate::error::{Result, ServerError};
 use crate::handle::bundle_of;
 use crate::model::scope::{
-    Chunk, History, MAX_CHANNELS, MAX_FRAMES, MAX_RATE, Meter, ScopeFrame, ScopeStats, plan_reads,
-    ring_frames,
+    Chunk, History, MAX_CHANNELS, MAX_FRAMES, MAX_RATE, MIN_RATE, Meter, ScopeFrame, ScopeStats,
+    plan_reads, ring_frames,
 };
 use crate::ops::own_nodes::Own;
 use crate::synthdef::builtins::SCOPE_REPLY;
@@ -105,9 +105,9 @@ impl ScopeSpec {
                 self.frames
             )));
         }
-        if !(self.rate > 0.0 && self.rate <= MAX_RATE) {
+        if !(MIN_RATE..=MAX_RATE).contains(&self.rate) {
             return Err(ServerError::Invalid(format!(
-                "a scope updates 0 to {MAX_RATE} times a second, not {}",
+                "a scope updates {MIN_RATE} to {MAX_RATE} times a second, not {}",
                 self.rate
             )));
         }
@@ -121,6 +121,7 @@ pub struct ScopeTap {
     server: Server,
     spec: ScopeSpec,
     buffer: i32,
+    generation: u64,
     frames: Arc<AtomicUsize>,
     latest: watch::Receiver<Option<Arc<ScopeFrame>>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -180,7 +181,7 @@ impl ScopeTap {
         if let Some(t) = self.task.take() {
             t.abort();
         }
-        release(&self.server, self.buffer).await
+        release(&self.server, self.buffer, self.generation).await
     }
 }
 
@@ -188,16 +189,22 @@ impl Drop for ScopeTap {
     fn drop(&mut self) {
         if let Some(t) = self.task.take() {
             t.abort();
-            let (server, buffer) = (self.server.clone(), self.buffer);
+            let (server, buffer, generation) = (self.server.clone(), self.buffer, self.generation);
             self.runtime.spawn(async move {
-                let _ = release(&server, buffer).await;
+                let _ = release(&server, buffer, generation).await;
             });
         }
     }
 }
 
-async fn release(server: &Server, buffer: i32) -> Result<()> {
-    let freed = server.free_own_synth(Own::Scope).await;
+async fn release(server: &Server, buffer: i32, generation: u64) -> Result<()> {
+    // A newer tap has placed its own synth under the same id: that one stays.
+    let newest = server.shared().scope_generation.load(Ordering::SeqCst) == generation;
+    let freed = if newest {
+        server.free_own_synth(Own::Scope).await
+    } else {
+        Ok(())
+    };
     // The synth goes first: freeing a buffer a UGen still writes is a crash waiting.
     server.free_buffer(buffer).await?;
     freed
@@ -217,10 +224,24 @@ impl Server {
                 layout.audio_buses
             )));
         }
-        let sample_rate = match self.latest_status() {
-            Some(s) if s.nominal_sample_rate > 0.0 => s.nominal_sample_rate,
-            _ => self.status().await?.nominal_sample_rate,
+        let usable = |sr: f64| (1_000.0..=768_000.0).contains(&sr).then_some(sr);
+        let sample_rate = match self
+            .latest_status()
+            .and_then(|s| usable(s.nominal_sample_rate))
+        {
+            Some(sr) => sr,
+            None => {
+                let sr = self.status().await?.nominal_sample_rate;
+                usable(sr).ok_or_else(|| {
+                    ServerError::Osc(format!("a /status.reply with a sample rate of {sr} Hz"))
+                })?
+            }
         };
+        let generation = self
+            .shared()
+            .scope_generation
+            .fetch_add(1, Ordering::SeqCst)
+            + 1;
         let ring = ring_frames(sample_rate, MAX_FRAMES);
         let buffer = self.add_buffer(ring as i32, spec.channels as i32).await?;
         if let Err(e) = self.place_scope(&spec, buffer).await {
@@ -242,6 +263,7 @@ impl Server {
             server: self.clone(),
             spec,
             buffer,
+            generation,
             frames,
             latest,
             task: Some(tokio::spawn(capture.run())),
@@ -284,6 +306,8 @@ impl Capture {
         let mut history = History::new(self.spec.channels);
         // Where the last read ended in the ring: the next starts there.
         let mut read_to: Option<usize> = None;
+        // The synth was just placed: the ring holds its frames only from its start.
+        let mut fresh = true;
         let mut last_count: Option<u64> = None;
         let mut seq = 0u64;
         loop {
@@ -302,6 +326,7 @@ impl Capture {
                     {
                         stats.restarts += 1;
                         read_to = None;
+                        fresh = true;
                         history.clear();
                     }
                     continue;
@@ -321,10 +346,12 @@ impl Capture {
             // far behind that the ring has lapped them: then the latest window afresh.
             let new = match read_to {
                 Some(from) => (end + self.ring - from) % self.ring,
-                // The synth started at the ring's start well under a lap ago (the first
+                // A new synth started at the ring's start well under a lap ago (the first
                 // report comes within 1/rate s): before `end` the ring holds only zeros of
                 // the fresh buffer, or an earlier synth's frames.
-                None => frames.min(end),
+                None if fresh => frames.min(end),
+                // After a lost read the whole ring is this synth's: a full window afresh.
+                None => frames,
             };
             let count = if new > self.ring / 2 {
                 stats.lost += 1;
@@ -338,7 +365,8 @@ impl Capture {
             }
             let reads = plan_reads(end, count, self.ring, self.spec.channels);
             match self.read(&reads).await {
-                Ok((samples, received)) => {
+                Ok((samples, received, not_numbers)) => {
+                    stats.not_numbers += not_numbers;
                     // The oldest frame read is overwritten once the head has moved on by
                     // ring − count: past that, the read may hold newer frames (torn).
                     let moved = report.at.elapsed().as_secs_f64() * self.sample_rate + 64.0;
@@ -349,6 +377,7 @@ impl Capture {
                         continue;
                     }
                     read_to = Some(end);
+                    fresh = false;
                     history.push_interleaved(&samples);
                     seq += 1;
                     stats.updates_per_sec = updates.add(1.0);
@@ -375,8 +404,9 @@ impl Capture {
         }
     }
 
-    /// Asks for every chunk at once; returns the samples in order and the bytes received.
-    async fn read(&self, reads: &[Chunk]) -> Result<(Vec<f32>, usize)> {
+    /// Asks for every chunk at once; returns the samples in order, the bytes received and
+    /// how many samples were not numbers.
+    async fn read(&self, reads: &[Chunk]) -> Result<(Vec<f32>, usize, u64)> {
         let conn = self.server.online()?.conn.clone();
         let messages = reads
             .iter()
@@ -404,7 +434,7 @@ impl Capture {
             .await?;
         let total: usize = reads.iter().map(|c| c.count).sum();
         let mut samples = Vec::with_capacity(total);
-        let mut received = 0;
+        let (mut received, mut not_numbers) = (0, 0);
         for (reply, chunk) in replies.iter().zip(reads) {
             // `/b_setn buffer start count v…`: exactly the count asked, all floats.
             if int_arg(reply, 2) != Some(chunk.count as i32) || reply.args.len() != 3 + chunk.count
@@ -417,7 +447,11 @@ impl Capture {
             }
             for a in &reply.args[3..] {
                 match a {
-                    OscType::Float(v) => samples.push(*v),
+                    OscType::Float(v) if v.is_finite() => samples.push(*v),
+                    OscType::Float(_) => {
+                        not_numbers += 1;
+                        samples.push(0.0);
+                    }
                     other => {
                         return Err(ServerError::Osc(format!(
                             "a /b_setn value that is {other:?}, not a float"
@@ -428,6 +462,6 @@ impl Capture {
             // Address, type tags and values, as they came over the wire.
             received += 16 + (reply.args.len() + 4) / 4 * 4 + reply.args.len() * 4;
         }
-        Ok((samples, received))
+        Ok((samples, received, not_numbers))
     }
 }
