@@ -17,7 +17,7 @@ use super::keys::{self, Command};
 use super::log_panel::LogPanel;
 use super::mixer_panel::MixerPanel;
 use super::plots::Plots;
-use super::session::Session;
+use super::session::{MetersShown, Session};
 use super::wall::{self, TileAction, Wall, WallRequest};
 use super::{profiles, status_bar};
 use crate::server::RejoinPolicy;
@@ -1152,6 +1152,9 @@ impl eframe::App for ScPanel {
         let status = self.session().server.latest_status();
         let recording = self.session().server.recording();
         let blocker = self.boot.blocker();
+        // The master meter shows while the meters run, on every tab.
+        let master = (state.is_online() && self.session().server.mixer_settings().meters)
+            .then(|| self.session().server.meters().outputs);
         self.window_title(&ctx, recording.as_ref());
         self.announce(&ctx);
         egui::Panel::top("status-bar").show(ui, |ui| {
@@ -1168,6 +1171,7 @@ impl eframe::App for ScPanel {
                     last_reply: self.session().server.last_heard(),
                     cpu_alert: Some(self.wall.cpu_threshold),
                     large: self.display.large_figures,
+                    master: master.as_deref(),
                 },
             );
             if a.test_tone {
@@ -1240,7 +1244,13 @@ impl eframe::App for ScPanel {
                 } else {
                     StatusFrames::Figures
                 });
-                s.set_levels_shown(i == self.current && self.tab == Tab::Levels);
+                s.set_meters_shown(if i != self.current || wall_shown {
+                    MetersShown::Hidden
+                } else if self.tab == Tab::Levels {
+                    MetersShown::All
+                } else {
+                    MetersShown::Master
+                });
             }
             if wall_shown {
                 // The tiles' figures and CPU lines move at this pace, not with each of the

@@ -17,6 +17,17 @@ use super::buffers_panel::BufferRow;
 use super::tree_panel::TreePanel;
 use crate::server::{Direction, Server, ServerEvent};
 
+/// Which meters of a session the window shows, for the frames their replies need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetersShown {
+    /// None: another server is shown, or the wall.
+    Hidden,
+    /// The status bar's master meter.
+    Master,
+    /// The Levels tab: every meter.
+    All,
+}
+
 pub struct Session {
     pub id: SessionId,
     pub server: Server,
@@ -49,8 +60,8 @@ pub struct Session {
     done_rx: mpsc::Receiver<Done>,
     /// Which status replies need a frame (see [`StatusFrames`]).
     status_frames: Arc<AtomicU8>,
-    /// Whether this session's levels are on screen, for the meter waker.
-    levels_shown: tokio::sync::watch::Sender<bool>,
+    /// Which of this session's meters are on screen, for the meter waker.
+    meters_shown: tokio::sync::watch::Sender<MetersShown>,
     waker: Waker,
 }
 
@@ -76,7 +87,7 @@ impl Session {
             done_tx,
             done_rx,
             status_frames: Arc::new(AtomicU8::new(StatusFrames::Figures as u8)),
-            levels_shown: tokio::sync::watch::channel(false).0,
+            meters_shown: tokio::sync::watch::channel(MetersShown::Hidden).0,
             waker: bridge.waker(),
         };
         session.pace_frames(bridge.frames(), bridge.pacer());
@@ -118,9 +129,9 @@ impl Session {
         self.status_frames.store(which as u8, Ordering::Relaxed);
     }
 
-    /// Set each frame: whether this session's levels are on screen.
-    pub fn set_levels_shown(&self, on: bool) {
-        self.levels_shown
+    /// Set each frame: which of this session's meters are on screen.
+    pub fn set_meters_shown(&self, on: MetersShown) {
+        self.meters_shown
             .send_if_modified(|shown| std::mem::replace(shown, on) != on);
     }
 
@@ -218,14 +229,14 @@ impl Session {
         // Meter replies come 20 times a second per meter and wake nobody by themselves:
         // this asks for a frame only when the picture changes, so silence costs nothing.
         let server = self.server.clone();
-        let mut shown = self.levels_shown.subscribe();
+        let mut shown = self.meters_shown.subscribe();
         let waker = self.waker.clone();
         bridge.spawn(async move {
             let mut ticks = server.watch_meters();
             let mut last = Vec::new();
             loop {
-                // Hidden levels wait for the tab, not for each of the 20 replies a second.
-                if !*shown.borrow_and_update() {
+                // Hidden meters wait to be shown, not for each of the 20 replies a second.
+                if *shown.borrow_and_update() == MetersShown::Hidden {
                     if shown.changed().await.is_err() {
                         return;
                     }
@@ -233,9 +244,18 @@ impl Session {
                 }
                 tokio::select! {
                     tick = ticks.changed() => if tick.is_err() { return },
-                    _ = shown.changed() => continue,
+                    changed = shown.changed() => if changed.is_err() { return },
                 }
-                let picture = super::mixer_panel::meter_picture(&server.meters());
+                // The Levels tab draws every meter; any other tab only the status bar's
+                // master meter, which moves less.
+                let meters = server.meters();
+                let picture = match *shown.borrow() {
+                    MetersShown::All => super::mixer_panel::meter_picture(&meters),
+                    MetersShown::Master if server.mixer_settings().meters => {
+                        super::status_bar::master_picture(&meters.outputs)
+                    }
+                    _ => Vec::new(),
+                };
                 if picture != last {
                     last = picture;
                     waker.wake();

@@ -162,6 +162,11 @@ pub enum ServerError {
     /// An input/output error from the operating system.
     #[error("{0}")]
     Io(String),
+
+    /// A request that can't be done as asked (a bus range past the server's buses, a
+    /// node that is not a synth); the text says why and what to do.
+    #[error("{0}")]
+    Refused(String),
 }
 
 fn port_in_use_message(
