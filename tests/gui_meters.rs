@@ -165,7 +165,7 @@ fn meter_its_output_follows_a_synth_on_bus_4_and_a_silent_bus_stays_at_the_floor
     for _ in 0..10 {
         h.state()
             .bridge
-            .block_on(tokio::time::timeout(LIMIT, ticks.changed()))
+            .block_on(async { tokio::time::timeout(LIMIT, ticks.changed()).await })
             .expect("meter replies")
             .expect("meters");
     }
