@@ -1119,6 +1119,11 @@ impl ScPanel {
 }
 
 impl eframe::App for ScPanel {
+    fn clear_color(&self, visuals: &egui::Visuals) -> [f32; 4] {
+        // The panels' colour: they paint none of their own (see `ui`).
+        visuals.panel_fill.to_normalized_gamma_f32()
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
         self.bridge.set_context(&ctx);
@@ -1157,7 +1162,13 @@ impl eframe::App for ScPanel {
             .then(|| self.session().server.meters().outputs);
         self.window_title(&ctx, recording.as_ref());
         self.announce(&ctx);
-        egui::Panel::top("status-bar").show(ui, |ui| {
+        // The panels paint no background of their own: the window is cleared to the panel
+        // colour (`clear_color`). Under software GL each full-window fill cost as much as the
+        // rest of a frame (scripts/bench-draw.sh).
+        let style = ctx.global_style();
+        egui::Panel::top("status-bar")
+            .frame(egui::Frame::side_top_panel(&style).fill(egui::Color32::TRANSPARENT))
+            .show(ui, |ui| {
             let a = status_bar::ui(
                 ui,
                 status_bar::View {
@@ -1204,6 +1215,7 @@ impl eframe::App for ScPanel {
         });
         let side_width = (ctx.content_rect().width() * 0.35).clamp(240.0, 380.0);
         egui::Panel::left("side")
+            .frame(egui::Frame::side_top_panel(&style).fill(egui::Color32::TRANSPARENT))
             .resizable(true)
             .default_size(side_width)
             .min_size(240.0)
@@ -1227,7 +1239,9 @@ impl eframe::App for ScPanel {
                     });
             });
         let mut wall_asked = Vec::new();
-        egui::CentralPanel::default().show(ui, |ui| {
+        egui::CentralPanel::default()
+            .frame(egui::Frame::central_panel(&style).fill(egui::Color32::TRANSPARENT))
+            .show(ui, |ui| {
             self.tabs(ui);
             ui.separator();
             // The wall's tiles move with every server's status; the plots scroll with time,

@@ -17,6 +17,9 @@ use super::buffers_panel::BufferRow;
 use super::tree_panel::TreePanel;
 use crate::server::{Direction, Server, ServerEvent};
 
+/// The meters' data rate (`SendPeakRMS` at 20 Hz): frames for them come no closer.
+pub const METER_FRAME: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// Which meters of a session the window shows, for the frames their replies need.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MetersShown {
@@ -234,6 +237,10 @@ impl Session {
         bridge.spawn(async move {
             let mut ticks = server.watch_meters();
             let mut last = Vec::new();
+            // Each meter synth replies 20 times a second on its own: two meters' replies
+            // must not make 40 frames. One frame per meter period at most; a change while
+            // one is due is drawn by it.
+            let mut scheduled: Option<std::time::Instant> = None;
             loop {
                 // Hidden meters wait to be shown, not for each of the 20 replies a second.
                 if *shown.borrow_and_update() == MetersShown::Hidden {
@@ -258,7 +265,13 @@ impl Session {
                 };
                 if picture != last {
                     last = picture;
-                    waker.wake();
+                    let now = std::time::Instant::now();
+                    if scheduled.is_some_and(|s| s > now) {
+                        continue;
+                    }
+                    let due = scheduled.map_or(now, |s| (s + METER_FRAME).max(now));
+                    scheduled = Some(due);
+                    waker.wake_after((due - now).max(std::time::Duration::from_millis(1)));
                 }
             }
         });
