@@ -11,6 +11,7 @@
 # Targets (issue 10): levels <= 8 %, scope (25 fps, 2 channels) <= 15 % of one core.
 # Tabs are picked with Ctrl+N (src/gui/keys.rs): TAB_KEY=N overrides the number, e.g. for a
 # tab added later. FRAME_LOG=file keeps the app's per-frame debug lines and counts them.
+# SIDE=0 hides the side panel first (F9).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-levels}"
@@ -25,6 +26,8 @@ key="${TAB_KEY:-$key}"
 . scripts/xvfb-app.sh
 xdotool windowactivate --sync "$win" 2>/dev/null || xdotool windowfocus --sync "$win"
 xdotool key --window "$win" "ctrl+$key"
+# SIDE=0 hides the boot / connect panel (F9), to see what it costs each frame.
+[ "${SIDE:-1}" = 0 ] && xdotool key --window "$win" F9
 send() { target/release/scpanel send --addr "127.0.0.1:$port" "$@" >/dev/null; }
 if [ "$play" = 1 ]; then
   send /s_new scpanel-sine -1 0 1 freq 440 amp 0.3

@@ -120,7 +120,11 @@ fn meter_its_output_follows_a_synth_on_bus_4_and_a_silent_bus_stays_at_the_floor
     let meter = bus_meter(&h, &name).expect("meter");
     assert_eq!(meter.spec.bus, 4, "read from its out control");
     assert_eq!(meter.spec.channels, 2, "from its SynthDef's Out");
-    assert_eq!(meter.spec.note, None, "nothing assumed: {:?}", meter.spec.note);
+    assert_eq!(
+        meter.spec.note, None,
+        "nothing assumed: {:?}",
+        meter.spec.note
+    );
     // Pan2 at the centre: 0.5 × 0.707 on each channel, −9 dBFS.
     step_until(&mut h, "the synth's level on bus 4", LIMIT, |h| {
         bus_meter(h, &name).is_some_and(|m| {
@@ -138,7 +142,10 @@ fn meter_its_output_follows_a_synth_on_bus_4_and_a_silent_bus_stays_at_the_floor
         .accesskit_node()
         .value()
         .unwrap_or_default();
-    assert!(value.starts_with("peak -9.") || value.starts_with("peak -8."), "{value}");
+    assert!(
+        value.starts_with("peak -9.") || value.starts_with("peak -8."),
+        "{value}"
+    );
 
     // A meter on a bus nobody writes, from the form.
     let bus = h.get_by_label("first bus");
@@ -241,16 +248,22 @@ fn the_status_bar_has_a_master_meter_while_the_meters_run() {
     // Hard left at 0.5: −6 dBFS on out 1, silence on out 2.
     step_until(&mut h, "the master meter's level", LIMIT, |h| {
         h.query_by_label("Master level").is_some_and(|n| {
-            n.accesskit_node()
-                .value()
-                .is_some_and(|v| v.starts_with("out 1: peak -6.") && v.contains("out 2: peak silent"))
+            n.accesskit_node().value().is_some_and(|v| {
+                v.starts_with("out 1: peak -6.") && v.contains("out 2: peak silent")
+            })
         })
     });
-    h.state().bridge.block_on(server.stop_meters()).expect("off");
+    h.state()
+        .bridge
+        .block_on(server.stop_meters())
+        .expect("off");
     step_until(&mut h, "no master meter with the meters off", LIMIT, |h| {
         h.query_by_label("Master level").is_none()
     });
-    h.state().bridge.block_on(server.start_meters()).expect("on");
+    h.state()
+        .bridge
+        .block_on(server.start_meters())
+        .expect("on");
     step_until(&mut h, "the master meter back", LIMIT, |h| {
         h.query_by_label("Master level").is_some()
     });

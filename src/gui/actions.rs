@@ -147,7 +147,9 @@ pub enum Action {
     /// Stops the bus meter in this slot.
     RemoveBusMeter(usize),
     /// A bus meter on what a synth writes ("Meter its output").
-    MeterNodeOutput { id: i32 },
+    MeterNodeOutput {
+        id: i32,
+    },
     SetVolume(f32),
     SetMute(bool),
     StartRecording(RecordOptions),

@@ -1169,50 +1169,50 @@ impl eframe::App for ScPanel {
         egui::Panel::top("status-bar")
             .frame(egui::Frame::side_top_panel(&style).fill(egui::Color32::TRANSPARENT))
             .show(ui, |ui| {
-            let a = status_bar::ui(
-                ui,
-                status_bar::View {
-                    state,
-                    session: session.as_ref(),
-                    status,
-                    boot_blocker: blocker.as_deref(),
-                    recording: recording.as_ref(),
-                    side_open: self.side_open,
-                    own_synths: self.own_synths(),
-                    last_reply: self.session().server.last_heard(),
-                    cpu_alert: Some(self.wall.cpu_threshold),
-                    large: self.display.large_figures,
-                    master: master.as_deref(),
-                },
-            );
-            if a.test_tone {
-                self.actions.push(Action::TestTone);
-            }
-            if a.boot {
-                self.boot();
-            }
-            if a.quit {
-                self.quit();
-            }
-            if a.reboot {
-                self.actions.push(Action::Reboot);
-            }
-            if a.reset {
-                self.actions.push(Action::Reset);
-            }
-            if a.toggle_side {
-                self.side_open = !self.side_open;
-            }
-            if a.about {
-                self.about.open(state.is_online(), &mut self.actions);
-            }
-            self.announcer.ui(ui);
-            if state == ServerState::Offline
-                && let Some(why) = &blocker
-            {
-                ui.colored_label(tone(ui, Tone::Error), format!("Boot is disabled: {why}"));
-            }
-        });
+                let a = status_bar::ui(
+                    ui,
+                    status_bar::View {
+                        state,
+                        session: session.as_ref(),
+                        status,
+                        boot_blocker: blocker.as_deref(),
+                        recording: recording.as_ref(),
+                        side_open: self.side_open,
+                        own_synths: self.own_synths(),
+                        last_reply: self.session().server.last_heard(),
+                        cpu_alert: Some(self.wall.cpu_threshold),
+                        large: self.display.large_figures,
+                        master: master.as_deref(),
+                    },
+                );
+                if a.test_tone {
+                    self.actions.push(Action::TestTone);
+                }
+                if a.boot {
+                    self.boot();
+                }
+                if a.quit {
+                    self.quit();
+                }
+                if a.reboot {
+                    self.actions.push(Action::Reboot);
+                }
+                if a.reset {
+                    self.actions.push(Action::Reset);
+                }
+                if a.toggle_side {
+                    self.side_open = !self.side_open;
+                }
+                if a.about {
+                    self.about.open(state.is_online(), &mut self.actions);
+                }
+                self.announcer.ui(ui);
+                if state == ServerState::Offline
+                    && let Some(why) = &blocker
+                {
+                    ui.colored_label(tone(ui, Tone::Error), format!("Boot is disabled: {why}"));
+                }
+            });
         let side_width = (ctx.content_rect().width() * 0.35).clamp(240.0, 380.0);
         egui::Panel::left("side")
             .frame(egui::Frame::side_top_panel(&style).fill(egui::Color32::TRANSPARENT))
@@ -1242,50 +1242,50 @@ impl eframe::App for ScPanel {
         egui::CentralPanel::default()
             .frame(egui::Frame::central_panel(&style).fill(egui::Color32::TRANSPARENT))
             .show(ui, |ui| {
-            self.tabs(ui);
-            ui.separator();
-            // The wall's tiles move with every server's status; the plots scroll with time,
-            // and the console may be showing every status reply.
-            let wall_shown = self.tab == Tab::Servers;
-            for (i, s) in self.sessions.iter().enumerate() {
-                // On the wall the status bar, too, moves at the wall's pace.
-                s.set_status_frames(if i != self.current || wall_shown {
-                    StatusFrames::Never
-                } else if matches!(self.tab, Tab::Plots)
-                    || (self.tab == Tab::Console && self.console.show_status)
-                {
-                    StatusFrames::Every
-                } else {
-                    StatusFrames::Figures
-                });
-                s.set_meters_shown(if i != self.current || wall_shown {
-                    MetersShown::Hidden
-                } else if self.tab == Tab::Levels {
-                    MetersShown::All
-                } else {
-                    MetersShown::Master
-                });
-            }
-            if wall_shown {
-                // The tiles' figures and CPU lines move at this pace, not with each of the
-                // servers' replies; a server going away or coming back redraws at once.
-                ui.ctx().request_repaint_after(WALL_REFRESH);
-                let current = self.sessions[self.current].id;
-                wall_asked = self.wall.ui(ui, &self.sessions, current, &mut self.actions);
-                return;
-            }
-            let session = &mut self.sessions[self.current];
-            let actions = &mut self.actions;
-            match self.tab {
-                Tab::Servers => {}
-                Tab::Tree => session.tree.ui(ui, &session.server, actions),
-                Tab::Plots => self.plots.ui(ui, &session.server),
-                Tab::Levels => self.mixer.ui(ui, session, self.own_jack.is_some(), actions),
-                Tab::Buffers => self.buffers.ui(ui, session, actions),
-                Tab::Console => self.console.ui(ui, session, actions),
-                Tab::Log => self.log.ui(ui, &session.server),
-            }
-        });
+                self.tabs(ui);
+                ui.separator();
+                // The wall's tiles move with every server's status; the plots scroll with time,
+                // and the console may be showing every status reply.
+                let wall_shown = self.tab == Tab::Servers;
+                for (i, s) in self.sessions.iter().enumerate() {
+                    // On the wall the status bar, too, moves at the wall's pace.
+                    s.set_status_frames(if i != self.current || wall_shown {
+                        StatusFrames::Never
+                    } else if matches!(self.tab, Tab::Plots)
+                        || (self.tab == Tab::Console && self.console.show_status)
+                    {
+                        StatusFrames::Every
+                    } else {
+                        StatusFrames::Figures
+                    });
+                    s.set_meters_shown(if i != self.current || wall_shown {
+                        MetersShown::Hidden
+                    } else if self.tab == Tab::Levels {
+                        MetersShown::All
+                    } else {
+                        MetersShown::Master
+                    });
+                }
+                if wall_shown {
+                    // The tiles' figures and CPU lines move at this pace, not with each of the
+                    // servers' replies; a server going away or coming back redraws at once.
+                    ui.ctx().request_repaint_after(WALL_REFRESH);
+                    let current = self.sessions[self.current].id;
+                    wall_asked = self.wall.ui(ui, &self.sessions, current, &mut self.actions);
+                    return;
+                }
+                let session = &mut self.sessions[self.current];
+                let actions = &mut self.actions;
+                match self.tab {
+                    Tab::Servers => {}
+                    Tab::Tree => session.tree.ui(ui, &session.server, actions),
+                    Tab::Plots => self.plots.ui(ui, &session.server),
+                    Tab::Levels => self.mixer.ui(ui, session, self.own_jack.is_some(), actions),
+                    Tab::Buffers => self.buffers.ui(ui, session, actions),
+                    Tab::Console => self.console.ui(ui, session, actions),
+                    Tab::Log => self.log.ui(ui, &session.server),
+                }
+            });
         self.wall_requests(wall_asked);
         focus_ring(&ctx);
         if self.keys_open {

@@ -389,8 +389,11 @@ impl MixerPanel {
             ui.add(egui::DragValue::new(&mut self.new_meter.bus).range(0..=65535))
                 .labelled_by(l.id);
             let l = ui.label("channels");
-            ui.add(egui::DragValue::new(&mut self.new_meter.channels).range(1..=MAX_BUS_METER_CHANNELS))
-                .labelled_by(l.id);
+            ui.add(
+                egui::DragValue::new(&mut self.new_meter.channels)
+                    .range(1..=MAX_BUS_METER_CHANNELS),
+            )
+            .labelled_by(l.id);
             let l = ui.label("name");
             ui.add(egui::TextEdit::singleline(&mut self.new_meter.name).desired_width(120.0))
                 .labelled_by(l.id);
@@ -398,7 +401,9 @@ impl MixerPanel {
             if ui
                 .add_enabled(!full, egui::Button::new("Add meter"))
                 .on_hover_text("Meter any audio bus range (a synth's output, an effect's input)")
-                .on_disabled_hover_text(format!("{MAX_BUS_METERS} meters at most: remove one first"))
+                .on_disabled_hover_text(format!(
+                    "{MAX_BUS_METERS} meters at most: remove one first"
+                ))
                 .clicked()
             {
                 actions.push(Action::AddBusMeter(BusMeterSpec {

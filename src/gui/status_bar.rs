@@ -146,10 +146,7 @@ pub fn master_meter(ui: &mut egui::Ui, outputs: &[ChannelLevel]) {
         .map(|(i, l)| format!("out {}: {}", i + 1, l.describe(now)))
         .collect();
     let value = words.join("; ");
-    let loudest = outputs
-        .iter()
-        .map(|l| l.peak_db)
-        .fold(FLOOR_DB, f32::max);
+    let loudest = outputs.iter().map(|l| l.peak_db).fold(FLOOR_DB, f32::max);
     ui.ctx().accesskit_node_builder(resp.id, |b| {
         b.set_role(egui::accesskit::Role::Meter);
         b.set_label("Master level");
@@ -174,10 +171,7 @@ pub fn master_meter(ui: &mut egui::Ui, outputs: &[ChannelLevel]) {
         };
         let top = rect.top() + i as f32 * (bar + gap);
         p.rect_filled(
-            egui::Rect::from_min_size(
-                egui::pos2(rect.left(), top),
-                egui::vec2(width * frac, bar),
-            ),
+            egui::Rect::from_min_size(egui::pos2(rect.left(), top), egui::vec2(width * frac, bar)),
             0.0,
             colour,
         );

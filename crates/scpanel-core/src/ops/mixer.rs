@@ -208,7 +208,8 @@ impl Server {
     pub async fn add_bus_meter(&self, mut spec: BusMeterSpec) -> Result<usize> {
         let _one_at_a_time = self.shared().mixer_lock.lock().await;
         let layout = self.online()?.session.layout;
-        spec.check(layout.audio_buses).map_err(ServerError::Refused)?;
+        spec.check(layout.audio_buses)
+            .map_err(ServerError::Refused)?;
         if spec.name.trim().is_empty() {
             spec.name = format!("bus {}", spec.bus);
         }
