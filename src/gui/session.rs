@@ -20,6 +20,23 @@ use crate::server::{Direction, Server, ServerEvent};
 /// The meters' data rate (`SendPeakRMS` at 20 Hz): frames for them come no closer.
 pub const METER_FRAME: std::time::Duration = std::time::Duration::from_millis(50);
 
+/// When to draw a changed meter picture: `None` when a frame is due already (it draws the
+/// change), else in time to keep frames [`METER_FRAME`] apart. `scheduled` is the last
+/// frame asked for.
+fn meter_frame(
+    scheduled: &mut Option<std::time::Instant>,
+    now: std::time::Instant,
+) -> Option<std::time::Duration> {
+    if scheduled.is_some_and(|s| s > now) {
+        return None;
+    }
+    let due = scheduled.map_or(now, |s| (s + METER_FRAME).max(now));
+    // egui's own minimum: a request for "now" would run a second, settling frame.
+    let wait = (due - now).max(std::time::Duration::from_millis(1));
+    *scheduled = Some(now + wait);
+    Some(wait)
+}
+
 /// Which meters of a session the window shows, for the frames their replies need.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MetersShown {
@@ -265,13 +282,9 @@ impl Session {
                 };
                 if picture != last {
                     last = picture;
-                    let now = std::time::Instant::now();
-                    if scheduled.is_some_and(|s| s > now) {
-                        continue;
+                    if let Some(wait) = meter_frame(&mut scheduled, std::time::Instant::now()) {
+                        waker.wake_after(wait);
                     }
-                    let due = scheduled.map_or(now, |s| (s + METER_FRAME).max(now));
-                    scheduled = Some(due);
-                    waker.wake_after((due - now).max(std::time::Duration::from_millis(1)));
                 }
             }
         });
@@ -302,5 +315,40 @@ impl Session {
         }
         #[cfg(not(unix))]
         let _ = (bridge, path);
+    }
+}
+
+#[cfg(test)]
+mod meter_frame_tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn two_meters_replying_20_times_a_second_make_at_most_20_frames() {
+        let start = Instant::now();
+        let mut scheduled = None;
+        let mut frames = std::collections::BTreeSet::new();
+        // Two meters, each 20 replies a second, half a period apart, for 5 s.
+        for i in 0..200u64 {
+            let now = start + Duration::from_millis(i * 25);
+            if let Some(wait) = meter_frame(&mut scheduled, now) {
+                frames.insert(now + wait);
+            }
+        }
+        let frames: Vec<Instant> = frames.into_iter().collect();
+        for pair in frames.windows(2) {
+            assert!(pair[1] - pair[0] >= METER_FRAME, "{:?}", pair[1] - pair[0]);
+        }
+        assert!(
+            (95..=101).contains(&frames.len()),
+            "{} frames in 5 s",
+            frames.len()
+        );
+        // After a quiet spell the next change draws at once.
+        let later = start + Duration::from_secs(10);
+        assert_eq!(
+            meter_frame(&mut scheduled, later),
+            Some(Duration::from_millis(1))
+        );
     }
 }
