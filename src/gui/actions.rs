@@ -144,6 +144,14 @@ pub enum Action {
     LoadBuiltin(String),
     // Levels and recording.
     Meters(bool),
+    /// A meter on any audio bus range, beside the hardware ones.
+    AddBusMeter(crate::server::ops::mixer::BusMeterSpec),
+    /// Stops the bus meter in this slot.
+    RemoveBusMeter(usize),
+    /// A bus meter on what a synth writes ("Meter its output").
+    MeterNodeOutput {
+        id: i32,
+    },
     SetVolume(f32),
     SetMute(bool),
     StartRecording(RecordOptions),
@@ -214,6 +222,9 @@ impl Action {
             DumpOsc(_) => "Dump OSC",
             LoadBuiltin(_) => "Loading a SynthDef",
             Meters(_) => "Meters",
+            AddBusMeter(_) => "Adding a meter",
+            RemoveBusMeter(_) => "Removing a meter",
+            MeterNodeOutput { .. } => "Metering a node's output",
             SetVolume(_) => "Volume",
             SetMute(_) => "Mute",
             StartRecording(_) => "Recording",
@@ -613,6 +624,9 @@ pub async fn perform(server: &Server, action: &Action) -> Result<Outcome, Failur
         LoadBuiltin(def) => done(s.send_builtin(def).await),
         Meters(true) => done(s.start_meters().await),
         Meters(false) => done(s.stop_meters().await),
+        AddBusMeter(spec) => done(s.add_bus_meter(spec.clone()).await.map(|_| ())),
+        RemoveBusMeter(slot) => done(s.remove_bus_meter(*slot).await),
+        MeterNodeOutput { id } => done(s.meter_node_output(*id).await.map(|_| ())),
         SetVolume(db) => done(s.set_volume(*db).await),
         SetMute(muted) => done(s.set_mute(*muted).await),
         StartRecording(options) => done(s.start_recording(options.clone()).await),

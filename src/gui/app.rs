@@ -17,7 +17,7 @@ use super::keys::{self, Command};
 use super::log_panel::LogPanel;
 use super::mixer_panel::MixerPanel;
 use super::plots::Plots;
-use super::session::Session;
+use super::session::{MetersShown, Session};
 use super::wall::{self, TileAction, Wall, WallRequest};
 use super::{profiles, status_bar};
 use crate::server::RejoinPolicy;
@@ -1147,6 +1147,11 @@ impl ScPanel {
 }
 
 impl eframe::App for ScPanel {
+    fn clear_color(&self, visuals: &egui::Visuals) -> [f32; 4] {
+        // The panels' colour: they paint none of their own (see `ui`).
+        visuals.panel_fill.to_normalized_gamma_f32()
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
         self.bridge.set_context(&ctx);
@@ -1180,55 +1185,66 @@ impl eframe::App for ScPanel {
         let status = self.session().server.latest_status();
         let recording = self.session().server.recording();
         let blocker = self.boot.blocker();
+        // The master meter shows while the meters run, on every tab.
+        let master = (state.is_online() && self.session().server.mixer_settings().meters)
+            .then(|| self.session().server.meters().outputs);
         self.window_title(&ctx, recording.as_ref());
         self.announce(&ctx);
-        egui::Panel::top("status-bar").show(ui, |ui| {
-            let a = status_bar::ui(
-                ui,
-                status_bar::View {
-                    state,
-                    session: session.as_ref(),
-                    status,
-                    boot_blocker: blocker.as_deref(),
-                    recording: recording.as_ref(),
-                    side_open: self.side_open,
-                    own_synths: self.own_synths(),
-                    last_reply: self.session().server.last_heard(),
-                    cpu_alert: Some(self.wall.cpu_threshold),
-                    large: self.display.large_figures,
-                    xruns: self.session().xruns(),
-                },
-            );
-            if a.test_tone {
-                self.actions.push(Action::TestTone);
-            }
-            if a.boot {
-                self.boot();
-            }
-            if a.quit {
-                self.quit();
-            }
-            if a.reboot {
-                self.actions.push(Action::Reboot);
-            }
-            if a.reset {
-                self.actions.push(Action::Reset);
-            }
-            if a.toggle_side {
-                self.side_open = !self.side_open;
-            }
-            if a.about {
-                self.about.open(state.is_online(), &mut self.actions);
-            }
-            self.announcer.ui(ui);
-            if state == ServerState::Offline
-                && let Some(why) = &blocker
-            {
-                ui.colored_label(tone(ui, Tone::Error), format!("Boot is disabled: {why}"));
-            }
-        });
+        // The panels paint no background of their own: the window is cleared to the panel
+        // colour (`clear_color`). Under software GL each full-window fill cost as much as the
+        // rest of a frame (scripts/bench-draw.sh).
+        let style = ctx.global_style();
+        egui::Panel::top("status-bar")
+            .frame(egui::Frame::side_top_panel(&style).fill(egui::Color32::TRANSPARENT))
+            .show(ui, |ui| {
+                let a = status_bar::ui(
+                    ui,
+                    status_bar::View {
+                        state,
+                        session: session.as_ref(),
+                        status,
+                        boot_blocker: blocker.as_deref(),
+                        recording: recording.as_ref(),
+                        side_open: self.side_open,
+                        own_synths: self.own_synths(),
+                        last_reply: self.session().server.last_heard(),
+                        cpu_alert: Some(self.wall.cpu_threshold),
+                        large: self.display.large_figures,
+                        master: master.as_deref(),
+                        xruns: self.session().xruns(),
+                    },
+                );
+                if a.test_tone {
+                    self.actions.push(Action::TestTone);
+                }
+                if a.boot {
+                    self.boot();
+                }
+                if a.quit {
+                    self.quit();
+                }
+                if a.reboot {
+                    self.actions.push(Action::Reboot);
+                }
+                if a.reset {
+                    self.actions.push(Action::Reset);
+                }
+                if a.toggle_side {
+                    self.side_open = !self.side_open;
+                }
+                if a.about {
+                    self.about.open(state.is_online(), &mut self.actions);
+                }
+                self.announcer.ui(ui);
+                if state == ServerState::Offline
+                    && let Some(why) = &blocker
+                {
+                    ui.colored_label(tone(ui, Tone::Error), format!("Boot is disabled: {why}"));
+                }
+            });
         let side_width = (ctx.content_rect().width() * 0.35).clamp(240.0, 380.0);
         egui::Panel::left("side")
+            .frame(egui::Frame::side_top_panel(&style).fill(egui::Color32::TRANSPARENT))
             .resizable(true)
             .default_size(side_width)
             .min_size(240.0)
@@ -1252,67 +1268,75 @@ impl eframe::App for ScPanel {
                     });
             });
         let mut wall_asked = Vec::new();
-        egui::CentralPanel::default().show(ui, |ui| {
-            self.tabs(ui);
-            ui.separator();
-            // The wall's tiles move with every server's status; the plots scroll with time,
-            // and the console may be showing every status reply.
-            let wall_shown = self.tab == Tab::Servers;
-            for (i, s) in self.sessions.iter().enumerate() {
-                // On the wall the status bar, too, moves at the wall's pace.
-                s.set_status_frames(if i != self.current || wall_shown {
-                    StatusFrames::Never
-                } else if matches!(self.tab, Tab::Plots)
-                    || (self.tab == Tab::Console && self.console.show_status)
-                {
-                    StatusFrames::Every
-                } else {
-                    StatusFrames::Figures
-                });
-                s.set_levels_shown(i == self.current && self.tab == Tab::Levels);
-                let scope = (i == self.current && !wall_shown)
-                    .then(|| match self.tab {
-                        Tab::Scope => Some(self.scope.spec(&self.scope_source)),
-                        Tab::Spectrum => Some(self.spectrum.spec(&self.scope_source)),
-                        _ => None,
-                    })
-                    .flatten();
-                s.scope.want(scope);
-            }
-            if wall_shown {
-                // The tiles' figures and CPU lines move at this pace, not with each of the
-                // servers' replies; a server going away or coming back redraws at once.
-                ui.ctx().request_repaint_after(WALL_REFRESH);
-                let current = self.sessions[self.current].id;
-                wall_asked = self.wall.ui(ui, &self.sessions, current, &mut self.actions);
-                return;
-            }
-            let session = &mut self.sessions[self.current];
-            let actions = &mut self.actions;
-            match self.tab {
-                Tab::Servers => {}
-                Tab::Tree => session.tree.ui(ui, &session.server, actions),
-                Tab::Plots => self.plots.ui(ui, &session.server, &session.xruns()),
-                Tab::Levels => self.mixer.ui(ui, session, self.own_jack.is_some(), actions),
-                Tab::Scope | Tab::Spectrum => {
-                    let layout = session.server.session().map_or((1024, 2), |s| {
-                        (s.layout.audio_buses, s.layout.output_channels)
-                    });
-                    if !self.scope_source.chosen {
-                        self.scope_source = super::scope_panel::ScopeSource::outputs(layout.1);
-                    }
-                    let view = session.scope.view();
-                    if self.tab == Tab::Scope {
-                        self.scope.ui(ui, &mut self.scope_source, &view, layout);
+        egui::CentralPanel::default()
+            .frame(egui::Frame::central_panel(&style).fill(egui::Color32::TRANSPARENT))
+            .show(ui, |ui| {
+                self.tabs(ui);
+                ui.separator();
+                // The wall's tiles move with every server's status; the plots scroll with time,
+                // and the console may be showing every status reply.
+                let wall_shown = self.tab == Tab::Servers;
+                for (i, s) in self.sessions.iter().enumerate() {
+                    // On the wall the status bar, too, moves at the wall's pace.
+                    s.set_status_frames(if i != self.current || wall_shown {
+                        StatusFrames::Never
+                    } else if matches!(self.tab, Tab::Plots)
+                        || (self.tab == Tab::Console && self.console.show_status)
+                    {
+                        StatusFrames::Every
                     } else {
-                        self.spectrum.ui(ui, &mut self.scope_source, &view, layout);
-                    }
+                        StatusFrames::Figures
+                    });
+                    s.set_meters_shown(if i != self.current || wall_shown {
+                        MetersShown::Hidden
+                    } else if self.tab == Tab::Levels {
+                        MetersShown::All
+                    } else {
+                        MetersShown::Master
+                    });
+                    let scope = (i == self.current && !wall_shown)
+                        .then(|| match self.tab {
+                            Tab::Scope => Some(self.scope.spec(&self.scope_source)),
+                            Tab::Spectrum => Some(self.spectrum.spec(&self.scope_source)),
+                            _ => None,
+                        })
+                        .flatten();
+                    s.scope.want(scope);
                 }
-                Tab::Buffers => self.buffers.ui(ui, session, actions),
-                Tab::Console => self.console.ui(ui, session, actions),
-                Tab::Log => self.log.ui(ui, &session.server),
-            }
-        });
+                if wall_shown {
+                    // The tiles' figures and CPU lines move at this pace, not with each of the
+                    // servers' replies; a server going away or coming back redraws at once.
+                    ui.ctx().request_repaint_after(WALL_REFRESH);
+                    let current = self.sessions[self.current].id;
+                    wall_asked = self.wall.ui(ui, &self.sessions, current, &mut self.actions);
+                    return;
+                }
+                let session = &mut self.sessions[self.current];
+                let actions = &mut self.actions;
+                match self.tab {
+                    Tab::Servers => {}
+                    Tab::Tree => session.tree.ui(ui, &session.server, actions),
+                    Tab::Plots => self.plots.ui(ui, &session.server, &session.xruns()),
+                    Tab::Levels => self.mixer.ui(ui, session, self.own_jack.is_some(), actions),
+                    Tab::Scope | Tab::Spectrum => {
+                        let layout = session.server.session().map_or((1024, 2), |s| {
+                            (s.layout.audio_buses, s.layout.output_channels)
+                        });
+                        if !self.scope_source.chosen {
+                            self.scope_source = super::scope_panel::ScopeSource::outputs(layout.1);
+                        }
+                        let view = session.scope.view();
+                        if self.tab == Tab::Scope {
+                            self.scope.ui(ui, &mut self.scope_source, &view, layout);
+                        } else {
+                            self.spectrum.ui(ui, &mut self.scope_source, &view, layout);
+                        }
+                    }
+                    Tab::Buffers => self.buffers.ui(ui, session, actions),
+                    Tab::Console => self.console.ui(ui, session, actions),
+                    Tab::Log => self.log.ui(ui, &session.server),
+                }
+            });
         self.wall_requests(wall_asked);
         focus_ring(&ctx);
         if self.keys_open {

@@ -1,5 +1,6 @@
 //! Level meters, master volume and mute, recording, and the audio setup (JACK).
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -10,7 +11,9 @@ use super::actions::{Action, ActionQueue, Pick};
 use super::session::Session;
 use crate::server::host::jack::{JackSettings, JackStatus};
 use crate::server::host::pipewire::PROVIDES_JACK;
-use crate::server::ops::mixer::{ChannelLevel, FLOOR_DB};
+use crate::server::ops::mixer::{
+    BusMeter, BusMeterSpec, ChannelLevel, FLOOR_DB, MAX_BUS_METER_CHANNELS, MAX_BUS_METERS,
+};
 use crate::server::ops::recorder::{HeaderFormat, RecordOptions, SampleFormat};
 
 pub struct MixerPanel {
@@ -23,12 +26,39 @@ pub struct MixerPanel {
     /// PipeWire provides JACK here: no `jackd` is offered.
     pub pipewire_jack: bool,
     jack_checked: Option<Instant>,
-    /// Each meter's held peak and when it was reached, by (inputs or outputs, channel).
-    held: std::collections::HashMap<(bool, usize), (f32, Instant)>,
+    /// Each meter's held peak and when it was reached.
+    held: HashMap<MeterKey, (f32, Instant)>,
     /// Each meter's last clip, lit until the light is clicked.
-    clips: std::collections::HashMap<(bool, usize), Instant>,
+    clips: HashMap<MeterKey, Instant>,
     /// When each light was last cleared: clips up to then are seen.
-    cleared: std::collections::HashMap<(bool, usize), Instant>,
+    cleared: HashMap<MeterKey, Instant>,
+    /// The "Add a meter" form.
+    new_meter: NewBusMeter,
+}
+
+/// One meter bar: a hardware input or output channel, or a channel of a bus meter's slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum MeterKey {
+    In(usize),
+    Out(usize),
+    Bus { slot: usize, channel: usize },
+}
+
+/// What the "Add a meter" form holds.
+struct NewBusMeter {
+    bus: u32,
+    channels: usize,
+    name: String,
+}
+
+impl Default for NewBusMeter {
+    fn default() -> Self {
+        NewBusMeter {
+            bus: 0,
+            channels: 2,
+            name: String::new(),
+        }
+    }
 }
 
 /// How long a peak is held on a meter before the line falls back.
@@ -41,6 +71,7 @@ pub fn meter_picture(m: &crate::server::ops::mixer::Meters) -> Vec<(i16, i16)> {
     m.inputs
         .iter()
         .chain(&m.outputs)
+        .chain(m.buses.iter().flat_map(|b| &b.levels))
         .map(|l| (step(l.peak_db), step(l.rms_db)))
         .collect()
 }
@@ -71,6 +102,7 @@ impl Default for MixerPanel {
             held: Default::default(),
             clips: Default::default(),
             cleared: Default::default(),
+            new_meter: NewBusMeter::default(),
         }
     }
 }
@@ -198,8 +230,8 @@ impl MixerPanel {
             }
         });
         let meters = server.meters();
+        let now = Instant::now();
         if settings.meters && online {
-            let now = Instant::now();
             ui.horizontal(|ui| {
                 ui.vertical(|ui| {
                     ui.label("dB");
@@ -210,57 +242,32 @@ impl MixerPanel {
                         ui.label(group);
                         ui.horizontal(|ui| {
                             for (i, l) in levels.iter().enumerate() {
-                                let key = (group == "in", i);
-                                let held = hold(&mut self.held, key, l.peak_db, now);
-                                if let Some(at) = l.clipped_at
-                                    && self.cleared.get(&key).is_none_or(|c| at > *c)
-                                {
-                                    let last = self.clips.entry(key).or_insert(at);
-                                    *last = (*last).max(at);
-                                }
-                                ui.vertical(|ui| {
-                                    meter(ui, &format!("{group} {}", i + 1), l, held, now);
-                                    // The held peak as a number, to read a level exactly.
-                                    ui.small(if held > FLOOR_DB {
-                                        format!("{held:.1}")
-                                    } else {
-                                        "-inf".to_string()
-                                    });
-                                    ui.small(format!("{}", i + 1));
-                                    if let Some(at) = self.clips.get(&key).copied() {
-                                        let ago = now.saturating_duration_since(at).as_secs();
-                                        if ui
-                                            .add(
-                                                egui::Button::new(
-                                                    RichText::new("CLIP")
-                                                        .small()
-                                                        .color(Color32::WHITE),
-                                                )
-                                                .fill(Color32::from_rgb(190, 30, 30)),
-                                            )
-                                            .on_hover_text(format!(
-                                                "{group} {}: last clip {ago} s ago; click to clear",
-                                                i + 1
-                                            ))
-                                            .clicked()
-                                        {
-                                            self.clips.remove(&key);
-                                            self.cleared.insert(key, now);
-                                        }
-                                    }
-                                });
+                                let key = if group == "in" {
+                                    MeterKey::In(i)
+                                } else {
+                                    MeterKey::Out(i)
+                                };
+                                self.meter_column(ui, key, &format!("{group} {}", i + 1), l, now);
                             }
                         });
                     });
                     ui.separator();
                 }
             });
+        }
+        if online {
+            self.bus_meters(ui, &meters.buses, now, actions);
+        }
+        if online && (settings.meters || !meters.buses.is_empty()) {
+            let all = || {
+                meters
+                    .inputs
+                    .iter()
+                    .chain(&meters.outputs)
+                    .chain(meters.buses.iter().flat_map(|b| &b.levels))
+            };
             // A held peak above the level falls back after its hold: one frame then.
-            if meters
-                .inputs
-                .iter()
-                .chain(&meters.outputs)
-                .any(|l| l.peak_db < 0.0 && l.peak_db > FLOOR_DB)
+            if all().any(|l| l.peak_db < 0.0 && l.peak_db > FLOOR_DB)
                 || self.held.values().any(|(db, _)| *db > FLOOR_DB)
             {
                 ui.ctx().request_repaint_after(PEAK_HOLD);
@@ -278,12 +285,7 @@ impl MixerPanel {
             }
             // Frames come from the meter waker, only when a drawn value moves; a lit clip
             // light needs one more when its hold ends.
-            if meters
-                .inputs
-                .iter()
-                .chain(&meters.outputs)
-                .any(|l| l.clipping(now))
-            {
+            if all().any(|l| l.clipping(now)) {
                 ui.ctx().request_repaint_after(Duration::from_millis(250));
             }
         }
@@ -291,6 +293,132 @@ impl MixerPanel {
         self.record(ui, session, actions, online);
         ui.separator();
         self.audio_setup(ui, session, own_jack, actions);
+    }
+
+    /// One meter with its held peak as a number, its channel number and its clip light.
+    fn meter_column(
+        &mut self,
+        ui: &mut egui::Ui,
+        key: MeterKey,
+        label: &str,
+        l: &ChannelLevel,
+        now: Instant,
+    ) {
+        let held = hold(&mut self.held, key, l.peak_db, now);
+        if let Some(at) = l.clipped_at
+            && self.cleared.get(&key).is_none_or(|c| at > *c)
+        {
+            let last = self.clips.entry(key).or_insert(at);
+            *last = (*last).max(at);
+        }
+        ui.vertical(|ui| {
+            meter(ui, label, l, held, now);
+            // The held peak as a number, to read a level exactly.
+            ui.small(if held > FLOOR_DB {
+                format!("{held:.1}")
+            } else {
+                "-inf".to_string()
+            });
+            let channel = match key {
+                MeterKey::In(i) | MeterKey::Out(i) | MeterKey::Bus { channel: i, .. } => i,
+            };
+            ui.small(format!("{}", channel + 1));
+            if let Some(at) = self.clips.get(&key).copied() {
+                let ago = now.saturating_duration_since(at).as_secs();
+                if ui
+                    .add(
+                        egui::Button::new(RichText::new("CLIP").small().color(Color32::WHITE))
+                            .fill(Color32::from_rgb(190, 30, 30)),
+                    )
+                    .on_hover_text(format!("{label}: last clip {ago} s ago; click to clear"))
+                    .clicked()
+                {
+                    self.clips.remove(&key);
+                    self.cleared.insert(key, now);
+                }
+            }
+        });
+    }
+
+    /// Meters on any audio bus range: each with its name and a Remove button, and the form
+    /// that adds one.
+    fn bus_meters(
+        &mut self,
+        ui: &mut egui::Ui,
+        buses: &[BusMeter],
+        now: Instant,
+        actions: &mut ActionQueue,
+    ) {
+        ui.horizontal_wrapped(|ui| {
+            for b in buses {
+                ui.group(|ui| {
+                    ui.vertical(|ui| {
+                        let spec = &b.spec;
+                        let range = if spec.channels == 1 {
+                            format!("bus {}", spec.bus)
+                        } else {
+                            format!("buses {}–{}", spec.bus, spec.bus + spec.channels as u32 - 1)
+                        };
+                        ui.horizontal(|ui| {
+                            ui.label(RichText::new(&spec.name).strong());
+                            if ui
+                                .small_button("Remove")
+                                .on_hover_text(format!("Stop the meter on {range}"))
+                                .clicked()
+                            {
+                                actions.push(Action::RemoveBusMeter(b.slot));
+                            }
+                        });
+                        ui.small(&range);
+                        if let Some(note) = &spec.note {
+                            ui.small(RichText::new(note).color(tone(ui, Tone::Warning)));
+                        }
+                        ui.horizontal(|ui| {
+                            for (i, l) in b.levels.iter().enumerate() {
+                                let key = MeterKey::Bus {
+                                    slot: b.slot,
+                                    channel: i,
+                                };
+                                let label = format!("{} {}", spec.name, i + 1);
+                                self.meter_column(ui, key, &label, l, now);
+                            }
+                        });
+                    });
+                });
+            }
+        });
+        ui.horizontal(|ui| {
+            ui.label("Add a meter:");
+            let l = ui.label("first bus");
+            ui.add(egui::DragValue::new(&mut self.new_meter.bus).range(0..=65535))
+                .labelled_by(l.id);
+            let l = ui.label("channels");
+            ui.add(
+                egui::DragValue::new(&mut self.new_meter.channels)
+                    .range(1..=MAX_BUS_METER_CHANNELS),
+            )
+            .labelled_by(l.id);
+            let l = ui.label("name");
+            ui.add(egui::TextEdit::singleline(&mut self.new_meter.name).desired_width(120.0))
+                .labelled_by(l.id);
+            let full = buses.len() >= MAX_BUS_METERS;
+            if ui
+                .add_enabled(!full, egui::Button::new("Add meter"))
+                .on_hover_text("Meter any audio bus range (a synth's output, an effect's input)")
+                .on_disabled_hover_text(format!(
+                    "{MAX_BUS_METERS} meters at most: remove one first"
+                ))
+                .clicked()
+            {
+                actions.push(Action::AddBusMeter(BusMeterSpec {
+                    name: self.new_meter.name.trim().to_string(),
+                    bus: self.new_meter.bus,
+                    channels: self.new_meter.channels,
+                    note: None,
+                }));
+                self.new_meter.name.clear();
+            }
+        });
     }
 
     fn record(
@@ -448,8 +576,8 @@ impl MixerPanel {
 /// The peak to hold for a meter: the new one when higher or when the held one is older
 /// than [`PEAK_HOLD`].
 fn hold(
-    held: &mut std::collections::HashMap<(bool, usize), (f32, Instant)>,
-    key: (bool, usize),
+    held: &mut HashMap<MeterKey, (f32, Instant)>,
+    key: MeterKey,
     peak: f32,
     now: Instant,
 ) -> f32 {

@@ -33,6 +33,37 @@ pub enum XrunsShown {
     Counting(Xruns),
 }
 
+/// The meters' data rate (`SendPeakRMS` at 20 Hz): frames for them come no closer.
+pub const METER_FRAME: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// When to draw a changed meter picture: `None` when a frame is due already (it draws the
+/// change), else in time to keep frames [`METER_FRAME`] apart. `scheduled` is the last
+/// frame asked for.
+fn meter_frame(
+    scheduled: &mut Option<std::time::Instant>,
+    now: std::time::Instant,
+) -> Option<std::time::Duration> {
+    if scheduled.is_some_and(|s| s > now) {
+        return None;
+    }
+    let due = scheduled.map_or(now, |s| (s + METER_FRAME).max(now));
+    // egui's own minimum: a request for "now" would run a second, settling frame.
+    let wait = (due - now).max(std::time::Duration::from_millis(1));
+    *scheduled = Some(now + wait);
+    Some(wait)
+}
+
+/// Which meters of a session the window shows, for the frames their replies need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetersShown {
+    /// None: another server is shown, or the wall.
+    Hidden,
+    /// The status bar's master meter.
+    Master,
+    /// The Levels tab: every meter.
+    All,
+}
+
 pub struct Session {
     pub id: SessionId,
     pub server: Server,
@@ -69,8 +100,8 @@ pub struct Session {
     done_rx: mpsc::Receiver<Done>,
     /// Which status replies need a frame (see [`StatusFrames`]).
     status_frames: Arc<AtomicU8>,
-    /// Whether this session's levels are on screen, for the meter waker.
-    levels_shown: tokio::sync::watch::Sender<bool>,
+    /// Which of this session's meters are on screen, for the meter waker.
+    meters_shown: tokio::sync::watch::Sender<MetersShown>,
     /// Never sent to: dropped with the session, which ends the tasks that watch it.
     alive: tokio::sync::watch::Sender<()>,
     waker: Waker,
@@ -101,7 +132,7 @@ impl Session {
             done_tx,
             done_rx,
             status_frames: Arc::new(AtomicU8::new(StatusFrames::Figures as u8)),
-            levels_shown: tokio::sync::watch::channel(false).0,
+            meters_shown: tokio::sync::watch::channel(MetersShown::Hidden).0,
             alive: tokio::sync::watch::channel(()).0,
             waker: bridge.waker(),
         };
@@ -227,9 +258,9 @@ impl Session {
         self.status_frames.store(which as u8, Ordering::Relaxed);
     }
 
-    /// Set each frame: whether this session's levels are on screen.
-    pub fn set_levels_shown(&self, on: bool) {
-        self.levels_shown
+    /// Set each frame: which of this session's meters are on screen.
+    pub fn set_meters_shown(&self, on: MetersShown) {
+        self.meters_shown
             .send_if_modified(|shown| std::mem::replace(shown, on) != on);
     }
 
@@ -327,14 +358,18 @@ impl Session {
         // Meter replies come 20 times a second per meter and wake nobody by themselves:
         // this asks for a frame only when the picture changes, so silence costs nothing.
         let server = self.server.clone();
-        let mut shown = self.levels_shown.subscribe();
+        let mut shown = self.meters_shown.subscribe();
         let waker = self.waker.clone();
         bridge.spawn(async move {
             let mut ticks = server.watch_meters();
             let mut last = Vec::new();
+            // Each meter synth replies 20 times a second on its own: two meters' replies
+            // must not make 40 frames. One frame per meter period at most; a change while
+            // one is due is drawn by it.
+            let mut scheduled: Option<std::time::Instant> = None;
             loop {
-                // Hidden levels wait for the tab, not for each of the 20 replies a second.
-                if !*shown.borrow_and_update() {
+                // Hidden meters wait to be shown, not for each of the 20 replies a second.
+                if *shown.borrow_and_update() == MetersShown::Hidden {
                     if shown.changed().await.is_err() {
                         return;
                     }
@@ -342,12 +377,23 @@ impl Session {
                 }
                 tokio::select! {
                     tick = ticks.changed() => if tick.is_err() { return },
-                    _ = shown.changed() => continue,
+                    changed = shown.changed() => if changed.is_err() { return },
                 }
-                let picture = super::mixer_panel::meter_picture(&server.meters());
+                // The Levels tab draws every meter; any other tab only the status bar's
+                // master meter, which moves less.
+                let meters = server.meters();
+                let picture = match *shown.borrow() {
+                    MetersShown::All => super::mixer_panel::meter_picture(&meters),
+                    MetersShown::Master if server.mixer_settings().meters => {
+                        super::status_bar::master_picture(&meters.outputs)
+                    }
+                    _ => Vec::new(),
+                };
                 if picture != last {
                     last = picture;
-                    waker.wake();
+                    if let Some(wait) = meter_frame(&mut scheduled, std::time::Instant::now()) {
+                        waker.wake_after(wait);
+                    }
                 }
             }
         });
@@ -378,5 +424,40 @@ impl Session {
         }
         #[cfg(not(unix))]
         let _ = (bridge, path);
+    }
+}
+
+#[cfg(test)]
+mod meter_frame_tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn two_meters_replying_20_times_a_second_make_at_most_20_frames() {
+        let start = Instant::now();
+        let mut scheduled = None;
+        let mut frames = std::collections::BTreeSet::new();
+        // Two meters, each 20 replies a second, half a period apart, for 5 s.
+        for i in 0..200u64 {
+            let now = start + Duration::from_millis(i * 25);
+            if let Some(wait) = meter_frame(&mut scheduled, now) {
+                frames.insert(now + wait);
+            }
+        }
+        let frames: Vec<Instant> = frames.into_iter().collect();
+        for pair in frames.windows(2) {
+            assert!(pair[1] - pair[0] >= METER_FRAME, "{:?}", pair[1] - pair[0]);
+        }
+        assert!(
+            (95..=101).contains(&frames.len()),
+            "{} frames in 5 s",
+            frames.len()
+        );
+        // After a quiet spell the next change draws at once.
+        let later = start + Duration::from_secs(10);
+        assert_eq!(
+            meter_frame(&mut scheduled, later),
+            Some(Duration::from_millis(1))
+        );
     }
 }

@@ -7,6 +7,7 @@ use egui::{Color32, RichText};
 use super::session::XrunsShown;
 use super::theme::{Tone, tone};
 
+use crate::server::ops::mixer::{ChannelLevel, FLOOR_DB};
 use crate::server::ops::recorder::Recording;
 use crate::server::{ServerState, Session, StatusInfo};
 
@@ -80,6 +81,8 @@ pub struct View<'a> {
     pub large: bool,
     /// JACK's xruns since the server booted here.
     pub xruns: XrunsShown,
+    /// The hardware outputs' levels while the meters run, for the master meter.
+    pub master: Option<&'a [ChannelLevel]>,
 }
 
 /// `02:13`; hours only when there are some (`1:02:13`).
@@ -112,6 +115,73 @@ pub fn rec_text(r: &Recording, bytes: u64) -> String {
     )
 }
 
+/// The quietest level the master meter draws: its bars are 60 px, one a decibel.
+const MASTER_FLOOR_DB: f32 = -60.0;
+
+/// The master meter as drawn: each bar's length in whole pixels and whether it is red. Two
+/// meter replies with the same picture need no frame.
+pub fn master_picture(outputs: &[ChannelLevel]) -> Vec<(i16, i16)> {
+    let now = std::time::Instant::now();
+    outputs
+        .iter()
+        .map(|l| {
+            let px = l.peak_db.clamp(MASTER_FLOOR_DB, 0.0).round() as i16;
+            (px, i16::from(l.clipping(now)))
+        })
+        .collect()
+}
+
+/// The master meter: each output channel's peak as a thin bar, red while it clips, on
+/// every tab. A screen reader hears it as a meter with every channel's level in words.
+pub fn master_meter(ui: &mut egui::Ui, outputs: &[ChannelLevel]) {
+    let now = std::time::Instant::now();
+    let n = outputs.len().min(8);
+    let gap = 1.0;
+    let bar = ((14.0 - gap * (n as f32 - 1.0)) / n as f32).max(1.0);
+    let width = -MASTER_FLOOR_DB;
+    let (rect, resp) = ui.allocate_exact_size(
+        egui::vec2(width, 14.0),
+        egui::Sense::focusable_noninteractive(),
+    );
+    let words: Vec<String> = outputs
+        .iter()
+        .enumerate()
+        .map(|(i, l)| format!("out {}: {}", i + 1, l.describe(now)))
+        .collect();
+    let value = words.join("; ");
+    let loudest = outputs.iter().map(|l| l.peak_db).fold(FLOOR_DB, f32::max);
+    ui.ctx().accesskit_node_builder(resp.id, |b| {
+        b.set_role(egui::accesskit::Role::Meter);
+        b.set_label("Master level");
+        b.set_value(value.clone());
+        b.set_min_numeric_value(f64::from(FLOOR_DB));
+        b.set_max_numeric_value(0.0);
+        b.set_numeric_value(f64::from(loudest));
+    });
+    let p = ui.painter();
+    p.rect_filled(rect, 1.0, Color32::from_gray(30));
+    for (i, l) in outputs.iter().take(n).enumerate() {
+        let frac = ((l.peak_db - MASTER_FLOOR_DB) / -MASTER_FLOOR_DB).clamp(0.0, 1.0);
+        if frac <= 0.0 {
+            continue;
+        }
+        let colour = if l.clipping(now) {
+            Color32::from_rgb(220, 40, 40)
+        } else if l.peak_db > -6.0 {
+            Color32::from_rgb(230, 170, 40)
+        } else {
+            Color32::from_rgb(70, 190, 90)
+        };
+        let top = rect.top() + i as f32 * (bar + gap);
+        p.rect_filled(
+            egui::Rect::from_min_size(egui::pos2(rect.left(), top), egui::vec2(width * frac, bar)),
+            0.0,
+            colour,
+        );
+    }
+    resp.on_hover_text(format!("Master (hardware outputs): {value}"));
+}
+
 pub fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
     let View {
         state,
@@ -125,6 +195,7 @@ pub fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
         cpu_alert,
         large,
         xruns,
+        master,
     } = v;
     let mut a = Actions::default();
     // Buttons first, then the text, all in one wrapping row: the buttons' ids never move when
@@ -264,6 +335,10 @@ pub fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
             ui.label(counts_text(&st, own_synths));
         }
         xruns_ui(ui, &xruns);
+        if let Some(outputs) = master.filter(|o| !o.is_empty()) {
+            ui.separator();
+            master_meter(ui, outputs);
+        }
     });
     if large {
         ui.horizontal_wrapped(|ui| {

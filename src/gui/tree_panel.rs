@@ -144,6 +144,24 @@ struct NodeAbout {
     owner: bool,
 }
 
+/// "Meter its output" in a synth's menu: a meter on the buses it writes, in the Levels tab
+/// (the core reads the bus from its `out` control and the width from its SynthDef).
+fn meter_output_item(ui: &mut egui::Ui, row: &Row, actions: &mut ActionQueue) {
+    if row.is_group {
+        return;
+    }
+    if ui
+        .button("Meter its output")
+        .on_hover_text(
+            "Add a meter on the bus this synth writes (its out control), shown in the Levels tab",
+        )
+        .clicked()
+    {
+        actions.push(Action::MeterNodeOutput { id: row.id });
+        ui.close();
+    }
+}
+
 /// What a key on a focused row asked for.
 enum RowKey {
     Up,
@@ -726,6 +744,7 @@ impl TreePanel {
             self.trace = Some(id);
             ui.close();
         }
+        meter_output_item(ui, row, actions);
         if ui.button("Move…").clicked() {
             self.move_form = Some(MoveForm {
                 node: id,

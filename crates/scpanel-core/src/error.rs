@@ -163,9 +163,10 @@ pub enum ServerError {
     #[error("{0}")]
     Io(String),
 
-    /// A request the caller can correct (a channel count out of range…): says what is allowed.
+    /// A request that can't be done as asked (a bus range past the server's buses, a
+    /// node that is not a synth); the text says why and what to do.
     #[error("{0}")]
-    Invalid(String),
+    Refused(String),
 }
 
 fn port_in_use_message(

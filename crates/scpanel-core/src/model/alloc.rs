@@ -132,8 +132,9 @@ impl ServerLayout {
     }
 }
 
-/// How many ids at the top of each client's node block are kept for scpanel's own nodes.
-pub(crate) const OWN_NODE_SLOTS: i64 = 16;
+/// How many ids at the top of each client's node block are kept for scpanel's own nodes:
+/// 16 fixed slots, then 16 bus meters.
+pub(crate) const OWN_NODE_SLOTS: i64 = 32;
 
 /// One client's share of the server's ids.
 #[derive(Debug, Clone, PartialEq, Eq)]

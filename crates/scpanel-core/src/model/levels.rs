@@ -76,6 +76,39 @@ impl ChannelLevel {
     }
 }
 
+/// How many meters on other buses a client runs at once: their synths have ids of their
+/// own in the client's own-node block (`ops::own_nodes::Own::BusMeter`).
+pub const MAX_BUS_METERS: usize = 16;
+/// The most channels one bus meter shows.
+pub const MAX_BUS_METER_CHANNELS: usize = 8;
+
+/// A meter on any range of audio buses, as the user asked for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BusMeterSpec {
+    /// What the meter is called on screen (a node's meter is named after the node).
+    pub name: String,
+    /// The first audio bus.
+    pub bus: u32,
+    /// How many buses from `bus` (1 to [`MAX_BUS_METER_CHANNELS`]).
+    pub channels: usize,
+    /// What was assumed in finding the range, to show beside the meter ("2 channels
+    /// assumed: …"); `None` when nothing was.
+    pub note: Option<String>,
+}
+
+/// A bus meter that runs: its place, its synth and its latest levels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BusMeter {
+    /// Its slot, 0 to [`MAX_BUS_METERS`] − 1: the same after a reset or a reboot.
+    pub slot: usize,
+    /// What it meters.
+    pub spec: BusMeterSpec,
+    /// The synth's node id, once it was made.
+    pub node: Option<i32>,
+    /// One level per channel.
+    pub levels: Vec<ChannelLevel>,
+}
+
 /// The latest levels, and which synths feed them.
 #[derive(Debug, Clone, Default)]
 pub struct Meters {
@@ -89,6 +122,8 @@ pub struct Meters {
     pub input_node: Option<i32>,
     /// The node id of the output meter synth.
     pub output_node: Option<i32>,
+    /// Meters on other buses, by slot.
+    pub buses: Vec<BusMeter>,
 }
 
 impl Meters {
@@ -101,6 +136,8 @@ impl Meters {
             &mut self.inputs
         } else if Some(node) == self.output_node {
             &mut self.outputs
+        } else if let Some(b) = self.buses.iter_mut().find(|b| b.node == Some(node)) {
+            &mut b.levels
         } else {
             return false;
         };
@@ -150,9 +187,98 @@ pub struct MixerState {
     pub volume_node: Option<i32>,
     /// The user switched the meters on or off: defaults no longer apply.
     pub meters_chosen: bool,
+    /// The meters on other buses the user asked for, by slot; put back after a reset.
+    pub bus_meters: Vec<(usize, BusMeterSpec)>,
+}
+
+impl BusMeterSpec {
+    /// Checks the range against a server with `audio_buses` audio buses.
+    pub fn check(&self, audio_buses: u32) -> Result<(), String> {
+        if !(1..=MAX_BUS_METER_CHANNELS).contains(&self.channels) {
+            return Err(format!(
+                "a bus meter shows 1 to {MAX_BUS_METER_CHANNELS} channels, not {}",
+                self.channels
+            ));
+        }
+        let last = u64::from(self.bus) + self.channels as u64;
+        if last > u64::from(audio_buses) {
+            return Err(format!(
+                "buses {} to {} are past the server's {audio_buses} audio buses",
+                self.bus,
+                last - 1
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// A `SendPeakRMS` reply for our meters.
 pub(crate) fn is_meter_reply(m: &OscMessage) -> bool {
     m.addr == METER_REPLY
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rosc::OscType;
+
+    fn reply(node: i32, peaks: &[f32]) -> OscMessage {
+        let mut args = vec![OscType::Int(node), OscType::Int(-1)];
+        for p in peaks {
+            args.extend([OscType::Float(*p), OscType::Float(*p / 2.0)]);
+        }
+        OscMessage {
+            addr: METER_REPLY.into(),
+            args,
+        }
+    }
+
+    #[test]
+    fn a_reply_goes_to_the_meter_whose_synth_sent_it() {
+        let spec = |bus| BusMeterSpec {
+            name: format!("bus {bus}"),
+            bus,
+            channels: 2,
+            note: None,
+        };
+        let mut m = Meters {
+            outputs: vec![ChannelLevel::default(); 2],
+            output_node: Some(10),
+            buses: vec![
+                BusMeter {
+                    slot: 0,
+                    spec: spec(4),
+                    node: Some(20),
+                    levels: vec![ChannelLevel::default(); 2],
+                },
+                BusMeter {
+                    slot: 1,
+                    spec: spec(6),
+                    node: Some(21),
+                    levels: vec![ChannelLevel::default(); 2],
+                },
+            ],
+            ..Default::default()
+        };
+        assert!(m.apply(&reply(21, &[0.5, 0.25])));
+        assert!((m.buses[1].levels[0].peak_db - -6.02).abs() < 0.01);
+        assert_eq!(m.buses[0].levels[0].peak_db, FLOOR_DB, "not the other bus");
+        assert_eq!(m.outputs[0].peak_db, FLOOR_DB, "not the outputs");
+        assert!(!m.apply(&reply(99, &[0.5])), "nobody's meter");
+    }
+
+    #[test]
+    fn a_bus_range_must_fit_the_server() {
+        let spec = |bus, channels| BusMeterSpec {
+            name: String::new(),
+            bus,
+            channels,
+            note: None,
+        };
+        assert!(spec(4, 2).check(1024).is_ok());
+        assert!(spec(1022, 2).check(1024).is_ok());
+        assert!(spec(1023, 2).check(1024).is_err());
+        assert!(spec(0, 0).check(1024).is_err());
+        assert!(spec(0, 9).check(1024).is_err());
+    }
 }

@@ -2,8 +2,9 @@
 //! root group (like sclang's `s.meter` and `s.volume`). What the user set survives a reset
 //! and a reboot: `Server::restore_mixer` puts the synths back.
 
-use crate::error::Result;
+use crate::error::{Result, ServerError};
 use crate::handle::Server;
+use crate::model::tree::ControlValue;
 use crate::ops::own_nodes::Own;
 
 pub use crate::model::levels::*;
@@ -86,13 +87,11 @@ impl Server {
             );
         }
         if let Ok(mut m) = self.shared().meters.lock() {
-            *m = Meters {
-                inputs: vec![ChannelLevel::default(); ins],
-                outputs: vec![ChannelLevel::default(); outs],
-                updated: None,
-                input_node,
-                output_node,
-            };
+            m.inputs = vec![ChannelLevel::default(); ins];
+            m.outputs = vec![ChannelLevel::default(); outs];
+            m.updated = None;
+            m.input_node = input_node;
+            m.output_node = output_node;
         }
         Ok(())
     }
@@ -103,7 +102,11 @@ impl Server {
         let _ = self.free_own_synth(Own::InputMeter).await;
         let _ = self.free_own_synth(Own::OutputMeter).await;
         if let Ok(mut m) = self.shared().meters.lock() {
-            *m = Meters::default();
+            // The bus meters run on by themselves.
+            *m = Meters {
+                buses: std::mem::take(&mut m.buses),
+                ..Meters::default()
+            };
         }
     }
 
@@ -182,6 +185,205 @@ impl Server {
                 self.place_meters().await?;
             }
         }
+        let wanted = self
+            .shared()
+            .mixer
+            .lock()
+            .map(|m| m.bus_meters.clone())
+            .unwrap_or_default();
+        for (slot, spec) in wanted {
+            self.place_bus_meter(slot, spec).await?;
+        }
         Ok(())
     }
+
+    /// The meters on other buses, in the order they were added.
+    pub fn bus_meters(&self) -> Vec<BusMeter> {
+        self.meters().buses
+    }
+
+    /// Starts a meter on `spec.channels` audio buses from `spec.bus`, beside any others;
+    /// returns its slot. It runs until [`Server::remove_bus_meter`], and comes back after a
+    /// reset or a reboot.
+    pub async fn add_bus_meter(&self, mut spec: BusMeterSpec) -> Result<usize> {
+        let _one_at_a_time = self.shared().mixer_lock.lock().await;
+        let layout = self.online()?.session.layout;
+        spec.check(layout.audio_buses)
+            .map_err(ServerError::Refused)?;
+        if spec.name.trim().is_empty() {
+            spec.name = format!("bus {}", spec.bus);
+        }
+        let taken: Vec<usize> = self
+            .shared()
+            .mixer
+            .lock()
+            .map(|m| m.bus_meters.iter().map(|(s, _)| *s).collect())
+            .unwrap_or_default();
+        let slot = (0..MAX_BUS_METERS)
+            .find(|s| !taken.contains(s))
+            .ok_or_else(|| {
+                ServerError::Refused(format!(
+                    "{MAX_BUS_METERS} bus meters run already: remove one first"
+                ))
+            })?;
+        self.place_bus_meter(slot, spec.clone()).await?;
+        self.update_mixer(|m| m.bus_meters.push((slot, spec)));
+        Ok(slot)
+    }
+
+    /// Starts the synth of the bus meter in `slot` (at the tail of scpanel's group, after
+    /// everything that writes) and shows its levels.
+    async fn place_bus_meter(&self, slot: usize, spec: BusMeterSpec) -> Result<()> {
+        let own = bus_meter_slot(slot)?;
+        // The slot is fixed: a synth left there (a restore after reconnecting) goes first.
+        let _ = self.free_own_synth(own).await;
+        self.forget_bus_meter(slot);
+        let def = format!("scpanel-meter-{}", spec.channels);
+        let node = self
+            .add_own_synth(own, &def, &[("in", spec.bus as f32)])
+            .await?;
+        if let Ok(mut m) = self.shared().meters.lock() {
+            let levels = vec![ChannelLevel::default(); spec.channels];
+            m.buses.push(BusMeter {
+                slot,
+                spec,
+                node: Some(node),
+                levels,
+            });
+            m.buses.sort_by_key(|b| b.slot);
+        }
+        Ok(())
+    }
+
+    fn forget_bus_meter(&self, slot: usize) {
+        if let Ok(mut m) = self.shared().meters.lock() {
+            m.buses.retain(|b| b.slot != slot);
+        }
+    }
+
+    /// Stops the bus meter in `slot` and frees its synth.
+    pub async fn remove_bus_meter(&self, slot: usize) -> Result<()> {
+        let _one_at_a_time = self.shared().mixer_lock.lock().await;
+        let own = bus_meter_slot(slot)?;
+        self.update_mixer(|m| m.bus_meters.retain(|(s, _)| *s != slot));
+        self.forget_bus_meter(slot);
+        self.free_own_synth(own).await
+    }
+
+    /// Frees every bus meter's synth, keeping what was asked for (for leaving a server: the
+    /// meters come back on the next visit's restore).
+    pub(crate) async fn free_bus_meter_synths(&self) {
+        let slots: Vec<usize> = self.meters().buses.iter().map(|b| b.slot).collect();
+        for slot in slots {
+            if let Ok(own) = bus_meter_slot(slot) {
+                let _ = self.free_own_synth(own).await;
+            }
+            self.forget_bus_meter(slot);
+        }
+    }
+
+    /// Meters what synth `id` writes: the bus from its `out` (or `bus`, `outbus`, `i_out`)
+    /// control, the channel count from its SynthDef's `Out`; a meter named after the node.
+    /// What had to be assumed is in the meter's note. Returns the meter's slot.
+    pub async fn meter_node_output(&self, id: i32) -> Result<usize> {
+        let spec = self.node_output(id).await?;
+        self.add_bus_meter(spec).await
+    }
+
+    /// The audio buses synth `id` writes, as a meter would show them.
+    pub async fn node_output(&self, id: i32) -> Result<BusMeterSpec> {
+        let node = self.with_tree(|t| t.get(id).cloned());
+        let Some(node) = node else {
+            return Err(ServerError::Refused(format!(
+                "node {id} is not on the server (any more)"
+            )));
+        };
+        if node.is_group() {
+            return Err(ServerError::Refused(format!(
+                "node {id} is a group: meter one of its synths"
+            )));
+        }
+        let mut controls = node.controls.clone();
+        let mut def = node.def_name().map(str::to_string);
+        if out_control(&controls).is_none() {
+            // The mirror read this synth without controls: read its group with them.
+            if let Ok(sub) = self.query_group_once(node.parent, true).await
+                && let Some(n) = sub.get(id)
+            {
+                controls = n.controls.clone();
+                def = def.or_else(|| n.def_name().map(str::to_string));
+            }
+        }
+        let mut notes = Vec::new();
+        let bus = match out_control(&controls) {
+            Some((_, Some(v))) => v,
+            Some((name, None)) => {
+                // Mapped to a bus: the value it has now.
+                self.get_synth_control(id, &name).await?
+            }
+            None => {
+                notes.push("bus 0 assumed: no out, bus, outbus or i_out control".to_string());
+                0.0
+            }
+        };
+        if !(0.0..=f32::from(u16::MAX)).contains(&bus) || bus.fract() != 0.0 {
+            return Err(ServerError::Refused(format!(
+                "node {id} writes to bus {bus}, which is no audio bus"
+            )));
+        }
+        let known = def.as_deref().and_then(|d| {
+            self.synthdefs()
+                .into_iter()
+                .find(|i| i.name == d)
+                .map(|i| i.out_channels)
+                .or_else(|| {
+                    crate::synthdef::builtins::builtin(d)
+                        .map(|b| crate::model::synthdef_info::audio_out_channels(&b))
+                })
+        });
+        let channels = match known {
+            Some(Some(n)) => n.min(MAX_BUS_METER_CHANNELS),
+            Some(None) => {
+                notes.push("its SynthDef writes no audio bus; 2 channels assumed".to_string());
+                2
+            }
+            None => {
+                notes.push("2 channels assumed: scpanel does not know its SynthDef".to_string());
+                2
+            }
+        };
+        let name = match &def {
+            Some(d) => format!("node {id} ({d})"),
+            None => format!("node {id}"),
+        };
+        Ok(BusMeterSpec {
+            name,
+            bus: bus as u32,
+            channels,
+            note: (!notes.is_empty()).then(|| notes.join("; ")),
+        })
+    }
+}
+
+/// The control a synth writes its output bus with, by the names SynthDefs use for it:
+/// its name and its value (`None` when mapped to a bus).
+fn out_control(controls: &[(String, ControlValue)]) -> Option<(String, Option<f32>)> {
+    ["out", "bus", "outbus", "outBus", "out_bus", "i_out"]
+        .iter()
+        .find_map(|want| controls.iter().find(|(n, _)| n == want))
+        .map(|(n, v)| {
+            let value = match v {
+                ControlValue::Value(v) => Some(*v),
+                ControlValue::Bus(_) => None,
+            };
+            (n.clone(), value)
+        })
+}
+
+fn bus_meter_slot(slot: usize) -> Result<Own> {
+    u8::try_from(slot)
+        .ok()
+        .filter(|s| usize::from(*s) < MAX_BUS_METERS)
+        .map(Own::BusMeter)
+        .ok_or_else(|| ServerError::Refused(format!("no bus meter slot {slot}")))
 }

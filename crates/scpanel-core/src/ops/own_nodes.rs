@@ -30,6 +30,9 @@ pub enum Own {
     Recorder,
     /// The scope's tap (last: it reads what everything before it wrote).
     Scope,
+    /// A meter on any bus range, 0 to `MAX_BUS_METERS` − 1: at the group's tail, after
+    /// every node that writes (scpanel's group is kept last in the root).
+    BusMeter(u8),
 }
 
 impl Own {
@@ -54,6 +57,9 @@ impl Own {
             Own::OutputMeter => 5,
             Own::Recorder => 6,
             Own::Scope => 7,
+            // Offsets 7 to 15 are left for fixed slots to come; bus meters take the second
+            // half of the block (`OWN_NODE_SLOTS` is 32).
+            Own::BusMeter(n) => 16 + i32::from(n),
         }
     }
 }

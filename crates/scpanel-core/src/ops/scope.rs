@@ -94,19 +94,19 @@ impl Default for ScopeSpec {
 impl ScopeSpec {
     fn check(&self) -> Result<()> {
         if !(1..=MAX_CHANNELS).contains(&self.channels) {
-            return Err(ServerError::Invalid(format!(
+            return Err(ServerError::Refused(format!(
                 "a scope reads 1 to {MAX_CHANNELS} channels, not {}",
                 self.channels
             )));
         }
         if !(1..=MAX_FRAMES).contains(&self.frames) {
-            return Err(ServerError::Invalid(format!(
+            return Err(ServerError::Refused(format!(
                 "a scope captures 1 to {MAX_FRAMES} frames, not {}",
                 self.frames
             )));
         }
         if !(MIN_RATE..=MAX_RATE).contains(&self.rate) {
-            return Err(ServerError::Invalid(format!(
+            return Err(ServerError::Refused(format!(
                 "a scope updates {MIN_RATE} to {MAX_RATE} times a second, not {}",
                 self.rate
             )));
@@ -217,7 +217,7 @@ impl Server {
         spec.check()?;
         let layout = self.online()?.session.layout;
         if spec.bus as usize + spec.channels > layout.audio_buses as usize {
-            return Err(ServerError::Invalid(format!(
+            return Err(ServerError::Refused(format!(
                 "buses {}–{} are past the server's {} audio buses",
                 spec.bus,
                 spec.bus as usize + spec.channels - 1,

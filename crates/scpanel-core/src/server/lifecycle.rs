@@ -718,6 +718,8 @@ impl Server {
         }
         self.finish_recording().await;
         if live.session.login.is_some() {
+            // Meters on others' buses are nobody else's business once we leave.
+            self.free_bus_meter_synths().await;
             let _ = live
                 .conn
                 .request(

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# What drawing costs: the real app's CPU with a server online and a tab on screen, run as
+# bench-idle.sh runs it (release binary, Xvfb, Mesa's software GL), read from /proc over 20 s.
+#   scripts/with-jack.sh scripts/bench-draw.sh levels   # Levels tab, 2 in + 2 out meters at 20 Hz
+#   scripts/with-jack.sh scripts/bench-draw.sh idle     # node tree tab, nothing playing
+#   scripts/with-jack.sh scripts/bench-draw.sh scope    # a Scope tab, when there is one
+# "levels" and "scope" play two sines 1 Hz apart on outputs 1-2: they beat, so the level
+# moves all the time and every meter reply changes the picture (a steady tone would draw
+# nothing). The pointer then moves over the window for the 20 s (10 moves a second): moving
+# it must cost nothing beyond the frames the data needs. POINTER=0 leaves it parked.
+# Targets (issue 10): levels <= 8 %, scope (25 fps, 2 channels) <= 15 % of one core.
+# Tabs are picked with Ctrl+N (src/gui/keys.rs): TAB_KEY=N overrides the number, e.g. for a
+# tab added later. FRAME_LOG=file keeps the app's per-frame debug lines and counts them.
+# SIDE=0 hides the side panel first (F9).
+# Measured 2026-12-01 (2 shared cores, Mesa llvmpipe, 1280x800, other builds running):
+#   levels, POINTER=0: main 36.8 % (381 frames in 20 s, llvmpipe 30.5 %); this branch
+#     18.6 % (370 frames, llvmpipe 12.7 %, UI thread 5.5 %); with SIDE=0 11.4 %.
+#   levels, pointer moving: main 69.8 % (959 frames); this branch 52.6 % (1194 frames).
+#   idle, POINTER=0: 1.7 % (35 frames); pointer moving: main 55.9 %, this branch 38.2 %.
+# A pointer move is two frames in egui (the event's and the one it asks for after) plus
+# hover animations (floating scroll bars, tooltips): those are egui's, not the meters'.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-levels}"
+case "$mode" in
+  idle) key=2; play=0; what="node tree tab, nothing playing" ;;
+  levels) key=4; play=1; what="Levels tab, 2 in + 2 out meters at 20 Hz, two beating sines" ;;
+  scope) key=8; play=1; what="Scope tab, two beating sines" ;;
+  *) echo "usage: $0 levels|idle|scope"; exit 2 ;;
+esac
+key="${TAB_KEY:-$key}"
+[ -n "${FRAME_LOG:-}" ] && export SCPANEL_FRAME_DEBUG=1
+. scripts/xvfb-app.sh
+xdotool windowactivate --sync "$win" 2>/dev/null || xdotool windowfocus --sync "$win"
+xdotool key --window "$win" "ctrl+$key"
+# SIDE=0 hides the boot / connect panel (F9), to see what it costs each frame.
+[ "${SIDE:-1}" = 0 ] && xdotool key --window "$win" F9
+send() { target/release/scpanel send --addr "127.0.0.1:$port" "$@" >/dev/null; }
+if [ "$play" = 1 ]; then
+  send /s_new scpanel-sine -1 0 1 freq 440 amp 0.3
+  send /s_new scpanel-sine -1 0 1 freq 441 amp 0.3
+fi
+xdotool mousemove --window "$win" 10 880   # park the pointer: no hover repaints
+sleep 3   # the boot's frames settle
+ticks() { awk '{print $14 + $15}' "/proc/$app/stat"; }
+threads() { for t in /proc/"$app"/task/*; do printf '%s\t%s\n' "$(cat "$t/comm")" "$(awk '{print $14 + $15}' "$t/stat")"; done 2>/dev/null; }
+hz=$(getconf CLK_TCK)
+lines0=0; [ -n "${FRAME_LOG:-}" ] && lines0=$(grep -c '^frame' "$FRAME_LOG" || true)
+threads > "$config/threads0"
+t0=$(ticks); s0=$(date +%s.%N)
+if [ "${POINTER:-1}" = 1 ]; then
+  # Over the lower half of the window (the record and JACK rows on the Levels tab), where
+  # nothing reacts to hovering.
+  for i in $(seq 200); do
+    xdotool mousemove --window "$win" $((300 + (i % 20) * 20)) $((560 + (i % 7) * 10))
+    sleep 0.1
+  done
+else
+  sleep 20
+fi
+t1=$(ticks); s1=$(date +%s.%N)
+threads > "$config/threads1"
+lines1=0; [ -n "${FRAME_LOG:-}" ] && lines1=$(grep -c '^frame' "$FRAME_LOG" || true)
+python3 -c "print(f'app CPU, $what: {100*($t1-$t0)/$hz/($s1-$s0):.2f}% of one core over {($s1-$s0):.1f} s (pointer moving: ${POINTER:-1})')"
+if [ -n "${FRAME_LOG:-}" ]; then echo "frames in those seconds: $((lines1 - lines0)) ($FRAME_LOG)"; fi
+python3 - "$config/threads0" "$config/threads1" "$hz" "$s0" "$s1" <<'PY'
+import sys
+from collections import defaultdict
+def read(p):
+    d = defaultdict(int)
+    for line in open(p):
+        name, ticks = line.rstrip("\n").rsplit("\t", 1)
+        d[name] += int(ticks)
+    return d
+a, b = read(sys.argv[1]), read(sys.argv[2])
+hz, secs = int(sys.argv[3]), float(sys.argv[5]) - float(sys.argv[4])
+for name in sorted(b, key=lambda n: a.get(n, 0) - b[n]):
+    used = b[name] - a.get(name, 0)
+    if used:
+        print(f"  {name:<16} {100 * used / hz / secs:5.2f}%")
+PY
