@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use common::jack_client::{LIMIT, SlowClient, poll};
 
-use scpanel_core::host::jack::{JackDriver, JackServer, JackTarget};
+use scpanel_core::host::jack::{JackServer, JackSettings, JackTarget};
 use scpanel_core::host::xruns::{NoJack, XrunWatcher, Xruns};
 
 /// How long the slow client blocks one cycle: nearly ten periods.
@@ -26,7 +26,7 @@ async fn an_xrun_is_counted_when_a_client_misses_its_cycle() {
     let target = JackTarget {
         server_name: Some(name.clone()),
     };
-    let jack = JackServer::start(target.clone(), JackDriver::Dummy)
+    let jack = JackServer::start(target.clone(), &JackSettings::dummy())
         .await
         .expect("a private dummy jackd");
     let (watcher, xruns) = tokio::task::block_in_place(|| open(&target));
