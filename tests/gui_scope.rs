@@ -77,3 +77,39 @@ fn the_scope_tab_shows_a_still_tone_and_its_network_cost_and_frees_its_synth_whe
             .with_tree(|t| t.get(scope).is_none())
     });
 }
+
+#[test]
+fn scope_its_output_follows_a_synth_writing_to_bus_4() {
+    let mut h = app(common::options(), "gui-scope-node");
+    h.run_steps(2);
+    h.state_mut().boot();
+    step_until(&mut h, "online", LIMIT, |h| {
+        h.state().session().server.state() == ServerState::Online
+    });
+    let server = h.state().session().server.clone();
+    // Made by raw OSC, as another client would; buses 4 and 5 are private (2 in, 2 out).
+    let synth = 901;
+    h.state().bridge.block_on(async {
+        server.send_builtin("scpanel-sine").await.expect("def");
+        let packet = scpanel::server::wire::osc_text::parse(&format!(
+            "/s_new scpanel-sine {synth} 0 1 out 4 amp 0.5 pan -1 freq 100"
+        ))
+        .expect("packet");
+        server.send(packet).await.expect("s_new");
+    });
+    show_tab(&mut h, "Node tree");
+    let row = format!("{synth} scpanel-sine");
+    step_until(&mut h, "the synth's row", LIMIT, |h| {
+        h.query_by_label(&row).is_some()
+    });
+    h.get_by_label(&row).click_secondary();
+    h.run_steps(2);
+    h.get_by_label("Scope its output").click();
+    // The Scope tab opens on buses 4–5, named after the node: -6 dB on the first.
+    step_until(&mut h, "the scope on the synth's buses", LIMIT, |h| {
+        let v = figure_value(h);
+        v.contains("buses 4–5")
+            && v.contains(&format!("node {synth}"))
+            && v.contains("channel 1 peak -6.0 dB")
+    });
+}

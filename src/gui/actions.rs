@@ -152,6 +152,10 @@ pub enum Action {
     MeterNodeOutput {
         id: i32,
     },
+    /// Point the Scope at the buses synth `id` writes.
+    ScopeNodeOutput {
+        id: i32,
+    },
     SetVolume(f32),
     SetMute(bool),
     StartRecording(RecordOptions),
@@ -225,6 +229,7 @@ impl Action {
             AddBusMeter(_) => "Adding a meter",
             RemoveBusMeter(_) => "Removing a meter",
             MeterNodeOutput { .. } => "Metering a node's output",
+            ScopeNodeOutput { .. } => "Scoping a node's output",
             SetVolume(_) => "Volume",
             SetMute(_) => "Mute",
             StartRecording(_) => "Recording",
@@ -270,6 +275,8 @@ pub enum Outcome {
     /// Control-bus values by bus number.
     BusValues(Vec<(u32, f32)>),
     RecordingSaved(PathBuf),
+    /// The buses a node writes, for the Scope to look at.
+    ScopeSource(crate::server::ops::mixer::BusMeterSpec),
     /// JACK ports joined, `(from, to)`.
     SpeakersConnected(Vec<(String, String)>),
     Jack(JackStatus),
@@ -627,6 +634,11 @@ pub async fn perform(server: &Server, action: &Action) -> Result<Outcome, Failur
         AddBusMeter(spec) => done(s.add_bus_meter(spec.clone()).await.map(|_| ())),
         RemoveBusMeter(slot) => done(s.remove_bus_meter(*slot).await),
         MeterNodeOutput { id } => done(s.meter_node_output(*id).await.map(|_| ())),
+        ScopeNodeOutput { id } => s
+            .node_output(*id)
+            .await
+            .map(Outcome::ScopeSource)
+            .map_err(Failure::from),
         SetVolume(db) => done(s.set_volume(*db).await),
         SetMute(muted) => done(s.set_mute(*muted).await),
         StartRecording(options) => done(s.start_recording(options.clone()).await),

@@ -570,6 +570,20 @@ impl ScPanel {
                 session.buffers.remove(&id);
             }
             Outcome::BusValues(v) => session.bus_values.extend(v),
+            Outcome::ScopeSource(spec) => {
+                self.scope_source = super::scope_panel::ScopeSource {
+                    bus: spec.bus,
+                    channels: spec
+                        .channels
+                        .clamp(1, crate::server::model::scope::MAX_CHANNELS),
+                    label: Some(match spec.note {
+                        Some(note) => format!("{} ({note})", spec.name),
+                        None => spec.name,
+                    }),
+                    chosen: true,
+                };
+                self.tab = Tab::Scope;
+            }
             Outcome::RecordingSaved(path) => {
                 session.notice("Recording saved", path.display().to_string(), false)
             }

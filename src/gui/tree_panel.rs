@@ -160,6 +160,14 @@ fn meter_output_item(ui: &mut egui::Ui, row: &Row, actions: &mut ActionQueue) {
         actions.push(Action::MeterNodeOutput { id: row.id });
         ui.close();
     }
+    if ui
+        .button("Scope its output")
+        .on_hover_text("Show the buses this synth writes in the Scope tab")
+        .clicked()
+    {
+        actions.push(Action::ScopeNodeOutput { id: row.id });
+        ui.close();
+    }
 }
 
 /// What a key on a focused row asked for.
