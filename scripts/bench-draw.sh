@@ -3,7 +3,7 @@
 # bench-idle.sh runs it (release binary, Xvfb, Mesa's software GL), read from /proc over 20 s.
 #   scripts/with-jack.sh scripts/bench-draw.sh levels   # Levels tab, 2 in + 2 out meters at 20 Hz
 #   scripts/with-jack.sh scripts/bench-draw.sh idle     # node tree tab, nothing playing
-#   scripts/with-jack.sh scripts/bench-draw.sh scope    # a Scope tab, when there is one
+#   scripts/with-jack.sh scripts/bench-draw.sh scope    # Scope tab, 2 channels, 25 updates a second
 # "levels" and "scope" play two sines 1 Hz apart on outputs 1-2: they beat, so the level
 # moves all the time and every meter reply changes the picture (a steady tone would draw
 # nothing). The pointer then moves over the window for the 20 s (10 moves a second): moving
@@ -25,7 +25,7 @@ mode="${1:-levels}"
 case "$mode" in
   idle) key=2; play=0; what="node tree tab, nothing playing" ;;
   levels) key=4; play=1; what="Levels tab, 2 in + 2 out meters at 20 Hz, two beating sines" ;;
-  scope) key=8; play=1; what="Scope tab, two beating sines" ;;
+  scope) key=5; play=1; what="Scope tab, 2 channels at 25 updates a second, two beating sines" ;;
   *) echo "usage: $0 levels|idle|scope"; exit 2 ;;
 esac
 key="${TAB_KEY:-$key}"

@@ -252,6 +252,15 @@ impl Action {
 
     /// Whether a failure is worth a notice. Background reads the panels repeat by
     /// themselves (JACK's state, its rate) fail quietly: their panels show the state.
+    /// Whether it reads only the machine (JACK, sound cards, PipeWire), not the server: such
+    /// a read under way leaves a session that never had a server free to take one.
+    pub fn reads_only_the_machine(&self) -> bool {
+        matches!(
+            self,
+            Action::CheckJack | Action::CheckJackRate | Action::CheckAudioDevices
+        )
+    }
+
     pub fn tells_failure(&self) -> bool {
         // The About box shows its own failure.
         !matches!(

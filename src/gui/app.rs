@@ -352,7 +352,7 @@ impl ScPanel {
         let unused = self.sessions.iter().find(|s| {
             s.server.state() == ServerState::Offline
                 && s.addr.is_empty()
-                && s.busy == 0
+                && s.server_busy == 0
                 && s.server.absence().offline_since.is_none()
                 && s.server.with_log(|l| l.lines().next().is_none())
         });

@@ -82,6 +82,8 @@ pub struct Session {
     pub inbox: Arc<Mutex<Inbox>>,
     /// Actions started and not yet back.
     pub busy: usize,
+    /// Of those, the ones that concern the server (not only the machine's JACK or cards).
+    pub server_busy: usize,
     /// This client's buffers, as the server described them when they were made.
     pub buffers: HashMap<i32, BufferRow>,
     /// Control-bus values, as last read or set.
@@ -123,6 +125,7 @@ impl Session {
             booted: false,
             inbox: Arc::new(Mutex::new(Inbox::default())),
             busy: 0,
+            server_busy: 0,
             buffers: HashMap::new(),
             bus_values: HashMap::new(),
             volume_db: 0.0,
@@ -227,6 +230,9 @@ impl Session {
     /// Starts `action` on the runtime; its [`Done`] comes back through [`Session::finished`].
     pub fn dispatch(&mut self, bridge: &Bridge, action: Action) {
         self.busy += 1;
+        if !action.reads_only_the_machine() {
+            self.server_busy += 1;
+        }
         let server = self.server.clone();
         let tx = self.done_tx.clone();
         let waker = self.waker.clone();
@@ -243,6 +249,11 @@ impl Session {
     pub fn finished(&mut self) -> Vec<Done> {
         let done: Vec<Done> = self.done_rx.try_iter().collect();
         self.busy = self.busy.saturating_sub(done.len());
+        let on_server = done
+            .iter()
+            .filter(|d| !d.action.reads_only_the_machine())
+            .count();
+        self.server_busy = self.server_busy.saturating_sub(on_server);
         done
     }
 
