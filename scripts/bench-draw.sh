@@ -17,6 +17,11 @@
 #     18.6 % (370 frames, llvmpipe 12.7 %, UI thread 5.5 %); with SIDE=0 11.4 %.
 #   levels, pointer moving: main 69.8 % (959 frames); this branch 52.6 % (1194 frames).
 #   idle, POINTER=0: 1.7 % (35 frames); pointer moving: main 55.9 %, this branch 38.2 %.
+# After the merge with the Scope tab (main, same machine, quieter, POINTER=0):
+#   levels 20.2 % (SIDE=0 11.5 %); scope 30.2 % (SIDE=0 19.1 %), from 78.8 % when its
+#   traces were anti-aliased lines and its plot was filled; idle 1.3 %. Most of each frame
+#   is Mesa's software rasteriser (perf: ~75 % in llvmpipe's JIT code and swrast_dri), in
+#   proportion to what is on screen: the boot panel beside a tab costs about as much again.
 # A pointer move is two frames in egui (the event's and the one it asks for after) plus
 # hover animations (floating scroll bars, tooltips): those are egui's, not the meters'.
 set -euo pipefail

@@ -1301,7 +1301,11 @@ impl eframe::App for ScPanel {
                     } else {
                         StatusFrames::Figures
                     });
-                    s.set_meters_shown(if i != self.current || wall_shown {
+                    // A running scope draws 25 frames a second: the status bar's master
+                    // meter rides on them rather than ask for 20 more of its own.
+                    let scope_frames = matches!(self.tab, Tab::Scope | Tab::Spectrum)
+                        && s.scope.view().frame.is_some();
+                    s.set_meters_shown(if i != self.current || wall_shown || scope_frames {
                         MetersShown::Hidden
                     } else if self.tab == Tab::Levels {
                         MetersShown::All

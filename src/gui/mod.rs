@@ -73,6 +73,9 @@ pub fn run(session: Option<std::path::PathBuf>) -> Result<(), String> {
     }
     let options = eframe::NativeOptions {
         viewport,
+        // Noise per pixel against banding in gradients, which this window has none of; under
+        // software GL it was a good part of every frame's cost (scripts/bench-draw.sh).
+        dithering: false,
         ..Default::default()
     };
     eframe::run_native("scpanel", options, Box::new(move |_cc| Ok(Box::new(app))))

@@ -198,8 +198,9 @@ impl ScopePanel {
         ui.label(status_line(source, view));
         let Some(frame) = view.frame.as_ref() else {
             let (rect, _) = ui.allocate_exact_size(ui.available_size(), Sense::hover());
+            let grid = Stroke::new(1.0, ui.visuals().widgets.noninteractive.bg_stroke.color);
             ui.painter()
-                .rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
+                .rect_stroke(rect, 2.0, grid, egui::StrokeKind::Inside);
             return;
         };
         let mode = if self.trigger {
@@ -211,8 +212,10 @@ impl ScopePanel {
         let size = ui.available_size().max(Vec2::new(120.0, 80.0));
         let (rect, response) = ui.allocate_exact_size(size, Sense::hover());
         let painter = ui.painter_at(rect);
-        painter.rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
         let grid = Stroke::new(1.0, ui.visuals().widgets.noninteractive.bg_stroke.color);
+        // A frame, not a fill: under software GL filling the plot cost as much again as
+        // drawing everything else in it (scripts/bench-draw.sh scope).
+        painter.rect_stroke(rect, 2.0, grid, egui::StrokeKind::Inside);
         match self.layout {
             ScopeLayout::Lissajous if shown.len() >= 2 => {
                 let side = rect.width().min(rect.height());
@@ -258,9 +261,11 @@ impl ScopePanel {
                         rect.min + Vec2::new(0.0, lane as f32 * lane_h),
                         Vec2::new(rect.width(), lane_h),
                     );
-                    painter.add(Shape::line(
-                        trace_points(r, samples, self.gain),
-                        Stroke::new(1.0, channel_colour(i, ui.visuals().dark_mode)),
+                    painter.add(trace(
+                        r,
+                        samples,
+                        self.gain,
+                        channel_colour(i, ui.visuals().dark_mode),
                     ));
                 }
             }
@@ -317,44 +322,53 @@ pub fn status_line(source: &ScopeSource, view: &ScopeView) -> String {
     text
 }
 
-/// The points of one trace in `r`: every frame while they are fewer than two per pixel
-/// column, else each column's first, lowest and highest, so a peak never falls between.
-pub fn trace_points(r: Rect, samples: &[f32], gain: f32) -> Vec<Pos2> {
+/// One trace in `r`: a line through every frame while they are fewer than one per pixel
+/// column; else, per column, a one-pixel bar from its lowest to its highest frame (reaching
+/// back to the column before, so the trace stays joined), so a peak never falls between.
+/// The bars are one mesh of plain quads: a long anti-aliased line of thousands of points
+/// cost the window most of a core under software GL (scripts/bench-draw.sh scope).
+pub fn trace(r: Rect, samples: &[f32], gain: f32, colour: egui::Color32) -> Shape {
     let n = samples.len();
     if n < 2 {
-        return Vec::new();
+        return Shape::Noop;
     }
     let y = |v: f32| r.center().y - (v * gain).clamp(-1.0, 1.0) * r.height() / 2.0;
     let columns = r.width().max(1.0) as usize;
-    if n <= 2 * columns {
+    if n <= columns {
         let dx = r.width() / (n - 1) as f32;
-        return samples
+        let points = samples
             .iter()
             .enumerate()
             .map(|(i, v)| Pos2::new(r.left() + i as f32 * dx, y(*v)))
             .collect();
+        return Shape::line(points, Stroke::new(1.0, colour));
     }
-    let mut points = Vec::with_capacity(2 * columns);
+    let mut mesh = egui::Mesh::default();
+    mesh.reserve_triangles(2 * columns);
+    mesh.reserve_vertices(4 * columns);
+    let mut before: Option<f32> = None;
     for c in 0..columns {
-        let (a, b) = (
-            c * n / columns,
-            ((c + 1) * n / columns).max(c * n / columns + 1),
-        );
-        let part = &samples[a..b.min(n)];
-        let (lo, hi) = part
+        let a = c * n / columns;
+        let b = ((c + 1) * n / columns).clamp(a + 1, n);
+        let part = &samples[a..b];
+        let (mut lo, mut hi) = part
             .iter()
             .fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
-        let x = r.left() + c as f32;
-        // Rising or falling through the column decides which end the line leaves from.
-        if part.first() <= part.last() {
-            points.push(Pos2::new(x, y(lo)));
-            points.push(Pos2::new(x, y(hi)));
-        } else {
-            points.push(Pos2::new(x, y(hi)));
-            points.push(Pos2::new(x, y(lo)));
+        if let Some(v) = before {
+            lo = lo.min(v);
+            hi = hi.max(v);
         }
+        before = part.last().copied();
+        let x = r.left() + c as f32;
+        // At least a pixel tall, so a flat stretch still shows.
+        let top = y(hi);
+        let bottom = y(lo).max(top + 1.0);
+        mesh.add_colored_rect(
+            Rect::from_min_max(Pos2::new(x, top), Pos2::new(x + 1.0, bottom)),
+            colour,
+        );
     }
-    points
+    Shape::mesh(mesh)
 }
 
 /// The picture in words: each channel's peak, whether the trigger holds it.
