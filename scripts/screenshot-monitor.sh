@@ -23,5 +23,5 @@ shot 5 scope 300 400
 if [ -n "${TABS_SPECTRUM:-1}" ] && target/release/scpanel --help 2>/dev/null | grep -q spectrum; then
   shot 6 spectrum 640 400
 fi
-shot 4 levels 10 10
+shot 4 levels 600 590
 rm -rf "$defs"

@@ -181,6 +181,7 @@ impl ScopePanel {
                     }
                 });
             egui::ComboBox::from_label("Gain")
+                .width(56.0)
                 .selected_text(format!("×{}", self.gain))
                 .show_ui(ui, |ui| {
                     for g in GAINS {
@@ -191,6 +192,8 @@ impl ScopePanel {
                 .on_hover_text("Start each picture where channel 1 rises through the level");
             if self.trigger {
                 let label = ui.label("Level");
+                // Narrow, so the row still fits beside the side panel at 900 px.
+                ui.spacing_mut().slider_width = 90.0;
                 ui.add(egui::Slider::new(&mut self.level, -1.0..=1.0).step_by(0.01))
                     .labelled_by(label.id);
             }
