@@ -224,8 +224,7 @@ fn trace_from_the_node_menu_shows_what_the_server_printed() {
     step_until(&mut h, "the synth's row", LIMIT, |h| {
         h.query_by_label(&name).is_some()
     });
-    h.get_by_label(&name).click_secondary();
-    h.run_steps(2);
+    common::gui::open_menu(&mut h, &name, "Trace");
     h.get_by_label("Trace").click();
     h.run_steps(2);
     step_until(&mut h, "the trace", LIMIT, |h| {

@@ -109,8 +109,7 @@ fn meter_its_output_follows_a_synth_on_bus_4_and_a_silent_bus_stays_at_the_floor
     step_until(&mut h, "the synth's row", LIMIT, |h| {
         h.query_by_label(&row).is_some()
     });
-    h.get_by_label(&row).click_secondary();
-    h.run_steps(2);
+    common::gui::open_menu(&mut h, &row, "Meter its output");
     h.get_by_label("Meter its output").click();
     h.run_steps(2);
     let name = format!("node {synth} (scpanel-sine)");

@@ -102,8 +102,7 @@ fn scope_its_output_follows_a_synth_writing_to_bus_4() {
     step_until(&mut h, "the synth's row", LIMIT, |h| {
         h.query_by_label(&row).is_some()
     });
-    h.get_by_label(&row).click_secondary();
-    h.run_steps(2);
+    common::gui::open_menu(&mut h, &row, "Scope its output");
     h.get_by_label("Scope its output").click();
     // The Scope tab opens on buses 4–5, named after the node: -6 dB on the first.
     step_until(&mut h, "the scope on the synth's buses", LIMIT, |h| {

@@ -640,21 +640,6 @@ fn a_sample_rate_jack_will_not_run_is_warned_before_boot() {
     assert!(h.query_by_label_contains("JACK runs at").is_none());
 }
 
-/// Opens a row's menu with a right click, again when the harness lost the click (it does
-/// now and then on a loaded machine), until `item` shows.
-fn open_menu(h: &mut Harness<'static, ScPanel>, row: &str, item: &str) {
-    for _ in 0..3 {
-        h.get_by_label_contains(row).click_secondary();
-        h.run_steps(2);
-        if h.query_by_label(item).is_some() {
-            return;
-        }
-        h.key_press(egui::Key::Escape);
-        h.run_steps(1);
-    }
-    panic!("the menu of {row} never showed {item}");
-}
-
 #[test]
 fn release_ends_a_gated_synth_and_a_typed_node_id_is_checked() {
     let mut h = booted(1200.0, 800.0);
@@ -676,7 +661,7 @@ fn release_ends_a_gated_synth_and_a_typed_node_id_is_checked() {
     h.run_steps(2);
 
     // Move: a typed id is checked as it is typed; nothing is sent until it names a place.
-    open_menu(&mut h, &format!("{synth} default"), "Move…");
+    common::gui::open_menu(&mut h, &format!("{synth} default"), "Move…");
     h.get_by_label("Move…").click();
     h.run_steps(2);
     h.get_by_label("Target node id").focus();
@@ -704,15 +689,13 @@ fn release_ends_a_gated_synth_and_a_typed_node_id_is_checked() {
     });
 
     // Release: gate 0, and the synth's envelope ends it.
-    open_menu(&mut h, &format!("{synth} default"), "Release");
+    common::gui::open_menu(&mut h, &format!("{synth} default"), "Release");
     h.get_by_label("Release").click();
     step_until(&mut h, "the released synth ends", |h| {
         !h.state().session().server.with_tree(|t| t.contains(synth))
     });
     // A group has no gate: no Release in its menu.
-    h.get_by_label_contains(&format!("{group} group"))
-        .click_secondary();
-    h.run_steps(2);
+    common::gui::open_menu(&mut h, &format!("{group} group"), "Free");
     assert!(h.query_by_label("Release").is_none());
     h.key_press(egui::Key::Escape);
     h.run_steps(2);

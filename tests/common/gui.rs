@@ -59,3 +59,19 @@ pub fn show_tab(h: &mut Harness<'static, ScPanel>, label: &str) {
     }
     panic!("the {label} tab would not show");
 }
+
+/// Opens the menu of the row labelled `row` (or containing it) with a right click, again
+/// when the harness lost the click (it does now and then on a loaded machine), until `item`
+/// shows in it.
+pub fn open_menu(h: &mut Harness<'static, ScPanel>, row: &str, item: &str) {
+    for _ in 0..3 {
+        h.get_by_label_contains(row).click_secondary();
+        h.run_steps(2);
+        if h.query_by_label(item).is_some() {
+            return;
+        }
+        h.key_press(egui::Key::Escape);
+        h.run_steps(1);
+    }
+    panic!("the menu of {row} never showed {item}");
+}
