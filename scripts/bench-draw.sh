@@ -22,6 +22,10 @@
 #   traces were anti-aliased lines and its plot was filled; idle 1.3 %. Most of each frame
 #   is Mesa's software rasteriser (perf: ~75 % in llvmpipe's JIT code and swrast_dri), in
 #   proportion to what is on screen: the boot panel beside a tab costs about as much again.
+# With feathering off under software GL (src/gui/software_gl.rs; same machine, quiet):
+#   levels 15.7 % (SIDE=0 9.3 %); scope 25.7 % (SIDE=0 17.8 %); idle 1.0 %. A blank window
+#   drawn 20 times a second costs about 2 %: the rest is what the frames hold. Feathering
+#   had doubled their triangles (Levels: 9,668 against 4,724).
 # A pointer move is two frames in egui (the event's and the one it asks for after) plus
 # hover animations (floating scroll bars, tooltips): those are egui's, not the meters'.
 set -euo pipefail

@@ -21,6 +21,7 @@ pub mod profiles;
 pub mod scope_feed;
 pub mod scope_panel;
 pub mod session;
+pub mod software_gl;
 pub mod spectrum_panel;
 pub mod spectrum_view;
 pub mod status_bar;
@@ -78,6 +79,13 @@ pub fn run(session: Option<std::path::PathBuf>) -> Result<(), String> {
         dithering: false,
         ..Default::default()
     };
-    eframe::run_native("scpanel", options, Box::new(move |_cc| Ok(Box::new(app))))
-        .map_err(|e| format!("the window could not open: {e}"))
+    eframe::run_native(
+        "scpanel",
+        options,
+        Box::new(move |cc| {
+            software_gl::adapt(cc);
+            Ok(Box::new(app))
+        }),
+    )
+    .map_err(|e| format!("the window could not open: {e}"))
 }
