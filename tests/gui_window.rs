@@ -719,3 +719,30 @@ fn the_cpu_axis_stays_at_0_to_100_unless_auto_is_chosen() {
     assert!(top < 100.0, "auto: the idle load's scale, top {top}");
     quit(&mut h);
 }
+
+#[test]
+fn the_server_program_is_looked_for_on_the_runtime_and_a_missing_one_stops_boot() {
+    let missing = std::env::temp_dir().join(format!("no-scsynth-here-{}", std::process::id()));
+    let options = Options {
+        executable: Some(missing.clone()),
+        ..common::options()
+    };
+    let mut h = app_sized(options, 1280.0, 800.0);
+    // The answer comes from the runtime (Action::FindExecutable), a frame or more later.
+    let shown = missing.display().to_string();
+    step_until(&mut h, "the missing program named", |h| {
+        h.query_all_by_label_contains(&shown).next().is_some()
+            && h.state().boot.blocker().is_some_and(|b| b.contains(&shown))
+    });
+    // A click on the disabled Boot starts nothing.
+    h.get_by_label("Boot").click();
+    h.run_steps(2);
+    assert_eq!(h.state().session().server.state(), ServerState::Offline);
+    // Back to "found automatically": the program on this machine, then Boot is free.
+    h.state_mut().boot.executable_text.clear();
+    h.state_mut().boot.options.executable = None;
+    step_until(&mut h, "the found program shown", |h| {
+        h.query_all_by_label_contains("Using /").next().is_some()
+            && h.state().boot.blocker().is_none()
+    });
+}

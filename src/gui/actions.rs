@@ -166,6 +166,9 @@ pub enum Action {
     ConnectSpeakers,
     CheckJack,
     CheckJackRate,
+    /// Find the server program the boot would run (the option's path, or scsynth or
+    /// supernova on the usual paths): file system reads, so not on the UI thread.
+    FindExecutable(Option<PathBuf>),
     /// List the sound cards and look for PipeWire's JACK.
     CheckAudioDevices,
     StartJack(JackSettings),
@@ -239,6 +242,7 @@ impl Action {
             ConnectSpeakers => "Connecting to the speakers",
             CheckJack => "Looking for JACK",
             CheckJackRate => "Reading JACK's sample rate",
+            FindExecutable(_) => "Looking for the server program",
             CheckAudioDevices => "Looking for sound cards",
             StartJack(_) => "JACK did not start",
             StopJack => "Stopping JACK",
@@ -257,7 +261,10 @@ impl Action {
     pub fn reads_only_the_machine(&self) -> bool {
         matches!(
             self,
-            Action::CheckJack | Action::CheckJackRate | Action::CheckAudioDevices
+            Action::CheckJack
+                | Action::CheckJackRate
+                | Action::CheckAudioDevices
+                | Action::FindExecutable(_)
         )
     }
 
@@ -265,7 +272,11 @@ impl Action {
         // The About box shows its own failure.
         !matches!(
             self,
-            Action::CheckJack | Action::CheckJackRate | Action::CheckAudioDevices | Action::Version
+            Action::CheckJack
+                | Action::CheckJackRate
+                | Action::CheckAudioDevices
+                | Action::FindExecutable(_)
+                | Action::Version
         )
     }
 }
@@ -290,6 +301,11 @@ pub enum Outcome {
     SpeakersConnected(Vec<(String, String)>),
     Jack(JackStatus),
     JackRate(Option<u32>),
+    /// The server program for the path asked about (`None`: found automatically).
+    Executable {
+        asked: Option<PathBuf>,
+        found: Result<PathBuf, String>,
+    },
     JackStarted(OwnJack),
     /// The sound cards (or why they can't be read) and what points at PipeWire's JACK.
     AudioDevices {
@@ -665,6 +681,19 @@ pub async fn perform(server: &Server, action: &Action) -> Result<Outcome, Failur
         CheckJackRate => Ok(Outcome::JackRate(
             JackTarget::default().sample_rate().await.ok(),
         )),
+        FindExecutable(asked) => {
+            let path = asked.clone();
+            let found = tokio::task::spawn_blocking(move || {
+                crate::server::host::find::find_executable(path.as_deref())
+                    .map_err(|e| e.to_string())
+            })
+            .await
+            .map_err(|e| Failure::text(format!("looking for the server program stopped: {e}")))?;
+            Ok(Outcome::Executable {
+                asked: asked.clone(),
+                found,
+            })
+        }
         CheckAudioDevices => {
             let cards = tokio::task::spawn_blocking(crate::server::host::alsa::cards)
                 .await

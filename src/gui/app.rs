@@ -600,6 +600,7 @@ impl ScPanel {
                 self.mixer.jack_status = Some(status);
             }
             Outcome::JackRate(rate) => self.boot.jack_rate = rate,
+            Outcome::Executable { asked, found } => self.boot.executable_found(asked, found),
             Outcome::JackStarted(j) => {
                 self.own_jack = Some(j.0);
                 self.mixer.jack_changed();
@@ -1198,6 +1199,10 @@ impl eframe::App for ScPanel {
         let session = self.session().server.session();
         let status = self.session().server.latest_status();
         let recording = self.session().server.recording();
+        // Boot is offered: it needs to know whether the program is there.
+        if !state.is_online() {
+            self.boot.find_executable(&mut self.actions);
+        }
         let blocker = self.boot.blocker();
         // The master meter shows while the meters run, on every tab.
         let master = (state.is_online() && self.session().server.mixer_settings().meters)

@@ -11,7 +11,6 @@ use super::actions::{Action, ActionQueue, Pick};
 use super::profiles;
 use super::session::Session;
 use crate::server::host::alsa::Card;
-use crate::server::host::find;
 use crate::server::host::jack::{JackDevice, JackSettings, JackStatus, PERIODS, RATES};
 use crate::server::host::pipewire::{PROVIDES_JACK, PipeWire, RUNS_WITHOUT_ITS_JACK};
 use crate::server::model::options::{
@@ -46,7 +45,16 @@ pub struct BootPanel {
     pub audio: AudioSetup,
     /// The last boot's sample-rate mismatch, explained.
     pub rate_mismatch: Option<String>,
+    /// The server program found for a path asked about (`None` inside: found
+    /// automatically), looked for on the runtime: the panels ask every frame.
+    found: Option<(Option<PathBuf>, Result<PathBuf, String>)>,
+    /// What was last asked for, and when.
+    find_asked: Option<(Option<PathBuf>, std::time::Instant)>,
 }
+
+/// How often the server program is looked for again: one installed or removed while the
+/// window is open shows within this.
+const FIND_AGAIN: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What the audio setup knows of the machine, and the JACK server the user would start.
 pub struct AudioSetup {
@@ -351,6 +359,8 @@ impl BootPanel {
             jack_rate_checked: None,
             audio: AudioSetup::default(),
             rate_mismatch: None,
+            found: None,
+            find_asked: None,
         };
         p.reload_texts();
         p
@@ -422,10 +432,39 @@ impl BootPanel {
         if let Some(p) = self.options.problems().into_iter().next() {
             return Some(p.message);
         }
-        if let Err(e) = find::find_executable(self.options.executable.as_deref()) {
-            return Some(e.to_string());
+        if let Some(Err(e)) = self.found_executable() {
+            return Some(e.clone());
         }
         None
+    }
+
+    /// The server program the boot would run, once looked for; `None` while the search
+    /// for the path now in the field is under way (a boot then finds out for itself).
+    pub fn found_executable(&self) -> Option<&Result<PathBuf, String>> {
+        self.found
+            .as_ref()
+            .filter(|(asked, _)| *asked == self.options.executable)
+            .map(|(_, found)| found)
+    }
+
+    /// Asks where the server program is when the path changed, and again every
+    /// [`FIND_AGAIN`].
+    pub fn find_executable(&mut self, actions: &mut ActionQueue) {
+        let asked = &self.options.executable;
+        if self
+            .find_asked
+            .as_ref()
+            .is_some_and(|(a, t)| a == asked && t.elapsed() < FIND_AGAIN)
+        {
+            return;
+        }
+        self.find_asked = Some((asked.clone(), std::time::Instant::now()));
+        actions.push(Action::FindExecutable(asked.clone()));
+    }
+
+    /// The answer to [`Self::find_executable`].
+    pub fn executable_found(&mut self, asked: Option<PathBuf>, found: Result<PathBuf, String>) {
+        self.found = Some((asked, found));
     }
 
     /// What the user should know before booting, though it does not stop the boot.
@@ -500,9 +539,10 @@ impl BootPanel {
         ui.label(RichText::new("Command line").strong());
         let program = self.executable_text.clone();
         let program = if program.is_empty() {
-            find::find_executable(None)
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|_| "scsynth".into())
+            match self.found_executable() {
+                Some(Ok(p)) => p.display().to_string(),
+                _ => "scsynth".into(),
+            }
         } else {
             program
         };
@@ -661,6 +701,7 @@ impl BootPanel {
     }
 
     fn executable(&mut self, ui: &mut egui::Ui, actions: &mut ActionQueue) {
+        self.find_executable(actions);
         ui.horizontal(|ui| {
             let label = ui.label("Server program");
             let resp = ui
@@ -681,8 +722,11 @@ impl BootPanel {
                 actions.push(Action::PickFile(Pick::Executable));
             }
         });
-        match find::find_executable(self.options.executable.as_deref()) {
-            Ok(p) => {
+        match self.found_executable() {
+            None => {
+                ui.weak("Looking for the server program…");
+            }
+            Some(Ok(p)) => {
                 let kind = if p.to_string_lossy().contains("supernova") {
                     "supernova"
                 } else {
@@ -690,8 +734,8 @@ impl BootPanel {
                 };
                 ui.weak(format!("Using {} ({kind})", p.display()));
             }
-            Err(e) => {
-                ui.colored_label(tone(ui, Tone::Error), e.to_string());
+            Some(Err(e)) => {
+                ui.colored_label(tone(ui, Tone::Error), e.as_str());
             }
         }
     }
