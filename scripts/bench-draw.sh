@@ -26,6 +26,9 @@
 #   levels 15.7 % (SIDE=0 9.3 %); scope 25.7 % (SIDE=0 17.8 %); idle 1.0 %. A blank window
 #   drawn 20 times a second costs about 2 %: the rest is what the frames hold. Feathering
 #   had doubled their triangles (Levels: 9,668 against 4,724).
+# With the server program looked for on the runtime instead of each frame (two runs each):
+#   levels 13.9-14.4 % (SIDE=0 8.0-9.4 %); scope 21.7-21.9 % (SIDE=0 13.8-14.5 %);
+#   idle 0.4 %.
 # A pointer move is two frames in egui (the event's and the one it asks for after) plus
 # hover animations (floating scroll bars, tooltips): those are egui's, not the meters'.
 set -euo pipefail
