@@ -45,8 +45,9 @@ pub struct BootPanel {
     pub audio: AudioSetup,
     /// The last boot's sample-rate mismatch, explained.
     pub rate_mismatch: Option<String>,
-    /// The server program found for a path asked about (`None` inside: found
-    /// automatically), looked for on the runtime: the panels ask every frame.
+    /// The server program found for the path asked about (`None` inside: found
+    /// automatically). Looked for on the runtime: the search reads the file system, and the
+    /// status bar's Boot button wants the answer every frame.
     found: Option<(Option<PathBuf>, Result<PathBuf, String>)>,
     /// What was last asked for, and when.
     find_asked: Option<(Option<PathBuf>, std::time::Instant)>,
@@ -462,9 +463,12 @@ impl BootPanel {
         actions.push(Action::FindExecutable(asked.clone()));
     }
 
-    /// The answer to [`Self::find_executable`].
+    /// The answer to [`Self::find_executable`]. One for a path the field no longer holds
+    /// (typed over while it was looked for) is dropped, not shown over a newer one.
     pub fn executable_found(&mut self, asked: Option<PathBuf>, found: Result<PathBuf, String>) {
-        self.found = Some((asked, found));
+        if asked == self.options.executable {
+            self.found = Some((asked, found));
+        }
     }
 
     /// What the user should know before booting, though it does not stop the boot.
@@ -1073,5 +1077,32 @@ mod tests {
         drop(h);
         let asked: Vec<Action> = actions.take().into_iter().map(|(_, a)| a).collect();
         assert_eq!(asked, vec![Action::CheckAudioDevices, Action::CheckJack]);
+    }
+
+    #[test]
+    fn the_program_is_asked_for_once_per_path_and_a_stale_answer_is_dropped() {
+        let mut panel = BootPanel::new(Options {
+            executable: Some("/opt/b/scsynth".into()),
+            ..Options::default()
+        });
+        let mut actions = ActionQueue::default();
+        panel.find_executable(&mut actions);
+        panel.find_executable(&mut actions);
+        let asked: Vec<Action> = actions.take().into_iter().map(|(_, a)| a).collect();
+        assert_eq!(
+            asked,
+            vec![Action::FindExecutable(Some("/opt/b/scsynth".into()))]
+        );
+        assert!(panel.found_executable().is_none() && panel.blocker().is_none());
+        // The answer for a path typed over comes last: the current path's stays.
+        panel.executable_found(Some("/opt/b/scsynth".into()), Ok("/opt/b/scsynth".into()));
+        panel.executable_found(Some("/opt/a".into()), Err("cannot run /opt/a".into()));
+        assert_eq!(
+            panel.found_executable(),
+            Some(&Ok(PathBuf::from("/opt/b/scsynth")))
+        );
+        assert!(panel.blocker().is_none());
+        panel.executable_found(Some("/opt/b/scsynth".into()), Err("gone".into()));
+        assert_eq!(panel.blocker().as_deref(), Some("gone"));
     }
 }

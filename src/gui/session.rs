@@ -104,6 +104,8 @@ pub struct Session {
     status_frames: Arc<AtomicU8>,
     /// Which of this session's meters are on screen, for the meter waker.
     meters_shown: tokio::sync::watch::Sender<MetersShown>,
+    /// How many frames the meter waker has asked for: none while the meters show silence.
+    pub meter_frames: Arc<AtomicU64>,
     /// Never sent to: dropped with the session, which ends the tasks that watch it.
     alive: tokio::sync::watch::Sender<()>,
     waker: Waker,
@@ -136,6 +138,7 @@ impl Session {
             done_rx,
             status_frames: Arc::new(AtomicU8::new(StatusFrames::Figures as u8)),
             meters_shown: tokio::sync::watch::channel(MetersShown::Hidden).0,
+            meter_frames: Arc::default(),
             alive: tokio::sync::watch::channel(()).0,
             waker: bridge.waker(),
         };
@@ -371,6 +374,7 @@ impl Session {
         let server = self.server.clone();
         let mut shown = self.meters_shown.subscribe();
         let waker = self.waker.clone();
+        let asked = self.meter_frames.clone();
         bridge.spawn(async move {
             let mut ticks = server.watch_meters();
             let mut last = Vec::new();
@@ -403,6 +407,7 @@ impl Session {
                 if picture != last {
                     last = picture;
                     if let Some(wait) = meter_frame(&mut scheduled, std::time::Instant::now()) {
+                        asked.fetch_add(1, Ordering::Relaxed);
                         waker.wake_after(wait);
                     }
                 }
