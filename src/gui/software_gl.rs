@@ -1,7 +1,7 @@
 //! Drawing for a machine whose CPU paints every pixel itself: Mesa's llvmpipe under Xvfb, in
 //! a VM, or without a GPU driver. There each triangle a frame holds costs CPU time, in
 //! proportion to what is drawn rather than to the window's size (a blank 1280x800 window
-//! at 20 frames a second costs about 2 % of a core; the Levels tab about ten times that).
+//! at 20 frames a second costs about 2 % of a core; the Levels tab several times that).
 
 /// Whether the OpenGL renderer is a software rasteriser, by the name it reports.
 pub fn is_software(renderer: &str) -> bool {
@@ -22,17 +22,17 @@ pub fn is_software(renderer: &str) -> bool {
 /// with a strip of thin triangles: it doubles a frame's triangles (9,668 against 4,724 on the
 /// Levels tab), and thin triangles are the rasteriser's dearest. Without it, round corners
 /// and sloped lines are drawn with hard edges; text and straight edges look the same.
-/// Returns the renderer's name, `None` when eframe drew without glow.
-pub fn adapt(cc: &eframe::CreationContext) -> Option<String> {
+pub fn adapt(cc: &eframe::CreationContext) {
     use eframe::glow::HasContext;
-    let gl = cc.gl.as_ref()?;
+    let Some(gl) = cc.gl.as_ref() else {
+        return;
+    };
     // SAFETY: a string query on the context eframe made current for the app's creation.
     let renderer = unsafe { gl.get_parameter_string(eframe::glow::RENDERER) };
     if is_software(&renderer) {
         cc.egui_ctx
             .tessellation_options_mut(|o| o.feathering = false);
     }
-    Some(renderer)
 }
 
 #[cfg(test)]
