@@ -231,9 +231,10 @@ fn silent_meters_cost_no_frames_and_sound_asks_for_them() {
     let meter_frames = h.state().session().meter_frames.clone();
     let ten_ticks = |h: &mut Harness<'static, ScPanel>| {
         for _ in 0..10 {
+            // Bounded: meters that stopped replying must fail the test below, not hang it.
             h.state().bridge.block_on(async {
                 let mut ticks = server.watch_meters();
-                let _ = ticks.changed().await;
+                let _ = tokio::time::timeout(Duration::from_secs(2), ticks.changed()).await;
             });
             h.step();
         }
