@@ -67,11 +67,16 @@ if [ "${POINTER:-1}" = 1 ]; then
     xdotool mousemove --window "$win" $((300 + (i % 20) * 20)) $((560 + (i % 7) * 10))
     sleep 0.1
   done
+elif [ -n "${PERF:-}" ]; then
+  # PERF=file records where the app's threads spend those 20 s (perf report -i file).
+  perf record -q -F 499 -g -p "$app" -o "$PERF" -- sleep 20 >/dev/null 2>&1
 else
   sleep 20
 fi
 t1=$(ticks); s1=$(date +%s.%N)
 threads > "$config/threads1"
+# SHOT=file.png keeps what was on screen during the measurement.
+[ -n "${SHOT:-}" ] && import -window root "$SHOT"
 lines1=0; [ -n "${FRAME_LOG:-}" ] && lines1=$(grep -c '^frame' "$FRAME_LOG" || true)
 python3 -c "print(f'app CPU, $what: {100*($t1-$t0)/$hz/($s1-$s0):.2f}% of one core over {($s1-$s0):.1f} s (pointer moving: ${POINTER:-1})')"
 if [ -n "${FRAME_LOG:-}" ]; then echo "frames in those seconds: $((lines1 - lines0)) ($FRAME_LOG)"; fi

@@ -18,7 +18,7 @@ pub fn is_software(renderer: &str) -> bool {
     .any(|s| name.contains(s))
 }
 
-/// Under software GL, turns egui's feathering off. Feathering anti-aliases each shape's edge
+/// Under software GL, turns egui's feathering off and repaints only what changed. Feathering anti-aliases each shape's edge
 /// with a strip of thin triangles: it doubles a frame's triangles (9,668 against 4,724 on the
 /// Levels tab), and thin triangles are the rasteriser's dearest. Without it, round corners
 /// and sloped lines are drawn with hard edges; text and straight edges look the same.
@@ -29,9 +29,16 @@ pub fn adapt(cc: &eframe::CreationContext) {
     };
     // SAFETY: a string query on the context eframe made current for the app's creation.
     let renderer = unsafe { gl.get_parameter_string(eframe::glow::RENDERER) };
-    if is_software(&renderer) {
-        cc.egui_ctx
-            .tessellation_options_mut(|o| o.feathering = false);
+    if !is_software(&renderer) {
+        return;
+    }
+    cc.egui_ctx
+        .tessellation_options_mut(|o| o.feathering = false);
+    // Framebuffer blits need OpenGL (ES) 3. SCPANEL_KEPT_FRAME=0 paints every frame whole,
+    // to compare (scripts/bench-draw.sh).
+    let version = gl.version();
+    if version.major >= 3 && std::env::var("SCPANEL_KEPT_FRAME").as_deref() != Ok("0") {
+        super::kept_frame::install(&cc.egui_ctx);
     }
 }
 

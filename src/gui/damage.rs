@@ -1,0 +1,293 @@
+//! What changed on screen between two frames, found by comparing their shapes, and the
+//! shapes a frame needs when only those regions are painted again.
+//!
+//! egui rebuilds every shape each frame, and normally every pixel is painted again. On a
+//! software rasteriser that is most of a frame's cost (a Levels tab at 20 frames a second
+//! spends most of its time on text that has not changed), so `kept_frame` keeps the last
+//! frame and repaints only the rectangles this module finds.
+
+use egui::epaint::ClippedShape;
+use egui::{Pos2, Rect};
+
+/// Past this many separate rectangles, the closest are merged: each costs a pass over the
+/// shapes and a scissored clear.
+const MAX_RECTS: usize = 8;
+
+/// Past this share of the screen, painting everything is as cheap as painting the parts.
+const FULL_SHARE: f32 = 0.6;
+
+/// Where two frames differ.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Damage {
+    /// Paint everything again.
+    Full,
+    /// Paint these rectangles again (points, on whole pixels, disjoint); empty: nothing moved.
+    Rects(Vec<Rect>),
+}
+
+/// The screen area a shape can touch: its bounds as painted, within its clip rectangle.
+pub fn painted_bounds(s: &ClippedShape) -> Rect {
+    let bounds = s.transform_after_tessellation * s.shape.visual_bounding_rect();
+    bounds.intersect(s.clip_rect)
+}
+
+/// Compares the last frame's shapes with this frame's. Shapes are compared in paint order:
+/// with the same count, pair by pair; otherwise what lies between the common start and the
+/// common end has changed.
+pub fn between(old: &[ClippedShape], new: &[ClippedShape], screen: Rect, ppp: f32) -> Damage {
+    let mut touched: Vec<Rect> = Vec::new();
+    if old.len() == new.len() {
+        for (a, b) in old.iter().zip(new) {
+            if a != b {
+                touched.push(painted_bounds(a));
+                touched.push(painted_bounds(b));
+            }
+        }
+    } else {
+        let start = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+        let room = old.len().min(new.len()) - start;
+        let end = old
+            .iter()
+            .rev()
+            .zip(new.iter().rev())
+            .take(room)
+            .take_while(|(a, b)| a == b)
+            .count();
+        touched.extend(old[start..old.len() - end].iter().map(painted_bounds));
+        touched.extend(new[start..new.len() - end].iter().map(painted_bounds));
+    }
+    let mut rects: Vec<Rect> = touched
+        .into_iter()
+        .filter(|r| r.is_positive())
+        .map(|r| on_pixels(r, screen, ppp))
+        .filter(|r| r.is_positive())
+        .collect();
+    merge(&mut rects);
+    let area: f32 = rects.iter().map(|r| r.area()).sum();
+    if area > FULL_SHARE * screen.area() {
+        Damage::Full
+    } else {
+        Damage::Rects(rects)
+    }
+}
+
+/// Grows a rectangle to whole pixels plus one on each side (for antialiased edges and the
+/// scissor's rounding), within the screen.
+fn on_pixels(r: Rect, screen: Rect, ppp: f32) -> Rect {
+    let px = |v: f32, up: bool| {
+        let p = v * ppp;
+        (if up { p.ceil() + 1.0 } else { p.floor() - 1.0 }) / ppp
+    };
+    Rect::from_min_max(
+        Pos2::new(px(r.min.x, false), px(r.min.y, false)),
+        Pos2::new(px(r.max.x, true), px(r.max.y, true)),
+    )
+    .intersect(screen)
+}
+
+/// Unites overlapping rectangles until none overlap, then the pairs that grow least when
+/// joined until at most `MAX_RECTS` remain. Unions stay on whole pixels.
+fn merge(rects: &mut Vec<Rect>) {
+    loop {
+        let mut joined = false;
+        let mut i = 0;
+        while i < rects.len() {
+            let mut j = i + 1;
+            while j < rects.len() {
+                if rects[i].intersects(rects[j]) {
+                    let r = rects.swap_remove(j);
+                    rects[i] = rects[i].union(r);
+                    joined = true;
+                } else {
+                    j += 1;
+                }
+            }
+            i += 1;
+        }
+        if joined {
+            continue;
+        }
+        if rects.len() <= MAX_RECTS {
+            return;
+        }
+        let mut best = (0, 1, f32::INFINITY);
+        for i in 0..rects.len() {
+            for j in i + 1..rects.len() {
+                let growth = rects[i].union(rects[j]).area() - rects[i].area() - rects[j].area();
+                if growth < best.2 {
+                    best = (i, j, growth);
+                }
+            }
+        }
+        let r = rects.swap_remove(best.1);
+        rects[best.0] = rects[best.0].union(r);
+    }
+}
+
+/// The shapes that repaint `rects`: every shape touching a rectangle, in paint order, clipped
+/// to it. Shapes that touch none are left out, so they cost nothing to tessellate or paint.
+pub fn within(shapes: &[ClippedShape], rects: &[Rect]) -> Vec<ClippedShape> {
+    let mut out = Vec::new();
+    for r in rects {
+        for s in shapes {
+            if painted_bounds(s).intersects(*r) {
+                let mut s = s.clone();
+                s.clip_rect = s.clip_rect.intersect(*r);
+                out.push(s);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use egui::epaint::{CornerRadius, RectShape, Shape, StrokeKind};
+    use egui::{Color32, Stroke, emath::TSTransform, vec2};
+
+    const SCREEN: Rect = Rect {
+        min: Pos2::ZERO,
+        max: Pos2::new(1280.0, 800.0),
+    };
+
+    fn rect(x: f32, y: f32, w: f32, h: f32, c: Color32) -> ClippedShape {
+        ClippedShape {
+            clip_rect: SCREEN,
+            shape: Shape::Rect(RectShape::new(
+                Rect::from_min_size(Pos2::new(x, y), vec2(w, h)),
+                CornerRadius::ZERO,
+                c,
+                Stroke::NONE,
+                StrokeKind::Inside,
+            )),
+            transform_after_tessellation: TSTransform::IDENTITY,
+        }
+    }
+
+    fn frame() -> Vec<ClippedShape> {
+        (0..20)
+            .map(|i| rect(10.0 + 50.0 * i as f32, 10.0, 40.0, 20.0, Color32::GRAY))
+            .collect()
+    }
+
+    #[test]
+    fn the_same_shapes_damage_nothing() {
+        assert_eq!(
+            between(&frame(), &frame(), SCREEN, 1.0),
+            Damage::Rects(vec![])
+        );
+    }
+
+    #[test]
+    fn a_changed_shape_damages_its_old_and_new_place_on_whole_pixels() {
+        let old = frame();
+        let mut new = frame();
+        new[3] = rect(160.5, 12.0, 40.0, 30.0, Color32::RED);
+        let Damage::Rects(rects) = between(&old, &new, SCREEN, 1.0) else {
+            panic!("a small change is not a full repaint");
+        };
+        assert_eq!(rects.len(), 1);
+        let r = rects[0];
+        // Old: 160..200 x 10..30; new: 160.5..200.5 x 12..42; one pixel more each side.
+        assert_eq!(
+            r,
+            Rect::from_min_max(Pos2::new(159.0, 9.0), Pos2::new(202.0, 43.0))
+        );
+    }
+
+    #[test]
+    fn separate_changes_stay_separate_rectangles() {
+        let old = frame();
+        let mut new = frame();
+        new[0] = rect(10.0, 10.0, 40.0, 20.0, Color32::RED);
+        new[19] = rect(960.0, 10.0, 40.0, 20.0, Color32::RED);
+        let Damage::Rects(rects) = between(&old, &new, SCREEN, 1.0) else {
+            panic!("two small changes");
+        };
+        assert_eq!(rects.len(), 2, "{rects:?}");
+        let area: f32 = rects.iter().map(|r| r.area()).sum();
+        assert!(area < 2.0 * 42.0 * 22.0 + 1.0, "{area}");
+    }
+
+    #[test]
+    fn an_inserted_shape_damages_only_what_lies_between_the_common_ends() {
+        let old = frame();
+        let mut new = frame();
+        new.insert(5, rect(300.0, 300.0, 10.0, 10.0, Color32::RED));
+        let Damage::Rects(rects) = between(&old, &new, SCREEN, 1.0) else {
+            panic!("one new shape");
+        };
+        assert_eq!(
+            rects,
+            vec![Rect::from_min_max(
+                Pos2::new(299.0, 299.0),
+                Pos2::new(311.0, 311.0)
+            )]
+        );
+    }
+
+    #[test]
+    fn a_large_change_is_a_full_repaint() {
+        let old = frame();
+        let mut new = frame();
+        new.push(rect(0.0, 0.0, 1280.0, 700.0, Color32::BLACK));
+        assert_eq!(between(&old, &new, SCREEN, 1.0), Damage::Full);
+    }
+
+    #[test]
+    fn many_small_changes_merge_into_a_few_rectangles() {
+        let old: Vec<_> = (0..40)
+            .map(|i| {
+                rect(
+                    20.0 * i as f32,
+                    (i % 5) as f32 * 100.0,
+                    5.0,
+                    5.0,
+                    Color32::GRAY,
+                )
+            })
+            .collect();
+        let new: Vec<_> = (0..40)
+            .map(|i| {
+                rect(
+                    20.0 * i as f32,
+                    (i % 5) as f32 * 100.0,
+                    5.0,
+                    5.0,
+                    Color32::RED,
+                )
+            })
+            .collect();
+        let Damage::Rects(rects) = between(&old, &new, SCREEN, 1.0) else {
+            panic!("small changes");
+        };
+        assert!(rects.len() <= MAX_RECTS, "{}", rects.len());
+        for (i, a) in rects.iter().enumerate() {
+            for b in &rects[i + 1..] {
+                assert!(!a.intersects(*b), "{a:?} overlaps {b:?}");
+            }
+        }
+        for s in &new {
+            let b = painted_bounds(s);
+            assert!(
+                rects.iter().any(|r| r.contains_rect(b)),
+                "{b:?} not covered"
+            );
+        }
+    }
+
+    #[test]
+    fn a_region_is_repainted_by_every_shape_under_it_in_order_and_clipped_to_it() {
+        let background = rect(0.0, 0.0, 400.0, 400.0, Color32::DARK_GRAY);
+        let label = rect(100.0, 100.0, 50.0, 10.0, Color32::WHITE);
+        let far = rect(900.0, 600.0, 50.0, 10.0, Color32::WHITE);
+        let shapes = vec![background.clone(), label.clone(), far];
+        let region = Rect::from_min_max(Pos2::new(90.0, 90.0), Pos2::new(160.0, 120.0));
+        let out = within(&shapes, &[region]);
+        assert_eq!(out.len(), 2, "the far shape is left out");
+        assert_eq!(out[0].shape, background.shape);
+        assert_eq!(out[1].shape, label.shape);
+        assert!(out.iter().all(|s| s.clip_rect == region));
+    }
+}
