@@ -26,12 +26,24 @@ pub fn install(ctx: &Context) {
     });
 }
 
-/// How many frames painted only their damage and how many painted everything, printed
-/// every 200 frames with `SCPANEL_FRAME_DEBUG` for the drawing benchmark.
-#[derive(Debug, Default, Clone, Copy)]
-struct Counts {
-    partial: u64,
-    full: u64,
+/// Makes the next frame paint everything, as if nothing were kept.
+pub fn repaint_whole(ctx: &Context) {
+    if let Some(p) = ctx.plugin_opt::<KeptFrame>() {
+        p.lock().whole_next = true;
+    }
+}
+
+/// How many frames painted only their damage and how many painted everything, or `None`
+/// without the plugin (a GPU, or OpenGL older than 3).
+pub fn counts(ctx: &Context) -> Option<Counts> {
+    ctx.plugin_opt::<KeptFrame>().map(|p| p.lock().counts)
+}
+
+/// Printed every 200 frames with `SCPANEL_FRAME_DEBUG` for the drawing benchmark.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub partial: u64,
+    pub full: u64,
 }
 
 #[derive(Default)]
@@ -44,6 +56,7 @@ struct KeptFrame {
     serial: u64,
     counts: Counts,
     debug: bool,
+    whole_next: bool,
 }
 
 /// What the paint callbacks share with the plugin: the kept frame and which frame it holds.
@@ -82,7 +95,8 @@ impl egui::Plugin for KeptFrame {
         let holds_last = self.shared.lock().is_ok_and(|s| {
             s.holds == serial - 1 && s.target.as_ref().is_some_and(|t| t.size == size)
         });
-        let trusted = holds_last
+        let trusted = !std::mem::take(&mut self.whole_next)
+            && holds_last
             && size == self.last_size
             && ppp == self.last_ppp
             && textures_kept(&output.textures_delta)
