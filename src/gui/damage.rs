@@ -6,7 +6,9 @@
 //! spends most of its time on text that has not changed), so `kept_frame` keeps the last
 //! frame and repaints only the rectangles this module finds.
 
-use egui::epaint::ClippedShape;
+use std::sync::Arc;
+
+use egui::epaint::{ClippedShape, Shape, TextShape};
 use egui::{Pos2, Rect};
 
 /// Past this many separate rectangles, the closest are merged: each costs a pass over the
@@ -38,20 +40,20 @@ pub fn between(old: &[ClippedShape], new: &[ClippedShape], screen: Rect, ppp: f3
     let mut touched: Vec<Rect> = Vec::new();
     if old.len() == new.len() {
         for (a, b) in old.iter().zip(new) {
-            if a != b {
+            if !same(a, b) {
                 touched.push(painted_bounds(a));
                 touched.push(painted_bounds(b));
             }
         }
     } else {
-        let start = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+        let start = old.iter().zip(new).take_while(|(a, b)| same(a, b)).count();
         let room = old.len().min(new.len()) - start;
         let end = old
             .iter()
             .rev()
             .zip(new.iter().rev())
             .take(room)
-            .take_while(|(a, b)| a == b)
+            .take_while(|(a, b)| same(a, b))
             .count();
         touched.extend(old[start..old.len() - end].iter().map(painted_bounds));
         touched.extend(new[start..new.len() - end].iter().map(painted_bounds));
@@ -69,6 +71,31 @@ pub fn between(old: &[ClippedShape], new: &[ClippedShape], screen: Rect, ppp: f3
     } else {
         Damage::Rects(rects)
     }
+}
+
+/// Whether two shapes paint the same pixels. Text is most of a frame, and egui hands back the
+/// same laid-out galley for text that has not changed, so the galleys are compared by address
+/// before their glyphs are.
+fn same(a: &ClippedShape, b: &ClippedShape) -> bool {
+    if a.clip_rect != b.clip_rect
+        || a.transform_after_tessellation != b.transform_after_tessellation
+    {
+        return false;
+    }
+    match (&a.shape, &b.shape) {
+        (Shape::Text(x), Shape::Text(y)) => same_text(x, y),
+        (x, y) => x == y,
+    }
+}
+
+fn same_text(a: &TextShape, b: &TextShape) -> bool {
+    a.pos == b.pos
+        && a.underline == b.underline
+        && a.fallback_color == b.fallback_color
+        && a.override_text_color == b.override_text_color
+        && a.opacity_factor == b.opacity_factor
+        && a.angle == b.angle
+        && (Arc::ptr_eq(&a.galley, &b.galley) || a.galley == b.galley)
 }
 
 /// Grows a rectangle to whole pixels plus one on each side (for antialiased edges and the
@@ -127,14 +154,66 @@ fn merge(rects: &mut Vec<Rect>) {
 /// The shapes that repaint `rects`: every shape touching a rectangle, in paint order, clipped
 /// to it. Shapes that touch none are left out, so they cost nothing to tessellate or paint.
 pub fn within(shapes: &[ClippedShape], rects: &[Rect]) -> Vec<ClippedShape> {
+    // A mesh's bounds walk all its vertices (the scope's trace has thousands): once each.
+    let bounds: Vec<Rect> = shapes.iter().map(painted_bounds).collect();
     let mut out = Vec::new();
     for r in rects {
-        for s in shapes {
-            if painted_bounds(s).intersects(*r) {
+        for (s, b) in shapes.iter().zip(&bounds) {
+            if b.intersects(*r) {
                 let mut s = s.clone();
                 s.clip_rect = s.clip_rect.intersect(*r);
                 out.push(s);
             }
+        }
+    }
+    out
+}
+
+/// The rest of the screen, as rectangles: what the kept frame supplies around the damage.
+/// Horizontal bands between the rectangles' edges, each cut where rectangles cover it, and
+/// bands with the same cuts joined.
+pub fn outside(rects: &[Rect], screen: Rect) -> Vec<Rect> {
+    let mut ys: Vec<f32> = vec![screen.min.y, screen.max.y];
+    for r in rects {
+        ys.extend([r.min.y, r.max.y]);
+    }
+    ys.retain(|y| (screen.min.y..=screen.max.y).contains(y));
+    ys.sort_by(f32::total_cmp);
+    ys.dedup();
+    let mut out: Vec<Rect> = Vec::new();
+    // The gaps of the band above, to join a band with the same gaps onto it.
+    let mut above: Vec<(f32, f32)> = Vec::new();
+    let mut above_start = out.len();
+    for band in ys.windows(2) {
+        let (y0, y1) = (band[0], band[1]);
+        let mut covered: Vec<(f32, f32)> = rects
+            .iter()
+            .filter(|r| r.min.y <= y0 && r.max.y >= y1)
+            .map(|r| (r.min.x, r.max.x))
+            .collect();
+        covered.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut gaps = Vec::new();
+        let mut x = screen.min.x;
+        for (a, b) in covered {
+            if a > x {
+                gaps.push((x, a));
+            }
+            x = x.max(b);
+        }
+        if x < screen.max.x {
+            gaps.push((x, screen.max.x));
+        }
+        if gaps == above && !gaps.is_empty() {
+            for r in &mut out[above_start..] {
+                r.max.y = y1;
+            }
+        } else {
+            above_start = out.len();
+            out.extend(
+                gaps.iter()
+                    .map(|&(a, b)| Rect::from_min_max(Pos2::new(a, y0), Pos2::new(b, y1))),
+            );
+            above = gaps;
         }
     }
     out
@@ -275,6 +354,39 @@ mod tests {
                 "{b:?} not covered"
             );
         }
+    }
+
+    #[test]
+    fn the_rest_of_the_screen_is_covered_once_around_the_damage() {
+        let damage = [
+            Rect::from_min_max(Pos2::new(100.0, 100.0), Pos2::new(300.0, 200.0)),
+            Rect::from_min_max(Pos2::new(250.0, 150.0), Pos2::new(400.0, 500.0)),
+            Rect::from_min_max(Pos2::new(1270.0, 790.0), Pos2::new(1280.0, 800.0)),
+        ];
+        // Overlapping damage is merged before it gets here, but `outside` must not care.
+        let rest = outside(&damage, SCREEN);
+        let area: f32 = rest.iter().map(|r| r.area()).sum();
+        let damaged = 200.0 * 100.0 + 150.0 * 350.0 - 50.0 * 50.0 + 100.0;
+        assert_eq!(area, SCREEN.area() - damaged);
+        for r in &rest {
+            assert!(SCREEN.contains_rect(*r));
+            assert!(
+                damage.iter().all(|d| !d.intersect(*r).is_positive()),
+                "{r:?}"
+            );
+        }
+        for (i, a) in rest.iter().enumerate() {
+            for b in &rest[i + 1..] {
+                assert!(!a.intersect(*b).is_positive(), "{a:?} overlaps {b:?}");
+            }
+        }
+        assert!(
+            rest.len() <= 10,
+            "bands with the same cuts are joined: {}",
+            rest.len()
+        );
+        assert_eq!(outside(&[], SCREEN), vec![SCREEN]);
+        assert!(outside(&[SCREEN], SCREEN).is_empty());
     }
 
     #[test]

@@ -104,30 +104,36 @@ impl egui::Plugin for KeptFrame {
                 .shapes
                 .iter()
                 .any(|s| matches!(s.shape, Shape::Callback(_)));
+        let shapes = std::mem::take(&mut output.shapes);
         let damage = if trusted {
-            damage::between(&self.last, &output.shapes, screen, ppp)
+            damage::between(&self.last, &shapes, screen, ppp)
         } else {
             Damage::Full
         };
-        self.last = output.shapes.clone();
         self.last_size = size;
         self.last_ppp = ppp;
         match damage {
             Damage::Full => {
                 self.counts.full += 1;
-                let save = self.callback(screen, serial, None, Step::Keep);
-                output.shapes.push(save);
+                output.shapes = shapes.clone();
+                output
+                    .shapes
+                    .push(self.callback(screen, serial, Step::Keep(None)));
             }
             Damage::Rects(rects) => {
                 self.counts.partial += 1;
-                let px: Vec<[i32; 4]> = rects.iter().map(|r| to_px(*r, ppp)).collect();
-                let mut shapes = Vec::with_capacity(output.shapes.len() + 2);
-                shapes.push(self.callback(screen, serial, Some(px.clone()), Step::Restore));
-                shapes.extend(damage::within(&output.shapes, &rects));
-                shapes.push(self.callback(screen, serial, Some(px), Step::Keep));
-                output.shapes = shapes;
+                let px = |rs: &[Rect]| rs.iter().map(|r| to_px(*r, ppp)).collect::<Vec<_>>();
+                let rest = px(&damage::outside(&rects, screen));
+                output
+                    .shapes
+                    .push(self.callback(screen, serial, Step::Restore(rest)));
+                output.shapes.extend(damage::within(&shapes, &rects));
+                output
+                    .shapes
+                    .push(self.callback(screen, serial, Step::Keep(Some(px(&rects)))));
             }
         }
+        self.last = shapes;
         if self.debug && self.serial.is_multiple_of(200) {
             eprintln!(
                 "kept frame: {} partial, {} full",
@@ -137,42 +143,29 @@ impl egui::Plugin for KeptFrame {
     }
 }
 
-#[derive(Clone, Copy)]
+/// Rectangles are `[x, y, width, height]` in pixels from the top left.
 enum Step {
-    /// Copy the kept frame onto the screen and clear the damaged rectangles.
-    Restore,
+    /// Copy the kept frame onto the screen around the damage (these rectangles).
+    Restore(Vec<[i32; 4]>),
     /// Copy the damaged rectangles (all of the screen when `None`) into the kept frame.
-    Keep,
+    Keep(Option<Vec<[i32; 4]>>),
 }
 
 impl KeptFrame {
-    fn callback(
-        &self,
-        screen: Rect,
-        serial: u64,
-        rects: Option<Vec<[i32; 4]>>,
-        step: Step,
-    ) -> ClippedShape {
+    fn callback(&self, screen: Rect, serial: u64, step: Step) -> ClippedShape {
         let shared = self.shared.clone();
         let f = egui_glow::CallbackFn::new(move |info, painter| {
             let Ok(mut shared) = shared.lock() else {
                 return;
             };
             let gl = painter.gl();
+            let size = info.screen_size_px;
             // SAFETY: runs inside egui_glow's paint pass on its current context; every
             // binding and test changed here is put back before returning.
             unsafe {
-                match step {
-                    Step::Restore => {
-                        restore(gl, &mut shared, info.screen_size_px, rects.as_deref())
-                    }
-                    Step::Keep => keep(
-                        gl,
-                        &mut shared,
-                        info.screen_size_px,
-                        rects.as_deref(),
-                        serial,
-                    ),
+                match &step {
+                    Step::Restore(rest) => restore(gl, &mut shared, size, rest),
+                    Step::Keep(rects) => keep(gl, &mut shared, size, rects.as_deref(), serial),
                 }
             }
         });
@@ -206,43 +199,59 @@ fn to_px(r: Rect, ppp: f32) -> [i32; 4] {
     [x0, y0, x1 - x0, y1 - y0]
 }
 
-unsafe fn restore(
-    gl: &glow::Context,
-    shared: &mut Shared,
-    size: [u32; 2],
-    rects: Option<&[[i32; 4]]>,
-) {
+/// Copies the kept frame onto the screen around the damaged rectangles, which keep the clear
+/// colour eframe painted the screen with.
+unsafe fn restore(gl: &glow::Context, shared: &mut Shared, size: [u32; 2], rest: &[[i32; 4]]) {
     let Some(target) = shared.target.as_ref().filter(|t| t.size == size) else {
         // The window changed size after the frame was built: this frame paints only its
         // damage on a cleared screen and is not kept, so the next one paints everything.
         shared.restore_failed = true;
         return;
     };
-    let [w, h] = [size[0] as i32, size[1] as i32];
     unsafe {
         let read = gl.get_parameter_framebuffer(glow::READ_FRAMEBUFFER_BINDING);
         gl.disable(glow::SCISSOR_TEST);
         gl.bind_framebuffer(glow::READ_FRAMEBUFFER, Some(target.framebuffer));
-        // Upside down: see `keep`.
+        for r in rest {
+            blit(gl, *r, size[1] as i32, Towards::Screen);
+        }
+        gl.bind_framebuffer(glow::READ_FRAMEBUFFER, read);
+        gl.enable(glow::SCISSOR_TEST);
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Towards {
+    Kept,
+    Screen,
+}
+
+/// Copies `[x, y, width, height]` (pixels from the top left) between the bound read and draw
+/// framebuffers. The window's rows are stored top first and a framebuffer's bottom first, so
+/// a straight blit between them is a flip, which Mesa draws as a quad. Kept upside down,
+/// the frame has the window's layout in memory and each blit is a plain copy (measured: a
+/// drawn full-window copy cost as much as the frame it saved).
+unsafe fn blit(gl: &glow::Context, [x, y, w, h]: [i32; 4], screen_h: i32, towards: Towards) {
+    let (x0, x1) = (x, x + w);
+    let (y0, y1) = (screen_h - y - h, screen_h - y);
+    let (on_screen, kept) = ([x0, y0, x1, y1], [x0, screen_h - y0, x1, screen_h - y1]);
+    let (src, dst) = match towards {
+        Towards::Kept => (on_screen, kept),
+        Towards::Screen => (kept, on_screen),
+    };
+    unsafe {
         gl.blit_framebuffer(
-            0,
-            0,
-            w,
-            h,
-            0,
-            h,
-            w,
-            0,
+            src[0],
+            src[1],
+            src[2],
+            src[3],
+            dst[0],
+            dst[1],
+            dst[2],
+            dst[3],
             glow::COLOR_BUFFER_BIT,
             glow::NEAREST,
         );
-        gl.bind_framebuffer(glow::READ_FRAMEBUFFER, read);
-        // The clear colour is still the one eframe cleared the screen with.
-        gl.enable(glow::SCISSOR_TEST);
-        for [x, y, rw, rh] in rects.unwrap_or_default() {
-            gl.scissor(*x, h - y - rh, *rw, *rh);
-            gl.clear(glow::COLOR_BUFFER_BIT);
-        }
     }
 }
 
@@ -289,25 +298,8 @@ unsafe fn keep(
         gl.bind_framebuffer(glow::READ_FRAMEBUFFER, draw);
         gl.bind_framebuffer(glow::DRAW_FRAMEBUFFER, Some(target.framebuffer));
         let whole = [[0, 0, w, h]];
-        // The window's rows are stored top first and a framebuffer's bottom first, so a
-        // straight blit between them is a flip, which Mesa draws as a quad. Kept upside down,
-        // the frame has the window's layout in memory and each blit is a plain copy
-        // (measured: the drawn full-window copy cost as much as the frame it saved).
-        for [x, y, rw, rh] in rects.unwrap_or(&whole) {
-            let (x0, x1) = (*x, x + rw);
-            let (y0, y1) = (h - y - rh, h - y);
-            gl.blit_framebuffer(
-                x0,
-                y0,
-                x1,
-                y1,
-                x0,
-                h - y0,
-                x1,
-                h - y1,
-                glow::COLOR_BUFFER_BIT,
-                glow::NEAREST,
-            );
+        for r in rects.unwrap_or(&whole) {
+            blit(gl, *r, h, Towards::Kept);
         }
         gl.bind_framebuffer(glow::READ_FRAMEBUFFER, read);
         gl.bind_framebuffer(glow::DRAW_FRAMEBUFFER, draw);
