@@ -44,6 +44,9 @@ pub fn counts(ctx: &Context) -> Option<Counts> {
 pub struct Counts {
     pub partial: u64,
     pub full: u64,
+    /// Pixels the partial frames painted, against the screen's.
+    pub partial_px: u64,
+    pub screen_px: u64,
 }
 
 #[derive(Default)]
@@ -122,6 +125,11 @@ impl egui::Plugin for KeptFrame {
             }
             Damage::Rects(rects) => {
                 self.counts.partial += 1;
+                self.counts.partial_px += rects
+                    .iter()
+                    .map(|r| (r.area() * ppp * ppp) as u64)
+                    .sum::<u64>();
+                self.counts.screen_px += u64::from(size[0]) * u64::from(size[1]);
                 let px = |rs: &[Rect]| rs.iter().map(|r| to_px(*r, ppp)).collect::<Vec<_>>();
                 let rest = px(&damage::outside(&rects, screen));
                 output
@@ -135,9 +143,12 @@ impl egui::Plugin for KeptFrame {
         }
         self.last = shapes;
         if self.debug && self.serial.is_multiple_of(200) {
+            let c = self.counts;
             eprintln!(
-                "kept frame: {} partial, {} full",
-                self.counts.partial, self.counts.full
+                "kept frame: {} partial ({:.1} % of the screen painted), {} full",
+                c.partial,
+                100.0 * c.partial_px as f64 / c.screen_px.max(1) as f64,
+                c.full
             );
         }
     }
