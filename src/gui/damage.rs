@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use egui::epaint::{ClippedShape, Shape, TextShape};
+use egui::epaint::{ClippedShape, Shape, TextShape, TextureId};
 use egui::{Pos2, Rect};
 
 /// Past this many separate rectangles, the closest are merged: each costs a pass over the
@@ -35,9 +35,24 @@ pub fn painted_bounds(s: &ClippedShape) -> Rect {
 
 /// Compares the last frame's shapes with this frame's. Shapes are compared in paint order:
 /// with the same count, pair by pair; otherwise what lies between the common start and the
-/// common end has changed.
-pub fn between(old: &[ClippedShape], new: &[ClippedShape], screen: Rect, ppp: f32) -> Damage {
+/// common end has changed. Shapes showing a texture whose pixels changed (`retextured`) have
+/// changed too.
+pub fn between(
+    old: &[ClippedShape],
+    new: &[ClippedShape],
+    retextured: &[TextureId],
+    screen: Rect,
+    ppp: f32,
+) -> Damage {
     let mut touched: Vec<Rect> = Vec::new();
+    if !retextured.is_empty() {
+        touched.extend(
+            old.iter()
+                .chain(new)
+                .filter(|s| shows_any(&s.shape, retextured))
+                .map(painted_bounds),
+        );
+    }
     if old.len() == new.len() {
         for (a, b) in old.iter().zip(new) {
             if !same(a, b) {
@@ -71,6 +86,20 @@ pub fn between(old: &[ClippedShape], new: &[ClippedShape], screen: Rect, ppp: f3
     } else {
         Damage::Rects(rects)
     }
+}
+
+/// Whether a shape (or one inside it) is painted from one of `textures`. Untextured shapes
+/// are painted from the font atlas's white pixel, so they count as showing the atlas.
+fn shows_any(shape: &Shape, textures: &[TextureId]) -> bool {
+    let mut stack = vec![shape];
+    while let Some(s) = stack.pop() {
+        match s {
+            Shape::Vec(inner) => stack.extend(inner),
+            s if textures.contains(&s.texture_id()) => return true,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Whether two shapes paint the same pixels. Text is most of a frame, and egui hands back the
@@ -253,7 +282,7 @@ mod tests {
     #[test]
     fn the_same_shapes_damage_nothing() {
         assert_eq!(
-            between(&frame(), &frame(), SCREEN, 1.0),
+            between(&frame(), &frame(), &[], SCREEN, 1.0),
             Damage::Rects(vec![])
         );
     }
@@ -263,7 +292,7 @@ mod tests {
         let old = frame();
         let mut new = frame();
         new[3] = rect(160.5, 12.0, 40.0, 30.0, Color32::RED);
-        let Damage::Rects(rects) = between(&old, &new, SCREEN, 1.0) else {
+        let Damage::Rects(rects) = between(&old, &new, &[], SCREEN, 1.0) else {
             panic!("a small change is not a full repaint");
         };
         assert_eq!(rects.len(), 1);
@@ -281,7 +310,7 @@ mod tests {
         let mut new = frame();
         new[0] = rect(10.0, 10.0, 40.0, 20.0, Color32::RED);
         new[19] = rect(960.0, 10.0, 40.0, 20.0, Color32::RED);
-        let Damage::Rects(rects) = between(&old, &new, SCREEN, 1.0) else {
+        let Damage::Rects(rects) = between(&old, &new, &[], SCREEN, 1.0) else {
             panic!("two small changes");
         };
         assert_eq!(rects.len(), 2, "{rects:?}");
@@ -294,7 +323,7 @@ mod tests {
         let old = frame();
         let mut new = frame();
         new.insert(5, rect(300.0, 300.0, 10.0, 10.0, Color32::RED));
-        let Damage::Rects(rects) = between(&old, &new, SCREEN, 1.0) else {
+        let Damage::Rects(rects) = between(&old, &new, &[], SCREEN, 1.0) else {
             panic!("one new shape");
         };
         assert_eq!(
@@ -307,11 +336,37 @@ mod tests {
     }
 
     #[test]
+    fn a_changed_texture_damages_the_shapes_that_show_it() {
+        let image = TextureId::Managed(7);
+        let mut shapes = frame();
+        let at = Rect::from_min_size(Pos2::new(500.0, 300.0), vec2(64.0, 32.0));
+        let mut mesh = egui::Mesh::with_texture(image);
+        mesh.add_rect_with_uv(
+            at,
+            Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0)),
+            Color32::WHITE,
+        );
+        shapes.push(ClippedShape {
+            clip_rect: SCREEN,
+            shape: Shape::Vec(vec![Shape::mesh(mesh)]),
+            transform_after_tessellation: TSTransform::IDENTITY,
+        });
+        assert_eq!(
+            between(&shapes, &shapes, &[], SCREEN, 1.0),
+            Damage::Rects(vec![])
+        );
+        let Damage::Rects(rects) = between(&shapes, &shapes, &[image], SCREEN, 1.0) else {
+            panic!("one small picture");
+        };
+        assert_eq!(rects, vec![at.expand(1.0)]);
+    }
+
+    #[test]
     fn a_large_change_is_a_full_repaint() {
         let old = frame();
         let mut new = frame();
         new.push(rect(0.0, 0.0, 1280.0, 700.0, Color32::BLACK));
-        assert_eq!(between(&old, &new, SCREEN, 1.0), Damage::Full);
+        assert_eq!(between(&old, &new, &[], SCREEN, 1.0), Damage::Full);
     }
 
     #[test]
@@ -338,7 +393,7 @@ mod tests {
                 )
             })
             .collect();
-        let Damage::Rects(rects) = between(&old, &new, SCREEN, 1.0) else {
+        let Damage::Rects(rects) = between(&old, &new, &[], SCREEN, 1.0) else {
             panic!("small changes");
         };
         assert!(rects.len() <= MAX_RECTS, "{}", rects.len());

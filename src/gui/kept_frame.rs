@@ -6,7 +6,8 @@
 //! the damaged rectangles, the shapes touching those rectangles clipped to them, and a
 //! callback that copies the finished rectangles back into the kept frame. Whatever makes the
 //! kept frame doubtful (the first frame, a new size or scale, a frame that was not painted,
-//! a texture replaced, another paint callback) paints everything, as egui would.
+//! another paint callback) paints everything, as egui would; a texture whose pixels change
+//! (the scope's traces) damages the shapes that show it.
 
 use std::sync::{Arc, Mutex};
 
@@ -102,14 +103,19 @@ impl egui::Plugin for KeptFrame {
             && holds_last
             && size == self.last_size
             && ppp == self.last_ppp
-            && textures_kept(&output.textures_delta)
             && !output
                 .shapes
                 .iter()
                 .any(|s| matches!(s.shape, Shape::Callback(_)));
         let shapes = std::mem::take(&mut output.shapes);
         let damage = if trusted {
-            damage::between(&self.last, &shapes, screen, ppp)
+            damage::between(
+                &self.last,
+                &shapes,
+                &retextured(&output.textures_delta),
+                screen,
+                ppp,
+            )
         } else {
             Damage::Full
         };
@@ -191,14 +197,15 @@ impl KeptFrame {
     }
 }
 
-/// A texture delta that replaces or frees a texture could change pixels no shape records;
-/// the font atlas only grows in place (new glyphs), which changes no painted pixel.
-fn textures_kept(delta: &egui::TexturesDelta) -> bool {
-    delta.free.is_empty()
-        && delta
-            .set
-            .iter()
-            .all(|(id, ds)| *id == TextureId::default() && ds.iter().all(|d| d.pos.is_some()))
+/// Textures whose pixels this frame changes. The font atlas only grows in place as glyphs
+/// are added, which changes no pixel on screen; replaced whole, it is in the list.
+fn retextured(delta: &egui::TexturesDelta) -> Vec<TextureId> {
+    delta
+        .set
+        .iter()
+        .filter(|(id, ds)| **id != TextureId::default() || ds.iter().any(|d| d.pos.is_none()))
+        .map(|(id, _)| *id)
+        .collect()
 }
 
 /// `[x, y, width, height]` in pixels from the top left.

@@ -28,6 +28,7 @@ pub mod spectrum_panel;
 pub mod spectrum_view;
 pub mod status_bar;
 pub mod theme;
+pub mod trace_picture;
 pub mod tree_panel;
 pub mod wall;
 

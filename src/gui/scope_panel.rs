@@ -1,12 +1,14 @@
 //! The Scope tab: what a bus range carries, over the network (see `ops::scope`), as time
 //! traces overlaid or stacked, or as a Lissajous figure of two channels; a rising-edge
-//! trigger holds a steady tone still. Drawn with the painter, a point per pixel column at
-//! most, so a frame costs the window's width, not the 4096 frames behind it.
+//! trigger holds a steady tone still. Time traces are drawn into one texture, a bar per pixel
+//! column (`trace_picture`), so a frame costs the window's width, not the 4096 frames behind
+//! it; the Lissajous figure is a line of at most 2,048 points.
 
 use egui::{Pos2, Rect, Sense, Shape, Stroke, Vec2};
 
 use super::scope_feed::ScopeView;
 use super::theme::channel_colour;
+use super::trace_picture::{Trace, TracePicture};
 use crate::server::model::levels::FLOOR_DB;
 use crate::server::model::scope::{DEFAULT_RATE, MAX_CHANNELS, TriggerMode, triggered};
 use crate::server::ops::scope::ScopeSpec;
@@ -109,6 +111,7 @@ pub struct ScopePanel {
     pub gain: f32,
     pub trigger: bool,
     pub level: f32,
+    picture: TracePicture,
 }
 
 impl Default for ScopePanel {
@@ -119,6 +122,7 @@ impl Default for ScopePanel {
             gain: 1.0,
             trigger: true,
             level: 0.0,
+            picture: TracePicture::default(),
         }
     }
 }
@@ -258,19 +262,18 @@ impl ScopePanel {
                         painter.line_segment([r.left_bottom(), r.right_bottom()], grid);
                     }
                 }
-                for (i, samples) in shown.iter().enumerate() {
-                    let lane = if lanes > 1 { i } else { 0 };
-                    let r = Rect::from_min_size(
-                        rect.min + Vec2::new(0.0, lane as f32 * lane_h),
-                        Vec2::new(rect.width(), lane_h),
-                    );
-                    painter.add(trace(
-                        r,
-                        samples,
-                        self.gain,
-                        channel_colour(i, ui.visuals().dark_mode),
-                    ));
-                }
+                let dark = ui.visuals().dark_mode;
+                let traces = shown
+                    .iter()
+                    .enumerate()
+                    .map(|(i, samples)| Trace {
+                        lane: if lanes > 1 { i } else { 0 },
+                        samples: samples.clone(),
+                        colour: channel_colour(i, dark),
+                    })
+                    .collect();
+                self.picture
+                    .show(ui.ctx(), &painter, rect, lanes, traces, self.gain);
             }
         }
         let value = figure_value(source, &shown, fired && self.trigger, frame.stats);
@@ -323,55 +326,6 @@ pub fn status_line(source: &ScopeSource, view: &ScopeView) -> String {
         text.push_str(&format!(" · put back {}× after a reset", s.restarts));
     }
     text
-}
-
-/// One trace in `r`: a line through every frame while they are fewer than one per pixel
-/// column; else, per column, a one-pixel bar from its lowest to its highest frame (reaching
-/// back to the column before, so the trace stays joined), so a peak never falls between.
-/// The bars are one mesh of plain quads: a long anti-aliased line of thousands of points
-/// cost the window most of a core under software GL (scripts/bench-draw.sh scope).
-pub fn trace(r: Rect, samples: &[f32], gain: f32, colour: egui::Color32) -> Shape {
-    let n = samples.len();
-    if n < 2 {
-        return Shape::Noop;
-    }
-    let y = |v: f32| r.center().y - (v * gain).clamp(-1.0, 1.0) * r.height() / 2.0;
-    let columns = r.width().max(1.0) as usize;
-    if n <= columns {
-        let dx = r.width() / (n - 1) as f32;
-        let points = samples
-            .iter()
-            .enumerate()
-            .map(|(i, v)| Pos2::new(r.left() + i as f32 * dx, y(*v)))
-            .collect();
-        return Shape::line(points, Stroke::new(1.0, colour));
-    }
-    let mut mesh = egui::Mesh::default();
-    mesh.reserve_triangles(2 * columns);
-    mesh.reserve_vertices(4 * columns);
-    let mut before: Option<f32> = None;
-    for c in 0..columns {
-        let a = c * n / columns;
-        let b = ((c + 1) * n / columns).clamp(a + 1, n);
-        let part = &samples[a..b];
-        let (mut lo, mut hi) = part
-            .iter()
-            .fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
-        if let Some(v) = before {
-            lo = lo.min(v);
-            hi = hi.max(v);
-        }
-        before = part.last().copied();
-        let x = r.left() + c as f32;
-        // At least a pixel tall, so a flat stretch still shows.
-        let top = y(hi);
-        let bottom = y(lo).max(top + 1.0);
-        mesh.add_colored_rect(
-            Rect::from_min_max(Pos2::new(x, top), Pos2::new(x + 1.0, bottom)),
-            colour,
-        );
-    }
-    Shape::mesh(mesh)
 }
 
 /// The picture in words: each channel's peak, whether the trigger holds it.
