@@ -1,7 +1,8 @@
 //! The kept frame (src/gui/kept_frame.rs) in a real window: Xvfb, eframe's glow painter and
 //! Mesa's software rasteriser, as scpanel runs on a machine without a GPU. Each step changes
 //! the picture a little (text, a bar, a translucent shape over text, a shape added, a popup
-//! over the rest, a change at the window's bottom corner, a scrolled list); its first frame
+//! over the rest, a change at the window's bottom corner, a texture's pixels, a scrolled
+//! list); its first frame
 //! repaints only what changed. The window is read back after that frame and again after the
 //! same picture painted whole, and the two must agree to the pixel.
 //!
@@ -15,7 +16,7 @@ use std::time::{Duration, Instant};
 use egui::{Color32, ColorImage, Pos2, Rect, vec2};
 use scpanel::gui::{kept_frame, software_gl};
 
-const STEPS: usize = 8;
+const STEPS: usize = 9;
 const LIMIT: Duration = Duration::from_secs(120);
 
 /// Xvfb of the test's own, stopped by pid when dropped.
@@ -95,6 +96,8 @@ struct Steps {
     outcome: Arc<Mutex<Outcome>>,
     started: Instant,
     list_offset: f32,
+    /// A picture whose pixels change while its shape stays the same (as the scope's traces).
+    image: Option<(egui::TextureHandle, bool)>,
 }
 
 impl Steps {
@@ -110,7 +113,7 @@ impl Steps {
                     0.5
                 }
             ));
-            if line == 6 && (3..6).contains(&k) {
+            if line == 6 && (3..5).contains(&k) {
                 ui.label("an inserted line");
             }
         }
@@ -156,6 +159,40 @@ impl Steps {
                     ui.label("and a second line");
                 });
             });
+        // Step 6 changes the picture's pixels, not its shape: only the texture says so.
+        let bright = k >= 6;
+        let pixels = |bright: bool| {
+            egui::ColorImage::new(
+                [64, 32],
+                (0..64 * 32)
+                    .map(|i| {
+                        if bright && i % 3 == 0 {
+                            Color32::WHITE
+                        } else {
+                            Color32::from_rgb(20, 40, (i % 64) as u8 * 3)
+                        }
+                    })
+                    .collect(),
+            )
+        };
+        match &mut self.image {
+            Some((t, shown)) if *shown != bright => {
+                t.set(pixels(bright), egui::TextureOptions::NEAREST);
+                *shown = bright;
+            }
+            Some(_) => {}
+            None => {
+                let t =
+                    ui.ctx()
+                        .load_texture("picture", pixels(bright), egui::TextureOptions::NEAREST);
+                self.image = Some((t, bright));
+            }
+        }
+        if let Some((t, _)) = &self.image {
+            let at = Rect::from_min_size(Pos2::new(480.0, 40.0), vec2(64.0, 32.0));
+            let uv = Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0));
+            ui.painter().image(t.id(), at, uv, Color32::WHITE);
+        }
         // The window's last pixels: the copies' row order is easiest to get wrong at the edge.
         let corner = ui.ctx().viewport_rect().max;
         let size = if k >= 5 { 9.0 } else { 5.0 };
@@ -194,7 +231,7 @@ impl eframe::App for Steps {
         );
         // The picture's step moves on with the frame after `Ask`.
         if self.phase == Phase::Partial {
-            self.list_offset = if self.step == 7 { 37.0 } else { 0.0 };
+            self.list_offset = if self.step == 8 { 37.0 } else { 0.0 };
         }
         // No fill, as scpanel's panels: the window's clear colour is the background, so a
         // repainted rectangle must be cleared first.
@@ -297,6 +334,7 @@ fn main() {
         outcome: outcome.clone(),
         started: Instant::now(),
         list_offset: 0.0,
+        image: None,
     };
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
