@@ -33,16 +33,14 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 # A JACK server of our own, isolated from any the user runs.
-export JACK_DEFAULT_SERVER="scpanel-test-$$"
 export JACK_NO_START_SERVER=1
 jack_log="$(mktemp -t scpanel-jackd.XXXXXX)"
 # Marks what this run's scsynth processes create in /dev/shm.
 shm_stamp="$(mktemp -t scpanel-shm.XXXXXX)"
-jackd -r -d dummy -r 48000 -p 256 >"$jack_log" 2>&1 &
-jack_pid=$!
+jack_pid=""
 stop_jack() {
-  kill "$jack_pid" 2>/dev/null || true
-  wait "$jack_pid" 2>/dev/null || true
+  [ -n "$jack_pid" ] && kill "$jack_pid" 2>/dev/null || true
+  [ -n "$jack_pid" ] && wait "$jack_pid" 2>/dev/null || true
   rm -f "$jack_log"
   # A scsynth killed with SIGKILL (the crash tests do it) leaves its shared memory behind,
   # 4 MB or more each: remove this run's, unless a running scsynth still uses that port.
@@ -53,7 +51,22 @@ stop_jack() {
   rm -f "$shm_stamp"
 }
 trap stop_jack EXIT
-if ! jack_wait -w -t 20 >/dev/null 2>&1; then
+# Its name comes from a small pool, not from this run's pid: jackd reclaims a dead server's
+# entry in its registry only for the same name, and a registry full of names that never come
+# back (8 entries; a jackd stopped while a client hung leaves its own) refuses every new
+# server with "Too many servers already active". A name a running jackd holds is skipped.
+for n in 0 1 2 3 4 5 6 7; do
+  name="scpanel-test-$n"
+  pgrep -f -- "jackd -n $name " >/dev/null && continue
+  export JACK_DEFAULT_SERVER="$name"
+  jackd -n "$name" -r -d dummy -r 48000 -p 256 >"$jack_log" 2>&1 &
+  jack_pid=$!
+  jack_wait -w -t 20 >/dev/null 2>&1 && break
+  kill "$jack_pid" 2>/dev/null || true
+  wait "$jack_pid" 2>/dev/null || true
+  jack_pid=""
+done
+if [ -z "$jack_pid" ]; then
   echo "the dummy JACK server did not start:"; cat "$jack_log"; exit 1
 fi
 

@@ -1,7 +1,8 @@
 //! Drawing for a machine whose CPU paints every pixel itself: Mesa's llvmpipe under Xvfb, in
 //! a VM, or without a GPU driver. There each triangle a frame holds costs CPU time, in
 //! proportion to what is drawn rather than to the window's size (a blank 1280x800 window
-//! at 20 frames a second costs about 2 % of a core; the Levels tab several times that).
+//! at 20 frames a second costs about 2 % of a core; the Levels tab several times that, until
+//! `kept_frame` repainted only what changed).
 
 /// Whether the OpenGL renderer is a software rasteriser, by the name it reports.
 pub fn is_software(renderer: &str) -> bool {
