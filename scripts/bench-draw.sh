@@ -29,6 +29,11 @@
 # With the server program looked for on the runtime instead of each frame (two runs each):
 #   levels 13.9-14.4 % (SIDE=0 8.0-9.4 %); scope 21.7-21.9 % (SIDE=0 13.8-14.5 %);
 #   idle 0.4 %.
+# With the kept frame (gui/kept_frame.rs: only what changed is repainted under software GL)
+# and the scope's traces rasterised into one texture (gui/trace_picture.rs), quiet machine:
+#   levels 4.5-4.65 % (UI thread 2.8 %, llvmpipe 1.3 %; 0.6 % of the screen painted a frame,
+#   SCPANEL_KEPT_FRAME=0 13-14 %); scope 10.2-11.95 % (15 % of the screen painted);
+#   idle 0.45-0.75 %. Pointer moving: levels 25.4-26.5 %, scope 30.2-30.9 %.
 # A pointer move is two frames in egui (the event's and the one it asks for after) plus
 # hover animations (floating scroll bars, tooltips): those are egui's, not the meters'.
 set -euo pipefail

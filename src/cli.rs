@@ -725,6 +725,21 @@ fn lost_replies_error(lost: u64, losses: crate::server::shared::Losses) -> Resul
 }
 
 async fn connect(server: &Server, m: &ArgMatches, login: bool) -> Result<(), String> {
+    connect_as(server, m, login, false).await
+}
+
+/// [`connect`] for a command that plays on the server (meters, a scope): logged in, it asks
+/// the server for its channel counts rather than assuming 8 in and 8 out.
+async fn connect_to_play(server: &Server, m: &ArgMatches) -> Result<(), String> {
+    connect_as(server, m, true, true).await
+}
+
+async fn connect_as(
+    server: &Server,
+    m: &ArgMatches,
+    login: bool,
+    ask_layout: bool,
+) -> Result<(), String> {
     let addr_text = m
         .get_one::<String>("addr")
         .map(String::as_str)
@@ -746,6 +761,7 @@ async fn connect(server: &Server, m: &ArgMatches, login: bool) -> Result<(), Str
     let mut options = ConnectOptions::new(addrs[0]);
     options.login = login;
     options.monitor = false;
+    options.ask_layout = ask_layout;
     if m.get_flag("tcp") {
         options.protocol = Protocol::Tcp;
     }

@@ -201,6 +201,20 @@ fn a_control_being_edited_is_not_overwritten_by_the_live_reread() {
         )),
     )
     .expect("guest");
+    // A synth of its own that ends: the tree's "ended:" strip shows above the rows while
+    // the value is being typed.
+    let brief = rt
+        .block_on(guest.add_synth(
+            "scpanel-sine",
+            1,
+            scpanel::server::AddAction::AddToTail,
+            &[("amp", 0.0)],
+        ))
+        .expect("a brief synth");
+    rt.block_on(guest.free_node(brief)).expect("free");
+    step_until(&mut h, "the ended strip", Duration::from_secs(10), |h| {
+        h.query_by_label("ended:").is_some()
+    });
     rt.block_on(guest.set_node(edited, &[("freq", 555.0)]))
         .expect("set");
     rt.block_on(guest.set_node(other, &[("freq", 666.0)]))

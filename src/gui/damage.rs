@@ -15,6 +15,11 @@ use egui::{Pos2, Rect};
 /// shapes and a scissored clear.
 const MAX_RECTS: usize = 8;
 
+/// Past this many changed shapes' rectangles, their bounding box is the damage: merging
+/// pairs is cubic in their number, and a frame that changes this many things (a scrolled
+/// tree of thousands of nodes) is mostly repainted anyway.
+const MANY_RECTS: usize = 64;
+
 /// Past this share of the screen, painting everything is as cheap as painting the parts.
 const FULL_SHARE: f32 = 0.6;
 
@@ -79,6 +84,10 @@ pub fn between(
         .map(|r| on_pixels(r, screen, ppp))
         .filter(|r| r.is_positive())
         .collect();
+    if rects.len() > MANY_RECTS {
+        let all = rects.iter().fold(Rect::NOTHING, |a, r| a.union(*r));
+        rects = vec![all];
+    }
     merge(&mut rects);
     let area: f32 = rects.iter().map(|r| r.area()).sum();
     if area > FULL_SHARE * screen.area() {
@@ -409,6 +418,24 @@ mod tests {
                 "{b:?} not covered"
             );
         }
+    }
+
+    #[test]
+    fn thousands_of_changes_become_their_bounding_box() {
+        // A tree of 20,000 rows recoloured at once: pairwise merging would take hours.
+        let at = |i: usize, c| rect((i % 200) as f32 * 5.0, (i / 200) as f32 * 8.0, 3.0, 3.0, c);
+        let old: Vec<_> = (0..20_000).map(|i| at(i, Color32::GRAY)).collect();
+        let new: Vec<_> = (0..20_000).map(|i| at(i, Color32::RED)).collect();
+        assert_eq!(between(&old, &new, &[], SCREEN, 1.0), Damage::Full);
+        let few: Vec<_> = (0..1_000).map(|i| at(i, Color32::GRAY)).collect();
+        let recoloured: Vec<_> = (0..1_000).map(|i| at(i, Color32::RED)).collect();
+        let Damage::Rects(rects) = between(&few, &recoloured, &[], SCREEN, 1.0) else {
+            panic!("five rows of small changes");
+        };
+        assert_eq!(
+            rects,
+            vec![Rect::from_min_max(Pos2::ZERO, Pos2::new(999.0, 36.0))]
+        );
     }
 
     #[test]

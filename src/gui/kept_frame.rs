@@ -71,6 +71,9 @@ struct Shared {
     holds: u64,
     /// This frame's restore found no kept frame of the screen's size.
     restore_failed: bool,
+    /// The offscreen framebuffer could not be made: every frame is painted whole, and the
+    /// error was said once.
+    unavailable: bool,
 }
 
 struct Target {
@@ -285,6 +288,9 @@ unsafe fn keep(
     let mut whole_and_right = !shared.restore_failed;
     shared.restore_failed = false;
     shared.holds = 0;
+    if shared.unavailable {
+        return;
+    }
     unsafe {
         let read = gl.get_parameter_framebuffer(glow::READ_FRAMEBUFFER_BINDING);
         let draw = gl.get_parameter_framebuffer(glow::DRAW_FRAMEBUFFER_BINDING);
@@ -301,6 +307,7 @@ unsafe fn keep(
                 Ok(t) => shared.target = Some(t),
                 Err(e) => {
                     eprintln!("scpanel: no offscreen frame ({e}): frames are painted whole");
+                    shared.unavailable = true;
                     return;
                 }
             }

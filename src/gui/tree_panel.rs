@@ -464,8 +464,19 @@ impl TreePanel {
                                 match v {
                                     ControlValue::Value(x) => {
                                         let speed = (x.abs() * 0.01).max(0.001);
+                                        // An id of its own: auto ids shift when the
+                                        // "ended:" strip above comes or goes, and a value
+                                        // being typed would lose its focus and be re-read.
+                                        let stable = egui::Id::unique(("tree control", row.id, &*k));
                                         let r = ui
-                                            .add(egui::DragValue::new(x).speed(speed).max_decimals(4))
+                                            .scope_builder(egui::UiBuilder::new().scope_id(stable), |ui| {
+                                                ui.add(
+                                                    egui::DragValue::new(x)
+                                                        .speed(speed)
+                                                        .max_decimals(4),
+                                                )
+                                            })
+                                            .inner
                                             .labelled_by(label.id);
                                         editing |= r.dragged() || r.has_focus();
                                         if r.changed() {

@@ -673,3 +673,70 @@ async fn reboot_holds_the_lifecycle_from_quit_through_boot() {
     assert_ne!(a.pid(), Some(first_pid));
     a.quit(false).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_asks_the_server_for_its_sizes_and_leaves_no_node() {
+    use scpanel_core::model::alloc::ServerLayout;
+    use scpanel_core::ops::own_nodes::Own;
+    let owner = boot(scpanel_core::Options {
+        output_channels: 2,
+        input_channels: 3,
+        audio_buses: 256,
+        control_buses: 512,
+        buffers: 64,
+        ..options()
+    })
+    .await;
+    let guest = Server::new();
+    let assumed = connect_options(&owner);
+    assert_eq!(assumed.layout.output_channels, 8, "the assumption differs");
+    guest.connect(assumed).await.expect("log in");
+    let layout = guest.session().expect("online").layout;
+    assert_eq!(
+        layout,
+        ServerLayout {
+            output_channels: 2,
+            input_channels: 3,
+            audio_buses: 256,
+            control_buses: 512,
+            buffers: 64,
+        }
+    );
+    // sclang's split: (256 − 5) / 4 private buses a client, from bus 5.
+    let id = guest.client_id().expect("logged in") as u32;
+    let ranges = guest.client_ranges().expect("logged in");
+    assert_eq!(ranges.audio_buses.start, 5 + 62 * id);
+    assert_eq!(ranges.buffers, 16 * id..16 * (id + 1));
+    guest.start_meters().await.expect("meters");
+    let mut ticks = guest.watch_meters();
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while guest.meters().outputs.is_empty() {
+            ticks.changed().await.expect("meter replies");
+        }
+    })
+    .await
+    .expect("a meter reply within 5 s");
+    let meters = guest.meters();
+    assert_eq!((meters.inputs.len(), meters.outputs.len()), (3, 2));
+    guest.stop_meters().await.expect("meters off");
+    let probe = guest.own_node(Own::LayoutProbe).expect("logged in");
+    let tree = owner.query_tree(false).await.expect("tree");
+    assert!(
+        tree.get(probe).is_none(),
+        "the probe {probe} is still there"
+    );
+
+    // Told not to ask (a one-shot command), it keeps what it was given.
+    let one_shot = Server::new();
+    let mut o = connect_options(&owner);
+    o.ask_layout = false;
+    o.monitor = false;
+    one_shot.connect(o).await.expect("log in");
+    assert_eq!(
+        one_shot.session().expect("online").layout,
+        ServerLayout::default()
+    );
+    one_shot.disconnect().await.expect("log out");
+    guest.disconnect().await.expect("log out");
+    owner.quit(false).await.expect("quit");
+}

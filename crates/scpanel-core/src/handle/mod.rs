@@ -147,8 +147,13 @@ pub struct ConnectOptions {
     pub login: bool,
     /// Ask for a particular client id (to get one's old id back).
     pub client_id: Option<i32>,
-    /// The sizes the server was booted with; a client can't ask for them.
+    /// The sizes the server was booted with, as assumed while watching. A login asks the
+    /// server for them (a synth reads them), and these stay only when it can't answer.
     pub layout: ServerLayout,
+    /// When logging in, ask the server for its sizes instead of assuming `layout`: a synth
+    /// of ours runs for one block and `scpanel-layout` stays loaded. `new` turns it on; a
+    /// one-shot command that must leave nothing behind turns it off.
+    pub ask_layout: bool,
     /// Keep watching: a live tree mirror, `/status` polling and, when logged in, a default
     /// group and the level meters. `false` for a one-shot command that asks what it came for
     /// and leaves nothing behind.
@@ -165,6 +170,7 @@ impl ConnectOptions {
             login: true,
             client_id: None,
             layout: ServerLayout::default(),
+            ask_layout: true,
             monitor: true,
         }
     }

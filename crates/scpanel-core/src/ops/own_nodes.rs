@@ -30,12 +30,20 @@ pub enum Own {
     Recorder,
     /// The scope's tap (last: it reads what everything before it wrote).
     Scope,
+    /// The layout probe a guest runs once at login (`server::layout`): at the root's head,
+    /// for one block.
+    LayoutProbe,
     /// A meter on any bus range, 0 to `MAX_BUS_METERS` − 1: at the group's tail, after
     /// every node that writes (scpanel's group is kept last in the root).
     BusMeter(u8),
 }
 
 impl Own {
+    /// This slot's id in a client's node block (`ClientRanges::own_nodes`).
+    pub fn id_in(self, ranges: &crate::model::alloc::ClientRanges) -> i32 {
+        ranges.own_nodes.end - self.offset()
+    }
+
     /// The synths in running order.
     const ORDER: [Own; 7] = [
         Own::InputMeter,
@@ -57,7 +65,8 @@ impl Own {
             Own::OutputMeter => 5,
             Own::Recorder => 6,
             Own::Scope => 7,
-            // Offsets 7 to 15 are left for fixed slots to come; bus meters take the second
+            Own::LayoutProbe => 8,
+            // Offsets 9 to 15 are left for fixed slots to come; bus meters take the second
             // half of the block (`OWN_NODE_SLOTS` is 32).
             Own::BusMeter(n) => 16 + i32::from(n),
         }
@@ -67,8 +76,7 @@ impl Own {
 impl Server {
     /// The id of one of scpanel's own nodes on this server (`None` when not logged in).
     pub fn own_node(&self, slot: Own) -> Option<i32> {
-        let top = self.client_ranges()?.own_nodes.end;
-        Some(top - slot.offset())
+        Some(slot.id_in(&self.client_ranges()?))
     }
 
     /// Whether `id` is one of scpanel's own nodes (meters, volume, recorder, test tone).

@@ -24,6 +24,17 @@ use crate::wire::connection::{Connection, Login, REQUEST_TIMEOUT, SYNC_TIMEOUT};
 use crate::wire::protocol::{self, Expect, msg};
 use crate::wire::transport;
 
+/// How `establish` joins a server.
+struct Joining {
+    login: bool,
+    monitor: bool,
+    /// Ask the server for its sizes (as a guest that logs in).
+    ask_layout: bool,
+    client_id: Option<i32>,
+    /// Max logins as we booted the server with them.
+    local_max_logins: Option<u32>,
+}
+
 impl Server {
     // ---- lifecycle ----
 
@@ -178,8 +189,14 @@ impl Server {
         // Watched from here on: a death while we log in and set up is a panic like any other,
         // and ends what waits on the server at once.
         self.watch_process(process.clone());
-        self.establish(conn, session, true, true, None, Some(options.max_logins))
-            .await?;
+        let joining = Joining {
+            login: true,
+            monitor: true,
+            ask_layout: false,
+            client_id: None,
+            local_max_logins: Some(options.max_logins),
+        };
+        self.establish(conn, session, joining).await?;
         if options.connect_jack_ports {
             self.note_jack_connections(&process);
         }
@@ -226,11 +243,15 @@ impl Server {
         &self,
         conn: Arc<Connection>,
         mut session: Session,
-        login: bool,
-        monitor: bool,
-        client_id: Option<i32>,
-        local_max_logins: Option<u32>,
+        joining: Joining,
     ) -> Result<()> {
+        let Joining {
+            login,
+            monitor,
+            ask_layout,
+            client_id,
+            local_max_logins,
+        } = joining;
         // On a server we just booted no step needs another's answer: login, the default
         // groups, the first tree read and our SynthDefs go out in one flight and come back
         // within an audio period or two of the ready line, instead of a round trip each.
@@ -252,6 +273,12 @@ impl Server {
         } else if login {
             let l = self.login(&conn, client_id, local_max_logins).await?;
             session.login = Some(l);
+        }
+        if let Some(l) = session.login
+            && ask_layout
+            && !session.is_owner
+        {
+            self.learn_layout(&conn, l, &mut session).await;
         }
         let alloc = session.login.map(|l| {
             let ranges =
@@ -385,6 +412,44 @@ impl Server {
                 .note(format!("could not restore the meters and volume: {e}"));
         }
         Ok(())
+    }
+
+    /// As a guest, asks the server for its sizes (`server::layout`) instead of assuming
+    /// them; keeps the assumed ones, and says so, when it can't answer (audio stopped).
+    async fn learn_layout(&self, conn: &Connection, login: Login, session: &mut Session) {
+        let ranges = ClientRanges::new(
+            login.client_id.max(0) as u32,
+            login.max_logins,
+            &session.layout,
+        );
+        let probe = crate::ops::own_nodes::Own::LayoutProbe.id_in(&ranges);
+        let note = match super::layout::ask(conn, probe).await {
+            Ok(layout) => {
+                let was = std::mem::replace(&mut session.layout, layout);
+                let l = layout;
+                format!(
+                    "the server's sizes (asked it): {} outputs, {} inputs, {} audio buses, {} control buses, {} buffers{}",
+                    l.output_channels,
+                    l.input_channels,
+                    l.audio_buses,
+                    l.control_buses,
+                    l.buffers,
+                    if was == layout {
+                        ""
+                    } else {
+                        " (not what the connect options assumed)"
+                    }
+                )
+            }
+            Err(e) => {
+                let l = session.layout;
+                format!(
+                    "could not ask the server for its sizes ({e}); assuming {} outputs and {} inputs",
+                    l.output_channels, l.input_channels
+                )
+            }
+        };
+        self.inner.shared.note(note);
     }
 
     /// Sound on the first try: a server we booted gets `default` and scpanel's own SynthDefs
@@ -640,15 +705,14 @@ impl Server {
             layout: options.layout,
             pid: None,
         };
-        self.establish(
-            conn,
-            session,
-            options.login,
-            options.monitor,
-            options.client_id,
-            None,
-        )
-        .await
+        let joining = Joining {
+            login: options.login,
+            monitor: options.monitor,
+            ask_layout: options.ask_layout,
+            client_id: options.client_id,
+            local_max_logins: None,
+        };
+        self.establish(conn, session, joining).await
     }
 
     /// Quits the server. Quitting a server we did not boot needs `force`.

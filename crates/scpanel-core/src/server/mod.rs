@@ -2,6 +2,7 @@
 //! in, the health monitor, and naming other clients' synths as they appear.
 
 mod health;
+mod layout;
 mod lifecycle;
 mod rejoin;
 

@@ -9,6 +9,9 @@ pub const METER_REPLY: &str = "/scpanel/meter";
 /// Where the scope def reports its write position (see `ops::scope`).
 pub const SCOPE_REPLY: &str = "/scpanel/scope";
 
+/// Where the layout probe sends the server's sizes (see `server::layout`).
+pub const LAYOUT_REPLY: &str = "/scpanel/layout";
+
 fn c(v: f32) -> Sig {
     Sig::Const(v)
 }
@@ -132,6 +135,28 @@ pub fn scope(channels: usize) -> SynthDef {
     g.build()
 }
 
+/// The server's sizes, which no command reports: hardware outputs and inputs, audio and
+/// control buses and buffers, sent once to `LAYOUT_REPLY` in the synth's first block, after
+/// which it frees itself.
+pub fn layout_probe() -> SynthDef {
+    let mut g = Graph::new("scpanel-layout");
+    let once = g.ugen("Impulse", Rate::Control, &[c(0.0), c(0.0)]);
+    let mut reply = vec![once, c(0.0), c(LAYOUT_REPLY.len() as f32)];
+    reply.extend(LAYOUT_REPLY.bytes().map(|b| c(f32::from(b))));
+    for info in [
+        "NumOutputBuses",
+        "NumInputBuses",
+        "NumAudioBuses",
+        "NumControlBuses",
+        "NumBuffers",
+    ] {
+        reply.push(g.ugen(info, Rate::Scalar, &[]));
+    }
+    g.sink("SendReply", Rate::Control, &reply);
+    g.ugen("FreeSelf", Rate::Control, &[once]);
+    g.build()
+}
+
 /// Master volume: `ReplaceOut` of `channels` buses from `bus`, scaled by `amp` unless `mute`,
 /// smoothed over `lag` seconds.
 pub fn volume(channels: usize) -> SynthDef {
@@ -187,6 +212,7 @@ pub fn builtin(name: &str) -> Option<SynthDef> {
     match name {
         "default" => return Some(default()),
         "scpanel-sine" => return Some(sine()),
+        "scpanel-layout" => return Some(layout_probe()),
         _ => {}
     }
     let (kind, n) = name.strip_prefix("scpanel-")?.rsplit_once('-')?;
