@@ -659,9 +659,23 @@ impl ScPanel {
         let window = self.window.clone();
         self.bridge.spawn(async move {
             let sig = signals.recv().await;
-            eprintln!("scpanel: {sig}: quitting the server…");
             // Every session's server is quit (or logged out of) before the window closes.
             let servers = servers.lock().map(|s| s.clone()).unwrap_or_default();
+            let owned = servers.iter().filter(|s| s.is_owner()).count();
+            eprintln!(
+                "scpanel: {sig}: {}",
+                match (owned, servers.len() - owned) {
+                    (0, 0) => "closing".to_string(),
+                    (0, _) => "logging out, leaving the servers running".to_string(),
+                    (n, 0) => format!(
+                        "quitting the server{} this window booted…",
+                        if n == 1 { "" } else { "s" }
+                    ),
+                    (n, _) => format!(
+                        "quitting the {n} server(s) this window booted, logging out of the others…"
+                    ),
+                }
+            );
             let all = shutdown_all(servers);
             tokio::select! {
                 _ = tokio::time::timeout(SIGNAL_SHUTDOWN_LIMIT, all) => {}

@@ -740,3 +740,54 @@ async fn a_guest_asks_the_server_for_its_sizes_and_leaves_no_node() {
     guest.disconnect().await.expect("log out");
     owner.quit(false).await.expect("quit");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_leaving_takes_its_meters_and_keeps_a_volume_it_set() {
+    use scpanel_core::ops::own_nodes::Own;
+    let owner = boot(options()).await;
+    let ours = |guest: &Server| {
+        let group = guest.own_node(Own::Group).expect("logged in");
+        let meter = guest.own_node(Own::OutputMeter).expect("logged in");
+        let volume = guest.own_node(Own::Volume).expect("logged in");
+        (group, meter, volume)
+    };
+    let on_server = |tree: &scpanel_core::model::tree::NodeTree, ids: &[i32]| {
+        ids.iter()
+            .map(|id| tree.get(*id).is_some())
+            .collect::<Vec<_>>()
+    };
+
+    let watcher = Server::new();
+    watcher
+        .connect(connect_options(&owner))
+        .await
+        .expect("log in");
+    watcher.start_meters().await.expect("meters");
+    let (group, meter, volume) = ours(&watcher);
+    let tree = owner.query_tree(false).await.expect("tree");
+    assert_eq!(on_server(&tree, &[group, meter]), [true, true]);
+    watcher.disconnect().await.expect("log out");
+    let tree = owner.query_tree(false).await.expect("tree");
+    assert_eq!(
+        on_server(&tree, &[group, meter, volume]),
+        [false, false, false],
+        "meters and an empty group are left behind"
+    );
+
+    let mixer = Server::new();
+    mixer
+        .connect(connect_options(&owner))
+        .await
+        .expect("log in");
+    mixer.start_meters().await.expect("meters");
+    mixer.set_volume(-6.0).await.expect("volume");
+    let (group, meter, volume) = ours(&mixer);
+    mixer.disconnect().await.expect("log out");
+    let tree = owner.query_tree(false).await.expect("tree");
+    assert_eq!(
+        on_server(&tree, &[group, meter, volume]),
+        [true, false, true],
+        "the volume the user set stays in scpanel's group; the meter goes"
+    );
+    owner.quit(false).await.expect("quit");
+}

@@ -96,7 +96,7 @@ impl Server {
         Ok(())
     }
 
-    async fn stop_meter_synths(&self) {
+    pub(crate) async fn stop_meter_synths(&self) {
         // The slots are fixed: free what runs there even when this handle forgot it (a
         // restore after reconnecting), so the new meters never meet "duplicate node ID".
         let _ = self.free_own_synth(Own::InputMeter).await;

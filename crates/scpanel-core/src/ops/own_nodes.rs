@@ -147,6 +147,16 @@ impl Server {
         .await
     }
 
+    /// Frees scpanel's own group when nothing runs in it any more (leaving a server).
+    pub(crate) async fn free_own_group_if_empty(&self) {
+        let Some(group) = self.own_node(Own::Group) else {
+            return;
+        };
+        if self.with_tree(|t| t.get(group).is_some_and(|g| g.head == -1)) {
+            let _ = self.free_own_group().await;
+        }
+    }
+
     /// Frees scpanel's own group and whatever is left in it, quietly: for a command that
     /// leaves nothing behind on a server it visited.
     pub async fn free_own_group(&self) -> Result<()> {

@@ -782,8 +782,12 @@ impl Server {
         }
         self.finish_recording().await;
         if live.session.login.is_some() {
-            // Meters on others' buses are nobody else's business once we leave.
+            // What only watched goes with us: meters would go on sending their levels to
+            // every client that listens. A volume the user set stays (as sclang's
+            // `s.volume` does), and scpanel's group with it; an empty group goes.
             self.free_bus_meter_synths().await;
+            self.stop_meter_synths().await;
+            self.free_own_group_if_empty().await;
             let _ = live
                 .conn
                 .request(
