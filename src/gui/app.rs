@@ -72,6 +72,22 @@ impl Tab {
 }
 
 /// Quits (or logs out of) every server at once, so one slow server doesn't hold up the rest.
+/// What a signal does to the servers online: those this window booted are quit, the others
+/// only logged out of (said, so nobody fears for a server someone else runs).
+fn leaving(owned: usize, visited: usize) -> String {
+    let s = |n: usize| if n == 1 { "" } else { "s" };
+    match (owned, visited) {
+        (0, 0) => "closing".into(),
+        (0, v) => format!("logging out, leaving the server{} running", s(v)),
+        (o, 0) => format!("quitting the server{} this window booted…", s(o)),
+        (o, v) => format!(
+            "quitting the server{} this window booted, logging out of the other{}…",
+            s(o),
+            s(v)
+        ),
+    }
+}
+
 async fn shutdown_all(servers: Vec<crate::server::Server>) {
     let mut all = tokio::task::JoinSet::new();
     for s in servers {
@@ -661,21 +677,12 @@ impl ScPanel {
             let sig = signals.recv().await;
             // Every session's server is quit (or logged out of) before the window closes.
             let servers = servers.lock().map(|s| s.clone()).unwrap_or_default();
-            let owned = servers.iter().filter(|s| s.is_owner()).count();
-            eprintln!(
-                "scpanel: {sig}: {}",
-                match (owned, servers.len() - owned) {
-                    (0, 0) => "closing".to_string(),
-                    (0, _) => "logging out, leaving the servers running".to_string(),
-                    (n, 0) => format!(
-                        "quitting the server{} this window booted…",
-                        if n == 1 { "" } else { "s" }
-                    ),
-                    (n, _) => format!(
-                        "quitting the {n} server(s) this window booted, logging out of the others…"
-                    ),
-                }
-            );
+            let online: Vec<bool> = servers
+                .iter()
+                .filter_map(|s| s.session().map(|s| s.is_owner))
+                .collect();
+            let owned = online.iter().filter(|o| **o).count();
+            eprintln!("scpanel: {sig}: {}", leaving(owned, online.len() - owned));
             let all = shutdown_all(servers);
             tokio::select! {
                 _ = tokio::time::timeout(SIGNAL_SHUTDOWN_LIMIT, all) => {}
@@ -1410,6 +1417,17 @@ mod tests {
     use egui_kittest::Harness;
 
     use super::*;
+
+    #[test]
+    fn a_signal_says_which_servers_it_quits_and_which_it_leaves_running() {
+        assert_eq!(leaving(0, 0), "closing");
+        assert_eq!(leaving(0, 1), "logging out, leaving the server running");
+        assert_eq!(leaving(1, 0), "quitting the server this window booted…");
+        assert_eq!(
+            leaving(2, 3),
+            "quitting the servers this window booted, logging out of the others…"
+        );
+    }
 
     fn app() -> Harness<'static, ScPanel> {
         Harness::builder()
