@@ -34,6 +34,9 @@
 #   levels 4.5-4.65 % (UI thread 2.8 %, llvmpipe 1.3 %; 0.6 % of the screen painted a frame,
 #   SCPANEL_KEPT_FRAME=0 13-14 %); scope 10.2-11.95 % (15 % of the screen painted);
 #   idle 0.45-0.75 %. Pointer moving: levels 25.4-26.5 %, scope 30.2-30.9 %.
+# The same on another 2-core machine (AMD EPYC, quiet, 2-3 runs each): levels 6.15-6.70 %
+#   (SCPANEL_KEPT_FRAME=0 16.0 %); scope 12.3-13.75 % (SCPANEL_KEPT_FRAME=0 20.8 %); idle
+#   0.70 %. Pointer moving: levels 27.8 %, scope 33.5 %.
 # A pointer move is two frames in egui (the event's and the one it asks for after) plus
 # hover animations (floating scroll bars, tooltips): those are egui's, not the meters'.
 set -euo pipefail

@@ -757,12 +757,17 @@ async fn a_guest_leaving_takes_its_meters_and_keeps_a_volume_it_set() {
             .collect::<Vec<_>>()
     };
 
-    let watcher = Server::new();
-    watcher
-        .connect(connect_options(&owner))
-        .await
-        .expect("log in");
-    watcher.start_meters().await.expect("meters");
+    let metering = || async {
+        let guest = Server::new();
+        guest
+            .connect(connect_options(&owner))
+            .await
+            .expect("log in");
+        guest.start_meters().await.expect("meters");
+        guest
+    };
+
+    let watcher = metering().await;
     let (group, meter, volume) = ours(&watcher);
     let tree = owner.query_tree(false).await.expect("tree");
     assert_eq!(on_server(&tree, &[group, meter]), [true, true]);
@@ -774,12 +779,7 @@ async fn a_guest_leaving_takes_its_meters_and_keeps_a_volume_it_set() {
         "meters and an empty group are left behind"
     );
 
-    let mixer = Server::new();
-    mixer
-        .connect(connect_options(&owner))
-        .await
-        .expect("log in");
-    mixer.start_meters().await.expect("meters");
+    let mixer = metering().await;
     mixer.set_volume(-6.0).await.expect("volume");
     let (group, meter, volume) = ours(&mixer);
     mixer.disconnect().await.expect("log out");

@@ -10,6 +10,7 @@ use rosc::{OscMessage, OscPacket, OscType};
 
 use crate::error::{Result, ServerError};
 use crate::model::alloc::ServerLayout;
+use crate::model::options::{Kind, Options};
 use crate::synthdef::builtins::{LAYOUT_REPLY, layout_probe};
 use crate::wire::connection::Connection;
 use crate::wire::protocol::{AddAction, Expect, msg};
@@ -18,8 +19,6 @@ use crate::wire::protocol::{AddAction, Expect, msg};
 /// never answers.
 const ANSWER_WITHIN: Duration = Duration::from_secs(2);
 
-/// Hardware channels scsynth accepts (`-i`, `-o`; the option table's bound).
-const MAX_CHANNELS: u32 = 4096;
 /// Buses and buffers beyond any real server's (scsynth's `-a -c -b` are 32-bit, but a
 /// million buffers already needs gigabytes of real-time memory).
 const MAX_COUNT: u32 = 1 << 24;
@@ -66,6 +65,14 @@ pub(crate) async fn ask(conn: &Connection, node: i32) -> Result<ServerLayout> {
     }
 }
 
+/// The largest value the option table allows for `key` (hardware channels: `-i`, `-o`).
+fn table_max(key: &str) -> u32 {
+    match Options::def(key).map(|d| &d.kind) {
+        Some(Kind::Int { max, .. }) => u32::try_from(*max).unwrap_or(u32::MAX),
+        _ => 0,
+    }
+}
+
 /// `/scpanel/layout node replyID outputs inputs audio control buffers`, checked: the reply
 /// comes from the network, and a nonsense size would misplace every bus we use.
 fn parse(reply: &OscMessage) -> Result<ServerLayout> {
@@ -92,8 +99,8 @@ fn parse(reply: &OscMessage) -> Result<ServerLayout> {
         }
     };
     let layout = ServerLayout {
-        output_channels: count(outputs, MAX_CHANNELS, "output channels")?,
-        input_channels: count(inputs, MAX_CHANNELS, "input channels")?,
+        output_channels: count(outputs, table_max("output_channels"), "output channels")?,
+        input_channels: count(inputs, table_max("input_channels"), "input channels")?,
         audio_buses: count(audio, MAX_COUNT, "audio buses")?,
         control_buses: count(control, MAX_COUNT, "control buses")?,
         buffers: count(buffers, MAX_COUNT, "buffers")?,
@@ -139,6 +146,11 @@ mod tests {
             }
         );
         assert_eq!(l.first_private_audio_bus(), 6);
+        assert_eq!(
+            table_max("output_channels"),
+            4096,
+            "the option table's bound"
+        );
     }
 
     #[test]
