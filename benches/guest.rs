@@ -8,9 +8,9 @@ mod sclang;
 
 use std::time::Instant;
 
-use scpanel::server::{ConnectOptions, Server};
+use scpanel_core::{ConnectOptions, Server};
 
-use scpanel::server::wire::transport;
+use scpanel_core::machine as transport;
 
 const RUNS: usize = 20;
 

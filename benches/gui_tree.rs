@@ -10,8 +10,8 @@ use egui_kittest::Harness;
 use rosc::{OscMessage, OscType};
 use scpanel::gui::ScPanel;
 use scpanel::gui::app::Tab;
-use scpanel::server::wire::transport;
-use scpanel::server::{AddAction, Options, ServerState, bundle_of};
+use scpanel_core::machine as transport;
+use scpanel_core::{AddAction, Options, ServerState, osc::bundle_of};
 
 fn g_new(id: i32, target: i32) -> OscMessage {
     OscMessage {
@@ -62,7 +62,7 @@ fn main() {
     let server = h.state().session().server.clone();
     let built = h.state().bridge.block_on(async {
         let holder = server.add_group(1, AddAction::AddToTail, false).await?;
-        server.pause_node(holder).await?;
+        server.nodes().pause(holder).await?;
         let base = server.client_ranges().expect("ranges").nodes.start + 100_000;
         let mut next = base;
         for _ in 0..40 {
@@ -86,7 +86,7 @@ fn main() {
                 )
                 .await?;
         }
-        Ok::<_, scpanel::server::ServerError>(())
+        Ok::<_, scpanel_core::ServerError>(())
     });
     built.expect("build the tree");
     h.state_mut().tab = Tab::Tree;

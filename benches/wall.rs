@@ -63,8 +63,8 @@ use egui_kittest::Harness;
 use responders::Responders;
 use scpanel::gui::ScPanel;
 use scpanel::gui::app::Tab;
-use scpanel::server::wire::transport;
-use scpanel::server::{
+use scpanel_core::machine as transport;
+use scpanel_core::{
     ConnectOptions, Options, RejoinPolicy, Server, ServerEvent, ServerState, client_address,
 };
 

@@ -16,14 +16,14 @@ use std::time::Duration;
 use clap::parser::ValueSource;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
-use crate::server::model::options::{
+use scpanel_core::options::{
     OPEN_NETWORK_RISK, OPTIONS, Options, Protocol, TCP_PASSWORD_RISK,
 };
-use crate::server::model::roster::{MAX_SERVERS, Roster};
-use crate::server::wire::osc_text;
-use crate::server::wire::printable::{printable, printable_lines};
-use crate::server::wire::seconds::{BOOT_TIMEOUT, STATUS_INTERVAL, Seconds};
-use crate::server::{ConnectOptions, Server, ServerEvent};
+use scpanel_core::roster::{MAX_SERVERS, Roster};
+use scpanel_core::osc;
+use scpanel_core::osc::{printable, printable_lines};
+use scpanel_core::osc::{BOOT_TIMEOUT, STATUS_INTERVAL, Seconds};
+use scpanel_core::{ConnectOptions, Server, ServerEvent};
 
 /// How long `status` and `watch` wait for one server before it counts as not answering.
 const SERVER_TIMEOUT: Seconds = Seconds {
@@ -529,13 +529,13 @@ async fn one_shot(name: &str, m: &ArgMatches) -> Result<(), String> {
     };
     let needs_login = packet.as_ref().is_some_and(|p| {
         let mut all = Vec::new();
-        crate::server::wire::protocol::flatten(p.clone(), &mut all);
+        scpanel_core::osc::flatten(p.clone(), &mut all);
         all.iter()
             .any(|m| ANSWERED_BY_NOTIFICATION.contains(&m.addr.as_str()))
     });
     if let Some(p) = &packet {
         let mut all = Vec::new();
-        crate::server::wire::protocol::flatten(p.clone(), &mut all);
+        scpanel_core::osc::flatten(p.clone(), &mut all);
         if all.iter().any(|m| m.addr == "/notify") {
             return Err(
                 "scpanel send logs in and out by itself: use --login to see notifications".into(),
@@ -571,7 +571,7 @@ async fn one_shot(name: &str, m: &ArgMatches) -> Result<(), String> {
         _ = tokio::signal::ctrl_c() => Err("interrupted".to_string()),
     };
     // Logs out when logged in; a watch-only link just closes.
-    if server.session().is_some()
+    if server.attachment().is_some()
         && let Err(e) = server.disconnect().await
         && login
     {
@@ -637,7 +637,7 @@ fn send_packet(m: &ArgMatches) -> Result<rosc::OscPacket, String> {
         })
         .collect::<Vec<_>>()
         .join(" ");
-    osc_text::parse(&line).map_err(|e| format!("{e} in {line:?}"))
+    osc::parse(&line).map_err(|e| format!("{e} in {line:?}"))
 }
 
 /// Sends the packet, prints every reply until the server has processed it (a `/sync` of our
@@ -650,13 +650,13 @@ async fn send(server: &Server, packet: rosc::OscPacket) -> Result<(), String> {
     tokio::pin!(sync);
     let mut synced = None;
     let (mut fails, mut lost) = (0usize, 0u64);
-    let print = |t: crate::server::OscTraffic, fails: &mut usize| {
-        if t.direction != crate::server::Direction::Received {
+    let print = |t: scpanel_core::OscTraffic, fails: &mut usize| {
+        if t.direction != scpanel_core::Direction::Received {
             return;
         }
         if let rosc::OscPacket::Message(m) = &t.packet {
             if m.addr == "/synced"
-                && crate::server::wire::protocol::int_arg(m, 0)
+                && scpanel_core::osc::int_arg(m, 0)
                     .is_some_and(|id| server.is_own_sync(id))
             {
                 return;
@@ -665,7 +665,7 @@ async fn send(server: &Server, packet: rosc::OscPacket) -> Result<(), String> {
                 *fails += 1;
             }
         }
-        println!("{}", printable(&osc_text::format_packet(&t.packet)));
+        println!("{}", printable(&osc::format_packet(&t.packet)));
     };
     loop {
         tokio::select! {
@@ -700,7 +700,7 @@ async fn send(server: &Server, packet: rosc::OscPacket) -> Result<(), String> {
 }
 
 /// `send` fails when any reply was lost: it can't tell whether the one asked for was.
-fn lost_replies_error(lost: u64, losses: crate::server::shared::Losses) -> Result<(), String> {
+fn lost_replies_error(lost: u64, losses: scpanel_core::Losses) -> Result<(), String> {
     if let Some(text) = losses.summary() {
         eprintln!("scpanel: {text}");
     }
@@ -828,7 +828,7 @@ async fn boot(m: &ArgMatches) -> Result<(), String> {
             return Err(format!("{sig} while booting: stopped"));
         }
     }
-    let session = server.session().ok_or("the server went offline")?;
+    let session = server.attachment().ok_or("the server went offline")?;
     eprintln!(
         "online at {}://{} (pid {}, client {} of {}); Ctrl-C quits",
         session.protocol.as_str(),
@@ -838,17 +838,17 @@ async fn boot(m: &ArgMatches) -> Result<(), String> {
         session.login.map_or(0, |l| l.max_logins),
     );
     if let Some(path) = record {
-        let options = crate::server::ops::recorder::RecordOptions {
+        let options = scpanel_core::recording::RecordOptions {
             path,
-            header: crate::server::ops::recorder::HeaderFormat::Wav,
-            sample: crate::server::ops::recorder::SampleFormat::Int24,
+            header: scpanel_core::recording::HeaderFormat::Wav,
+            sample: scpanel_core::recording::SampleFormat::Int24,
             channels: channels.max(1),
         };
-        if let Err(e) = server.start_recording(options).await {
+        if let Err(e) = server.recorder().start(options).await {
             let _ = server.quit(false).await;
             return Err(format!("cannot record: {e}"));
         }
-        if let Some(r) = server.recording() {
+        if let Some(r) = server.recorder().recording() {
             eprintln!("recording to {}", r.options.path.display());
         }
     }
@@ -884,8 +884,8 @@ async fn boot(m: &ArgMatches) -> Result<(), String> {
 }
 
 async fn quit_finishing_recording(server: &Server) -> Result<(), String> {
-    if server.recording().is_some() {
-        match server.stop_recording().await {
+    if server.recorder().recording().is_some() {
+        match server.recorder().stop().await {
             Ok(path) => eprintln!("recording saved: {}", path.display()),
             Err(e) => eprintln!("could not finish the recording: {e}"),
         }
@@ -899,11 +899,11 @@ fn synthdef(m: &ArgMatches) -> Result<(), String> {
             let file = s.get_one::<String>("file").ok_or("FILE is required")?;
             let bytes = std::fs::read(file).map_err(|e| format!("cannot read {file}: {e}"))?;
             let defs =
-                crate::server::synthdef::decode_file(&bytes).map_err(|e| format!("{file}: {e}"))?;
+                scpanel_core::synthdef::decode_file(&bytes).map_err(|e| format!("{file}: {e}"))?;
             for def in &defs {
                 print!(
                     "{}",
-                    printable_lines(&crate::server::synthdef::describe(def))
+                    printable_lines(&scpanel_core::synthdef::describe(def))
                 );
             }
             Ok(())
@@ -911,8 +911,8 @@ fn synthdef(m: &ArgMatches) -> Result<(), String> {
         Some(("write", s)) => {
             let name = s.get_one::<String>("name").ok_or("NAME is required")?;
             let dir = PathBuf::from(s.get_one::<String>("dir").ok_or("DIR is required")?);
-            let def = crate::server::synthdef::builtins::builtin(name).ok_or_else(|| {
-                let names: Vec<String> = crate::server::synthdef::builtins::all()
+            let def = scpanel_core::synthdef::builtins::builtin(name).ok_or_else(|| {
+                let names: Vec<String> = scpanel_core::synthdef::builtins::all()
                     .into_iter()
                     .map(|d| d.name)
                     .collect();
@@ -982,11 +982,11 @@ mod tests {
 
     #[test]
     fn lost_replies_fail_the_command() {
-        let none = crate::server::shared::Losses::default();
+        let none = scpanel_core::Losses::default();
         assert!(lost_replies_error(0, none).is_ok());
         let err = lost_replies_error(3, none).unwrap_err();
         assert!(err.starts_with("3 replies came faster"), "{err}");
-        let dropped = crate::server::shared::Losses { dropped: 1, ..none };
+        let dropped = scpanel_core::Losses { dropped: 1, ..none };
         let err = lost_replies_error(0, dropped).unwrap_err();
         assert!(err.starts_with("1 reply came faster"), "{err}");
     }

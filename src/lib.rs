@@ -1,11 +1,8 @@
 //! scpanel: a control panel for SuperCollider's synthesis server (scsynth / supernova).
 //!
-//! [`server`] is the core (the `scpanel-core` crate, no GUI): boot or connect to a server
-//! and talk to it.
-//! [`gui`] is the desktop app on top of it, [`cli`] the headless commands.
+//! The core is the `scpanel-core` crate (no GUI): boot or connect to a server and talk to
+//! it. [`gui`] is the desktop app on top of it, [`cli`] the headless commands.
 
 pub mod cli;
 pub mod gui;
 pub mod signals;
-
-pub use scpanel_core as server;

@@ -37,7 +37,7 @@ fn supriya_python() -> std::path::PathBuf {
 async fn a_class_joins_the_classroom_server() {
     let python = supriya_python();
     let mut o = common::options();
-    let preset = scpanel::server::model::options::PRESETS
+    let preset = scpanel_core::options::PRESETS
         .iter()
         .find(|p| p.name == "Classroom server")
         .expect("the Classroom preset");

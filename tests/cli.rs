@@ -369,12 +369,12 @@ async fn levels_prints_every_channel_and_leaves_nothing_behind() {
     let server = boot(options()).await;
     let addr = format!("127.0.0.1:{}", server.options().port);
     // A sine on the first output, so one channel is not silent.
-    server.send_builtin("scpanel-sine").await.expect("def");
+    server.synthdefs().send_builtin("scpanel-sine").await.expect("def");
     let synth = server
         .add_synth(
             "scpanel-sine",
             1,
-            scpanel::server::AddAction::AddToHead,
+            scpanel_core::AddAction::AddToHead,
             &[("amp", 0.25), ("pan", -1.0)],
         )
         .await
@@ -400,6 +400,6 @@ async fn levels_prints_every_channel_and_leaves_nothing_behind() {
         "the command's meters were freed"
     );
     assert_eq!(after.groups, before.groups, "and their group");
-    server.free_node(synth).await.expect("free");
+    server.nodes().free(synth).await.expect("free");
     server.quit(false).await.expect("quit");
 }

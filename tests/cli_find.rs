@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{boot, options};
-use scpanel::server::wire::transport::port_is_free;
+use scpanel_core::machine::port_is_free;
 
 fn scpanel() -> Command {
     Command::new(env!("CARGO_BIN_EXE_scpanel"))

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use common::{boot, connect_options, options};
 use rosc::OscType;
-use scpanel::server::ops::own_nodes::Own;
-use scpanel::server::wire::protocol::msg;
-use scpanel::server::{AddAction, Server, bundle_of};
+use scpanel_core::Own;
+use scpanel_core::osc::msg;
+use scpanel_core::{AddAction, Server, osc::bundle_of};
 
 /// The README's console example.
 async fn readme_example(server: &Server) {
@@ -38,11 +38,11 @@ async fn readme_example(server: &Server) {
 async fn the_readmes_example_plays_after_boot_and_after_reset() {
     let server = boot(options()).await;
     readme_example(&server).await;
-    server.start_meters().await.expect("meters");
-    server.set_volume(-6.0).await.expect("volume");
+    server.mixer().start_meters().await.expect("meters");
+    server.mixer().set_volume(-6.0).await.expect("volume");
     let own: Vec<i32> = [Own::InputMeter, Own::OutputMeter, Own::Volume]
         .iter()
-        .map(|s| server.own_node(*s).expect("logged in"))
+        .map(|s| server.nodes().own(*s).expect("logged in"))
         .collect();
     assert!(
         own.iter().all(|id| *id > 1_000_000),
@@ -51,7 +51,7 @@ async fn the_readmes_example_plays_after_boot_and_after_reset() {
     server.reset().await.expect("reset");
     readme_example(&server).await;
     let after: Vec<Option<i32>> = {
-        let m = server.meters();
+        let m = server.mixer().meters();
         vec![m.input_node, m.output_node]
     };
     assert_eq!(
@@ -60,7 +60,7 @@ async fn the_readmes_example_plays_after_boot_and_after_reset() {
         "same ids after reset"
     );
     // scpanel's nodes sit in their own group, last in the root, apart from the user's.
-    let group = server.own_node(Own::Group).unwrap();
+    let group = server.nodes().own(Own::Group).unwrap();
     server.with_tree(|t| {
         assert_eq!(t.get(0).unwrap().tail, group);
         for id in &own {
@@ -73,8 +73,8 @@ async fn the_readmes_example_plays_after_boot_and_after_reset() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scpanels_group_stays_last_so_the_volume_hears_everything() {
     let server = boot(options()).await;
-    server.set_volume(-6.0).await.expect("volume");
-    let group = server.own_node(Own::Group).unwrap();
+    server.mixer().set_volume(-6.0).await.expect("volume");
+    let group = server.nodes().own(Own::Group).unwrap();
     // Another client adds a group at the root's tail, after scpanel's.
     let other = Server::new();
     other
@@ -101,10 +101,10 @@ async fn scpanels_group_stays_last_so_the_volume_hears_everything() {
 
 /// Waits until the output meters satisfy `ok`.
 async fn meters_until(server: &Server, what: &str, ok: impl Fn(f32, f32) -> bool) {
-    let mut ticks = server.watch_meters();
+    let mut ticks = server.mixer().watch_meters();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let m = server.meters();
+        let m = server.mixer().meters();
         if let [l, r, ..] = m.outputs.as_slice()
             && ok(l.rms_db, r.rms_db)
         {
@@ -123,8 +123,8 @@ async fn meters_until(server: &Server, what: &str, ok: impl Fn(f32, f32) -> bool
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_test_tone_plays_left_then_right() {
     let server = boot(options()).await;
-    server.start_meters().await.expect("meters");
-    server.test_tone().await.expect("tone");
+    server.mixer().start_meters().await.expect("meters");
+    server.test_tone().play().await.expect("tone");
     // A sine peaking at -20 dBFS has an RMS of -23 dB.
     let near = |db: f32| (db - -23.0).abs() < 1.5;
     meters_until(&server, "left", |l, r| near(l) && r < -60.0).await;
@@ -133,7 +133,7 @@ async fn the_test_tone_plays_left_then_right() {
     // The sines free themselves after their release.
     let mut changes = server.watch_changes();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while server.test_tone_side().is_some() {
+    while server.test_tone().side().is_some() {
         assert!(
             tokio::time::timeout_at(deadline, changes.changed())
                 .await
@@ -148,19 +148,19 @@ async fn the_test_tone_plays_left_then_right() {
 async fn a_guest_never_replaces_someone_elses_default() {
     let owner = boot(options()).await;
     // The owner's own "default": a graph with other controls.
-    let mut mine = scpanel::server::synthdef::builtins::builtin("scpanel-sine").unwrap();
+    let mut mine = scpanel_core::synthdef::builtins::builtin("scpanel-sine").unwrap();
     mine.name = "default".into();
     owner
-        .send_synthdefs(&[mine], scpanel::server::ops::synthdefs::DefSource::BuiltIn)
+        .synthdefs().send(&[mine], scpanel_core::DefSource::BuiltIn)
         .await
         .unwrap();
     let guest = Server::new();
     guest.connect(connect_options(&owner)).await.expect("join");
     assert!(
-        guest.knows_synthdef("scpanel-sine"),
+        guest.synthdefs().knows("scpanel-sine"),
         "the guest loaded its own"
     );
-    assert!(!guest.knows_synthdef("default"), "and not default");
+    assert!(!guest.synthdefs().knows("default"), "and not default");
     let id = owner
         .add_synth("default", 1, AddAction::AddToHead, &[("amp", 0.0)])
         .await
@@ -228,7 +228,7 @@ async fn scpanels_own_reads_stay_off_the_console() {
         .unwrap();
     let mut tap = server.subscribe_osc();
     server.read_tree(0, true).await.expect("tree");
-    server.refresh_controls(&[id]).await.expect("controls");
+    server.controls().refresh(&[id]).await.expect("controls");
     // Something the user sends does show, after them.
     server
         .send_checked(bundle_of(vec![msg("/status", [])]))
@@ -236,7 +236,7 @@ async fn scpanels_own_reads_stay_off_the_console() {
         .unwrap();
     let mut seen = Vec::new();
     while let Ok(t) = tap.try_recv() {
-        seen.push(scpanel::server::wire::osc_text::format_packet(&t.packet));
+        seen.push(scpanel_core::osc::format_packet(&t.packet));
     }
     assert!(
         seen.iter().all(|l| !l.contains("/g_queryTree")

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::sclang::Sclang;
 use common::{options, test_port};
-use scpanel::server::{AddAction, Server, ServerError};
+use scpanel_core::{AddAction, Server, ServerError};
 
 fn scpanel(args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_scpanel"))
@@ -107,13 +107,13 @@ async fn one_shot_commands_leave_a_sclang_server_as_it_was() {
     let mut guests = Vec::new();
     for _ in 0..3 {
         let guest = Server::new();
-        let mut o = scpanel::server::ConnectOptions::new(addr.parse().unwrap());
+        let mut o = scpanel_core::ConnectOptions::new(addr.parse().unwrap());
         o.monitor = false;
         guest.connect(o).await.expect("a free login");
         guests.push(guest);
     }
     let extra = Server::new();
-    let mut o = scpanel::server::ConnectOptions::new(addr.parse().unwrap());
+    let mut o = scpanel_core::ConnectOptions::new(addr.parse().unwrap());
     o.monitor = false;
     assert!(matches!(
         extra.connect(o).await,
@@ -264,7 +264,7 @@ async fn a_guest_follows_sclangs_ids_and_never_collides() {
     let before = sclang_tree(&mut sclang).await;
 
     let guest = Server::new();
-    let o = scpanel::server::ConnectOptions::new(format!("127.0.0.1:{port}").parse().unwrap());
+    let o = scpanel_core::ConnectOptions::new(format!("127.0.0.1:{port}").parse().unwrap());
     guest.connect(o).await.expect("connect");
     let id = guest.client_id().expect("logged in");
     assert!(id >= 1);
@@ -313,7 +313,7 @@ async fn a_guest_follows_sclangs_ids_and_never_collides() {
     let port = test_port();
     let _ide = Sclang::boot(port, 1).await;
     let guest = Server::new();
-    let mut o = scpanel::server::ConnectOptions::new(format!("127.0.0.1:{port}").parse().unwrap());
+    let mut o = scpanel_core::ConnectOptions::new(format!("127.0.0.1:{port}").parse().unwrap());
     match guest.connect(o.clone()).await {
         Err(ServerError::TooManyClients { .. }) => {}
         other => panic!("expected too many clients, got {other:?}"),
@@ -345,7 +345,7 @@ async fn sclang_joins_a_server_scpanel_booted() {
     let y: i32 = sclang.eval("y.nodeID").await.parse().unwrap();
     // The live mirror learns names of another client's synths, and the controls of those
     // on screen (here: both).
-    server.watch_controls(vec![x, y]);
+    server.controls().watch(vec![x, y]);
     let mut changes = server.watch_changes();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let expected = sclang_tree(&mut sclang).await;
@@ -364,7 +364,7 @@ async fn sclang_joins_a_server_scpanel_booted() {
     }
 
     // A control another client changes shows up (the panel re-reads what it shows).
-    server.watch_controls(vec![x]);
+    server.controls().watch(vec![x]);
     let set_at = Instant::now();
     sclang.eval("x.set(\\freq, 555); s.sync; \\ok").await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -392,7 +392,7 @@ async fn sclang_joins_a_server_scpanel_booted() {
 }
 
 /// Parses sclang's printout of a message, `[ /g_queryTree.reply, 1, 0, 2, … ]`.
-fn parse_sclang_tree(text: &str) -> scpanel::server::NodeTree {
+fn parse_sclang_tree(text: &str) -> scpanel_core::NodeTree {
     use rosc::OscType;
     let inner = text.trim().trim_start_matches('[').trim_end_matches(']');
     let mut words = inner.split(',').map(str::trim);
@@ -408,7 +408,7 @@ fn parse_sclang_tree(text: &str) -> scpanel::server::NodeTree {
             }
         })
         .collect();
-    scpanel::server::NodeTree::from_query_reply(&rosc::OscMessage { addr, args })
+    scpanel_core::NodeTree::from_query_reply(&rosc::OscMessage { addr, args })
         .expect("sclang's tree reply parses")
 }
 
@@ -424,10 +424,10 @@ async fn ctrl_c_during_a_logged_in_command_logs_out() {
         .add_group(1, AddAction::AddToTail, false)
         .await
         .expect("group");
-    owner.send_builtin("scpanel-sine").await.expect("def");
+    owner.synthdefs().send_builtin("scpanel-sine").await.expect("def");
     let news: Vec<rosc::OscMessage> = (0..3000)
         .map(|i| {
-            scpanel::server::wire::protocol::msg(
+            scpanel_core::osc::msg(
                 "/s_new",
                 [
                     rosc::OscType::String("scpanel-sine".into()),
@@ -442,7 +442,7 @@ async fn ctrl_c_during_a_logged_in_command_logs_out() {
         .collect();
     for chunk in news.chunks(500) {
         owner
-            .send_checked(scpanel::server::bundle_of(chunk.to_vec()))
+            .send_checked(scpanel_core::osc::bundle_of(chunk.to_vec()))
             .await
             .expect("synths");
     }
@@ -483,7 +483,7 @@ async fn ctrl_c_during_a_logged_in_command_logs_out() {
     for _ in 0..3 {
         let guest = Server::new();
         let mut o =
-            scpanel::server::ConnectOptions::new(format!("127.0.0.1:{port}").parse().unwrap());
+            scpanel_core::ConnectOptions::new(format!("127.0.0.1:{port}").parse().unwrap());
         o.monitor = false;
         guest.connect(o).await.expect("a free login");
         guests.push(guest);

@@ -12,7 +12,7 @@ use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use scpanel::gui::ScPanel;
-use scpanel::server::ServerState;
+use scpanel_core::ServerState;
 
 const LIMIT: Duration = Duration::from_secs(20);
 

@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use egui_kittest::kittest::{NodeT, Queryable};
-use scpanel::server::ServerState;
+use scpanel_core::ServerState;
 
 use common::gui::{app, step_until};
 
@@ -32,7 +32,7 @@ fn the_window_icon_is_the_256_px_png_and_its_app_id_names_the_desktop_file() {
 
 #[test]
 fn about_shows_scpanel_version_and_offline_without_a_server() {
-    let mut h = app(scpanel::server::Options::default(), "about-offline");
+    let mut h = app(scpanel_core::Options::default(), "about-offline");
     h.run_steps(2);
     assert!(
         h.query_by_label(&version_line()).is_none(),

@@ -9,7 +9,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use scpanel::gui::ScPanel;
 use scpanel::gui::app::Tab;
-use scpanel::server::{AddAction, Options, ServerState};
+use scpanel_core::{AddAction, Options, ServerState};
 
 fn app(options: Options) -> Harness<'static, ScPanel> {
     // Profiles go to a folder of this test run's own, not the user's.
@@ -78,7 +78,7 @@ const SINE_RMS_DB: f32 = -9.03;
 fn output_rms(a: &ScPanel) -> f32 {
     a.session()
         .server
-        .meters()
+        .mixer().meters()
         .outputs
         .first()
         .map_or(-90.0, |l| l.rms_db)
@@ -91,7 +91,7 @@ fn sine_on_the_output_meter(h: &mut Harness<'static, ScPanel>) {
     h.run_steps(2);
     // A server the window boots has its meters on from the start.
     step_until(h, "meters running", |a| {
-        a.session().server.meters().output_node.is_some()
+        a.session().server.mixer().meters().output_node.is_some()
     });
     let server = h.state().session().server.clone();
     h.state()
@@ -184,7 +184,7 @@ fn console_creates_a_group_that_appears_in_the_tree_and_bad_lines_are_refused() 
     );
     let sent_g_new = |a: &ScPanel| {
         a.session().inbox.lock().unwrap().traffic.iter().any(|t| {
-            t.direction == scpanel::server::Direction::Sent && t.text.starts_with("/g_new")
+            t.direction == scpanel_core::Direction::Sent && t.text.starts_with("/g_new")
         })
     };
     assert!(!sent_g_new(h.state()));
@@ -228,7 +228,7 @@ fn editing_a_synth_control_changes_it_on_the_server() {
     let bridge_server = server.clone();
     step_until(&mut h, "freq 220 on the server", move |a| {
         a.bridge
-            .block_on(bridge_server.get_synth_control(id, "freq"))
+            .block_on(bridge_server.nodes().get_control(id, "freq"))
             .is_ok_and(|v| v == 220.0)
     });
     quit(&mut h);
@@ -252,7 +252,7 @@ fn every_tab_draws_while_online() {
     sine_on_the_output_meter(&mut h);
     h.get_by_label("Mute").click();
     step_until(&mut h, "muted", |a| output_rms(a) <= -89.0);
-    assert!(h.state().session().server.mixer_settings().muted);
+    assert!(h.state().session().server.mixer().settings().muted);
     h.get_by_label("Mute").click();
     step_until(&mut h, "unmuted", |a| {
         (output_rms(a) - SINE_RMS_DB).abs() < 1.0
@@ -280,7 +280,7 @@ fn the_volume_slider_and_the_record_buttons_act_on_the_outputs() {
     step_until(&mut h, "20 dB quieter", |a| {
         (output_rms(a) - (SINE_RMS_DB - 20.0)).abs() < 1.0
     });
-    assert_eq!(h.state().session().server.mixer_settings().volume_db, -20.0);
+    assert_eq!(h.state().session().server.mixer().settings().volume_db, -20.0);
 
     let dir = std::env::temp_dir().join(format!("scpanel-gui-rec-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -297,7 +297,7 @@ fn the_volume_slider_and_the_record_buttons_act_on_the_outputs() {
     let recorded = |a: &ScPanel, at_least: Duration| {
         a.session()
             .server
-            .recording()
+            .recorder().recording()
             .is_some_and(|r| r.elapsed() >= at_least)
     };
     step_until(&mut h, "recording", |a| {
@@ -308,14 +308,14 @@ fn the_volume_slider_and_the_record_buttons_act_on_the_outputs() {
     step_until(&mut h, "paused", |a| {
         a.session()
             .server
-            .recording()
+            .recorder().recording()
             .is_some_and(|r| r.is_paused())
     });
     h.get_by_label("Resume").click();
     step_until(&mut h, "resumed", |a| {
         a.session()
             .server
-            .recording()
+            .recorder().recording()
             .is_some_and(|r| !r.is_paused())
     });
     step_until(&mut h, "more recorded", |a| {
@@ -323,7 +323,7 @@ fn the_volume_slider_and_the_record_buttons_act_on_the_outputs() {
     });
     h.get_by_label("Stop").click();
     step_until(&mut h, "stopped", |a| {
-        a.session().server.recording().is_none()
+        a.session().server.recorder().recording().is_none()
     });
     step_until(&mut h, "saved", |a| {
         a.session()
@@ -366,7 +366,7 @@ fn closing_the_window_quits_the_server_it_owns() {
 fn too_many_users_offers_to_watch_without_logging_in() {
     let mut o = common::options();
     o.max_logins = 1;
-    let owner = scpanel::server::Server::new();
+    let owner = scpanel_core::Server::new();
     let port = o.port;
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(owner.boot(o)).unwrap();

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use common::gui::{app, step_until};
 use egui_kittest::kittest::{By, Queryable};
-use scpanel::server::ServerState;
-use scpanel::server::host::jack::JackTarget;
+use scpanel_core::ServerState;
+use scpanel_core::audio::jack::JackTarget;
 
 #[test]
 fn a_boot_at_a_rate_jack_does_not_run_is_explained() {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use scpanel::gui::ScPanel;
-use scpanel::server::{Options, Protocol, ServerState};
+use scpanel_core::{Options, Protocol, ServerState};
 
 /// Both tests boot and read back the one `last.toml` of this process: one at a time.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -110,7 +110,7 @@ fn the_classroom_preset_says_why_and_every_network_is_confirmed_once() {
     h.run_steps(2);
     assert!(h.query_by_label("Join this server").is_some());
     let port = h.state().session().server.options().port;
-    let addresses = scpanel::server::host::join::reachable_addresses();
+    let addresses = scpanel_core::machine::reachable_addresses();
     for ip in &addresses {
         let line = format!("s = Server.remote(\\class, NetAddr(\"{ip}\", {port})); s.makeWindow;");
         assert!(

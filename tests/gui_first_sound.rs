@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use scpanel::gui::ScPanel;
-use scpanel::server::{Direction, Options, ServerState};
+use scpanel_core::{Direction, Options, ServerState};
 
 const README_EXAMPLE: &str = "/s_new default 1000 0 1 amp 0";
 
@@ -33,7 +33,7 @@ fn booted() -> Harness<'static, ScPanel> {
     // right after must not race the mixer making its synths.
     step_until(&mut h, "online with meters", |h| {
         h.state().session().server.state() == ServerState::Online
-            && h.state().session().server.meters().output_node.is_some()
+            && h.state().session().server.mixer().meters().output_node.is_some()
     });
     h
 }
@@ -96,7 +96,7 @@ fn the_readme_example_plays_after_boot_and_after_reset_and_the_test_tone_goes_le
         received(h, "/n_end 1000 ") == 1
     });
     step_until(&mut h, "the meters back after reset", |h| {
-        h.state().session().server.meters().output_node.is_some()
+        h.state().session().server.mixer().meters().output_node.is_some()
     });
     type_line(&mut h, README_EXAMPLE);
     step_until(&mut h, "/n_go 1000 again", |h| {
@@ -111,7 +111,7 @@ fn the_readme_example_plays_after_boot_and_after_reset_and_the_test_tone_goes_le
         h.state()
             .session()
             .server
-            .meters()
+            .mixer().meters()
             .outputs
             .get(ch)
             .map_or(-90.0, |l| l.rms_db)
@@ -135,14 +135,14 @@ fn the_console_offers_a_missing_builtin() {
     // `default` goes to the server as the window boots: wait until it is there, or it could
     // land after the freeing below and the line would play instead of failing.
     step_until(&mut h, "default loaded at boot", |h| {
-        h.state().session().server.knows_synthdef("default")
+        h.state().session().server.synthdefs().knows("default")
     });
     // On a loaded machine the harness now and then loses the typed line: try again (at most
     // three times) until the offer shows, each time without `default`.
     for _ in 0..3 {
         h.state()
             .bridge
-            .block_on(server.free_all_synthdefs())
+            .block_on(server.synthdefs().free_all())
             .expect("free");
         type_line(&mut h, README_EXAMPLE);
         let deadline = Instant::now() + Duration::from_secs(5);
@@ -158,7 +158,7 @@ fn the_console_offers_a_missing_builtin() {
     });
     h.get_by_label("Load default").click();
     step_until(&mut h, "default loaded", |h| {
-        h.state().session().server.knows_synthdef("default")
+        h.state().session().server.synthdefs().knows("default")
     });
     type_line(&mut h, README_EXAMPLE);
     step_until(&mut h, "/n_go 1000", |h| received(h, "/n_go 1000 ") == 1);
@@ -170,11 +170,11 @@ fn scpanels_own_nodes_are_apart_and_default_groups_are_marked() {
     let mut h = app(common::options());
     h.get_by_label("Boot").click();
     step_until(&mut h, "online with meters", |h| {
-        h.state().session().server.meters().output_node.is_some()
+        h.state().session().server.mixer().meters().output_node.is_some()
     });
     let server = h.state().session().server.clone();
     let group = server
-        .own_node(scpanel::server::ops::own_nodes::Own::Group)
+        .nodes().own(scpanel_core::Own::Group)
         .expect("logged in");
     common::gui::show_tab(&mut h, "Node tree");
     step_until(&mut h, "the default groups marked", |h| {
@@ -219,7 +219,7 @@ fn silent_meters_cost_no_frames_and_sound_asks_for_them() {
     let mut h = app(common::options());
     h.get_by_label("Boot").click();
     step_until(&mut h, "online with meters", |h| {
-        h.state().session().server.meters().output_node.is_some()
+        h.state().session().server.mixer().meters().output_node.is_some()
     });
     common::gui::show_tab(&mut h, "Levels & record");
     h.run_steps(3);
@@ -233,7 +233,7 @@ fn silent_meters_cost_no_frames_and_sound_asks_for_them() {
         for _ in 0..10 {
             // Bounded: meters that stopped replying must fail the test below, not hang it.
             h.state().bridge.block_on(async {
-                let mut ticks = server.watch_meters();
+                let mut ticks = server.mixer().watch_meters();
                 let _ = tokio::time::timeout(Duration::from_secs(2), ticks.changed()).await;
             });
             h.step();
@@ -263,7 +263,7 @@ fn silent_meters_cost_no_frames_and_sound_asks_for_them() {
         .block_on(server.add_synth(
             "scpanel-sine",
             1,
-            scpanel::server::AddAction::AddToHead,
+            scpanel_core::AddAction::AddToHead,
             &[("amp", 0.5)],
         ))
         .expect("a sine");
@@ -271,7 +271,7 @@ fn silent_meters_cost_no_frames_and_sound_asks_for_them() {
     while meter_frames.load(std::sync::atomic::Ordering::Relaxed) == asked {
         assert!(Instant::now() < deadline, "no frame asked for the sound");
         h.state().bridge.block_on(async {
-            let mut ticks = server.watch_meters();
+            let mut ticks = server.mixer().watch_meters();
             let _ = tokio::time::timeout(Duration::from_millis(100), ticks.changed()).await;
         });
     }

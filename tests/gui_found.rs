@@ -12,7 +12,7 @@ use common::gui::{app, show_tab};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use scpanel::gui::ScPanel;
-use scpanel::server::{Server, ServerState};
+use scpanel_core::{Server, ServerState};
 
 /// Frames until `done`, waking every 50 ms (the browser's list changes on its own threads).
 fn step_until(

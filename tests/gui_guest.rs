@@ -9,7 +9,7 @@ use common::sclang::Sclang;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use scpanel::gui::ScPanel;
-use scpanel::server::{Options, ServerState};
+use scpanel_core::{Options, ServerState};
 
 const DEF: &str = "SynthDef(\\scpanelSilence1, { |out = 0, freq = 440, amp = 0, pan = 0, \
     gate = 1| Out.ar(out, Pan2.ar(SinOsc.ar(freq) * gate, pan, amp)) }).add; s.sync; \\ok";
@@ -182,8 +182,8 @@ fn a_control_being_edited_is_not_overwritten_by_the_live_reread() {
         rt.block_on(server.add_synth("scpanel-sine", 1, action, &[("amp", 0.0), ("freq", 300.0)]))
             .expect("synth")
     };
-    let edited = add(scpanel::server::AddAction::AddToHead);
-    let other = add(scpanel::server::AddAction::AddToTail);
+    let edited = add(scpanel_core::AddAction::AddToHead);
+    let other = add(scpanel_core::AddAction::AddToTail);
     common::gui::show_tab(&mut h, "Node tree");
     step_until(&mut h, "both rows", Duration::from_secs(10), |h| {
         h.query_all_by_label("freq").count() == 2
@@ -192,9 +192,9 @@ fn a_control_being_edited_is_not_overwritten_by_the_live_reread() {
     h.query_all_by_label("freq").next().expect("freq").click();
     h.run_steps(2);
     // Another client changes both synths.
-    let guest = scpanel::server::Server::new();
+    let guest = scpanel_core::Server::new();
     rt.block_on(
-        guest.connect(scpanel::server::ConnectOptions::new(
+        guest.connect(scpanel_core::ConnectOptions::new(
             format!("127.0.0.1:{}", server.options().port)
                 .parse()
                 .expect("addr"),
@@ -207,17 +207,17 @@ fn a_control_being_edited_is_not_overwritten_by_the_live_reread() {
         .block_on(guest.add_synth(
             "scpanel-sine",
             1,
-            scpanel::server::AddAction::AddToTail,
+            scpanel_core::AddAction::AddToTail,
             &[("amp", 0.0)],
         ))
         .expect("a brief synth");
-    rt.block_on(guest.free_node(brief)).expect("free");
+    rt.block_on(guest.nodes().free(brief)).expect("free");
     step_until(&mut h, "the ended strip", Duration::from_secs(10), |h| {
         h.query_by_label("ended:").is_some()
     });
-    rt.block_on(guest.set_node(edited, &[("freq", 555.0)]))
+    rt.block_on(guest.nodes().set(edited, &[("freq", 555.0)]))
         .expect("set");
-    rt.block_on(guest.set_node(other, &[("freq", 666.0)]))
+    rt.block_on(guest.nodes().set(other, &[("freq", 666.0)]))
         .expect("set");
     // The other synth's new value shows: the live re-read ran after the change…
     step_until(

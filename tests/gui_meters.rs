@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::gui::{app, show_tab, step_until};
 use egui_kittest::kittest::{NodeT, Queryable};
-use scpanel::server::{AddAction, ServerState};
+use scpanel_core::{AddAction, ServerState};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
@@ -18,13 +18,13 @@ fn a_clip_stays_lit_until_clicked_and_the_peak_reads_as_a_number() {
     h.state_mut().boot();
     step_until(&mut h, "online with meters", LIMIT, |h| {
         let s = &h.state().session().server;
-        s.state() == ServerState::Online && !s.meters().outputs.is_empty()
+        s.state() == ServerState::Online && !s.mixer().meters().outputs.is_empty()
     });
     show_tab(&mut h, "Levels & record");
     let server = h.state().session().server.clone();
     // +3 dBFS on the left output: Pan2 hard left passes the whole amplitude.
     let burst = h.state().bridge.block_on(async {
-        server.send_builtin("scpanel-sine").await.expect("def");
+        server.synthdefs().send_builtin("scpanel-sine").await.expect("def");
         server
             .add_synth(
                 "scpanel-sine",
@@ -50,14 +50,14 @@ fn a_clip_stays_lit_until_clicked_and_the_peak_reads_as_a_number() {
     });
     h.state()
         .bridge
-        .block_on(server.free_node(burst))
+        .block_on(server.nodes().free(burst))
         .expect("free");
     // Well past the core's own 2 s clip hold, the light is still lit.
     step_until(&mut h, "the level fallen back", LIMIT, |h| {
         h.state()
             .session()
             .server
-            .meters()
+            .mixer().meters()
             .outputs
             .first()
             .is_some_and(|l| !l.clipping(std::time::Instant::now()) && l.peak_db < -60.0)
@@ -75,11 +75,11 @@ fn a_clip_stays_lit_until_clicked_and_the_peak_reads_as_a_number() {
 fn bus_meter(
     h: &egui_kittest::Harness<'static, scpanel::gui::ScPanel>,
     name: &str,
-) -> Option<scpanel::server::ops::mixer::BusMeter> {
+) -> Option<scpanel_core::levels::BusMeter> {
     h.state()
         .session()
         .server
-        .bus_meters()
+        .mixer().bus_meters()
         .into_iter()
         .find(|b| b.spec.name == name)
 }
@@ -97,8 +97,8 @@ fn meter_its_output_follows_a_synth_on_bus_4_and_a_silent_bus_stays_at_the_floor
     // carries no controls, so its `out` must be read from the server.
     let synth = 900;
     h.state().bridge.block_on(async {
-        server.send_builtin("scpanel-sine").await.expect("def");
-        let packet = scpanel::server::wire::osc_text::parse(&format!(
+        server.synthdefs().send_builtin("scpanel-sine").await.expect("def");
+        let packet = scpanel_core::osc::parse(&format!(
             "/s_new scpanel-sine {synth} 0 1 out 4 amp 0.5"
         ))
         .expect("packet");
@@ -179,7 +179,7 @@ fn meter_its_output_follows_a_synth_on_bus_4_and_a_silent_bus_stays_at_the_floor
     assert_eq!((quiet.spec.bus, quiet.spec.channels), (40, 2));
     let quiet_node = quiet.node.expect("node");
     // Its synth runs and reports: wait for replies to come for both meters a few times.
-    let mut ticks = server.watch_meters();
+    let mut ticks = server.mixer().watch_meters();
     for _ in 0..10 {
         h.state()
             .bridge
@@ -192,7 +192,7 @@ fn meter_its_output_follows_a_synth_on_bus_4_and_a_silent_bus_stays_at_the_floor
         quiet
             .levels
             .iter()
-            .all(|l| l.peak_db == scpanel::server::ops::mixer::FLOOR_DB),
+            .all(|l| l.peak_db == scpanel_core::levels::FLOOR_DB),
         "a silent bus stays at the floor: {:?}",
         quiet.levels
     );
@@ -202,7 +202,7 @@ fn meter_its_output_follows_a_synth_on_bus_4_and_a_silent_bus_stays_at_the_floor
     );
     // Both meters live in scpanel's own group, at ids nobody else's allocator gives out.
     let meter_node = bus_meter(&h, &name).and_then(|m| m.node).expect("node");
-    assert!(server.is_own_node(meter_node) && server.is_own_node(quiet_node));
+    assert!(server.nodes().is_own(meter_node) && server.nodes().is_own(quiet_node));
 
     // Removing it frees its synth on the server.
     let removes = h.query_all_by_label("Remove").count();
@@ -239,13 +239,13 @@ fn the_status_bar_has_a_master_meter_while_the_meters_run() {
     h.state_mut().boot();
     step_until(&mut h, "online with meters", LIMIT, |h| {
         let s = &h.state().session().server;
-        s.state() == ServerState::Online && !s.meters().outputs.is_empty()
+        s.state() == ServerState::Online && !s.mixer().meters().outputs.is_empty()
     });
     // On a tab without meters of its own: the master meter is in the status bar.
     show_tab(&mut h, "Node tree");
     let server = h.state().session().server.clone();
     h.state().bridge.block_on(async {
-        server.send_builtin("scpanel-sine").await.expect("def");
+        server.synthdefs().send_builtin("scpanel-sine").await.expect("def");
         server
             .add_synth(
                 "scpanel-sine",
@@ -266,14 +266,14 @@ fn the_status_bar_has_a_master_meter_while_the_meters_run() {
     });
     h.state()
         .bridge
-        .block_on(server.stop_meters())
+        .block_on(server.mixer().stop_meters())
         .expect("off");
     step_until(&mut h, "no master meter with the meters off", LIMIT, |h| {
         h.query_by_label("Master level").is_none()
     });
     h.state()
         .bridge
-        .block_on(server.start_meters())
+        .block_on(server.mixer().start_meters())
         .expect("on");
     step_until(&mut h, "the master meter back", LIMIT, |h| {
         h.query_by_label("Master level").is_some()

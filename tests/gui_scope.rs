@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use common::gui::{app, show_tab, step_until};
 use egui_kittest::kittest::Queryable;
-use scpanel::server::ops::own_nodes::Own;
-use scpanel::server::{AddAction, ServerState};
+use scpanel_core::Own;
+use scpanel_core::{AddAction, ServerState};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
@@ -33,7 +33,7 @@ fn the_scope_tab_shows_a_still_tone_and_its_network_cost_and_frees_its_synth_whe
     });
     let server = h.state().session().server.clone();
     h.state().bridge.block_on(async {
-        server.send_builtin("scpanel-sine").await.expect("def");
+        server.synthdefs().send_builtin("scpanel-sine").await.expect("def");
         server
             .add_synth(
                 "scpanel-sine",
@@ -57,7 +57,7 @@ fn the_scope_tab_shows_a_still_tone_and_its_network_cost_and_frees_its_synth_whe
             .next()
             .is_some()
     });
-    let scope = server.own_node(Own::Scope).expect("logged in");
+    let scope = server.nodes().own(Own::Scope).expect("logged in");
     assert!(
         server.with_tree(|t| t.get(scope).is_some()),
         "the scope synth runs"
@@ -90,8 +90,8 @@ fn scope_its_output_follows_a_synth_writing_to_bus_4() {
     // Made by raw OSC, as another client would; buses 4 and 5 are private (2 in, 2 out).
     let synth = 901;
     h.state().bridge.block_on(async {
-        server.send_builtin("scpanel-sine").await.expect("def");
-        let packet = scpanel::server::wire::osc_text::parse(&format!(
+        server.synthdefs().send_builtin("scpanel-sine").await.expect("def");
+        let packet = scpanel_core::osc::parse(&format!(
             "/s_new scpanel-sine {synth} 0 1 out 4 amp 0.5 pan -1 freq 100"
         ))
         .expect("packet");

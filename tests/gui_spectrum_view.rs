@@ -7,7 +7,7 @@ use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use scpanel::gui::spectrum_view::{SpectrumView, x_of};
-use scpanel::server::model::spectrum::{Analyzer, Spectrum};
+use scpanel_core::spectrum::{Analyzer, Spectrum};
 
 const RATE: f64 = 48_000.0;
 

@@ -11,8 +11,8 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use scpanel::gui::ScPanel;
 use scpanel::gui::app::Tab;
-use scpanel::server::model::roster::Roster;
-use scpanel::server::{Options, Server, ServerState};
+use scpanel_core::roster::Roster;
+use scpanel_core::{Options, Server, ServerState};
 
 /// Generous: eight servers boot on two busy cores.
 const BOOT_LIMIT: Duration = Duration::from_secs(60);

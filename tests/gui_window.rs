@@ -11,8 +11,8 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use scpanel::gui::ScPanel;
 use scpanel::gui::app::Tab;
 use scpanel::gui::bridge::Notice;
-use scpanel::server::ops::recorder::{HeaderFormat, RecordOptions, SampleFormat};
-use scpanel::server::{AddAction, Options, ServerState};
+use scpanel_core::recording::{HeaderFormat, RecordOptions, SampleFormat};
+use scpanel_core::{AddAction, Options, ServerState};
 
 const TAB_LABELS: [&str; 6] = [
     "Node tree",
@@ -325,7 +325,7 @@ fn record_to(h: &mut Harness<'static, ScPanel>, path: &std::path::Path) {
     };
     h.state()
         .bridge
-        .block_on(server.start_recording(options))
+        .block_on(server.recorder().start(options))
         .expect("recording");
 }
 
@@ -401,7 +401,7 @@ fn a_recording_shows_in_the_status_bar_on_every_tab_and_in_the_title() {
                 .collect();
             panic!(
                 "no REC on the {tab:?} tab: {seen:?}; recording {:?}; notices {:?}",
-                h.state().session().server.recording(),
+                h.state().session().server.recorder().recording(),
                 h.state().session().inbox.lock().unwrap().notices
             )
         });
@@ -415,7 +415,7 @@ fn a_recording_shows_in_the_status_bar_on_every_tab_and_in_the_title() {
     let server = h.state().session().server.clone();
     h.state()
         .bridge
-        .block_on(server.stop_recording())
+        .block_on(server.recorder().stop())
         .expect("stop");
     h.run_steps(3);
     assert_eq!(h.state().title(), "scpanel");
@@ -430,7 +430,7 @@ fn the_log_follows_until_scrolled_up_then_counts_new_lines() {
     // The meters a booted window starts come in the background; let them settle first, so
     // only the lines this test makes arrive while it scrolls.
     step_until(&mut h, "meters running", |h| {
-        h.state().session().server.meters().output_node.is_some()
+        h.state().session().server.mixer().meters().output_node.is_some()
     });
     let server = h.state().session().server.clone();
     // With dumpOSC the server prints each message it gets: real lines, as many as we send.
@@ -524,7 +524,7 @@ fn each_server_run_starts_with_a_separator_and_a_crash_is_an_error_line() {
     let pid = h.state().session().server.pid().expect("owned");
     let separator = h.state().session().server.with_log(|l| {
         l.lines()
-            .find(|l| l.mark == scpanel::server::model::log::Mark::RunStart)
+            .find(|l| l.mark == scpanel_core::log::Mark::RunStart)
             .map(|l| l.text.clone())
     });
     let separator = separator.expect("a run separator");
@@ -541,7 +541,7 @@ fn each_server_run_starts_with_a_separator_and_a_crash_is_an_error_line() {
     });
     let crash = h.state().session().server.with_log(|l| {
         l.lines()
-            .find(|l| l.mark == scpanel::server::model::log::Mark::Crash)
+            .find(|l| l.mark == scpanel_core::log::Mark::Crash)
             .map(|l| (l.text.clone(), l.is_error()))
     });
     let (text, is_error) = crash.expect("a crash line");
@@ -555,7 +555,7 @@ fn each_server_run_starts_with_a_separator_and_a_crash_is_an_error_line() {
     });
     let runs = h.state().session().server.with_log(|l| {
         l.lines()
-            .filter(|l| l.mark == scpanel::server::model::log::Mark::RunStart)
+            .filter(|l| l.mark == scpanel_core::log::Mark::RunStart)
             .count()
     });
     assert_eq!(runs, 2);

@@ -10,7 +10,7 @@ use common::gui::{app, show_tab, step_until};
 use common::jack_client::SlowClient;
 use egui_kittest::kittest::{NodeT, Queryable};
 use scpanel::gui::session::XrunsShown;
-use scpanel::server::ServerState;
+use scpanel_core::ServerState;
 
 const LIMIT: Duration = Duration::from_secs(20);
 

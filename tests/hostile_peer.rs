@@ -11,12 +11,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType};
-use scpanel::server::shared::{LossCounters, Shared};
-use scpanel::server::wire::connection::Connection;
-use scpanel::server::wire::packet_guard::{MAX_DEPTH, MAX_FRAME};
-use scpanel::server::wire::protocol::{Expect, msg};
-use scpanel::server::wire::transport::{self, QUEUE_PACKETS, Transport};
-use scpanel::server::{ConnectOptions, Protocol, Server, ServerState};
+use scpanel_core::internals::{LossCounters, Shared};
+use scpanel_core::internals::connection::Connection;
+use scpanel_core::internals::packet_guard::{MAX_DEPTH, MAX_FRAME};
+use scpanel_core::internals::protocol::{Expect, msg};
+use scpanel_core::internals::transport::{self, QUEUE_PACKETS, Transport};
+use scpanel_core::{ConnectOptions, Protocol, Server, ServerState};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, UdpSocket};
 
@@ -138,7 +138,7 @@ async fn answer_status_after(fake: &UdpSocket, before: &[Vec<u8>]) {
     fake.send_to(&encode(status_reply()), from).await.unwrap();
 }
 
-async fn status_request(conn: &Connection) -> scpanel::server::Result<OscMessage> {
+async fn status_request(conn: &Connection) -> scpanel_core::Result<OscMessage> {
     conn.request(
         OscPacket::Message(msg("/status", [])),
         Expect::Address("/status.reply"),
@@ -256,7 +256,7 @@ async fn a_collector_keeps_its_bound_and_counts_the_rest() {
     let shared = Arc::new(Shared::default());
     let (fake, addr) = fake_udp().await;
     let conn = open(&shared, addr, Protocol::Udp).await.unwrap();
-    let limit = scpanel::server::wire::connection::COLLECT_LIMIT;
+    let limit = scpanel_core::internals::connection::COLLECT_LIMIT;
     let total = limit + 3000;
     let server = async {
         let mut buf = vec![0u8; 65536];
@@ -318,10 +318,10 @@ async fn open(
     shared: &Arc<Shared>,
     addr: std::net::SocketAddr,
     protocol: Protocol,
-) -> scpanel::server::Result<Arc<Connection>> {
+) -> scpanel_core::Result<Arc<Connection>> {
     Connection::open(
         shared.clone(),
-        scpanel::server::shared::subscribers(shared),
+        scpanel_core::internals::subscribers(shared),
         addr,
         protocol,
         None,
@@ -508,7 +508,7 @@ async fn fake_scsynth(
                     continue;
                 };
                 let mut messages = Vec::new();
-                scpanel::server::wire::protocol::flatten(packet, &mut messages);
+                scpanel_core::osc::flatten(packet, &mut messages);
                 for m in messages {
                     let i = OscType::Int;
                     // `/n_query 5` answers a flood of `/n_info` (a client's own query).
@@ -675,7 +675,7 @@ async fn ipv6_loopback_over_tcp() {
     options.protocol = Protocol::Tcp;
     let owner = common::boot(options.clone()).await;
     let addr: SocketAddr = format!("[::1]:{}", options.port).parse().unwrap();
-    assert_eq!(owner.session().unwrap().addr, addr);
+    assert_eq!(owner.attachment().unwrap().addr, addr);
     owner.status().await.expect("the owner talks to [::1]");
     // A second client, as the CLI's `--addr [::1]:PORT --tcp` makes it.
     let guest = Server::new();
@@ -883,7 +883,7 @@ async fn connect_any_moves_past_a_silent_address_and_keeps_the_one_that_answered
         .await
         .expect("the second address answers");
     assert_eq!(o.addr, v6);
-    assert_eq!(server.session().unwrap().addr, v6);
+    assert_eq!(server.attachment().unwrap().addr, v6);
     server.status().await.unwrap();
     server.disconnect().await.unwrap();
     fake_task.abort();

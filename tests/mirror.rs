@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use rosc::{OscMessage, OscPacket, OscType};
-use scpanel::server::{ConnectOptions, NodeTree, Server};
+use scpanel_core::{ConnectOptions, NodeTree, Server};
 
 fn i(v: i32) -> OscType {
     OscType::Int(v)
@@ -454,7 +454,7 @@ fn hostile_shapes_are_refused() {
     let mut t = setup();
     t.push_child(
         2,
-        scpanel::server::Node::new(1, 2, scpanel::server::NodeKind::Group),
+        scpanel_core::Node::new(1, 2, scpanel_core::NodeKind::Group),
     );
     assert!(t.is_stale());
     assert_is_a_tree(&t, "push_child of an ancestor");
@@ -466,7 +466,7 @@ fn tree_text_of_a_6000_deep_chain_is_linear() {
     for d in 1..=6000 {
         t.push_child(
             d - 1,
-            scpanel::server::Node::new(d, d - 1, scpanel::server::NodeKind::Group),
+            scpanel_core::Node::new(d, d - 1, scpanel_core::NodeKind::Group),
         );
     }
     assert!(!t.is_stale());
@@ -718,7 +718,7 @@ async fn counts_that_disagree_twice_make_the_mirror_read_again() {
     let _ = server.disconnect().await;
 }
 
-fn supernova_options() -> scpanel::server::Options {
+fn supernova_options() -> scpanel_core::Options {
     let mut o = common::options();
     let path = std::env::var_os("PATH").expect("PATH");
     o.executable = Some(
@@ -751,14 +751,14 @@ fn packet(addr: &str, args: Vec<OscType>) -> OscPacket {
 /// server: the mirror, fed only by notifications, follows exactly. On scsynth it never turns
 /// stale. supernova 3.13 names a moved node's old group in `/n_move` with its new neighbours:
 /// such a move can't be placed, so the mirror reads the tree again, and still ends exact.
-async fn mirror_follows(options: scpanel::server::Options, trusted: bool) {
+async fn mirror_follows(options: scpanel_core::Options, trusted: bool) {
     let rounds = if trusted { 25 } else { 10 };
     let server = common::boot(options).await;
     server
         .add_synth(
             "default",
             1,
-            scpanel::server::AddAction::AddToHead,
+            scpanel_core::AddAction::AddToHead,
             &[("amp", 0.0)],
         )
         .await
@@ -938,7 +938,7 @@ async fn the_mirror_follows_a_real_supernova_exactly() {
 
 /// A client that watches without logging in gets no notifications: the `/status` counts are
 /// what tell it the tree changed. Once caught up it stays quiet: the counts agree with ours.
-async fn watcher_catches_up(options: scpanel::server::Options) {
+async fn watcher_catches_up(options: scpanel_core::Options) {
     let owner = common::boot(options).await;
     let watcher = Server::new();
     let mut o = common::connect_options(&owner);
@@ -947,7 +947,7 @@ async fn watcher_catches_up(options: scpanel::server::Options) {
     watcher.set_poll_interval(Duration::from_millis(50));
     for _ in 0..4 {
         owner
-            .add_group(1, scpanel::server::AddAction::AddToTail, false)
+            .add_group(1, scpanel_core::AddAction::AddToTail, false)
             .await
             .unwrap();
     }
@@ -955,7 +955,7 @@ async fn watcher_catches_up(options: scpanel::server::Options) {
         .add_synth(
             "default",
             1,
-            scpanel::server::AddAction::AddToHead,
+            scpanel_core::AddAction::AddToHead,
             &[("amp", 0.0)],
         )
         .await
@@ -1032,7 +1032,7 @@ fn the_tree_panel_shows_escapes_and_an_out_of_step_mirror() {
     );
     let mut h = Harness::builder()
         .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(|_cc| ScPanel::new(scpanel::server::Options::default()).expect("app"));
+        .build_eframe(|_cc| ScPanel::new(scpanel_core::Options::default()).expect("app"));
     h.state_mut().connect.login = false;
     h.get_by_label("Connect to a server").click();
     h.run_steps(2);

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use scpanel::server::model::options::OPTIONS;
+use scpanel_core::options::OPTIONS;
 
 const BIN: &str = env!("CARGO_BIN_EXE_scpanel");
 

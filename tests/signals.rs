@@ -10,8 +10,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::options;
-use scpanel::server::ops::recorder::{HeaderFormat, RecordOptions, SampleFormat};
-use scpanel::server::{Server, ServerState};
+use scpanel_core::recording::{HeaderFormat, RecordOptions, SampleFormat};
+use scpanel_core::{Server, ServerState};
 
 /// DiskOut writes half its 65,536-frame buffer at a time: past this, real audio is on disk.
 const SOME_AUDIO: u64 = 2 * 3 * 32_768;
@@ -218,7 +218,7 @@ fn sigterm_to_the_app_quits_its_server_and_finishes_the_recording() {
     h.state().bridge.block_on(async {
         server.boot(options()).await.unwrap();
         server
-            .start_recording(RecordOptions {
+            .recorder().start(RecordOptions {
                 path: path.clone(),
                 header: HeaderFormat::Wav,
                 sample: SampleFormat::Int16,

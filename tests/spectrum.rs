@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use common::gui::{app, show_tab, step_until};
 use egui_kittest::kittest::Queryable;
-use scpanel::server::model::synthdef_info::DefSource;
-use scpanel::server::synthdef::{Graph, Rate, Sig};
-use scpanel::server::{AddAction, Server, ServerState};
+use scpanel_core::DefSource;
+use scpanel_core::synthdef::{Graph, Rate, Sig};
+use scpanel_core::{AddAction, Server, ServerState};
 
 const LIMIT: Duration = Duration::from_secs(20);
 /// −12 dBFS.
@@ -28,7 +28,7 @@ async fn play_1k(server: &Server) {
     let sig = g.mul(osc, Sig::Const(AMP));
     g.sink("Out", Rate::Audio, &[Sig::Const(0.0), sig]);
     server
-        .send_synthdefs(&[g.build()], DefSource::BuiltIn)
+        .synthdefs().send(&[g.build()], DefSource::BuiltIn)
         .await
         .expect("def");
     server

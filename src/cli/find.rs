@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
-use crate::server::discover::{self, Browser, Found, MAX_RATE, ScanTargets};
-use crate::server::model::options::Protocol;
-use crate::server::wire::printable::printable;
-use crate::server::wire::seconds::Seconds;
+use scpanel_core::discover::{self, Browser, Found, MAX_RATE, ScanTargets};
+use scpanel_core::Protocol;
+use scpanel_core::osc::printable;
+use scpanel_core::osc::Seconds;
 
 /// How long `find` listens for announcements, and waits for the scan's last answers.
 const FIND_TIMEOUT: Seconds = Seconds {
@@ -48,7 +48,7 @@ pub(super) fn command() -> Command {
                     "Also send /status (UDP) to every address of TARGETS, an IPv4 host or \
                      network and ports: 192.168.1.0/24:57110-57120, 10.0.0.7 (port {}). At \
                      most {} probes; only scan networks you are allowed to",
-                    discover::DEFAULT_PORT,
+                    scpanel_core::DEFAULT_PORT,
                     discover::MAX_PROBES
                 )),
         )

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use clap::ArgMatches;
 
-use crate::server::Server;
-use crate::server::model::levels::Meters;
+use scpanel_core::Server;
+use scpanel_core::levels::Meters;
 
 /// How long the first meter reply may take: the meters report 20 times a second.
 const FIRST_REPLY: Duration = Duration::from_secs(3);
@@ -35,8 +35,8 @@ pub(super) async fn run(m: &ArgMatches) -> Result<(), String> {
     super::connect_to_play(&server, m).await?;
     let result = print_levels(&server, once, interval, &mut signals).await;
     // Our meter synths and their group go with us, whatever ended the loop.
-    let _ = server.stop_meters().await;
-    let _ = server.free_own_group().await;
+    let _ = server.mixer().stop_meters().await;
+    let _ = server.nodes().free_own_group().await;
     let _ = tokio::time::timeout(Duration::from_secs(1), server.disconnect()).await;
     result
 }
@@ -48,10 +48,10 @@ async fn print_levels(
     signals: &mut crate::signals::Signals,
 ) -> Result<(), String> {
     server
-        .start_meters()
+        .mixer().start_meters()
         .await
         .map_err(|e| format!("cannot start the meters: {e}"))?;
-    let mut ticks = server.watch_meters();
+    let mut ticks = server.mixer().watch_meters();
     match tokio::time::timeout(FIRST_REPLY, ticks.changed()).await {
         Ok(Ok(())) => {}
         _ => {
@@ -71,7 +71,7 @@ async fn print_levels(
             _ = every.tick() => {}
             _ = signals.recv() => return Ok(()),
         }
-        println!("{}", line(&server.meters(), Instant::now()));
+        println!("{}", line(&server.mixer().meters(), Instant::now()));
         if once {
             return Ok(());
         }

@@ -8,10 +8,10 @@ use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use crate::server::model::options::Protocol;
-use crate::server::wire::printable::printable;
-use crate::server::wire::protocol::StatusInfo;
-use crate::server::{ConnectOptions, Server, ServerError};
+use scpanel_core::Protocol;
+use scpanel_core::osc::printable;
+use scpanel_core::StatusInfo;
+use scpanel_core::{ConnectOptions, Server, ServerError};
 
 /// One server to ask: an `--addr`, or an entry of a `--session` file.
 #[derive(Debug, Clone)]
@@ -287,7 +287,7 @@ async fn open(target: &Target, link: &Link) -> Result<Server, String> {
 
 /// Logs out (when logged in) and closes; a watch-only link just closes.
 async fn close(server: Server) {
-    if server.session().is_some() {
+    if server.attachment().is_some() {
         let _ = tokio::time::timeout(Duration::from_secs(1), server.disconnect()).await;
     }
 }

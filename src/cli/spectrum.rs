@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use clap::ArgMatches;
 
-use crate::server::Server;
-use crate::server::model::spectrum::{Analyzer, Peak, SIZES, Spectrum};
-use crate::server::ops::scope::{ScopeSpec, ScopeTap};
+use scpanel_core::Server;
+use scpanel_core::spectrum::{Analyzer, Peak, SIZES, Spectrum};
+use scpanel_core::{ScopeSpec, ScopeTap};
 
 /// How long the first full window may take to come.
 const FIRST_CAPTURE: Duration = Duration::from_secs(5);
@@ -56,7 +56,7 @@ pub(super) async fn run(m: &ArgMatches) -> Result<(), String> {
         .map_err(|e| format!("cannot listen for signals: {e}"))?;
     let server = Server::new();
     super::connect_to_play(&server, m).await?;
-    let tap = server.start_scope(spec).await;
+    let tap = server.scope().start(spec).await;
     let result = match &tap {
         Ok(tap) => print_peaks(tap, size, peaks, once, interval, &mut signals).await,
         Err(e) => Err(format!("cannot start the scope: {e}")),
@@ -64,7 +64,7 @@ pub(super) async fn run(m: &ArgMatches) -> Result<(), String> {
     if let Ok(tap) = tap {
         let _ = tap.stop().await;
     }
-    let _ = server.free_own_group().await;
+    let _ = server.nodes().free_own_group().await;
     let _ = tokio::time::timeout(Duration::from_secs(1), server.disconnect()).await;
     result
 }

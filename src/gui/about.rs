@@ -4,7 +4,7 @@
 use egui::RichText;
 
 use super::actions::{Action, ActionQueue, SessionId};
-use crate::server::VersionInfo;
+use scpanel_core::VersionInfo;
 
 /// scpanel's version, as the box and `scpanel --version` say it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -13,13 +13,13 @@ use std::time::Duration;
 use rosc::OscPacket;
 
 use super::bridge::Offer;
-use crate::server::host::alsa::Card;
-use crate::server::host::jack::{JackServer, JackSettings, JackStatus, JackTarget};
-use crate::server::host::pipewire::PipeWire;
-use crate::server::host::ports::PortHolder;
-use crate::server::ops::BusGroup;
-use crate::server::ops::recorder::RecordOptions;
-use crate::server::{
+use scpanel_core::audio::alsa::Card;
+use scpanel_core::audio::jack::{JackServer, JackSettings, JackStatus, JackTarget};
+use scpanel_core::audio::pipewire::PipeWire;
+use scpanel_core::PortHolder;
+use scpanel_core::BusGroup;
+use scpanel_core::recording::RecordOptions;
+use scpanel_core::{
     AddAction, BufferInfo, BusRate, ConnectOptions, Options, Server, ServerError, VersionInfo,
 };
 
@@ -56,13 +56,13 @@ pub enum Action {
     /// addresses that answers, logged in or watching.
     Join {
         addr: String,
-        protocol: crate::server::Protocol,
+        protocol: scpanel_core::Protocol,
         login: bool,
     },
     /// Watching and logged in the other way round: log in to a server being watched.
     LogIn,
     /// What to do when the server goes away by itself.
-    SetRejoin(crate::server::RejoinPolicy),
+    SetRejoin(scpanel_core::RejoinPolicy),
     /// Stop trying to bring the server back.
     StopRejoining,
     Disconnect,
@@ -145,7 +145,7 @@ pub enum Action {
     // Levels and recording.
     Meters(bool),
     /// A meter on any audio bus range, beside the hardware ones.
-    AddBusMeter(crate::server::ops::mixer::BusMeterSpec),
+    AddBusMeter(scpanel_core::levels::BusMeterSpec),
     /// Stops the bus meter in this slot.
     RemoveBusMeter(usize),
     /// A bus meter on what a synth writes ("Meter its output").
@@ -296,7 +296,7 @@ pub enum Outcome {
     BusValues(Vec<(u32, f32)>),
     RecordingSaved(PathBuf),
     /// The buses a node writes, for the Scope to look at.
-    ScopeSource(crate::server::ops::mixer::BusMeterSpec),
+    ScopeSource(scpanel_core::levels::BusMeterSpec),
     /// JACK ports joined, `(from, to)`.
     SpeakersConnected(Vec<(String, String)>),
     Jack(JackStatus),
@@ -332,13 +332,13 @@ pub enum Outcome {
     /// A Zeroconf browser, listing from now on.
     Browsing(OwnBrowser),
     /// The servers a scan found.
-    Scanned(Vec<crate::server::discover::Found>),
+    Scanned(Vec<scpanel_core::discover::Found>),
     /// The server's program and version.
     Version(VersionInfo),
 }
 
 /// A Zeroconf browser; the core's type has no `Debug`.
-pub struct OwnBrowser(pub crate::server::discover::Browser);
+pub struct OwnBrowser(pub scpanel_core::discover::Browser);
 
 impl std::fmt::Debug for OwnBrowser {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -514,10 +514,10 @@ pub async fn perform(server: &Server, action: &Action) -> Result<Outcome, Failur
     match action {
         Boot(options) => {
             // Levels from the first sound on a server the window boots.
-            s.default_meters(true);
+            s.mixer().default_meters(true);
             let booted = s.boot(options.clone()).await;
             let rate_mismatch = s.with_log(|l| {
-                crate::server::host::sample_rate::explain_mismatch(
+                scpanel_core::audio::sample_rate::explain_mismatch(
                     l.lines().map(|l| l.text.as_str()),
                 )
             });
@@ -535,12 +535,12 @@ pub async fn perform(server: &Server, action: &Action) -> Result<Outcome, Failur
             }
         }
         Connect { options, addrs } => {
-            s.default_meters(false);
+            s.mixer().default_meters(false);
             let o = options.clone();
             connect_or_offer_watching(s, o, addrs).await
         }
         Watch(options) => {
-            s.default_meters(false);
+            s.mixer().default_meters(false);
             done(s.connect(options.clone()).await)
         }
         Join {
@@ -548,7 +548,7 @@ pub async fn perform(server: &Server, action: &Action) -> Result<Outcome, Failur
             protocol,
             login,
         } => {
-            s.default_meters(false);
+            s.mixer().default_meters(false);
             let addrs = resolve_join(addr).await?;
             let mut o = ConnectOptions::new(addrs[0]);
             o.protocol = *protocol;
@@ -556,7 +556,7 @@ pub async fn perform(server: &Server, action: &Action) -> Result<Outcome, Failur
             connect_or_offer_watching(s, o, &addrs).await
         }
         LogIn => {
-            let Some(session) = s.session() else {
+            let Some(session) = s.attachment() else {
                 return Err(Failure::from(ServerError::ServerOffline));
             };
             if session.login.is_some() {
@@ -580,30 +580,30 @@ pub async fn perform(server: &Server, action: &Action) -> Result<Outcome, Failur
         Disconnect => done(s.disconnect().await),
         Quit => {
             // The file is finished first, so a quit never leaves a recording unreadable.
-            if s.recording().is_some() {
-                s.stop_recording().await?;
+            if s.recorder().recording().is_some() {
+                s.recorder().stop().await?;
             }
             done(s.quit(false).await)
         }
         QuitTheirs => done(s.quit(true).await),
         Reboot => done(s.reboot().await),
         Reset => done(s.reset().await),
-        TestTone => done(s.test_tone().await),
+        TestTone => done(s.test_tone().play().await),
         Version => Ok(Outcome::Version(s.version().await?)),
         RefreshTree => done(s.refresh_tree().await),
         SetControl { node, name, value } => {
-            done(s.set_node(*node, &[(name.as_str(), *value)]).await)
+            done(s.nodes().set(*node, &[(name.as_str(), *value)]).await)
         }
-        FreeNode { id } => done(s.free_node(*id).await),
-        PauseNode { id } => done(s.pause_node(*id).await),
-        RunNode { id } => done(s.run_node(*id).await),
-        FreeGroupChildren { id } => done(s.free_group_children(*id).await),
-        TraceNode { id } => done(s.trace_node(*id).await),
+        FreeNode { id } => done(s.nodes().free(*id).await),
+        PauseNode { id } => done(s.nodes().pause(*id).await),
+        RunNode { id } => done(s.nodes().resume(*id).await),
+        FreeGroupChildren { id } => done(s.nodes().free_children(*id).await),
+        TraceNode { id } => done(s.nodes().trace(*id).await),
         MoveNode {
             node,
             target,
             action,
-        } => done(s.move_node(*node, *target, *action).await),
+        } => done(s.nodes().move_to(*node, *target, *action).await),
         AddGroup { target, action } => {
             s.add_group(*target, *action, false).await?;
             Ok(Outcome::Done)
@@ -621,58 +621,58 @@ pub async fn perform(server: &Server, action: &Action) -> Result<Outcome, Failur
         }
         AllocBuffer { frames, channels } => {
             let id = s.add_buffer(*frames, *channels).await?;
-            let info = s.query_buffer(id).await?;
+            let info = s.buffers().query(id).await?;
             Ok(Outcome::Buffer { info, file: None })
         }
         ReadBuffer { path } => {
-            let id = s.read_buffer(path, 0, -1).await?;
-            let info = s.query_buffer(id).await?;
+            let id = s.buffers().read(path, 0, -1).await?;
+            let info = s.buffers().query(id).await?;
             Ok(Outcome::Buffer {
                 info,
                 file: Some(path.clone()),
             })
         }
-        ZeroBuffer { id } => done(s.zero_buffer(*id).await),
+        ZeroBuffer { id } => done(s.buffers().zero(*id).await),
         FreeBuffer { id } => {
-            s.free_buffer(*id).await?;
+            s.buffers().free(*id).await?;
             Ok(Outcome::BufferFreed(*id))
         }
         AllocBuses { rate, count } => {
             s.add_bus_group(*rate, *count).await?;
             Ok(Outcome::Done)
         }
-        FreeBuses(group) => done(s.free_bus_group(*group)),
+        FreeBuses(group) => done(s.buses().free_group(*group)),
         ReadControlBuses(wanted) => {
             let mut out = Vec::new();
             for &(id, count) in wanted {
-                let v = s.get_control_buses(id as i32, count as i32).await?;
+                let v = s.buses().get_controls(id as i32, count as i32).await?;
                 out.extend(v.into_iter().enumerate().map(|(i, x)| (id + i as u32, x)));
             }
             Ok(Outcome::BusValues(out))
         }
-        SetControlBus { bus, value } => done(s.set_control_bus(*bus as i32, *value).await),
+        SetControlBus { bus, value } => done(s.buses().set_control(*bus as i32, *value).await),
         SendOsc(packet) => done(s.send(packet.clone()).await),
         DumpOsc(on) => done(s.dump_osc(*on).await),
-        LoadBuiltin(def) => done(s.send_builtin(def).await),
-        Meters(true) => done(s.start_meters().await),
-        Meters(false) => done(s.stop_meters().await),
-        AddBusMeter(spec) => done(s.add_bus_meter(spec.clone()).await.map(|_| ())),
-        RemoveBusMeter(slot) => done(s.remove_bus_meter(*slot).await),
-        MeterNodeOutput { id } => done(s.meter_node_output(*id).await.map(|_| ())),
+        LoadBuiltin(def) => done(s.synthdefs().send_builtin(def).await),
+        Meters(true) => done(s.mixer().start_meters().await),
+        Meters(false) => done(s.mixer().stop_meters().await),
+        AddBusMeter(spec) => done(s.mixer().add_bus_meter(spec.clone()).await.map(|_| ())),
+        RemoveBusMeter(slot) => done(s.mixer().remove_bus_meter(*slot).await),
+        MeterNodeOutput { id } => done(s.mixer().meter_node_output(*id).await.map(|_| ())),
         ScopeNodeOutput { id } => s
-            .node_output(*id)
+            .mixer().node_output(*id)
             .await
             .map(Outcome::ScopeSource)
             .map_err(Failure::from),
-        SetVolume(db) => done(s.set_volume(*db).await),
-        SetMute(muted) => done(s.set_mute(*muted).await),
-        StartRecording(options) => done(s.start_recording(options.clone()).await),
-        PauseRecording => done(s.pause_recording().await),
-        ResumeRecording => done(s.resume_recording().await),
-        StopRecording => Ok(Outcome::RecordingSaved(s.stop_recording().await?)),
+        SetVolume(db) => done(s.mixer().set_volume(*db).await),
+        SetMute(muted) => done(s.mixer().set_mute(*muted).await),
+        StartRecording(options) => done(s.recorder().start(options.clone()).await),
+        PauseRecording => done(s.recorder().pause().await),
+        ResumeRecording => done(s.recorder().resume().await),
+        StopRecording => Ok(Outcome::RecordingSaved(s.recorder().stop().await?)),
         ConnectSpeakers => Ok(Outcome::SpeakersConnected(
             JackTarget::default()
-                .connect_outputs_to_system(crate::server::host::jack::client_name(
+                .connect_outputs_to_system(scpanel_core::audio::jack::client_name(
                     &s.options().device,
                 ))
                 .await?,
@@ -684,7 +684,7 @@ pub async fn perform(server: &Server, action: &Action) -> Result<Outcome, Failur
         FindExecutable(asked) => {
             let path = asked.clone();
             let found = tokio::task::spawn_blocking(move || {
-                crate::server::host::find::find_executable(path.as_deref())
+                scpanel_core::machine::find_executable(path.as_deref())
                     .map_err(|e| e.to_string())
             })
             .await
@@ -695,11 +695,11 @@ pub async fn perform(server: &Server, action: &Action) -> Result<Outcome, Failur
             })
         }
         CheckAudioDevices => {
-            let cards = tokio::task::spawn_blocking(crate::server::host::alsa::cards)
+            let cards = tokio::task::spawn_blocking(scpanel_core::audio::alsa::cards)
                 .await
                 .map_err(|e| Failure::text(format!("listing the sound cards stopped: {e}")))?
                 .map_err(|e| format!("cannot read /proc/asound: {e}"));
-            let pipewire = crate::server::host::pipewire::detect().await;
+            let pipewire = scpanel_core::audio::pipewire::detect().await;
             Ok(Outcome::AudioDevices { cards, pipewire })
         }
         StartJack(settings) => Ok(Outcome::JackStarted(OwnJack(
@@ -720,7 +720,7 @@ pub async fn perform(server: &Server, action: &Action) -> Result<Outcome, Failur
         }
         Browse => {
             // Binding port 5353 and starting a thread is quick, but not the UI thread's job.
-            let started = tokio::task::spawn_blocking(crate::server::discover::Browser::start)
+            let started = tokio::task::spawn_blocking(scpanel_core::discover::Browser::start)
                 .await
                 .map_err(|e| Failure::text(format!("the browser did not start: {e}")))?;
             Ok(Outcome::Browsing(OwnBrowser(
@@ -728,9 +728,9 @@ pub async fn perform(server: &Server, action: &Action) -> Result<Outcome, Failur
             )))
         }
         Scan { targets, rate } => {
-            let targets: crate::server::discover::ScanTargets =
+            let targets: scpanel_core::discover::ScanTargets =
                 targets.parse().map_err(Failure::text)?;
-            let found = crate::server::discover::scan(targets, *rate, Duration::from_secs(1))
+            let found = scpanel_core::discover::scan(targets, *rate, Duration::from_secs(1))
                 .await
                 .map_err(Failure::text)?;
             Ok(Outcome::Scanned(found))
@@ -745,7 +745,7 @@ pub async fn perform(server: &Server, action: &Action) -> Result<Outcome, Failur
             .map_err(|e| Failure::text(format!("the file dialog ended early: {e}")))
         }
         StopProcess(holder) => {
-            if crate::server::host::ports::stop_process(holder, STOP_GRACE).await {
+            if scpanel_core::machine::stop_process(holder, STOP_GRACE).await {
                 Ok(Outcome::ProcessStopped { pid: holder.pid })
             } else {
                 Err(Failure::text(format!(

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::server::ServerState;
+use scpanel_core::ServerState;
 
 /// The shortest time between two announcements.
 pub const GAP: Duration = Duration::from_secs(1);

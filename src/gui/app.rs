@@ -20,11 +20,11 @@ use super::plots::Plots;
 use super::session::{MetersShown, Session};
 use super::wall::{self, TileAction, Wall, WallRequest};
 use super::{profiles, status_bar};
-use crate::server::RejoinPolicy;
-use crate::server::host::jack::JackServer;
-use crate::server::model::roster::{MAX_SERVERS, Roster, RosterEntry};
-use crate::server::ops::recorder::Recording;
-use crate::server::{Options, ServerState};
+use scpanel_core::RejoinPolicy;
+use scpanel_core::audio::jack::JackServer;
+use scpanel_core::roster::{MAX_SERVERS, Roster, RosterEntry};
+use scpanel_core::recording::Recording;
+use scpanel_core::{Options, ServerState};
 use crate::signals::{Signals, Termination};
 
 /// How long a signal waits for the server to quit (a recording to close) before the window
@@ -88,7 +88,7 @@ fn leaving(owned: usize, visited: usize) -> String {
     }
 }
 
-async fn shutdown_all(servers: Vec<crate::server::Server>) {
+async fn shutdown_all(servers: Vec<scpanel_core::Server>) {
     let mut all = tokio::task::JoinSet::new();
     for s in servers {
         all.spawn(async move { s.shutdown().await });
@@ -147,7 +147,7 @@ pub struct ScPanel {
     next_session: SessionId,
     /// Every session's server, for a signal: it may come while the UI thread is busy, and
     /// must reach the sessions added after the handler was installed.
-    servers: Arc<Mutex<Vec<crate::server::Server>>>,
+    servers: Arc<Mutex<Vec<scpanel_core::Server>>>,
     /// What the panels asked for this frame; run once the frame is drawn.
     pub actions: ActionQueue,
     /// A JACK server this app started (stopped when the app closes). It serves every
@@ -170,7 +170,7 @@ pub struct ScPanel {
     pub about: super::about::About,
     pub tab: Tab,
     pub side: Side,
-    confirm_stop: Option<crate::server::host::ports::PortHolder>,
+    confirm_stop: Option<scpanel_core::PortHolder>,
     /// The signal that asked the app to end, once the server has been quit for it.
     pub terminated: Arc<Mutex<Option<Termination>>>,
     /// The window's context, for a signal that arrives between frames.
@@ -320,7 +320,7 @@ impl ScPanel {
                     .parse::<std::net::SocketAddr>()
                     .ok()
                     .map(|a| a.port());
-                let live = s.server.session().map(|l| l.addr.port());
+                let live = s.server.attachment().map(|l| l.addr.port());
                 let booted = s.booted.then(|| s.server.options().port);
                 typed.max(live).max(booted)
             })
@@ -329,15 +329,15 @@ impl ScPanel {
         let start = options.port.max(busiest.saturating_add(1));
         // A short look: each probe binds a socket, and this runs on the UI thread.
         if let Some(port) = (start..=start.saturating_add(63))
-            .find(|&p| crate::server::wire::transport::port_is_free(p))
+            .find(|&p| scpanel_core::machine::port_is_free(p))
         {
             options.port = port;
         }
         if cfg!(target_os = "linux") && options.device.trim().is_empty() {
-            options.device = crate::server::host::jack::client_name_for_port(options.port);
+            options.device = scpanel_core::audio::jack::client_name_for_port(options.port);
         }
         let mut entry = RosterEntry::watch(
-            crate::server::client_address(&options.bind_address, options.port).to_string(),
+            scpanel_core::client_address(&options.bind_address, options.port).to_string(),
         );
         entry.protocol = options.protocol;
         entry.boot = Some(options);
@@ -418,7 +418,7 @@ impl ScPanel {
             .iter()
             .filter_map(|s| {
                 let server = &s.server;
-                let live = server.session();
+                let live = server.attachment();
                 let booted = live.as_ref().is_some_and(|l| l.is_owner) || s.booted;
                 let addr = match (&live, s.addr.is_empty()) {
                     (_, false) => s.addr.clone(),
@@ -591,7 +591,7 @@ impl ScPanel {
                     bus: spec.bus,
                     channels: spec
                         .channels
-                        .clamp(1, crate::server::model::scope::MAX_CHANNELS),
+                        .clamp(1, scpanel_core::scope::MAX_CHANNELS),
                     label: Some(match spec.note {
                         Some(note) => format!("{} ({note})", spec.name),
                         None => spec.name,
@@ -679,7 +679,7 @@ impl ScPanel {
             let servers = servers.lock().map(|s| s.clone()).unwrap_or_default();
             let online: Vec<bool> = servers
                 .iter()
-                .filter_map(|s| s.session().map(|s| s.is_owner))
+                .filter_map(|s| s.attachment().map(|s| s.is_owner))
                 .collect();
             let owned = online.iter().filter(|o| **o).count();
             eprintln!("scpanel: {sig}: {}", leaving(owned, online.len() - owned));
@@ -739,7 +739,7 @@ impl ScPanel {
         let server = &self.session().server;
         server.with_tree(|t| {
             t.nodes()
-                .filter(|n| !n.is_group() && !server.is_own_node(n.id))
+                .filter(|n| !n.is_group() && !server.nodes().is_own(n.id))
                 .count()
         })
     }
@@ -747,7 +747,7 @@ impl ScPanel {
     /// scpanel's own synths on the server.
     pub fn own_synths(&self) -> usize {
         let server = &self.session().server;
-        let Some(group) = server.own_node(crate::server::ops::own_nodes::Own::Group) else {
+        let Some(group) = server.nodes().own(scpanel_core::Own::Group) else {
             return 0;
         };
         server.with_tree(|t| t.children(group).filter(|n| !n.is_group()).count())
@@ -766,7 +766,7 @@ impl ScPanel {
             } else {
                 0
             };
-        let recording = self.session().server.recording();
+        let recording = self.session().server.recorder().recording();
         let mut parts = Vec::new();
         match synths {
             0 => {}
@@ -1100,7 +1100,7 @@ impl ScPanel {
         let server = &session.server;
         let away = server.absence();
         let name = wall::label(session);
-        let meters = server.meters();
+        let meters = server.mixer().meters();
         let clips = meters
             .inputs
             .iter()
@@ -1217,17 +1217,17 @@ impl eframe::App for ScPanel {
             self.boot();
         }
         let state = self.session().server.state();
-        let session = self.session().server.session();
+        let session = self.session().server.attachment();
         let status = self.session().server.latest_status();
-        let recording = self.session().server.recording();
+        let recording = self.session().server.recorder().recording();
         // Boot is offered: it needs to know whether the program is there.
         if !state.is_online() {
             self.boot.find_executable(&mut self.actions);
         }
         let blocker = self.boot.blocker();
         // The master meter shows while the meters run, on every tab.
-        let master = (state.is_online() && self.session().server.mixer_settings().meters)
-            .then(|| self.session().server.meters().outputs);
+        let master = (state.is_online() && self.session().server.mixer().settings().meters)
+            .then(|| self.session().server.mixer().meters().outputs);
         self.window_title(&ctx, recording.as_ref());
         self.announce(&ctx);
         // The panels paint no background of their own: the window is cleared to the panel
@@ -1363,7 +1363,7 @@ impl eframe::App for ScPanel {
                     Tab::Plots => self.plots.ui(ui, &session.server, &session.xruns()),
                     Tab::Levels => self.mixer.ui(ui, session, self.own_jack.is_some(), actions),
                     Tab::Scope | Tab::Spectrum => {
-                        let layout = session.server.session().map_or((1024, 2), |s| {
+                        let layout = session.server.attachment().map_or((1024, 2), |s| {
                             (s.layout.audio_buses, s.layout.output_channels)
                         });
                         if !self.scope_source.chosen {

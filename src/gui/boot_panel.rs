@@ -10,10 +10,10 @@ use egui::RichText;
 use super::actions::{Action, ActionQueue, Pick};
 use super::profiles;
 use super::session::Session;
-use crate::server::host::alsa::Card;
-use crate::server::host::jack::{JackDevice, JackSettings, JackStatus, PERIODS, RATES};
-use crate::server::host::pipewire::{PROVIDES_JACK, PipeWire, RUNS_WITHOUT_ITS_JACK};
-use crate::server::model::options::{
+use scpanel_core::audio::alsa::Card;
+use scpanel_core::audio::jack::{JackDevice, JackSettings, JackStatus, PERIODS, RATES};
+use scpanel_core::audio::pipewire::{PROVIDES_JACK, PipeWire, RUNS_WITHOUT_ITS_JACK};
+use scpanel_core::options::{
     Kind, OPEN_NETWORK_RISK, OPTIONS, OptionGroup, Options, PRESETS, TCP_PASSWORD_RISK, Value,
 };
 
@@ -564,7 +564,7 @@ impl BootPanel {
     fn field(
         &mut self,
         ui: &mut egui::Ui,
-        def: &'static crate::server::model::options::OptionDef,
+        def: &'static scpanel_core::options::OptionDef,
         session: &Session,
     ) {
         let label = ui.label(def.label).on_hover_text(def.help);
@@ -589,8 +589,8 @@ impl BootPanel {
                     egui::ComboBox::from_id_salt(def.key)
                         .selected_text(current.as_str().to_uppercase())
                         .show_ui(ui, |ui| {
-                            ui.selectable_value(&mut current, crate::server::Protocol::Udp, "UDP");
-                            ui.selectable_value(&mut current, crate::server::Protocol::Tcp, "TCP");
+                            ui.selectable_value(&mut current, scpanel_core::Protocol::Udp, "UDP");
+                            ui.selectable_value(&mut current, scpanel_core::Protocol::Tcp, "TCP");
                         })
                         .response
                         .labelled_by(label.id)
@@ -626,7 +626,7 @@ impl BootPanel {
                         }
                     }
                     if def.key == "port" && ui.button("Find a free port").clicked() {
-                        match crate::server::wire::transport::find_free_port() {
+                        match scpanel_core::machine::find_free_port() {
                             Some(p) => {
                                 self.options.port = p;
                                 self.texts.insert("port", p.to_string());
@@ -659,7 +659,7 @@ impl BootPanel {
                      Off: it is left out, and typed again after a restart.",
                 );
             ui.end_row();
-            if self.options.protocol == crate::server::Protocol::Tcp
+            if self.options.protocol == scpanel_core::Protocol::Tcp
                 && !self.options.password.is_empty()
             {
                 ui.label("");
@@ -887,7 +887,7 @@ mod tests {
     use egui_kittest::kittest::Queryable;
 
     use super::*;
-    use crate::server::host::alsa;
+    use scpanel_core::audio::alsa;
 
     /// A laptop's cards as the kernel lists them: speakers and HDMI on one, a USB interface.
     fn laptop_cards() -> Vec<Card> {

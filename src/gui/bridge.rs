@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::server::{Change, Direction};
+use scpanel_core::{Change, Direction};
 
 /// Something the user should read: a failure with what to do, or a confirmation.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,11 +23,11 @@ pub struct Notice {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Offer {
     /// Login failed: too many users. Watch the same server without logging in.
-    WatchOnly(crate::server::ConnectOptions),
+    WatchOnly(scpanel_core::ConnectOptions),
     /// The port is held by another process.
     PortHeld {
         port: u16,
-        holder: crate::server::host::ports::PortHolder,
+        holder: scpanel_core::PortHolder,
         suggestion: Option<u16>,
     },
 }
@@ -307,7 +307,7 @@ impl Inbox {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::StatusInfo;
+    use scpanel_core::StatusInfo;
 
     #[test]
     fn a_flood_of_changes_gets_at_most_one_frame_per_interval() {

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use super::actions::{Action, ActionQueue, Pick};
 use super::session::Session;
-use crate::server::{BufferInfo, BusRate};
+use scpanel_core::{BufferInfo, BusRate};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct BufferRow {
@@ -149,7 +149,7 @@ impl BuffersPanel {
                 }
             }
         });
-        let groups = session.server.bus_groups();
+        let groups = session.server.buses().groups();
         let controls: Vec<(u32, u32)> = groups
             .iter()
             .filter(|g| g.rate == BusRate::Control)

@@ -6,7 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 use super::actions::{Action, ActionQueue};
 use super::session::Session;
 use super::theme::{Tone, tone};
-use crate::server::{ConnectOptions, Protocol};
+use scpanel_core::{ConnectOptions, Protocol};
 
 /// A host name looked up in the background: (the name, its addresses or why not).
 type Lookup = Option<(String, Result<Vec<IpAddr>, String>)>;
@@ -151,7 +151,7 @@ impl ConnectPanel {
             ui.colored_label(tone(ui, Tone::Error), e);
         }
         ui.horizontal(|ui| {
-            let offline = state == crate::server::ServerState::Offline;
+            let offline = state == scpanel_core::ServerState::Offline;
             if ui
                 .add_enabled(offline && err.is_none(), egui::Button::new("Connect"))
                 .clicked()
@@ -159,7 +159,7 @@ impl ConnectPanel {
             {
                 actions.push(Action::Connect { options, addrs });
             }
-            let connected = session.server.session().is_some_and(|s| !s.is_owner);
+            let connected = session.server.attachment().is_some_and(|s| !s.is_owner);
             if ui
                 .add_enabled(connected, egui::Button::new("Disconnect"))
                 .clicked()
@@ -220,7 +220,7 @@ mod tests {
             .enable_all()
             .build()
             .unwrap();
-        let server = crate::server::Server::new();
+        let server = scpanel_core::Server::new();
         for (_, action) in actions.take() {
             let done = rt.block_on(crate::gui::actions::perform(&server, &action));
             match done {

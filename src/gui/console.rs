@@ -7,9 +7,9 @@ use egui::RichText;
 use super::actions::{Action, ActionQueue};
 use super::bridge::TrafficLine;
 use super::session::Session;
-use crate::server::Direction;
-use crate::server::wire::osc_text;
-use crate::server::wire::printable::printable;
+use scpanel_core::Direction;
+use scpanel_core::osc;
+use scpanel_core::osc::printable;
 
 /// The OSC line's id, so a shortcut can put the keyboard in it.
 pub const CONSOLE_INPUT: &str = "console-input";
@@ -17,7 +17,7 @@ pub const CONSOLE_INPUT: &str = "console-input";
 #[derive(Default)]
 pub struct Console {
     pub line: String,
-    pub error: Option<osc_text::ParseError>,
+    pub error: Option<osc::ParseError>,
     history: Vec<String>,
     /// Position while walking the history with up / down.
     cursor: Option<usize>,
@@ -42,9 +42,9 @@ impl Console {
     /// Parses the line and sends it; a bad line (or no server) leaves it in place with the error.
     pub fn submit(&mut self, actions: &mut ActionQueue, online: bool) {
         let line = self.line.trim().to_string();
-        match osc_text::parse(&line) {
+        match osc::parse(&line) {
             Ok(_) if !online => {
-                self.error = Some(osc_text::ParseError {
+                self.error = Some(osc::ParseError {
                     column: 0,
                     message: "offline: boot or connect first".into(),
                 });
@@ -154,7 +154,7 @@ impl Console {
             .map(|i| i.traffic.iter().rev().take(64).rev().cloned().collect())
             .unwrap_or_default();
         if let Some(def) =
-            missing_builtin(&recent).filter(|d| online && !session.server.knows_synthdef(d))
+            missing_builtin(&recent).filter(|d| online && !session.server.synthdefs().knows(d))
         {
             ui.horizontal_wrapped(|ui| {
                 ui.colored_label(
@@ -311,7 +311,7 @@ impl Console {
         if word.is_empty() || word.starts_with('@') {
             return;
         }
-        let matches = osc_text::complete(word);
+        let matches = osc::complete(word);
         ui.horizontal_wrapped(|ui| match matches.as_slice() {
             [] => {
                 ui.weak(format!(
@@ -372,7 +372,7 @@ pub fn missing_builtin(traffic: &[TrafficLine]) -> Option<String> {
         .rev()
         .find(|t| t.direction == Direction::Sent && t.text.starts_with("/s_new "))?;
     let name = sent.text.split_whitespace().nth(1)?.trim_matches('"');
-    crate::server::synthdef::builtins::builtin(name).map(|_| name.to_string())
+    scpanel_core::synthdef::builtins::builtin(name).map(|_| name.to_string())
 }
 
 #[cfg(test)]

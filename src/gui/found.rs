@@ -6,7 +6,7 @@ use super::theme::{Tone, tone};
 use egui::RichText;
 
 use super::actions::{Action, ActionQueue};
-use crate::server::discover::{Browser, Found};
+use scpanel_core::discover::{Browser, Found};
 
 /// A scan's pace when the user does not change it: gentle on a school's network.
 pub const DEFAULT_RATE: u32 = 100;
@@ -49,7 +49,7 @@ impl Default for FoundPanel {
 pub struct AddFound {
     pub addr: String,
     pub name: String,
-    pub protocol: crate::server::Protocol,
+    pub protocol: scpanel_core::Protocol,
 }
 
 impl FoundPanel {
@@ -152,7 +152,7 @@ impl FoundPanel {
             let rate = ui.label("at");
             ui.add(
                 egui::DragValue::new(&mut self.scan_rate)
-                    .range(1..=crate::server::discover::MAX_RATE)
+                    .range(1..=scpanel_core::discover::MAX_RATE)
                     .suffix(" / s"),
             )
             .labelled_by(rate.id);
@@ -190,7 +190,7 @@ impl FoundPanel {
             .num_columns(5)
             .spacing([12.0, 4.0])
             .show(ui, |ui| {
-                for f in all.iter().take(crate::server::discover::MAX_FOUND) {
+                for f in all.iter().take(scpanel_core::discover::MAX_FOUND) {
                     let Some(addr) = f.addr() else { continue };
                     let addr_text = addr.to_string();
                     ui.label(&f.name);
@@ -209,7 +209,7 @@ impl FoundPanel {
                     {
                         add.push(AddFound {
                             addr: addr_text,
-                            name: if f.via == crate::server::discover::Via::Zeroconf {
+                            name: if f.via == scpanel_core::discover::Via::Zeroconf {
                                 f.name.clone()
                             } else {
                                 String::new()

@@ -4,8 +4,8 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use crate::server::Protocol;
-use crate::server::host::join::{join_lines, reachable_addresses};
+use scpanel_core::Protocol;
+use scpanel_core::machine::{join_lines, reachable_addresses};
 
 use super::session::Session;
 
@@ -20,7 +20,7 @@ impl JoinBox {
     /// Shows the box when this window owns a server bound to every interface.
     pub fn ui(&mut self, ui: &mut egui::Ui, session: &Session) {
         let options = session.server.options();
-        let Some(session) = session.server.session() else {
+        let Some(session) = session.server.attachment() else {
             return;
         };
         if !session.is_owner || !options.listens_on_all_interfaces() {

@@ -5,10 +5,10 @@
 use super::theme::{Tone, tone};
 use egui::{Color32, RichText};
 
-use crate::server::Server;
-use crate::server::model::log::LineKind;
-use crate::server::model::log::{LogLine, Mark, Stream, clock};
-use crate::server::wire::printable::printable;
+use scpanel_core::Server;
+use scpanel_core::log::LineKind;
+use scpanel_core::log::{LogLine, Mark, Stream, clock};
+use scpanel_core::osc::printable;
 
 pub const ROW_HEIGHT: f32 = 18.0;
 

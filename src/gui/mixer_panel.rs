@@ -9,12 +9,12 @@ use egui::{Color32, RichText};
 
 use super::actions::{Action, ActionQueue, Pick};
 use super::session::Session;
-use crate::server::host::jack::{JackSettings, JackStatus};
-use crate::server::host::pipewire::PROVIDES_JACK;
-use crate::server::ops::mixer::{
+use scpanel_core::audio::jack::{JackSettings, JackStatus};
+use scpanel_core::audio::pipewire::PROVIDES_JACK;
+use scpanel_core::levels::{
     BusMeter, BusMeterSpec, ChannelLevel, FLOOR_DB, MAX_BUS_METER_CHANNELS, MAX_BUS_METERS,
 };
-use crate::server::ops::recorder::{HeaderFormat, RecordOptions, SampleFormat};
+use scpanel_core::recording::{HeaderFormat, RecordOptions, SampleFormat};
 
 pub struct MixerPanel {
     pub record_path: String,
@@ -66,7 +66,7 @@ pub const PEAK_HOLD: Duration = Duration::from_secs(2);
 
 /// The meters as drawn: whole decibels down to the floor of the bars, and the clip lights.
 /// Two replies with the same picture need no frame.
-pub fn meter_picture(m: &crate::server::ops::mixer::Meters) -> Vec<(i16, i16)> {
+pub fn meter_picture(m: &scpanel_core::levels::Meters) -> Vec<(i16, i16)> {
     let step = |db: f32| db.clamp(METER_FLOOR_DB, 0.0).round() as i16;
     m.inputs
         .iter()
@@ -90,7 +90,7 @@ impl Default for MixerPanel {
     fn default() -> Self {
         MixerPanel {
             // A folder: each recording gets a timestamped name in it.
-            record_path: crate::server::ops::recorder::default_folder()
+            record_path: scpanel_core::recording::default_folder()
                 .display()
                 .to_string(),
             header: HeaderFormat::Wav,
@@ -201,7 +201,7 @@ impl MixerPanel {
     ) {
         let server = &session.server;
         let online = server.state().is_online() && server.client_id().is_some();
-        let settings = server.mixer_settings();
+        let settings = server.mixer().settings();
         ui.heading("Levels");
         ui.horizontal(|ui| {
             let mut on = settings.meters;
@@ -229,7 +229,7 @@ impl MixerPanel {
                 actions.push(Action::SetMute(muted));
             }
         });
-        let meters = server.meters();
+        let meters = server.mixer().meters();
         let now = Instant::now();
         if settings.meters && online {
             ui.horizontal(|ui| {
@@ -429,7 +429,7 @@ impl MixerPanel {
         online: bool,
     ) {
         ui.heading("Record");
-        let rec = session.server.recording();
+        let rec = session.server.recorder().recording();
         ui.horizontal(|ui| {
             let l = ui.label("File");
             ui.add_enabled(

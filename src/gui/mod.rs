@@ -52,7 +52,7 @@ pub fn icon() -> Option<egui::IconData> {
 pub fn run(session: Option<std::path::PathBuf>) -> Result<(), String> {
     let (options, unusable) = match profiles::load_last() {
         Ok(o) => (o, None),
-        Err(e) => (crate::server::Options::default(), Some(e)),
+        Err(e) => (scpanel_core::Options::default(), Some(e)),
     };
     let mut app = ScPanel::new(options)?;
     if let Some(path) = session {

@@ -8,8 +8,8 @@ use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, VLine};
 
 use super::session::XrunsShown;
 use super::theme::{Tone, tone};
-use crate::server::Server;
-use crate::server::model::log::LineKind;
+use scpanel_core::Server;
+use scpanel_core::log::LineKind;
 
 pub struct Plots {
     /// Seconds of history shown.

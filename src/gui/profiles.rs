@@ -9,7 +9,7 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use crate::server::Options;
+use scpanel_core::Options;
 
 static FOLDER: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
 

@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 
 use super::bridge::{Bridge, Waker};
-use crate::server::model::scope::ScopeFrame;
-use crate::server::ops::scope::{ScopeSpec, ScopeTap};
-use crate::server::{Server, ServerState};
+use scpanel_core::scope::ScopeFrame;
+use scpanel_core::{ScopeSpec, ScopeTap};
+use scpanel_core::{Server, ServerState};
 
 /// What the tabs read.
 #[derive(Debug, Clone, Default)]
@@ -83,7 +83,7 @@ async fn run(
                         v.frame = None;
                     });
                     waker.wake();
-                    match server.start_scope(spec).await {
+                    match server.scope().start(spec).await {
                         Ok(t) => {
                             set(&view, |v| {
                                 v.problem = None;
@@ -93,7 +93,7 @@ async fn run(
                         }
                         Err(e) => {
                             let text = match e {
-                                crate::server::ServerError::NotLoggedIn => {
+                                scpanel_core::ServerError::NotLoggedIn => {
                                     "The scope makes a synth and a buffer on the server: log in \
                                      to this server to use it (watching makes nothing)."
                                         .to_string()

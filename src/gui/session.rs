@@ -15,8 +15,8 @@ use super::bridge::{
 };
 use super::buffers_panel::BufferRow;
 use super::tree_panel::TreePanel;
-use crate::server::host::xruns::{self, NoJack, XrunWatcher, Xruns};
-use crate::server::{Direction, Server, ServerEvent};
+use scpanel_core::audio::xruns::{self, NoJack, XrunWatcher, Xruns};
+use scpanel_core::{Direction, Server, ServerEvent};
 
 /// The soonest a frame follows an xrun.
 const XRUN_FRAME_PACE: std::time::Duration = std::time::Duration::from_millis(250);
@@ -312,7 +312,7 @@ impl Session {
                     Ok(t) => {
                         let line = TrafficLine {
                             direction: t.direction,
-                            text: crate::server::wire::osc_text::format_packet(&t.packet),
+                            text: scpanel_core::osc::format_packet(&t.packet),
                         };
                         if let Ok(mut i) = inbox.lock() {
                             i.push_traffic(line);
@@ -376,7 +376,7 @@ impl Session {
         let waker = self.waker.clone();
         let asked = self.meter_frames.clone();
         bridge.spawn(async move {
-            let mut ticks = server.watch_meters();
+            let mut ticks = server.mixer().watch_meters();
             let mut last = Vec::new();
             // Each meter synth replies 20 times a second on its own: two meters' replies
             // must not make 40 frames. One frame per meter period at most; a change while
@@ -396,10 +396,10 @@ impl Session {
                 }
                 // The Levels tab draws every meter; any other tab only the status bar's
                 // master meter, which moves less.
-                let meters = server.meters();
+                let meters = server.mixer().meters();
                 let picture = match *shown.borrow() {
                     MetersShown::All => super::mixer_panel::meter_picture(&meters),
-                    MetersShown::Master if server.mixer_settings().meters => {
+                    MetersShown::Master if server.mixer().settings().meters => {
                         super::status_bar::master_picture(&meters.outputs)
                     }
                     _ => Vec::new(),

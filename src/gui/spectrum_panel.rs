@@ -8,9 +8,9 @@ use std::time::Instant;
 use super::scope_feed::ScopeView;
 use super::scope_panel::{ScopeSource, status_line};
 use super::spectrum_view::SpectrumView;
-use crate::server::model::scope::{DEFAULT_RATE, ScopeFrame};
-use crate::server::model::spectrum::{Analyzer, Spectrum};
-use crate::server::ops::scope::ScopeSpec;
+use scpanel_core::scope::{DEFAULT_RATE, ScopeFrame};
+use scpanel_core::spectrum::{Analyzer, Spectrum};
+use scpanel_core::ScopeSpec;
 
 #[derive(Default)]
 pub struct SpectrumPanel {

@@ -8,7 +8,7 @@ use std::time::Instant;
 use egui::{Align2, FontId, Pos2, Rect, Sense, Stroke, Vec2, pos2};
 
 use super::theme::channel_colour;
-use crate::server::model::spectrum::{DB_RANGE, PeakHold, SIZES, Spectrum};
+use scpanel_core::spectrum::{DB_RANGE, PeakHold, SIZES, Spectrum};
 
 /// The lowest frequency shown.
 pub const LOW_HZ: f64 = 20.0;

@@ -7,9 +7,9 @@ use egui::{Color32, RichText};
 use super::session::XrunsShown;
 use super::theme::{Tone, tone};
 
-use crate::server::ops::mixer::{ChannelLevel, FLOOR_DB};
-use crate::server::ops::recorder::Recording;
-use crate::server::{ServerState, Session, StatusInfo};
+use scpanel_core::levels::{ChannelLevel, FLOOR_DB};
+use scpanel_core::recording::Recording;
+use scpanel_core::{Attachment, ServerState, StatusInfo};
 
 /// The state's colour in the theme `ui` is drawn in (its word and its dot).
 pub fn state_colour(ui: &egui::Ui, state: ServerState) -> Color32 {
@@ -66,7 +66,7 @@ pub struct Actions {
 /// What the bar shows.
 pub struct View<'a> {
     pub state: ServerState,
-    pub session: Option<&'a Session>,
+    pub session: Option<&'a Attachment>,
     pub status: Option<StatusInfo>,
     pub boot_blocker: Option<&'a str>,
     pub recording: Option<&'a Recording>,

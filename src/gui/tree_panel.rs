@@ -9,8 +9,8 @@ use super::theme::{Tone, tone};
 use egui::{Color32, RichText};
 
 use super::actions::{Action, ActionQueue};
-use crate::server::wire::printable::printable;
-use crate::server::{AddAction, ControlValue, NodeTree};
+use scpanel_core::osc::printable;
+use scpanel_core::{AddAction, ControlValue, NodeTree};
 
 const HIGHLIGHT: Duration = Duration::from_millis(1500);
 /// The filter field's id, so a shortcut can put the keyboard in it.
@@ -38,7 +38,7 @@ pub struct Row {
 pub struct Marks {
     /// scpanel's own group (meters, volume, recorder, tone), hidden unless shown.
     pub own_group: Option<i32>,
-    pub session: Option<crate::server::Session>,
+    pub session: Option<scpanel_core::Attachment>,
 }
 
 /// A request for a new node, from a row's menu.
@@ -226,7 +226,7 @@ impl TreePanel {
                         Some("scpanel's own: meters, volume, recorder, test tone".into())
                     } else {
                         marks.session.as_ref().and_then(|s| {
-                            crate::server::ops::own_nodes::default_group_client(tree, s, n.id)
+                            scpanel_core::default_group_client(tree, s, n.id)
                                 .map(|c| format!("default group \u{B7} client {c}"))
                         })
                     },
@@ -252,15 +252,15 @@ impl TreePanel {
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
-        server: &crate::server::Server,
+        server: &scpanel_core::Server,
         actions: &mut ActionQueue,
     ) {
         let online = server.state().is_online();
         let owner = server.is_owner();
         let now = Instant::now();
         let marks = Marks {
-            own_group: server.own_node(crate::server::ops::own_nodes::Own::Group),
-            session: server.session(),
+            own_group: server.nodes().own(scpanel_core::Own::Group),
+            session: server.attachment(),
         };
         let stale = server.with_tree(|t| {
             self.refresh(t, &marks);
@@ -539,7 +539,7 @@ impl TreePanel {
             self.on_key(i, k, server, actions);
         }
         // A setting of what the core polls, not a request: it costs nothing on this thread.
-        server.watch_controls(watched);
+        server.controls().watch(watched);
         if any_new {
             ui.ctx().request_repaint_after(HIGHLIGHT);
         }
@@ -555,7 +555,7 @@ impl TreePanel {
     }
 
     /// The trace of [`Self::trace`], as the server printed it into the log.
-    fn trace_window(&mut self, ctx: &egui::Context, server: &crate::server::Server) {
+    fn trace_window(&mut self, ctx: &egui::Context, server: &scpanel_core::Server) {
         let Some(id) = self.trace else {
             return;
         };
@@ -583,7 +583,7 @@ impl TreePanel {
     fn move_window(
         &mut self,
         ctx: &egui::Context,
-        server: &crate::server::Server,
+        server: &scpanel_core::Server,
         actions: &mut ActionQueue,
     ) {
         let Some(form) = self.move_form.as_mut() else {
@@ -647,7 +647,7 @@ impl TreePanel {
         &mut self,
         i: usize,
         key: RowKey,
-        server: &crate::server::Server,
+        server: &scpanel_core::Server,
         actions: &mut ActionQueue,
     ) {
         let Some(row) = self.rows.get(i).cloned() else {
@@ -813,15 +813,15 @@ impl TreePanel {
     fn new_synth_window(
         &mut self,
         ctx: &egui::Context,
-        server: &crate::server::Server,
+        server: &scpanel_core::Server,
         actions: &mut ActionQueue,
     ) {
         let Some(form) = self.new_synth.as_mut() else {
             return;
         };
-        let known = server.synthdefs();
+        let known = server.synthdefs().list();
         let mut names: Vec<String> = known.iter().map(|d| d.name.clone()).collect();
-        for b in crate::server::synthdef::builtins::all() {
+        for b in scpanel_core::synthdef::builtins::all() {
             if !names.contains(&b.name) {
                 names.push(b.name);
             }
@@ -851,7 +851,7 @@ impl TreePanel {
                         .find(|d| d.name == form.def)
                         .map(|d| d.controls.clone())
                         .or_else(|| {
-                            crate::server::synthdef::builtins::builtin(&form.def).map(|d| {
+                            scpanel_core::synthdef::builtins::builtin(&form.def).map(|d| {
                                 d.controls()
                                     .into_iter()
                                     .map(|c| (c.name, c.default))
@@ -959,7 +959,7 @@ pub fn row_description(row: &Row, paused: Option<bool>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::model::tree::{Node, NodeKind};
+    use scpanel_core::tree::{Node, NodeKind};
 
     /// 0 ─ 1 (group) ─ 2 (group) ─ 1000 (synth)
     fn tree() -> NodeTree {

@@ -10,7 +10,7 @@ use super::found::FoundPanel;
 use super::session::Session;
 use super::status_bar::state_colour;
 use super::theme::{Tone, tone};
-use crate::server::{RejoinPolicy, ServerState};
+use scpanel_core::{RejoinPolicy, ServerState};
 
 /// How much CPU history a tile draws.
 pub const SPARKLINE_SPAN: Duration = Duration::from_secs(60);
@@ -110,7 +110,7 @@ pub fn address(session: &Session) -> String {
     if !session.addr.is_empty() {
         return session.addr.clone();
     }
-    match session.server.session() {
+    match session.server.attachment() {
         Some(s) => s.addr.to_string(),
         None => "no server yet".to_string(),
     }
@@ -135,7 +135,7 @@ pub fn clock(at: SystemTime) -> String {
 /// One line on the server's role: owner, which client, or watching.
 fn role(session: &Session) -> String {
     let server = &session.server;
-    match server.session() {
+    match server.attachment() {
         Some(s) if s.is_owner => match s.login {
             Some(l) => format!("owner · {} logins", l.max_logins),
             None => "owner".into(),
@@ -233,7 +233,7 @@ pub enum WallRequest {
     Add {
         addr: String,
         name: String,
-        protocol: crate::server::Protocol,
+        protocol: scpanel_core::Protocol,
         login: bool,
     },
     /// Add every server in the pasted text.
@@ -349,7 +349,7 @@ impl Wall {
                 asked.push(WallRequest::Add {
                     addr,
                     name: String::new(),
-                    protocol: crate::server::Protocol::Udp,
+                    protocol: scpanel_core::Protocol::Udp,
                     login: self.add_login,
                 });
                 self.add_addr.clear();
@@ -615,7 +615,7 @@ fn tile(
     );
     let ui = &mut bottom;
     ui.horizontal(|ui| {
-        let watching = server.session().is_some_and(|s| s.login.is_none());
+        let watching = server.attachment().is_some_and(|s| s.login.is_none());
         if watching
             && ui
                 .small_button("Log in")

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use scpanel::gui::ScPanel;
-use scpanel::server::Options;
+use scpanel_core::Options;
 
 /// The app with `options`, its profiles in a folder of this test binary's own.
 pub fn app(options: Options, tag: &str) -> Harness<'static, ScPanel> {
@@ -26,7 +26,7 @@ pub fn step_until(
 ) {
     let deadline = Instant::now() + limit;
     let mut changes = h.state().session().server.watch_changes();
-    let mut meters = h.state().session().server.watch_meters();
+    let mut meters = h.state().session().server.mixer().watch_meters();
     loop {
         h.step();
         if done(h) {

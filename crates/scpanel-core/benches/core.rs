@@ -9,7 +9,7 @@
 use std::time::Instant;
 
 use rosc::{OscMessage, OscPacket, OscType};
-use scpanel_core::wire::transport;
+use scpanel_core::machine as transport;
 use scpanel_core::{
     AddAction, ConnectOptions, Options, Server, ServerEvent, bundle_of, client_address,
 };
@@ -101,7 +101,7 @@ async fn big_tree(server: &Server) {
         .add_group(1, AddAction::AddToTail, false)
         .await
         .expect("group");
-    server.pause_node(holder).await.expect("pause");
+    server.nodes().pause(holder).await.expect("pause");
     let mut next = base;
     for _ in 0..40 {
         let outer = next;
@@ -133,14 +133,14 @@ async fn big_tree(server: &Server) {
         rendered.lines().count(),
         text.elapsed().as_secs_f64() * 1000.0
     );
-    server.free_node(holder).await.expect("free");
+    server.nodes().free(holder).await.expect("free");
 
     // Flat: 20,000 empty groups in one group, walked child by child.
     let flat = server
         .add_group(1, AddAction::AddToTail, false)
         .await
         .expect("group");
-    server.pause_node(flat).await.expect("pause");
+    server.nodes().pause(flat).await.expect("pause");
     for chunk in 0..20 {
         let msgs = (0..1000)
             .map(|i| g_new(base + 200_000 + chunk * 1000 + i, flat))
@@ -154,7 +154,7 @@ async fn big_tree(server: &Server) {
         tree.children(flat).count(),
         t.elapsed().as_secs_f64() * 1000.0
     );
-    server.free_node(flat).await.expect("free");
+    server.nodes().free(flat).await.expect("free");
 }
 
 async fn g_new_throughput(server: &Server) {
@@ -163,7 +163,7 @@ async fn g_new_throughput(server: &Server) {
         .add_group(1, AddAction::AddToTail, false)
         .await
         .expect("group");
-    server.pause_node(holder).await.expect("pause");
+    server.nodes().pause(holder).await.expect("pause");
     let t = Instant::now();
     for i in 0..10_000 {
         server
@@ -184,7 +184,7 @@ async fn g_new_throughput(server: &Server) {
         dt * 1000.0,
         10_000.0 / dt
     );
-    server.free_node(holder).await.expect("free");
+    server.nodes().free(holder).await.expect("free");
 }
 
 async fn deaths() {

@@ -11,8 +11,8 @@ mod shapes;
 use std::time::Instant;
 
 use rosc::{OscMessage, OscType};
-use scpanel_core::wire::transport;
-use scpanel_core::{AddAction, ConnectOptions, Options, Server, bundle_of, client_address};
+use scpanel_core::machine as transport;
+use scpanel_core::{AddAction, ConnectOptions, Options, Server, osc::bundle_of, client_address};
 
 const RUNS: usize = 5;
 
@@ -106,7 +106,7 @@ async fn owned(n: usize) {
     let owner = Server::new();
     owner.boot(options()).await.expect("boot");
     owner
-        .send_builtin(shapes::LONG_DEF)
+        .synthdefs().send_builtin(shapes::LONG_DEF)
         .await
         .expect("SynthDef");
     let group = owner
@@ -145,7 +145,7 @@ async fn owned(n: usize) {
         reads.push(t.elapsed().as_secs_f64() * 1000.0);
         from_printout = from_printout.max(read.named_from_printout);
         let t = Instant::now();
-        let names = owner.synth_names_from_printout(&ids).await;
+        let names = owner.nodes().names_from_printout(&ids).await;
         printouts.push(t.elapsed().as_secs_f64() * 1000.0);
         assert_eq!(names.len(), n, "every synth named");
     }

@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 
 use rosc::{OscPacket, OscType};
 use scpanel_core::Direction;
-use scpanel_core::model::synthdef_info::DefSource;
-use scpanel_core::ops::scope::ScopeSpec;
+use scpanel_core::DefSource;
+use scpanel_core::ScopeSpec;
 use scpanel_core::synthdef::{Graph, Rate, Sig};
-use scpanel_core::wire::transport;
+use scpanel_core::machine as transport;
 use scpanel_core::{AddAction, Options, Server};
 
 const WINDOW: Duration = Duration::from_secs(5);
@@ -92,7 +92,7 @@ fn bytes_of(p: &OscPacket) -> usize {
 async fn main() {
     let server = Server::new();
     server.boot(options()).await.expect("boot");
-    server.send_builtin("scpanel-sine").await.expect("def");
+    server.synthdefs().send_builtin("scpanel-sine").await.expect("def");
     for pan in [-0.5, 0.5] {
         server
             .add_synth(
@@ -109,7 +109,7 @@ async fn main() {
 
     // The ring, as the Scope tab runs it: 2 channels, 25 reads a second.
     let tap = server
-        .start_scope(ScopeSpec::default())
+        .scope().start(ScopeSpec::default())
         .await
         .expect("scope");
     let ring_cpu = cpu(&server).await;
@@ -127,7 +127,7 @@ async fn main() {
     // SendReply blocks.
     let def = stream_def(2);
     server
-        .send_synthdefs(&[def], DefSource::BuiltIn)
+        .synthdefs().send(&[def], DefSource::BuiltIn)
         .await
         .expect("def");
     let buffer = server.add_buffer(4096, 2).await.expect("buffer");
@@ -181,7 +181,7 @@ async fn main() {
         bytes as f64 / WINDOW.as_secs_f64() / 2.0 / 1000.0,
         TAPS * 2 + 1
     );
-    let _ = server.free_node(node).await;
-    let _ = server.free_buffer(buffer).await;
+    let _ = server.nodes().free(node).await;
+    let _ = server.buffers().free(buffer).await;
     server.quit(false).await.expect("quit");
 }

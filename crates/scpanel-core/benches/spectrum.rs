@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use scpanel_core::model::spectrum::{Analyzer, SIZES, Spectrum};
+use scpanel_core::spectrum::{Analyzer, SIZES, Spectrum};
 
 const CHANNELS: usize = 8;
 const RATE: f64 = 48_000.0;

@@ -12,7 +12,7 @@
 
 use std::process::ExitCode;
 
-use scpanel_core::wire::transport::find_free_port;
+use scpanel_core::machine::find_free_port;
 use scpanel_core::{Options, Server};
 
 #[tokio::main]
@@ -46,7 +46,7 @@ async fn run() -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot boot: {e}"))?;
     let session = server
-        .session()
+        .attachment()
         .ok_or("the server went offline after booting")?;
     println!(
         "online at {}://{} (pid {}, client id {} of {} max logins, default group {})",

@@ -73,7 +73,7 @@ async fn run() -> Result<(), String> {
     }
 
     for w in &watched {
-        if w.server.session().is_some() {
+        if w.server.attachment().is_some() {
             let _ = w.server.disconnect().await;
         }
     }
@@ -85,7 +85,7 @@ async fn run() -> Result<(), String> {
 async fn keep_connected(server: Server, addr: SocketAddr, last_error: Arc<Mutex<Option<String>>>) {
     loop {
         if !server.state().is_online() {
-            if server.session().is_some() {
+            if server.attachment().is_some() {
                 let _ = server.disconnect().await;
             }
             let mut options = ConnectOptions::new(addr);

@@ -51,7 +51,7 @@ pub enum ServerError {
         /// A free port nearby to boot on instead, if one was found.
         suggestion: Option<u16>,
         /// The process that holds it, when it can be seen.
-        holder: Option<crate::host::ports::PortHolder>,
+        holder: Option<PortHolder>,
     },
 
     #[error(
@@ -173,7 +173,7 @@ fn port_in_use_message(
     port: u16,
     protocol: &str,
     suggestion: Option<u16>,
-    holder: Option<&crate::host::ports::PortHolder>,
+    holder: Option<&PortHolder>,
 ) -> String {
     let by = match holder {
         Some(h) => format!("by {} (pid {})", h.command, h.pid),
@@ -258,3 +258,20 @@ impl From<rosc::OscError> for ServerError {
 
 /// The result of every fallible server operation.
 pub type Result<T, E = ServerError> = std::result::Result<T, E>;
+
+/// A process listening on a port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortHolder {
+    /// Its process id.
+    pub pid: u32,
+    /// Its command line, arguments joined by spaces.
+    pub command: String,
+}
+
+impl PortHolder {
+    /// Whether it looks like a SuperCollider server (so connecting to it makes sense).
+    pub fn is_scsynth(&self) -> bool {
+        let program = self.command.split_whitespace().next().unwrap_or("");
+        program.ends_with("scsynth") || program.ends_with("supernova")
+    }
+}

@@ -5,10 +5,10 @@ mod common;
 use std::time::Duration;
 
 use common::{boot, options};
-use scpanel_core::host::jack::{
+use scpanel_core::audio::jack::{
     JackServer, JackSettings, JackStatus, JackTarget, client_name_for_port,
 };
-use scpanel_core::host::ports;
+use scpanel_core::machine as ports;
 use scpanel_core::{ConnectOptions, Server, ServerError, client_address};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -170,7 +170,7 @@ const PIPEWIRE_JACK_LIBS: &str = "/usr/lib/x86_64-linux-gnu/pipewire-0.3/jack";
 /// installs `pipewire` and `pipewire-jack`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_running_pipewire_is_found_and_scsynth_boots_on_its_jack() {
-    use scpanel_core::host::pipewire;
+    use scpanel_core::audio::pipewire;
     let runtime = std::env::temp_dir().join(format!("scpanel-pw-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&runtime);
     std::fs::create_dir_all(&runtime).unwrap();
@@ -256,7 +256,7 @@ async fn a_running_pipewire_is_found_and_scsynth_boots_on_its_jack() {
 /// asked for, fails, and the error names the device and what to check.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sound_card_that_will_not_open_is_a_clear_error() {
-    use scpanel_core::host::jack::JackDevice;
+    use scpanel_core::audio::jack::JackDevice;
     let target = JackTarget {
         server_name: Some(format!("scpanel-alsa-{}", std::process::id())),
     };

@@ -9,8 +9,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use scpanel_core::discover::{Browser, Found, MAX_PROBES, ScanTargets, Via, probe_status, scan};
-use scpanel_core::model::options::Protocol;
-use scpanel_core::wire::transport::port_is_free;
+use scpanel_core::Protocol;
+use scpanel_core::machine::port_is_free;
 
 use common::{boot, options};
 

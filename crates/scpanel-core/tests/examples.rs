@@ -66,7 +66,7 @@ async fn print_tree_prints_the_tree_and_fails_clearly_without_a_server() {
         .add_group(server.default_group(), AddAction::AddToTail, false)
         .await
         .unwrap();
-    let addr = server.session().unwrap().addr.to_string();
+    let addr = server.attachment().unwrap().addr.to_string();
     let out = tokio::task::spawn_blocking(move || {
         example("print_tree")
             .arg(addr)
@@ -97,7 +97,7 @@ async fn print_tree_prints_the_tree_and_fails_clearly_without_a_server() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watch_servers_shows_a_server_online_and_ends_on_ctrl_c() {
     let server = boot(options()).await;
-    let addr = server.session().unwrap().addr.to_string();
+    let addr = server.attachment().unwrap().addr.to_string();
     let mut child = example("watch_servers")
         .arg(&addr)
         .stdout(Stdio::piped())

@@ -391,7 +391,7 @@ async fn stopped_server_turns_unresponsive_then_online(protocol: scpanel_core::P
     let stuffing = (protocol == scpanel_core::Protocol::Tcp).then(|| {
         let a = a.clone();
         tokio::spawn(async move {
-            let bundle = scpanel_core::bundle_of(
+            let bundle = scpanel_core::osc::bundle_of(
                 (0..400)
                     .map(|_| rosc::OscMessage {
                         addr: "/dumpOSC".into(),
@@ -487,9 +487,9 @@ async fn concurrent_volume_and_meter_calls_make_one_synth_each() {
             let a = a.clone();
             tokio::spawn(async move {
                 if i % 2 == 0 {
-                    a.set_volume(-(i as f32)).await
+                    a.mixer().set_volume(-(i as f32)).await
                 } else {
-                    a.start_meters().await
+                    a.mixer().start_meters().await
                 }
             })
         })
@@ -507,11 +507,11 @@ async fn concurrent_volume_and_meter_calls_make_one_synth_each() {
     a.quit(false).await.unwrap();
 }
 
-fn record_options(path: std::path::PathBuf) -> scpanel_core::ops::recorder::RecordOptions {
-    scpanel_core::ops::recorder::RecordOptions {
+fn record_options(path: std::path::PathBuf) -> scpanel_core::recording::RecordOptions {
+    scpanel_core::recording::RecordOptions {
         path,
-        header: scpanel_core::ops::recorder::HeaderFormat::Wav,
-        sample: scpanel_core::ops::recorder::SampleFormat::Int16,
+        header: scpanel_core::recording::HeaderFormat::Wav,
+        sample: scpanel_core::recording::SampleFormat::Int16,
         channels: 2,
     }
 }
@@ -529,7 +529,7 @@ async fn a_double_click_on_record_starts_one_recorder() {
     let calls: Vec<_> = (0..8)
         .map(|_| {
             let (a, path) = (a.clone(), dir.join("take.wav"));
-            tokio::spawn(async move { a.start_recording(record_options(path)).await })
+            tokio::spawn(async move { a.recorder().start(record_options(path)).await })
         })
         .collect();
     let mut started = 0;
@@ -542,7 +542,7 @@ async fn a_double_click_on_record_starts_one_recorder() {
     assert_eq!(started, 1);
     assert_eq!(synths_named(&a, "scpanel-recorder").await, 1);
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "one file");
-    let path = a.stop_recording().await.unwrap();
+    let path = a.recorder().stop().await.unwrap();
     assert_eq!(path, dir.join("take.wav"));
     assert!(hound::WavReader::open(&path).is_ok());
     a.quit(false).await.unwrap();
@@ -554,16 +554,16 @@ async fn recordings_never_overwrite_and_default_to_a_timestamped_name() {
     let a = boot(options()).await;
     let dir = scratch("no-overwrite");
     let take = dir.join("take.wav");
-    a.start_recording(record_options(take.clone()))
+    a.recorder().start(record_options(take.clone()))
         .await
         .unwrap();
-    let first = a.stop_recording().await.unwrap();
+    let first = a.recorder().stop().await.unwrap();
     assert_eq!(first, take);
     let first_bytes = std::fs::read(&first).unwrap();
-    a.start_recording(record_options(take.clone()))
+    a.recorder().start(record_options(take.clone()))
         .await
         .unwrap();
-    let second = a.stop_recording().await.unwrap();
+    let second = a.recorder().stop().await.unwrap();
     assert_eq!(second, dir.join("take-2.wav"));
     assert_eq!(
         std::fs::read(&first).unwrap(),
@@ -571,14 +571,14 @@ async fn recordings_never_overwrite_and_default_to_a_timestamped_name() {
         "the first take is untouched"
     );
     // A folder: a timestamped name in it, twice in one second still two files.
-    a.start_recording(record_options(dir.clone()))
+    a.recorder().start(record_options(dir.clone()))
         .await
         .unwrap();
-    let third = a.stop_recording().await.unwrap();
-    a.start_recording(record_options(dir.clone()))
+    let third = a.recorder().stop().await.unwrap();
+    a.recorder().start(record_options(dir.clone()))
         .await
         .unwrap();
-    let fourth = a.stop_recording().await.unwrap();
+    let fourth = a.recorder().stop().await.unwrap();
     for p in [&third, &fourth] {
         let name = p.file_name().unwrap().to_string_lossy().into_owned();
         assert!(
@@ -599,10 +599,10 @@ async fn stop_closes_the_file_even_when_the_recorder_synth_is_gone() {
     let a = boot(options()).await;
     let dir = scratch("stop-closes");
     let path = dir.join("take.wav");
-    a.start_recording(record_options(path.clone()))
+    a.recorder().start(record_options(path.clone()))
         .await
         .unwrap();
-    let node = a.recording().unwrap().node;
+    let node = a.recorder().recording().unwrap().node;
     let mut changes = a.watch_changes();
     while std::fs::metadata(&path).map_or(0, |m| m.len()) < 131_072 {
         tokio::time::timeout(Duration::from_secs(5), changes.changed())
@@ -612,10 +612,10 @@ async fn stop_closes_the_file_even_when_the_recorder_synth_is_gone() {
     }
     let b = Server::new();
     b.connect(connect_options(&a)).await.unwrap();
-    b.free_node(node).await.unwrap();
+    b.nodes().free(node).await.unwrap();
     b.disconnect().await.unwrap();
-    assert_eq!(a.stop_recording().await.unwrap(), path);
-    assert!(a.recording().is_none());
+    assert_eq!(a.recorder().stop().await.unwrap(), path);
+    assert!(a.recorder().recording().is_none());
     let reader = hound::WavReader::open(&path).expect("a finished WAV");
     assert!(reader.duration() >= 32_768, "{} frames", reader.duration());
     a.quit(false).await.unwrap();
@@ -630,7 +630,7 @@ async fn disconnect_finishes_a_recording() {
     b.connect(connect_options(&a)).await.unwrap();
     let dir = scratch("disconnect-rec");
     let path = dir.join("take.wav");
-    b.start_recording(record_options(path.clone()))
+    b.recorder().start(record_options(path.clone()))
         .await
         .unwrap();
     let mut changes = b.watch_changes();
@@ -676,8 +676,8 @@ async fn reboot_holds_the_lifecycle_from_quit_through_boot() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guest_asks_the_server_for_its_sizes_and_leaves_no_node() {
-    use scpanel_core::model::alloc::ServerLayout;
-    use scpanel_core::ops::own_nodes::Own;
+    use scpanel_core::ServerLayout;
+    use scpanel_core::Own;
     let owner = boot(scpanel_core::Options {
         output_channels: 2,
         input_channels: 3,
@@ -691,7 +691,7 @@ async fn a_guest_asks_the_server_for_its_sizes_and_leaves_no_node() {
     let assumed = connect_options(&owner);
     assert_eq!(assumed.layout.output_channels, 8, "the assumption differs");
     guest.connect(assumed).await.expect("log in");
-    let layout = guest.session().expect("online").layout;
+    let layout = guest.attachment().expect("online").layout;
     assert_eq!(
         layout,
         ServerLayout {
@@ -707,19 +707,19 @@ async fn a_guest_asks_the_server_for_its_sizes_and_leaves_no_node() {
     let ranges = guest.client_ranges().expect("logged in");
     assert_eq!(ranges.audio_buses.start, 5 + 62 * id);
     assert_eq!(ranges.buffers, 16 * id..16 * (id + 1));
-    guest.start_meters().await.expect("meters");
-    let mut ticks = guest.watch_meters();
+    guest.mixer().start_meters().await.expect("meters");
+    let mut ticks = guest.mixer().watch_meters();
     tokio::time::timeout(Duration::from_secs(5), async {
-        while guest.meters().outputs.is_empty() {
+        while guest.mixer().meters().outputs.is_empty() {
             ticks.changed().await.expect("meter replies");
         }
     })
     .await
     .expect("a meter reply within 5 s");
-    let meters = guest.meters();
+    let meters = guest.mixer().meters();
     assert_eq!((meters.inputs.len(), meters.outputs.len()), (3, 2));
-    guest.stop_meters().await.expect("meters off");
-    let probe = guest.own_node(Own::LayoutProbe).expect("logged in");
+    guest.mixer().stop_meters().await.expect("meters off");
+    let probe = guest.nodes().own(Own::LayoutProbe).expect("logged in");
     let tree = owner.query_tree(false).await.expect("tree");
     assert!(
         tree.get(probe).is_none(),
@@ -733,7 +733,7 @@ async fn a_guest_asks_the_server_for_its_sizes_and_leaves_no_node() {
     o.monitor = false;
     one_shot.connect(o).await.expect("log in");
     assert_eq!(
-        one_shot.session().expect("online").layout,
+        one_shot.attachment().expect("online").layout,
         ServerLayout::default()
     );
     one_shot.disconnect().await.expect("log out");
@@ -743,15 +743,15 @@ async fn a_guest_asks_the_server_for_its_sizes_and_leaves_no_node() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guest_leaving_takes_its_meters_and_keeps_a_volume_it_set() {
-    use scpanel_core::ops::own_nodes::Own;
+    use scpanel_core::Own;
     let owner = boot(options()).await;
     let ours = |guest: &Server| {
-        let group = guest.own_node(Own::Group).expect("logged in");
-        let meter = guest.own_node(Own::OutputMeter).expect("logged in");
-        let volume = guest.own_node(Own::Volume).expect("logged in");
+        let group = guest.nodes().own(Own::Group).expect("logged in");
+        let meter = guest.nodes().own(Own::OutputMeter).expect("logged in");
+        let volume = guest.nodes().own(Own::Volume).expect("logged in");
         (group, meter, volume)
     };
-    let on_server = |tree: &scpanel_core::model::tree::NodeTree, ids: &[i32]| {
+    let on_server = |tree: &scpanel_core::tree::NodeTree, ids: &[i32]| {
         ids.iter()
             .map(|id| tree.get(*id).is_some())
             .collect::<Vec<_>>()
@@ -763,7 +763,7 @@ async fn a_guest_leaving_takes_its_meters_and_keeps_a_volume_it_set() {
             .connect(connect_options(&owner))
             .await
             .expect("log in");
-        guest.start_meters().await.expect("meters");
+        guest.mixer().start_meters().await.expect("meters");
         guest
     };
 
@@ -780,7 +780,7 @@ async fn a_guest_leaving_takes_its_meters_and_keeps_a_volume_it_set() {
     );
 
     let mixer = metering().await;
-    mixer.set_volume(-6.0).await.expect("volume");
+    mixer.mixer().set_volume(-6.0).await.expect("volume");
     let (group, meter, volume) = ours(&mixer);
     mixer.disconnect().await.expect("log out");
     let tree = owner.query_tree(false).await.expect("tree");

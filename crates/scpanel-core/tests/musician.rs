@@ -5,12 +5,12 @@ mod common;
 use std::time::Duration;
 
 use common::{boot, options};
-use scpanel_core::ops::recorder::{HeaderFormat, RecordOptions, SampleFormat};
+use scpanel_core::recording::{HeaderFormat, RecordOptions, SampleFormat};
 use scpanel_core::{AddAction, Server};
 
 /// Waits for `n` fresh meter replies: audio time passing, not a sleep.
 async fn meter_reports(server: &Server, n: usize) {
-    let mut ticks = server.watch_meters();
+    let mut ticks = server.mixer().watch_meters();
     for _ in 0..n {
         tokio::time::timeout(Duration::from_secs(5), ticks.changed())
             .await
@@ -20,12 +20,12 @@ async fn meter_reports(server: &Server, n: usize) {
 }
 
 fn peak_db(server: &Server, channel: usize) -> f32 {
-    server.meters().outputs[channel].peak_db
+    server.mixer().meters().outputs[channel].peak_db
 }
 
 /// RMS follows a change at once; the peak falls back slowly (a 3 s peak lag, as in sclang).
 fn rms_db(server: &Server, channel: usize) -> f32 {
-    server.meters().outputs[channel].rms_db
+    server.mixer().meters().outputs[channel].rms_db
 }
 
 /// A full-left sine at `amp` on output 0.
@@ -44,8 +44,8 @@ async fn sine(server: &Server, amp: f32) -> i32 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sine_shows_on_its_meter_at_its_level() {
     let server = boot(options()).await;
-    server.start_meters().await.unwrap();
-    let m = server.meters();
+    server.mixer().start_meters().await.unwrap();
+    let m = server.mixer().meters();
     assert_eq!(
         (m.inputs.len(), m.outputs.len()),
         (2, 2),
@@ -61,40 +61,40 @@ async fn a_sine_shows_on_its_meter_at_its_level() {
         (got - expected).abs() < 1.0,
         "meter 0 shows {got:.2} dB, played {expected:.2} dB"
     );
-    let rms = server.meters().outputs[0].rms_db;
+    let rms = server.mixer().meters().outputs[0].rms_db;
     assert!((rms - (expected - 3.01)).abs() < 1.0, "rms {rms:.2} dB");
     assert!(
         peak_db(&server, 1) <= -89.0,
         "panned hard left: nothing on 1"
     );
     // The meters are synths at the ends of the root group, and go with the server.
-    server.stop_meters().await.unwrap();
-    assert!(server.meters().output_node.is_none());
+    server.mixer().stop_meters().await.unwrap();
+    assert!(server.mixer().meters().output_node.is_none());
     server.quit(false).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn volume_and_mute_act_on_the_outputs_and_survive_reset_and_reboot() {
     let server = boot(options()).await;
-    server.start_meters().await.unwrap();
+    server.mixer().start_meters().await.unwrap();
     sine(&server, 0.5).await;
     meter_reports(&server, 6).await;
     let before = rms_db(&server, 0);
-    server.set_volume(-12.0).await.unwrap();
+    server.mixer().set_volume(-12.0).await.unwrap();
     meter_reports(&server, 10).await;
     let after = rms_db(&server, 0);
     assert!(
         (before - after - 12.0).abs() < 1.0,
         "{before:.2} → {after:.2} dB"
     );
-    server.set_mute(true).await.unwrap();
+    server.mixer().set_mute(true).await.unwrap();
     meter_reports(&server, 10).await;
     assert!(rms_db(&server, 0) <= -89.0, "muted: {}", rms_db(&server, 0));
-    server.set_mute(false).await.unwrap();
+    server.mixer().set_mute(false).await.unwrap();
 
     // Cmd-period frees every node, then the volume and meters come back.
     server.reset().await.unwrap();
-    let settings = server.mixer_settings();
+    let settings = server.mixer().settings();
     assert_eq!(
         (settings.volume_db, settings.muted, settings.meters),
         (-12.0, false, true)
@@ -121,7 +121,7 @@ async fn volume_and_mute_act_on_the_outputs_and_survive_reset_and_reboot() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recording_writes_a_complete_readable_file() {
     let server = boot(options()).await;
-    server.start_meters().await.unwrap();
+    server.mixer().start_meters().await.unwrap();
     sine(&server, 0.25).await;
     let dir = std::env::temp_dir().join(format!("scpanel-rec-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -132,7 +132,7 @@ async fn recording_writes_a_complete_readable_file() {
     ] {
         let path = dir.join(format!("take-{bits}.{}", header.extension()));
         server
-            .start_recording(RecordOptions {
+            .recorder().start(RecordOptions {
                 path: path.clone(),
                 header,
                 sample,
@@ -141,19 +141,19 @@ async fn recording_writes_a_complete_readable_file() {
             .await
             .unwrap();
         meter_reports(&server, 10).await;
-        server.pause_recording().await.unwrap();
-        let paused_at = server.recording().unwrap().elapsed();
+        server.recorder().pause().await.unwrap();
+        let paused_at = server.recorder().recording().unwrap().elapsed();
         meter_reports(&server, 4).await;
         assert!(
-            server.recording().unwrap().elapsed() - paused_at < Duration::from_millis(50),
+            server.recorder().recording().unwrap().elapsed() - paused_at < Duration::from_millis(50),
             "time stops while paused"
         );
-        server.resume_recording().await.unwrap();
+        server.recorder().resume().await.unwrap();
         meter_reports(&server, 4).await;
-        let rec = server.recording().unwrap();
+        let rec = server.recorder().recording().unwrap();
         assert!(rec.elapsed() > Duration::from_millis(300));
-        assert_eq!(server.stop_recording().await.unwrap(), path);
-        assert!(server.recording().is_none());
+        assert_eq!(server.recorder().stop().await.unwrap(), path);
+        assert!(server.recorder().recording().is_none());
         let bytes = std::fs::read(&path).unwrap();
         match header {
             HeaderFormat::Wav => {

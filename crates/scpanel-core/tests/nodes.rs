@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use common::{boot, connect_options, options};
 use rosc::{OscMessage, OscType};
-use scpanel_core::{AddAction, BusRate, Server, ServerError, bundle_of};
+use scpanel_core::{AddAction, BusRate, Server, ServerError, osc::bundle_of};
 
 fn g_new(id: i32, action: i32, target: i32) -> OscMessage {
     OscMessage {
@@ -24,7 +24,7 @@ async fn build_big_tree(server: &Server, outer: i32, inner: i32) -> (i32, Vec<(i
         .await
         .unwrap();
     // Paused: 20,000 running groups would cost the audio thread a lot of CPU.
-    server.pause_node(holder).await.unwrap();
+    server.nodes().pause(holder).await.unwrap();
     let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
     let mut next = base;
     for o in 0..outer {
@@ -103,7 +103,7 @@ async fn a_flat_group_past_64k_is_walked_child_by_child() {
         .add_group(1, AddAction::AddToTail, false)
         .await
         .unwrap();
-    server.pause_node(holder).await.unwrap();
+    server.nodes().pause(holder).await.unwrap();
     // 8,000 empty groups in one group: more than one 64 KiB reply can hold.
     for chunk in 0..8 {
         let msgs = (0..1000)
@@ -154,7 +154,7 @@ async fn allocations_stay_in_each_clients_range() {
             "{buf} outside {:?}",
             r.buffers
         );
-        let info = server.query_buffer(buf).await.unwrap();
+        let info = server.buffers().query(buf).await.unwrap();
         assert_eq!((info.frames, info.channels), (1024, 2));
         let audio = server.add_bus_group(BusRate::Audio, 2).await.unwrap();
         assert!(r.audio_buses.contains(&audio.id) && r.audio_buses.contains(&(audio.id + 1)));
@@ -162,17 +162,17 @@ async fn allocations_stay_in_each_clients_range() {
         let control = server.add_bus_group(BusRate::Control, 4).await.unwrap();
         assert!(r.control_buses.contains(&control.id));
         server
-            .set_control_bus(control.id as i32, 0.25)
+            .buses().set_control(control.id as i32, 0.25)
             .await
             .unwrap();
         assert_eq!(
-            server.get_control_bus(control.id as i32).await.unwrap(),
+            server.buses().get_control(control.id as i32).await.unwrap(),
             0.25
         );
         // Freed ids are reused.
-        server.free_buffer(buf).await.unwrap();
+        server.buffers().free(buf).await.unwrap();
         assert_eq!(server.add_buffer(16, 1).await.unwrap(), buf);
-        server.free_node(g).await.unwrap();
+        server.nodes().free(g).await.unwrap();
         assert_eq!(
             server
                 .add_group(server.default_group(), AddAction::AddToHead, false)
@@ -194,12 +194,12 @@ async fn allocations_stay_in_each_clients_range() {
         .await
         .unwrap();
     b.reset().await.unwrap();
-    assert!(a.query_node(a_group).await.is_ok());
-    assert!(a.query_node(b_group).await.is_err());
+    assert!(a.nodes().query(a_group).await.is_ok());
+    assert!(a.nodes().query(b_group).await.is_err());
     a.reset().await.unwrap();
-    assert!(a.query_node(a_group).await.is_err());
+    assert!(a.nodes().query(a_group).await.is_err());
     assert!(
-        a.query_node(b.default_group()).await.is_ok(),
+        a.nodes().query(b.default_group()).await.is_ok(),
         "default groups are re-created"
     );
     b.disconnect().await.unwrap();
@@ -232,12 +232,12 @@ async fn too_many_nodes_is_an_error_with_the_servers_text() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fail_replies_become_errors() {
     let server = boot(options()).await;
-    let err = server.free_node(999_999).await.unwrap_err();
+    let err = server.nodes().free(999_999).await.unwrap_err();
     assert!(err.to_string().contains("not found"), "{err}");
-    let err = server.query_node(999_999).await.unwrap_err();
+    let err = server.nodes().query(999_999).await.unwrap_err();
     assert!(matches!(err, ServerError::Fail { .. }), "{err:?}");
     let err = server
-        .read_buffer(std::path::Path::new("/nonexistent/file.wav"), 0, -1)
+        .buffers().read(std::path::Path::new("/nonexistent/file.wav"), 0, -1)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("/nonexistent/file.wav"), "{err}");

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::shapes;
 use rosc::{OscMessage, OscPacket, OscType};
-use scpanel_core::{ConnectOptions, Server, bundle_of};
+use scpanel_core::{ConnectOptions, Server, osc::bundle_of};
 use tokio::net::UdpSocket;
 
 /// A client of its own on the server: a UDP socket logged in with `/notify 1`.
@@ -141,7 +141,7 @@ fn named(tree: &scpanel_core::NodeTree, ids: &[i32], def: &str) -> usize {
 fn printout_lines_in_log(server: &Server) -> usize {
     server.with_log(|l| {
         l.lines()
-            .filter(|l| scpanel_core::host::output::is_printout_line(&l.text))
+            .filter(|l| scpanel_core::machine::is_printout_line(&l.text))
             .count()
     })
 }
@@ -173,7 +173,7 @@ async fn until_mirror(server: &Server, what: &str, f: impl Fn(&scpanel_core::Nod
 async fn a_booted_server_names_3000_synths_another_client_made_from_its_printout() {
     let owner = common::boot(shapes::big(common::options())).await;
     owner
-        .send_builtin(shapes::LONG_DEF)
+        .synthdefs().send_builtin(shapes::LONG_DEF)
         .await
         .expect("SynthDef");
     let log_before = owner.with_log(|l| l.total);
@@ -195,7 +195,7 @@ async fn a_booted_server_names_3000_synths_another_client_made_from_its_printout
 
     // The printout itself, timed.
     let t = Instant::now();
-    let names = owner.synth_names_from_printout(&synths).await;
+    let names = owner.nodes().names_from_printout(&synths).await;
     println!(
         "printout names for 3,000 synths in {:.1} ms",
         t.elapsed().as_secs_f64() * 1000.0
@@ -240,7 +240,7 @@ async fn a_booted_server_names_3000_synths_another_client_made_from_its_printout
         .filter(|n| mine.contains(&n.id) && n.def_name().is_none())
         .count();
     assert_eq!(unknown, 3000, "a guest can't name them");
-    assert!(guest.synth_names_from_printout(&synths).await.is_empty());
+    assert!(guest.nodes().names_from_printout(&synths).await.is_empty());
     guest.disconnect().await.expect("disconnect");
     owner.quit(false).await.expect("quit");
 }
@@ -252,7 +252,7 @@ async fn a_booted_server_names_3000_synths_another_client_made_from_its_printout
 async fn synths_in_a_paused_group_stay_unknown_until_it_runs() {
     let owner = common::boot(shapes::big(common::options())).await;
     owner
-        .send_builtin(shapes::LONG_DEF)
+        .synthdefs().send_builtin(shapes::LONG_DEF)
         .await
         .expect("SynthDef");
     let mut other = Other::login(&owner).await;
@@ -280,12 +280,12 @@ async fn synths_in_a_paused_group_stay_unknown_until_it_runs() {
         took.as_secs_f64() * 1000.0
     );
     assert!(unknown > 0, "the group's listing overflowed");
-    assert!(owner.synth_names_from_printout(&synths).await.is_empty());
+    assert!(owner.nodes().names_from_printout(&synths).await.is_empty());
     // No printout was asked for at all: it would not show them.
     assert_eq!(printout_notes(&owner), notes_before);
 
     // Running again, the group prints whole.
-    owner.run_node(group).await.expect("run");
+    owner.nodes().resume(group).await.expect("run");
     until_mirror(&owner, "the mirror has the group running", |t| {
         t.get(group).is_some_and(|g| g.paused == Some(false))
     })

@@ -138,9 +138,9 @@ async fn a_crashed_server_is_rebooted_with_its_volume_mute_and_meters() {
         reboot: true,
     });
     server.boot(options()).await.expect("boot");
-    server.set_volume(-12.0).await.expect("volume");
-    server.set_mute(true).await.expect("mute");
-    server.start_meters().await.expect("meters");
+    server.mixer().set_volume(-12.0).await.expect("volume");
+    server.mixer().set_mute(true).await.expect("mute");
+    server.mixer().start_meters().await.expect("meters");
     let first_pid = server.pid().expect("pid");
     let mut events = server.subscribe();
     kill9(first_pid);
@@ -155,12 +155,12 @@ async fn a_crashed_server_is_rebooted_with_its_volume_mute_and_meters() {
     .await;
     assert!(server.is_owner());
     assert_ne!(server.pid(), Some(first_pid), "a new process");
-    let settings = server.mixer_settings();
+    let settings = server.mixer().settings();
     assert_eq!(settings.volume_db, -12.0);
     assert!(settings.muted);
     assert!(settings.meters);
     // The meters report again: they were put back, not just remembered.
-    let mut ticks = server.watch_meters();
+    let mut ticks = server.mixer().watch_meters();
     tokio::time::timeout(NOTICE_LIMIT, ticks.changed())
         .await
         .expect("meter replies after the reboot")

@@ -43,35 +43,35 @@ async fn nodes_move_pause_run_and_parallel_groups() {
         .await
         .unwrap();
     assert!(
-        server.query_node(b).await.unwrap().is_group,
+        server.nodes().query(b).await.unwrap().is_group,
         "/p_new makes a (parallel) group"
     );
-    server.move_node(b, a, AddAction::AddBefore).await.unwrap();
+    server.nodes().move_to(b, a, AddAction::AddBefore).await.unwrap();
     let tree = server.query_tree(false).await.unwrap();
     assert_eq!(tree.children(1).map(|n| n.id).collect::<Vec<_>>(), [b, a]);
-    server.pause_node(a).await.unwrap();
+    server.nodes().pause(a).await.unwrap();
     server.sync().await.unwrap();
     assert_eq!(
         server.with_tree(|t| t.get(a).and_then(|n| n.paused)),
         Some(true),
         "/n_off seen"
     );
-    server.run_node(a).await.unwrap();
+    server.nodes().resume(a).await.unwrap();
     server.sync().await.unwrap();
     assert_eq!(
         server.with_tree(|t| t.get(a).and_then(|n| n.paused)),
         Some(false),
         "/n_on seen"
     );
-    server.move_node(b, a, AddAction::AddToHead).await.unwrap();
+    server.nodes().move_to(b, a, AddAction::AddToHead).await.unwrap();
     server.sync().await.unwrap();
     assert_eq!(
         server.with_tree(|t| t.get(b).map(|n| n.parent)),
         Some(a),
         "/n_move seen"
     );
-    server.free_group_children(a).await.unwrap();
-    assert!(server.query_node(b).await.is_err());
+    server.nodes().free_children(a).await.unwrap();
+    assert!(server.nodes().query(b).await.is_err());
     server.quit(false).await.unwrap();
 }
 
@@ -91,15 +91,15 @@ async fn buffers_read_sound_files_and_zero() {
         w.write_sample(0i16).unwrap();
     }
     w.finalize().unwrap();
-    let id = server.read_buffer(&path, 0, -1).await.unwrap();
-    let info = server.query_buffer(id).await.unwrap();
+    let id = server.buffers().read(&path, 0, -1).await.unwrap();
+    let info = server.buffers().query(id).await.unwrap();
     assert_eq!(
         (info.frames, info.channels, info.sample_rate),
         (1000, 2, 44100.0)
     );
-    server.zero_buffer(id).await.unwrap();
-    server.free_buffer(id).await.unwrap();
-    assert_eq!(server.query_buffer(id).await.unwrap().frames, 0, "freed");
+    server.buffers().zero(id).await.unwrap();
+    server.buffers().free(id).await.unwrap();
+    assert_eq!(server.buffers().query(id).await.unwrap().frames, 0, "freed");
     std::fs::remove_file(&path).ok();
     server.quit(false).await.unwrap();
 }
@@ -111,13 +111,13 @@ async fn raw_osc_bundles_and_dump_osc() {
     server.dump_osc(true).await.unwrap();
     // /dumpOSC takes effect in the audio thread: wait for it.
     server.sync().await.unwrap();
-    let bundle = scpanel_core::bundle_of(vec![OscMessage {
+    let bundle = scpanel_core::osc::bundle_of(vec![OscMessage {
         addr: "/g_new".into(),
         args: vec![OscType::Int(4242), OscType::Int(0), OscType::Int(1)],
     }]);
     server.send(bundle).await.unwrap();
     server.sync().await.unwrap();
-    assert!(server.query_node(4242).await.is_ok());
+    assert!(server.nodes().query(4242).await.is_ok());
     // The server printed what it received (it prints from its network thread).
     server
         .send_msg(OscMessage {

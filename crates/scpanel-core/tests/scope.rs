@@ -7,15 +7,15 @@ mod common;
 use std::time::Duration;
 
 use common::{boot, options};
-use scpanel_core::model::scope::{TriggerMode, difference, triggered};
-use scpanel_core::ops::own_nodes::Own;
-use scpanel_core::ops::scope::ScopeSpec;
+use scpanel_core::scope::{TriggerMode, difference, triggered};
+use scpanel_core::Own;
+use scpanel_core::ScopeSpec;
 use scpanel_core::{AddAction, Server};
 
 const LIMIT: Duration = Duration::from_secs(10);
 
 async fn sine(server: &Server, freq: f32, amp: f32, pan: f32) -> i32 {
-    server.send_builtin("scpanel-sine").await.expect("def");
+    server.synthdefs().send_builtin("scpanel-sine").await.expect("def");
     let id = server
         .add_synth(
             "scpanel-sine",
@@ -39,7 +39,7 @@ async fn the_scope_captures_what_the_server_plays_and_a_triggered_tone_stands_st
     // Hard left: Pan2 passes the whole amplitude to the left, nothing to the right.
     sine(&server, 100.0, 0.5, -1.0).await;
     let tap = server
-        .start_scope(ScopeSpec {
+        .scope().start(ScopeSpec {
             frames: 4096 + 2048,
             ..ScopeSpec::default()
         })
@@ -114,13 +114,13 @@ async fn the_scope_captures_what_the_server_plays_and_a_triggered_tone_stands_st
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_scope_comes_back_after_a_reset_and_leaves_nothing_behind() {
     let server = boot(options()).await;
-    let buffers_before = server.buffer_ids();
+    let buffers_before = server.buffers().ids();
     let tap = server
-        .start_scope(ScopeSpec::default())
+        .scope().start(ScopeSpec::default())
         .await
         .expect("scope");
     let frame = tap.next_after(0, LIMIT).await.expect("a capture");
-    let scope = server.own_node(Own::Scope).expect("logged in");
+    let scope = server.nodes().own(Own::Scope).expect("logged in");
     assert!(server.with_tree(|t| t.get(scope).is_some()));
 
     // An owner's reset frees every node, the scope's too: it is put back.
@@ -134,7 +134,7 @@ async fn the_scope_comes_back_after_a_reset_and_leaves_nothing_behind() {
     tap.stop().await.expect("stop");
     server.sync().await.expect("sync");
     assert!(server.with_tree(|t| t.get(scope).is_none()), "synth freed");
-    assert_eq!(server.buffer_ids(), buffers_before, "buffer freed");
+    assert_eq!(server.buffers().ids(), buffers_before, "buffer freed");
     server.quit(false).await.expect("quit");
 }
 
@@ -164,7 +164,7 @@ async fn a_scope_refuses_what_it_cannot_do_with_words_that_say_why() {
             "audio buses",
         ),
     ] {
-        let e = server.start_scope(spec).await.expect_err("refused");
+        let e = server.scope().start(spec).await.expect_err("refused");
         assert!(e.to_string().contains(words), "{e}");
     }
     server.quit(false).await.expect("quit");

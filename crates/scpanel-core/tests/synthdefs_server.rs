@@ -3,7 +3,7 @@
 mod common;
 
 use common::{boot, options};
-use scpanel_core::ops::synthdefs::DefSource;
+use scpanel_core::DefSource;
 use scpanel_core::synthdef::{builtins, decode_file};
 use scpanel_core::{AddAction, ControlValue};
 
@@ -11,7 +11,7 @@ use scpanel_core::{AddAction, ControlValue};
 async fn bare() -> scpanel_core::Server {
     let server = boot(options()).await;
     server
-        .free_all_synthdefs()
+        .synthdefs().free_all()
         .await
         .expect("free the boot's SynthDefs");
     assert_eq!(server.status().await.unwrap().synthdefs, 0);
@@ -25,7 +25,7 @@ async fn every_builtin_is_accepted_and_plays_with_its_defaults() {
         let before = server.status().await.unwrap();
         // /d_recv answers /done only when the server accepted the bytes.
         server
-            .send_synthdefs(std::slice::from_ref(&def), DefSource::BuiltIn)
+            .synthdefs().send(std::slice::from_ref(&def), DefSource::BuiltIn)
             .await
             .unwrap();
         let id = server
@@ -53,7 +53,7 @@ async fn every_builtin_is_accepted_and_plays_with_its_defaults() {
             "{}: controls and defaults",
             def.name
         );
-        server.free_node(id).await.unwrap();
+        server.nodes().free(id).await.unwrap();
     }
     server.quit(false).await.unwrap();
 }
@@ -61,14 +61,14 @@ async fn every_builtin_is_accepted_and_plays_with_its_defaults() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn add_synth_sends_a_builtin_on_first_use() {
     let server = bare().await;
-    assert!(!server.knows_synthdef("default"));
+    assert!(!server.synthdefs().knows("default"));
     let id = server
         .add_synth("default", 1, AddAction::AddToHead, &[("freq", 330.0)])
         .await
         .unwrap();
-    assert!(server.knows_synthdef("default"));
-    assert_eq!(server.get_synth_control(id, "freq").await.unwrap(), 330.0);
-    assert_eq!(server.get_synth_control(id, "amp").await.unwrap(), 0.1);
+    assert!(server.synthdefs().knows("default"));
+    assert_eq!(server.nodes().get_control(id, "freq").await.unwrap(), 330.0);
+    assert_eq!(server.nodes().get_control(id, "amp").await.unwrap(), 0.1);
     let text = server.query_tree(true).await.unwrap().to_text(true);
     assert!(
         text.contains(&format!("        {id} default\n            out: 0.0, freq: 330.0, amp: 0.1, pan: 0.0, gate: 1.0\n")),
@@ -87,12 +87,12 @@ async fn files_and_folders_load_and_free() {
         std::fs::write(dir.join(format!("{name}.scsyndef")), def.encode()).unwrap();
     }
     let names = server
-        .load_synthdef_file(&dir.join("scpanel-sine.scsyndef"))
+        .synthdefs().load_file(&dir.join("scpanel-sine.scsyndef"))
         .await
         .unwrap();
     assert_eq!(names, ["scpanel-sine"]);
     let before = server.status().await.unwrap().synthdefs;
-    let mut names = server.load_synthdef_dir(&dir).await.unwrap();
+    let mut names = server.synthdefs().load_dir(&dir).await.unwrap();
     names.sort();
     assert_eq!(names, ["default", "scpanel-sine"]);
     assert_eq!(
@@ -101,7 +101,7 @@ async fn files_and_folders_load_and_free() {
         "one new def"
     );
     let info = server
-        .synthdefs()
+        .synthdefs().list()
         .into_iter()
         .find(|d| d.name == "scpanel-sine")
         .unwrap();
@@ -111,13 +111,13 @@ async fn files_and_folders_load_and_free() {
             .any(|(k, v)| k == "freq" && *v == 440.0),
         "{info:?}"
     );
-    server.free_synthdefs(&["scpanel-sine"]).await.unwrap();
+    server.synthdefs().free(&["scpanel-sine"]).await.unwrap();
     assert_eq!(server.status().await.unwrap().synthdefs, before);
-    assert!(!server.knows_synthdef("scpanel-sine"));
+    assert!(!server.synthdefs().knows("scpanel-sine"));
     // A file that is not a SynthDef is refused with the reason, before the server sees it.
     std::fs::write(dir.join("bad.scsyndef"), b"SCgf\0\0\0\x02\0\x01\x05hel").unwrap();
     let err = server
-        .load_synthdef_file(&dir.join("bad.scsyndef"))
+        .synthdefs().load_file(&dir.join("bad.scsyndef"))
         .await
         .unwrap_err();
     assert!(err.to_string().contains("not a SynthDef file"), "{err}");
@@ -142,7 +142,7 @@ async fn synths_of_other_clients_get_their_names_in_the_live_tree() {
         .unwrap();
     // A learns of it from /n_go (no name), then asks the group for names; controls are
     // read for the synths a reader watches (the rows on screen).
-    a.watch_controls(vec![id]);
+    a.controls().watch(vec![id]);
     let mut changes = a.watch_changes();
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
     while a

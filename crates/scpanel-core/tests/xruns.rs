@@ -8,8 +8,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use common::jack_client::{LIMIT, SlowClient, poll};
 
-use scpanel_core::host::jack::{JackServer, JackSettings, JackTarget};
-use scpanel_core::host::xruns::{NoJack, XrunWatcher, Xruns};
+use scpanel_core::audio::jack::{JackServer, JackSettings, JackTarget};
+use scpanel_core::audio::xruns::{NoJack, XrunWatcher, Xruns};
 
 /// How long the slow client blocks one cycle: nearly ten periods.
 const STALL: Duration = Duration::from_millis(50);
@@ -90,6 +90,6 @@ async fn without_a_jack_server_the_watcher_says_so_and_starts_none() {
     // JackNoStartServer: still no server of that name.
     assert_eq!(
         target.status().await,
-        scpanel_core::host::jack::JackStatus::NotRunning
+        scpanel_core::audio::jack::JackStatus::NotRunning
     );
 }

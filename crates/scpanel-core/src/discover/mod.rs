@@ -27,7 +27,7 @@ use crate::wire::protocol::StatusInfo;
 mod scan;
 mod zeroconf;
 
-pub use scan::{DEFAULT_PORT, MAX_PROBES, MAX_RATE, ScanTargets, probe_status, scan};
+pub use scan::{MAX_PROBES, MAX_RATE, ScanTargets, probe_status, scan};
 pub use zeroconf::{Browser, SERVICE_TYPES};
 
 /// Most services a [`Browser`] lists at once; later ones are counted in

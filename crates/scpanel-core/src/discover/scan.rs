@@ -15,8 +15,7 @@ use crate::model::options::Protocol;
 use crate::wire::packet_guard;
 use crate::wire::protocol::{StatusInfo, flatten, msg};
 
-/// scsynth's usual port, scanned when a target names none.
-pub const DEFAULT_PORT: u16 = 57110;
+use crate::wire::transport::DEFAULT_PORT;
 
 /// Most probes (addresses × ports) one scan sends; a bigger range is refused.
 pub const MAX_PROBES: u64 = 65_536;

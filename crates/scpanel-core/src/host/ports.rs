@@ -6,23 +6,7 @@ use std::time::Duration;
 
 use crate::host::process::pidfd;
 use crate::model::options::Protocol;
-
-/// A process listening on a port.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PortHolder {
-    /// Its process id.
-    pub pid: u32,
-    /// Its command line, arguments joined by spaces.
-    pub command: String,
-}
-
-impl PortHolder {
-    /// Whether it looks like a SuperCollider server (so connecting to it makes sense).
-    pub fn is_scsynth(&self) -> bool {
-        let program = self.command.split_whitespace().next().unwrap_or("");
-        program.ends_with("scsynth") || program.ends_with("supernova")
-    }
-}
+pub use crate::error::PortHolder;
 
 /// An address as `/proc/net` prints it: the raw bytes in host order, 8 or 32 hex digits.
 fn proc_ip(hex: &str) -> Option<IpAddr> {

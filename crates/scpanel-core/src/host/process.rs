@@ -1,6 +1,6 @@
 //! Spawning and supervising the scsynth / supernova process.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -35,8 +35,6 @@ impl std::fmt::Display for ExitInfo {
 pub struct ServerProcess {
     /// Its process id.
     pub pid: u32,
-    /// The program that was run.
-    pub program: PathBuf,
     /// When it was started.
     pub started: SystemTime,
     exit: watch::Receiver<Option<ExitInfo>>,
@@ -209,7 +207,6 @@ impl ServerProcess {
         }
         Ok(Arc::new(ServerProcess {
             pid,
-            program: program.to_path_buf(),
             started: SystemTime::now(),
             exit,
             drained,
@@ -217,11 +214,6 @@ impl ServerProcess {
             pidfd,
             capture,
         }))
-    }
-
-    /// How it ended, once it has.
-    pub fn exit_info(&self) -> Option<ExitInfo> {
-        self.exit.borrow().clone()
     }
 
     /// Waits for the process to end.

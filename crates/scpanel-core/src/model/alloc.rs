@@ -31,11 +31,6 @@ impl BlockAllocator {
         }
     }
 
-    /// The ids it hands out.
-    pub fn range(&self) -> Range<u32> {
-        self.range.clone()
-    }
-
     /// The start of a free block of `count` ids, or `None` when none is left.
     pub fn allocate(&mut self, count: u32) -> Option<u32> {
         if count == 0 {
@@ -70,11 +65,6 @@ impl BlockAllocator {
         Some(len)
     }
 
-    /// Whether a block starts at `start`.
-    pub fn is_allocated(&self, start: u32) -> bool {
-        self.used.contains_key(&start)
-    }
-
     /// Allocated blocks as `(start, count)`, in order.
     pub(crate) fn allocated(&self) -> Vec<(u32, u32)> {
         let mut v: Vec<_> = self.used.iter().map(|(&s, &l)| (s, l)).collect();
@@ -88,7 +78,11 @@ impl BlockAllocator {
     }
 }
 
-/// The server's sizes that a client must know to split ids (a client can't ask for them).
+/// Where the layout probe (`scpanel-layout`) sends the server's sizes.
+pub const LAYOUT_REPLY: &str = "/scpanel/layout";
+
+/// The server's sizes that a client must know to split ids (no OSC command reports them;
+/// a guest asks with the layout probe).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServerLayout {
     /// Audio buses, hardware ones included (`-a`).

@@ -7,7 +7,8 @@ use rosc::OscMessage;
 
 use crate::wire::protocol::{float_arg, int_arg};
 
-pub use crate::synthdef::builtins::METER_REPLY;
+/// Where the meter defs send their levels (`scpanel-meter-N`).
+pub const METER_REPLY: &str = "/scpanel/meter";
 /// How long a clip stays lit.
 pub(crate) const CLIP_HOLD: std::time::Duration = std::time::Duration::from_secs(2);
 /// The quietest level shown; below is silence.

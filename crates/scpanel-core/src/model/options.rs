@@ -274,7 +274,7 @@ const POSITIVE: Kind = int(1, i32::MAX as i64);
 options_table! {
     protocol: Protocol = Protocol::Udp, "", Network, Kind::Protocol, "Protocol",
         "UDP (-u) or TCP (-t). TCP carries larger messages and allows a session password.";
-    port: u16 = 57110, "", Network, int(0, 65535), "Port",
+    port: u16 = crate::wire::transport::DEFAULT_PORT, "", Network, int(0, 65535), "Port",
         "The port the server listens on (0 lets the system pick one, but scsynth never says which).";
     bind_address: String = "127.0.0.1".into(), "-B", Network, Kind::Text, "Bind address",
         "Address to listen on. 127.0.0.1 accepts only this computer; 0.0.0.0 accepts every network this computer is on.";

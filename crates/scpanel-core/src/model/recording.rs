@@ -108,3 +108,10 @@ impl Recording {
         std::fs::metadata(&self.options.path).map_or(0, |m| m.len())
     }
 }
+
+/// Where recordings go unless the user picks a place: the music folder, else home.
+pub fn default_folder() -> PathBuf {
+    dirs::audio_dir()
+        .or_else(dirs::home_dir)
+        .unwrap_or_else(std::env::temp_dir)
+}

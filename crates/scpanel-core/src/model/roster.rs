@@ -34,8 +34,7 @@ pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
 pub const MAX_SERVERS: usize = 1024;
 /// The longest pasted line, name or address, in characters.
 pub const MAX_LINE_CHARS: usize = 1000;
-/// The port of a pasted host given without one (scsynth's default).
-pub const DEFAULT_PORT: u16 = 57110;
+use crate::wire::transport::DEFAULT_PORT;
 /// The most bad lines [`Roster::parse_list`] lists one by one; past this, one more entry says
 /// how many were left out.
 const MAX_BAD_LINES: usize = 100;

@@ -6,6 +6,8 @@ use std::time::Instant;
 
 /// The most channels one scope reads.
 pub const MAX_CHANNELS: usize = 8;
+/// Where the scope def reports its write position (`scpanel-scope-N`).
+pub const SCOPE_REPLY: &str = "/scpanel/scope";
 /// The most frames one read takes per channel (the spectrum's largest window).
 pub const MAX_FRAMES: usize = 8192;
 /// Samples per `/b_getn`: the reply (`/b_setn buf start count v…`: 5 bytes a value with its

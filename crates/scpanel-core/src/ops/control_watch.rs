@@ -2,14 +2,17 @@
 //! notification when a control changes (another client's `x.set`), so the watched synths'
 //! values are re-read with `/s_getn`, which answers the sender alone, a few times a second.
 
-use std::sync::Weak;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use rosc::OscType;
 
-use crate::handle::{Inner, Server};
+use crate::error::Result;
+use crate::link::Link;
+use crate::ops::tree_query;
 use crate::model::tree::ControlValue;
-use crate::wire::protocol::{Expect, float_arg, int_arg, msg};
+use crate::wire::protocol::{Expect, bundle_of, float_arg, int_arg, msg};
 
 /// How often the watched controls are read: a change shows within this (plus a round trip).
 pub(crate) const CONTROL_POLL: Duration = Duration::from_millis(250);
@@ -18,13 +21,31 @@ pub(crate) const MAX_WATCHED: usize = 256;
 /// How many synths' control names are remembered as asked for before starting over.
 const MAX_ASKED: usize = 4096;
 
-impl Server {
+/// What the control watch keeps between reads, one per handle.
+#[derive(Default)]
+pub(crate) struct State {
+    /// Synths whose controls a reader shows.
+    watched: Mutex<Vec<i32>>,
+    /// Watched synths whose control names were asked for already (a group too big to
+    /// answer with controls is not asked again at every tick).
+    asked: Mutex<HashSet<i32>>,
+}
+
+/// Keeping the controls of the synths a reader shows up to date
+/// ([`Server::controls`](crate::Server::controls)).
+#[derive(Clone)]
+pub struct Controls {
+    pub(crate) link: Arc<Link>,
+    pub(crate) state: Arc<State>,
+}
+
+impl Controls {
     /// Which synths' controls to keep reading (the rows on screen); replaces the last set.
-    pub fn watch_controls(&self, mut ids: Vec<i32>) {
+    pub fn watch(&self, mut ids: Vec<i32>) {
         ids.truncate(MAX_WATCHED);
         ids.sort_unstable();
         ids.dedup();
-        if let Ok(mut w) = self.inner.watched_controls.lock()
+        if let Ok(mut w) = self.state.watched.lock()
             && *w != ids
         {
             *w = ids;
@@ -34,10 +55,10 @@ impl Server {
     /// Reads the controls of `ids` once and updates the mirror; returns whether any changed.
     /// Synths known only by name (other clients' synths) first get their controls' names
     /// from a read of their group with controls.
-    pub async fn refresh_controls(&self, ids: &[i32]) -> crate::handle::Result<bool> {
-        let conn = self.online()?.conn.clone();
+    pub async fn refresh(&self, ids: &[i32]) -> Result<bool> {
+        let conn = self.link.online()?.conn.clone();
         let named = self.name_controls(ids).await;
-        let counts: Vec<(i32, usize)> = self.with_tree(|t| {
+        let counts: Vec<(i32, usize)> = self.link.with_tree(|t| {
             ids.iter()
                 .filter_map(|id| {
                     let n = t.get(*id)?;
@@ -61,12 +82,12 @@ impl Server {
         }));
         let replies = conn
             .collect_quietly(
-                crate::handle::bundle_of(queries),
+                bundle_of(queries),
                 Expect::Address("/n_setn"),
             )
             .await?;
         let mut changed = false;
-        if let Ok(mut tree) = self.inner.shared.tree.lock() {
+        if let Ok(mut tree) = self.link.shared.tree.lock() {
             for r in &replies {
                 // /n_setn id index count values…
                 let (Some(id), Some(start), Some(count)) =
@@ -106,7 +127,7 @@ impl Server {
             }
         }
         if changed {
-            self.inner.shared.changed();
+            self.link.shared.changed();
         }
         Ok(changed || named)
     }
@@ -115,13 +136,13 @@ impl Server {
     /// no controls yet, each synth once; returns whether any got controls.
     async fn name_controls(&self, ids: &[i32]) -> bool {
         let groups: Vec<i32> = {
-            let Ok(mut asked) = self.inner.controls_asked.lock() else {
+            let Ok(mut asked) = self.state.asked.lock() else {
                 return false;
             };
             if asked.len() > MAX_ASKED {
                 asked.clear();
             }
-            let mut groups: Vec<i32> = self.with_tree(|t| {
+            let mut groups: Vec<i32> = self.link.with_tree(|t| {
                 ids.iter()
                     .filter_map(|id| {
                         let n = t.get(*id)?;
@@ -137,10 +158,10 @@ impl Server {
         let mut named = false;
         for group in groups {
             // Too big to answer with controls: the synths stay known by name only.
-            let Ok(sub) = self.query_group_once(group, true).await else {
+            let Ok(sub) = tree_query::query_group_once(&self.link, group, true).await else {
                 continue;
             };
-            if let Ok(mut t) = self.inner.shared.tree.lock() {
+            if let Ok(mut t) = self.link.shared.tree.lock() {
                 for n in sub.nodes() {
                     let bare = t.get(n.id).is_some_and(|m| {
                         !m.is_group() && m.controls.is_empty() && m.def_name() == n.def_name()
@@ -155,30 +176,29 @@ impl Server {
             }
         }
         if named {
-            self.inner.shared.changed();
+            self.link.shared.changed();
         }
         named
     }
 }
 
 /// Runs while the connection lives: reads the watched controls every [`CONTROL_POLL`].
-pub(crate) async fn poll(server: Weak<Inner>) {
+pub(crate) async fn poll(link: Weak<Link>, state: Arc<State>) {
     let mut tick = tokio::time::interval(CONTROL_POLL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let Some(server) = Server::from_weak(&server) else {
+        let Some(link) = link.upgrade() else {
             return;
         };
-        let ids = server
-            .inner
-            .watched_controls
-            .lock()
-            .map(|w| w.clone())
-            .unwrap_or_default();
+        let ids = state.watched.lock().map(|w| w.clone()).unwrap_or_default();
         if !ids.is_empty() {
             // A failed read is retried at the next tick; the mirror keeps what it had.
-            let _ = server.refresh_controls(&ids).await;
+            let controls = Controls {
+                link,
+                state: state.clone(),
+            };
+            let _ = controls.refresh(&ids).await;
         }
     }
 }

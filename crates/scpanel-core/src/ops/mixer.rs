@@ -1,19 +1,78 @@
 //! Level meters and the master volume, as synths of the built-in SynthDefs at the ends of the
 //! root group (like sclang's `s.meter` and `s.volume`). What the user set survives a reset
-//! and a reboot: `Server::restore_mixer` puts the synths back.
+//! and a reboot: `Mixer::restore` puts the synths back.
+
+use std::sync::{Arc, Mutex};
+
+use rosc::OscMessage;
 
 use crate::error::{Result, ServerError};
-use crate::handle::Server;
+use crate::link::Link;
 use crate::model::tree::ControlValue;
-use crate::ops::own_nodes::Own;
+use crate::ops::own_nodes::{self, Own, OwnGroup};
+use crate::ops::synthdefs::SynthDefs;
+use crate::ops::{nodes, tree_query};
+use crate::wire::connection::{Heard, Subscriber};
 
 pub use crate::model::levels::*;
 
-impl Server {
+/// What the mixer keeps between calls, one per handle: the levels, what the user asked
+/// for, and the synths that make it so.
+#[derive(Default)]
+pub(crate) struct State {
+    levels: Mutex<Meters>,
+    mixer: Mutex<MixerState>,
+    /// One task at a time creates or frees the meter and volume synths (no check-then-act).
+    one_at_a_time: tokio::sync::Mutex<()>,
+    /// Counts meter replies, so a reader can wait for fresh levels.
+    ticks: tokio::sync::watch::Sender<u64>,
+}
+
+impl State {
+    /// The server went away: its synths with it. What the user asked for stays.
+    pub fn forget_synths(&self) {
+        if let Ok(mut m) = self.levels.lock() {
+            *m = Meters::default();
+        }
+        if let Ok(mut m) = self.mixer.lock() {
+            m.volume_node = None;
+        }
+    }
+}
+
+/// Meter replies into the levels readers show. They come 20 times a second per meter, so
+/// they are used up here: off the console's tap, and the levels view redraws at its own
+/// pace (only while it is shown).
+pub(crate) struct MeterFeed(pub Arc<State>);
+
+impl Subscriber for MeterFeed {
+    fn receive(&self, m: &OscMessage) -> Heard {
+        if !is_meter_reply(m) {
+            return Heard::Passed;
+        }
+        if let Ok(mut meters) = self.0.levels.lock()
+            && meters.apply(m)
+        {
+            self.0.ticks.send_modify(|n| *n += 1);
+        }
+        Heard::Consumed
+    }
+}
+
+/// Level meters on the hardware inputs and outputs and on any bus, the master volume and
+/// mute ([`Server::mixer`](crate::Server::mixer)).
+#[derive(Clone)]
+pub struct Mixer {
+    pub(crate) link: Arc<Link>,
+    pub(crate) state: Arc<State>,
+    pub(crate) own: Arc<OwnGroup>,
+    pub(crate) defs: SynthDefs,
+}
+
+impl Mixer {
     /// The latest input and output levels.
     pub fn meters(&self) -> Meters {
-        self.shared()
-            .meters
+        self.state.levels
             .lock()
             .map(|m| m.clone())
             .unwrap_or_default()
@@ -21,23 +80,22 @@ impl Server {
 
     /// Ticks once per meter reply (about 20 times a second while meters run).
     pub fn watch_meters(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.shared().meter_ticks.subscribe()
+        self.state.ticks.subscribe()
     }
 
     /// What the mixer was asked for: meters on or off, volume, mute.
-    pub fn mixer_settings(&self) -> MixerSettings {
-        self.shared()
-            .mixer
+    pub fn settings(&self) -> MixerSettings {
+        self.state.mixer
             .lock()
             .map(|m| m.settings)
             .unwrap_or_default()
     }
 
     fn update_mixer(&self, f: impl FnOnce(&mut MixerState)) {
-        if let Ok(mut m) = self.shared().mixer.lock() {
+        if let Ok(mut m) = self.state.mixer.lock() {
             f(&mut m);
         }
-        self.shared().changed();
+        self.link.shared.changed();
     }
 
     /// Whether the meters run when the server comes online, unless the user has chosen:
@@ -52,7 +110,7 @@ impl Server {
 
     /// Starts input and output meters for every hardware channel the server has.
     pub async fn start_meters(&self) -> Result<()> {
-        let _one_at_a_time = self.shared().mixer_lock.lock().await;
+        let _one_at_a_time = self.state.one_at_a_time.lock().await;
         self.update_mixer(|m| {
             m.settings.meters = true;
             m.meters_chosen = true;
@@ -61,7 +119,7 @@ impl Server {
     }
 
     async fn place_meters(&self) -> Result<()> {
-        let layout = self.online()?.session.layout;
+        let layout = self.link.online()?.attachment.layout;
         self.stop_meter_synths().await;
         let (ins, outs) = (
             layout.input_channels as usize,
@@ -73,7 +131,7 @@ impl Server {
             // Inputs are written before anything runs and read by the meter after everything.
             let first_input = layout.output_channels as f32;
             input_node = Some(
-                self.add_own_synth(Own::InputMeter, &def, &[("in", first_input)])
+                self.own.add_synth(&self.link, &self.defs, Own::InputMeter, &def, &[("in", first_input)])
                     .await?,
             );
         }
@@ -82,11 +140,11 @@ impl Server {
             let def = format!("scpanel-meter-{outs}");
             // After the volume: it hears what the speakers get.
             output_node = Some(
-                self.add_own_synth(Own::OutputMeter, &def, &[("in", 0.0)])
+                self.own.add_synth(&self.link, &self.defs, Own::OutputMeter, &def, &[("in", 0.0)])
                     .await?,
             );
         }
-        if let Ok(mut m) = self.shared().meters.lock() {
+        if let Ok(mut m) = self.state.levels.lock() {
             m.inputs = vec![ChannelLevel::default(); ins];
             m.outputs = vec![ChannelLevel::default(); outs];
             m.updated = None;
@@ -99,9 +157,9 @@ impl Server {
     pub(crate) async fn stop_meter_synths(&self) {
         // The slots are fixed: free what runs there even when this handle forgot it (a
         // restore after reconnecting), so the new meters never meet "duplicate node ID".
-        let _ = self.free_own_synth(Own::InputMeter).await;
-        let _ = self.free_own_synth(Own::OutputMeter).await;
-        if let Ok(mut m) = self.shared().meters.lock() {
+        let _ = own_nodes::free_synth(&self.link, Own::InputMeter).await;
+        let _ = own_nodes::free_synth(&self.link, Own::OutputMeter).await;
+        if let Ok(mut m) = self.state.levels.lock() {
             // The bus meters run on by themselves.
             *m = Meters {
                 buses: std::mem::take(&mut m.buses),
@@ -112,7 +170,7 @@ impl Server {
 
     /// Stops the level meter synths.
     pub async fn stop_meters(&self) -> Result<()> {
-        let _one_at_a_time = self.shared().mixer_lock.lock().await;
+        let _one_at_a_time = self.state.one_at_a_time.lock().await;
         self.update_mixer(|m| {
             m.settings.meters = false;
             m.meters_chosen = true;
@@ -124,14 +182,14 @@ impl Server {
     /// Master volume in dB (−90 … +6) on every hardware output.
     pub async fn set_volume(&self, db: f32) -> Result<()> {
         let db = db.clamp(FLOOR_DB, 6.0);
-        let _one_at_a_time = self.shared().mixer_lock.lock().await;
+        let _one_at_a_time = self.state.one_at_a_time.lock().await;
         self.update_mixer(|m| m.settings.volume_db = db);
         self.apply_volume().await
     }
 
     /// Mutes or unmutes every hardware output (the volume synth's `mute`).
     pub async fn set_mute(&self, muted: bool) -> Result<()> {
-        let _one_at_a_time = self.shared().mixer_lock.lock().await;
+        let _one_at_a_time = self.state.one_at_a_time.lock().await;
         self.update_mixer(|m| m.settings.muted = muted);
         self.apply_volume().await
     }
@@ -139,25 +197,23 @@ impl Server {
     /// Creates the volume synth or sets it; callers hold `mixer_lock`, so two calls can't both
     /// find no synth and make one each.
     async fn apply_volume(&self) -> Result<()> {
-        let (settings, node) = self
-            .shared()
-            .mixer
+        let (settings, node) = self.state.mixer
             .lock()
             .map(|m| (m.settings, m.volume_node))
             .unwrap_or_default();
         let amp = db_to_amp(settings.volume_db);
         let mute = if settings.muted { 1.0 } else { 0.0 };
         // The volume's slot is fixed: one already running there is ours to set.
-        let node = node.or_else(|| self.own_node(Own::Volume));
-        let node = match node.filter(|n| self.with_tree(|t| t.contains(*n))) {
+        let node = node.or_else(|| own_nodes::own_node(&self.link, Own::Volume));
+        let node = match node.filter(|n| self.link.with_tree(|t| t.contains(*n))) {
             Some(n) => {
-                self.set_node(n, &[("amp", amp), ("mute", mute)]).await?;
+                nodes::set(&self.link, n, &[("amp", amp), ("mute", mute)]).await?;
                 n
             }
             None => {
-                let outs = self.online()?.session.layout.output_channels.max(1);
+                let outs = self.link.online()?.attachment.layout.output_channels.max(1);
                 let def = format!("scpanel-volume-{outs}");
-                self.add_own_synth(
+                self.own.add_synth(&self.link, &self.defs, 
                     Own::Volume,
                     &def,
                     &[("bus", 0.0), ("amp", amp), ("mute", mute)],
@@ -170,11 +226,11 @@ impl Server {
     }
 
     /// Puts the meter and volume synths back after a reset or a reboot.
-    pub(crate) async fn restore_mixer(&self) -> Result<()> {
-        let _one_at_a_time = self.shared().mixer_lock.lock().await;
-        let settings = self.mixer_settings();
+    pub(crate) async fn restore(&self) -> Result<()> {
+        let _one_at_a_time = self.state.one_at_a_time.lock().await;
+        let settings = self.settings();
         self.update_mixer(|m| m.volume_node = None);
-        if let Ok(mut m) = self.shared().meters.lock() {
+        if let Ok(mut m) = self.state.levels.lock() {
             *m = Meters::default();
         }
         if settings != MixerSettings::default() || settings.meters {
@@ -185,9 +241,7 @@ impl Server {
                 self.place_meters().await?;
             }
         }
-        let wanted = self
-            .shared()
-            .mixer
+        let wanted = self.state.mixer
             .lock()
             .map(|m| m.bus_meters.clone())
             .unwrap_or_default();
@@ -203,19 +257,17 @@ impl Server {
     }
 
     /// Starts a meter on `spec.channels` audio buses from `spec.bus`, beside any others;
-    /// returns its slot. It runs until [`Server::remove_bus_meter`], and comes back after a
+    /// returns its slot. It runs until [`Mixer::remove_bus_meter`], and comes back after a
     /// reset or a reboot.
     pub async fn add_bus_meter(&self, mut spec: BusMeterSpec) -> Result<usize> {
-        let _one_at_a_time = self.shared().mixer_lock.lock().await;
-        let layout = self.online()?.session.layout;
+        let _one_at_a_time = self.state.one_at_a_time.lock().await;
+        let layout = self.link.online()?.attachment.layout;
         spec.check(layout.audio_buses)
             .map_err(ServerError::Refused)?;
         if spec.name.trim().is_empty() {
             spec.name = format!("bus {}", spec.bus);
         }
-        let taken: Vec<usize> = self
-            .shared()
-            .mixer
+        let taken: Vec<usize> = self.state.mixer
             .lock()
             .map(|m| m.bus_meters.iter().map(|(s, _)| *s).collect())
             .unwrap_or_default();
@@ -236,13 +288,12 @@ impl Server {
     async fn place_bus_meter(&self, slot: usize, spec: BusMeterSpec) -> Result<()> {
         let own = bus_meter_slot(slot)?;
         // The slot is fixed: a synth left there (a restore after reconnecting) goes first.
-        let _ = self.free_own_synth(own).await;
+        let _ = own_nodes::free_synth(&self.link, own).await;
         self.forget_bus_meter(slot);
         let def = format!("scpanel-meter-{}", spec.channels);
-        let node = self
-            .add_own_synth(own, &def, &[("in", spec.bus as f32)])
+        let node = self.own.add_synth(&self.link, &self.defs, own, &def, &[("in", spec.bus as f32)])
             .await?;
-        if let Ok(mut m) = self.shared().meters.lock() {
+        if let Ok(mut m) = self.state.levels.lock() {
             let levels = vec![ChannelLevel::default(); spec.channels];
             m.buses.push(BusMeter {
                 slot,
@@ -256,18 +307,18 @@ impl Server {
     }
 
     fn forget_bus_meter(&self, slot: usize) {
-        if let Ok(mut m) = self.shared().meters.lock() {
+        if let Ok(mut m) = self.state.levels.lock() {
             m.buses.retain(|b| b.slot != slot);
         }
     }
 
     /// Stops the bus meter in `slot` and frees its synth.
     pub async fn remove_bus_meter(&self, slot: usize) -> Result<()> {
-        let _one_at_a_time = self.shared().mixer_lock.lock().await;
+        let _one_at_a_time = self.state.one_at_a_time.lock().await;
         let own = bus_meter_slot(slot)?;
         self.update_mixer(|m| m.bus_meters.retain(|(s, _)| *s != slot));
         self.forget_bus_meter(slot);
-        self.free_own_synth(own).await
+        own_nodes::free_synth(&self.link, own).await
     }
 
     /// Frees every bus meter's synth, keeping what was asked for (for leaving a server: the
@@ -276,7 +327,7 @@ impl Server {
         let slots: Vec<usize> = self.meters().buses.iter().map(|b| b.slot).collect();
         for slot in slots {
             if let Ok(own) = bus_meter_slot(slot) {
-                let _ = self.free_own_synth(own).await;
+                let _ = own_nodes::free_synth(&self.link, own).await;
             }
             self.forget_bus_meter(slot);
         }
@@ -292,7 +343,7 @@ impl Server {
 
     /// The audio buses synth `id` writes, as a meter would show them.
     pub async fn node_output(&self, id: i32) -> Result<BusMeterSpec> {
-        let node = self.with_tree(|t| t.get(id).cloned());
+        let node = self.link.with_tree(|t| t.get(id).cloned());
         let Some(node) = node else {
             return Err(ServerError::Refused(format!(
                 "node {id} is not on the server (any more)"
@@ -307,7 +358,7 @@ impl Server {
         let mut def = node.def_name().map(str::to_string);
         if out_control(&controls).is_none() {
             // The mirror read this synth without controls: read its group with them.
-            if let Ok(sub) = self.query_group_once(node.parent, true).await
+            if let Ok(sub) = tree_query::query_group_once(&self.link, node.parent, true).await
                 && let Some(n) = sub.get(id)
             {
                 controls = n.controls.clone();
@@ -319,7 +370,7 @@ impl Server {
             Some((_, Some(v))) => v,
             Some((name, None)) => {
                 // Mapped to a bus: the value it has now.
-                self.get_synth_control(id, &name).await?
+                nodes::get_control(&self.link, id, &name).await?
             }
             None => {
                 notes.push("bus 0 assumed: no out, bus, outbus or i_out control".to_string());
@@ -332,13 +383,13 @@ impl Server {
             )));
         }
         let known = def.as_deref().and_then(|d| {
-            self.synthdefs()
+            self.defs.list()
                 .into_iter()
                 .find(|i| i.name == d)
                 .map(|i| i.out_channels)
                 .or_else(|| {
                     crate::synthdef::builtins::builtin(d)
-                        .map(|b| crate::model::synthdef_info::audio_out_channels(&b))
+                        .map(|b| crate::synthdef::audio_out_channels(&b))
                 })
         });
         let channels = match known {

@@ -1,21 +1,23 @@
-//! The operations on a server: nodes, buffers, buses, SynthDefs, the mixer (meters,
-//! volume), recording, the test tone, scpanel's own nodes, and SynthDef names from the
-//! server's printout.
+//! The operations on a server. Each works through a [`Link`](crate::link::Link) and
+//! nothing wider: free functions for what keeps no state (nodes, buffers, buses, the tree
+//! queries, the basic requests), and a small type owning its state for what does (the
+//! mixer, the recorder, the scope, the test tone, the control watch, the SynthDefs the
+//! server has from us, scpanel's own group). The [`Server`](crate::Server) holds one state
+//! of each and hands out their public faces.
 
-pub(crate) mod commands;
+pub(crate) mod buffers;
+pub(crate) mod buses;
 pub(crate) mod control_watch;
-/// Level meters, master volume and mute.
-pub mod mixer;
-/// scpanel's own group and the synths in it (meters, volume, test tone, recorder), at fixed ids.
-pub mod own_nodes;
+pub(crate) mod mixer;
+pub(crate) mod nodes;
+pub(crate) mod own_nodes;
 /// SynthDef names read from the server's printout of its tree (servers scpanel booted).
 pub(crate) mod printout;
-/// Recording the outputs to a sound file (`DiskOut`).
-pub mod recorder;
-/// The network scope: a ring buffer on the server read over OSC.
-pub mod scope;
-/// Sending and loading SynthDefs, and what the server has from us.
-pub mod synthdefs;
+pub(crate) mod recorder;
+pub(crate) mod requests;
+pub(crate) mod scope;
+pub(crate) mod synthdefs;
 pub(crate) mod test_tone;
-
-pub use commands::BusGroup;
+pub(crate) mod tree_query;
+/// Reading a server's whole node tree with `/g_queryTree`, even when it is too big for one reply.
+pub(crate) mod tree_read;

@@ -7,9 +7,11 @@
 use rosc::OscType;
 
 use crate::error::{Result, ServerError};
-use crate::handle::{Server, Session, bundle_of};
+use crate::link::{Attachment, Link};
 use crate::model::tree::NodeTree;
-use crate::wire::protocol::{AddAction, msg};
+use crate::ops::nodes;
+use crate::ops::synthdefs::SynthDefs;
+use crate::wire::protocol::{AddAction, bundle_of, msg};
 
 /// A place in scpanel's own group, in the order the nodes run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,26 +75,32 @@ impl Own {
     }
 }
 
-impl Server {
-    /// The id of one of scpanel's own nodes on this server (`None` when not logged in).
-    pub fn own_node(&self, slot: Own) -> Option<i32> {
-        Some(slot.id_in(&self.client_ranges()?))
-    }
+/// The id of one of scpanel's own nodes on this server (`None` when not logged in).
+pub(crate) fn own_node(link: &Link, slot: Own) -> Option<i32> {
+    Some(slot.id_in(&link.client_ranges()?))
+}
 
-    /// Whether `id` is one of scpanel's own nodes (meters, volume, recorder, test tone).
-    pub fn is_own_node(&self, id: i32) -> bool {
-        self.client_ranges()
-            .is_some_and(|r| (r.own_nodes.start..=r.own_nodes.end).contains(&id))
-    }
+/// Whether `id` is one of scpanel's own nodes (meters, volume, recorder, test tone).
+pub(crate) fn is_own_node(link: &Link, id: i32) -> bool {
+    link.client_ranges()
+        .is_some_and(|r| (r.own_nodes.start..=r.own_nodes.end).contains(&id))
+}
 
+/// scpanel's own group: the volume and the recorder may both be first to need it, and only
+/// one may make it.
+#[derive(Default)]
+pub(crate) struct OwnGroup {
+    one_at_a_time: tokio::sync::Mutex<()>,
+}
+
+impl OwnGroup {
     /// Makes scpanel's own group (at the tail of the root) unless it is there.
-    pub(crate) async fn ensure_own_group(&self) -> Result<i32> {
-        let group = self.own_node(Own::Group).ok_or(ServerError::NotLoggedIn)?;
-        // The volume and the recorder may both be first: only one may make the group.
-        let _one_at_a_time = self.shared().own_group_lock.lock().await;
+    pub async fn ensure(&self, link: &Link) -> Result<i32> {
+        let group = own_node(link, Own::Group).ok_or(ServerError::NotLoggedIn)?;
+        let _one_at_a_time = self.one_at_a_time.lock().await;
         // Asked of the server every time, not of the mirror, which may lag a reset or a
         // re-read: quietly, since "duplicate node ID" only means it is there.
-        self.send_checked(bundle_of(vec![
+        link.send_checked(bundle_of(vec![
             msg("/error", [OscType::Int(-1)]),
             msg(
                 "/g_new",
@@ -104,76 +112,78 @@ impl Server {
     }
 
     /// Starts `def` in `slot` of scpanel's own group, in running order; returns its id.
-    pub(crate) async fn add_own_synth(
+    pub async fn add_synth(
         &self,
+        link: &Link,
+        defs: &SynthDefs,
         slot: Own,
         def: &str,
         controls: &[(&str, f32)],
     ) -> Result<i32> {
-        let group = self.ensure_own_group().await?;
-        let id = self.own_node(slot).ok_or(ServerError::NotLoggedIn)?;
+        let group = self.ensure(link).await?;
+        let id = own_node(link, slot).ok_or(ServerError::NotLoggedIn)?;
         let later = Own::ORDER
             .iter()
             .skip_while(|s| **s != slot)
             .skip(1)
-            .filter_map(|s| self.own_node(*s))
-            .find(|n| self.with_tree(|t| t.get(*n).is_some_and(|n| n.parent == group)));
+            .filter_map(|s| own_node(link, *s))
+            .find(|n| link.with_tree(|t| t.get(*n).is_some_and(|n| n.parent == group)));
         let (target, action) = match later {
             Some(n) => (n, AddAction::AddBefore),
             None => (group, AddAction::AddToTail),
         };
-        self.ensure_builtin(def).await?;
-        let s_new = self.describe_new_synth(def, id, action, target, controls);
-        if let Err(e) = self.send_checked(bundle_of(vec![s_new])).await {
-            if let Ok(mut t) = self.shared().tree.lock() {
+        defs.ensure_builtin(def).await?;
+        let s_new = nodes::describe_new_synth(link, defs, def, id, action, target, controls);
+        if let Err(e) = link.send_checked(bundle_of(vec![s_new])).await {
+            link.update_tree(|t| {
                 t.remove(id);
-            }
+            });
             return Err(e);
         }
         Ok(id)
     }
+}
 
-    /// Frees one of scpanel's own synths (quietly: it may have ended by itself). Asked
-    /// whether or not the mirror knows it: a one-shot link keeps no mirror, and the id is
-    /// in this client's own block, so nobody else's node can have it.
-    pub(crate) async fn free_own_synth(&self, slot: Own) -> Result<()> {
-        let Some(id) = self.own_node(slot) else {
-            return Ok(());
-        };
-        self.send_checked(bundle_of(vec![
-            msg("/error", [OscType::Int(-1)]),
-            msg("/n_free", [OscType::Int(id)]),
-        ]))
-        .await
-    }
+/// Frees one of scpanel's own synths (quietly: it may have ended by itself). Asked
+/// whether or not the mirror knows it: a one-shot link keeps no mirror, and the id is
+/// in this client's own block, so nobody else's node can have it.
+pub(crate) async fn free_synth(link: &Link, slot: Own) -> Result<()> {
+    let Some(id) = own_node(link, slot) else {
+        return Ok(());
+    };
+    link.send_checked(bundle_of(vec![
+        msg("/error", [OscType::Int(-1)]),
+        msg("/n_free", [OscType::Int(id)]),
+    ]))
+    .await
+}
 
-    /// Frees scpanel's own group when nothing runs in it any more (leaving a server).
-    pub(crate) async fn free_own_group_if_empty(&self) {
-        let Some(group) = self.own_node(Own::Group) else {
-            return;
-        };
-        if self.with_tree(|t| t.get(group).is_some_and(|g| g.head == -1)) {
-            let _ = self.free_own_group().await;
-        }
+/// Frees scpanel's own group when nothing runs in it any more (leaving a server).
+pub(crate) async fn free_group_if_empty(link: &Link) {
+    let Some(group) = own_node(link, Own::Group) else {
+        return;
+    };
+    if link.with_tree(|t| t.get(group).is_some_and(|g| g.head == -1)) {
+        let _ = free_group(link).await;
     }
+}
 
-    /// Frees scpanel's own group and whatever is left in it, quietly: for a command that
-    /// leaves nothing behind on a server it visited.
-    pub async fn free_own_group(&self) -> Result<()> {
-        let Some(group) = self.own_node(Own::Group) else {
-            return Ok(());
-        };
-        self.send_checked(bundle_of(vec![
-            msg("/error", [OscType::Int(-1)]),
-            msg("/n_free", [OscType::Int(group)]),
-        ]))
-        .await
-    }
+/// Frees scpanel's own group and whatever is left in it, quietly: for a command that
+/// leaves nothing behind on a server it visited.
+pub(crate) async fn free_group(link: &Link) -> Result<()> {
+    let Some(group) = own_node(link, Own::Group) else {
+        return Ok(());
+    };
+    link.send_checked(bundle_of(vec![
+        msg("/error", [OscType::Int(-1)]),
+        msg("/n_free", [OscType::Int(group)]),
+    ]))
+    .await
 }
 
 /// Which client's default group `id` is, when it is one: `clientID·2^26 + 1` in sclang's
 /// layout, `clientID + 1` in supriya's (the one scpanel boots with), both at the root.
-pub fn default_group_client(tree: &NodeTree, session: &Session, id: i32) -> Option<i32> {
+pub fn default_group_client(tree: &NodeTree, session: &Attachment, id: i32) -> Option<i32> {
     let logins = session.login.map_or(32, |l| l.max_logins.clamp(1, 32)) as i32;
     let at_root = |g: i32| {
         tree.get(g)
@@ -191,24 +201,24 @@ pub fn default_group_client(tree: &NodeTree, session: &Session, id: i32) -> Opti
 
 /// Keeps scpanel's own group last in the root while the connection lives: a node another
 /// client adds at the root's tail would otherwise play after the volume and the meters.
-pub(crate) async fn keep_last(server: std::sync::Weak<crate::handle::Inner>) {
-    let Some(mut changes) = Server::from_weak(&server).map(|s| s.watch_changes()) else {
+pub(crate) async fn keep_last(link: std::sync::Weak<Link>) {
+    let Some(mut changes) = link.upgrade().map(|l| l.shared.changes.subscribe()) else {
         return;
     };
     while changes.changed().await.is_ok() {
-        let Some(server) = Server::from_weak(&server) else {
+        let Some(link) = link.upgrade() else {
             return;
         };
-        let Some(group) = server.own_node(Own::Group) else {
+        let Some(group) = own_node(&link, Own::Group) else {
             continue;
         };
-        let misplaced = server.with_tree(|t| {
+        let misplaced = link.with_tree(|t| {
             t.get(group).is_some_and(|g| g.parent == t.root)
                 && t.get(t.root).is_some_and(|r| r.tail != group)
         });
         if misplaced {
             // The next notification tells whether it worked; a failure is retried then.
-            let _ = server
+            let _ = link
                 .send(bundle_of(vec![
                     msg("/error", [OscType::Int(-1)]),
                     msg("/g_tail", [OscType::Int(0), OscType::Int(group)]),

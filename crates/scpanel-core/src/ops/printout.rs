@@ -33,8 +33,8 @@ use std::time::Duration;
 
 use rosc::OscType;
 
-use crate::handle::tree_read::MAX_NODES;
-use crate::handle::{Live, Server};
+use crate::ops::tree_read::MAX_NODES;
+use crate::link::{Link, Live};
 use crate::host::output::{DumpLine, parse_line};
 use crate::model::tree::NodeTree;
 use crate::wire::protocol::msg;
@@ -191,133 +191,132 @@ fn with_commas(n: u64) -> String {
     out
 }
 
-impl Server {
-    /// SynthDef names for the synths `ids`, read from scsynth's printout of its node tree
-    /// (`/g_dumpTree 0 0`). Only a server this process booted prints where scpanel can read
-    /// it: on any other the result is empty. Synths below a group the live mirror knows is
-    /// paused are not printed by the server, so they are left out. The printout is kept out of
-    /// the server log; one note there says how many lines it had.
-    pub async fn synth_names_from_printout(&self, ids: &[i32]) -> HashMap<i32, String> {
-        let Some(live) = self.live() else {
-            return HashMap::new();
-        };
-        let _one_at_a_time = live.conn.tree_query_lock().await;
-        let wanted = self.with_tree(|mirror| {
-            let synths = ids
-                .iter()
-                .copied()
-                .filter(|id| mirror.get(*id).is_some_and(|n| !n.is_group()));
-            keep_visible(synths, mirror, mirror)
-        });
-        self.printout_names(&live, wanted).await
-    }
-
-    /// [`Server::synth_names_from_printout`] for a caller that holds the tree-query lock
-    /// (a printout must not overlap another).
-    pub(crate) async fn printout_names(
-        &self,
-        live: &Live,
-        wanted: HashSet<i32>,
-    ) -> HashMap<i32, String> {
-        if !live.session.is_owner || wanted.is_empty() {
-            return HashMap::new();
-        }
-        let Some(process) = self.inner.process.lock().ok().and_then(|p| p.clone()) else {
-            return HashMap::new();
-        };
-        let (nodes, expected) = self.with_tree(|t| (t.len(), printed_count(t)));
-        let status_nodes = self.latest_status().map_or(0, |s| {
-            usize::try_from(s.synths).unwrap_or(0) + usize::try_from(s.groups).unwrap_or(0)
-        });
-        // Every node prints one line: as many as the tree has, and some slack for nodes made
-        // since it was counted.
-        let limit = (nodes.max(status_nodes) + wanted.len() + 1024).min(MAX_NODES);
-        let Some(mut capture) = process.capture_printout(limit) else {
-            return HashMap::new();
-        };
-        // A mirror that lags the server by a few nodes may stop the reading a few lines early:
-        // names missed then stay unknown until the next read.
-        let mut reader = NameReader::new(wanted, expected.max(1));
-        let sent = live
-            .conn
-            .send_msg(msg("/g_dumpTree", [OscType::Int(0), OscType::Int(0)]))
-            .await;
-        if sent.is_ok() {
-            let deadline = tokio::time::Instant::now() + printout_timeout(limit);
-            loop {
-                // With every name in, the rest of the printout is still read while it flows
-                // (it comes in one burst), so its tail doesn't reach the log late; a mirror
-                // that counts nodes the server no longer has costs only this pause.
-                let until = if reader.has_all_names() {
-                    deadline.min(tokio::time::Instant::now() + PRINTOUT_IDLE)
-                } else {
-                    deadline
-                };
-                match tokio::time::timeout_at(until, capture.lines.recv()).await {
-                    Ok(Some(line)) if !reader.take(&line) => {}
-                    _ => break,
-                }
-            }
-        }
-        let lines = capture.finish();
-        if lines > 0 {
-            self.inner.shared.note(format!(
-                "node names read from the server's printout ({} lines)",
-                with_commas(lines)
-            ));
-        }
-        reader.names
-    }
-
-    /// Names the synths of `tree` that came without one, from the printout (a server this
-    /// process booted only); returns how many were named. The live mirror gets them too.
-    pub(crate) async fn name_from_printout(&self, live: &Live, tree: &mut NodeTree) -> usize {
-        if !live.session.is_owner {
-            return 0;
-        }
-        let wanted = self.with_tree(|mirror| unnamed_visible(tree, mirror));
-        let names = self.printout_names(live, wanted).await;
-        if names.is_empty() {
-            return 0;
-        }
-        let mut named = 0;
-        for (id, def) in &names {
-            named += usize::from(tree.name_synth(*id, def));
-        }
-        self.name_in_mirror(&names);
-        named
-    }
-
-    /// Names the mirror's unnamed synths below `groups` from one printout (a server this
-    /// process booted only; the caller holds the tree-query lock); returns how many.
-    pub(crate) async fn name_mirror_below(&self, live: &Live, groups: &[i32]) -> usize {
-        if !live.session.is_owner {
-            return 0;
-        }
-        let wanted = self.with_tree(|mirror| {
-            groups
-                .iter()
-                .flat_map(|g| unnamed_below(mirror, *g))
-                .collect()
-        });
-        let names = self.printout_names(live, wanted).await;
-        self.name_in_mirror(&names)
-    }
-
-    fn name_in_mirror(&self, names: &HashMap<i32, String>) -> usize {
-        if names.is_empty() {
-            return 0;
-        }
-        let mut named = 0;
-        if let Ok(mut m) = self.inner.shared.tree.lock() {
-            for (id, def) in names {
-                named += usize::from(m.name_synth(*id, def));
-            }
-        }
-        self.inner.shared.changed();
-        named
-    }
+/// SynthDef names for the synths `ids`, read from scsynth's printout of its node tree
+/// (`/g_dumpTree 0 0`). Only a server this process booted prints where scpanel can read
+/// it: on any other the result is empty. Synths below a group the live mirror knows is
+/// paused are not printed by the server, so they are left out. The printout is kept out of
+/// the server log; one note there says how many lines it had.
+pub(crate) async fn synth_names(link: &Link, ids: &[i32]) -> HashMap<i32, String> {
+    let Some(live) = link.live() else {
+        return HashMap::new();
+    };
+    let _one_at_a_time = live.conn.tree_query_lock().await;
+    let wanted = link.with_tree(|mirror| {
+        let synths = ids
+            .iter()
+            .copied()
+            .filter(|id| mirror.get(*id).is_some_and(|n| !n.is_group()));
+        keep_visible(synths, mirror, mirror)
+    });
+    printout_names(link, &live, wanted).await
 }
+
+/// [`synth_names`] for a caller that holds the tree-query lock
+/// (a printout must not overlap another).
+pub(crate) async fn printout_names(
+    link: &Link,
+    live: &Live,
+    wanted: HashSet<i32>,
+) -> HashMap<i32, String> {
+    if !live.attachment.is_owner || wanted.is_empty() {
+        return HashMap::new();
+    }
+    let Some(process) = link.process() else {
+        return HashMap::new();
+    };
+    let (nodes, expected) = link.with_tree(|t| (t.len(), printed_count(t)));
+    let status_nodes = link.shared.latest_status().map_or(0, |s| {
+        usize::try_from(s.synths).unwrap_or(0) + usize::try_from(s.groups).unwrap_or(0)
+    });
+    // Every node prints one line: as many as the tree has, and some slack for nodes made
+    // since it was counted.
+    let limit = (nodes.max(status_nodes) + wanted.len() + 1024).min(MAX_NODES);
+    let Some(mut capture) = process.capture_printout(limit) else {
+        return HashMap::new();
+    };
+    // A mirror that lags the server by a few nodes may stop the reading a few lines early:
+    // names missed then stay unknown until the next read.
+    let mut reader = NameReader::new(wanted, expected.max(1));
+    let sent = live
+        .conn
+        .send_msg(msg("/g_dumpTree", [OscType::Int(0), OscType::Int(0)]))
+        .await;
+    if sent.is_ok() {
+        let deadline = tokio::time::Instant::now() + printout_timeout(limit);
+        loop {
+            // With every name in, the rest of the printout is still read while it flows
+            // (it comes in one burst), so its tail doesn't reach the log late; a mirror
+            // that counts nodes the server no longer has costs only this pause.
+            let until = if reader.has_all_names() {
+                deadline.min(tokio::time::Instant::now() + PRINTOUT_IDLE)
+            } else {
+                deadline
+            };
+            match tokio::time::timeout_at(until, capture.lines.recv()).await {
+                Ok(Some(line)) if !reader.take(&line) => {}
+                _ => break,
+            }
+        }
+    }
+    let lines = capture.finish();
+    if lines > 0 {
+        link.shared.note(format!(
+            "node names read from the server's printout ({} lines)",
+            with_commas(lines)
+        ));
+    }
+    reader.names
+}
+
+/// Names the synths of `tree` that came without one, from the printout (a server this
+/// process booted only); returns how many were named. The live mirror gets them too.
+pub(crate) async fn name_from_printout(link: &Link, live: &Live, tree: &mut NodeTree) -> usize {
+    if !live.attachment.is_owner {
+        return 0;
+    }
+    let wanted = link.with_tree(|mirror| unnamed_visible(tree, mirror));
+    let names = printout_names(link, live, wanted).await;
+    if names.is_empty() {
+        return 0;
+    }
+    let mut named = 0;
+    for (id, def) in &names {
+        named += usize::from(tree.name_synth(*id, def));
+    }
+    name_in_mirror(link, &names);
+    named
+}
+
+/// Names the mirror's unnamed synths below `groups` from one printout (a server this
+/// process booted only; the caller holds the tree-query lock); returns how many.
+pub(crate) async fn name_mirror_below(link: &Link, live: &Live, groups: &[i32]) -> usize {
+    if !live.attachment.is_owner {
+        return 0;
+    }
+    let wanted = link.with_tree(|mirror| {
+        groups
+            .iter()
+            .flat_map(|g| unnamed_below(mirror, *g))
+            .collect()
+    });
+    let names = printout_names(link, live, wanted).await;
+    name_in_mirror(link, &names)
+}
+
+fn name_in_mirror(link: &Link, names: &HashMap<i32, String>) -> usize {
+    if names.is_empty() {
+        return 0;
+    }
+    let mut named = 0;
+    if let Ok(mut m) = link.shared.tree.lock() {
+        for (id, def) in names {
+            named += usize::from(m.name_synth(*id, def));
+        }
+    }
+    link.shared.changed();
+    named
+}
+
 
 #[cfg(test)]
 mod tests {

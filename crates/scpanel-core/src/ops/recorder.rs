@@ -6,9 +6,13 @@ use std::time::{Duration, Instant};
 
 use rosc::{OscPacket, OscType};
 
+use std::sync::{Arc, Mutex};
+
 use crate::error::{Result, ServerError};
-use crate::handle::Server;
-use crate::ops::own_nodes::Own;
+use crate::link::Link;
+use crate::ops::own_nodes::{Own, OwnGroup};
+use crate::ops::synthdefs::SynthDefs;
+use crate::ops::{buffers, nodes};
 use crate::wire::connection::SYNC_TIMEOUT;
 use crate::wire::protocol::{Expect, msg};
 
@@ -17,18 +21,44 @@ pub use crate::model::recording::*;
 /// Frames in the disk buffer: a power of two, as `DiskOut` needs, about a second of audio.
 const DISK_BUFFER_FRAMES: i32 = 65536;
 
-impl Server {
+/// What the recorder keeps between calls, one per handle.
+#[derive(Default)]
+pub(crate) struct State {
+    recording: Mutex<Option<Recording>>,
+    /// One task at a time starts, pauses or stops the recorder.
+    one_at_a_time: tokio::sync::Mutex<()>,
+}
+
+impl State {
+    /// The server went away, and the recording with it.
+    pub fn forget(&self) {
+        if let Ok(mut r) = self.recording.lock() {
+            r.take();
+        }
+    }
+}
+
+/// Recording the server's outputs to a sound file ([`Server::recorder`](crate::Server::recorder)).
+#[derive(Clone)]
+pub struct Recorder {
+    pub(crate) link: Arc<Link>,
+    pub(crate) state: Arc<State>,
+    pub(crate) own: Arc<OwnGroup>,
+    pub(crate) defs: SynthDefs,
+}
+
+impl Recorder {
     /// The recording in progress, if any.
     pub fn recording(&self) -> Option<Recording> {
-        self.shared().recording.lock().ok()?.clone()
+        self.state.recording.lock().ok()?.clone()
     }
 
     /// Starts recording the first `channels` outputs to a file. A folder (or an empty path)
     /// gets a timestamped name inside it; a file that exists is never overwritten (`-2`,
-    /// `-3`… is added). The file actually written is in [`Server::recording`].
-    pub async fn start_recording(&self, mut options: RecordOptions) -> Result<()> {
+    /// `-3`… is added). The file actually written is in [`Recorder::recording`].
+    pub async fn start(&self, mut options: RecordOptions) -> Result<()> {
         // One start at a time: a double click waits here, then finds the first recording.
-        let _one_at_a_time = self.shared().recorder_lock.lock().await;
+        let _one_at_a_time = self.state.one_at_a_time.lock().await;
         if self.recording().is_some() {
             return Err(ServerError::Fail {
                 command: "record".into(),
@@ -41,14 +71,14 @@ impl Server {
                 message: "record between 1 and 128 channels".into(),
             });
         }
-        let conn = self.online()?.conn.clone();
+        let conn = self.link.online()?.conn.clone();
         let wanted = resolve_path(&options.path, options.header);
         check_folder(&wanted)?;
         options.path = claim_file(&wanted)?;
         let started = self.start_recorder(&conn, &options).await;
         match started {
             Ok((node, buffer)) => {
-                if let Ok(mut r) = self.shared().recording.lock() {
+                if let Ok(mut r) = self.state.recording.lock() {
                     *r = Some(Recording {
                         options,
                         node,
@@ -58,7 +88,7 @@ impl Server {
                         paused_since: None,
                     });
                 }
-                self.shared().changed();
+                self.link.shared.changed();
                 Ok(())
             }
             Err(e) => {
@@ -76,8 +106,7 @@ impl Server {
         conn: &crate::wire::connection::Connection,
         options: &RecordOptions,
     ) -> Result<(i32, i32)> {
-        let buffer = self
-            .add_buffer(DISK_BUFFER_FRAMES, options.channels as i32)
+        let buffer = buffers::add(&self.link, DISK_BUFFER_FRAMES, options.channels as i32)
             .await?;
         let write = conn
             .request(
@@ -101,13 +130,12 @@ impl Server {
             )
             .await;
         if let Err(e) = write {
-            let _ = self.free_buffer(buffer).await;
+            let _ = buffers::free(&self.link, buffer).await;
             return Err(e);
         }
         // Last in scpanel's own group, after the volume: the file has what the speakers get.
         let def = format!("scpanel-recorder-{}", options.channels);
-        match self
-            .add_own_synth(
+        match self.own.add_synth(&self.link, &self.defs, 
                 Own::Recorder,
                 &def,
                 &[("in", 0.0), ("bufnum", buffer as f32)],
@@ -117,32 +145,32 @@ impl Server {
             Ok(node) => Ok((node, buffer)),
             Err(e) => {
                 let _ = self.close_buffer(buffer).await;
-                let _ = self.free_buffer(buffer).await;
+                let _ = buffers::free(&self.link, buffer).await;
                 Err(e)
             }
         }
     }
 
     /// Pauses the recording (the recorder synth stops writing).
-    pub async fn pause_recording(&self) -> Result<()> {
-        let _one_at_a_time = self.shared().recorder_lock.lock().await;
+    pub async fn pause(&self) -> Result<()> {
+        let _one_at_a_time = self.state.one_at_a_time.lock().await;
         let rec = self.recording().ok_or_else(not_recording)?;
         if rec.is_paused() {
             return Ok(());
         }
-        self.pause_node(rec.node).await?;
+        nodes::run(&self.link, rec.node, false).await?;
         self.update_recording(|r| r.paused_since = Some(Instant::now()));
         Ok(())
     }
 
     /// Resumes a paused recording.
-    pub async fn resume_recording(&self) -> Result<()> {
-        let _one_at_a_time = self.shared().recorder_lock.lock().await;
+    pub async fn resume(&self) -> Result<()> {
+        let _one_at_a_time = self.state.one_at_a_time.lock().await;
         let rec = self.recording().ok_or_else(not_recording)?;
         if !rec.is_paused() {
             return Ok(());
         }
-        self.run_node(rec.node).await?;
+        nodes::run(&self.link, rec.node, true).await?;
         self.update_recording(|r| {
             if let Some(p) = r.paused_since.take() {
                 r.paused_total += p.elapsed();
@@ -154,37 +182,35 @@ impl Server {
     /// Stops, closes the file (complete and readable once this returns) and frees the buffer.
     /// The file is closed even when freeing the recorder synth fails; if closing fails, the
     /// recording stays in place so that stopping can be tried again.
-    pub async fn stop_recording(&self) -> Result<PathBuf> {
-        let _one_at_a_time = self.shared().recorder_lock.lock().await;
+    pub async fn stop(&self) -> Result<PathBuf> {
+        let _one_at_a_time = self.state.one_at_a_time.lock().await;
         let rec = self.recording().ok_or_else(not_recording)?;
         // A synth already gone (freed by someone else) leaves a file still to close.
-        if let Err(e) = self.free_node(rec.node).await {
-            self.shared()
-                .note(format!("stopping the recorder synth {}: {e}", rec.node));
+        if let Err(e) = nodes::free(&self.link, rec.node).await {
+            self.link.shared.note(format!("stopping the recorder synth {}: {e}", rec.node));
         }
         self.close_buffer(rec.buffer).await?;
-        if let Err(e) = self.free_buffer(rec.buffer).await {
-            self.shared()
-                .note(format!("freeing the recording buffer {}: {e}", rec.buffer));
+        if let Err(e) = buffers::free(&self.link, rec.buffer).await {
+            self.link.shared.note(format!("freeing the recording buffer {}: {e}", rec.buffer));
         }
-        if let Ok(mut r) = self.shared().recording.lock() {
+        if let Ok(mut r) = self.state.recording.lock() {
             r.take();
         }
-        self.shared().changed();
+        self.link.shared.changed();
         Ok(rec.options.path)
     }
 
     fn update_recording(&self, f: impl FnOnce(&mut Recording)) {
-        if let Ok(mut r) = self.shared().recording.lock()
+        if let Ok(mut r) = self.state.recording.lock()
             && let Some(r) = r.as_mut()
         {
             f(r);
         }
-        self.shared().changed();
+        self.link.shared.changed();
     }
 
     async fn close_buffer(&self, buffer: i32) -> Result<()> {
-        let conn = self.online()?.conn.clone();
+        let conn = self.link.online()?.conn.clone();
         conn.request(
             OscPacket::Message(msg("/b_close", [OscType::Int(buffer)])),
             Expect::Done {
@@ -203,13 +229,6 @@ fn not_recording() -> ServerError {
         command: "record".into(),
         message: "not recording".into(),
     }
-}
-
-/// Where recordings go unless the user picks a place: the music folder, else home.
-pub fn default_folder() -> PathBuf {
-    dirs::audio_dir()
-        .or_else(dirs::home_dir)
-        .unwrap_or_else(std::env::temp_dir)
 }
 
 /// `scpanel-2026-11-30-192311.wav`, in local time.

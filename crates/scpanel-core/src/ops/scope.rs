@@ -14,28 +14,70 @@
 //! read still finds its frames in the ring. And the ring sends nothing nobody asks for.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use rosc::{OscMessage, OscPacket, OscType};
 use tokio::sync::watch;
 
-use crate::Server;
 use crate::error::{Result, ServerError};
-use crate::handle::bundle_of;
+use crate::link::Link;
 use crate::model::scope::{
-    Chunk, History, MAX_CHANNELS, MAX_FRAMES, MAX_RATE, MIN_RATE, Meter, ScopeFrame, ScopeStats,
+    Chunk, History, MAX_CHANNELS, MAX_FRAMES, MAX_RATE, MIN_RATE, Meter, SCOPE_REPLY, ScopeFrame, ScopeStats,
     plan_reads, ring_frames,
 };
-use crate::ops::own_nodes::Own;
-use crate::synthdef::builtins::SCOPE_REPLY;
-use crate::wire::protocol::{Expect, float_arg, int_arg, msg};
+use crate::ops::own_nodes::{self, Own, OwnGroup};
+use crate::ops::synthdefs::SynthDefs;
+use crate::ops::{buffers, requests};
+use crate::wire::connection::{Heard, Subscriber};
+
+use crate::wire::protocol::{Expect, bundle_of, float_arg, int_arg, msg};
 
 /// How long a read may take before it counts as lost.
 const READ_TIMEOUT: Duration = Duration::from_millis(500);
 /// Without a position report for this long while online, the scope synth is put back (an
 /// owner's reset frees every node, ours included).
 const SILENCE: Duration = Duration::from_secs(1);
+
+/// What the scope keeps between taps, one per handle: the synth's latest report, and
+/// which tap is the newest.
+pub(crate) struct State {
+    /// The scope synth's latest write position; only the latest matters.
+    reports: watch::Sender<Option<ScopeReport>>,
+    /// Counts taps started: the scope synth's id is fixed, so an old tap being freed must
+    /// not free a newer tap's synth.
+    generation: AtomicU64,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            reports: watch::channel(None).0,
+            generation: AtomicU64::new(0),
+        }
+    }
+}
+
+/// The scope synth's position reports, 25 a second: used up here like the meters', and
+/// handed on to the one capture task, which takes only the latest.
+pub(crate) struct ScopeFeed(pub Arc<State>);
+
+impl Subscriber for ScopeFeed {
+    fn receive(&self, m: &OscMessage) -> Heard {
+        let Some(report) = ScopeReport::parse(m) else {
+            return Heard::Passed;
+        };
+        self.0.reports.send_modify(|r| {
+            let count = r.as_ref().map_or(0, |r| r.count);
+            *r = Some(ScopeReport {
+                count: count.wrapping_add(1),
+                ..report
+            });
+        });
+        Heard::Consumed
+    }
+}
+
 
 /// A position report: `/scpanel/scope node replyID position`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -121,7 +163,7 @@ impl ScopeSpec {
 /// A running scope: the latest capture, until stopped or dropped (which frees its synth
 /// and buffer on the server).
 pub struct ScopeTap {
-    server: Server,
+    scope: Scope,
     spec: ScopeSpec,
     buffer: i32,
     generation: u64,
@@ -184,7 +226,7 @@ impl ScopeTap {
         if let Some(t) = self.task.take() {
             t.abort();
         }
-        release(&self.server, self.buffer, self.generation).await
+        release(&self.scope, self.buffer, self.generation).await
     }
 }
 
@@ -192,33 +234,43 @@ impl Drop for ScopeTap {
     fn drop(&mut self) {
         if let Some(t) = self.task.take() {
             t.abort();
-            let (server, buffer, generation) = (self.server.clone(), self.buffer, self.generation);
+            let (scope, buffer, generation) = (self.scope.clone(), self.buffer, self.generation);
             self.runtime.spawn(async move {
-                let _ = release(&server, buffer, generation).await;
+                let _ = release(&scope, buffer, generation).await;
             });
         }
     }
 }
 
-async fn release(server: &Server, buffer: i32, generation: u64) -> Result<()> {
+async fn release(scope: &Scope, buffer: i32, generation: u64) -> Result<()> {
     // A newer tap has placed its own synth under the same id: that one stays.
-    let newest = server.shared().scope_generation.load(Ordering::SeqCst) == generation;
+    let newest = scope.state.generation.load(Ordering::SeqCst) == generation;
     let freed = if newest {
-        server.free_own_synth(Own::Scope).await
+        own_nodes::free_synth(&scope.link, Own::Scope).await
     } else {
         Ok(())
     };
     // The synth goes first: freeing a buffer a UGen still writes is a crash waiting.
-    server.free_buffer(buffer).await?;
+    buffers::free(&scope.link, buffer).await?;
     freed
 }
 
-impl Server {
+/// The network scope ([`Server::scope`](crate::Server::scope)): one per server, read over
+/// OSC.
+#[derive(Clone)]
+pub struct Scope {
+    pub(crate) link: Arc<Link>,
+    pub(crate) state: Arc<State>,
+    pub(crate) own: Arc<OwnGroup>,
+    pub(crate) defs: SynthDefs,
+}
+
+impl Scope {
     /// Starts a scope on `spec`'s buses: needs a login (it makes a synth and a buffer). One
     /// scope per server: a new one replaces any other.
-    pub async fn start_scope(&self, spec: ScopeSpec) -> Result<ScopeTap> {
+    pub async fn start(&self, spec: ScopeSpec) -> Result<ScopeTap> {
         spec.check()?;
-        let layout = self.online()?.session.layout;
+        let layout = self.link.online()?.attachment.layout;
         if spec.bus as usize + spec.channels > layout.audio_buses as usize {
             return Err(ServerError::Refused(format!(
                 "buses {}–{} are past the server's {} audio buses",
@@ -229,32 +281,30 @@ impl Server {
         }
         let usable = |sr: f64| (1_000.0..=768_000.0).contains(&sr).then_some(sr);
         let sample_rate = match self
-            .latest_status()
+            .link.shared.latest_status()
             .and_then(|s| usable(s.nominal_sample_rate))
         {
             Some(sr) => sr,
             None => {
-                let sr = self.status().await?.nominal_sample_rate;
+                let sr = requests::status(&self.link).await?.nominal_sample_rate;
                 usable(sr).ok_or_else(|| {
                     ServerError::Osc(format!("a /status.reply with a sample rate of {sr} Hz"))
                 })?
             }
         };
-        let generation = self
-            .shared()
-            .scope_generation
+        let generation = self.state.generation
             .fetch_add(1, Ordering::SeqCst)
             + 1;
         let ring = ring_frames(sample_rate, MAX_FRAMES);
-        let buffer = self.add_buffer(ring as i32, spec.channels as i32).await?;
-        if let Err(e) = self.place_scope(&spec, buffer).await {
-            let _ = self.free_buffer(buffer).await;
+        let buffer = buffers::add(&self.link, ring as i32, spec.channels as i32).await?;
+        if let Err(e) = self.place(&spec, buffer).await {
+            let _ = buffers::free(&self.link, buffer).await;
             return Err(e);
         }
         let (tx, latest) = watch::channel(None);
         let frames = Arc::new(AtomicUsize::new(spec.frames));
         let capture = Capture {
-            server: self.clone(),
+            scope: self.clone(),
             spec,
             buffer,
             ring,
@@ -263,7 +313,7 @@ impl Server {
             tx,
         };
         Ok(ScopeTap {
-            server: self.clone(),
+            scope: self.clone(),
             spec,
             buffer,
             generation,
@@ -274,11 +324,13 @@ impl Server {
         })
     }
 
-    async fn place_scope(&self, spec: &ScopeSpec, buffer: i32) -> Result<i32> {
+    async fn place(&self, spec: &ScopeSpec, buffer: i32) -> Result<i32> {
         let def = format!("scpanel-scope-{}", spec.channels);
         // A scope left by an earlier tap (or a dropped one still being freed) goes first.
-        let _ = self.free_own_synth(Own::Scope).await;
-        self.add_own_synth(
+        let _ = own_nodes::free_synth(&self.link, Own::Scope).await;
+        self.own.add_synth(
+            &self.link,
+            &self.defs,
             Own::Scope,
             &def,
             &[
@@ -292,7 +344,7 @@ impl Server {
 }
 
 struct Capture {
-    server: Server,
+    scope: Scope,
     spec: ScopeSpec,
     buffer: i32,
     ring: usize,
@@ -303,7 +355,7 @@ struct Capture {
 
 impl Capture {
     async fn run(self) {
-        let mut reports = self.server.shared().scope_reports.subscribe();
+        let mut reports = self.scope.state.reports.subscribe();
         let mut stats = ScopeStats::default();
         let (mut updates, mut bytes) = (Meter::new(), Meter::new());
         let mut history = History::new(self.spec.channels);
@@ -320,10 +372,8 @@ impl Capture {
                 Err(_) => {
                     // Silent: put the synth back if the server is there to take it. It
                     // starts again at the ring's start, so what was read does not follow on.
-                    if self.server.live().is_some()
-                        && self
-                            .server
-                            .place_scope(&self.spec, self.buffer)
+                    if self.scope.link.live().is_some()
+                        && self.scope.place(&self.spec, self.buffer)
                             .await
                             .is_ok()
                     {
@@ -336,7 +386,7 @@ impl Capture {
                 }
             };
             let Some(report) = report else { continue };
-            if Some(report.node) != self.server.own_node(Own::Scope) {
+            if Some(report.node) != own_nodes::own_node(&self.scope.link, Own::Scope) {
                 continue;
             }
             if let Some(last) = last_count {
@@ -410,7 +460,7 @@ impl Capture {
     /// Asks for every chunk at once; returns the samples in order, the bytes received and
     /// how many samples were not numbers.
     async fn read(&self, reads: &[Chunk]) -> Result<(Vec<f32>, usize, u64)> {
-        let conn = self.server.online()?.conn.clone();
+        let conn = self.scope.link.online()?.conn.clone();
         let messages = reads
             .iter()
             .map(|c| {

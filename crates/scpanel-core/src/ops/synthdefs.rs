@@ -5,13 +5,15 @@ use std::path::{Path, PathBuf};
 
 use rosc::{OscPacket, OscType};
 
+use std::sync::{Arc, Mutex};
+
 use crate::error::{Result, ServerError};
-use crate::handle::Server;
+use crate::link::Link;
 use crate::synthdef::{SynthDef, builtins, decode_file};
 use crate::wire::connection::SYNC_TIMEOUT;
 use crate::wire::protocol::{Expect, msg};
 
-pub use crate::model::synthdef_info::*;
+use crate::synthdef::{DefSource, SynthDefInfo};
 
 fn read_defs(path: &Path) -> Result<Vec<SynthDef>> {
     let bytes = std::fs::read(path)
@@ -25,43 +27,52 @@ fn absolute(path: &Path) -> Result<PathBuf> {
         .map_err(|e| ServerError::Io(format!("cannot find {}: {e}", path.display())))
 }
 
-impl Server {
+/// What the server has from this client, by name: one list per handle, kept across calls.
+pub(crate) type Known = Mutex<Vec<SynthDefInfo>>;
+
+/// Sending, loading and freeing SynthDefs, and what the server has from this client
+/// ([`Server::synthdefs`](crate::Server::synthdefs)).
+#[derive(Clone)]
+pub struct SynthDefs {
+    pub(crate) link: Arc<Link>,
+    pub(crate) known: Arc<Known>,
+}
+
+impl SynthDefs {
     /// SynthDefs this client sent or loaded, by name.
-    pub fn synthdefs(&self) -> Vec<SynthDefInfo> {
-        self.shared()
-            .synthdefs
+    pub fn list(&self) -> Vec<SynthDefInfo> {
+        self.known
             .lock()
             .map(|d| d.clone())
             .unwrap_or_default()
     }
 
     /// Whether the server has a SynthDef of this name from us.
-    pub fn knows_synthdef(&self, name: &str) -> bool {
-        self.shared()
-            .synthdefs
+    pub fn knows(&self, name: &str) -> bool {
+        self.known
             .lock()
             .is_ok_and(|d| d.iter().any(|i| i.name == name))
     }
 
     fn remember(&self, infos: impl IntoIterator<Item = SynthDefInfo>) {
-        if let Ok(mut known) = self.shared().synthdefs.lock() {
+        if let Ok(mut known) = self.known.lock() {
             for info in infos {
                 known.retain(|k| k.name != info.name);
                 known.push(info);
             }
             known.sort_by(|a, b| a.name.cmp(&b.name));
         }
-        self.shared().changed();
+        self.link.shared.changed();
     }
 
     /// Sends SynthDefs with `/d_recv` and waits for the server's `/done`.
-    pub async fn send_synthdefs(&self, defs: &[SynthDef], source: DefSource) -> Result<()> {
-        let conn = self.online()?.conn.clone();
-        self.send_synthdefs_on(&conn, defs, source).await
+    pub async fn send(&self, defs: &[SynthDef], source: DefSource) -> Result<()> {
+        let conn = self.link.online()?.conn.clone();
+        self.send_on(&conn, defs, source).await
     }
 
-    /// [`Server::send_synthdefs`] on a connection that is not yet the handle's live one.
-    pub(crate) async fn send_synthdefs_on(
+    /// [`SynthDefs::send`] on a connection that is not yet the handle's live one.
+    pub(crate) async fn send_on(
         &self,
         conn: &crate::wire::connection::Connection,
         defs: &[SynthDef],
@@ -87,11 +98,11 @@ impl Server {
             command: "/d_recv".into(),
             message: format!("no built-in SynthDef named {name:?}"),
         })?;
-        self.send_synthdefs(&[def], DefSource::BuiltIn).await
+        self.send(&[def], DefSource::BuiltIn).await
     }
 
     /// Loads a `.scsyndef` file (`/d_load`); returns the names it holds.
-    pub async fn load_synthdef_file(&self, path: &Path) -> Result<Vec<String>> {
+    pub async fn load_file(&self, path: &Path) -> Result<Vec<String>> {
         let path = absolute(path)?;
         let defs = read_defs(&path)?;
         self.d_load("/d_load", &path).await?;
@@ -104,7 +115,7 @@ impl Server {
     }
 
     /// Loads every `.scsyndef` in a folder (`/d_loadDir`); returns the names.
-    pub async fn load_synthdef_dir(&self, dir: &Path) -> Result<Vec<String>> {
+    pub async fn load_dir(&self, dir: &Path) -> Result<Vec<String>> {
         let dir = absolute(dir)?;
         let mut infos = Vec::new();
         let entries = std::fs::read_dir(&dir).map_err(|e| {
@@ -129,7 +140,7 @@ impl Server {
     }
 
     async fn d_load(&self, cmd: &str, path: &Path) -> Result<()> {
-        let conn = self.online()?.conn.clone();
+        let conn = self.link.online()?.conn.clone();
         conn.request(
             OscPacket::Message(msg(cmd, [OscType::String(path.display().to_string())])),
             Expect::Done {
@@ -143,32 +154,32 @@ impl Server {
     }
 
     /// Frees SynthDefs by name (`/d_free`).
-    pub async fn free_synthdefs(&self, names: &[&str]) -> Result<()> {
+    pub async fn free(&self, names: &[&str]) -> Result<()> {
         if names.is_empty() {
             return Ok(());
         }
-        self.send_checked(OscPacket::Message(msg(
+        self.link.send_checked(OscPacket::Message(msg(
             "/d_free",
             names.iter().map(|n| OscType::String(n.to_string())),
         )))
         .await?;
-        if let Ok(mut known) = self.shared().synthdefs.lock() {
+        if let Ok(mut known) = self.known.lock() {
             known.retain(|k| !names.contains(&k.name.as_str()));
         }
-        self.shared().changed();
+        self.link.shared.changed();
         Ok(())
     }
 
     /// Frees every SynthDef this client knows of.
-    pub async fn free_all_synthdefs(&self) -> Result<()> {
-        let names: Vec<String> = self.synthdefs().into_iter().map(|d| d.name).collect();
+    pub async fn free_all(&self) -> Result<()> {
+        let names: Vec<String> = self.list().into_iter().map(|d| d.name).collect();
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-        self.free_synthdefs(&refs).await
+        self.free(&refs).await
     }
 
     /// Makes sure a built-in SynthDef is on the server before a synth of it is made.
     pub(crate) async fn ensure_builtin(&self, name: &str) -> Result<()> {
-        if !self.knows_synthdef(name) && builtins::builtin(name).is_some() {
+        if !self.knows(name) && builtins::builtin(name).is_some() {
             self.send_builtin(name).await?;
         }
         Ok(())

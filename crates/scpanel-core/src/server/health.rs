@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::handle::{Inner, Live, Server, ServerEvent, ServerState};
+use crate::link::{Live, ServerEvent, ServerState};
+use crate::server::handle::{Inner, Server};
 use crate::server::rejoin;
 use crate::wire::connection::Connection;
 use crate::wire::protocol::msg;
@@ -122,7 +123,7 @@ pub(crate) async fn monitor(server: Weak<Inner>, live: Weak<Live>) {
         let conn: Arc<Connection> = live.conn.clone();
         let now = Instant::now();
         if let Some(reason) = conn.closed_reason()
-            && !live.session.is_owner
+            && !live.attachment.is_owner
         {
             gone(&server, &live, reason);
             return;
@@ -151,7 +152,7 @@ pub(crate) async fn monitor(server: Weak<Inner>, live: Weak<Live>) {
             let quiet = heard.map_or(silent, |h| now.saturating_duration_since(h).max(silent));
             if quiet >= config.offline_after
                 && silent >= config.reply_timeout.max(config.offline_after / 2)
-                && !live.session.is_owner
+                && !live.attachment.is_owner
             {
                 gone(
                     &server,
@@ -185,7 +186,7 @@ pub(crate) async fn monitor(server: Weak<Inner>, live: Weak<Live>) {
         if let Some(at) = reread.tick(&server, &conn, now) {
             wake = wake.min(at);
         }
-        let owner = live.session.is_owner;
+        let owner = live.attachment.is_owner;
         // Hold no strong handle on the server while asleep: dropping it must end us.
         drop(live);
         drop(server);
@@ -215,20 +216,15 @@ impl Drop for AbortOnDrop {
 }
 
 fn gone(server: &Server, live: &Arc<Live>, reason: String) {
-    // A newer session (the user connected again meanwhile) is not this one's to end.
-    let current = server
-        .inner
-        .live
-        .lock()
-        .ok()
-        .and_then(|l| l.clone())
+    // A newer attachment (the user connected again meanwhile) is not this one's to end.
+    let current = server.live()
         .is_some_and(|l| Arc::ptr_eq(&l, live));
     if !current {
         return;
     }
     server.shared().note(format!(
         "lost the server at {}: {reason}",
-        live.session.addr
+        live.attachment.addr
     ));
     let epoch = rejoin::record_loss(server, false, reason.clone());
     server.go_offline(Some(ServerEvent::OscPanicked { reason }));

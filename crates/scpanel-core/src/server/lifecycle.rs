@@ -8,11 +8,12 @@ use std::time::{Duration, Instant};
 use rosc::{OscPacket, OscType};
 use tokio::sync::mpsc;
 
-use crate::handle::tree_read::{self, ReadOptions};
-use crate::handle::{
-    ConnectOptions, Inner, Live, Options, Protocol, Result, Server, ServerError, ServerEvent,
-    ServerState, Session, bundle_of, client_address,
-};
+use crate::ops::tree_read::{self, ReadOptions};
+use crate::error::{Result, ServerError};
+use crate::link::{Attachment, ConnectOptions, Live, ServerEvent, ServerState, client_address};
+use crate::model::options::{Options, Protocol};
+use crate::server::handle::{Inner, Server};
+use crate::wire::protocol::bundle_of;
 use crate::host::find;
 use crate::host::output::LineKind;
 use crate::host::ports;
@@ -59,9 +60,9 @@ impl Server {
         match self.boot_inner(&options, &program).await {
             Ok(()) => Ok(()),
             Err(e) => {
-                self.inner.shared.note(format!("boot failed: {e}"));
+                self.inner.link.shared.note(format!("boot failed: {e}"));
                 self.note_rate_mismatch();
-                let process = self.inner.process.lock().ok().and_then(|mut p| p.take());
+                let process = self.inner.link.replace_process(None);
                 if let Some(p) = process {
                     p.terminate(Duration::from_secs(1)).await;
                 }
@@ -72,7 +73,7 @@ impl Server {
     }
 
     async fn boot_inner(&self, options: &Options, program: &std::path::Path) -> Result<()> {
-        let shared = self.inner.shared.clone();
+        let shared = self.inner.link.shared.clone();
         let argv = options.argv();
         let (line_tx, mut lines) = mpsc::unbounded_channel();
         let env = jack_connection_env(options);
@@ -85,9 +86,7 @@ impl Server {
             "$ {}",
             options.command_line(&program.display().to_string())
         ));
-        if let Ok(mut p) = self.inner.process.lock() {
-            *p = Some(process.clone());
-        }
+        self.inner.link.replace_process(Some(process.clone()));
         let started = Instant::now();
         let deadline = tokio::time::Instant::now() + options.boot_timeout;
         let addr = client_address(&options.bind_address, options.port);
@@ -96,7 +95,7 @@ impl Server {
             Protocol::Udp => Some(
                 Connection::open(
                     shared.clone(),
-                    crate::handle::shared::subscribers(&shared),
+                    self.subscribers(),
                     addr,
                     Protocol::Udp,
                     None,
@@ -136,7 +135,7 @@ impl Server {
                         }
                         let _ = c.send_msg(msg("/status", [])).await;
                     } else if started.elapsed() > Duration::from_millis(300)
-                        && let Ok(c) = Connection::open(shared.clone(), crate::handle::shared::subscribers(&shared), addr, Protocol::Tcp, password).await
+                        && let Ok(c) = Connection::open(shared.clone(), self.subscribers(), addr, Protocol::Tcp, password).await
                     {
                         // A TCP listener that accepted us is up (password, if any, sent first).
                         conn = Some(c);
@@ -161,7 +160,7 @@ impl Server {
             None => {
                 Connection::open(
                     shared.clone(),
-                    crate::handle::shared::subscribers(&shared),
+                    self.subscribers(),
                     addr,
                     Protocol::Tcp,
                     password,
@@ -177,7 +176,7 @@ impl Server {
             }
         }));
         let layout = ServerLayout::from_options(options);
-        let session = Session {
+        let attachment = Attachment {
             addr,
             protocol: options.protocol,
             is_owner: true,
@@ -196,7 +195,7 @@ impl Server {
             client_id: None,
             local_max_logins: Some(options.max_logins),
         };
-        self.establish(conn, session, joining).await?;
+        self.establish(conn, attachment, joining).await?;
         if options.connect_jack_ports {
             self.note_jack_connections(&process);
         }
@@ -242,7 +241,7 @@ impl Server {
     async fn establish(
         &self,
         conn: Arc<Connection>,
-        mut session: Session,
+        mut attachment: Attachment,
         joining: Joining,
     ) -> Result<()> {
         let Joining {
@@ -255,7 +254,7 @@ impl Server {
         // On a server we just booted no step needs another's answer: login, the default
         // groups, the first tree read and our SynthDefs go out in one flight and come back
         // within an audio period or two of the ready line, instead of a round trip each.
-        let one_flight = login && monitor && session.is_owner;
+        let one_flight = login && monitor && attachment.is_owner;
         let mut first_read = None;
         let mut builtins_loaded = None;
         if one_flight {
@@ -264,50 +263,48 @@ impl Server {
                 self.login(&conn, client_id, local_max_logins),
                 create_default_groups(&conn, groups),
                 read_whole_tree(&conn, true),
-                self.load_builtins_on(&conn, &session),
+                self.load_builtins_on(&conn, &attachment),
             );
-            session.login = Some(l?);
+            attachment.login = Some(l?);
             made?;
             first_read = Some(read);
             builtins_loaded = Some(loaded);
         } else if login {
             let l = self.login(&conn, client_id, local_max_logins).await?;
-            session.login = Some(l);
+            attachment.login = Some(l);
         }
-        if let Some(l) = session.login
+        if let Some(l) = attachment.login
             && ask_layout
-            && !session.is_owner
+            && !attachment.is_owner
         {
-            self.learn_layout(&conn, l, &mut session).await;
+            self.learn_layout(&conn, l, &mut attachment).await;
         }
-        let alloc = session.login.map(|l| {
+        let alloc = attachment.login.map(|l| {
             let ranges =
-                ClientRanges::new(l.client_id.max(0) as u32, l.max_logins, &session.layout);
+                ClientRanges::new(l.client_id.max(0) as u32, l.max_logins, &attachment.layout);
             Mutex::new(Allocators::new(ranges))
         });
         self.emit(ServerEvent::Connected {
-            client_id: session.login.map(|l| l.client_id),
-            max_logins: session.login.map_or(0, |l| l.max_logins),
+            client_id: attachment.login.map(|l| l.client_id),
+            max_logins: attachment.login.map_or(0, |l| l.max_logins),
         });
-        if let Some(l) = session.login
-            && session.is_owner
+        if let Some(l) = attachment.login
+            && attachment.is_owner
             && !one_flight
         {
             create_default_groups(&conn, l.max_logins).await?;
         }
         if !monitor {
             // A one-shot command: it asks what it came for and leaves, changing nothing.
-            session.default_group = session
+            attachment.default_group = attachment
                 .login
                 .map_or(1, |l| sclang_default_group(l.client_id));
             let live = Arc::new(Live {
                 conn: conn.clone(),
-                session,
+                attachment,
                 alloc,
             });
-            if let Ok(mut l) = self.inner.live.lock() {
-                *l = Some(live);
-            }
+            self.inner.link.replace_live(Some(live));
             conn.clear_closed();
             self.set_state(ServerState::Online);
             self.emit(ServerEvent::Online);
@@ -316,12 +313,12 @@ impl Server {
         // Seed the live tree; notifications keep it current from here on.
         let read = match first_read {
             Some(read) => read,
-            None => read_whole_tree(&conn, session.login.is_some()).await,
+            None => read_whole_tree(&conn, attachment.login.is_some()).await,
         };
         let mut seeded = false;
         match read {
             Ok(mut read) => {
-                if session.is_owner {
+                if attachment.is_owner {
                     // We just booted it: nothing can have been paused yet.
                     read.tree.set_unknown_paused(false);
                 }
@@ -331,32 +328,31 @@ impl Server {
                         synths: None,
                         subgroups: None,
                     };
-                    self.inner.shared.note(format!("node tree: {why}"));
+                    self.inner.link.shared.note(format!("node tree: {why}"));
                 }
-                if let Some(l) = session.login {
-                    session.default_group = if session.is_owner {
+                if let Some(l) = attachment.login {
+                    attachment.default_group = if attachment.is_owner {
                         l.client_id + 1
                     } else {
                         guest_default_group(&read.tree, l)
                     };
                 }
-                if let Ok(mut t) = self.inner.shared.tree.lock() {
+                if let Ok(mut t) = self.inner.link.shared.tree.lock() {
                     *t = read.tree;
                 }
                 seeded = true;
             }
             Err(e) => self
-                .inner
-                .shared
+                .inner.link.shared
                 .note(format!("could not read the node tree: {e}")),
         }
-        if let Some(l) = session.login
-            && !session.is_owner
+        if let Some(l) = attachment.login
+            && !attachment.is_owner
         {
             if !seeded {
-                session.default_group = sclang_default_group(l.client_id);
+                attachment.default_group = sclang_default_group(l.client_id);
             }
-            let group = session.default_group;
+            let group = attachment.default_group;
             if !self.with_tree(|t| t.get(group).is_some_and(|n| n.is_group())) {
                 // As sclang makes its own: at the head of the root. It may exist after all
                 // when the tree could not be read.
@@ -375,40 +371,36 @@ impl Server {
         conn.clear_closed();
         let live = Arc::new(Live {
             conn: conn.clone(),
-            session,
+            attachment,
             alloc,
         });
-        if let Ok(mut l) = self.inner.live.lock() {
-            *l = Some(live.clone());
-        }
+        self.inner.link.replace_live(Some(live.clone()));
         let monitor = tokio::spawn(health::monitor(self.weak(), Arc::downgrade(&live)));
         conn.add_task(monitor);
-        let (tx, rx) = mpsc::channel(crate::handle::shared::UNKNOWN_SYNTHS_QUEUE);
-        if let Ok(mut slot) = self.inner.shared.unknown_synths.lock() {
+        let (tx, rx) = mpsc::channel(crate::link::shared::UNKNOWN_SYNTHS_QUEUE);
+        if let Ok(mut slot) = self.inner.link.shared.unknown_synths.lock() {
             *slot = Some(tx);
         }
         conn.add_task(tokio::spawn(describe_synths(self.weak(), rx)));
-        conn.add_task(tokio::spawn(crate::ops::control_watch::poll(self.weak())));
-        conn.add_task(tokio::spawn(crate::ops::own_nodes::keep_last(self.weak())));
+        conn.add_task(tokio::spawn(crate::ops::control_watch::poll(Arc::downgrade(self.link()), self.inner.ops.controls.clone())));
+        conn.add_task(tokio::spawn(crate::ops::own_nodes::keep_last(Arc::downgrade(self.link()))));
         let loaded = match builtins_loaded {
             Some(loaded) => Some(loaded),
-            None if live.session.login.is_some() => Some(self.load_builtins(&live.session).await),
+            None if live.attachment.login.is_some() => Some(self.load_builtins(&live.attachment).await),
             None => None,
         };
         if let Some(Err(e)) = loaded {
-            self.inner
-                .shared
+            self.inner.link.shared
                 .note(format!("could not load scpanel's SynthDefs: {e}"));
         }
         self.set_state(ServerState::Online);
         self.emit(ServerEvent::Online);
         // Awaited, so the handle the caller gets has its meters and volume in place (the
         // process is watched already: a death here ends the wait at once).
-        if live.session.login.is_some()
-            && let Err(e) = self.restore_mixer().await
+        if live.attachment.login.is_some()
+            && let Err(e) = self.mixer().restore().await
         {
-            self.inner
-                .shared
+            self.inner.link.shared
                 .note(format!("could not restore the meters and volume: {e}"));
         }
         Ok(())
@@ -416,16 +408,16 @@ impl Server {
 
     /// As a guest, asks the server for its sizes (`server::layout`) instead of assuming
     /// them; keeps the assumed ones, and says so, when it can't answer (audio stopped).
-    async fn learn_layout(&self, conn: &Connection, login: Login, session: &mut Session) {
+    async fn learn_layout(&self, conn: &Connection, login: Login, attachment: &mut Attachment) {
         let ranges = ClientRanges::new(
             login.client_id.max(0) as u32,
             login.max_logins,
-            &session.layout,
+            &attachment.layout,
         );
         let probe = crate::ops::own_nodes::Own::LayoutProbe.id_in(&ranges);
         let note = match super::layout::ask(conn, probe).await {
             Ok(layout) => {
-                let was = std::mem::replace(&mut session.layout, layout);
+                let was = std::mem::replace(&mut attachment.layout, layout);
                 let l = layout;
                 format!(
                     "the server's sizes (asked it): {} outputs, {} inputs, {} audio buses, {} control buses, {} buffers{}",
@@ -442,27 +434,27 @@ impl Server {
                 )
             }
             Err(e) => {
-                let l = session.layout;
+                let l = attachment.layout;
                 format!(
                     "could not ask the server for its sizes ({e}); assuming {} outputs and {} inputs",
                     l.output_channels, l.input_channels
                 )
             }
         };
-        self.inner.shared.note(note);
+        self.inner.link.shared.note(note);
     }
 
     /// Sound on the first try: a server we booted gets `default` and scpanel's own SynthDefs
     /// (as sclang loads its defaults at boot); one we only log in to gets just the
     /// `scpanel-…` ones, so no def someone else loaded is replaced.
-    fn builtins_for(session: &Session) -> Vec<crate::synthdef::SynthDef> {
+    fn builtins_for(attachment: &Attachment) -> Vec<crate::synthdef::SynthDef> {
         use crate::synthdef::builtins;
         let (ins, outs) = (
-            session.layout.input_channels as usize,
-            session.layout.output_channels as usize,
+            attachment.layout.input_channels as usize,
+            attachment.layout.output_channels as usize,
         );
         let mut names = vec!["scpanel-sine".to_string()];
-        if session.is_owner {
+        if attachment.is_owner {
             names.push("default".into());
         }
         for channels in [ins, outs].into_iter().filter(|c| *c > 0) {
@@ -477,16 +469,16 @@ impl Server {
         names.iter().filter_map(|n| builtins::builtin(n)).collect()
     }
 
-    async fn load_builtins(&self, session: &Session) -> Result<()> {
-        let defs = Self::builtins_for(session);
-        self.send_synthdefs(&defs, crate::ops::synthdefs::DefSource::BuiltIn)
+    async fn load_builtins(&self, attachment: &Attachment) -> Result<()> {
+        let defs = Self::builtins_for(attachment);
+        self.synthdefs().send(&defs, crate::synthdef::DefSource::BuiltIn)
             .await
     }
 
     /// [`Server::load_builtins`] before the handle is online (the one-flight login).
-    async fn load_builtins_on(&self, conn: &Connection, session: &Session) -> Result<()> {
-        let defs = Self::builtins_for(session);
-        self.send_synthdefs_on(conn, &defs, crate::ops::synthdefs::DefSource::BuiltIn)
+    async fn load_builtins_on(&self, conn: &Connection, attachment: &Attachment) -> Result<()> {
+        let defs = Self::builtins_for(attachment);
+        self.synthdefs().send_on(conn, &defs, crate::synthdef::DefSource::BuiltIn)
             .await
     }
 
@@ -552,12 +544,7 @@ impl Server {
             let Some(server) = Server::from_weak(&weak) else {
                 return;
             };
-            let current = server
-                .inner
-                .process
-                .lock()
-                .ok()
-                .and_then(|p| p.clone())
+            let current = server.inner.link.process()
                 .is_some_and(|p| Arc::ptr_eq(&p, &process));
             // An exit we asked for, or of a process already replaced (a reboot), is no panic.
             if process.exit_expected() || !current {
@@ -565,10 +552,10 @@ impl Server {
             }
             process.drained(Duration::from_millis(200)).await;
             let last_lines = server.with_log(|l| l.tail(8));
-            if let Ok(mut l) = server.inner.shared.log.lock() {
+            if let Ok(mut l) = server.inner.link.shared.log.lock() {
                 l.crash(format!("the server process ended by itself ({exit})"));
             }
-            let addr = server.session().map(|s| s.addr);
+            let addr = server.attachment().map(|s| s.addr);
             let epoch = rejoin::record_loss(
                 &server,
                 true,
@@ -662,10 +649,10 @@ impl Server {
     }
 
     async fn connect_inner(&self, options: &ConnectOptions) -> Result<()> {
-        let shared = self.inner.shared.clone();
+        let shared = self.inner.link.shared.clone();
         let conn = Connection::open(
             shared.clone(),
-            crate::handle::shared::subscribers(&shared),
+            self.subscribers(),
             options.addr,
             options.protocol,
             options.password.as_deref(),
@@ -696,7 +683,7 @@ impl Server {
                 reason: e.to_string(),
             });
         }
-        let session = Session {
+        let attachment = Attachment {
             addr: options.addr,
             protocol: options.protocol,
             is_owner: false,
@@ -712,7 +699,7 @@ impl Server {
             client_id: options.client_id,
             local_max_logins: None,
         };
-        self.establish(conn, session, joining).await
+        self.establish(conn, attachment, joining).await
     }
 
     /// Quits the server. Quitting a server we did not boot needs `force`.
@@ -725,13 +712,13 @@ impl Server {
     /// [`Server::quit`] for a caller that holds the lifecycle lock.
     pub(crate) async fn quit_locked(&self, force: bool) -> Result<()> {
         let live = self.online()?;
-        if !live.session.is_owner && !force {
+        if !live.attachment.is_owner && !force {
             return Err(ServerError::UnownedServerShutdown);
         }
         self.set_state(ServerState::Quitting);
         self.emit(ServerEvent::Quitting);
         self.finish_recording().await;
-        let process = self.inner.process.lock().ok().and_then(|p| p.clone());
+        let process = self.inner.link.process();
         if let Some(p) = &process {
             p.expect_exit();
         }
@@ -747,8 +734,7 @@ impl Server {
             )
             .await;
         if let Err(e) = done {
-            self.inner
-                .shared
+            self.inner.link.shared
                 .note(format!("no /done for /quit ({e}); stopping the process"));
         }
         if let Some(p) = process {
@@ -757,8 +743,7 @@ impl Server {
                 .await
                 .is_err()
             {
-                self.inner
-                    .shared
+                self.inner.link.shared
                     .note("the server did not exit after /quit: terminating it");
                 p.terminate(Duration::from_secs(1)).await;
             }
@@ -777,17 +762,17 @@ impl Server {
     /// [`Server::disconnect`] for a caller that holds the lifecycle lock.
     pub(crate) async fn disconnect_locked(&self) -> Result<()> {
         let live = self.online()?;
-        if live.session.is_owner {
+        if live.attachment.is_owner {
             return Err(ServerError::OwnedServerShutdown);
         }
         self.finish_recording().await;
-        if live.session.login.is_some() {
+        if live.attachment.login.is_some() {
             // What only watched goes with us: meters would go on sending their levels to
             // every client that listens. A volume the user set stays (as sclang's
             // `s.volume` does), and scpanel's group with it; an empty group goes.
-            self.free_bus_meter_synths().await;
-            self.stop_meter_synths().await;
-            self.free_own_group_if_empty().await;
+            self.mixer().free_bus_meter_synths().await;
+            self.mixer().stop_meter_synths().await;
+            crate::ops::own_nodes::free_group_if_empty(self.link()).await;
             let _ = live
                 .conn
                 .request(
@@ -810,7 +795,7 @@ impl Server {
         self.user_took_over();
         let _lifecycle = self.inner.lifecycle.lock().await;
         let live = self.online()?;
-        if !live.session.is_owner {
+        if !live.attachment.is_owner {
             return Err(ServerError::UnownedServerShutdown);
         }
         drop(live);
@@ -821,11 +806,10 @@ impl Server {
 
     /// Closes a running recording's file before the server or the connection goes away.
     async fn finish_recording(&self) {
-        if self.recording().is_some()
-            && let Err(e) = self.stop_recording().await
+        if self.recorder().recording().is_some()
+            && let Err(e) = self.recorder().stop().await
         {
-            self.inner
-                .shared
+            self.inner.link.shared
                 .note(format!("could not finish the recording: {e}"));
         }
     }
@@ -835,17 +819,17 @@ impl Server {
     pub async fn reset(&self) -> Result<()> {
         let live = self.online()?;
         let conn = &live.conn;
-        let Some(login) = live.session.login else {
+        let Some(login) = live.attachment.login else {
             return Err(ServerError::NotLoggedIn);
         };
         let mut bundle = Vec::new();
-        if live.session.is_owner {
+        if live.attachment.is_owner {
             bundle.push(msg("/clearSched", []));
             bundle.push(msg("/g_freeAll", [OscType::Int(0)]));
             conn.send(bundle_of(bundle)).await?;
             create_default_groups(conn, login.max_logins).await?;
         } else {
-            let group = live.session.default_group();
+            let group = live.attachment.default_group();
             let range = live
                 .alloc
                 .as_ref()
@@ -875,7 +859,7 @@ impl Server {
         }
         conn.sync(SYNC_TIMEOUT).await?;
         // Cmd-period freed the meter and volume synths with everything else.
-        self.restore_mixer().await?;
+        self.mixer().restore().await?;
         Ok(())
     }
 
@@ -885,7 +869,7 @@ impl Server {
         // After any boot or connect under way (a rejoin's included): what it brings up is
         // quit too, rather than found missing and left running.
         let _lifecycle = self.inner.lifecycle.lock().await;
-        match self.session() {
+        match self.attachment() {
             Some(s) if s.is_owner => {
                 let _ = self.quit_locked(false).await;
             }
@@ -923,10 +907,10 @@ async fn describe_synths(server: Weak<Inner>, mut groups: mpsc::Receiver<i32>) {
         for group in batch {
             // A group too big for one reply is left as it is ("def unknown") but for a
             // printout, below.
-            let Ok(sub) = server.query_group_once(group, false).await else {
+            let Ok(sub) = crate::ops::tree_query::query_group_once(server.link(), group, false).await else {
                 continue;
             };
-            if let Ok(mut t) = server.inner.shared.tree.lock() {
+            if let Ok(mut t) = server.inner.link.shared.tree.lock() {
                 for n in sub.nodes() {
                     let unknown = t
                         .get(n.id)
@@ -936,14 +920,14 @@ async fn describe_synths(server: Weak<Inner>, mut groups: mpsc::Receiver<i32>) {
                     }
                 }
             }
-            server.inner.shared.changed();
+            server.inner.link.shared.changed();
             if server.is_owner()
                 && server.with_tree(|t| !crate::ops::printout::unnamed_below(t, group).is_empty())
             {
                 too_big.push(group);
             }
         }
-        let Some(live) = server.live().filter(|l| l.session.is_owner) else {
+        let Some(live) = server.live().filter(|l| l.attachment.is_owner) else {
             continue;
         };
         if too_big.is_empty() {
@@ -954,7 +938,7 @@ async fn describe_synths(server: Weak<Inner>, mut groups: mpsc::Receiver<i32>) {
         }
         last_printout = Some(tokio::time::Instant::now());
         let _one_at_a_time = live.conn.tree_query_lock().await;
-        server.name_mirror_below(&live, &too_big).await;
+        crate::ops::printout::name_mirror_below(server.link(), &live, &too_big).await;
     }
 }
 
@@ -982,7 +966,7 @@ impl Server {
             crate::host::sample_rate::explain_mismatch(l.lines().map(|l| l.text.as_str()))
         });
         if let Some(text) = explained {
-            self.inner.shared.note(format!("sample rate: {text}"));
+            self.inner.link.shared.note(format!("sample rate: {text}"));
         }
     }
 
@@ -998,12 +982,12 @@ impl Server {
                 .any(|l| l.at >= process.started && l.text.starts_with("JackDriver"))
         });
         if jack && connected == 0 {
-            self.inner.shared.note(
+            self.inner.link.shared.note(
                 "JACK: nothing was connected (no system playback or capture ports): connect \
                  the server's ports yourself, e.g. in Levels & record",
             );
         } else if connected > 0 {
-            self.inner.shared.note(format!(
+            self.inner.link.shared.note(format!(
                 "JACK: {connected} port(s) connected to the system's playback and capture ports"
             ));
         }

@@ -1,9 +1,12 @@
-//! The server's life on top of the handle and the operations: booting or connecting, logging
-//! in, the health monitor, and naming other clients' synths as they appear.
+//! The [`Server`] front door and its life: booting or connecting, logging in, the health
+//! monitor, rejoining a server that went away, and naming other clients' synths as they
+//! appear.
 
+pub(crate) mod handle;
 mod health;
 mod layout;
 mod lifecycle;
 mod rejoin;
 
+pub use handle::Server;
 pub use lifecycle::{guest_default_group, sclang_default_group};

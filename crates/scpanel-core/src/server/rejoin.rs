@@ -4,7 +4,9 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::handle::{ConnectOptions, Server, ServerError, ServerEvent, ServerState};
+use crate::error::ServerError;
+use crate::link::{ConnectOptions, ServerEvent, ServerState};
+use crate::server::handle::Server;
 use crate::model::options::Options;
 
 /// The first wait before a try; it doubles after each failed try up to [`LONGEST_WAIT`].
@@ -76,7 +78,7 @@ pub(crate) fn nothing_to_bring_back(server: &Server) {
     if let Ok(mut k) = server.inner.keeper.lock() {
         k.absence.retrying = false;
     }
-    server.inner.shared.changed();
+    server.inner.link.shared.changed();
 }
 
 /// As the policy says, starts bringing the server back. Called once the handle is offline,
@@ -115,7 +117,7 @@ pub(crate) fn after_loss(server: &Server, loss: Loss, epoch: u64) {
             return;
         }
     };
-    server.inner.shared.changed();
+    server.inner.link.shared.changed();
     let weak = server.weak();
     tokio::spawn(async move {
         let mut wait = FIRST_WAIT;
@@ -164,13 +166,13 @@ pub(crate) fn after_loss(server: &Server, loss: Loss, epoch: u64) {
                         ours = true;
                     }
                     if ours {
-                        server.inner.shared.note(if rebooted {
+                        server.inner.link.shared.note(if rebooted {
                             "rebooted the server after it crashed".to_string()
                         } else {
                             "the server answers again: rejoined".to_string()
                         });
                         server.emit(ServerEvent::Rejoined { rebooted });
-                        server.inner.shared.changed();
+                        server.inner.link.shared.changed();
                     }
                     return;
                 }
@@ -197,7 +199,7 @@ impl Server {
             }
             _ => false,
         };
-        self.inner.shared.changed();
+        self.inner.link.shared.changed();
         alive
     }
 
@@ -239,8 +241,7 @@ impl Server {
                 self.disconnect_locked().await
             };
             if let Err(e) = undone {
-                self.inner
-                    .shared
+                self.inner.link.shared
                     .note(format!("could not undo a rejoin the user overtook: {e}"));
             }
             return Ok(Tried::Skipped);

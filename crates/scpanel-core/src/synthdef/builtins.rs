@@ -4,13 +4,9 @@
 use super::format::{Rate, SynthDef};
 use super::graph::{BinOp, Graph, Sig};
 
-/// Where the meter defs send their levels (see `server::mixer`).
-pub const METER_REPLY: &str = "/scpanel/meter";
-/// Where the scope def reports its write position (see `ops::scope`).
-pub const SCOPE_REPLY: &str = "/scpanel/scope";
-
-/// Where the layout probe sends the server's sizes (see `server::layout`).
-pub const LAYOUT_REPLY: &str = "/scpanel/layout";
+use crate::model::levels::METER_REPLY;
+use crate::model::scope::{MAX_CHANNELS, SCOPE_REPLY};
+use crate::model::alloc::LAYOUT_REPLY;
 
 fn c(v: f32) -> Sig {
     Sig::Const(v)
@@ -221,7 +217,7 @@ pub fn builtin(name: &str) -> Option<SynthDef> {
         "meter" => Some(level_meter(n, METER_REPLY)),
         "volume" => Some(volume(n)),
         "recorder" => Some(recorder(n)),
-        "scope" if n <= crate::model::scope::MAX_CHANNELS => Some(scope(n)),
+        "scope" if n <= MAX_CHANNELS => Some(scope(n)),
         _ => None,
     }
 }

@@ -4,11 +4,14 @@
 pub mod builtins;
 mod format;
 pub(crate) mod graph;
+/// What a SynthDef sent or loaded means to a client: its controls and outputs.
+mod info;
 
 pub use format::{
     Control, DecodeError, Input, Rate, SynthDef, UGen, Variant, decode_file, describe, encode_file,
 };
 pub use graph::{BinOp, Graph, Sig, UnOp};
+pub use info::{DefSource, SynthDefInfo, audio_out_channels};
 
 #[cfg(test)]
 mod tests {

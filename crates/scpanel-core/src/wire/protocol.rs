@@ -24,7 +24,8 @@ pub fn int_arg(m: &OscMessage, i: usize) -> Option<i32> {
     }
 }
 
-pub(crate) fn float_arg(m: &OscMessage, i: usize) -> Option<f64> {
+/// Argument `i` as a float, whatever numeric type carries it.
+pub fn float_arg(m: &OscMessage, i: usize) -> Option<f64> {
     match m.args.get(i)? {
         OscType::Int(v) => Some(f64::from(*v)),
         OscType::Long(v) => Some(*v as f64),
@@ -225,6 +226,7 @@ impl BufferInfo {
     }
 }
 
+#[cfg(any(test, feature = "internals"))]
 /// A `/fail` reply as an error, if `m` is one for `command`.
 pub fn fail_for(m: &OscMessage, command: &str) -> Option<ServerError> {
     if m.addr != "/fail" || str_arg(m, 0)? != command {
@@ -359,6 +361,17 @@ pub enum BusRate {
     Audio,
     /// Control-rate buses (`Out.kr`, `In.kr`, `/c_set`).
     Control,
+}
+
+/// An immediate bundle of messages.
+pub fn bundle_of(messages: Vec<rosc::OscMessage>) -> OscPacket {
+    OscPacket::Bundle(rosc::OscBundle {
+        timetag: rosc::OscTime {
+            seconds: 0,
+            fractional: 1,
+        },
+        content: messages.into_iter().map(OscPacket::Message).collect(),
+    })
 }
 
 #[cfg(test)]

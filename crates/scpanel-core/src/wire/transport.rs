@@ -109,16 +109,19 @@ pub fn feed(losses: Arc<LossCounters>) -> (Feed, FeedReceiver) {
 }
 
 impl FeedReceiver {
+    #[cfg(any(test, feature = "internals"))]
     /// Packets waiting.
     pub fn len(&self) -> usize {
         self.rx.len()
     }
 
+    #[cfg(any(test, feature = "internals"))]
     /// Whether no packet is waiting.
     pub fn is_empty(&self) -> bool {
         self.rx.is_empty()
     }
 
+    #[cfg(any(test, feature = "internals"))]
     /// Bytes of the packets waiting.
     pub fn queued_bytes(&self) -> usize {
         self.queued_bytes.load(Ordering::Relaxed)
@@ -173,8 +176,6 @@ impl Feed {
 #[derive(Clone)]
 pub struct Transport {
     inner: Arc<Sender>,
-    /// The server's address.
-    pub peer: SocketAddr,
     /// UDP or TCP.
     pub protocol: Protocol,
 }
@@ -226,7 +227,6 @@ impl Transport {
                 Ok((
                     Transport {
                         inner: Arc::new(Sender::Udp(sock)),
-                        peer,
                         protocol,
                     },
                     task,
@@ -256,7 +256,6 @@ impl Transport {
                 Ok((
                     Transport {
                         inner: Arc::new(Sender::Tcp(Mutex::new(writer))),
-                        peer,
                         protocol,
                     },
                     task,
@@ -300,6 +299,7 @@ impl Transport {
         }
     }
 
+    #[cfg(any(test, feature = "internals"))]
     /// Our end of the socket.
     pub fn local_addr(&self) -> Option<SocketAddr> {
         match &*self.inner {
@@ -487,9 +487,12 @@ pub(crate) fn find_free_port_from(start: u16) -> Option<u16> {
     (start.max(1)..=u16::MAX).find(|&port| port_is_free(port))
 }
 
+/// The port scsynth listens on unless told otherwise (`-u 57110`).
+pub const DEFAULT_PORT: u16 = 57110;
+
 /// A free port near scsynth's default, 57110.
 pub fn find_free_port() -> Option<u16> {
-    find_free_port_from(crate::Options::default().port)
+    find_free_port_from(DEFAULT_PORT)
 }
 
 /// Whether nothing holds `port` for UDP or TCP on the loopback address right now.

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use scpanel_core::{ConnectOptions, Options, Server, ServerEvent, client_address};
 
-use scpanel_core::wire::transport;
+use scpanel_core::machine as transport;
 use tokio::sync::broadcast;
 
 /// Options for a small test server on a free port.

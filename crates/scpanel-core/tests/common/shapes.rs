@@ -3,7 +3,7 @@
 //! benches/late_join.rs.
 
 use rosc::{OscMessage, OscType};
-use scpanel_core::{AddAction, Server, bundle_of};
+use scpanel_core::{AddAction, Server, osc::bundle_of};
 
 /// One node as a reader should find it: id, parent, and the SynthDef for a synth.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,15 +54,15 @@ pub async fn build(server: &Server, which: usize) -> (i32, Vec<Expected>) {
         .add_group(1, AddAction::AddToTail, false)
         .await
         .expect("holder");
-    server.pause_node(holder).await.expect("pause");
+    server.nodes().pause(holder).await.expect("pause");
     for def in [SHORT_DEF, LONG_DEF] {
-        server.send_builtin(def).await.expect("SynthDef");
+        server.synthdefs().send_builtin(def).await.expect("SynthDef");
     }
     // A 4-character SynthDef: the default SynthDef's graph under another name.
     let mut four = scpanel_core::synthdef::builtins::builtin("default").expect("default");
     four.name = "tone".into();
     server
-        .send_synthdefs(&[four], scpanel_core::ops::synthdefs::DefSource::BuiltIn)
+        .synthdefs().send(&[four], scpanel_core::DefSource::BuiltIn)
         .await
         .expect("tone");
     let mut next = server.client_ranges().expect("logged in").nodes.start + 100_000;

@@ -8,13 +8,13 @@ use std::time::Instant;
 use rosc::OscMessage;
 use tokio::sync::broadcast;
 
-use crate::handle::ServerEvent;
+use crate::link::ServerEvent;
 use crate::model::log::ServerLog;
 use crate::model::tree::NodeTree;
 use crate::wire::connection::{Heard, Reporter, Subscriber};
 use crate::wire::protocol::StatusInfo;
 use crate::wire::tap::plural;
-pub use crate::wire::tap::{Change, Direction, LossCounters, Losses, OscTraffic};
+pub use crate::wire::tap::{Change, Direction, LossCounters, OscTraffic};
 
 /// One `/status.reply` and when it came.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -45,27 +45,6 @@ pub struct Shared {
     pub tree: Mutex<NodeTree>,
     /// Woken when the tree mirror turns stale, so the health monitor reads it again.
     pub tree_stale: tokio::sync::Notify,
-    /// The SynthDefs the server has from us.
-    pub synthdefs: Mutex<Vec<crate::model::synthdef_info::SynthDefInfo>>,
-    /// The latest meter levels.
-    pub meters: Mutex<crate::model::levels::Meters>,
-    /// The mixer's settings and synths.
-    pub mixer: Mutex<crate::model::levels::MixerState>,
-    /// The recording in progress.
-    pub recording: Mutex<Option<crate::model::recording::Recording>>,
-    /// One task at a time creates or frees the meter and volume synths (no check-then-act).
-    pub mixer_lock: tokio::sync::Mutex<()>,
-    /// One task at a time starts, pauses or stops the recorder.
-    pub recorder_lock: tokio::sync::Mutex<()>,
-    /// One task at a time makes scpanel's own group (the mixer and the recorder share it).
-    pub own_group_lock: tokio::sync::Mutex<()>,
-    /// Counts meter replies, so a reader can wait for fresh levels.
-    pub meter_ticks: tokio::sync::watch::Sender<u64>,
-    /// The scope synth's latest write position (see `ops::scope`); only the latest matters.
-    pub scope_reports: tokio::sync::watch::Sender<Option<crate::ops::scope::ScopeReport>>,
-    /// Counts scopes started: the scope synth's id is fixed, so an old tap being freed
-    /// must not free a newer tap's synth.
-    pub scope_generation: std::sync::atomic::AtomicU64,
     /// Counts every change a reader might show (status, tree, log, state…).
     pub changes: tokio::sync::watch::Sender<u64>,
     /// Packets lost on the way in (dropped or malformed).
@@ -85,16 +64,6 @@ impl Default for Shared {
             status: Mutex::new(VecDeque::with_capacity(1024)),
             tree: Mutex::new(NodeTree::new(0)),
             tree_stale: tokio::sync::Notify::new(),
-            synthdefs: Mutex::new(Vec::new()),
-            meters: Mutex::new(Default::default()),
-            mixer: Mutex::new(Default::default()),
-            recording: Mutex::new(None),
-            mixer_lock: tokio::sync::Mutex::new(()),
-            recorder_lock: tokio::sync::Mutex::new(()),
-            own_group_lock: tokio::sync::Mutex::new(()),
-            meter_ticks: tokio::sync::watch::channel(0).0,
-            scope_reports: tokio::sync::watch::channel(None).0,
-            scope_generation: std::sync::atomic::AtomicU64::new(0),
             changes: tokio::sync::watch::channel(0).0,
             losses: Arc::new(LossCounters::default()),
             unknown_synths: Mutex::new(None),
@@ -253,59 +222,11 @@ impl Subscriber for TreeFeed {
     }
 }
 
-/// Meter replies into the levels readers show. They come 20 times a second per meter, so
-/// they are used up here: off the console's tap, and the levels view redraws at its own
-/// pace (only while it is shown).
-struct MeterFeed(Arc<Shared>);
-
-impl Subscriber for MeterFeed {
-    fn receive(&self, m: &OscMessage) -> Heard {
-        if !crate::model::levels::is_meter_reply(m) {
-            return Heard::Passed;
-        }
-        if let Ok(mut meters) = self.0.meters.lock()
-            && meters.apply(m)
-        {
-            self.0.meter_ticks.send_modify(|n| *n += 1);
-        }
-        Heard::Consumed
-    }
-}
-
-/// The scope synth's position reports, 25 a second: used up here like the meters', and
-/// handed on to the one capture task, which takes only the latest.
-struct ScopeFeed(Arc<Shared>);
-
-impl Subscriber for ScopeFeed {
-    fn receive(&self, m: &OscMessage) -> Heard {
-        let Some(report) = crate::ops::scope::ScopeReport::parse(m) else {
-            return Heard::Passed;
-        };
-        self.0.scope_reports.send_modify(|r| {
-            let count = r.as_ref().map_or(0, |r| r.count);
-            *r = Some(crate::ops::scope::ScopeReport {
-                count: count.wrapping_add(1),
-                ..report
-            });
-        });
-        Heard::Consumed
-    }
-}
-
-/// The readers a connection routes every message to: status, the tree mirror, meters, the
-/// scope.
+/// The readers of what every client shows: status and the tree mirror (the operations add
+/// their own, such as the meters' and the scope's).
 pub fn subscribers(shared: &Arc<Shared>) -> Vec<Arc<dyn Subscriber>> {
     vec![
         Arc::new(StatusFeed(shared.clone())),
         Arc::new(TreeFeed(shared.clone())),
-        Arc::new(MeterFeed(shared.clone())),
-        Arc::new(ScopeFeed(shared.clone())),
     ]
-}
-
-impl crate::handle::Server {
-    /// What was thrown away since this handle was made (bad packets, overfull queues).
-    pub fn losses(&self) -> Losses {
-        self.inner.shared.losses.snapshot()
-    }
 }

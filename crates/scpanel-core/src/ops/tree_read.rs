@@ -83,7 +83,7 @@ fn quiet(messages: Vec<OscMessage>) -> rosc::OscPacket {
     let mut all = Vec::with_capacity(messages.len() + 1);
     all.push(msg("/error", [int(-1)]));
     all.extend(messages);
-    super::bundle_of(all)
+    crate::wire::protocol::bundle_of(all)
 }
 
 /// Reads the subtree under `root`: first its structure and SynthDef names (`/g_queryTree g

@@ -1,0 +1,150 @@
+//! Buffers: allocating, reading sound files into, asking about, zeroing and freeing them,
+//! with ids from this client's range. Free functions over a [`Link`]; [`Buffers`] is the
+//! public face ([`Server::buffers`](crate::Server::buffers)).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rosc::OscType;
+
+use crate::error::{Result, ServerError};
+use crate::link::Link;
+use crate::wire::connection::SYNC_TIMEOUT;
+use crate::wire::protocol::{BufferInfo, Expect, msg};
+
+fn int(v: i32) -> OscType {
+    OscType::Int(v)
+}
+
+/// Runs `/b_alloc`-like commands that answer `/done` with the buffer id, giving the id
+/// back to this client's range when the server refuses.
+async fn allocate(link: &Link, command: &'static str, args: Vec<OscType>) -> Result<i32> {
+    let (live, id) = link.alloc_ids("buffer", |a| a.buffers.allocate(1))?;
+    let id = id as i32;
+    let r = link
+        .request_within(
+            msg(command, std::iter::once(int(id)).chain(args)),
+            Expect::Done {
+                command: command.into(),
+                id: Some(id),
+            },
+            SYNC_TIMEOUT,
+        )
+        .await;
+    if let Err(e) = r {
+        link.release(&live, |a| {
+            a.buffers.free(id as u32);
+        });
+        return Err(e);
+    }
+    Ok(id)
+}
+
+/// Allocates a buffer of `frames` × `channels`; returns its id.
+pub(crate) async fn add(link: &Link, frames: i32, channels: i32) -> Result<i32> {
+    allocate(link, "/b_alloc", vec![int(frames), int(channels)]).await
+}
+
+/// A buffer's frames, channels and sample rate (`/b_query`).
+pub(crate) async fn query(link: &Link, id: i32) -> Result<BufferInfo> {
+    let m = link
+        .request(
+            msg("/b_query", [int(id)]),
+            Expect::ReplyOrFail {
+                reply: "/b_info",
+                id: Some(id),
+                command: "/b_query",
+            },
+        )
+        .await?;
+    BufferInfo::from_msg(&m).ok_or_else(|| ServerError::Osc("malformed /b_info".into()))
+}
+
+async fn command(link: &Link, cmd: &str, id: i32) -> Result<()> {
+    link.request_within(
+        msg(cmd, [int(id)]),
+        Expect::Done {
+            command: cmd.into(),
+            id: Some(id),
+        },
+        SYNC_TIMEOUT,
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Frees a buffer (`/b_free`) and gives its number back to this client.
+pub(crate) async fn free(link: &Link, id: i32) -> Result<()> {
+    command(link, "/b_free", id).await?;
+    if let Some(live) = link.live() {
+        link.release(&live, |a| {
+            a.buffers.free(id as u32);
+        });
+    }
+    Ok(())
+}
+
+/// Buffers on a server, with ids from this client's range. A plain buffer is made with
+/// [`Server::add_buffer`](crate::Server::add_buffer), as in supriya.
+#[derive(Clone)]
+pub struct Buffers {
+    pub(crate) link: Arc<Link>,
+}
+
+impl Buffers {
+    /// Reads a sound file into a new buffer (`/b_allocRead`); returns its id. The server
+    /// reads the file, so `path` is a path on the server's machine.
+    pub async fn read(&self, path: &Path, start_frame: i32, frames: i32) -> Result<i32> {
+        let link = &self.link;
+        let id = allocate(
+            link,
+            "/b_allocRead",
+            vec![
+                OscType::String(path.display().to_string()),
+                int(start_frame),
+                int(frames),
+            ],
+        )
+        .await?;
+        // A file scsynth could not read still "succeeds" with an empty buffer: check.
+        let info = query(link, id).await?;
+        if info.frames == 0 {
+            let _ = free(link, id).await;
+            return Err(ServerError::Fail {
+                command: "/b_allocRead".into(),
+                message: format!("could not read {} (see the server log)", path.display()),
+            });
+        }
+        Ok(id)
+    }
+
+    /// A buffer's frames, channels and sample rate (`/b_query`).
+    pub async fn query(&self, id: i32) -> Result<BufferInfo> {
+        query(&self.link, id).await
+    }
+
+    /// Sets every sample of a buffer to zero (`/b_zero`).
+    pub async fn zero(&self, id: i32) -> Result<()> {
+        command(&self.link, "/b_zero", id).await
+    }
+
+    /// Frees a buffer (`/b_free`) and gives its number back to this client.
+    pub async fn free(&self, id: i32) -> Result<()> {
+        free(&self.link, id).await
+    }
+
+    /// The buffers this client allocated.
+    pub fn ids(&self) -> Vec<i32> {
+        self.link
+            .live()
+            .and_then(|l| {
+                l.alloc
+                    .as_ref()
+                    .and_then(|a| a.lock().ok().map(|a| a.buffers.allocated()))
+            })
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(s, _)| s as i32)
+            .collect()
+    }
+}
