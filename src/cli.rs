@@ -16,13 +16,11 @@ use std::time::Duration;
 use clap::parser::ValueSource;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
-use scpanel_core::options::{
-    OPEN_NETWORK_RISK, OPTIONS, Options, Protocol, TCP_PASSWORD_RISK,
-};
-use scpanel_core::roster::{MAX_SERVERS, Roster};
+use scpanel_core::options::{OPEN_NETWORK_RISK, OPTIONS, Options, Protocol, TCP_PASSWORD_RISK};
 use scpanel_core::osc;
-use scpanel_core::osc::{printable, printable_lines};
 use scpanel_core::osc::{BOOT_TIMEOUT, STATUS_INTERVAL, Seconds};
+use scpanel_core::osc::{printable, printable_lines};
+use scpanel_core::roster::{MAX_SERVERS, Roster};
 use scpanel_core::{ConnectOptions, Server, ServerEvent};
 
 /// How long `status` and `watch` wait for one server before it counts as not answering.
@@ -656,8 +654,7 @@ async fn send(server: &Server, packet: rosc::OscPacket) -> Result<(), String> {
         }
         if let rosc::OscPacket::Message(m) = &t.packet {
             if m.addr == "/synced"
-                && scpanel_core::osc::int_arg(m, 0)
-                    .is_some_and(|id| server.is_own_sync(id))
+                && scpanel_core::osc::int_arg(m, 0).is_some_and(|id| server.is_own_sync(id))
             {
                 return;
             }

@@ -369,7 +369,11 @@ async fn levels_prints_every_channel_and_leaves_nothing_behind() {
     let server = boot(options()).await;
     let addr = format!("127.0.0.1:{}", server.options().port);
     // A sine on the first output, so one channel is not silent.
-    server.synthdefs().send_builtin("scpanel-sine").await.expect("def");
+    server
+        .synthdefs()
+        .send_builtin("scpanel-sine")
+        .await
+        .expect("def");
     let synth = server
         .add_synth(
             "scpanel-sine",

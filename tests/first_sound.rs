@@ -151,7 +151,8 @@ async fn a_guest_never_replaces_someone_elses_default() {
     let mut mine = scpanel_core::synthdef::builtins::builtin("scpanel-sine").unwrap();
     mine.name = "default".into();
     owner
-        .synthdefs().send(&[mine], scpanel_core::DefSource::BuiltIn)
+        .synthdefs()
+        .send(&[mine], scpanel_core::DefSource::BuiltIn)
         .await
         .unwrap();
     let guest = Server::new();

@@ -424,7 +424,11 @@ async fn ctrl_c_during_a_logged_in_command_logs_out() {
         .add_group(1, AddAction::AddToTail, false)
         .await
         .expect("group");
-    owner.synthdefs().send_builtin("scpanel-sine").await.expect("def");
+    owner
+        .synthdefs()
+        .send_builtin("scpanel-sine")
+        .await
+        .expect("def");
     let news: Vec<rosc::OscMessage> = (0..3000)
         .map(|i| {
             scpanel_core::osc::msg(
@@ -482,8 +486,7 @@ async fn ctrl_c_during_a_logged_in_command_logs_out() {
     let mut guests = Vec::new();
     for _ in 0..3 {
         let guest = Server::new();
-        let mut o =
-            scpanel_core::ConnectOptions::new(format!("127.0.0.1:{port}").parse().unwrap());
+        let mut o = scpanel_core::ConnectOptions::new(format!("127.0.0.1:{port}").parse().unwrap());
         o.monitor = false;
         guest.connect(o).await.expect("a free login");
         guests.push(guest);

@@ -78,7 +78,8 @@ const SINE_RMS_DB: f32 = -9.03;
 fn output_rms(a: &ScPanel) -> f32 {
     a.session()
         .server
-        .mixer().meters()
+        .mixer()
+        .meters()
         .outputs
         .first()
         .map_or(-90.0, |l| l.rms_db)
@@ -182,11 +183,12 @@ fn console_creates_a_group_that_appears_in_the_tree_and_bad_lines_are_refused() 
         "g_new 1",
         "the line stays for fixing"
     );
-    let sent_g_new = |a: &ScPanel| {
-        a.session().inbox.lock().unwrap().traffic.iter().any(|t| {
-            t.direction == scpanel_core::Direction::Sent && t.text.starts_with("/g_new")
-        })
-    };
+    let sent_g_new =
+        |a: &ScPanel| {
+            a.session().inbox.lock().unwrap().traffic.iter().any(|t| {
+                t.direction == scpanel_core::Direction::Sent && t.text.starts_with("/g_new")
+            })
+        };
     assert!(!sent_g_new(h.state()));
 
     h.get_by_label("OSC").focus();
@@ -280,7 +282,10 @@ fn the_volume_slider_and_the_record_buttons_act_on_the_outputs() {
     step_until(&mut h, "20 dB quieter", |a| {
         (output_rms(a) - (SINE_RMS_DB - 20.0)).abs() < 1.0
     });
-    assert_eq!(h.state().session().server.mixer().settings().volume_db, -20.0);
+    assert_eq!(
+        h.state().session().server.mixer().settings().volume_db,
+        -20.0
+    );
 
     let dir = std::env::temp_dir().join(format!("scpanel-gui-rec-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -297,7 +302,8 @@ fn the_volume_slider_and_the_record_buttons_act_on_the_outputs() {
     let recorded = |a: &ScPanel, at_least: Duration| {
         a.session()
             .server
-            .recorder().recording()
+            .recorder()
+            .recording()
             .is_some_and(|r| r.elapsed() >= at_least)
     };
     step_until(&mut h, "recording", |a| {
@@ -308,14 +314,16 @@ fn the_volume_slider_and_the_record_buttons_act_on_the_outputs() {
     step_until(&mut h, "paused", |a| {
         a.session()
             .server
-            .recorder().recording()
+            .recorder()
+            .recording()
             .is_some_and(|r| r.is_paused())
     });
     h.get_by_label("Resume").click();
     step_until(&mut h, "resumed", |a| {
         a.session()
             .server
-            .recorder().recording()
+            .recorder()
+            .recording()
             .is_some_and(|r| !r.is_paused())
     });
     step_until(&mut h, "more recorded", |a| {

@@ -33,7 +33,13 @@ fn booted() -> Harness<'static, ScPanel> {
     // right after must not race the mixer making its synths.
     step_until(&mut h, "online with meters", |h| {
         h.state().session().server.state() == ServerState::Online
-            && h.state().session().server.mixer().meters().output_node.is_some()
+            && h.state()
+                .session()
+                .server
+                .mixer()
+                .meters()
+                .output_node
+                .is_some()
     });
     h
 }
@@ -96,7 +102,13 @@ fn the_readme_example_plays_after_boot_and_after_reset_and_the_test_tone_goes_le
         received(h, "/n_end 1000 ") == 1
     });
     step_until(&mut h, "the meters back after reset", |h| {
-        h.state().session().server.mixer().meters().output_node.is_some()
+        h.state()
+            .session()
+            .server
+            .mixer()
+            .meters()
+            .output_node
+            .is_some()
     });
     type_line(&mut h, README_EXAMPLE);
     step_until(&mut h, "/n_go 1000 again", |h| {
@@ -111,7 +123,8 @@ fn the_readme_example_plays_after_boot_and_after_reset_and_the_test_tone_goes_le
         h.state()
             .session()
             .server
-            .mixer().meters()
+            .mixer()
+            .meters()
             .outputs
             .get(ch)
             .map_or(-90.0, |l| l.rms_db)
@@ -170,11 +183,18 @@ fn scpanels_own_nodes_are_apart_and_default_groups_are_marked() {
     let mut h = app(common::options());
     h.get_by_label("Boot").click();
     step_until(&mut h, "online with meters", |h| {
-        h.state().session().server.mixer().meters().output_node.is_some()
+        h.state()
+            .session()
+            .server
+            .mixer()
+            .meters()
+            .output_node
+            .is_some()
     });
     let server = h.state().session().server.clone();
     let group = server
-        .nodes().own(scpanel_core::Own::Group)
+        .nodes()
+        .own(scpanel_core::Own::Group)
         .expect("logged in");
     common::gui::show_tab(&mut h, "Node tree");
     step_until(&mut h, "the default groups marked", |h| {
@@ -219,7 +239,13 @@ fn silent_meters_cost_no_frames_and_sound_asks_for_them() {
     let mut h = app(common::options());
     h.get_by_label("Boot").click();
     step_until(&mut h, "online with meters", |h| {
-        h.state().session().server.mixer().meters().output_node.is_some()
+        h.state()
+            .session()
+            .server
+            .mixer()
+            .meters()
+            .output_node
+            .is_some()
     });
     common::gui::show_tab(&mut h, "Levels & record");
     h.run_steps(3);

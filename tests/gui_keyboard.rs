@@ -79,7 +79,11 @@ fn boot_console_and_tree_by_keyboard_alone() {
             .add_group(1, AddAction::AddToTail, false)
             .await
             .expect("group");
-        server.synthdefs().send_builtin("scpanel-sine").await.expect("def");
+        server
+            .synthdefs()
+            .send_builtin("scpanel-sine")
+            .await
+            .expect("def");
         let a = server
             .add_synth("scpanel-sine", g, AddAction::AddToTail, &[("amp", 0.0)])
             .await
@@ -212,7 +216,11 @@ fn trace_from_the_node_menu_shows_what_the_server_printed() {
     });
     let server = h.state().session().server.clone();
     let synth = h.state().bridge.block_on(async {
-        server.synthdefs().send_builtin("scpanel-sine").await.expect("def");
+        server
+            .synthdefs()
+            .send_builtin("scpanel-sine")
+            .await
+            .expect("def");
         server
             .add_synth("scpanel-sine", 1, AddAction::AddToTail, &[("amp", 0.0)])
             .await

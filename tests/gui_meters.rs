@@ -24,7 +24,11 @@ fn a_clip_stays_lit_until_clicked_and_the_peak_reads_as_a_number() {
     let server = h.state().session().server.clone();
     // +3 dBFS on the left output: Pan2 hard left passes the whole amplitude.
     let burst = h.state().bridge.block_on(async {
-        server.synthdefs().send_builtin("scpanel-sine").await.expect("def");
+        server
+            .synthdefs()
+            .send_builtin("scpanel-sine")
+            .await
+            .expect("def");
         server
             .add_synth(
                 "scpanel-sine",
@@ -57,7 +61,8 @@ fn a_clip_stays_lit_until_clicked_and_the_peak_reads_as_a_number() {
         h.state()
             .session()
             .server
-            .mixer().meters()
+            .mixer()
+            .meters()
             .outputs
             .first()
             .is_some_and(|l| !l.clipping(std::time::Instant::now()) && l.peak_db < -60.0)
@@ -79,7 +84,8 @@ fn bus_meter(
     h.state()
         .session()
         .server
-        .mixer().bus_meters()
+        .mixer()
+        .bus_meters()
         .into_iter()
         .find(|b| b.spec.name == name)
 }
@@ -97,11 +103,14 @@ fn meter_its_output_follows_a_synth_on_bus_4_and_a_silent_bus_stays_at_the_floor
     // carries no controls, so its `out` must be read from the server.
     let synth = 900;
     h.state().bridge.block_on(async {
-        server.synthdefs().send_builtin("scpanel-sine").await.expect("def");
-        let packet = scpanel_core::osc::parse(&format!(
-            "/s_new scpanel-sine {synth} 0 1 out 4 amp 0.5"
-        ))
-        .expect("packet");
+        server
+            .synthdefs()
+            .send_builtin("scpanel-sine")
+            .await
+            .expect("def");
+        let packet =
+            scpanel_core::osc::parse(&format!("/s_new scpanel-sine {synth} 0 1 out 4 amp 0.5"))
+                .expect("packet");
         server.send(packet).await.expect("s_new");
     });
     show_tab(&mut h, "Node tree");
@@ -245,7 +254,11 @@ fn the_status_bar_has_a_master_meter_while_the_meters_run() {
     show_tab(&mut h, "Node tree");
     let server = h.state().session().server.clone();
     h.state().bridge.block_on(async {
-        server.synthdefs().send_builtin("scpanel-sine").await.expect("def");
+        server
+            .synthdefs()
+            .send_builtin("scpanel-sine")
+            .await
+            .expect("def");
         server
             .add_synth(
                 "scpanel-sine",

@@ -33,7 +33,11 @@ fn the_scope_tab_shows_a_still_tone_and_its_network_cost_and_frees_its_synth_whe
     });
     let server = h.state().session().server.clone();
     h.state().bridge.block_on(async {
-        server.synthdefs().send_builtin("scpanel-sine").await.expect("def");
+        server
+            .synthdefs()
+            .send_builtin("scpanel-sine")
+            .await
+            .expect("def");
         server
             .add_synth(
                 "scpanel-sine",
@@ -90,7 +94,11 @@ fn scope_its_output_follows_a_synth_writing_to_bus_4() {
     // Made by raw OSC, as another client would; buses 4 and 5 are private (2 in, 2 out).
     let synth = 901;
     h.state().bridge.block_on(async {
-        server.synthdefs().send_builtin("scpanel-sine").await.expect("def");
+        server
+            .synthdefs()
+            .send_builtin("scpanel-sine")
+            .await
+            .expect("def");
         let packet = scpanel_core::osc::parse(&format!(
             "/s_new scpanel-sine {synth} 0 1 out 4 amp 0.5 pan -1 freq 100"
         ))

@@ -430,7 +430,13 @@ fn the_log_follows_until_scrolled_up_then_counts_new_lines() {
     // The meters a booted window starts come in the background; let them settle first, so
     // only the lines this test makes arrive while it scrolls.
     step_until(&mut h, "meters running", |h| {
-        h.state().session().server.mixer().meters().output_node.is_some()
+        h.state()
+            .session()
+            .server
+            .mixer()
+            .meters()
+            .output_node
+            .is_some()
     });
     let server = h.state().session().server.clone();
     // With dumpOSC the server prints each message it gets: real lines, as many as we send.

@@ -11,11 +11,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType};
-use scpanel_core::internals::{LossCounters, Shared};
 use scpanel_core::internals::connection::Connection;
 use scpanel_core::internals::packet_guard::{MAX_DEPTH, MAX_FRAME};
 use scpanel_core::internals::protocol::{Expect, msg};
 use scpanel_core::internals::transport::{self, QUEUE_PACKETS, Transport};
+use scpanel_core::internals::{LossCounters, Shared};
 use scpanel_core::{ConnectOptions, Protocol, Server, ServerState};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, UdpSocket};

@@ -218,7 +218,8 @@ fn sigterm_to_the_app_quits_its_server_and_finishes_the_recording() {
     h.state().bridge.block_on(async {
         server.boot(options()).await.unwrap();
         server
-            .recorder().start(RecordOptions {
+            .recorder()
+            .start(RecordOptions {
                 path: path.clone(),
                 header: HeaderFormat::Wav,
                 sample: SampleFormat::Int16,

@@ -28,7 +28,8 @@ async fn play_1k(server: &Server) {
     let sig = g.mul(osc, Sig::Const(AMP));
     g.sink("Out", Rate::Audio, &[Sig::Const(0.0), sig]);
     server
-        .synthdefs().send(&[g.build()], DefSource::BuiltIn)
+        .synthdefs()
+        .send(&[g.build()], DefSource::BuiltIn)
         .await
         .expect("def");
     server

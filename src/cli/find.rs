@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
-use scpanel_core::discover::{self, Browser, Found, MAX_RATE, ScanTargets};
 use scpanel_core::Protocol;
-use scpanel_core::osc::printable;
+use scpanel_core::discover::{self, Browser, Found, MAX_RATE, ScanTargets};
 use scpanel_core::osc::Seconds;
+use scpanel_core::osc::printable;
 
 /// How long `find` listens for announcements, and waits for the scan's last answers.
 const FIND_TIMEOUT: Seconds = Seconds {

@@ -48,7 +48,8 @@ async fn print_levels(
     signals: &mut crate::signals::Signals,
 ) -> Result<(), String> {
     server
-        .mixer().start_meters()
+        .mixer()
+        .start_meters()
         .await
         .map_err(|e| format!("cannot start the meters: {e}"))?;
     let mut ticks = server.mixer().watch_meters();

@@ -9,8 +9,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use scpanel_core::Protocol;
-use scpanel_core::osc::printable;
 use scpanel_core::StatusInfo;
+use scpanel_core::osc::printable;
 use scpanel_core::{ConnectOptions, Server, ServerError};
 
 /// One server to ask: an `--addr`, or an entry of a `--session` file.

@@ -13,11 +13,11 @@ use std::time::Duration;
 use rosc::OscPacket;
 
 use super::bridge::Offer;
+use scpanel_core::BusGroup;
+use scpanel_core::PortHolder;
 use scpanel_core::audio::alsa::Card;
 use scpanel_core::audio::jack::{JackServer, JackSettings, JackStatus, JackTarget};
 use scpanel_core::audio::pipewire::PipeWire;
-use scpanel_core::PortHolder;
-use scpanel_core::BusGroup;
 use scpanel_core::recording::RecordOptions;
 use scpanel_core::{
     AddAction, BufferInfo, BusRate, ConnectOptions, Options, Server, ServerError, VersionInfo,
@@ -660,7 +660,8 @@ pub async fn perform(server: &Server, action: &Action) -> Result<Outcome, Failur
         RemoveBusMeter(slot) => done(s.mixer().remove_bus_meter(*slot).await),
         MeterNodeOutput { id } => done(s.mixer().meter_node_output(*id).await.map(|_| ())),
         ScopeNodeOutput { id } => s
-            .mixer().node_output(*id)
+            .mixer()
+            .node_output(*id)
             .await
             .map(Outcome::ScopeSource)
             .map_err(Failure::from),
@@ -684,8 +685,7 @@ pub async fn perform(server: &Server, action: &Action) -> Result<Outcome, Failur
         FindExecutable(asked) => {
             let path = asked.clone();
             let found = tokio::task::spawn_blocking(move || {
-                scpanel_core::machine::find_executable(path.as_deref())
-                    .map_err(|e| e.to_string())
+                scpanel_core::machine::find_executable(path.as_deref()).map_err(|e| e.to_string())
             })
             .await
             .map_err(|e| Failure::text(format!("looking for the server program stopped: {e}")))?;

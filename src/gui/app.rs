@@ -20,12 +20,12 @@ use super::plots::Plots;
 use super::session::{MetersShown, Session};
 use super::wall::{self, TileAction, Wall, WallRequest};
 use super::{profiles, status_bar};
+use crate::signals::{Signals, Termination};
 use scpanel_core::RejoinPolicy;
 use scpanel_core::audio::jack::JackServer;
-use scpanel_core::roster::{MAX_SERVERS, Roster, RosterEntry};
 use scpanel_core::recording::Recording;
+use scpanel_core::roster::{MAX_SERVERS, Roster, RosterEntry};
 use scpanel_core::{Options, ServerState};
-use crate::signals::{Signals, Termination};
 
 /// How long a signal waits for the server to quit (a recording to close) before the window
 /// closes anyway.
@@ -328,8 +328,8 @@ impl ScPanel {
             .unwrap_or(0);
         let start = options.port.max(busiest.saturating_add(1));
         // A short look: each probe binds a socket, and this runs on the UI thread.
-        if let Some(port) = (start..=start.saturating_add(63))
-            .find(|&p| scpanel_core::machine::port_is_free(p))
+        if let Some(port) =
+            (start..=start.saturating_add(63)).find(|&p| scpanel_core::machine::port_is_free(p))
         {
             options.port = port;
         }
@@ -589,9 +589,7 @@ impl ScPanel {
             Outcome::ScopeSource(spec) => {
                 self.scope_source = super::scope_panel::ScopeSource {
                     bus: spec.bus,
-                    channels: spec
-                        .channels
-                        .clamp(1, scpanel_core::scope::MAX_CHANNELS),
+                    channels: spec.channels.clamp(1, scpanel_core::scope::MAX_CHANNELS),
                     label: Some(match spec.note {
                         Some(note) => format!("{} ({note})", spec.name),
                         None => spec.name,

@@ -9,9 +9,9 @@ use egui::{Pos2, Rect, Sense, Shape, Stroke, Vec2};
 use super::scope_feed::ScopeView;
 use super::theme::channel_colour;
 use super::trace_picture::{Trace, TracePicture};
+use scpanel_core::ScopeSpec;
 use scpanel_core::levels::FLOOR_DB;
 use scpanel_core::scope::{DEFAULT_RATE, MAX_CHANNELS, TriggerMode, triggered};
-use scpanel_core::ScopeSpec;
 
 /// The buses a scope (and the spectrum) looks at, shared by both tabs.
 #[derive(Debug, Clone, PartialEq)]

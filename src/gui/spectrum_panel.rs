@@ -8,9 +8,9 @@ use std::time::Instant;
 use super::scope_feed::ScopeView;
 use super::scope_panel::{ScopeSource, status_line};
 use super::spectrum_view::SpectrumView;
+use scpanel_core::ScopeSpec;
 use scpanel_core::scope::{DEFAULT_RATE, ScopeFrame};
 use scpanel_core::spectrum::{Analyzer, Spectrum};
-use scpanel_core::ScopeSpec;
 
 #[derive(Default)]
 pub struct SpectrumPanel {

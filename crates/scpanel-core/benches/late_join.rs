@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use rosc::{OscMessage, OscType};
 use scpanel_core::machine as transport;
-use scpanel_core::{AddAction, ConnectOptions, Options, Server, osc::bundle_of, client_address};
+use scpanel_core::{AddAction, ConnectOptions, Options, Server, client_address, osc::bundle_of};
 
 const RUNS: usize = 5;
 
@@ -106,7 +106,8 @@ async fn owned(n: usize) {
     let owner = Server::new();
     owner.boot(options()).await.expect("boot");
     owner
-        .synthdefs().send_builtin(shapes::LONG_DEF)
+        .synthdefs()
+        .send_builtin(shapes::LONG_DEF)
         .await
         .expect("SynthDef");
     let group = owner

@@ -9,11 +9,11 @@
 use std::time::{Duration, Instant};
 
 use rosc::{OscPacket, OscType};
-use scpanel_core::Direction;
 use scpanel_core::DefSource;
+use scpanel_core::Direction;
 use scpanel_core::ScopeSpec;
-use scpanel_core::synthdef::{Graph, Rate, Sig};
 use scpanel_core::machine as transport;
+use scpanel_core::synthdef::{Graph, Rate, Sig};
 use scpanel_core::{AddAction, Options, Server};
 
 const WINDOW: Duration = Duration::from_secs(5);
@@ -92,7 +92,11 @@ fn bytes_of(p: &OscPacket) -> usize {
 async fn main() {
     let server = Server::new();
     server.boot(options()).await.expect("boot");
-    server.synthdefs().send_builtin("scpanel-sine").await.expect("def");
+    server
+        .synthdefs()
+        .send_builtin("scpanel-sine")
+        .await
+        .expect("def");
     for pan in [-0.5, 0.5] {
         server
             .add_synth(
@@ -109,7 +113,8 @@ async fn main() {
 
     // The ring, as the Scope tab runs it: 2 channels, 25 reads a second.
     let tap = server
-        .scope().start(ScopeSpec::default())
+        .scope()
+        .start(ScopeSpec::default())
         .await
         .expect("scope");
     let ring_cpu = cpu(&server).await;
@@ -127,7 +132,8 @@ async fn main() {
     // SendReply blocks.
     let def = stream_def(2);
     server
-        .synthdefs().send(&[def], DefSource::BuiltIn)
+        .synthdefs()
+        .send(&[def], DefSource::BuiltIn)
         .await
         .expect("def");
     let buffer = server.add_buffer(4096, 2).await.expect("buffer");

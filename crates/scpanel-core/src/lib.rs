@@ -74,7 +74,9 @@ pub mod internals {
 // The front door, and what it speaks in.
 pub use error::{PortHolder, Result, ServerError};
 pub use link::shared::{Change, Direction, OscTraffic, StatusSample};
-pub use link::{Attachment, ConnectOptions, HealthConfig, ServerEvent, ServerState, client_address};
+pub use link::{
+    Attachment, ConnectOptions, HealthConfig, ServerEvent, ServerState, client_address,
+};
 pub use server::{Server, guest_default_group, sclang_default_group};
 pub use wire::connection::Login;
 pub use wire::protocol::{AddAction, BufferInfo, BusRate, NodeInfo, StatusInfo, VersionInfo};

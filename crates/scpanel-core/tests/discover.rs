@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use scpanel_core::discover::{Browser, Found, MAX_PROBES, ScanTargets, Via, probe_status, scan};
 use scpanel_core::Protocol;
+use scpanel_core::discover::{Browser, Found, MAX_PROBES, ScanTargets, Via, probe_status, scan};
 use scpanel_core::machine::port_is_free;
 
 use common::{boot, options};

@@ -554,13 +554,15 @@ async fn recordings_never_overwrite_and_default_to_a_timestamped_name() {
     let a = boot(options()).await;
     let dir = scratch("no-overwrite");
     let take = dir.join("take.wav");
-    a.recorder().start(record_options(take.clone()))
+    a.recorder()
+        .start(record_options(take.clone()))
         .await
         .unwrap();
     let first = a.recorder().stop().await.unwrap();
     assert_eq!(first, take);
     let first_bytes = std::fs::read(&first).unwrap();
-    a.recorder().start(record_options(take.clone()))
+    a.recorder()
+        .start(record_options(take.clone()))
         .await
         .unwrap();
     let second = a.recorder().stop().await.unwrap();
@@ -571,11 +573,13 @@ async fn recordings_never_overwrite_and_default_to_a_timestamped_name() {
         "the first take is untouched"
     );
     // A folder: a timestamped name in it, twice in one second still two files.
-    a.recorder().start(record_options(dir.clone()))
+    a.recorder()
+        .start(record_options(dir.clone()))
         .await
         .unwrap();
     let third = a.recorder().stop().await.unwrap();
-    a.recorder().start(record_options(dir.clone()))
+    a.recorder()
+        .start(record_options(dir.clone()))
         .await
         .unwrap();
     let fourth = a.recorder().stop().await.unwrap();
@@ -599,7 +603,8 @@ async fn stop_closes_the_file_even_when_the_recorder_synth_is_gone() {
     let a = boot(options()).await;
     let dir = scratch("stop-closes");
     let path = dir.join("take.wav");
-    a.recorder().start(record_options(path.clone()))
+    a.recorder()
+        .start(record_options(path.clone()))
         .await
         .unwrap();
     let node = a.recorder().recording().unwrap().node;
@@ -630,7 +635,8 @@ async fn disconnect_finishes_a_recording() {
     b.connect(connect_options(&a)).await.unwrap();
     let dir = scratch("disconnect-rec");
     let path = dir.join("take.wav");
-    b.recorder().start(record_options(path.clone()))
+    b.recorder()
+        .start(record_options(path.clone()))
         .await
         .unwrap();
     let mut changes = b.watch_changes();
@@ -676,8 +682,8 @@ async fn reboot_holds_the_lifecycle_from_quit_through_boot() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guest_asks_the_server_for_its_sizes_and_leaves_no_node() {
-    use scpanel_core::ServerLayout;
     use scpanel_core::Own;
+    use scpanel_core::ServerLayout;
     let owner = boot(scpanel_core::Options {
         output_channels: 2,
         input_channels: 3,

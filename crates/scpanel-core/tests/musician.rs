@@ -132,7 +132,8 @@ async fn recording_writes_a_complete_readable_file() {
     ] {
         let path = dir.join(format!("take-{bits}.{}", header.extension()));
         server
-            .recorder().start(RecordOptions {
+            .recorder()
+            .start(RecordOptions {
                 path: path.clone(),
                 header,
                 sample,
@@ -145,7 +146,8 @@ async fn recording_writes_a_complete_readable_file() {
         let paused_at = server.recorder().recording().unwrap().elapsed();
         meter_reports(&server, 4).await;
         assert!(
-            server.recorder().recording().unwrap().elapsed() - paused_at < Duration::from_millis(50),
+            server.recorder().recording().unwrap().elapsed() - paused_at
+                < Duration::from_millis(50),
             "time stops while paused"
         );
         server.recorder().resume().await.unwrap();

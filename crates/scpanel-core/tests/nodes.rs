@@ -162,7 +162,8 @@ async fn allocations_stay_in_each_clients_range() {
         let control = server.add_bus_group(BusRate::Control, 4).await.unwrap();
         assert!(r.control_buses.contains(&control.id));
         server
-            .buses().set_control(control.id as i32, 0.25)
+            .buses()
+            .set_control(control.id as i32, 0.25)
             .await
             .unwrap();
         assert_eq!(
@@ -237,7 +238,8 @@ async fn fail_replies_become_errors() {
     let err = server.nodes().query(999_999).await.unwrap_err();
     assert!(matches!(err, ServerError::Fail { .. }), "{err:?}");
     let err = server
-        .buffers().read(std::path::Path::new("/nonexistent/file.wav"), 0, -1)
+        .buffers()
+        .read(std::path::Path::new("/nonexistent/file.wav"), 0, -1)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("/nonexistent/file.wav"), "{err}");

@@ -173,7 +173,8 @@ async fn until_mirror(server: &Server, what: &str, f: impl Fn(&scpanel_core::Nod
 async fn a_booted_server_names_3000_synths_another_client_made_from_its_printout() {
     let owner = common::boot(shapes::big(common::options())).await;
     owner
-        .synthdefs().send_builtin(shapes::LONG_DEF)
+        .synthdefs()
+        .send_builtin(shapes::LONG_DEF)
         .await
         .expect("SynthDef");
     let log_before = owner.with_log(|l| l.total);
@@ -252,7 +253,8 @@ async fn a_booted_server_names_3000_synths_another_client_made_from_its_printout
 async fn synths_in_a_paused_group_stay_unknown_until_it_runs() {
     let owner = common::boot(shapes::big(common::options())).await;
     owner
-        .synthdefs().send_builtin(shapes::LONG_DEF)
+        .synthdefs()
+        .send_builtin(shapes::LONG_DEF)
         .await
         .expect("SynthDef");
     let mut other = Other::login(&owner).await;

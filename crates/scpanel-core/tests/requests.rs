@@ -46,7 +46,11 @@ async fn nodes_move_pause_run_and_parallel_groups() {
         server.nodes().query(b).await.unwrap().is_group,
         "/p_new makes a (parallel) group"
     );
-    server.nodes().move_to(b, a, AddAction::AddBefore).await.unwrap();
+    server
+        .nodes()
+        .move_to(b, a, AddAction::AddBefore)
+        .await
+        .unwrap();
     let tree = server.query_tree(false).await.unwrap();
     assert_eq!(tree.children(1).map(|n| n.id).collect::<Vec<_>>(), [b, a]);
     server.nodes().pause(a).await.unwrap();
@@ -63,7 +67,11 @@ async fn nodes_move_pause_run_and_parallel_groups() {
         Some(false),
         "/n_on seen"
     );
-    server.nodes().move_to(b, a, AddAction::AddToHead).await.unwrap();
+    server
+        .nodes()
+        .move_to(b, a, AddAction::AddToHead)
+        .await
+        .unwrap();
     server.sync().await.unwrap();
     assert_eq!(
         server.with_tree(|t| t.get(b).map(|n| n.parent)),

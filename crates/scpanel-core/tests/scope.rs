@@ -7,15 +7,19 @@ mod common;
 use std::time::Duration;
 
 use common::{boot, options};
-use scpanel_core::scope::{TriggerMode, difference, triggered};
 use scpanel_core::Own;
 use scpanel_core::ScopeSpec;
+use scpanel_core::scope::{TriggerMode, difference, triggered};
 use scpanel_core::{AddAction, Server};
 
 const LIMIT: Duration = Duration::from_secs(10);
 
 async fn sine(server: &Server, freq: f32, amp: f32, pan: f32) -> i32 {
-    server.synthdefs().send_builtin("scpanel-sine").await.expect("def");
+    server
+        .synthdefs()
+        .send_builtin("scpanel-sine")
+        .await
+        .expect("def");
     let id = server
         .add_synth(
             "scpanel-sine",
@@ -39,7 +43,8 @@ async fn the_scope_captures_what_the_server_plays_and_a_triggered_tone_stands_st
     // Hard left: Pan2 passes the whole amplitude to the left, nothing to the right.
     sine(&server, 100.0, 0.5, -1.0).await;
     let tap = server
-        .scope().start(ScopeSpec {
+        .scope()
+        .start(ScopeSpec {
             frames: 4096 + 2048,
             ..ScopeSpec::default()
         })
@@ -116,7 +121,8 @@ async fn the_scope_comes_back_after_a_reset_and_leaves_nothing_behind() {
     let server = boot(options()).await;
     let buffers_before = server.buffers().ids();
     let tap = server
-        .scope().start(ScopeSpec::default())
+        .scope()
+        .start(ScopeSpec::default())
         .await
         .expect("scope");
     let frame = tap.next_after(0, LIMIT).await.expect("a capture");

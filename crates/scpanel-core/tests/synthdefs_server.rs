@@ -11,7 +11,8 @@ use scpanel_core::{AddAction, ControlValue};
 async fn bare() -> scpanel_core::Server {
     let server = boot(options()).await;
     server
-        .synthdefs().free_all()
+        .synthdefs()
+        .free_all()
         .await
         .expect("free the boot's SynthDefs");
     assert_eq!(server.status().await.unwrap().synthdefs, 0);
@@ -25,7 +26,8 @@ async fn every_builtin_is_accepted_and_plays_with_its_defaults() {
         let before = server.status().await.unwrap();
         // /d_recv answers /done only when the server accepted the bytes.
         server
-            .synthdefs().send(std::slice::from_ref(&def), DefSource::BuiltIn)
+            .synthdefs()
+            .send(std::slice::from_ref(&def), DefSource::BuiltIn)
             .await
             .unwrap();
         let id = server
@@ -87,7 +89,8 @@ async fn files_and_folders_load_and_free() {
         std::fs::write(dir.join(format!("{name}.scsyndef")), def.encode()).unwrap();
     }
     let names = server
-        .synthdefs().load_file(&dir.join("scpanel-sine.scsyndef"))
+        .synthdefs()
+        .load_file(&dir.join("scpanel-sine.scsyndef"))
         .await
         .unwrap();
     assert_eq!(names, ["scpanel-sine"]);
@@ -101,7 +104,8 @@ async fn files_and_folders_load_and_free() {
         "one new def"
     );
     let info = server
-        .synthdefs().list()
+        .synthdefs()
+        .list()
         .into_iter()
         .find(|d| d.name == "scpanel-sine")
         .unwrap();
@@ -117,7 +121,8 @@ async fn files_and_folders_load_and_free() {
     // A file that is not a SynthDef is refused with the reason, before the server sees it.
     std::fs::write(dir.join("bad.scsyndef"), b"SCgf\0\0\0\x02\0\x01\x05hel").unwrap();
     let err = server
-        .synthdefs().load_file(&dir.join("bad.scsyndef"))
+        .synthdefs()
+        .load_file(&dir.join("bad.scsyndef"))
         .await
         .unwrap_err();
     assert!(err.to_string().contains("not a SynthDef file"), "{err}");

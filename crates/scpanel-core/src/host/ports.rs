@@ -4,9 +4,9 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
+pub use crate::error::PortHolder;
 use crate::host::process::pidfd;
 use crate::model::options::Protocol;
-pub use crate::error::PortHolder;
 
 /// An address as `/proc/net` prints it: the raw bytes in host order, 8 or 32 hex digits.
 fn proc_ip(hex: &str) -> Option<IpAddr> {

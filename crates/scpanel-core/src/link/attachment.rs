@@ -85,4 +85,3 @@ pub fn client_address(bind: &str, port: u16) -> SocketAddr {
     };
     SocketAddr::new(ip, port)
 }
-

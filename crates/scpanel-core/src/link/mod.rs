@@ -69,7 +69,10 @@ impl Link {
     }
 
     /// Puts `process` in place and returns what was there.
-    pub fn replace_process(&self, process: Option<Arc<ServerProcess>>) -> Option<Arc<ServerProcess>> {
+    pub fn replace_process(
+        &self,
+        process: Option<Arc<ServerProcess>>,
+    ) -> Option<Arc<ServerProcess>> {
         match self.process.lock() {
             Ok(mut p) => std::mem::replace(&mut *p, process),
             Err(_) => None,

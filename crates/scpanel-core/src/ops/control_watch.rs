@@ -10,8 +10,8 @@ use rosc::OscType;
 
 use crate::error::Result;
 use crate::link::Link;
-use crate::ops::tree_query;
 use crate::model::tree::ControlValue;
+use crate::ops::tree_query;
 use crate::wire::protocol::{Expect, bundle_of, float_arg, int_arg, msg};
 
 /// How often the watched controls are read: a change shows within this (plus a round trip).
@@ -81,10 +81,7 @@ impl Controls {
             )
         }));
         let replies = conn
-            .collect_quietly(
-                bundle_of(queries),
-                Expect::Address("/n_setn"),
-            )
+            .collect_quietly(bundle_of(queries), Expect::Address("/n_setn"))
             .await?;
         let mut changed = false;
         if let Ok(mut tree) = self.link.shared.tree.lock() {

@@ -72,7 +72,8 @@ pub struct Mixer {
 impl Mixer {
     /// The latest input and output levels.
     pub fn meters(&self) -> Meters {
-        self.state.levels
+        self.state
+            .levels
             .lock()
             .map(|m| m.clone())
             .unwrap_or_default()
@@ -85,7 +86,8 @@ impl Mixer {
 
     /// What the mixer was asked for: meters on or off, volume, mute.
     pub fn settings(&self) -> MixerSettings {
-        self.state.mixer
+        self.state
+            .mixer
             .lock()
             .map(|m| m.settings)
             .unwrap_or_default()
@@ -131,7 +133,14 @@ impl Mixer {
             // Inputs are written before anything runs and read by the meter after everything.
             let first_input = layout.output_channels as f32;
             input_node = Some(
-                self.own.add_synth(&self.link, &self.defs, Own::InputMeter, &def, &[("in", first_input)])
+                self.own
+                    .add_synth(
+                        &self.link,
+                        &self.defs,
+                        Own::InputMeter,
+                        &def,
+                        &[("in", first_input)],
+                    )
                     .await?,
             );
         }
@@ -140,7 +149,14 @@ impl Mixer {
             let def = format!("scpanel-meter-{outs}");
             // After the volume: it hears what the speakers get.
             output_node = Some(
-                self.own.add_synth(&self.link, &self.defs, Own::OutputMeter, &def, &[("in", 0.0)])
+                self.own
+                    .add_synth(
+                        &self.link,
+                        &self.defs,
+                        Own::OutputMeter,
+                        &def,
+                        &[("in", 0.0)],
+                    )
                     .await?,
             );
         }
@@ -197,7 +213,9 @@ impl Mixer {
     /// Creates the volume synth or sets it; callers hold `mixer_lock`, so two calls can't both
     /// find no synth and make one each.
     async fn apply_volume(&self) -> Result<()> {
-        let (settings, node) = self.state.mixer
+        let (settings, node) = self
+            .state
+            .mixer
             .lock()
             .map(|m| (m.settings, m.volume_node))
             .unwrap_or_default();
@@ -213,12 +231,15 @@ impl Mixer {
             None => {
                 let outs = self.link.online()?.attachment.layout.output_channels.max(1);
                 let def = format!("scpanel-volume-{outs}");
-                self.own.add_synth(&self.link, &self.defs, 
-                    Own::Volume,
-                    &def,
-                    &[("bus", 0.0), ("amp", amp), ("mute", mute)],
-                )
-                .await?
+                self.own
+                    .add_synth(
+                        &self.link,
+                        &self.defs,
+                        Own::Volume,
+                        &def,
+                        &[("bus", 0.0), ("amp", amp), ("mute", mute)],
+                    )
+                    .await?
             }
         };
         self.update_mixer(|m| m.volume_node = Some(node));
@@ -241,7 +262,9 @@ impl Mixer {
                 self.place_meters().await?;
             }
         }
-        let wanted = self.state.mixer
+        let wanted = self
+            .state
+            .mixer
             .lock()
             .map(|m| m.bus_meters.clone())
             .unwrap_or_default();
@@ -267,7 +290,9 @@ impl Mixer {
         if spec.name.trim().is_empty() {
             spec.name = format!("bus {}", spec.bus);
         }
-        let taken: Vec<usize> = self.state.mixer
+        let taken: Vec<usize> = self
+            .state
+            .mixer
             .lock()
             .map(|m| m.bus_meters.iter().map(|(s, _)| *s).collect())
             .unwrap_or_default();
@@ -291,7 +316,15 @@ impl Mixer {
         let _ = own_nodes::free_synth(&self.link, own).await;
         self.forget_bus_meter(slot);
         let def = format!("scpanel-meter-{}", spec.channels);
-        let node = self.own.add_synth(&self.link, &self.defs, own, &def, &[("in", spec.bus as f32)])
+        let node = self
+            .own
+            .add_synth(
+                &self.link,
+                &self.defs,
+                own,
+                &def,
+                &[("in", spec.bus as f32)],
+            )
             .await?;
         if let Ok(mut m) = self.state.levels.lock() {
             let levels = vec![ChannelLevel::default(); spec.channels];
@@ -383,7 +416,8 @@ impl Mixer {
             )));
         }
         let known = def.as_deref().and_then(|d| {
-            self.defs.list()
+            self.defs
+                .list()
                 .into_iter()
                 .find(|i| i.name == d)
                 .map(|i| i.out_channels)

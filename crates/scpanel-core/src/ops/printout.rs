@@ -33,10 +33,10 @@ use std::time::Duration;
 
 use rosc::OscType;
 
-use crate::ops::tree_read::MAX_NODES;
-use crate::link::{Link, Live};
 use crate::host::output::{DumpLine, parse_line};
+use crate::link::{Link, Live};
 use crate::model::tree::NodeTree;
+use crate::ops::tree_read::MAX_NODES;
 use crate::wire::protocol::msg;
 
 /// Reads names for `wanted` out of printout lines: only node lines after a header for group
@@ -316,7 +316,6 @@ fn name_in_mirror(link: &Link, names: &HashMap<i32, String>) -> usize {
     link.shared.changed();
     named
 }
-
 
 #[cfg(test)]
 mod tests {

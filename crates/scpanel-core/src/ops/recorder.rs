@@ -106,8 +106,7 @@ impl Recorder {
         conn: &crate::wire::connection::Connection,
         options: &RecordOptions,
     ) -> Result<(i32, i32)> {
-        let buffer = buffers::add(&self.link, DISK_BUFFER_FRAMES, options.channels as i32)
-            .await?;
+        let buffer = buffers::add(&self.link, DISK_BUFFER_FRAMES, options.channels as i32).await?;
         let write = conn
             .request(
                 OscPacket::Message(msg(
@@ -135,7 +134,11 @@ impl Recorder {
         }
         // Last in scpanel's own group, after the volume: the file has what the speakers get.
         let def = format!("scpanel-recorder-{}", options.channels);
-        match self.own.add_synth(&self.link, &self.defs, 
+        match self
+            .own
+            .add_synth(
+                &self.link,
+                &self.defs,
                 Own::Recorder,
                 &def,
                 &[("in", 0.0), ("bufnum", buffer as f32)],
@@ -187,11 +190,15 @@ impl Recorder {
         let rec = self.recording().ok_or_else(not_recording)?;
         // A synth already gone (freed by someone else) leaves a file still to close.
         if let Err(e) = nodes::free(&self.link, rec.node).await {
-            self.link.shared.note(format!("stopping the recorder synth {}: {e}", rec.node));
+            self.link
+                .shared
+                .note(format!("stopping the recorder synth {}: {e}", rec.node));
         }
         self.close_buffer(rec.buffer).await?;
         if let Err(e) = buffers::free(&self.link, rec.buffer).await {
-            self.link.shared.note(format!("freeing the recording buffer {}: {e}", rec.buffer));
+            self.link
+                .shared
+                .note(format!("freeing the recording buffer {}: {e}", rec.buffer));
         }
         if let Ok(mut r) = self.state.recording.lock() {
             r.take();

@@ -23,8 +23,8 @@ use tokio::sync::watch;
 use crate::error::{Result, ServerError};
 use crate::link::Link;
 use crate::model::scope::{
-    Chunk, History, MAX_CHANNELS, MAX_FRAMES, MAX_RATE, MIN_RATE, Meter, SCOPE_REPLY, ScopeFrame, ScopeStats,
-    plan_reads, ring_frames,
+    Chunk, History, MAX_CHANNELS, MAX_FRAMES, MAX_RATE, MIN_RATE, Meter, SCOPE_REPLY, ScopeFrame,
+    ScopeStats, plan_reads, ring_frames,
 };
 use crate::ops::own_nodes::{self, Own, OwnGroup};
 use crate::ops::synthdefs::SynthDefs;
@@ -77,7 +77,6 @@ impl Subscriber for ScopeFeed {
         Heard::Consumed
     }
 }
-
 
 /// A position report: `/scpanel/scope node replyID position`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -281,7 +280,9 @@ impl Scope {
         }
         let usable = |sr: f64| (1_000.0..=768_000.0).contains(&sr).then_some(sr);
         let sample_rate = match self
-            .link.shared.latest_status()
+            .link
+            .shared
+            .latest_status()
             .and_then(|s| usable(s.nominal_sample_rate))
         {
             Some(sr) => sr,
@@ -292,9 +293,7 @@ impl Scope {
                 })?
             }
         };
-        let generation = self.state.generation
-            .fetch_add(1, Ordering::SeqCst)
-            + 1;
+        let generation = self.state.generation.fetch_add(1, Ordering::SeqCst) + 1;
         let ring = ring_frames(sample_rate, MAX_FRAMES);
         let buffer = buffers::add(&self.link, ring as i32, spec.channels as i32).await?;
         if let Err(e) = self.place(&spec, buffer).await {
@@ -328,18 +327,19 @@ impl Scope {
         let def = format!("scpanel-scope-{}", spec.channels);
         // A scope left by an earlier tap (or a dropped one still being freed) goes first.
         let _ = own_nodes::free_synth(&self.link, Own::Scope).await;
-        self.own.add_synth(
-            &self.link,
-            &self.defs,
-            Own::Scope,
-            &def,
-            &[
-                ("in", spec.bus as f32),
-                ("bufnum", buffer as f32),
-                ("rate", spec.rate),
-            ],
-        )
-        .await
+        self.own
+            .add_synth(
+                &self.link,
+                &self.defs,
+                Own::Scope,
+                &def,
+                &[
+                    ("in", spec.bus as f32),
+                    ("bufnum", buffer as f32),
+                    ("rate", spec.rate),
+                ],
+            )
+            .await
     }
 }
 
@@ -373,9 +373,7 @@ impl Capture {
                     // Silent: put the synth back if the server is there to take it. It
                     // starts again at the ring's start, so what was read does not follow on.
                     if self.scope.link.live().is_some()
-                        && self.scope.place(&self.spec, self.buffer)
-                            .await
-                            .is_ok()
+                        && self.scope.place(&self.spec, self.buffer).await.is_ok()
                     {
                         stats.restarts += 1;
                         read_to = None;

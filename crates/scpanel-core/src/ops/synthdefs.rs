@@ -41,10 +41,7 @@ pub struct SynthDefs {
 impl SynthDefs {
     /// SynthDefs this client sent or loaded, by name.
     pub fn list(&self) -> Vec<SynthDefInfo> {
-        self.known
-            .lock()
-            .map(|d| d.clone())
-            .unwrap_or_default()
+        self.known.lock().map(|d| d.clone()).unwrap_or_default()
     }
 
     /// Whether the server has a SynthDef of this name from us.
@@ -158,11 +155,12 @@ impl SynthDefs {
         if names.is_empty() {
             return Ok(());
         }
-        self.link.send_checked(OscPacket::Message(msg(
-            "/d_free",
-            names.iter().map(|n| OscType::String(n.to_string())),
-        )))
-        .await?;
+        self.link
+            .send_checked(OscPacket::Message(msg(
+                "/d_free",
+                names.iter().map(|n| OscType::String(n.to_string())),
+            )))
+            .await?;
         if let Ok(mut known) = self.known.lock() {
             known.retain(|k| !names.contains(&k.name.as_str()));
         }

@@ -48,14 +48,15 @@ impl TestTone {
         own_nodes::free_synth(&self.link, Own::ToneRight).await?;
         let stereo = live.attachment.layout.output_channels >= 2;
         let amp = crate::ops::mixer::db_to_amp(TONE_DB);
-        self.own.add_synth(
-            &self.link,
-            &self.defs,
-            Own::ToneLeft,
-            "scpanel-sine",
-            &[("freq", TONE_FREQ), ("amp", amp), ("pan", -1.0)],
-        )
-        .await?;
+        self.own
+            .add_synth(
+                &self.link,
+                &self.defs,
+                Own::ToneLeft,
+                "scpanel-sine",
+                &[("freq", TONE_FREQ), ("amp", amp), ("pan", -1.0)],
+            )
+            .await?;
         let tone = self.clone();
         let task = tokio::spawn(async move {
             // Timing a sound, not waiting for the server: each side lasts TONE_SIDE.

@@ -164,7 +164,9 @@ impl Server {
 
     /// How many clients the server allows at once, when logged in.
     pub fn max_logins(&self) -> Option<u32> {
-        self.attachment().and_then(|s| s.login).map(|l| l.max_logins)
+        self.attachment()
+            .and_then(|s| s.login)
+            .map(|l| l.max_logins)
     }
 
     /// The group new nodes go to by default (1 when offline).

@@ -217,8 +217,7 @@ impl Drop for AbortOnDrop {
 
 fn gone(server: &Server, live: &Arc<Live>, reason: String) {
     // A newer attachment (the user connected again meanwhile) is not this one's to end.
-    let current = server.live()
-        .is_some_and(|l| Arc::ptr_eq(&l, live));
+    let current = server.live().is_some_and(|l| Arc::ptr_eq(&l, live));
     if !current {
         return;
     }

@@ -9,9 +9,9 @@ use std::time::Duration;
 use rosc::{OscMessage, OscPacket, OscType};
 
 use crate::error::{Result, ServerError};
+use crate::model::alloc::LAYOUT_REPLY;
 use crate::model::alloc::ServerLayout;
 use crate::model::options::{Kind, Options};
-use crate::model::alloc::LAYOUT_REPLY;
 use crate::synthdef::builtins::layout_probe;
 use crate::wire::connection::Connection;
 use crate::wire::protocol::{AddAction, Expect, msg};

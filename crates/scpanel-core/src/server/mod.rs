@@ -2,11 +2,14 @@
 //! monitor, rejoining a server that went away, and naming other clients' synths as they
 //! appear.
 
+mod boot;
+mod groups;
 pub(crate) mod handle;
 mod health;
+mod join;
 mod layout;
-mod lifecycle;
+mod leave;
 mod rejoin;
 
+pub use groups::{guest_default_group, sclang_default_group};
 pub use handle::Server;
-pub use lifecycle::{guest_default_group, sclang_default_group};

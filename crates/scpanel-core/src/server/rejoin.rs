@@ -6,8 +6,8 @@ use std::time::{Duration, SystemTime};
 
 use crate::error::ServerError;
 use crate::link::{ConnectOptions, ServerEvent, ServerState};
-use crate::server::handle::Server;
 use crate::model::options::Options;
+use crate::server::handle::Server;
 
 /// The first wait before a try; it doubles after each failed try up to [`LONGEST_WAIT`].
 const FIRST_WAIT: Duration = Duration::from_millis(250);
@@ -241,7 +241,9 @@ impl Server {
                 self.disconnect_locked().await
             };
             if let Err(e) = undone {
-                self.inner.link.shared
+                self.inner
+                    .link
+                    .shared
                     .note(format!("could not undo a rejoin the user overtook: {e}"));
             }
             return Ok(Tried::Skipped);

@@ -4,9 +4,9 @@
 use super::format::{Rate, SynthDef};
 use super::graph::{BinOp, Graph, Sig};
 
+use crate::model::alloc::LAYOUT_REPLY;
 use crate::model::levels::METER_REPLY;
 use crate::model::scope::{MAX_CHANNELS, SCOPE_REPLY};
-use crate::model::alloc::LAYOUT_REPLY;
 
 fn c(v: f32) -> Sig {
     Sig::Const(v)

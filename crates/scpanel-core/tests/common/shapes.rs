@@ -56,13 +56,18 @@ pub async fn build(server: &Server, which: usize) -> (i32, Vec<Expected>) {
         .expect("holder");
     server.nodes().pause(holder).await.expect("pause");
     for def in [SHORT_DEF, LONG_DEF] {
-        server.synthdefs().send_builtin(def).await.expect("SynthDef");
+        server
+            .synthdefs()
+            .send_builtin(def)
+            .await
+            .expect("SynthDef");
     }
     // A 4-character SynthDef: the default SynthDef's graph under another name.
     let mut four = scpanel_core::synthdef::builtins::builtin("default").expect("default");
     four.name = "tone".into();
     server
-        .synthdefs().send(&[four], scpanel_core::DefSource::BuiltIn)
+        .synthdefs()
+        .send(&[four], scpanel_core::DefSource::BuiltIn)
         .await
         .expect("tone");
     let mut next = server.client_ranges().expect("logged in").nodes.start + 100_000;
