@@ -6,8 +6,9 @@ use super::theme::{Tone, tone};
 use egui::{Color32, RichText};
 
 use scpanel_core::Server;
+use scpanel_core::clock::utc_millis as clock;
 use scpanel_core::log::LineKind;
-use scpanel_core::log::{LogLine, Mark, Stream, clock};
+use scpanel_core::log::{LogLine, Mark, Stream};
 use scpanel_core::osc::printable;
 
 pub const ROW_HEIGHT: f32 = 18.0;

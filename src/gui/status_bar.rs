@@ -406,7 +406,7 @@ pub fn xruns_ui(ui: &mut egui::Ui, shown: &XrunsShown) {
     if x.jack_stopped() {
         text.push_str(" \u{B7} JACK stopped");
     }
-    let since = super::wall::clock(x.since());
+    let since = scpanel_core::clock::hours_minutes(x.since());
     let tip = format!(
         "JACK reported {count} xrun{} since the server booted at {since}: an audio cycle \
          that missed its deadline, heard as a click or a gap. The CPU plot marks them.",

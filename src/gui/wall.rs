@@ -116,22 +116,6 @@ pub fn address(session: &Session) -> String {
     }
 }
 
-/// A wall-clock time as the local `HH:MM`.
-pub fn clock(at: SystemTime) -> String {
-    let secs = at
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let t = libc::time_t::try_from(secs).unwrap_or(0);
-    // SAFETY: localtime_r only writes the struct it is given.
-    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-    let ok = unsafe { !libc::localtime_r(&t, &mut tm).is_null() };
-    if ok {
-        format!("{:02}:{:02}", tm.tm_hour, tm.tm_min)
-    } else {
-        format!("{}s", secs % 86_400)
-    }
-}
-
 /// One line on the server's role: owner, which client, or watching.
 fn role(session: &Session) -> String {
     let server = &session.server;
@@ -156,7 +140,10 @@ fn state_line(session: &Session) -> String {
     if state == ServerState::Offline
         && let Some(since) = away.offline_since
     {
-        let mut text = format!("offline since {}", clock(since));
+        let mut text = format!(
+            "offline since {}",
+            scpanel_core::clock::hours_minutes(since)
+        );
         if away.retrying {
             text.push_str(", retrying");
             if away.attempts > 0 {
@@ -697,12 +684,5 @@ mod tests {
         assert!(a.any());
         assert_eq!(a.text(), "offline, CPU high, 3 late messages");
         assert!(!Alerts::default().any());
-    }
-
-    #[test]
-    fn clock_is_hours_and_minutes() {
-        let t = clock(SystemTime::now());
-        assert_eq!(t.len(), 5, "{t}");
-        assert_eq!(&t[2..3], ":");
     }
 }

@@ -31,7 +31,7 @@
 //! options.login = false;
 //! guest.connect(options).await?;
 //! let status = guest.status().await?;
-//! println!("{} synths, {:.1} % CPU", status.synths, status.avg_cpu);
+//! println!("{} synths, {:.1} % CPU", status.synths, status.average_cpu);
 //! guest.disconnect().await?;
 //! # Ok(())
 //! # }
@@ -102,7 +102,7 @@ pub use model::alloc::{ClientRanges, ServerLayout};
 pub use model::log::{LineKind, Mark, ServerLog};
 pub use model::options::Options;
 pub use model::tree::{ControlValue, Node, NodeKind, NodeTree};
-pub use model::{levels, log, options, recording, roster, scope, spectrum, tree};
+pub use model::{clock, levels, log, options, recording, roster, scope, spectrum, tree};
 pub use synthdef::{DefSource, SynthDefInfo};
 
 /// The machine's audio setup: JACK (and PipeWire's), ALSA cards, xruns, sample rates.

@@ -6,49 +6,24 @@ use std::net::{IpAddr, SocketAddr};
 /// This machine's addresses others can reach: every interface that is up, except loopback
 /// and IPv6 link-local ones (they need an interface name to be typed).
 pub fn reachable_addresses() -> Vec<IpAddr> {
-    let mut out = Vec::new();
-    #[cfg(unix)]
+    let mut out: Vec<IpAddr> = Vec::new();
+    // A machine has at most a few hundred interfaces; the bound keeps a strange list short.
+    for interface in if_addrs::get_if_addrs()
+        .unwrap_or_default()
+        .iter()
+        .take(4096)
     {
-        let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
-        // SAFETY: getifaddrs fills `list` with a linked list we free below.
-        if unsafe { libc::getifaddrs(&mut list) } != 0 {
-            return out;
+        if matches!(
+            interface.oper_status,
+            if_addrs::IfOperStatus::Down | if_addrs::IfOperStatus::NotPresent
+        ) {
+            continue;
         }
-        let mut at = list;
-        // A kernel has at most a few hundred interfaces; the bound keeps a bad list finite.
-        for _ in 0..4096 {
-            if at.is_null() {
-                break;
-            }
-            // SAFETY: `at` is a node of the list getifaddrs returned, not yet freed.
-            let entry = unsafe { &*at };
-            at = entry.ifa_next;
-            let up = entry.ifa_flags & (libc::IFF_UP as libc::c_uint) != 0;
-            if !up || entry.ifa_addr.is_null() {
-                continue;
-            }
-            // SAFETY: ifa_addr points to a sockaddr whose family says which struct it is.
-            let ip = unsafe {
-                match i32::from((*entry.ifa_addr).sa_family) {
-                    libc::AF_INET => {
-                        let a = &*(entry.ifa_addr as *const libc::sockaddr_in);
-                        IpAddr::from(u32::from_be(a.sin_addr.s_addr).to_be_bytes())
-                    }
-                    libc::AF_INET6 => {
-                        let a = &*(entry.ifa_addr as *const libc::sockaddr_in6);
-                        IpAddr::from(a.sin6_addr.s6_addr)
-                    }
-                    _ => continue,
-                }
-            };
-            let link_local_v6 =
-                matches!(ip, IpAddr::V6(v6) if (v6.segments()[0] & 0xffc0) == 0xfe80);
-            if !ip.is_loopback() && !ip.is_unspecified() && !link_local_v6 && !out.contains(&ip) {
-                out.push(ip);
-            }
+        let ip = interface.ip();
+        let link_local_v6 = matches!(ip, IpAddr::V6(v6) if (v6.segments()[0] & 0xffc0) == 0xfe80);
+        if !ip.is_loopback() && !ip.is_unspecified() && !link_local_v6 && !out.contains(&ip) {
+            out.push(ip);
         }
-        // SAFETY: frees the list getifaddrs allocated, once.
-        unsafe { libc::freeifaddrs(list) };
     }
     // IPv4 first: it is what people read out to a class.
     out.sort_by_key(|ip| ip.is_ipv6());

@@ -5,6 +5,8 @@
 
 mod attachment;
 mod events;
+#[cfg(test)]
+pub(crate) mod scripted;
 /// The state a server's readers share: status history, tree mirror, log, events and OSC traffic.
 pub(crate) mod shared;
 

@@ -82,21 +82,6 @@ impl LogLine {
     }
 }
 
-/// `19:22:05 UTC`, the wall clock of a line, for separators and copies of the log.
-pub fn clock(t: SystemTime) -> String {
-    let ms = t
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
-    let s = (ms / 1000) % 86_400;
-    format!(
-        "{:02}:{:02}:{:02}.{:03} UTC",
-        s / 3600,
-        (s / 60) % 60,
-        s % 60,
-        ms % 1000
-    )
-}
-
 /// The most lines [`ServerLog::trace_of`] gathers for one trace (a synth of a few hundred
 /// UGens prints three lines each).
 pub const TRACE_LINES: usize = 2000;
@@ -156,7 +141,7 @@ impl ServerLog {
         let mut line = LogLine::new(Stream::App, LineKind::Normal, String::new());
         line.text = format!(
             "server run started {} \u{B7} pid {pid} \u{B7} {program}",
-            clock(line.at)
+            crate::model::clock::utc_millis(line.at)
         );
         line.mark = Mark::RunStart;
         self.push(line);
@@ -319,11 +304,5 @@ mod tests {
         assert_eq!(lines[1].mark, Mark::Crash);
         assert!(lines[1].is_error());
         assert_eq!(log.errors, 1);
-    }
-
-    #[test]
-    fn the_clock_reads_hours_minutes_seconds_and_milliseconds() {
-        let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(86_400_000 + 3_723_045);
-        assert_eq!(clock(t), "01:02:03.045 UTC");
     }
 }

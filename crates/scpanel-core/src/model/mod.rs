@@ -3,6 +3,7 @@
 
 pub mod absence;
 pub mod alloc;
+pub mod clock;
 pub mod levels;
 pub mod log;
 pub mod options;

@@ -148,3 +148,43 @@ impl Buffers {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::link::scripted;
+    use crate::wire::protocol::int_arg;
+
+    #[tokio::test]
+    async fn buffers_come_from_this_clients_range_and_go_back() {
+        let (link, script) = scripted::link().await;
+        let buffers = Buffers { link: link.clone() };
+        let a = add(&link, 1024, 2).await.expect("allocated");
+        let b = add(&link, 1024, 2).await.expect("allocated");
+        assert_ne!(a, b);
+        let range = link.client_ranges().expect("logged in").buffers;
+        assert!(range.contains(&(a as u32)) && range.contains(&(b as u32)));
+        assert_eq!(buffers.ids(), vec![a, b]);
+        buffers.free(a).await.expect("freed");
+        assert_eq!(buffers.ids(), vec![b]);
+        assert_eq!(int_arg(&script.sent("/b_free")[0], 0), Some(a));
+    }
+
+    #[tokio::test]
+    async fn a_refused_allocation_gives_its_id_back() {
+        let (link, script) = scripted::link().await;
+        script.refuse("/b_alloc");
+        assert!(add(&link, 1024, 2).await.is_err());
+        assert!(Buffers { link }.ids().is_empty(), "nothing kept");
+    }
+
+    #[tokio::test]
+    async fn a_sound_file_is_read_then_checked() {
+        let (link, script) = scripted::link().await;
+        let id = Buffers { link }
+            .read(Path::new("/nowhere/a.wav"), 0, -1)
+            .await
+            .expect("the script says 1,024 frames");
+        assert_eq!(int_arg(&script.sent("/b_query")[0], 0), Some(id));
+    }
+}

@@ -131,3 +131,36 @@ impl Buses {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::link::scripted;
+
+    #[tokio::test]
+    async fn bus_blocks_come_from_the_private_range_and_go_back() {
+        let (link, script) = scripted::link().await;
+        let buses = Buses { link: link.clone() };
+        let audio = add_group(&link, BusRate::Audio, 2).expect("audio");
+        let control = add_group(&link, BusRate::Control, 4).expect("control");
+        let ranges = link.client_ranges().expect("logged in");
+        assert!(ranges.audio_buses.contains(&audio.id), "{audio:?}");
+        assert!(audio.id >= 4, "past the 2 outputs and 2 inputs");
+        assert!(ranges.control_buses.contains(&control.id));
+        assert_eq!(buses.groups(), vec![audio, control]);
+        buses.free_group(audio).expect("freed");
+        assert_eq!(buses.groups(), vec![control]);
+        assert!(
+            script.received.lock().expect("script").is_empty(),
+            "no OSC for ids"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_control_bus_reply_is_read_no_further_than_it_goes() {
+        let (link, _script) = scripted::link().await;
+        // The script answers one value whatever was asked.
+        let values = Buses { link }.get_controls(7, 1_000_000).await;
+        assert_eq!(values.ok(), Some(vec![0.5]));
+    }
+}

@@ -199,3 +199,37 @@ pub(crate) async fn poll(link: Weak<Link>, state: Arc<State>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::link::scripted;
+
+    #[tokio::test]
+    async fn the_watch_is_bounded_and_sorted() {
+        let (link, _script) = scripted::link().await;
+        let controls = Controls {
+            link,
+            state: Arc::new(State::default()),
+        };
+        let ids: Vec<i32> = (0..(MAX_WATCHED as i32 * 2)).rev().chain([5, 5]).collect();
+        controls.watch(ids);
+        let watched = controls.state.watched.lock().expect("state").clone();
+        assert!(watched.len() <= MAX_WATCHED);
+        assert!(
+            watched.windows(2).all(|w| w[0] < w[1]),
+            "sorted, no repeats"
+        );
+    }
+
+    #[tokio::test]
+    async fn nothing_is_asked_for_synths_the_mirror_has_no_controls_for() {
+        let (link, script) = scripted::link().await;
+        let controls = Controls {
+            link,
+            state: Arc::new(State::default()),
+        };
+        assert_eq!(controls.refresh(&[]).await.ok(), Some(false));
+        assert!(script.sent("/s_getn").is_empty());
+    }
+}

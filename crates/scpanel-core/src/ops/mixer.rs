@@ -472,3 +472,78 @@ fn bus_meter_slot(slot: usize) -> Result<Own> {
         .map(Own::BusMeter)
         .ok_or_else(|| ServerError::Refused(format!("no bus meter slot {slot}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::link::scripted;
+    use crate::ops::synthdefs::Known;
+    use crate::wire::protocol::{int_arg, str_arg};
+
+    fn mixer(link: &Arc<Link>) -> Mixer {
+        Mixer {
+            link: link.clone(),
+            state: Arc::new(State::default()),
+            own: Arc::new(OwnGroup::default()),
+            defs: SynthDefs {
+                link: link.clone(),
+                known: Arc::new(Known::default()),
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn the_volume_is_a_synth_in_scpanels_own_group() {
+        let (link, script) = scripted::link().await;
+        let mixer = mixer(&link);
+        mixer.set_volume(-6.0).await.expect("set");
+        let group = own_nodes::own_node(&link, Own::Group).expect("logged in");
+        let g_new = script.sent("/g_new");
+        assert_eq!(int_arg(&g_new[0], 0), Some(group));
+        assert_eq!(int_arg(&g_new[0], 2), Some(0), "at the root's tail");
+        let s_new = script.sent("/s_new");
+        assert_eq!(str_arg(&s_new[0], 0), Some("scpanel-volume-2"));
+        assert_eq!(
+            int_arg(&s_new[0], 1),
+            own_nodes::own_node(&link, Own::Volume)
+        );
+        let amp = s_new[0]
+            .args
+            .windows(2)
+            .find(|w| w[0] == rosc::OscType::String("amp".into()))
+            .and_then(|w| w[1].clone().float());
+        assert!(amp.is_some_and(|a| (a - 0.501).abs() < 0.001), "{amp:?}");
+        assert_eq!(mixer.settings().volume_db, -6.0);
+    }
+
+    #[tokio::test]
+    async fn the_volume_is_kept_within_its_range() {
+        let (link, _script) = scripted::link().await;
+        let mixer = mixer(&link);
+        mixer.set_volume(40.0).await.expect("set");
+        assert_eq!(mixer.settings().volume_db, 6.0);
+    }
+
+    #[tokio::test]
+    async fn meters_are_refused_past_the_server_s_buses() {
+        let (link, script) = scripted::link().await;
+        let spec = BusMeterSpec {
+            name: String::new(),
+            bus: 5000,
+            channels: 2,
+            note: None,
+        };
+        assert!(mixer(&link).add_bus_meter(spec).await.is_err());
+        assert!(script.sent("/s_new").is_empty());
+    }
+
+    #[test]
+    fn meter_replies_are_used_up_and_counted() {
+        let state = Arc::new(State::default());
+        let feed = MeterFeed(state.clone());
+        let ticks = state.ticks.subscribe();
+        let not_ours = crate::wire::protocol::msg("/n_go", []);
+        assert!(matches!(feed.receive(&not_ours), Heard::Passed));
+        assert_eq!(*ticks.borrow(), 0);
+    }
+}

@@ -281,3 +281,98 @@ impl Nodes {
         crate::ops::own_nodes::own_node(&self.link, slot)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::link::scripted;
+    use crate::ops::synthdefs::Known;
+    use crate::wire::protocol::{int_arg, str_arg};
+
+    fn defs(link: &Arc<Link>) -> SynthDefs {
+        SynthDefs {
+            link: link.clone(),
+            known: Arc::new(Known::default()),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_synth_is_described_in_the_mirror_before_the_server_says_so() {
+        let (link, script) = scripted::link().await;
+        let id = add_synth(
+            &link,
+            &defs(&link),
+            "default",
+            1,
+            AddAction::AddToHead,
+            &[("freq", 330.0)],
+        )
+        .await
+        .expect("the scripted server takes it");
+        let s_new = script.sent("/s_new");
+        assert_eq!(s_new.len(), 1, "{s_new:?}");
+        assert_eq!(str_arg(&s_new[0], 0), Some("default"));
+        assert_eq!(int_arg(&s_new[0], 1), Some(id));
+        // `default` is a built-in: it went to the server before the synth.
+        assert_eq!(script.sent("/d_recv").len(), 1);
+        // The mirror has no node before `/n_go`, but knows what it will be.
+        link.update_tree(|t| {
+            t.apply(&msg("/n_go", [int(id), int(0), int(-1), int(-1), int(0)]));
+        });
+        let controls = link.with_tree(|t| t.get(id).map(|n| n.controls.clone()));
+        let freq = controls
+            .unwrap_or_default()
+            .into_iter()
+            .find(|(k, _)| k == "freq");
+        assert_eq!(freq, Some(("freq".into(), ControlValue::Value(330.0))));
+    }
+
+    #[tokio::test]
+    async fn a_refused_synth_gives_its_id_back() {
+        let (link, script) = scripted::link().await;
+        let defs = defs(&link);
+        script.refuse("/s_new");
+        let refused = add_synth(&link, &defs, "default", 1, AddAction::AddToHead, &[]).await;
+        assert!(
+            matches!(refused, Err(ServerError::Fail { .. })),
+            "{refused:?}"
+        );
+        let tried = int_arg(&script.sent("/s_new")[0], 1);
+        script.refuse.lock().expect("script").clear();
+        let id = add_synth(&link, &defs, "default", 1, AddAction::AddToHead, &[])
+            .await
+            .expect("taken now");
+        assert_eq!(Some(id), tried, "the refused id is handed out again");
+    }
+
+    #[tokio::test]
+    async fn setting_controls_changes_the_mirror_without_waiting() {
+        let (link, script) = scripted::link().await;
+        link.update_tree(|t| {
+            t.apply(&msg("/n_go", [int(1000), int(0), int(-1), int(-1), int(0)]));
+            t.describe_synth(
+                1000,
+                "default",
+                vec![("amp".into(), ControlValue::Value(0.1))],
+            );
+        });
+        set(&link, 1000, &[("amp", 0.25)]).await.expect("sent");
+        // The mirror changed before any answer; the sync only lets the script catch up.
+        link.sync().await.expect("synced");
+        let amp = link.with_tree(|t| t.get(1000).map(|n| n.controls.clone()));
+        assert_eq!(amp, Some(vec![("amp".into(), ControlValue::Value(0.25))]));
+        assert_eq!(script.sent("/n_set").len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_node_is_not_moved_by_replacing_another() {
+        let (link, script) = scripted::link().await;
+        let nodes = Nodes { link };
+        let r = nodes.move_to(1000, 1, AddAction::Replace).await;
+        assert!(matches!(r, Err(ServerError::Fail { .. })), "{r:?}");
+        assert!(
+            script.received.lock().expect("script").is_empty(),
+            "nothing sent"
+        );
+    }
+}

@@ -240,46 +240,11 @@ fn not_recording() -> ServerError {
 
 /// `scpanel-2026-11-30-192311.wav`, in local time.
 pub(crate) fn timestamped_name(header: HeaderFormat) -> String {
-    let (y, mo, d, h, mi, s) = local_time();
     format!(
-        "scpanel-{y:04}-{mo:02}-{d:02}-{h:02}{mi:02}{s:02}.{}",
+        "scpanel-{}.{}",
+        crate::model::clock::file_stamp(std::time::SystemTime::now()),
         header.extension()
     )
-}
-
-fn local_time() -> (i32, u32, u32, u32, u32, u32) {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    #[cfg(unix)]
-    if let Ok(t) = libc::time_t::try_from(now) {
-        // SAFETY: localtime_r writes into the tm we pass and reads only `t`.
-        let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-        if !unsafe { libc::localtime_r(&t, &mut tm) }.is_null() {
-            let u = |v: i32| u32::try_from(v).unwrap_or(0);
-            return (
-                tm.tm_year.saturating_add(1900),
-                u(tm.tm_mon.saturating_add(1)),
-                u(tm.tm_mday),
-                u(tm.tm_hour),
-                u(tm.tm_min),
-                u(tm.tm_sec),
-            );
-        }
-    }
-    // UTC from the civil-from-days algorithm (Howard Hinnant's), where localtime is missing.
-    let days = (now / 86_400) as i64;
-    let secs = (now % 86_400) as u32;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
-    (year, month, day, secs / 3600, secs / 60 % 60, secs % 60)
 }
 
 /// A folder (or nothing) becomes a timestamped file in it; a file path stays as it is.
@@ -377,5 +342,65 @@ mod tests {
             "{name}"
         );
         std::fs::remove_dir_all(&dir).ok();
+    }
+}
+
+#[cfg(test)]
+mod scripted_tests {
+    use super::*;
+    use crate::link::scripted;
+    use crate::ops::synthdefs::Known;
+
+    fn recorder(link: &Arc<Link>) -> Recorder {
+        Recorder {
+            link: link.clone(),
+            state: Arc::new(State::default()),
+            own: Arc::new(OwnGroup::default()),
+            defs: SynthDefs {
+                link: link.clone(),
+                known: Arc::new(Known::default()),
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn a_channel_count_out_of_range_sends_nothing() {
+        let (link, script) = scripted::link().await;
+        let options = RecordOptions {
+            path: std::env::temp_dir(),
+            header: HeaderFormat::Wav,
+            sample: SampleFormat::Int24,
+            channels: 0,
+        };
+        assert!(recorder(&link).start(options).await.is_err());
+        assert!(script.received.lock().expect("script").is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_refused_file_frees_the_disk_buffer_and_the_empty_file() {
+        let (link, script) = scripted::link().await;
+        script.refuse("/b_write");
+        let dir = std::env::temp_dir().join(format!("scpanel-rec-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a folder");
+        let path = dir.join("take.wav");
+        let options = RecordOptions {
+            path: path.clone(),
+            header: HeaderFormat::Wav,
+            sample: SampleFormat::Int24,
+            channels: 2,
+        };
+        let recorder = recorder(&link);
+        assert!(recorder.start(options).await.is_err());
+        assert_eq!(script.sent("/b_free").len(), 1, "the buffer went back");
+        assert!(!path.exists(), "the empty file claimed is gone");
+        assert!(recorder.recording().is_none());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn stopping_with_nothing_recording_says_so() {
+        let (link, script) = scripted::link().await;
+        assert!(recorder(&link).stop().await.is_err());
+        assert!(script.received.lock().expect("script").is_empty());
     }
 }

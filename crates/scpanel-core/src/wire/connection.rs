@@ -404,7 +404,7 @@ impl Connection {
         Ok(())
     }
 
-    #[cfg(any(test, feature = "internals"))]
+    #[cfg(feature = "internals")]
     /// Sends `packet` and returns every reply matching `expect` until the server has
     /// processed it (a `/sync` after it).
     pub async fn collect(&self, packet: OscPacket, expect: Expect) -> Result<Vec<OscMessage>> {

@@ -109,19 +109,19 @@ pub fn feed(losses: Arc<LossCounters>) -> (Feed, FeedReceiver) {
 }
 
 impl FeedReceiver {
-    #[cfg(any(test, feature = "internals"))]
+    #[cfg(feature = "internals")]
     /// Packets waiting.
     pub fn len(&self) -> usize {
         self.rx.len()
     }
 
-    #[cfg(any(test, feature = "internals"))]
+    #[cfg(feature = "internals")]
     /// Whether no packet is waiting.
     pub fn is_empty(&self) -> bool {
         self.rx.is_empty()
     }
 
-    #[cfg(any(test, feature = "internals"))]
+    #[cfg(feature = "internals")]
     /// Bytes of the packets waiting.
     pub fn queued_bytes(&self) -> usize {
         self.queued_bytes.load(Ordering::Relaxed)
@@ -299,7 +299,7 @@ impl Transport {
         }
     }
 
-    #[cfg(any(test, feature = "internals"))]
+    #[cfg(feature = "internals")]
     /// Our end of the socket.
     pub fn local_addr(&self) -> Option<SocketAddr> {
         match &*self.inner {
