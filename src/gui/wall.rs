@@ -1,7 +1,7 @@
 //! The "Servers" wall: one tile per server the window holds, with its state, a minute of
 //! CPU, its counts and its alerts, sorted and filtered; and the ways to add servers.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use egui::{Color32, RichText, Sense, Stroke, Vec2};
 
