@@ -8,7 +8,6 @@ use rosc::{OscMessage, OscPacket, OscType};
 
 use crate::error::{Result, ServerError};
 use crate::link::{Link, Live};
-use crate::model::tree::ControlValue;
 use crate::ops::synthdefs::SynthDefs;
 use crate::wire::protocol::{self, AddAction, Expect, NodeInfo, msg};
 
@@ -67,7 +66,7 @@ pub(crate) async fn add_synth(
     // "Add a default synth" just works: a built-in is sent on first use.
     defs.ensure_builtin(def).await?;
     let (live, id) = next_node_id(link)?;
-    let s_new = describe_new_synth(link, defs, def, id, action, target, controls);
+    let s_new = defs.describe_new_synth(def, id, action, target, controls);
     let r = live.conn.send_checked(packet(s_new)).await;
     if let Err(e) = r {
         link.update_tree(|t| {
@@ -79,47 +78,6 @@ pub(crate) async fn add_synth(
         return Err(e);
     }
     Ok(id)
-}
-
-/// The `/s_new` for a synth. Notifications carry no SynthDef name, so the def and the
-/// controls (defaults filled in) are noted in the mirror first: the `/n_go` may arrive
-/// before the send returns.
-pub(crate) fn describe_new_synth(
-    link: &Link,
-    defs: &SynthDefs,
-    def: &str,
-    id: i32,
-    action: AddAction,
-    target: i32,
-    controls: &[(&str, f32)],
-) -> OscMessage {
-    let mut args = vec![
-        OscType::String(def.to_string()),
-        int(id),
-        int(action as i32),
-        int(target),
-    ];
-    let mut known: Vec<(String, ControlValue)> = defs
-        .list()
-        .into_iter()
-        .find(|d| d.name == def)
-        .map(|d| {
-            d.controls
-                .into_iter()
-                .map(|(k, v)| (k, ControlValue::Value(v)))
-                .collect()
-        })
-        .unwrap_or_default();
-    for (name, value) in controls {
-        args.push(OscType::String(name.to_string()));
-        args.push(OscType::Float(*value));
-        match known.iter_mut().find(|(k, _)| k == name) {
-            Some((_, v)) => *v = ControlValue::Value(*value),
-            None => known.push((name.to_string(), ControlValue::Value(*value))),
-        }
-    }
-    link.update_tree(|t| t.describe_synth(id, def, known));
-    msg("/s_new", args)
 }
 
 /// Frees a node (`/n_free`); a group's nodes go with it.
@@ -286,6 +244,7 @@ impl Nodes {
 mod tests {
     use super::*;
     use crate::link::scripted;
+    use crate::model::tree::ControlValue;
     use crate::ops::synthdefs::Known;
     use crate::wire::protocol::{int_arg, str_arg};
 

@@ -9,7 +9,6 @@ use rosc::OscType;
 use crate::error::{Result, ServerError};
 use crate::link::{Attachment, Link};
 use crate::model::tree::NodeTree;
-use crate::ops::nodes;
 use crate::ops::synthdefs::SynthDefs;
 use crate::wire::protocol::{AddAction, bundle_of, msg};
 
@@ -133,7 +132,7 @@ impl OwnGroup {
             None => (group, AddAction::AddToTail),
         };
         defs.ensure_builtin(def).await?;
-        let s_new = nodes::describe_new_synth(link, defs, def, id, action, target, controls);
+        let s_new = defs.describe_new_synth(def, id, action, target, controls);
         if let Err(e) = link.send_checked(bundle_of(vec![s_new])).await {
             link.update_tree(|t| {
                 t.remove(id);

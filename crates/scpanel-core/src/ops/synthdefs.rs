@@ -3,15 +3,16 @@
 
 use std::path::{Path, PathBuf};
 
-use rosc::{OscPacket, OscType};
+use rosc::{OscMessage, OscPacket, OscType};
 
 use std::sync::{Arc, Mutex};
 
 use crate::error::{Result, ServerError};
 use crate::link::Link;
+use crate::model::tree::ControlValue;
 use crate::synthdef::{SynthDef, builtins, decode_file};
 use crate::wire::connection::SYNC_TIMEOUT;
-use crate::wire::protocol::{Expect, msg};
+use crate::wire::protocol::{AddAction, Expect, msg};
 
 use crate::synthdef::{DefSource, SynthDefInfo};
 
@@ -173,6 +174,46 @@ impl SynthDefs {
         let names: Vec<String> = self.list().into_iter().map(|d| d.name).collect();
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
         self.free(&refs).await
+    }
+
+    /// The `/s_new` for a synth. Notifications carry no SynthDef name, so the def and the
+    /// controls (defaults filled in) are noted in the mirror first: the `/n_go` may arrive
+    /// before the send returns.
+    pub(crate) fn describe_new_synth(
+        &self,
+        def: &str,
+        id: i32,
+        action: AddAction,
+        target: i32,
+        controls: &[(&str, f32)],
+    ) -> OscMessage {
+        let mut args = vec![
+            OscType::String(def.to_string()),
+            OscType::Int(id),
+            OscType::Int(action as i32),
+            OscType::Int(target),
+        ];
+        let mut known: Vec<(String, ControlValue)> = self
+            .list()
+            .into_iter()
+            .find(|d| d.name == def)
+            .map(|d| {
+                d.controls
+                    .into_iter()
+                    .map(|(k, v)| (k, ControlValue::Value(v)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (name, value) in controls {
+            args.push(OscType::String(name.to_string()));
+            args.push(OscType::Float(*value));
+            match known.iter_mut().find(|(k, _)| k == name) {
+                Some((_, v)) => *v = ControlValue::Value(*value),
+                None => known.push((name.to_string(), ControlValue::Value(*value))),
+            }
+        }
+        self.link.update_tree(|t| t.describe_synth(id, def, known));
+        msg("/s_new", args)
     }
 
     /// Makes sure a built-in SynthDef is on the server before a synth of it is made.
