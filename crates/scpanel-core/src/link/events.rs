@@ -40,7 +40,7 @@ impl ServerState {
 /// Lifecycle events, like supriya's (BOOTING, PROCESS_BOOTED, … PROCESS_PANICKED, QUIT).
 #[derive(Debug, Clone, PartialEq)]
 pub enum ServerEvent {
-    /// [`Server::boot`] was called.
+    /// [`Server::boot`](crate::Server::boot) was called.
     Booting,
     /// The scsynth process printed its ready line.
     ProcessBooted,
@@ -59,7 +59,7 @@ pub enum ServerEvent {
     Unresponsive,
     /// The server answers `/status` again.
     Responsive,
-    /// [`Server::quit`] or [`Server::disconnect`] was called.
+    /// [`Server::quit`](crate::Server::quit) or [`Server::disconnect`](crate::Server::disconnect) was called.
     Quitting,
     /// The connection closed.
     Disconnected,
@@ -77,7 +77,7 @@ pub enum ServerEvent {
         /// What happened (time-out, port closed, …).
         reason: String,
     },
-    /// The server is back after it went away by itself (see [`RejoinPolicy`]).
+    /// The server is back after it went away by itself (see [`RejoinPolicy`](crate::RejoinPolicy)).
     Rejoined {
         /// Booted again (rather than joined again as it came back by itself).
         rebooted: bool,

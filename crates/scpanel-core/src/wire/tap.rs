@@ -69,7 +69,7 @@ pub struct LossCounters {
     last_note: Mutex<Option<Instant>>,
 }
 
-/// A snapshot of [`LossCounters`].
+/// What a connection lost so far, counted: packets dropped or malformed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Losses {
     /// Packets that failed the checks before decoding.
