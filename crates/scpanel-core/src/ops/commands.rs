@@ -443,6 +443,21 @@ impl Server {
 
     /// Reads a sound file into a new buffer (`/b_allocRead`); returns its id.
     pub async fn read_buffer(&self, path: &Path, start_frame: i32, frames: i32) -> Result<i32> {
+        // The server opens the path itself: a pipe or device there would hold its command
+        // thread for ever. Only what this machine can see is checked (a remote server's
+        // files are its own).
+        if let Ok(meta) = std::fs::metadata(path)
+            && !meta.is_file()
+        {
+            return Err(ServerError::Fail {
+                command: "/b_allocRead".into(),
+                message: format!(
+                    "{} is {}, not a sound file: give the path of an ordinary file",
+                    path.display(),
+                    crate::host::files::kind_of(&meta)
+                ),
+            });
+        }
         let (live, id) = self.alloc_ids("buffer", |a| a.buffers.allocate(1))?;
         let id = id as i32;
         let r = live
@@ -676,4 +691,34 @@ async fn query_node(conn: &Connection, id: i32) -> Result<NodeInfo> {
         )
         .await?;
     NodeInfo::from_msg(&m).ok_or_else(|| ServerError::Osc("malformed /n_info".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Refused before the server is asked: this runs with no server at all.
+    #[tokio::test]
+    async fn a_pipe_or_folder_is_no_sound_file_for_a_buffer() {
+        let dir = std::env::temp_dir().join(format!("scpanel-buf-fifo-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("pipe.wav");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let server = Server::new();
+        for (path, kind) in [(&fifo, "a named pipe (FIFO)"), (&dir, "a folder")] {
+            let e = server
+                .read_buffer(path, 0, -1)
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(&format!("{} is {kind}, not a sound file", path.display())),
+                "{e}"
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
