@@ -897,7 +897,12 @@ fn synthdef(m: &ArgMatches) -> Result<(), String> {
     match m.subcommand() {
         Some(("show", s)) => {
             let file = s.get_one::<String>("file").ok_or("FILE is required")?;
-            let bytes = std::fs::read(file).map_err(|e| format!("cannot read {file}: {e}"))?;
+            let bytes = crate::server::host::files::read_bounded(
+                Path::new(file),
+                crate::server::synthdef::MAX_FILE_BYTES,
+                "SynthDef file",
+            )
+            .map_err(|e| e.to_string())?;
             let defs =
                 crate::server::synthdef::decode_file(&bytes).map_err(|e| format!("{file}: {e}"))?;
             for def in &defs {
@@ -951,7 +956,8 @@ fn read_password_file(path: &str) -> Result<String, String> {
     use std::io::Read;
     // scsynth allows 32 bytes; anything much longer is the wrong file.
     const LIMIT: u64 = 1024;
-    let file = std::fs::File::open(path).map_err(|e| format!("--password-file {path}: {e}"))?;
+    let file = crate::server::host::files::open_file(Path::new(path), "password file")
+        .map_err(|e| format!("--password-file: {e}"))?;
     #[cfg(unix)]
     if let Ok(meta) = file.metadata()
         && std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o077 != 0
