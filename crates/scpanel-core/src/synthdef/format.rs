@@ -309,7 +309,8 @@ impl Reader<'_> {
             return Err(DecodeError {
                 offset: at,
                 what: format!(
-                    "{what}: {n} of at least {} byte(s) each do not fit in the {left} byte(s)                      left in the file (a broken or hostile file)",
+                    "{what}: {n} of at least {} byte(s) each do not fit in the {left} byte(s) \
+                     left in the file (a broken or hostile file)",
                     min_item.max(1)
                 ),
             });
