@@ -432,10 +432,38 @@ pub fn client_name_for_port(port: u16) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{JackDevice, JackSettings};
+    use super::{JackDevice, JackSettings, bounded_output};
+    use std::process::Stdio;
+    use std::time::Duration;
 
     fn args(settings: &JackSettings) -> String {
         settings.jackd_args().join(" ")
+    }
+
+    /// A tool that prints without end is cut off at the bound, not read into memory.
+    #[tokio::test]
+    async fn a_tools_output_is_read_to_its_bound() {
+        let mut ok = tokio::process::Command::new("sh");
+        ok.args(["-c", "echo system:playback_1; echo oops >&2"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let out = bounded_output(ok, "sh").await.unwrap();
+        assert_eq!(out.stdout, b"system:playback_1\n");
+        assert_eq!(out.stderr, b"oops\n");
+        let mut endless = tokio::process::Command::new("sh");
+        endless
+            .args(["-c", "exec cat /dev/zero"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true);
+        let e = tokio::time::timeout(Duration::from_secs(10), bounded_output(endless, "jack_lsp"))
+            .await
+            .expect("ends at the bound")
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("jack_lsp printed more than 1 MiB"),
+            "{e}"
+        );
     }
 
     #[test]
