@@ -2,7 +2,7 @@
 //! floods, a peer that stops reading), from scripted fake servers on local sockets; and the
 //! network cases a real one can (IPv6, more replies than the client keeps), against scsynth;
 //! and `localhost` as ::1, looked up by the scpanel binary in a private mount namespace whose
-//! /etc/hosts says so (skipped, with a message, only where `unshare` can't make one).
+//! /etc/hosts says so (these fail, saying why, where `unshare` can't make one: run as root).
 
 mod common;
 
