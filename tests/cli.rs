@@ -494,3 +494,77 @@ fn a_pipe_or_a_folder_where_a_file_is_expected_is_refused_at_once() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `scpanel boot` of a "server" that prints 50 MB with no newline, then exits 3: before
+/// output lines were bounded this was held whole, several times over (a program that never
+/// stopped made scpanel ask for 4 GB and abort). The boot fails cleanly, and the process's
+/// peak memory, as the kernel counts it for the child, stays small.
+#[test]
+fn boot_of_a_program_printing_one_endless_line_stays_small_and_fails_cleanly() {
+    use std::io::Read;
+    let dir = std::env::temp_dir().join(format!("scpanel-cli-endless-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("scsynth");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nhead -c 50000000 /dev/zero | tr '\\0' x\nexit 3\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let port = common::test_port().to_string();
+    let mut child = scpanel()
+        .args([
+            "boot",
+            "--executable",
+            script.to_str().unwrap(),
+            "--port",
+            &port,
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run scpanel");
+    let pid = child.id() as i32;
+    let mut stderr = child.stderr.take().expect("stderr");
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut status = 0;
+        // SAFETY: a zeroed rusage is a valid value for wait4 to fill in.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: waits for our own child, with valid pointers.
+        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        let _ = tx.send((r, status, usage.ru_maxrss));
+    });
+    let Ok((r, status, peak_kib)) = rx.recv_timeout(std::time::Duration::from_secs(60)) else {
+        // SAFETY: kill(2) on our own child, not yet reaped (wait4 still waits).
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        panic!("scpanel boot was still running after 60 s");
+    };
+    assert_eq!(r, pid, "wait4");
+    let err = reader.join().unwrap();
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 1,
+        "a clean failure, not an abort: status {status:#x}, {}",
+        &err[..err.len().min(300)]
+    );
+    assert!(
+        err.contains("the server exited during boot (exit code 3)"),
+        "{}",
+        &err[..err.len().min(300)]
+    );
+    // Its last lines, each kept to 8 KiB, not 50 MB.
+    assert!(err.len() < 64 * 1024, "{} bytes of stderr", err.len());
+    assert!(
+        peak_kib < 48 * 1024,
+        "scpanel boot peaked at {} MiB reading one 50 MB line",
+        peak_kib / 1024
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
