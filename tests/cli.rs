@@ -500,6 +500,10 @@ fn a_pipe_or_a_folder_where_a_file_is_expected_is_refused_at_once() {
 /// stopped made scpanel ask for 4 GB and abort). The boot fails cleanly, and the process's
 /// peak memory, as the kernel counts it for the child, stays small.
 #[test]
+#[expect(
+    clippy::zombie_processes,
+    reason = "reaped by wait4, which also gives its peak memory"
+)]
 fn boot_of_a_program_printing_one_endless_line_stays_small_and_fails_cleanly() {
     use std::io::Read;
     let dir = std::env::temp_dir().join(format!("scpanel-cli-endless-{}", std::process::id()));
