@@ -344,11 +344,13 @@ struct Sinks {
 }
 
 /// One line of at most `max` bytes into `buf` (its newline not kept); the rest of a longer
-/// line is read past and counted. `None` at the end of the stream.
+/// line is read past and counted, into `total` as it goes (a line that never ends still
+/// shows its count) and in the result for that line. `None` at the end of the stream.
 async fn read_line_bounded(
     reader: &mut (impl AsyncBufRead + Unpin),
     buf: &mut Vec<u8>,
     max: usize,
+    total: &std::sync::atomic::AtomicU64,
 ) -> std::io::Result<Option<u64>> {
     let mut dropped = 0u64;
     let mut any = false;
@@ -362,7 +364,9 @@ async fn read_line_bounded(
         let part = &chunk[..newline.unwrap_or(chunk.len())];
         let keep = part.len().min(max - buf.len());
         buf.extend_from_slice(&part[..keep]);
-        dropped += (part.len() - keep) as u64;
+        let over = (part.len() - keep) as u64;
+        dropped += over;
+        total.fetch_add(over, std::sync::atomic::Ordering::Relaxed);
         let used = newline.map_or(chunk.len(), |i| i + 1);
         reader.consume(used);
         if newline.is_some() {
@@ -387,18 +391,17 @@ async fn read_lines(
     let mut buf = Vec::with_capacity(MAX_LINE);
     loop {
         buf.clear();
-        match read_line_bounded(&mut reader, &mut buf, MAX_LINE).await {
+        match read_line_bounded(&mut reader, &mut buf, MAX_LINE, &dropped_total).await {
             Ok(None) | Err(_) => break,
             Ok(Some(dropped)) => {
-                if dropped > 0 {
-                    dropped_total.fetch_add(dropped, std::sync::atomic::Ordering::Relaxed);
-                    if let Ok(mut log) = log.lock() {
-                        log.note(format!(
-                            "{dropped} bytes of an over-long line dropped (the server's lines \
-                             are kept to {} KiB)",
-                            MAX_LINE / 1024
-                        ));
-                    }
+                if dropped > 0
+                    && let Ok(mut log) = log.lock()
+                {
+                    log.note(format!(
+                        "{dropped} bytes of an over-long line dropped (the server's lines \
+                         are kept to {} KiB)",
+                        MAX_LINE / 1024
+                    ));
                 }
                 let text = String::from_utf8_lossy(&buf).trim_end().to_string();
                 if text.is_empty() {
@@ -643,9 +646,12 @@ mod tests {
         // A small buffer, so the long line comes in many pieces.
         let mut reader = BufReader::with_capacity(7, text.as_slice());
         let mut buf = Vec::new();
+        let total = std::sync::atomic::AtomicU64::new(0);
         let mut next = async || {
             buf.clear();
-            let dropped = read_line_bounded(&mut reader, &mut buf, 16).await.unwrap();
+            let dropped = read_line_bounded(&mut reader, &mut buf, 16, &total)
+                .await
+                .unwrap();
             dropped.map(|d| (String::from_utf8(buf.clone()).unwrap(), d))
         };
         assert_eq!(next().await, Some(("short".into(), 0)));
@@ -653,5 +659,6 @@ mod tests {
         assert_eq!(next().await, Some(("after".into(), 0)));
         assert_eq!(next().await, Some(("no newline at th".into(), 5)));
         assert_eq!(next().await, None);
+        assert_eq!(total.into_inner(), 100_000 - 16 + 5);
     }
 }
