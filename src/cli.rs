@@ -894,7 +894,12 @@ fn synthdef(m: &ArgMatches) -> Result<(), String> {
     match m.subcommand() {
         Some(("show", s)) => {
             let file = s.get_one::<String>("file").ok_or("FILE is required")?;
-            let bytes = std::fs::read(file).map_err(|e| format!("cannot read {file}: {e}"))?;
+            let bytes = scpanel_core::files::read_bounded(
+                Path::new(file),
+                scpanel_core::synthdef::MAX_FILE_BYTES,
+                "SynthDef file",
+            )
+            .map_err(|e| e.to_string())?;
             let defs =
                 scpanel_core::synthdef::decode_file(&bytes).map_err(|e| format!("{file}: {e}"))?;
             for def in &defs {
@@ -948,7 +953,8 @@ fn read_password_file(path: &str) -> Result<String, String> {
     use std::io::Read;
     // scsynth allows 32 bytes; anything much longer is the wrong file.
     const LIMIT: u64 = 1024;
-    let file = std::fs::File::open(path).map_err(|e| format!("--password-file {path}: {e}"))?;
+    let file = scpanel_core::files::open_file(Path::new(path), "password file")
+        .map_err(|e| format!("--password-file: {e}"))?;
     #[cfg(unix)]
     if let Ok(meta) = file.metadata()
         && std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o077 != 0

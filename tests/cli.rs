@@ -172,7 +172,11 @@ fn synthdef_write_then_show() {
         dir.join("broken.scsyndef").to_str().unwrap(),
     ]);
     assert!(!ok);
-    assert!(err.contains("byte 11") && err.contains("too soon"), "{err}");
+    // One def claimed, with room for none: refused at the count, before reading it.
+    assert!(
+        err.contains("byte 8") && err.contains("do not fit"),
+        "{err}"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -358,7 +362,10 @@ fn an_empty_or_missing_password_file_is_refused() {
     ]);
     assert!(err.contains("the first line is empty"), "{err}");
     let (_, err) = refused(&["status", "--tcp", "--password-file", "/nonexistent/pw"]);
-    assert!(err.contains("--password-file /nonexistent/pw"), "{err}");
+    assert!(
+        err.contains("--password-file: /nonexistent/pw does not exist"),
+        "{err}"
+    );
     let (code, _) = refused(&["status", "--password", "a", "--password-file", "b"]);
     assert_eq!(code, 2, "one or the other");
     std::fs::remove_file(&empty).ok();
@@ -406,4 +413,166 @@ async fn levels_prints_every_channel_and_leaves_nothing_behind() {
     assert_eq!(after.groups, before.groups, "and their group");
     server.nodes().free(synth).await.expect("free");
     server.quit(false).await.expect("quit");
+}
+
+/// `scpanel args` that must end on its own within 10 s: a run still going then is killed
+/// (it is this test's own child) and the test fails, rather than hanging the suite.
+fn run_bounded(args: &[&str]) -> (bool, String, String) {
+    let child = scpanel()
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run scpanel");
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(10)) {
+        Ok(out) => {
+            let out = out.expect("scpanel's output");
+            (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        }
+        Err(_) => {
+            // SAFETY: kill(2) on our own child, not yet reaped (its waiter still waits).
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            panic!("scpanel {args:?} was still running after 10 s: it hangs");
+        }
+    }
+}
+
+fn mkfifo(path: &std::path::Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+}
+
+#[test]
+fn a_pipe_or_a_folder_where_a_file_is_expected_is_refused_at_once() {
+    let dir = std::env::temp_dir().join(format!("scpanel-cli-fifo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("pipe");
+    mkfifo(&fifo);
+    let fifo_s = fifo.to_str().unwrap();
+    let dir_s = dir.to_str().unwrap();
+    let pipe = format!("{fifo_s} is a named pipe (FIFO)");
+    let folder = format!("{dir_s} is a folder");
+    for (args, said) in [
+        (
+            vec!["synthdef", "show", fifo_s],
+            format!("{pipe}, not a SynthDef file"),
+        ),
+        (
+            vec!["synthdef", "show", dir_s],
+            format!("{folder}, not a SynthDef file"),
+        ),
+        (
+            vec!["status", "--session", fifo_s],
+            format!("{pipe}, not a session file"),
+        ),
+        (
+            vec!["status", "--session", dir_s],
+            format!("{folder}, not a session file"),
+        ),
+        (
+            vec!["status", "--tcp", "--password-file", fifo_s],
+            format!("{pipe}, not a password file"),
+        ),
+        (
+            vec!["status", "--tcp", "--password-file", dir_s],
+            format!("{folder}, not a password file"),
+        ),
+    ] {
+        let (ok, _, err) = run_bounded(&args);
+        assert!(!ok, "{args:?} succeeded");
+        assert!(err.starts_with("scpanel: "), "{args:?}: {err}");
+        assert!(err.contains(&said), "{args:?}: {err}");
+        assert!(err.contains("give the path of"), "says what to do: {err}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// `scpanel boot` of a "server" that prints 50 MB with no newline, then exits 3: before
+/// output lines were bounded this was held whole, several times over (a program that never
+/// stopped made scpanel ask for 4 GB and abort). The boot fails cleanly, and the process's
+/// peak memory, as the kernel counts it for the child, stays small.
+#[test]
+#[expect(
+    clippy::zombie_processes,
+    reason = "reaped by wait4, which also gives its peak memory"
+)]
+fn boot_of_a_program_printing_one_endless_line_stays_small_and_fails_cleanly() {
+    use std::io::Read;
+    let dir = std::env::temp_dir().join(format!("scpanel-cli-endless-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("scsynth");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nhead -c 50000000 /dev/zero | tr '\\0' x\nexit 3\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let port = common::test_port().to_string();
+    let mut child = scpanel()
+        .args([
+            "boot",
+            "--executable",
+            script.to_str().unwrap(),
+            "--port",
+            &port,
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run scpanel");
+    let pid = child.id() as i32;
+    let mut stderr = child.stderr.take().expect("stderr");
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut status = 0;
+        // SAFETY: a zeroed rusage is a valid value for wait4 to fill in.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: waits for our own child, with valid pointers.
+        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        let _ = tx.send((r, status, usage.ru_maxrss));
+    });
+    let Ok((r, status, peak_kib)) = rx.recv_timeout(std::time::Duration::from_secs(60)) else {
+        // SAFETY: kill(2) on our own child, not yet reaped (wait4 still waits).
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        panic!("scpanel boot was still running after 60 s");
+    };
+    assert_eq!(r, pid, "wait4");
+    let err = reader.join().unwrap();
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 1,
+        "a clean failure, not an abort: status {status:#x}, {}",
+        &err[..err.len().min(300)]
+    );
+    assert!(
+        err.contains("the server exited during boot (exit code 3)"),
+        "{}",
+        &err[..err.len().min(300)]
+    );
+    // Its last lines, each kept to 8 KiB, not 50 MB.
+    assert!(err.len() < 64 * 1024, "{} bytes of stderr", err.len());
+    assert!(
+        peak_kib < 48 * 1024,
+        "scpanel boot peaked at {} MiB reading one 50 MB line",
+        peak_kib / 1024
+    );
+    std::fs::remove_dir_all(&dir).ok();
 }

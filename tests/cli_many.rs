@@ -373,8 +373,8 @@ fn a_session_file_that_cannot_be_used_is_an_error_naming_it() {
     for (command, file, says) in [
         ("status", bad.arg(), "line 3: unknown field `nmae`"),
         ("watch", bad.arg(), "line 3: unknown field `nmae`"),
-        ("status", missing, "cannot read"),
-        ("watch", missing, "cannot read"),
+        ("status", missing, "does not exist"),
+        ("watch", missing, "does not exist"),
     ] {
         let out = scpanel()
             .args([command, "--timeout", "0.5", "--session", file])

@@ -67,9 +67,17 @@ fn the_scope_tab_shows_a_still_tone_and_its_network_cost_and_frees_its_synth_whe
         "the scope synth runs"
     );
 
-    for view in ["Stacked", "Lissajous", "Overlaid"] {
+    // Two channels shown: each layout draws them its own way, and the figure says which.
+    for (view, drawn) in [
+        ("Stacked", "drawn stacked in 2 lanes"),
+        (
+            "Lissajous",
+            "drawn as a Lissajous figure of channels 1 and 2",
+        ),
+        ("Overlaid", "drawn overlaid in one lane"),
+    ] {
         h.get_by_label(view).click();
-        h.run_steps(3);
+        step_until(&mut h, view, LIMIT, |h| figure_value(h).contains(drawn));
         assert!(figure_value(&h).contains("channel 1 peak"), "{view} draws");
     }
 

@@ -254,7 +254,19 @@ fn assert_is_a_tree(t: &NodeTree, context: &str) {
     );
     let text = t.to_text(false);
     assert_eq!(text.lines().count(), t.len(), "{context}: tree text");
-    assert!(!t.is_stale() || t.stale().is_some());
+    // Staleness has a cause the mirror can name: a notification it refused (counted), or
+    // polled counts that disagreed. A broken link can't be it: the walks above were whole.
+    if let Some(why) = t.stale() {
+        assert!(!why.trim().is_empty(), "{context}: stale without a reason");
+        assert!(
+            !why.contains("broken link"),
+            "{context}: the mirror saw a broken link the walks above did not: {why}"
+        );
+        assert!(
+            t.rejected() > 0 || why.starts_with("the server counts"),
+            "{context}: stale ({why}) though nothing was refused and no counts disagreed"
+        );
+    }
 }
 
 /// Delivers `notes` with losses, duplicates and swaps of neighbours.

@@ -6,7 +6,7 @@
 //! (a temporary file, then a rename), readable by the user only, and without the password
 //! unless "remember password" is ticked.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use scpanel_core::Options;
@@ -116,24 +116,26 @@ fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
 enum ReadError {
     Missing,
     Unusable(String),
+    /// A pipe, device or folder at a profile's path: not ours to move aside.
+    NotAFile(String),
 }
 
 fn read(path: &Path) -> Result<Options, ReadError> {
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ReadError::Missing),
+    use scpanel_core::files::{self, FileError};
+    let bytes = match files::read_bounded(path, MAX_FILE_BYTES, "profile") {
+        Ok(b) => b,
+        Err(e) if e.is_missing() => return Err(ReadError::Missing),
+        Err(e @ FileError::NotAFile { .. }) => return Err(ReadError::NotAFile(e.to_string())),
+        Err(FileError::TooLarge { .. }) => {
+            return Err(ReadError::Unusable(format!(
+                "is larger than {} KiB, so it is not a profile",
+                MAX_FILE_BYTES / 1024
+            )));
+        }
         Err(e) => return Err(ReadError::Unusable(format!("cannot be read: {e}"))),
     };
-    let mut text = String::new();
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_string(&mut text)
-        .map_err(|e| ReadError::Unusable(format!("cannot be read: {e}")))?;
-    if text.len() as u64 > MAX_FILE_BYTES {
-        return Err(ReadError::Unusable(format!(
-            "is larger than {} KiB, so it is not a profile",
-            MAX_FILE_BYTES / 1024
-        )));
-    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| ReadError::Unusable("is not text (UTF-8), so it is not a profile".into()))?;
     Options::from_toml(&text).map_err(ReadError::Unusable)
 }
 
@@ -161,6 +163,7 @@ fn read_or_set_aside(path: &Path) -> Result<Option<Options>, String> {
     match read(path) {
         Ok(o) => Ok(Some(o)),
         Err(ReadError::Missing) => Ok(None),
+        Err(ReadError::NotAFile(why)) => Err(why),
         Err(ReadError::Unusable(why)) => Err(match set_aside(path) {
             Ok(bad) => format!("{} {why}; it was kept as {}", path.display(), bad.display()),
             Err(e) => format!("{} {why}, and {e}", path.display()),
@@ -303,6 +306,40 @@ mod tests {
             6
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_pipe_or_folder_at_a_profiles_path_is_refused_at_once_and_left_where_it_is() {
+        let dir = scratch("fifo");
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("last.toml");
+        mkfifo(&fifo);
+        let started = std::time::Instant::now();
+        let e = read_or_set_aside(&fifo).unwrap_err();
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        assert!(
+            e.contains(&format!(
+                "{} is a named pipe (FIFO), not a profile",
+                fifo.display()
+            )),
+            "{e}"
+        );
+        assert!(
+            fifo.exists() && !dir.join("last.toml.bad").exists(),
+            "not ours to move"
+        );
+        let folder = dir.join("folder.toml");
+        std::fs::create_dir_all(&folder).unwrap();
+        let e = read_or_set_aside(&folder).unwrap_err();
+        assert!(e.contains("is a folder, not a profile"), "{e}");
+        assert!(folder.is_dir());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn mkfifo(path: &std::path::Path) {
+        let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
     }
 
     #[test]

@@ -223,7 +223,8 @@ impl ScopePanel {
         // A frame, not a fill: under software GL filling the plot cost as much again as
         // drawing everything else in it (scripts/bench-draw.sh scope).
         painter.rect_stroke(rect, 2.0, grid, egui::StrokeKind::Inside);
-        match self.layout {
+        // How the picture is drawn, for whoever reads it rather than sees it.
+        let drawn = match self.layout {
             ScopeLayout::Lissajous if shown.len() >= 2 => {
                 let side = rect.width().min(rect.height());
                 let square = Rect::from_center_size(rect.center(), Vec2::splat(side));
@@ -244,6 +245,7 @@ impl ScopePanel {
                     points,
                     Stroke::new(1.0, channel_colour(0, ui.visuals().dark_mode)),
                 ));
+                "as a Lissajous figure of channels 1 and 2".to_string()
             }
             layout => {
                 let lanes = if layout == ScopeLayout::Stacked {
@@ -274,9 +276,17 @@ impl ScopePanel {
                     .collect();
                 self.picture
                     .show(ui.ctx(), &painter, rect, lanes, traces, self.gain);
+                if lanes > 1 {
+                    format!("stacked in {lanes} lanes")
+                } else {
+                    "overlaid in one lane".to_string()
+                }
             }
-        }
-        let value = figure_value(source, &shown, fired && self.trigger, frame.stats);
+        };
+        let value = format!(
+            "{}; drawn {drawn}",
+            figure_value(source, &shown, fired && self.trigger, frame.stats)
+        );
         ui.ctx().accesskit_node_builder(response.id, |n| {
             n.set_role(egui::accesskit::Role::Figure);
             n.set_label("Scope picture");

@@ -51,15 +51,27 @@ impl Display {
 
     /// The saved settings, or the defaults when there are none or they can't be read.
     pub fn load() -> Display {
-        let Some(text) = Self::path().and_then(|p| std::fs::read_to_string(p).ok()) else {
+        let Some(path) = Self::path() else {
             return Display::default();
         };
+        Self::read_from(&path).unwrap_or_else(|e| {
+            // No window is up yet to say it in; a missing file is the usual first run.
+            if !e.is_missing() {
+                eprintln!("scpanel: {e}; the default display settings are used");
+            }
+            Display::default()
+        })
+    }
+
+    fn read_from(path: &std::path::Path) -> Result<Display, scpanel_core::files::FileError> {
+        let bytes = scpanel_core::files::read_bounded(path, 64 * 1024, "settings file")?;
+        let text = String::from_utf8_lossy(&bytes);
         let mut d: Display = toml::from_str(&text).unwrap_or_default();
         if !d.zoom.is_finite() {
             d.zoom = 1.0;
         }
         d.zoom = d.zoom.clamp(*ZOOM.start(), *ZOOM.end());
-        d
+        Ok(d)
     }
 
     /// Writes the settings (atomically: a temporary file, then a rename).
@@ -212,6 +224,30 @@ pub fn contrast(fg: Color32, bg: Color32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pipe_where_the_settings_file_should_be_is_refused_at_once() {
+        let dir = std::env::temp_dir().join(format!("scpanel-display-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("display.toml");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let started = std::time::Instant::now();
+        let e = Display::read_from(&fifo).unwrap_err().to_string();
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        assert!(
+            e.contains(&format!(
+                "{} is a named pipe (FIFO), not a settings file",
+                fifo.display()
+            )),
+            "{e}"
+        );
+        std::fs::write(dir.join("ok.toml"), "zoom = 9.0\n").unwrap();
+        assert_eq!(Display::read_from(&dir.join("ok.toml")).unwrap().zoom, 3.0);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn every_text_colour_reaches_aa_on_every_background_in_both_themes() {

@@ -97,6 +97,7 @@ pub use ops::test_tone::TestTone;
 pub use ops::tree_read::TreeRead;
 
 // Data models: what the handle reports, and what a user configures.
+pub use host::files;
 pub use model::absence::{Absence, RejoinPolicy};
 pub use model::alloc::{ClientRanges, ServerLayout};
 pub use model::log::{LineKind, Mark, ServerLog};
@@ -117,7 +118,7 @@ pub mod machine {
     pub use crate::host::join::{join_lines, reachable_addresses};
     pub use crate::host::output::is_printout_line;
     pub use crate::host::ports::{command_line, stop_process};
-    pub use crate::host::process::ExitInfo;
+    pub use crate::host::process::{ExitInfo, MAX_LINE as MAX_OUTPUT_LINE};
     pub use crate::wire::transport::{find_free_port, port_is_free};
 }
 

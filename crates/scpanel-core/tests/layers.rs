@@ -99,22 +99,31 @@ fn the_core_s_layers_only_look_down_and_its_files_make_no_loops() {
     sources(&src, &mut files);
     // The operations' scripted peer is a test helper (`#[cfg(test)]`).
     files.retain(|f| !f.ends_with("link/scripted.rs"));
-    let modules: BTreeMap<Vec<String>, PathBuf> =
-        files.iter().map(|f| (module_of(&src, f), f.clone())).collect();
+    let modules: BTreeMap<Vec<String>, PathBuf> = files
+        .iter()
+        .map(|f| (module_of(&src, f), f.clone()))
+        .collect();
     let mut upward = Vec::new();
     let mut edges: BTreeMap<Vec<String>, BTreeSet<Vec<String>>> = BTreeMap::new();
     for (module, file) in &modules {
         let text = std::fs::read_to_string(file).expect("a source file");
         let own = module.first().map_or("lib", String::as_str);
         let Some(from) = layer_of(own) else {
-            panic!("{} is in no layer: add its folder to LAYERS", file.display());
+            panic!(
+                "{} is in no layer: add its folder to LAYERS",
+                file.display()
+            );
         };
         for path in references(&text) {
             let Some(to) = layer_of(&path[0]) else {
                 continue;
             };
             if to > from {
-                upward.push(format!("{} names crate::{}", file.display(), path.join("::")));
+                upward.push(format!(
+                    "{} names crate::{}",
+                    file.display(),
+                    path.join("::")
+                ));
             }
             // The longest prefix that is a file of its own is what is imported.
             let target = (1..=path.len())
@@ -129,7 +138,11 @@ fn the_core_s_layers_only_look_down_and_its_files_make_no_loops() {
             }
         }
     }
-    assert!(upward.is_empty(), "arrows that run up:\n{}", upward.join("\n"));
+    assert!(
+        upward.is_empty(),
+        "arrows that run up:\n{}",
+        upward.join("\n")
+    );
 
     // A loop: some file reaches itself again through its imports.
     let mut loops = Vec::new();

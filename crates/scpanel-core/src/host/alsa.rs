@@ -1,7 +1,6 @@
 //! The machine's sound cards, as ALSA lists them in `/proc/asound`: what a JACK server can be
 //! started on. Read from the kernel's text files, so no ALSA library is linked.
 
-use std::io::Read;
 use std::path::Path;
 
 /// The most of a `/proc/asound` file read: a machine with dozens of cards prints a few KiB.
@@ -87,11 +86,11 @@ pub fn cards_in(dir: &Path) -> std::io::Result<Vec<Card>> {
 }
 
 fn read_bounded(path: &Path) -> std::io::Result<String> {
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)?
-        .take(MAX_READ)
-        .read_to_end(&mut bytes)?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    match crate::host::files::read_head(path, MAX_READ, "sound card list") {
+        Ok(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
+        Err(e) if e.is_missing() => Err(std::io::ErrorKind::NotFound.into()),
+        Err(e) => Err(std::io::Error::other(e.to_string())),
+    }
 }
 
 /// Gives each card its devices.

@@ -15,6 +15,50 @@ use crate::model::log::ServerLog;
 /// How long a JACK tool may take before we give up on it.
 const TOOL_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// The most of a JACK tool's output (each stream) read: `jack_lsp` prints a line a port, so
+/// thousands of ports fit many times over.
+const MAX_TOOL_OUTPUT: u64 = 1024 * 1024;
+
+/// A tool's exit status, stdout and stderr, each stream read to at most [`MAX_TOOL_OUTPUT`]:
+/// a tool that prints without end is stopped, not read into memory.
+async fn bounded_output(
+    mut cmd: tokio::process::Command,
+    program: &str,
+) -> std::io::Result<std::process::Output> {
+    use tokio::io::AsyncReadExt;
+    let mut child = cmd.spawn()?;
+    let read = |pipe: Option<Box<dyn tokio::io::AsyncRead + Unpin + Send>>| async move {
+        let mut bytes = Vec::new();
+        if let Some(p) = pipe {
+            p.take(MAX_TOOL_OUTPUT + 1).read_to_end(&mut bytes).await?;
+        }
+        std::io::Result::Ok(bytes)
+    };
+    let stdout = child
+        .stdout
+        .take()
+        .map(|p| Box::new(p) as Box<dyn tokio::io::AsyncRead + Unpin + Send>);
+    let stderr = child
+        .stderr
+        .take()
+        .map(|p| Box::new(p) as Box<dyn tokio::io::AsyncRead + Unpin + Send>);
+    let (stdout, stderr) = tokio::try_join!(read(stdout), read(stderr))?;
+    if stdout.len() as u64 > MAX_TOOL_OUTPUT || stderr.len() as u64 > MAX_TOOL_OUTPUT {
+        let _ = child.start_kill();
+        let _ = child.wait().await;
+        return Err(std::io::Error::other(format!(
+            "{program} printed more than {} MiB, more than any JACK tool does",
+            MAX_TOOL_OUTPUT / (1024 * 1024)
+        )));
+    }
+    let status = child.wait().await?;
+    Ok(std::process::Output {
+        status,
+        stdout,
+        stderr,
+    })
+}
+
 /// Which JACK server to talk to: `None` is the default (or `$JACK_DEFAULT_SERVER`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JackTarget {
@@ -39,13 +83,14 @@ impl JackTarget {
     async fn run(&self, program: &str, args: &[&str]) -> Result<String> {
         let mut cmd = self.command(program);
         cmd.args(args);
-        let out = tokio::time::timeout(TOOL_TIMEOUT, cmd.output())
+        let out = tokio::time::timeout(TOOL_TIMEOUT, bounded_output(cmd, program))
             .await
             .map_err(|_| ServerError::Io(format!("{program} did not answer within 3 s")))?
-            .map_err(|e| {
-                ServerError::Io(format!(
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::Other => ServerError::Io(e.to_string()),
+                _ => ServerError::Io(format!(
                     "cannot run {program}: {e} (install JACK's tools: `sudo apt install jackd2`)"
-                ))
+                )),
             })?;
         if !out.status.success() {
             let err = String::from_utf8_lossy(&out.stderr);
@@ -299,9 +344,12 @@ impl JackServer {
         };
         // jack_wait blocks until the server is up (it exits with the server's answer).
         let mut wait = server.target.command("jack_wait");
-        wait.args(["-w", "-t", "10"]);
+        // Only its exit status counts: nothing it prints is held.
+        wait.args(["-w", "-t", "10"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
         let waited = tokio::select! {
-            r = wait.output() => r.map(|o| o.status.success()).unwrap_or(false),
+            r = wait.status() => r.map(|s| s.success()).unwrap_or(false),
             exit = server.process.wait() => {
                 // Its last words may still be in the pipes.
                 server.process.drained(Duration::from_secs(1)).await;
@@ -384,10 +432,38 @@ pub fn client_name_for_port(port: u16) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{JackDevice, JackSettings};
+    use super::{JackDevice, JackSettings, bounded_output};
+    use std::process::Stdio;
+    use std::time::Duration;
 
     fn args(settings: &JackSettings) -> String {
         settings.jackd_args().join(" ")
+    }
+
+    /// A tool that prints without end is cut off at the bound, not read into memory.
+    #[tokio::test]
+    async fn a_tools_output_is_read_to_its_bound() {
+        let mut ok = tokio::process::Command::new("sh");
+        ok.args(["-c", "echo system:playback_1; echo oops >&2"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let out = bounded_output(ok, "sh").await.unwrap();
+        assert_eq!(out.stdout, b"system:playback_1\n");
+        assert_eq!(out.stderr, b"oops\n");
+        let mut endless = tokio::process::Command::new("sh");
+        endless
+            .args(["-c", "exec cat /dev/zero"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true);
+        let e = tokio::time::timeout(Duration::from_secs(10), bounded_output(endless, "jack_lsp"))
+            .await
+            .expect("ends at the bound")
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("jack_lsp printed more than 1 MiB"),
+            "{e}"
+        );
     }
 
     #[test]

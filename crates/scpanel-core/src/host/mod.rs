@@ -3,6 +3,7 @@
 //! mismatches; and the addresses others can join at.
 
 pub mod alsa;
+pub mod files;
 pub mod find;
 pub mod jack;
 pub mod join;

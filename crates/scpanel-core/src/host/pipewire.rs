@@ -165,14 +165,11 @@ fn native_abi(entry: &str) -> bool {
 
 /// Whether a library names libpipewire among what it loads.
 pub fn loads_libpipewire(library: &Path) -> bool {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    let read =
-        std::fs::File::open(library).and_then(|f| f.take(MAX_LIBRARY).read_to_end(&mut bytes));
-    read.is_ok()
-        && bytes
+    crate::host::files::read_head(library, MAX_LIBRARY, "library").is_ok_and(|bytes| {
+        bytes
             .windows(b"libpipewire-".len())
             .any(|w| w == b"libpipewire-")
+    })
 }
 
 /// A `pipewire-jack*` file in the loader's configuration directory.

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::sync::{mpsc, watch};
 
 use crate::error::{Result, ServerError};
@@ -47,6 +47,11 @@ pub struct ServerProcess {
     /// Where a node-tree printout's lines go while one is read, instead of the log.
     capture: Arc<Mutex<Capture>>,
 }
+
+/// The most of one output line kept. scsynth's longest real lines are node printout lines
+/// (three spaces a level, then a 255-byte name at most): this holds a tree over 2,000
+/// levels deep. A program that prints without newlines can't make scpanel hold more.
+pub const MAX_LINE: usize = 8 * 1024;
 
 /// The state of a printout capture, shared with the stdout reader.
 #[derive(Debug, Default)]
@@ -186,14 +191,18 @@ impl ServerProcess {
             })
             .map_err(|e| not_runnable(format!("cannot watch it: {e}")))?;
         let capture = Arc::new(Mutex::new(Capture::default()));
+        let dropped = Arc::new(std::sync::atomic::AtomicU64::new(0));
         match stdout {
             Some(Ok(out)) => {
                 tokio::spawn(read_lines(
                     out,
                     Stream::Stdout,
-                    log.clone(),
-                    lines.clone(),
-                    drain_tx.clone(),
+                    Sinks {
+                        log: log.clone(),
+                        lines: lines.clone(),
+                        drained: drain_tx.clone(),
+                        dropped: dropped.clone(),
+                    },
                     Some(capture.clone()),
                 ));
             }
@@ -201,7 +210,13 @@ impl ServerProcess {
         }
         match stderr {
             Some(Ok(err)) => {
-                tokio::spawn(read_lines(err, Stream::Stderr, log, lines, drain_tx, None));
+                let sinks = Sinks {
+                    log,
+                    lines,
+                    drained: drain_tx,
+                    dropped: dropped.clone(),
+                };
+                tokio::spawn(read_lines(err, Stream::Stderr, sinks, None));
             }
             _ => drain_tx.send_modify(|n| *n += 1),
         }
@@ -304,21 +319,74 @@ impl Drop for ServerProcess {
     }
 }
 
-async fn read_lines(
-    pipe: impl AsyncRead + Unpin,
-    stream: Stream,
+/// Where an output reader puts what it reads.
+struct Sinks {
     log: Arc<Mutex<ServerLog>>,
     lines: mpsc::UnboundedSender<LineEvent>,
     drained: Arc<watch::Sender<u8>>,
+    dropped: Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// One line of at most `max` bytes into `buf` (its newline not kept); the rest of a longer
+/// line is read past and counted, into `total` as it goes (a line that never ends still
+/// shows its count) and in the result for that line. `None` at the end of the stream.
+async fn read_line_bounded(
+    reader: &mut (impl AsyncBufRead + Unpin),
+    buf: &mut Vec<u8>,
+    max: usize,
+    total: &std::sync::atomic::AtomicU64,
+) -> std::io::Result<Option<u64>> {
+    let mut dropped = 0u64;
+    let mut any = false;
+    loop {
+        let chunk = reader.fill_buf().await?;
+        if chunk.is_empty() {
+            return Ok(any.then_some(dropped));
+        }
+        any = true;
+        let newline = chunk.iter().position(|b| *b == b'\n');
+        let part = &chunk[..newline.unwrap_or(chunk.len())];
+        let keep = part.len().min(max - buf.len());
+        buf.extend_from_slice(&part[..keep]);
+        let over = (part.len() - keep) as u64;
+        dropped += over;
+        total.fetch_add(over, std::sync::atomic::Ordering::Relaxed);
+        let used = newline.map_or(chunk.len(), |i| i + 1);
+        reader.consume(used);
+        if newline.is_some() {
+            return Ok(Some(dropped));
+        }
+    }
+}
+
+async fn read_lines(
+    pipe: impl AsyncRead + Unpin,
+    stream: Stream,
+    sinks: Sinks,
     capture: Option<Arc<Mutex<Capture>>>,
 ) {
-    let mut reader = BufReader::new(pipe);
-    let mut buf = Vec::new();
+    let Sinks {
+        log,
+        lines,
+        drained,
+        dropped: dropped_total,
+    } = sinks;
+    let mut reader = BufReader::with_capacity(64 * 1024, pipe);
+    let mut buf = Vec::with_capacity(MAX_LINE);
     loop {
         buf.clear();
-        match reader.read_until(b'\n', &mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {
+        match read_line_bounded(&mut reader, &mut buf, MAX_LINE, &dropped_total).await {
+            Ok(None) | Err(_) => break,
+            Ok(Some(dropped)) => {
+                if dropped > 0
+                    && let Ok(mut log) = log.lock()
+                {
+                    log.note(format!(
+                        "{dropped} bytes of an over-long line dropped (the server's lines \
+                         are kept to {} KiB)",
+                        MAX_LINE / 1024
+                    ));
+                }
                 let text = String::from_utf8_lossy(&buf).trim_end().to_string();
                 if text.is_empty() {
                     continue;
@@ -552,5 +620,29 @@ mod tests {
         ));
         state.lock().unwrap().quiet_until = Some(Instant::now());
         assert!(matches!(route(&state, "      5 x"), Route::Log));
+    }
+
+    #[tokio::test]
+    async fn a_line_is_kept_to_its_bound_and_the_rest_counted() {
+        let mut text = b"short\n".to_vec();
+        text.extend(std::iter::repeat_n(b'x', 100_000));
+        text.extend(b"\nafter\nno newline at the end");
+        // A small buffer, so the long line comes in many pieces.
+        let mut reader = BufReader::with_capacity(7, text.as_slice());
+        let mut buf = Vec::new();
+        let total = std::sync::atomic::AtomicU64::new(0);
+        let mut next = async || {
+            buf.clear();
+            let dropped = read_line_bounded(&mut reader, &mut buf, 16, &total)
+                .await
+                .unwrap();
+            dropped.map(|d| (String::from_utf8(buf.clone()).unwrap(), d))
+        };
+        assert_eq!(next().await, Some(("short".into(), 0)));
+        assert_eq!(next().await, Some(("x".repeat(16), 100_000 - 16)));
+        assert_eq!(next().await, Some(("after".into(), 0)));
+        assert_eq!(next().await, Some(("no newline at th".into(), 5)));
+        assert_eq!(next().await, None);
+        assert_eq!(total.into_inner(), 100_000 - 16 + 5);
     }
 }

@@ -20,7 +20,7 @@
 //! [`MAX_LINE_CHARS`] characters. A roster never keeps a password.
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::Ipv6Addr;
 use std::path::Path;
 
@@ -172,28 +172,8 @@ impl Roster {
     /// Reads a session file; an error names the file.
     pub fn load(path: &Path) -> Result<Roster, String> {
         let name = path.display();
-        let file = std::fs::File::open(path).map_err(|e| format!("cannot read {name}: {e}"))?;
-        if let Ok(meta) = file.metadata() {
-            if meta.is_dir() {
-                return Err(format!("{name} is a folder, not a session file"));
-            }
-            if meta.len() > MAX_FILE_BYTES {
-                return Err(format!(
-                    "{name} is {} bytes, larger than any roster (at most 1 MiB): not a session \
-                     file?",
-                    meta.len()
-                ));
-            }
-        }
-        let mut bytes = Vec::new();
-        file.take(MAX_FILE_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| format!("cannot read {name}: {e}"))?;
-        if bytes.len() as u64 > MAX_FILE_BYTES {
-            return Err(format!(
-                "{name} is larger than any roster (at most 1 MiB): not a session file?"
-            ));
-        }
+        let bytes = crate::host::files::read_bounded(path, MAX_FILE_BYTES, "session file")
+            .map_err(|e| e.to_string())?;
         let text = String::from_utf8(bytes)
             .map_err(|_| format!("{name} is not text (UTF-8): not a session file?"))?;
         Roster::from_toml(&text).map_err(|e| format!("{name}: {e}"))
@@ -767,6 +747,21 @@ mod tests {
         std::fs::write(&path, "[[server]]\nport = 1\n").unwrap();
         let err = Roster::load(&path).unwrap_err();
         assert!(err.contains("huge.toml") && err.contains("line 2"), "{err}");
+        // A pipe would wait for a writer for ever; a folder is no file.
+        let fifo = dir.join("pipe.toml");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let started = std::time::Instant::now();
+        let err = Roster::load(&fifo).unwrap_err();
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        let said = format!(
+            "{} is a named pipe (FIFO), not a session file",
+            fifo.display()
+        );
+        assert!(err.contains(&said), "{err}");
+        let err = Roster::load(&dir).unwrap_err();
+        assert!(err.contains("is a folder, not a session file"), "{err}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

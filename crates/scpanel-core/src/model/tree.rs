@@ -899,7 +899,10 @@ impl NodeTree {
                         indent(&mut out, depth + 1);
                         for (i, (k, v)) in n.controls.iter().enumerate() {
                             let sep = if i == 0 { "" } else { ", " };
-                            let v = v.to_string();
+                            let v = match v {
+                                ControlValue::Value(x) => python_round6(*x),
+                                ControlValue::Bus(b) => b.clone(),
+                            };
                             let _ = write!(out, "{sep}{}: {}", printable(k), printable(&v));
                         }
                         out.push('\n');
@@ -908,6 +911,30 @@ impl NodeTree {
             }
         });
         out
+    }
+}
+
+/// A control value as supriya prints it: Python's `str(round(value, 6))` of the f32 read as
+/// a double (`0.1`, `123456.789062`, `1e-06`, `1.0000000200408773e+20`).
+fn python_round6(v: f32) -> String {
+    let v = f64::from(v);
+    if v.is_nan() {
+        return "nan".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "inf" } else { "-inf" }.into();
+    }
+    // Rust's fixed-point formatting rounds exactly, as Python's round() does.
+    let rounded: f64 = format!("{v:.6}").parse().unwrap_or(v);
+    // Debug is the shortest text that reads back, switching to an exponent where Python's
+    // repr does (below 1e-4, from 1e16); Python writes the exponent signed, two digits at least.
+    let text = format!("{rounded:?}");
+    match text.split_once('e') {
+        Some((mantissa, exp)) => {
+            let (sign, digits) = exp.strip_prefix('-').map_or(("+", exp), |d| ("-", d));
+            format!("{mantissa}e{sign}{digits:0>2}")
+        }
+        None => text,
     }
 }
 
@@ -1054,8 +1081,10 @@ mod tests {
         OscType::Int(v)
     }
 
+    /// The text is compared with supriya's own printing of the same reply in
+    /// tests/supriya_format.rs (it needs Python); here, what the reply says is what is read.
     #[test]
-    fn parses_and_renders_in_supriyas_format() {
+    fn parses_a_query_reply_with_controls() {
         // 0 { 1 { 1000 { }, 1001 default(out 0, freq c3) } }
         let m = reply(vec![
             i(1),
@@ -1075,11 +1104,22 @@ mod tests {
             OscType::String("c3".into()),
         ]);
         let tree = NodeTree::from_query_reply(&m).unwrap();
-        assert_eq!(
-            tree.to_text(true),
-            "NODE TREE 0 group\n    1 group\n        1000 group\n        1001 default\n            out: 0.0, freq: c3\n"
-        );
         assert_eq!(tree.ids(), [1, 1000, 1001]);
+        let parents: Vec<i32> = [1, 1000, 1001]
+            .iter()
+            .map(|id| tree.get(*id).unwrap().parent)
+            .collect();
+        assert_eq!(parents, [0, 1, 1]);
+        assert!(tree.get(1000).unwrap().is_group());
+        let synth = tree.get(1001).unwrap();
+        assert_eq!(synth.def_name(), Some("default"));
+        assert_eq!(
+            synth.controls,
+            [
+                ("out".to_string(), ControlValue::Value(0.0)),
+                ("freq".to_string(), ControlValue::Bus("c3".into())),
+            ]
+        );
     }
 
     #[test]

@@ -95,6 +95,21 @@ impl Buffers {
     /// Reads a sound file into a new buffer (`/b_allocRead`); returns its id. The server
     /// reads the file, so `path` is a path on the server's machine.
     pub async fn read(&self, path: &Path, start_frame: i32, frames: i32) -> Result<i32> {
+        // The server opens the path itself: a pipe or device there would hold its command
+        // thread for ever. Only what this machine can see is checked (a remote server's
+        // files are its own).
+        if let Ok(meta) = std::fs::metadata(path)
+            && !meta.is_file()
+        {
+            return Err(ServerError::Fail {
+                command: "/b_allocRead".into(),
+                message: format!(
+                    "{} is {}, not a sound file: give the path of an ordinary file",
+                    path.display(),
+                    crate::host::files::kind_of(&meta)
+                ),
+            });
+        }
         let link = &self.link;
         let id = allocate(
             link,
@@ -176,6 +191,36 @@ mod tests {
         script.refuse("/b_alloc");
         assert!(add(&link, 1024, 2).await.is_err());
         assert!(Buffers { link }.ids().is_empty(), "nothing kept");
+    }
+
+    /// Refused before the server is asked.
+    #[tokio::test]
+    async fn a_pipe_or_folder_is_no_sound_file_for_a_buffer() {
+        let (link, script) = scripted::link().await;
+        let dir = std::env::temp_dir().join(format!("scpanel-buf-fifo-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a folder");
+        let fifo = dir.join("pipe.wav");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).expect("a path");
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let buffers = Buffers { link };
+        for (path, kind) in [(&fifo, "a named pipe (FIFO)"), (&dir, "a folder")] {
+            let e = buffers
+                .read(path, 0, -1)
+                .await
+                .expect_err("refused")
+                .to_string();
+            assert!(
+                e.contains(&format!("{} is {kind}, not a sound file", path.display())),
+                "{e}"
+            );
+        }
+        assert!(
+            script.received.lock().expect("script").is_empty(),
+            "nothing sent"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[tokio::test]

@@ -305,11 +305,30 @@ fn check_folder(path: &Path) -> Result<()> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    if !dir.is_dir() {
+    match crate::host::files::expect_folder(dir, "recordings") {
+        Ok(()) => {}
+        Err(e) if e.is_missing() => {
+            return Err(ServerError::Io(format!(
+                "cannot record to {}: the folder {} does not exist",
+                path.display(),
+                dir.display()
+            )));
+        }
+        Err(e) => {
+            return Err(ServerError::Io(format!(
+                "cannot record to {}: {e}",
+                path.display()
+            )));
+        }
+    }
+    // The server would open a pipe or device there and wait on it, or write into it.
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+    {
         return Err(ServerError::Io(format!(
-            "cannot record to {}: the folder {} does not exist",
+            "cannot record to {}: it is {}; give a new file's name or a folder",
             path.display(),
-            dir.display()
+            crate::host::files::kind_of(&meta)
         )));
     }
     if !path.is_absolute() {
@@ -341,6 +360,34 @@ mod tests {
             name.starts_with("scpanel-20") && name.ends_with(".aiff") && name.len() == 30,
             "{name}"
         );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn a_fifo_or_file_where_the_folder_should_be_is_refused() {
+        let dir = std::env::temp_dir().join(format!("scpanel-rec-fifo-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("pipe");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let file = dir.join("file");
+        std::fs::write(&file, b"x").unwrap();
+        for (parent, kind) in [(&fifo, "a named pipe (FIFO)"), (&file, "a file")] {
+            let e = check_folder(&parent.join("take.wav"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(&format!("{} is {kind}, not a folder", parent.display())),
+                "{e}"
+            );
+        }
+        // A pipe given as the recording itself: the server would wait on it for ever.
+        let e = check_folder(&fifo).unwrap_err().to_string();
+        assert!(e.contains("it is a named pipe (FIFO)"), "{e}");
+        // A folder named as the recording becomes a timestamped file in it.
+        assert!(check_folder(&resolve_path(&dir, HeaderFormat::Wav)).is_ok());
         std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -8,19 +8,32 @@ use rosc::{OscMessage, OscPacket, OscType};
 use std::sync::{Arc, Mutex};
 
 use crate::error::{Result, ServerError};
+use crate::host::files;
 use crate::link::Link;
 use crate::model::tree::ControlValue;
-use crate::synthdef::{SynthDef, builtins, decode_file};
+use crate::synthdef::{MAX_FILE_BYTES, SynthDef, builtins, decode_file};
 use crate::wire::connection::SYNC_TIMEOUT;
 use crate::wire::protocol::{AddAction, Expect, msg};
 
 use crate::synthdef::{DefSource, SynthDefInfo};
 
 fn read_defs(path: &Path) -> Result<Vec<SynthDef>> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| ServerError::Io(format!("cannot read {}: {e}", path.display())))?;
+    let bytes = files::read_bounded(path, MAX_FILE_BYTES, "SynthDef file")
+        .map_err(|e| ServerError::Io(e.to_string()))?;
     decode_file(&bytes)
         .map_err(|e| ServerError::Io(format!("{} is not a SynthDef file: {e}", path.display())))
+}
+
+/// One `.scsyndef` of a folder about to be sent with `/d_loadDir`: `None` for a broken one.
+/// A pipe or device is an error for the whole folder, as the server would open it and wait.
+fn read_defs_of_folder(path: &Path) -> Result<Option<Vec<SynthDef>>> {
+    match files::read_bounded(path, MAX_FILE_BYTES, "SynthDef file") {
+        Err(e @ files::FileError::NotAFile { .. }) if !path.is_dir() => Err(ServerError::Io(
+            format!("{e}; the server would wait for ever reading its folder"),
+        )),
+        Err(_) => Ok(None),
+        Ok(bytes) => Ok(decode_file(&bytes).ok()),
+    }
 }
 
 fn absolute(path: &Path) -> Result<PathBuf> {
@@ -115,6 +128,7 @@ impl SynthDefs {
     /// Loads every `.scsyndef` in a folder (`/d_loadDir`); returns the names.
     pub async fn load_dir(&self, dir: &Path) -> Result<Vec<String>> {
         let dir = absolute(dir)?;
+        files::expect_folder(&dir, "SynthDef files").map_err(|e| ServerError::Io(e.to_string()))?;
         let mut infos = Vec::new();
         let entries = std::fs::read_dir(&dir).map_err(|e| {
             ServerError::Io(format!("cannot read the folder {}: {e}", dir.display()))
@@ -122,12 +136,13 @@ impl SynthDefs {
         for entry in entries.flatten() {
             let p = entry.path();
             if p.extension().is_some_and(|e| e == "scsyndef") {
-                // A broken file is skipped by the server too; don't let it hide the others.
-                if let Ok(defs) = read_defs(&p) {
-                    infos.extend(
+                match read_defs_of_folder(&p)? {
+                    Some(defs) => infos.extend(
                         defs.iter()
                             .map(|d| SynthDefInfo::of(d, DefSource::File(p.clone()))),
-                    );
+                    ),
+                    // A broken file is skipped by the server too; don't let it hide the others.
+                    None => continue,
                 }
             }
         }
@@ -222,5 +237,46 @@ impl SynthDefs {
             self.send_builtin(name).await?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mkfifo(path: &Path) {
+        let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+    }
+
+    /// Refused before the server is asked: these run with no server at all.
+    #[tokio::test]
+    async fn pipes_and_wrong_kinds_are_refused_before_anything_is_sent() {
+        let dir = std::env::temp_dir().join(format!("scpanel-defs-fifo-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("pipe.scsyndef");
+        mkfifo(&fifo);
+        let server = SynthDefs {
+            link: Arc::new(Link::default()),
+            known: Arc::new(Known::default()),
+        };
+        let started = std::time::Instant::now();
+        let e = server.load_file(&fifo).await.unwrap_err().to_string();
+        assert!(
+            e.contains("pipe.scsyndef is a named pipe (FIFO), not a SynthDef file"),
+            "{e}"
+        );
+        let e = server.load_file(&dir).await.unwrap_err().to_string();
+        assert!(e.contains("is a folder, not a SynthDef file"), "{e}");
+        // The server would open the pipe among the folder's files and wait on it.
+        let e = server.load_dir(&dir).await.unwrap_err().to_string();
+        assert!(e.contains("pipe.scsyndef is a named pipe (FIFO)"), "{e}");
+        assert!(e.contains("wait for ever"), "{e}");
+        let e = server.load_dir(&fifo).await.unwrap_err().to_string();
+        assert!(e.contains("is a named pipe (FIFO), not a folder"), "{e}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -109,6 +109,10 @@ pub struct Control {
     pub rate: Rate,
 }
 
+/// Larger than any real SynthDef file (sclang's largest run to hundreds of KiB). Decoded, a
+/// file can take several times its size in memory: this keeps that bounded too.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Where and why a file could not be read.
 #[derive(Debug, Clone, PartialEq, Error)]
 #[error("byte {offset}: {what}")]
@@ -271,21 +275,47 @@ impl Reader<'_> {
         }
     }
 
-    fn count(&mut self, what: &str) -> Result<usize, DecodeError> {
+    /// The bytes of a count or index: 4 in v2, 2 in v1.
+    fn index_size(&self) -> usize {
+        if self.wide { 4 } else { 2 }
+    }
+
+    /// A count of items that each take at least `min_item` bytes. Checked against the bytes
+    /// left before anyone allocates for it: a file that lies about a count would otherwise
+    /// ask for gigabytes (a UGen takes far more room in memory than on disk).
+    fn count(&mut self, what: &str, min_item: usize) -> Result<usize, DecodeError> {
         let at = self.at;
         let n = self.index(what)?;
         let n = usize::try_from(n).map_err(|_| DecodeError {
             offset: at,
             what: format!("{what}: negative count {n}"),
         })?;
-        // Each item takes at least one byte: a count past the end is a broken file.
-        if n > self.bytes.len() - self.at {
+        self.check_room(at, n, min_item, what)?;
+        Ok(n)
+    }
+
+    /// Whether `n` items of at least `min_item` bytes each fit in what is left of the file.
+    fn check_room(
+        &self,
+        at: usize,
+        n: usize,
+        min_item: usize,
+        what: &str,
+    ) -> Result<(), DecodeError> {
+        let left = self.bytes.len() - self.at;
+        if n.checked_mul(min_item.max(1))
+            .is_none_or(|need| need > left)
+        {
             return Err(DecodeError {
                 offset: at,
-                what: format!("{what}: count {n} runs past the end of the file"),
+                what: format!(
+                    "{what}: {n} of at least {} byte(s) each do not fit in the {left} byte(s) \
+                     left in the file (a broken or hostile file)",
+                    min_item.max(1)
+                ),
             });
         }
-        Ok(n)
+        Ok(())
     }
 
     fn f32(&mut self, what: &str) -> Result<f32, DecodeError> {
@@ -326,10 +356,18 @@ pub fn decode_file(bytes: &[u8]) -> Result<Vec<SynthDef>, DecodeError> {
         1 => false,
         v => return Err(r.err(format!("version {v} is not supported (only 1 and 2)"))),
     };
+    let at = r.at;
     let count = r.i16("the number of SynthDefs")?;
     if count < 0 {
         return Err(r.err(format!("negative SynthDef count {count}")));
     }
+    // The least a def can be: an empty name, four zero counts and no variants.
+    r.check_room(
+        at,
+        count as usize,
+        1 + 4 * r.index_size() + 2,
+        "the number of SynthDefs",
+    )?;
     let mut defs = Vec::with_capacity(count as usize);
     for d in 0..count {
         defs.push(decode_def(&mut r, d)?);
@@ -345,15 +383,15 @@ pub fn decode_file(bytes: &[u8]) -> Result<Vec<SynthDef>, DecodeError> {
 
 fn decode_def(r: &mut Reader, d: i16) -> Result<SynthDef, DecodeError> {
     let name = r.pstring(&format!("SynthDef {d}'s name"))?;
-    let n = r.count("the number of constants")?;
+    let n = r.count("the number of constants", 4)?;
     let constants = (0..n)
         .map(|_| r.f32("a constant"))
         .collect::<Result<Vec<_>, _>>()?;
-    let n = r.count("the number of parameters")?;
+    let n = r.count("the number of parameters", 4)?;
     let params = (0..n)
         .map(|_| r.f32("a parameter value"))
         .collect::<Result<Vec<_>, _>>()?;
-    let n = r.count("the number of parameter names")?;
+    let n = r.count("the number of parameter names", 1 + r.index_size())?;
     let mut param_names = Vec::with_capacity(n);
     for i in 0..n {
         let pname = r.pstring(&format!("parameter name {i}"))?;
@@ -370,7 +408,8 @@ fn decode_def(r: &mut Reader, d: i16) -> Result<SynthDef, DecodeError> {
         }
         param_names.push((pname, index as u32));
     }
-    let n = r.count("the number of UGens")?;
+    // A class name's length, the rate, two counts and the special index.
+    let n = r.count("the number of UGens", 1 + 1 + 2 * r.index_size() + 2)?;
     let mut ugens: Vec<UGen> = Vec::with_capacity(n);
     for u in 0..n {
         let class = r.pstring(&format!("UGen {u}'s class name"))?;
@@ -379,9 +418,17 @@ fn decode_def(r: &mut Reader, d: i16) -> Result<SynthDef, DecodeError> {
             offset: at,
             what: format!("UGen {u} ({class}): rate must be 0-3"),
         })?;
-        let inputs = r.count("the number of inputs")?;
-        let outputs = r.count("the number of outputs")?;
+        let inputs = r.count("the number of inputs", 2 * r.index_size())?;
+        let outputs_at = r.at;
+        let outputs = r.count("the number of outputs", 1)?;
         let special = r.i16("the special index")?;
+        // Each count fit alone; both lists together must fit too.
+        r.check_room(
+            outputs_at,
+            inputs * 2 * r.index_size() + outputs,
+            1,
+            &format!("UGen {u} ({class}): its inputs and outputs"),
+        )?;
         let mut ins = Vec::with_capacity(inputs);
         for i in 0..inputs {
             let at = r.at;
@@ -433,10 +480,17 @@ fn decode_def(r: &mut Reader, d: i16) -> Result<SynthDef, DecodeError> {
             special,
         });
     }
+    let at = r.at;
     let n = r.i16("the number of variants")?;
     if n < 0 {
         return Err(r.err(format!("negative variant count {n}")));
     }
+    r.check_room(
+        at,
+        n as usize,
+        1 + 4 * params.len(),
+        "the number of variants",
+    )?;
     let mut variants = Vec::with_capacity(n as usize);
     for v in 0..n {
         let vname = r.pstring(&format!("variant {v}'s name"))?;

@@ -8,7 +8,8 @@ pub(crate) mod graph;
 mod info;
 
 pub use format::{
-    Control, DecodeError, Input, Rate, SynthDef, UGen, Variant, decode_file, describe, encode_file,
+    Control, DecodeError, Input, MAX_FILE_BYTES, Rate, SynthDef, UGen, Variant, decode_file,
+    describe, encode_file,
 };
 pub use graph::{BinOp, Graph, Sig, UnOp};
 pub use info::{DefSource, SynthDefInfo, audio_out_channels};
@@ -88,7 +89,9 @@ mod tests {
         assert!(consts > 0);
         let s = describe(&decode_file(&b).unwrap()[0]);
         assert!(s.contains("SinOsc.ar"), "{s}");
-        let e = decode_file(&[b"SCgf\0\0\0\x02\0\x01\x02\xffa".as_slice()].concat()).unwrap_err();
+        // Room for a whole (empty) def after the name, so the name is what fails.
+        let e = decode_file(&[b"SCgf\0\0\0\x02\0\x01\x02\xffa".as_slice(), &[0; 18]].concat())
+            .unwrap_err();
         assert!(e.to_string().contains("not text"), "{e}");
         b.push(0);
         assert!(
@@ -96,6 +99,126 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("after the last")
+        );
+    }
+
+    /// Every count claims as many items as there are bytes left (each item would then be one
+    /// byte, but none is that small): refused before anything is allocated for it. Zeros after
+    /// the count would otherwise decode as thousands of empty UGens, and a 60 MB file as a
+    /// request for gigabytes.
+    #[test]
+    fn counts_that_claim_every_byte_left_are_refused() {
+        const PAD: usize = 1 << 16;
+        let be = |v: i32| v.to_be_bytes().to_vec();
+        let header = [b"SCgf".as_slice(), &be(2), &1i16.to_be_bytes()].concat();
+        let name = [1u8, b'x'];
+        // One UGen ("A", audio rate) with the input and output counts to fill in.
+        let ugen = |inputs: i32, outputs: i32| {
+            [
+                &[1u8, b'A', 2][..],
+                &be(inputs),
+                &be(outputs),
+                &0i16.to_be_bytes(),
+            ]
+            .concat()
+        };
+        let no_ugens_yet = [&name[..], &be(0), &be(1), &0f32.to_be_bytes(), &be(0)].concat();
+        let lying = |prefix: Vec<u8>, count: Vec<u8>| {
+            let mut b = [prefix, count].concat();
+            b.resize(b.len() + PAD, 0);
+            b
+        };
+        let pad = PAD as i32;
+        let cases: Vec<(&str, Vec<u8>)> = vec![
+            (
+                "the number of SynthDefs",
+                lying(
+                    [b"SCgf".as_slice(), &be(2)].concat(),
+                    i16::MAX.to_be_bytes().to_vec(),
+                ),
+            ),
+            (
+                "the number of constants",
+                lying([header.clone(), name.to_vec()].concat(), be(pad)),
+            ),
+            (
+                "the number of parameters",
+                lying([header.clone(), name.to_vec(), be(0)].concat(), be(pad)),
+            ),
+            (
+                "the number of parameter names",
+                lying(
+                    [header.clone(), name.to_vec(), be(0), be(0)].concat(),
+                    be(pad),
+                ),
+            ),
+            (
+                "the number of UGens",
+                lying([header.clone(), no_ugens_yet.clone()].concat(), be(pad)),
+            ),
+            (
+                "the number of inputs",
+                lying(
+                    [
+                        header.clone(),
+                        no_ugens_yet.clone(),
+                        be(1),
+                        vec![1, b'A', 2],
+                    ]
+                    .concat(),
+                    be(pad),
+                ),
+            ),
+            (
+                // Each output is one byte, so the count alone fits; with the special index
+                // after it, it does not.
+                "inputs and outputs",
+                lying(
+                    [
+                        header.clone(),
+                        no_ugens_yet.clone(),
+                        be(1),
+                        vec![1, b'A', 2],
+                        be(0),
+                    ]
+                    .concat(),
+                    be(pad),
+                ),
+            ),
+            (
+                "the number of variants",
+                lying(
+                    [
+                        header.clone(),
+                        no_ugens_yet.clone(),
+                        be(1),
+                        ugen(0, 1),
+                        vec![2],
+                    ]
+                    .concat(),
+                    i16::MAX.to_be_bytes().to_vec(),
+                ),
+            ),
+        ];
+        for (what, bytes) in cases {
+            let e = decode_file(&bytes).unwrap_err().to_string();
+            assert!(e.contains(what) && e.contains("do not fit"), "{what}: {e}");
+        }
+        // Version 1 counts are int16: a UGen there is at least 8 bytes, not 12.
+        let mut v1 = [
+            b"SCgf".as_slice(),
+            &be(1),
+            &1i16.to_be_bytes(),
+            &name,
+            &[0u8; 6],
+            &((PAD / 8 + 1) as i16).to_be_bytes(),
+        ]
+        .concat();
+        v1.resize(v1.len() + PAD, 0);
+        let e = decode_file(&v1).unwrap_err().to_string();
+        assert!(
+            e.contains("the number of UGens") && e.contains("do not fit"),
+            "{e}"
         );
     }
 

@@ -131,3 +131,4 @@ pub fn assert_loopback_only() {
 pub mod jack_client;
 pub mod sclang;
 pub mod shapes;
+pub mod supriya;
