@@ -1,5 +1,5 @@
 //! The one place the UI meets the runtime: a tokio runtime in the background runs every
-//! action (see [`super::actions`]) and listener; the UI only starts them and reads snapshots.
+//! action (see [`crate::gui::actions`]) and listener; the UI only starts them and reads snapshots.
 //! Nothing here blocks the UI thread.
 
 use std::collections::VecDeque;
@@ -159,7 +159,7 @@ impl RedrawFilter {
     pub fn needs_frame(&mut self, change: &Change, status: StatusFrames) -> bool {
         match change {
             Change::Status(st) => {
-                let figures = Some(super::status_bar::figures(st));
+                let figures = Some(crate::gui::format::figures(st));
                 let before = std::mem::replace(&mut self.latest_figures, figures);
                 match status {
                     StatusFrames::Never => false,

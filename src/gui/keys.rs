@@ -118,7 +118,7 @@ pub fn help_window(
     ctx: &egui::Context,
     open: &mut bool,
     tabs: &[&'static str],
-    display: &mut super::theme::Display,
+    display: &mut crate::gui::theme::Display,
 ) {
     egui::Window::new("Keys and display")
         .open(open)
@@ -144,7 +144,7 @@ pub fn help_window(
                 }
             });
             ui.horizontal(|ui| {
-                use super::theme::ThemeChoice;
+                use crate::gui::theme::ThemeChoice;
                 ui.label("Theme");
                 ui.radio_value(&mut display.theme, ThemeChoice::System, "as the system");
                 ui.radio_value(&mut display.theme, ThemeChoice::Dark, "dark");

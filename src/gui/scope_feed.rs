@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
 
-use super::bridge::{Bridge, Waker};
+use crate::gui::bridge::{Bridge, Waker};
 use crate::server::model::scope::ScopeFrame;
 use crate::server::ops::scope::{ScopeSpec, ScopeTap};
 use crate::server::{Server, ServerState};

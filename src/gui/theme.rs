@@ -6,6 +6,8 @@
 use egui::{Color32, Visuals};
 use serde::{Deserialize, Serialize};
 
+use crate::server::ServerState;
+
 /// What the user chose for the display, saved beside the profiles.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -46,7 +48,7 @@ const ZOOM: std::ops::RangeInclusive<f32> = 0.5..=3.0;
 
 impl Display {
     fn path() -> Option<std::path::PathBuf> {
-        super::profiles::folder().map(|d| d.join("display.toml"))
+        crate::gui::profiles::folder().map(|d| d.join("display.toml"))
     }
 
     /// The saved settings, or the defaults when there are none or they can't be read.
@@ -207,6 +209,18 @@ pub fn contrast(fg: Color32, bg: Color32) -> f32 {
     let b = lum(f32::from(bg.r()), f32::from(bg.g()), f32::from(bg.b()));
     let (hi, lo) = if f > b { (f, b) } else { (b, f) };
     (hi + 0.05) / (lo + 0.05)
+}
+
+/// The state's colour in the theme `ui` is drawn in (its word and its dot).
+pub fn state_colour(ui: &egui::Ui, state: ServerState) -> Color32 {
+    match state {
+        ServerState::Online => tone(ui, Tone::Good),
+        ServerState::Booting
+        | ServerState::Connecting
+        | ServerState::Unresponsive
+        | ServerState::Quitting => tone(ui, Tone::Warning),
+        ServerState::Offline => ui.visuals().weak_text_color(),
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! `late` lines in amber, a count of each, and copy to the clipboard. It follows new lines
 //! until the user scrolls up; then a button says how many arrived and jumps back down.
 
-use super::theme::{Tone, tone};
+use crate::gui::theme::{Tone, tone};
 use egui::{Color32, RichText};
 
 use crate::server::Server;

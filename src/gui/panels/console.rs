@@ -1,12 +1,12 @@
 //! The OSC console: one line of OSC (`/addr arg…`, `@time` bundles), history, completion of
 //! scsynth's commands with their arguments, and a filterable log of what went out and came in.
 
-use super::theme::{Tone, tone};
+use crate::gui::theme::{Tone, tone};
 use egui::RichText;
 
-use super::actions::{Action, ActionQueue};
-use super::bridge::TrafficLine;
-use super::session::Session;
+use crate::gui::actions::{Action, ActionQueue};
+use crate::gui::bridge::TrafficLine;
+use crate::gui::session::Session;
 use crate::server::Direction;
 use crate::server::wire::osc_text;
 use crate::server::wire::printable::printable;
@@ -32,7 +32,7 @@ pub struct Console {
     /// that fell off the front): each and its reply are shown whatever the filters.
     own: std::collections::VecDeque<(u64, String)>,
     /// The session `own` belongs to: the positions are of its log.
-    own_session: Option<super::actions::SessionId>,
+    own_session: Option<crate::gui::actions::SessionId>,
 }
 
 /// How many of the user's recent messages keep their replies in view.
@@ -255,7 +255,7 @@ impl Console {
                     "{} older line{} dropped (the console keeps the last {})",
                     i.traffic_dropped,
                     if i.traffic_dropped == 1 { "" } else { "s" },
-                    super::bridge::TRAFFIC_KEEP
+                    crate::gui::bridge::TRAFFIC_KEEP
                 ));
             }
             if i.traffic_skipped > 0 {

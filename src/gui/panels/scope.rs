@@ -6,92 +6,13 @@
 
 use egui::{Pos2, Rect, Sense, Shape, Stroke, Vec2};
 
-use super::scope_feed::ScopeView;
-use super::theme::channel_colour;
-use super::trace_picture::{Trace, TracePicture};
+use crate::gui::render::trace_picture::{Trace, TracePicture};
+use crate::gui::scope_feed::ScopeView;
+use crate::gui::theme::channel_colour;
+use crate::gui::widgets::scope_source::{ScopeSource, status_line};
 use crate::server::model::levels::FLOOR_DB;
-use crate::server::model::scope::{DEFAULT_RATE, MAX_CHANNELS, TriggerMode, triggered};
+use crate::server::model::scope::{DEFAULT_RATE, TriggerMode, triggered};
 use crate::server::ops::scope::ScopeSpec;
-
-/// The buses a scope (and the spectrum) looks at, shared by both tabs.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ScopeSource {
-    pub bus: u32,
-    pub channels: usize,
-    /// What the buses are, when picked from a node ("what synth 1005 writes").
-    pub label: Option<String>,
-    /// Set once the user (or a node's menu) chose; until then, the hardware outputs.
-    pub chosen: bool,
-}
-
-impl Default for ScopeSource {
-    fn default() -> Self {
-        ScopeSource {
-            bus: 0,
-            channels: 2,
-            label: None,
-            chosen: false,
-        }
-    }
-}
-
-impl ScopeSource {
-    /// The hardware outputs, up to 8 of them.
-    pub fn outputs(output_channels: u32) -> Self {
-        ScopeSource {
-            bus: 0,
-            channels: (output_channels as usize).clamp(1, MAX_CHANNELS),
-            label: None,
-            chosen: false,
-        }
-    }
-
-    pub fn describe(&self) -> String {
-        let buses = if self.channels == 1 {
-            format!("bus {}", self.bus)
-        } else {
-            format!(
-                "buses {}–{}",
-                self.bus,
-                self.bus as usize + self.channels - 1
-            )
-        };
-        match &self.label {
-            Some(l) => format!("{l} ({buses})"),
-            None => buses,
-        }
-    }
-
-    /// The bus range picker: first bus and channel count, and a way back to the outputs.
-    pub fn ui(&mut self, ui: &mut egui::Ui, audio_buses: u32, output_channels: u32) {
-        let label = ui.label("Bus");
-        let mut bus = self.bus;
-        let r = ui
-            .add(egui::DragValue::new(&mut bus).range(0..=audio_buses.saturating_sub(1)))
-            .labelled_by(label.id);
-        let label = ui.label("Channels");
-        let mut channels = self.channels;
-        let c = ui
-            .add(egui::DragValue::new(&mut channels).range(1..=MAX_CHANNELS))
-            .labelled_by(label.id);
-        if r.changed() || c.changed() {
-            self.bus = bus;
-            self.channels = channels;
-            self.label = None;
-            self.chosen = true;
-        }
-        if ui
-            .button("Outputs")
-            .on_hover_text("The hardware outputs (buses from 0)")
-            .clicked()
-        {
-            *self = ScopeSource {
-                chosen: true,
-                ..ScopeSource::outputs(output_channels)
-            };
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScopeLayout {
@@ -290,42 +211,6 @@ fn span_text(frames: usize, sample_rate: f64) -> String {
         "{frames} frames ({:.1} ms)",
         frames as f64 / sample_rate * 1000.0
     )
-}
-
-/// The capture's figures: rate, network cost, losses; or why there is no picture.
-pub fn status_line(source: &ScopeSource, view: &ScopeView) -> String {
-    if let Some(p) = &view.problem {
-        return p.clone();
-    }
-    if view.starting {
-        return format!("Starting the scope on {}…", source.describe());
-    }
-    let Some(f) = &view.frame else {
-        return format!("Waiting for {}…", source.describe());
-    };
-    let s = f.stats;
-    let mut text = format!(
-        "{} · {:.0} updates/s · {:.0} KB/s per channel over the network",
-        source.describe(),
-        s.updates_per_sec,
-        s.bytes_per_sec_per_channel / 1000.0
-    );
-    if s.lost > 0 || s.skipped > 0 {
-        text.push_str(&format!(
-            " · {} reads lost, {} reports passed over",
-            s.lost, s.skipped
-        ));
-    }
-    if s.not_numbers > 0 {
-        text.push_str(&format!(
-            " · {} samples not numbers, shown as 0",
-            s.not_numbers
-        ));
-    }
-    if s.restarts > 0 {
-        text.push_str(&format!(" · put back {}× after a reset", s.restarts));
-    }
-    text
 }
 
 /// The picture in words: each channel's peak, whether the trigger holds it.

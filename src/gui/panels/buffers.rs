@@ -3,15 +3,9 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::actions::{Action, ActionQueue, Pick};
-use super::session::Session;
-use crate::server::{BufferInfo, BusRate};
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct BufferRow {
-    pub info: BufferInfo,
-    pub file: Option<PathBuf>,
-}
+use crate::gui::actions::{Action, ActionQueue, Pick};
+use crate::gui::session::{BufferRow, Session};
+use crate::server::BusRate;
 
 /// The buffers and buses form; the buffers and bus values themselves are the session's.
 #[derive(Default)]

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use egui::{Align2, FontId, Pos2, Rect, Sense, Stroke, Vec2, pos2};
 
-use super::theme::channel_colour;
+use crate::gui::theme::channel_colour;
 use crate::server::model::spectrum::{DB_RANGE, PeakHold, SIZES, Spectrum};
 
 /// The lowest frequency shown.

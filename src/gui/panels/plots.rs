@@ -6,8 +6,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, VLine};
 
-use super::session::XrunsShown;
-use super::theme::{Tone, tone};
+use crate::gui::session::XrunsShown;
+use crate::gui::theme::{Tone, tone};
 use crate::server::Server;
 use crate::server::model::log::LineKind;
 

@@ -4,37 +4,13 @@ use std::time::Duration;
 
 use egui::{Color32, RichText};
 
-use super::session::XrunsShown;
-use super::theme::{Tone, tone};
+use crate::gui::format::{MASTER_FLOOR_DB, figures, rec_text};
+use crate::gui::session::XrunsShown;
+use crate::gui::theme::{Tone, state_colour, tone};
 
 use crate::server::ops::mixer::{ChannelLevel, FLOOR_DB};
 use crate::server::ops::recorder::Recording;
 use crate::server::{ServerState, Session, StatusInfo};
-
-/// The state's colour in the theme `ui` is drawn in (its word and its dot).
-pub fn state_colour(ui: &egui::Ui, state: ServerState) -> Color32 {
-    match state {
-        ServerState::Online => tone(ui, Tone::Good),
-        ServerState::Booting
-        | ServerState::Connecting
-        | ServerState::Unresponsive
-        | ServerState::Quitting => tone(ui, Tone::Warning),
-        ServerState::Offline => ui.visuals().weak_text_color(),
-    }
-}
-
-/// The bar's figures as shown. A status reply that leaves them as they were needs no frame.
-/// Whole percents: an idle scsynth's load wanders by tenths of a percent every poll, which
-/// would cost a frame each time and tell a musician nothing (the plots show the detail).
-pub fn figures(st: &StatusInfo) -> [String; 2] {
-    [
-        format!("CPU {:.0}% (peak {:.0}%)", st.average_cpu, st.peak_cpu),
-        format!(
-            "{} UGens  {} synths  {} groups  {} SynthDefs",
-            st.ugens, st.synths, st.groups, st.synthdefs
-        ),
-    ]
-}
 
 /// The counts, with the user's synths and scpanel's own apart.
 pub fn counts_text(st: &StatusInfo, own_synths: usize) -> String {
@@ -83,52 +59,6 @@ pub struct View<'a> {
     pub xruns: XrunsShown,
     /// The hardware outputs' levels while the meters run, for the master meter.
     pub master: Option<&'a [ChannelLevel]>,
-}
-
-/// `02:13`; hours only when there are some (`1:02:13`).
-pub fn mm_ss(d: Duration) -> String {
-    let s = d.as_secs();
-    if s >= 3600 {
-        format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
-    } else {
-        format!("{:02}:{:02}", s / 60, s % 60)
-    }
-}
-
-/// `REC 02:13`, or `REC paused 02:13`.
-pub fn rec_short(r: &Recording) -> String {
-    let what = if r.is_paused() { "REC paused" } else { "REC" };
-    format!("{what} {}", mm_ss(r.elapsed()))
-}
-
-/// `REC 02:13 · 31 MB · name.wav`, for the status bar on every tab (after a red dot, drawn:
-/// the shipped proportional font has no U+25CF).
-pub fn rec_text(r: &Recording, bytes: u64) -> String {
-    let name = r.options.path.file_name().map_or_else(
-        || r.options.path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    format!(
-        "{} \u{B7} {:.0} MB \u{B7} {name}",
-        rec_short(r),
-        bytes as f64 / 1e6
-    )
-}
-
-/// The quietest level the master meter draws: its bars are 60 px, one a decibel.
-const MASTER_FLOOR_DB: f32 = -60.0;
-
-/// The master meter as drawn: each bar's length in whole pixels and whether it is red. Two
-/// meter replies with the same picture need no frame.
-pub fn master_picture(outputs: &[ChannelLevel]) -> Vec<(i16, i16)> {
-    let now = std::time::Instant::now();
-    outputs
-        .iter()
-        .map(|l| {
-            let px = l.peak_db.clamp(MASTER_FLOOR_DB, 0.0).round() as i16;
-            (px, i16::from(l.clipping(now)))
-        })
-        .collect()
 }
 
 /// The master meter: each output channel's peak as a thin bar, red while it clips, on
@@ -406,7 +336,7 @@ pub fn xruns_ui(ui: &mut egui::Ui, shown: &XrunsShown) {
     if x.jack_stopped() {
         text.push_str(" \u{B7} JACK stopped");
     }
-    let since = super::wall::clock(x.since());
+    let since = crate::gui::format::clock(x.since());
     let tip = format!(
         "JACK reported {count} xrun{} since the server booted at {since}: an audio cycle \
          that missed its deadline, heard as a click or a gap. The CPU plot marks them.",
@@ -480,12 +410,5 @@ mod tests {
         );
         assert_eq!(ago(Duration::from_secs(185)).1, Duration::from_secs(55));
         assert_eq!(ago(Duration::from_secs(7200)).0, "2 h");
-    }
-
-    #[test]
-    fn a_recording_reads_in_minutes_and_seconds() {
-        assert_eq!(mm_ss(Duration::from_secs(133)), "02:13");
-        assert_eq!(mm_ss(Duration::from_secs(3733)), "1:02:13");
-        assert_eq!(mm_ss(Duration::ZERO), "00:00");
     }
 }

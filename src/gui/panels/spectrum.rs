@@ -1,13 +1,13 @@
-//! The Spectrum tab: the scope's capture (the same buses, see `scope_panel::ScopeSource`)
+//! The Spectrum tab: the scope's capture (the same buses, see `widgets::scope_source`)
 //! through the core's `Analyzer`, one spectrum per channel, drawn by `SpectrumView`. A
 //! capture is analysed once, when it comes, not on every frame the window draws.
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::scope_feed::ScopeView;
-use super::scope_panel::{ScopeSource, status_line};
-use super::spectrum_view::SpectrumView;
+use crate::gui::scope_feed::ScopeView;
+use crate::gui::widgets::scope_source::{ScopeSource, status_line};
+use crate::gui::widgets::spectrum_view::SpectrumView;
 use crate::server::model::scope::{DEFAULT_RATE, ScopeFrame};
 use crate::server::model::spectrum::{Analyzer, Spectrum};
 use crate::server::ops::scope::ScopeSpec;

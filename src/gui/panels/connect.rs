@@ -3,9 +3,9 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use super::actions::{Action, ActionQueue};
-use super::session::Session;
-use super::theme::{Tone, tone};
+use crate::gui::actions::{Action, ActionQueue};
+use crate::gui::session::Session;
+use crate::gui::theme::{Tone, tone};
 use crate::server::{ConnectOptions, Protocol};
 
 /// A host name looked up in the background: (the name, its addresses or why not).

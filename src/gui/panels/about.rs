@@ -3,7 +3,7 @@
 
 use egui::RichText;
 
-use super::actions::{Action, ActionQueue, SessionId};
+use crate::gui::actions::{Action, ActionQueue, SessionId};
 use crate::server::VersionInfo;
 
 /// scpanel's version, as the box and `scpanel --version` say it.

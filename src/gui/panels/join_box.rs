@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use crate::server::Protocol;
 use crate::server::host::join::{join_lines, reachable_addresses};
 
-use super::session::Session;
+use crate::gui::session::Session;
 
 #[derive(Default)]
 pub struct JoinBox {

@@ -2,10 +2,10 @@
 //! opt-in scan of an address range finds by asking each address for `/status`. Both are off
 //! until the user turns them on: browsing speaks on every network the machine is on.
 
-use super::theme::{Tone, tone};
+use crate::gui::theme::{Tone, tone};
 use egui::RichText;
 
-use super::actions::{Action, ActionQueue};
+use crate::gui::actions::{Action, ActionQueue};
 use crate::server::discover::{Browser, Found};
 
 /// A scan's pace when the user does not change it: gentle on a school's network.
@@ -26,7 +26,7 @@ pub struct FoundPanel {
     /// Everything found, as of this frame (see [`FoundPanel::refresh`]).
     found: Vec<Found>,
     /// The session a scan or the browser was asked for, while it is under way.
-    pub asked_by: Option<super::actions::SessionId>,
+    pub asked_by: Option<crate::gui::actions::SessionId>,
 }
 
 impl Default for FoundPanel {
@@ -64,7 +64,7 @@ impl FoundPanel {
 
     /// The session that asked for a scan or the browser is gone with its answer: the
     /// buttons must not wait for it.
-    pub fn session_removed(&mut self, id: super::actions::SessionId) {
+    pub fn session_removed(&mut self, id: crate::gui::actions::SessionId) {
         if self.asked_by == Some(id) {
             self.asked_by = None;
             self.scanning = false;

@@ -4,11 +4,11 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::theme::{Tone, tone};
+use crate::gui::theme::{Tone, tone};
 use egui::{Color32, RichText};
 
-use super::actions::{Action, ActionQueue, Pick};
-use super::session::Session;
+use crate::gui::actions::{Action, ActionQueue, Pick};
+use crate::gui::session::Session;
 use crate::server::host::jack::{JackSettings, JackStatus};
 use crate::server::host::pipewire::PROVIDES_JACK;
 use crate::server::ops::mixer::{
@@ -63,21 +63,6 @@ impl Default for NewBusMeter {
 
 /// How long a peak is held on a meter before the line falls back.
 pub const PEAK_HOLD: Duration = Duration::from_secs(2);
-
-/// The meters as drawn: whole decibels down to the floor of the bars, and the clip lights.
-/// Two replies with the same picture need no frame.
-pub fn meter_picture(m: &crate::server::ops::mixer::Meters) -> Vec<(i16, i16)> {
-    let step = |db: f32| db.clamp(METER_FLOOR_DB, 0.0).round() as i16;
-    m.inputs
-        .iter()
-        .chain(&m.outputs)
-        .chain(m.buses.iter().flat_map(|b| &b.levels))
-        .map(|l| (step(l.peak_db), step(l.rms_db)))
-        .collect()
-}
-
-/// The bottom of a drawn meter bar: anything quieter looks the same.
-const METER_FLOOR_DB: f32 = -60.0;
 
 impl MixerPanel {
     /// JACK was started or stopped: look at it again on the next frame.
@@ -479,7 +464,7 @@ impl MixerPanel {
             Some(r) => {
                 // The same words as the status bar's, which shows them on every tab.
                 ui.label(
-                    RichText::new(super::status_bar::rec_text(r, r.file_size()))
+                    RichText::new(crate::gui::format::rec_text(r, r.file_size()))
                         .color(tone(ui, Tone::Error)),
                 );
                 if r.is_paused() {

@@ -39,7 +39,7 @@ pub fn adapt(cc: &eframe::CreationContext) {
     // to compare (scripts/bench-draw.sh).
     let version = gl.version();
     if version.major >= 3 && std::env::var("SCPANEL_KEPT_FRAME").as_deref() != Ok("0") {
-        super::kept_frame::install(&cc.egui_ctx);
+        crate::gui::render::kept_frame::install(&cc.egui_ctx);
     }
 }
 

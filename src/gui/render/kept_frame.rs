@@ -16,7 +16,7 @@ use eframe::glow::{self, HasContext};
 use egui::epaint::{ClippedShape, TextureId, emath::TSTransform};
 use egui::{Context, FullOutput, PaintCallback, Rect, Shape, ViewportId};
 
-use super::damage::{self, Damage};
+use crate::gui::render::damage::{self, Damage};
 
 /// Installs the plugin on a context whose painter is glow on OpenGL 3 or later (framebuffer
 /// blits).
