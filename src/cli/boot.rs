@@ -1,5 +1,6 @@
 //! `boot`: a server booted from the command line, run until Ctrl+C or a signal.
 
+use super::connect::password;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -9,8 +10,6 @@ use crate::server::model::options::{
     OPEN_NETWORK_RISK, OPTIONS, Options, Protocol, TCP_PASSWORD_RISK,
 };
 use crate::server::{Server, ServerEvent};
-
-use super::*;
 
 /// Options from `scpanel boot` flags: every row of the option table is a flag.
 pub fn boot_options(m: &ArgMatches) -> Result<Options, String> {

@@ -1,6 +1,8 @@
 //! Reaching a server from the command line: the addresses and roster given, the link
 //! options, the password, and logging in or watching.
 
+use super::args::DEFAULT_SERVER_TIMEOUT;
+use super::many;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::Path;
 use std::time::Duration;
@@ -11,8 +13,6 @@ use clap::parser::ValueSource;
 use crate::server::model::options::Protocol;
 use crate::server::model::roster::{MAX_SERVERS, Roster};
 use crate::server::{ConnectOptions, Server};
-
-use super::*;
 
 /// Every `--addr` given, in order.
 pub(super) fn addr_list(m: &ArgMatches) -> Vec<String> {

@@ -5,6 +5,7 @@
 //! `one_shot` (status, tree, synthdef), `send`, `boot`, and `find`, `levels`, `many`
 //! (status and watch of several servers), `spectrum`, `pages` (completions and man).
 
+mod args;
 mod boot;
 mod command;
 mod connect;
@@ -18,11 +19,9 @@ mod spectrum;
 
 use boot::boot;
 pub use boot::boot_options;
-use command::DEFAULT_SERVER_TIMEOUT;
 pub use command::command;
-use connect::{addr_list, connect, has_session, link, password, targets};
+use connect::{addr_list, has_session, link, targets};
 use one_shot::{one_shot, synthdef};
-use send::{send, send_packet};
 
 use std::path::PathBuf;
 use std::process::ExitCode;

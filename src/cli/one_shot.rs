@@ -1,5 +1,7 @@
 //! The one-shot commands: `status`, `tree` and `send` against one server, and `synthdef`.
 
+use super::connect::connect;
+use super::send::{send, send_packet};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -7,8 +9,6 @@ use clap::ArgMatches;
 
 use crate::server::Server;
 use crate::server::wire::printable::printable_lines;
-
-use super::*;
 
 /// Messages whose answer is a notification: scsynth sends those only to logged-in clients.
 pub(super) const ANSWERED_BY_NOTIFICATION: &[&str] = &["/n_query"];

@@ -9,7 +9,8 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use crate::gui::actions::{Action, Done, SessionId, perform};
+use crate::gui::actions::perform::perform;
+use crate::gui::actions::{Action, Done, SessionId};
 use crate::gui::bridge::{
     Bridge, FramePacer, Inbox, MIN_FRAME_INTERVAL, RedrawFilter, StatusFrames, TrafficLine, Waker,
 };

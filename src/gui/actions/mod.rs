@@ -11,9 +11,7 @@ use std::path::PathBuf;
 
 use rosc::OscPacket;
 
-mod perform;
-
-pub use perform::perform;
+pub mod perform;
 
 use crate::gui::bridge::Offer;
 use crate::server::host::alsa::Card;

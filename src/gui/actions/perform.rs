@@ -1,6 +1,7 @@
 //! Running one action against a server, on the runtime: the one place where a panel's
 //! request becomes calls on the core.
 
+use super::{Action, Failure, Outcome, OwnBrowser, OwnJack, Pick};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -8,8 +9,6 @@ use std::time::Duration;
 use crate::gui::bridge::Offer;
 use crate::server::host::jack::{JackServer, JackTarget};
 use crate::server::{ConnectOptions, Server, ServerError};
-
-use super::*;
 
 /// Connects to the first of `addrs` that answers; when every login is taken, fails with an
 /// offer to watch the server that answered without logging in.

@@ -1,16 +1,16 @@
 //! One frame of the window: shortcuts, display settings, the live region, the title, the
 //! tabs, and [`eframe::App`] putting the status bar, the side panel and the tab together.
 
+use super::{ScPanel, Side, Tab};
 use std::time::Duration;
 
 use crate::gui::theme::{Tone, tone};
 
-use super::*;
 use crate::gui::actions::Action;
 use crate::gui::bridge::StatusFrames;
 use crate::gui::keys::{self, Command};
 use crate::gui::panels::status_bar;
-use crate::gui::panels::wall::{self};
+use crate::gui::panels::wall::summary;
 use crate::gui::session::MetersShown;
 use crate::server::ServerState;
 use crate::server::ops::recorder::Recording;
@@ -18,7 +18,7 @@ use crate::server::ops::recorder::Recording;
 /// How often the wall redraws for its servers' status alone. A minute of CPU is 236 px
 /// wide: two seconds move it 8 px. At 2 frames a second, 32 servers took 6.5 % of a core
 /// under software GL; at one every 2 s, about 2 % (`scripts/bench-wall-idle.sh`).
-pub const WALL_REFRESH: Duration = Duration::from_secs(2);
+pub(crate) const WALL_REFRESH: Duration = Duration::from_secs(2);
 
 /// A ring around whatever has the keyboard, drawn last on the widget's own layer (so a
 /// window over it still covers it): egui shows focus on text fields, but on a check box, a
@@ -144,7 +144,7 @@ impl ScPanel {
         let session = self.session();
         let server = &session.server;
         let away = server.absence();
-        let name = wall::label(session);
+        let name = summary::label(session);
         let meters = server.meters();
         let clips = meters
             .inputs
@@ -170,7 +170,7 @@ impl ScPanel {
     pub fn alert_count(&self) -> usize {
         self.sessions
             .iter()
-            .filter(|s| wall::alerts(s, self.wall.cpu_threshold).any())
+            .filter(|s| summary::alerts(s, self.wall.cpu_threshold).any())
             .count()
     }
 
@@ -209,11 +209,11 @@ impl ScPanel {
                 let current = self.sessions[self.current].id;
                 let label = ui.label("Server");
                 egui::ComboBox::from_id_salt("current-server")
-                    .selected_text(wall::label(&self.sessions[self.current]))
+                    .selected_text(summary::label(&self.sessions[self.current]))
                     .show_ui(ui, |ui| {
                         for s in &self.sessions {
                             if ui
-                                .selectable_label(s.id == current, wall::label(s))
+                                .selectable_label(s.id == current, summary::label(s))
                                 .clicked()
                             {
                                 show = Some(s.id);

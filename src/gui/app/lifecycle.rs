@@ -1,11 +1,11 @@
 //! Starting and ending: boot, quit (asked first when it would stop sound or a recording),
 //! the stop-JACK question, the signals that end the app, and shutting every server down.
 
+use super::{QuitKind, ScPanel, Side};
 use std::time::Duration;
 
 use egui::RichText;
 
-use super::*;
 use crate::gui::actions::Action;
 use crate::gui::profiles;
 use crate::signals::Signals;
@@ -13,15 +13,6 @@ use crate::signals::Signals;
 /// How long a signal waits for the server to quit (a recording to close) before the window
 /// closes anyway.
 const SIGNAL_SHUTDOWN_LIMIT: Duration = Duration::from_secs(8);
-
-/// What a confirmed quit does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum QuitKind {
-    /// Ctrl+Q: quit the server, the window stays.
-    Server,
-    /// The window's close button: quit the server and close the window.
-    Window,
-}
 
 /// Quits (or logs out of) every server at once, so one slow server doesn't hold up the rest.
 /// What a signal does to the servers online: those this window booted are quit, the others

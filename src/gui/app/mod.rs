@@ -28,9 +28,6 @@ mod outcomes;
 mod sessions;
 mod toasts;
 
-pub use frame::WALL_REFRESH;
-pub use lifecycle::QuitKind;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
     Servers,
@@ -69,6 +66,15 @@ impl Tab {
             Tab::Log => "Server log",
         }
     }
+}
+
+/// What a confirmed quit does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuitKind {
+    /// Ctrl+Q: quit the server, the window stays.
+    Server,
+    /// The window's close button: quit the server and close the window.
+    Window,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

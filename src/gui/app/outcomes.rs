@@ -1,7 +1,7 @@
 //! Running what the panels asked for, and taking in what came back: each result lands in
 //! its session and in the panel that asked.
 
-use super::*;
+use super::{ScPanel, Tab};
 use crate::gui::actions::{Action, Done, Outcome, Pick};
 use crate::gui::session::BufferRow;
 

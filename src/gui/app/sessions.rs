@@ -1,9 +1,11 @@
 //! The window's sessions and the roster: adding servers (booted here, joined, pasted,
 //! loaded from a roster file), removing them, picking the one the panels draw.
 
-use super::*;
+use super::{ScPanel, Tab};
 use crate::gui::actions::{Action, Pick, SessionId};
-use crate::gui::panels::wall::{self, TileAction, WallRequest};
+use crate::gui::panels::wall::WallRequest;
+use crate::gui::panels::wall::summary;
+use crate::gui::panels::wall::tile::TileAction;
 use crate::gui::session::Session;
 use crate::server::RejoinPolicy;
 use crate::server::ServerState;
@@ -56,7 +58,7 @@ impl ScPanel {
                 WallRequest::PickRoster => self.actions.push(Action::PickFile(Pick::Roster)),
                 WallRequest::Tile(TileAction::Open(id)) => {
                     if self.show_session(id) {
-                        let late = wall::late_lines(self.session());
+                        let late = summary::late_lines(self.session());
                         self.session_mut().late_seen = late;
                         self.tab = Tab::Tree;
                     }

@@ -1,11 +1,11 @@
 //! Notices and offers, shown as toasts over the window's corner.
 
+use super::{ScPanel, Side};
 use std::time::Duration;
 
 use crate::gui::theme::{Tone, tone};
 use egui::RichText;
 
-use super::*;
 use crate::gui::actions::Action;
 use crate::gui::bridge::Offer;
 

@@ -222,7 +222,7 @@ mod tests {
             .unwrap();
         let server = crate::server::Server::new();
         for (_, action) in actions.take() {
-            let done = rt.block_on(crate::gui::actions::perform(&server, &action));
+            let done = rt.block_on(crate::gui::actions::perform::perform(&server, &action));
             match done {
                 Ok(crate::gui::actions::Outcome::Looked { host, result }) => {
                     panel.looked(host, result)

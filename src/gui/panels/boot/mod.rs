@@ -11,7 +11,6 @@ mod audio_setup;
 mod presets;
 
 pub use audio_setup::AudioSetup;
-pub use presets::{FieldChange, changes};
 
 use crate::gui::actions::{Action, ActionQueue, Pick};
 use crate::gui::profiles;

@@ -1,13 +1,12 @@
 //! The boot panel's presets and profiles: what a preset would change, field by field,
 //! applied only on the user's yes; and the saved profiles.
 
+use super::BootPanel;
 use egui::RichText;
 
 use crate::gui::profiles;
 use crate::gui::session::Session;
 use crate::server::model::options::{OPTIONS, Options, PRESETS};
-
-use super::*;
 
 /// An empty value, shown so the reader sees it is empty.
 fn shown(v: &str) -> &str {

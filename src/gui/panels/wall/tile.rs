@@ -5,12 +5,34 @@ use std::time::Instant;
 
 use egui::{RichText, Sense, Stroke, Vec2};
 
+use super::summary::{address, alerts, label, late_lines, role, state_line};
+use crate::gui::actions::SessionId;
 use crate::gui::actions::{Action, ActionQueue};
 use crate::gui::session::Session;
 use crate::gui::theme::{Tone, state_colour, tone};
 use crate::server::RejoinPolicy;
+use egui::Color32;
+use std::time::Duration;
 
-use super::*;
+/// How much CPU history a tile draws.
+pub const SPARKLINE_SPAN: Duration = Duration::from_secs(60);
+
+/// A tile's size: four fit across a 1280-pixel window beside the side panel.
+pub const TILE_SIZE: Vec2 = Vec2::new(236.0, 176.0);
+
+/// Height of the row of buttons at the bottom of a tile.
+const BUTTON_ROW: f32 = 22.0;
+
+const AVG: Color32 = Color32::from_rgb(90, 170, 240);
+
+const PEAK: Color32 = Color32::from_rgb(240, 170, 60);
+
+/// What a tile's clicks asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TileAction {
+    Open(SessionId),
+    Remove(SessionId),
+}
 
 /// One server's tile; returns a click that the app handles (open, remove).
 pub(super) fn tile(
