@@ -12,7 +12,7 @@ use crate::server::model::options::{
 use crate::server::{Server, ServerEvent};
 
 /// Options from `scpanel boot` flags: every row of the option table is a flag.
-pub fn boot_options(m: &ArgMatches) -> Result<Options, String> {
+pub(super) fn boot_options(m: &ArgMatches) -> Result<Options, String> {
     let mut o = Options::default();
     for def in OPTIONS {
         if let Some(v) = m.get_one::<String>(def.key) {

@@ -110,7 +110,7 @@ pub(super) fn watch_command() -> Command {
         .arg(timeout_arg())
 }
 
-pub fn command() -> Command {
+pub(crate) fn command() -> Command {
     Command::new("scpanel")
         .about("A control panel for SuperCollider's synthesis server. Without a subcommand it opens the window.")
         .version(env!("CARGO_PKG_VERSION"))

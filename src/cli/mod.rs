@@ -13,13 +13,12 @@ mod find;
 mod levels;
 mod many;
 mod one_shot;
-pub mod pages;
+mod pages;
 mod send;
 mod spectrum;
 
 use boot::boot;
-pub use boot::boot_options;
-pub use command::command;
+pub(crate) use command::command;
 use connect::{addr_list, has_session, link, targets};
 use one_shot::{one_shot, synthdef};
 

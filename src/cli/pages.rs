@@ -9,14 +9,14 @@ use clap::ArgMatches;
 use clap_complete::Shell;
 
 /// The completion script for `shell`.
-pub fn completion_script(shell: Shell) -> Vec<u8> {
+pub(crate) fn completion_script(shell: Shell) -> Vec<u8> {
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut super::command::command(), "scpanel", &mut out);
     out
 }
 
 /// scpanel(1) as roff.
-pub fn man_page() -> Result<Vec<u8>, String> {
+pub(crate) fn man_page() -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     clap_mangen::Man::new(super::command::command())
         .render(&mut out)
@@ -34,7 +34,7 @@ fn print(bytes: &[u8]) -> Result<(), String> {
     }
 }
 
-pub fn completions(m: &ArgMatches) -> Result<(), String> {
+pub(crate) fn completions(m: &ArgMatches) -> Result<(), String> {
     let shell = m
         .get_one::<Shell>("shell")
         .copied()
@@ -42,7 +42,7 @@ pub fn completions(m: &ArgMatches) -> Result<(), String> {
     print(&completion_script(shell))
 }
 
-pub fn man(m: &ArgMatches) -> Result<(), String> {
+pub(crate) fn man(m: &ArgMatches) -> Result<(), String> {
     match m.get_one::<String>("dir") {
         Some(dir) => clap_mangen::generate_to(super::command::command(), Path::new(dir))
             .map_err(|e| format!("cannot write the manual pages into {dir}: {e}")),

@@ -11,7 +11,7 @@ use crate::server::ops::recorder::Recording;
 /// The bar's figures as shown. A status reply that leaves them as they were needs no frame.
 /// Whole percents: an idle scsynth's load wanders by tenths of a percent every poll, which
 /// would cost a frame each time and tell a musician nothing (the plots show the detail).
-pub fn figures(st: &StatusInfo) -> [String; 2] {
+pub(crate) fn figures(st: &StatusInfo) -> [String; 2] {
     [
         format!("CPU {:.0}% (peak {:.0}%)", st.average_cpu, st.peak_cpu),
         format!(
@@ -22,7 +22,7 @@ pub fn figures(st: &StatusInfo) -> [String; 2] {
 }
 
 /// `02:13`; hours only when there are some (`1:02:13`).
-pub fn mm_ss(d: Duration) -> String {
+pub(crate) fn mm_ss(d: Duration) -> String {
     let s = d.as_secs();
     if s >= 3600 {
         format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
@@ -32,14 +32,14 @@ pub fn mm_ss(d: Duration) -> String {
 }
 
 /// `REC 02:13`, or `REC paused 02:13`.
-pub fn rec_short(r: &Recording) -> String {
+pub(crate) fn rec_short(r: &Recording) -> String {
     let what = if r.is_paused() { "REC paused" } else { "REC" };
     format!("{what} {}", mm_ss(r.elapsed()))
 }
 
 /// `REC 02:13 · 31 MB · name.wav`, for the status bar on every tab (after a red dot, drawn:
 /// the shipped proportional font has no U+25CF).
-pub fn rec_text(r: &Recording, bytes: u64) -> String {
+pub(crate) fn rec_text(r: &Recording, bytes: u64) -> String {
     let name = r.options.path.file_name().map_or_else(
         || r.options.path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
@@ -52,11 +52,11 @@ pub fn rec_text(r: &Recording, bytes: u64) -> String {
 }
 
 /// The quietest level the master meter draws: its bars are 60 px, one a decibel.
-pub const MASTER_FLOOR_DB: f32 = -60.0;
+pub(crate) const MASTER_FLOOR_DB: f32 = -60.0;
 
 /// The master meter as drawn: each bar's length in whole pixels and whether it is red. Two
 /// meter replies with the same picture need no frame.
-pub fn master_picture(outputs: &[ChannelLevel]) -> Vec<(i16, i16)> {
+pub(crate) fn master_picture(outputs: &[ChannelLevel]) -> Vec<(i16, i16)> {
     let now = std::time::Instant::now();
     outputs
         .iter()
@@ -69,7 +69,7 @@ pub fn master_picture(outputs: &[ChannelLevel]) -> Vec<(i16, i16)> {
 
 /// The meters as drawn: whole decibels down to the floor of the bars, and the clip lights.
 /// Two replies with the same picture need no frame.
-pub fn meter_picture(m: &crate::server::ops::mixer::Meters) -> Vec<(i16, i16)> {
+pub(crate) fn meter_picture(m: &crate::server::ops::mixer::Meters) -> Vec<(i16, i16)> {
     let step = |db: f32| db.clamp(METER_FLOOR_DB, 0.0).round() as i16;
     m.inputs
         .iter()
@@ -83,7 +83,7 @@ pub fn meter_picture(m: &crate::server::ops::mixer::Meters) -> Vec<(i16, i16)> {
 const METER_FLOOR_DB: f32 = -60.0;
 
 /// A wall-clock time as the local `HH:MM`.
-pub fn clock(at: SystemTime) -> String {
+pub(crate) fn clock(at: SystemTime) -> String {
     let secs = at
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());

@@ -3,18 +3,18 @@
 //! [`bridge::Bridge`]'s runtime, and panels draw the snapshots the core publishes.
 
 pub mod actions;
-pub mod announce;
+pub(crate) mod announce;
 pub mod app;
 pub mod bridge;
-pub mod format;
-pub mod keys;
+pub(crate) mod format;
+pub(crate) mod keys;
 pub mod panels;
 pub mod profiles;
 pub mod render;
-pub mod scope_feed;
+pub(crate) mod scope_feed;
 pub mod session;
-pub mod theme;
-pub mod tree_view;
+pub(crate) mod theme;
+pub(crate) mod tree_view;
 pub mod widgets;
 
 pub use app::ScPanel;

@@ -168,19 +168,19 @@ fn read_or_set_aside(path: &Path) -> Result<Option<Options>, String> {
     }
 }
 
-pub fn save(name: &str, options: &Options) -> Result<PathBuf, String> {
+pub(crate) fn save(name: &str, options: &Options) -> Result<PathBuf, String> {
     let path = profile_path(name)?;
     write_atomically(&path, &to_text(options)?)?;
     Ok(path)
 }
 
 /// A saved profile. One that can't be used is moved aside (see the module notes).
-pub fn load(name: &str) -> Result<Options, String> {
+pub(crate) fn load(name: &str) -> Result<Options, String> {
     let path = profile_path(name)?;
     read_or_set_aside(&path)?.ok_or_else(|| format!("{} does not exist", path.display()))
 }
 
-pub fn list() -> Vec<String> {
+pub(crate) fn list() -> Vec<String> {
     let Some(dir) = folder().map(|d| d.join("profiles")) else {
         return Vec::new();
     };
@@ -209,7 +209,7 @@ pub fn load_last() -> Result<Options, String> {
     Ok(read_or_set_aside(&last_path()?)?.unwrap_or_default())
 }
 
-pub fn save_last(options: &Options) -> Result<(), String> {
+pub(crate) fn save_last(options: &Options) -> Result<(), String> {
     write_atomically(&last_path()?, &to_text(options)?)
 }
 

@@ -41,7 +41,7 @@ pub enum XrunsShown {
 }
 
 /// The meters' data rate (`SendPeakRMS` at 20 Hz): frames for them come no closer.
-pub const METER_FRAME: std::time::Duration = std::time::Duration::from_millis(50);
+pub(crate) const METER_FRAME: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// When to draw a changed meter picture: `None` when a frame is due already (it draws the
 /// change), else in time to keep frames [`METER_FRAME`] apart. `scheduled` is the last

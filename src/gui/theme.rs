@@ -96,6 +96,8 @@ pub enum Tone {
 }
 
 impl Tone {
+    /// Every tone, for the contrast checks in the tests.
+    #[cfg(test)]
     pub const ALL: [Tone; 6] = [
         Tone::Error,
         Tone::Warning,
@@ -130,17 +132,17 @@ const CHANNELS: [Tone; 6] = [
 ];
 
 /// Channel `i`'s colour (from 0): the tones in turn, so traces read apart in both themes.
-pub fn channel_colour(i: usize, dark: bool) -> Color32 {
+pub(crate) fn channel_colour(i: usize, dark: bool) -> Color32 {
     CHANNELS[i % CHANNELS.len()].colour(dark)
 }
 
 /// The shade of `tone` for the theme `ui` is drawn in.
-pub fn tone(ui: &egui::Ui, tone: Tone) -> Color32 {
+pub(crate) fn tone(ui: &egui::Ui, tone: Tone) -> Color32 {
     tone.colour(ui.visuals().dark_mode)
 }
 
 /// egui's visuals for a theme, with text colours that reach 4.5:1.
-pub fn visuals(dark: bool, high_contrast: bool) -> Visuals {
+pub(crate) fn visuals(dark: bool, high_contrast: bool) -> Visuals {
     let mut v = if dark {
         Visuals::dark()
     } else {
@@ -173,7 +175,7 @@ pub fn visuals(dark: bool, high_contrast: bool) -> Visuals {
 }
 
 /// Applies the display settings to the window.
-pub fn apply(ctx: &egui::Context, d: &Display) {
+pub(crate) fn apply(ctx: &egui::Context, d: &Display) {
     ctx.set_visuals_of(egui::Theme::Dark, visuals(true, d.high_contrast));
     ctx.set_visuals_of(egui::Theme::Light, visuals(false, d.high_contrast));
     ctx.set_theme(match d.theme {
@@ -184,7 +186,8 @@ pub fn apply(ctx: &egui::Context, d: &Display) {
 }
 
 /// WCAG's contrast ratio of `fg` drawn over `bg` (a translucent `fg` blended first).
-pub fn contrast(fg: Color32, bg: Color32) -> f32 {
+#[cfg(test)]
+pub(crate) fn contrast(fg: Color32, bg: Color32) -> f32 {
     let a = f32::from(fg.a()) / 255.0;
     let blend = |f: u8, b: u8| {
         // Color32 is premultiplied: its channels already carry the alpha.
@@ -212,7 +215,7 @@ pub fn contrast(fg: Color32, bg: Color32) -> f32 {
 }
 
 /// The state's colour in the theme `ui` is drawn in (its word and its dot).
-pub fn state_colour(ui: &egui::Ui, state: ServerState) -> Color32 {
+pub(crate) fn state_colour(ui: &egui::Ui, state: ServerState) -> Color32 {
     match state {
         ServerState::Online => tone(ui, Tone::Good),
         ServerState::Booting

@@ -54,7 +54,7 @@ pub struct MoveForm {
 
 /// Checks a node id typed for a move: a number, a node the tree has, and a place the node
 /// can go (into a group for head / tail; never into itself or below itself).
-pub fn check_move_target(
+pub(crate) fn check_move_target(
     tree: &NodeTree,
     node: i32,
     text: &str,
@@ -195,7 +195,7 @@ impl TreePanel {
 }
 
 /// A row's name, as it is shown: "2000 group", "1001 default", "1002 (def unknown)".
-pub fn row_label(row: &Row) -> String {
+pub(crate) fn row_label(row: &Row) -> String {
     format!(
         "{} {}",
         row.id,
@@ -209,7 +209,7 @@ pub fn row_label(row: &Row) -> String {
 
 /// What a screen reader adds after a row's name (its level, place and expanded state are
 /// properties of the tree item): "default group · client 0", "paused".
-pub fn row_description(row: &Row, paused: Option<bool>) -> String {
+pub(crate) fn row_description(row: &Row, paused: Option<bool>) -> String {
     let mut parts: Vec<String> = Vec::new();
     if let Some(mark) = &row.mark {
         parts.push(mark.clone());

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use rosc::OscPacket;
 
-pub mod perform;
+pub(crate) mod perform;
 
 use crate::gui::bridge::Offer;
 use crate::server::host::alsa::Card;

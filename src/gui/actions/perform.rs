@@ -68,7 +68,7 @@ const STOP_GRACE: Duration = Duration::from_secs(2);
 
 /// Runs one action against `server`, on the runtime. Blocking work (file dialogs, name
 /// lookups) goes to the runtime's blocking pool, never the UI thread.
-pub async fn perform(server: &Server, action: &Action) -> Result<Outcome, Failure> {
+pub(crate) async fn perform(server: &Server, action: &Action) -> Result<Outcome, Failure> {
     use Action::*;
     let s = server;
     let done = |r: Result<(), ServerError>| r.map(|()| Outcome::Done).map_err(Failure::from);

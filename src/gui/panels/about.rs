@@ -7,7 +7,7 @@ use crate::gui::actions::{Action, ActionQueue, SessionId};
 use crate::server::VersionInfo;
 
 /// scpanel's version, as the box and `scpanel --version` say it.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// What the server said to `/version`, for the session that asked.
 #[derive(Debug, Clone, PartialEq)]

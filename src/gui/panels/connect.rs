@@ -26,7 +26,7 @@ pub struct ConnectPanel {
 }
 
 /// An address typed as a number: `127.0.0.1`, `::1` or `[::1]`.
-pub fn literal_address(host: &str) -> Option<IpAddr> {
+pub(crate) fn literal_address(host: &str) -> Option<IpAddr> {
     let host = host.trim();
     let bare = host
         .strip_prefix('[')

@@ -12,7 +12,7 @@ use crate::server::wire::osc_text;
 use crate::server::wire::printable::printable;
 
 /// The OSC line's id, so a shortcut can put the keyboard in it.
-pub const CONSOLE_INPUT: &str = "console-input";
+pub(crate) const CONSOLE_INPUT: &str = "console-input";
 
 #[derive(Default)]
 pub struct Console {
@@ -356,7 +356,7 @@ fn traffic_row(ui: &mut egui::Ui, t: &TrafficLine) {
 
 /// The built-in SynthDef the last `/s_new` asked for, when the server answered that it has no
 /// such SynthDef: the console then offers to load it.
-pub fn missing_builtin(traffic: &[TrafficLine]) -> Option<String> {
+pub(crate) fn missing_builtin(traffic: &[TrafficLine]) -> Option<String> {
     if traffic.is_empty() {
         return None;
     }

@@ -10,7 +10,7 @@ use crate::server::model::log::LineKind;
 use crate::server::model::log::{LogLine, Mark, Stream, clock};
 use crate::server::wire::printable::printable;
 
-pub const ROW_HEIGHT: f32 = 18.0;
+pub(crate) const ROW_HEIGHT: f32 = 18.0;
 
 pub struct LogPanel {
     pub errors_only: bool,

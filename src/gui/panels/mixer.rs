@@ -62,7 +62,7 @@ impl Default for NewBusMeter {
 }
 
 /// How long a peak is held on a meter before the line falls back.
-pub const PEAK_HOLD: Duration = Duration::from_secs(2);
+pub(crate) const PEAK_HOLD: Duration = Duration::from_secs(2);
 
 impl MixerPanel {
     /// JACK was started or stopped: look at it again on the next frame.

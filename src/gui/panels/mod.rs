@@ -2,17 +2,17 @@
 //! shared state) and pushes [`Action`](crate::gui::actions::Action)s; it never imports
 //! another panel or the app.
 
-pub mod about;
-pub mod boot;
-pub mod buffers;
-pub mod connect;
-pub mod console;
-pub mod join_box;
+pub(crate) mod about;
+pub(crate) mod boot;
+pub(crate) mod buffers;
+pub(crate) mod connect;
+pub(crate) mod console;
+pub(crate) mod join_box;
 pub mod log;
-pub mod mixer;
-pub mod plots;
-pub mod scope;
-pub mod spectrum;
-pub mod status_bar;
-pub mod tree;
+pub(crate) mod mixer;
+pub(crate) mod plots;
+pub(crate) mod scope;
+pub(crate) mod spectrum;
+pub(crate) mod status_bar;
+pub(crate) mod tree;
 pub mod wall;

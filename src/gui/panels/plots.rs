@@ -209,7 +209,7 @@ fn described(ui: &egui::Ui, id: egui::Id, name: &str, value: &str) {
 
 /// The plots in words, over the last `window` seconds: "CPU average 12 %, peak 20 %, over
 /// the last 60 s: 3 to 25 %", and the sample rate likewise.
-pub fn plot_summary(server: &Server, window: f64) -> (String, String) {
+pub(crate) fn plot_summary(server: &Server, window: f64) -> (String, String) {
     let span = Duration::from_secs_f64(window.max(0.0));
     let now = std::time::Instant::now();
     server.with_status_history(|h| {

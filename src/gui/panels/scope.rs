@@ -22,9 +22,9 @@ pub enum ScopeLayout {
 }
 
 /// Frames shown, widest first: the x zoom.
-pub const SPANS: [usize; 5] = [4096, 2048, 1024, 512, 256];
+pub(crate) const SPANS: [usize; 5] = [4096, 2048, 1024, 512, 256];
 /// Amplification: the y zoom.
-pub const GAINS: [f32; 6] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0];
+pub(crate) const GAINS: [f32; 6] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0];
 
 pub struct ScopePanel {
     pub layout: ScopeLayout,
@@ -214,7 +214,7 @@ fn span_text(frames: usize, sample_rate: f64) -> String {
 }
 
 /// The picture in words: each channel's peak, whether the trigger holds it.
-pub fn figure_value(
+pub(crate) fn figure_value(
     source: &ScopeSource,
     shown: &[Vec<f32>],
     triggered: bool,

@@ -13,7 +13,7 @@ use crate::server::ops::recorder::Recording;
 use crate::server::{ServerState, Session, StatusInfo};
 
 /// The counts, with the user's synths and scpanel's own apart.
-pub fn counts_text(st: &StatusInfo, own_synths: usize) -> String {
+pub(crate) fn counts_text(st: &StatusInfo, own_synths: usize) -> String {
     let own = i32::try_from(own_synths).unwrap_or(i32::MAX);
     let user = st.synths.saturating_sub(own).max(0);
     let own = if own > 0 {
@@ -63,7 +63,7 @@ pub struct View<'a> {
 
 /// The master meter: each output channel's peak as a thin bar, red while it clips, on
 /// every tab. A screen reader hears it as a meter with every channel's level in words.
-pub fn master_meter(ui: &mut egui::Ui, outputs: &[ChannelLevel]) {
+pub(crate) fn master_meter(ui: &mut egui::Ui, outputs: &[ChannelLevel]) {
     let now = std::time::Instant::now();
     let n = outputs.len().min(8);
     let gap = 1.0;
@@ -112,7 +112,7 @@ pub fn master_meter(ui: &mut egui::Ui, outputs: &[ChannelLevel]) {
     resp.on_hover_text(format!("Master (hardware outputs): {value}"));
 }
 
-pub fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
+pub(crate) fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
     let View {
         state,
         session,
@@ -290,7 +290,7 @@ pub fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
 }
 
 /// `12 s`, `3 min`, `2 h`, and how long until that text changes.
-pub fn ago(d: Duration) -> (String, Duration) {
+pub(crate) fn ago(d: Duration) -> (String, Duration) {
     let s = d.as_secs();
     let (text, unit) = if s < 60 {
         (format!("{s} s"), 1)
@@ -305,7 +305,7 @@ pub fn ago(d: Duration) -> (String, Duration) {
 }
 
 /// `xruns 3 · last 12 s ago`, `xruns 0`.
-pub fn xruns_text(count: u64, last_ago: Option<Duration>) -> String {
+pub(crate) fn xruns_text(count: u64, last_ago: Option<Duration>) -> String {
     match last_ago {
         Some(d) if count > 0 => format!("xruns {count} \u{B7} last {} ago", ago(d).0),
         _ => format!("xruns {count}"),
@@ -314,7 +314,7 @@ pub fn xruns_text(count: u64, last_ago: Option<Duration>) -> String {
 
 /// JACK's xruns since the server booted here; nothing while no server of ours runs, a quiet
 /// "xruns: no JACK" when there is no JACK to ask.
-pub fn xruns_ui(ui: &mut egui::Ui, shown: &XrunsShown) {
+pub(crate) fn xruns_ui(ui: &mut egui::Ui, shown: &XrunsShown) {
     let x = match shown {
         XrunsShown::Off => return,
         XrunsShown::NoJack(why) => {

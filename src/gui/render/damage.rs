@@ -33,7 +33,7 @@ pub enum Damage {
 }
 
 /// The screen area a shape can touch: its bounds as painted, within its clip rectangle.
-pub fn painted_bounds(s: &ClippedShape) -> Rect {
+pub(crate) fn painted_bounds(s: &ClippedShape) -> Rect {
     let bounds = s.transform_after_tessellation * s.shape.visual_bounding_rect();
     bounds.intersect(s.clip_rect)
 }
@@ -42,7 +42,7 @@ pub fn painted_bounds(s: &ClippedShape) -> Rect {
 /// with the same count, pair by pair; otherwise what lies between the common start and the
 /// common end has changed. Shapes showing a texture whose pixels changed (`retextured`) have
 /// changed too.
-pub fn between(
+pub(crate) fn between(
     old: &[ClippedShape],
     new: &[ClippedShape],
     retextured: &[TextureId],
@@ -191,7 +191,7 @@ fn merge(rects: &mut Vec<Rect>) {
 
 /// The shapes that repaint `rects`: every shape touching a rectangle, in paint order, clipped
 /// to it. Shapes that touch none are left out, so they cost nothing to tessellate or paint.
-pub fn within(shapes: &[ClippedShape], rects: &[Rect]) -> Vec<ClippedShape> {
+pub(crate) fn within(shapes: &[ClippedShape], rects: &[Rect]) -> Vec<ClippedShape> {
     // A mesh's bounds walk all its vertices (the scope's trace has thousands): once each.
     let bounds: Vec<Rect> = shapes.iter().map(painted_bounds).collect();
     let mut out = Vec::new();
@@ -210,7 +210,7 @@ pub fn within(shapes: &[ClippedShape], rects: &[Rect]) -> Vec<ClippedShape> {
 /// The rest of the screen, as rectangles: what the kept frame supplies around the damage.
 /// Horizontal bands between the rectangles' edges, each cut where rectangles cover it, and
 /// bands with the same cuts joined.
-pub fn outside(rects: &[Rect], screen: Rect) -> Vec<Rect> {
+pub(crate) fn outside(rects: &[Rect], screen: Rect) -> Vec<Rect> {
     let mut ys: Vec<f32> = vec![screen.min.y, screen.max.y];
     for r in rects {
         ys.extend([r.min.y, r.max.y]);

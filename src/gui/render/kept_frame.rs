@@ -20,7 +20,7 @@ use crate::gui::render::damage::{self, Damage};
 
 /// Installs the plugin on a context whose painter is glow on OpenGL 3 or later (framebuffer
 /// blits).
-pub fn install(ctx: &Context) {
+pub(crate) fn install(ctx: &Context) {
     ctx.add_plugin(KeptFrame {
         debug: std::env::var_os("SCPANEL_FRAME_DEBUG").is_some(),
         ..KeptFrame::default()

@@ -1,7 +1,7 @@
 //! How frames reach the screen: the damage between frames, the kept frame that redraws only
 //! what changed under software GL, and textures drawn once for many traces.
 
-pub mod damage;
+pub(crate) mod damage;
 pub mod kept_frame;
 pub mod software_gl;
-pub mod trace_picture;
+pub(crate) mod trace_picture;

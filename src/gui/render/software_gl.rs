@@ -5,7 +5,7 @@
 //! `kept_frame` repainted only what changed).
 
 /// Whether the OpenGL renderer is a software rasteriser, by the name it reports.
-pub fn is_software(renderer: &str) -> bool {
+pub(crate) fn is_software(renderer: &str) -> bool {
     let name = renderer.to_ascii_lowercase();
     [
         "llvmpipe",

@@ -79,7 +79,12 @@ impl TracePicture {
 /// evenly, later traces over earlier ones, the rest transparent: only the band of rows the
 /// traces reach, and the first of those rows. A quiet signal is then a thin band, and under
 /// the kept frame (`kept_frame`) only that band is painted again.
-pub fn raster(size: [usize; 2], lanes: usize, traces: &[Trace], gain: f32) -> (ColorImage, usize) {
+pub(crate) fn raster(
+    size: [usize; 2],
+    lanes: usize,
+    traces: &[Trace],
+    gain: f32,
+) -> (ColorImage, usize) {
     let spans = spans(size, lanes, traces, gain);
     let w = size[0];
     let first = spans.iter().map(|s| s.1).min().unwrap_or(0);

@@ -1,4 +1,4 @@
 //! Widgets more than one place could draw, holding no session state.
 
-pub mod scope_source;
+pub(crate) mod scope_source;
 pub mod spectrum_view;

@@ -85,7 +85,7 @@ impl ScopeSource {
 }
 
 /// The capture's figures: rate, network cost, losses; or why there is no picture.
-pub fn status_line(source: &ScopeSource, view: &ScopeView) -> String {
+pub(crate) fn status_line(source: &ScopeSource, view: &ScopeView) -> String {
     if let Some(p) = &view.problem {
         return p.clone();
     }

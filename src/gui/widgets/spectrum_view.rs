@@ -11,7 +11,7 @@ use crate::gui::theme::channel_colour;
 use crate::server::model::spectrum::{DB_RANGE, PeakHold, SIZES, Spectrum};
 
 /// The lowest frequency shown.
-pub const LOW_HZ: f64 = 20.0;
+pub(crate) const LOW_HZ: f64 = 20.0;
 
 /// The frequencies labelled on the axis, with their labels.
 const FREQ_TICKS: [(f64, &str); 9] = [
@@ -339,7 +339,7 @@ pub fn x_of(plot: Rect, top_hz: f64, hz: f64) -> f32 {
 }
 
 /// "440 Hz", "1.00 kHz", "12.5 kHz".
-pub fn hz_text(hz: f64) -> String {
+pub(crate) fn hz_text(hz: f64) -> String {
     // Each bound is where the shorter form would round up into the next one ("1000 Hz").
     if hz < 99.95 {
         format!("{hz:.1} Hz")
@@ -353,13 +353,13 @@ pub fn hz_text(hz: f64) -> String {
 }
 
 /// "-12.0 dB".
-pub fn db_text(db: f32) -> String {
+pub(crate) fn db_text(db: f32) -> String {
     format!("{db:.1} dB")
 }
 
 /// The strongest peaks in words: "strongest: 1.00 kHz at -12.0 dB; 440 Hz at -20.1 dB",
 /// a clause per channel when there are several.
-pub fn summary(spectra: &[Spectrum]) -> String {
+pub(crate) fn summary(spectra: &[Spectrum]) -> String {
     let one = |s: &Spectrum| {
         if s.db.is_empty() {
             return "no signal yet".to_string();

@@ -56,7 +56,7 @@ pub struct BootPanel {
 const FIND_AGAIN: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The warning for a `-S` JACK will not honour, if it differs from JACK's rate.
-pub fn sample_rate_warning(asked: u32, jack: Option<u32>) -> Option<String> {
+pub(crate) fn sample_rate_warning(asked: u32, jack: Option<u32>) -> Option<String> {
     let jack = jack?;
     (asked != 0 && asked != jack).then(|| {
         format!(

@@ -22,7 +22,7 @@ pub struct FieldChange {
 }
 
 /// Every field that differs between two sets of options, in the option table's order.
-pub fn changes(before: &Options, after: &Options) -> Vec<FieldChange> {
+pub(crate) fn changes(before: &Options, after: &Options) -> Vec<FieldChange> {
     OPTIONS
         .iter()
         .filter_map(|d| {

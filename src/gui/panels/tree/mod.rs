@@ -18,8 +18,8 @@ use crate::server::wire::printable::printable;
 use crate::server::{AddAction, ControlValue};
 
 /// The filter field's id, so a shortcut can put the keyboard in it.
-pub const TREE_FILTER: &str = "tree-filter";
-pub const ROW_HEIGHT: f32 = 22.0;
+pub(crate) const TREE_FILTER: &str = "tree-filter";
+pub(crate) const ROW_HEIGHT: f32 = 22.0;
 
 /// What a node's menu needs to know besides the row.
 #[derive(Clone, Copy)]

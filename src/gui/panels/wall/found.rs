@@ -9,7 +9,7 @@ use crate::gui::actions::{Action, ActionQueue};
 use crate::server::discover::{Browser, Found};
 
 /// A scan's pace when the user does not change it: gentle on a school's network.
-pub const DEFAULT_RATE: u32 = 100;
+pub(crate) const DEFAULT_RATE: u32 = 100;
 
 pub struct FoundPanel {
     /// The user asked to browse (the browser may still be starting).

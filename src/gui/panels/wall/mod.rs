@@ -1,9 +1,9 @@
 //! The "Servers" wall: one tile per server the window holds, with its state, a minute of
 //! CPU, its counts and its alerts, sorted and filtered; and the ways to add servers.
 
-pub mod found;
+pub(crate) mod found;
 pub mod summary;
-pub mod tile;
+pub(crate) mod tile;
 
 use egui::RichText;
 

@@ -41,7 +41,7 @@ impl Alerts {
 }
 
 /// A session's alerts against the CPU `threshold` (percent).
-pub fn alerts(session: &Session, threshold: f32) -> Alerts {
+pub(crate) fn alerts(session: &Session, threshold: f32) -> Alerts {
     let server = &session.server;
     let online = server.state().is_online();
     Alerts {
@@ -55,7 +55,7 @@ pub fn alerts(session: &Session, threshold: f32) -> Alerts {
 }
 
 /// Late-bundle lines the server has printed (only a server this window booted prints to us).
-pub fn late_lines(session: &Session) -> u64 {
+pub(crate) fn late_lines(session: &Session) -> u64 {
     session.server.with_log(|l| l.late)
 }
 
@@ -68,7 +68,7 @@ pub fn label(session: &Session) -> String {
 }
 
 /// The server's address: as typed or booted, else as connected, else nothing yet.
-pub fn address(session: &Session) -> String {
+pub(crate) fn address(session: &Session) -> String {
     if !session.addr.is_empty() {
         return session.addr.clone();
     }

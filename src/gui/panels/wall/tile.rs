@@ -15,10 +15,10 @@ use egui::Color32;
 use std::time::Duration;
 
 /// How much CPU history a tile draws.
-pub const SPARKLINE_SPAN: Duration = Duration::from_secs(60);
+pub(crate) const SPARKLINE_SPAN: Duration = Duration::from_secs(60);
 
 /// A tile's size: four fit across a 1280-pixel window beside the side panel.
-pub const TILE_SIZE: Vec2 = Vec2::new(236.0, 176.0);
+pub(crate) const TILE_SIZE: Vec2 = Vec2::new(236.0, 176.0);
 
 /// Height of the row of buttons at the bottom of a tile.
 const BUTTON_ROW: f32 = 22.0;
