@@ -30,7 +30,7 @@
 #   levels 13.9-14.4 % (SIDE=0 8.0-9.4 %); scope 21.7-21.9 % (SIDE=0 13.8-14.5 %);
 #   idle 0.4 %.
 # With the kept frame (gui/render/kept_frame.rs: only what changed is repainted under software GL)
-# and the scope's traces rasterised into one texture (gui/trace_picture.rs), quiet machine:
+# and the scope's traces rasterised into one texture (gui/render/trace_picture.rs), quiet machine:
 #   levels 4.5-4.65 % (UI thread 2.8 %, llvmpipe 1.3 %; 0.6 % of the screen painted a frame,
 #   SCPANEL_KEPT_FRAME=0 13-14 %); scope 10.2-11.95 % (15 % of the screen painted);
 #   idle 0.45-0.75 %. Pointer moving: levels 25.4-26.5 %, scope 30.2-30.9 %.
