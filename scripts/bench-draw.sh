@@ -22,15 +22,15 @@
 #   traces were anti-aliased lines and its plot was filled; idle 1.3 %. Most of each frame
 #   is Mesa's software rasteriser (perf: ~75 % in llvmpipe's JIT code and swrast_dri), in
 #   proportion to what is on screen: the boot panel beside a tab costs about as much again.
-# With feathering off under software GL (src/gui/software_gl.rs; same machine, quiet):
+# With feathering off under software GL (src/gui/render/software_gl.rs; same machine, quiet):
 #   levels 15.7 % (SIDE=0 9.3 %); scope 25.7 % (SIDE=0 17.8 %); idle 1.0 %. A blank window
 #   drawn 20 times a second costs about 2 %: the rest is what the frames hold. Feathering
 #   had doubled their triangles (Levels: 9,668 against 4,724).
 # With the server program looked for on the runtime instead of each frame (two runs each):
 #   levels 13.9-14.4 % (SIDE=0 8.0-9.4 %); scope 21.7-21.9 % (SIDE=0 13.8-14.5 %);
 #   idle 0.4 %.
-# With the kept frame (gui/kept_frame.rs: only what changed is repainted under software GL)
-# and the scope's traces rasterised into one texture (gui/trace_picture.rs), quiet machine:
+# With the kept frame (gui/render/kept_frame.rs: only what changed is repainted under software GL)
+# and the scope's traces rasterised into one texture (gui/render/trace_picture.rs), quiet machine:
 #   levels 4.5-4.65 % (UI thread 2.8 %, llvmpipe 1.3 %; 0.6 % of the screen painted a frame,
 #   SCPANEL_KEPT_FRAME=0 13-14 %); scope 10.2-11.95 % (15 % of the screen painted);
 #   idle 0.45-0.75 %. Pointer moving: levels 25.4-26.5 %, scope 30.2-30.9 %.

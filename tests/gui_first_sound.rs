@@ -277,7 +277,7 @@ fn silent_meters_cost_no_frames_and_sound_asks_for_them() {
         .ctx
         .repaint_causes()
         .into_iter()
-        .filter(|c| c.file.ends_with("mixer_panel.rs"))
+        .filter(|c| c.file.ends_with("panels/mixer.rs"))
         .collect();
     assert!(
         from_levels.is_empty(),

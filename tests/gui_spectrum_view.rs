@@ -6,7 +6,7 @@ use std::time::Instant;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use scpanel::gui::spectrum_view::{SpectrumView, x_of};
+use scpanel::gui::widgets::spectrum_view::{SpectrumView, x_of};
 use scpanel_core::spectrum::{Analyzer, Spectrum};
 
 const RATE: f64 = 48_000.0;

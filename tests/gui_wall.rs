@@ -274,7 +274,7 @@ fn a_roster_saved_and_loaded_gives_the_same_wall() {
             .iter()
             .map(|s| {
                 (
-                    scpanel::gui::wall::label(s),
+                    scpanel::gui::panels::wall::summary::label(s),
                     s.addr.clone(),
                     s.server.is_owner(),
                     s.server.client_id().is_some(),

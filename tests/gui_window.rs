@@ -501,7 +501,7 @@ fn the_log_follows_until_scrolled_up_then_counts_new_lines() {
         let total = h.state().session().server.with_log(|l| l.total);
         let most = h.state().log.new_lines(total);
         (5..=most).find(|n| {
-            h.query_by_label(&scpanel::gui::log_panel::catch_up_label(*n))
+            h.query_by_label(&scpanel::gui::panels::log::catch_up_label(*n))
                 .is_some()
         })
     };

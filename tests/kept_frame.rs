@@ -1,4 +1,4 @@
-//! The kept frame (src/gui/kept_frame.rs) in a real window: Xvfb, eframe's glow painter and
+//! The kept frame (src/gui/render/kept_frame.rs) in a real window: Xvfb, eframe's glow painter and
 //! Mesa's software rasteriser, as scpanel runs on a machine without a GPU. Each step changes
 //! the picture a little (text, a bar, a translucent shape over text, a shape added, a popup
 //! over the rest, a change at the window's bottom corner, a texture's pixels, a scrolled
@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use egui::{Color32, ColorImage, Pos2, Rect, vec2};
-use scpanel::gui::{kept_frame, software_gl};
+use scpanel::gui::render::{kept_frame, software_gl};
 
 const STEPS: usize = 9;
 const LIMIT: Duration = Duration::from_secs(120);

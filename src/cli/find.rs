@@ -30,7 +30,7 @@ pub(super) fn command() -> Command {
             Arg::new("timeout")
                 .long("timeout")
                 .value_name("SECONDS")
-                .value_parser(super::seconds_arg(FIND_TIMEOUT, "--timeout"))
+                .value_parser(super::args::seconds_arg(FIND_TIMEOUT, "--timeout"))
                 .help(format!(
                     "Listen for announcements this long, and wait this long for the scan's \
                      last answers ({} to {} s, default {})",

@@ -32,7 +32,7 @@ pub(super) async fn run(m: &ArgMatches) -> Result<(), String> {
     let mut signals = crate::signals::Signals::install()
         .map_err(|e| format!("cannot listen for signals: {e}"))?;
     let server = Server::new();
-    super::connect_to_play(&server, m).await?;
+    super::connect::connect_to_play(&server, m).await?;
     let result = print_levels(&server, once, interval, &mut signals).await;
     // Our meter synths and their group go with us, whatever ended the loop.
     let _ = server.mixer().stop_meters().await;

@@ -1,52 +1,24 @@
-//! `scpanel completions SHELL` and `scpanel man`: both are generated from [`super::command`],
+//! `scpanel completions SHELL` and `scpanel man`: both are generated from [`super::command::command`],
 //! the same definition the parser uses, so every flag (each boot option from the option
 //! table among them) is completed and documented without a list of its own.
 
 use std::io::Write;
 use std::path::Path;
 
-use clap::{Arg, ArgMatches, Command, value_parser};
+use clap::ArgMatches;
 use clap_complete::Shell;
 
-pub fn completions_command() -> Command {
-    Command::new("completions")
-        .about(
-            "Print a completion script for SHELL (e.g. `scpanel completions bash > \
-             ~/.local/share/bash-completion/completions/scpanel`)",
-        )
-        .arg(
-            Arg::new("shell")
-                .required(true)
-                .value_name("SHELL")
-                .value_parser(value_parser!(Shell)),
-        )
-}
-
-pub fn man_command() -> Command {
-    Command::new("man")
-        .about(
-            "Print the manual page (roff; `scpanel man | man -l -`), or with --dir write \
-             scpanel.1 and one page per subcommand into DIR",
-        )
-        .arg(
-            Arg::new("dir")
-                .long("dir")
-                .value_name("DIR")
-                .help("Write every page into this folder (it must exist) instead of printing"),
-        )
-}
-
 /// The completion script for `shell`.
-pub fn completion_script(shell: Shell) -> Vec<u8> {
+pub(crate) fn completion_script(shell: Shell) -> Vec<u8> {
     let mut out = Vec::new();
-    clap_complete::generate(shell, &mut super::command(), "scpanel", &mut out);
+    clap_complete::generate(shell, &mut super::command::command(), "scpanel", &mut out);
     out
 }
 
 /// scpanel(1) as roff.
-pub fn man_page() -> Result<Vec<u8>, String> {
+pub(crate) fn man_page() -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
-    clap_mangen::Man::new(super::command())
+    clap_mangen::Man::new(super::command::command())
         .render(&mut out)
         .map_err(|e| format!("cannot render the manual page: {e}"))?;
     Ok(out)
@@ -62,7 +34,7 @@ fn print(bytes: &[u8]) -> Result<(), String> {
     }
 }
 
-pub fn completions(m: &ArgMatches) -> Result<(), String> {
+pub(crate) fn completions(m: &ArgMatches) -> Result<(), String> {
     let shell = m
         .get_one::<Shell>("shell")
         .copied()
@@ -70,9 +42,9 @@ pub fn completions(m: &ArgMatches) -> Result<(), String> {
     print(&completion_script(shell))
 }
 
-pub fn man(m: &ArgMatches) -> Result<(), String> {
+pub(crate) fn man(m: &ArgMatches) -> Result<(), String> {
     match m.get_one::<String>("dir") {
-        Some(dir) => clap_mangen::generate_to(super::command(), Path::new(dir))
+        Some(dir) => clap_mangen::generate_to(super::command::command(), Path::new(dir))
             .map_err(|e| format!("cannot write the manual pages into {dir}: {e}")),
         None => print(&man_page()?),
     }

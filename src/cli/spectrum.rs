@@ -55,7 +55,7 @@ pub(super) async fn run(m: &ArgMatches) -> Result<(), String> {
     let mut signals = crate::signals::Signals::install()
         .map_err(|e| format!("cannot listen for signals: {e}"))?;
     let server = Server::new();
-    super::connect_to_play(&server, m).await?;
+    super::connect::connect_to_play(&server, m).await?;
     let tap = server.scope().start(spec).await;
     let result = match &tap {
         Ok(tap) => print_peaks(tap, size, peaks, once, interval, &mut signals).await,

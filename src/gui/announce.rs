@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use scpanel_core::ServerState;
 
 /// The shortest time between two announcements.
-pub const GAP: Duration = Duration::from_secs(1);
+pub(crate) const GAP: Duration = Duration::from_secs(1);
 
 #[derive(Default)]
 pub struct Announcer {

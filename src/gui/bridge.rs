@@ -1,5 +1,5 @@
 //! The one place the UI meets the runtime: a tokio runtime in the background runs every
-//! action (see [`super::actions`]) and listener; the UI only starts them and reads snapshots.
+//! action (see [`crate::gui::actions`]) and listener; the UI only starts them and reads snapshots.
 //! Nothing here blocks the UI thread.
 
 use std::collections::VecDeque;
@@ -40,7 +40,7 @@ pub struct TrafficLine {
 }
 
 /// The console's log of OSC traffic.
-pub const TRAFFIC_KEEP: usize = 2000;
+pub(crate) const TRAFFIC_KEEP: usize = 2000;
 
 #[derive(Default)]
 pub struct Inbox {
@@ -61,13 +61,13 @@ pub struct Inbox {
 /// with scripts/soak.sh (1,000 nodes/s): under Mesa's software GL one frame of the window
 /// costs ~15 ms of rendering, so 30 frames/s took 67% of a core (45% in llvmpipe alone);
 /// five a second is still live to the eye.
-pub const MIN_FRAME_INTERVAL: Duration = Duration::from_millis(200);
+pub(crate) const MIN_FRAME_INTERVAL: Duration = Duration::from_millis(200);
 /// The interval once changes have kept coming for [`SUSTAINED`]: nobody reads a tree that
 /// churns 1,000 nodes a second row by row, and at five frames a second the soak's window
 /// still took 16% of a core (half of it in llvmpipe).
-pub const BUSY_FRAME_INTERVAL: Duration = Duration::from_millis(500);
+pub(crate) const BUSY_FRAME_INTERVAL: Duration = Duration::from_millis(500);
 /// How long changes must keep coming before frames slow to [`BUSY_FRAME_INTERVAL`].
-pub const SUSTAINED: Duration = Duration::from_secs(2);
+pub(crate) const SUSTAINED: Duration = Duration::from_secs(2);
 /// A pause this long between changes ends a burst: the next change draws at once.
 const QUIET: Duration = Duration::from_secs(1);
 
@@ -159,7 +159,7 @@ impl RedrawFilter {
     pub fn needs_frame(&mut self, change: &Change, status: StatusFrames) -> bool {
         match change {
             Change::Status(st) => {
-                let figures = Some(super::status_bar::figures(st));
+                let figures = Some(crate::gui::format::figures(st));
                 let before = std::mem::replace(&mut self.latest_figures, figures);
                 match status {
                     StatusFrames::Never => false,

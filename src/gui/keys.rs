@@ -42,7 +42,7 @@ const TAB_KEYS: [Key; 9] = [
 ];
 
 /// The window's shortcuts; `tabs` names the tab row, for Ctrl+1 … Ctrl+N.
-pub fn bindings(tabs: &[&'static str]) -> Vec<Binding> {
+pub(crate) fn bindings(tabs: &[&'static str]) -> Vec<Binding> {
     let cmd = |k| KeyboardShortcut::new(Modifiers::COMMAND, k);
     let mut all = vec![
         Binding {
@@ -103,7 +103,7 @@ pub fn bindings(tabs: &[&'static str]) -> Vec<Binding> {
 }
 
 /// Keys on a focused row of the node tree (handled by the tree panel).
-pub const TREE_KEYS: [(&str, &str); 7] = [
+pub(crate) const TREE_KEYS: [(&str, &str); 7] = [
     ("Up / Down", "the node above / below"),
     ("Left", "collapse a group, or go to the parent"),
     ("Right", "expand a group, or go to its first node"),
@@ -114,11 +114,11 @@ pub const TREE_KEYS: [(&str, &str); 7] = [
 ];
 
 /// The Keys and display window: the display settings, every shortcut and the tree's keys.
-pub fn help_window(
+pub(crate) fn help_window(
     ctx: &egui::Context,
     open: &mut bool,
     tabs: &[&'static str],
-    display: &mut super::theme::Display,
+    display: &mut crate::gui::theme::Display,
 ) {
     egui::Window::new("Keys and display")
         .open(open)
@@ -144,7 +144,7 @@ pub fn help_window(
                 }
             });
             ui.horizontal(|ui| {
-                use super::theme::ThemeChoice;
+                use crate::gui::theme::ThemeChoice;
                 ui.label("Theme");
                 ui.radio_value(&mut display.theme, ThemeChoice::System, "as the system");
                 ui.radio_value(&mut display.theme, ThemeChoice::Dark, "dark");

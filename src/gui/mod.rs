@@ -2,35 +2,20 @@
 //! [`actions::Action`]s, the app runs them against a [`session::Session`] on the
 //! [`bridge::Bridge`]'s runtime, and panels draw the snapshots the core publishes.
 
-pub mod about;
 pub mod actions;
-pub mod announce;
+pub(crate) mod announce;
 pub mod app;
-pub mod boot_panel;
 pub mod bridge;
-pub mod buffers_panel;
-pub mod connect_panel;
-pub mod console;
-pub mod damage;
-pub mod found;
-pub mod join_box;
-pub mod kept_frame;
-pub mod keys;
-pub mod log_panel;
-pub mod mixer_panel;
-pub mod plots;
+pub(crate) mod format;
+pub(crate) mod keys;
+pub mod panels;
 pub mod profiles;
-pub mod scope_feed;
-pub mod scope_panel;
+pub mod render;
+pub(crate) mod scope_feed;
 pub mod session;
-pub mod software_gl;
-pub mod spectrum_panel;
-pub mod spectrum_view;
-pub mod status_bar;
-pub mod theme;
-pub mod trace_picture;
-pub mod tree_panel;
-pub mod wall;
+pub(crate) mod theme;
+pub(crate) mod tree_view;
+pub mod widgets;
 
 pub use app::ScPanel;
 
@@ -86,7 +71,7 @@ pub fn run(session: Option<std::path::PathBuf>) -> Result<(), String> {
         "scpanel",
         options,
         Box::new(move |cc| {
-            software_gl::adapt(cc);
+            render::software_gl::adapt(cc);
             Ok(Box::new(app))
         }),
     )

@@ -6,7 +6,6 @@
 //! (a temporary file, then a rename), readable by the user only, and without the password
 //! unless "remember password" is ticked.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use scpanel_core::Options;
@@ -82,34 +81,15 @@ fn create_folder(dir: &Path) -> Result<(), String> {
         .map_err(|e| format!("cannot create {}: {e}", dir.display()))
 }
 
-/// Writes `text` to `path` whole or not at all: a reader (or a crash) sees the old file or the
-/// new one, never half of one.
+/// Writes `text` to `path` whole or not at all, readable by the user only (a profile may
+/// hold the password).
 fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| format!("{} has no folder", path.display()))?;
-    create_folder(dir)?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    // Left over from a crash of this same pid number: ours to replace.
-    let _ = std::fs::remove_file(&temp);
-    let result = (|| {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&temp)?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&temp);
-        format!("cannot write {}: {e}", path.display())
-    })
+    // The config folder is the user's own (0700) before anything goes in it.
+    if let Some(dir) = path.parent() {
+        create_folder(dir)?;
+    }
+    scpanel_core::files::write_atomic(path, text.as_bytes(), true, "profile")
+        .map_err(|e| e.to_string())
 }
 
 /// Why a file can't be used.
@@ -171,19 +151,19 @@ fn read_or_set_aside(path: &Path) -> Result<Option<Options>, String> {
     }
 }
 
-pub fn save(name: &str, options: &Options) -> Result<PathBuf, String> {
+pub(crate) fn save(name: &str, options: &Options) -> Result<PathBuf, String> {
     let path = profile_path(name)?;
     write_atomically(&path, &to_text(options)?)?;
     Ok(path)
 }
 
 /// A saved profile. One that can't be used is moved aside (see the module notes).
-pub fn load(name: &str) -> Result<Options, String> {
+pub(crate) fn load(name: &str) -> Result<Options, String> {
     let path = profile_path(name)?;
     read_or_set_aside(&path)?.ok_or_else(|| format!("{} does not exist", path.display()))
 }
 
-pub fn list() -> Vec<String> {
+pub(crate) fn list() -> Vec<String> {
     let Some(dir) = folder().map(|d| d.join("profiles")) else {
         return Vec::new();
     };
@@ -212,7 +192,7 @@ pub fn load_last() -> Result<Options, String> {
     Ok(read_or_set_aside(&last_path()?)?.unwrap_or_default())
 }
 
-pub fn save_last(options: &Options) -> Result<(), String> {
+pub(crate) fn save_last(options: &Options) -> Result<(), String> {
     write_atomically(&last_path()?, &to_text(options)?)
 }
 

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
 
-use super::bridge::{Bridge, Waker};
+use crate::gui::bridge::{Bridge, Waker};
 use scpanel_core::scope::ScopeFrame;
 use scpanel_core::{ScopeSpec, ScopeTap};
 use scpanel_core::{Server, ServerState};

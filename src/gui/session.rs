@@ -9,17 +9,24 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use super::actions::{Action, Done, SessionId, perform};
-use super::bridge::{
+use crate::gui::actions::perform::perform;
+use crate::gui::actions::{Action, Done, SessionId};
+use crate::gui::bridge::{
     Bridge, FramePacer, Inbox, MIN_FRAME_INTERVAL, RedrawFilter, StatusFrames, TrafficLine, Waker,
 };
-use super::buffers_panel::BufferRow;
-use super::tree_panel::TreePanel;
+use crate::gui::tree_view::TreePanel;
 use scpanel_core::audio::xruns::{self, NoJack, XrunWatcher, Xruns};
 use scpanel_core::{Direction, Server, ServerEvent};
 
 /// The soonest a frame follows an xrun.
 const XRUN_FRAME_PACE: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// One of this client's buffers, as the server described it when it was made.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BufferRow {
+    pub info: scpanel_core::BufferInfo,
+    pub file: Option<std::path::PathBuf>,
+}
 
 /// What the window knows of the JACK xruns of a server it booted.
 #[derive(Debug, Clone, Default)]
@@ -34,7 +41,7 @@ pub enum XrunsShown {
 }
 
 /// The meters' data rate (`SendPeakRMS` at 20 Hz): frames for them come no closer.
-pub const METER_FRAME: std::time::Duration = std::time::Duration::from_millis(50);
+pub(crate) const METER_FRAME: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// When to draw a changed meter picture: `None` when a frame is due already (it draws the
 /// change), else in time to keep frames [`METER_FRAME`] apart. `scheduled` is the last
@@ -95,7 +102,7 @@ pub struct Session {
     /// The node tree view: its rows are this server's nodes, its folds this server's groups.
     pub tree: TreePanel,
     /// This server's scope, while the Scope or Spectrum tab shows it.
-    pub scope: super::scope_feed::ScopeFeed,
+    pub scope: crate::gui::scope_feed::ScopeFeed,
     /// JACK's xruns since this window booted the server, counted by a watcher on the runtime.
     pub xruns: Arc<Mutex<XrunsShown>>,
     done_tx: mpsc::Sender<Done>,
@@ -118,7 +125,7 @@ impl Session {
         let server = Server::new();
         let session = Session {
             id,
-            scope: super::scope_feed::ScopeFeed::new(bridge, server.clone(), bridge.waker()),
+            scope: crate::gui::scope_feed::ScopeFeed::new(bridge, server.clone(), bridge.waker()),
             server,
             name: String::new(),
             addr: String::new(),
@@ -398,9 +405,9 @@ impl Session {
                 // master meter, which moves less.
                 let meters = server.mixer().meters();
                 let picture = match *shown.borrow() {
-                    MetersShown::All => super::mixer_panel::meter_picture(&meters),
+                    MetersShown::All => crate::gui::format::meter_picture(&meters),
                     MetersShown::Master if server.mixer().settings().meters => {
-                        super::status_bar::master_picture(&meters.outputs)
+                        crate::gui::format::master_picture(&meters.outputs)
                     }
                     _ => Vec::new(),
                 };
@@ -429,11 +436,10 @@ impl Session {
                 };
                 while usr1.recv().await.is_some() {
                     let text = server.with_tree(|t| t.to_text(false));
-                    let tmp = path.with_extension("part");
                     let written =
-                        std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &path));
+                        scpanel_core::files::write_atomic(&path, text.as_bytes(), false, "dump");
                     if let Err(e) = written {
-                        eprintln!("scpanel: cannot write {}: {e}", path.display());
+                        eprintln!("scpanel: {e}");
                     }
                 }
             });

@@ -6,6 +6,8 @@
 use egui::{Color32, Visuals};
 use serde::{Deserialize, Serialize};
 
+use scpanel_core::ServerState;
+
 /// What the user chose for the display, saved beside the profiles.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -46,7 +48,7 @@ const ZOOM: std::ops::RangeInclusive<f32> = 0.5..=3.0;
 
 impl Display {
     fn path() -> Option<std::path::PathBuf> {
-        super::profiles::folder().map(|d| d.join("display.toml"))
+        crate::gui::profiles::folder().map(|d| d.join("display.toml"))
     }
 
     /// The saved settings, or the defaults when there are none or they can't be read.
@@ -74,16 +76,12 @@ impl Display {
         Ok(d)
     }
 
-    /// Writes the settings (atomically: a temporary file, then a rename).
+    /// Writes the settings, whole or not at all.
     pub fn save(&self) -> Result<(), String> {
         let path = Self::path().ok_or("no folder for settings")?;
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        }
         let text = toml::to_string(self).map_err(|e| e.to_string())?;
-        let tmp = path.with_extension("toml.part");
-        std::fs::write(&tmp, text).map_err(|e| format!("{}: {e}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display()))
+        scpanel_core::files::write_atomic(&path, text.as_bytes(), false, "settings file")
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -106,6 +104,8 @@ pub enum Tone {
 }
 
 impl Tone {
+    /// Every tone, for the contrast checks in the tests.
+    #[cfg(test)]
     pub const ALL: [Tone; 6] = [
         Tone::Error,
         Tone::Warning,
@@ -140,17 +140,17 @@ const CHANNELS: [Tone; 6] = [
 ];
 
 /// Channel `i`'s colour (from 0): the tones in turn, so traces read apart in both themes.
-pub fn channel_colour(i: usize, dark: bool) -> Color32 {
+pub(crate) fn channel_colour(i: usize, dark: bool) -> Color32 {
     CHANNELS[i % CHANNELS.len()].colour(dark)
 }
 
 /// The shade of `tone` for the theme `ui` is drawn in.
-pub fn tone(ui: &egui::Ui, tone: Tone) -> Color32 {
+pub(crate) fn tone(ui: &egui::Ui, tone: Tone) -> Color32 {
     tone.colour(ui.visuals().dark_mode)
 }
 
 /// egui's visuals for a theme, with text colours that reach 4.5:1.
-pub fn visuals(dark: bool, high_contrast: bool) -> Visuals {
+pub(crate) fn visuals(dark: bool, high_contrast: bool) -> Visuals {
     let mut v = if dark {
         Visuals::dark()
     } else {
@@ -183,7 +183,7 @@ pub fn visuals(dark: bool, high_contrast: bool) -> Visuals {
 }
 
 /// Applies the display settings to the window.
-pub fn apply(ctx: &egui::Context, d: &Display) {
+pub(crate) fn apply(ctx: &egui::Context, d: &Display) {
     ctx.set_visuals_of(egui::Theme::Dark, visuals(true, d.high_contrast));
     ctx.set_visuals_of(egui::Theme::Light, visuals(false, d.high_contrast));
     ctx.set_theme(match d.theme {
@@ -194,7 +194,8 @@ pub fn apply(ctx: &egui::Context, d: &Display) {
 }
 
 /// WCAG's contrast ratio of `fg` drawn over `bg` (a translucent `fg` blended first).
-pub fn contrast(fg: Color32, bg: Color32) -> f32 {
+#[cfg(test)]
+pub(crate) fn contrast(fg: Color32, bg: Color32) -> f32 {
     let a = f32::from(fg.a()) / 255.0;
     let blend = |f: u8, b: u8| {
         // Color32 is premultiplied: its channels already carry the alpha.
@@ -219,6 +220,18 @@ pub fn contrast(fg: Color32, bg: Color32) -> f32 {
     let b = lum(f32::from(bg.r()), f32::from(bg.g()), f32::from(bg.b()));
     let (hi, lo) = if f > b { (f, b) } else { (b, f) };
     (hi + 0.05) / (lo + 0.05)
+}
+
+/// The state's colour in the theme `ui` is drawn in (its word and its dot).
+pub(crate) fn state_colour(ui: &egui::Ui, state: ServerState) -> Color32 {
+    match state {
+        ServerState::Online => tone(ui, Tone::Good),
+        ServerState::Booting
+        | ServerState::Connecting
+        | ServerState::Unresponsive
+        | ServerState::Quitting => tone(ui, Tone::Warning),
+        ServerState::Offline => ui.visuals().weak_text_color(),
+    }
 }
 
 #[cfg(test)]

@@ -50,6 +50,7 @@
 #![warn(missing_docs)]
 
 mod error;
+pub mod files;
 mod host;
 mod link;
 mod model;
@@ -97,7 +98,6 @@ pub use ops::test_tone::TestTone;
 pub use ops::tree_read::TreeRead;
 
 // Data models: what the handle reports, and what a user configures.
-pub use host::files;
 pub use model::absence::{Absence, RejoinPolicy};
 pub use model::alloc::{ClientRanges, ServerLayout};
 pub use model::log::{LineKind, Mark, ServerLog};

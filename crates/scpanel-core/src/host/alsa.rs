@@ -86,7 +86,7 @@ pub fn cards_in(dir: &Path) -> std::io::Result<Vec<Card>> {
 }
 
 fn read_bounded(path: &Path) -> std::io::Result<String> {
-    match crate::host::files::read_head(path, MAX_READ, "sound card list") {
+    match crate::files::read_head(path, MAX_READ, "sound card list") {
         Ok(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
         Err(e) if e.is_missing() => Err(std::io::ErrorKind::NotFound.into()),
         Err(e) => Err(std::io::Error::other(e.to_string())),

@@ -3,7 +3,6 @@
 //! mismatches; and the addresses others can join at.
 
 pub mod alsa;
-pub mod files;
 pub mod find;
 pub mod jack;
 pub mod join;

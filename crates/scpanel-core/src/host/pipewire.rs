@@ -165,7 +165,7 @@ fn native_abi(entry: &str) -> bool {
 
 /// Whether a library names libpipewire among what it loads.
 pub fn loads_libpipewire(library: &Path) -> bool {
-    crate::host::files::read_head(library, MAX_LIBRARY, "library").is_ok_and(|bytes| {
+    crate::files::read_head(library, MAX_LIBRARY, "library").is_ok_and(|bytes| {
         bytes
             .windows(b"libpipewire-".len())
             .any(|w| w == b"libpipewire-")

@@ -20,7 +20,6 @@
 //! [`MAX_LINE_CHARS`] characters. A roster never keeps a password.
 
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::net::Ipv6Addr;
 use std::path::Path;
 
@@ -172,7 +171,7 @@ impl Roster {
     /// Reads a session file; an error names the file.
     pub fn load(path: &Path) -> Result<Roster, String> {
         let name = path.display();
-        let bytes = crate::host::files::read_bounded(path, MAX_FILE_BYTES, "session file")
+        let bytes = crate::files::read_bounded(path, MAX_FILE_BYTES, "session file")
             .map_err(|e| e.to_string())?;
         let text = String::from_utf8(bytes)
             .map_err(|_| format!("{name} is not text (UTF-8): not a session file?"))?;
@@ -183,32 +182,8 @@ impl Roster {
     /// rename), without any password. An error names the file.
     pub fn save(&self, path: &Path) -> Result<(), String> {
         let text = self.to_toml()?;
-        let name = path.display();
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        let file_name = path
-            .file_name()
-            .ok_or_else(|| format!("{name} is not a file name"))?
-            .to_string_lossy()
-            .into_owned();
-        let temp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-        // Left over from a crash of this same pid number: ours to replace.
-        let _ = std::fs::remove_file(&temp);
-        let result = (|| {
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&temp)?;
-            file.write_all(text.as_bytes())?;
-            file.sync_all()?;
-            std::fs::rename(&temp, path)
-        })();
-        result.map_err(|e| {
-            let _ = std::fs::remove_file(&temp);
-            format!("cannot write {name}: {e}")
-        })
+        crate::files::write_atomic(path, text.as_bytes(), false, "roster")
+            .map_err(|e| e.to_string())
     }
 
     /// Pasted text: one `host:port` per line (blank lines and `#` comments skipped, also at
@@ -442,6 +417,22 @@ fn check_host(host: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A server's address as a person types it, `host:port`, `[v6]:port`, or a bare host for
+/// scsynth's port: the one parser of addresses (pasted lists, "Add a server at", the CLI).
+/// Returns the text to resolve, with its port.
+pub fn host_and_port(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if text.chars().count() > MAX_LINE_CHARS {
+        return Err(format!(
+            "longer than {MAX_LINE_CHARS} characters: write HOST:PORT"
+        ));
+    }
+    let (host, port) = split_host(text)?;
+    let port = port.unwrap_or(DEFAULT_PORT);
+    // An IPv6 host comes back in its brackets.
+    Ok(format!("{host}:{port}"))
+}
+
 /// One pasted line (trimmed, not blank, not a comment) as an entry to watch.
 fn parse_line(line: &str) -> Result<RosterEntry, String> {
     if line.chars().count() > MAX_LINE_CHARS {
@@ -479,6 +470,22 @@ mod tests {
 
     fn addrs(entries: &[RosterEntry]) -> Vec<&str> {
         entries.iter().map(|e| e.addr.as_str()).collect()
+    }
+
+    #[test]
+    fn an_address_as_typed_gets_the_default_port_when_it_has_none() {
+        assert_eq!(
+            host_and_port(" piano.local ").as_deref(),
+            Ok("piano.local:57110")
+        );
+        assert_eq!(
+            host_and_port("10.0.0.5:57111").as_deref(),
+            Ok("10.0.0.5:57111")
+        );
+        assert_eq!(host_and_port("[::1]:57112").as_deref(), Ok("[::1]:57112"));
+        assert!(host_and_port("a b").is_err());
+        assert!(host_and_port("::1").is_err_and(|e| e.contains("brackets")));
+        assert!(host_and_port("host:0").is_err());
     }
 
     #[test]

@@ -106,7 +106,7 @@ impl Buffers {
                 message: format!(
                     "{} is {}, not a sound file: give the path of an ordinary file",
                     path.display(),
-                    crate::host::files::kind_of(&meta)
+                    crate::files::kind_of(&meta)
                 ),
             });
         }

@@ -305,7 +305,7 @@ fn check_folder(path: &Path) -> Result<()> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    match crate::host::files::expect_folder(dir, "recordings") {
+    match crate::files::expect_folder(dir, "recordings") {
         Ok(()) => {}
         Err(e) if e.is_missing() => {
             return Err(ServerError::Io(format!(
@@ -328,7 +328,7 @@ fn check_folder(path: &Path) -> Result<()> {
         return Err(ServerError::Io(format!(
             "cannot record to {}: it is {}; give a new file's name or a folder",
             path.display(),
-            crate::host::files::kind_of(&meta)
+            crate::files::kind_of(&meta)
         )));
     }
     if !path.is_absolute() {

@@ -8,7 +8,7 @@ use rosc::{OscMessage, OscPacket, OscType};
 use std::sync::{Arc, Mutex};
 
 use crate::error::{Result, ServerError};
-use crate::host::files;
+use crate::files;
 use crate::link::Link;
 use crate::model::tree::ControlValue;
 use crate::synthdef::{MAX_FILE_BYTES, SynthDef, builtins, decode_file};

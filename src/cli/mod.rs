@@ -1,0 +1,97 @@
+//! Headless subcommands over the same core: `status`, `watch`, `find`, `tree`, `send`,
+//! `boot`, `synthdef`, and `completions` / `man` generated from this command definition.
+//! Boot flags come from the one option table, so the CLI always offers every option.
+//! One file per part: `command` (the clap definition), `connect` (reaching a server),
+//! `one_shot` (status, tree, synthdef), `send`, `boot`, and `find`, `levels`, `many`
+//! (status and watch of several servers), `spectrum`, `pages` (completions and man).
+
+mod args;
+mod boot;
+mod command;
+mod connect;
+mod find;
+mod levels;
+mod many;
+mod one_shot;
+mod pages;
+mod send;
+mod spectrum;
+
+use boot::boot;
+pub(crate) use command::command;
+use connect::{addr_list, has_session, link, targets};
+use one_shot::{one_shot, synthdef};
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::ArgMatches;
+
+use scpanel_core::osc::printable_lines;
+
+/// The roster the window opens with (`scpanel --session FILE`), when no subcommand is given.
+pub fn window_session(args: impl IntoIterator<Item = std::ffi::OsString>) -> Option<PathBuf> {
+    let m = command().try_get_matches_from(args).ok()?;
+    if m.subcommand().is_some() {
+        return None;
+    }
+    m.get_one::<String>("wall").map(PathBuf::from)
+}
+
+/// Runs the CLI; `None` when no subcommand was given (the caller opens the window).
+pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Option<ExitCode> {
+    let matches = match command().try_get_matches_from(args) {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = e.print();
+            return Some(if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            });
+        }
+    };
+    let (name, sub) = matches.subcommand()?;
+    let result = match name {
+        "synthdef" => synthdef(sub),
+        "completions" => pages::completions(sub),
+        "man" => pages::man(sub),
+        _ => match tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt.block_on(run_async(name, sub)),
+            Err(e) => Err(format!("cannot start the async runtime: {e}")),
+        },
+    };
+    Some(match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("scpanel: {}", printable_lines(e.trim_end()));
+            ExitCode::FAILURE
+        }
+    })
+}
+
+async fn run_async(name: &str, m: &ArgMatches) -> Result<(), String> {
+    match name {
+        "status" if addr_list(m).len() > 1 || has_session(m) => {
+            many::status(targets(m)?, link(m)?).await
+        }
+        "status" | "tree" | "send" => one_shot(name, m).await,
+        "watch" => {
+            let interval = m
+                .get_one::<Duration>("interval")
+                .copied()
+                .unwrap_or(Duration::from_secs(1));
+            many::watch(targets(m)?, link(m)?, interval).await
+        }
+        "boot" => boot(m).await,
+        "find" => find::run(m).await,
+        "levels" => levels::run(m).await,
+        "spectrum" => spectrum::run(m).await,
+        _ => Err(format!("unknown command {name}")),
+    }
+}

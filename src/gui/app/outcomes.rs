@@ -1,0 +1,157 @@
+//! Running what the panels asked for, and taking in what came back: each result lands in
+//! its session and in the panel that asked.
+
+use super::{ScPanel, Tab};
+use crate::gui::actions::{Action, Done, Outcome, Pick};
+use crate::gui::session::BufferRow;
+
+impl ScPanel {
+    /// Runs every action the frame's panels pushed, each against its own session. Called
+    /// once per frame, after the panels are drawn.
+    pub fn run_actions(&mut self) {
+        for (id, action) in self.actions.take() {
+            if let Action::StopJack = action {
+                if let Some(j) = self.own_jack.take() {
+                    self.bridge.spawn(async move { j.stop().await });
+                }
+                self.mixer.jack_changed();
+                self.boot.audio.jack_changed(false);
+                continue;
+            }
+            // A session closed since the click has nobody left to do it for.
+            if let Some(s) = self.sessions.iter_mut().find(|s| s.id == id) {
+                s.dispatch(&self.bridge, action);
+            }
+        }
+    }
+
+    /// Takes in every result that came back since the last frame: session data, panel
+    /// fields, notices. Called once per frame, before the panels are drawn.
+    pub fn apply_finished(&mut self) {
+        for i in 0..self.sessions.len() {
+            for done in self.sessions[i].finished() {
+                self.apply(i, done);
+            }
+        }
+    }
+
+    pub(super) fn apply(&mut self, i: usize, done: Done) {
+        let session = &mut self.sessions[i];
+        let outcome = match done.result {
+            Ok(o) => o,
+            Err(f) => {
+                // A lookup that ended early still ends the wait for it.
+                if let Action::LookUpHost(host) = &done.action {
+                    self.connect.looked(host.clone(), Err(f.text.clone()));
+                }
+                // The Found list shows its own failures where they happened.
+                match &done.action {
+                    Action::Scan { .. } => {
+                        self.wall.found.scan_done(Err(f.text));
+                        return;
+                    }
+                    Action::Browse => {
+                        self.wall.found.browsing = false;
+                        self.wall.found.error = Some(f.text);
+                        return;
+                    }
+                    Action::Version => {
+                        self.about.answered(session.id, Err(f.text));
+                        return;
+                    }
+                    _ => {}
+                }
+                if done.action.tells_failure() {
+                    if let Some(o) = f.offer
+                        && let Ok(mut inbox) = session.inbox.lock()
+                    {
+                        inbox.offers.push(o);
+                    }
+                    session.notice(done.action.title(), f.text, true);
+                }
+                return;
+            }
+        };
+        match outcome {
+            Outcome::Done => {}
+            Outcome::Buffer { info, file } => {
+                session.buffers.insert(info.id, BufferRow { info, file });
+            }
+            Outcome::BufferFreed(id) => {
+                session.buffers.remove(&id);
+            }
+            Outcome::BusValues(v) => session.bus_values.extend(v),
+            Outcome::ScopeSource(spec) => {
+                self.scope_source = crate::gui::widgets::scope_source::ScopeSource {
+                    bus: spec.bus,
+                    channels: spec.channels.clamp(1, scpanel_core::scope::MAX_CHANNELS),
+                    label: Some(match spec.note {
+                        Some(note) => format!("{} ({note})", spec.name),
+                        None => spec.name,
+                    }),
+                    chosen: true,
+                };
+                self.tab = Tab::Scope;
+            }
+            Outcome::RecordingSaved(path) => {
+                session.notice("Recording saved", path.display().to_string(), false)
+            }
+            Outcome::SpeakersConnected(pairs) => {
+                let text = pairs
+                    .iter()
+                    .map(|(a, b)| format!("{a} -> {b}"))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                session.notice("Connected", text, false);
+            }
+            Outcome::Jack(status) => {
+                self.boot.audio.jack_status = Some(status.clone());
+                self.mixer.jack_status = Some(status);
+            }
+            Outcome::JackRate(rate) => self.boot.jack_rate = rate,
+            Outcome::Executable { asked, found } => self.boot.executable_found(asked, found),
+            Outcome::JackStarted(j) => {
+                self.own_jack = Some(j.0);
+                self.mixer.jack_changed();
+                self.boot.audio.jack_changed(true);
+            }
+            Outcome::AudioDevices { cards, pipewire } => {
+                self.mixer.pipewire_jack = pipewire.provides_jack();
+                self.boot.audio.found(cards, pipewire);
+            }
+            Outcome::Booted { rate_mismatch } => {
+                if let Some(why) = &rate_mismatch {
+                    session.notice("Sample rate", why.clone(), false);
+                }
+                self.boot.rate_mismatch = rate_mismatch;
+            }
+            Outcome::Looked { host, result } => self.connect.looked(host, result),
+            Outcome::Picked { path: None, .. } => {}
+            Outcome::Picked {
+                pick,
+                path: Some(p),
+            } => match pick {
+                Pick::Executable => self.boot.picked(p),
+                Pick::SoundFile => self.buffers.path = p.display().to_string(),
+                Pick::Recording { .. } => self.mixer.record_path = p.display().to_string(),
+                Pick::Roster => self.wall.roster_path = p.display().to_string(),
+            },
+            Outcome::Browsing(b) => {
+                let mut changes = b.0.watch();
+                let waker = self.bridge.waker();
+                // Ends when the browser is dropped (its threads end, and the sender with them).
+                self.bridge.spawn(async move {
+                    while changes.changed().await.is_ok() {
+                        waker.wake();
+                    }
+                });
+                self.wall.found.browser_started(b.0);
+            }
+            Outcome::Scanned(found) => self.wall.found.scan_done(Ok(found)),
+            Outcome::Version(info) => self.about.answered(session.id, Ok(info)),
+            Outcome::ProcessStopped { pid } => {
+                session.notice("Stopped", format!("pid {pid} is gone: boot again"), false)
+            }
+        }
+    }
+}

@@ -1,0 +1,414 @@
+//! Always visible: state, who we are on the server, load, counts, and the lifecycle buttons.
+
+use std::time::Duration;
+
+use egui::{Color32, RichText};
+
+use crate::gui::format::{MASTER_FLOOR_DB, figures, rec_text};
+use crate::gui::session::XrunsShown;
+use crate::gui::theme::{Tone, state_colour, tone};
+
+use scpanel_core::levels::{ChannelLevel, FLOOR_DB};
+use scpanel_core::recording::Recording;
+use scpanel_core::{Attachment, ServerState, StatusInfo};
+
+/// The counts, with the user's synths and scpanel's own apart.
+pub(crate) fn counts_text(st: &StatusInfo, own_synths: usize) -> String {
+    let own = i32::try_from(own_synths).unwrap_or(i32::MAX);
+    let user = st.synths.saturating_sub(own).max(0);
+    let own = if own > 0 {
+        format!(" (+{own} scpanel)")
+    } else {
+        String::new()
+    };
+    format!(
+        "{} UGens  {user} synths{own}  {} groups  {} SynthDefs",
+        st.ugens, st.groups, st.synthdefs
+    )
+}
+
+/// What the user clicked this frame.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Actions {
+    pub boot: bool,
+    pub quit: bool,
+    pub reboot: bool,
+    pub reset: bool,
+    pub toggle_side: bool,
+    pub test_tone: bool,
+    pub about: bool,
+}
+
+/// What the bar shows.
+pub struct View<'a> {
+    pub state: ServerState,
+    pub session: Option<&'a Attachment>,
+    pub status: Option<StatusInfo>,
+    pub boot_blocker: Option<&'a str>,
+    pub recording: Option<&'a Recording>,
+    pub side_open: bool,
+    /// How many of the server's synths are scpanel's own (meters, volume, recorder, tone).
+    pub own_synths: usize,
+    /// When the last `/status` reply came, for a server that stopped answering.
+    pub last_reply: Option<std::time::Instant>,
+    /// The CPU alert threshold, in percent.
+    pub cpu_alert: Option<f32>,
+    /// A second row of large figures, for a projector.
+    pub large: bool,
+    /// JACK's xruns since the server booted here.
+    pub xruns: XrunsShown,
+    /// The hardware outputs' levels while the meters run, for the master meter.
+    pub master: Option<&'a [ChannelLevel]>,
+}
+
+/// The master meter: each output channel's peak as a thin bar, red while it clips, on
+/// every tab. A screen reader hears it as a meter with every channel's level in words.
+pub(crate) fn master_meter(ui: &mut egui::Ui, outputs: &[ChannelLevel]) {
+    let now = std::time::Instant::now();
+    let n = outputs.len().min(8);
+    let gap = 1.0;
+    let bar = ((14.0 - gap * (n as f32 - 1.0)) / n as f32).max(1.0);
+    let width = -MASTER_FLOOR_DB;
+    let (rect, resp) = ui.allocate_exact_size(
+        egui::vec2(width, 14.0),
+        egui::Sense::focusable_noninteractive(),
+    );
+    let words: Vec<String> = outputs
+        .iter()
+        .enumerate()
+        .map(|(i, l)| format!("out {}: {}", i + 1, l.describe(now)))
+        .collect();
+    let value = words.join("; ");
+    let loudest = outputs.iter().map(|l| l.peak_db).fold(FLOOR_DB, f32::max);
+    ui.ctx().accesskit_node_builder(resp.id, |b| {
+        b.set_role(egui::accesskit::Role::Meter);
+        b.set_label("Master level");
+        b.set_value(value.clone());
+        b.set_min_numeric_value(f64::from(FLOOR_DB));
+        b.set_max_numeric_value(0.0);
+        b.set_numeric_value(f64::from(loudest));
+    });
+    let p = ui.painter();
+    p.rect_filled(rect, 1.0, Color32::from_gray(30));
+    for (i, l) in outputs.iter().take(n).enumerate() {
+        let frac = ((l.peak_db - MASTER_FLOOR_DB) / -MASTER_FLOOR_DB).clamp(0.0, 1.0);
+        if frac <= 0.0 {
+            continue;
+        }
+        let colour = if l.clipping(now) {
+            Color32::from_rgb(220, 40, 40)
+        } else if l.peak_db > -6.0 {
+            Color32::from_rgb(230, 170, 40)
+        } else {
+            Color32::from_rgb(70, 190, 90)
+        };
+        let top = rect.top() + i as f32 * (bar + gap);
+        p.rect_filled(
+            egui::Rect::from_min_size(egui::pos2(rect.left(), top), egui::vec2(width * frac, bar)),
+            0.0,
+            colour,
+        );
+    }
+    resp.on_hover_text(format!("Master (hardware outputs): {value}"));
+}
+
+pub(crate) fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
+    let View {
+        state,
+        session,
+        status,
+        boot_blocker,
+        recording,
+        side_open,
+        own_synths,
+        last_reply,
+        cpu_alert,
+        large,
+        xruns,
+        master,
+    } = v;
+    let mut a = Actions::default();
+    // Buttons first, then the text, all in one wrapping row: the buttons' ids never move when
+    // the status text appears or changes (a click between two frames is never lost), and a
+    // narrow window puts the figures on a second line instead of under the buttons.
+    ui.horizontal_wrapped(|ui| {
+        // Each piece moves to the next line whole instead of breaking mid-phrase.
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
+        let online = state.is_online();
+        let owner = session.is_some_and(|s| s.is_owner);
+        if ui
+            .selectable_label(side_open, "Options")
+            .on_hover_text("Show or hide the boot and connect panel (F9)")
+            .clicked()
+        {
+            a.toggle_side = true;
+        }
+        ui.separator();
+        let can_boot = state == ServerState::Offline && boot_blocker.is_none();
+        let boot = ui.add_enabled(can_boot, egui::Button::new("Boot"));
+        let boot = match (state, boot_blocker) {
+            (ServerState::Offline, Some(why)) => {
+                boot.on_disabled_hover_text(format!("Can't boot: {why}"))
+            }
+            (ServerState::Offline, None) => boot.on_hover_text("Boot the server (Ctrl+B)"),
+            _ => boot.on_disabled_hover_text("The server is already running"),
+        };
+        if boot.clicked() {
+            a.boot = true;
+        }
+        if ui
+            .add_enabled(online, egui::Button::new("Quit"))
+            .on_hover_text(
+                "Quit the server (Ctrl+Q asks first when synths play or a recording runs)",
+            )
+            .clicked()
+        {
+            a.quit = true;
+        }
+        if ui
+            .add_enabled(online && owner, egui::Button::new("Reboot"))
+            .on_hover_text("Quit and boot again with the same options (Ctrl+R)")
+            .clicked()
+        {
+            a.reboot = true;
+        }
+        if ui
+            .add_enabled(online, egui::Button::new("Reset"))
+            .on_hover_text("Cmd-period: free nodes and clear the schedule (Ctrl+.)")
+            .clicked()
+        {
+            a.reset = true;
+        }
+        let logged_in = session.is_some_and(|s| s.login.is_some());
+        if ui
+            .add_enabled(online && logged_in, egui::Button::new("Test tone"))
+            .on_hover_text(
+                "A quiet sine (-20 dBFS), one second on the left output, then one on the right",
+            )
+            .on_disabled_hover_text("Boot or log in to a server first")
+            .clicked()
+        {
+            a.test_tone = true;
+        }
+        if ui
+            .button("About")
+            .on_hover_text("scpanel's version, and the server's (Shift+F1)")
+            .clicked()
+        {
+            a.about = true;
+        }
+        ui.separator();
+        ui.label(
+            RichText::new(state.label().to_uppercase())
+                .color(state_colour(ui, state))
+                .strong(),
+        );
+        if let Some(r) = recording {
+            let (dot, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
+            ui.painter()
+                .circle_filled(dot.center(), 5.0, tone(ui, Tone::Error));
+            ui.label(
+                RichText::new(rec_text(r, r.file_size()))
+                    .color(tone(ui, Tone::Error))
+                    .strong(),
+            )
+            .on_hover_text(r.options.path.display().to_string());
+        }
+        if let Some(s) = session {
+            ui.separator();
+            ui.label(if s.is_owner { "owner" } else { "connected" });
+            ui.label(format!("{}://{}", s.protocol.as_str(), s.addr));
+            match s.login {
+                Some(l) => ui.label(format!("client {} / {}", l.client_id, l.max_logins)),
+                None => ui.label("watching (not logged in)"),
+            };
+        }
+        if state == ServerState::Unresponsive {
+            // Frozen figures must not pass for live ones, and the age of the last reply shows
+            // even when the server stalled before its first status reply.
+            ui.separator();
+            if let Some(st) = status {
+                let [load, _] = figures(&st);
+                ui.label(RichText::new(load).weak().strikethrough());
+                ui.label(RichText::new(counts_text(&st, own_synths)).weak());
+            }
+            let ago = last_reply.map_or("no reply yet".to_string(), |t| {
+                format!("last reply {} s ago", t.elapsed().as_secs())
+            });
+            ui.colored_label(state_colour(ui, state), ago);
+            ui.ctx().request_repaint_after(Duration::from_secs(1));
+        } else if let Some(st) = status.filter(|_| state.is_online()) {
+            ui.separator();
+            let [load, _] = figures(&st);
+            // Over the threshold set on the Servers tab: the figure says so in words too.
+            let (load, high) = match cpu_alert {
+                Some(t) if st.average_cpu >= t => (
+                    RichText::new(format!("{load}: CPU HIGH"))
+                        .color(tone(ui, Tone::Error))
+                        .strong(),
+                    true,
+                ),
+                _ => (RichText::new(load), false),
+            };
+            let mut tip = format!(
+                "average {:.2}%, peak {:.2}% of the audio thread's time; \
+                 the \"CPU & sample rate\" tab plots them",
+                st.average_cpu, st.peak_cpu
+            );
+            if high {
+                tip.push_str(&format!(
+                    "; at or above the alert threshold of {:.0}% (set on the Servers tab)",
+                    cpu_alert.unwrap_or_default()
+                ));
+            }
+            ui.label(load).on_hover_text(tip);
+            ui.label(counts_text(&st, own_synths));
+        }
+        xruns_ui(ui, &xruns);
+        if let Some(outputs) = master.filter(|o| !o.is_empty()) {
+            ui.separator();
+            master_meter(ui, outputs);
+        }
+    });
+    if large {
+        ui.horizontal_wrapped(|ui| {
+            let big = |t: String| RichText::new(t).size(32.0).strong();
+            ui.label(big(state.label().to_uppercase()).color(state_colour(ui, state)));
+            if let Some(st) = status.filter(|_| state.is_online()) {
+                let over = cpu_alert.is_some_and(|t| st.average_cpu >= t);
+                let cpu = big(format!("CPU {:.0}%", st.average_cpu));
+                ui.label(if over {
+                    cpu.color(tone(ui, Tone::Error))
+                } else {
+                    cpu
+                });
+                ui.label(big(format!("{} synths", st.synths)));
+            }
+        });
+    }
+    a
+}
+
+/// `12 s`, `3 min`, `2 h`, and how long until that text changes.
+pub(crate) fn ago(d: Duration) -> (String, Duration) {
+    let s = d.as_secs();
+    let (text, unit) = if s < 60 {
+        (format!("{s} s"), 1)
+    } else if s < 3600 {
+        (format!("{} min", s / 60), 60)
+    } else {
+        (format!("{} h", s / 3600), 3600)
+    };
+    let next = Duration::from_secs(unit - s % unit)
+        .saturating_sub(Duration::from_nanos(u64::from(d.subsec_nanos())));
+    (text, next.max(Duration::from_millis(100)))
+}
+
+/// `xruns 3 · last 12 s ago`, `xruns 0`.
+pub(crate) fn xruns_text(count: u64, last_ago: Option<Duration>) -> String {
+    match last_ago {
+        Some(d) if count > 0 => format!("xruns {count} \u{B7} last {} ago", ago(d).0),
+        _ => format!("xruns {count}"),
+    }
+}
+
+/// JACK's xruns since the server booted here; nothing while no server of ours runs, a quiet
+/// "xruns: no JACK" when there is no JACK to ask.
+pub(crate) fn xruns_ui(ui: &mut egui::Ui, shown: &XrunsShown) {
+    let x = match shown {
+        XrunsShown::Off => return,
+        XrunsShown::NoJack(why) => {
+            ui.separator();
+            ui.label(RichText::new("xruns: no JACK").weak())
+                .on_hover_text(format!("Xruns can't be counted: {why}"));
+            return;
+        }
+        XrunsShown::Counting(x) => x,
+    };
+    ui.separator();
+    let count = x.count();
+    let last_ago = x.last().map(|t| {
+        std::time::SystemTime::now()
+            .duration_since(t)
+            .unwrap_or_default()
+    });
+    let mut text = xruns_text(count, last_ago);
+    if x.jack_stopped() {
+        text.push_str(" \u{B7} JACK stopped");
+    }
+    let since = scpanel_core::clock::hours_minutes(x.since());
+    let tip = format!(
+        "JACK reported {count} xrun{} since the server booted at {since}: an audio cycle \
+         that missed its deadline, heard as a click or a gap. The CPU plot marks them.",
+        if count == 1 { "" } else { "s" }
+    );
+    let text = if count > 0 {
+        RichText::new(text).color(tone(ui, Tone::Warning))
+    } else {
+        RichText::new(text)
+    };
+    ui.label(text).on_hover_text(tip);
+    if let Some(d) = last_ago {
+        // The "ago" moves on when its text would change, not every frame.
+        ui.ctx().request_repaint_after(ago(d).1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every symbol the window draws, beyond plain letters: each must be in egui's shipped
+    /// fonts, or it renders as a box.
+    /// Drawn in the proportional font (labels, buttons).
+    pub const SYMBOLS: &[&str] = &["\u{B7}", "\u{2026}", "\u{2014}", "\u{2013}", "\u{D7}"];
+    /// Drawn in the monospace font (the log's catch-up button, the log and console lines).
+    pub const MONO_SYMBOLS: &[&str] = &["\u{2193}", "\u{2192}"];
+
+    #[test]
+    fn the_shipped_fonts_have_every_symbol_the_window_draws() {
+        let ctx = egui::Context::default();
+        ctx.run_ui(egui::RawInput::default(), |_| {})
+            .textures_delta
+            .clear();
+        let sets = [
+            (egui::FontId::proportional(14.0), SYMBOLS),
+            (egui::FontId::monospace(14.0), SYMBOLS),
+            (egui::FontId::monospace(14.0), MONO_SYMBOLS),
+        ];
+        for (family, symbols) in sets {
+            for s in symbols {
+                assert!(
+                    ctx.fonts_mut(|f| f.has_glyphs(&family, s)),
+                    "{s:?} is missing from {family:?}"
+                );
+            }
+        }
+        // The arrow that rendered as a box: not in the proportional font, so never used there.
+        let arrow = ctx.fonts_mut(|f| f.has_glyph(&egui::FontId::proportional(14.0), '\u{2192}'));
+        assert!(
+            !arrow,
+            "the proportional font now has U+2192: it may be used again"
+        );
+    }
+
+    #[test]
+    fn xruns_read_as_a_count_and_how_long_ago_the_last_was() {
+        assert_eq!(xruns_text(0, None), "xruns 0");
+        assert_eq!(
+            xruns_text(3, Some(Duration::from_millis(12_400))),
+            "xruns 3 \u{B7} last 12 s ago"
+        );
+        assert_eq!(
+            xruns_text(1, Some(Duration::from_secs(185))),
+            "xruns 1 \u{B7} last 3 min ago"
+        );
+        // The text changes at the next whole second, minute or hour, not before.
+        assert_eq!(
+            ago(Duration::from_millis(12_400)).1,
+            Duration::from_millis(600)
+        );
+        assert_eq!(ago(Duration::from_secs(185)).1, Duration::from_secs(55));
+        assert_eq!(ago(Duration::from_secs(7200)).0, "2 h");
+    }
+}
