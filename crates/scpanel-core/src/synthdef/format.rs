@@ -1,5 +1,8 @@
 //! SuperCollider's SynthDef file format (SCgf): version 2 written, versions 1 and 2 read.
 //! Big-endian throughout; v1 uses int16 where v2 uses int32 for counts and indices.
+//!
+//! One file though it is long: the reader and the writer are the format twice, field by
+//! field, and belong side by side so a change to one is seen against the other.
 
 use std::fmt::Write;
 
