@@ -11,7 +11,7 @@ use std::time::Instant;
 use rosc::{OscMessage, OscPacket, OscType};
 use scpanel_core::machine as transport;
 use scpanel_core::{
-    AddAction, ConnectOptions, Options, Server, ServerEvent, bundle_of, client_address,
+    AddAction, ConnectOptions, Options, Server, ServerEvent, client_address, osc::bundle_of,
 };
 
 fn options() -> Options {
