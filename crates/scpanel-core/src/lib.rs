@@ -29,6 +29,9 @@
 
 pub mod discover;
 pub mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod handle;
 pub mod host;
 pub mod model;
