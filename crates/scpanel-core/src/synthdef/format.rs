@@ -271,15 +271,17 @@ impl Reader<'_> {
         }
     }
 
-    fn count(&mut self, what: &str) -> Result<usize, DecodeError> {
+    /// A count of items that take at least `min_bytes` each in the file.
+    fn count(&mut self, what: &str, min_bytes: usize) -> Result<usize, DecodeError> {
         let at = self.at;
         let n = self.index(what)?;
         let n = usize::try_from(n).map_err(|_| DecodeError {
             offset: at,
             what: format!("{what}: negative count {n}"),
         })?;
-        // Each item takes at least one byte: a count past the end is a broken file.
-        if n > self.bytes.len() - self.at {
+        // Items that can't fit in the bytes left are a broken file, refused before anything
+        // is allocated for them: a 4 MB file claiming 4 million UGens asked for 320 MB.
+        if n.saturating_mul(min_bytes) > self.bytes.len() - self.at {
             return Err(DecodeError {
                 offset: at,
                 what: format!("{what}: count {n} runs past the end of the file"),
@@ -345,15 +347,17 @@ pub fn decode_file(bytes: &[u8]) -> Result<Vec<SynthDef>, DecodeError> {
 
 fn decode_def(r: &mut Reader, d: i16) -> Result<SynthDef, DecodeError> {
     let name = r.pstring(&format!("SynthDef {d}'s name"))?;
-    let n = r.count("the number of constants")?;
+    // The least each item takes: a count or index is 4 bytes in v2, 2 in v1.
+    let w = if r.wide { 4 } else { 2 };
+    let n = r.count("the number of constants", 4)?;
     let constants = (0..n)
         .map(|_| r.f32("a constant"))
         .collect::<Result<Vec<_>, _>>()?;
-    let n = r.count("the number of parameters")?;
+    let n = r.count("the number of parameters", 4)?;
     let params = (0..n)
         .map(|_| r.f32("a parameter value"))
         .collect::<Result<Vec<_>, _>>()?;
-    let n = r.count("the number of parameter names")?;
+    let n = r.count("the number of parameter names", 1 + w)?;
     let mut param_names = Vec::with_capacity(n);
     for i in 0..n {
         let pname = r.pstring(&format!("parameter name {i}"))?;
@@ -370,7 +374,7 @@ fn decode_def(r: &mut Reader, d: i16) -> Result<SynthDef, DecodeError> {
         }
         param_names.push((pname, index as u32));
     }
-    let n = r.count("the number of UGens")?;
+    let n = r.count("the number of UGens", 1 + 1 + w + w + 2)?;
     let mut ugens: Vec<UGen> = Vec::with_capacity(n);
     for u in 0..n {
         let class = r.pstring(&format!("UGen {u}'s class name"))?;
@@ -379,8 +383,8 @@ fn decode_def(r: &mut Reader, d: i16) -> Result<SynthDef, DecodeError> {
             offset: at,
             what: format!("UGen {u} ({class}): rate must be 0-3"),
         })?;
-        let inputs = r.count("the number of inputs")?;
-        let outputs = r.count("the number of outputs")?;
+        let inputs = r.count("the number of inputs", 2 * w)?;
+        let outputs = r.count("the number of outputs", 1)?;
         let special = r.i16("the special index")?;
         let mut ins = Vec::with_capacity(inputs);
         for i in 0..inputs {
