@@ -61,6 +61,11 @@ mod wire;
 pub mod discover;
 pub mod synthdef;
 
+/// Entry points for the fuzz targets in `fuzz/`; not an API (only with `fuzzing`).
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
+
 /// The connection and transport underneath the handle, for this repository's tests that
 /// play a hostile peer (faults a real scsynth can't be made to produce). Not an API: it
 /// exists only with the `internals` feature, which nothing but those tests turns on.

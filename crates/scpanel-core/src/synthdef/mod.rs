@@ -269,6 +269,34 @@ mod tests {
         assert_eq!(decode_file(&defs[0].encode()).unwrap(), defs);
     }
 
+    /// Found with the fuzz target `synthdef` and its 256 MB limit: a count whose items can't
+    /// fit in the bytes left is refused before anything is allocated for it.
+    #[test]
+    fn counts_past_what_the_file_holds_are_refused_before_allocating() {
+        // Version 2, one def "a", no constants or parameters, then `count` UGens (at least 12
+        // bytes each) in `count` bytes: it was 4 million in the finding (320 MB asked for).
+        let count = 4096usize;
+        let mut b = b"SCgf\0\0\0\x02\0\x01\x01a".to_vec();
+        b.extend_from_slice(&[0; 12]);
+        let at = b.len();
+        b.extend_from_slice(&(count as i32).to_be_bytes());
+        b.resize(b.len() + count, 0);
+        let e = decode_file(&b).unwrap_err();
+        assert_eq!(e.offset, at, "{e}");
+        assert!(e.what.contains("the number of UGens"), "{e}");
+        // The same for parameter names (at least 5 bytes each), after one parameter.
+        let mut b = b"SCgf\0\0\0\x02\0\x01\x01a".to_vec();
+        b.extend_from_slice(&0i32.to_be_bytes());
+        b.extend_from_slice(&1i32.to_be_bytes());
+        b.extend_from_slice(&0f32.to_be_bytes());
+        let at = b.len();
+        b.extend_from_slice(&(count as i32).to_be_bytes());
+        b.resize(b.len() + count, 0);
+        let e = decode_file(&b).unwrap_err();
+        assert_eq!(e.offset, at, "{e}");
+        assert!(e.what.contains("parameter names"), "{e}");
+    }
+
     #[test]
     fn builtin_lookup_knows_channel_counts() {
         assert_eq!(

@@ -30,6 +30,14 @@ fn err(column: usize, message: impl Into<String>) -> ParseError {
 fn tokens(line: &str) -> Result<Vec<(usize, String, bool)>, ParseError> {
     let mut out = Vec::new();
     let chars: Vec<char> = line.chars().collect();
+    // OSC ends an address or a string at a NUL: the rest would reach the server as other
+    // arguments than those typed (or as a packet no one can read).
+    if let Some(column) = chars.iter().position(|c| *c == '\0') {
+        return Err(err(
+            column,
+            "a NUL character can't be sent in OSC (it would end the word early)",
+        ));
+    }
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
@@ -411,6 +419,17 @@ mod tests {
         assert_eq!(parse("/a 1 ; /b").unwrap_err().column, 5);
         assert!(parse("   ").is_err());
         assert!(parse("@1").is_err());
+    }
+
+    /// Found by the fuzz target `osc_text`: a NUL ended the address when encoded, and the
+    /// rest of the line reached the packet guard as a type tag ("a is not implemented").
+    #[test]
+    fn nul_characters_are_errors_at_their_column() {
+        let line = "/ststa\0/status\0\0\0\0\0\0\0\0\0\0\0\0\0@\0\0\0\0%";
+        let e = parse(line).unwrap_err();
+        assert_eq!(e.column, 6, "{e}");
+        assert!(e.message.contains("NUL"), "{e}");
+        assert_eq!(parse("/s_new \"a\0b\"").unwrap_err().column, 9);
     }
 
     #[test]

@@ -226,7 +226,7 @@ impl BufferInfo {
     }
 }
 
-#[cfg(any(test, feature = "internals"))]
+#[cfg(any(test, feature = "internals", feature = "fuzzing"))]
 /// A `/fail` reply as an error, if `m` is one for `command`.
 pub fn fail_for(m: &OscMessage, command: &str) -> Option<ServerError> {
     if m.addr != "/fail" || str_arg(m, 0)? != command {
