@@ -477,7 +477,6 @@ fn bus_meter_slot(slot: usize) -> Result<Own> {
 mod tests {
     use super::*;
     use crate::link::scripted;
-    use crate::ops::synthdefs::Known;
     use crate::wire::protocol::{int_arg, str_arg};
 
     fn mixer(link: &Arc<Link>) -> Mixer {
@@ -485,10 +484,7 @@ mod tests {
             link: link.clone(),
             state: Arc::new(State::default()),
             own: Arc::new(OwnGroup::default()),
-            defs: SynthDefs {
-                link: link.clone(),
-                known: Arc::new(Known::default()),
-            },
+            defs: crate::ops::no_synthdefs(link),
         }
     }
 

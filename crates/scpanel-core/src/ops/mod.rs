@@ -21,3 +21,12 @@ pub(crate) mod test_tone;
 pub(crate) mod tree_query;
 /// Reading a server's whole node tree with `/g_queryTree`, even when it is too big for one reply.
 pub(crate) mod tree_read;
+
+/// A SynthDef registry with nothing sent yet, for the operations' unit tests.
+#[cfg(test)]
+pub(crate) fn no_synthdefs(link: &std::sync::Arc<crate::link::Link>) -> synthdefs::SynthDefs {
+    synthdefs::SynthDefs {
+        link: link.clone(),
+        known: std::sync::Arc::new(synthdefs::Known::default()),
+    }
+}

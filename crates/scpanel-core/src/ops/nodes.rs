@@ -245,14 +245,10 @@ mod tests {
     use super::*;
     use crate::link::scripted;
     use crate::model::tree::ControlValue;
-    use crate::ops::synthdefs::Known;
     use crate::wire::protocol::{int_arg, str_arg};
 
     fn defs(link: &Arc<Link>) -> SynthDefs {
-        SynthDefs {
-            link: link.clone(),
-            known: Arc::new(Known::default()),
-        }
+        crate::ops::no_synthdefs(link)
     }
 
     #[tokio::test]

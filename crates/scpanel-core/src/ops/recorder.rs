@@ -396,17 +396,13 @@ mod tests {
 mod scripted_tests {
     use super::*;
     use crate::link::scripted;
-    use crate::ops::synthdefs::Known;
 
     fn recorder(link: &Arc<Link>) -> Recorder {
         Recorder {
             link: link.clone(),
             state: Arc::new(State::default()),
             own: Arc::new(OwnGroup::default()),
-            defs: SynthDefs {
-                link: link.clone(),
-                known: Arc::new(Known::default()),
-            },
+            defs: crate::ops::no_synthdefs(link),
         }
     }
 
