@@ -34,7 +34,7 @@ pub(super) struct Joining {
 /// each such synth's group is read with `/g_queryTree group 0`. Names alone cost ~16 bytes
 /// a synth (a reply holds ~4,000); controls would overflow a group of ~1,000 and cost a
 /// churning server's every read, so they are read only for the synths on screen
-/// (`Server::watch_controls`).
+/// (`Server::controls`).
 ///
 /// A group too big for one reply names none of its synths; on a server this process booted
 /// they are read from the server's printout of its tree instead, at most one printout every
