@@ -113,6 +113,30 @@ pub(crate) const TREE_KEYS: [(&str, &str); 7] = [
     ("Tab / Shift+Tab", "the next / previous control"),
 ];
 
+/// The README's table of keys, made from the table the app runs: `tests/readme_keys.rs`
+/// keeps the README's copy equal to it (run it to see the table to paste).
+pub fn markdown(tabs: &[&'static str]) -> String {
+    let mut out = String::from("| Keys | What they do |\n|---|---|\n");
+    for b in bindings(tabs) {
+        let keys = b
+            .shortcut
+            .format(&egui::ModifierNames::NAMES, false)
+            .replace("Period", ".");
+        let text = match b.command {
+            Command::Tab(_) => format!("the {} tab", b.text),
+            _ => b.text.to_string(),
+        };
+        out.push_str(&format!("| {keys} | {text} |\n"));
+    }
+    // egui's own zoom keys: not in the table the app runs.
+    out.push_str("| Ctrl+Plus / Ctrl+Minus / Ctrl+0 | zoom, kept for the next start |\n");
+    out.push_str("\nOn a focused row of the node tree:\n\n| Keys | What they do |\n|---|---|\n");
+    for (keys, what) in TREE_KEYS {
+        out.push_str(&format!("| {keys} | {what} |\n"));
+    }
+    out
+}
+
 /// The Keys and display window: the display settings, every shortcut and the tree's keys.
 pub(crate) fn help_window(
     ctx: &egui::Context,
