@@ -130,6 +130,12 @@ impl Tone {
 }
 
 /// The tones channels 1, 2, … are drawn in, in the scope and the spectrum alike.
+/// A CPU history's average line, everywhere it is drawn (the wall's tiles, the CPU plot):
+/// the calm colour, so the warmer peak reads as the one to watch.
+pub(crate) const CPU_AVERAGE: Color32 = Color32::from_rgb(90, 170, 240);
+/// A CPU history's peak line: warmer than the average, as alarms are.
+pub(crate) const CPU_PEAK: Color32 = Color32::from_rgb(240, 170, 60);
+
 const CHANNELS: [Tone; 6] = [
     Tone::Sent,
     Tone::Warning,
@@ -237,6 +243,12 @@ pub(crate) fn state_colour(ui: &egui::Ui, state: ServerState) -> Color32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cpu_peak_is_warmer_than_its_average() {
+        let (avg, peak) = (CPU_AVERAGE, CPU_PEAK);
+        assert!(peak.r() > avg.r() && peak.b() < avg.b(), "{avg:?} {peak:?}");
+    }
 
     #[test]
     fn a_pipe_where_the_settings_file_should_be_is_refused_at_once() {

@@ -99,7 +99,7 @@ impl Plots {
                 .allow_drag([true, false])
                 .allow_scroll([true, false])
         };
-        // Magenta: the plot's own palette gives the average line red, so red would read as it.
+        // Magenta: apart from the average (blue), the peak (orange) and late lines (warning).
         let xrun_colour = if ui.visuals().dark_mode {
             egui::Color32::from_rgb(225, 100, 235)
         } else {
@@ -107,8 +107,11 @@ impl Plots {
         };
         let late_colour = tone(ui, Tone::Warning);
         let shown = cpu.show(ui, |p| {
-            p.line(Line::new("average", PlotPoints::from(avg)));
-            p.line(Line::new("peak", PlotPoints::from(peak)));
+            // The theme's CPU colours, as on the wall: the peak warmer than the average.
+            p.line(
+                Line::new("average", PlotPoints::from(avg)).color(crate::gui::theme::CPU_AVERAGE),
+            );
+            p.line(Line::new("peak", PlotPoints::from(peak)).color(crate::gui::theme::CPU_PEAK));
             // One legend entry each (same name), told apart by colour and dash as well.
             for (i, x) in marks.xruns.iter().enumerate() {
                 p.vline(

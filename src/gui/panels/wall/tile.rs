@@ -9,8 +9,7 @@ use super::summary::{address, alerts, label, late_lines, role, state_line};
 use crate::gui::actions::SessionId;
 use crate::gui::actions::{Action, ActionQueue};
 use crate::gui::session::Session;
-use crate::gui::theme::{Tone, state_colour, tone};
-use egui::Color32;
+use crate::gui::theme::{CPU_AVERAGE as AVG, CPU_PEAK as PEAK, Tone, state_colour, tone};
 use scpanel_core::RejoinPolicy;
 use std::time::Duration;
 
@@ -22,10 +21,6 @@ pub(crate) const TILE_SIZE: Vec2 = Vec2::new(236.0, 176.0);
 
 /// Height of the row of buttons at the bottom of a tile.
 const BUTTON_ROW: f32 = 22.0;
-
-const AVG: Color32 = Color32::from_rgb(90, 170, 240);
-
-const PEAK: Color32 = Color32::from_rgb(240, 170, 60);
 
 /// What a tile's clicks asked for.
 #[derive(Debug, Clone, PartialEq)]
