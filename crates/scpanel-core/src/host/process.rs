@@ -381,9 +381,11 @@ async fn read_lines(
                 if dropped > 0
                     && let Ok(mut log) = log.lock()
                 {
+                    // The running total too: every loss counted is shown.
+                    let so_far = dropped_total.load(std::sync::atomic::Ordering::Relaxed);
                     log.note(format!(
-                        "{dropped} bytes of an over-long line dropped (the server's lines \
-                         are kept to {} KiB)",
+                        "{dropped} bytes of an over-long line dropped ({so_far} so far from this \
+                         server; its lines are kept to {} KiB)",
                         MAX_LINE / 1024
                     ));
                 }

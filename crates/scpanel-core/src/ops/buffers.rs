@@ -10,11 +10,7 @@ use rosc::OscType;
 use crate::error::{Result, ServerError};
 use crate::link::Link;
 use crate::wire::connection::SYNC_TIMEOUT;
-use crate::wire::protocol::{BufferInfo, Expect, msg};
-
-fn int(v: i32) -> OscType {
-    OscType::Int(v)
-}
+use crate::wire::protocol::{BufferInfo, Expect, int, msg};
 
 /// Runs `/b_alloc`-like commands that answer `/done` with the buffer id, giving the id
 /// back to this client's range when the server refuses.

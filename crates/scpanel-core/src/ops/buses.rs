@@ -7,11 +7,7 @@ use rosc::OscType;
 
 use crate::error::{Result, ServerError};
 use crate::link::Link;
-use crate::wire::protocol::{self, BusRate, Expect, msg};
-
-fn int(v: i32) -> OscType {
-    OscType::Int(v)
-}
+use crate::wire::protocol::{self, BusRate, Expect, int, msg};
 
 /// A block of consecutive buses this client allocated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,11 +9,7 @@ use rosc::{OscMessage, OscPacket, OscType};
 use crate::error::{Result, ServerError};
 use crate::link::{Link, Live};
 use crate::ops::synthdefs::SynthDefs;
-use crate::wire::protocol::{self, AddAction, Expect, NodeInfo, msg};
-
-fn int(v: i32) -> OscType {
-    OscType::Int(v)
-}
+use crate::wire::protocol::{self, AddAction, Expect, NodeInfo, int, msg};
 
 fn packet(m: OscMessage) -> OscPacket {
     OscPacket::Message(m)

@@ -13,12 +13,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rosc::{OscMessage, OscType};
+use rosc::OscMessage;
 
 use crate::error::{Result, ServerError};
 use crate::model::tree::{Node, NodeKind, NodeTree};
 use crate::wire::connection::Connection;
-use crate::wire::protocol::{NodeInfo, int_arg, msg};
+use crate::wire::protocol::{NodeInfo, int, int_arg, msg};
 
 /// How a tree is read.
 #[derive(Debug, Clone, Default)]
@@ -73,10 +73,6 @@ pub(crate) const MAX_NODES: usize = 1 << 22;
 const MAX_WALK_BATCH: usize = 128;
 /// What one small datagram costs in the kernel's receive-buffer accounting.
 const DATAGRAM_TRUESIZE: usize = 1280;
-
-fn int(v: i32) -> OscType {
-    OscType::Int(v)
-}
 
 /// Messages in a bundle behind `/error -1`, so their failures stay silent.
 fn quiet(messages: Vec<OscMessage>) -> rosc::OscPacket {

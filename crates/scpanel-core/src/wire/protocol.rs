@@ -5,6 +5,11 @@ use rosc::{OscMessage, OscPacket, OscType};
 
 use crate::error::ServerError;
 
+/// An int32 argument (the type of every id and count scsynth takes).
+pub(crate) fn int(v: i32) -> OscType {
+    OscType::Int(v)
+}
+
 /// Builds an OSC message from an address and arguments.
 pub fn msg(addr: &str, args: impl IntoIterator<Item = OscType>) -> OscMessage {
     OscMessage {
