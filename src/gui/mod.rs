@@ -17,7 +17,7 @@ pub(crate) mod theme;
 pub(crate) mod tree_view;
 pub mod widgets;
 
-pub use app::ScPanel;
+pub use app::{ScPanel, Tab};
 
 /// The window's application id: the name of the .desktop file (`assets/scpanel.desktop`,
 /// installed as /usr/share/applications/scpanel.desktop), so a Wayland compositor or an X11

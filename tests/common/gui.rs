@@ -9,11 +9,16 @@ use scpanel_core::Options;
 
 /// The app with `options`, its profiles in a folder of this test binary's own.
 pub fn app(options: Options, tag: &str) -> Harness<'static, ScPanel> {
+    app_sized(options, tag, egui::vec2(1400.0, 900.0))
+}
+
+/// The app in a window of `size`.
+pub fn app_sized(options: Options, tag: &str, size: egui::Vec2) -> Harness<'static, ScPanel> {
     scpanel::gui::profiles::set_folder(
         std::env::temp_dir().join(format!("scpanel-{tag}-{}", std::process::id())),
     );
     Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
+        .with_size(size)
         .build_eframe(move |_cc| ScPanel::new(options).expect("app"))
 }
 

@@ -4,8 +4,6 @@
 use super::{ScPanel, Side, Tab};
 use std::time::Duration;
 
-use crate::gui::theme::{Tone, tone};
-
 use crate::gui::actions::Action;
 use crate::gui::bridge::StatusFrames;
 use crate::gui::keys::{self, Command};
@@ -324,11 +322,6 @@ impl eframe::App for ScPanel {
                     self.about.open(state.is_online(), &mut self.actions);
                 }
                 self.announcer.ui(ui);
-                if state == ServerState::Offline
-                    && let Some(why) = &blocker
-                {
-                    ui.colored_label(tone(ui, Tone::Error), format!("Boot is disabled: {why}"));
-                }
             });
         let side_width = (ctx.content_rect().width() * 0.35).clamp(240.0, 380.0);
         egui::Panel::left("side")

@@ -112,6 +112,52 @@ pub(crate) fn master_meter(ui: &mut egui::Ui, outputs: &[ChannelLevel]) {
     resp.on_hover_text(format!("Master (hardware outputs): {value}"));
 }
 
+/// The widths of the bar's fixed cells, in points: what is in them changes with the server,
+/// where they are does not.
+const STATE_CELL: f32 = 104.0;
+const XRUNS_CELL: f32 = 150.0;
+
+/// A cell of a fixed width: its contents are laid out left to right and cut at its edge.
+fn cell(ui: &mut egui::Ui, width: f32, add: impl FnOnce(&mut egui::Ui)) {
+    let height = ui.spacing().interact_size.y;
+    ui.allocate_ui_with_layout(
+        egui::vec2(width, height),
+        egui::Layout::left_to_right(egui::Align::Center),
+        |ui| {
+            ui.set_min_size(egui::vec2(width, height));
+            ui.set_max_width(width);
+            add(ui);
+        },
+    );
+}
+
+/// One piece of the bar's running text, in its colour.
+fn piece(
+    job: &mut egui::text::LayoutJob,
+    ui: &egui::Ui,
+    text: &str,
+    colour: Color32,
+    strike: bool,
+) {
+    if !job.text.is_empty() {
+        push(job, ui, "  \u{B7}  ", ui.visuals().weak_text_color(), false);
+    }
+    push(job, ui, text, colour, strike);
+}
+
+fn push(job: &mut egui::text::LayoutJob, ui: &egui::Ui, text: &str, colour: Color32, strike: bool) {
+    let mut format = egui::TextFormat::simple(egui::TextStyle::Body.resolve(ui.style()), colour);
+    if strike {
+        format.strikethrough = egui::Stroke::new(1.0, colour);
+    }
+    job.append(text, 0.0, format);
+}
+
+/// One line that never wraps: the buttons first at fixed places, the server's state in a cell
+/// of its own, then what changes (who we are, load, counts, a reason Boot is off) cut with an
+/// ellipsis where it runs out, and at the right edge the xruns and the master meter in cells
+/// that are there, empty, before their figures come. Nothing below it moves when a figure
+/// arrives; the whole text is in the tooltip and in what a screen reader hears.
 pub(crate) fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
     let View {
         state,
@@ -128,12 +174,7 @@ pub(crate) fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
         master,
     } = v;
     let mut a = Actions::default();
-    // Buttons first, then the text, all in one wrapping row: the buttons' ids never move when
-    // the status text appears or changes (a click between two frames is never lost), and a
-    // narrow window puts the figures on a second line instead of under the buttons.
-    ui.horizontal_wrapped(|ui| {
-        // Each piece moves to the next line whole instead of breaking mid-phrase.
-        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
+    ui.horizontal(|ui| {
         let online = state.is_online();
         let owner = session.is_some_and(|s| s.is_owner);
         if ui
@@ -198,80 +239,41 @@ pub(crate) fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
             a.about = true;
         }
         ui.separator();
-        ui.label(
-            RichText::new(state.label().to_uppercase())
-                .color(state_colour(ui, state))
-                .strong(),
-        );
-        if let Some(r) = recording {
-            let (dot, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
-            ui.painter()
-                .circle_filled(dot.center(), 5.0, tone(ui, Tone::Error));
-            ui.label(
-                RichText::new(rec_text(r, r.file_size()))
-                    .color(tone(ui, Tone::Error))
-                    .strong(),
-            )
-            .on_hover_text(r.options.path.display().to_string());
-        }
-        if let Some(s) = session {
-            ui.separator();
-            ui.label(if s.is_owner { "owner" } else { "connected" });
-            ui.label(format!("{}://{}", s.protocol.as_str(), s.addr));
-            match s.login {
-                Some(l) => ui.label(format!("client {} / {}", l.client_id, l.max_logins)),
-                None => ui.label("watching (not logged in)"),
-            };
-        }
-        if state == ServerState::Unresponsive {
-            // Frozen figures must not pass for live ones, and the age of the last reply shows
-            // even when the server stalled before its first status reply.
-            ui.separator();
-            if let Some(st) = status {
-                let [load, _] = figures(&st);
-                ui.label(RichText::new(load).weak().strikethrough());
-                ui.label(RichText::new(counts_text(&st, own_synths)).weak());
-            }
-            let ago = last_reply.map_or("no reply yet".to_string(), |t| {
-                format!("last reply {} s ago", t.elapsed().as_secs())
-            });
-            ui.colored_label(state_colour(ui, state), ago);
-            ui.ctx().request_repaint_after(Duration::from_secs(1));
-        } else if let Some(st) = status.filter(|_| state.is_online()) {
-            ui.separator();
-            let [load, _] = figures(&st);
-            // Over the threshold set on the Servers tab: the figure says so in words too.
-            let (load, high) = match cpu_alert {
-                Some(t) if st.average_cpu >= t => (
-                    RichText::new(format!("{load}: CPU HIGH"))
-                        .color(tone(ui, Tone::Error))
+        cell(ui, STATE_CELL, |ui| {
+            ui.add(
+                egui::Label::new(
+                    RichText::new(state.label().to_uppercase())
+                        .color(state_colour(ui, state))
                         .strong(),
-                    true,
-                ),
-                _ => (RichText::new(load), false),
-            };
-            let mut tip = format!(
-                "average {:.2}%, peak {:.2}% of the audio thread's time; \
-                 the \"CPU & sample rate\" tab plots them",
-                st.average_cpu, st.peak_cpu
+                )
+                .truncate(),
             );
-            if high {
-                tip.push_str(&format!(
-                    "; at or above the alert threshold of {:.0}% (set on the Servers tab)",
-                    cpu_alert.unwrap_or_default()
-                ));
-            }
-            ui.label(load).on_hover_text(tip);
-            ui.label(counts_text(&st, own_synths));
-        }
-        xruns_ui(ui, &xruns);
-        if let Some(outputs) = master.filter(|o| !o.is_empty()) {
-            ui.separator();
-            master_meter(ui, outputs);
-        }
+        });
+        ui.separator();
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            cell(ui, -MASTER_FLOOR_DB, |ui| {
+                if let Some(outputs) = master.filter(|o| !o.is_empty()) {
+                    master_meter(ui, outputs);
+                }
+            });
+            cell(ui, XRUNS_CELL, |ui| xruns_ui(ui, &xruns));
+            ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                running_text(
+                    ui,
+                    state,
+                    session,
+                    status,
+                    boot_blocker,
+                    recording,
+                    own_synths,
+                    last_reply,
+                    cpu_alert,
+                );
+            });
+        });
     });
     if large {
-        ui.horizontal_wrapped(|ui| {
+        ui.horizontal(|ui| {
             let big = |t: String| RichText::new(t).size(32.0).strong();
             ui.label(big(state.label().to_uppercase()).color(state_colour(ui, state)));
             if let Some(st) = status.filter(|_| state.is_online()) {
@@ -287,6 +289,123 @@ pub(crate) fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
         });
     }
     a
+}
+
+/// The bar's middle: recording, why Boot is off, load and counts, then who we are on the
+/// server (the first to be cut in a narrow window); one label cut to the room there is, whole in its tooltip.
+#[allow(clippy::too_many_arguments)]
+fn running_text(
+    ui: &mut egui::Ui,
+    state: ServerState,
+    session: Option<&Attachment>,
+    status: Option<StatusInfo>,
+    boot_blocker: Option<&str>,
+    recording: Option<&Recording>,
+    own_synths: usize,
+    last_reply: Option<std::time::Instant>,
+    cpu_alert: Option<f32>,
+) {
+    let text = ui.visuals().text_color();
+    let weak = ui.visuals().weak_text_color();
+    let mut job = egui::text::LayoutJob::default();
+    let mut tips: Vec<String> = Vec::new();
+    if let Some(r) = recording {
+        piece(
+            &mut job,
+            ui,
+            &format!("\u{25CF} {}", rec_text(r, r.file_size())),
+            tone(ui, Tone::Error),
+            false,
+        );
+        tips.push(format!("Recording to {}", r.options.path.display()));
+    }
+    if state == ServerState::Offline
+        && let Some(why) = boot_blocker
+    {
+        piece(
+            &mut job,
+            ui,
+            &format!("Boot is disabled: {why}"),
+            tone(ui, Tone::Error),
+            false,
+        );
+    }
+    if state == ServerState::Unresponsive {
+        // Frozen figures must not pass for live ones, and the age of the last reply shows
+        // even when the server stalled before its first status reply.
+        if let Some(st) = status {
+            let [load, _] = figures(&st);
+            piece(&mut job, ui, &load, weak, true);
+            piece(&mut job, ui, &counts_text(&st, own_synths), weak, false);
+        }
+        let ago = last_reply.map_or("no reply yet".to_string(), |t| {
+            format!("last reply {} s ago", t.elapsed().as_secs())
+        });
+        piece(&mut job, ui, &ago, state_colour(ui, state), false);
+        ui.ctx().request_repaint_after(Duration::from_secs(1));
+    } else if let Some(st) = status.filter(|_| state.is_online()) {
+        let [load, _] = figures(&st);
+        // Over the threshold set on the Servers tab: the figure says so in words too.
+        let high = cpu_alert.is_some_and(|t| st.average_cpu >= t);
+        if high {
+            piece(
+                &mut job,
+                ui,
+                &format!("{load}: CPU HIGH"),
+                tone(ui, Tone::Error),
+                false,
+            );
+        } else {
+            piece(&mut job, ui, &load, text, false);
+        }
+        tips.push(format!(
+            "CPU: average {:.2}%, peak {:.2}% of the audio thread's time; \
+             the \"CPU & sample rate\" tab plots them",
+            st.average_cpu, st.peak_cpu
+        ));
+        if high {
+            tips.push(format!(
+                "at or above the alert threshold of {:.0}% (set on the Servers tab)",
+                cpu_alert.unwrap_or_default()
+            ));
+        }
+        piece(&mut job, ui, &counts_text(&st, own_synths), text, false);
+    }
+    if let Some(s) = session {
+        piece(
+            &mut job,
+            ui,
+            if s.is_owner { "owner" } else { "connected" },
+            text,
+            false,
+        );
+        piece(
+            &mut job,
+            ui,
+            &format!("{}://{}", s.protocol.as_str(), s.addr),
+            text,
+            false,
+        );
+        let who = match s.login {
+            Some(l) => format!("client {} / {}", l.client_id, l.max_logins),
+            None => "watching (not logged in)".to_string(),
+        };
+        piece(&mut job, ui, &who, text, false);
+    }
+    if job.text.is_empty() {
+        return;
+    }
+    let whole = job.text.clone();
+    let resp = ui.add(
+        egui::Label::new(job)
+            .truncate()
+            .show_tooltip_when_elided(false),
+    );
+    if tips.is_empty() {
+        resp.on_hover_text(whole);
+    } else {
+        resp.on_hover_text(format!("{whole}\n\n{}", tips.join("; ")));
+    }
 }
 
 /// `12 s`, `3 min`, `2 h`, and how long until that text changes.
