@@ -393,7 +393,7 @@ fn a_recording_shows_in_the_status_bar_on_every_tab_and_in_the_title() {
         let bar = h
             .query_all_by_label_contains("REC 00:")
             .filter_map(|n| text_of(&n))
-            .find(|l| l.ends_with("set-one.wav"));
+            .find(|l| l.contains("set-one.wav"));
         let bar = bar.unwrap_or_else(|| {
             let seen: Vec<_> = h
                 .query_all_by_label_contains("REC")

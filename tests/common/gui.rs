@@ -51,32 +51,20 @@ pub fn step_until(
     }
 }
 
-/// Shows a tab by its label. The status bar may wrap to a second line as its figures arrive
-/// and move the tabs from under a click, so it clicks until the tab is the one shown.
+/// Shows a tab by its label, with one click: the tabs hold still (tests/gui_layout.rs).
 pub fn show_tab(h: &mut Harness<'static, ScPanel>, label: &str) {
-    for _ in 0..50 {
-        if h.state().tab.label() == label {
-            h.run_steps(1);
-            return;
-        }
-        h.get_by_label(label).click();
-        h.run_steps(1);
-    }
-    panic!("the {label} tab would not show");
+    h.get_by_label(label).click();
+    h.run_steps(1);
+    assert_eq!(h.state().tab.label(), label, "one click on the {label} tab");
+    h.run_steps(1);
 }
 
-/// Opens the menu of the row labelled `row` (or containing it) with a right click, again
-/// when the harness lost the click (it does now and then on a loaded machine), until `item`
-/// shows in it.
+/// Opens the menu of the row labelled `row` (or containing it) with one right click.
 pub fn open_menu(h: &mut Harness<'static, ScPanel>, row: &str, item: &str) {
-    for _ in 0..3 {
-        h.get_by_label_contains(row).click_secondary();
-        h.run_steps(2);
-        if h.query_by_label(item).is_some() {
-            return;
-        }
-        h.key_press(egui::Key::Escape);
-        h.run_steps(1);
-    }
-    panic!("the menu of {row} never showed {item}");
+    h.get_by_label_contains(row).click_secondary();
+    h.run_steps(2);
+    assert!(
+        h.query_by_label(item).is_some(),
+        "one right click on {row} opened no menu with {item}"
+    );
 }

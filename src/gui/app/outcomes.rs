@@ -14,7 +14,6 @@ impl ScPanel {
                 if let Some(j) = self.own_jack.take() {
                     self.bridge.spawn(async move { j.stop().await });
                 }
-                self.mixer.jack_changed();
                 self.boot.audio.jack_changed(false);
                 continue;
             }
@@ -105,18 +104,15 @@ impl ScPanel {
                 session.notice("Connected", text, false);
             }
             Outcome::Jack(status) => {
-                self.boot.audio.jack_status = Some(status.clone());
-                self.mixer.jack_status = Some(status);
+                self.boot.audio.jack_status = Some(status);
             }
             Outcome::JackRate(rate) => self.boot.jack_rate = rate,
             Outcome::Executable { asked, found } => self.boot.executable_found(asked, found),
             Outcome::JackStarted(j) => {
                 self.own_jack = Some(j.0);
-                self.mixer.jack_changed();
                 self.boot.audio.jack_changed(true);
             }
             Outcome::AudioDevices { cards, pipewire } => {
-                self.mixer.pipewire_jack = pipewire.provides_jack();
                 self.boot.audio.found(cards, pipewire);
             }
             Outcome::Booted { rate_mismatch } => {
@@ -148,7 +144,14 @@ impl ScPanel {
                 self.wall.found.browser_started(b.0);
             }
             Outcome::Scanned(found) => self.wall.found.scan_done(Ok(found)),
-            Outcome::Version(info) => self.about.answered(session.id, Ok(info)),
+            Outcome::Version(info) => {
+                let short = format!(
+                    "{} {}.{}{}",
+                    info.program, info.major, info.minor, info.patch
+                );
+                self.boot.version_known(session.id, short);
+                self.about.answered(session.id, Ok(info));
+            }
             Outcome::ProcessStopped { pid } => {
                 session.notice("Stopped", format!("pid {pid} is gone: boot again"), false)
             }

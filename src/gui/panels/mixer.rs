@@ -9,8 +9,7 @@ use egui::{Color32, RichText};
 
 use crate::gui::actions::{Action, ActionQueue, Pick};
 use crate::gui::session::Session;
-use scpanel_core::audio::jack::{JackSettings, JackStatus};
-use scpanel_core::audio::pipewire::PROVIDES_JACK;
+
 use scpanel_core::levels::{
     BusMeter, BusMeterSpec, ChannelLevel, FLOOR_DB, MAX_BUS_METER_CHANNELS, MAX_BUS_METERS,
 };
@@ -21,11 +20,6 @@ pub struct MixerPanel {
     header: HeaderFormat,
     sample: SampleFormat,
     channels: u32,
-    /// JACK's state as last checked (every few seconds while the panel is drawn).
-    pub jack_status: Option<JackStatus>,
-    /// PipeWire provides JACK here: no `jackd` is offered.
-    pub pipewire_jack: bool,
-    jack_checked: Option<Instant>,
     /// Each meter's held peak and when it was reached.
     held: HashMap<MeterKey, (f32, Instant)>,
     /// Each meter's last clip, lit until the light is clicked.
@@ -64,13 +58,6 @@ impl Default for NewBusMeter {
 /// How long a peak is held on a meter before the line falls back.
 pub(crate) const PEAK_HOLD: Duration = Duration::from_secs(2);
 
-impl MixerPanel {
-    /// JACK was started or stopped: look at it again on the next frame.
-    pub fn jack_changed(&mut self) {
-        self.jack_checked = None;
-    }
-}
-
 impl Default for MixerPanel {
     fn default() -> Self {
         MixerPanel {
@@ -81,9 +68,6 @@ impl Default for MixerPanel {
             header: HeaderFormat::Wav,
             sample: SampleFormat::Int24,
             channels: 2,
-            jack_status: None,
-            pipewire_jack: false,
-            jack_checked: None,
             held: Default::default(),
             clips: Default::default(),
             cleared: Default::default(),
@@ -277,7 +261,7 @@ impl MixerPanel {
         ui.separator();
         self.record(ui, session, actions, online);
         ui.separator();
-        self.audio_setup(ui, session, own_jack, actions);
+        self.speakers(ui, session, own_jack, actions);
     }
 
     /// One meter with its held peak as a number, its channel number and its clip light.
@@ -482,78 +466,30 @@ impl MixerPanel {
         });
     }
 
-    fn audio_setup(
+    /// Where the outputs go. JACK itself is started and stopped in one place, the boot
+    /// panel's audio setup (Options); this only says so.
+    fn speakers(
         &mut self,
         ui: &mut egui::Ui,
         session: &Session,
         have_own: bool,
         actions: &mut ActionQueue,
     ) {
-        ui.heading("Audio setup (JACK)");
-        if self
-            .jack_checked
-            .is_none_or(|t| t.elapsed() > Duration::from_secs(5))
-        {
-            // PipeWire comes and goes rarely: asked when the panel first shows, and after a
-            // JACK server of ours started or stopped.
-            if self.jack_checked.is_none() {
-                actions.push(Action::CheckAudioDevices);
-            }
-            self.jack_checked = Some(Instant::now());
-            actions.push(Action::CheckJack);
-        }
-        let status = self.jack_status.clone();
-        let running = matches!(status, Some(JackStatus::Running { .. }));
-        match status {
-            None => {
-                ui.weak("Looking for JACK…");
-            }
-            Some(JackStatus::Running { playback_ports }) => {
-                ui.colored_label(
-                    tone(ui, Tone::Good),
-                    format!("JACK is running ({playback_ports} playback ports)"),
-                );
-            }
-            Some(JackStatus::NotRunning) => {
-                ui.colored_label(
-                    tone(ui, Tone::Warning),
-                    "No JACK server: scsynth can't boot without one. Start one for this session:",
-                );
-            }
-            Some(JackStatus::Unknown(why)) => {
-                ui.colored_label(tone(ui, Tone::Warning), why);
-            }
-        }
-        if self.pipewire_jack {
-            ui.label(PROVIDES_JACK);
-        }
-        ui.horizontal(|ui| {
-            // The device, rate and period are chosen in the boot panel's audio setup.
-            for (label, settings) in [
-                ("Start JACK (silent dummy)", JackSettings::dummy()),
-                ("Start JACK (sound card)", JackSettings::default_card()),
-            ] {
-                if !self.pipewire_jack
-                    && ui
-                        .add_enabled(!have_own && !running, egui::Button::new(label))
-                        .clicked()
-                {
-                    self.jack_checked = None;
-                    actions.push(Action::StartJack(settings));
-                }
-            }
-            if have_own && ui.button("Stop our JACK").clicked() {
-                actions.push(Action::StopJack);
-            }
+        ui.horizontal_wrapped(|ui| {
             if ui
                 .add_enabled(
                     session.server.state().is_online(),
                     egui::Button::new("Connect outputs to speakers"),
                 )
+                .on_hover_text("Connect scsynth's outputs to the system's playback ports (JACK)")
                 .clicked()
             {
                 actions.push(Action::ConnectSpeakers);
             }
+            let whose = if have_own { ", started by scpanel" } else { "" };
+            ui.weak(format!(
+                "JACK{whose} is started and stopped in the boot options (F9)"
+            ));
         });
     }
 }
@@ -582,25 +518,22 @@ mod tests {
     use crate::gui::bridge::Bridge;
 
     #[test]
-    fn the_panel_asks_for_jack_once_and_browse_names_the_header_format() {
+    fn the_panel_leaves_jack_to_the_boot_panel_and_browse_names_the_header_format() {
         let bridge = Bridge::new().unwrap();
         let mut session = Session::new(&bridge, 0);
         let mut panel = MixerPanel::default();
         let mut actions = ActionQueue::default();
         let mut h = Harness::new_ui(|ui| panel.ui(ui, &mut session, false, &mut actions));
         h.run();
+        assert!(h.query_by_label_contains("Start JACK").is_none());
         h.get_by_label("Browse…").click();
         h.run();
         drop(h);
         let asked: Vec<Action> = actions.take().into_iter().map(|(_, a)| a).collect();
         assert_eq!(
             asked,
-            vec![
-                Action::CheckAudioDevices,
-                Action::CheckJack,
-                Action::PickFile(Pick::Recording { extension: "wav" })
-            ],
-            "JACK is checked every few seconds, not every frame"
+            vec![Action::PickFile(Pick::Recording { extension: "wav" })],
+            "JACK is looked at by the boot panel only"
         );
     }
 }

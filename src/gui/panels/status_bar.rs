@@ -313,7 +313,7 @@ fn running_text(
         piece(
             &mut job,
             ui,
-            &format!("\u{25CF} {}", rec_text(r, r.file_size())),
+            &rec_text(r, r.file_size()),
             tone(ui, Tone::Error),
             false,
         );

@@ -105,6 +105,8 @@ pub struct OptionDef {
     pub help: &'static str,
     /// Whether only supernova takes it.
     pub supernova_only: bool,
+    /// Only scsynth on macOS reads it (CoreAudio's streams): left out of the panel elsewhere.
+    pub macos_only: bool,
     /// Shown as `******` wherever a command line is printed or logged; only the spawned
     /// process gets the value.
     pub secret: bool,
@@ -139,6 +141,22 @@ impl OptionDef {
                 .map(Value::Protocol)
                 .map_err(|_| format!("{} must be udp or tcp, not {text:?}", self.label)),
         }
+    }
+
+    /// What the option's zero or empty value means, where it means something other than
+    /// nothing at all (the driver's rate, no password), for a form to say beside the field.
+    pub fn unset_means(&self) -> Option<&'static str> {
+        Some(match self.key {
+            "sample_rate" => "the driver's rate",
+            "hardware_buffer_size" => "the driver's size",
+            "device" => "the default device",
+            "password" => "none",
+            "ugen_plugin_paths" => "the standard folders",
+            "restricted_path" => "none: files anywhere",
+            "threads" => "one per core",
+            "port" => "one the system picks",
+            _ => return None,
+        })
     }
 
     /// CLI long flag, e.g. `max-logins`.
@@ -189,6 +207,9 @@ macro_rules! options_table {
             }
         }
 
+        // A mark the table does not know would be read as none: refuse to build instead.
+        const _: () = { $( $( assert!(known(stringify!($attr)), "unknown mark in the option table"); )* )* };
+
         /// The table of every scsynth option, in the order the boot panel shows them.
         pub static OPTIONS: &[OptionDef] = &[
             $( OptionDef {
@@ -198,17 +219,44 @@ macro_rules! options_table {
                 group: OptionGroup::$group,
                 kind: $kind,
                 help: $help,
-                supernova_only: false $(|| options_table!(@supernova $attr))*,
-                secret: false $(|| options_table!(@secret $attr))*,
+                supernova_only: false $(|| same(stringify!($attr), "supernova"))*,
+                macos_only: false $(|| same(stringify!($attr), "macos"))*,
+                secret: false $(|| same(stringify!($attr), "secret"))*,
                 get: |o| FieldValue::to_value(&o.$field),
                 set: |o, v| { o.$field = FieldValue::from_value(v)?; Ok(()) },
             }, )*
         ];
     };
-    (@supernova supernova) => { true };
-    (@supernova secret) => { false };
-    (@secret secret) => { true };
-    (@secret supernova) => { false };
+}
+
+/// The marks a row of the table may carry after its help.
+const ATTRIBUTES: [&str; 3] = ["supernova", "macos", "secret"];
+
+const fn known(mark: &str) -> bool {
+    let mut i = 0;
+    while i < ATTRIBUTES.len() {
+        if same(mark, ATTRIBUTES[i]) {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// `a == b` for the table's marks, in a `static`'s initialiser.
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// Converts between a typed field and the table's [`Value`].
@@ -293,9 +341,9 @@ options_table! {
     output_channels: u32 = 8, "-o", Audio, int(0, 4096), "Output channels",
         "Number of hardware output bus channels.";
     input_streams: String = String::new(), "-I", Audio, Kind::Text, "Input streams (macOS)",
-        "Which input streams of the device to enable, as a string of 0s and 1s (macOS only).";
+        "Which input streams of the device to enable, as a string of 0s and 1s (macOS only).", macos;
     output_streams: String = String::new(), "-O", Audio, Kind::Text, "Output streams (macOS)",
-        "Which output streams of the device to enable, as a string of 0s and 1s (macOS only).";
+        "Which output streams of the device to enable, as a string of 0s and 1s (macOS only).", macos;
     audio_buses: u32 = 1024, "-a", Resources, POSITIVE, "Audio buses",
         "Number of audio bus channels, hardware inputs and outputs included.";
     control_buses: u32 = 16384, "-c", Resources, POSITIVE, "Control buses",
@@ -601,6 +649,28 @@ mod tests {
         );
         assert!(!joined.contains("-L"), "memory locking is off: {joined}");
         assert!(!joined.contains("-p"), "no password: {joined}");
+    }
+
+    #[test]
+    fn the_marks_read_as_written() {
+        let macos: Vec<&str> = OPTIONS
+            .iter()
+            .filter(|d| d.macos_only)
+            .map(|d| d.key)
+            .collect();
+        assert_eq!(macos, ["input_streams", "output_streams"]);
+        let secret: Vec<&str> = OPTIONS.iter().filter(|d| d.secret).map(|d| d.key).collect();
+        assert_eq!(secret, ["password"]);
+        assert!(Options::def("threads").is_some_and(|d| d.supernova_only));
+        assert!(!known("mac") && known("macos"));
+        // Every key with an unset meaning is in the table, and means zero or empty there.
+        for d in OPTIONS.iter().filter(|d| d.unset_means().is_some()) {
+            let unset = match d.kind {
+                Kind::Int { .. } => "0",
+                _ => "",
+            };
+            assert!(d.parse(unset).is_ok(), "{} takes {unset:?}", d.key);
+        }
     }
 
     #[test]

@@ -144,11 +144,17 @@ impl AudioSetup {
                 ui.colored_label(tone(ui, Tone::Warning), why);
             }
         }
+        if running {
+            // A running JACK's device, rate and period are its own: nothing here changes them.
+            if self.own_jack && ui.button("Stop our JACK").clicked() {
+                actions.push(Action::StopJack);
+            }
+            return;
+        }
         if let Some(pw) = self
             .pipewire
             .as_ref()
             .filter(|pw| pw.runs_without_its_jack())
-            && !running
         {
             ui.colored_label(tone(ui, Tone::Warning), RUNS_WITHOUT_ITS_JACK)
                 .on_hover_text(pw.evidence());

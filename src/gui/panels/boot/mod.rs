@@ -1,13 +1,16 @@
-//! Boot options, drawn entirely from the core's option table: one field per row, grouped,
-//! each with its help as a tooltip, checked as you type, with the exact command line.
+//! Boot options, drawn entirely from the core's option table: first what a musician chooses
+//! (where the sound goes, channels, rate, block, port, presets), the rest under "All scsynth
+//! options", grouped and searchable; each with its help as a tooltip, checked as you type,
+//! with the exact command line. Once a server is online it folds to one line.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
 use crate::gui::theme::{Tone, tone};
-use egui::RichText;
 
+mod all_options;
 mod audio_setup;
+mod folded;
 mod presets;
 
 pub use audio_setup::AudioSetup;
@@ -16,9 +19,7 @@ use crate::gui::actions::{Action, ActionQueue, Pick};
 use crate::gui::profiles;
 use crate::gui::session::Session;
 use scpanel_core::audio::pipewire::PipeWire;
-use scpanel_core::options::{
-    Kind, OPEN_NETWORK_RISK, OPTIONS, OptionGroup, Options, TCP_PASSWORD_RISK, Value,
-};
+use scpanel_core::options::{Kind, OPEN_NETWORK_RISK, OPTIONS, Options, TCP_PASSWORD_RISK, Value};
 
 pub struct BootPanel {
     /// The options as last parsed from the fields (only valid fields are applied).
@@ -49,7 +50,36 @@ pub struct BootPanel {
     found: Option<(Option<PathBuf>, Result<PathBuf, String>)>,
     /// What was last asked for, and when.
     find_asked: Option<(Option<PathBuf>, std::time::Instant)>,
+    /// The words typed in "All scsynth options"' search.
+    search: String,
+    /// Opened with "Edit…" while a server is online (it otherwise shows folded).
+    editing: bool,
+    /// The online server's program and version (for the folded line), by session.
+    version: Option<(crate::gui::actions::SessionId, String)>,
+    version_asked: Option<crate::gui::actions::SessionId>,
 }
+
+/// The options shown first, in this order; the others are under "All scsynth options".
+/// On Linux the sound card is JACK's device, chosen in the audio setup above them; scsynth's
+/// own `-H` there names a JACK server and client, which few need.
+pub(crate) const ESSENTIALS: &[&str] = if cfg!(target_os = "linux") {
+    &[
+        "input_channels",
+        "output_channels",
+        "sample_rate",
+        "block_size",
+        "port",
+    ]
+} else {
+    &[
+        "device",
+        "input_channels",
+        "output_channels",
+        "sample_rate",
+        "block_size",
+        "port",
+    ]
+};
 
 /// How often the server program is looked for again: one installed or removed while the
 /// window is open shows within this.
@@ -88,6 +118,10 @@ impl BootPanel {
             rate_mismatch: None,
             found: None,
             find_asked: None,
+            search: String::new(),
+            editing: false,
+            version: None,
+            version_asked: None,
         };
         p.reload_texts();
         p
@@ -231,42 +265,63 @@ impl BootPanel {
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, session: &Session, actions: &mut ActionQueue) {
-        if self.options.sample_rate != 0 {
+        // JACK's rate: what a rate of 0 will be, or what a rate asked for will not.
+        if self.options.sample_rate != 0
+            || matches!(
+                self.audio.jack_status,
+                Some(scpanel_core::audio::jack::JackStatus::Running { .. })
+            )
+        {
             self.check_jack_rate(actions);
+        }
+        let online = session.server.state().is_online();
+        if !online {
+            // A reboot (or a crash) opens the panel again, on the options it will boot with.
+            self.editing = false;
+        }
+        if online && !self.editing {
+            self.folded(ui, session, actions);
+            return;
+        }
+        if online {
+            ui.horizontal_wrapped(|ui| {
+                ui.weak("The running server keeps its options until it boots again.");
+                if ui.small_button("Fold").clicked() {
+                    self.editing = false;
+                }
+            });
         }
         self.presets_and_profiles(ui, session);
         ui.separator();
-        self.executable(ui, actions);
-        for group in OptionGroup::ALL {
-            egui::CollapsingHeader::new(group.label())
-                .default_open(matches!(group, OptionGroup::Network | OptionGroup::Audio))
-                .show(ui, |ui| {
-                    egui::Grid::new(("boot-grid", group.label()))
-                        .num_columns(2)
-                        .spacing([8.0, 4.0])
-                        .show(ui, |ui| {
-                            for def in OPTIONS.iter().filter(|d| d.group == group) {
-                                self.field(ui, def, session);
-                            }
-                        });
-                    if group == OptionGroup::Audio {
-                        ui.checkbox(
-                            &mut self.options.connect_jack_ports,
-                            "Connect to the system's speakers and inputs (JACK)",
-                        )
-                        .on_hover_text(
-                            "At boot, scsynth's outputs go to the system's playback ports and its \
-                             inputs come from the capture ports, as sclang does \
-                             (SC_JACK_DEFAULT_OUTPUTS / SC_JACK_DEFAULT_INPUTS). The log says \
-                             what was connected.",
-                        );
-                        ui.separator();
-                        self.audio.ui(ui, actions);
+        self.audio.ui(ui, actions);
+        ui.add_space(4.0);
+        egui::Grid::new("boot-essentials")
+            .num_columns(2)
+            .spacing([8.0, 4.0])
+            .show(ui, |ui| {
+                for key in ESSENTIALS.iter().copied() {
+                    if let Some(def) = Options::def(key).filter(|d| all_options::shown_here(d)) {
+                        self.field(ui, def, session);
                     }
-                });
-        }
+                }
+            });
+        ui.checkbox(
+            &mut self.options.connect_jack_ports,
+            "Connect to the system's speakers and inputs (JACK)",
+        )
+        .on_hover_text(
+            "At boot, scsynth's outputs go to the system's playback ports and its \
+             inputs come from the capture ports, as sclang does \
+             (SC_JACK_DEFAULT_OUTPUTS / SC_JACK_DEFAULT_INPUTS). The log says \
+             what was connected.",
+        );
         ui.separator();
-        ui.label(RichText::new("Command line").strong());
+        self.executable(ui, actions);
+        self.all_options(ui, session);
+    }
+
+    /// The command line the boot would run.
+    fn command_line(&self) -> String {
         let program = self.executable_text.clone();
         let program = if program.is_empty() {
             match self.found_executable() {
@@ -276,15 +331,7 @@ impl BootPanel {
         } else {
             program
         };
-        let mut preview = self.options.command_line(&program);
-        ui.add(
-            egui::TextEdit::multiline(&mut preview)
-                .code_editor()
-                .desired_rows(2)
-                .desired_width(f32::INFINITY)
-                .interactive(false),
-        )
-        .on_hover_text("Exactly what will be run");
+        self.options.command_line(&program)
     }
 
     fn field(
@@ -350,6 +397,19 @@ impl BootPanel {
                                 self.field_errors.insert(def.key, e);
                             }
                         }
+                    }
+                    let unset = match (def.get)(&self.options) {
+                        Value::Int(0) => true,
+                        Value::Text(t) => t.is_empty(),
+                        _ => false,
+                    };
+                    if unset && let Some(means) = def.unset_means() {
+                        // Zero is no fault: say what it stands for, with JACK's own rate
+                        // when JACK is asked.
+                        match self.jack_rate.filter(|_| def.key == "sample_rate") {
+                            Some(rate) => ui.weak(format!("from JACK: {rate} Hz")),
+                            None => ui.weak(means),
+                        };
                     }
                     if def.key == "port" && ui.button("Find a free port").clicked() {
                         match scpanel_core::machine::find_free_port() {
@@ -666,6 +726,60 @@ mod tests {
             &h,
             "pw-metadata -n settings 0 clock.force-rate 44100"
         ));
+    }
+
+    /// An offline panel opens on the essentials; "All scsynth options" holds the rest, folded,
+    /// and its search finds an option by flag or name; macOS's streams are not offered here.
+    #[test]
+    fn the_panel_opens_on_the_essentials_and_finds_the_rest_by_flag_or_name() {
+        let bridge = crate::gui::bridge::Bridge::new().unwrap();
+        let session = Session::new(&bridge, 0);
+        let mut panel = BootPanel::new(Options::default());
+        let mut actions = ActionQueue::default();
+        let mut h = Harness::new_ui(|ui| panel.ui(ui, &session, &mut actions));
+        h.run();
+        for shown in [
+            "Input channels",
+            "Output channels",
+            "Sample rate",
+            "Block size",
+            "Port",
+        ] {
+            assert!(h.query_by_label(shown).is_some(), "{shown} is shown first");
+        }
+        for folded in [
+            "Max nodes",
+            "Real-time memory (KiB)",
+            "Verbosity",
+            "Protocol",
+        ] {
+            assert!(
+                h.query_by_label(folded).is_none(),
+                "{folded} waits under All"
+            );
+        }
+        // Zero is not a fault: it says what it means.
+        assert!(shows(&h, "the driver's rate"));
+        h.get_by_label("All scsynth options").click();
+        h.run();
+        assert!(h.query_by_label("Search").is_some());
+        h.get_by_label("Search").click();
+        h.run();
+        h.get_by_label("Search").type_text("-m");
+        h.run();
+        assert!(h.query_by_label("Real-time memory (KiB)").is_some());
+        assert!(h.query_by_label("Max nodes").is_none());
+        h.get_by_label("Search").focus();
+        h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+        h.get_by_label("Search").type_text("streams");
+        h.run();
+        assert!(shows(&h, "No option matches"));
+        assert!(
+            !shows(&h, "Input streams"),
+            "a macOS option is not offered on Linux"
+        );
+        drop(h);
+        assert_eq!(ESSENTIALS.contains(&"device"), !cfg!(target_os = "linux"));
     }
 
     #[test]
