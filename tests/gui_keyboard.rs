@@ -251,3 +251,117 @@ fn trace_from_the_node_menu_shows_what_the_server_printed() {
     );
     h.state().shutdown(Duration::from_secs(5));
 }
+
+/// The walk: Ctrl+F, Tab, then the arrows over a playing synth's controls. They move
+/// between rows and change nothing; a value changes only when typed (Enter starts, Enter sets,
+/// Escape keeps it as it was).
+#[test]
+fn arrow_keys_leave_every_value_as_it_was_and_enter_types_one() {
+    let mut h = app(common::options(), "gui-keyboard-values");
+    h.run_steps(2);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::B);
+    step_until(&mut h, "online", LIMIT, |h| {
+        h.state().session().server.state() == ServerState::Online
+    });
+    let server = h.state().session().server.clone();
+    let controls = [("freq", 440.0), ("amp", 0.0), ("pan", 0.25)];
+    let (a, b) = h.state().bridge.block_on(async {
+        server
+            .synthdefs()
+            .send_builtin("scpanel-sine")
+            .await
+            .expect("def");
+        let a = server
+            .add_synth("scpanel-sine", 1, AddAction::AddToTail, &controls)
+            .await
+            .expect("synth a");
+        let b = server
+            .add_synth("scpanel-sine", 1, AddAction::AddToTail, &controls)
+            .await
+            .expect("synth b");
+        (a, b)
+    });
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Num2);
+    h.run_steps(2);
+    step_until(&mut h, "both synths' controls on screen", LIMIT, |h| {
+        h.query_all_by_label("freq").count() == 2
+    });
+    let on_server = |h: &Harness<'static, ScPanel>, id: i32, name: &str| {
+        let s = h.state().session().server.clone();
+        h.state()
+            .bridge
+            .block_on(s.nodes().get_control(id, name))
+            .expect("a control read from the server")
+    };
+    h.key_press_modifiers(Modifiers::COMMAND, Key::F);
+    h.run_steps(2);
+    // Tab on from the filter until a control of a row has the keyboard.
+    let mut focused = None;
+    for _ in 0..20 {
+        press(&mut h, Key::Tab);
+        focused = focused_label(&h);
+        if focused.as_deref() == Some("freq") {
+            break;
+        }
+    }
+    assert_eq!(focused.as_deref(), Some("freq"), "Tab reached a control");
+    // Down, Up, Left, Right, many times, through the rows and back on a control each time.
+    for _ in 0..4 {
+        press(&mut h, Key::ArrowDown);
+        press(&mut h, Key::ArrowUp);
+    }
+    for name in ["freq", "amp", "pan"] {
+        // From the row, Tab to this control, then every arrow on it.
+        for _ in 0..10 {
+            if focused_label(&h).as_deref() == Some(name) {
+                break;
+            }
+            press(&mut h, Key::Tab);
+        }
+        assert_eq!(focused_label(&h).as_deref(), Some(name));
+        press(&mut h, Key::ArrowDown);
+        assert!(
+            h.state().session().tree.cursor.is_some(),
+            "Down on {name} went to a row"
+        );
+        assert_ne!(focused_label(&h).as_deref(), Some(name));
+        press(&mut h, Key::ArrowUp);
+        press(&mut h, Key::ArrowLeft);
+        press(&mut h, Key::ArrowRight);
+    }
+    for id in [a, b] {
+        for (name, value) in controls {
+            assert_eq!(on_server(&h, id, name), value, "{name} of {id} as it was");
+        }
+    }
+
+    // Enter types a value, Enter sets it.
+    let freq = h.query_all_by_label("freq").next().expect("freq");
+    freq.focus();
+    h.run_steps(2);
+    press(&mut h, Key::Enter);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.run_steps(1);
+    h.event(egui::Event::Text("300".into()));
+    h.run_steps(1);
+    press(&mut h, Key::Enter);
+    step_until(&mut h, "freq 300 on the server", LIMIT, |h| {
+        on_server(h, a, "freq") == 300.0
+    });
+    assert_eq!(
+        focused_label(&h).as_deref(),
+        Some("freq"),
+        "back on the value"
+    );
+    // Escape leaves it as it was.
+    press(&mut h, Key::Enter);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.run_steps(1);
+    h.event(egui::Event::Text("999".into()));
+    h.run_steps(1);
+    press(&mut h, Key::Escape);
+    h.run_steps(2);
+    assert_eq!(on_server(&h, a, "freq"), 300.0, "Escape kept it");
+    assert_eq!(on_server(&h, b, "freq"), 440.0);
+    h.state().shutdown(Duration::from_secs(5));
+}

@@ -103,14 +103,25 @@ pub(crate) fn bindings(tabs: &[&'static str]) -> Vec<Binding> {
 }
 
 /// Keys on a focused row of the node tree (handled by the tree panel).
-pub(crate) const TREE_KEYS: [(&str, &str); 7] = [
-    ("Up / Down", "the node above / below"),
+pub(crate) const TREE_KEYS: [(&str, &str); 9] = [
+    (
+        "Up / Down",
+        "the node above / below (on a control too: never a value)",
+    ),
     ("Left", "collapse a group, or go to the parent"),
     ("Right", "expand a group, or go to its first node"),
     ("Enter, Shift+F10 or the menu key", "the node's menu"),
     ("Delete", "free the node"),
     ("Space", "pause or resume the node"),
-    ("Tab / Shift+Tab", "the next / previous control"),
+    (
+        "Tab / Shift+Tab",
+        "from a row to its controls, left to right, then the next row / back",
+    ),
+    (
+        "Enter on a control",
+        "type a value: Enter sets it, Escape keeps the old one",
+    ),
+    ("Left / Right on a control", "back to its row"),
 ];
 
 /// The README's table of keys, made from the table the app runs: `tests/readme_keys.rs`

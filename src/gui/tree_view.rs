@@ -123,6 +123,8 @@ pub struct TreePanel {
     pub(crate) visible: std::ops::Range<usize>,
     /// The node whose trace window is open.
     pub trace: Option<i32>,
+    /// The control value being typed, if any (one at a time).
+    pub control_edit: Option<crate::gui::panels::tree::ControlEdit>,
 }
 
 impl TreePanel {

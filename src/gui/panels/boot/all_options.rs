@@ -48,6 +48,7 @@ impl BootPanel {
                     let label = ui.label("Search");
                     ui.add(
                         egui::TextEdit::singleline(&mut self.search)
+                            .id(egui::Id::unique("boot options search"))
                             .hint_text("flag or name: -z, memory")
                             .desired_width(160.0),
                     )
@@ -63,13 +64,8 @@ impl BootPanel {
                     let defs: Vec<&'static OptionDef> = OPTIONS
                         .iter()
                         .filter(|d| d.group == group && shown_here(d))
-                        .filter(|d| {
-                            if searching {
-                                matches(d, &query)
-                            } else {
-                                !ESSENTIALS.contains(&d.key)
-                            }
-                        })
+                        .filter(|d| !ESSENTIALS.contains(&d.key))
+                        .filter(|d| !searching || matches(d, &query))
                         .collect();
                     if defs.is_empty() {
                         continue;
@@ -96,7 +92,15 @@ impl BootPanel {
                             });
                     });
                 }
-                if searching && found == 0 {
+                // The essentials are above, shown already: the search says so.
+                let above: Vec<&str> = OPTIONS
+                    .iter()
+                    .filter(|d| ESSENTIALS.contains(&d.key) && searching && matches(d, &query))
+                    .map(|d| d.label)
+                    .collect();
+                if !above.is_empty() {
+                    ui.weak(format!("Above, among the essentials: {}", above.join(", ")));
+                } else if searching && found == 0 {
                     ui.weak(format!(
                         "No option matches \u{201C}{}\u{201D}.",
                         query.trim()

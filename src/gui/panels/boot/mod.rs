@@ -295,16 +295,24 @@ impl BootPanel {
         ui.separator();
         self.audio.ui(ui, actions);
         ui.add_space(4.0);
-        egui::Grid::new("boot-essentials")
-            .num_columns(2)
-            .spacing([8.0, 4.0])
-            .show(ui, |ui| {
-                for key in ESSENTIALS.iter().copied() {
-                    if let Some(def) = Options::def(key).filter(|d| all_options::shown_here(d)) {
-                        self.field(ui, def, session);
-                    }
-                }
-            });
+        // Its own id too (see `field`): the audio setup above grows and shrinks.
+        ui.scope_builder(
+            egui::UiBuilder::new().scope_id(egui::Id::unique("boot essentials")),
+            |ui| {
+                egui::Grid::new("boot-essentials")
+                    .num_columns(2)
+                    .spacing([8.0, 4.0])
+                    .show(ui, |ui| {
+                        for key in ESSENTIALS.iter().copied() {
+                            if let Some(def) =
+                                Options::def(key).filter(|d| all_options::shown_here(d))
+                            {
+                                self.field(ui, def, session);
+                            }
+                        }
+                    });
+            },
+        );
         ui.checkbox(
             &mut self.options.connect_jack_ports,
             "Connect to the system's speakers and inputs (JACK)",
@@ -380,7 +388,11 @@ impl BootPanel {
                     } else {
                         180.0
                     };
+                    // An id of its own, not one counted from the widgets above: those come and
+                    // go (JACK's state, a warning), and a field whose id moved loses the
+                    // keyboard in the middle of typing.
                     let edit = egui::TextEdit::singleline(text)
+                        .id(egui::Id::unique(("boot option", def.key)))
                         .desired_width(width)
                         .password(def.secret);
                     let resp = ui.add(edit).labelled_by(label.id).on_hover_text(def.help);

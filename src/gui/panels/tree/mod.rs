@@ -7,7 +7,10 @@ use std::time::Instant;
 use crate::gui::theme::{Tone, tone};
 use egui::{Color32, RichText};
 
+mod control_field;
 mod windows;
+
+pub use control_field::ControlEdit;
 
 use crate::gui::actions::{Action, ActionQueue};
 use crate::gui::tree_view::{
@@ -156,6 +159,8 @@ impl TreePanel {
         // `x.set` sends no notification), except one being edited right now.
         let mut watched = Vec::new();
         let mut key: Option<(usize, RowKey)> = None;
+        // The keyboard leaving a control for a row: (this row, -1 above, 0 itself, 1 below).
+        let mut to_row: Option<(usize, i8)> = None;
         let mut scroll = egui::ScrollArea::both().auto_shrink([false, false]);
         // A row the keyboard was to move to that is gone (freed, filtered out) is forgotten,
         // so its id, if scsynth reuses it, doesn't take the keyboard later.
@@ -286,28 +291,25 @@ impl TreePanel {
                                 let label = ui.weak(printable(k));
                                 match v {
                                     ControlValue::Value(x) => {
-                                        let speed = (x.abs() * 0.01).max(0.001);
                                         // An id of its own: auto ids shift when the
                                         // "ended:" strip above comes or goes, and a value
                                         // being typed would lose its focus and be re-read.
                                         let stable = egui::Id::unique(("tree control", row.id, &*k));
-                                        let r = ui
+                                        let (r, field) = ui
                                             .scope_builder(egui::UiBuilder::new().scope_id(stable), |ui| {
-                                                ui.add(
-                                                    egui::DragValue::new(x)
-                                                        .speed(speed)
-                                                        .max_decimals(4),
-                                                )
+                                                control_field::ui(ui, row.id, k, *x, label.id, &mut self.control_edit)
                                             })
-                                            .inner
-                                            .labelled_by(label.id);
-                                        editing |= r.dragged() || r.has_focus();
-                                        if r.changed() {
-                                            actions.push(Action::SetControl {
+                                            .inner;
+                                        editing |= r.dragged()
+                                            || self.control_edit.as_ref().is_some_and(|e| e.node == row.id);
+                                        match field {
+                                            control_field::Field::Set(v) => actions.push(Action::SetControl {
                                                 node: row.id,
                                                 name: k.clone(),
-                                                value: *x,
-                                            });
+                                                value: v,
+                                            }),
+                                            control_field::Field::ToRow(d) => to_row = Some((i, d)),
+                                            control_field::Field::Nothing => {}
                                         }
                                     }
                                     ControlValue::Bus(b) => {
@@ -360,6 +362,14 @@ impl TreePanel {
             });
         if let Some((i, k)) = key {
             self.on_key(i, k, server, actions);
+        }
+        if let Some((i, d)) = to_row {
+            let j = match d {
+                -1 => i.saturating_sub(1),
+                1 => (i + 1).min(self.rows.len().saturating_sub(1)),
+                _ => i,
+            };
+            self.focus_next = self.rows.get(j).map(|r| r.id);
         }
         // A setting of what the core polls, not a request: it costs nothing on this thread.
         server.controls().watch(watched);
