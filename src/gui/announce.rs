@@ -4,8 +4,9 @@
 //!
 //! The same news also leads the window's accessible name, because Orca 43 (Debian 12)
 //! presents no AccessKit live region: AccessKit sends it as an `object:announcement` event,
-//! which Orca only listens to from version 45 on, and Orca 43's own live-region support is
-//! for web documents only (`liveregions.py`, used by `scripts/web`). What Orca 43 does say
+//! for which Orca 43 registers no listener (later Orcas do: the maintainer points apps to it,
+//! mate-desktop/mate-calc#223), and Orca 43's own live-region support is for web documents
+//! only (`liveregions.py`, used by `scripts/web`). What Orca 43 does say
 //! is a new name of the active window (`onNameChanged` in `orca/scripts/default.py`: "if
 //! role == ROLE_FRAME and obj == activeWindow: presentMessage(name)"). `scripts/orca-check.sh`
 //! hears both ways end to end.
