@@ -127,19 +127,20 @@ impl Announcer {
         None
     }
 
-    /// The window's accessible name: the last news, then the title (`scpanel`, as the task
-    /// bar shows it). Without it the window had no name at all and Orca said only "frame".
-    pub fn window_name(&self, title: &str) -> String {
+    /// The window's accessible name: the last news, then the app's name. Without it the
+    /// window had no name at all and Orca said only "frame". Not the window title: that
+    /// counts a recording's seconds, and Orca 43 would say the whole name again each second.
+    pub fn window_name(&self) -> String {
         if self.text.is_empty() {
-            title.to_string()
+            "scpanel".to_string()
         } else {
-            format!("{} \u{B7} {title}", self.text)
+            format!("{} \u{B7} scpanel", self.text)
         }
     }
 
     /// The live region (no size, only a node for assistive technology), and the window's
     /// accessible name, which leads with the same news for Orca 43 (see the module's note).
-    pub fn ui(&self, ui: &mut egui::Ui, title: &str) {
+    pub fn ui(&self, ui: &mut egui::Ui) {
         let (_, resp) = ui.allocate_exact_size(egui::Vec2::ZERO, egui::Sense::hover());
         ui.ctx().accesskit_node_builder(resp.id, |n| {
             n.set_role(egui::accesskit::Role::Status);
@@ -148,7 +149,7 @@ impl Announcer {
         });
         ui.ctx()
             .accesskit_node_builder(egui::accesskit_root_id(), |n| {
-                n.set_label(self.window_name(title))
+                n.set_label(self.window_name())
             });
     }
 }
@@ -235,13 +236,10 @@ mod tests {
     #[test]
     fn the_window_name_leads_with_the_news() {
         let mut a = Announcer::default();
-        assert_eq!(a.window_name("scpanel"), "scpanel");
+        assert_eq!(a.window_name(), "scpanel");
         let t = Instant::now();
         a.observe(t, &seen(ServerState::Offline, 0, 0));
         a.observe(t, &seen(ServerState::Online, 0, 0));
-        assert_eq!(
-            a.window_name("scpanel"),
-            "Ada: server online \u{B7} scpanel"
-        );
+        assert_eq!(a.window_name(), "Ada: server online \u{B7} scpanel");
     }
 }

@@ -323,7 +323,7 @@ impl eframe::App for ScPanel {
                 if a.about {
                     self.about.open(state.is_online(), &mut self.actions);
                 }
-                self.announcer.ui(ui, &self.title);
+                self.announcer.ui(ui);
                 if state == ServerState::Offline
                     && let Some(why) = &blocker
                 {
