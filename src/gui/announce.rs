@@ -6,10 +6,9 @@
 //! presents no AccessKit live region: AccessKit sends it as an `object:announcement` event,
 //! for which Orca 43 registers no listener (later Orcas do: the maintainer points apps to it,
 //! mate-desktop/mate-calc#223), and Orca 43's own live-region support is for web documents
-//! only (`liveregions.py`, used by `scripts/web`). What Orca 43 does say
-//! is a new name of the active window (`onNameChanged` in `orca/scripts/default.py`: "if
-//! role == ROLE_FRAME and obj == activeWindow: presentMessage(name)"). `scripts/orca-check.sh`
-//! hears both ways end to end.
+//! only (`liveregions.py`, used by `scripts/web`). What Orca 43 does say is a new name of
+//! the active window (`onNameChanged` in `orca/scripts/default.py`: a frame that is the
+//! `activeWindow` gets `presentMessage(name)`). `scripts/orca-check.sh` hears it end to end.
 
 use std::time::{Duration, Instant};
 
