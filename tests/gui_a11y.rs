@@ -62,6 +62,10 @@ fn a_screen_reader_hears_the_server_and_reads_every_control() {
     step_until(&mut h, "announced online", LIMIT, |h| {
         announced(h).ends_with("server online")
     });
+    // The window's name leads with the same news: Orca 43 says a new window name, not a
+    // live region (src/gui/announce.rs; scripts/orca-check.sh hears it).
+    let window = h.root().accesskit_node().label().unwrap_or_default();
+    assert_eq!(window, format!("{} \u{B7} scpanel", announced(&h)));
     for tab in [
         "Servers",
         "Node tree",

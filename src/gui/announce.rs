@@ -1,6 +1,14 @@
 //! What a screen reader is told without asking: the server coming online, going away or
 //! crashing, alerts, clips. One polite live region, changed at most once a second (a later
 //! news waits its turn and replaces any that waited before it).
+//!
+//! The same news also leads the window's accessible name, because Orca 43 (Debian 12)
+//! presents no AccessKit live region: AccessKit sends it as an `object:announcement` event,
+//! for which Orca 43 registers no listener (later Orcas do: the maintainer points apps to it,
+//! mate-desktop/mate-calc#223), and Orca 43's own live-region support is for web documents
+//! only (`liveregions.py`, used by `scripts/web`). What Orca 43 does say is a new name of
+//! the active window (`onNameChanged` in `orca/scripts/default.py`: a frame that is the
+//! `activeWindow` gets `presentMessage(name)`). `scripts/orca-check.sh` hears it end to end.
 
 use std::time::{Duration, Instant};
 
@@ -21,6 +29,9 @@ pub struct Announcer {
     clips: usize,
     /// The session watched: another one's state is no change of this one's.
     session: Option<u64>,
+    /// The server's name the frame before: a server that went away is said by the name it
+    /// had (after a crash there is no address left, the tile says "no server yet").
+    name: String,
 }
 
 /// What the window shows this frame that may be news.
@@ -45,15 +56,18 @@ impl Announcer {
             self.session = Some(seen.session);
             self.state = None;
             self.crashes = seen.crashes;
+            self.name = seen.name.to_string();
         }
+        let gone = std::mem::replace(&mut self.name, seen.name.to_string());
+        let gone = if gone.is_empty() { seen.name } else { &gone };
         let mut news = Vec::new();
         if seen.crashes > self.crashes {
-            news.push(format!("{}: the server crashed", seen.name));
+            news.push(format!("{gone}: the server crashed"));
         } else if self.state.is_some_and(|s| s != seen.state) {
             match seen.state {
                 ServerState::Online => news.push(format!("{}: server online", seen.name)),
                 ServerState::Unresponsive => {
-                    news.push(format!("{}: the server stopped answering", seen.name))
+                    news.push(format!("{gone}: the server stopped answering"))
                 }
                 // From a server that was up: a failed rejoin going from connecting back to
                 // offline every few seconds is no news.
@@ -66,8 +80,8 @@ impl Announcer {
                     ) =>
                 {
                     news.push(match seen.away {
-                        Some(why) => format!("{}: server lost ({why})", seen.name),
-                        None => format!("{}: server offline", seen.name),
+                        Some(why) => format!("{gone}: server lost ({why})"),
+                        None => format!("{gone}: server offline"),
                     })
                 }
                 _ => {}
@@ -112,7 +126,19 @@ impl Announcer {
         None
     }
 
-    /// The live region: no size, only a node for assistive technology.
+    /// The window's accessible name: the last news, then the app's name. Without it the
+    /// window had no name at all and Orca said only "frame". Not the window title: that
+    /// counts a recording's seconds, and Orca 43 would say the whole name again each second.
+    pub fn window_name(&self) -> String {
+        if self.text.is_empty() {
+            "scpanel".to_string()
+        } else {
+            format!("{} \u{B7} scpanel", self.text)
+        }
+    }
+
+    /// The live region (no size, only a node for assistive technology), and the window's
+    /// accessible name, which leads with the same news for Orca 43 (see the module's note).
     pub fn ui(&self, ui: &mut egui::Ui) {
         let (_, resp) = ui.allocate_exact_size(egui::Vec2::ZERO, egui::Sense::hover());
         ui.ctx().accesskit_node_builder(resp.id, |n| {
@@ -120,6 +146,10 @@ impl Announcer {
             n.set_live(egui::accesskit::Live::Polite);
             n.set_label(self.text.clone());
         });
+        ui.ctx()
+            .accesskit_node_builder(egui::accesskit_root_id(), |n| {
+                n.set_label(self.window_name())
+            });
     }
 }
 
@@ -189,5 +219,26 @@ mod tests {
         a.observe(t, &seen(ServerState::Online, 0, 0));
         a.observe(t + GAP, &seen(ServerState::Offline, 1, 0));
         assert_eq!(a.text, "Ada: the server crashed");
+    }
+
+    #[test]
+    fn a_server_gone_is_said_by_the_name_it_had() {
+        let mut a = Announcer::default();
+        let t = Instant::now();
+        a.observe(t, &seen(ServerState::Online, 0, 0));
+        let mut after = seen(ServerState::Offline, 1, 0);
+        after.name = "no server yet";
+        a.observe(t + GAP, &after);
+        assert_eq!(a.text, "Ada: the server crashed");
+    }
+
+    #[test]
+    fn the_window_name_leads_with_the_news() {
+        let mut a = Announcer::default();
+        assert_eq!(a.window_name(), "scpanel");
+        let t = Instant::now();
+        a.observe(t, &seen(ServerState::Offline, 0, 0));
+        a.observe(t, &seen(ServerState::Online, 0, 0));
+        assert_eq!(a.window_name(), "Ada: server online \u{B7} scpanel");
     }
 }
