@@ -129,6 +129,102 @@ impl Tone {
     }
 }
 
+/// The design tokens: every gap, text size, corner and meaning-bearing colour a panel draws
+/// is one of these, so the window reads as one piece and a change here changes it everywhere
+/// (`tests/tokens.rs` keeps raw colours and sizes out of the panels).
+pub(crate) mod space {
+    /// Between the parts of one thing (a meter's bars, a dot and its word).
+    pub const TIGHT: f32 = 2.0;
+    /// Between things in a row.
+    pub const SMALL: f32 = 4.0;
+    /// Between groups of things.
+    pub const MEDIUM: f32 = 8.0;
+}
+
+/// Type sizes, in points (egui's body text stays egui's).
+pub(crate) mod size {
+    /// Scales and tick labels.
+    pub const CAPTION: f32 = 11.0;
+    /// Figures read from across a room (the projector row, the wall's CPU).
+    pub const FIGURE: f32 = 32.0;
+    /// A reading over a picture (the spectrum's cursor).
+    pub const READOUT: f32 = 13.0;
+    /// A tile's own large figure.
+    pub const TILE_FIGURE: f32 = 20.0;
+}
+
+/// Corner radii.
+pub(crate) mod radius {
+    /// Meters, bars, small marks.
+    pub const SMALL: f32 = 2.0;
+    /// Tiles.
+    pub const MEDIUM: f32 = 6.0;
+}
+
+/// What a text is, and so how it looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TextRole {
+    /// Scales, units, small print.
+    Caption,
+    /// A figure read from afar.
+    Figure,
+    /// A figure on a tile.
+    TileFigure,
+}
+
+/// `text` in its role's look.
+pub(crate) fn text(role: TextRole, text: impl Into<String>) -> egui::RichText {
+    let t = egui::RichText::new(text);
+    match role {
+        TextRole::Caption => t.size(size::CAPTION),
+        TextRole::Figure => t.size(size::FIGURE).strong(),
+        TextRole::TileFigure => t.size(size::TILE_FIGURE).strong(),
+    }
+}
+
+/// The font of a caption, for text painted straight onto a picture (meter scales).
+pub(crate) fn caption_font() -> egui::FontId {
+    egui::FontId::proportional(size::CAPTION)
+}
+
+/// Levels on every meter (the Levels tab, the status bar's master meter): calm, hot (above
+/// −6 dBFS) and clipping, warmer as they get worse, as the CPU's peak is warmer than its
+/// average; drawn on [`METER_BACK`] in both themes.
+pub(crate) const LEVEL_OK: Color32 = Color32::from_rgb(70, 190, 90);
+pub(crate) const LEVEL_HOT: Color32 = Color32::from_rgb(230, 170, 40);
+pub(crate) const LEVEL_CLIP: Color32 = Color32::from_rgb(220, 40, 40);
+/// A meter's held peak, and its instant one.
+pub(crate) const LEVEL_HELD: Color32 = Color32::from_rgb(240, 200, 80);
+pub(crate) const LEVEL_PEAK: Color32 = Color32::WHITE;
+/// A meter's well, dark in both themes so the level colours read the same on it.
+pub(crate) const METER_BACK: Color32 = Color32::from_gray(30);
+/// The dB ticks over a meter.
+pub(crate) const METER_TICK: Color32 = Color32::from_gray(110);
+/// A clip light that is lit.
+pub(crate) const CLIP_LIGHT: Color32 = Color32::from_rgb(190, 30, 30);
+/// A level's colour: the alarm colours, by how loud.
+pub(crate) fn level_colour(db: f32, clipping: bool) -> Color32 {
+    if clipping {
+        LEVEL_CLIP
+    } else if db > -6.0 {
+        LEVEL_HOT
+    } else {
+        LEVEL_OK
+    }
+}
+
+/// A node that just started, behind its name in the tree.
+pub(crate) const FRESH: Color32 = Color32::from_rgba_premultiplied(22, 47, 22, 70);
+
+/// Xrun marks on the CPU plot: apart from the average, the peak and late lines.
+pub(crate) fn xrun_colour(dark: bool) -> Color32 {
+    if dark {
+        Color32::from_rgb(225, 100, 235)
+    } else {
+        Color32::from_rgb(150, 30, 160)
+    }
+}
+
 /// The tones channels 1, 2, … are drawn in, in the scope and the spectrum alike.
 /// A CPU history's average line, everywhere it is drawn (the wall's tiles, the CPU plot):
 /// the calm colour, so the warmer peak reads as the one to watch.
@@ -243,6 +339,21 @@ pub(crate) fn state_colour(ui: &egui::Ui, state: ServerState) -> Color32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Warmth as red less blue: an alarm colour is warmer than the calmer one below it.
+    fn warmth(c: Color32) -> i32 {
+        i32::from(c.r()) - i32::from(c.b()) - i32::from(c.g()) / 2
+    }
+
+    #[test]
+    fn alarm_colours_get_warmer_as_things_get_worse() {
+        assert!(warmth(LEVEL_HOT) > warmth(LEVEL_OK));
+        assert!(warmth(LEVEL_CLIP) > warmth(LEVEL_HOT));
+        assert_eq!(level_colour(-20.0, false), LEVEL_OK);
+        assert_eq!(level_colour(-3.0, false), LEVEL_HOT);
+        assert_eq!(level_colour(-20.0, true), LEVEL_CLIP);
+        assert!(warmth(CPU_PEAK) > warmth(CPU_AVERAGE));
+    }
 
     #[test]
     fn a_cpu_peak_is_warmer_than_its_average() {

@@ -105,6 +105,9 @@ impl ScPanel {
         if self.display_applied == Some(self.display) {
             return;
         }
+        if self.display_applied.is_none() {
+            crate::gui::icons::install(ctx);
+        }
         crate::gui::theme::apply(ctx, &self.display);
         if (zoom - self.display.zoom).abs() > f32::EPSILON {
             ctx.set_zoom_factor(self.display.zoom);

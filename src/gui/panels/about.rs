@@ -70,7 +70,7 @@ impl About {
                 _ => "Server: offline".to_string(),
             };
             ui.label(server);
-            ui.add_space(6.0);
+            ui.add_space(crate::gui::theme::space::MEDIUM);
             if ui.button("Close").clicked() {
                 close = true;
             }

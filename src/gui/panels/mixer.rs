@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::gui::theme::{Tone, tone};
+use crate::gui::theme::{self, Tone, tone};
 use egui::{Color32, RichText};
 
 use crate::gui::actions::{Action, ActionQueue, Pick};
@@ -100,14 +100,10 @@ fn meter(ui: &mut egui::Ui, label: &str, level: &ChannelLevel, held: f32, now: I
         );
     }
     let p = ui.painter();
-    p.rect_filled(rect, 2.0, Color32::from_gray(30));
+    p.rect_filled(rect, theme::radius::SMALL, theme::METER_BACK);
     let frac = |db: f32| ((db - FLOOR_DB) / -FLOOR_DB).clamp(0.0, 1.0);
     let rms_top = rect.bottom() - rect.height() * frac(level.rms_db);
-    let colour = if level.rms_db > -6.0 {
-        Color32::from_rgb(230, 170, 40)
-    } else {
-        Color32::from_rgb(70, 190, 90)
-    };
+    let colour = theme::level_colour(level.rms_db, false);
     p.rect_filled(
         egui::Rect::from_min_max(egui::pos2(rect.left(), rms_top), rect.max),
         2.0,
@@ -117,16 +113,12 @@ fn meter(ui: &mut egui::Ui, label: &str, level: &ChannelLevel, held: f32, now: I
     p.hline(
         rect.x_range(),
         peak_y,
-        egui::Stroke::new(2.0, Color32::WHITE),
+        egui::Stroke::new(2.0, theme::LEVEL_PEAK),
     );
     // The held peak: a thin line that stays where the peak was for a moment.
     if held > FLOOR_DB {
         let y = rect.bottom() - rect.height() * frac(held);
-        p.hline(
-            rect.x_range(),
-            y,
-            egui::Stroke::new(1.0, Color32::from_rgb(240, 200, 80)),
-        );
+        p.hline(rect.x_range(), y, egui::Stroke::new(1.0, theme::LEVEL_HELD));
     }
     // Ticks every 6 dB over the bar.
     let mut db = 0.0f32;
@@ -135,28 +127,41 @@ fn meter(ui: &mut egui::Ui, label: &str, level: &ChannelLevel, held: f32, now: I
         p.hline(
             egui::Rangef::new(rect.right() - 4.0, rect.right()),
             y,
-            egui::Stroke::new(1.0, Color32::from_gray(110)),
+            egui::Stroke::new(1.0, theme::METER_TICK),
         );
         db -= 6.0;
     }
 }
 
-/// The dB marks beside the meters.
+/// The dB marks beside the meters: the marks that fit at least a caption's height apart,
+/// from 0 dB down (at 160 px, 6 dB is 11 px: 0, −6 and −12 ran into each other).
 fn scale(ui: &mut egui::Ui) {
     let (rect, _) = ui.allocate_exact_size(egui::vec2(30.0, 160.0), egui::Sense::hover());
     let p = ui.painter();
-    for db in [
-        0.0f32, -6.0, -12.0, -18.0, -24.0, -36.0, -48.0, -60.0, -72.0, -90.0,
-    ] {
-        let y = rect.bottom() - rect.height() * ((db - FLOOR_DB) / -FLOOR_DB);
+    for (db, y) in scale_marks(rect.top(), rect.bottom(), theme::size::CAPTION + 2.0) {
         p.text(
             egui::pos2(rect.right() - 2.0, y),
             egui::Align2::RIGHT_CENTER,
             format!("{db:.0}"),
-            egui::FontId::proportional(10.0),
+            theme::caption_font(),
             ui.visuals().weak_text_color(),
         );
     }
+}
+
+/// The marks of the dB scale between `top` (0 dB) and `bottom` (the floor) that are at least
+/// `gap` apart, each with its height.
+pub(crate) fn scale_marks(top: f32, bottom: f32, gap: f32) -> Vec<(f32, f32)> {
+    let mut out: Vec<(f32, f32)> = Vec::new();
+    for db in [
+        0.0f32, -6.0, -12.0, -18.0, -24.0, -30.0, -36.0, -48.0, -60.0, -72.0, -90.0,
+    ] {
+        let y = bottom - (bottom - top) * ((db - FLOOR_DB) / -FLOOR_DB);
+        if out.last().is_none_or(|&(_, last)| y - last >= gap) {
+            out.push((db, y));
+        }
+    }
+    out
 }
 
 impl MixerPanel {
@@ -297,7 +302,7 @@ impl MixerPanel {
                 if ui
                     .add(
                         egui::Button::new(RichText::new("CLIP").small().color(Color32::WHITE))
-                            .fill(Color32::from_rgb(190, 30, 30)),
+                            .fill(theme::CLIP_LIGHT),
                     )
                     .on_hover_text(format!("{label}: last clip {ago} s ago; click to clear"))
                     .clicked()
@@ -515,6 +520,20 @@ mod tests {
     use egui_kittest::kittest::Queryable;
 
     use super::*;
+
+    #[test]
+    fn the_meter_scale_s_marks_never_run_into_each_other() {
+        let marks = scale_marks(0.0, 160.0, theme::size::CAPTION + 2.0);
+        assert_eq!(marks.first().map(|m| m.0), Some(0.0));
+        assert_eq!(marks.last().map(|m| m.0), Some(FLOOR_DB));
+        for w in marks.windows(2) {
+            assert!(w[1].1 - w[0].1 >= theme::size::CAPTION + 2.0, "{marks:?}");
+        }
+        assert!(
+            marks.len() >= 6,
+            "enough marks to read a level by: {marks:?}"
+        );
+    }
     use crate::gui::bridge::Bridge;
 
     #[test]

@@ -100,11 +100,7 @@ impl Plots {
                 .allow_scroll([true, false])
         };
         // Magenta: apart from the average (blue), the peak (orange) and late lines (warning).
-        let xrun_colour = if ui.visuals().dark_mode {
-            egui::Color32::from_rgb(225, 100, 235)
-        } else {
-            egui::Color32::from_rgb(150, 30, 160)
-        };
+        let xrun_colour = crate::gui::theme::xrun_colour(ui.visuals().dark_mode);
         let late_colour = tone(ui, Tone::Warning);
         let shown = cpu.show(ui, |p| {
             // The theme's CPU colours, as on the wall: the peak warmer than the average.

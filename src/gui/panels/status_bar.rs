@@ -5,8 +5,9 @@ use std::time::Duration;
 use egui::{Color32, RichText};
 
 use crate::gui::format::{MASTER_FLOOR_DB, figures, rec_text};
+use crate::gui::icons;
 use crate::gui::session::XrunsShown;
-use crate::gui::theme::{Tone, state_colour, tone};
+use crate::gui::theme::{self, TextRole, Tone, state_colour, tone};
 
 use scpanel_core::levels::{ChannelLevel, FLOOR_DB};
 use scpanel_core::recording::Recording;
@@ -89,19 +90,13 @@ pub(crate) fn master_meter(ui: &mut egui::Ui, outputs: &[ChannelLevel]) {
         b.set_numeric_value(f64::from(loudest));
     });
     let p = ui.painter();
-    p.rect_filled(rect, 1.0, Color32::from_gray(30));
+    p.rect_filled(rect, 1.0, theme::METER_BACK);
     for (i, l) in outputs.iter().take(n).enumerate() {
         let frac = ((l.peak_db - MASTER_FLOOR_DB) / -MASTER_FLOOR_DB).clamp(0.0, 1.0);
         if frac <= 0.0 {
             continue;
         }
-        let colour = if l.clipping(now) {
-            Color32::from_rgb(220, 40, 40)
-        } else if l.peak_db > -6.0 {
-            Color32::from_rgb(230, 170, 40)
-        } else {
-            Color32::from_rgb(70, 190, 90)
-        };
+        let colour = theme::level_colour(l.peak_db, l.clipping(now));
         let top = rect.top() + i as f32 * (bar + gap);
         p.rect_filled(
             egui::Rect::from_min_size(egui::pos2(rect.left(), top), egui::vec2(width * frac, bar)),
@@ -177,8 +172,7 @@ pub(crate) fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
     ui.horizontal(|ui| {
         let online = state.is_online();
         let owner = session.is_some_and(|s| s.is_owner);
-        if ui
-            .selectable_label(side_open, "Options")
+        if icons::selectable(ui, side_open, icons::SIDEBAR, "Options")
             .on_hover_text("Show or hide the boot and connect panel (F9)")
             .clicked()
         {
@@ -186,7 +180,7 @@ pub(crate) fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
         }
         ui.separator();
         let can_boot = state == ServerState::Offline && boot_blocker.is_none();
-        let boot = ui.add_enabled(can_boot, egui::Button::new("Boot"));
+        let boot = icons::button(ui, can_boot, icons::POWER, "Boot");
         let boot = match (state, boot_blocker) {
             (ServerState::Offline, Some(why)) => {
                 boot.on_disabled_hover_text(format!("Can't boot: {why}"))
@@ -197,8 +191,7 @@ pub(crate) fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
         if boot.clicked() {
             a.boot = true;
         }
-        if ui
-            .add_enabled(online, egui::Button::new("Quit"))
+        if icons::button(ui, online, icons::STOP, "Quit")
             .on_hover_text(
                 "Quit the server (Ctrl+Q asks first when synths play or a recording runs)",
             )
@@ -206,23 +199,20 @@ pub(crate) fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
         {
             a.quit = true;
         }
-        if ui
-            .add_enabled(online && owner, egui::Button::new("Reboot"))
+        if icons::button(ui, online && owner, icons::ARROW_CLOCKWISE, "Reboot")
             .on_hover_text("Quit and boot again with the same options (Ctrl+R)")
             .clicked()
         {
             a.reboot = true;
         }
-        if ui
-            .add_enabled(online, egui::Button::new("Reset"))
+        if icons::button(ui, online, icons::HAND_PALM, "Reset")
             .on_hover_text("Cmd-period: free nodes and clear the schedule (Ctrl+.)")
             .clicked()
         {
             a.reset = true;
         }
         let logged_in = session.is_some_and(|s| s.login.is_some());
-        if ui
-            .add_enabled(online && logged_in, egui::Button::new("Test tone"))
+        if icons::button(ui, online && logged_in, icons::SPEAKER_HIGH, "Test tone")
             .on_hover_text(
                 "A quiet sine (-20 dBFS), one second on the left output, then one on the right",
             )
@@ -231,8 +221,7 @@ pub(crate) fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
         {
             a.test_tone = true;
         }
-        if ui
-            .button("About")
+        if icons::button(ui, true, icons::INFO, "About")
             .on_hover_text("scpanel's version, and the server's (Shift+F1)")
             .clicked()
         {
@@ -274,7 +263,7 @@ pub(crate) fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
     });
     if large {
         ui.horizontal(|ui| {
-            let big = |t: String| RichText::new(t).size(32.0).strong();
+            let big = |t: String| theme::text(TextRole::Figure, t);
             ui.label(big(state.label().to_uppercase()).color(state_colour(ui, state)));
             if let Some(st) = status.filter(|_| state.is_online()) {
                 let over = cpu_alert.is_some_and(|t| st.average_cpu >= t);

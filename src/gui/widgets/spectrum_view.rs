@@ -171,7 +171,7 @@ impl SpectrumView {
         painter.rect_filled(plot, 0.0, visuals.extreme_bg_color);
         let grid = Stroke::new(1.0, visuals.widgets.noninteractive.bg_stroke.color);
         let text = visuals.weak_text_color();
-        let font = FontId::proportional(11.0);
+        let font = crate::gui::theme::caption_font();
         let mut db = 0.0;
         while db >= -DB_RANGE {
             let y = axis.y_of(db);
@@ -249,7 +249,7 @@ impl SpectrumView {
                     Align2::RIGHT_TOP
                 },
                 self.reading(spectra.len()),
-                FontId::proportional(13.0),
+                FontId::proportional(crate::gui::theme::size::READOUT),
                 ink,
             );
         }

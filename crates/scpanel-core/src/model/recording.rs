@@ -109,9 +109,22 @@ impl Recording {
     }
 }
 
-/// Where recordings go unless the user picks a place: the music folder, else home.
+/// Where recordings go unless the user picks a place: the music folder, else where sclang
+/// records (`Platform.recordingsDir`: `~/.local/share/SuperCollider/Recordings` on Linux), so
+/// a machine without a music folder (a server, root) does not record into home itself.
 pub fn default_folder() -> PathBuf {
     dirs::audio_dir()
-        .or_else(dirs::home_dir)
+        .or_else(|| dirs::data_dir().map(|d| d.join("SuperCollider").join("Recordings")))
         .unwrap_or_else(std::env::temp_dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recordings_never_default_to_home_itself() {
+        // Root on Debian has no music folder: it was /root, a folder of dotfiles.
+        assert_ne!(Some(default_folder()), dirs::home_dir());
+    }
 }

@@ -247,10 +247,14 @@ pub(crate) fn timestamped_name(header: HeaderFormat) -> String {
     )
 }
 
-/// A folder (or nothing) becomes a timestamped file in it; a file path stays as it is.
+/// A folder (or nothing) becomes a timestamped file in it; a file path stays as it is. The
+/// default folder is made when it is not there yet (sclang's is, on its first recording).
 fn resolve_path(path: &Path, header: HeaderFormat) -> PathBuf {
-    if path.as_os_str().is_empty() {
-        default_folder().join(timestamped_name(header))
+    let default = default_folder();
+    if path.as_os_str().is_empty() || path == default {
+        // When it can't be made, the check of the folder says why.
+        let _ = std::fs::create_dir_all(&default);
+        default.join(timestamped_name(header))
     } else if path.is_dir() {
         path.join(timestamped_name(header))
     } else {

@@ -106,7 +106,7 @@ impl BootPanel {
                         query.trim()
                     ));
                 }
-                ui.add_space(4.0);
+                ui.add_space(crate::gui::theme::space::SMALL);
                 ui.label(RichText::new("Command line").strong());
                 let mut preview = self.command_line();
                 ui.add(

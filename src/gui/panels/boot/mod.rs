@@ -294,7 +294,7 @@ impl BootPanel {
         self.presets_and_profiles(ui, session);
         ui.separator();
         self.audio.ui(ui, actions);
-        ui.add_space(4.0);
+        ui.add_space(crate::gui::theme::space::SMALL);
         // Its own id too (see `field`): the audio setup above grows and shrinks.
         ui.scope_builder(
             egui::UiBuilder::new().scope_id(egui::Id::unique("boot essentials")),

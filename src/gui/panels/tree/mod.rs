@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use crate::gui::theme::{Tone, tone};
-use egui::{Color32, RichText};
+use egui::RichText;
 
 mod control_field;
 mod windows;
@@ -13,6 +13,7 @@ mod windows;
 pub use control_field::ControlEdit;
 
 use crate::gui::actions::{Action, ActionQueue};
+use crate::gui::icons;
 use crate::gui::tree_view::{
     HIGHLIGHT, Marks, MoveForm, NewSynth, Row, TreePanel, check_move_target, row_description,
     row_label,
@@ -43,8 +44,7 @@ fn meter_output_item(ui: &mut egui::Ui, row: &Row, actions: &mut ActionQueue) {
     if row.is_group {
         return;
     }
-    if ui
-        .button("Meter its output")
+    if icons::button(ui, true, icons::GAUGE, "Meter its output")
         .on_hover_text(
             "Add a meter on the bus this synth writes (its out control), shown in the Levels tab",
         )
@@ -53,8 +53,7 @@ fn meter_output_item(ui: &mut egui::Ui, row: &Row, actions: &mut ActionQueue) {
         actions.push(Action::MeterNodeOutput { id: row.id });
         ui.close();
     }
-    if ui
-        .button("Scope its output")
+    if icons::button(ui, true, icons::WAVE_SINE, "Scope its output")
         .on_hover_text("Show the buses this synth writes in the Scope tab")
         .clicked()
     {
@@ -223,7 +222,7 @@ impl TreePanel {
                             }
                             let mut text = RichText::new(row_label(row)).monospace();
                             if fresh {
-                                text = text.background_color(Color32::from_rgba_unmultiplied(80, 170, 80, 70));
+                                text = text.background_color(crate::gui::theme::FRESH);
                             }
                             let name = ui.add(egui::Label::new(text).sense(egui::Sense::click()));
                             if self.focus_next == Some(row.id) {

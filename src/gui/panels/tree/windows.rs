@@ -112,8 +112,7 @@ impl TreePanel {
             ui.memory_mut(|m| m.request_focus(ui.next_auto_id()));
         }
         if gated
-            && ui
-                .button("Release")
+            && icons::button(ui, true, icons::SIGN_OUT, "Release")
                 .on_hover_text("Set gate to 0: the synth's envelope ends it in its own time")
                 .clicked()
         {
@@ -124,16 +123,16 @@ impl TreePanel {
             });
             ui.close();
         }
-        if ui.button("Free").clicked() {
+        if icons::button(ui, true, icons::TRASH, "Free").clicked() {
             actions.push(Action::FreeNode { id });
             ui.close();
         }
         if paused == Some(true) {
-            if ui.button("Resume").clicked() {
+            if icons::button(ui, true, icons::PLAY, "Resume").clicked() {
                 actions.push(Action::RunNode { id });
                 ui.close();
             }
-        } else if ui.button("Pause").clicked() {
+        } else if icons::button(ui, true, icons::PAUSE, "Pause").clicked() {
             actions.push(Action::PauseNode { id });
             ui.close();
         }
@@ -152,7 +151,7 @@ impl TreePanel {
             ui.close();
         }
         meter_output_item(ui, row, actions);
-        if ui.button("Move…").clicked() {
+        if icons::button(ui, true, icons::ARROWS_OUT_CARDINAL, "Move…").clicked() {
             self.move_form = Some(MoveForm {
                 node: id,
                 target: String::new(),

@@ -167,7 +167,8 @@ impl Wall {
             .auto_shrink([false, false])
             .show(ui, |ui| {
                 ui.horizontal_wrapped(|ui| {
-                    ui.spacing_mut().item_spacing = egui::vec2(8.0, 8.0);
+                    ui.spacing_mut().item_spacing =
+                        egui::Vec2::splat(crate::gui::theme::space::MEDIUM);
                     for i in order {
                         let s = &sessions[i];
                         if let Some(a) = tile(ui, s, s.id == current, self.cpu_threshold, actions) {

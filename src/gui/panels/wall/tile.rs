@@ -9,7 +9,9 @@ use super::summary::{address, alerts, label, late_lines, role, state_line};
 use crate::gui::actions::SessionId;
 use crate::gui::actions::{Action, ActionQueue};
 use crate::gui::session::Session;
-use crate::gui::theme::{CPU_AVERAGE as AVG, CPU_PEAK as PEAK, Tone, state_colour, tone};
+use crate::gui::theme::{
+    self, CPU_AVERAGE as AVG, CPU_PEAK as PEAK, TextRole, Tone, state_colour, tone,
+};
 use scpanel_core::RejoinPolicy;
 use std::time::Duration;
 
@@ -17,7 +19,10 @@ use std::time::Duration;
 pub(crate) const SPARKLINE_SPAN: Duration = Duration::from_secs(60);
 
 /// A tile's size: four fit across a 1280-pixel window beside the side panel.
-pub(crate) const TILE_SIZE: Vec2 = Vec2::new(236.0, 176.0);
+pub(crate) const TILE_SIZE: Vec2 = Vec2::new(236.0, 196.0);
+
+/// The sparkline's height: the last minute's CPU read from the back of a classroom.
+const SPARKLINE_HEIGHT: f32 = 48.0;
 
 /// Height of the row of buttons at the bottom of a tile.
 const BUTTON_ROW: f32 = 22.0;
@@ -66,7 +71,7 @@ pub(super) fn tile(
     };
     ui.painter().rect(
         rect,
-        6.0,
+        theme::radius::MEDIUM,
         visuals.extreme_bg_color,
         border,
         egui::StrokeKind::Inside,
@@ -88,27 +93,31 @@ pub(super) fn tile(
         ui.add(egui::Label::new(RichText::new(&name).strong()).truncate());
     });
     ui.horizontal(|ui| {
-        ui.add(egui::Label::new(RichText::new(address(session)).weak().small()).truncate());
+        ui.add(
+            egui::Label::new(theme::text(TextRole::Caption, address(session)).weak()).truncate(),
+        );
         let role = role(session);
         if !role.is_empty() {
-            ui.label(RichText::new(role).small());
+            ui.label(theme::text(TextRole::Caption, role));
         }
     });
     let status = server.latest_status().filter(|_| state.is_online());
     sparkline(ui, session, inner.width());
     match status {
         Some(st) => {
-            ui.label(
-                RichText::new(format!(
-                    "CPU {:.1}% (peak {:.1}%)",
-                    st.average_cpu, st.peak_cpu
-                ))
-                .color(if alerts.cpu {
-                    tone(ui, Tone::Error)
-                } else {
-                    ui.visuals().text_color()
-                }),
-            );
+            let colour = if alerts.cpu {
+                tone(ui, Tone::Error)
+            } else {
+                ui.visuals().text_color()
+            };
+            // The average large, as the room reads it; the peak beside it.
+            ui.horizontal(|ui| {
+                ui.label(
+                    theme::text(TextRole::TileFigure, format!("{:.0}%", st.average_cpu))
+                        .color(colour),
+                );
+                ui.label(RichText::new(format!("CPU (peak {:.1}%)", st.peak_cpu)).color(colour));
+            });
             ui.label(format!("{} UGens  {} synths", st.ugens, st.synths));
             let drift = st.actual_sample_rate - st.nominal_sample_rate;
             ui.label(
@@ -126,7 +135,7 @@ pub(super) fn tile(
                 ui.visuals().weak_text_color()
             }));
             if let Some(e) = server.absence().last_error.filter(|_| alerts.offline) {
-                ui.add(egui::Label::new(RichText::new(e).small().weak()).truncate());
+                ui.add(egui::Label::new(theme::text(TextRole::Caption, e).weak()).truncate());
             }
         }
     }
@@ -202,32 +211,52 @@ pub(super) fn tile(
     asked
 }
 
-/// The last minute of average (blue) and peak (orange) CPU, 0–100 %.
+/// The top of a sparkline's scale: the smallest of 10, 25, 50 and 100 % that holds `peak`, so
+/// a server at 3 % draws a line one can see rather than one along the floor.
+pub(crate) fn sparkline_top(peak: f32) -> f32 {
+    [10.0, 25.0, 50.0, 100.0]
+        .into_iter()
+        .find(|top| peak <= *top)
+        .unwrap_or(100.0)
+}
+
+/// The last minute of average (blue) and peak (orange) CPU, on a scale that fits its peak
+/// (its top written in the corner).
 fn sparkline(ui: &mut egui::Ui, session: &Session, width: f32) {
-    let (rect, _) = ui.allocate_exact_size(Vec2::new(width, 34.0), Sense::hover());
+    let (rect, _) = ui.allocate_exact_size(Vec2::new(width, SPARKLINE_HEIGHT), Sense::hover());
     let painter = ui.painter_at(rect);
-    painter.rect_filled(rect, 2.0, ui.visuals().faint_bg_color);
+    painter.rect_filled(rect, theme::radius::SMALL, ui.visuals().faint_bg_color);
     let now = Instant::now();
-    let (avg, peak) = session.server.with_status_history(|h| {
-        let mut avg = Vec::new();
-        let mut peak = Vec::new();
-        // Newest first, stopping at the first sample older than the span: bounded by the
-        // span's polls, however long the history.
-        for s in h.iter().rev() {
-            let age = now.saturating_duration_since(s.at);
-            if age > SPARKLINE_SPAN {
-                break;
-            }
-            let x =
-                rect.right() - rect.width() * (age.as_secs_f32() / SPARKLINE_SPAN.as_secs_f32());
-            let y = |v: f32| rect.bottom() - rect.height() * (v.clamp(0.0, 100.0) / 100.0);
-            avg.push(egui::pos2(x, y(s.info.average_cpu)));
-            peak.push(egui::pos2(x, y(s.info.peak_cpu)));
-        }
-        (avg, peak)
+    // Newest first, stopping at the first sample older than the span: bounded by the span's
+    // polls, however long the history.
+    let samples: Vec<(f32, f32, f32)> = session.server.with_status_history(|h| {
+        h.iter()
+            .rev()
+            .map(|s| {
+                (
+                    now.saturating_duration_since(s.at),
+                    s.info.average_cpu,
+                    s.info.peak_cpu,
+                )
+            })
+            .take_while(|(age, _, _)| *age <= SPARKLINE_SPAN)
+            .map(|(age, a, p)| (age.as_secs_f32() / SPARKLINE_SPAN.as_secs_f32(), a, p))
+            .collect()
     });
+    let top = sparkline_top(samples.iter().map(|s| s.2).fold(0.0, f32::max));
+    let x = |age: f32| rect.right() - rect.width() * age;
+    let y = |v: f32| rect.bottom() - rect.height() * (v.clamp(0.0, top) / top);
+    let avg: Vec<egui::Pos2> = samples.iter().map(|s| egui::pos2(x(s.0), y(s.1))).collect();
+    let peak: Vec<egui::Pos2> = samples.iter().map(|s| egui::pos2(x(s.0), y(s.2))).collect();
     if avg.len() >= 2 {
-        painter.add(egui::Shape::line(peak, Stroke::new(1.0, PEAK)));
-        painter.add(egui::Shape::line(avg, Stroke::new(1.5, AVG)));
+        painter.add(egui::Shape::line(peak, Stroke::new(1.5, PEAK)));
+        painter.add(egui::Shape::line(avg, Stroke::new(2.5, AVG)));
     }
+    painter.text(
+        rect.left_top() + Vec2::splat(theme::space::TIGHT),
+        egui::Align2::LEFT_TOP,
+        format!("{top:.0}%"),
+        theme::caption_font(),
+        ui.visuals().weak_text_color(),
+    );
 }
