@@ -157,6 +157,11 @@ fn the_password_is_masked_in_the_preview_and_left_out_of_last_toml() {
     o.protocol = Protocol::Tcp;
     let mut h = app(o);
     h.run_steps(2);
+    // The password is among "All scsynth options", under Network.
+    h.get_by_label("All scsynth options").click();
+    h.run_steps(2);
+    h.get_by_label("Network").click();
+    h.run_steps(2);
     h.get_by_label("Password").focus();
     h.run_steps(1);
     h.get_by_label("Password").type_text(secret);

@@ -81,6 +81,13 @@ impl BootPanel {
                 self.editing = true;
             }
         });
+        // What the last boot found about the running server stays in sight, folded or not.
+        if let Some(why) = &self.rate_mismatch {
+            ui.colored_label(
+                crate::gui::theme::tone(ui, crate::gui::theme::Tone::Warning),
+                format!("Last boot: {why}"),
+            );
+        }
     }
 }
 
