@@ -31,13 +31,17 @@ answered() {
 }
 shot() { sleep "${SETTLE:-2}"; import -window root "$out/window-$1-$size.png"; echo "wrote $out/window-$1-$size.png"; }
 for size in ${SIZES:-900x600 1920x1080}; do
-  display=":$((80 + RANDOM % 19))"
-  Xvfb "$display" -screen 0 "${size}x24" >/dev/null 2>&1 &
-  xvfb=$!; pids+=("$xvfb")
+  # Xvfb picks a free display and says which: a display number picked at random may be
+  # another run's, and the keys would go to its window.
   config=$(mktemp -d)
+  Xvfb -displayfd 3 -screen 0 "${size}x24" 3>"$config/display" >/dev/null 2>&1 &
+  xvfb=$!; pids+=("$xvfb")
+  for _ in $(seq 100); do [ -s "$config/display" ] && break; sleep 0.1; done
+  display=":$(head -1 "$config/display")"
   export DISPLAY="$display" SCPANEL_CONFIG_DIR="$config"
   unset WAYLAND_DISPLAY
   for _ in $(seq 100); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
+  [ "$(xdpyinfo | awk '/dimensions:/ {print $2}')" = "$size" ] || { echo "$display is not ours"; exit 1; }
   port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   printf 'port = %s\ninput_channels = 2\noutput_channels = 2\n' "$port" > "$config/last.toml"
   "$app_bin" >/dev/null 2>&1 &

@@ -7,10 +7,12 @@ command -v Xvfb >/dev/null && command -v xdotool >/dev/null && command -v import
   $sudo apt-get install -y -qq xvfb xdotool imagemagick x11-utils >/dev/null
 }
 cargo build --release --quiet
-display=":$((80 + RANDOM % 19))"
-Xvfb "$display" -screen 0 "${SCREEN:-1400x900}x24" >/dev/null 2>&1 &
-xvfb=$!
+# Xvfb picks a free display and says which: one picked at random may be another run's.
 config=$(mktemp -d)
+Xvfb -displayfd 3 -screen 0 "${SCREEN:-1400x900}x24" 3>"$config/display" >/dev/null 2>&1 &
+xvfb=$!
+for _ in $(seq 100); do [ -s "$config/display" ] && break; sleep 0.1; done
+display=":$(head -1 "$config/display")"
 cleanup() { kill "${app:-}" "$xvfb" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$config"; }
 trap cleanup EXIT
 export DISPLAY="$display" SCPANEL_CONFIG_DIR="$config"
@@ -24,11 +26,10 @@ win=""
 for _ in $(seq 100); do win=$(xdotool search --name '^scpanel$' 2>/dev/null | head -1) && [ -n "$win" ] && break; sleep 0.1; done
 [ -n "$win" ] || { echo "the window did not appear"; exit 1; }
 eval "$(xdotool getwindowgeometry --shell "$win")"
-# The Boot button sits at the left of the status bar, after "Options"; a click before the
-# first frame is lost, so click again until the server answers (Boot is disabled once it is
-# booting).
+# Ctrl+B boots; a key before the first frame is lost, so press it again until the server
+# answers (Boot is off once it is booting).
 for i in $(seq 100); do
-  [ $((i % 20)) -eq 1 ] && xdotool mousemove --window "$win" 96 14 click 1
+  [ $((i % 20)) -eq 1 ] && xdotool key --window "$win" ctrl+b
   target/release/scpanel status --addr "127.0.0.1:$port" >/dev/null 2>&1 && break
   sleep 0.1
 done

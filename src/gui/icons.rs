@@ -61,14 +61,42 @@ pub fn install(ctx: &egui::Context) {
 
 /// A button with `icon` before `word`, known by `word` alone.
 pub fn button(ui: &mut egui::Ui, enabled: bool, icon: &str, word: &str) -> egui::Response {
-    let resp = ui.add_enabled(enabled, egui::Button::new(format!("{icon} {word}")));
+    shown(ui, enabled, icon, word, true)
+}
+
+/// A button showing `icon`, and `word` after it when `with_word`; known by `word` either way
+/// (and its tooltip, which callers give, says it too).
+pub fn shown(
+    ui: &mut egui::Ui,
+    enabled: bool,
+    icon: &str,
+    word: &str,
+    with_word: bool,
+) -> egui::Response {
+    let text = if with_word {
+        format!("{icon} {word}")
+    } else {
+        icon.to_string()
+    };
+    let resp = ui.add_enabled(enabled, egui::Button::new(text));
     named(ui, &resp, word);
     resp
 }
 
-/// A selectable button with `icon` before `word`, known by `word` alone.
-pub fn selectable(ui: &mut egui::Ui, selected: bool, icon: &str, word: &str) -> egui::Response {
-    let resp = ui.selectable_label(selected, format!("{icon} {word}"));
+/// A selectable button with `icon` before `word` (when `with_word`), known by `word` alone.
+pub fn selectable(
+    ui: &mut egui::Ui,
+    selected: bool,
+    icon: &str,
+    word: &str,
+    with_word: bool,
+) -> egui::Response {
+    let text = if with_word {
+        format!("{icon} {word}")
+    } else {
+        icon.to_string()
+    };
+    let resp = ui.selectable_label(selected, text);
     named(ui, &resp, word);
     resp
 }

@@ -111,6 +111,8 @@ pub(crate) fn master_meter(ui: &mut egui::Ui, outputs: &[ChannelLevel]) {
 /// where they are does not.
 const STATE_CELL: f32 = 104.0;
 const XRUNS_CELL: f32 = 150.0;
+/// The narrowest bar whose buttons show their words beside their icons.
+const WORDS_FROM: f32 = 1100.0;
 
 /// A cell of a fixed width: its contents are laid out left to right and cut at its edge.
 fn cell(ui: &mut egui::Ui, width: f32, add: impl FnOnce(&mut egui::Ui)) {
@@ -169,10 +171,13 @@ pub(crate) fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
         master,
     } = v;
     let mut a = Actions::default();
+    // Below this width the buttons show their icons alone (their words in tooltips and to a
+    // screen reader), so the figures keep their room. It follows the window, never the data.
+    let words = ui.available_width() >= WORDS_FROM;
     ui.horizontal(|ui| {
         let online = state.is_online();
         let owner = session.is_some_and(|s| s.is_owner);
-        if icons::selectable(ui, side_open, icons::SIDEBAR, "Options")
+        if icons::selectable(ui, side_open, icons::SIDEBAR, "Options", words)
             .on_hover_text("Show or hide the boot and connect panel (F9)")
             .clicked()
         {
@@ -180,7 +185,7 @@ pub(crate) fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
         }
         ui.separator();
         let can_boot = state == ServerState::Offline && boot_blocker.is_none();
-        let boot = icons::button(ui, can_boot, icons::POWER, "Boot");
+        let boot = icons::shown(ui, can_boot, icons::POWER, "Boot", words);
         let boot = match (state, boot_blocker) {
             (ServerState::Offline, Some(why)) => {
                 boot.on_disabled_hover_text(format!("Can't boot: {why}"))
@@ -191,7 +196,7 @@ pub(crate) fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
         if boot.clicked() {
             a.boot = true;
         }
-        if icons::button(ui, online, icons::STOP, "Quit")
+        if icons::shown(ui, online, icons::STOP, "Quit", words)
             .on_hover_text(
                 "Quit the server (Ctrl+Q asks first when synths play or a recording runs)",
             )
@@ -199,30 +204,30 @@ pub(crate) fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
         {
             a.quit = true;
         }
-        if icons::button(ui, online && owner, icons::ARROW_CLOCKWISE, "Reboot")
+        if icons::shown(ui, online && owner, icons::ARROW_CLOCKWISE, "Reboot", words)
             .on_hover_text("Quit and boot again with the same options (Ctrl+R)")
             .clicked()
         {
             a.reboot = true;
         }
-        if icons::button(ui, online, icons::HAND_PALM, "Reset")
-            .on_hover_text("Cmd-period: free nodes and clear the schedule (Ctrl+.)")
+        if icons::shown(ui, online, icons::HAND_PALM, "Reset", words)
+            .on_hover_text("Reset, as Cmd-period: free nodes and clear the schedule (Ctrl+.)")
             .clicked()
         {
             a.reset = true;
         }
         let logged_in = session.is_some_and(|s| s.login.is_some());
-        if icons::button(ui, online && logged_in, icons::SPEAKER_HIGH, "Test tone")
+        if icons::shown(ui, online && logged_in, icons::SPEAKER_HIGH, "Test tone", words)
             .on_hover_text(
-                "A quiet sine (-20 dBFS), one second on the left output, then one on the right",
+                "Test tone: a quiet sine (-20 dBFS), one second on the left output, then one on the right",
             )
             .on_disabled_hover_text("Boot or log in to a server first")
             .clicked()
         {
             a.test_tone = true;
         }
-        if icons::button(ui, true, icons::INFO, "About")
-            .on_hover_text("scpanel's version, and the server's (Shift+F1)")
+        if icons::shown(ui, true, icons::INFO, "About", words)
+            .on_hover_text("About: scpanel's version, and the server's (Shift+F1)")
             .clicked()
         {
             a.about = true;

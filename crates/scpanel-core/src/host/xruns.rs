@@ -295,6 +295,7 @@ impl XrunWatcher {
             None => None,
         };
         let mut status: c_int = 0;
+        let _one = CLIENTS.lock().unwrap_or_else(|p| p.into_inner());
         // SAFETY: the C strings outlive the call; the variadic argument is passed exactly
         // when JackServerName says there is one.
         let client = unsafe {
@@ -344,8 +345,14 @@ impl XrunWatcher {
     }
 }
 
+/// libjack's client open and close, one at a time in this process: a close on one thread
+/// and an open on another deadlocked inside libjack (each waiting on a lock the other held;
+/// seen with two servers' watchers, one ending as the other began).
+static CLIENTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 impl Drop for XrunWatcher {
     fn drop(&mut self) {
+        let _one = CLIENTS.lock().unwrap_or_else(|p| p.into_inner());
         // SAFETY: opened by `open`, closed once. After close JACK no longer calls back, so
         // the `Shared` behind the callbacks' pointer may go with the last `Xruns`.
         unsafe {

@@ -504,13 +504,16 @@ impl BootPanel {
 
     fn executable(&mut self, ui: &mut egui::Ui, actions: &mut ActionQueue) {
         self.find_executable(actions);
+        let label = ui.label("Server program");
         ui.horizontal(|ui| {
-            let label = ui.label("Server program");
+            // The field takes what the Browse button leaves: the row fits a narrow panel.
+            let browse = ui.spacing().interact_size.x * 2.0 + ui.spacing().item_spacing.x;
             let resp = ui
                 .add(
                     egui::TextEdit::singleline(&mut self.executable_text)
+                        .id(egui::Id::unique("boot option executable"))
                         .hint_text("found automatically")
-                        .desired_width(220.0),
+                        .desired_width((ui.available_width() - browse).max(80.0)),
                 )
                 .labelled_by(label.id)
                 .on_hover_text(
