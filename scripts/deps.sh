@@ -17,11 +17,14 @@ need_to_run() {
   # jackd2 also brings jack_lsp and jack_wait, which the app's JACK checks run.
   command -v jackd >/dev/null && command -v jack_wait >/dev/null || need+=(jackd2)
   command -v cc >/dev/null || need+=(gcc libc6-dev)
-  # What the window loads at run time (X11 or Wayland, OpenGL).
-  local lib
-  for lib in libGL.so.1 libEGL.so.1 libxkbcommon-x11.so.0 libXcursor.so.1 libXi.so.6; do
-    has_lib "$lib" || { need+=(libgl1-mesa-dri libegl1 libxkbcommon-x11-0 libxcursor1 libxi6); break; }
+  # What the window loads at run time (X11 or Wayland, OpenGL), library:package.
+  local pair
+  for pair in libGL.so.1:libgl1 libEGL.so.1:libegl1 libxkbcommon-x11.so.0:libxkbcommon-x11-0 \
+    libXcursor.so.1:libxcursor1 libXi.so.6:libxi6; do
+    has_lib "${pair%%:*}" || need+=("${pair#*:}")
   done
+  # Mesa's drivers, software rendering among them (a machine without a GPU, Xvfb).
+  [ -e /usr/lib/x86_64-linux-gnu/dri/swrast_dri.so ] || need+=(libgl1-mesa-dri)
   return 0
 }
 
