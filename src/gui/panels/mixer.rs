@@ -517,7 +517,7 @@ impl MixerPanel {
             Some(JackStatus::NotRunning) => {
                 ui.colored_label(
                     tone(ui, Tone::Warning),
-                    "No JACK server runs: Boot starts one (the first sound card, else the dummy driver), or start one here:",
+                    "No JACK server: scsynth can't boot without one. Start one for this session:",
                 );
             }
             Some(JackStatus::Unknown(why)) => {
