@@ -127,7 +127,6 @@ impl ScPanel {
                     if let Some(old) = self.own_jack.replace(j.0) {
                         self.bridge.spawn(async move { old.stop().await });
                     }
-                    self.mixer.jack_changed();
                     self.boot.audio.jack_changed(true);
                     session.notice("JACK started", said, false);
                 }
