@@ -5,32 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need=()
-command -v scsynth >/dev/null || need+=(supercollider-server)
-command -v supernova >/dev/null || need+=(supercollider-supernova)
-# sclang is the other client in the guest tests (tests/guest.rs, tests/gui_guest.rs).
-command -v sclang >/dev/null || need+=(supercollider-language)
-command -v jackd >/dev/null || need+=(jackd2)
-# PipeWire's JACK, run in a directory of its own by the audio-setup test (tests/audio_setup.rs).
-command -v pipewire >/dev/null || need+=(pipewire)
-[ -e /usr/lib/x86_64-linux-gnu/pipewire-0.3/jack/libjack.so.0 ] || need+=(pipewire-jack)
-# supriya (the classroom test's third client) is installed into a venv under target/.
-python3 -c "import venv, ensurepip" 2>/dev/null || need+=(python3-venv)
-command -v Xvfb >/dev/null || need+=(xvfb)
-command -v cc >/dev/null || need+=(gcc libc6-dev)
-# The packaging tests validate the .desktop file and the AppStream metainfo (tests/packaging.rs).
-command -v desktop-file-validate >/dev/null || need+=(desktop-file-utils)
-command -v appstreamcli >/dev/null || need+=(appstream)
-# What a real window needs at run time under Xvfb (for the screenshot test).
-for lib in libGL.so.1 libEGL.so.1 libxkbcommon-x11.so.0 libXcursor.so.1 libXi.so.6; do
-  ldconfig -p | grep -q "$lib" || { need+=(libgl1-mesa-dri libegl1 libxkbcommon-x11-0 libxcursor1 libxi6); break; }
-done
-if [ ${#need[@]} -gt 0 ]; then
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  echo "installing: ${need[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+# The one list of what scpanel and its tests need (scripts/deps.sh).
+source scripts/deps.sh
+need_to_test
+install_needed
 
 # A JACK server of our own, isolated from any the user runs.
 export JACK_NO_START_SERVER=1

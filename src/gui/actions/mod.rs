@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use rosc::OscPacket;
 
+pub(crate) mod first_jack;
 pub(crate) mod perform;
 
 use crate::gui::bridge::Offer;
@@ -313,9 +314,11 @@ pub enum Outcome {
         cards: Result<Vec<Card>, String>,
         pipewire: PipeWire,
     },
-    /// A boot ended; a sample rate it was asked for and does not run at, explained.
+    /// A boot ended; a sample rate it was asked for and does not run at, explained; the JACK
+    /// server started for it (none ran), with the words that say on what.
     Booted {
         rate_mismatch: Option<String>,
+        started_jack: Option<(OwnJack, String)>,
     },
     /// A host name's addresses in the resolver's order, or why it has none.
     Looked {

@@ -71,14 +71,31 @@ pub(crate) async fn perform(server: &Server, action: &Action) -> Result<Outcome,
         Boot(options) => {
             // Levels from the first sound on a server the window boots.
             s.mixer().default_meters(true);
+            // No JACK runs (a fresh machine): start one first, the app's own.
+            let mut started = super::first_jack::jack_for_boot(options)
+                .await
+                .map_err(Failure::text)?;
+            if let Some(j) = &started {
+                s.note(j.said.clone());
+            }
             let booted = s.boot(options.clone()).await;
             let rate_mismatch = s.with_log(|l| {
                 scpanel_core::audio::sample_rate::explain_mismatch(
                     l.lines().map(|l| l.text.as_str()),
                 )
             });
+            // A boot that failed anyway leaves no JACK of ours behind.
+            if booted.is_err()
+                && let Some(j) = started.take()
+            {
+                s.note("the JACK server started for this boot is stopped again");
+                j.jack.stop().await;
+            }
             match (booted, rate_mismatch) {
-                (Ok(()), rate_mismatch) => Ok(Outcome::Booted { rate_mismatch }),
+                (Ok(()), rate_mismatch) => Ok(Outcome::Booted {
+                    rate_mismatch,
+                    started_jack: started.map(|j| (OwnJack(j.jack), j.said)),
+                }),
                 (Err(e), None) => Err(Failure::from(e)),
                 // A boot the rates stopped (macOS): the plain words come first.
                 (Err(e), Some(why)) => {

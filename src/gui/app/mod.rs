@@ -149,6 +149,11 @@ pub struct ScPanel {
 }
 
 impl ScPanel {
+    /// The pid of the JACK server this app started and stops when it quits, if any.
+    pub fn own_jack_pid(&self) -> Option<u32> {
+        self.own_jack.as_ref().map(JackServer::pid)
+    }
+
     pub fn new(options: Options) -> Result<ScPanel, String> {
         let bridge = Bridge::new()?;
         let first = Session::new(&bridge, 0);

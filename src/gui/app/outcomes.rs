@@ -115,7 +115,17 @@ impl ScPanel {
             Outcome::AudioDevices { cards, pipewire } => {
                 self.boot.audio.found(cards, pipewire);
             }
-            Outcome::Booted { rate_mismatch } => {
+            Outcome::Booted {
+                rate_mismatch,
+                started_jack,
+            } => {
+                if let Some((j, said)) = started_jack {
+                    if let Some(old) = self.own_jack.replace(j.0) {
+                        self.bridge.spawn(async move { old.stop().await });
+                    }
+                    self.boot.audio.jack_changed(true);
+                    session.notice("JACK started", said, false);
+                }
                 if let Some(why) = &rate_mismatch {
                     session.notice("Sample rate", why.clone(), false);
                 }

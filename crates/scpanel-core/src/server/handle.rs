@@ -276,6 +276,12 @@ impl Server {
         }
     }
 
+    /// Adds a line of the app's own to the server's log (what it did for the server, such
+    /// as starting JACK before a boot).
+    pub fn note(&self, text: impl Into<String>) {
+        self.inner.link.shared.note(text);
+    }
+
     /// The node, buffer and bus id ranges of this client, when logged in.
     pub fn client_ranges(&self) -> Option<crate::model::alloc::ClientRanges> {
         self.inner.link.client_ranges()

@@ -137,7 +137,7 @@ impl AudioSetup {
             Some(JackStatus::NotRunning) => {
                 ui.colored_label(
                     tone(ui, Tone::Warning),
-                    "No JACK server: scsynth can't boot without one. Start one for this session:",
+                    "No JACK server runs: Boot starts one (the first sound card, else the dummy driver), or start one here:",
                 );
             }
             Some(JackStatus::Unknown(why)) => {
