@@ -55,7 +55,7 @@ xdotool windowactivate --sync "$win" 2>/dev/null || xdotool windowfocus --sync "
 xdotool key --window "$win" "ctrl+$key"
 # SIDE=0 hides the boot / connect panel (F9), to see what it costs each frame.
 [ "${SIDE:-1}" = 0 ] && xdotool key --window "$win" F9
-send() { target/release/scpanel send --addr "127.0.0.1:$port" "$@" >/dev/null; }
+send() { "$bin" send --addr "127.0.0.1:$port" "$@" >/dev/null; }
 if [ "$play" = 1 ]; then
   send /s_new scpanel-sine -1 0 1 freq 440 amp 0.3
   send /s_new scpanel-sine -1 0 1 freq 441 amp 0.3

@@ -7,6 +7,7 @@ pub(crate) mod announce;
 pub mod app;
 pub mod bridge;
 pub(crate) mod format;
+pub mod hover;
 pub mod keys;
 pub mod panels;
 pub mod profiles;

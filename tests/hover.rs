@@ -1,0 +1,192 @@
+//! Hover costs what it changes (src/gui/hover.rs): a pointer move within one widget or over
+//! empty space asks egui for no frame, while moving onto another button still lights it up
+//! and shows its tooltip, and a click after many held moves lands where it was aimed.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use egui::{Event, Pos2, Rect, ViewportId, vec2};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use scpanel::gui::hover;
+
+/// What the two buttons' responses said in the last frame.
+#[derive(Default, Clone, Copy)]
+struct Seen {
+    a_hovered: bool,
+    b_hovered: bool,
+    a_clicks: u32,
+    b_clicks: u32,
+}
+
+const A: Rect = Rect::from_min_max(Pos2::new(20.0, 20.0), Pos2::new(180.0, 60.0));
+const B: Rect = Rect::from_min_max(Pos2::new(220.0, 20.0), Pos2::new(380.0, 60.0));
+/// Nothing is drawn here.
+const EMPTY: Pos2 = Pos2::new(200.0, 240.0);
+
+fn two_buttons() -> (Harness<'static>, Arc<Mutex<Seen>>) {
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let s = seen.clone();
+    let h = Harness::builder()
+        .with_size(vec2(400.0, 300.0))
+        .build_ui(move |ui| {
+            let a = ui
+                .put(A, egui::Button::new("first"))
+                .on_hover_text("the first tip");
+            let b = ui
+                .put(B, egui::Button::new("second"))
+                .on_hover_text("the second tip");
+            if let Ok(mut s) = s.lock() {
+                s.a_hovered = a.hovered();
+                s.b_hovered = b.hovered();
+                s.a_clicks += u32::from(a.clicked());
+                s.b_clicks += u32::from(b.clicked());
+            }
+        });
+    hover::install(&h.ctx);
+    (h, seen)
+}
+
+/// Whether the last frame asked for another one at once (egui's answer to input).
+fn wants_frame<S>(h: &Harness<'static, S>) -> bool {
+    h.output()
+        .viewport_output
+        .get(&ViewportId::ROOT)
+        .is_some_and(|v| v.repaint_delay == Duration::ZERO)
+}
+
+fn seen(s: &Arc<Mutex<Seen>>) -> Seen {
+    *s.lock().expect("seen")
+}
+
+/// Moves to `at`, one frame, then frames until egui asks for none.
+fn settle_at<S>(h: &mut Harness<'static, S>, at: Pos2) {
+    h.hover_at(at);
+    h.run();
+}
+
+#[test]
+fn a_move_within_a_button_or_over_empty_space_asks_for_no_frame() {
+    let (mut h, s) = two_buttons();
+    h.run();
+    settle_at(&mut h, A.center());
+    assert!(seen(&s).a_hovered);
+    for i in 1..=20 {
+        h.hover_at(A.center() + vec2(i as f32 * 3.0 - 30.0, (i % 5) as f32 * 2.0 - 4.0));
+        h.step();
+        assert!(
+            !wants_frame(&h),
+            "move {i} within the first button asked for a frame"
+        );
+        assert!(seen(&s).a_hovered, "the first button is still lit");
+    }
+    settle_at(&mut h, EMPTY);
+    assert!(!seen(&s).a_hovered);
+    for i in 1..=20 {
+        h.hover_at(EMPTY + vec2(i as f32 * 4.0 - 40.0, (i % 7) as f32 * 5.0));
+        h.step();
+        assert!(
+            !wants_frame(&h),
+            "move {i} over empty space asked for a frame"
+        );
+    }
+    let counts = hover::counts(&h.ctx).expect("the gate is installed");
+    assert!(counts.held >= 40, "{counts:?}");
+}
+
+#[test]
+fn moving_onto_another_button_lights_it_and_shows_its_tooltip() {
+    let (mut h, s) = two_buttons();
+    h.run();
+    settle_at(&mut h, A.center());
+    for i in 0..30 {
+        h.hover_at(A.center() + vec2((i % 10) as f32 * 5.0 - 25.0, 0.0));
+        h.step();
+    }
+    h.hover_at(B.center() + vec2(-30.0, 5.0));
+    h.step();
+    let now = seen(&s);
+    assert!(
+        now.b_hovered,
+        "the second button lights up on the first frame"
+    );
+    assert!(!now.a_hovered);
+    // A few moves within it, then still: its tooltip shows, and only its.
+    for i in 0..5 {
+        h.hover_at(B.center() + vec2(i as f32 * 4.0, 0.0));
+        h.step();
+    }
+    for _ in 0..90 {
+        h.step();
+        if h.query_by_label("the second tip").is_some() {
+            break;
+        }
+    }
+    assert!(
+        h.query_by_label("the second tip").is_some(),
+        "the second button's tooltip shows"
+    );
+    assert!(h.query_by_label("the first tip").is_none());
+}
+
+#[test]
+fn a_click_after_many_held_moves_lands() {
+    let (mut h, s) = two_buttons();
+    h.run();
+    settle_at(&mut h, B.center());
+    let mut at = B.center();
+    for i in 0..50 {
+        at = B.center() + vec2((i % 25) as f32 * 4.0 - 50.0, (i % 3) as f32 * 4.0 - 4.0);
+        h.hover_at(at);
+        h.step();
+    }
+    assert!(hover::counts(&h.ctx).expect("gate").held >= 50);
+    for pressed in [true, false] {
+        h.event(Event::PointerButton {
+            pos: at,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: Default::default(),
+        });
+    }
+    h.run();
+    let now = seen(&s);
+    assert_eq!(
+        (now.a_clicks, now.b_clicks),
+        (0, 1),
+        "one click, on the second"
+    );
+    // The click handed egui the pointer's real position first.
+    assert_eq!(h.ctx.input(|i| i.pointer.latest_pos()), Some(at));
+}
+
+/// The real app: the pointer crossing the empty part of the node tree tab asks for no
+/// frames, and a click on a tab after many held moves over it switches to it.
+#[test]
+fn the_app_holds_moves_that_change_nothing_and_its_clicks_land() {
+    let mut h = common::gui::app(scpanel_core::Options::default(), "hover");
+    h.run_steps(4);
+    let levels = h.get_by_label("Levels & record").rect();
+    settle_at(&mut h, levels.center());
+    for i in 0..40 {
+        h.hover_at(levels.center() + vec2((i % 8) as f32 - 4.0, (i % 3) as f32 - 1.0));
+        h.step();
+        assert!(
+            !wants_frame(&h),
+            "move {i} over the Levels tab asked for a frame"
+        );
+    }
+    h.get_by_label("Levels & record").click();
+    h.run_steps(1);
+    assert_eq!(
+        h.state().tab.label(),
+        "Levels & record",
+        "one click on the tab"
+    );
+    let held = hover::counts(&h.ctx)
+        .expect("the app installs the gate")
+        .held;
+    assert!(held >= 40, "{held} moves held");
+}
