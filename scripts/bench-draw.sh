@@ -11,7 +11,8 @@
 # Targets (issue 10): levels <= 8 %, scope (25 fps, 2 channels) <= 15 % of one core.
 # Tabs are picked with Ctrl+N (src/gui/keys.rs): TAB_KEY=N overrides the number, e.g. for a
 # tab added later. FRAME_LOG=file keeps the app's per-frame debug lines and counts them.
-# SIDE=0 hides the side panel first (F9).
+# SIDE=0 hides the side panel first (F9). BIN=path measures another build (e.g. the parent
+# commit's, copied aside) under the same conditions.
 # Measured 2026-12-01 (2 shared cores, Mesa llvmpipe, 1280x800, other builds running):
 #   levels, POINTER=0: main 36.8 % (381 frames in 20 s, llvmpipe 30.5 %); this branch
 #     18.6 % (370 frames, llvmpipe 12.7 %, UI thread 5.5 %); with SIDE=0 11.4 %.
@@ -37,8 +38,23 @@
 # The same on another 2-core machine (AMD EPYC, quiet, 2-3 runs each): levels 6.15-6.70 %
 #   (SCPANEL_KEPT_FRAME=0 16.0 %); scope 12.3-13.75 % (SCPANEL_KEPT_FRAME=0 20.8 %); idle
 #   0.70 %. Pointer moving: levels 27.8 %, scope 33.5 %.
-# A pointer move is two frames in egui (the event's and the one it asks for after) plus
-# hover animations (floating scroll bars, tooltips): those are egui's, not the meters'.
+# A pointer move was three frames in egui: the window system's, and two more the move asked
+# for (egui's "settle" frames), each laid out and painted though nothing had changed.
+# With moves that keep the pointer over the same widgets held back (src/gui/hover.rs, issue
+# 27 point 6), 2026-12-06, 2 shared cores (load average 4-5, other builds running), 3 runs
+# each, the parent commit's binary (BIN=...) against this one under the same conditions:
+#   idle, pointer moving: before 4.43-5.15 % (613-652 frames in 20 s), after 2.98-3.29 %
+#     (292-315 frames); POINTER=0: 0.80-1.00 % before, 0.90-1.05 % after.
+#   levels, pointer moving: before 8.67-9.10 % (930-956 frames), after 7.00-7.34 %
+#     (606-628 frames); POINTER=0: 5.35-5.55 % before, 5.44-5.55 % after.
+# So the pointer's own cost halved: idle 3.6-4.3 points above parked before, 2.0-2.3 after;
+# levels 3.2-3.6 before, 1.5-1.9 after. Both are under the issue's targets (idle <= 5 %,
+# levels <= 10 %), but so were the "before" figures on this machine: the issue's 24 % was
+# measured on a slower one. What remains is one frame per move that eframe runs for the
+# window system's event (egui-winit asks for it unconditionally; the app can't refuse it):
+# the app's UI pass (about 1.2 ms) and, under software GL, eframe's full-window clear, the
+# kept frame's copy back and the buffer swap (perf: memmove, swrast and the kernel copying
+# the window to the X server: 3/4 of its samples). SCPANEL_HOVER_GATE=0 turns the gate off.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-levels}"
