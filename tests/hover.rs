@@ -31,6 +31,7 @@ fn two_buttons() -> (Harness<'static>, Arc<Mutex<Seen>>) {
     let s = seen.clone();
     let h = Harness::builder()
         .with_size(vec2(400.0, 300.0))
+        .with_step_dt(1.0 / 60.0)
         .build_ui(move |ui| {
             let a = ui
                 .put(A, egui::Button::new("first"))
@@ -61,6 +62,17 @@ fn seen(s: &Arc<Mutex<Seen>>) -> Seen {
     *s.lock().expect("seen")
 }
 
+/// Frames (a second at most) until the tooltip `tip` shows.
+fn show_tip(h: &mut Harness<'static>, tip: &str) {
+    for _ in 0..60 {
+        if h.query_by_label(tip).is_some() {
+            return;
+        }
+        h.step();
+    }
+    assert!(h.query_by_label(tip).is_some(), "the tooltip {tip:?} shows");
+}
+
 /// Moves to `at`, one frame, then frames until egui asks for none.
 fn settle_at<S>(h: &mut Harness<'static, S>, at: Pos2) {
     h.hover_at(at);
@@ -73,6 +85,9 @@ fn a_move_within_a_button_or_over_empty_space_asks_for_no_frame() {
     h.run();
     settle_at(&mut h, A.center());
     assert!(seen(&s).a_hovered);
+    // Its tooltip shows once the pointer is still (while egui waits for that, every move
+    // counts); then moves within the button change nothing.
+    show_tip(&mut h, "the first tip");
     for i in 1..=20 {
         h.hover_at(A.center() + vec2(i as f32 * 3.0 - 30.0, (i % 5) as f32 * 2.0 - 4.0));
         h.step();
@@ -81,6 +96,10 @@ fn a_move_within_a_button_or_over_empty_space_asks_for_no_frame() {
             "move {i} within the first button asked for a frame"
         );
         assert!(seen(&s).a_hovered, "the first button is still lit");
+        assert!(
+            h.query_by_label("the first tip").is_some(),
+            "its tooltip stays"
+        );
     }
     settle_at(&mut h, EMPTY);
     assert!(!seen(&s).a_hovered);
@@ -118,17 +137,29 @@ fn moving_onto_another_button_lights_it_and_shows_its_tooltip() {
         h.hover_at(B.center() + vec2(i as f32 * 4.0, 0.0));
         h.step();
     }
-    for _ in 0..90 {
-        h.step();
-        if h.query_by_label("the second tip").is_some() {
-            break;
-        }
-    }
-    assert!(
-        h.query_by_label("the second tip").is_some(),
-        "the second button's tooltip shows"
-    );
+    show_tip(&mut h, "the second tip");
     assert!(h.query_by_label("the first tip").is_none());
+}
+
+/// egui shows a tooltip once the pointer has been still for half a second: a pointer that
+/// keeps moving within the button for longer shows none, however its moves were held.
+#[test]
+fn a_tooltip_waits_for_the_pointer_to_stop_within_its_button() {
+    let (mut h, _) = two_buttons();
+    h.run();
+    settle_at(&mut h, EMPTY);
+    h.hover_at(B.center());
+    h.step();
+    // A second and a half at 60 moves a second, a few points each, all within the button.
+    for i in 0..90 {
+        h.hover_at(B.center() + vec2((i % 20) as f32 * 3.0 - 30.0, (i % 4) as f32));
+        h.step();
+        assert!(
+            h.query_by_label("the second tip").is_none(),
+            "no tooltip while the pointer moves ({i} moves)"
+        );
+    }
+    show_tip(&mut h, "the second tip");
 }
 
 #[test]
@@ -136,6 +167,7 @@ fn a_click_after_many_held_moves_lands() {
     let (mut h, s) = two_buttons();
     h.run();
     settle_at(&mut h, B.center());
+    show_tip(&mut h, "the second tip");
     let mut at = B.center();
     for i in 0..50 {
         at = B.center() + vec2((i % 25) as f32 * 4.0 - 50.0, (i % 3) as f32 * 4.0 - 4.0);
@@ -170,13 +202,20 @@ fn the_app_holds_moves_that_change_nothing_and_its_clicks_land() {
     h.run_steps(4);
     let levels = h.get_by_label("Levels & record").rect();
     settle_at(&mut h, levels.center());
+    // The app has work of its own that asks for frames (a booting check, its inbox), so
+    // here each move is seen not to reach egui; the two-button tests see the frames.
     for i in 0..40 {
+        let held = hover::counts(&h.ctx)
+            .expect("the app installs the gate")
+            .held;
         h.hover_at(levels.center() + vec2((i % 8) as f32 - 4.0, (i % 3) as f32 - 1.0));
         h.step();
-        assert!(
-            !wants_frame(&h),
-            "move {i} over the Levels tab asked for a frame"
+        assert_eq!(
+            hover::counts(&h.ctx).map(|c| c.held),
+            Some(held + 1),
+            "move {i} over the Levels tab was held"
         );
+        assert_eq!(h.ctx.input(|i| i.pointer.delta()), egui::Vec2::ZERO);
     }
     h.get_by_label("Levels & record").click();
     h.run_steps(1);

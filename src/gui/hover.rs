@@ -16,9 +16,10 @@
 //! down, something is dragged, a popup or menu is open, or over a region that reads the
 //! pointer's position itself ([`tracks_pointer`]: plots with a cursor readout).
 //!
-//! What a held move changes: egui's pointer position lags inside the one widget (nothing
-//! in scpanel draws from it outside [`tracks_pointer`] regions), and a tooltip's wait counts
-//! from the pointer's arrival on the widget rather than from its last move within it.
+//! While egui waits to show a tooltip (it shows one once the pointer has been still for a
+//! while), every move is handed over, so the wait starts again as before. What a held move
+//! changes: egui's pointer position lags inside the one widget, and nothing in scpanel draws
+//! from it outside [`tracks_pointer`] regions.
 //! `SCPANEL_HOVER_GATE=0` turns it off, to compare (scripts/bench-draw.sh).
 
 use egui::{Context, Event, Pos2, RawInput, Rect, ViewportId};
@@ -67,6 +68,8 @@ struct HoverGate {
     /// Regions drawing from the pointer's position: this pass's and the last pass's.
     tracking: Vec<Rect>,
     tracked: Vec<Rect>,
+    /// The pass before last asked for a frame to show a tooltip later.
+    tooltip_waiting: bool,
     counts: Counts,
 }
 
@@ -75,8 +78,15 @@ impl egui::Plugin for HoverGate {
         "scpanel-hover-gate"
     }
 
-    fn on_begin_pass(&mut self, _ui: &mut egui::Ui) {
+    fn on_begin_pass(&mut self, ui: &mut egui::Ui) {
         self.tracked = std::mem::take(&mut self.tracking);
+        // What asked for this pass: egui's tooltip code asks for a frame each pass while it
+        // waits for the pointer to be still long enough, and for none once the tip shows.
+        self.tooltip_waiting = ui
+            .ctx()
+            .repaint_causes()
+            .iter()
+            .any(|c| c.file.ends_with("tooltip.rs"));
     }
 
     fn input_hook(&mut self, ctx: &Context, input: &mut RawInput) {
@@ -130,7 +140,8 @@ impl HoverGate {
             i.pointer.any_down() || i.pointer.any_released() || i.pointer.is_decidedly_dragging()
         }) || ctx.dragged_id().is_some()
             || ctx.egui_is_using_pointer()
-            || egui::Popup::is_any_open(ctx);
+            || egui::Popup::is_any_open(ctx)
+            || self.tooltip_waiting;
         if busy {
             return false;
         }
