@@ -41,20 +41,27 @@
 # A pointer move was three frames in egui: the window system's, and two more the move asked
 # for (egui's "settle" frames), each laid out and painted though nothing had changed.
 # With moves that keep the pointer over the same widgets held back (src/gui/hover.rs, issue
-# 27 point 6), 2026-12-06, 2 shared cores (load average 4-5, other builds running), 3 runs
-# each, the parent commit's binary (BIN=...) against this one under the same conditions:
-#   idle, pointer moving: before 4.43-5.15 % (613-652 frames in 20 s), after 2.98-3.29 %
-#     (292-315 frames); POINTER=0: 0.80-1.00 % before, 0.90-1.05 % after.
-#   levels, pointer moving: before 8.67-9.10 % (930-956 frames), after 7.00-7.34 %
-#     (606-628 frames); POINTER=0: 5.35-5.55 % before, 5.44-5.55 % after.
-# So the pointer's own cost halved: idle 3.6-4.3 points above parked before, 2.0-2.3 after;
-# levels 3.2-3.6 before, 1.5-1.9 after. Both are under the issue's targets (idle <= 5 %,
-# levels <= 10 %), but so were the "before" figures on this machine: the issue's 24 % was
-# measured on a slower one. What remains is one frame per move that eframe runs for the
-# window system's event (egui-winit asks for it unconditionally; the app can't refuse it):
-# the app's UI pass (about 1.2 ms) and, under software GL, eframe's full-window clear, the
-# kept frame's copy back and the buffer swap (perf: memmove, swrast and the kernel copying
-# the window to the X server: 3/4 of its samples). SCPANEL_HOVER_GATE=0 turns the gate off.
+# 27 point 6), 2026-12-06, 2 shared cores (other builds running, load average 2-5), the
+# parent commit's binary (BIN=copy) against this one, runs interleaved; 5 runs before, 7
+# after (3 of the final build, 4 of the one before it, which differed only over widgets
+# waiting to show a tooltip: the same frames on this route):
+#   idle, pointer moving: before 4.43-5.15 %, median 5.12 % (613-652 frames in 20 s);
+#     after 2.73-3.82 %, median 3.15 % (292-315 frames).
+#   levels, pointer moving: before 7.46-9.10 %, median 8.67 % (930-959 frames); after
+#     6.67-8.38 %, median 7.34 % (606-636 frames).
+#   POINTER=0 (2-3 runs): idle 0.80-1.00 % before, 0.90-1.05 % after; levels 4.65-5.55 %
+#     before, 5.44-5.55 % after.
+# Frames per move went from 3 to about 1.4 (moves onto another widget still have egui's
+# two settle frames); the pointer's own cost (medians, moving minus parked) from 4.2 to 2.2
+# points on idle and from 3.3 to 1.9 on levels. Both tabs were under the issue's targets
+# (idle <= 5 %, levels <= 10 %) before as well on this machine: the issue's 24 % was
+# measured on a slower one. The kept frame repaints 0.1-0.5 %
+# of the screen a frame here: hover fills cost nothing worth measuring. What remains is one
+# frame per move, which eframe runs for the window system's event (egui-winit asks for it
+# whatever the app says): the app's UI pass (about 1.1 ms) and, under software GL, eframe's
+# clear of the whole window, the kept frame's copy back and the buffer swap (perf: memmove,
+# swrast and the kernel copying the window to the X server, 3/4 of the samples).
+# SCPANEL_HOVER_GATE=0 turns the gate off.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-levels}"
