@@ -229,3 +229,38 @@ fn the_app_holds_moves_that_change_nothing_and_its_clicks_land() {
         .held;
     assert!(held >= 40, "{held} moves held");
 }
+
+/// A held position is handed over when the layout moves under it: the button that was
+/// under both positions moves away from the pointer's real one, and stops being lit.
+#[test]
+fn a_button_moving_away_from_a_held_pointer_stops_being_lit() {
+    let shift = Arc::new(Mutex::new(0.0f32));
+    let lit = Arc::new(Mutex::new(false));
+    let (sh, l) = (shift.clone(), lit.clone());
+    let mut h = Harness::builder()
+        .with_size(vec2(400.0, 300.0))
+        .with_step_dt(1.0 / 60.0)
+        .build_ui(move |ui| {
+            let dx = sh.lock().map_or(0.0, |s| *s);
+            let b = ui.put(A.translate(vec2(dx, 0.0)), egui::Button::new("moving"));
+            if let Ok(mut l) = l.lock() {
+                *l = b.hovered();
+            }
+        });
+    hover::install(&h.ctx);
+    h.run();
+    settle_at(&mut h, A.left_center() + vec2(10.0, 0.0));
+    let real = A.right_center() - vec2(10.0, 0.0);
+    h.hover_at(real);
+    h.step();
+    assert_eq!(hover::counts(&h.ctx).map(|c| c.held), Some(1));
+    assert!(*lit.lock().expect("lit"));
+    // The button moves 150 points left: the position egui holds (near its left end) is
+    // still on it, the real one (near its right end) no longer.
+    *shift.lock().expect("shift") = -150.0;
+    h.step(); // laid out at the new place
+    h.step(); // hit-tested against it
+    h.step();
+    assert_eq!(h.ctx.input(|i| i.pointer.latest_pos()), Some(real));
+    assert!(!*lit.lock().expect("lit"), "the button left the pointer");
+}

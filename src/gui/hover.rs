@@ -19,7 +19,9 @@
 //! While egui waits to show a tooltip (it shows one once the pointer has been still for a
 //! while), every move is handed over, so the wait starts again as before. What a held move
 //! changes: egui's pointer position lags inside the one widget, and nothing in scpanel draws
-//! from it outside [`tracks_pointer`] regions.
+//! from it outside [`tracks_pointer`] regions. Anything new that draws from the pointer's
+//! position (a crosshair, a readout, a tooltip that follows the pointer) must call
+//! [`tracks_pointer`] for its rectangle.
 //! `SCPANEL_HOVER_GATE=0` turns it off, to compare (scripts/bench-draw.sh).
 
 use egui::{Context, Event, Pos2, RawInput, Rect, ViewportId};
