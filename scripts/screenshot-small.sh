@@ -17,7 +17,7 @@ cli send /s_new scpanel-sine 3003 1 1 freq 440 amp 0.02 pan -0.5
 xdotool mousemove --window "$win" 880 590   # park the pointer away from the widgets
 sleep 3
 import -window root assets/small-tree.png
-xdotool mousemove --window "$win" "${CONSOLE_X:-806}" "${CONSOLE_Y:-58}" click 1   # "OSC console"
+xdotool key --window "$win" ctrl+8   # the OSC console tab
 sleep 3
 import -window root assets/small-console.png
 echo "wrote assets/small-tree.png and assets/small-console.png"

@@ -21,7 +21,7 @@ cli send /g_new 3004 1 1
 cli send /n_run 3004 0
 sleep 3
 import -window root assets/screenshot.png
-xdotool mousemove --window "$win" 560 42 click 1   # the "CPU & sample rate" tab
+xdotool key --window "$win" ctrl+3   # the "CPU & sample rate" tab
 sleep 6
 import -window root assets/plots.png
 echo "wrote assets/screenshot.png and assets/plots.png"

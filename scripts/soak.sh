@@ -20,10 +20,10 @@ bin=target/release/scpanel
 "$bin" synthdef write scpanel-sine "$work" >/dev/null
 xdotool mousemove --window "$win" 10 880   # park the pointer: no hover repaints
 
-# Where the "Node tree" and "OSC console" tabs are in the 1280x800 window (measured from a
-# screenshot; override if the layout moves).
-tab_y="${SOAK_TAB_Y:-43}"; tree_x="${SOAK_TREE_X:-461}"; console_x="${SOAK_CONSOLE_X:-907}"
-show_tab() { xdotool mousemove --window "$win" "$1" "$tab_y" click 1 mousemove --window "$win" 10 880; }
+# The "Node tree" and "OSC console" tabs, by their keys (src/gui/keys.rs), not by where they
+# are drawn.
+tree_key=ctrl+2; console_key=ctrl+8
+show_tab() { xdotool key --window "$win" "$1"; }
 
 hz=$(getconf CLK_TCK)
 ticks() { awk '{print $14 + $15}' "/proc/$app/stat"; }
@@ -42,14 +42,14 @@ sleep 2
 rss0=$(rss); t0=$(ticks); s0=$(date +%s.%N); thread_ticks > "$work/threads0"
 passes0=$(wc -l < "$FRAME_LOG")
 for mode in synths groups; do
-  show_tab "$tree_x"
+  show_tab "$tree_key"
   python3 scripts/soak.py "$port" "$half" "$mode" "$work/scpanel-sine.scsyndef" &
   churn=$!
   sleep "$quarter"
   # RSS once warmed up (fonts, GL, the first tree and console lines): growth from here on
   # is what a long gig would see.
   rss_warm="${rss_warm:-$(rss)}"
-  show_tab "$console_x"
+  show_tab "$console_key"
   wait "$churn"
   kill -0 "$app" 2>/dev/null || { echo "the app died"; exit 1; }
 done

@@ -6,7 +6,9 @@ command -v Xvfb >/dev/null && command -v xdotool >/dev/null && command -v import
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get install -y -qq xvfb xdotool imagemagick x11-utils >/dev/null
 }
-cargo build --release --quiet
+# BIN=path runs another build of the app (e.g. the parent commit's, for a before/after).
+bin="${BIN:-target/release/scpanel}"
+[ -n "${BIN:-}" ] || cargo build --release --quiet
 # Xvfb picks a free display and says which: one picked at random may be another run's.
 config=$(mktemp -d)
 Xvfb -displayfd 3 -screen 0 "${SCREEN:-1400x900}x24" 3>"$config/display" >/dev/null 2>&1 &
@@ -20,7 +22,7 @@ unset WAYLAND_DISPLAY
 for _ in $(seq 100); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
 port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 printf 'port = %s\ninput_channels = 2\noutput_channels = 2\n' "$port" > "$config/last.toml"
-target/release/scpanel >/dev/null 2>"${FRAME_LOG:-/dev/null}" &
+"$bin" >/dev/null 2>"${FRAME_LOG:-/dev/null}" &
 app=$!
 win=""
 for _ in $(seq 100); do win=$(xdotool search --name '^scpanel$' 2>/dev/null | head -1) && [ -n "$win" ] && break; sleep 0.1; done
@@ -30,7 +32,7 @@ eval "$(xdotool getwindowgeometry --shell "$win")"
 # answers (Boot is off once it is booting).
 for i in $(seq 100); do
   [ $((i % 20)) -eq 1 ] && xdotool key --window "$win" ctrl+b
-  target/release/scpanel status --addr "127.0.0.1:$port" >/dev/null 2>&1 && break
+  "$bin" status --addr "127.0.0.1:$port" >/dev/null 2>&1 && break
   sleep 0.1
 done
-target/release/scpanel status --addr "127.0.0.1:$port" >/dev/null || { echo "the server did not come up"; exit 1; }
+"$bin" status --addr "127.0.0.1:$port" >/dev/null || { echo "the server did not come up"; exit 1; }

@@ -7,6 +7,7 @@ pub(crate) mod announce;
 pub mod app;
 pub mod bridge;
 pub(crate) mod format;
+pub mod hover;
 pub(crate) mod icons;
 pub mod keys;
 pub mod panels;

@@ -240,6 +240,8 @@ impl eframe::App for ScPanel {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
         self.bridge.set_context(&ctx);
+        // Pointer moves that change nothing get no frames of their own (from the next frame).
+        crate::gui::hover::install(&ctx);
         if let Ok(mut w) = self.window.lock()
             && w.is_none()
         {

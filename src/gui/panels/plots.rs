@@ -126,6 +126,8 @@ impl Plots {
                 );
             }
         });
+        // The plots draw a cursor line where the pointer is: every move over them counts.
+        crate::gui::hover::tracks_pointer(ui, shown.response.rect);
         let b = shown.transform.bounds();
         self.cpu_y = Some([b.min()[1], b.max()[1]]);
         described(ui, shown.response.id, "CPU plot", &summary.0);
@@ -134,6 +136,7 @@ impl Plots {
             p.line(Line::new("nominal", PlotPoints::from(nominal)));
             p.line(Line::new("actual", PlotPoints::from(actual)));
         });
+        crate::gui::hover::tracks_pointer(ui, sr.response.rect);
         described(ui, sr.response.id, "Sample rate plot", &summary.1);
         // Keep moving while idle: one repaint per poll, no busy loop.
         ui.ctx()

@@ -154,6 +154,8 @@ impl SpectrumView {
         );
         let (response, painter) = ui.allocate_painter(size, Sense::hover());
         let outer = response.rect;
+        // The readout follows the pointer: every move over the plot counts.
+        crate::gui::hover::tracks_pointer(ui, outer);
         let plot = Rect::from_min_max(
             pos2(outer.left() + LEFT, outer.top() + 6.0),
             pos2(outer.right() - 8.0, outer.bottom() - BOTTOM),
