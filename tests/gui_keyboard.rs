@@ -30,6 +30,38 @@ fn text_of(n: &egui_kittest::Node<'_>) -> Option<String> {
     a.label().or_else(|| a.value())
 }
 
+/// The app, booted with Ctrl+B, with scpanel-sine loaded and one synth of it per entry of
+/// `synths` at the tail of group 1 (with those controls); their ids.
+fn booted_with_synths(
+    tag: &str,
+    synths: &[&[(&str, f32)]],
+) -> (Harness<'static, ScPanel>, Vec<i32>) {
+    let mut h = app(common::options(), tag);
+    h.run_steps(2);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::B);
+    step_until(&mut h, "online", LIMIT, |h| {
+        h.state().session().server.state() == ServerState::Online
+    });
+    let server = h.state().session().server.clone();
+    let ids = h.state().bridge.block_on(async {
+        server
+            .synthdefs()
+            .send_builtin("scpanel-sine")
+            .await
+            .expect("def");
+        let mut ids = Vec::new();
+        for controls in synths {
+            let id = server
+                .add_synth("scpanel-sine", 1, AddAction::AddToTail, controls)
+                .await
+                .expect("synth");
+            ids.push(id);
+        }
+        ids
+    });
+    (h, ids)
+}
+
 fn press(h: &mut Harness<'static, ScPanel>, key: Key) {
     h.key_press(key);
     h.run_steps(2);
@@ -208,24 +240,8 @@ fn boot_console_and_tree_by_keyboard_alone() {
 
 #[test]
 fn trace_from_the_node_menu_shows_what_the_server_printed() {
-    let mut h = app(common::options(), "gui-trace");
-    h.run_steps(2);
-    h.key_press_modifiers(Modifiers::COMMAND, Key::B);
-    step_until(&mut h, "online", LIMIT, |h| {
-        h.state().session().server.state() == ServerState::Online
-    });
-    let server = h.state().session().server.clone();
-    let synth = h.state().bridge.block_on(async {
-        server
-            .synthdefs()
-            .send_builtin("scpanel-sine")
-            .await
-            .expect("def");
-        server
-            .add_synth("scpanel-sine", 1, AddAction::AddToTail, &[("amp", 0.0)])
-            .await
-            .expect("synth")
-    });
+    let (mut h, ids) = booted_with_synths("gui-trace", &[&[("amp", 0.0)]]);
+    let synth = ids[0];
     h.key_press_modifiers(Modifiers::COMMAND, Key::Num2);
     h.run_steps(2);
     let name = format!("{synth} scpanel-sine");
@@ -257,30 +273,9 @@ fn trace_from_the_node_menu_shows_what_the_server_printed() {
 /// Escape keeps it as it was).
 #[test]
 fn arrow_keys_leave_every_value_as_it_was_and_enter_types_one() {
-    let mut h = app(common::options(), "gui-keyboard-values");
-    h.run_steps(2);
-    h.key_press_modifiers(Modifiers::COMMAND, Key::B);
-    step_until(&mut h, "online", LIMIT, |h| {
-        h.state().session().server.state() == ServerState::Online
-    });
-    let server = h.state().session().server.clone();
     let controls = [("freq", 440.0), ("amp", 0.0), ("pan", 0.25)];
-    let (a, b) = h.state().bridge.block_on(async {
-        server
-            .synthdefs()
-            .send_builtin("scpanel-sine")
-            .await
-            .expect("def");
-        let a = server
-            .add_synth("scpanel-sine", 1, AddAction::AddToTail, &controls)
-            .await
-            .expect("synth a");
-        let b = server
-            .add_synth("scpanel-sine", 1, AddAction::AddToTail, &controls)
-            .await
-            .expect("synth b");
-        (a, b)
-    });
+    let (mut h, ids) = booted_with_synths("gui-keyboard-values", &[&controls, &controls]);
+    let (a, b) = (ids[0], ids[1]);
     h.key_press_modifiers(Modifiers::COMMAND, Key::Num2);
     h.run_steps(2);
     step_until(&mut h, "both synths' controls on screen", LIMIT, |h| {

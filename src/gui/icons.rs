@@ -73,12 +73,7 @@ pub fn shown(
     word: &str,
     with_word: bool,
 ) -> egui::Response {
-    let text = if with_word {
-        format!("{icon} {word}")
-    } else {
-        icon.to_string()
-    };
-    let resp = ui.add_enabled(enabled, egui::Button::new(text));
+    let resp = ui.add_enabled(enabled, egui::Button::new(text(icon, word, with_word)));
     named(ui, &resp, word);
     resp
 }
@@ -91,14 +86,18 @@ pub fn selectable(
     word: &str,
     with_word: bool,
 ) -> egui::Response {
-    let text = if with_word {
+    let resp = ui.selectable_label(selected, text(icon, word, with_word));
+    named(ui, &resp, word);
+    resp
+}
+
+/// What a button shows: its icon, and its word after it when `with_word`.
+fn text(icon: &str, word: &str, with_word: bool) -> String {
+    if with_word {
         format!("{icon} {word}")
     } else {
         icon.to_string()
-    };
-    let resp = ui.selectable_label(selected, text);
-    named(ui, &resp, word);
-    resp
+    }
 }
 
 /// The accessible name is the word: an icon's private-use character means nothing spoken.
