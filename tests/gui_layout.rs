@@ -55,6 +55,19 @@ fn holds_still(size: egui::Vec2, tag: &str) {
     h.run_steps(2);
     let first = places(&h);
 
+    // The side panel too, while JACK's state arrives: what is below the audio setup stays.
+    let folded = h.get_by_label("All scsynth options").rect();
+    step_until(&mut h, "JACK's state", LIMIT, |h| {
+        h.state().boot.audio.jack_status.is_some()
+    });
+    h.run_steps(2);
+    assert_eq!(
+        folded,
+        h.get_by_label("All scsynth options").rect(),
+        "All scsynth options moved when JACK's state arrived"
+    );
+    assert_still(&h, &first, "when JACK's state arrived");
+
     h.state_mut().boot();
     step_until(
         &mut h,

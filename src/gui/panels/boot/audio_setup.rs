@@ -125,7 +125,11 @@ impl AudioSetup {
         let running = matches!(self.jack_status, Some(JackStatus::Running { .. }));
         match &self.jack_status {
             None => {
+                // Nothing more until JACK has answered (a few milliseconds after the panel
+                // first shows): the device grid drawn meanwhile would vanish when a running
+                // JACK answers, and everything below it would move up under the pointer.
                 ui.weak("Looking for JACK…");
+                return;
             }
             Some(JackStatus::Running { playback_ports }) => {
                 let ours = if self.own_jack { ", started here" } else { "" };
