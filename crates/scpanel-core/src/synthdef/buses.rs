@@ -60,7 +60,7 @@ pub struct BusEntry {
 /// What one def reads and writes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BusUse {
-    /// One entry a bus UGen (or a guessed control), in UGen order.
+    /// One entry per bus UGen (or per guessed control), in UGen order.
     pub entries: Vec<BusEntry>,
     /// Guessed from control names because there was no graph (a def another client sent with
     /// `.add`): every entry is then guessed.
@@ -85,13 +85,25 @@ const MAX_ADD_DEPTH: usize = 4;
 /// `BinaryOpUGen`'s special index for `+`.
 const ADD: i16 = 0;
 
-/// The bus UGens a client can meet, with what they do and how many inputs come before the
-/// signals (`XOut`'s crossfade is one; the readers' channels are their outputs).
-fn bus_ugen(class: &str) -> Option<(Dir, usize)> {
+/// The bus UGens a client can meet, with what they do, how many inputs come before the
+/// signals (`XOut`'s crossfade is one; the readers' channels are their outputs), and which
+/// buses they use at the rate they run, as scsynth's constructors pick (`IOUGens.cpp`):
+/// `InFeedback` and `OffsetOut` always audio, `LagIn` always control, `InTrig` control (at
+/// audio rate it only outputs silence), the others audio at audio rate and control otherwise.
+fn bus_ugen(class: &str, rate: Rate) -> Option<(Dir, usize, BusRate)> {
+    let by_rate = if rate == Rate::Audio {
+        BusRate::Audio
+    } else {
+        BusRate::Control
+    };
     Some(match class {
-        "In" | "InFeedback" | "InTrig" | "LagIn" => (Dir::Reads, 0),
-        "Out" | "ReplaceOut" | "OffsetOut" => (Dir::Writes, 1),
-        "XOut" => (Dir::Writes, 2),
+        "In" => (Dir::Reads, 0, by_rate),
+        "InFeedback" => (Dir::Reads, 0, BusRate::Audio),
+        "LagIn" => (Dir::Reads, 0, BusRate::Control),
+        "InTrig" if rate != Rate::Audio => (Dir::Reads, 0, BusRate::Control),
+        "Out" | "ReplaceOut" => (Dir::Writes, 1, by_rate),
+        "OffsetOut" => (Dir::Writes, 1, BusRate::Audio),
+        "XOut" => (Dir::Writes, 2, by_rate),
         _ => return None,
     })
 }
@@ -103,18 +115,11 @@ pub fn bus_use(def: &SynthDef) -> BusUse {
         .ugens
         .iter()
         .filter_map(|u| {
-            let (dir, before) = bus_ugen(&u.class)?;
+            let (dir, before, rate) = bus_ugen(&u.class, u.rate)?;
             let bus = *u.inputs.first()?;
             let channels = match dir {
                 Dir::Reads => u.outputs.len(),
                 Dir::Writes => u.inputs.len().saturating_sub(before),
-            };
-            // As scsynth: `InFeedback` reads audio buses whatever its rate; the others use
-            // audio buses at audio rate and control buses otherwise.
-            let rate = if u.rate == Rate::Audio || u.class == "InFeedback" {
-                BusRate::Audio
-            } else {
-                BusRate::Control
             };
             Some(BusEntry {
                 dir,
@@ -470,6 +475,45 @@ mod tests {
                 writes(BusRate::Audio, 2, control("out", 0), "XOut"),
             ]
         );
+    }
+
+    /// The bus numbering each UGen uses at each rate, as scsynth's constructors pick it.
+    #[test]
+    fn which_numbering_each_ugen_uses() {
+        let one = |class: &str, rate: Rate, outputs: usize| {
+            let inputs = if outputs == 0 {
+                vec![k(0), k(0)]
+            } else {
+                vec![k(0)]
+            };
+            let def = SynthDef {
+                name: "rates".into(),
+                constants: vec![3.0],
+                params: vec![],
+                param_names: vec![],
+                ugens: vec![ugen(class, rate, inputs, outputs, 0)],
+                variants: vec![],
+            };
+            entries(&def)
+                .into_iter()
+                .map(|e| (e.dir, e.rate))
+                .collect::<Vec<_>>()
+        };
+        use BusRate::{Audio, Control};
+        use Dir::{Reads, Writes};
+        assert_eq!(one("In", Rate::Audio, 1), [(Reads, Audio)]);
+        assert_eq!(one("In", Rate::Control, 1), [(Reads, Control)]);
+        assert_eq!(one("InFeedback", Rate::Control, 1), [(Reads, Audio)]);
+        assert_eq!(one("LagIn", Rate::Control, 1), [(Reads, Control)]);
+        assert_eq!(one("InTrig", Rate::Control, 1), [(Reads, Control)]);
+        assert_eq!(one("InTrig", Rate::Audio, 1), [], "silent at audio rate");
+        assert_eq!(one("Out", Rate::Control, 0), [(Writes, Control)]);
+        assert_eq!(one("ReplaceOut", Rate::Audio, 0), [(Writes, Audio)]);
+        assert_eq!(one("ReplaceOut", Rate::Control, 0), [(Writes, Control)]);
+        assert_eq!(one("OffsetOut", Rate::Control, 0), [(Writes, Audio)]);
+        assert_eq!(one("LocalOut", Rate::Audio, 0), []);
+        assert_eq!(one("LocalIn", Rate::Audio, 1), []);
+        assert_eq!(one("SharedOut", Rate::Control, 0), [], "not a bus");
     }
 
     /// `Out.ar(out + 1)` and `Out.ar(2 + (out + 1))` name `out` with an offset; other
