@@ -43,9 +43,9 @@
 //!
 //! The modules below the root are data models and helpers with no server handle: the option
 //! table ([`options`]), the tree mirror ([`tree`]), levels, scope frames and spectra, the
-//! server log, the roster of a wall of servers, the SynthDef codec ([`synthdef`]), discovery
-//! ([`discover`]), the machine's audio setup ([`audio`]), ports and programs ([`machine`]),
-//! and OSC as text ([`osc`]).
+//! server log, the roster of a wall of servers, the SynthDef codec and the buses a def reads
+//! and writes ([`synthdef`]), discovery ([`discover`]), the machine's audio setup
+//! ([`audio`]), ports and programs ([`machine`]), and OSC as text ([`osc`]).
 
 #![warn(missing_docs)]
 

@@ -126,7 +126,8 @@ pub struct DecodeError {
     pub what: String,
 }
 
-const CONTROL_CLASSES: [&str; 4] = ["Control", "TrigControl", "AudioControl", "LagControl"];
+pub(super) const CONTROL_CLASSES: [&str; 4] =
+    ["Control", "TrigControl", "AudioControl", "LagControl"];
 
 impl SynthDef {
     /// Named parameters with their defaults, in parameter order. A parameter's rate is that

@@ -2,11 +2,16 @@
 
 /// The SynthDefs scpanel brings: `default`, a sine, and the meter, volume and recorder defs.
 pub mod builtins;
+/// Which buses a def reads and writes, from its graph or guessed from its control names.
+mod buses;
 mod format;
 pub(crate) mod graph;
 /// What a SynthDef sent or loaded means to a client: its controls and outputs.
 mod info;
 
+pub use buses::{
+    BusEntry, BusFrom, BusUse, Dir, ResolvedBus, bus_use, guessed_from_controls, resolve,
+};
 pub use format::{
     Control, DecodeError, Input, MAX_FILE_BYTES, Rate, SynthDef, UGen, Variant, decode_file,
     describe, encode_file,
