@@ -37,8 +37,8 @@ pub(crate) fn rec_short(r: &Recording) -> String {
     format!("{what} {}", mm_ss(r.elapsed()))
 }
 
-/// `REC 02:13 · 31 MB · name.wav`, for the status bar on every tab (after a red dot, drawn:
-/// the shipped proportional font has no U+25CF).
+/// `REC 02:13 · 31 MB · name.wav`, for the status bar on every tab, in the error colour (no
+/// dot: the shipped proportional font has no U+25CF).
 pub(crate) fn rec_text(r: &Recording, bytes: u64) -> String {
     let name = r.options.path.file_name().map_or_else(
         || r.options.path.display().to_string(),

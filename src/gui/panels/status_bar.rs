@@ -151,8 +151,8 @@ fn push(job: &mut egui::text::LayoutJob, ui: &egui::Ui, text: &str, colour: Colo
 }
 
 /// One line that never wraps: the buttons first at fixed places, the server's state in a cell
-/// of its own, then what changes (who we are, load, counts, a reason Boot is off) cut with an
-/// ellipsis where it runs out, and at the right edge the xruns and the master meter in cells
+/// of its own, then what changes (a recording, a reason Boot is off, load, counts, who we
+/// are) cut with an ellipsis where it runs out, and at the right edge the xruns and the master meter in cells
 /// that are there, empty, before their figures come. Nothing below it moves when a figure
 /// arrives; the whole text is in the tooltip and in what a screen reader hears.
 pub(crate) fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
