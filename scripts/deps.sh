@@ -46,6 +46,20 @@ need_to_test() {
   return 0
 }
 
+# What the scripted Orca run needs beside that (scripts/orca-check.sh, tests/orca.rs).
+need_for_orca() {
+  command -v orca >/dev/null || need+=(orca)
+  /usr/bin/python3 -c 'import pyatspi' 2>/dev/null || need+=(python3-pyatspi)
+  [ -x /usr/libexec/at-spi-bus-launcher ] || need+=(at-spi2-core)
+  command -v dbus-daemon >/dev/null || need+=(dbus)
+  command -v busctl >/dev/null || need+=(systemd)
+  command -v Xvfb >/dev/null || need+=(xvfb)
+  command -v xdotool >/dev/null || need+=(xdotool)
+  command -v xdpyinfo >/dev/null || need+=(x11-utils)
+  command -v script >/dev/null || need+=(bsdutils)
+  return 0
+}
+
 # Runs a command as root: itself when root already, else through sudo.
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then

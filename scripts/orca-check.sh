@@ -12,26 +12,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ -z "${ORCA_CHECK_INNER:-}" ]; then
-  need=()
-  command -v orca >/dev/null || need+=(orca)
-  /usr/bin/python3 -c 'import pyatspi' 2>/dev/null || need+=(python3-pyatspi)
-  [ -x /usr/libexec/at-spi-bus-launcher ] || need+=(at-spi2-core)
-  command -v dbus-daemon >/dev/null || need+=(dbus)
-  command -v busctl >/dev/null || need+=(systemd)
-  command -v Xvfb >/dev/null || need+=(xvfb)
-  command -v xdotool >/dev/null || need+=(xdotool)
-  command -v xdpyinfo >/dev/null || need+=(x11-utils)
-  command -v script >/dev/null || need+=(bsdutils)
-  for lib in libGL.so.1 libEGL.so.1 libxkbcommon-x11.so.0 libXcursor.so.1 libXi.so.6; do
-    ldconfig -p | grep -q "$lib" || { need+=(libgl1-mesa-dri libegl1 libxkbcommon-x11-0 libxcursor1 libxi6); break; }
-  done
-  if [ ${#need[@]} -gt 0 ]; then
-    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    echo "orca-check: installing ${need[*]}"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null \
-      || { echo "orca-check: FAILED: could not install ${need[*]}"; exit 1; }
-  fi
+  # The one list of packages (scripts/deps.sh), Orca's part of it.
+  source scripts/deps.sh
+  need_to_run
+  need_for_orca
+  install_needed || { echo "orca-check: FAILED: could not install ${need[*]}"; exit 1; }
   if [ -z "${SCPANEL_BIN:-}" ]; then
     cargo build --release --quiet --bin scpanel
     SCPANEL_BIN=target/release/scpanel
