@@ -5,6 +5,8 @@
 //! notification applies in constant time, however big a group is. Notifications come over
 //! UDP and from other clients: they are checked against the mirror before they touch it.
 
+mod dump;
+pub use dump::{DumpError, parse_dump};
 mod notify;
 mod reply;
 mod text;
