@@ -5,10 +5,10 @@
 
 use scpanel_core::Options;
 use scpanel_core::audio::alsa::Card;
-use scpanel_core::audio::jack::{
-    JackDevice, JackServer, JackSettings, JackStatus, JackTarget, RATES, split_device,
-};
+use scpanel_core::audio::jack::{JackDevice, JackServer, JackSettings, JackStatus, RATES};
 use scpanel_core::audio::pipewire::PipeWire;
+// The JACK server a boot with these options talks to, as the xrun watcher finds it.
+use scpanel_core::audio::xruns::target_of as target;
 
 /// A JACK server started for a boot, and the sentence that says on what.
 pub struct Started {
@@ -18,23 +18,6 @@ pub struct Started {
 
 /// One boot at a time looks for JACK and starts it: two sessions booting at once start one.
 static STARTING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// The JACK server a boot with `options` talks to: the one named in the device option
-/// (`-H server:client`), else the default (`$JACK_DEFAULT_SERVER`, in the options' own
-/// environment or the app's).
-fn target(options: &Options) -> JackTarget {
-    let named = split_device(&options.device).0;
-    let server_name = if named.is_empty() {
-        options
-            .env
-            .iter()
-            .find(|(k, _)| k == "JACK_DEFAULT_SERVER")
-            .map(|(_, v)| v.clone())
-    } else {
-        Some(named.to_string())
-    };
-    JackTarget { server_name }
-}
 
 /// Where to start JACK, and the words for it: the first card that plays, unless PipeWire
 /// holds the cards; else the dummy driver, saying why nothing will be heard. The rate is the
