@@ -265,15 +265,6 @@ impl BootPanel {
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, session: &Session, actions: &mut ActionQueue) {
-        // JACK's rate: what a rate of 0 will be, or what a rate asked for will not.
-        if self.options.sample_rate != 0
-            || matches!(
-                self.audio.jack_status,
-                Some(scpanel_core::audio::jack::JackStatus::Running { .. })
-            )
-        {
-            self.check_jack_rate(actions);
-        }
         let online = session.server.state().is_online();
         if !online {
             // A reboot (or a crash) opens the panel again, on the options it will boot with.
@@ -282,6 +273,16 @@ impl BootPanel {
         if online && !self.editing {
             self.folded(ui, session, actions);
             return;
+        }
+        // JACK's rate: what a rate of 0 will be, or what a rate asked for will not. Folded,
+        // nothing shows it, and no `jack_samplerate` is run for it.
+        if self.options.sample_rate != 0
+            || matches!(
+                self.audio.jack_status,
+                Some(scpanel_core::audio::jack::JackStatus::Running { .. })
+            )
+        {
+            self.check_jack_rate(actions);
         }
         if online {
             ui.horizontal_wrapped(|ui| {
