@@ -97,6 +97,16 @@ pub(crate) fn check_move_target(
     Ok(target)
 }
 
+/// A synth's control value being typed in the tree, and where.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ControlEdit {
+    pub node: i32,
+    pub name: String,
+    pub text: String,
+    /// The field takes the keyboard on the frame it first shows.
+    pub(crate) focus: bool,
+}
+
 #[derive(Default)]
 pub struct TreePanel {
     pub filter: String,
@@ -124,7 +134,7 @@ pub struct TreePanel {
     /// The node whose trace window is open.
     pub trace: Option<i32>,
     /// The control value being typed, if any (one at a time).
-    pub control_edit: Option<crate::gui::panels::tree::ControlEdit>,
+    pub control_edit: Option<ControlEdit>,
 }
 
 impl TreePanel {

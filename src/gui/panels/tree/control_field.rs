@@ -5,15 +5,7 @@
 //! row) and never change it: egui's drag value took Up and Down as steps, and a keyboard user
 //! walking the rows changed a playing synth without knowing.
 
-/// The value being typed, and where.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ControlEdit {
-    pub node: i32,
-    pub name: String,
-    pub text: String,
-    /// The field takes the keyboard on the frame it first shows.
-    focus: bool,
-}
+use crate::gui::tree_view::ControlEdit;
 
 /// What the field asks for this frame.
 #[derive(Debug, Clone, Copy, PartialEq)]

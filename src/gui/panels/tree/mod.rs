@@ -10,8 +10,6 @@ use egui::RichText;
 mod control_field;
 mod windows;
 
-pub use control_field::ControlEdit;
-
 use crate::gui::actions::{Action, ActionQueue};
 use crate::gui::icons;
 use crate::gui::tree_view::{
