@@ -42,13 +42,7 @@ fn a_boot_at_a_rate_jack_does_not_run_is_explained() {
         },
     );
     assert_eq!(h.state().session().server.state(), ServerState::Online);
-    let notices = h
-        .state()
-        .session()
-        .inbox
-        .lock()
-        .map(|i| i.notices.clone())
-        .unwrap_or_default();
+    let notices = common::gui::notices(&h);
     assert!(
         notices
             .iter()

@@ -50,13 +50,7 @@ fn the_first_boot_with_no_jack_running_starts_one_and_quitting_stops_it() {
     };
     let says = |t: &str| t.starts_with(expected) && (!has_card || t.contains("hw:"));
     h.run_steps(1);
-    let notices = h
-        .state()
-        .session()
-        .inbox
-        .lock()
-        .map(|i| i.notices.clone())
-        .unwrap_or_default();
+    let notices = common::gui::notices(&h);
     assert!(
         notices
             .iter()

@@ -68,3 +68,13 @@ pub fn open_menu(h: &mut Harness<'static, ScPanel>, row: &str, item: &str) {
         "one right click on {row} opened no menu with {item}"
     );
 }
+
+/// The notices the window shows now (copied out of the session's inbox).
+pub fn notices(h: &Harness<'static, ScPanel>) -> Vec<scpanel::gui::bridge::Notice> {
+    h.state()
+        .session()
+        .inbox
+        .lock()
+        .map(|i| i.notices.clone())
+        .unwrap_or_default()
+}
