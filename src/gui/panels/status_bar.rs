@@ -156,19 +156,18 @@ fn push(job: &mut egui::text::LayoutJob, ui: &egui::Ui, text: &str, colour: Colo
 /// that are there, empty, before their figures come. Nothing below it moves when a figure
 /// arrives; the whole text is in the tooltip and in what a screen reader hears.
 pub(crate) fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
+    // The running text reads the rest of the view.
     let View {
         state,
         session,
         status,
         boot_blocker,
-        recording,
         side_open,
-        own_synths,
-        last_reply,
         cpu_alert,
         large,
-        xruns,
+        ref xruns,
         master,
+        ..
     } = v;
     let mut a = Actions::default();
     // Below this width the buttons show their icons alone (their words in tooltips and to a
@@ -250,19 +249,9 @@ pub(crate) fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
                     master_meter(ui, outputs);
                 }
             });
-            cell(ui, XRUNS_CELL, |ui| xruns_ui(ui, &xruns));
+            cell(ui, XRUNS_CELL, |ui| xruns_ui(ui, xruns));
             ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
-                running_text(
-                    ui,
-                    state,
-                    session,
-                    status,
-                    boot_blocker,
-                    recording,
-                    own_synths,
-                    last_reply,
-                    cpu_alert,
-                );
+                running_text(ui, &v);
             });
         });
     });
@@ -287,18 +276,18 @@ pub(crate) fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
 
 /// The bar's middle: recording, why Boot is off, load and counts, then who we are on the
 /// server (the first to be cut in a narrow window); one label cut to the room there is, whole in its tooltip.
-#[allow(clippy::too_many_arguments)]
-fn running_text(
-    ui: &mut egui::Ui,
-    state: ServerState,
-    session: Option<&Attachment>,
-    status: Option<StatusInfo>,
-    boot_blocker: Option<&str>,
-    recording: Option<&Recording>,
-    own_synths: usize,
-    last_reply: Option<std::time::Instant>,
-    cpu_alert: Option<f32>,
-) {
+fn running_text(ui: &mut egui::Ui, v: &View<'_>) {
+    let View {
+        state,
+        session,
+        status,
+        boot_blocker,
+        recording,
+        own_synths,
+        last_reply,
+        cpu_alert,
+        ..
+    } = *v;
     let text = ui.visuals().text_color();
     let weak = ui.visuals().weak_text_color();
     let mut job = egui::text::LayoutJob::default();
