@@ -111,6 +111,13 @@ pub use model::tree::{ControlValue, Node, NodeKind, NodeTree};
 pub use model::{clock, levels, log, options, recording, roster, scope, spectrum, tree};
 pub use synthdef::{DefSource, SynthDefInfo};
 
+/// "Why is there no sound?": the sound doctor ([`Server::doctor`]) and what it reports.
+pub mod doctor {
+    pub use crate::ops::doctor::{
+        Doctor, Examination, Finding, Fix, Kind, Report, Severity, sclang_synthdef_dir,
+    };
+}
+
 /// The machine's audio setup: JACK (and PipeWire's), ALSA cards, xruns, sample rates.
 pub mod audio {
     pub use crate::host::{alsa, jack, pipewire, sample_rate, xruns};

@@ -184,6 +184,24 @@ impl Mixer {
         }
     }
 
+    /// Whether scpanel's volume synth runs on the server (so its mute and level apply).
+    pub(crate) fn volume_running(&self) -> bool {
+        self.state
+            .mixer
+            .lock()
+            .is_ok_and(|m| m.volume_node.is_some())
+    }
+
+    /// Stops meters started for a moment's look, leaving what the user chose as it was.
+    pub(crate) async fn stop_meters_quietly(&self) -> Result<()> {
+        let _one_at_a_time = self.state.one_at_a_time.lock().await;
+        if self.settings().meters && self.state.mixer.lock().is_ok_and(|m| m.meters_chosen) {
+            return Ok(());
+        }
+        self.stop_meter_synths().await;
+        Ok(())
+    }
+
     /// Stops the level meter synths.
     pub async fn stop_meters(&self) -> Result<()> {
         let _one_at_a_time = self.state.one_at_a_time.lock().await;

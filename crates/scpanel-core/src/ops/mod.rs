@@ -8,6 +8,8 @@
 pub(crate) mod buffers;
 pub(crate) mod buses;
 pub(crate) mod control_watch;
+/// "Why is there no sound?": findings about a server, and their fixes.
+pub(crate) mod doctor;
 pub(crate) mod mixer;
 pub(crate) mod nodes;
 pub(crate) mod own_nodes;

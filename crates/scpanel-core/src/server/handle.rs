@@ -19,6 +19,7 @@ use crate::model::tree::NodeTree;
 use crate::ops::buffers::{self, Buffers};
 use crate::ops::buses::{self, BusGroup, Buses};
 use crate::ops::control_watch::{self, Controls};
+use crate::ops::doctor::{self, Doctor};
 use crate::ops::mixer::{self, Mixer};
 use crate::ops::nodes::{self, Nodes};
 use crate::ops::own_nodes::OwnGroup;
@@ -42,6 +43,7 @@ pub(crate) struct OpsState {
     pub scope: Arc<scope::State>,
     pub tone: Arc<test_tone::State>,
     pub controls: Arc<control_watch::State>,
+    pub doctor: Arc<doctor::State>,
 }
 
 pub(crate) struct Inner {
@@ -464,6 +466,17 @@ impl Server {
             state: self.inner.ops.tone.clone(),
             own: self.inner.ops.own.clone(),
             defs: self.synthdefs(),
+        }
+    }
+
+    /// The sound doctor: what stands between the server and the speakers, and the fixes.
+    pub fn doctor(&self) -> Doctor {
+        Doctor {
+            link: self.inner.link.clone(),
+            state: self.inner.ops.doctor.clone(),
+            defs: self.synthdefs(),
+            mixer: self.mixer(),
+            options: self.options(),
         }
     }
 

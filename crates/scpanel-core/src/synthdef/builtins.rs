@@ -153,6 +153,21 @@ pub fn layout_probe() -> SynthDef {
     g.build()
 }
 
+/// Whether the group it is placed in runs: it sends [`PROBE_REPLY`] in its first block and
+/// frees itself; in a paused group (or below one) it never runs, and says nothing.
+pub fn pause_probe() -> SynthDef {
+    let mut g = Graph::new("scpanel-probe");
+    let once = g.ugen("Impulse", Rate::Control, &[c(0.0), c(0.0)]);
+    let mut reply = vec![once, c(0.0), c(PROBE_REPLY.len() as f32)];
+    reply.extend(PROBE_REPLY.bytes().map(|b| c(f32::from(b))));
+    g.sink("SendReply", Rate::Control, &reply);
+    g.ugen("FreeSelf", Rate::Control, &[once]);
+    g.build()
+}
+
+/// What [`pause_probe`] answers: `/scpanel/probe nodeID replyID`.
+pub const PROBE_REPLY: &str = "/scpanel/probe";
+
 /// Master volume: `ReplaceOut` of `channels` buses from `bus`, scaled by `amp` unless `mute`,
 /// smoothed over `lag` seconds.
 pub fn volume(channels: usize) -> SynthDef {
@@ -209,6 +224,7 @@ pub fn builtin(name: &str) -> Option<SynthDef> {
         "default" => return Some(default()),
         "scpanel-sine" => return Some(sine()),
         "scpanel-layout" => return Some(layout_probe()),
+        "scpanel-probe" => return Some(pause_probe()),
         _ => {}
     }
     let (kind, n) = name.strip_prefix("scpanel-")?.rsplit_once('-')?;

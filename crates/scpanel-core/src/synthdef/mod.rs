@@ -4,6 +4,8 @@
 pub mod builtins;
 /// Which buses a def reads and writes, from its graph or guessed from its control names.
 mod buses;
+/// The signal flow of a server: synths in order, buses, and who feeds whom.
+pub mod flow;
 mod format;
 pub(crate) mod graph;
 /// What a SynthDef sent or loaded means to a client: its controls and outputs.

@@ -489,6 +489,46 @@ impl Connection {
         Ok(out)
     }
 
+    /// Sends `packet` quietly and collects the replies `expect` matches until one for which
+    /// `last` is true arrives, or `timeout` passes (then what came is returned, without the
+    /// last). For answers a `/sync` can't bound: replies synths send from the audio thread,
+    /// where a marker synth running after the others answers last.
+    pub(crate) async fn collect_quietly_until(
+        &self,
+        packet: OscPacket,
+        expect: Expect,
+        last: impl Fn(&OscMessage) -> bool,
+        timeout: Duration,
+    ) -> Result<(Vec<OscMessage>, bool)> {
+        let id = self.next_pending.fetch_add(1, Ordering::Relaxed);
+        let (tx, mut rx) = mpsc::channel(COLLECT_LIMIT);
+        if let Ok(mut c) = self.collectors.lock() {
+            c.push(Collector {
+                id,
+                expect,
+                tx,
+                quiet: true,
+            });
+        }
+        let mut out = Vec::new();
+        let result: Result<bool> = async {
+            self.send_quietly(packet).await?;
+            let deadline = tokio::time::Instant::now() + timeout;
+            loop {
+                match tokio::time::timeout_at(deadline, rx.recv()).await {
+                    Ok(Some(m)) if last(&m) => return Ok(true),
+                    Ok(Some(m)) => out.push(m),
+                    Ok(None) | Err(_) => return Ok(false),
+                }
+            }
+        }
+        .await;
+        if let Ok(mut c) = self.collectors.lock() {
+            c.retain(|c| c.id != id);
+        }
+        Ok((out, result?))
+    }
+
     /// Whether a `/synced` carries one of our own ids rather than one somebody typed.
     pub fn is_own_sync(&self, id: i32) -> bool {
         (OWN_SYNC_BASE..self.next_sync.load(Ordering::Relaxed)).contains(&id)

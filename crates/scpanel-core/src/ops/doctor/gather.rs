@@ -1,0 +1,566 @@
+//! Gathering what the doctor judges: the tree with controls, the graphs, pauses the mirror
+//! doesn't know, JACK's connections, the server's output, the meters.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
+
+use rosc::{OscPacket, OscType};
+
+use super::library::{Library, sclang_synthdef_dir};
+use super::rules::{BootTrouble, Facts, JackFacts, Rates};
+use super::{Doctor, Examination, Fix};
+use crate::error::{Result, ServerError};
+use crate::host::jack::{JackTarget, client_name, client_name_for_port};
+use crate::link::Live;
+use crate::model::log::{LineKind, Mark};
+use crate::model::tree::NodeTree;
+use crate::ops::{requests, tree_query};
+use crate::synthdef::builtins::{self, PROBE_REPLY};
+use crate::synthdef::flow::{Flow, Hardware};
+use crate::wire::protocol::{AddAction, Expect, int, msg};
+
+/// Groups probed for a pause at most: the top-most ones holding synths come first.
+const MAX_PROBES: usize = 64;
+/// Every probe that runs answers within a block or two; a server whose audio is stopped
+/// never answers, and then nothing can be said of pauses.
+const PROBE_WAIT: Duration = Duration::from_secs(2);
+/// `late` lines older than this are no news.
+const RECENT: Duration = Duration::from_secs(60);
+/// Log lines looked at, newest first.
+const MAX_LOG_LINES: usize = 5000;
+
+fn folders(dirs: &[PathBuf]) -> Vec<PathBuf> {
+    let mut all = dirs.to_vec();
+    all.extend(sclang_synthdef_dir());
+    all
+}
+
+fn library(doc: &Doctor, dirs: &[PathBuf]) -> Library {
+    let own = doc.defs.list();
+    match doc.state.files.lock() {
+        Ok(mut cache) => Library::gather(&own, &folders(dirs), &mut cache),
+        Err(_) => Library::gather(&own, &folders(dirs), &mut HashMap::new()),
+    }
+}
+
+/// The tree with controls, pause states from the live mirror.
+async fn tree(doc: &Doctor) -> Result<(NodeTree, bool)> {
+    let read = tree_query::read(&doc.link, 0, true).await?;
+    let complete = read.is_complete();
+    let mut tree = read.tree;
+    let paused: Vec<(i32, bool)> = doc.link.with_tree(|m| {
+        m.nodes()
+            .filter_map(|n| n.paused.map(|p| (n.id, p)))
+            .collect()
+    });
+    for (id, p) in paused {
+        if let Some(n) = tree.get_mut(id) {
+            n.paused = Some(p);
+        }
+    }
+    Ok((tree, complete))
+}
+
+fn hardware(live: &Live) -> Hardware {
+    Hardware {
+        outputs: live.attachment.layout.output_channels,
+        inputs: live.attachment.layout.input_channels,
+    }
+}
+
+pub(super) async fn flow(doc: &Doctor, dirs: &[PathBuf]) -> Result<Flow> {
+    let live = doc.link.online()?;
+    let (tree, _) = tree(doc).await?;
+    let lib = library(doc, dirs);
+    Ok(Flow::of(&tree, &|n| lib.lookup(n), hardware(&live)))
+}
+
+pub(super) async fn gather(doc: &Doctor, exam: &Examination) -> Result<(Facts, Vec<String>)> {
+    let mut unchecked = Vec::new();
+    let boot = boot_trouble(doc, exam);
+    let live = match doc.link.online() {
+        Ok(live) => live,
+        Err(e) => {
+            // A server that never came: the boot's failure is the whole story.
+            if boot.is_none() {
+                return Err(e);
+            }
+            let facts = Facts {
+                flow: Flow {
+                    synths: vec![],
+                    feeds: vec![],
+                    hardware: Hardware {
+                        outputs: 0,
+                        inputs: 0,
+                    },
+                },
+                paused_groups: vec![],
+                boot,
+                jack: None,
+                rates: Rates::default(),
+                missing_defs: vec![],
+                late: vec![],
+                status: None,
+                volume: None,
+                output_peak_db: None,
+                xruns: exam.recent_xruns,
+            };
+            return Ok((facts, unchecked));
+        }
+    };
+    let owner = live.attachment.is_owner;
+    let lib = library(doc, &exam.synthdef_dirs);
+    unchecked.extend(lib.unreadable.iter().cloned());
+    let (mut tree, complete) = tree(doc).await?;
+    if !complete {
+        unchecked.push(
+            "some groups are too big to list without logging in: their synths were not checked"
+                .into(),
+        );
+    }
+    let paused_groups = pauses(doc, &mut tree, &mut unchecked).await;
+    let hw = hardware(&live);
+    let flow = Flow::of(&tree, &|n| lib.lookup(n), hw);
+
+    let local = exam
+        .local
+        .unwrap_or_else(|| live.attachment.addr.ip().is_loopback());
+    let (jack, jack_rate) = if local {
+        jack_facts(doc, &live).await
+    } else {
+        unchecked.push("JACK's connections: the server is on another machine".into());
+        (None, None)
+    };
+    let (missing_defs, late, rate_line) = if owner && doc.link.process().is_some() {
+        from_log(doc, &lib)
+    } else {
+        unchecked.push(
+            "SynthDefs others asked for in vain, and late bundles: only the output of a server \
+             scpanel booted shows them"
+                .into(),
+        );
+        (vec![], vec![], None)
+    };
+    let status = match doc.link.shared.latest_status() {
+        Some(s) => Some(s),
+        None => requests::status(&doc.link).await.ok(),
+    };
+    let volume = doc.mixer.volume_running().then(|| doc.mixer.settings());
+    let output_peak_db = if exam.listen && hw.outputs > 0 {
+        match listen(doc).await {
+            Ok(db) => Some(db),
+            Err(e) => {
+                unchecked.push(format!("the output meters: {e}"));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let facts = Facts {
+        flow,
+        paused_groups,
+        boot,
+        jack,
+        rates: Rates {
+            asked: owner.then_some(doc.options.sample_rate),
+            jack: jack_rate,
+            line: rate_line,
+        },
+        missing_defs,
+        late,
+        status,
+        volume,
+        output_peak_db,
+        xruns: exam.recent_xruns,
+    };
+    Ok((facts, unchecked))
+}
+
+fn boot_trouble(doc: &Doctor, exam: &Examination) -> Option<BootTrouble> {
+    match &exam.boot_failure {
+        Some(ServerError::PortInUse {
+            port,
+            protocol,
+            holder,
+            ..
+        }) => {
+            return Some(BootTrouble::PortInUse {
+                port: *port,
+                protocol,
+                holder: holder.clone(),
+                old: false,
+            });
+        }
+        Some(ServerError::NoAudio { detail }) => {
+            return Some(BootTrouble::NoAudio(detail.clone()));
+        }
+        _ => {}
+    }
+    if doc.link.online().is_ok() {
+        return None;
+    }
+    // The last run's own words, when it printed why.
+    with_log(doc, |log| {
+        let run: Vec<_> = log.lines().collect();
+        let start = run
+            .iter()
+            .rposition(|l| l.mark == Mark::RunStart)
+            .unwrap_or(0);
+        run[start..].iter().find_map(|l| match l.kind {
+            LineKind::NoAudio => Some(BootTrouble::NoAudio(l.text.clone())),
+            LineKind::PortInUse => Some(BootTrouble::PortInUse {
+                port: doc.options.port,
+                protocol: if doc.options.protocol == crate::wire::transport::Protocol::Tcp {
+                    "tcp"
+                } else {
+                    "udp"
+                },
+                holder: None,
+                old: false,
+            }),
+            _ => None,
+        })
+    })
+}
+
+/// Groups whose pause state the mirror doesn't know (paused before this client came) are
+/// probed: a probe synth at the head of each answers from its first block, unless the group
+/// or one above it is paused. A marker at the root's tail, which always runs and runs last,
+/// says when every answer that will come has come. The probes free themselves; those in
+/// paused groups are freed here.
+async fn pauses(doc: &Doctor, tree: &mut NodeTree, unchecked: &mut Vec<String>) -> Vec<i32> {
+    // Groups with a synth below them, outermost first, whose state is unknown.
+    let mut holds_synth: HashSet<i32> = HashSet::new();
+    let mut order: Vec<(usize, i32)> = Vec::new();
+    let mut path: Vec<i32> = Vec::new();
+    tree.walk(|depth, n| {
+        path.truncate(depth.saturating_sub(1));
+        if n.is_group() {
+            order.push((depth, n.id));
+            path.push(n.id);
+        } else {
+            holds_synth.extend(path.iter().copied());
+        }
+    });
+    let unknown: Vec<i32> = order
+        .iter()
+        .filter(|(_, g)| holds_synth.contains(g))
+        .filter(|(_, g)| tree.get(*g).is_some_and(|n| n.paused.is_none()))
+        .map(|(_, g)| *g)
+        .collect();
+    if !unknown.is_empty() {
+        match probe(doc, &unknown).await {
+            Ok(running) => {
+                for g in &unknown {
+                    if let Some(n) = tree.get_mut(*g) {
+                        n.paused = Some(!running.contains(g));
+                    }
+                }
+                if unknown.len() >= MAX_PROBES {
+                    unchecked.push(format!(
+                        "pauses of groups past the first {MAX_PROBES} holding synths"
+                    ));
+                }
+            }
+            Err(e) => unchecked.push(format!("groups paused before scpanel came: {e}")),
+        }
+    }
+    // Top-most paused groups: none above them is paused.
+    let mut top = Vec::new();
+    let mut paused_above: Vec<bool> = Vec::new();
+    tree.walk(|depth, n| {
+        paused_above.truncate(depth.saturating_sub(1));
+        if n.is_group() {
+            let above = paused_above.last().copied().unwrap_or(false);
+            let me = n.paused == Some(true);
+            if me && !above {
+                top.push(n.id);
+            }
+            paused_above.push(above || me);
+        }
+    });
+    top
+}
+
+/// The groups of `groups` (at most [`MAX_PROBES`]) whose probe answered: they run, and so
+/// does every group above them. A group whose probe stays silent is paused or below one.
+async fn probe(doc: &Doctor, groups: &[i32]) -> Result<HashSet<i32>> {
+    let groups = &groups[..groups.len().min(MAX_PROBES)];
+    let live = doc.link.logged_in().map_err(|_| {
+        ServerError::Io("not logged in, so no probe's answer would reach us".into())
+    })?;
+    let Some(alloc) = &live.alloc else {
+        return Err(ServerError::Io("no node ids of our own".into()));
+    };
+    let first = alloc
+        .lock()
+        .ok()
+        .and_then(|mut a| a.nodes.allocate(groups.len() as u32 + 1))
+        .ok_or(ServerError::OutOfIds { what: "node" })? as i32;
+    let ids: Vec<i32> = (0..=groups.len() as i32).map(|i| first + i).collect();
+    let release = || {
+        doc.link.release(&live, |a| {
+            a.nodes.free(first as u32);
+        })
+    };
+    let def = builtins::pause_probe();
+    if let Err(e) = doc
+        .link
+        .conn()?
+        .request(
+            OscPacket::Message(msg(
+                "/d_recv",
+                [OscType::Blob(crate::synthdef::encode_file(&[def]))],
+            )),
+            Expect::Done {
+                command: "/d_recv".into(),
+                id: None,
+            },
+            crate::wire::connection::SYNC_TIMEOUT,
+        )
+        .await
+    {
+        release();
+        return Err(e);
+    }
+    let marker = ids[groups.len()];
+    let mut messages: Vec<rosc::OscMessage> = groups
+        .iter()
+        .zip(&ids)
+        .map(|(g, id)| {
+            msg(
+                "/s_new",
+                [
+                    OscType::String("scpanel-probe".into()),
+                    int(*id),
+                    int(AddAction::AddToHead as i32),
+                    int(*g),
+                ],
+            )
+        })
+        .collect();
+    messages.push(msg(
+        "/s_new",
+        [
+            OscType::String("scpanel-probe".into()),
+            int(marker),
+            int(AddAction::AddToTail as i32),
+            int(0),
+        ],
+    ));
+    let by_id: HashMap<i32, i32> = ids.iter().copied().zip(groups.iter().copied()).collect();
+    let answered = live
+        .conn
+        .collect_quietly_until(
+            crate::wire::protocol::bundle_of(messages),
+            Expect::Address(PROBE_REPLY),
+            |m| crate::wire::protocol::int_arg(m, 0) == Some(marker),
+            PROBE_WAIT,
+        )
+        .await;
+    let (replies, whole) = match answered {
+        Ok(r) => r,
+        Err(e) => {
+            release();
+            return Err(e);
+        }
+    };
+    let running: HashSet<i32> = replies
+        .iter()
+        .filter_map(|m| crate::wire::protocol::int_arg(m, 0))
+        .filter_map(|id| by_id.get(&id).copied())
+        .collect();
+    // Probes in paused groups wait there: free them (a group resumed later would hear one).
+    let silent: Vec<rosc::OscMessage> = groups
+        .iter()
+        .zip(&ids)
+        .filter(|(g, _)| !running.contains(g))
+        .map(|(_, id)| msg("/n_free", [int(*id)]))
+        .collect();
+    if !silent.is_empty() {
+        let mut quiet = vec![msg("/error", [int(-1)])];
+        quiet.extend(silent);
+        let _ = live
+            .conn
+            .send(crate::wire::protocol::bundle_of(quiet))
+            .await;
+    }
+    release();
+    if !whole {
+        return Err(ServerError::Io(
+            "the server's audio did not run (no probe answered)".into(),
+        ));
+    }
+    Ok(running)
+}
+
+async fn jack_facts(doc: &Doctor, live: &Live) -> (Option<JackFacts>, Option<u32>) {
+    let owner = live.attachment.is_owner;
+    let target = if owner {
+        crate::host::xruns::target_of(&doc.options)
+    } else {
+        JackTarget::default()
+    };
+    let rate = target.sample_rate().await.ok();
+    // A server we booted has the client name we gave it; another is SuperCollider, or
+    // SuperCollider-PORT when scpanel booted it beside another.
+    let mut candidates = vec![];
+    if owner {
+        candidates.push(client_name(&doc.options.device).to_string());
+    } else {
+        candidates.push(client_name_for_port(live.attachment.addr.port()));
+        candidates.push("SuperCollider".to_string());
+    }
+    for client in candidates {
+        let Ok(ports) = target.connections(&client).await else {
+            return (None, rate);
+        };
+        let outs: Vec<_> = ports.iter().filter(|(p, _)| p.contains(":out_")).collect();
+        if outs.is_empty() {
+            continue;
+        }
+        let connected = outs.iter().filter(|(_, to)| !to.is_empty()).count();
+        return (
+            Some(JackFacts {
+                client,
+                outputs: outs.len(),
+                connected,
+            }),
+            rate,
+        );
+    }
+    (None, rate)
+}
+
+type LogFacts = (Vec<(String, Option<Fix>)>, Vec<f64>, Option<String>);
+
+/// From the current run's output: SynthDefs asked for in vain (since the last time this
+/// doctor loaded them), recent `late` lines, and a sample-rate mismatch at boot.
+fn from_log(doc: &Doctor, lib: &Library) -> LogFacts {
+    let cleared = doc
+        .state
+        .cleared
+        .lock()
+        .map(|c| c.clone())
+        .unwrap_or_default();
+    let now = SystemTime::now();
+    with_log(doc, |log| {
+        let lines: Vec<_> = log.lines().collect();
+        let total = lines.len() as u64;
+        let start = lines
+            .iter()
+            .rposition(|l| l.mark == Mark::RunStart)
+            .unwrap_or(0)
+            .max(lines.len().saturating_sub(MAX_LOG_LINES));
+        let seq_of = |i: usize| total - (lines.len() - i) as u64;
+        let mut missing: Vec<String> = Vec::new();
+        let mut late = Vec::new();
+        let mut rate_line = None;
+        for (i, l) in lines.iter().enumerate().skip(start) {
+            if let Some(name) = missing_def(&l.text)
+                && cleared.get(name).is_none_or(|at| seq_of(i) >= *at)
+                && !missing.iter().any(|m| m == name)
+            {
+                missing.push(name.to_string());
+            }
+            if l.kind == LineKind::Late
+                && now.duration_since(l.at).is_ok_and(|d| d < RECENT)
+                && let Some(s) = l
+                    .text
+                    .trim()
+                    .strip_prefix("late ")
+                    .and_then(|v| v.trim().parse::<f64>().ok())
+                    .filter(|v| v.is_finite() && *v >= 0.0)
+            {
+                late.push(s);
+            }
+            let lower = l.text.to_lowercase();
+            if lower.contains("sample rate")
+                && (lower.contains("mismatch") || lower.contains("do not match"))
+            {
+                rate_line = Some(l.text.clone());
+            }
+        }
+        let missing = missing
+            .into_iter()
+            .map(|name| {
+                let fix = if builtins::builtin(&name).is_some() {
+                    Some(Fix::LoadDef {
+                        name: name.clone(),
+                        file: None,
+                    })
+                } else {
+                    lib.files.get(&name).map(|f| Fix::LoadDef {
+                        name: name.clone(),
+                        file: Some(f.clone()),
+                    })
+                };
+                (name, fix)
+            })
+            .collect();
+        (missing, late, rate_line)
+    })
+}
+
+/// `*** ERROR: SynthDef NAME not found`, which scsynth prints before `FAILURE IN SERVER
+/// /s_new SynthDef not found`.
+fn missing_def(line: &str) -> Option<&str> {
+    line.trim()
+        .strip_prefix("*** ERROR: SynthDef ")?
+        .strip_suffix(" not found")
+        .filter(|n| !n.is_empty() && n.len() <= 255)
+}
+
+/// The loudest output peak over a few meter replies: the meters that run, or ones started
+/// for the purpose and stopped after.
+async fn listen(doc: &Doctor) -> Result<f32> {
+    let started_here = doc.mixer.meters().output_node.is_none();
+    if started_here {
+        doc.mixer.start_meters().await?;
+    }
+    let mut ticks = doc.mixer.watch_meters();
+    ticks.borrow_and_update();
+    let deadline = Instant::now() + LISTEN_WITHIN;
+    let mut peak = f32::NEG_INFINITY;
+    let mut heard = 0;
+    while heard < LISTEN_REPLIES {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, ticks.changed()).await {
+            Ok(Ok(())) => {
+                let m = doc.mixer.meters();
+                if m.updated.is_some() {
+                    heard += 1;
+                    for c in &m.outputs {
+                        peak = peak.max(c.peak_db);
+                    }
+                }
+            }
+            _ => break,
+        }
+    }
+    if started_here {
+        let _ = doc.mixer.stop_meters_quietly().await;
+    }
+    if heard == 0 {
+        return Err(ServerError::Io("no meter reply came".into()));
+    }
+    Ok(peak)
+}
+
+/// Meter replies listened to: 20 a second, so about a quarter of a second.
+const LISTEN_REPLIES: usize = 5;
+const LISTEN_WITHIN: Duration = Duration::from_secs(2);
+
+fn with_log<R>(doc: &Doctor, f: impl FnOnce(&crate::model::log::ServerLog) -> R) -> R {
+    match doc.link.shared.log.lock() {
+        Ok(g) => f(&g),
+        Err(p) => f(&p.into_inner()),
+    }
+}
+
+/// How many lines the log has held (a fix marks what it answered by this).
+pub(super) fn log_len(doc: &Doctor) -> u64 {
+    with_log(doc, |l| l.lines().count() as u64)
+}
