@@ -133,6 +133,7 @@ pub(crate) fn command() -> Command {
                 .arg(timeout_arg()),
             true,
         ))
+        .subcommand(super::doctor::command())
         .subcommand(watch_command())
         .subcommand(find::command())
         .subcommand(connection_args(

@@ -9,6 +9,7 @@ mod args;
 mod boot;
 mod command;
 mod connect;
+mod doctor;
 mod find;
 mod levels;
 mod many;
@@ -56,6 +57,21 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Option<ExitCod
     let result = match name {
         "synthdef" => synthdef(sub),
         "completions" => pages::completions(sub),
+        "doctor" => {
+            return Some(
+                match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt.block_on(doctor::run(sub)),
+                    Err(e) => {
+                        eprintln!("scpanel: cannot start the async runtime: {e}");
+                        ExitCode::from(2)
+                    }
+                },
+            );
+        }
         "man" => pages::man(sub),
         _ => match tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)

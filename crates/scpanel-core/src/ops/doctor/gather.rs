@@ -126,6 +126,10 @@ pub(super) async fn gather(doc: &Doctor, exam: &Examination) -> Result<(Facts, V
     let local = exam
         .local
         .unwrap_or_else(|| live.attachment.addr.ip().is_loopback());
+    let boot = match boot {
+        None if local && !owner => old_server(&live),
+        b => b,
+    };
     let (jack, jack_rate) = if local {
         jack_facts(doc, &live).await
     } else {
@@ -176,6 +180,34 @@ pub(super) async fn gather(doc: &Doctor, exam: &Examination) -> Result<(Facts, V
         xruns: exam.recent_xruns,
     };
     Ok((facts, unchecked))
+}
+
+/// A server on this machine that no program started any more (its parent is gone, so
+/// init adopted it): an old server someone forgot, holding the port a new boot wants.
+fn old_server(live: &Live) -> Option<BootTrouble> {
+    let addr = live.attachment.addr;
+    let holder = crate::host::ports::port_holder(addr.ip(), addr.port(), live.attachment.protocol)?;
+    if !holder.is_scsynth() || parent_of(holder.pid)? != 1 {
+        return None;
+    }
+    Some(BootTrouble::PortInUse {
+        port: addr.port(),
+        protocol: if live.attachment.protocol == crate::wire::transport::Protocol::Tcp {
+            "tcp"
+        } else {
+            "udp"
+        },
+        holder: Some(holder),
+        old: true,
+    })
+}
+
+/// A process's parent, from `/proc/PID/stat` (Linux; elsewhere unknown).
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // `pid (comm) state ppid …`: the name may hold spaces and parentheses.
+    let after = &stat[stat.rfind(')')? + 1..];
+    after.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn boot_trouble(doc: &Doctor, exam: &Examination) -> Option<BootTrouble> {
