@@ -239,9 +239,13 @@ fn overlaps(a0: u32, a1: u32, b0: u32, b1: u32) -> bool {
 /// Each writer linked to each later or earlier reader of a bus it writes, bounded by
 /// [`MAX_FEEDS`]: readers are indexed by bus so the work follows the buses in use, not the
 /// square of the synths.
+/// A synth reading a bus: its place in the order, its id, and whether it reads the last
+/// block (`InFeedback`).
+type Reader = (usize, i32, bool);
+
 pub(crate) fn feeds_of(synths: &[FlowSynth]) -> Vec<Feed> {
     // (rate, bus) → readers (position, id, feedback).
-    let mut readers: HashMap<(bool, u32), Vec<(usize, i32, bool)>> = HashMap::new();
+    let mut readers: HashMap<(bool, u32), Vec<Reader>> = HashMap::new();
     for (i, s) in synths.iter().enumerate() {
         for (rate, first, w, feedback) in s.reads() {
             for bus in first..first.saturating_add(w) {
