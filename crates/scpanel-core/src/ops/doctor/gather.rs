@@ -442,7 +442,17 @@ async fn jack_facts(doc: &Doctor, live: &Live) -> (Option<JackFacts>, Option<u32
     if owner {
         candidates.push(client_name(&doc.options.device).to_string());
     } else {
-        candidates.push(client_name_for_port(live.attachment.addr.port()));
+        // Its command line names the client when it was started with -H.
+        let addr = live.attachment.addr;
+        let named =
+            crate::host::ports::port_holder(addr.ip(), addr.port(), live.attachment.protocol)
+                .and_then(|h| {
+                    let args: Vec<&str> = h.command.split_whitespace().collect();
+                    let at = args.iter().position(|a| *a == "-H")?;
+                    args.get(at + 1).map(|d| client_name(d).to_string())
+                });
+        candidates.extend(named);
+        candidates.push(client_name_for_port(addr.port()));
         candidates.push("SuperCollider".to_string());
     }
     for client in candidates {
