@@ -130,11 +130,11 @@ pub(super) async fn gather(doc: &Doctor, exam: &Examination) -> Result<(Facts, V
         None if local && !owner => old_server(&live),
         b => b,
     };
-    let (jack, jack_rate) = if local {
+    let jack = if local {
         jack_facts(doc, &live).await
     } else {
         unchecked.push("JACK's connections: the server is on another machine".into());
-        (None, None)
+        None
     };
     let (missing_defs, late, rate_line) = if owner && doc.link.process().is_some() {
         from_log(doc, &lib)
@@ -168,9 +168,10 @@ pub(super) async fn gather(doc: &Doctor, exam: &Examination) -> Result<(Facts, V
         boot,
         jack,
         rates: Rates {
-            asked: owner.then_some(doc.options.sample_rate),
-            jack: jack_rate,
-            line: rate_line,
+            devices: rate_line
+                .as_deref()
+                .is_some_and(|t| t.starts_with("The sound input runs at")),
+            explained: rate_line,
         },
         missing_defs,
         late,
@@ -428,14 +429,13 @@ async fn probe(doc: &Doctor, groups: &[i32]) -> Result<HashSet<i32>> {
     Ok(running)
 }
 
-async fn jack_facts(doc: &Doctor, live: &Live) -> (Option<JackFacts>, Option<u32>) {
+async fn jack_facts(doc: &Doctor, live: &Live) -> Option<JackFacts> {
     let owner = live.attachment.is_owner;
     let target = if owner {
         crate::host::xruns::target_of(&doc.options)
     } else {
         JackTarget::default()
     };
-    let rate = target.sample_rate().await.ok();
     // A server we booted has the client name we gave it; another is SuperCollider, or
     // SuperCollider-PORT when scpanel booted it beside another.
     let mut candidates = vec![];
@@ -457,23 +457,20 @@ async fn jack_facts(doc: &Doctor, live: &Live) -> (Option<JackFacts>, Option<u32
     }
     for client in candidates {
         let Ok(ports) = target.connections(&client).await else {
-            return (None, rate);
+            return None;
         };
         let outs: Vec<_> = ports.iter().filter(|(p, _)| p.contains(":out_")).collect();
         if outs.is_empty() {
             continue;
         }
         let connected = outs.iter().filter(|(_, to)| !to.is_empty()).count();
-        return (
-            Some(JackFacts {
-                client,
-                outputs: outs.len(),
-                connected,
-            }),
-            rate,
-        );
+        return Some(JackFacts {
+            client,
+            outputs: outs.len(),
+            connected,
+        });
     }
-    (None, rate)
+    None
 }
 
 type LogFacts = (Vec<(String, Option<Fix>)>, Vec<f64>, Option<String>);
@@ -499,7 +496,6 @@ fn from_log(doc: &Doctor, lib: &Library) -> LogFacts {
         let seq_of = |i: usize| total - (lines.len() - i) as u64;
         let mut missing: Vec<String> = Vec::new();
         let mut late = Vec::new();
-        let mut rate_line = None;
         for (i, l) in lines.iter().enumerate().skip(start) {
             if let Some(name) = missing_def(&l.text)
                 && cleared.get(name).is_none_or(|at| seq_of(i) >= *at)
@@ -517,12 +513,6 @@ fn from_log(doc: &Doctor, lib: &Library) -> LogFacts {
                     .filter(|v| v.is_finite() && *v >= 0.0)
             {
                 late.push(s);
-            }
-            let lower = l.text.to_lowercase();
-            if lower.contains("sample rate")
-                && (lower.contains("mismatch") || lower.contains("do not match"))
-            {
-                rate_line = Some(l.text.clone());
             }
         }
         let missing = missing
@@ -542,6 +532,12 @@ fn from_log(doc: &Doctor, lib: &Library) -> LogFacts {
                 (name, fix)
             })
             .collect();
+        // It finds the last run's own command line itself.
+        let rate_line = crate::host::sample_rate::explain_mismatch(
+            lines[lines.len().saturating_sub(MAX_LOG_LINES)..]
+                .iter()
+                .map(|l| l.text.as_str()),
+        );
         (missing, late, rate_line)
     })
 }

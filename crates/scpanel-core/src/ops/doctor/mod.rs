@@ -295,7 +295,7 @@ impl Report {
 }
 
 /// What the caller knows that the server can't say.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Examination {
     /// Folders of `.scsyndef` files to learn graphs from, besides sclang's own folder.
     pub synthdef_dirs: Vec<PathBuf>,

@@ -64,14 +64,13 @@ pub(crate) struct JackFacts {
     pub connected: usize,
 }
 
+/// A sample-rate mismatch in the boot's own output, in plain words
+/// (`audio::sample_rate::explain_mismatch`, the one place that reads those lines).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Rates {
-    /// What `-S` asked for (0: the driver's).
-    pub asked: Option<u32>,
-    /// JACK's rate.
-    pub jack: Option<u32>,
-    /// A boot line saying input and output rates differ.
-    pub line: Option<String>,
+    pub explained: Option<String>,
+    /// The input and output devices differ: the server can't run.
+    pub devices: bool,
 }
 
 /// Controls that carry a synth's loudness, by the convention of SuperCollider's defs.
@@ -221,41 +220,30 @@ fn connections(f: &Facts, out: &mut Vec<Finding>) {
 }
 
 fn rates(f: &Facts, out: &mut Vec<Finding>) {
-    if let Some(line) = &f.rates.line {
-        out.push(Finding {
-            kind: Kind::RateMismatch,
-            severity: Severity::BlocksSound,
-            nodes: vec![],
-            buses: vec![],
-            message: format!(
-                "The input and output devices run at different sample rates: \"{}\".",
-                clip(line, 100)
-            ),
-            advice: Some("Set both devices to one rate, or pick one device for both.".into()),
-            fix: None,
-            guessed: false,
-        });
-    }
-    if let (Some(asked), Some(jack)) = (f.rates.asked, f.rates.jack)
-        && asked != 0
-        && asked != jack
-    {
-        out.push(Finding {
-            kind: Kind::RateMismatch,
-            severity: Severity::Warning,
-            nodes: vec![],
-            buses: vec![],
-            message: format!(
-                "The server was asked for {asked} Hz (-S) but JACK runs at {jack} Hz: under JACK \
-                 -S is ignored and everything runs at {jack} Hz."
-            ),
-            advice: Some(format!(
-                "Set the sample rate to 0 (the driver's), or start JACK at {asked} Hz."
-            )),
-            fix: None,
-            guessed: false,
-        });
-    }
+    let Some(text) = &f.rates.explained else {
+        return;
+    };
+    out.push(Finding {
+        kind: Kind::RateMismatch,
+        // Under JACK a rate asked for is ignored: everything runs at JACK's, which is only
+        // wrong for files and defs that assumed the other.
+        severity: if f.rates.devices {
+            Severity::BlocksSound
+        } else {
+            Severity::Warning
+        },
+        nodes: vec![],
+        buses: vec![],
+        message: text
+            .split_inclusive(". ")
+            .next()
+            .unwrap_or(text)
+            .trim()
+            .to_string(),
+        advice: Some(text.clone()),
+        fix: None,
+        guessed: false,
+    });
 }
 
 fn missing(f: &Facts, out: &mut Vec<Finding>) {
