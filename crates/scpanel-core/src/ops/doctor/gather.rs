@@ -76,6 +76,38 @@ pub(super) async fn flow(doc: &Doctor, dirs: &[PathBuf]) -> Result<Flow> {
     Ok(Flow::of(&tree, &|n| lib.lookup(n), hardware(&live)))
 }
 
+/// What [`Doctor::during_show`] judges: the latest status, the output's recent lines, the
+/// caller's xruns. Graphs only from what this client sent (no folder is read).
+pub(super) fn show_facts(doc: &Doctor, recent_xruns: Option<u64>) -> Facts {
+    let owner = doc.link.live().is_some_and(|l| l.attachment.is_owner);
+    let (missing_defs, late, _) = if owner && doc.link.process().is_some() {
+        let own = doc.defs.list();
+        from_log(doc, &Library::gather(&own, &[], &mut HashMap::new()))
+    } else {
+        (vec![], vec![], None)
+    };
+    Facts {
+        flow: Flow {
+            synths: vec![],
+            feeds: vec![],
+            hardware: Hardware {
+                outputs: 0,
+                inputs: 0,
+            },
+        },
+        paused_groups: vec![],
+        boot: None,
+        jack: None,
+        rates: Rates::default(),
+        missing_defs,
+        late,
+        status: doc.link.shared.latest_status(),
+        volume: None,
+        output_peak_db: None,
+        xruns: recent_xruns,
+    }
+}
+
 pub(super) async fn gather(doc: &Doctor, exam: &Examination) -> Result<(Facts, Vec<String>)> {
     let mut unchecked = Vec::new();
     let boot = boot_trouble(doc, exam);

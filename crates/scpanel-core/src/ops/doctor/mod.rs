@@ -349,6 +349,19 @@ impl Doctor {
         gather::flow(self, synthdef_dirs).await
     }
 
+    /// The findings that arise by themselves while a show runs (xruns, CPU near the limit,
+    /// late bundles, SynthDefs asked for in vain), from what is already at hand: no request
+    /// goes to the server. Cheap enough for a window to ask once a second.
+    pub fn during_show(&self, recent_xruns: Option<u64>) -> Vec<Finding> {
+        let facts = gather::show_facts(self, recent_xruns);
+        let mut findings: Vec<Finding> = rules::judge(&facts)
+            .into_iter()
+            .filter(|f| f.kind.arises_during_a_show())
+            .collect();
+        findings.sort_by_key(|f| (f.severity, f.kind.rank()));
+        findings
+    }
+
     /// Applies a fix (all but [`Fix::StartJack`], which is the caller's).
     pub async fn apply(&self, fix: &Fix) -> Result<String> {
         fix::apply(self, fix).await
