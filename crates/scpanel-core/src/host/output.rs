@@ -43,6 +43,10 @@ pub(crate) enum DumpLine {
     /// `<3·depth spaces><id> <word>`: `word` is `group` for a group (or a synth whose SynthDef
     /// is called `group`: only the caller, who knows which ids are synths, can tell).
     Node { depth: usize, id: i32, word: String },
+    /// `<3·depth+2 spaces>name: value …`: the controls of the synth on the line above, in a
+    /// printout with controls (`/g_dumpTree G 1`). An array control's later values come
+    /// without a name. Only the shape is checked here; `model::tree::dump` reads the values.
+    Controls { depth: usize },
 }
 
 /// A SynthDef name is a pstring: 255 bytes at most. Longer lines are nobody's node line.
@@ -59,6 +63,9 @@ pub(crate) fn parse_line(line: &str) -> Option<DumpLine> {
         return rest.trim_end().parse::<i32>().ok().map(DumpLine::Header);
     }
     let indent = line.len() - line.trim_start_matches(' ').len();
+    if indent % 3 == 2 && indent >= 5 {
+        return controls_line(indent, &line[indent..]);
+    }
     if indent == 0 || !indent.is_multiple_of(3) {
         return None;
     }
@@ -77,6 +84,23 @@ pub(crate) fn parse_line(line: &str) -> Option<DumpLine> {
         depth: indent / 3,
         id,
         word: word.to_string(),
+    })
+}
+
+/// A controls line's body: its first word a name (`freq:`) or, for a control with no name,
+/// a value (`0.5`, `c3`, `a20`, `nan`); nothing unprintable.
+fn controls_line(indent: usize, body: &str) -> Option<DumpLine> {
+    let first = body.split(' ').next().unwrap_or_default();
+    let named = first.len() > 1 && first.ends_with(':');
+    let bus = matches!(first.as_bytes().first(), Some(b'c' | b'a'))
+        && first.len() > 1
+        && first.bytes().skip(1).all(|b| b.is_ascii_digit());
+    let value = bus || first.parse::<f32>().is_ok();
+    if !(named || value) || body.chars().any(char::is_control) {
+        return None;
+    }
+    Some(DumpLine::Controls {
+        depth: (indent - 2) / 3,
     })
 }
 
@@ -146,6 +170,20 @@ mod tests {
         assert_eq!(parse_line("   7 my def  "), node(1, 7, "my def"));
     }
     #[test]
+    fn controls_lines_are_printout_lines_two_spaces_deeper_than_their_synth() {
+        let controls = |depth| Some(DumpLine::Controls { depth });
+        assert_eq!(
+            parse_line("     freq: 440 amp: 0.10000000149012 pan: c5"),
+            controls(1)
+        );
+        assert_eq!(parse_line("        out: a20 gate: 1"), controls(2));
+        // A SynthDef whose first control has no name prints its value alone.
+        assert_eq!(parse_line("     0.5 1 2"), controls(1));
+        assert_eq!(parse_line("     c12 amp: 1"), controls(1));
+        assert_eq!(parse_line("     -inf"), controls(1));
+    }
+
+    #[test]
     fn odd_lines_are_no_printout_lines() {
         for line in [
             "",
@@ -165,6 +203,12 @@ mod tests {
             "FAILURE IN SERVER /g_dumpTree Group 99 not found",
             "SuperCollider 3 server ready.",
             "      freq: 440 amp: 0.1",
+            "     ",
+            "     freq",
+            "     : 1",
+            "     freq: 1\u{7}",
+            "    freq: 1",
+            "  freq: 1",
         ] {
             assert_eq!(parse_line(line), None, "{line:?}");
         }

@@ -50,7 +50,9 @@ pub struct ServerProcess {
 
 /// The most of one output line kept. scsynth's longest real lines are node printout lines
 /// (three spaces a level, then a 255-byte name at most): this holds a tree over 2,000
-/// levels deep. A program that prints without newlines can't make scpanel hold more.
+/// levels deep. A synth's controls line (`/g_dumpTree G 1`) grows with its controls, about
+/// 20 bytes each: one cut here marks its capture as not whole, and the tree is then read
+/// over OSC. A program that prints without newlines can't make scpanel hold more.
 pub const MAX_LINE: usize = 8 * 1024;
 
 /// The state of a printout capture, shared with the stdout reader.
@@ -59,6 +61,9 @@ struct Capture {
     sink: Option<mpsc::Sender<String>>,
     /// Printout lines taken by the current capture (also those past its limit).
     taken: u64,
+    /// A line of the current capture came cut at [`MAX_LINE`] (a synth with kilobytes of
+    /// controls): what it says is not whole.
+    cut: bool,
     /// After a capture ends, printout lines still arriving (a reader that gave up early) are
     /// kept out of the log until then, with one note.
     quiet_until: Option<Instant>,
@@ -76,6 +81,11 @@ pub(crate) struct PrintoutCapture {
 }
 
 impl PrintoutCapture {
+    /// Whether a line taken so far came cut short at [`MAX_LINE`] bytes.
+    pub fn any_cut(&self) -> bool {
+        self.state.lock().is_ok_and(|c| c.cut)
+    }
+
     /// Ends the capture; returns how many printout lines it kept out of the log.
     pub fn finish(mut self) -> u64 {
         self.end()
@@ -109,7 +119,8 @@ enum Route {
     Late(bool),
 }
 
-fn route(capture: &Mutex<Capture>, text: &str) -> Route {
+/// `cut`: the line was longer than [`MAX_LINE`] and `text` is only its beginning.
+fn route(capture: &Mutex<Capture>, text: &str, cut: bool) -> Route {
     let Ok(mut c) = capture.lock() else {
         return Route::Log;
     };
@@ -123,6 +134,7 @@ fn route(capture: &Mutex<Capture>, text: &str) -> Route {
         // Past the limit the reader has what it can use: the line is only counted.
         let _ = tx.try_send(text.to_string());
         c.taken += 1;
+        c.cut |= cut;
         return Route::Captured;
     }
     let first = !c.noted_late;
@@ -304,6 +316,7 @@ impl ServerProcess {
         }
         c.sink = Some(tx);
         c.taken = 0;
+        c.cut = false;
         Some(PrintoutCapture {
             state: self.capture.clone(),
             lines: rx,
@@ -393,7 +406,10 @@ async fn read_lines(
                 if text.is_empty() {
                     continue;
                 }
-                match capture.as_deref().map_or(Route::Log, |c| route(c, &text)) {
+                match capture
+                    .as_deref()
+                    .map_or(Route::Log, |c| route(c, &text, dropped > 0))
+                {
                     Route::Log => {}
                     Route::Captured | Route::Late(false) => continue,
                     Route::Late(true) => {
@@ -594,7 +610,10 @@ mod tests {
     #[test]
     fn a_printout_capture_keeps_its_lines_and_late_ones_out_of_the_log() {
         let state = Arc::new(Mutex::new(Capture::default()));
-        assert!(matches!(route(&state, "   1000 default"), Route::Log));
+        assert!(matches!(
+            route(&state, "   1000 default", false),
+            Route::Log
+        ));
         let (tx, rx) = mpsc::channel(2);
         state.lock().unwrap().sink = Some(tx);
         let mut capture = PrintoutCapture {
@@ -602,26 +621,42 @@ mod tests {
             lines: rx,
         };
         assert!(matches!(
-            route(&state, "NODE TREE Group 0"),
+            route(&state, "NODE TREE Group 0", false),
             Route::Captured
         ));
-        assert!(matches!(route(&state, "late 0.01"), Route::Log));
-        assert!(matches!(route(&state, "   1 group"), Route::Captured));
+        assert!(matches!(route(&state, "late 0.01", false), Route::Log));
+        assert!(matches!(
+            route(&state, "   1 group", false),
+            Route::Captured
+        ));
+        assert!(!capture.any_cut());
+        // A controls line cut at the bound is taken, and the capture knows it is not whole.
+        assert!(matches!(
+            route(&state, "        freq: 1 amp: 0.", true),
+            Route::Captured
+        ));
+        assert!(capture.any_cut());
         // Past the channel's room: still kept out, only counted.
-        assert!(matches!(route(&state, "      2 x"), Route::Captured));
+        assert!(matches!(route(&state, "      2 x", false), Route::Captured));
         assert_eq!(
             capture.lines.try_recv().ok().as_deref(),
             Some("NODE TREE Group 0")
         );
-        assert_eq!(capture.finish(), 3);
-        assert!(matches!(route(&state, "      3 x"), Route::Late(true)));
-        assert!(matches!(route(&state, "      4 x"), Route::Late(false)));
+        assert_eq!(capture.finish(), 4);
         assert!(matches!(
-            route(&state, "SuperCollider 3 server ready."),
+            route(&state, "      3 x", false),
+            Route::Late(true)
+        ));
+        assert!(matches!(
+            route(&state, "      4 x", false),
+            Route::Late(false)
+        ));
+        assert!(matches!(
+            route(&state, "SuperCollider 3 server ready.", false),
             Route::Log
         ));
         state.lock().unwrap().quiet_until = Some(Instant::now());
-        assert!(matches!(route(&state, "      5 x"), Route::Log));
+        assert!(matches!(route(&state, "      5 x", false), Route::Log));
     }
 
     #[tokio::test]

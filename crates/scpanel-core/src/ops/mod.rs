@@ -13,6 +13,8 @@ pub(crate) mod doctor;
 pub(crate) mod mixer;
 pub(crate) mod nodes;
 pub(crate) mod own_nodes;
+/// The whole tree with controls from the server's printout of it (servers scpanel booted).
+pub(crate) mod printed_tree;
 /// SynthDef names read from the server's printout of its tree (servers scpanel booted).
 pub(crate) mod printout;
 pub(crate) mod recorder;

@@ -89,7 +89,7 @@ impl NameReader {
 
 /// How long a printout may take before the reader gives up: a base for the round trip and
 /// the next audio block, plus 50 µs a line (measured: under 2 µs), and never more than 5 s.
-fn printout_timeout(lines: usize) -> Duration {
+pub(crate) fn printout_timeout(lines: usize) -> Duration {
     let per_line =
         Duration::from_micros(50).saturating_mul(u32::try_from(lines).unwrap_or(u32::MAX));
     (Duration::from_millis(500) + per_line).min(Duration::from_secs(5))
@@ -176,10 +176,10 @@ fn keep_visible(
 }
 
 /// A pause in a printout whose wanted names are all in that ends the reading.
-const PRINTOUT_IDLE: Duration = Duration::from_millis(20);
+pub(crate) const PRINTOUT_IDLE: Duration = Duration::from_millis(20);
 
 /// Lines in a log note: `20,000`.
-fn with_commas(n: u64) -> String {
+pub(crate) fn with_commas(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {

@@ -7,7 +7,7 @@ use crate::error::{Result, ServerError};
 use crate::link::Link;
 use crate::model::tree::NodeTree;
 use crate::ops::tree_read::{self, ReadOptions, TreeRead};
-use crate::ops::{printout, requests};
+use crate::ops::{printed_tree, printout, requests};
 
 /// The subtree under `group`; fails when a group is too big to list without logging in.
 pub(crate) async fn query_group(link: &Link, group: i32, with_controls: bool) -> Result<NodeTree> {
@@ -42,6 +42,13 @@ pub(crate) async fn read(link: &Link, group: i32, with_controls: bool) -> Result
         hints,
         known_defs,
     };
+    // A server we booted prints the whole tree with controls far faster than OSC reads it.
+    if group == 0
+        && with_controls
+        && let Some(read) = printed_tree::read(link, &live, &opts).await
+    {
+        return Ok(read);
+    }
     let mut read = tree_read::read(conn, group, &opts).await?;
     // A group too big to list named none of its synths; a server we booted prints them.
     read.named_from_printout = printout::name_from_printout(link, &live, &mut read.tree).await;

@@ -53,6 +53,10 @@ pub struct TreeRead {
     /// Synths whose SynthDef names came from the server's printout of its tree (a server this
     /// process booted; see `ops::printout`), not over OSC.
     pub named_from_printout: usize,
+    /// The structure and every control came from the server's printout of its tree
+    /// (`/g_dumpTree 0 1`, a server this process booted; see `ops::printed_tree`), and only
+    /// groups the printout leaves out (paused ones) over OSC.
+    pub from_printout: bool,
 }
 
 impl TreeRead {
@@ -283,7 +287,7 @@ async fn probe_default_groups(conn: &Connection) -> Result<Vec<i32>> {
 
 /// Puts `sub`'s nodes under `at`, refusing ids the tree already has elsewhere (the server's
 /// tree changed while we read it, or a peer lies).
-fn graft(tree: &mut NodeTree, at: i32, sub: &NodeTree) -> Result<()> {
+pub(crate) fn graft(tree: &mut NodeTree, at: i32, sub: &NodeTree) -> Result<()> {
     let below: HashSet<i32> = {
         let mut ids = HashSet::new();
         let mut stack = vec![at];

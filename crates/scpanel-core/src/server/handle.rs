@@ -338,12 +338,18 @@ impl Server {
 
     /// The whole node tree, read from the server (not the live mirror). Stays right past
     /// scsynth's 64 KiB reply limit; fails when a group is too big to list without logging
-    /// in ([`Server::read_tree`] returns the rest).
+    /// in ([`Server::read_tree`] returns the rest). With controls, on a server this handle
+    /// booted, it is read from the server's printout (see [`Server::read_tree`]).
     pub async fn query_tree(&self, with_controls: bool) -> Result<NodeTree> {
         tree_query::query_group(&self.inner.link, 0, with_controls).await
     }
 
     /// The subtree under `group` as far as the server can tell it, with what is missing.
+    /// The whole tree (`group` 0) with controls, on a server this handle booted, comes from
+    /// the server's own printout (`/g_dumpTree 0 1`: 20,000 synths in tens of milliseconds
+    /// where OSC takes seconds), paused groups' children over OSC
+    /// ([`TreeRead::from_printout`]); anywhere else, or when the printout can't be read
+    /// whole, over OSC.
     pub async fn read_tree(&self, group: i32, with_controls: bool) -> Result<TreeRead> {
         tree_query::read(&self.inner.link, group, with_controls).await
     }

@@ -116,28 +116,37 @@ pub fn parse_dump<'a>(
     Ok((tree, used))
 }
 
-/// `freq: 440 amp: c5 pan: a20` as name and value pairs.
+/// `freq: 440 amp: c5 pan: a20` as name and value pairs. scsynth prints a control with no
+/// name (an array control's values after its first) as its value alone: it is named by its
+/// index, as `/g_queryTree` names it.
 fn parse_controls(body: &str) -> Result<Vec<(String, ControlValue)>, String> {
     let mut out = Vec::new();
     let mut words = body.split(' ').filter(|w| !w.is_empty());
-    while let Some(name) = words.next() {
-        let name = name
-            .strip_suffix(':')
-            .ok_or_else(|| format!("not a control name: {:?}", clip(name)))?;
-        let value = words
-            .next()
-            .ok_or_else(|| format!("control {:?} has no value", clip(name)))?;
-        let value = match value.as_bytes().first() {
-            Some(b'c' | b'a') if value[1..].parse::<u32>().is_ok() => {
-                ControlValue::Bus(value.to_string())
+    while let Some(word) = words.next() {
+        let (name, value) = match word.strip_suffix(':') {
+            Some(name) => {
+                let value = words
+                    .next()
+                    .ok_or_else(|| format!("control {:?} has no value", clip(name)))?;
+                (name.to_string(), value)
             }
-            _ => ControlValue::Value(value.parse::<f32>().map_err(|_| {
-                format!("control {:?}: not a value: {:?}", clip(name), clip(value))
-            })?),
+            None => (out.len().to_string(), word),
         };
-        out.push((name.to_string(), value));
+        let value = parse_value(value)
+            .ok_or_else(|| format!("control {:?}: not a value: {:?}", clip(&name), clip(value)))?;
+        out.push((name, value));
     }
     Ok(out)
+}
+
+/// `440`, `0.10000000149012`, `nan`, or a bus: `c5`, `a20`.
+fn parse_value(word: &str) -> Option<ControlValue> {
+    match word.as_bytes().first() {
+        Some(b'c' | b'a') if word[1..].parse::<u32>().is_ok() => {
+            Some(ControlValue::Bus(word.to_string()))
+        }
+        _ => word.parse::<f32>().ok().map(ControlValue::Value),
+    }
 }
 
 /// A peer's text, cut short for a message.
@@ -201,6 +210,21 @@ mod tests {
     }
 
     #[test]
+    fn an_array_controls_values_after_its_first_are_named_by_index() {
+        let text = "NODE TREE Group 0\n   1 arr\n     out: 0 freqs: 1 2 c3 amp: 0.5\n";
+        let (tree, _) = parse_dump(text.lines()).expect("parsed");
+        let names: Vec<String> = tree
+            .get(1)
+            .map(|n| n.controls.iter().map(|c| c.0.clone()).collect())
+            .unwrap_or_default();
+        assert_eq!(names, ["out", "freqs", "2", "3", "amp"]);
+        assert_eq!(
+            tree.get(1).map(|n| n.controls[3].1.clone()),
+            Some(ControlValue::Bus("c3".into()))
+        );
+    }
+
+    #[test]
     fn the_printout_ends_at_the_first_line_that_is_not_indented() {
         let text = format!("{PRINTED}NODE TREE Group 0\n   1 group\n");
         let (tree, used) = parse_dump(text.lines()).expect("parsed");
@@ -218,6 +242,7 @@ mod tests {
             ("NODE TREE Group 0\n   1", 2),
             ("NODE TREE Group 0\n     freq: 1", 2),
             ("NODE TREE Group 0\n   1 default\n     freq 1", 3),
+            ("NODE TREE Group 0\n   1 default\n     freq: 1 x", 3),
             ("NODE TREE Group 0\n   1 default\n     freq: nope", 3),
             ("NODE TREE Group 0\n   1 default\n     freq:", 3),
             ("NODE TREE Group 0\n   1 default\n       freq: 1", 3),

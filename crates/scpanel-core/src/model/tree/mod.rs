@@ -475,6 +475,12 @@ impl NodeTree {
         }
     }
 
+    /// Says when reading this tree began, if before it was made (a printout is parsed
+    /// after it came): notifications since then are replayed onto it by [`Self::carry_over`].
+    pub(crate) fn read_since(&mut self, at: Instant) {
+        self.read_started = self.read_started.min(at);
+    }
+
     /// Fills in the paused state of nodes whose state is unknown.
     pub(crate) fn set_unknown_paused(&mut self, paused: bool) {
         for n in self.nodes.values_mut() {
