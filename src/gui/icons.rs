@@ -20,10 +20,11 @@ pub const SIGN_OUT: &str = "\u{E42A}";
 pub const ARROWS_OUT_CARDINAL: &str = "\u{E0A4}";
 pub const GAUGE: &str = "\u{E628}";
 pub const WAVE_SINE: &str = "\u{EA9A}";
+pub const STETHOSCOPE: &str = "\u{E7EA}";
 
 /// Every icon, for the check that the font has them all.
 #[cfg(test)]
-pub const ALL: [&str; 14] = [
+pub const ALL: [&str; 15] = [
     SIDEBAR,
     POWER,
     STOP,
@@ -38,6 +39,7 @@ pub const ALL: [&str; 14] = [
     ARROWS_OUT_CARDINAL,
     GAUGE,
     WAVE_SINE,
+    STETHOSCOPE,
 ];
 
 /// Adds the icon font to `ctx`, as a family of its own and after the text fonts of the
@@ -100,8 +102,9 @@ fn text(icon: &str, word: &str, with_word: bool) -> String {
     }
 }
 
-/// The accessible name is the word: an icon's private-use character means nothing spoken.
-fn named(ui: &egui::Ui, resp: &egui::Response, word: &str) {
+/// Gives `resp` the name a screen reader and a test know it by: the word, as an icon's
+/// private-use character means nothing spoken.
+pub fn named(ui: &egui::Ui, resp: &egui::Response, word: &str) {
     let word = word.to_string();
     ui.ctx()
         .accesskit_node_builder(resp.id, move |n| n.set_label(word));

@@ -105,6 +105,8 @@ pub struct Session {
     pub scope: crate::gui::scope_feed::ScopeFeed,
     /// JACK's xruns since this window booted the server, counted by a watcher on the runtime.
     pub xruns: Arc<Mutex<XrunsShown>>,
+    /// Why the last boot here failed (the doctor names the cause), until one succeeds.
+    pub boot_failure: Option<scpanel_core::ServerError>,
     done_tx: mpsc::Sender<Done>,
     done_rx: mpsc::Receiver<Done>,
     /// Which status replies need a frame (see [`StatusFrames`]).
@@ -141,6 +143,7 @@ impl Session {
             dump_osc: false,
             tree: TreePanel::default(),
             xruns: Arc::default(),
+            boot_failure: None,
             done_tx,
             done_rx,
             status_frames: Arc::new(AtomicU8::new(StatusFrames::Figures as u8)),

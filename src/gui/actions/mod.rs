@@ -187,6 +187,10 @@ pub enum Action {
     },
     PickFile(Pick),
     StopProcess(PortHolder),
+    /// "Why no sound?": run the doctor.
+    Examine(scpanel_core::doctor::Examination),
+    /// Apply one of the doctor's fixes.
+    ApplyFix(scpanel_core::doctor::Fix),
 }
 
 impl Action {
@@ -253,6 +257,8 @@ impl Action {
             Scan { .. } => "Scanning",
             PickFile(_) => "Choosing a file",
             StopProcess(_) => "Could not stop it",
+            Examine(_) => "Why no sound?",
+            ApplyFix(_) => "The fix did not work",
         }
     }
 
@@ -333,6 +339,10 @@ pub enum Outcome {
     ProcessStopped {
         pid: u32,
     },
+    /// What the doctor found.
+    Diagnosis(Box<scpanel_core::doctor::Report>),
+    /// A fix applied, in words.
+    Fixed(String),
     /// A Zeroconf browser, listing from now on.
     Browsing(OwnBrowser),
     /// The servers a scan found.
@@ -364,6 +374,8 @@ impl std::fmt::Debug for OwnJack {
 pub struct Failure {
     pub text: String,
     pub offer: Option<Offer>,
+    /// The server's error itself, when there was one (the doctor reads a failed boot's).
+    pub error: Option<Box<ServerError>>,
 }
 
 impl From<ServerError> for Failure {
@@ -384,6 +396,7 @@ impl From<ServerError> for Failure {
         Failure {
             text: e.to_string(),
             offer,
+            error: Some(Box::new(e)),
         }
     }
 }
@@ -393,6 +406,7 @@ impl Failure {
         Failure {
             text: text.into(),
             offer: None,
+            error: None,
         }
     }
 }

@@ -25,6 +25,7 @@ async fn connect_or_offer_watching(
             Err(Failure {
                 text: e.to_string(),
                 offer: Some(Offer::WatchOnly(o)),
+                error: Some(Box::new(e)),
             })
         }
         Err(e) => Err(e.into()),
@@ -41,6 +42,7 @@ async fn resolve_join(text: &str) -> Result<Vec<SocketAddr>, Failure> {
             scpanel_core::DEFAULT_PORT
         ),
         offer: None,
+        error: None,
     };
     let with_port = scpanel_core::roster::host_and_port(text).map_err(&failure)?;
     let found = tokio::net::lookup_host(with_port.as_str())
@@ -317,6 +319,10 @@ pub(crate) async fn perform(server: &Server, action: &Action) -> Result<Outcome,
             .await
             .map_err(|e| Failure::text(format!("the file dialog ended early: {e}")))
         }
+        Examine(exam) => Ok(Outcome::Diagnosis(Box::new(
+            s.doctor().examine(exam).await?,
+        ))),
+        ApplyFix(fix) => Ok(Outcome::Fixed(s.doctor().apply(fix).await?)),
         StopProcess(holder) => {
             if scpanel_core::machine::stop_process(holder, STOP_GRACE).await {
                 Ok(Outcome::ProcessStopped { pid: holder.pid })

@@ -279,6 +279,7 @@ impl eframe::App for ScPanel {
         // The master meter shows while the meters run, on every tab.
         let master = (state.is_online() && self.session().server.mixer().settings().meters)
             .then(|| self.session().server.mixer().meters().outputs);
+        let doctor_badge = crate::gui::panels::doctor::badge_text(&self.badge());
         self.window_title(&ctx, recording.as_ref());
         self.announce(&ctx);
         // The panels paint no background of their own: the window is cleared to the panel
@@ -303,8 +304,12 @@ impl eframe::App for ScPanel {
                         large: self.display.large_figures,
                         master: master.as_deref(),
                         xruns: self.session().xruns(),
+                        doctor_badge,
                     },
                 );
+                if a.doctor {
+                    self.ask_doctor();
+                }
                 if a.test_tone {
                     self.actions.push(Action::TestTone);
                 }
@@ -433,6 +438,12 @@ impl eframe::App for ScPanel {
         if self.keys_open {
             let labels: Vec<&'static str> = Tab::ALL.iter().map(|t| t.label()).collect();
             keys::help_window(&ctx, &mut self.keys_open, &labels, &mut self.display);
+        }
+        if std::mem::take(&mut self.mixer.why_asked) {
+            self.ask_doctor();
+        }
+        if let Some(asked) = self.doctor.ui(&ctx, self.session().id) {
+            self.doctor_asked(asked);
         }
         self.toasts(&ctx);
         self.quit_dialog(&ctx);

@@ -22,6 +22,7 @@ use crate::signals::Termination;
 use scpanel_core::Options;
 use scpanel_core::audio::jack::JackServer;
 
+mod doctor;
 mod frame;
 mod lifecycle;
 mod outcomes;
@@ -106,6 +107,8 @@ pub struct ScPanel {
     pub console: Console,
     pub log: LogPanel,
     pub mixer: MixerPanel,
+    /// "Why no sound?": the doctor's window and the status bar's badge.
+    pub doctor: crate::gui::panels::doctor::DoctorPanel,
     pub scope: crate::gui::panels::scope::ScopePanel,
     pub spectrum: crate::gui::panels::spectrum::SpectrumPanel,
     /// What the Scope and Spectrum tabs look at.
@@ -173,6 +176,7 @@ impl ScPanel {
             console: Console::default(),
             log: LogPanel::default(),
             mixer: MixerPanel::default(),
+            doctor: Default::default(),
             scope: Default::default(),
             spectrum: Default::default(),
             scope_source: Default::default(),

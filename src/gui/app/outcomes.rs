@@ -58,6 +58,13 @@ impl ScPanel {
                         self.about.answered(session.id, Err(f.text));
                         return;
                     }
+                    // The doctor's window says why, where the answer was awaited.
+                    Action::Examine(_) => {
+                        self.doctor.failed(session.id, f.text);
+                        return;
+                    }
+                    Action::Boot(_) => session.boot_failure = f.error.as_deref().cloned(),
+                    Action::ApplyFix(_) => self.doctor.awaiting_fix = false,
                     _ => {}
                 }
                 if done.action.tells_failure() {
@@ -119,6 +126,7 @@ impl ScPanel {
                 rate_mismatch,
                 started_jack,
             } => {
+                session.boot_failure = None;
                 if let Some((j, said)) = started_jack {
                     if let Some(old) = self.own_jack.replace(j.0) {
                         self.bridge.spawn(async move { old.stop().await });
@@ -165,6 +173,22 @@ impl ScPanel {
             Outcome::ProcessStopped { pid } => {
                 session.notice("Stopped", format!("pid {pid} is gone: boot again"), false)
             }
+            Outcome::Diagnosis(report) => self.doctor.diagnosed(session.id, *report),
+            Outcome::Fixed(what) => session.notice("Fixed", what, false),
+        }
+        // A fix the doctor's window asked for landed (or JACK started, or the old server
+        // stopped, for the fixes the app carries out): look again.
+        if self.doctor.awaiting_fix
+            && matches!(
+                done.action,
+                Action::ApplyFix(_) | Action::StartJack(_) | Action::StopProcess(_)
+            )
+        {
+            self.doctor.awaiting_fix = false;
+            let exam = self.examination(i);
+            self.doctor.started();
+            self.actions
+                .push_for(self.sessions[i].id, Action::Examine(exam));
         }
     }
 }

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use crate::gui::icons;
 use crate::gui::theme::{self, Tone, tone};
 use egui::{Color32, RichText};
 
@@ -28,6 +29,8 @@ pub struct MixerPanel {
     cleared: HashMap<MeterKey, Instant>,
     /// The "Add a meter" form.
     new_meter: NewBusMeter,
+    /// "Why no sound?" was clicked here: the app opens the doctor.
+    pub why_asked: bool,
 }
 
 /// One meter bar: a hardware input or output channel, or a channel of a bus meter's slot.
@@ -72,6 +75,7 @@ impl Default for MixerPanel {
             clips: Default::default(),
             cleared: Default::default(),
             new_meter: NewBusMeter::default(),
+            why_asked: false,
         }
     }
 }
@@ -176,7 +180,17 @@ impl MixerPanel {
         let server = &session.server;
         let online = server.state().is_online() && server.client_id().is_some();
         let settings = server.mixer().settings();
-        ui.heading("Levels");
+        ui.horizontal(|ui| {
+            ui.heading("Levels");
+            if icons::button(ui, true, icons::STETHOSCOPE, "Why no sound?")
+                .on_hover_text(
+                    "The doctor looks for what stands between the server and the speakers",
+                )
+                .clicked()
+            {
+                self.why_asked = true;
+            }
+        });
         ui.horizontal(|ui| {
             let mut on = settings.meters;
             if ui
@@ -542,7 +556,10 @@ mod tests {
         let mut session = Session::new(&bridge, 0);
         let mut panel = MixerPanel::default();
         let mut actions = ActionQueue::default();
-        let mut h = Harness::new_ui(|ui| panel.ui(ui, &mut session, false, &mut actions));
+        let mut h = Harness::new_ui(|ui| {
+            crate::gui::icons::install(ui.ctx());
+            panel.ui(ui, &mut session, false, &mut actions)
+        });
         h.run();
         assert!(h.query_by_label_contains("Start JACK").is_none());
         h.get_by_label("Browse…").click();

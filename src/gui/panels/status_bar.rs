@@ -38,6 +38,8 @@ pub struct Actions {
     pub toggle_side: bool,
     pub test_tone: bool,
     pub about: bool,
+    /// "Why no sound?" or its badge.
+    pub doctor: bool,
 }
 
 /// What the bar shows.
@@ -60,6 +62,9 @@ pub struct View<'a> {
     pub xruns: XrunsShown,
     /// The hardware outputs' levels while the meters run, for the master meter.
     pub master: Option<&'a [ChannelLevel]>,
+    /// The doctor's badge: what a show brought by itself (its mark, and each finding for the
+    /// tooltip).
+    pub doctor_badge: Option<(String, String)>,
 }
 
 /// The master meter: each output channel's peak as a thin bar, red while it clips, on
@@ -111,6 +116,8 @@ pub(crate) fn master_meter(ui: &mut egui::Ui, outputs: &[ChannelLevel]) {
 /// where they are does not.
 const STATE_CELL: f32 = 104.0;
 const XRUNS_CELL: f32 = 150.0;
+/// The doctor's badge beside its button: there, empty, when there is nothing to say.
+const BADGE_CELL: f32 = 28.0;
 /// The narrowest bar whose buttons show their words beside their icons.
 const WORDS_FROM: f32 = 1100.0;
 
@@ -225,6 +232,31 @@ pub(crate) fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
         {
             a.test_tone = true;
         }
+        if icons::shown(ui, true, icons::STETHOSCOPE, "Why no sound?", words)
+            .on_hover_text(
+                "Why no sound? The doctor looks for the classic mistakes (outputs not \
+                 connected, a reader before its writer, amp 0, a paused group…) and offers fixes",
+            )
+            .clicked()
+        {
+            a.doctor = true;
+        }
+        cell(ui, BADGE_CELL, |ui| {
+            if let Some((mark, tip)) = &v.doctor_badge {
+                let badge = ui
+                    .add(
+                        egui::Label::new(
+                            RichText::new(mark).color(tone(ui, Tone::Warning)).strong(),
+                        )
+                        .sense(egui::Sense::click()),
+                    )
+                    .on_hover_text(format!("{tip}\n\nClick for the doctor's findings."));
+                icons::named(ui, &badge, &format!("Doctor's findings: {tip}"));
+                if badge.clicked() {
+                    a.doctor = true;
+                }
+            }
+        });
         if icons::shown(ui, true, icons::INFO, "About", words)
             .on_hover_text("About: scpanel's version, and the server's (Shift+F1)")
             .clicked()

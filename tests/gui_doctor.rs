@@ -1,0 +1,146 @@
+//! "Why no sound?" in the window (issue 25, point 3), on a real scsynth the window booted: a
+//! second client makes the classic mistake (a reverb reading bus 16 placed before the source
+//! that writes it); the button runs the doctor, its finding names both synths, the folder of
+//! the SynthDef files turns the guess into a reading of the graphs, and the Fix button moves
+//! the reverb, after which the output meters show signal.
+
+mod common;
+
+use std::time::Duration;
+
+use common::gui::{app_sized, notices, step_until};
+use egui_kittest::kittest::Queryable;
+use scpanel_core::synthdef::{Graph, Rate, Sig, SynthDef, encode_file};
+use scpanel_core::{AddAction, Server, ServerState};
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+fn source() -> SynthDef {
+    let mut g = Graph::new("gui-src");
+    let out = g.control("out", 0.0, Rate::Scalar);
+    let out = g.param(out);
+    let s = g.ugen("SinOsc", Rate::Audio, &[Sig::Const(440.0), Sig::Const(0.0)]);
+    let s = g.mul(s, Sig::Const(0.1));
+    g.sink("Out", Rate::Audio, &[out, s, s]);
+    g.build()
+}
+
+fn reverb() -> SynthDef {
+    let mut g = Graph::new("gui-verb");
+    let input = g.control("in", 16.0, Rate::Scalar);
+    let input = g.param(input);
+    let s = g.ugen_n("In", Rate::Audio, &[input], 2, 0);
+    let mut outs = vec![Sig::Const(0.0)];
+    outs.extend(s);
+    g.sink("Out", Rate::Audio, &outs);
+    g.build()
+}
+
+#[test]
+fn why_no_sound_finds_the_reverb_before_its_source_and_the_fix_makes_sound() {
+    let mut h = app_sized(common::options(), "gui-doctor", egui::vec2(900.0, 600.0));
+    h.run_steps(2);
+    h.state_mut().boot();
+    step_until(&mut h, "online with meters", LIMIT, |h| {
+        let s = &h.state().session().server;
+        s.state() == ServerState::Online && !s.mixer().meters().outputs.is_empty()
+    });
+    let server = h.state().session().server.clone();
+    let dir = std::env::temp_dir().join(format!("scpanel-gui-doctor-defs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    for def in [source(), reverb()] {
+        std::fs::write(
+            dir.join(format!("{}.scsyndef", def.name)),
+            encode_file(&[def]),
+        )
+        .expect("write def");
+    }
+    // Another client: the source to bus 16, then the reverb made at the head, before it.
+    let other = Server::new();
+    let (src, verb) = h.state().bridge.block_on(async {
+        let mut o = common::connect_options(&server);
+        o.login = true;
+        other.connect(o).await.expect("second client");
+        other.synthdefs().load_dir(&dir).await.expect("defs");
+        let g = other.default_group();
+        let src = other
+            .add_synth("gui-src", g, AddAction::AddToHead, &[("out", 16.0)])
+            .await
+            .expect("src");
+        let verb = other
+            .add_synth("gui-verb", g, AddAction::AddToHead, &[("in", 16.0)])
+            .await
+            .expect("verb");
+        other.sync().await.expect("sync");
+        (src, verb)
+    });
+
+    h.get_by_label("Why no sound?").click();
+    let finding = format!("{verb} (gui-verb) reads bus 16 before {src} (gui-src) writes it");
+    step_until(&mut h, "the order finding", LIMIT, |h| {
+        h.query_by_label_contains(&finding).is_some()
+    });
+    // No folder given: the buses were guessed from the controls `in` and `out`.
+    assert!(h.query_by_label("guessed").is_some(), "the guess is shown");
+    // The reverb before its source, and the silence it makes on every output.
+    assert!(
+        h.query_by_label_contains("2 things stop the sound")
+            .is_some(),
+        "the headline counts what blocks"
+    );
+    assert!(
+        h.query_by_label_contains("every output is silent")
+            .is_some()
+    );
+
+    // The folder of the files: the graphs are read, the guess goes.
+    h.get_by_label("SynthDef folders").click();
+    // Until its opening animation is over (the body grows over some frames).
+    h.run();
+    // The field takes keys from the frame after the one that focused it.
+    h.get_by_label("Add a folder").focus();
+    h.run_steps(1);
+    h.get_by_label("Add a folder")
+        .type_text(&dir.display().to_string());
+    h.run_steps(2);
+    h.get_by_label("Add").click();
+    h.run_steps(1);
+    assert_eq!(
+        h.state().doctor.folders.dirs,
+        std::slice::from_ref(&dir),
+        "the folder was added"
+    );
+    h.get_by_label("Look again").click();
+    step_until(&mut h, "a look with the graphs", LIMIT, |h| {
+        !h.state().doctor.running
+            && h.query_by_label_contains(&finding).is_some()
+            && h.query_by_label("guessed").is_none()
+    });
+
+    let fix = format!("Move {verb} after {src}");
+    h.get_by_label(&fix).click();
+    step_until(&mut h, "the doctor's second look", LIMIT, |h| {
+        !h.state().doctor.running
+            && h.query_by_label_contains("Nothing found that stops the sound")
+                .is_some()
+    });
+    assert!(
+        notices(&h).iter().any(|n| n.title == "Fixed"),
+        "the fix says what it did"
+    );
+    step_until(&mut h, "signal on the outputs", LIMIT, |h| {
+        h.state()
+            .session()
+            .server
+            .mixer()
+            .meters()
+            .outputs
+            .iter()
+            .any(|l| l.peak_db > -40.0)
+    });
+    h.state().bridge.block_on(async {
+        let _ = other.disconnect().await;
+    });
+    h.state().shutdown(Duration::from_secs(5));
+    let _ = std::fs::remove_dir_all(&dir);
+}
