@@ -328,7 +328,13 @@ async fn a_synthdef_the_server_lost_is_named_and_loaded() {
 async fn outputs_not_connected_are_found_and_connected() {
     let s = scene(common::options()).await;
     s.play("doctor-src", &[("out", 0.0)]).await;
-    let client = scpanel_core::audio::jack::client_name(&s.owner.options().device).to_string();
+    // The name JACK gave this server (other tests' servers run beside it).
+    let client = s
+        .owner
+        .with_log(|l| {
+            scpanel_core::audio::jack::client_name_in_output(l.lines().map(|x| x.text.as_str()))
+        })
+        .expect("JACK's client name in the output");
     // As JACK started without SC_JACK_DEFAULT_OUTPUTS: nothing connected.
     let target = scpanel_core::audio::jack::JackTarget::default();
     for (port, to) in target.connections(&client).await.expect("jack_lsp") {
@@ -432,4 +438,74 @@ async fn a_port_held_by_an_old_server_is_freed() {
         .expect("its status");
     server.boot(options).await.expect("boot once freed");
     server.quit(false).await.expect("quit");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_jack_is_named_with_starting_jack_as_its_fix() {
+    // A JACK server name nothing runs: scsynth finds no audio device.
+    let mut options = common::options();
+    options.env.push((
+        "JACK_DEFAULT_SERVER".into(),
+        format!("scpanel-doctor-nojack-{}", std::process::id()),
+    ));
+    options.connect_jack_ports = false;
+    let server = Server::new();
+    let err = server.boot(options).await.expect_err("no JACK, no boot");
+    let r = server
+        .doctor()
+        .examine(&Examination {
+            boot_failure: Some(err),
+            ..Examination::default()
+        })
+        .await
+        .expect("examine");
+    let f = finding(&r, Kind::NoJack);
+    assert_eq!(f.severity, Severity::BlocksSound);
+    assert_eq!(f.fix, Some(Fix::StartJack));
+    // The app starts the JACK it owns; the library says so rather than start one.
+    assert!(server.doctor().apply(&Fix::StartJack).await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bundles_that_come_late_are_named_with_how_late() {
+    let s = scene(common::options()).await;
+    s.play("doctor-src", &[("out", 0.0)]).await;
+    // A bundle stamped half a second ago, as a client whose latency is too low sends them.
+    let past = std::time::SystemTime::now() - Duration::from_millis(500);
+    let time = rosc::OscTime::try_from(past).expect("time");
+    let bundle = rosc::OscPacket::Bundle(rosc::OscBundle {
+        timetag: time,
+        content: vec![rosc::OscPacket::Message(scpanel_core::osc::msg(
+            "/n_set",
+            [rosc::OscType::Int(0)],
+        ))],
+    });
+    s.other.send(bundle).await.expect("send");
+    s.other.sync().await.expect("sync");
+    let mut changes = s.owner.watch_changes();
+    let saw = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let found = s
+                .owner
+                .with_log(|l| l.lines().any(|x| x.text.trim_start().starts_with("late ")));
+            if found || changes.changed().await.is_err() {
+                return found;
+            }
+        }
+    })
+    .await;
+    assert_eq!(
+        saw,
+        Ok(true),
+        "no late line: {:#?}",
+        s.owner.with_log(|l| l.tail(20))
+    );
+    let r = s.examine().await;
+    let f = finding(&r, Kind::Late);
+    assert_eq!(f.severity, Severity::Warning);
+    assert!(f.message.contains("ms after its time"), "{}", f.message);
+    assert!(r.ok(), "late bundles are a warning: {:#?}", r.findings);
+    // The show's own findings, without asking the server anything: the window's badge.
+    let show = s.owner.doctor().during_show(None);
+    assert!(show.iter().any(|f| f.kind == Kind::Late), "{show:#?}");
 }

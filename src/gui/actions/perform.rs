@@ -246,13 +246,24 @@ pub(crate) async fn perform(server: &Server, action: &Action) -> Result<Outcome,
         PauseRecording => done(s.recorder().pause().await),
         ResumeRecording => done(s.recorder().resume().await),
         StopRecording => Ok(Outcome::RecordingSaved(s.recorder().stop().await?)),
-        ConnectSpeakers => Ok(Outcome::SpeakersConnected(
-            JackTarget::default()
-                .connect_outputs_to_system(scpanel_core::audio::jack::client_name(
-                    &s.options().device,
-                ))
-                .await?,
-        )),
+        ConnectSpeakers => {
+            // The name JACK gave the server, which differs from the one asked for when that
+            // was taken (a second server on the machine).
+            let client = s
+                .with_log(|l| {
+                    scpanel_core::audio::jack::client_name_in_output(
+                        l.lines().map(|x| x.text.as_str()),
+                    )
+                })
+                .unwrap_or_else(|| {
+                    scpanel_core::audio::jack::client_name(&s.options().device).to_string()
+                });
+            Ok(Outcome::SpeakersConnected(
+                JackTarget::default()
+                    .connect_outputs_to_system(&client)
+                    .await?,
+            ))
+        }
         CheckJack => Ok(Outcome::Jack(JackTarget::default().status().await)),
         CheckJackRate => Ok(Outcome::JackRate(
             JackTarget::default().sample_rate().await.ok(),

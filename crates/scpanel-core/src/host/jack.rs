@@ -424,6 +424,22 @@ pub fn client_name(device: &str) -> &str {
     }
 }
 
+/// The JACK client name a scsynth really got, from its output (`JackDriver: client name is
+/// 'SuperCollider-01'`): JACK renames a second client that asks for a name in use, so the
+/// name asked for is not always the name given. The last run's, when `lines` hold several.
+pub fn client_name_in_output<'a>(lines: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    lines
+        .into_iter()
+        .filter_map(|l| {
+            l.trim()
+                .strip_prefix("JackDriver: client name is '")?
+                .strip_suffix('\'')
+                .filter(|n| !n.is_empty() && n.len() <= 256)
+                .map(str::to_string)
+        })
+        .last()
+}
+
 /// A client name of its own for a second server on the machine, from its port, so that
 /// JACK's patchbays tell the servers apart (`SuperCollider-57111`).
 pub fn client_name_for_port(port: u16) -> String {
@@ -510,5 +526,20 @@ mod tests {
         assert_eq!(super::client_name("mine"), "mine");
         assert_eq!(super::client_name("srv:mine"), "mine");
         assert_eq!(super::client_name("srv:"), "SuperCollider");
+    }
+
+    #[test]
+    fn the_name_jack_gave_is_read_from_the_output_last_run_first() {
+        let out = [
+            "JackDriver: client name is 'SuperCollider'",
+            "SuperCollider 3 server ready.",
+            "JackDriver: client name is 'SuperCollider-01'",
+            "JackDriver: client name is ''",
+        ];
+        assert_eq!(
+            super::client_name_in_output(out),
+            Some("SuperCollider-01".into())
+        );
+        assert_eq!(super::client_name_in_output(["ready"]), None);
     }
 }
