@@ -144,3 +144,65 @@ fn why_no_sound_finds_the_reverb_before_its_source_and_the_fix_makes_sound() {
     h.state().shutdown(Duration::from_secs(5));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_port_held_by_an_old_server_is_named_and_freed_from_the_window() {
+    let options = common::options();
+    let port = options.port;
+    let mut h = app_sized(options, "gui-doctor-port", egui::vec2(900.0, 600.0));
+    h.run_steps(2);
+    // An old server on the port, started and forgotten (by this test, which stops it by pid
+    // if the window does not).
+    let exe = scpanel_core::machine::find_executable(None).expect("scsynth");
+    let mut old = std::process::Command::new(exe)
+        .args(["-u", &port.to_string(), "-i", "0", "-o", "2"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("old scsynth");
+    let pid = old.id();
+    let mut lines =
+        std::io::BufRead::lines(std::io::BufReader::new(old.stdout.take().expect("stdout")));
+    assert!(
+        lines.any(|l| l.is_ok_and(|l| l.contains("server ready"))),
+        "the old server came up"
+    );
+    // Its later output goes nowhere: read on so it never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+
+    h.state_mut().boot();
+    step_until(&mut h, "the boot's failure", LIMIT, |h| {
+        h.state().session().boot_failure.is_some()
+    });
+    h.get_by_label("Why no sound?").click();
+    let stop = format!("Stop the old server (pid {pid})");
+    step_until(&mut h, "the port finding", LIMIT, |h| {
+        h.query_by_label(&stop).is_some()
+    });
+    assert!(
+        h.query_by_label_contains("Address already in use")
+            .is_some()
+    );
+    h.get_by_label(&stop).click();
+    step_until(&mut h, "the old server gone", LIMIT, |h| {
+        notices(h).iter().any(|n| n.title == "Stopped")
+    });
+    let ended = old.0.wait().expect("the old server's end");
+    assert!(!ended.success(), "stopped by a signal: {ended:?}");
+    h.state_mut().boot();
+    step_until(&mut h, "online on the freed port", LIMIT, |h| {
+        h.state().session().server.state() == ServerState::Online
+    });
+    h.state().shutdown(Duration::from_secs(5));
+}
+
+/// A process this test started: killed by its pid if the test ends before it does.
+struct Started(std::process::Child);
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}

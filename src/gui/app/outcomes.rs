@@ -171,6 +171,13 @@ impl ScPanel {
                 self.about.answered(session.id, Ok(info));
             }
             Outcome::ProcessStopped { pid } => {
+                // The boot it stopped is free to run now.
+                if matches!(
+                    &session.boot_failure,
+                    Some(scpanel_core::ServerError::PortInUse { holder: Some(h), .. }) if h.pid == pid
+                ) {
+                    session.boot_failure = None;
+                }
                 session.notice("Stopped", format!("pid {pid} is gone: boot again"), false)
             }
             Outcome::Diagnosis(report) => self.doctor.diagnosed(session.id, *report),
