@@ -154,14 +154,17 @@ fn a_port_held_by_an_old_server_is_named_and_freed_from_the_window() {
     // An old server on the port, started and forgotten (by this test, which stops it by pid
     // if the window does not).
     let exe = scpanel_core::machine::find_executable(None).expect("scsynth");
-    let mut old = std::process::Command::new(exe)
-        .args(["-u", &port.to_string(), "-i", "0", "-o", "2"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("old scsynth");
-    let pid = old.id();
-    let mut lines =
-        std::io::BufRead::lines(std::io::BufReader::new(old.stdout.take().expect("stdout")));
+    let mut old = Started(
+        std::process::Command::new(exe)
+            .args(["-u", &port.to_string(), "-i", "0", "-o", "2"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("old scsynth"),
+    );
+    let pid = old.0.id();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(
+        old.0.stdout.take().expect("stdout"),
+    ));
     assert!(
         lines.any(|l| l.is_ok_and(|l| l.contains("server ready"))),
         "the old server came up"
