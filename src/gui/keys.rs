@@ -21,6 +21,8 @@ pub enum Command {
     Help,
     /// scpanel's and the server's versions.
     About,
+    /// "Why no sound?": run the doctor.
+    Doctor,
 }
 
 pub struct Binding {
@@ -69,6 +71,11 @@ pub(crate) fn bindings(tabs: &[&'static str]) -> Vec<Binding> {
             shortcut: KeyboardShortcut::new(Modifiers::NONE, Key::F9),
             command: Command::ToggleSide,
             text: "Show or hide the boot / connect panel",
+        },
+        Binding {
+            shortcut: KeyboardShortcut::new(Modifiers::NONE, Key::F8),
+            command: Command::Doctor,
+            text: "Why no sound? The doctor's findings and fixes",
         },
         Binding {
             shortcut: cmd(Key::L),

@@ -235,7 +235,7 @@ pub(crate) fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
         if icons::shown(ui, true, icons::STETHOSCOPE, "Why no sound?", words)
             .on_hover_text(
                 "Why no sound? The doctor looks for the classic mistakes (outputs not \
-                 connected, a reader before its writer, amp 0, a paused group…) and offers fixes",
+                 connected, a reader before its writer, amp 0, a paused group…) and offers fixes (F8)",
             )
             .clicked()
         {
