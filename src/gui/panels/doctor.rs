@@ -177,8 +177,15 @@ impl DoctorPanel {
         }
         let mut asked = None;
         let mut open = true;
+        // Below the tabs and centred, clear of the status bar's buttons; as wide as the
+        // findings read well, never wider than the window.
+        let screen = ctx.content_rect();
         egui::Window::new("Why no sound?")
             .open(&mut open)
+            .pivot(egui::Align2::CENTER_TOP)
+            .default_pos(screen.center_top() + egui::vec2(0.0, screen.height() * 0.1))
+            .default_width((screen.width() * 0.6).clamp(360.0, 640.0))
+            .default_height(screen.height() * 0.6)
             .resizable(true)
             .vscroll(false)
             .show(ctx, |ui| {

@@ -446,16 +446,16 @@ fn buses(f: &Facts, lost: Severity, out: &mut Vec<Finding>) {
                     nodes: vec![s.id],
                     buses: on_inputs.clone(),
                     message: format!(
-                        "{} writes bus {}, which on this server ({} outputs, {} inputs) is {}: \
+                        "{} writes bus {}, which on this server ({} outputs, {} inputs) {}: \
                          the sound card's input, not a speaker.",
                         name(s),
                         join(&on_inputs),
                         hw.outputs,
                         hw.inputs,
                         if on_inputs.len() == 1 {
-                            "an input bus"
+                            "is an input bus"
                         } else {
-                            "input buses"
+                            "are input buses"
                         }
                     ),
                     advice: Some(format!(
