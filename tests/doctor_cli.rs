@@ -219,6 +219,24 @@ async fn sclangs_added_defs_are_judged_from_their_control_names() {
     assert_eq!(f["guessed"], true);
     // Guessed from `out`: the width is not known, so the first bus is named.
     assert_eq!(f["buses"], serde_json::json!([2]));
+
+    // A private bus nothing reads, and a group paused before the doctor came.
+    lang.eval(
+        "~wrong.free; ~lost = Synth(\\langsrc, [\\out, 40], s); \
+         ~g = Group(s); ~held = Synth(\\langsrc, [\\out, 0], ~g); s.sync; ~g.run(false); \
+         s.sync; \\ok",
+    )
+    .await;
+    let (code, json, text) = doctor(&["--addr", &bare.addr(), "--json"]);
+    assert_eq!(code, Some(1), "{text}");
+    let f = with_kind(&json, "bus-unread").unwrap_or_else(|| panic!("no bus-unread: {text}"));
+    assert_eq!(f["guessed"], true);
+    assert_eq!(f["buses"], serde_json::json!([40]));
+    let f = with_kind(&json, "paused").unwrap_or_else(|| panic!("no paused finding: {text}"));
+    assert_eq!(
+        f["fix"],
+        "Resume group ".to_string() + &f["nodes"][0].to_string() + "."
+    );
     drop(lang);
     bare.stop().await;
 }

@@ -209,3 +209,103 @@ impl Drop for Started {
         }
     }
 }
+
+/// Runs the doctor with F8, waits for `label`'s Fix button, clicks it once, and waits for the
+/// doctor's second look to find nothing that blocks sound and for signal on the outputs.
+fn fix_from_the_window(h: &mut egui_kittest::Harness<'static, scpanel::gui::ScPanel>, label: &str) {
+    h.key_press(egui::Key::F8);
+    step_until(h, &format!("the fix {label}"), LIMIT, |h| {
+        !h.state().doctor.running && h.query_by_label(label).is_some()
+    });
+    h.get_by_label(label).click();
+    step_until(h, &format!("the look after {label}"), LIMIT, |h| {
+        !h.state().doctor.awaiting_fix
+            && !h.state().doctor.running
+            && h.query_by_label_contains("Nothing found that stops the sound")
+                .is_some()
+    });
+    step_until(h, &format!("signal after {label}"), LIMIT, |h| {
+        h.state()
+            .session()
+            .server
+            .mixer()
+            .meters()
+            .outputs
+            .iter()
+            .any(|l| l.peak_db > -40.0)
+    });
+}
+
+#[test]
+fn amp_0_a_paused_group_the_mute_and_unconnected_outputs_are_fixed_by_their_buttons() {
+    let mut h = app_sized(
+        common::options(),
+        "gui-doctor-fixes",
+        egui::vec2(900.0, 600.0),
+    );
+    h.run_steps(2);
+    h.state_mut().boot();
+    step_until(&mut h, "online with meters", LIMIT, |h| {
+        let s = &h.state().session().server;
+        s.state() == ServerState::Online && !s.mixer().meters().outputs.is_empty()
+    });
+    let server = h.state().session().server.clone();
+    let other = Server::new();
+    let (group, note) = h.state().bridge.block_on(async {
+        let mut o = common::connect_options(&server);
+        o.login = true;
+        other.connect(o).await.expect("second client");
+        let group = other
+            .add_group(other.default_group(), AddAction::AddToHead, false)
+            .await
+            .expect("group");
+        // sclang's `default`, as a beginner plays it with amp 0.
+        let note = other
+            .add_synth("default", group, AddAction::AddToHead, &[("amp", 0.0)])
+            .await
+            .expect("note");
+        other.sync().await.expect("sync");
+        (group, note)
+    });
+    let _ = note;
+    fix_from_the_window(&mut h, "Set amp to 0.1");
+
+    h.state()
+        .bridge
+        .block_on(async { other.nodes().pause(group).await.and(other.sync().await) })
+        .expect("pause");
+    fix_from_the_window(&mut h, &format!("Resume {group}"));
+
+    h.state()
+        .bridge
+        .block_on(server.mixer().set_mute(true))
+        .expect("mute");
+    fix_from_the_window(&mut h, "Unmute");
+
+    // As if JACK started without SC_JACK_DEFAULT_OUTPUTS: nothing connected.
+    let client = server
+        .with_log(|l| {
+            scpanel_core::audio::jack::client_name_in_output(l.lines().map(|x| x.text.as_str()))
+        })
+        .expect("JACK's client name");
+    let ports = h
+        .state()
+        .bridge
+        .block_on(scpanel_core::audio::jack::JackTarget::default().connections(&client))
+        .expect("jack_lsp");
+    for (port, to) in ports {
+        for peer in to {
+            let ok = std::process::Command::new("jack_disconnect")
+                .args([&port, &peer])
+                .status()
+                .expect("jack_disconnect");
+            assert!(ok.success());
+        }
+    }
+    fix_from_the_window(&mut h, "Connect the outputs");
+
+    h.state().bridge.block_on(async {
+        let _ = other.disconnect().await;
+    });
+    h.state().shutdown(Duration::from_secs(5));
+}
