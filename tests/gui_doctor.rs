@@ -117,6 +117,15 @@ fn why_no_sound_finds_the_reverb_before_its_source_and_the_fix_makes_sound() {
             && h.query_by_label("guessed").is_none()
     });
 
+    // Which applied is shown: each synth's graph and the file it came from.
+    assert!(
+        h.query_by_label_contains(&format!(
+            "{verb} (gui-verb): the graph, from {}",
+            dir.display()
+        ))
+        .is_some(),
+        "the finding names where the reverb's graph came from"
+    );
     let fix = format!("Move {verb} after {src}");
     h.get_by_label(&fix).click();
     step_until(&mut h, "the doctor's second look", LIMIT, |h| {

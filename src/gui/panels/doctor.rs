@@ -305,6 +305,9 @@ fn finding(ui: &mut egui::Ui, f: &Finding, can_fix: bool) -> Option<Fix> {
         if let Some(a) = &f.advice {
             ui.label(egui::RichText::new(a).color(ui.visuals().weak_text_color()));
         }
+        for b in &f.basis {
+            ui.label(theme::text(TextRole::Caption, b));
+        }
         if let Some(fix) = &f.fix
             && ui
                 .add_enabled(can_fix, egui::Button::new(fix.label()))

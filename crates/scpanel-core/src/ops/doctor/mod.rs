@@ -230,6 +230,9 @@ pub struct Finding {
     pub fix: Option<Fix>,
     /// It rests on buses guessed from control names (no graph of the def was at hand).
     pub guessed: bool,
+    /// Where each synth's buses were learnt: a graph and its source (scpanel's own, a file),
+    /// or a guess from control names.
+    pub basis: Vec<String>,
 }
 
 /// What the doctor found, most serious first.
@@ -255,7 +258,7 @@ impl Report {
     }
 
     /// `{"ok": bool, "findings": [{"kind", "severity", "nodes", "buses", "message", "fix",
-    /// "guessed"}], "unchecked": [..]}`.
+    /// "guessed", "basis"}], "unchecked": [..]}`.
     pub fn to_json(&self) -> String {
         #[derive(Serialize)]
         struct J<'a> {
@@ -272,6 +275,7 @@ impl Report {
             message: &'a str,
             fix: Option<&'a str>,
             guessed: bool,
+            basis: &'a [String],
         }
         let j = J {
             ok: self.ok(),
@@ -286,6 +290,7 @@ impl Report {
                     message: &f.message,
                     fix: f.advice.as_deref(),
                     guessed: f.guessed,
+                    basis: &f.basis,
                 })
                 .collect(),
             unchecked: &self.unchecked,

@@ -121,6 +121,7 @@ pub(crate) fn judge(f: &Facts) -> Vec<Finding> {
                 ),
                 fix: None,
                 guessed: false,
+                basis: vec![],
             });
         }
     }
@@ -175,6 +176,7 @@ fn boot(f: &Facts, out: &mut Vec<Finding>) {
                     .filter(|_| scsynth)
                     .map(|holder| Fix::FreeOldServer { holder }),
                 guessed: false,
+                basis: vec![],
             });
         }
         Some(BootTrouble::NoAudio(line)) => out.push(Finding {
@@ -189,6 +191,7 @@ fn boot(f: &Facts, out: &mut Vec<Finding>) {
             advice: Some("Start JACK (or PipeWire's JACK), then boot again.".into()),
             fix: Some(Fix::StartJack),
             guessed: false,
+            basis: vec![],
         }),
         None => {}
     }
@@ -215,6 +218,7 @@ fn connections(f: &Facts, out: &mut Vec<Finding>) {
                 client: j.client.clone(),
             }),
             guessed: false,
+            basis: vec![],
         });
     }
 }
@@ -243,6 +247,7 @@ fn rates(f: &Facts, out: &mut Vec<Finding>) {
         advice: Some(text.clone()),
         fix: None,
         guessed: false,
+        basis: vec![],
     });
 }
 
@@ -264,6 +269,7 @@ fn missing(f: &Facts, out: &mut Vec<Finding>) {
             }),
             fix: fix.clone(),
             guessed: false,
+            basis: vec![],
         });
     }
 }
@@ -287,6 +293,7 @@ fn volume(f: &Facts, out: &mut Vec<Finding>) {
             advice: Some("Unmute it.".into()),
             fix: Some(Fix::Unmute),
             guessed: false,
+            basis: vec![],
         });
     }
 }
@@ -363,6 +370,19 @@ fn guessed(s: &FlowSynth) -> bool {
     s.known == Some(Known::Guessed)
 }
 
+/// Where each synth's buses were learnt, for the finding: a graph and where it came from, or
+/// a guess from its control names.
+fn basis(synths: &[&FlowSynth]) -> Vec<String> {
+    synths
+        .iter()
+        .map(|s| match &s.known {
+            Some(Known::Graph(from)) => format!("{}: the graph, {from}", name(s)),
+            Some(Known::Guessed) => format!("{}: guessed from its control names", name(s)),
+            None => format!("{}: no bus known", name(s)),
+        })
+        .collect()
+}
+
 fn name(s: &FlowSynth) -> String {
     match &s.def {
         Some(d) => format!("{} ({d})", s.id),
@@ -426,6 +446,7 @@ fn buses(f: &Facts, lost: Severity, out: &mut Vec<Finding>) {
                 after: last.id,
             }),
             guessed: guessed(reader) || guessed(last),
+            basis: basis(&[reader, last]),
         });
     }
     let read: HashSet<i32> = flow.feeds.iter().map(|x| x.writer).collect();
@@ -468,6 +489,7 @@ fn buses(f: &Facts, lost: Severity, out: &mut Vec<Finding>) {
                     )),
                     fix: None,
                     guessed: guessed(s),
+                    basis: basis(&[s]),
                 });
             } else if hw.kind(first) == BusKind::Private && !read.contains(&s.id) {
                 out.push(Finding {
@@ -486,6 +508,7 @@ fn buses(f: &Facts, lost: Severity, out: &mut Vec<Finding>) {
                     ),
                     fix: None,
                     guessed: guessed(s),
+                    basis: basis(&[s]),
                 });
             }
         }
@@ -527,6 +550,7 @@ fn silenced(f: &Facts, lost: Severity, out: &mut Vec<Finding>) {
             advice: Some(format!("Resume group {g}.")),
             fix: Some(Fix::Resume { node: *g }),
             guessed: false,
+            basis: vec![],
         });
     }
     for s in musicians() {
@@ -540,6 +564,7 @@ fn silenced(f: &Facts, lost: Severity, out: &mut Vec<Finding>) {
                 advice: Some(format!("Resume {}.", s.id)),
                 fix: Some(Fix::Resume { node: s.id }),
                 guessed: false,
+                basis: vec![],
             });
         }
         if let Some(control) = zero_control(s, &AMP_NAMES) {
@@ -558,6 +583,7 @@ fn silenced(f: &Facts, lost: Severity, out: &mut Vec<Finding>) {
                     value: back,
                 }),
                 guessed: false,
+                basis: vec![],
             });
         }
         if zero_control(s, &["gate"]).is_some() {
@@ -578,6 +604,7 @@ fn silenced(f: &Facts, lost: Severity, out: &mut Vec<Finding>) {
                     value: 1.0,
                 }),
                 guessed: false,
+                basis: vec![],
             });
         }
     }
@@ -602,6 +629,7 @@ fn load(f: &Facts, out: &mut Vec<Finding>) {
             ),
             fix: None,
             guessed: false,
+            basis: vec![],
         });
     }
     if let Some(n) = f.xruns.filter(|n| *n > 0) {
@@ -617,6 +645,7 @@ fn load(f: &Facts, out: &mut Vec<Finding>) {
             advice: Some("Raise JACK's period, or lower the load.".into()),
             fix: None,
             guessed: false,
+            basis: vec![],
         });
     }
     if !f.late.is_empty() {
@@ -639,6 +668,7 @@ fn load(f: &Facts, out: &mut Vec<Finding>) {
             )),
             fix: None,
             guessed: false,
+            basis: vec![],
         });
     }
 }
