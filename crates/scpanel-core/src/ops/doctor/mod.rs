@@ -3,13 +3,14 @@
 //! JACK's connections, the server's own output on a server scpanel booted), names the
 //! classic mistakes in a musician's words, and applies the fixes that exist.
 //!
-//! Gathering is `gather.rs`, the judgement `rules.rs` (pure: unit-tested without a server),
+//! Gathering is `gather.rs` (pauses no notification told of: `pauses.rs`), the judgement `rules.rs` (pure: unit-tested without a server),
 //! where the graphs come from `library.rs`, the fixes `fix.rs`. On a server it only visits
 //! it is a good guest: what it makes to look (a meter, a probe of paused groups) it frees.
 
 mod fix;
 mod gather;
 mod library;
+mod pauses;
 mod rules;
 
 use std::path::PathBuf;
