@@ -5,34 +5,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use scpanel_core::synthdef::{Graph, Rate, Sig, SynthDef, encode_file};
+use common::defs::{reverb, source};
 use scpanel_core::{AddAction, ConnectOptions, Server, client_address};
 use tokio::io::AsyncBufReadExt;
-
-fn source() -> SynthDef {
-    let mut g = Graph::new("cli-src");
-    let out = g.control("out", 0.0, Rate::Scalar);
-    let out = g.param(out);
-    let s = g.ugen("SinOsc", Rate::Audio, &[Sig::Const(440.0), Sig::Const(0.0)]);
-    let s = g.mul(s, Sig::Const(0.1));
-    g.sink("Out", Rate::Audio, &[out, s, s]);
-    g.build()
-}
-
-fn reverb() -> SynthDef {
-    let mut g = Graph::new("cli-verb");
-    let input = g.control("in", 16.0, Rate::Scalar);
-    let input = g.param(input);
-    let s = g.ugen_n("In", Rate::Audio, &[input], 2, 0);
-    let mut outs = vec![Sig::Const(0.0)];
-    outs.extend(s);
-    g.sink("Out", Rate::Audio, &outs);
-    g.build()
-}
 
 /// A scsynth started by hand, its outputs connected as sclang's environment does.
 struct Bare {
@@ -101,19 +80,6 @@ fn with_kind<'a>(json: &'a serde_json::Value, kind: &str) -> Option<&'a serde_js
         .find(|f| f["kind"] == kind)
 }
 
-fn defs_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("scpanel-doctor-cli-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    for def in [source(), reverb()] {
-        std::fs::write(
-            dir.join(format!("{}.scsyndef", def.name)),
-            encode_file(&[def]),
-        )
-        .expect("write");
-    }
-    dir
-}
-
 async fn second_client(port: u16, dir: &Path) -> Server {
     let other = Server::new();
     other
@@ -127,7 +93,7 @@ async fn second_client(port: u16, dir: &Path) -> Server {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_healthy_server_exits_0_and_a_reverb_before_its_source_exits_1() {
     let bare = Bare::start().await;
-    let dir = defs_dir("order");
+    let dir = common::defs::folder("doctor-cli", &[source("cli-src"), reverb("cli-verb")]);
     let other = second_client(bare.port, &dir).await;
     let group = other.default_group();
     let src = other

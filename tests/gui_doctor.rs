@@ -8,33 +8,12 @@ mod common;
 
 use std::time::Duration;
 
+use common::defs::{reverb, source};
 use common::gui::{app_sized, notices, step_until};
 use egui_kittest::kittest::Queryable;
-use scpanel_core::synthdef::{Graph, Rate, Sig, SynthDef, encode_file};
 use scpanel_core::{AddAction, Server, ServerState};
 
 const LIMIT: Duration = Duration::from_secs(30);
-
-fn source() -> SynthDef {
-    let mut g = Graph::new("gui-src");
-    let out = g.control("out", 0.0, Rate::Scalar);
-    let out = g.param(out);
-    let s = g.ugen("SinOsc", Rate::Audio, &[Sig::Const(440.0), Sig::Const(0.0)]);
-    let s = g.mul(s, Sig::Const(0.1));
-    g.sink("Out", Rate::Audio, &[out, s, s]);
-    g.build()
-}
-
-fn reverb() -> SynthDef {
-    let mut g = Graph::new("gui-verb");
-    let input = g.control("in", 16.0, Rate::Scalar);
-    let input = g.param(input);
-    let s = g.ugen_n("In", Rate::Audio, &[input], 2, 0);
-    let mut outs = vec![Sig::Const(0.0)];
-    outs.extend(s);
-    g.sink("Out", Rate::Audio, &outs);
-    g.build()
-}
 
 #[test]
 fn why_no_sound_finds_the_reverb_before_its_source_and_the_fix_makes_sound() {
@@ -46,15 +25,7 @@ fn why_no_sound_finds_the_reverb_before_its_source_and_the_fix_makes_sound() {
         s.state() == ServerState::Online && !s.mixer().meters().outputs.is_empty()
     });
     let server = h.state().session().server.clone();
-    let dir = std::env::temp_dir().join(format!("scpanel-gui-doctor-defs-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    for def in [source(), reverb()] {
-        std::fs::write(
-            dir.join(format!("{}.scsyndef", def.name)),
-            encode_file(&[def]),
-        )
-        .expect("write def");
-    }
+    let dir = common::defs::folder("gui-doctor-defs", &[source("gui-src"), reverb("gui-verb")]);
     // Another client: the source to bus 16, then the reverb made at the head, before it.
     let other = Server::new();
     let (src, verb) = h.state().bridge.block_on(async {

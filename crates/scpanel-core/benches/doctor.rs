@@ -8,40 +8,17 @@
 //! Run: `scripts/with-jack.sh cargo bench -p scpanel-core --bench doctor`
 //! (`SCPANEL_BENCH_SYNTHS=N` for another size).
 
+mod support;
+
 use std::time::Instant;
 
 use rosc::{OscMessage, OscType};
 use scpanel_core::doctor::{Examination, Kind};
-use scpanel_core::machine as transport;
 use scpanel_core::synthdef::{Graph, Rate, Sig};
-use scpanel_core::{ConnectOptions, DefSource, Options, Server, osc::bundle_of};
+use scpanel_core::{ConnectOptions, DefSource, Server, osc::bundle_of};
 
 const RUNS: usize = 7;
 const GROUPS: usize = 20;
-
-fn options() -> Options {
-    Options {
-        port: transport::find_free_port().expect("free port"),
-        input_channels: 2,
-        output_channels: 2,
-        max_logins: 4,
-        load_synthdefs: false,
-        max_nodes: 8192,
-        memory_kib: 65536,
-        ..Options::default()
-    }
-}
-
-fn median(mut v: Vec<f64>) -> String {
-    v.sort_by(f64::total_cmp);
-    format!(
-        "median {:.1} ms, min {:.1} ms, max {:.1} ms (n={})",
-        v[v.len() / 2],
-        v[0],
-        v[v.len() - 1],
-        v.len()
-    )
-}
 
 /// A quiet source: `DC.ar(0.001)` to `out`.
 fn source() -> scpanel_core::synthdef::SynthDef {
@@ -80,7 +57,7 @@ fn s_new(def: &str, id: i32, action: i32, target: i32, control: &str, bus: f32) 
 
 async fn run(n: usize) {
     let owner = Server::new();
-    owner.boot(options()).await.expect("boot");
+    owner.boot(support::options(8192)).await.expect("boot");
     owner
         .synthdefs()
         .send(&[source(), effect()], DefSource::BuiltIn)
@@ -175,24 +152,24 @@ async fn run(n: usize) {
         listening.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     println!("the doctor on {synths} synths in {GROUPS} groups (issue 25's target: under 300 ms):");
-    println!("  owner, tree from the printout:        {}", median(owned));
+    println!(
+        "  owner, tree from the printout:        {}",
+        support::median(owned)
+    );
     println!(
         "  visitor, tree over OSC, pause probe:  {}",
-        median(visited)
+        support::median(visited)
     );
     println!(
         "  owner, listening to its meters too:   {}",
-        median(listening)
+        support::median(listening)
     );
     visitor.disconnect().await.expect("leave");
     owner.quit(false).await.expect("quit");
 }
 
 fn main() {
-    if std::env::var_os("JACK_DEFAULT_SERVER").is_none() {
-        eprintln!("run the benchmarks beside JACK: scripts/with-jack.sh cargo bench …");
-        std::process::exit(2);
-    }
+    support::need_jack();
     let n = std::env::var("SCPANEL_BENCH_SYNTHS")
         .ok()
         .and_then(|s| s.parse().ok())

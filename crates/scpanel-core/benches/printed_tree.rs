@@ -8,38 +8,15 @@
 //! Run: `scripts/with-jack.sh cargo bench -p scpanel-core --bench printed_tree`
 //! (`SCPANEL_BENCH_SYNTHS=N` for another size).
 
+mod support;
+
 use std::time::Instant;
 
 use rosc::{OscMessage, OscType};
-use scpanel_core::machine as transport;
 use scpanel_core::synthdef::{Graph, Rate};
-use scpanel_core::{AddAction, ConnectOptions, DefSource, Options, Server, osc::bundle_of};
+use scpanel_core::{AddAction, ConnectOptions, DefSource, Server, osc::bundle_of};
 
 const RUNS: usize = 5;
-
-fn options() -> Options {
-    Options {
-        port: transport::find_free_port().expect("free port"),
-        input_channels: 2,
-        output_channels: 2,
-        max_logins: 4,
-        load_synthdefs: false,
-        max_nodes: 32768,
-        memory_kib: 65536,
-        ..Options::default()
-    }
-}
-
-fn median(mut v: Vec<f64>) -> String {
-    v.sort_by(f64::total_cmp);
-    format!(
-        "median {:.1} ms, min {:.1} ms, max {:.1} ms (n={})",
-        v[v.len() / 2],
-        v[0],
-        v[v.len() - 1],
-        v.len()
-    )
-}
 
 /// Two controls and one control-rate `Out`: as little audio-thread work as a synth can do.
 fn tiny() -> scpanel_core::synthdef::SynthDef {
@@ -53,7 +30,7 @@ fn tiny() -> scpanel_core::synthdef::SynthDef {
 
 async fn run(n: usize) {
     let owner = Server::new();
-    owner.boot(options()).await.expect("boot");
+    owner.boot(support::options(32768)).await.expect("boot");
     owner
         .synthdefs()
         .send(&[tiny()], DefSource::BuiltIn)
@@ -138,20 +115,20 @@ async fn run(n: usize) {
          read with every control:",
         built.as_secs_f64() * 1000.0
     );
-    println!("  from the printout (/g_dumpTree 0 1): {}", median(printed));
+    println!(
+        "  from the printout (/g_dumpTree 0 1): {}",
+        support::median(printed)
+    );
     println!(
         "  over OSC (/g_queryTree, /n_query):    {} ({osc_controls} of {n} synths with controls)",
-        median(osc)
+        support::median(osc)
     );
     guest.disconnect().await.expect("leave");
     owner.quit(false).await.expect("quit");
 }
 
 fn main() {
-    if std::env::var_os("JACK_DEFAULT_SERVER").is_none() {
-        eprintln!("run the benchmarks beside JACK: scripts/with-jack.sh cargo bench …");
-        std::process::exit(2);
-    }
+    support::need_jack();
     let n = std::env::var("SCPANEL_BENCH_SYNTHS")
         .ok()
         .and_then(|s| s.parse().ok())

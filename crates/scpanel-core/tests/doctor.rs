@@ -8,36 +8,10 @@ mod common;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use common::defs::{reverb, source};
 use scpanel_core::doctor::{Examination, Fix, Kind, Report, Severity};
-use scpanel_core::synthdef::{Graph, Rate, Sig, SynthDef, encode_file};
+use scpanel_core::synthdef::encode_file;
 use scpanel_core::{AddAction, Options, Server};
-
-/// `SinOsc.ar(440, 0, 0.1)` to `out`, two channels.
-fn source() -> SynthDef {
-    let mut g = Graph::new("doctor-src");
-    let out = g.control("out", 0.0, Rate::Scalar);
-    let amp = g.control("amp", 0.1, Rate::Control);
-    let out = g.param(out);
-    let amp = g.param(amp);
-    let s = g.ugen("SinOsc", Rate::Audio, &[Sig::Const(440.0), Sig::Const(0.0)]);
-    let s = g.mul(s, amp);
-    g.sink("Out", Rate::Audio, &[out, s, s]);
-    g.build()
-}
-
-/// A "reverb": two channels of `in` to `out`.
-fn reverb() -> SynthDef {
-    let mut g = Graph::new("doctor-verb");
-    let input = g.control("in", 16.0, Rate::Scalar);
-    let out = g.control("out", 0.0, Rate::Scalar);
-    let input = g.param(input);
-    let out = g.param(out);
-    let s = g.ugen_n("In", Rate::Audio, &[input], 2, 0);
-    let mut outs = vec![out];
-    outs.extend(s);
-    g.sink("Out", Rate::Audio, &outs);
-    g.build()
-}
 
 struct Scene {
     owner: Server,
@@ -62,7 +36,7 @@ async fn scene(options: Options) -> Scene {
         owner.options().port
     ));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    for def in [source(), reverb()] {
+    for def in [source("doctor-src"), reverb("doctor-verb")] {
         std::fs::write(
             dir.join(format!("{}.scsyndef", def.name)),
             encode_file(&[def]),
@@ -112,6 +86,26 @@ impl Scene {
         self.owner.doctor().apply(&fix).await.expect("fix");
         self.examine().await
     }
+}
+
+/// Waits until the server's output (its log) has a line `pick` accepts.
+async fn logged(server: &Server, pick: impl Fn(&str) -> bool) {
+    let mut changes = server.watch_changes();
+    let saw = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let found = server.with_log(|l| l.lines().any(|x| pick(&x.text)));
+            if found || changes.changed().await.is_err() {
+                return found;
+            }
+        }
+    })
+    .await;
+    assert_eq!(
+        saw,
+        Ok(true),
+        "no such line in the server's output: {:#?}",
+        server.with_log(|l| l.tail(30))
+    );
 }
 
 fn finding(r: &Report, kind: Kind) -> &scpanel_core::doctor::Finding {
@@ -264,8 +258,7 @@ async fn a_synthdef_the_server_lost_is_named_and_loaded() {
     let s = scene(common::options()).await;
     // A def whose file is in the folder but which the server doesn't have (as after a
     // reboot); another client asks for a synth of it anyway.
-    let mut pad = source();
-    pad.name = "doctor-pad".into();
+    let pad = source("doctor-pad");
     let file = s.dir.join("doctor-pad.scsyndef");
     std::fs::write(&file, encode_file(&[pad])).expect("write def");
     let group = s.other.default_group();
@@ -283,25 +276,7 @@ async fn a_synthdef_the_server_lost_is_named_and_loaded() {
         .await;
     assert!(failed.is_err(), "the server had doctor-pad: {failed:?}");
     // scsynth prints the failure; its line reaches the owner's log through the pipe.
-    let mut changes = s.owner.watch_changes();
-    let saw = tokio::time::timeout(Duration::from_secs(20), async {
-        loop {
-            let found = s.owner.with_log(|l| {
-                l.lines()
-                    .any(|x| x.text.contains("SynthDef doctor-pad not found"))
-            });
-            if found || changes.changed().await.is_err() {
-                return found;
-            }
-        }
-    })
-    .await;
-    assert_eq!(
-        saw,
-        Ok(true),
-        "no FAILURE line in the log: {:#?}",
-        s.owner.with_log(|l| l.tail(30))
-    );
+    logged(&s.owner, |t| t.contains("SynthDef doctor-pad not found")).await;
     let r = s.examine().await;
     let f = finding(&r, Kind::DefMissing);
     assert!(f.message.contains("\"doctor-pad\""), "{}", f.message);
@@ -482,24 +457,7 @@ async fn bundles_that_come_late_are_named_with_how_late() {
     });
     s.other.send(bundle).await.expect("send");
     s.other.sync().await.expect("sync");
-    let mut changes = s.owner.watch_changes();
-    let saw = tokio::time::timeout(Duration::from_secs(20), async {
-        loop {
-            let found = s
-                .owner
-                .with_log(|l| l.lines().any(|x| x.text.trim_start().starts_with("late ")));
-            if found || changes.changed().await.is_err() {
-                return found;
-            }
-        }
-    })
-    .await;
-    assert_eq!(
-        saw,
-        Ok(true),
-        "no late line: {:#?}",
-        s.owner.with_log(|l| l.tail(20))
-    );
+    logged(&s.owner, |t| t.trim_start().starts_with("late ")).await;
     let r = s.examine().await;
     let f = finding(&r, Kind::Late);
     assert_eq!(f.severity, Severity::Warning);

@@ -153,6 +153,18 @@ pub struct Flow {
 pub const MAX_FEEDS: usize = 100_000;
 
 impl Flow {
+    /// No synths, no hardware buses: a server not (yet) looked at.
+    pub fn empty() -> Flow {
+        Flow {
+            synths: vec![],
+            feeds: vec![],
+            hardware: Hardware {
+                outputs: 0,
+                inputs: 0,
+            },
+        }
+    }
+
     /// The flow of `tree` (with controls) given each def's bus use. `defs` answers for the
     /// defs whose graph is known; any other synth's buses are guessed from its control names.
     pub fn of(

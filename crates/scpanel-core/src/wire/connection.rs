@@ -440,16 +440,7 @@ impl Connection {
         quiet: bool,
         want: Option<usize>,
     ) -> Result<Vec<OscMessage>> {
-        let id = self.next_pending.fetch_add(1, Ordering::Relaxed);
-        let (tx, mut rx) = mpsc::channel(COLLECT_LIMIT);
-        if let Ok(mut c) = self.collectors.lock() {
-            c.push(Collector {
-                id,
-                expect,
-                tx,
-                quiet,
-            });
-        }
+        let (id, mut rx) = self.add_collector(expect, quiet);
         let mut out = Vec::new();
         let result = async {
             if quiet {
@@ -479,9 +470,7 @@ impl Connection {
             }
         }
         .await;
-        if let Ok(mut c) = self.collectors.lock() {
-            c.retain(|c| c.id != id);
-        }
+        self.remove_collector(id);
         result?;
         while let Ok(m) = rx.try_recv() {
             out.push(m);
@@ -500,16 +489,7 @@ impl Connection {
         last: impl Fn(&OscMessage) -> bool,
         timeout: Duration,
     ) -> Result<(Vec<OscMessage>, bool)> {
-        let id = self.next_pending.fetch_add(1, Ordering::Relaxed);
-        let (tx, mut rx) = mpsc::channel(COLLECT_LIMIT);
-        if let Ok(mut c) = self.collectors.lock() {
-            c.push(Collector {
-                id,
-                expect,
-                tx,
-                quiet: true,
-            });
-        }
+        let (id, mut rx) = self.add_collector(expect, true);
         let mut out = Vec::new();
         let result: Result<bool> = async {
             self.send_quietly(packet).await?;
@@ -523,10 +503,29 @@ impl Connection {
             }
         }
         .await;
+        self.remove_collector(id);
+        Ok((out, result?))
+    }
+
+    /// A collector of the replies `expect` matches, until [`Connection::remove_collector`].
+    fn add_collector(&self, expect: Expect, quiet: bool) -> (u64, mpsc::Receiver<OscMessage>) {
+        let id = self.next_pending.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = mpsc::channel(COLLECT_LIMIT);
+        if let Ok(mut c) = self.collectors.lock() {
+            c.push(Collector {
+                id,
+                expect,
+                tx,
+                quiet,
+            });
+        }
+        (id, rx)
+    }
+
+    fn remove_collector(&self, id: u64) {
         if let Ok(mut c) = self.collectors.lock() {
             c.retain(|c| c.id != id);
         }
-        Ok((out, result?))
     }
 
     /// Whether a `/synced` carries one of our own ids rather than one somebody typed.

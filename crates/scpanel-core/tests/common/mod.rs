@@ -128,6 +128,7 @@ pub fn assert_loopback_only() {
     );
 }
 
+pub mod defs;
 pub mod jack_client;
 pub mod sclang;
 pub mod shapes;

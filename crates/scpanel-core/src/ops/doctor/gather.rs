@@ -79,24 +79,11 @@ pub(super) fn show_facts(doc: &Doctor, recent_xruns: Option<u64>) -> Facts {
         (vec![], vec![], None)
     };
     Facts {
-        flow: Flow {
-            synths: vec![],
-            feeds: vec![],
-            hardware: Hardware {
-                outputs: 0,
-                inputs: 0,
-            },
-        },
-        paused_groups: vec![],
-        boot: None,
-        jack: None,
-        rates: Rates::default(),
         missing_defs,
         late,
         status: doc.link.shared.latest_status(),
-        volume: None,
-        output_peak_db: None,
         xruns: recent_xruns,
+        ..Facts::of(Flow::empty())
     }
 }
 
@@ -111,24 +98,9 @@ pub(super) async fn gather(doc: &Doctor, exam: &Examination) -> Result<(Facts, V
                 return Err(e);
             }
             let facts = Facts {
-                flow: Flow {
-                    synths: vec![],
-                    feeds: vec![],
-                    hardware: Hardware {
-                        outputs: 0,
-                        inputs: 0,
-                    },
-                },
-                paused_groups: vec![],
                 boot,
-                jack: None,
-                rates: Rates::default(),
-                missing_defs: vec![],
-                late: vec![],
-                status: None,
-                volume: None,
-                output_peak_db: None,
                 xruns: exam.recent_xruns,
+                ..Facts::of(Flow::empty())
             };
             return Ok((facts, unchecked));
         }

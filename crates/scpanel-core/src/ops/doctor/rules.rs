@@ -42,6 +42,25 @@ pub(crate) struct Facts {
     pub xruns: Option<u64>,
 }
 
+impl Facts {
+    /// The facts of a server with nothing known yet but its flow.
+    pub fn of(flow: Flow) -> Facts {
+        Facts {
+            flow,
+            paused_groups: vec![],
+            boot: None,
+            jack: None,
+            rates: Rates::default(),
+            missing_defs: vec![],
+            late: vec![],
+            status: None,
+            volume: None,
+            output_peak_db: None,
+            xruns: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) enum BootTrouble {
     PortInUse {
@@ -727,19 +746,7 @@ mod tests {
             },
         };
         flow.feeds = crate::synthdef::flow::feeds_of(&flow.synths);
-        Facts {
-            flow,
-            paused_groups: vec![],
-            boot: None,
-            jack: None,
-            rates: Rates::default(),
-            missing_defs: vec![],
-            late: vec![],
-            status: None,
-            volume: None,
-            output_peak_db: None,
-            xruns: None,
-        }
+        Facts::of(flow)
     }
 
     fn kinds(f: &[Finding]) -> Vec<(&'static str, &'static str)> {
