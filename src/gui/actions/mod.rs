@@ -187,6 +187,10 @@ pub enum Action {
     },
     PickFile(Pick),
     StopProcess(PortHolder),
+    /// Read the signal flow (the Flow tab), learning graphs from these folders too.
+    ReadFlow(Vec<PathBuf>),
+    /// Meter this bus with the Flow tab's lane meter, or stop it.
+    FlowMeter(Option<u32>),
 }
 
 impl Action {
@@ -253,6 +257,8 @@ impl Action {
             Scan { .. } => "Scanning",
             PickFile(_) => "Choosing a file",
             StopProcess(_) => "Could not stop it",
+            ReadFlow(_) => "Reading the signal flow",
+            FlowMeter(_) => "Metering a bus",
         }
     }
 
@@ -279,6 +285,8 @@ impl Action {
                 | Action::CheckAudioDevices
                 | Action::FindExecutable(_)
                 | Action::Version
+                | Action::ReadFlow(_)
+                | Action::FlowMeter(_)
         )
     }
 }
@@ -339,6 +347,10 @@ pub enum Outcome {
     Scanned(Vec<scpanel_core::discover::Found>),
     /// The server's program and version.
     Version(VersionInfo),
+    /// The signal flow, for the Flow tab.
+    Flow(Box<crate::gui::panels::flow::FlowRead>),
+    /// The Flow tab's lane meter now meters this bus (or none).
+    FlowMeter(Option<u32>),
 }
 
 /// A Zeroconf browser; the core's type has no `Debug`.

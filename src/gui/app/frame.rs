@@ -426,8 +426,18 @@ impl eframe::App for ScPanel {
                     Tab::Buffers => self.buffers.ui(ui, session, actions),
                     Tab::Console => self.console.ui(ui, session, actions),
                     Tab::Log => self.log.ui(ui, &session.server),
+                    Tab::Flow => crate::gui::panels::flow::ui(ui, session, actions),
                 }
             });
+        // A lane meter stops when its Flow tab is not shown.
+        let flow_shown = (self.tab == Tab::Flow).then(|| self.sessions[self.current].id);
+        for s in self
+            .sessions
+            .iter_mut()
+            .filter(|s| Some(s.id) != flow_shown)
+        {
+            s.flow.hidden(s.id, &mut self.actions);
+        }
         self.wall_requests(wall_asked);
         focus_ring(&ctx);
         if self.keys_open {

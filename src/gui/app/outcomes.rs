@@ -58,6 +58,10 @@ impl ScPanel {
                         self.about.answered(session.id, Err(f.text));
                         return;
                     }
+                    Action::ReadFlow(_) | Action::FlowMeter(_) => {
+                        session.flow.failed(&done.action, f.text);
+                        return;
+                    }
                     _ => {}
                 }
                 if done.action.tells_failure() {
@@ -162,6 +166,8 @@ impl ScPanel {
                 self.boot.version_known(session.id, short);
                 self.about.answered(session.id, Ok(info));
             }
+            Outcome::Flow(read) => session.flow.landed(*read),
+            Outcome::FlowMeter(want) => session.flow.meter_set(want),
             Outcome::ProcessStopped { pid } => {
                 session.notice("Stopped", format!("pid {pid} is gone: boot again"), false)
             }

@@ -7,6 +7,7 @@ pub(crate) mod boot;
 pub(crate) mod buffers;
 pub(crate) mod connect;
 pub(crate) mod console;
+pub mod flow;
 pub(crate) mod join_box;
 pub mod log;
 pub(crate) mod mixer;
