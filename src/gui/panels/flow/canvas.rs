@@ -155,6 +155,7 @@ pub(super) fn draw(ui: &mut egui::Ui, model: &Model, level: Option<(u32, f32)>) 
                 Pos2::new(names.max.x, view.max.y),
             ));
             let mark = theme::space::SMALL;
+            let body_font = egui::TextStyle::Body.resolve(ui.style());
             for i in first_row..last_row {
                 let row = &model.rows[i];
                 let y = row_y(i);
@@ -189,9 +190,14 @@ pub(super) fn draw(ui: &mut egui::Ui, model: &Model, level: Option<(u32, f32)>) 
                 } else {
                     text
                 };
-                let body_font = egui::TextStyle::Body.resolve(ui.style());
                 let at = Pos2::new(cell.min.x + theme::space::SMALL, mid);
-                let r = names_painter.text(at, Align2::LEFT_CENTER, &row.name, body_font, colour);
+                let r = names_painter.text(
+                    at,
+                    Align2::LEFT_CENTER,
+                    &row.name,
+                    body_font.clone(),
+                    colour,
+                );
                 let mut x = r.max.x + theme::space::SMALL;
                 for (on, word, c) in [
                     (row.paused, "paused", tone(ui, Tone::Warning)),

@@ -308,7 +308,7 @@ pub(crate) fn ui(ui: &mut egui::Ui, session: &mut Session, actions: &mut ActionQ
     let hovered = canvas::draw(ui, model, level.map(|l| (l.0, l.1)));
     st.want_meter = if online { hovered } else { None };
     st.reconcile_meter(session.id, actions);
-    if st.meter_on.is_some() || st.meter_busy {
+    if st.meter_on.is_some() && st.meter_error.is_none() {
         // The level moves: frames at the meters' pace while it runs, and none after.
         ui.ctx()
             .request_repaint_after(crate::gui::session::METER_FRAME);
