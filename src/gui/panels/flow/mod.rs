@@ -32,24 +32,35 @@ const METER_NAME: &str = "Flow: bus ";
 /// a note would otherwise read the whole tree with controls many times a second.
 const MIN_READ_INTERVAL: Duration = Duration::from_secs(1);
 
-/// A read flow and what the picture needs besides.
+/// A read flow and its picture, worked out where it was read (on the runtime), not on the
+/// UI thread: 500 synths take some milliseconds.
 #[derive(Debug, Clone)]
 pub struct FlowRead {
     pub flow: Flow,
     /// scpanel's own group, left out of the picture.
     pub own_group: Option<i32>,
     pub took: Duration,
+    model: Model,
+}
+
+impl FlowRead {
+    pub fn new(flow: Flow, own_group: Option<i32>, took: Duration) -> FlowRead {
+        let model = Model::of(&flow, own_group);
+        FlowRead {
+            flow,
+            own_group,
+            took,
+            model,
+        }
+    }
 }
 
 /// Reads the flow (on the runtime).
 pub(crate) async fn read(server: &Server, dirs: &[PathBuf]) -> Result<FlowRead, ServerError> {
     let started = Instant::now();
     let flow = server.doctor().flow(dirs).await?;
-    Ok(FlowRead {
-        flow,
-        own_group: server.nodes().own(scpanel_core::Own::Group),
-        took: started.elapsed(),
-    })
+    let own_group = server.nodes().own(scpanel_core::Own::Group);
+    Ok(FlowRead::new(flow, own_group, started.elapsed()))
 }
 
 /// Meters bus `want` with the lane meter, or stops it (on the runtime). Any other lane
@@ -117,10 +128,10 @@ impl FlowState {
     }
 
     /// Shows `read` (an action's result, or a bench's made-up flow).
-    pub fn landed(&mut self, read: FlowRead) {
+    pub fn landed(&mut self, mut read: FlowRead) {
         self.reading = false;
         self.error = None;
-        self.model = Some(Model::of(&read.flow, read.own_group));
+        self.model = Some(std::mem::take(&mut read.model));
         self.read = Some(read);
     }
 
