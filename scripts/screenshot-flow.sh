@@ -91,6 +91,12 @@ EOF
   sleep 3
   import -window root "assets/flow-$size.png"
   echo "wrote assets/flow-$size.png"
+  # IDLE=1: the app's CPU over 10 s on the Flow tab, the pointer still.
+  if [ -n "${IDLE:-}" ]; then
+    ticks() { awk '{print $14 + $15}' "/proc/$app/stat"; }
+    t0=$(ticks); s0=$(date +%s.%N); sleep 10; t1=$(ticks); s1=$(date +%s.%N)
+    python3 -c "print(f'Flow tab, {\"$size\"}: app CPU {100*($t1-$t0)/$(getconf CLK_TCK)/($s1-$s0):.2f}% of one core over {($s1-$s0):.1f} s')"
+  fi
   kill "$app" "$xvfb" 2>/dev/null || true
   wait "$app" "$xvfb" 2>/dev/null || true
   rm -rf "$config"
