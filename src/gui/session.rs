@@ -101,6 +101,8 @@ pub struct Session {
     pub dump_osc: bool,
     /// The node tree view: its rows are this server's nodes, its folds this server's groups.
     pub tree: TreePanel,
+    /// The Flow tab: the signal flow as last read, and its lane meter.
+    pub flow: crate::gui::panels::flow::FlowState,
     /// This server's scope, while the Scope or Spectrum tab shows it.
     pub scope: crate::gui::scope_feed::ScopeFeed,
     /// JACK's xruns since this window booted the server, counted by a watcher on the runtime.
@@ -142,6 +144,7 @@ impl Session {
             volume_db: 0.0,
             dump_osc: false,
             tree: TreePanel::default(),
+            flow: Default::default(),
             xruns: Arc::default(),
             boot_failure: None,
             done_tx,

@@ -191,6 +191,10 @@ pub enum Action {
     Examine(scpanel_core::doctor::Examination),
     /// Apply one of the doctor's fixes.
     ApplyFix(scpanel_core::doctor::Fix),
+    /// Read the signal flow (the Flow tab), learning graphs from these folders too.
+    ReadFlow(Vec<PathBuf>),
+    /// Meter this bus with the Flow tab's lane meter, or stop it.
+    FlowMeter(Option<u32>),
 }
 
 impl Action {
@@ -259,6 +263,8 @@ impl Action {
             StopProcess(_) => "Could not stop it",
             Examine(_) => "Why no sound?",
             ApplyFix(_) => "The fix did not work",
+            ReadFlow(_) => "Reading the signal flow",
+            FlowMeter(_) => "Metering a bus",
         }
     }
 
@@ -285,6 +291,8 @@ impl Action {
                 | Action::CheckAudioDevices
                 | Action::FindExecutable(_)
                 | Action::Version
+                | Action::ReadFlow(_)
+                | Action::FlowMeter(_)
         )
     }
 }
@@ -349,6 +357,10 @@ pub enum Outcome {
     Scanned(Vec<scpanel_core::discover::Found>),
     /// The server's program and version.
     Version(VersionInfo),
+    /// The signal flow, for the Flow tab.
+    Flow(Box<crate::gui::panels::flow::FlowRead>),
+    /// The Flow tab's lane meter now meters this bus (or none).
+    FlowMeter(Option<u32>),
 }
 
 /// A Zeroconf browser; the core's type has no `Debug`.

@@ -334,6 +334,13 @@ pub(crate) async fn perform(server: &Server, action: &Action) -> Result<Outcome,
             s.doctor().examine(exam).await?,
         ))),
         ApplyFix(fix) => Ok(Outcome::Fixed(s.doctor().apply(fix).await?)),
+        ReadFlow(dirs) => Ok(Outcome::Flow(Box::new(
+            crate::gui::panels::flow::read(s, dirs).await?,
+        ))),
+        FlowMeter(want) => {
+            crate::gui::panels::flow::set_meter(s, *want).await?;
+            Ok(Outcome::FlowMeter(*want))
+        }
         StopProcess(holder) => {
             if scpanel_core::machine::stop_process(holder, STOP_GRACE).await {
                 Ok(Outcome::ProcessStopped { pid: holder.pid })

@@ -360,6 +360,8 @@ impl eframe::App for ScPanel {
                     });
             });
         let mut wall_asked = Vec::new();
+        // The Flow tab learns graphs from the SynthDef folders the doctor's window keeps.
+        let flow_dirs = (self.tab == Tab::Flow).then(|| self.doctor.folders.list());
         egui::CentralPanel::default()
             .frame(egui::Frame::central_panel(&style).fill(egui::Color32::TRANSPARENT))
             .show(ui, |ui| {
@@ -432,8 +434,23 @@ impl eframe::App for ScPanel {
                     Tab::Buffers => self.buffers.ui(ui, session, actions),
                     Tab::Console => self.console.ui(ui, session, actions),
                     Tab::Log => self.log.ui(ui, &session.server),
+                    Tab::Flow => {
+                        if let Some(dirs) = flow_dirs {
+                            session.flow.synthdef_dirs = dirs;
+                        }
+                        crate::gui::panels::flow::ui(ui, session, actions)
+                    }
                 }
             });
+        // A lane meter stops when its Flow tab is not shown.
+        let flow_shown = (self.tab == Tab::Flow).then(|| self.sessions[self.current].id);
+        for s in self
+            .sessions
+            .iter_mut()
+            .filter(|s| Some(s.id) != flow_shown)
+        {
+            s.flow.hidden(s.id, &mut self.actions);
+        }
         self.wall_requests(wall_asked);
         focus_ring(&ctx);
         if self.keys_open {

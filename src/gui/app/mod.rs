@@ -40,10 +40,11 @@ pub enum Tab {
     Buffers,
     Console,
     Log,
+    Flow,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 9] = [
+    pub const ALL: [Tab; 10] = [
         Tab::Servers,
         Tab::Tree,
         Tab::Plots,
@@ -53,6 +54,7 @@ impl Tab {
         Tab::Buffers,
         Tab::Console,
         Tab::Log,
+        Tab::Flow,
     ];
     pub fn label(self) -> &'static str {
         match self {
@@ -65,6 +67,7 @@ impl Tab {
             Tab::Buffers => "Buffers & buses",
             Tab::Console => "OSC console",
             Tab::Log => "Server log",
+            Tab::Flow => "Flow",
         }
     }
 }

@@ -65,6 +65,10 @@ impl ScPanel {
                     }
                     Action::Boot(_) => session.boot_failure = f.error.as_deref().cloned(),
                     Action::ApplyFix(_) => self.doctor.awaiting_fix = false,
+                    Action::ReadFlow(_) | Action::FlowMeter(_) => {
+                        session.flow.failed(&done.action, f.text);
+                        return;
+                    }
                     _ => {}
                 }
                 if done.action.tells_failure() {
@@ -170,6 +174,8 @@ impl ScPanel {
                 self.boot.version_known(session.id, short);
                 self.about.answered(session.id, Ok(info));
             }
+            Outcome::Flow(read) => session.flow.landed(*read),
+            Outcome::FlowMeter(want) => session.flow.meter_set(want),
             Outcome::ProcessStopped { pid } => {
                 // The boot it stopped is free to run now.
                 if matches!(

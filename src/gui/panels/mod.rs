@@ -8,6 +8,7 @@ pub(crate) mod buffers;
 pub(crate) mod connect;
 pub(crate) mod console;
 pub(crate) mod doctor;
+pub mod flow;
 pub(crate) mod join_box;
 pub mod log;
 pub(crate) mod mixer;
