@@ -32,7 +32,7 @@ need_to_run() {
 need_to_test() {
   need_to_run
   command -v supernova >/dev/null || need+=(supercollider-supernova)
-  # sclang is the other client in the guest tests (tests/headless/guest.rs, tests/gui/gui_guest.rs).
+  # sclang is the other client in the guest tests (tests/headless/guest.rs, tests/gui_guest.rs).
   command -v sclang >/dev/null || need+=(supercollider-language)
   # PipeWire's JACK, run in a directory of its own by the audio-setup test (tests/suite/audio_setup.rs).
   command -v pipewire >/dev/null || need+=(pipewire)

@@ -51,7 +51,7 @@ pub fn step_until(
     }
 }
 
-/// Shows a tab by its label, with one click: the tabs hold still (tests/gui/gui_layout.rs).
+/// Shows a tab by its label, with one click: the tabs hold still (tests/gui_layout.rs).
 pub fn show_tab(h: &mut Harness<'static, ScPanel>, label: &str) {
     h.get_by_label(label).click();
     h.run_steps(1);

@@ -8,7 +8,6 @@ mod common;
 
 mod classroom;
 mod cli;
-mod cli_find;
 mod cli_many;
 mod first_sound;
 mod guest;

@@ -1,7 +1,7 @@
 //! The studio meters on a real scsynth: a +3 dBFS burst lights the clip light, which stays
 //! lit after the burst until it is clicked; the held peak reads as a number.
 
-use crate::common;
+mod common;
 
 use std::time::Duration;
 

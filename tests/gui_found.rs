@@ -3,7 +3,7 @@
 //! wall, watched. It runs in a network namespace of its own, so nothing is announced on a
 //! real network; an opt-in scan of 127.0.0.1 finds a server that announces nothing.
 
-use crate::common;
+mod common;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -37,7 +37,7 @@ fn step_until(
 
 #[test]
 fn an_announced_server_appears_in_found_and_is_added_watching() {
-    common::run_in_net_namespace("gui_found::found_in_namespace");
+    common::run_in_net_namespace("found_in_namespace");
 }
 
 /// Run only by [`an_announced_server_appears_in_found_and_is_added_watching`].

@@ -1,7 +1,7 @@
 //! The window as a host to sclang and as a guest on sclang's servers (egui_kittest driving the
 //! real app, real sclang and scsynth under the private JACK server).
 
-use crate::common;
+mod common;
 
 use std::time::{Duration, Instant};
 

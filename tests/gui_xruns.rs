@@ -2,7 +2,7 @@
 //! the test's own that blocks one cycle forces one; the status bar counts it and says how long
 //! ago it was, the CPU plot's summary counts its mark, and booting again starts from zero.
 
-use crate::common;
+mod common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! eight servers booted from the window, one killed and started again, a roster saved and
 //! loaded, servers pasted in, alerts in the title.
 
-use crate::common;
+mod common;
 
 use std::time::{Duration, Instant};
 

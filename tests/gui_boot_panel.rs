@@ -2,7 +2,7 @@
 //! what runs (program and version, rate, channels, protocol and port); "Edit…" opens it, and
 //! the server going away opens it again.
 
-use crate::common;
+mod common;
 
 use std::time::Duration;
 

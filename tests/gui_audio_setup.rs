@@ -1,7 +1,7 @@
 //! The audio setup in the real app: a boot asked for a sample rate JACK does not run at is
 //! explained in plain words, in a notice and beside the sample-rate field.
 
-use crate::common;
+mod common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! picture with its peak in words and the network cost in the status line; the scope's
 //! synth lives only while the tab is shown; stacked and Lissajous views draw.
 
-use crate::common;
+mod common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! driver here, a machine without a sound card), says on what, boots scsynth on it, and
 //! stops that jackd by its pid when it quits.
 
-use crate::common;
+mod common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! a recording visible on every tab, a log that follows, and the small things: each driven
 //! through the real app in an egui_kittest harness, against a real scsynth where one is named.
 
-use crate::common;
+mod common;
 
 use std::time::Duration;
 

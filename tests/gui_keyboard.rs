@@ -3,7 +3,7 @@
 //! node tree's rows with the arrows, Space to pause, Shift+F10 for the menu, Delete to free.
 //! And what a screen reader is told about the rows.
 
-use crate::common;
+mod common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! left off (`--no-zeroconf`): nothing leaves the machine. The Zeroconf browser itself is
 //! tested inside a network namespace in crates/scpanel-core/tests/suite/discover.rs.
 
-use crate::common;
+mod common;
 
 use std::process::Command;
 use std::time::{Duration, Instant};

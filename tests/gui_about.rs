@@ -1,7 +1,7 @@
 //! The About box and the window's identity (icon, app id): opened from the status bar or Shift+F1,
 //! it shows scpanel's version and, with a server online, the server's (`/version`).
 
-use crate::common;
+mod common;
 
 use std::time::Duration;
 

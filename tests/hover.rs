@@ -2,7 +2,7 @@
 //! empty space asks egui for no frame, while moving onto another button still lights it up
 //! and shows its tooltip, and a click after many held moves lands where it was aimed.
 
-use crate::common;
+mod common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

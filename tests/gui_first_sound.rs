@@ -2,7 +2,7 @@
 //! example, Reset (Ctrl+.), the example again; the Test tone button on the output meters;
 //! a missing built-in offered by the console.
 
-use crate::common;
+mod common;
 
 use std::time::{Duration, Instant};
 

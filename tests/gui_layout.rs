@@ -3,7 +3,7 @@
 //! stays on the same rectangle, at 900×600 and at 1920×1080. A click aimed at one of them
 //! lands on it whatever the figures did between two frames.
 
-use crate::common;
+mod common;
 
 use std::time::Duration;
 
