@@ -32,21 +32,21 @@ need_to_run() {
 need_to_test() {
   need_to_run
   command -v supernova >/dev/null || need+=(supercollider-supernova)
-  # sclang is the other client in the guest tests (tests/guest.rs, tests/gui_guest.rs).
+  # sclang is the other client in the guest tests (tests/headless/guest.rs, tests/gui_guest.rs).
   command -v sclang >/dev/null || need+=(supercollider-language)
-  # PipeWire's JACK, run in a directory of its own by the audio-setup test (tests/audio_setup.rs).
+  # PipeWire's JACK, run in a directory of its own by the audio-setup test (tests/suite/audio_setup.rs).
   command -v pipewire >/dev/null || need+=(pipewire)
   [ -e /usr/lib/x86_64-linux-gnu/pipewire-0.3/jack/libjack.so.0 ] || need+=(pipewire-jack)
   # supriya (the classroom test's third client) is installed into a venv under target/.
   python3 -c "import venv, ensurepip" 2>/dev/null || need+=(python3-venv)
   command -v Xvfb >/dev/null || need+=(xvfb)
-  # The packaging tests validate the .desktop file and the AppStream metainfo (tests/packaging.rs).
+  # The packaging tests validate the .desktop file and the AppStream metainfo (tests/headless/packaging.rs).
   command -v desktop-file-validate >/dev/null || need+=(desktop-file-utils)
   command -v appstreamcli >/dev/null || need+=(appstream)
   return 0
 }
 
-# What the scripted Orca run needs beside that (scripts/orca-check.sh, tests/orca.rs).
+# What the scripted Orca run needs beside that (scripts/orca-check.sh, tests/headless/orca.rs).
 need_for_orca() {
   command -v orca >/dev/null || need+=(orca)
   /usr/bin/python3 -c 'import pyatspi' 2>/dev/null || need+=(python3-pyatspi)

@@ -25,5 +25,5 @@ git ls-tree -r --name-only "$rev" src crates/scpanel-core/src | grep '\.rs$' | w
 done | sort -rn | head -8
 
 if [ "$rev" = HEAD ] && [ -z "${NO_CHECK:-}" ]; then
-  cargo test -q -p scpanel-core --test layers 2>&1 | grep -E "test result|panicked|names crate|comes back"
+  cargo test -q -p scpanel-core --test suite layers:: 2>&1 | grep -E "test result|panicked|names crate|comes back"
 fi

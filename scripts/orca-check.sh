@@ -7,7 +7,7 @@
 # kills the scsynth the app booted (by its pid, a child of the app's) and asserts that Orca
 # said the window's name, "server online", the tree row and "the server crashed". Exits
 # non-zero with the reason and what Orca said on any failure; stops everything it started,
-# by pid. tests/orca.rs runs it. SCPANEL_BIN picks the binary (default: a release build).
+# by pid. tests/headless/orca.rs runs it. SCPANEL_BIN picks the binary (default: a release build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

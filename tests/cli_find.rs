@@ -1,6 +1,6 @@
 //! `scpanel find --scan` against a real scsynth. Only 127.0.0.1 is scanned, and Zeroconf is
 //! left off (`--no-zeroconf`): nothing leaves the machine. The Zeroconf browser itself is
-//! tested inside a network namespace in crates/scpanel-core/tests/discover.rs.
+//! tested inside a network namespace in crates/scpanel-core/tests/suite/discover.rs.
 
 mod common;
 

@@ -131,7 +131,7 @@ pub(crate) const TREE_KEYS: [(&str, &str); 9] = [
     ("Left / Right on a control", "back to its row"),
 ];
 
-/// The README's table of keys, made from the table the app runs: `tests/readme_keys.rs`
+/// The README's table of keys, made from the table the app runs: `tests/headless/readme_keys.rs`
 /// keeps the README's copy equal to it (run it to see the table to paste).
 pub fn markdown(tabs: &[&'static str]) -> String {
     let mut out = String::from("| Keys | What they do |\n|---|---|\n");

@@ -131,7 +131,7 @@ impl Tone {
 
 /// The design tokens: every gap, text size, corner and meaning-bearing colour a panel draws
 /// is one of these, so the window reads as one piece and a change here changes it everywhere
-/// (`tests/tokens.rs` keeps raw colours and sizes out of the panels).
+/// (`tests/headless/tokens.rs` keeps raw colours and sizes out of the panels).
 pub(crate) mod space {
     /// Between the parts of one thing (a meter's bars, a dot and its word).
     pub const TIGHT: f32 = 2.0;

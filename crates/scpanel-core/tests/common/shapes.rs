@@ -1,5 +1,5 @@
 //! Trees of the shapes that break naive readers, built on a real scsynth by one client so
-//! that another can join late and read them. Shared by tests/late_join.rs and
+//! that another can join late and read them. Shared by tests/suite/late_join.rs and
 //! benches/late_join.rs.
 
 use rosc::{OscMessage, OscType};

@@ -641,7 +641,7 @@ mod tests {
     }
 
     /// The text is compared with supriya's own printing of the same reply in
-    /// tests/supriya_format.rs (it needs Python); here, what the reply says is what is read.
+    /// tests/suite/supriya_format.rs (it needs Python); here, what the reply says is what is read.
     #[test]
     fn parses_a_query_reply_with_controls() {
         // 0 { 1 { 1000 { }, 1001 default(out 0, freq c3) } }

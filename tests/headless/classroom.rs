@@ -2,7 +2,7 @@
 //! password), a second client through the CLI and a third through supriya, each playing in
 //! its own default group, all shown in the owner's live tree.
 
-mod common;
+use crate::common;
 
 use std::process::Stdio;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! read it back whole, with the right parents, order and, where the server can tell them,
 //! SynthDef names (issue: trees past 64 KiB made by other clients).
 
-mod common;
+use crate::common;
 
 use common::shapes::{self, Expected};
 use scpanel_core::{ConnectOptions, Server};

@@ -1,6 +1,6 @@
 //! Requests and commands matched to their replies on a real scsynth.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! Audio setup and stale servers, with real jackd and scsynth processes.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

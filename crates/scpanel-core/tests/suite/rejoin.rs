@@ -2,7 +2,7 @@
 //! again on its port is rejoined without being asked; a booted one that crashes is booted
 //! again with its mixer; a user's disconnect ends the rejoining.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,6 @@
 //! Nodes, trees and id allocation against a real scsynth.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

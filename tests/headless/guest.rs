@@ -2,7 +2,7 @@
 //! ids by the owner's convention, one-shot commands that leave no trace, no failure lines in
 //! anyone's window, trees read without flooding other clients with `/n_info`.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::time::{Duration, Instant};

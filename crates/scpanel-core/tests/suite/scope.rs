@@ -2,7 +2,7 @@
 //! triggered 100 Hz tone stands still, it comes back after an owner's reset, it reports
 //! its network cost, and it leaves nothing behind.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! supriya's lifecycle cases, as two handles A and B on real scsynth processes.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

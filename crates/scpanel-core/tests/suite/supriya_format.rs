@@ -2,7 +2,7 @@
 //! is rendered by scpanel and by supriya's own parser and printer (Python, in a venv under
 //! target/), and the two texts must be the same. No server needed.
 
-mod common;
+use crate::common;
 
 use rosc::{OscMessage, OscType};
 use scpanel_core::NodeTree;

@@ -2,7 +2,7 @@
 //! (so the server-name path is the one tested), and an xrun forced by a JACK client of the
 //! test whose process callback blocks for 50 ms (see `common::jack_client`).
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant, SystemTime};
 

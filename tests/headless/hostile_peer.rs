@@ -4,7 +4,7 @@
 //! and `localhost` as ::1, looked up by the scpanel binary in a private mount namespace whose
 //! /etc/hosts says so (these fail, saying why, where `unshare` can't make one: run as root).
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

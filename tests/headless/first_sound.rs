@@ -1,7 +1,7 @@
 //! The first five minutes on a real scsynth: `default` is there after boot and after reset,
 //! scpanel's own synths keep out of the user's way, and the test tone plays left then right.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

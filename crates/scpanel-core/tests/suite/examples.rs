@@ -3,10 +3,10 @@
 //! Ctrl-C (SIGINT).
 //!
 //! `cargo test` builds the examples before it runs the tests; run alone
-//! (`scripts/test.sh --test examples`), they must be built first:
+//! (`scripts/test.sh --test suite examples::`), they must be built first:
 //! `cargo build -p scpanel-core --examples`.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;

@@ -2,7 +2,7 @@
 //! seeded random runs against a model of scsynth's tree, a scripted fake server for the
 //! sequences a real one can't be made to send, and a real scsynth for the reconcile.
 
-mod common;
+use crate::common;
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;

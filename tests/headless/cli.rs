@@ -1,6 +1,6 @@
 //! The `scpanel` binary's subcommands against a real scsynth.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

@@ -4,8 +4,7 @@
 use scpanel::gui::app::Tab;
 use scpanel::gui::keys::markdown;
 
-const START: &str =
-    "<!-- keys: made by scpanel::gui::keys::markdown; tests/readme_keys.rs checks it -->\n";
+const START: &str = "<!-- keys: made by scpanel::gui::keys::markdown; tests/headless/readme_keys.rs checks it -->\n";
 const END: &str = "<!-- /keys -->";
 
 #[test]

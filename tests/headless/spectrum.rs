@@ -2,7 +2,7 @@
 //! panner) reads as a peak at 1 kHz ± one bin and −12 ± 1 dB, through `scpanel spectrum`
 //! and through the Spectrum tab; the command leaves nothing behind on the server.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::time::Duration;

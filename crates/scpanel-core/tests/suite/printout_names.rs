@@ -3,7 +3,7 @@
 //! booted they come from `/g_dumpTree`'s printout; on one someone else booted they stay
 //! unknown. Another client (a raw UDP socket, logged in) makes the synths, as sclang would.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;

@@ -1,6 +1,6 @@
 //! The built-in SynthDefs and SynthDef files on a real scsynth.
 
-mod common;
+use crate::common;
 
 use common::{boot, options};
 use scpanel_core::DefSource;

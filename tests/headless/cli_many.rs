@@ -1,6 +1,6 @@
 //! `scpanel status` with several `--addr`s and `scpanel watch`, against real scsynth servers.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

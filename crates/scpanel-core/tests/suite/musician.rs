@@ -1,6 +1,6 @@
 //! Meters, master volume and recording, measured on a real scsynth's audio.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

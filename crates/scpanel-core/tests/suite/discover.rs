@@ -2,7 +2,7 @@
 //! Nothing here sends outside 127.0.0.0/8: the scan targets loopback only, and the Zeroconf
 //! test runs in a network namespace of its own that has nothing but `lo`.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -99,7 +99,7 @@ async fn scan_refuses_too_many_probes_and_a_zero_rate() {
 /// [`zeroconf_in_namespace`]); this runs it there and fails with its output if it fails.
 #[test]
 fn zeroconf_browser_lists_an_announced_server() {
-    common::run_in_net_namespace("zeroconf_in_namespace");
+    common::run_in_net_namespace("discover::zeroconf_in_namespace");
 }
 
 /// Run only by [`zeroconf_browser_lists_an_announced_server`], inside `unshare --net`.
