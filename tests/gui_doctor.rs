@@ -284,6 +284,32 @@ fn amp_0_a_paused_group_the_mute_and_unconnected_outputs_are_fixed_by_their_butt
     }
     fix_from_the_window(&mut h, "Connect the outputs");
 
+    // What a show brings by itself is a quiet badge beside the button, not a window: a
+    // bundle half a second late.
+    h.get_by_label("Close window").click();
+    h.run_steps(1);
+    let past = std::time::SystemTime::now() - Duration::from_millis(500);
+    let late = rosc::OscPacket::Bundle(rosc::OscBundle {
+        timetag: rosc::OscTime::try_from(past).expect("time"),
+        content: vec![rosc::OscPacket::Message(scpanel_core::osc::msg(
+            "/n_set",
+            [rosc::OscType::Int(0)],
+        ))],
+    });
+    h.state()
+        .bridge
+        .block_on(async { other.send(late).await.and(other.sync().await) })
+        .expect("late bundle");
+    step_until(&mut h, "the badge", LIMIT, |h| {
+        h.query_by_label_contains("Doctor's findings: 1 bundle came late")
+            .is_some()
+    });
+    assert!(
+        h.query_by_label_contains("Nothing found that stops the sound")
+            .is_none(),
+        "the badge opened no window"
+    );
+
     h.state().bridge.block_on(async {
         let _ = other.disconnect().await;
     });

@@ -9,6 +9,7 @@ mod common;
 mod classroom;
 mod cli;
 mod cli_many;
+mod doctor_cli;
 mod first_sound;
 mod guest;
 mod hostile_peer;

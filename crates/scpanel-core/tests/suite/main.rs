@@ -8,12 +8,14 @@ mod common;
 
 mod audio_setup;
 mod discover;
+mod doctor;
 mod examples;
 mod late_join;
 mod layers;
 mod lifecycle;
 mod musician;
 mod nodes;
+mod printed_tree;
 mod printout_names;
 mod rejoin;
 mod requests;

@@ -3,7 +3,7 @@
 //! with SynthDef files the test writes (graphs known), or sclang with `.add` (no files: the
 //! buses are guessed from control names, and the findings say so).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

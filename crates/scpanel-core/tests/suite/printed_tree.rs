@@ -4,7 +4,7 @@
 //! read says: the same ids in the same order, SynthDef names, control values and mapped
 //! controls. A server scpanel only visits still reads over OSC.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

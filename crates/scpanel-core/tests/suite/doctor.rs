@@ -3,7 +3,7 @@
 //! runs on the server's owner (scpanel booted it); where a fix exists it is applied, and then
 //! the output meters must show signal.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::time::Duration;
