@@ -251,7 +251,10 @@ pub(crate) fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
                         .sense(egui::Sense::click()),
                     )
                     .on_hover_text(format!("{tip}\n\nClick for the doctor's findings."));
-                icons::named(ui, &badge, &format!("Doctor's findings: {tip}"));
+                // One line for a screen reader (and a test's query), the tooltip's lines
+                // joined.
+                let spoken = tip.lines().collect::<Vec<_>>().join(" ");
+                icons::named(ui, &badge, &format!("Doctor's findings: {spoken}"));
                 if badge.clicked() {
                     a.doctor = true;
                 }

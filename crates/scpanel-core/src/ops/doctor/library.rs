@@ -22,6 +22,20 @@ pub fn sclang_synthdef_dir() -> Option<PathBuf> {
     base.map(|d| d.join("SuperCollider").join("synthdefs"))
 }
 
+/// A file's path as a musician reads it: sclang's folder by name, the home folder as `~`.
+fn shown(path: &Path) -> String {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    if let (Some(dir), Some(name)) = (sclang_synthdef_dir(), &name)
+        && path.parent() == Some(dir.as_path())
+    {
+        return format!("sclang's SynthDef folder ({name})");
+    }
+    match dirs::home_dir().and_then(|h| path.strip_prefix(h).ok().map(Path::to_path_buf)) {
+        Some(rest) => format!("~/{}", rest.display()),
+        None => path.display().to_string(),
+    }
+}
+
 /// Files read from one folder at most: sclang's folder holds hundreds, not tens of thousands.
 const MAX_FILES: usize = 4096;
 
@@ -62,7 +76,7 @@ impl Library {
                     for (name, u) in read_file(path, cache) {
                         if name == info.name {
                             lib.by_name
-                                .insert(name, (u, format!("loaded from {}", path.display())));
+                                .insert(name, (u, format!("loaded from {}", shown(path))));
                         }
                     }
                 }
@@ -91,7 +105,7 @@ impl Library {
                         .or_insert_with(|| path.clone());
                     lib.by_name
                         .entry(name)
-                        .or_insert_with(|| (u, format!("from {}", path.display())));
+                        .or_insert_with(|| (u, format!("from {}", shown(&path))));
                 }
             }
         }
@@ -127,4 +141,26 @@ fn read_file(path: &Path, cache: &mut FileCache) -> Vec<(String, BusUse)> {
     }
     cache.insert(path.to_path_buf(), (stamp.0, stamp.1, defs.clone()));
     defs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_read_as_a_musician_knows_them() {
+        if let Some(dir) = sclang_synthdef_dir() {
+            assert_eq!(
+                shown(&dir.join("reverb.scsyndef")),
+                "sclang's SynthDef folder (reverb.scsyndef)"
+            );
+        }
+        if let Some(home) = dirs::home_dir() {
+            assert_eq!(shown(&home.join("defs/a.scsyndef")), "~/defs/a.scsyndef");
+        }
+        assert_eq!(
+            shown(Path::new("/srv/defs/a.scsyndef")),
+            "/srv/defs/a.scsyndef"
+        );
+    }
 }
