@@ -342,6 +342,7 @@ fn child() {
         "kill" => records_until_killed(&dir),
         "read-only" => records_into_a_folder_it_cannot_write(&dir),
         "full" => records_until_the_disk_is_full(&dir),
+        "open" => opens_what_it_cannot_write(&dir),
         _ => panic!("no part {role}"),
     }
 }
@@ -433,23 +434,40 @@ fn records_until_the_disk_is_full(dir: &Path) {
     say("DONE yes");
 }
 
-/// This test binary, playing `role` in `dir`; under `unshare --mount` with a tmpfs of
-/// `mount_options` at `dir` when given.
-fn child_command(role: &str, dir: &Path, mount_options: Option<&str>) -> Command {
+fn opens_what_it_cannot_write(dir: &Path) {
+    for path in std::fs::read_dir(dir)
+        .expect("the folder")
+        .filter_map(Result::ok)
+    {
+        let path = path.path();
+        if path.extension().is_some_and(|e| e == "sqlite") {
+            let show = Show::open(&path).expect("the show opens");
+            say(&format!(
+                "SAMPLES {}",
+                show.samples(..).expect("samples").len()
+            ));
+            let listed = list_shows(dir).expect("the list");
+            say(&format!("LISTED {}", listed.len()));
+        }
+    }
+    say("DONE yes");
+}
+
+/// This test binary, playing `role` in `dir`; under `unshare --mount` after `mount` (a
+/// shell command mounting something at `"$1"`, which is `dir`) when given.
+fn child_command(role: &str, dir: &Path, mount: Option<&str>) -> Command {
     let exe = std::env::current_exe().expect("this test binary");
     let test_args = ["--exact", "child", "--nocapture", "--test-threads=1"];
-    let mut command = match mount_options {
+    let mut command = match mount {
         None => {
             let mut c = Command::new(exe);
             c.args(test_args);
             c
         }
-        Some(options) => {
+        Some(mount) => {
             let mut c = Command::new("unshare");
             c.args(["--mount", "--propagation", "private", "sh", "-c"])
-                .arg(format!(
-                    "mount -t tmpfs -o {options} scpanel-journal-test \"$1\" && shift && exec \"$@\""
-                ))
+                .arg(format!("{mount} && shift && exec \"$@\""))
                 .arg("sh")
                 .arg(dir)
                 .arg(exe)
@@ -466,8 +484,8 @@ fn child_command(role: &str, dir: &Path, mount_options: Option<&str>) -> Command
 }
 
 /// Runs a child to its end; its `KEY value` lines, or `None` when `unshare` was refused.
-fn run_child(role: &str, dir: &Path, mount_options: &str) -> Option<Vec<(String, String)>> {
-    let out = child_command(role, dir, Some(mount_options))
+fn run_child(role: &str, dir: &Path, mount: &str) -> Option<Vec<(String, String)>> {
+    let out = child_command(role, dir, Some(mount))
         .output()
         .expect("the child runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -545,6 +563,17 @@ fn a_kill_9_loses_at_most_the_last_second() {
     let listed = list_shows(dir.path()).expect("the list");
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].last, last);
+    drop(show);
+
+    // The next start's prune folds the killed show's WAL into one file; nothing is lost.
+    let wal = PathBuf::from(format!("{}-wal", path.display()));
+    assert!(wal.exists(), "a killed writer leaves its WAL");
+    let pruned = prune(dir.path(), &Retention::default(), None).expect("pruned");
+    assert!(pruned.removed.is_empty());
+    assert!(!wal.exists(), "folded into the file");
+    let settled = Show::open(&path).expect("the settled show opens");
+    assert_eq!(settled.samples(..).expect("samples"), samples);
+    assert_eq!(settled.info().ended, None, "still marked as cut short");
 }
 
 #[test]
@@ -584,7 +613,11 @@ fn a_folder_under_a_file_is_a_clear_error_and_no_panic() {
 fn a_read_only_folder_is_a_clear_error_and_no_panic() {
     let dir = tempfile::tempdir_in("/tmp").expect("a folder");
     // The shows' folder itself is a read-only tmpfs (EROFS: root can't write it either).
-    let Some(lines) = run_child("read-only", dir.path(), "ro,size=64k") else {
+    let Some(lines) = run_child(
+        "read-only",
+        dir.path(),
+        "mount -t tmpfs -o ro,size=64k scpanel-journal-test \"$1\"",
+    ) else {
         return;
     };
     assert_eq!(value(&lines, "FLUSH"), "true");
@@ -601,9 +634,45 @@ fn a_read_only_folder_is_a_clear_error_and_no_panic() {
 }
 
 #[test]
+fn a_killed_show_sent_to_a_read_only_place_opens_whole() {
+    // A show in WAL mode with its `-wal` beside it (as a killed writer leaves it), copied
+    // to a folder then mounted read-only (no `-shm` can be made there).
+    let dir = tempfile::tempdir_in("/tmp").expect("a folder");
+    let sent = tempfile::tempdir_in("/tmp").expect("a folder");
+    let journal = Journal::start(JournalOptions::new(dir.path()));
+    let server = journal.add_server(ServerInfo::new("127.0.0.1:57110", "main", "udp", true));
+    for i in 0..300 {
+        journal.record_status(server, &sample(i));
+    }
+    journal.flush().expect("saved");
+    let name = journal.path().file_name().expect("a name").to_owned();
+    std::fs::copy(journal.path(), sent.path().join(&name)).expect("copied");
+    let wal = format!("{}-wal", journal.path().display());
+    let mut sent_wal = sent.path().join(&name).into_os_string();
+    sent_wal.push("-wal");
+    std::fs::copy(&wal, &sent_wal).expect("its WAL copied");
+    drop(journal);
+    let target = tempfile::tempdir_in("/tmp").expect("a mount point");
+    let mount = format!(
+        "mount --bind '{}' \"$1\" && mount -o remount,bind,ro \"$1\"",
+        sent.path().display()
+    );
+    let Some(lines) = run_child("open", target.path(), &mount) else {
+        return;
+    };
+    assert_eq!(value(&lines, "SAMPLES"), "300");
+    assert_eq!(value(&lines, "LISTED"), "1");
+    value(&lines, "DONE");
+}
+
+#[test]
 fn a_full_disk_is_a_clear_error_and_no_panic() {
     let dir = tempfile::tempdir_in("/tmp").expect("a folder");
-    let Some(lines) = run_child("full", dir.path(), "size=256k") else {
+    let Some(lines) = run_child(
+        "full",
+        dir.path(),
+        "mount -t tmpfs -o size=256k scpanel-journal-test \"$1\"",
+    ) else {
         return;
     };
     assert_eq!(value(&lines, "START-ERROR"), "None");

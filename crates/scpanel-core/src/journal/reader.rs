@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
 use super::error::JournalError;
-use super::retention::{is_locked, lock_path, show_bytes, show_files};
+use super::retention::{is_locked, lock_path, show_bytes, show_files, side};
 use super::schema::{APPLICATION_ID, VERSION};
 use super::{Direction, Event, Sample, ServerId, iso_utc, local_hms, micros, time};
 
@@ -229,6 +229,8 @@ impl fmt::Display for Summary {
 pub struct Show {
     conn: Connection,
     info: ShowInfo,
+    /// A copy read in place of a file that can't be read where it is (dropped after `conn`).
+    _copy: Option<tempfile::TempDir>,
 }
 
 impl fmt::Debug for Show {
@@ -275,16 +277,41 @@ impl Show {
         match first {
             Ok(show) => Ok(show),
             Err(e @ JournalError::NotAShow { .. }) => Err(e),
-            // A WAL file where its `-shm` can't be made (a read-only place): read it as
-            // it is, as an immutable file.
+            // A show in WAL mode (its writer was killed) where its `-shm` can't be made
+            // (a read-only place): with a `-wal` beside it, a copy of both is read; without,
+            // the file as it is (immutable).
             Err(e) => {
-                let uri = format!("file:{}?immutable=1", uri_path(path));
-                Connection::open_with_flags(uri, flags)
-                    .map_err(|e| JournalError::reading(path, &e))
-                    .and_then(|conn| Show::load(conn, path))
-                    .map_err(|_| e)
+                let wal = side(path, "-wal");
+                let second = if wal.is_file() {
+                    Show::open_copy(path, &wal, flags)
+                } else {
+                    let uri = format!("file:{}?immutable=1", uri_path(path));
+                    Connection::open_with_flags(uri, flags)
+                        .map_err(|e| JournalError::reading(path, &e))
+                        .and_then(|conn| Show::load(conn, path))
+                };
+                second.map_err(|_| e)
             }
         }
+    }
+
+    fn open_copy(path: &Path, wal: &Path, flags: OpenFlags) -> Result<Show, JournalError> {
+        let failed = |e: io::Error| JournalError::Read {
+            path: path.to_path_buf(),
+            detail: format!("a copy can't be made: {e}"),
+        };
+        let dir = tempfile::Builder::new()
+            .prefix("scpanel-show-")
+            .tempdir()
+            .map_err(failed)?;
+        let copy = dir.path().join("show.sqlite");
+        fs::copy(path, &copy).map_err(failed)?;
+        fs::copy(wal, side(&copy, "-wal")).map_err(failed)?;
+        let conn = Connection::open_with_flags(&copy, flags)
+            .map_err(|e| JournalError::reading(path, &e))?;
+        let mut show = Show::load(conn, path)?;
+        show._copy = Some(dir);
+        Ok(show)
     }
 
     /// Opens the show in `folder` whose id (or its first 8 or more characters) or file name
@@ -393,7 +420,11 @@ impl Show {
             .and_then(Iterator::collect)
             .map_err(read)?;
         drop(st);
-        Ok(Show { conn, info })
+        Ok(Show {
+            conn,
+            info,
+            _copy: None,
+        })
     }
 
     /// What the list shows, and the servers.

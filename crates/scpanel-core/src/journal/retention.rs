@@ -43,7 +43,9 @@ pub struct Pruned {
 
 /// Removes shows from `folder` that ended more than `max_age` ago, then the oldest until
 /// the rest take at most `max_bytes`. Never `current`, nor a show another writer holds
-/// (its `.lock`). Run it at start and hourly. A missing folder is nothing to do.
+/// (its `.lock`). Run it at start and hourly. A missing folder is nothing to do. A show
+/// kept that a killed writer left with a `-wal` beside it is folded into one file (so it
+/// can be sent as one).
 pub fn prune(
     folder: &Path,
     retention: &Retention,
@@ -91,9 +93,26 @@ pub fn prune(
             }
         }
         pruned.kept += 1;
+        if !spared && side(&path, "-wal").exists() {
+            settle(&path);
+        }
     }
     pruned.bytes = total;
     Ok(pruned)
+}
+
+/// Folds what a killed writer left in `-wal` into the file and leaves it one file in
+/// rollback-journal mode, as a closed show is (its `ended` stays empty: it was cut short).
+/// Only for a show no writer holds; failures leave it as it was (still readable).
+fn settle(path: &Path) {
+    let Ok(conn) = rusqlite::Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    ) else {
+        return;
+    };
+    let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+    let _ = conn.query_row("PRAGMA journal_mode=DELETE", [], |_| Ok(()));
 }
 
 /// The `show-*.sqlite` files in `folder`.
@@ -131,7 +150,7 @@ pub(super) fn show_bytes(path: &Path) -> u64 {
         .sum()
 }
 
-fn side(path: &Path, suffix: &str) -> PathBuf {
+pub(super) fn side(path: &Path, suffix: &str) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
     s.push(suffix);
     PathBuf::from(s)
