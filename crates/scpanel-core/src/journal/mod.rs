@@ -7,9 +7,10 @@
 //!
 //! - **Writing**: [`Journal::start`] creates the show file and a writer thread. The
 //!   `record_*` calls stamp the time and put the record on a bounded queue; they never wait
-//!   for the disk. When the queue is full the record is dropped and counted
-//!   ([`Journal::dropped`]). The thread writes what came in one transaction at most
-//!   [`JournalOptions::batch_interval`] (500 ms) apart, in WAL mode with
+//!   for the disk, nor wake a thread (under a microsecond). When the queue is full the
+//!   record is dropped and counted ([`Journal::dropped`]). The thread wakes every
+//!   [`JournalOptions::batch_interval`] (500 ms) and writes what waits in one
+//!   transaction, in WAL mode with
 //!   `synchronous=NORMAL`: a `kill -9` of the process loses at most the last batch, and a
 //!   power cut cannot corrupt the file. An unwritable folder or a full disk never panics
 //!   and never stops the caller: [`Journal::error`] says what is wrong in a sentence,

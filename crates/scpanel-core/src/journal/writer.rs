@@ -76,16 +76,18 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-enum Msg {
-    Record(i64, Record),
-    Flush(SyncSender<Result<(), JournalError>>),
-}
+/// A request to write now: the answer goes back on the sender.
+type Flush = SyncSender<Result<(), JournalError>>;
 
 /// The recorder of one show: cheap `record_*` calls from any thread (share it in an
 /// `Arc`), a writer thread behind them. Dropping it writes what is left and closes the
 /// show (see the module's doc).
 pub struct Journal {
-    tx: Option<SyncSender<Msg>>,
+    /// Records, for the writer to take when it wakes (nobody waits on this queue, so a
+    /// record call never has to wake a thread).
+    tx: Option<SyncSender<(i64, Record)>>,
+    /// Flushes (they wake the writer); dropped, it tells the writer to finish.
+    flush: Option<mpsc::Sender<Flush>>,
     thread: Option<JoinHandle<()>>,
     shared: Arc<Shared>,
     next_server: AtomicU32,
@@ -125,22 +127,24 @@ impl Journal {
         };
         writer.try_open();
         let (tx, rx) = mpsc::sync_channel(options.queue.max(1));
+        let (flush, flushes) = mpsc::channel();
         let interval = options.batch_interval;
         let spawned = std::thread::Builder::new()
             .name("scpanel-journal".into())
-            .spawn(move || run(writer, &rx, interval));
-        let (tx, thread) = match spawned {
-            Ok(thread) => (Some(tx), Some(thread)),
+            .spawn(move || run(writer, &rx, &flushes, interval));
+        let (tx, flush, thread) = match spawned {
+            Ok(thread) => (Some(tx), Some(flush), Some(thread)),
             Err(e) => {
                 *lock(&shared.error) = Some(JournalError::Write {
                     path: path.clone(),
                     detail: format!("no writer thread: {e}"),
                 });
-                (None, None)
+                (None, None, None)
             }
         };
         Journal {
             tx,
+            flush,
             thread,
             shared,
             next_server: AtomicU32::new(0),
@@ -199,7 +203,7 @@ impl Journal {
             self.shared.unsaved.fetch_add(1, Ordering::Relaxed);
             return;
         };
-        match tx.try_send(Msg::Record(micros(time), record)) {
+        match tx.try_send((micros(time), record)) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
                 self.shared.queue_full.fetch_add(1, Ordering::Relaxed);
@@ -218,11 +222,11 @@ impl Journal {
             path: self.path.clone(),
             detail: "the writer has stopped".into(),
         };
-        let Some(tx) = &self.tx else {
+        let Some(flush) = &self.flush else {
             return Err(self.error().unwrap_or_else(gone));
         };
         let (ack, done) = mpsc::sync_channel(1);
-        if tx.send(Msg::Flush(ack)).is_err() {
+        if flush.send(ack).is_err() {
             return Err(self.error().unwrap_or_else(gone));
         }
         done.recv().unwrap_or_else(|_| Err(gone()))
@@ -240,6 +244,7 @@ impl Journal {
 
     fn stop(&mut self) {
         self.tx = None;
+        self.flush = None;
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -333,42 +338,43 @@ struct Writer {
     retry_at: Instant,
 }
 
-fn run(mut w: Writer, rx: &Receiver<Msg>, interval: Duration) {
+/// The writer: wakes every `interval` (or at a flush), takes what the queue holds and
+/// writes it in one transaction (several when more than [`MAX_BATCH`] waited).
+fn run(mut w: Writer, rx: &Receiver<(i64, Record)>, flushes: &Receiver<Flush>, interval: Duration) {
     let mut batch: Vec<(i64, Record)> = Vec::with_capacity(1024);
+    let mut next = Instant::now() + interval;
     loop {
         let mut acks = Vec::new();
         let mut closing = false;
-        match rx.recv() {
-            Ok(Msg::Record(t, r)) => batch.push((t, r)),
-            Ok(Msg::Flush(ack)) => acks.push(ack),
-            Err(_) => closing = true,
+        match flushes.recv_timeout(next.saturating_duration_since(Instant::now())) {
+            Ok(ack) => acks.push(ack),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => closing = true,
         }
-        if !closing && acks.is_empty() {
-            let deadline = Instant::now() + interval;
-            while batch.len() < MAX_BATCH {
-                let left = deadline.saturating_duration_since(Instant::now());
-                match rx.recv_timeout(left) {
-                    Ok(Msg::Record(t, r)) => batch.push((t, r)),
-                    Ok(Msg::Flush(ack)) => {
-                        acks.push(ack);
-                        break;
-                    }
-                    Err(RecvTimeoutError::Timeout) => break,
-                    Err(RecvTimeoutError::Disconnected) => {
-                        closing = true;
-                        break;
-                    }
-                }
+        acks.extend(flushes.try_iter());
+        let mut result = Ok(());
+        loop {
+            batch.extend(rx.try_iter().take(MAX_BATCH - batch.len()));
+            let more = batch.len() >= MAX_BATCH;
+            if closing && !more {
+                break;
+            }
+            let r = w.commit(&mut batch);
+            if result.is_ok() {
+                result = r;
+            }
+            if !more {
+                break;
             }
         }
         if closing {
             w.finish(&mut batch);
             return;
         }
-        let result = w.commit(&mut batch);
         for ack in acks {
             let _ = ack.send(result.clone());
         }
+        next = Instant::now() + interval;
     }
 }
 
