@@ -59,6 +59,7 @@ mod server;
 mod wire;
 
 pub mod discover;
+pub mod journal;
 pub mod synthdef;
 
 /// Entry points for the fuzz targets in `fuzz/`; not an API (only with `fuzzing`).

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 /// From the bottom up; a file may name its own folder or any folder below it.
 const LAYERS: [&[&str]; 9] = [
-    &["error", "files"],
+    &["error", "files", "journal"],
     &["wire"],
     &["model"],
     &["synthdef"],
