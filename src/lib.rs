@@ -4,5 +4,6 @@
 //! it. [`gui`] is the desktop app on top of it, [`cli`] the headless commands.
 
 pub mod cli;
+pub mod flight;
 pub mod gui;
 pub mod signals;

@@ -11,6 +11,7 @@ mod cli;
 mod cli_many;
 mod doctor_cli;
 mod first_sound;
+mod flight;
 mod guest;
 mod hostile_peer;
 mod mirror;

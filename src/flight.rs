@@ -1,0 +1,228 @@
+//! The flight recorder (issue 26): every server the window (or `scpanel watch`) follows,
+//! kept in one show of the core's journal: its `/status` samples, its lifecycle, its `late`
+//! and failure lines, and the marks the performer sets. The journal writes on a thread of its
+//! own and never makes a caller wait; what it could not keep it counts.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use scpanel_core::LineKind;
+use scpanel_core::journal::{Event, Journal, JournalOptions, Retention, Sample, ServerInfo};
+use scpanel_core::{Server, ServerEvent};
+
+/// Where shows go: `SCPANEL_SHOWS_DIR` when set (tests, a second copy), else the data
+/// folder's `scpanel/shows`.
+pub fn shows_folder() -> Option<PathBuf> {
+    std::env::var_os("SCPANEL_SHOWS_DIR")
+        .map(PathBuf::from)
+        .or_else(scpanel_core::journal::default_folder)
+}
+
+/// How often old shows are looked at for removal while the app runs.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// One show, recording from the moment it starts.
+#[derive(Clone)]
+pub struct Flight {
+    journal: Arc<Journal>,
+}
+
+impl Flight {
+    /// Starts a show in `folder` (the default one when `None`), dropping the oldest shows
+    /// beyond the retention first. Never fails: a folder that can't be written is
+    /// [`Flight::error`], and the app goes on without a record.
+    pub fn start(folder: Option<PathBuf>) -> Option<Flight> {
+        let folder = folder.or_else(shows_folder)?;
+        let mut options = JournalOptions::new(folder);
+        options.app_version = env!("CARGO_PKG_VERSION").to_string();
+        let journal = Arc::new(Journal::start(options));
+        let _ = journal.prune(&Retention::default());
+        Some(Flight { journal })
+    }
+
+    /// Why the show is not being kept, in a sentence, when it is not.
+    pub fn error(&self) -> Option<String> {
+        self.journal.error().map(|e| e.to_string())
+    }
+
+    /// The show's file.
+    pub fn path(&self) -> PathBuf {
+        self.journal.path().to_path_buf()
+    }
+
+    /// A mark at this moment (Ctrl+M, `scpanel mark`).
+    pub fn mark(&self, text: &str) {
+        self.journal.mark(text);
+    }
+
+    /// Waits until everything recorded so far is on disk (for a test, or before quitting).
+    pub fn flush(&self) -> Result<(), String> {
+        self.journal.flush().map_err(|e| e.to_string())
+    }
+
+    /// Follows `server` until its handle goes: its samples, events and output lines go
+    /// into the show. Runs on the caller's tokio runtime.
+    pub fn follow(&self, server: &Server, name: &str, address: &str, owned: bool) {
+        let protocol = server.attachment().map_or("udp", |a| {
+            if a.protocol == scpanel_core::Protocol::Tcp {
+                "tcp"
+            } else {
+                "udp"
+            }
+        });
+        let id = self
+            .journal
+            .add_server(ServerInfo::new(address, name, protocol, owned));
+        let journal = Arc::clone(&self.journal);
+        let server = server.clone();
+        tokio::spawn(async move { keep(journal, id, server).await });
+    }
+
+    /// Drops shows past the retention every hour, while the app runs.
+    pub fn prune_hourly(&self) {
+        let journal = Arc::clone(&self.journal);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(PRUNE_EVERY);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let j = Arc::clone(&journal);
+                let _ = tokio::task::spawn_blocking(move || j.prune(&Retention::default())).await;
+            }
+        });
+    }
+}
+
+/// The wall-clock time of an `Instant` in the past.
+fn wall(at: Instant) -> SystemTime {
+    SystemTime::now() - at.elapsed()
+}
+
+async fn keep(journal: Arc<Journal>, id: scpanel_core::journal::ServerId, server: Server) {
+    let mut events = server.subscribe();
+    let mut changes = server.watch_changes();
+    let mut last_sample: Option<Instant> = None;
+    let mut log_seen = server.with_log(|l| l.total);
+    loop {
+        tokio::select! {
+            event = events.recv() => match event {
+                Ok(e) => {
+                    if let Some(e) = lifecycle(&e) {
+                        journal.record_event(Some(id), e);
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(_) => return,
+            },
+            changed = changes.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                // Samples newer than the last one kept, at the time each reply came.
+                let new: Vec<(Instant, Sample)> = server.with_status_history(|h| {
+                    h.iter()
+                        .filter(|s| last_sample.is_none_or(|t| s.at > t))
+                        .map(|s| (s.at, sample(&s.info)))
+                        .collect()
+                });
+                for (at, s) in new {
+                    last_sample = Some(at);
+                    journal.record(wall(at), scpanel_core::journal::Record::Status(id, s));
+                }
+                // The server's own lines: `late` and failures (a server scpanel booted).
+                let lines: Vec<(SystemTime, Event)> = server.with_log(|l| {
+                    let out = l.since(log_seen).filter_map(|x| line(x.kind, &x.text).map(|e| (x.at, e))).collect();
+                    log_seen = l.total;
+                    out
+                });
+                for (at, e) in lines {
+                    journal.record(at, scpanel_core::journal::Record::Event(Some(id), e));
+                }
+            }
+        }
+    }
+}
+
+fn sample(s: &scpanel_core::StatusInfo) -> Sample {
+    Sample {
+        average_cpu: s.average_cpu,
+        peak_cpu: s.peak_cpu,
+        ugens: s.ugens,
+        synths: s.synths,
+        groups: s.groups,
+        synthdefs: s.synthdefs,
+        nominal_sample_rate: s.nominal_sample_rate,
+        actual_sample_rate: s.actual_sample_rate,
+    }
+}
+
+/// What a lifecycle event is in the show; `None` for the steps in between.
+fn lifecycle(e: &ServerEvent) -> Option<Event> {
+    Some(match e {
+        ServerEvent::Booting => Event::Booting,
+        ServerEvent::Online | ServerEvent::Responsive => Event::Online,
+        ServerEvent::Unresponsive => Event::Unresponsive,
+        ServerEvent::Offline => Event::Offline,
+        ServerEvent::ProcessPanicked { exit, .. } => Event::Crashed {
+            reason: format!("the server process ended ({exit})"),
+        },
+        ServerEvent::OscPanicked { reason } => Event::Crashed {
+            reason: reason.clone(),
+        },
+        ServerEvent::Rejoined { .. } => Event::Rejoined,
+        _ => return None,
+    })
+}
+
+/// A line of the server's output worth keeping: `late 0.012` or a failure.
+fn line(kind: LineKind, text: &str) -> Option<Event> {
+    let text = text.trim();
+    match kind {
+        LineKind::Late => text
+            .strip_prefix("late ")
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|v| v.is_finite())
+            .map(|seconds| Event::Late { seconds }),
+        LineKind::Error
+            if text.starts_with("FAILURE IN SERVER") || text.starts_with("*** ERROR") =>
+        {
+            Some(Event::Failure {
+                line: text.chars().take(512).collect(),
+            })
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_worth_keeping() {
+        assert_eq!(
+            line(LineKind::Late, "late 0.250000"),
+            Some(Event::Late { seconds: 0.25 })
+        );
+        assert_eq!(line(LineKind::Late, "late soon"), None);
+        assert_eq!(
+            line(
+                LineKind::Error,
+                "FAILURE IN SERVER /s_new SynthDef not found"
+            ),
+            Some(Event::Failure {
+                line: "FAILURE IN SERVER /s_new SynthDef not found".into()
+            })
+        );
+        assert_eq!(
+            line(LineKind::Normal, "SuperCollider 3 server ready."),
+            None
+        );
+        assert_eq!(lifecycle(&ServerEvent::Connecting), None);
+        assert_eq!(
+            lifecycle(&ServerEvent::Unresponsive),
+            Some(Event::Unresponsive)
+        );
+    }
+}

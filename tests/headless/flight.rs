@@ -1,0 +1,90 @@
+//! The flight recorder (issue 26) on a real scsynth: a server followed from its boot, a mark,
+//! a `late` bundle and a `kill -9` of the server, read back from the show file with each at
+//! its time.
+
+use std::time::{Duration, SystemTime};
+
+use crate::common;
+use scpanel::flight::Flight;
+use scpanel_core::journal::{Event, Show};
+use scpanel_core::{Server, ServerEvent};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_show_keeps_the_samples_the_marks_the_late_lines_and_the_crash() {
+    let dir = std::env::temp_dir().join(format!("scpanel-flight-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let flight = Flight::start(Some(dir.clone())).expect("a show");
+    assert_eq!(flight.error(), None);
+    let server = Server::new();
+    server.set_poll_interval(Duration::from_millis(50));
+    let mut events = server.subscribe();
+    let options = common::options();
+    // Followed from before its boot, as the window follows each of its servers.
+    flight.follow(&server, "stage", &format!("127.0.0.1:{}", options.port), true);
+    server.boot(options).await.expect("boot");
+    // A few status replies.
+    let mut changes = server.watch_changes();
+    while server.with_status_history(|h| h.len()) < 5 {
+        changes.changed().await.expect("server");
+    }
+    flight.mark("verse 2");
+    let marked = SystemTime::now();
+
+    // A bundle half a second late.
+    let past = SystemTime::now() - Duration::from_millis(500);
+    let late = rosc::OscPacket::Bundle(rosc::OscBundle {
+        timetag: rosc::OscTime::try_from(past).expect("time"),
+        content: vec![rosc::OscPacket::Message(scpanel_core::osc::msg(
+            "/n_set",
+            [rosc::OscType::Int(0)],
+        ))],
+    });
+    server.send(late).await.expect("send");
+    server.sync().await.expect("sync");
+    while !server.with_log(|l| l.lines().any(|x| x.text.starts_with("late "))) {
+        changes.changed().await.expect("server");
+    }
+
+    // kill -9 of the server: its crash is kept with its reason.
+    let pid = server.pid().expect("our server's pid");
+    let killed = SystemTime::now();
+    // SAFETY: a plain signal to the process this test booted.
+    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    common::wait_for(&mut events, Duration::from_secs(20), |e| {
+        matches!(e, ServerEvent::ProcessPanicked { .. }).then_some(())
+    })
+    .await;
+    // The follower records what it heard on the runtime; flush waits for the disk.
+    let show_path = flight.path();
+    tokio::task::spawn_blocking({
+        let flight = flight.clone();
+        move || flight.flush()
+    })
+    .await
+    .expect("flush")
+    .expect("saved");
+
+    let show = Show::open(&show_path).expect("open the show");
+    let samples = show.samples(..).expect("samples");
+    assert!(samples.len() >= 5, "{} samples", samples.len());
+    let events = show.events(..).expect("events");
+    let at = |pick: &dyn Fn(&Event) -> bool| events.iter().find(|e| pick(&e.event)).map(|e| e.time);
+    assert!(at(&|e| matches!(e, Event::Online)).is_some(), "{events:#?}");
+    let mark = at(&|e| matches!(e, Event::Mark { text } if text == "verse 2")).expect("the mark");
+    assert!(mark.duration_since(marked).unwrap_or_default() < Duration::from_secs(1));
+    assert!(
+        at(&|e| matches!(e, Event::Late { seconds } if *seconds > 0.4)).is_some(),
+        "{events:#?}"
+    );
+    let crash = at(&|e| matches!(e, Event::Crashed { reason } if reason.contains("ended")))
+        .expect("the crash");
+    // Within a poll of the kill (the poll is 50 ms; the margin is for a busy machine).
+    assert!(
+        crash.duration_since(killed).unwrap_or_default() < Duration::from_secs(2),
+        "{crash:?} vs {killed:?}"
+    );
+    let summary = show.summary().expect("summary").to_string();
+    assert!(summary.contains("1 crash"), "{summary}");
+    drop(show);
+    let _ = std::fs::remove_dir_all(&dir);
+}
