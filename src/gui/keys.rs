@@ -23,6 +23,8 @@ pub enum Command {
     About,
     /// "Why no sound?": run the doctor.
     Doctor,
+    /// A mark in the show, at this moment.
+    Mark,
 }
 
 pub struct Binding {
@@ -76,6 +78,11 @@ pub(crate) fn bindings(tabs: &[&'static str]) -> Vec<Binding> {
             shortcut: KeyboardShortcut::new(Modifiers::NONE, Key::F8),
             command: Command::Doctor,
             text: "Why no sound? The doctor's findings and fixes",
+        },
+        Binding {
+            shortcut: cmd(Key::M),
+            command: Command::Mark,
+            text: "A mark in tonight's show, at this moment",
         },
         Binding {
             shortcut: cmd(Key::L),

@@ -24,6 +24,15 @@ pub fn set_folder(dir: PathBuf) {
     let _ = FOLDER.set(dir);
 }
 
+/// The folder a test or a script set apart ([`set_folder`], `SCPANEL_CONFIG_DIR`), if any:
+/// what the app keeps elsewhere (its shows) goes beside it then, never in the user's.
+pub fn set_apart() -> Option<PathBuf> {
+    FOLDER
+        .get()
+        .cloned()
+        .or_else(|| std::env::var_os("SCPANEL_CONFIG_DIR").map(PathBuf::from))
+}
+
 /// [`set_folder`]'s folder, else `SCPANEL_CONFIG_DIR`, else the user's config folder.
 pub fn folder() -> Option<PathBuf> {
     if let Some(dir) = FOLDER.get() {

@@ -109,6 +109,8 @@ pub struct Session {
     pub xruns: Arc<Mutex<XrunsShown>>,
     /// Why the last boot here failed (the doctor names the cause), until one succeeds.
     pub boot_failure: Option<scpanel_core::ServerError>,
+    /// The flight recorder follows this server (from its first boot or connection).
+    pub followed: bool,
     done_tx: mpsc::Sender<Done>,
     done_rx: mpsc::Receiver<Done>,
     /// Which status replies need a frame (see [`StatusFrames`]).
@@ -147,6 +149,7 @@ impl Session {
             flow: Default::default(),
             xruns: Arc::default(),
             boot_failure: None,
+            followed: false,
             done_tx,
             done_rx,
             status_frames: Arc::new(AtomicU8::new(StatusFrames::Figures as u8)),

@@ -20,7 +20,12 @@ async fn a_show_keeps_the_samples_the_marks_the_late_lines_and_the_crash() {
     let mut events = server.subscribe();
     let options = common::options();
     // Followed from before its boot, as the window follows each of its servers.
-    flight.follow(&server, "stage", &format!("127.0.0.1:{}", options.port), true);
+    flight.follow(
+        &server,
+        "stage",
+        &format!("127.0.0.1:{}", options.port),
+        true,
+    );
     server.boot(options).await.expect("boot");
     // A few status replies.
     let mut changes = server.watch_changes();

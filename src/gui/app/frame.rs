@@ -85,6 +85,7 @@ impl ScPanel {
                 Command::Help => self.keys_open = !self.keys_open,
                 Command::About => self.about.open(state.is_online(), &mut self.actions),
                 Command::Doctor => self.ask_doctor(),
+                Command::Mark => self.mark(),
                 _ => {}
             }
         }

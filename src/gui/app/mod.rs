@@ -110,6 +110,8 @@ pub struct ScPanel {
     pub console: Console,
     pub log: LogPanel,
     pub mixer: MixerPanel,
+    /// The flight recorder: this run's show (`None` when there is no folder for shows).
+    pub flight: Option<crate::flight::Flight>,
     /// "Why no sound?": the doctor's window and the status bar's badge.
     pub doctor: crate::gui::panels::doctor::DoctorPanel,
     pub scope: crate::gui::panels::scope::ScopePanel,
@@ -163,6 +165,17 @@ impl ScPanel {
     pub fn new(options: Options) -> Result<ScPanel, String> {
         let bridge = Bridge::new()?;
         let first = Session::new(&bridge, 0);
+        // This run's show; its old shows past the retention are dropped as it starts.
+        let flight = crate::flight::Flight::start(
+            crate::gui::profiles::set_apart().map(|d| d.join("shows")),
+        );
+        if let Some(f) = &flight {
+            if let Some(why) = f.error() {
+                first.notice("Shows", why, true);
+            }
+            let f = f.clone();
+            bridge.spawn(async move { f.prune_hourly() });
+        }
         Ok(ScPanel {
             bridge,
             servers: Arc::new(Mutex::new(vec![first.server.clone()])),
@@ -179,6 +192,7 @@ impl ScPanel {
             console: Console::default(),
             log: LogPanel::default(),
             mixer: MixerPanel::default(),
+            flight,
             doctor: Default::default(),
             scope: Default::default(),
             spectrum: Default::default(),

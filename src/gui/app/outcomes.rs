@@ -5,6 +5,16 @@ use super::{ScPanel, Tab};
 use crate::gui::actions::{Action, Done, Outcome, Pick};
 use crate::gui::session::BufferRow;
 
+/// Where a boot or a connection goes, for the flight recorder's list of servers.
+fn first_address(action: &Action) -> Option<String> {
+    Some(match action {
+        Action::Boot(o) => scpanel_core::client_address(&o.bind_address, o.port).to_string(),
+        Action::Connect { options, .. } | Action::Watch(options) => options.addr.to_string(),
+        Action::Join { addr, .. } => addr.clone(),
+        _ => return None,
+    })
+}
+
 impl ScPanel {
     /// Runs every action the frame's panels pushed, each against its own session. Called
     /// once per frame, after the panels are drawn.
@@ -19,6 +29,15 @@ impl ScPanel {
             }
             // A session closed since the click has nobody left to do it for.
             if let Some(s) = self.sessions.iter_mut().find(|s| s.id == id) {
+                if !s.followed
+                    && let (Some(flight), Some(address)) = (&self.flight, first_address(&action))
+                {
+                    s.followed = true;
+                    let (flight, server, name) = (flight.clone(), s.server.clone(), s.name.clone());
+                    let owned = matches!(action, Action::Boot(_));
+                    self.bridge
+                        .spawn(async move { flight.follow(&server, &name, &address, owned) });
+                }
                 s.dispatch(&self.bridge, action);
             }
         }

@@ -1,0 +1,56 @@
+//! The flight recorder in the window (issue 26): a server the window boots is followed into
+//! this run's show from its boot, and Ctrl+M sets a mark in it.
+
+mod common;
+
+use std::time::Duration;
+
+use common::gui::{app_sized, notices, step_until};
+use scpanel_core::ServerState;
+use scpanel_core::journal::{Event, Show};
+
+#[test]
+fn the_window_keeps_its_server_in_the_show_and_ctrl_m_marks_it() {
+    let mut h = app_sized(common::options(), "gui-flight", egui::vec2(900.0, 600.0));
+    h.run_steps(2);
+    let flight = h.state().flight.clone().expect("a show for this run");
+    assert_eq!(flight.error(), None);
+    h.state_mut().boot();
+    step_until(
+        &mut h,
+        "online with a few status replies",
+        Duration::from_secs(30),
+        |h| {
+            let s = &h.state().session().server;
+            s.state() == ServerState::Online && s.with_status_history(|x| x.len()) >= 2
+        },
+    );
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::M);
+    h.run_steps(2);
+    assert!(
+        notices(&h)
+            .iter()
+            .any(|n| n.title == "Mark" && n.text.contains("set")),
+        "the mark is said"
+    );
+    flight.flush().expect("the show on disk");
+    let show = Show::open(flight.path()).expect("the show");
+    let events = show.events(..).expect("events");
+    assert!(
+        events.iter().any(|e| e.event == Event::Booting),
+        "{events:#?}"
+    );
+    assert!(
+        events.iter().any(|e| e.event == Event::Online),
+        "{events:#?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(&e.event, Event::Mark { .. })),
+        "{events:#?}"
+    );
+    assert!(!show.samples(..).expect("samples").is_empty());
+    assert_eq!(show.info().servers.len(), 1, "{:?}", show.info().servers);
+    h.state().shutdown(Duration::from_secs(5));
+}
