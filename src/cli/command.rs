@@ -134,6 +134,8 @@ pub(crate) fn command() -> Command {
             true,
         ))
         .subcommand(super::doctor::command())
+        .subcommand(super::shows::shows_command())
+        .subcommand(super::shows::mark_command())
         .subcommand(watch_command())
         .subcommand(find::command())
         .subcommand(connection_args(

@@ -16,6 +16,7 @@ mod many;
 mod one_shot;
 mod pages;
 mod send;
+mod shows;
 mod spectrum;
 
 use boot::boot;
@@ -56,6 +57,8 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Option<ExitCod
     let (name, sub) = matches.subcommand()?;
     let result = match name {
         "synthdef" => synthdef(sub),
+        "shows" => shows::shows(sub),
+        "mark" => shows::mark(sub),
         "completions" => pages::completions(sub),
         "doctor" => {
             return Some(

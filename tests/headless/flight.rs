@@ -9,6 +9,13 @@ use scpanel::flight::Flight;
 use scpanel_core::journal::{Event, Show};
 use scpanel_core::{Server, ServerEvent};
 
+fn scpanel(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_scpanel"))
+        .args(args)
+        .output()
+        .expect("run scpanel")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_show_keeps_the_samples_the_marks_the_late_lines_and_the_crash() {
     let dir = std::env::temp_dir().join(format!("scpanel-flight-{}", std::process::id()));
@@ -34,6 +41,19 @@ async fn a_show_keeps_the_samples_the_marks_the_late_lines_and_the_crash() {
     }
     flight.mark("verse 2");
     let marked = SystemTime::now();
+    // A performer's script marks the same show from another process.
+    let out = scpanel(&[
+        "mark",
+        "--folder",
+        &dir.display().to_string(),
+        "chorus",
+        "in",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // A bundle half a second late.
     let past = SystemTime::now() - Duration::from_millis(500);
@@ -88,8 +108,43 @@ async fn a_show_keeps_the_samples_the_marks_the_late_lines_and_the_crash() {
         crash.duration_since(killed).unwrap_or_default() < Duration::from_secs(2),
         "{crash:?} vs {killed:?}"
     );
+    assert!(
+        at(&|e| matches!(e, Event::Mark { text } if text == "chorus in")).is_some(),
+        "scpanel mark's mark: {events:#?}"
+    );
     let summary = show.summary().expect("summary").to_string();
     assert!(summary.contains("1 crash"), "{summary}");
+    let id = show.info().id.clone();
     drop(show);
+
+    // The same from the command line: the list, a summary by id, the CSV.
+    let folder = dir.display().to_string();
+    let list = scpanel(&["shows", "--folder", &folder]);
+    let list = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        list.starts_with(&id[..8]) && list.contains("stage"),
+        "{list}"
+    );
+    let out = scpanel(&["shows", "summary", &id[..8], "--folder", &folder]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("1 crash"), "{text}");
+    let csv = dir.join("csv");
+    let out = scpanel(&[
+        "shows",
+        "export",
+        &show_path.display().to_string(),
+        "--csv",
+        &csv.display().to_string(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let files: Vec<_> = std::fs::read_dir(&csv)
+        .expect("csv folder")
+        .flatten()
+        .collect();
+    assert_eq!(files.len(), 2, "samples and events");
     let _ = std::fs::remove_dir_all(&dir);
 }

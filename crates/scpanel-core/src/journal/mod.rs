@@ -99,6 +99,7 @@
 //! ```
 
 mod error;
+mod mark;
 mod reader;
 mod retention;
 mod schema;
@@ -108,6 +109,7 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 pub use error::JournalError;
+pub use mark::mark_live;
 pub use reader::{
     Crash, EventRow, Peak, SampleRow, ServerRow, Show, ShowInfo, Summary, TrafficRow, Unresponsive,
     list_shows,
