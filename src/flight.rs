@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use scpanel_core::LineKind;
-use scpanel_core::journal::{Event, Journal, JournalOptions, Retention, Sample, ServerInfo};
+use scpanel_core::journal::{
+    Event, Journal, JournalOptions, Retention, Sample, ServerId, ServerInfo,
+};
 use scpanel_core::{Server, ServerEvent};
 
 /// Where shows go: `SCPANEL_SHOWS_DIR` when set (tests, a second copy), else the data
@@ -61,6 +63,22 @@ impl Flight {
         self.journal.flush().map_err(|e| e.to_string())
     }
 
+    /// A server in the show, for a caller that records it itself (`scpanel watch`).
+    pub fn add_server(&self, name: &str, address: &str, protocol: &str, owned: bool) -> ServerId {
+        self.journal
+            .add_server(ServerInfo::new(address, name, protocol, owned))
+    }
+
+    /// A `/status` reply of `id`, now.
+    pub fn status(&self, id: ServerId, status: &scpanel_core::StatusInfo) {
+        self.journal.record_status(id, &sample(status));
+    }
+
+    /// Something that happened to `id`, now.
+    pub fn event(&self, id: ServerId, event: Event) {
+        self.journal.record_event(Some(id), event);
+    }
+
     /// Follows `server` until its handle goes: its samples, events and output lines go
     /// into the show. Runs on the caller's tokio runtime.
     pub fn follow(&self, server: &Server, name: &str, address: &str, owned: bool) {
@@ -71,9 +89,7 @@ impl Flight {
                 "udp"
             }
         });
-        let id = self
-            .journal
-            .add_server(ServerInfo::new(address, name, protocol, owned));
+        let id = self.add_server(name, address, protocol, owned);
         let journal = Arc::clone(&self.journal);
         let server = server.clone();
         tokio::spawn(async move { keep(journal, id, server).await });
@@ -99,7 +115,7 @@ fn wall(at: Instant) -> SystemTime {
     SystemTime::now() - at.elapsed()
 }
 
-async fn keep(journal: Arc<Journal>, id: scpanel_core::journal::ServerId, server: Server) {
+async fn keep(journal: Arc<Journal>, id: ServerId, server: Server) {
     let mut events = server.subscribe();
     let mut changes = server.watch_changes();
     let mut last_sample: Option<Instant> = None;

@@ -142,11 +142,34 @@ pub(super) async fn watch(
     let mut signals = crate::signals::Signals::install()
         .map_err(|e| format!("cannot listen for signals: {e}"))?;
     let (tx, mut rx) = tokio::sync::watch::channel(vec![Seen::Waiting; targets.len()]);
+    // Tonight's show: every server watched, kept by the flight recorder.
+    let flight = tokio::task::spawn_blocking(|| crate::flight::Flight::start(None))
+        .await
+        .ok()
+        .flatten();
+    if let Some(why) = flight.as_ref().and_then(crate::flight::Flight::error) {
+        eprintln!("scpanel: {why}");
+    }
     let mut tasks = tokio::task::JoinSet::new();
     for (i, target) in targets.iter().enumerate() {
         let (target, link, tx) = (target.clone(), link.clone(), tx.clone());
-        tasks.spawn(async move { keep_asking(i, &target, &link, interval, &tx).await });
+        let record = flight.clone().map(|f| {
+            let protocol = if target.protocol == Protocol::Tcp {
+                "tcp"
+            } else {
+                "udp"
+            };
+            let id = f.add_server(&target.name, &target.addr, protocol, false);
+            (f, id)
+        });
+        tasks.spawn(async move { keep_asking(i, &target, &link, interval, &tx, record).await });
     }
+    // What was heard goes to disk before the command ends.
+    let flush = move || {
+        if let Some(f) = flight {
+            let _ = f.flush();
+        }
+    };
     let terminal = std::io::stdout().is_terminal();
     // The first table waits for every server's first answer or time-out, so that it is
     // complete; each server's time-out bounds that.
@@ -162,6 +185,7 @@ pub(super) async fn watch(
             _ = signals.recv() => {
                 // Dropping the tasks closes their watch-only links: nothing to undo.
                 tasks.abort_all();
+                let _ = tokio::task::spawn_blocking(flush).await;
                 return Ok(());
             }
             _ = tick.tick() => {
@@ -188,6 +212,8 @@ pub(super) async fn watch(
                 if out.write_all(text.as_bytes()).and_then(|()| out.flush()).is_err() {
                     // Whoever read the tables went away.
                     tasks.abort_all();
+                    drop(out);
+                    let _ = tokio::task::spawn_blocking(flush).await;
                     return Ok(());
                 }
             }
@@ -202,6 +228,7 @@ async fn keep_asking(
     link: &Link,
     interval: Duration,
     tx: &tokio::sync::watch::Sender<Vec<Seen>>,
+    record: Option<(crate::flight::Flight, scpanel_core::journal::ServerId)>,
 ) {
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -231,6 +258,24 @@ async fn keep_asking(
             // A fresh link next time: the old one may be to a server that is gone.
             if let Some(s) = server.take() {
                 close(s).await;
+            }
+        }
+        if let Some((f, id)) = &record {
+            let was_online = matches!(tx.borrow()[i], Seen::Online(_));
+            match &answer {
+                Ok(status) => {
+                    if !was_online {
+                        f.event(*id, scpanel_core::journal::Event::Online);
+                    }
+                    f.status(*id, status);
+                }
+                Err(reason) if was_online => f.event(
+                    *id,
+                    scpanel_core::journal::Event::Crashed {
+                        reason: format!("stopped answering: {reason}"),
+                    },
+                ),
+                Err(_) => {}
             }
         }
         tx.send_modify(|seen| {

@@ -10,7 +10,13 @@ use std::time::{Duration, Instant};
 use common::{boot, options};
 
 fn scpanel() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_scpanel"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_scpanel"));
+    // `watch` keeps its show: in a folder of this test's own, not the user's.
+    c.env(
+        "SCPANEL_SHOWS_DIR",
+        std::env::temp_dir().join(format!("scpanel-cli-many-shows-{}", std::process::id())),
+    );
+    c
 }
 
 /// The table row of `addr` in `text`.
@@ -190,6 +196,16 @@ async fn watch_shows_a_killed_server_offline_then_back_and_ctrl_c_ends_it_cleanl
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
+
+    // The watch kept its show: both servers' samples, and the killed one's going away.
+    let shows = std::env::temp_dir().join(format!("scpanel-cli-many-shows-{}", std::process::id()));
+    let listed = scpanel_core::journal::list_shows(&shows).expect("the shows");
+    let show = listed
+        .iter()
+        .find(|s| s.servers.iter().any(|r| r.address == addr_b))
+        .expect("this watch's show");
+    assert!(show.samples >= 4, "{} samples", show.samples);
+    assert_eq!(show.crashes, 1, "the killed server");
 
     a.quit(false).await.unwrap();
     b2.quit(false).await.unwrap();
