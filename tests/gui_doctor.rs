@@ -15,9 +15,15 @@ use scpanel_core::{AddAction, Server, ServerState};
 
 const LIMIT: Duration = Duration::from_secs(30);
 
-#[test]
-fn why_no_sound_finds_the_reverb_before_its_source_and_the_fix_makes_sound() {
-    let mut h = app_sized(common::options(), "gui-doctor", egui::vec2(900.0, 600.0));
+/// The window at 900×600, its own server booted with meters on, and a second client logged
+/// in to it (where the beginner's mistakes come from).
+fn booted_with_a_second_client(
+    tag: &str,
+) -> (
+    egui_kittest::Harness<'static, scpanel::gui::ScPanel>,
+    Server,
+) {
+    let mut h = app_sized(common::options(), tag, egui::vec2(900.0, 600.0));
     h.run_steps(2);
     h.state_mut().boot();
     step_until(&mut h, "online with meters", LIMIT, |h| {
@@ -25,13 +31,21 @@ fn why_no_sound_finds_the_reverb_before_its_source_and_the_fix_makes_sound() {
         s.state() == ServerState::Online && !s.mixer().meters().outputs.is_empty()
     });
     let server = h.state().session().server.clone();
-    let dir = common::defs::folder("gui-doctor-defs", &[source("gui-src"), reverb("gui-verb")]);
-    // Another client: the source to bus 16, then the reverb made at the head, before it.
     let other = Server::new();
-    let (src, verb) = h.state().bridge.block_on(async {
+    h.state().bridge.block_on(async {
         let mut o = common::connect_options(&server);
         o.login = true;
         other.connect(o).await.expect("second client");
+    });
+    (h, other)
+}
+
+#[test]
+fn why_no_sound_finds_the_reverb_before_its_source_and_the_fix_makes_sound() {
+    let (mut h, other) = booted_with_a_second_client("gui-doctor");
+    let dir = common::defs::folder("gui-doctor-defs", &[source("gui-src"), reverb("gui-verb")]);
+    // Another client: the source to bus 16, then the reverb made at the head, before it.
+    let (src, verb) = h.state().bridge.block_on(async {
         other.synthdefs().load_dir(&dir).await.expect("defs");
         let g = other.default_group();
         let src = other
@@ -218,23 +232,9 @@ fn fix_from_the_window(h: &mut egui_kittest::Harness<'static, scpanel::gui::ScPa
 
 #[test]
 fn amp_0_a_paused_group_the_mute_and_unconnected_outputs_are_fixed_by_their_buttons() {
-    let mut h = app_sized(
-        common::options(),
-        "gui-doctor-fixes",
-        egui::vec2(900.0, 600.0),
-    );
-    h.run_steps(2);
-    h.state_mut().boot();
-    step_until(&mut h, "online with meters", LIMIT, |h| {
-        let s = &h.state().session().server;
-        s.state() == ServerState::Online && !s.mixer().meters().outputs.is_empty()
-    });
+    let (mut h, other) = booted_with_a_second_client("gui-doctor-fixes");
     let server = h.state().session().server.clone();
-    let other = Server::new();
     let (group, note) = h.state().bridge.block_on(async {
-        let mut o = common::connect_options(&server);
-        o.login = true;
-        other.connect(o).await.expect("second client");
         let group = other
             .add_group(other.default_group(), AddAction::AddToHead, false)
             .await

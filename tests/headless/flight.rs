@@ -79,15 +79,29 @@ async fn a_show_keeps_the_samples_the_marks_the_late_lines_and_the_crash() {
         matches!(e, ServerEvent::ProcessPanicked { .. }).then_some(())
     })
     .await;
-    // The follower records what it heard on the runtime; flush waits for the disk.
+    // The follower hears the same event on its own task: each round gives it the runtime,
+    // then waits for the disk (flush), until the crash is in the show (bounded).
     let show_path = flight.path();
-    tokio::task::spawn_blocking({
-        let flight = flight.clone();
-        move || flight.flush()
+    let crashed = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            tokio::task::yield_now().await;
+            let f = flight.clone();
+            tokio::task::spawn_blocking(move || f.flush())
+                .await
+                .expect("flush")
+                .expect("saved");
+            let show = Show::open(&show_path).expect("open the show");
+            let events = show.events(..).expect("events");
+            if events
+                .iter()
+                .any(|e| matches!(e.event, Event::Crashed { .. }))
+            {
+                return;
+            }
+        }
     })
-    .await
-    .expect("flush")
-    .expect("saved");
+    .await;
+    assert!(crashed.is_ok(), "the crash never reached the show");
 
     let show = Show::open(&show_path).expect("open the show");
     let samples = show.samples(..).expect("samples");
