@@ -138,10 +138,7 @@ fn text(r: &Report) -> String {
     for u in &r.unchecked {
         out.push_str(&format!("not checked: {u}\n"));
     }
-    out.push_str(&format!(
-        "{} synths looked at in {} ms.\n",
-        r.flow.synths.len(),
-        r.took.as_millis()
-    ));
+    out.push_str(&r.looked_at());
+    out.push('\n');
     out
 }

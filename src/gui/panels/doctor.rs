@@ -255,14 +255,7 @@ impl DoctorPanel {
                     });
                     ui.add_space(theme::space::SMALL);
                 }
-                ui.label(theme::text(
-                    TextRole::Caption,
-                    format!(
-                        "{} synths looked at in {} ms.",
-                        report.flow.synths.len(),
-                        report.took.as_millis()
-                    ),
-                ));
+                ui.label(theme::text(TextRole::Caption, report.looked_at()));
                 if !report.unchecked.is_empty() {
                     egui::CollapsingHeader::new(format!(
                         "Not checked ({})",

@@ -258,6 +258,16 @@ impl Report {
             .any(|f| f.severity == Severity::BlocksSound)
     }
 
+    /// How much was looked at, and how long it took: "12 synths looked at in 86 ms."
+    pub fn looked_at(&self) -> String {
+        let n = self.flow.synths.len();
+        format!(
+            "{n} synth{} looked at in {} ms.",
+            if n == 1 { "" } else { "s" },
+            self.took.as_millis()
+        )
+    }
+
     /// `{"ok": bool, "findings": [{"kind", "severity", "nodes", "buses", "message", "fix",
     /// "guessed", "basis"}], "unchecked": [..]}`.
     pub fn to_json(&self) -> String {
