@@ -79,9 +79,16 @@ impl Flight {
         self.journal.record_event(Some(id), event);
     }
 
+    /// Something that happened to `id` at `at`.
+    pub fn event_at(&self, id: ServerId, at: SystemTime, event: Event) {
+        self.journal
+            .record(at, scpanel_core::journal::Record::Event(Some(id), event));
+    }
+
     /// Follows `server` until its handle goes: its samples, events and output lines go
-    /// into the show. Runs on the caller's tokio runtime.
-    pub fn follow(&self, server: &Server, name: &str, address: &str, owned: bool) {
+    /// into the show; returns its id there, for what the caller records of it itself (xruns,
+    /// the doctor's findings). Runs on the caller's tokio runtime.
+    pub fn follow(&self, server: &Server, name: &str, address: &str, owned: bool) -> ServerId {
         let protocol = server.attachment().map_or("udp", |a| {
             if a.protocol == scpanel_core::Protocol::Tcp {
                 "tcp"
@@ -93,6 +100,7 @@ impl Flight {
         let journal = Arc::clone(&self.journal);
         let server = server.clone();
         tokio::spawn(async move { keep(journal, id, server).await });
+        id
     }
 
     /// Drops shows past the retention every hour, while the app runs.

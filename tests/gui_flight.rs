@@ -6,6 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::gui::{app_sized, notices, step_until};
+use egui_kittest::kittest::Queryable;
 use scpanel_core::ServerState;
 use scpanel_core::journal::{Event, Show};
 
@@ -33,6 +34,16 @@ fn the_window_keeps_its_server_in_the_show_and_ctrl_m_marks_it() {
             .any(|n| n.title == "Mark" && n.text.contains("set")),
         "the mark is said"
     );
+    // What the doctor finds goes into the show too.
+    let server = h.state().session().server.clone();
+    h.state()
+        .bridge
+        .block_on(server.mixer().set_mute(true))
+        .expect("mute");
+    h.key_press(egui::Key::F8);
+    step_until(&mut h, "the doctor's look", Duration::from_secs(30), |h| {
+        !h.state().doctor.running && h.query_by_label("Unmute").is_some()
+    });
     flight.flush().expect("the show on disk");
     let show = Show::open(flight.path()).expect("the show");
     let events = show.events(..).expect("events");
@@ -51,6 +62,12 @@ fn the_window_keeps_its_server_in_the_show_and_ctrl_m_marks_it() {
         "{events:#?}"
     );
     assert!(!show.samples(..).expect("samples").is_empty());
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(&e.event, Event::Doctor { kind, .. } if kind == "muted")),
+        "{events:#?}"
+    );
     assert_eq!(show.info().servers.len(), 1, "{:?}", show.info().servers);
     h.state().shutdown(Duration::from_secs(5));
 }

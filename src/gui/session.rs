@@ -111,6 +111,10 @@ pub struct Session {
     pub boot_failure: Option<scpanel_core::ServerError>,
     /// The flight recorder follows this server (from its first boot or connection).
     pub followed: bool,
+    /// Its id in the show, once the follower has it.
+    pub flight_id: Arc<Mutex<Option<scpanel_core::journal::ServerId>>>,
+    /// JACK's xrun count last written to the show.
+    pub xruns_kept: u64,
     done_tx: mpsc::Sender<Done>,
     done_rx: mpsc::Receiver<Done>,
     /// Which status replies need a frame (see [`StatusFrames`]).
@@ -150,6 +154,8 @@ impl Session {
             xruns: Arc::default(),
             boot_failure: None,
             followed: false,
+            flight_id: Arc::default(),
+            xruns_kept: 0,
             done_tx,
             done_rx,
             status_frames: Arc::new(AtomicU8::new(StatusFrames::Figures as u8)),

@@ -263,6 +263,7 @@ impl eframe::App for ScPanel {
         }
         self.apply_display(&ctx);
         self.apply_finished();
+        self.keep_xruns();
         self.actions.target = self.session().id;
         self.close_request(&ctx);
         self.shortcuts(&ctx);

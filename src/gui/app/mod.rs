@@ -23,6 +23,7 @@ use scpanel_core::Options;
 use scpanel_core::audio::jack::JackServer;
 
 mod doctor;
+mod flight;
 mod frame;
 mod lifecycle;
 mod outcomes;

@@ -35,8 +35,13 @@ impl ScPanel {
                     s.followed = true;
                     let (flight, server, name) = (flight.clone(), s.server.clone(), s.name.clone());
                     let owned = matches!(action, Action::Boot(_));
-                    self.bridge
-                        .spawn(async move { flight.follow(&server, &name, &address, owned) });
+                    let id = s.flight_id.clone();
+                    self.bridge.spawn(async move {
+                        let followed = flight.follow(&server, &name, &address, owned);
+                        if let Ok(mut id) = id.lock() {
+                            *id = Some(followed);
+                        }
+                    });
                 }
                 s.dispatch(&self.bridge, action);
             }
@@ -205,7 +210,23 @@ impl ScPanel {
                 }
                 session.notice("Stopped", format!("pid {pid} is gone: boot again"), false)
             }
-            Outcome::Diagnosis(report) => self.doctor.diagnosed(session.id, *report),
+            Outcome::Diagnosis(report) => {
+                // What the doctor found is part of the show too.
+                if let (Some(flight), Ok(Some(id))) =
+                    (&self.flight, session.flight_id.lock().map(|g| *g))
+                {
+                    for f in &report.findings {
+                        flight.event(
+                            id,
+                            scpanel_core::journal::Event::Doctor {
+                                kind: f.kind.as_str().to_string(),
+                                message: f.message.clone(),
+                            },
+                        );
+                    }
+                }
+                self.doctor.diagnosed(session.id, *report)
+            }
             Outcome::Fixed(what) => session.notice("Fixed", what, false),
         }
         // A fix the doctor's window asked for landed (or JACK started, or the old server
