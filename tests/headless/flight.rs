@@ -162,3 +162,57 @@ async fn a_show_keeps_the_samples_the_marks_the_late_lines_and_the_crash() {
     assert_eq!(files.len(), 2, "samples and events");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `kill -9` of the recording process (here `scpanel watch`, the app without a window) in
+/// the middle of a show: the show opens afterwards with its samples up to about half a second
+/// (one batch) before the kill.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_recorder_keeps_its_show_up_to_its_last_batch() {
+    use std::io::BufRead;
+    let server = common::boot(common::options()).await;
+    let addr = format!("127.0.0.1:{}", server.options().port);
+    let dir = std::env::temp_dir().join(format!("scpanel-flight-kill-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_scpanel"))
+        .env("SCPANEL_SHOWS_DIR", &dir)
+        .args(["watch", "--interval", "100ms", "--addr", &addr])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("scpanel watch");
+    let stdout = child.stdout.take().expect("stdout");
+    // Twenty tables with the server online: two seconds of samples, four batches.
+    let seen = tokio::task::spawn_blocking(move || {
+        let mut online_tables = 0;
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if line.contains(" online ") {
+                online_tables += 1;
+                if online_tables == 20 {
+                    return true;
+                }
+            }
+        }
+        false
+    })
+    .await
+    .expect("reader");
+    assert!(seen, "watch showed the server online");
+    let killed = SystemTime::now();
+    // SAFETY: a plain signal to the process this test started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    let _ = child.wait();
+
+    let shows = scpanel_core::journal::list_shows(&dir).expect("the shows");
+    let show = Show::open(&shows.first().expect("the killed watch's show").path).expect("opens");
+    let samples = show.samples(..).expect("samples");
+    let last = samples.last().expect("samples were kept").time;
+    let lost = killed.duration_since(last).unwrap_or_default();
+    assert!(
+        lost < Duration::from_secs(1),
+        "{} samples, the last {lost:?} before the kill",
+        samples.len()
+    );
+    drop(show);
+    server.quit(false).await.expect("quit");
+    let _ = std::fs::remove_dir_all(&dir);
+}
