@@ -104,7 +104,8 @@ fn row(s: &ShowInfo) -> String {
         .map_or("-".to_string(), |(p, _, _)| format!("{p:.0} %"));
     format!(
         "{}  {} {}  {:>8}  peak {:>5}  xruns {:>3}  crashes {:>2}{}  {}",
-        &s.id[..s.id.len().min(8)],
+        // A show someone sent is another program's file: its id is cut by characters.
+        s.id.chars().take(8).collect::<String>(),
         clock::file_stamp(s.started),
         clock::hours_minutes(s.started),
         length(s.length()),
