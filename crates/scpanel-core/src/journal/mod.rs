@@ -103,6 +103,7 @@ mod mark;
 mod reader;
 mod retention;
 mod schema;
+mod show_files;
 mod writer;
 
 use std::path::PathBuf;

@@ -10,8 +10,8 @@ use std::time::{Duration, SystemTime};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
 use super::error::JournalError;
-use super::retention::{is_locked, lock_path, show_bytes, show_files, side};
 use super::schema::{APPLICATION_ID, VERSION};
+use super::show_files::{is_locked, lock_path, show_bytes, show_files, side};
 use super::{Direction, Event, Sample, ServerId, iso_utc, local_hms, micros, time};
 
 /// A server of a show.

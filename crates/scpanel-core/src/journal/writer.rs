@@ -13,6 +13,7 @@ use rusqlite::{Connection, Statement, params};
 use super::error::JournalError;
 use super::retention::{self, Pruned, Retention};
 use super::schema::{self, Meta};
+use super::show_files;
 use super::{Direction, Event, Record, Sample, ServerId, ServerInfo, local_stamp, micros, time};
 
 /// How often a writer that could not create its file tries again.
@@ -384,7 +385,7 @@ impl Writer {
     }
 
     fn lock_path(&self) -> PathBuf {
-        retention::lock_path(&self.path)
+        show_files::lock_path(&self.path)
     }
 
     /// Creates the folder, takes the lock and creates the file; on failure the error is
@@ -408,12 +409,12 @@ impl Writer {
             .map_err(|e| JournalError::from_io(&self.folder, &self.folder, &e))?;
         if self.lock.is_none() {
             let lock_path = self.lock_path();
-            let file = retention::hold_lock(&lock_path)
+            let file = show_files::hold_lock(&lock_path)
                 .map_err(|e| JournalError::from_io(&self.folder, &lock_path, &e))?;
             self.lock = Some(file);
         }
         // What a failed try left (a file with half its tables) goes first.
-        retention::remove_show_files(&self.path);
+        show_files::remove_show_files(&self.path);
         let meta = Meta {
             id: &self.id,
             started: self.started,
@@ -432,7 +433,7 @@ impl Writer {
             }
             Err(e) => {
                 let error = JournalError::from_sqlite(&self.folder, &self.path, &e);
-                retention::remove_show_files(&self.path);
+                show_files::remove_show_files(&self.path);
                 Err(error)
             }
         }
