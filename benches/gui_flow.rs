@@ -10,7 +10,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use scpanel::gui::ScPanel;
 use scpanel::gui::app::Tab;
-use scpanel::gui::panels::flow::FlowRead;
+use scpanel::gui::flow_view::FlowRead;
 use scpanel_core::synthdef::flow::{Flow, Hardware};
 use scpanel_core::synthdef::{BusUse, Graph, Rate, Sig, SynthDef, bus_use};
 use scpanel_core::{ControlValue, Node, NodeKind, NodeTree, Options};

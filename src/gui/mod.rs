@@ -6,6 +6,8 @@ pub mod actions;
 pub(crate) mod announce;
 pub mod app;
 pub mod bridge;
+/// The Flow tab's data (read on the runtime), apart from its drawing.
+pub mod flow_view;
 pub(crate) mod format;
 pub mod hover;
 pub(crate) mod icons;

@@ -102,7 +102,7 @@ pub struct Session {
     /// The node tree view: its rows are this server's nodes, its folds this server's groups.
     pub tree: TreePanel,
     /// The Flow tab: the signal flow as last read, and its lane meter.
-    pub flow: crate::gui::panels::flow::FlowState,
+    pub flow: crate::gui::flow_view::FlowState,
     /// This server's scope, while the Scope or Spectrum tab shows it.
     pub scope: crate::gui::scope_feed::ScopeFeed,
     /// JACK's xruns since this window booted the server, counted by a watcher on the runtime.

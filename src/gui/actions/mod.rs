@@ -358,7 +358,7 @@ pub enum Outcome {
     /// The server's program and version.
     Version(VersionInfo),
     /// The signal flow, for the Flow tab.
-    Flow(Box<crate::gui::panels::flow::FlowRead>),
+    Flow(Box<crate::gui::flow_view::FlowRead>),
     /// The Flow tab's lane meter now meters this bus (or none).
     FlowMeter(Option<u32>),
 }

@@ -335,10 +335,10 @@ pub(crate) async fn perform(server: &Server, action: &Action) -> Result<Outcome,
         ))),
         ApplyFix(fix) => Ok(Outcome::Fixed(s.doctor().apply(fix).await?)),
         ReadFlow(dirs) => Ok(Outcome::Flow(Box::new(
-            crate::gui::panels::flow::read(s, dirs).await?,
+            crate::gui::flow_view::read(s, dirs).await?,
         ))),
         FlowMeter(want) => {
-            crate::gui::panels::flow::set_meter(s, *want).await?;
+            crate::gui::flow_view::set_meter(s, *want).await?;
             Ok(Outcome::FlowMeter(*want))
         }
         StopProcess(holder) => {

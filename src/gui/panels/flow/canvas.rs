@@ -3,7 +3,7 @@
 
 use egui::{Align2, Color32, Id, Pos2, Rect, Sense, Shape, Stroke, Vec2, WidgetInfo};
 
-use super::model::{Mark, Model, group_word};
+use crate::gui::flow_view::model::{Mark, Model, group_word};
 use crate::gui::theme::{self, Tone, tone};
 use scpanel_core::synthdef::flow::BusKind;
 

@@ -10,131 +10,19 @@
 //! synth's tooltip and not drawn.
 
 mod canvas;
-mod model;
 
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::gui::actions::{Action, ActionQueue, SessionId};
 use crate::gui::session::Session;
 use crate::gui::theme::{self, TextRole, Tone, tone};
-use scpanel_core::levels::BusMeterSpec;
-use scpanel_core::synthdef::flow::Flow;
-use scpanel_core::{NodeTree, Server, ServerError};
+use scpanel_core::Server;
 
-use model::{MAX_LISTED, Model};
+use crate::gui::flow_view::model::MAX_LISTED;
+use crate::gui::flow_view::{FlowState, METER_NAME, MIN_READ_INTERVAL, shape};
 
-/// The name of the lane meter: a bus meter like any other, found again by it.
-const METER_NAME: &str = "Flow: bus ";
-/// Reads that the tree's changes ask for come no closer than this: a show starting a synth
-/// a note would otherwise read the whole tree with controls many times a second.
-const MIN_READ_INTERVAL: Duration = Duration::from_secs(1);
-
-/// A read flow and its picture, worked out where it was read (on the runtime), not on the
-/// UI thread: 500 synths take some milliseconds.
-#[derive(Debug, Clone)]
-pub struct FlowRead {
-    pub flow: Flow,
-    /// scpanel's own group, left out of the picture.
-    pub own_group: Option<i32>,
-    pub took: Duration,
-    model: Model,
-}
-
-impl FlowRead {
-    pub fn new(flow: Flow, own_group: Option<i32>, took: Duration) -> FlowRead {
-        let model = Model::of(&flow, own_group);
-        FlowRead {
-            flow,
-            own_group,
-            took,
-            model,
-        }
-    }
-}
-
-/// Reads the flow (on the runtime).
-pub(crate) async fn read(server: &Server, dirs: &[PathBuf]) -> Result<FlowRead, ServerError> {
-    let started = Instant::now();
-    let flow = server.doctor().flow(dirs).await?;
-    let own_group = server.nodes().own(scpanel_core::Own::Group);
-    Ok(FlowRead::new(flow, own_group, started.elapsed()))
-}
-
-/// Meters bus `want` with the lane meter, or stops it (on the runtime). Any other lane
-/// meter is removed first.
-pub(crate) async fn set_meter(server: &Server, want: Option<u32>) -> Result<(), ServerError> {
-    let mixer = server.mixer();
-    let wanted = want.map(|b| format!("{METER_NAME}{b}"));
-    let mut running = false;
-    for b in mixer.meters().buses {
-        if !b.spec.name.starts_with(METER_NAME) {
-            continue;
-        }
-        if Some(&b.spec.name) == wanted.as_ref() {
-            running = true;
-        } else {
-            mixer.remove_bus_meter(b.slot).await?;
-        }
-    }
-    if let (Some(bus), Some(name), false) = (want, wanted, running) {
-        mixer
-            .add_bus_meter(BusMeterSpec {
-                name,
-                bus,
-                channels: 1,
-                note: None,
-            })
-            .await?;
-    }
-    Ok(())
-}
-
-/// The Flow tab's state for one server.
-#[derive(Default)]
-pub struct FlowState {
-    /// The last flow read, as drawn.
-    model: Option<Model>,
-    /// The flow as read, for tests and the bench.
-    read: Option<FlowRead>,
-    /// Why the last read failed.
-    error: Option<String>,
-    /// A read is under way.
-    reading: bool,
-    /// When the last read was asked for.
-    asked_at: Option<Instant>,
-    /// The tree's generation last looked at, and the shape it had then.
-    seen_generation: Option<u64>,
-    shape: Option<u64>,
-    /// The shape the drawn flow was read at.
-    read_shape: Option<u64>,
-    /// Folders of `.scsyndef` files to learn graphs from, besides sclang's own.
-    pub synthdef_dirs: Vec<PathBuf>,
-    /// The lane the pointer is over, whose bus should be metered.
-    want_meter: Option<u32>,
-    /// The bus the lane meter was last set to.
-    meter_on: Option<u32>,
-    /// A meter change is under way.
-    meter_busy: bool,
-    meter_error: Option<String>,
-}
-
+/// What of the tab's state moves with actions: reads and the lane meter asked for.
 impl FlowState {
-    /// The flow as last read.
-    pub fn flow(&self) -> Option<&Flow> {
-        self.read.as_ref().map(|r| &r.flow)
-    }
-
-    /// Shows `read` (an action's result, or a bench's made-up flow).
-    pub fn landed(&mut self, mut read: FlowRead) {
-        self.reading = false;
-        self.error = None;
-        self.model = Some(std::mem::take(&mut read.model));
-        self.read = Some(read);
-    }
-
     /// A read or meter change failed; the tab says so itself, no notice.
     pub(crate) fn failed(&mut self, action: &Action, why: String) {
         match action {
@@ -150,13 +38,6 @@ impl FlowState {
             }
             _ => {}
         }
-    }
-
-    /// The lane meter was set to `want`.
-    pub(crate) fn meter_set(&mut self, want: Option<u32>) {
-        self.meter_busy = false;
-        self.meter_on = want;
-        self.meter_error = None;
     }
 
     /// The tab is not shown for this session: its lane meter goes.
@@ -204,27 +85,6 @@ impl FlowState {
         self.read_shape = self.shape;
         actions.push(Action::ReadFlow(self.synthdef_dirs.clone()));
     }
-}
-
-/// What of the tree the flow depends on, as one number: each node's place, def and pause,
-/// scpanel's own group left out.
-fn shape(tree: &NodeTree, own_group: Option<i32>) -> u64 {
-    let mut h = DefaultHasher::new();
-    let mut skip_below: Option<usize> = None;
-    tree.walk(|depth, n| {
-        if let Some(d) = skip_below {
-            if depth > d {
-                return;
-            }
-            skip_below = None;
-        }
-        if Some(n.id) == own_group {
-            skip_below = Some(depth);
-            return;
-        }
-        (depth, n.id, n.def_name(), n.paused).hash(&mut h);
-    });
-    h.finish()
 }
 
 /// The Flow tab.

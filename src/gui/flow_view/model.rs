@@ -14,18 +14,18 @@ const ALWAYS_SHOWN: u32 = 8;
 /// Lanes a single multichannel bus range marks at most (a peer's def may claim 1024).
 const MAX_RANGE_LANES: u32 = 64;
 /// Wrong-order sentences listed above the picture; the rest are counted.
-pub(super) const MAX_LISTED: usize = 3;
+pub(crate) const MAX_LISTED: usize = 3;
 
 /// A synth's mark on a lane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Mark {
+pub(crate) enum Mark {
     Reads,
     Writes,
     Both,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct Row {
+pub(crate) struct Row {
     pub id: i32,
     /// "1000 reverb".
     pub name: String,
@@ -44,7 +44,7 @@ pub(super) struct Row {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct Lane {
+pub(crate) struct Lane {
     pub bus: u32,
     pub kind: BusKind,
     /// The bus number as drawn.
@@ -54,7 +54,7 @@ pub(super) struct Lane {
 
 /// A writer's signal reaching a reader over a lane.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) struct Link {
+pub(crate) struct Link {
     pub lane: usize,
     /// Row indices.
     pub from: usize,
@@ -70,7 +70,7 @@ impl Link {
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
-pub(super) struct Model {
+pub(crate) struct Model {
     pub rows: Vec<Row>,
     pub lanes: Vec<Lane>,
     /// Sorted by their top row, so a frame finds the ones on screen quickly.
@@ -354,7 +354,7 @@ impl Model {
 }
 
 /// The words over a group of lanes.
-pub(super) fn group_word(kind: BusKind) -> &'static str {
+pub(crate) fn group_word(kind: BusKind) -> &'static str {
     match kind {
         BusKind::Output => "outputs",
         BusKind::Input => "inputs",
