@@ -16,6 +16,12 @@ use scpanel_core::{Server, ServerEvent};
 /// Where shows go: `SCPANEL_SHOWS_DIR` when set (tests, a second copy), else the data
 /// folder's `scpanel/shows`.
 pub fn shows_folder() -> Option<PathBuf> {
+    // The window's own unit tests keep their shows out of the user's data folder.
+    if cfg!(test) {
+        return Some(
+            std::env::temp_dir().join(format!("scpanel-unit-shows-{}", std::process::id())),
+        );
+    }
     std::env::var_os("SCPANEL_SHOWS_DIR")
         .map(PathBuf::from)
         .or_else(scpanel_core::journal::default_folder)
