@@ -95,13 +95,7 @@ impl Flight {
     /// into the show; returns its id there, for what the caller records of it itself (xruns,
     /// the doctor's findings). Runs on the caller's tokio runtime.
     pub fn follow(&self, server: &Server, name: &str, address: &str, owned: bool) -> ServerId {
-        let protocol = server.attachment().map_or("udp", |a| {
-            if a.protocol == scpanel_core::Protocol::Tcp {
-                "tcp"
-            } else {
-                "udp"
-            }
-        });
+        let protocol = server.attachment().map_or("udp", |a| a.protocol.as_str());
         let id = self.add_server(name, address, protocol, owned);
         let journal = Arc::clone(&self.journal);
         let server = server.clone();

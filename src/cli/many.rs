@@ -154,11 +154,7 @@ pub(super) async fn watch(
     for (i, target) in targets.iter().enumerate() {
         let (target, link, tx) = (target.clone(), link.clone(), tx.clone());
         let record = flight.clone().map(|f| {
-            let protocol = if target.protocol == Protocol::Tcp {
-                "tcp"
-            } else {
-                "udp"
-            };
+            let protocol = target.protocol.as_str();
             let id = f.add_server(&target.name, &target.addr, protocol, false);
             (f, id)
         });

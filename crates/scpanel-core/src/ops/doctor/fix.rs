@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use super::{Doctor, Fix};
 use crate::error::{Result, ServerError};
-use crate::host::jack::JackTarget;
 use crate::ops::nodes;
 use crate::wire::protocol::AddAction;
 
@@ -22,12 +21,9 @@ pub(super) async fn apply(doc: &Doctor, fix: &Fix) -> Result<String> {
             Ok(format!("moved {node} after {after}"))
         }
         Fix::ConnectOutputs { client } => {
-            let target = if doc.link.live().is_some_and(|l| l.attachment.is_owner) {
-                crate::host::xruns::target_of(&doc.options)
-            } else {
-                JackTarget::default()
-            };
-            let pairs = target.connect_outputs_to_system(client).await?;
+            let pairs = super::gather::jack_target(doc)
+                .connect_outputs_to_system(client)
+                .await?;
             if pairs.is_empty() {
                 return Err(ServerError::Io(format!(
                     "JACK has no playback ports to connect {client}'s outputs to"

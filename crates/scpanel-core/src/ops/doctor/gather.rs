@@ -189,11 +189,7 @@ fn old_server(live: &Live) -> Option<BootTrouble> {
     }
     Some(BootTrouble::PortInUse {
         port: addr.port(),
-        protocol: if live.attachment.protocol == crate::wire::transport::Protocol::Tcp {
-            "tcp"
-        } else {
-            "udp"
-        },
+        protocol: live.attachment.protocol.as_str(),
         holder: Some(holder),
         old: true,
     })
@@ -241,11 +237,7 @@ fn boot_trouble(doc: &Doctor, exam: &Examination) -> Option<BootTrouble> {
             LineKind::NoAudio => Some(BootTrouble::NoAudio(l.text.clone())),
             LineKind::PortInUse => Some(BootTrouble::PortInUse {
                 port: doc.options.port,
-                protocol: if doc.options.protocol == crate::wire::transport::Protocol::Tcp {
-                    "tcp"
-                } else {
-                    "udp"
-                },
+                protocol: doc.options.protocol.as_str(),
                 holder: None,
                 old: false,
             }),
@@ -254,13 +246,19 @@ fn boot_trouble(doc: &Doctor, exam: &Examination) -> Option<BootTrouble> {
     })
 }
 
-async fn jack_facts(doc: &Doctor, live: &Live) -> Option<JackFacts> {
-    let owner = live.attachment.is_owner;
-    let target = if owner {
+/// The JACK server the server is on: the one its boot named when we booted it, else the
+/// default one.
+pub(super) fn jack_target(doc: &Doctor) -> JackTarget {
+    if doc.link.live().is_some_and(|l| l.attachment.is_owner) {
         crate::host::xruns::target_of(&doc.options)
     } else {
         JackTarget::default()
-    };
+    }
+}
+
+async fn jack_facts(doc: &Doctor, live: &Live) -> Option<JackFacts> {
+    let owner = live.attachment.is_owner;
+    let target = jack_target(doc);
     // A server we booted has the client name we gave it; another is SuperCollider, or
     // SuperCollider-PORT when scpanel booted it beside another.
     let mut candidates = vec![];
