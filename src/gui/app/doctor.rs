@@ -8,7 +8,7 @@ use super::ScPanel;
 use crate::gui::actions::Action;
 use crate::gui::panels::doctor::Asked;
 use crate::gui::session::XrunsShown;
-use scpanel_core::doctor::{Examination, Finding, Fix};
+use scpanel_core::doctor::{Examination, Fix};
 
 /// Xruns older than this are no news to the doctor.
 const RECENT_XRUNS: Duration = Duration::from_secs(60);
@@ -49,17 +49,19 @@ impl ScPanel {
         }
     }
 
-    /// The current server's findings for the status bar's badge (read at most once a second).
-    pub(super) fn badge(&mut self) -> Vec<Finding> {
+    /// The status bar's badge for the current server: its mark and what it says (the
+    /// findings read at most once a second).
+    pub(super) fn badge(&mut self) -> Option<(String, String)> {
         let session = &self.sessions[self.current];
         if !session.server.state().is_online() {
-            return Vec::new();
+            return None;
         }
-        let xruns = recent_xruns(&session.xruns());
-        let doctor = session.server.doctor();
-        self.doctor
-            .badge(session.id, || doctor.during_show(xruns))
-            .to_vec()
+        // Read again at most once a second: the handle and the xruns only then.
+        let findings = self.doctor.badge(session.id, || {
+            let xruns = recent_xruns(&session.xruns());
+            session.server.doctor().during_show(xruns)
+        });
+        crate::gui::panels::doctor::badge_text(findings)
     }
 }
 

@@ -282,7 +282,7 @@ impl eframe::App for ScPanel {
         // The master meter shows while the meters run, on every tab.
         let master = (state.is_online() && self.session().server.mixer().settings().meters)
             .then(|| self.session().server.mixer().meters().outputs);
-        let doctor_badge = crate::gui::panels::doctor::badge_text(&self.badge());
+        let doctor_badge = self.badge();
         self.window_title(&ctx, recording.as_ref());
         self.announce(&ctx);
         // The panels paint no background of their own: the window is cleared to the panel

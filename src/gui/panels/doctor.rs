@@ -55,6 +55,8 @@ pub struct DoctorPanel {
 pub struct Folders {
     pub dirs: Vec<PathBuf>,
     field: String,
+    /// Why the folder typed was not added.
+    field_error: Option<String>,
     loaded: bool,
 }
 
@@ -119,18 +121,27 @@ impl Folders {
                     let label = ui.label("Add a folder");
                     ui.text_edit_singleline(&mut self.field)
                         .labelled_by(label.id);
-                    let path = PathBuf::from(self.field.trim());
-                    let ok = !self.field.trim().is_empty() && path.is_dir();
+                    let typed = !self.field.trim().is_empty();
                     if ui
-                        .add_enabled(ok, egui::Button::new("Add"))
+                        .add_enabled(typed, egui::Button::new("Add"))
                         .on_disabled_hover_text("Type the path of an existing folder")
                         .clicked()
                     {
-                        self.dirs.push(path);
-                        self.field.clear();
-                        changed = true;
+                        // Looked at on the click, not every frame the field shows.
+                        let path = PathBuf::from(self.field.trim());
+                        if path.is_dir() {
+                            self.dirs.push(path);
+                            self.field.clear();
+                            self.field_error = None;
+                            changed = true;
+                        } else {
+                            self.field_error = Some(format!("{} is not a folder", path.display()));
+                        }
                     }
                 });
+                if let Some(why) = &self.field_error {
+                    ui.colored_label(tone(ui, Tone::Error), why);
+                }
                 if changed && let Err(e) = self.save() {
                     ui.colored_label(tone(ui, Tone::Error), format!("Not saved: {e}"));
                 }

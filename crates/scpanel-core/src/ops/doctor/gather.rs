@@ -69,12 +69,13 @@ pub(super) async fn flow(doc: &Doctor, dirs: &[PathBuf]) -> Result<Flow> {
 }
 
 /// What [`Doctor::during_show`] judges: the latest status, the output's recent lines, the
-/// caller's xruns. Graphs only from what this client sent (no folder is read).
+/// caller's xruns. No file is read: a window asks this every second, on its own thread.
 pub(super) fn show_facts(doc: &Doctor, recent_xruns: Option<u64>) -> Facts {
     let owner = doc.link.live().is_some_and(|l| l.attachment.is_owner);
     let (missing_defs, late, _) = if owner && doc.link.process().is_some() {
-        let own = doc.defs.list();
-        from_log(doc, &Library::gather(&own, &[], &mut HashMap::new()))
+        // No folder is read here (a window asks every second): a lost def is named,
+        // its file is for the full look to find.
+        from_log(doc, &HashMap::new())
     } else {
         (vec![], vec![], None)
     };
@@ -133,7 +134,7 @@ pub(super) async fn gather(doc: &Doctor, exam: &Examination) -> Result<(Facts, V
         None
     };
     let (missing_defs, late, rate_line) = if owner && doc.link.process().is_some() {
-        from_log(doc, &lib)
+        from_log(doc, &lib.files)
     } else {
         unchecked.push(
             "SynthDefs others asked for in vain, and late bundles: only the output of a server \
@@ -305,7 +306,7 @@ type LogFacts = (Vec<(String, Option<Fix>)>, Vec<f64>, Option<String>);
 
 /// From the current run's output: SynthDefs asked for in vain (since the last time this
 /// doctor loaded them), recent `late` lines, and a sample-rate mismatch at boot.
-fn from_log(doc: &Doctor, lib: &Library) -> LogFacts {
+fn from_log(doc: &Doctor, files: &HashMap<String, PathBuf>) -> LogFacts {
     let cleared = doc
         .state
         .cleared
@@ -352,7 +353,7 @@ fn from_log(doc: &Doctor, lib: &Library) -> LogFacts {
                         file: None,
                     })
                 } else {
-                    lib.files.get(&name).map(|f| Fix::LoadDef {
+                    files.get(&name).map(|f| Fix::LoadDef {
                         name: name.clone(),
                         file: Some(f.clone()),
                     })
