@@ -418,6 +418,7 @@ mod tests {
                 outputs: 2,
                 inputs: 2,
             },
+            cut_short: false,
         };
         let m = Model::of(&flow, Some(7));
         assert_eq!(m.own_hidden, 1);

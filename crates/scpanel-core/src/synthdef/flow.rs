@@ -146,11 +146,18 @@ pub struct Flow {
     pub feeds: Vec<Feed>,
     /// The hardware buses.
     pub hardware: Hardware,
+    /// The feeds were cut at [`MAX_FEEDS`] or at the search's bound: some are missing.
+    pub cut_short: bool,
 }
 
 /// How many feeds the flow keeps at most: a server with thousands of synths on one bus would
-/// otherwise make millions (each writer to each reader). The count of those left out is kept.
+/// otherwise make millions (each writer to each reader). A flow cut there says so
+/// ([`Flow::cut_short`]).
 pub const MAX_FEEDS: usize = 100_000;
+
+/// How many (writer, bus, reader) steps the feeds' search takes at most: a peer's defs may
+/// claim a thousand channels on every synth, each read by every other.
+const MAX_FEED_STEPS: usize = 10_000_000;
 
 impl Flow {
     /// No synths, no hardware buses: a server not (yet) looked at.
@@ -162,6 +169,7 @@ impl Flow {
                 outputs: 0,
                 inputs: 0,
             },
+            cut_short: false,
         }
     }
 
@@ -220,11 +228,12 @@ impl Flow {
                 known,
             });
         });
-        let feeds = feeds_of(&synths);
+        let (feeds, cut_short) = feeds_of(&synths);
         Flow {
             synths,
             feeds,
             hardware,
+            cut_short,
         }
     }
 
@@ -255,12 +264,19 @@ fn overlaps(a0: u32, a1: u32, b0: u32, b1: u32) -> bool {
 /// block (`InFeedback`).
 type Reader = (usize, i32, bool);
 
-pub(crate) fn feeds_of(synths: &[FlowSynth]) -> Vec<Feed> {
+/// Every feed, and whether the search was cut short (by [`MAX_FEEDS`] or
+/// [`MAX_FEED_STEPS`]).
+pub(crate) fn feeds_of(synths: &[FlowSynth]) -> (Vec<Feed>, bool) {
     // (rate, bus) → readers (position, id, feedback).
     let mut readers: HashMap<(bool, u32), Vec<Reader>> = HashMap::new();
+    let mut steps = 0usize;
     for (i, s) in synths.iter().enumerate() {
         for (rate, first, w, feedback) in s.reads() {
             for bus in first..first.saturating_add(w) {
+                steps += 1;
+                if steps > MAX_FEED_STEPS {
+                    return (Vec::new(), true);
+                }
                 readers
                     .entry((rate == BusRate::Audio, bus))
                     .or_default()
@@ -277,11 +293,15 @@ pub(crate) fn feeds_of(synths: &[FlowSynth]) -> Vec<Feed> {
                     continue;
                 };
                 for &(j, reader, feedback) in rs {
+                    steps += 1;
+                    if steps > MAX_FEED_STEPS {
+                        return (feeds, true);
+                    }
                     if reader == s.id || !seen.insert((s.id, reader)) {
                         continue;
                     }
                     if feeds.len() >= MAX_FEEDS {
-                        return feeds;
+                        return (feeds, true);
                     }
                     feeds.push(Feed {
                         writer: s.id,
@@ -296,7 +316,7 @@ pub(crate) fn feeds_of(synths: &[FlowSynth]) -> Vec<Feed> {
             }
         }
     }
-    feeds
+    (feeds, false)
 }
 
 #[cfg(test)]
@@ -409,4 +429,21 @@ mod tests {
         assert_eq!(STEREO.kind(3), BusKind::Input);
         assert_eq!(STEREO.kind(4), BusKind::Private);
     }
+
+    #[test]
+    fn a_flow_of_too_many_feeds_is_cut_and_says_so() {
+        // 400 sources into bus 16 and 400 readers of it: 160,000 feeds.
+        let mut t = NodeTree::new(0);
+        for id in 0..400 {
+            synth(&mut t, 0, 1000 + id, "src", &[("out", 16.0)]);
+        }
+        for id in 0..400 {
+            synth(&mut t, 0, 2000 + id, "verb", &[("in", 16.0)]);
+        }
+        let flow = Flow::of(&t, &defs, STEREO);
+        assert!(flow.cut_short);
+        assert_eq!(flow.feeds.len(), MAX_FEEDS);
+        assert!(!Flow::of(&NodeTree::new(0), &defs, STEREO).cut_short);
+    }
+
 }

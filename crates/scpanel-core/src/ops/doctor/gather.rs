@@ -119,6 +119,13 @@ pub(super) async fn gather(doc: &Doctor, exam: &Examination) -> Result<(Facts, V
     let paused_groups = super::pauses::pauses(doc, &mut tree, &mut unchecked).await;
     let hw = hardware(&live);
     let flow = Flow::of(&tree, &|n| lib.lookup(n), hw);
+    if flow.cut_short {
+        unchecked.push(format!(
+            "some writer-to-reader links: more than {} of them, or too many synths on \
+             one bus to follow them all",
+            crate::synthdef::flow::MAX_FEEDS
+        ));
+    }
 
     let local = exam
         .local

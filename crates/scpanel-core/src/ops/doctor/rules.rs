@@ -412,12 +412,24 @@ fn name(s: &FlowSynth) -> String {
 fn buses(f: &Facts, lost: Severity, out: &mut Vec<Finding>) {
     let flow = &f.flow;
     let hw = flow.hardware;
-    let position: HashMap<i32, usize> = flow
+    // Synths by id with their place in the order, and each reader's feeds, indexed once: a
+    // peer's server can make a hundred thousand feeds, and a search per feed would be their
+    // square.
+    let by_id: HashMap<i32, (usize, &FlowSynth)> = flow
         .synths
         .iter()
         .enumerate()
-        .map(|(i, s)| (s.id, i))
+        .map(|(i, s)| (s.id, (i, s)))
         .collect();
+    let mut late_writers: HashMap<i32, Vec<i32>> = HashMap::new();
+    let mut fed_in_time: HashSet<(i32, u32)> = HashSet::new();
+    for x in &flow.feeds {
+        if x.wrong_order {
+            late_writers.entry(x.reader).or_default().push(x.writer);
+        } else {
+            fed_in_time.insert((x.reader, x.bus));
+        }
+    }
     // A reader before its writer, on a private audio bus (the outputs are read by meters and
     // recorders on purpose, after everything).
     let mut done: HashSet<i32> = HashSet::new();
@@ -425,7 +437,8 @@ fn buses(f: &Facts, lost: Severity, out: &mut Vec<Finding>) {
         if hw.kind(feed.bus) != BusKind::Private || !done.insert(feed.reader) {
             continue;
         }
-        let (Some(reader), Some(writer)) = (flow.synth(feed.reader), flow.synth(feed.writer))
+        let (Some((_, reader)), Some((_, writer))) =
+            (by_id.get(&feed.reader), by_id.get(&feed.writer))
         else {
             continue;
         };
@@ -433,17 +446,14 @@ fn buses(f: &Facts, lost: Severity, out: &mut Vec<Finding>) {
             continue;
         }
         // The last of its writers that runs after it: move the reader after that one.
-        let last = flow
-            .feeds
-            .iter()
-            .filter(|x| x.reader == feed.reader && x.wrong_order)
-            .filter_map(|x| flow.synth(x.writer))
-            .max_by_key(|s| position.get(&s.id).copied().unwrap_or(0))
-            .unwrap_or(writer);
-        let fed_before = flow
-            .feeds
-            .iter()
-            .any(|x| x.reader == feed.reader && !x.wrong_order && x.bus == feed.bus);
+        let last = late_writers
+            .get(&feed.reader)
+            .into_iter()
+            .flatten()
+            .filter_map(|w| by_id.get(w))
+            .max_by_key(|(i, _)| *i)
+            .map_or(*writer, |(_, s)| *s);
+        let fed_before = fed_in_time.contains(&(feed.reader, feed.bus));
         out.push(Finding {
             kind: Kind::Order,
             severity: if fed_before { Severity::Warning } else { lost },
@@ -545,11 +555,17 @@ fn join(buses: &[u32]) -> String {
 fn silenced(f: &Facts, lost: Severity, out: &mut Vec<Finding>) {
     let flow = &f.flow;
     let musicians = || flow.synths.iter().filter(|s| !s.is_scpanels());
+    // Each paused synth under the top-most paused group above it, in one pass (the groups
+    // are top-most: none holds another).
+    let paused: HashSet<i32> = f.paused_groups.iter().copied().collect();
+    let mut under: HashMap<i32, Vec<i32>> = HashMap::new();
+    for s in musicians().filter(|s| s.paused) {
+        if let Some(g) = s.group_path.iter().find(|g| paused.contains(g)) {
+            under.entry(*g).or_default().push(s.id);
+        }
+    }
     for g in &f.paused_groups {
-        let inside: Vec<i32> = musicians()
-            .filter(|s| s.paused && s.group_path.contains(g))
-            .map(|s| s.id)
-            .collect();
+        let inside = under.remove(g).unwrap_or_default();
         out.push(Finding {
             kind: Kind::Paused,
             severity: if inside.is_empty() {
@@ -744,8 +760,9 @@ mod tests {
                 outputs: 2,
                 inputs: 2,
             },
+            cut_short: false,
         };
-        flow.feeds = crate::synthdef::flow::feeds_of(&flow.synths);
+        flow.feeds = crate::synthdef::flow::feeds_of(&flow.synths).0;
         Facts::of(flow)
     }
 
