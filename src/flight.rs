@@ -144,12 +144,16 @@ async fn keep(journal: Arc<Journal>, id: ServerId, server: Server) {
                     return;
                 }
                 // Samples newer than the last one kept, at the time each reply came.
-                let new: Vec<(Instant, Sample)> = server.with_status_history(|h| {
+                // From the newest back: every change wakes this, and the history holds an
+                // hour of replies.
+                let mut new: Vec<(Instant, Sample)> = server.with_status_history(|h| {
                     h.iter()
-                        .filter(|s| last_sample.is_none_or(|t| s.at > t))
+                        .rev()
+                        .take_while(|s| last_sample.is_none_or(|t| s.at > t))
                         .map(|s| (s.at, sample(&s.info)))
                         .collect()
                 });
+                new.reverse();
                 for (at, s) in new {
                     last_sample = Some(at);
                     journal.record(wall(at), scpanel_core::journal::Record::Status(id, s));
@@ -203,11 +207,9 @@ fn lifecycle(e: &ServerEvent) -> Option<Event> {
 fn line(kind: LineKind, text: &str) -> Option<Event> {
     let text = text.trim();
     match kind {
-        LineKind::Late => text
-            .strip_prefix("late ")
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|v| v.is_finite())
-            .map(|seconds| Event::Late { seconds }),
+        LineKind::Late => {
+            scpanel_core::log::late_seconds(kind, text).map(|seconds| Event::Late { seconds })
+        }
         LineKind::Error
             if text.starts_with("FAILURE IN SERVER") || text.starts_with("*** ERROR") =>
         {

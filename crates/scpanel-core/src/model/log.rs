@@ -22,6 +22,18 @@ pub enum LineKind {
     Normal,
 }
 
+/// How late the bundle of a `late 0.012` line came, in seconds: the one reader of those
+/// lines (the doctor, the flight recorder).
+pub fn late_seconds(kind: LineKind, text: &str) -> Option<f64> {
+    if kind != LineKind::Late {
+        return None;
+    }
+    text.trim()
+        .strip_prefix("late ")
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|v| v.is_finite() && *v >= 0.0)
+}
+
 /// Where a log line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stream {
@@ -70,6 +82,11 @@ impl LogLine {
             mark: Mark::None,
             text,
         }
+    }
+
+    /// How late a `late 0.012` line's bundle came, in seconds (finite, not negative).
+    pub fn late_seconds(&self) -> Option<f64> {
+        late_seconds(self.kind, &self.text)
     }
 
     /// Whether the line reports a failure (an error, a taken port, no audio, a crash).

@@ -445,5 +445,4 @@ mod tests {
         assert_eq!(flow.feeds.len(), MAX_FEEDS);
         assert!(!Flow::of(&NodeTree::new(0), &defs, STEREO).cut_short);
     }
-
 }

@@ -331,22 +331,17 @@ fn from_log(doc: &Doctor, files: &HashMap<String, PathBuf>) -> LogFacts {
             .max(lines.len().saturating_sub(MAX_LOG_LINES));
         let seq_of = |i: usize| total - (lines.len() - i) as u64;
         let mut missing: Vec<String> = Vec::new();
+        let mut named: std::collections::HashSet<&str> = std::collections::HashSet::new();
         let mut late = Vec::new();
         for (i, l) in lines.iter().enumerate().skip(start) {
             if let Some(name) = missing_def(&l.text)
                 && cleared.get(name).is_none_or(|at| seq_of(i) >= *at)
-                && !missing.iter().any(|m| m == name)
+                && named.insert(name)
             {
                 missing.push(name.to_string());
             }
-            if l.kind == LineKind::Late
+            if let Some(s) = l.late_seconds()
                 && now.duration_since(l.at).is_ok_and(|d| d < RECENT)
-                && let Some(s) = l
-                    .text
-                    .trim()
-                    .strip_prefix("late ")
-                    .and_then(|v| v.trim().parse::<f64>().ok())
-                    .filter(|v| v.is_finite() && *v >= 0.0)
             {
                 late.push(s);
             }
