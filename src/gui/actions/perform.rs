@@ -249,15 +249,10 @@ pub(crate) async fn perform(server: &Server, action: &Action) -> Result<Outcome,
         ConnectSpeakers => {
             // The name JACK gave the server, which differs from the one asked for when that
             // was taken (a second server on the machine).
-            let client = s
-                .with_log(|l| {
-                    scpanel_core::audio::jack::client_name_in_output(
-                        l.lines().map(|x| x.text.as_str()),
-                    )
-                })
-                .unwrap_or_else(|| {
-                    scpanel_core::audio::jack::client_name(&s.options().device).to_string()
-                });
+            let device = s.options().device;
+            let client = s.with_log(|l| {
+                scpanel_core::audio::jack::client_of(l.lines().map(|x| x.text.as_str()), &device)
+            });
             Ok(Outcome::SpeakersConnected(
                 JackTarget::default()
                     .connect_outputs_to_system(&client)

@@ -440,6 +440,12 @@ pub fn client_name_in_output<'a>(lines: impl IntoIterator<Item = &'a str>) -> Op
         .last()
 }
 
+/// The JACK client a server scpanel booted has: the name JACK gave it (its `output`), else
+/// the one its `-H` `device` asked for.
+pub fn client_of<'a>(output: impl IntoIterator<Item = &'a str>, device: &str) -> String {
+    client_name_in_output(output).unwrap_or_else(|| client_name(device).to_string())
+}
+
 /// A client name of its own for a second server on the machine, from its port, so that
 /// JACK's patchbays tell the servers apart (`SuperCollider-57111`).
 pub fn client_name_for_port(port: u16) -> String {

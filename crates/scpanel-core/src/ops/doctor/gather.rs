@@ -272,11 +272,9 @@ async fn jack_facts(doc: &Doctor, live: &Live) -> Option<JackFacts> {
     let mut candidates = vec![];
     if owner {
         // The name JACK gave it, which differs from the one asked for when it was taken.
-        let given = with_log(doc, |l| {
-            crate::host::jack::client_name_in_output(l.lines().map(|x| x.text.as_str()))
-        });
-        candidates.extend(given);
-        candidates.push(client_name(&doc.options.device).to_string());
+        candidates.push(with_log(doc, |l| {
+            crate::host::jack::client_of(l.lines().map(|x| x.text.as_str()), &doc.options.device)
+        }));
     } else {
         // Its command line names the client when it was started with -H.
         let addr = live.attachment.addr;
