@@ -169,15 +169,5 @@ async fn run(n: usize) {
 }
 
 fn main() {
-    support::need_jack();
-    let n = std::env::var("SCPANEL_BENCH_SYNTHS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(2_000);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(run(n));
+    support::main_with(2_000, run);
 }

@@ -30,6 +30,25 @@ pub fn median(mut v: Vec<f64>) -> String {
     )
 }
 
+/// A server benchmark's `main`: beside JACK, `SCPANEL_BENCH_SYNTHS` synths (else `default`),
+/// `run` on a two-thread runtime.
+pub fn main_with<F: std::future::Future<Output = ()>>(
+    default: usize,
+    run: impl FnOnce(usize) -> F,
+) {
+    need_jack();
+    let n = std::env::var("SCPANEL_BENCH_SYNTHS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(run(n));
+}
+
 /// Benchmarks that boot a server need JACK: say how to run them, and stop.
 pub fn need_jack() {
     if std::env::var_os("JACK_DEFAULT_SERVER").is_none() {
