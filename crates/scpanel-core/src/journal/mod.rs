@@ -371,13 +371,7 @@ fn iso_utc(us: i64) -> String {
 
 /// `21:14:03`, local time, for a summary.
 fn local_hms(us: i64) -> String {
-    match jiff::Timestamp::from_microsecond(us) {
-        Ok(t) => t
-            .to_zoned_datetime(jiff::tz::TimeZone::system())
-            .strftime("%H:%M:%S")
-            .to_string(),
-        Err(_) => "--:--:--".to_string(),
-    }
+    crate::clock::hms(time(us))
 }
 
 /// `20261206-145844`, local time, for a file's name.

@@ -21,6 +21,22 @@ pub fn hours_minutes(at: SystemTime) -> String {
     }
 }
 
+/// `21:14:03` in local time (a summary's peak, a timeline's axis).
+pub fn hms(at: SystemTime) -> String {
+    match local(at) {
+        Some(z) => z.strftime("%H:%M:%S").to_string(),
+        None => "--:--:--".to_string(),
+    }
+}
+
+/// `21:14:03.250` in local time (a timeline zoomed to seconds).
+pub fn hms_millis(at: SystemTime) -> String {
+    match local(at) {
+        Some(z) => z.strftime("%H:%M:%S%.3f").to_string(),
+        None => "--:--:--.---".to_string(),
+    }
+}
+
 /// `2026-11-30-192311` in local time, for a file's name.
 pub fn file_stamp(at: SystemTime) -> String {
     match local(at) {
