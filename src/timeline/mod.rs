@@ -25,6 +25,24 @@ pub const GAP: f64 = 5.0;
 /// A time on the timeline: seconds since the show began.
 pub type Seconds = f64;
 
+/// The round steps a time axis ticks at, in seconds: from a tenth of a second to a day.
+pub const STEPS: [Seconds; 22] = [
+    0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0,
+    3600.0, 7200.0, 10800.0, 21600.0, 43200.0, 86400.0, 172_800.0,
+];
+
+/// The smallest round step at least `min` long.
+pub fn step_for(min: Seconds) -> Seconds {
+    STEPS
+        .iter()
+        .copied()
+        .find(|s| *s >= min)
+        .unwrap_or(STEPS[STEPS.len() - 1])
+}
+
+/// The most ticks [`Timeline::ticks`] gives, whatever it is asked.
+const MAX_TICKS: f64 = 2000.0;
+
 /// One show, read whole, ready to draw.
 #[derive(Debug, Clone)]
 pub struct Timeline {
@@ -276,12 +294,40 @@ impl Timeline {
         }
     }
 
-    /// `21:14:03` for `t`, or `21:14:03.250` when `fine` (zoomed to seconds).
+    /// Ticks every `step` seconds in `[lo, hi]`, on round local times (21:15:00, not 300 s
+    /// after the show began).
+    pub fn ticks(&self, lo: Seconds, hi: Seconds, step: Seconds) -> Vec<Seconds> {
+        if !(lo.is_finite() && hi.is_finite() && step > 0.0) || hi < lo {
+            return Vec::new();
+        }
+        let unix = since(SystemTime::UNIX_EPOCH, self.origin);
+        // The show's start in local seconds since the epoch, whole and fraction apart (so a
+        // tenth of a second stays exact next to 1.7e9).
+        let local = unix + clock::utc_offset(self.origin) as f64;
+        let (whole, part) = (local.floor(), local - local.floor());
+        let phase = (whole % step) + part;
+        let first = ((lo + phase) / step).ceil();
+        let last = ((hi + phase) / step).floor();
+        if last - first > MAX_TICKS {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        let mut k = first;
+        while k <= last {
+            out.push(k * step - phase);
+            k += 1.0;
+        }
+        out
+    }
+
+    /// `21:14:03` for `t`, or `21:14:03.250` when `fine` (zoomed to seconds). Rounded to
+    /// the millisecond first: a tick a hair before 21:15:00 reads 21:15:00.
     pub fn clock(&self, t: Seconds, fine: bool) -> String {
+        let at = self.wall((t * 1000.0).round() / 1000.0);
         if fine {
-            clock::hms_millis(self.wall(t))
+            clock::hms_millis(at)
         } else {
-            clock::hms(self.wall(t))
+            clock::hms(at)
         }
     }
 
@@ -591,7 +637,7 @@ mod tests {
         }
         events.push(event_at(&i, 20.2, Event::Xrun { count: 3 }));
         events.push(event_at(&i, 10.1, Event::Mark { text: "b".into() }));
-        events.sort_by(|a, b| a.time.cmp(&b.time));
+        events.sort_by_key(|e| e.time);
         let tl = Timeline::new(i, summary(), Vec::new(), events);
         let folded = tl.markers(0.0, 100.0, 10);
         let late: Vec<_> = folded
@@ -616,6 +662,27 @@ mod tests {
             Some(Event::Mark { text }) if text == "b"
         ));
         assert!(reading.events.iter().any(|m| m.kind == MarkerKind::Xrun));
+    }
+
+    #[test]
+    fn ticks_fall_on_round_local_times() {
+        let i = info(1);
+        let tl = Timeline::new(i, summary(), Vec::new(), Vec::new());
+        assert_eq!(step_for(250.0), 300.0);
+        assert_eq!(step_for(1e9), 172_800.0);
+        let ticks = tl.ticks(0.0, 3600.0, 300.0);
+        assert!(ticks.len() >= 12, "{ticks:?}");
+        for t in &ticks {
+            let local =
+                since(SystemTime::UNIX_EPOCH, tl.wall(*t)) + clock::utc_offset(tl.wall(*t)) as f64;
+            let off = local.rem_euclid(300.0);
+            assert!(
+                off < 1e-3 || 300.0 - off < 1e-3,
+                "{t} is {off} s past a round time"
+            );
+        }
+        assert!(tl.ticks(0.0, 1e12, 0.1).is_empty(), "bounded");
+        assert!(tl.ticks(0.0, f64::NAN, 1.0).is_empty());
     }
 
     #[test]

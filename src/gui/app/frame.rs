@@ -207,7 +207,7 @@ impl ScPanel {
             for t in Tab::ALL {
                 ui.selectable_value(&mut self.tab, t, t.label());
             }
-            if self.sessions.len() > 1 && self.tab != Tab::Servers {
+            if self.sessions.len() > 1 && !matches!(self.tab, Tab::Servers | Tab::Shows) {
                 ui.separator();
                 let current = self.sessions[self.current].id;
                 let label = ui.label("Server");
@@ -362,6 +362,7 @@ impl eframe::App for ScPanel {
                     });
             });
         let mut wall_asked = Vec::new();
+        let mut shows_asked = None;
         // The Flow tab learns graphs from the SynthDef folders the doctor's window keeps.
         let flow_dirs = (self.tab == Tab::Flow).then(|| self.doctor.folders.list());
         egui::CentralPanel::default()
@@ -411,10 +412,15 @@ impl eframe::App for ScPanel {
                     wall_asked = self.wall.ui(ui, &self.sessions, current, &mut self.actions);
                     return;
                 }
+                if self.tab == Tab::Shows {
+                    let live = self.flight.as_ref().map(crate::flight::Flight::path);
+                    shows_asked = self.shows.ui(ui, live.as_deref());
+                    return;
+                }
                 let session = &mut self.sessions[self.current];
                 let actions = &mut self.actions;
                 match self.tab {
-                    Tab::Servers => {}
+                    Tab::Servers | Tab::Shows => {}
                     Tab::Tree => session.tree.ui(ui, &session.server, actions),
                     Tab::Plots => self.plots.ui(ui, &session.server, &session.xruns()),
                     Tab::Levels => self.mixer.ui(ui, session, self.own_jack.is_some(), actions),
@@ -454,6 +460,10 @@ impl eframe::App for ScPanel {
             s.flow.hidden(s.id, &mut self.actions);
         }
         self.wall_requests(wall_asked);
+        if let Some(asked) = shows_asked {
+            self.shows_asked(asked);
+        }
+        self.shows_errands(&ctx, self.tab == Tab::Shows);
         focus_ring(&ctx);
         if self.keys_open {
             let labels: Vec<&'static str> = Tab::ALL.iter().map(|t| t.label()).collect();

@@ -28,6 +28,7 @@ mod frame;
 mod lifecycle;
 mod outcomes;
 mod sessions;
+mod shows;
 mod toasts;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,10 +43,11 @@ pub enum Tab {
     Console,
     Log,
     Flow,
+    Shows,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 10] = [
+    pub const ALL: [Tab; 11] = [
         Tab::Servers,
         Tab::Tree,
         Tab::Plots,
@@ -56,6 +58,7 @@ impl Tab {
         Tab::Console,
         Tab::Log,
         Tab::Flow,
+        Tab::Shows,
     ];
     pub fn label(self) -> &'static str {
         match self {
@@ -69,6 +72,7 @@ impl Tab {
             Tab::Console => "OSC console",
             Tab::Log => "Server log",
             Tab::Flow => "Flow",
+            Tab::Shows => "Shows",
         }
     }
 }
@@ -115,6 +119,9 @@ pub struct ScPanel {
     pub flight: Option<crate::flight::Flight>,
     /// "Why no sound?": the doctor's window and the status bar's badge.
     pub doctor: crate::gui::panels::doctor::DoctorPanel,
+    /// The Shows tab: the recorded shows and one show's timeline.
+    pub shows: crate::gui::panels::shows::ShowsTab,
+    shows_errands: shows::ShowsErrands,
     pub scope: crate::gui::panels::scope::ScopePanel,
     pub spectrum: crate::gui::panels::spectrum::SpectrumPanel,
     /// What the Scope and Spectrum tabs look at.
@@ -195,6 +202,8 @@ impl ScPanel {
             mixer: MixerPanel::default(),
             flight,
             doctor: Default::default(),
+            shows: Default::default(),
+            shows_errands: Default::default(),
             scope: Default::default(),
             spectrum: Default::default(),
             scope_source: Default::default(),

@@ -14,6 +14,7 @@ pub mod log;
 pub(crate) mod mixer;
 pub(crate) mod plots;
 pub(crate) mod scope;
+pub mod shows;
 pub(crate) mod spectrum;
 pub(crate) mod status_bar;
 pub(crate) mod tree;

@@ -37,6 +37,12 @@ pub fn hms_millis(at: SystemTime) -> String {
     }
 }
 
+/// How far local time is ahead of UTC at `at`, in seconds (0 where no zone can be had):
+/// for putting a timeline's ticks on round local times.
+pub fn utc_offset(at: SystemTime) -> i64 {
+    Timestamp::try_from(at).map_or(0, |t| i64::from(TimeZone::system().to_offset(t).seconds()))
+}
+
 /// `2026-11-30-192311` in local time, for a file's name.
 pub fn file_stamp(at: SystemTime) -> String {
     match local(at) {
