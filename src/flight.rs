@@ -64,6 +64,19 @@ impl Flight {
         self.journal.mark(text);
     }
 
+    /// A mark at `at` (Ctrl+M takes the moment the key went down; the name comes later).
+    pub fn mark_at(&self, at: SystemTime, text: &str) {
+        self.journal.record(
+            at,
+            scpanel_core::journal::Record::Event(
+                None,
+                Event::Mark {
+                    text: text.to_string(),
+                },
+            ),
+        );
+    }
+
     /// Waits until everything recorded so far is on disk (for a test, or before quitting).
     pub fn flush(&self) -> Result<(), String> {
         self.journal.flush().map_err(|e| e.to_string())

@@ -26,13 +26,24 @@ fn the_window_keeps_its_server_in_the_show_and_ctrl_m_marks_it() {
             s.state() == ServerState::Online && s.with_status_history(|x| x.len()) >= 2
         },
     );
+    // Ctrl+M takes the moment; the mark's name is typed into the window it opens.
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::M);
     h.run_steps(2);
     assert!(
+        h.state().pending_mark.is_some(),
+        "the mark waits for its name"
+    );
+    h.event(egui::Event::Text("verse 2".into()));
+    h.run_steps(1);
+    h.key_press(egui::Key::Enter);
+    h.run_steps(2);
+    assert!(h.state().pending_mark.is_none(), "Enter set the mark");
+    assert!(
         notices(&h)
             .iter()
-            .any(|n| n.title == "Mark" && n.text.contains("set")),
-        "the mark is said"
+            .any(|n| n.title == "Mark" && n.text.contains("'verse 2' set at")),
+        "the mark is said: {:?}",
+        notices(&h)
     );
     // What the doctor finds goes into the show too.
     let server = h.state().session().server.clone();
@@ -58,7 +69,7 @@ fn the_window_keeps_its_server_in_the_show_and_ctrl_m_marks_it() {
     assert!(
         events
             .iter()
-            .any(|e| matches!(&e.event, Event::Mark { .. })),
+            .any(|e| matches!(&e.event, Event::Mark { text } if text == "verse 2")),
         "{events:#?}"
     );
     assert!(!show.samples(..).expect("samples").is_empty());

@@ -274,7 +274,19 @@ impl Timeline {
             .filter_map(|l| l.times.last().copied())
             .fold(0.0, f64::max);
         let last_event = events.last().map_or(0.0, |m| m.t);
-        let length = info.length().as_secs_f64().max(last_sample).max(last_event);
+        // A show still being written runs to now, not to its last record: a minute with a
+        // dead server in it is a minute long.
+        let now = if info.live && info.ended.is_none() {
+            since(origin, SystemTime::now())
+        } else {
+            0.0
+        };
+        let length = info
+            .length()
+            .as_secs_f64()
+            .max(last_sample)
+            .max(last_event)
+            .max(now);
         Timeline {
             info,
             summary,

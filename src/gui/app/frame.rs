@@ -475,6 +475,7 @@ impl eframe::App for ScPanel {
         if let Some(asked) = self.doctor.ui(&ctx, self.session().id) {
             self.doctor_asked(asked);
         }
+        self.mark_window(&ctx);
         self.toasts(&ctx);
         self.quit_dialog(&ctx);
         let online = self.session().server.state().is_online();
@@ -491,6 +492,7 @@ impl eframe::App for ScPanel {
     }
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.set_pending_mark();
         self.shutdown(Duration::from_secs(5));
         if let Some(j) = self.own_jack.take() {
             self.bridge.block_on(j.stop());

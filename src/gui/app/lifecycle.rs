@@ -88,23 +88,6 @@ impl ScPanel {
     }
 
     /// Ctrl+M: a mark in the show at this moment, said in a notice.
-    pub fn mark(&mut self) {
-        let Some(flight) = &self.flight else {
-            self.session().notice(
-                "Mark",
-                "no show is kept: there is no folder for shows",
-                true,
-            );
-            return;
-        };
-        flight.mark("");
-        let text = match flight.error() {
-            Some(why) => (format!("not kept: {why}"), true),
-            None => ("set in tonight's show".to_string(), false),
-        };
-        self.session().notice("Mark", text.0, text.1);
-    }
-
     pub fn boot(&mut self) {
         if let Some(why) = self.boot.blocker() {
             self.session().notice("Can't boot", why, true);

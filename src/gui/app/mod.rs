@@ -26,6 +26,7 @@ mod doctor;
 mod flight;
 mod frame;
 mod lifecycle;
+mod marks;
 mod outcomes;
 mod sessions;
 mod shows;
@@ -122,6 +123,8 @@ pub struct ScPanel {
     /// The Shows tab: the recorded shows and one show's timeline.
     pub shows: crate::gui::panels::shows::ShowsTab,
     shows_errands: shows::ShowsErrands,
+    /// Ctrl+M's mark, waiting for its name.
+    pub pending_mark: Option<marks::PendingMark>,
     pub scope: crate::gui::panels::scope::ScopePanel,
     pub spectrum: crate::gui::panels::spectrum::SpectrumPanel,
     /// What the Scope and Spectrum tabs look at.
@@ -204,6 +207,7 @@ impl ScPanel {
             doctor: Default::default(),
             shows: Default::default(),
             shows_errands: Default::default(),
+            pending_mark: None,
             scope: Default::default(),
             spectrum: Default::default(),
             scope_source: Default::default(),

@@ -1,0 +1,102 @@
+//! Frame time of the Shows tab on a 4-hour show of 8 servers (run: `scripts/bench.sh --bench
+//! gui_shows`; target: under 8 ms a frame). The show is made up (`support/demo_show.rs`: a
+//! status reply every 0.5 s from each server, about 230,000 samples, marks every quarter of
+//! an hour, xruns and `late` bursts, a crash), written through the journal and read back
+//! as the tab reads it. What is timed is the UI thread's part (layout and tessellation, in
+//! an egui_kittest harness without a GPU) at 900×600 and 1920×1080: the whole show, the
+//! pointer moving over it (the cursor's readout), zooming in step by step to seconds, and
+//! panning.
+
+#[path = "support/demo_show.rs"]
+mod demo_show;
+
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use scpanel::gui::ScPanel;
+use scpanel::gui::app::Tab;
+use scpanel::timeline::Timeline;
+use scpanel_core::Options;
+
+fn stats(mut v: Vec<f64>) -> String {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    format!(
+        "median {:.2} ms, p90 {:.2} ms, max {:.2} ms (n={n})",
+        v[n / 2],
+        v[n * 9 / 10],
+        v[n - 1]
+    )
+}
+
+fn timed(h: &mut Harness<'static, ScPanel>) -> f64 {
+    let t = Instant::now();
+    h.step();
+    t.elapsed().as_secs_f64() * 1000.0
+}
+
+fn main() {
+    let dir = std::env::temp_dir().join(format!("scpanel-bench-shows-{}", std::process::id()));
+    let t = Instant::now();
+    let path = demo_show::write(&dir, 8, Duration::from_secs(4 * 3600)).expect("the show");
+    let wrote = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let timeline = Timeline::open(&path).expect("the timeline");
+    let read = t.elapsed().as_secs_f64() * 1000.0;
+    let samples: usize = timeline.lanes.iter().map(|l| l.times.len()).sum();
+    let bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
+    println!(
+        "made-up show: {} servers, {:.1} h, {samples} samples, {} events, {:.1} MB, written in {wrote:.1} s",
+        timeline.lanes.len(),
+        timeline.length / 3600.0,
+        timeline.events.len(),
+        bytes as f64 / 1e6
+    );
+    println!("reading it whole (the runtime's part): {read:.0} ms");
+    for (w, hgt) in [(900.0, 600.0), (1920.0, 1080.0)] {
+        let mut h = Harness::builder()
+            .with_size(egui::vec2(w, hgt))
+            .build_eframe(|_cc| ScPanel::new(Options::default()).expect("app"));
+        h.run_steps(2);
+        h.state_mut().tab = Tab::Shows;
+        h.state_mut().side_open = false;
+        h.state_mut().shows.opened(timeline.clone());
+        let first = timed(&mut h);
+        let whole: Vec<f64> = (0..60).map(|_| timed(&mut h)).collect();
+        // The pointer across the plot: the cursor reads every server at each time.
+        let y = hgt * 0.62;
+        let mut pointing = Vec::new();
+        for i in 0..100 {
+            let x = w * (0.15 + 0.7 * f32::from(i as u8) / 100.0);
+            h.event(egui::Event::PointerMoved(egui::pos2(x, y)));
+            pointing.push(timed(&mut h));
+        }
+        // Zooming in around the pointer, from four hours to seconds, and out again.
+        let mut zooming = Vec::new();
+        for i in 0..60 {
+            h.event(egui::Event::Zoom(if i < 40 { 1.25 } else { 0.6 }));
+            zooming.push(timed(&mut h));
+        }
+        let span = h.state().shows.shown.map_or(0.0, |(a, b)| b - a);
+        // Panning with the wheel, sideways.
+        let mut panning = Vec::new();
+        for i in 0..60 {
+            h.event(egui::Event::MouseWheel {
+                unit: egui::MouseWheelUnit::Point,
+                delta: egui::vec2(if i < 30 { -120.0 } else { 120.0 }, 0.0),
+                modifiers: egui::Modifiers::NONE,
+                phase: egui::TouchPhase::Move,
+                source: egui::MouseWheelSource::Wheel,
+            });
+            panning.push(timed(&mut h));
+        }
+        println!("Shows tab, {w}x{hgt}:");
+        println!("  first frame:            {first:.2} ms");
+        println!("  whole show:             {}", stats(whole));
+        println!("  pointer moving:         {}", stats(pointing));
+        println!("  zooming (to {span:.0} s wide): {}", stats(zooming));
+        println!("  panning:                {}", stats(panning));
+        h.state().shutdown(Duration::from_secs(5));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
