@@ -1,6 +1,7 @@
 //! The flight recorder's shows from the command line: `scpanel shows` lists them, `shows
-//! summary` and `shows export` read one (by id or file; export as CSV or a PNG of its timeline), `scpanel mark TEXT` marks the show
-//! being recorded now (the window's or `scpanel watch`'s).
+//! summary` and `shows export` read one (by id or file; CSV files, a PNG of its timeline, or
+//! both), `scpanel mark TEXT` marks the show being recorded now (the window's or `scpanel
+//! watch`'s).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -166,6 +167,14 @@ pub(super) fn shows(m: &ArgMatches) -> Result<(), String> {
             Ok(())
         }
         Some(("export", sub)) => {
+            let png = sub.get_one::<PathBuf>("png");
+            let width = sub.get_one::<u32>("width").copied().unwrap_or(1600);
+            let height = sub.get_one::<u32>("height").copied().unwrap_or(600);
+            // A size out of bounds is said before anything is read or written (not after
+            // the CSV files).
+            if png.is_some() {
+                timeline::png::check_size(width, height).map_err(|e| e.to_string())?;
+            }
             let show = open(sub)?;
             if let Some(dir) = sub.get_one::<PathBuf>("csv") {
                 std::fs::create_dir_all(dir)
@@ -173,9 +182,7 @@ pub(super) fn shows(m: &ArgMatches) -> Result<(), String> {
                 let (samples, events) = show.export_csv(dir).map_err(|e| e.to_string())?;
                 println!("{}\n{}", samples.display(), events.display());
             }
-            if let Some(file) = sub.get_one::<PathBuf>("png") {
-                let width = sub.get_one::<u32>("width").copied().unwrap_or(1600);
-                let height = sub.get_one::<u32>("height").copied().unwrap_or(600);
+            if let Some(file) = png {
                 let timeline = Timeline::load(&show).map_err(|e| e.to_string())?;
                 timeline::png::write(&timeline, (0.0, timeline.length), (width, height), file)
                     .map_err(|e| e.to_string())?;

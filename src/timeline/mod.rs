@@ -591,7 +591,7 @@ mod tests {
         }
         events.push(event_at(&i, 20.2, Event::Xrun { count: 3 }));
         events.push(event_at(&i, 10.1, Event::Mark { text: "b".into() }));
-        events.sort_by(|a, b| a.time.cmp(&b.time));
+        events.sort_by_key(|a| a.time);
         let tl = Timeline::new(i, summary(), Vec::new(), events);
         let folded = tl.markers(0.0, 100.0, 10);
         let late: Vec<_> = folded

@@ -128,6 +128,12 @@ pub fn plot_area(
     Ok([r.x0, r.y0, r.x1, r.y1].map(|v| v.max(0.0).round() as u32))
 }
 
+/// Whether a PNG of `width` × `height` can be made ([`WIDTHS`], [`HEIGHTS`]): for a caller
+/// that wants to refuse a size before reading a show.
+pub fn check_size(width: u32, height: u32) -> Result<(), PngError> {
+    size(width, height).map(|_| ())
+}
+
 fn size(width: u32, height: u32) -> Result<(u16, u16), PngError> {
     let bad = PngError::Size { width, height };
     if !WIDTHS.contains(&width) || !HEIGHTS.contains(&height) {
@@ -1056,7 +1062,7 @@ mod tests {
                 Event::Late { seconds: 0.05 },
             ));
         }
-        events.sort_by(|a, b| a.time.cmp(&b.time));
+        events.sort_by_key(|a| a.time);
         let summary = Summary {
             peak: Some(Peak {
                 cpu: 96.0,
