@@ -220,6 +220,15 @@ impl LegendItem {
             LegendItem::More => "…",
         }
     }
+
+    /// The room its swatch takes before its text: none for the note on thin and thick (a
+    /// grey swatch would read as a server's).
+    fn swatch(&self) -> f64 {
+        match self {
+            LegendItem::Peak | LegendItem::More => 0.0,
+            _ => SWATCH + 5.0,
+        }
+    }
 }
 
 /// The swatch before a legend item's text.
@@ -377,7 +386,7 @@ fn legend_rows(
     let mut x = 0.0;
     for item in items {
         let text_w = font.width(item.text(), TEXT_PX);
-        let w = SWATCH + 5.0 + text_w.min(width / 2.0);
+        let w = item.swatch() + text_w.min(width / 2.0);
         if x > 0.0 && x + w > width {
             if rows.len() == max_rows {
                 // Room is kept for the "…" by dropping the row's last item if need be.
@@ -387,7 +396,7 @@ fn legend_rows(
                         row.pop();
                     }
                     let at = row.last().map_or(0.0, |(x, it)| {
-                        x + SWATCH + 5.0 + font.width(it.text(), TEXT_PX).min(width / 2.0) + GAP
+                        x + it.swatch() + font.width(it.text(), TEXT_PX).min(width / 2.0) + GAP
                     });
                     row.push((at, LegendItem::More));
                 }
@@ -457,21 +466,7 @@ fn legend_item(
             stroke(ctx, &segment(x, mid + 2.0, x + SWATCH, mid + 2.0), 2.5, c);
             INK
         }
-        LegendItem::Peak => {
-            stroke(
-                ctx,
-                &segment(x, mid - 3.0, x + SWATCH, mid - 3.0),
-                1.0,
-                lighter(MUTED, 0.45),
-            );
-            stroke(
-                ctx,
-                &segment(x, mid + 2.0, x + SWATCH, mid + 2.0),
-                2.5,
-                MUTED,
-            );
-            MUTED
-        }
+        LegendItem::Peak => MUTED,
         LegendItem::Kind(k) => {
             if *k == MarkerKind::Mark {
                 flag(ctx, x + SWATCH / 2.0 - 3.0, mid - 6.0, mid + 6.0);
@@ -482,11 +477,7 @@ fn legend_item(
         }
         LegendItem::More => MUTED,
     };
-    let text_x = if matches!(item, LegendItem::More) {
-        x
-    } else {
-        x + SWATCH + 5.0
-    };
+    let text_x = x + item.swatch();
     let text = font.fit(item.text(), TEXT_PX, max);
     font.draw(ctx, &text, text_x, baseline, TEXT_PX, ink);
 }
@@ -616,16 +607,12 @@ fn polyline(
 /// The time axis: ticks at round local times, the step chosen from the span so the labels
 /// never touch.
 fn time_axis(ctx: &mut RenderContext, font: &mut Font<'_>, timeline: &Timeline, l: &Layout) {
-    let span = l.hi - l.lo;
-    let fine_w = font.width("00:00:00.000", SMALL_PX);
-    let coarse_w = font.width("00:00:00", SMALL_PX);
-    let most = |label_w: f64| ((l.plot.width() / (label_w + 24.0)).floor()).max(1.0);
-    let step = STEPS
-        .iter()
-        .copied()
-        .find(|s| span / s <= most(if *s < 1.0 { fine_w } else { coarse_w }))
-        // Longer than the steps go (days): whole days, as many as fit.
-        .unwrap_or_else(|| (span / most(coarse_w) / 86_400.0).ceil() * 86_400.0);
+    let step = time_step(
+        l.hi - l.lo,
+        l.plot.width(),
+        font.width("00:00:00", SMALL_PX),
+        font.width("00:00:00.000", SMALL_PX),
+    );
     let fine = step < 1.0;
     // Round in local time: the offset the clock's own labels show.
     let base = epoch(timeline.origin) + local_offset(timeline);
@@ -650,8 +637,20 @@ fn time_axis(ctx: &mut RenderContext, font: &mut Font<'_>, timeline: &Timeline, 
     }
 }
 
+/// The smallest round step whose labels (`label_w` wide, `fine_w` with milliseconds) fit
+/// `span` seconds into `width` pixels with room between them.
+fn time_step(span: Seconds, width: f64, label_w: f64, fine_w: f64) -> Seconds {
+    let most = |w: f64| (width / (w + 24.0)).floor().max(1.0);
+    STEPS
+        .iter()
+        .copied()
+        .find(|s| span / s <= most(if *s < 1.0 { fine_w } else { label_w }))
+        // Longer than the steps go: whole days, as many as fit.
+        .unwrap_or_else(|| (span / most(label_w) / 86_400.0).ceil() * 86_400.0)
+}
+
 /// The steps the time axis may take, in seconds: fractions of a second when zoomed in, up
-/// to half a day.
+/// to a week.
 const STEPS: [f64; 24] = [
     0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0,
     3600.0, 7200.0, 10800.0, 14400.0, 21600.0, 43200.0, 86400.0, 172_800.0, 604_800.0,
@@ -718,28 +717,44 @@ fn events(ctx: &mut RenderContext, font: &mut Font<'_>, timeline: &Timeline, l: 
         ends[row] = lx + w;
         let top = l.flags.y0 + row as f64 * FLAG_ROW;
         flag(ctx, x, top + 2.0, top + 8.0);
+        // On paper, so the other marks' dashed lines don't run through the words.
+        ctx.set_paint(color(BACKGROUND));
+        ctx.fill_rect(&Rect::new(
+            lx + 5.0,
+            top + 1.0,
+            lx + 7.0 + w,
+            top + FLAG_ROW - 1.0,
+        ));
         font.draw(ctx, &text, lx + 6.0, top + SMALL_PX + 1.0, SMALL_PX, INK);
         ends[row] += 6.0;
     }
 
-    // Event triangles, two rows: a triangle (and its count) goes in the first row that is
-    // free where it stands, else over the row ending soonest.
+    // Event triangles in two rows: each in the first row where it touches no other, else
+    // over the row whose last triangle is furthest behind. Then each count is printed only
+    // where it runs into no triangle, rather than over its neighbours.
     let rows = [l.band.y0 + 11.0, l.band.y1 - 2.0];
-    let mut ends = [f64::NEG_INFINITY; 2];
+    let mut placed: [Vec<(f64, u64)>; 2] = [Vec::new(), Vec::new()];
     for f in folded.iter().filter(|f| f.kind != MarkerKind::Mark) {
         let x = l.x(f.t);
-        let count = (f.count > 1).then(|| f.count.to_string());
-        let count_w = count
-            .as_ref()
-            .map_or(0.0, |c| font.width(c, SMALL_PX) + 2.0);
+        let last = |r: usize| placed[r].last().map_or(f64::NEG_INFINITY, |(x, _)| *x);
         let row = (0..rows.len())
-            .find(|r| ends[*r] < x - 5.0)
-            .unwrap_or_else(|| if ends[0] <= ends[1] { 0 } else { 1 });
+            .find(|r| last(*r) + 10.0 < x)
+            .unwrap_or(if last(0) <= last(1) { 0 } else { 1 });
         triangle(ctx, x, rows[row], f.kind.rgb());
-        if let Some(c) = count {
-            font.draw(ctx, &c, x + 6.0, rows[row], SMALL_PX, INK);
+        placed[row].push((x, f.count));
+    }
+    for (row, placed) in placed.iter().enumerate() {
+        for (k, (x, count)) in placed.iter().enumerate() {
+            if *count < 2 {
+                continue;
+            }
+            let text = count.to_string();
+            let end = x + 7.0 + font.width(&text, SMALL_PX);
+            let next = placed.get(k + 1).map_or(f64::INFINITY, |(x, _)| *x - 5.0);
+            if end + 1.0 < next {
+                font.draw(ctx, &text, x + 6.0, rows[row], SMALL_PX, INK);
+            }
         }
-        ends[row] = x + 5.0 + count_w;
     }
 }
 
@@ -1181,6 +1196,68 @@ mod tests {
         encode(&odd, (5.0, 1.0), (800, 300)).expect("a range backwards");
     }
 
+    /// Four hours of eight servers with long names, forty marks and a hundred and twenty
+    /// events: the legend ends in "…", labels that would overlap are left out, and every
+    /// lane is still drawn, wide and narrow.
+    #[test]
+    fn a_crowded_show_keeps_its_labels_apart_and_draws_every_lane() {
+        let names = [
+            "main stage left",
+            "main stage right",
+            "laptop of the guest",
+            "pi",
+            "pi two",
+            "the granular one",
+            "backup",
+            "ninth",
+        ];
+        let i = info(&names, 4 * 3600);
+        let mut samples = Vec::new();
+        for k in 0..(4 * 3600 / 5) {
+            let t = f64::from(k) * 5.0;
+            for s in 0..8u32 {
+                let v = 10.0 + 9.0 * s as f32 + 5.0 * ((t / 900.0) + f64::from(s)).sin() as f32;
+                samples.push(sample(&i, s, t, v, v + 10.0));
+            }
+        }
+        let mut events = Vec::new();
+        for k in 0..40u32 {
+            let t = f64::from(k);
+            let text = format!("cue {k} with a longer name");
+            events.push(event(&i, 100.0 + t * 300.0, None, Event::Mark { text }));
+            let s = Some(k % 8);
+            events.push(event(
+                &i,
+                150.0 + t * 310.0,
+                s,
+                Event::Xrun { count: k + 1 },
+            ));
+            events.push(event(
+                &i,
+                155.0 + t * 310.0,
+                s,
+                Event::Late { seconds: 0.1 },
+            ));
+            let text = "too hot".to_string();
+            events.push(event(&i, 160.0 + t * 310.0, s, Event::Alert { text }));
+        }
+        events.sort_by_key(|a| a.time);
+        let tl = Timeline::new(i, empty_summary(), samples, events);
+        let range = (0.0, tl.length);
+        let dir = std::env::temp_dir();
+        for (size, name) in [((1600, 600), "crowded"), ((600, 260), "crowded-small")] {
+            let bytes = encode(&tl, range, size).expect("a PNG");
+            std::fs::write(dir.join(format!("scpanel-timeline-{name}.png")), &bytes)
+                .expect("written");
+            let (w, _, pixels) = decode(&bytes);
+            let plot = plot_area(&tl, range, size).expect("a plot");
+            for lane in 0..names.len() {
+                let n = count((w, &pixels), plot, lane_rgb(lane));
+                assert!(n > 20, "{name}: lane {lane} has {n} pixels of its colour");
+            }
+        }
+    }
+
     #[test]
     fn sizes_and_ranges_out_of_bounds_are_refused_with_a_reason() {
         let tl = hour();
@@ -1210,8 +1287,19 @@ mod tests {
     }
 
     #[test]
-    fn the_time_axis_takes_round_steps_for_its_span() {
+    fn the_axes_take_round_steps_for_their_span() {
+        // 1500 px of 50 px labels: at most 20 labels.
+        let step = |span| time_step(span, 1500.0, 50.0, 76.0);
+        assert_eq!(step(3600.0), 300.0);
+        assert_eq!(step(4.0 * 3600.0), 900.0);
+        assert_eq!(step(60.0), 5.0);
+        assert_eq!(step(10.0), 1.0);
+        assert_eq!(step(1.0), 0.1);
+        assert_eq!(step(30.0 * 86_400.0), 172_800.0);
+        assert_eq!(step(1e9), 579.0 * 86_400.0);
+        assert_eq!(time_step(3600.0, 1.0, 50.0, 76.0), 3600.0);
         assert_eq!(view((3.0, 3.0)).ok(), Some((3.0, 4.0)));
+        assert_eq!(view((5.0, 1.0)).ok(), Some((1.0, 5.0)));
         assert_eq!(grid_step(100.0), 25.0);
         assert_eq!(grid_step(180.0), 25.0);
         assert_eq!(grid_step(1000.0), 200.0);
