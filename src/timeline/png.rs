@@ -93,7 +93,7 @@ pub fn encode(
     let (w, h) = size(width, height)?;
     let range = view(range)?;
     let mut font = Font::new()?;
-    let layout = Layout::new(timeline, range, (w, h), &mut font);
+    let layout = Layout::new(timeline, range, (w, h), &font);
     let mut ctx = RenderContext::new(w, h);
     paint(&mut ctx, &mut font, timeline, &layout);
     ctx.flush();
@@ -123,7 +123,7 @@ pub fn plot_area(
 ) -> Result<[u32; 4], PngError> {
     let (w, h) = size(width, height)?;
     let range = view(range)?;
-    let layout = Layout::new(timeline, range, (w, h), &mut Font::new()?);
+    let layout = Layout::new(timeline, range, (w, h), &Font::new()?);
     let r = layout.plot;
     Ok([r.x0, r.y0, r.x1, r.y1].map(|v| v.max(0.0).round() as u32))
 }
@@ -239,7 +239,7 @@ impl Layout {
         timeline: &Timeline,
         (lo, hi): (Seconds, Seconds),
         (w, h): (u16, u16),
-        font: &mut Font<'_>,
+        font: &Font<'_>,
     ) -> Layout {
         let (width, height) = (f64::from(w), f64::from(h));
         let inner = width - 2.0 * PAD;
@@ -298,14 +298,24 @@ impl Layout {
             .collect();
         y += 6.0;
 
-        let left = PAD + font.width("100 %", SMALL_PX) + 8.0;
+        let ceiling = f64::from(timeline.ceiling());
+        let ceiling = if ceiling.is_finite() && ceiling > 0.0 {
+            ceiling
+        } else {
+            100.0
+        };
+        // Room for the widest CPU label (the top gridline's), but never a third of the width.
+        let top = (ceiling / grid_step(ceiling)).floor() * grid_step(ceiling);
+        let label_w = font
+            .width(&cpu_label(top), SMALL_PX)
+            .max(font.width(&cpu_label(100.0), SMALL_PX));
+        let left = PAD + label_w.min(inner / 3.0) + 8.0;
         let right = width - PAD;
         let flags = Rect::new(left, y, right, y + flags_h);
         y += flags_h;
         let bottom = (height - PAD - axis_h - BAND).max(y + 1.0);
         let plot = Rect::new(left, y, right, bottom);
         let band = Rect::new(left, bottom, right, bottom + BAND);
-        let ceiling = f64::from(timeline.ceiling());
         Layout {
             width,
             height,
@@ -319,11 +329,7 @@ impl Layout {
             plot,
             band,
             axis_baseline: band.y1 + 4.0 + SMALL_PX,
-            ceiling: if ceiling.is_finite() && ceiling > 0.0 {
-                ceiling
-            } else {
-                100.0
-            },
+            ceiling,
         }
     }
 
@@ -359,10 +365,12 @@ fn title(timeline: &Timeline, lo: Seconds, hi: Seconds) -> String {
         }
     );
     if lo > 0.5 || hi < timeline.length - 0.5 {
+        // A view of seconds says its milliseconds, as its axis does.
+        let fine = hi - lo < 10.0;
         title.push_str(&format!(
             " (from {} to {})",
-            timeline.clock(lo, false),
-            timeline.clock(hi, false)
+            timeline.clock(lo, fine),
+            timeline.clock(hi, fine)
         ));
     }
     title
@@ -502,7 +510,7 @@ fn grid(ctx: &mut RenderContext, font: &mut Font<'_>, l: &Layout) {
         if k % every != 0 {
             continue;
         }
-        let label = format!("{v:.0} %");
+        let label = cpu_label(v);
         let w = font.width(&label, SMALL_PX);
         let baseline = (y + SMALL_PX * 0.35).clamp(l.plot.y0 + SMALL_PX * 0.7, l.plot.y1);
         font.draw(ctx, &label, l.plot.x0 - 6.0 - w, baseline, SMALL_PX, MUTED);
@@ -526,6 +534,10 @@ fn grid(ctx: &mut RenderContext, font: &mut Font<'_>, l: &Layout) {
         1.0,
         FRAME,
     );
+}
+
+fn cpu_label(v: f64) -> String {
+    format!("{v:.0} %")
 }
 
 /// 25 up to a ceiling of 200 %; past that a round step that keeps about eight lines.
@@ -708,25 +720,30 @@ fn events(ctx: &mut RenderContext, font: &mut Font<'_>, timeline: &Timeline, l: 
             Event::Mark { text } if !text.trim().is_empty() => text.trim().to_string(),
             _ => "mark".to_string(),
         };
-        let text = font.fit(&text, SMALL_PX, 220.0);
+        let text = font.fit(&text, SMALL_PX, (l.plot.width() / 2.0).min(220.0));
         let w = font.width(&text, SMALL_PX);
-        let lx = (x + 3.0).min(l.plot.x1 - w).max(l.plot.x0);
-        let Some(row) = (0..FLAG_ROWS).find(|r| ends[*r] + 8.0 < lx) else {
+        // Right of its pennant; near the right edge, left of its pole rather than cut.
+        let text_x = if x + 9.0 + w <= l.plot.x1 {
+            x + 9.0
+        } else {
+            (x - 4.0 - w).max(l.plot.x0)
+        };
+        let (from, to) = (text_x.min(x), (text_x + w).max(x + 7.0));
+        let Some(row) = (0..FLAG_ROWS).find(|r| ends[*r] + 8.0 < from) else {
             continue;
         };
-        ends[row] = lx + w;
+        ends[row] = to;
         let top = l.flags.y0 + row as f64 * FLAG_ROW;
-        flag(ctx, x, top + 2.0, top + 8.0);
         // On paper, so the other marks' dashed lines don't run through the words.
         ctx.set_paint(color(BACKGROUND));
         ctx.fill_rect(&Rect::new(
-            lx + 5.0,
+            text_x - 1.0,
             top + 1.0,
-            lx + 7.0 + w,
+            text_x + w + 1.0,
             top + FLAG_ROW - 1.0,
         ));
-        font.draw(ctx, &text, lx + 6.0, top + SMALL_PX + 1.0, SMALL_PX, INK);
-        ends[row] += 6.0;
+        font.draw(ctx, &text, text_x, top + SMALL_PX + 1.0, SMALL_PX, INK);
+        flag(ctx, x, top + 2.0, top + 8.0);
     }
 
     // Event triangles in two rows: each in the first row where it touches no other, else
