@@ -1,14 +1,17 @@
 //! The flight recorder's shows from the command line: `scpanel shows` lists them, `shows
-//! summary` and `shows export` read one (by id or file), `scpanel mark TEXT` marks the show
-//! being recorded now (the window's or `scpanel watch`'s).
+//! summary` and `shows export` read one (by id or file; CSV files, a PNG of its timeline, or
+//! both), `scpanel mark TEXT` marks the show being recorded now (the window's or `scpanel
+//! watch`'s).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::{Arg, ArgMatches, Command};
+use clap::{Arg, ArgGroup, ArgMatches, Command};
 
 use scpanel_core::clock;
 use scpanel_core::journal::{Show, ShowInfo, list_shows, mark_live};
+
+use crate::timeline::{self, Timeline};
 
 fn folder_arg() -> Arg {
     Arg::new("folder")
@@ -37,16 +40,53 @@ pub(super) fn shows_command() -> Command {
         )
         .subcommand(
             Command::new("export")
-                .about("One show's status samples and events as CSV files")
+                .about("One show as CSV files (its status samples and events) or as a PNG of its timeline")
                 .arg(show_arg())
                 .arg(folder_arg())
                 .arg(
                     Arg::new("csv")
                         .long("csv")
                         .value_name("DIR")
-                        .required(true)
                         .value_parser(clap::value_parser!(PathBuf))
                         .help("Where the two CSV files go"),
+                )
+                .arg(
+                    Arg::new("png")
+                        .long("png")
+                        .value_name("FILE")
+                        .value_parser(clap::value_parser!(PathBuf))
+                        .help("A PNG of the whole show's timeline: each server's CPU, its events and the marks"),
+                )
+                .arg(
+                    Arg::new("width")
+                        .long("width")
+                        .value_name("PX")
+                        .default_value("1600")
+                        .value_parser(clap::value_parser!(u32))
+                        .help(format!(
+                            "The PNG's width in pixels ({} to {})",
+                            timeline::png::WIDTHS.start(),
+                            timeline::png::WIDTHS.end()
+                        )),
+                )
+                .arg(
+                    Arg::new("height")
+                        .long("height")
+                        .value_name("PX")
+                        .default_value("600")
+                        .value_parser(clap::value_parser!(u32))
+                        .help(format!(
+                            "The PNG's height in pixels ({} to {})",
+                            timeline::png::HEIGHTS.start(),
+                            timeline::png::HEIGHTS.end()
+                        )),
+                )
+                // Either or both: one reading of the show serves the two.
+                .group(
+                    ArgGroup::new("what")
+                        .args(["csv", "png"])
+                        .required(true)
+                        .multiple(true),
                 ),
         )
 }
@@ -127,12 +167,27 @@ pub(super) fn shows(m: &ArgMatches) -> Result<(), String> {
             Ok(())
         }
         Some(("export", sub)) => {
+            let png = sub.get_one::<PathBuf>("png");
+            let width = sub.get_one::<u32>("width").copied().unwrap_or(1600);
+            let height = sub.get_one::<u32>("height").copied().unwrap_or(600);
+            // A size out of bounds is said before anything is read or written (not after
+            // the CSV files).
+            if png.is_some() {
+                timeline::png::check_size(width, height).map_err(|e| e.to_string())?;
+            }
             let show = open(sub)?;
-            let dir = sub.get_one::<PathBuf>("csv").cloned().unwrap_or_default();
-            std::fs::create_dir_all(&dir)
-                .map_err(|e| format!("can't make {}: {e}", dir.display()))?;
-            let (samples, events) = show.export_csv(&dir).map_err(|e| e.to_string())?;
-            println!("{}\n{}", samples.display(), events.display());
+            if let Some(dir) = sub.get_one::<PathBuf>("csv") {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("can't make {}: {e}", dir.display()))?;
+                let (samples, events) = show.export_csv(dir).map_err(|e| e.to_string())?;
+                println!("{}\n{}", samples.display(), events.display());
+            }
+            if let Some(file) = png {
+                let timeline = Timeline::load(&show).map_err(|e| e.to_string())?;
+                timeline::png::write(&timeline, (0.0, timeline.length), (width, height), file)
+                    .map_err(|e| e.to_string())?;
+                println!("{}", file.display());
+            }
             Ok(())
         }
         _ => {

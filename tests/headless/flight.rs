@@ -216,3 +216,123 @@ async fn a_killed_recorder_keeps_its_show_up_to_its_last_batch() {
     server.quit(false).await.expect("quit");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `shows export ID --png FILE` on a recorded show (written here, no server needed): a PNG of
+/// the size asked, with each server's line drawn in its colour inside the plot; `--csv` and
+/// `--png` together; neither, or a size out of bounds, refused with a reason.
+#[test]
+fn a_show_exports_as_a_png_of_its_timeline() {
+    use scpanel::timeline::{Timeline, lane_rgb, png};
+    use scpanel_core::journal::{Journal, JournalOptions, Record, Sample, ServerInfo};
+
+    let dir = std::env::temp_dir().join(format!("scpanel-flight-png-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let journal = Journal::start(JournalOptions::new(&dir));
+    let stage = journal.add_server(ServerInfo::new("127.0.0.1:57110", "stage", "udp", true));
+    let laptop = journal.add_server(ServerInfo::new("127.0.0.1:57111", "laptop", "udp", false));
+    let start = journal.started();
+    // Two minutes at two samples a second: the stage near 30 %, the laptop near 70 %.
+    for k in 0..240u32 {
+        let at = start + Duration::from_millis(u64::from(k) * 500);
+        let wobble = (k % 20) as f32;
+        for (server, average) in [(stage, 30.0), (laptop, 70.0)] {
+            let sample = Sample {
+                average_cpu: average + wobble / 4.0,
+                peak_cpu: average + 5.0 + wobble / 2.0,
+                ..Sample::default()
+            };
+            journal.record(at, Record::Status(server, sample));
+        }
+    }
+    journal.record(
+        start + Duration::from_secs(30),
+        Record::Event(
+            None,
+            Event::Mark {
+                text: "verse 2".into(),
+            },
+        ),
+    );
+    journal.record(
+        start + Duration::from_secs(60),
+        Record::Event(Some(laptop), Event::Xrun { count: 4 }),
+    );
+    let id = journal.id().to_string();
+    let show_path = journal.path().to_path_buf();
+    journal.close().expect("the show saved");
+
+    let folder = dir.display().to_string();
+    let file = dir.join("timeline.png");
+    let csv = dir.join("csv");
+    let out = scpanel(&[
+        "shows",
+        "export",
+        &id[..8],
+        "--folder",
+        &folder,
+        "--png",
+        &file.display().to_string(),
+        "--width",
+        "900",
+        "--height",
+        "320",
+        "--csv",
+        &csv.display().to_string(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains(&file.display().to_string()), "{stdout}");
+    assert_eq!(std::fs::read_dir(&csv).expect("csv").count(), 2);
+
+    // The header says PNG and the size asked; the pixels are decoded to find the lines.
+    let bytes = std::fs::read(&file).expect("the PNG");
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    let mut reader = ::png::Decoder::new(std::io::Cursor::new(&bytes))
+        .read_info()
+        .expect("a PNG header");
+    let mut pixels = vec![0; reader.output_buffer_size().expect("a size")];
+    let frame = reader.next_frame(&mut pixels).expect("its pixels");
+    assert_eq!((frame.width, frame.height), (900, 320));
+    let channels = frame.color_type.samples();
+    let timeline = Timeline::open(&show_path).expect("the show");
+    let [x0, y0, x1, y1] =
+        png::plot_area(&timeline, (0.0, timeline.length), (900, 320)).expect("the plot");
+    assert!(x1 > x0 + 500 && y1 > y0 + 50, "{:?}", [x0, y0, x1, y1]);
+    for (i, name) in ["stage", "laptop"].iter().enumerate() {
+        let rgb = lane_rgb(i);
+        let drawn = (y0..y1)
+            .flat_map(|y| (x0..x1).map(move |x| (y * 900 + x) as usize * channels))
+            .filter(|&p| {
+                pixels
+                    .get(p..p + 3)
+                    .is_some_and(|px| px.iter().zip(rgb).all(|(a, b)| a.abs_diff(b) <= 24))
+            })
+            .count();
+        assert!(drawn > 200, "{name}'s line: {drawn} pixels of {rgb:?}");
+    }
+
+    // Neither --csv nor --png, and a size out of bounds: refused, with a reason.
+    let out = scpanel(&["shows", "export", &id[..8], "--folder", &folder]);
+    assert!(!out.status.success());
+    let out = scpanel(&[
+        "shows",
+        "export",
+        &id[..8],
+        "--folder",
+        &folder,
+        "--png",
+        &file.display().to_string(),
+        "--width",
+        "99999",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("200 to 8000"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
