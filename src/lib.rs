@@ -7,3 +7,4 @@ pub mod cli;
 pub mod flight;
 pub mod gui;
 pub mod signals;
+pub mod traffic;
