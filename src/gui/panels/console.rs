@@ -299,7 +299,7 @@ impl Console {
                 }
                 let missed = session.traffic.missed();
                 let mut text = format!(
-                    "● recording: {} packet{} kept",
+                    "Recording into the show: {} packet{} kept",
                     session.traffic.kept(),
                     if session.traffic.kept() == 1 { "" } else { "s" }
                 );
