@@ -64,12 +64,10 @@ impl TrafficFilter {
                     OscPacket::Message(m) => m.addr != "/error",
                     OscPacket::Bundle(_) => true,
                 });
-                something.then(|| {
-                    OscPacket::Bundle(OscBundle {
-                        timetag: b.timetag,
-                        content,
-                    })
-                })
+                something.then_some(OscPacket::Bundle(OscBundle {
+                    timetag: b.timetag,
+                    content,
+                }))
             }
         }
     }
