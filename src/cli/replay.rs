@@ -43,7 +43,8 @@ pub(super) fn command() -> Command {
                     .value_name("NAME|ID")
                     .help(
                         "Whose traffic, when the show has several servers with sent packets: \
-                         a name, an address or the number `shows summary` lists",
+                         its name, its address or its number in the show (0 for the first; \
+                         the error without it lists them)",
                     ),
             )
             .arg(
@@ -68,6 +69,13 @@ pub(super) fn command() -> Command {
                     ),
             ),
     )
+    // No default: a replay aimed at the server of the show itself (57110, most likely still
+    // running) would play everything twice.
+    .mut_arg("addr", |a| {
+        a.required(true)
+            .default_value(None)
+            .help("The server to play to (UDP; TCP with --tcp)")
+    })
 }
 
 fn speed_arg(text: &str) -> Result<f64, String> {
@@ -283,7 +291,7 @@ pub(super) async fn run(m: &ArgMatches) -> Result<(), String> {
     let interrupted = tokio::signal::ctrl_c();
     tokio::pin!(interrupted);
     tokio::select! {
-        r = connect(&server, m, false) => r?,
+        r = connect(&server, m, m.get_flag("login")) => r?,
         _ = &mut interrupted => {
             println!("interrupted before connecting: sent 0 packets");
             return Ok(());

@@ -214,3 +214,118 @@ async fn a_replayed_show_builds_the_same_tree_on_a_fresh_server() {
     fresh.quit(false).await.expect("quit");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A stored packet that is not OSC (a damaged or hand-made show) is named, not a panic; so is
+/// a show with no sent traffic.
+#[test]
+fn a_show_without_good_traffic_is_refused_in_a_sentence() {
+    use scpanel_core::journal::{Journal, JournalOptions, Record, ServerInfo};
+    let dir = std::env::temp_dir().join(format!("scpanel-traffic-bad-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let journal = Journal::start(JournalOptions::new(&dir));
+    let a = journal.add_server(ServerInfo::new("127.0.0.1:57110", "a", "udp", true));
+    let path = journal.path().to_path_buf();
+    journal.record(
+        SystemTime::now(),
+        Record::Traffic(a, Direction::Sent, b"not osc at all".to_vec()),
+    );
+    journal.close().expect("closed");
+    let replay = |path: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_scpanel"))
+            .args([
+                "replay",
+                &path.display().to_string(),
+                "--addr",
+                "127.0.0.1:9",
+            ])
+            .output()
+            .expect("scpanel replay")
+    };
+    let out = replay(&path);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.starts_with("scpanel: sent packet 1 (at ") && err.contains("is not OSC"),
+        "{err}"
+    );
+
+    let empty = Journal::start(JournalOptions::new(&dir));
+    empty.add_server(ServerInfo::new("127.0.0.1:57110", "a", "udp", true));
+    let path = empty.path().to_path_buf();
+    empty.close().expect("closed");
+    let out = replay(&path);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("--record-traffic"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `scpanel watch --record-all-traffic` keeps its `/status` poll and the replies in its show
+/// (the plain `--record-traffic` leaves them to the samples).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_records_its_traffic_when_asked() {
+    use std::io::BufRead;
+    let server = common::boot(common::options()).await;
+    let addr = format!("127.0.0.1:{}", server.options().port);
+    let dir = std::env::temp_dir().join(format!("scpanel-traffic-watch-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_scpanel"))
+        .env("SCPANEL_SHOWS_DIR", &dir)
+        .args([
+            "watch",
+            "--interval",
+            "100ms",
+            "--addr",
+            &addr,
+            "--record-all-traffic",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("scpanel watch");
+    let stdout = child.stdout.take().expect("stdout");
+    let seen = tokio::task::spawn_blocking(move || {
+        let mut online = 0;
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if line.contains(" online ") {
+                online += 1;
+                if online == 5 {
+                    return true;
+                }
+            }
+        }
+        false
+    })
+    .await
+    .expect("reader");
+    assert!(seen, "watch showed the server online");
+    // SAFETY: a plain signal to the process this test started; watch ends on it, saving.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().expect("watch ends");
+    assert!(status.success(), "{status:?}");
+    let shows = scpanel_core::journal::list_shows(&dir).expect("the shows");
+    let show = Show::open(&shows.first().expect("watch's show").path).expect("opens");
+    let traffic = show.traffic(..).expect("traffic");
+    let address = |r: &scpanel_core::journal::TrafficRow| match rosc::decoder::decode_udp(&r.packet)
+    {
+        Ok((_, OscPacket::Message(m))) => m.addr,
+        _ => String::new(),
+    };
+    assert!(
+        traffic
+            .iter()
+            .any(|r| r.direction == Direction::Sent && address(r) == "/status"),
+        "{} packets",
+        traffic.len()
+    );
+    assert!(
+        traffic
+            .iter()
+            .any(|r| r.direction == Direction::Received && address(r) == "/status.reply")
+    );
+    drop(show);
+    server.quit(false).await.expect("quit");
+    let _ = std::fs::remove_dir_all(&dir);
+}
