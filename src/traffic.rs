@@ -41,7 +41,8 @@ fn is_meter_or_scope(def: &str) -> bool {
 
 /// Decides packet by packet what the show keeps in [`TrafficMode::Filtered`]. It remembers
 /// the node ids of the meter and scope synths it saw made, so what is done to them later
-/// (`/n_set`, `/n_free`, their `/n_go` and `/n_end`) stays out as well.
+/// (`/n_set`, `/n_free`, their `/n_go` and `/n_end`) stays out as well, until their `/n_end`
+/// (those ids are in scpanel's own block, so no other node has them meanwhile).
 #[derive(Debug, Default)]
 pub struct TrafficFilter {
     instruments: HashSet<i32>,
@@ -59,6 +60,9 @@ impl TrafficFilter {
                     .iter()
                     .filter_map(|p| self.keep(direction, p))
                     .collect();
+                if content == b.content {
+                    return Some(packet.clone());
+                }
                 // `/error -1` alone is scpanel's wrapper around a left-out command.
                 let something = content.iter().any(|p| match p {
                     OscPacket::Message(m) => m.addr != "/error",
@@ -106,13 +110,8 @@ impl TrafficFilter {
                         _ => None,
                     })
                     .collect();
-                if !ids.is_empty() && ids.iter().all(|i| self.instruments.contains(i)) {
-                    for i in ids {
-                        self.instruments.remove(&i);
-                    }
-                    return false;
-                }
-                true
+                // Forgotten at their `/n_end`, which comes after this.
+                ids.is_empty() || !ids.iter().all(|i| self.instruments.contains(i))
             }
             (Direction::Received, "/n_end") => match first_int {
                 Some(id) => !self.instruments.remove(&id),
@@ -238,7 +237,11 @@ mod tests {
             f.keep(Sent, &m("/n_free", vec![OscType::Int(1_000_005)])),
             None
         );
-        // Once freed, the id is anybody's again.
+        assert_eq!(
+            f.keep(Received, &m("/n_end", vec![OscType::Int(1_000_005)])),
+            None
+        );
+        // Once ended, the id is anybody's again.
         assert!(f.keep(Sent, &set).is_some());
         let scope_def = scpanel_core::synthdef::builtins::builtin("scpanel-scope-2")
             .expect("built in")
@@ -284,6 +287,12 @@ mod tests {
         };
         assert_eq!(kept.content.len(), 2);
         assert!(f.keep(Received, &m("/fail", vec![])).is_some());
+        let only_error = bundle(vec![m("/error", vec![OscType::Int(-1)])]);
+        assert_eq!(
+            f.keep(Sent, &only_error),
+            Some(only_error.clone()),
+            "a bundle nothing was taken from is kept as it was"
+        );
         assert!(
             f.keep(Received, &m("/n_go", vec![OscType::Int(2000)]))
                 .is_some()

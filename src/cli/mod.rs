@@ -3,7 +3,8 @@
 //! Boot flags come from the one option table, so the CLI always offers every option.
 //! One file per part: `command` (the clap definition), `connect` (reaching a server),
 //! `one_shot` (status, tree, synthdef), `send`, `boot`, and `find`, `levels`, `many`
-//! (status and watch of several servers), `spectrum`, `pages` (completions and man).
+//! (status and watch of several servers), `spectrum`, `pages` (completions and man), `shows`
+//! (the flight recorder's shows, `mark`) and `replay` (a show's sent traffic, again).
 
 mod args;
 mod boot;

@@ -11,7 +11,7 @@ use clap::{Arg, ArgMatches, Command};
 use rosc::OscPacket;
 
 use scpanel_core::Server;
-use scpanel_core::journal::{Direction, ServerId, ServerRow, Show};
+use scpanel_core::journal::{Direction, ServerId, ServerRow, TrafficRow};
 use scpanel_core::osc::printable;
 
 use super::args::connection_args;
@@ -172,9 +172,8 @@ fn without_skipped(packet: OscPacket, skipped: &mut [usize]) -> Option<OscPacket
     }
 }
 
-/// The sent packets of `server`, decoded, in time order.
-fn read(show: &Show, server: ServerId) -> Result<Vec<Recorded>, String> {
-    let rows = show.traffic(..).map_err(|e| e.to_string())?;
+/// The sent packets of `server` among `rows`, decoded, in time order.
+fn read(rows: Vec<TrafficRow>, server: ServerId) -> Result<Vec<Recorded>, String> {
     let mut out = Vec::new();
     for (n, row) in rows
         .into_iter()
@@ -222,25 +221,22 @@ fn nanos_between(from: SystemTime, to: SystemTime) -> i128 {
 /// `replay`.
 pub(super) async fn run(m: &ArgMatches) -> Result<(), String> {
     let show = open(m)?;
-    let with_traffic: Vec<ServerId> = {
-        let rows = show.traffic(..).map_err(|e| e.to_string())?;
-        let mut ids: Vec<ServerId> = rows
-            .iter()
-            .filter(|r| r.direction == Direction::Sent)
-            .map(|r| r.server)
-            .collect();
-        ids.sort();
-        ids.dedup();
-        ids
-    };
+    let rows = show.traffic(..).map_err(|e| e.to_string())?;
+    let mut with_traffic: Vec<ServerId> = rows
+        .iter()
+        .filter(|r| r.direction == Direction::Sent)
+        .map(|r| r.server)
+        .collect();
+    with_traffic.sort();
+    with_traffic.dedup();
     let row = pick_server(
         &show.info().servers,
         &with_traffic,
         m.get_one::<String>("server").map(String::as_str),
     )?
     .clone();
-    let recorded = read(&show, row.id)?;
     drop(show);
+    let recorded = read(rows, row.id)?;
     let mut skipped = vec![0; SKIPPED.len()];
     let packets: Vec<Recorded> = recorded
         .into_iter()
