@@ -265,6 +265,10 @@ pub(super) async fn run(m: &ArgMatches) -> Result<(), String> {
         p.at.duration_since(first).unwrap_or_default()
     });
     let addr = m.get_one::<String>("addr").map_or("", String::as_str);
+    // Ctrl-C (or SIGTERM, SIGHUP) stops the replay between packets, from before the first
+    // line is printed: a script that reads it and interrupts is never too early.
+    let mut signals = crate::signals::Signals::install()
+        .map_err(|e| format!("cannot listen for signals: {e}"))?;
     println!(
         "replaying {} packet{} sent to {} over {:.1} s to {}{}",
         packets.len(),
@@ -284,12 +288,10 @@ pub(super) async fn run(m: &ArgMatches) -> Result<(), String> {
     );
 
     let server = Server::new();
-    let interrupted = tokio::signal::ctrl_c();
-    tokio::pin!(interrupted);
     tokio::select! {
         r = connect(&server, m, m.get_flag("login")) => r?,
-        _ = &mut interrupted => {
-            println!("interrupted before connecting: sent 0 packets");
+        t = signals.recv() => {
+            println!("{t}: stopped before connecting; sent 0 packets");
             return Ok(());
         }
     }
@@ -308,8 +310,8 @@ pub(super) async fn run(m: &ArgMatches) -> Result<(), String> {
         previous = Some(at);
         tokio::select! {
             () = tokio::time::sleep_until(start + at) => {}
-            _ = &mut interrupted => {
-                println!("interrupted: sent {sent} of {} packets", packets.len());
+            t = signals.recv() => {
+                println!("{t}: stopped; sent {sent} of {} packets", packets.len());
                 let _ = server.disconnect().await;
                 return Ok(());
             }
@@ -334,20 +336,30 @@ pub(super) async fn run(m: &ArgMatches) -> Result<(), String> {
     let until_due = last_due
         .and_then(|t| t.duration_since(SystemTime::now()).ok())
         .unwrap_or_default();
+    if until_due > Duration::from_secs(1) {
+        println!(
+            "sent {sent} packets; waiting {:.0} s for the last bundle's time",
+            until_due.as_secs_f64()
+        );
+    }
     let synced = tokio::select! {
         r = async {
             tokio::time::sleep(until_due).await;
             server.sync().await
-        } => r.map_err(|e| e.to_string()),
-        _ = &mut interrupted => Err("interrupted".into()),
+        } => Some(r),
+        t = signals.recv() => {
+            println!("{t}: stopped; sent all {sent} packets (their bundles run at their times)");
+            None
+        }
     };
     let _ = server.disconnect().await;
     match synced {
-        Ok(()) => {
+        None => Ok(()),
+        Some(Ok(())) => {
             println!("sent {sent} packets; the server has them all");
             Ok(())
         }
-        Err(e) => {
+        Some(Err(e)) => {
             println!("sent {sent} packets");
             Err(format!("the server did not confirm them (/sync): {e}"))
         }

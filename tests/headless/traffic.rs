@@ -329,3 +329,54 @@ async fn watch_records_its_traffic_when_asked() {
     server.quit(false).await.expect("quit");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Ctrl-C during a replay stops it between packets and says how many went.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_a_replay_and_says_how_many_went() {
+    use scpanel_core::journal::{Journal, JournalOptions, Record, ServerInfo};
+    use tokio::io::AsyncBufReadExt;
+    let dir = std::env::temp_dir().join(format!("scpanel-traffic-int-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let journal = Journal::start(JournalOptions::new(&dir));
+    let a = journal.add_server(ServerInfo::new("127.0.0.1:57110", "a", "udp", true));
+    let t0 = SystemTime::now();
+    for (i, id) in [7000, 7001, 7002].into_iter().enumerate() {
+        let packet = rosc::encoder::encode(&OscPacket::Message(msg(
+            "/g_new",
+            [int(id), int(0), int(0)],
+        )))
+        .expect("encodes");
+        journal.record(
+            t0 + Duration::from_secs(60 * i as u64),
+            Record::Traffic(a, Direction::Sent, packet),
+        );
+    }
+    let path = journal.path().to_path_buf();
+    journal.close().expect("closed");
+
+    let fresh = common::boot(common::options()).await;
+    let addr = format!("127.0.0.1:{}", fresh.options().port);
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_scpanel"))
+        .args(["replay", &path.display().to_string(), "--addr", &addr])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("scpanel replay");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let first = lines.next_line().await.expect("stdout").expect("a line");
+    assert!(first.starts_with("replaying 3 packets"), "{first}");
+    until_node(&fresh, 7000).await;
+    let pid = child.id().expect("running") as i32;
+    // SAFETY: a plain signal to the process this test started.
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("replay ended at once")
+        .expect("status");
+    assert!(status.success(), "{status:?}");
+    let rest = lines.next_line().await.expect("stdout").unwrap_or_default();
+    assert_eq!(rest, "SIGINT: stopped; sent 1 of 3 packets");
+    fresh.sync().await.expect("sync");
+    assert!(!fresh.with_tree(|t| t.contains(7001)));
+    fresh.quit(false).await.expect("quit");
+    let _ = std::fs::remove_dir_all(&dir);
+}
