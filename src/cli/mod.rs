@@ -143,3 +143,31 @@ async fn run_async(name: &str, m: &ArgMatches) -> Result<(), String> {
         _ => Err(format!("unknown command {name}")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::traffic::TrafficMode;
+
+    fn window(args: &[&str]) -> WindowArgs {
+        window_args(
+            std::iter::once("scpanel")
+                .chain(args.iter().copied())
+                .map(std::ffi::OsString::from),
+        )
+    }
+
+    #[test]
+    fn the_window_reads_its_session_and_whether_to_record_traffic() {
+        assert_eq!(window(&[]), WindowArgs::default());
+        assert_eq!(window(&["--record-traffic"]).traffic, TrafficMode::Filtered);
+        assert_eq!(window(&["--record-all-traffic"]).traffic, TrafficMode::All);
+        let w = window(&["--session", "class.toml", "--record-traffic"]);
+        assert_eq!(w.session, Some(PathBuf::from("class.toml")));
+        assert_eq!(w.traffic, TrafficMode::Filtered);
+        assert_eq!(
+            window(&["--record-traffic", "status"]),
+            WindowArgs::default()
+        );
+    }
+}
