@@ -1,10 +1,13 @@
 //! The flight recorder (issue 26): every server the window (or `scpanel watch`) follows,
 //! kept in one show of the core's journal: its `/status` samples, its lifecycle, its `late`
-//! and failure lines, and the marks the performer sets. The journal writes on a thread of its
-//! own and never makes a caller wait; what it could not keep it counts.
+//! and failure lines, and the marks the performer sets; and its OSC traffic when asked
+//! ([`Flight::record_traffic`], switched at run time by a [`TrafficSwitch`]). The journal
+//! writes on a thread of its own and never makes a caller wait; what it could not keep it
+//! counts.
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use scpanel_core::LineKind;
@@ -12,6 +15,8 @@ use scpanel_core::journal::{
     Event, Journal, JournalOptions, Retention, Sample, ServerId, ServerInfo,
 };
 use scpanel_core::{Server, ServerEvent};
+
+use crate::traffic::{TrafficFilter, TrafficMode};
 
 /// Where shows go: `SCPANEL_SHOWS_DIR` when set (tests, a second copy), else the data
 /// folder's `scpanel/shows`.
@@ -116,6 +121,16 @@ impl Flight {
         id
     }
 
+    /// Keeps `server`'s OSC traffic under `id` while `switch` says so, until the handle goes:
+    /// each packet at the time it went, as its bytes on the wire. Packets the recorder fell
+    /// behind on are counted on the switch and written to the show as an alert.
+    pub fn record_traffic(&self, server: &Server, id: ServerId, switch: TrafficSwitch) {
+        let journal = Arc::clone(&self.journal);
+        // Subscribed here, not on the task: nothing sent after this call is missed.
+        let osc = server.subscribe_osc();
+        tokio::spawn(async move { keep_traffic(journal, id, osc, switch).await });
+    }
+
     /// Drops shows past the retention every hour, while the app runs.
     pub fn prune_hourly(&self) {
         let journal = Arc::clone(&self.journal);
@@ -128,6 +143,123 @@ impl Flight {
                 let _ = tokio::task::spawn_blocking(move || j.prune(&Retention::default())).await;
             }
         });
+    }
+}
+
+/// Whether (and which of) a server's traffic goes into the show, switched at run time by the
+/// console's "Record traffic" or set once by `--record-traffic`; and what the recorder missed.
+#[derive(Clone, Default, Debug)]
+pub struct TrafficSwitch(Arc<SwitchState>);
+
+#[derive(Default, Debug)]
+struct SwitchState {
+    mode: AtomicU8,
+    missed: AtomicU64,
+    kept: AtomicU64,
+}
+
+impl TrafficSwitch {
+    /// A switch set to `mode`.
+    pub fn new(mode: TrafficMode) -> TrafficSwitch {
+        let s = TrafficSwitch::default();
+        s.set(mode);
+        s
+    }
+
+    /// Turns recording on (filtered or all) or off, from now on.
+    pub fn set(&self, mode: TrafficMode) {
+        let v = match mode {
+            TrafficMode::Off => 0,
+            TrafficMode::Filtered => 1,
+            TrafficMode::All => 2,
+        };
+        self.0.mode.store(v, Ordering::Relaxed);
+    }
+
+    /// What is kept now.
+    pub fn mode(&self) -> TrafficMode {
+        match self.0.mode.load(Ordering::Relaxed) {
+            0 => TrafficMode::Off,
+            1 => TrafficMode::Filtered,
+            _ => TrafficMode::All,
+        }
+    }
+
+    /// Packets that went by while recording was on but were not kept (the recorder fell
+    /// behind, or a packet would not encode).
+    pub fn missed(&self) -> u64 {
+        self.0.missed.load(Ordering::Relaxed)
+    }
+
+    /// Packets handed to the show so far.
+    pub fn kept(&self) -> u64 {
+        self.0.kept.load(Ordering::Relaxed)
+    }
+}
+
+async fn keep_traffic(
+    journal: Arc<Journal>,
+    id: ServerId,
+    mut osc: tokio::sync::broadcast::Receiver<scpanel_core::OscTraffic>,
+    switch: TrafficSwitch,
+) {
+    use tokio::sync::broadcast::error::RecvError;
+    let mut filter = TrafficFilter::default();
+    loop {
+        match osc.recv().await {
+            Ok(t) => {
+                let mode = switch.mode();
+                // The filter sees every packet, kept or not, so that it knows the meters
+                // made while recording was off when they are freed later.
+                let filtered = filter.keep(t.direction, &t.packet);
+                let packet = match mode {
+                    TrafficMode::Off => continue,
+                    TrafficMode::All => t.packet,
+                    TrafficMode::Filtered => match filtered {
+                        Some(p) => p,
+                        None => continue,
+                    },
+                };
+                let direction = match t.direction {
+                    scpanel_core::Direction::Sent => scpanel_core::journal::Direction::Sent,
+                    scpanel_core::Direction::Received => scpanel_core::journal::Direction::Received,
+                };
+                match rosc::encoder::encode(&packet) {
+                    Ok(bytes) => {
+                        switch.0.kept.fetch_add(1, Ordering::Relaxed);
+                        journal.record(
+                            t.at,
+                            scpanel_core::journal::Record::Traffic(id, direction, bytes),
+                        );
+                    }
+                    Err(e) => {
+                        switch.0.missed.fetch_add(1, Ordering::Relaxed);
+                        journal.record_event(
+                            Some(id),
+                            Event::Alert {
+                                text: format!("an OSC packet was not recorded: {e}"),
+                            },
+                        );
+                    }
+                }
+            }
+            Err(RecvError::Lagged(n)) => {
+                if switch.mode().is_on() {
+                    switch.0.missed.fetch_add(n, Ordering::Relaxed);
+                    journal.record_event(
+                        Some(id),
+                        Event::Alert {
+                            text: format!(
+                                "{n} OSC packet{} not recorded (they came faster than the \
+                                 recorder could keep them)",
+                                if n == 1 { "" } else { "s" }
+                            ),
+                        },
+                    );
+                }
+            }
+            Err(RecvError::Closed) => return,
+        }
     }
 }
 

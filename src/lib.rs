@@ -8,3 +8,4 @@ pub mod flight;
 pub mod gui;
 pub mod signals;
 pub mod timeline;
+pub mod traffic;

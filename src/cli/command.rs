@@ -108,6 +108,27 @@ pub(super) fn watch_command() -> Command {
         .arg(password_file_arg())
         .arg(interval_arg("How often to ask and print"))
         .arg(timeout_arg())
+        .args(record_traffic_args(
+            "watch sends only /status, so only --record-all-traffic keeps anything here",
+        ))
+}
+
+/// `--record-traffic` and `--record-all-traffic`, for the window and `watch`.
+pub(super) fn record_traffic_args(note: &str) -> [Arg; 2] {
+    [
+        Arg::new("record-traffic")
+            .long("record-traffic")
+            .action(ArgAction::SetTrue)
+            .help(format!(
+                "Keep the OSC traffic (what was sent and received, with times) in the show, \
+                 without the /status poll, meters and scope; `scpanel replay` sends it again \
+                 ({note})"
+            )),
+        Arg::new("record-all-traffic")
+            .long("record-all-traffic")
+            .action(ArgAction::SetTrue)
+            .help("--record-traffic with the /status poll, meters and scope too"),
+    ]
 }
 
 pub(crate) fn command() -> Command {
@@ -123,6 +144,9 @@ pub(crate) fn command() -> Command {
                      classroom.toml) on its Servers wall",
                 ),
         )
+        .args(record_traffic_args(
+            "the console's \"Record traffic\" turns it on and off while the window runs",
+        ))
         .subcommand(connection_args_for(
             Command::new("status")
                 .about(
@@ -136,6 +160,7 @@ pub(crate) fn command() -> Command {
         .subcommand(super::doctor::command())
         .subcommand(super::shows::shows_command())
         .subcommand(super::shows::mark_command())
+        .subcommand(super::replay::command())
         .subcommand(watch_command())
         .subcommand(find::command())
         .subcommand(connection_args(

@@ -138,6 +138,7 @@ pub(super) async fn watch(
     targets: Vec<Target>,
     link: Link,
     interval: Duration,
+    traffic: crate::traffic::TrafficMode,
 ) -> Result<(), String> {
     let mut signals = crate::signals::Signals::install()
         .map_err(|e| format!("cannot listen for signals: {e}"))?;
@@ -158,7 +159,9 @@ pub(super) async fn watch(
             let id = f.add_server(&target.name, &target.addr, protocol, false);
             (f, id)
         });
-        tasks.spawn(async move { keep_asking(i, &target, &link, interval, &tx, record).await });
+        tasks.spawn(
+            async move { keep_asking(i, &target, &link, interval, &tx, record, traffic).await },
+        );
     }
     // What was heard goes to disk before the command ends.
     let flush = move || {
@@ -225,6 +228,7 @@ async fn keep_asking(
     interval: Duration,
     tx: &tokio::sync::watch::Sender<Vec<Seen>>,
     record: Option<(crate::flight::Flight, scpanel_core::journal::ServerId)>,
+    traffic: crate::traffic::TrafficMode,
 ) {
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -239,6 +243,11 @@ async fn keep_asking(
             },
             None => match open(target, link).await {
                 Ok(s) => {
+                    if let Some((f, id)) = &record
+                        && traffic.is_on()
+                    {
+                        f.record_traffic(&s, *id, crate::flight::TrafficSwitch::new(traffic));
+                    }
                     let status = tokio::time::timeout(link.timeout, s.status()).await;
                     server = Some(s);
                     match status {

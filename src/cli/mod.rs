@@ -3,7 +3,8 @@
 //! Boot flags come from the one option table, so the CLI always offers every option.
 //! One file per part: `command` (the clap definition), `connect` (reaching a server),
 //! `one_shot` (status, tree, synthdef), `send`, `boot`, and `find`, `levels`, `many`
-//! (status and watch of several servers), `spectrum`, `pages` (completions and man).
+//! (status and watch of several servers), `spectrum`, `pages` (completions and man), `shows`
+//! (the flight recorder's shows, `mark`) and `replay` (a show's sent traffic, again).
 
 mod args;
 mod boot;
@@ -15,6 +16,7 @@ mod levels;
 mod many;
 mod one_shot;
 mod pages;
+mod replay;
 mod send;
 mod shows;
 mod spectrum;
@@ -32,13 +34,39 @@ use clap::ArgMatches;
 
 use scpanel_core::osc::printable_lines;
 
-/// The roster the window opens with (`scpanel --session FILE`), when no subcommand is given.
-pub fn window_session(args: impl IntoIterator<Item = std::ffi::OsString>) -> Option<PathBuf> {
-    let m = command().try_get_matches_from(args).ok()?;
+/// What the window's command line asks for.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WindowArgs {
+    /// The roster the window opens with (`scpanel --session FILE`).
+    pub session: Option<PathBuf>,
+    /// `--record-traffic` / `--record-all-traffic`: every server's traffic kept from the start.
+    pub traffic: crate::traffic::TrafficMode,
+}
+
+/// The window's arguments, when no subcommand is given.
+pub fn window_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> WindowArgs {
+    let Ok(m) = command().try_get_matches_from(args) else {
+        return WindowArgs::default();
+    };
     if m.subcommand().is_some() {
-        return None;
+        return WindowArgs::default();
     }
-    m.get_one::<String>("wall").map(PathBuf::from)
+    WindowArgs {
+        session: m.get_one::<String>("wall").map(PathBuf::from),
+        traffic: traffic_mode(&m),
+    }
+}
+
+/// What `--record-traffic` and `--record-all-traffic` ask for.
+fn traffic_mode(m: &ArgMatches) -> crate::traffic::TrafficMode {
+    let flag = |id: &str| m.try_get_one::<bool>(id).ok().flatten().copied() == Some(true);
+    if flag("record-all-traffic") {
+        crate::traffic::TrafficMode::All
+    } else if flag("record-traffic") {
+        crate::traffic::TrafficMode::Filtered
+    } else {
+        crate::traffic::TrafficMode::Off
+    }
 }
 
 /// Runs the CLI; `None` when no subcommand was given (the caller opens the window).
@@ -105,12 +133,41 @@ async fn run_async(name: &str, m: &ArgMatches) -> Result<(), String> {
                 .get_one::<Duration>("interval")
                 .copied()
                 .unwrap_or(Duration::from_secs(1));
-            many::watch(targets(m)?, link(m)?, interval).await
+            many::watch(targets(m)?, link(m)?, interval, traffic_mode(m)).await
         }
         "boot" => boot(m).await,
         "find" => find::run(m).await,
         "levels" => levels::run(m).await,
         "spectrum" => spectrum::run(m).await,
+        "replay" => replay::run(m).await,
         _ => Err(format!("unknown command {name}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::traffic::TrafficMode;
+
+    fn window(args: &[&str]) -> WindowArgs {
+        window_args(
+            std::iter::once("scpanel")
+                .chain(args.iter().copied())
+                .map(std::ffi::OsString::from),
+        )
+    }
+
+    #[test]
+    fn the_window_reads_its_session_and_whether_to_record_traffic() {
+        assert_eq!(window(&[]), WindowArgs::default());
+        assert_eq!(window(&["--record-traffic"]).traffic, TrafficMode::Filtered);
+        assert_eq!(window(&["--record-all-traffic"]).traffic, TrafficMode::All);
+        let w = window(&["--session", "class.toml", "--record-traffic"]);
+        assert_eq!(w.session, Some(PathBuf::from("class.toml")));
+        assert_eq!(w.traffic, TrafficMode::Filtered);
+        assert_eq!(
+            window(&["--record-traffic", "status"]),
+            WindowArgs::default()
+        );
     }
 }

@@ -13,7 +13,7 @@ use scpanel_core::journal::{Show, ShowInfo, list_shows, mark_live};
 
 use crate::timeline::{self, Timeline};
 
-fn folder_arg() -> Arg {
+pub(super) fn folder_arg() -> Arg {
     Arg::new("folder")
         .long("folder")
         .value_name("DIR")
@@ -21,7 +21,7 @@ fn folder_arg() -> Arg {
         .help("The folder of shows (default: the data folder's scpanel/shows)")
 }
 
-fn show_arg() -> Arg {
+pub(super) fn show_arg() -> Arg {
     Arg::new("show")
         .required(true)
         .value_name("ID|FILE")
@@ -110,7 +110,7 @@ fn folder(m: &ArgMatches) -> Result<PathBuf, String> {
         .ok_or_else(|| "no folder for shows: give one with --folder DIR".to_string())
 }
 
-fn open(m: &ArgMatches) -> Result<Show, String> {
+pub(super) fn open(m: &ArgMatches) -> Result<Show, String> {
     let which = m.get_one::<String>("show").map_or("", String::as_str);
     let path = Path::new(which);
     let show = if path.is_file() {

@@ -35,6 +35,8 @@ pub enum Offer {
 /// One line of the console's traffic log, formatted once when it arrives (not every frame).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrafficLine {
+    /// When the packet went (for the export).
+    pub at: SystemTime,
     pub direction: Direction,
     pub text: String,
 }
@@ -392,6 +394,7 @@ mod tests {
         let mut inbox = Inbox::default();
         for i in 0..TRAFFIC_KEEP + 25 {
             inbox.push_traffic(TrafficLine {
+                at: SystemTime::UNIX_EPOCH,
                 direction: Direction::Received,
                 text: format!("/n_go {i}"),
             });

@@ -38,12 +38,14 @@ pub fn icon() -> Option<egui::IconData> {
 
 /// Opens the control panel window and runs until it is closed.
 /// With `session`, the roster's servers are added to the wall, which opens first.
-pub fn run(session: Option<std::path::PathBuf>) -> Result<(), String> {
+pub fn run(args: crate::cli::WindowArgs) -> Result<(), String> {
+    let session = args.session;
     let (options, unusable) = match profiles::load_last() {
         Ok(o) => (o, None),
         Err(e) => (scpanel_core::Options::default(), Some(e)),
     };
     let mut app = ScPanel::new(options)?;
+    app.set_traffic_default(args.traffic);
     if let Some(path) = session {
         app.load_roster(&path.display().to_string());
         app.wall.roster_path = path.display().to_string();

@@ -113,6 +113,8 @@ pub struct Session {
     pub followed: bool,
     /// Its id in the show, once the follower has it.
     pub flight_id: Arc<Mutex<Option<scpanel_core::journal::ServerId>>>,
+    /// Whether its OSC traffic goes into the show (the console's "Record traffic").
+    pub traffic: crate::flight::TrafficSwitch,
     /// JACK's xrun count last written to the show.
     pub xruns_kept: u64,
     done_tx: mpsc::Sender<Done>,
@@ -155,6 +157,7 @@ impl Session {
             boot_failure: None,
             followed: false,
             flight_id: Arc::default(),
+            traffic: Default::default(),
             xruns_kept: 0,
             done_tx,
             done_rx,
@@ -333,6 +336,7 @@ impl Session {
                 match osc.recv().await {
                     Ok(t) => {
                         let line = TrafficLine {
+                            at: t.at,
                             direction: t.direction,
                             text: scpanel_core::osc::format_packet(&t.packet),
                         };
@@ -344,6 +348,7 @@ impl Session {
                         if let Ok(mut i) = inbox.lock() {
                             i.traffic_skipped += n;
                             i.push_traffic(TrafficLine {
+                                at: std::time::SystemTime::now(),
                                 direction: Direction::Received,
                                 text: format!("… {n} packets not shown (too many at once)"),
                             });

@@ -20,3 +20,4 @@ mod packaging;
 mod readme_keys;
 mod spectrum;
 mod tokens;
+mod traffic;

@@ -40,6 +40,8 @@ pub enum Pick {
     Recording { extension: &'static str },
     /// A roster (session file) to save the wall to or load it from.
     Roster,
+    /// Where the console's traffic is exported as text.
+    TrafficExport,
 }
 
 /// Everything a panel may ask for.
@@ -186,6 +188,12 @@ pub enum Action {
         rate: u32,
     },
     PickFile(Pick),
+    /// The console's traffic, written to `path` as text (`dropped`: lines that fell off).
+    ExportTraffic {
+        path: PathBuf,
+        lines: Vec<crate::gui::bridge::TrafficLine>,
+        dropped: u64,
+    },
     StopProcess(PortHolder),
     /// "Why no sound?": run the doctor.
     Examine(scpanel_core::doctor::Examination),
@@ -260,6 +268,7 @@ impl Action {
             Browse => "Looking for servers",
             Scan { .. } => "Scanning",
             PickFile(_) => "Choosing a file",
+            ExportTraffic { .. } => "Exporting the traffic",
             StopProcess(_) => "Could not stop it",
             Examine(_) => "Why no sound?",
             ApplyFix(_) => "The fix did not work",
@@ -279,6 +288,7 @@ impl Action {
                 | Action::CheckJackRate
                 | Action::CheckAudioDevices
                 | Action::FindExecutable(_)
+                | Action::ExportTraffic { .. }
         )
     }
 
@@ -311,6 +321,8 @@ pub enum Outcome {
     /// Control-bus values by bus number.
     BusValues(Vec<(u32, f32)>),
     RecordingSaved(PathBuf),
+    /// The console's traffic written: where, how many packets.
+    TrafficExported(PathBuf, usize),
     /// The buses a node writes, for the Scope to look at.
     ScopeSource(scpanel_core::levels::BusMeterSpec),
     /// JACK ports joined, `(from, to)`.

@@ -325,6 +325,20 @@ pub(crate) async fn perform(server: &Server, action: &Action) -> Result<Outcome,
             .await
             .map_err(|e| Failure::text(format!("the file dialog ended early: {e}")))
         }
+        ExportTraffic {
+            path,
+            lines,
+            dropped,
+        } => {
+            let (path, lines, dropped) = (path.clone(), lines.clone(), *dropped);
+            tokio::task::spawn_blocking(move || {
+                crate::gui::panels::console::export_text(&lines, dropped, &path)
+                    .map(|n| Outcome::TrafficExported(path, n))
+            })
+            .await
+            .map_err(|e| Failure::text(format!("the export ended early: {e}")))?
+            .map_err(Failure::text)
+        }
         Examine(exam) => Ok(Outcome::Diagnosis(Box::new(
             s.doctor().examine(exam).await?,
         ))),
@@ -381,6 +395,10 @@ fn pick_file(pick: Pick) -> Option<PathBuf> {
             .pick_file(),
         Pick::Recording { extension } => rfd::FileDialog::new()
             .set_file_name(format!("recording.{extension}"))
+            .save_file(),
+        Pick::TrafficExport => rfd::FileDialog::new()
+            .add_filter("Text", &["txt"])
+            .set_file_name("traffic.txt")
             .save_file(),
     }
 }

@@ -440,7 +440,7 @@ impl eframe::App for ScPanel {
                         }
                     }
                     Tab::Buffers => self.buffers.ui(ui, session, actions),
-                    Tab::Console => self.console.ui(ui, session, actions),
+                    Tab::Console => self.console.ui(ui, session, actions, self.flight.is_some()),
                     Tab::Log => self.log.ui(ui, &session.server),
                     Tab::Flow => {
                         if let Some(dirs) = flow_dirs {

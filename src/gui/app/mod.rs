@@ -118,6 +118,8 @@ pub struct ScPanel {
     pub mixer: MixerPanel,
     /// The flight recorder: this run's show (`None` when there is no folder for shows).
     pub flight: Option<crate::flight::Flight>,
+    /// What of a new server's traffic the show keeps (`--record-traffic`).
+    pub traffic_default: crate::traffic::TrafficMode,
     /// "Why no sound?": the doctor's window and the status bar's badge.
     pub doctor: crate::gui::panels::doctor::DoctorPanel,
     /// The Shows tab: the recorded shows and one show's timeline.
@@ -168,6 +170,15 @@ pub struct ScPanel {
 }
 
 impl ScPanel {
+    /// Keeps `mode` of every server's traffic from now on: the servers there are and those
+    /// added later (`--record-traffic`).
+    pub fn set_traffic_default(&mut self, mode: crate::traffic::TrafficMode) {
+        self.traffic_default = mode;
+        for s in &self.sessions {
+            s.traffic.set(mode);
+        }
+    }
+
     /// The pid of the JACK server this app started and stops when it quits, if any.
     pub fn own_jack_pid(&self) -> Option<u32> {
         self.own_jack.as_ref().map(JackServer::pid)
@@ -204,6 +215,7 @@ impl ScPanel {
             log: LogPanel::default(),
             mixer: MixerPanel::default(),
             flight,
+            traffic_default: Default::default(),
             doctor: Default::default(),
             shows: Default::default(),
             shows_errands: Default::default(),

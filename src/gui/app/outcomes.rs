@@ -36,8 +36,10 @@ impl ScPanel {
                     let (flight, server, name) = (flight.clone(), s.server.clone(), s.name.clone());
                     let owned = matches!(action, Action::Boot(_));
                     let id = s.flight_id.clone();
+                    let traffic = s.traffic.clone();
                     self.bridge.spawn(async move {
                         let followed = flight.follow(&server, &name, &address, owned);
+                        flight.record_traffic(&server, followed, traffic);
                         if let Ok(mut id) = id.lock() {
                             *id = Some(followed);
                         }
@@ -177,7 +179,20 @@ impl ScPanel {
                 Pick::SoundFile => self.buffers.path = p.display().to_string(),
                 Pick::Recording { .. } => self.mixer.record_path = p.display().to_string(),
                 Pick::Roster => self.wall.roster_path = p.display().to_string(),
+                Pick::TrafficExport => {
+                    self.console.export_path = p.display().to_string();
+                    self.console.export_picked = true;
+                }
             },
+            Outcome::TrafficExported(path, n) => session.notice(
+                "Traffic exported",
+                format!(
+                    "{n} packet{} written to {}",
+                    if n == 1 { "" } else { "s" },
+                    path.display()
+                ),
+                false,
+            ),
             Outcome::Browsing(b) => {
                 let mut changes = b.0.watch();
                 let waker = self.bridge.waker();

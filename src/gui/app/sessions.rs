@@ -26,6 +26,7 @@ impl ScPanel {
         let id = self.next_session;
         self.next_session += 1;
         let session = Session::new(&self.bridge, id);
+        session.traffic.set(self.traffic_default);
         if let Ok(mut all) = self.servers.lock() {
             all.push(session.server.clone());
         }

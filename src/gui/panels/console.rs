@@ -33,6 +33,10 @@ pub struct Console {
     own: std::collections::VecDeque<(u64, String)>,
     /// The session `own` belongs to: the positions are of its log.
     own_session: Option<crate::gui::actions::SessionId>,
+    /// Where "Export" writes the log as text (typed, or chosen with "Browse…").
+    pub export_path: String,
+    /// A path was just chosen in the save dialog: export at the next frame.
+    pub export_picked: bool,
 }
 
 /// How many of the user's recent messages keep their replies in view.
@@ -66,7 +70,14 @@ impl Console {
         }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, session: &mut Session, actions: &mut ActionQueue) {
+    /// `shows`: whether this run keeps a show (the traffic can be recorded into it).
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        session: &mut Session,
+        actions: &mut ActionQueue,
+        shows: bool,
+    ) {
         let online = session.server.state().is_online();
         // Send is laid out first, from the right, and the line takes what is left: Send stays
         // on screen however narrow the window.
@@ -143,6 +154,7 @@ impl Console {
                 self.frozen.clear();
             }
         });
+        self.record_and_export(ui, session, actions, shows);
         if let Some(text) = self.losses_line(session) {
             ui.weak(text);
         }
@@ -246,6 +258,92 @@ impl Console {
         }
     }
 
+    /// "Record traffic" (into the show) and "Export" (the log as text).
+    fn record_and_export(
+        &mut self,
+        ui: &mut egui::Ui,
+        session: &Session,
+        actions: &mut ActionQueue,
+        shows: bool,
+    ) {
+        use crate::traffic::TrafficMode;
+        ui.horizontal_wrapped(|ui| {
+            let mode = session.traffic.mode();
+            let mut on = mode.is_on();
+            let record = ui
+                .add_enabled(shows, egui::Checkbox::new(&mut on, "Record traffic"))
+                .on_hover_text(
+                    "Keep what this server was sent and what it answered, with times, in this \
+                     run's show (`scpanel replay` sends it again); without the /status poll, \
+                     meters and scope unless \"with status, meters, scope\" is ticked",
+                )
+                .on_disabled_hover_text("This run keeps no show (no folder for shows)");
+            if record.changed() {
+                session.traffic.set(if on {
+                    TrafficMode::Filtered
+                } else {
+                    TrafficMode::Off
+                });
+            }
+            if on {
+                let mut all = mode == TrafficMode::All;
+                if ui
+                    .checkbox(&mut all, "with status, meters, scope")
+                    .changed()
+                {
+                    session.traffic.set(if all {
+                        TrafficMode::All
+                    } else {
+                        TrafficMode::Filtered
+                    });
+                }
+                let missed = session.traffic.missed();
+                let mut text = format!(
+                    "Recording into the show: {} packet{} kept",
+                    session.traffic.kept(),
+                    if session.traffic.kept() == 1 { "" } else { "s" }
+                );
+                if missed > 0 {
+                    text.push_str(&format!(", {missed} missed (too many at once)"));
+                }
+                ui.colored_label(tone(ui, Tone::Error), text);
+            }
+            ui.separator();
+            let label = ui.label("Export to");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.export_path)
+                    .hint_text("traffic.txt")
+                    .desired_width(180.0),
+            )
+            .labelled_by(label.id);
+            if ui
+                .button("Browse…")
+                .on_hover_text("Choose where the console's traffic is saved, and save it")
+                .clicked()
+            {
+                actions.push(Action::PickFile(crate::gui::actions::Pick::TrafficExport));
+            }
+            let path = self.export_path.trim().to_string();
+            let export = ui
+                .add_enabled(!path.is_empty(), egui::Button::new("Export"))
+                .on_hover_text(
+                    "Save the console's traffic as text: one line per packet, with its time",
+                );
+            if export.clicked() || std::mem::take(&mut self.export_picked) && !path.is_empty() {
+                let (lines, dropped) = session
+                    .inbox
+                    .lock()
+                    .map(|i| (i.traffic.iter().cloned().collect(), i.traffic_dropped))
+                    .unwrap_or_default();
+                actions.push(Action::ExportTraffic {
+                    path: path.into(),
+                    lines,
+                    dropped,
+                });
+            }
+        });
+    }
+
     /// "1,200 older lines dropped · 3 malformed packets ignored": what the log does not show.
     fn losses_line(&self, session: &Session) -> Option<String> {
         let mut parts = Vec::new();
@@ -337,21 +435,55 @@ impl Console {
     }
 }
 
+/// A log line as the console prints it: `out /s_new …` or ` in /n_go …`.
+fn line_text(t: &TrafficLine) -> String {
+    let arrow = match t.direction {
+        Direction::Sent => "out",
+        Direction::Received => " in",
+    };
+    format!("{arrow} {}", printable(&t.text))
+}
+
 fn traffic_row(ui: &mut egui::Ui, t: &TrafficLine) {
-    let (arrow, colour) = match t.direction {
-        Direction::Sent => ("out", tone(ui, Tone::Sent)),
-        Direction::Received => (" in", tone(ui, Tone::Received)),
+    let colour = match t.direction {
+        _ if t.text.starts_with("/fail") => tone(ui, Tone::Error),
+        Direction::Sent => tone(ui, Tone::Sent),
+        Direction::Received => tone(ui, Tone::Received),
     };
-    let colour = if t.text.starts_with("/fail") {
-        tone(ui, Tone::Error)
-    } else {
-        colour
+    ui.label(RichText::new(line_text(t)).monospace().color(colour));
+}
+
+/// Writes the console's log to `path` as text, one line per packet: its time (UTC, to the
+/// millisecond), then the line as the console prints it; first a note of the lines that fell
+/// off the front of the log. Returns how many packets were written.
+pub fn export_text(
+    lines: &[TrafficLine],
+    dropped: u64,
+    path: &std::path::Path,
+) -> Result<usize, String> {
+    use std::io::Write;
+    let write = || -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+        if dropped > 0 {
+            writeln!(
+                out,
+                "# {dropped} older packet{} fell off the console's log before this",
+                if dropped == 1 { "" } else { "s" }
+            )?;
+        }
+        for t in lines {
+            writeln!(
+                out,
+                "{} {}",
+                scpanel_core::clock::utc_millis(t.at),
+                line_text(t)
+            )?;
+        }
+        out.flush()
     };
-    ui.label(
-        RichText::new(format!("{arrow} {}", printable(&t.text)))
-            .monospace()
-            .color(colour),
-    );
+    write()
+        .map(|()| lines.len())
+        .map_err(|e| format!("can't write {}: {e}", path.display()))
 }
 
 /// The built-in SynthDef the last `/s_new` asked for, when the server answered that it has no
@@ -381,6 +513,7 @@ mod tests {
 
     fn line(direction: Direction, text: &str) -> TrafficLine {
         TrafficLine {
+            at: std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(3_723_045),
             direction,
             text: text.into(),
         }
@@ -401,5 +534,41 @@ mod tests {
             "/fail /s_new \"SynthDef not found\"",
         ));
         assert_eq!(missing_builtin(&t), None, "not a built-in");
+    }
+
+    #[test]
+    fn the_export_writes_each_line_with_its_time_as_the_console_prints_it() {
+        let dir =
+            std::env::temp_dir().join(format!("scpanel-console-export-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a folder");
+        let path = dir.join("traffic.txt");
+        let lines = [
+            line(Direction::Sent, "/s_new \"default\" 1000 0 1"),
+            line(Direction::Received, "/fail /s_new \"bad\\n\u{1b}\""),
+        ];
+        assert_eq!(export_text(&lines, 3, &path), Ok(2));
+        let text = std::fs::read_to_string(&path).expect("written");
+        let expect: Vec<String> =
+            std::iter::once("# 3 older packets fell off the console's log before this".to_string())
+                .chain(
+                    lines
+                        .iter()
+                        .map(|t| format!("01:02:03.045 UTC {}", line_text(t))),
+                )
+                .collect();
+        assert_eq!(text.lines().collect::<Vec<_>>(), expect);
+        assert!(
+            text.lines()
+                .nth(1)
+                .is_some_and(|l| l.ends_with("out /s_new \"default\" 1000 0 1"))
+        );
+        assert!(
+            !text.contains('\u{1b}'),
+            "escapes are printed as the console shows them"
+        );
+        let e = export_text(&lines, 0, &dir.join("no/such/folder/x.txt")).unwrap_err();
+        assert!(e.starts_with("can't write"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
