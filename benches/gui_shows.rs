@@ -73,9 +73,12 @@ fn main() {
         }
         // Zooming in around the pointer, from four hours to seconds, and out again.
         let mut zooming = Vec::new();
+        let mut narrowest = f64::MAX;
         for i in 0..60 {
-            h.event(egui::Event::Zoom(if i < 40 { 1.25 } else { 0.6 }));
+            h.event(egui::Event::Zoom(if i < 40 { 1.25 } else { 0.8 }));
             zooming.push(timed(&mut h));
+            let span = h.state().shows.shown.map_or(0.0, |(a, b)| b - a);
+            narrowest = narrowest.min(span);
         }
         let span = h.state().shows.shown.map_or(0.0, |(a, b)| b - a);
         // Panning with the wheel, sideways.
@@ -94,7 +97,10 @@ fn main() {
         println!("  first frame:            {first:.2} ms");
         println!("  whole show:             {}", stats(whole));
         println!("  pointer moving:         {}", stats(pointing));
-        println!("  zooming (to {span:.0} s wide): {}", stats(zooming));
+        println!(
+            "  zooming (down to {narrowest:.1} s wide, then out to {span:.0} s): {}",
+            stats(zooming)
+        );
         println!("  panning:                {}", stats(panning));
         h.state().shutdown(Duration::from_secs(5));
     }

@@ -58,6 +58,8 @@ pub struct Timeline {
     pub lanes: Vec<Lane>,
     /// Every event, in time order.
     pub events: Vec<Marker>,
+    /// The highest peak CPU of any lane, 100 at least (worked out once: a frame asks).
+    ceiling: f32,
 }
 
 /// One server's samples.
@@ -287,6 +289,11 @@ impl Timeline {
             .max(last_sample)
             .max(last_event)
             .max(now);
+        let ceiling = lanes
+            .iter()
+            .flat_map(|l| l.samples.iter().map(|s| s.peak_cpu))
+            .filter(|p| p.is_finite())
+            .fold(100.0, f32::max);
         Timeline {
             info,
             summary,
@@ -294,6 +301,7 @@ impl Timeline {
             length,
             lanes,
             events,
+            ceiling,
         }
     }
 
@@ -400,11 +408,7 @@ impl Timeline {
 
     /// The highest peak CPU of any lane (100 at least: the axis always shows the ceiling).
     pub fn ceiling(&self) -> f32 {
-        self.lanes
-            .iter()
-            .flat_map(|l| l.samples.iter().map(|s| s.peak_cpu))
-            .filter(|p| p.is_finite())
-            .fold(100.0, f32::max)
+        self.ceiling
     }
 
     /// What a cursor at `t` reads: each lane's sample then, and the events within `near`.

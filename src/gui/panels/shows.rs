@@ -18,7 +18,7 @@ use egui_plot::{
 };
 
 use crate::gui::theme::{Tone, tone};
-use crate::timeline::{Folded, Lane, MarkerKind, Seconds, Timeline, lane_rgb, step_for};
+use crate::timeline::{Folded, Lane, MarkerKind, Point, Seconds, Timeline, lane_rgb, step_for};
 use scpanel_core::clock;
 use scpanel_core::journal::{Event, ShowInfo};
 
@@ -80,7 +80,12 @@ pub struct ShowsTab {
     pub pinned: Option<Seconds>,
     /// Where the pointer is over the plot.
     pub hovered: Option<Seconds>,
+    /// The lanes folded for the last span drawn, and what they were folded for (the show,
+    /// the span's ends and the buckets).
+    folded: Option<(FoldKey, Vec<Vec<Vec<Point>>>)>,
 }
+
+type FoldKey = (usize, u64, u64, usize);
 
 impl ShowsTab {
     /// A show read: on screen from now on. `again`: the same show read anew (the one being
@@ -261,7 +266,9 @@ impl ShowsTab {
         });
     }
 
-    fn plot(&mut self, ui: &mut egui::Ui, t: &Timeline, height: f32) {
+    fn plot(&mut self, ui: &mut egui::Ui, timeline_arc: &Arc<Timeline>, height: f32) {
+        let t: &Timeline = timeline_arc;
+        let cache = &mut self.folded;
         let ceiling = f64::from(t.ceiling());
         // Markers ride below the 0 % line, in a band of their own.
         let band = -ceiling * 0.06;
@@ -303,8 +310,22 @@ impl ShowsTab {
                 }
                 let px = p.response().rect.width().max(1.0);
                 let buckets = px as usize;
-                for (i, lane) in t.lanes.iter().enumerate() {
-                    draw_lane(p, lane, i, lo, hi, buckets);
+                // Folded again only when the span, the width or the show changed: a pointer
+                // moving over the plot redraws the same lines.
+                let key = (
+                    Arc::as_ptr(timeline_arc) as usize,
+                    lo.to_bits(),
+                    hi.to_bits(),
+                    buckets,
+                );
+                if cache.as_ref().is_none_or(|(k, _)| *k != key) {
+                    let lines = t.lanes.iter().map(|l| l.runs(lo, hi, buckets)).collect();
+                    *cache = Some((key, lines));
+                }
+                if let Some((_, lines)) = cache.as_ref() {
+                    for (i, (lane, runs)) in t.lanes.iter().zip(lines).enumerate() {
+                        draw_lane(p, lane, i, runs);
+                    }
                 }
                 let per_px = (hi - lo) / f64::from(px);
                 draw_markers(p, t, lo, hi, buckets / 6, band, ceiling, per_px, dark);
@@ -501,17 +522,10 @@ fn rgb(c: [u8; 3]) -> Color32 {
     Color32::from_rgb(c[0], c[1], c[2])
 }
 
-fn draw_lane(
-    p: &mut egui_plot::PlotUi<'_>,
-    lane: &Lane,
-    i: usize,
-    lo: f64,
-    hi: f64,
-    buckets: usize,
-) {
+fn draw_lane(p: &mut egui_plot::PlotUi<'_>, lane: &Lane, i: usize, runs: &[Vec<Point>]) {
     let colour = rgb(lane_rgb(i));
     let peak_name = format!("{} peak", lane.name);
-    for (j, run) in lane.runs(lo, hi, buckets).into_iter().enumerate() {
+    for (j, run) in runs.iter().enumerate() {
         let avg: Vec<[f64; 2]> = run.iter().map(|q| [q.t, f64::from(q.average)]).collect();
         let peak: Vec<[f64; 2]> = run.iter().map(|q| [q.t, f64::from(q.peak)]).collect();
         p.line(
