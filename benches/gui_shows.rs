@@ -63,6 +63,15 @@ fn main() {
         h.state_mut().shows.opened(timeline.clone());
         let first = timed(&mut h);
         let whole: Vec<f64> = (0..60).map(|_| timed(&mut h)).collect();
+        // Zooming a little in and out at the whole show: every frame folds all the samples
+        // anew (the worst case of the folding).
+        h.event(egui::Event::PointerMoved(egui::pos2(w * 0.5, hgt * 0.62)));
+        h.step();
+        let mut refolding = Vec::new();
+        for i in 0..40 {
+            h.event(egui::Event::Zoom(if i % 2 == 0 { 1.02 } else { 1.0 / 1.02 }));
+            refolding.push(timed(&mut h));
+        }
         // The pointer across the plot: the cursor reads every server at each time.
         let y = hgt * 0.62;
         let mut pointing = Vec::new();
@@ -96,6 +105,7 @@ fn main() {
         println!("Shows tab, {w}x{hgt}:");
         println!("  first frame:            {first:.2} ms");
         println!("  whole show:             {}", stats(whole));
+        println!("  whole show, refolded:   {}", stats(refolding));
         println!("  pointer moving:         {}", stats(pointing));
         println!(
             "  zooming (down to {narrowest:.1} s wide, then out to {span:.0} s): {}",

@@ -50,7 +50,7 @@ impl Flight {
         let mut options = JournalOptions::new(folder);
         options.app_version = env!("CARGO_PKG_VERSION").to_string();
         let journal = Arc::new(Journal::start(options));
-        let _ = journal.prune(&Retention::default());
+        let _ = journal.prune(&crate::keeping::Keeping::load().retention());
         Some(Flight { journal })
     }
 
@@ -131,6 +131,11 @@ impl Flight {
         tokio::spawn(async move { keep_traffic(journal, id, osc, switch).await });
     }
 
+    /// Drops the shows past `retention` now (never this one): blocking, for the runtime.
+    pub fn prune(&self, retention: &Retention) -> Result<scpanel_core::journal::Pruned, String> {
+        self.journal.prune(retention).map_err(|e| e.to_string())
+    }
+
     /// Drops shows past the retention every hour, while the app runs.
     pub fn prune_hourly(&self) {
         let journal = Arc::clone(&self.journal);
@@ -140,7 +145,11 @@ impl Flight {
             loop {
                 tick.tick().await;
                 let j = Arc::clone(&journal);
-                let _ = tokio::task::spawn_blocking(move || j.prune(&Retention::default())).await;
+                // Read each time: the user may have changed it in the Shows tab.
+                let _ = tokio::task::spawn_blocking(move || {
+                    j.prune(&crate::keeping::Keeping::load().retention())
+                })
+                .await;
             }
         });
     }

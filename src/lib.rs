@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod flight;
 pub mod gui;
+pub mod keeping;
 pub mod signals;
 pub mod timeline;
 pub mod traffic;

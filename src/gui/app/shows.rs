@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::ScPanel;
 use crate::gui::panels::shows::ShowsAsk;
+use crate::keeping::Keeping;
 use crate::timeline::Timeline;
 use scpanel_core::journal::{Show, ShowInfo, list_shows};
 
@@ -19,7 +20,7 @@ pub const PNG_SIZE: (u32, u32) = (1600, 600);
 
 /// What an errand brought back.
 pub enum ShowsDone {
-    Listed(PathBuf, Result<Vec<ShowInfo>, String>),
+    Listed(PathBuf, Result<Vec<ShowInfo>, String>, Keeping),
     Opened(PathBuf, Result<Box<Timeline>, String>),
     Said(String, bool),
 }
@@ -61,14 +62,46 @@ impl ScPanel {
                 self.bridge.spawn(async move {
                     let f = folder.clone();
                     let listed = tokio::task::spawn_blocking(move || {
-                        list_shows(&f).map_err(|e| e.to_string())
+                        (list_shows(&f).map_err(|e| e.to_string()), Keeping::load())
                     })
                     .await
-                    .unwrap_or_else(|e| Err(format!("reading the list stopped: {e}")));
-                    post(ShowsDone::Listed(folder, listed));
+                    .unwrap_or_else(|e| {
+                        (
+                            Err(format!("reading the list stopped: {e}")),
+                            Keeping::load(),
+                        )
+                    });
+                    post(ShowsDone::Listed(folder, listed.0, listed.1));
                 });
             }
             ShowsAsk::Open(path) => self.open_show(path),
+            ShowsAsk::Keep(keeping) => {
+                let flight = self.flight.clone();
+                let folder = self.shows_folder();
+                self.shows.keeping = Some(keeping.bounded());
+                self.shows.listing = folder.is_some();
+                self.bridge.spawn(async move {
+                    // The list is read again after the pruning, so it shows what is left.
+                    let done = tokio::task::spawn_blocking(move || {
+                        let said = keep(keeping, flight, folder.clone());
+                        let listed = folder.map(|f| {
+                            let list = list_shows(&f).map_err(|e| e.to_string());
+                            (f, list)
+                        });
+                        (said, listed)
+                    })
+                    .await;
+                    match done {
+                        Ok((said, listed)) => {
+                            if let Some((folder, list)) = listed {
+                                post(ShowsDone::Listed(folder, list, keeping.bounded()));
+                            }
+                            post(ShowsDone::Said(said.0, said.1));
+                        }
+                        Err(e) => post(ShowsDone::Said(format!("the setting stopped: {e}"), true)),
+                    }
+                });
+            }
             ShowsAsk::PickFile => {
                 let folder = self.shows_folder();
                 let done = Arc::clone(&self.shows_errands.done);
@@ -176,8 +209,9 @@ impl ScPanel {
         };
         for d in done {
             match d {
-                ShowsDone::Listed(folder, listed) => {
+                ShowsDone::Listed(folder, listed, keeping) => {
                     self.shows.listing = false;
+                    self.shows.keeping = Some(keeping);
                     self.shows.folder = Some(folder);
                     match listed {
                         Ok(list) => {
@@ -230,6 +264,49 @@ async fn read(path: PathBuf) -> Result<Box<Timeline>, String> {
     })
     .await
     .unwrap_or_else(|e| Err(format!("reading the show stopped: {e}")))
+}
+
+/// Saves the setting and drops the shows past it (never the one being written): what was
+/// said.
+fn keep(
+    keeping: Keeping,
+    flight: Option<crate::flight::Flight>,
+    folder: Option<PathBuf>,
+) -> (String, bool) {
+    if let Err(e) = keeping.save() {
+        return (e, true);
+    }
+    let pruned = match (&flight, &folder) {
+        (Some(f), _) => f.prune(&keeping.retention()),
+        (None, Some(dir)) => {
+            scpanel_core::journal::prune(dir, &keeping.retention(), None).map_err(|e| e.to_string())
+        }
+        (None, None) => return ("saved".to_string(), false),
+    };
+    match pruned {
+        Ok(p) if p.removed.is_empty() => (
+            format!(
+                "saved; {} shows kept ({:.0} MB)",
+                p.kept,
+                p.bytes as f64 / 1e6
+            ),
+            false,
+        ),
+        Ok(p) => (
+            format!(
+                "saved; {} old show{} removed ({:.0} MB freed), {} kept",
+                p.removed.len(),
+                if p.removed.len() == 1 { "" } else { "s" },
+                p.freed as f64 / 1e6,
+                p.kept
+            ),
+            false,
+        ),
+        Err(e) => (
+            format!("saved, but the old shows were not removed: {e}"),
+            true,
+        ),
+    }
 }
 
 /// The samples and events of the show at `path` as CSV files in `dir`: what was said.

@@ -18,6 +18,7 @@ use egui_plot::{
 };
 
 use crate::gui::theme::{Tone, tone};
+use crate::keeping::{self, Keeping};
 use crate::timeline::{Folded, Lane, MarkerKind, Point, Seconds, Timeline, lane_rgb, step_for};
 use scpanel_core::clock;
 use scpanel_core::journal::{Event, ShowInfo};
@@ -35,6 +36,8 @@ pub enum ShowsAsk {
     ExportPng(Seconds, Seconds),
     /// Write the samples and events as CSV into a folder the user picks.
     ExportCsv,
+    /// Keep shows so long from now on, and drop those past it now.
+    Keep(Keeping),
 }
 
 /// The spans the zoom buttons offer, in seconds (`None`: the whole show).
@@ -80,6 +83,9 @@ pub struct ShowsTab {
     pub pinned: Option<Seconds>,
     /// Where the pointer is over the plot.
     pub hovered: Option<Seconds>,
+    /// How long shows are kept, as saved (read with the list), and as being edited.
+    pub keeping: Option<Keeping>,
+    keeping_edit: Option<Keeping>,
     /// The lanes folded for the last span drawn, and what they were folded for (the show,
     /// the span's ends and the buckets).
     folded: Option<(FoldKey, Vec<Vec<Vec<Point>>>)>,
@@ -141,9 +147,20 @@ impl ShowsTab {
             if self.listing || self.opening.is_some() {
                 ui.spinner();
             }
+            if let Some((said, failed)) = &self.said {
+                let colour = if *failed {
+                    tone(ui, Tone::Error)
+                } else {
+                    ui.visuals().weak_text_color()
+                };
+                ui.colored_label(colour, said);
+            }
         });
         if let Some(e) = &self.list_error {
             ui.colored_label(tone(ui, Tone::Error), e);
+        }
+        if let Some(k) = self.keep_ui(ui) {
+            asked = Some(ShowsAsk::Keep(k));
         }
         let list_height = (ui.available_height() * 0.2).clamp(44.0, 160.0);
         egui::ScrollArea::vertical()
@@ -216,14 +233,6 @@ impl ShowsTab {
             if ui.button("Export CSV…").clicked() {
                 asked = Some(ShowsAsk::ExportCsv);
             }
-            if let Some((said, failed)) = &self.said {
-                let colour = if *failed {
-                    tone(ui, Tone::Error)
-                } else {
-                    ui.visuals().weak_text_color()
-                };
-                ui.colored_label(colour, said);
-            }
         });
         // The readout keeps its room whether or not the cursor is on the plot, so the plot
         // never jumps as the pointer comes and goes.
@@ -236,6 +245,47 @@ impl ShowsTab {
         ui.allocate_ui(egui::vec2(width, readout_height), |ui| {
             ui.set_min_height(readout_height);
             self.readout(ui, &timeline);
+        });
+        asked
+    }
+
+    /// "Keep shows": days and room, applied with a click (and the shows past them dropped).
+    fn keep_ui(&mut self, ui: &mut egui::Ui) -> Option<Keeping> {
+        let saved = self.keeping?;
+        let mut asked = None;
+        egui::CollapsingHeader::new(format!(
+            "Keep shows: {} days, {}",
+            saved.days,
+            size(saved.megabytes)
+        ))
+        .id_salt("shows-keep")
+        .show(ui, |ui| {
+            let edit = self.keeping_edit.get_or_insert(saved);
+            ui.horizontal_wrapped(|ui| {
+                let days = ui.label("At most");
+                ui.add(
+                    egui::DragValue::new(&mut edit.days)
+                        .range(keeping::DAYS)
+                        .suffix(" days"),
+                )
+                .labelled_by(days.id);
+                let room = ui.label("and");
+                ui.add(
+                    egui::DragValue::new(&mut edit.megabytes)
+                        .range(keeping::MEGABYTES)
+                        .speed(10.0)
+                        .suffix(" MB"),
+                )
+                .labelled_by(room.id);
+                ui.label("on disk, oldest show first out.");
+                if ui
+                    .add_enabled(*edit != saved, egui::Button::new("Keep so"))
+                    .on_hover_text("Saved for the next start; shows past it are removed now")
+                    .clicked()
+                {
+                    asked = Some(*edit);
+                }
+            });
         });
         asked
     }
@@ -677,6 +727,15 @@ fn event_text(t: &Timeline, server: Option<scpanel_core::journal::ServerId>, e: 
         other => other.kind().to_string(),
     };
     format!("{what}{whose}")
+}
+
+/// `1 GB`, `250 MB`.
+fn size(megabytes: u64) -> String {
+    if megabytes >= 1000 && megabytes % 100 == 0 {
+        format!("{} GB", megabytes as f64 / 1000.0)
+    } else {
+        format!("{megabytes} MB")
+    }
 }
 
 fn length(d: Duration) -> String {
