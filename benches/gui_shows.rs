@@ -69,7 +69,11 @@ fn main() {
         h.step();
         let mut refolding = Vec::new();
         for i in 0..40 {
-            h.event(egui::Event::Zoom(if i % 2 == 0 { 1.02 } else { 1.0 / 1.02 }));
+            h.event(egui::Event::Zoom(if i % 2 == 0 {
+                1.02
+            } else {
+                1.0 / 1.02
+            }));
             refolding.push(timed(&mut h));
         }
         // The pointer across the plot: the cursor reads every server at each time.

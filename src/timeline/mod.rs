@@ -343,7 +343,15 @@ impl Timeline {
     /// `21:14:03` for `t`, or `21:14:03.250` when `fine` (zoomed to seconds). Rounded to
     /// the millisecond first: a tick a hair before 21:15:00 reads 21:15:00.
     pub fn clock(&self, t: Seconds, fine: bool) -> String {
-        let at = self.wall((t * 1000.0).round() / 1000.0);
+        let at = self.wall(t);
+        // The wall time itself is rounded (the show began at some odd microsecond).
+        let us = since(SystemTime::UNIX_EPOCH, at) * 1e6;
+        let ms = (us / 1000.0).round() * 1000.0;
+        let at = if ms >= 0.0 {
+            SystemTime::UNIX_EPOCH + Duration::from_micros(ms as u64)
+        } else {
+            at
+        };
         if fine {
             clock::hms_millis(at)
         } else {

@@ -237,7 +237,7 @@ impl ShowsTab {
         // The readout keeps its room whether or not the cursor is on the plot, so the plot
         // never jumps as the pointer comes and goes.
         let row = ui.text_style_height(&egui::TextStyle::Body) + ui.spacing().item_spacing.y;
-        let rows = 1 + timeline.lanes.len().min(MAX_READ + 1);
+        let rows = 2 + timeline.lanes.len().min(MAX_READ + 1);
         let readout_height = row * rows as f32 + 4.0;
         let height = (ui.available_height() - readout_height).max(140.0);
         self.plot(ui, &timeline, height);
@@ -327,6 +327,7 @@ impl ShowsTab {
         let hovered_before = self.hovered;
         let dark = ui.visuals().dark_mode;
         let fine = self.shown.is_some_and(|(a, b)| b - a < 120.0);
+        let width = ui.available_width();
         legend(ui, t);
         let height = height - ui.spacing().interact_size.y;
         let plot = Plot::new("show-timeline")
@@ -345,7 +346,15 @@ impl ShowsTab {
                     format!("{:.0} %", m.value)
                 }
             })
-            .x_axis_formatter(move |m, _| t.clock(m.value, fine || m.step_size < 1.0))
+            .x_axis_formatter(move |m, range| {
+                // Only ticks of a step whose labels have room (~90 points apart) are named;
+                // the finer ones stay as grid lines.
+                let per_point = (range.end() - range.start()) / f64::from(width.max(1.0));
+                if m.step_size < step_for(per_point * 90.0) {
+                    return String::new();
+                }
+                t.clock(m.value, fine || m.step_size < 1.0)
+            })
             .label_formatter(|_| None)
             .show(ui, |p| {
                 if let Some((lo, hi)) = want {
@@ -691,7 +700,7 @@ fn draw_markers(
                 Text::new(
                     MarkerKind::Mark.label(),
                     PlotPoint::new(f.t + 3.0 * per_px, ceiling * 1.0),
-                    label,
+                    RichText::new(label).size(13.0),
                 )
                 .id(("mark-text", n))
                 .color(colour)
