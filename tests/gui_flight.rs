@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::gui::{app_sized, notices, step_until};
+use common::gui::{app_sized, notices, show_tab, step_until};
 use egui_kittest::kittest::Queryable;
 use scpanel_core::ServerState;
 use scpanel_core::journal::{Event, Show};
@@ -80,5 +80,75 @@ fn the_window_keeps_its_server_in_the_show_and_ctrl_m_marks_it() {
         "{events:#?}"
     );
     assert_eq!(show.info().servers.len(), 1, "{:?}", show.info().servers);
+    h.state().shutdown(Duration::from_secs(5));
+}
+
+#[path = "../benches/support/demo_show.rs"]
+mod demo_show;
+
+/// "Keep shows" in the Shows tab: room for fewer shows than the folder holds drops the oldest
+/// first (never a show being recorded), says so, and is kept for the next start.
+#[test]
+fn keeping_less_room_drops_the_oldest_show_first() {
+    let mut h = app_sized(common::options(), "gui-flight", egui::vec2(900.0, 600.0));
+    h.run_steps(2);
+    let flight = h.state().flight.clone().expect("a show for this run");
+    let folder = flight.path().parent().expect("a folder").to_path_buf();
+    // Three made-up shows of about 4.7 MB each, one after another: the first is the oldest.
+    let shows: Vec<_> = (0..3)
+        .map(|_| {
+            demo_show::write(&folder, 2, Duration::from_secs(4 * 3600)).expect("a made-up show")
+        })
+        .collect();
+    h.state_mut().side_open = false;
+    h.run_steps(2);
+    show_tab(&mut h, "Shows");
+    step_until(
+        &mut h,
+        "the made-up shows listed",
+        Duration::from_secs(30),
+        |h| h.query_all_by_label_contains("main, drums").count() == 3,
+    );
+    h.get_by_label_contains("Keep shows: 30 days, 1 GB").click();
+    h.run_steps(2);
+    // 10 MB: room for two of them beside the shows being recorded.
+    h.get_by_label("Room on disk").click();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.event(egui::Event::Text("10".into()));
+    h.key_press(egui::Key::Enter);
+    h.run_steps(2);
+    h.get_by_label("Keep so").click();
+    step_until(
+        &mut h,
+        "the oldest show removed",
+        Duration::from_secs(30),
+        |h| {
+            h.state()
+                .shows
+                .said
+                .as_ref()
+                .is_some_and(|(t, _)| t.contains("removed"))
+                && h.query_all_by_label_contains("main, drums").count() == 2
+        },
+    );
+    let said = h.state().shows.said.clone().expect("said");
+    assert!(said.0.contains("1 old show removed"), "{said:?}");
+    assert!(!shows[0].exists(), "the oldest went");
+    assert!(shows[1].exists() && shows[2].exists(), "the newer stayed");
+    assert!(flight.path().exists(), "never the show being recorded");
+    assert_eq!(
+        scpanel::keeping::Keeping::load(),
+        scpanel::keeping::Keeping {
+            days: 30,
+            megabytes: 10
+        },
+        "kept for the next start"
+    );
+    assert!(
+        h.query_by_label_contains("Keep shows: 30 days, 10 MB")
+            .is_some(),
+        "the header says it"
+    );
     h.state().shutdown(Duration::from_secs(5));
 }

@@ -262,14 +262,14 @@ impl ShowsTab {
         .show(ui, |ui| {
             let edit = self.keeping_edit.get_or_insert(saved);
             ui.horizontal_wrapped(|ui| {
-                let days = ui.label("At most");
+                let days = ui.label("Days kept");
                 ui.add(
                     egui::DragValue::new(&mut edit.days)
                         .range(keeping::DAYS)
                         .suffix(" days"),
                 )
                 .labelled_by(days.id);
-                let room = ui.label("and");
+                let room = ui.label("Room on disk");
                 ui.add(
                     egui::DragValue::new(&mut edit.megabytes)
                         .range(keeping::MEGABYTES)
@@ -277,7 +277,7 @@ impl ShowsTab {
                         .suffix(" MB"),
                 )
                 .labelled_by(room.id);
-                ui.label("on disk, oldest show first out.");
+                ui.label("(oldest show first out)");
                 if ui
                     .add_enabled(*edit != saved, egui::Button::new("Keep so"))
                     .on_hover_text("Saved for the next start; shows past it are removed now")
