@@ -740,7 +740,7 @@ fn event_text(t: &Timeline, server: Option<scpanel_core::journal::ServerId>, e: 
 
 /// `1 GB`, `250 MB`.
 fn size(megabytes: u64) -> String {
-    if megabytes >= 1000 && megabytes % 100 == 0 {
+    if megabytes >= 1000 && megabytes.is_multiple_of(100) {
         format!("{} GB", megabytes as f64 / 1000.0)
     } else {
         format!("{megabytes} MB")
