@@ -4,6 +4,10 @@
 //! measures what the UI thread spends on the tab (layout and tessellation, in an
 //! egui_kittest harness without a GPU), at 900×600 and at 1920×1080.
 
+#[path = "support/stats.rs"]
+mod stats;
+use stats::stats;
+
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
@@ -97,17 +101,6 @@ fn flow() -> Flow {
             outputs: 2,
             inputs: 2,
         },
-    )
-}
-
-fn stats(mut v: Vec<f64>) -> String {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    format!(
-        "median {:.2} ms, p90 {:.2} ms, max {:.2} ms (n={n})",
-        v[n / 2],
-        v[n * 9 / 10],
-        v[n - 1]
     )
 }
 

@@ -26,6 +26,10 @@
 //! samples in view, once per span): the tab keeps the folded lines until the span, the
 //! width or the show changes, so a pointer moving over a still plot does not fold again.
 
+#[path = "support/stats.rs"]
+mod stats;
+use stats::stats;
+
 #[path = "support/demo_show.rs"]
 mod demo_show;
 
@@ -36,17 +40,6 @@ use scpanel::gui::ScPanel;
 use scpanel::gui::app::Tab;
 use scpanel::timeline::Timeline;
 use scpanel_core::Options;
-
-fn stats(mut v: Vec<f64>) -> String {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    format!(
-        "median {:.2} ms, p90 {:.2} ms, max {:.2} ms (n={n})",
-        v[n / 2],
-        v[n * 9 / 10],
-        v[n - 1]
-    )
-}
 
 fn timed(h: &mut Harness<'static, ScPanel>) -> f64 {
     let t = Instant::now();

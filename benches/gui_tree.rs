@@ -4,6 +4,10 @@
 //! The whole app runs in an egui_kittest harness (no GPU: this measures building the UI and
 //! tessellating it, which is what the UI thread spends; drawing is the GPU's).
 
+#[path = "support/stats.rs"]
+mod stats;
+use stats::stats;
+
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
@@ -18,17 +22,6 @@ fn g_new(id: i32, target: i32) -> OscMessage {
         addr: "/g_new".into(),
         args: vec![OscType::Int(id), OscType::Int(1), OscType::Int(target)],
     }
-}
-
-fn stats(mut v: Vec<f64>) -> String {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    format!(
-        "median {:.2} ms, p90 {:.2} ms, max {:.2} ms (n={n})",
-        v[n / 2],
-        v[n * 9 / 10],
-        v[n - 1]
-    )
 }
 
 fn main() {

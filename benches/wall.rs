@@ -54,6 +54,10 @@
 //! shared `FramePacer` ran a steady 2 frames a second: 6.4–6.6 % (llvmpipe 4.35 %, UI 1.35 %,
 //! io 0.90 %), each frame ~20 ms of software rendering and ~7 ms on the UI thread.
 
+#[path = "support/stats.rs"]
+mod stats;
+use stats::stats;
+
 #[path = "support/responders.rs"]
 mod responders;
 
@@ -70,17 +74,6 @@ use scpanel_core::{
 
 const FRAMES: usize = 300;
 const DEATHS: usize = 10;
-
-fn stats(mut v: Vec<f64>) -> String {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    format!(
-        "median {:.2} ms, p90 {:.2} ms, max {:.2} ms (n={n})",
-        v[n / 2],
-        v[n * 9 / 10],
-        v[n - 1]
-    )
-}
 
 fn options() -> Options {
     Options {
