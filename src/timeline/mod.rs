@@ -8,6 +8,8 @@
 //! out) and breaks the line where the server was silent, and [`Timeline::markers`] folds the
 //! events in the same way.
 
+#[cfg(test)]
+mod fixtures;
 pub mod png;
 
 use std::path::Path;
@@ -25,10 +27,10 @@ pub const GAP: f64 = 5.0;
 /// A time on the timeline: seconds since the show began.
 pub type Seconds = f64;
 
-/// The round steps a time axis ticks at, in seconds: from a tenth of a second to a day.
-pub const STEPS: [Seconds; 22] = [
+/// The round steps a time axis ticks at, in seconds: from a tenth of a second to a week.
+pub const STEPS: [Seconds; 24] = [
     0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0,
-    3600.0, 7200.0, 10800.0, 21600.0, 43200.0, 86400.0, 172_800.0,
+    3600.0, 7200.0, 10800.0, 14400.0, 21600.0, 43200.0, 86400.0, 172_800.0, 604_800.0,
 ];
 
 /// The smallest round step at least `min` long.
@@ -549,73 +551,11 @@ fn since(origin: SystemTime, t: SystemTime) -> Seconds {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use scpanel_core::journal::ServerRow;
-
-    fn info(servers: u32) -> ShowInfo {
-        ShowInfo {
-            id: "0123456789abcdef".into(),
-            path: "show.sqlite".into(),
-            started: SystemTime::UNIX_EPOCH + Duration::from_secs(1_765_000_000),
-            ended: None,
-            last: SystemTime::UNIX_EPOCH + Duration::from_secs(1_765_000_100),
-            app_version: "0".into(),
-            host: "h".into(),
-            servers: (1..=servers)
-                .map(|i| ServerRow {
-                    id: ServerId(i),
-                    address: format!("127.0.0.1:{}", 57110 + i),
-                    name: format!("s{i}"),
-                    protocol: "udp".into(),
-                    owned: true,
-                    added: SystemTime::UNIX_EPOCH,
-                })
-                .collect(),
-            peak_cpu: None,
-            xruns: 0,
-            crashes: 0,
-            samples: 0,
-            events: 0,
-            packets: 0,
-            bytes: 0,
-            live: false,
-        }
-    }
-
-    fn summary() -> Summary {
-        Summary {
-            peak: None,
-            xruns: 0,
-            lates: 0,
-            failures: 0,
-            marks: 0,
-            crashes: Vec::new(),
-            longest_unresponsive: None,
-        }
-    }
-
-    fn sample_at(info: &ShowInfo, server: u32, t: f64, avg: f32, peak: f32) -> SampleRow {
-        SampleRow {
-            time: info.started + Duration::from_secs_f64(t),
-            server: ServerId(server),
-            sample: Sample {
-                average_cpu: avg,
-                peak_cpu: peak,
-                ..Sample::default()
-            },
-        }
-    }
-
-    fn event_at(info: &ShowInfo, t: f64, event: Event) -> EventRow {
-        EventRow {
-            time: info.started + Duration::from_secs_f64(t),
-            server: Some(ServerId(1)),
-            event,
-        }
-    }
+    use crate::timeline::fixtures::{empty_summary, event, info, sample};
 
     #[test]
     fn folding_keeps_every_spike_and_breaks_at_silences() {
-        let i = info(1);
+        let i = info(&["s1"], 100);
         // 0..100 s at 2 a second, with a spike at 30 s and nothing from 50 to 60 s.
         let mut rows = Vec::new();
         for k in 0..200 {
@@ -624,9 +564,9 @@ mod tests {
                 continue;
             }
             let peak = if k == 60 { 97.0 } else { 20.0 };
-            rows.push(sample_at(&i, 1, t, 10.0, peak));
+            rows.push(sample(&i, 0, t, 10.0, peak));
         }
-        let tl = Timeline::new(i.clone(), summary(), rows, Vec::new());
+        let tl = Timeline::new(i.clone(), empty_summary(), rows, Vec::new());
         let runs = tl.lanes[0].runs(0.0, 100.0, 20);
         assert_eq!(runs.len(), 2, "split at the silence: {runs:?}");
         let points: usize = runs.iter().map(Vec::len).sum();
@@ -644,25 +584,27 @@ mod tests {
 
     #[test]
     fn markers_fold_by_kind_but_marks_keep_their_flags() {
-        let i = info(1);
-        let mut events = vec![event_at(
+        let i = info(&["s1"], 100);
+        let mut events = vec![event(
             &i,
             10.0,
+            Some(0),
             Event::Mark {
                 text: "verse 2".into(),
             },
         )];
         for k in 0..50 {
-            events.push(event_at(
+            events.push(event(
                 &i,
                 20.0 + f64::from(k) * 0.01,
+                Some(0),
                 Event::Late { seconds: 0.1 },
             ));
         }
-        events.push(event_at(&i, 20.2, Event::Xrun { count: 3 }));
-        events.push(event_at(&i, 10.1, Event::Mark { text: "b".into() }));
+        events.push(event(&i, 20.2, Some(0), Event::Xrun { count: 3 }));
+        events.push(event(&i, 10.1, Some(0), Event::Mark { text: "b".into() }));
         events.sort_by_key(|e| e.time);
-        let tl = Timeline::new(i, summary(), Vec::new(), events);
+        let tl = Timeline::new(i, empty_summary(), Vec::new(), events);
         let folded = tl.markers(0.0, 100.0, 10);
         let late: Vec<_> = folded
             .iter()
@@ -690,10 +632,10 @@ mod tests {
 
     #[test]
     fn ticks_fall_on_round_local_times() {
-        let i = info(1);
-        let tl = Timeline::new(i, summary(), Vec::new(), Vec::new());
+        let i = info(&["s1"], 100);
+        let tl = Timeline::new(i, empty_summary(), Vec::new(), Vec::new());
         assert_eq!(step_for(250.0), 300.0);
-        assert_eq!(step_for(1e9), 172_800.0);
+        assert_eq!(step_for(1e9), 604_800.0);
         let ticks = tl.ticks(0.0, 3600.0, 300.0);
         assert!(ticks.len() >= 12, "{ticks:?}");
         for t in &ticks {
@@ -711,13 +653,13 @@ mod tests {
 
     #[test]
     fn lanes_follow_the_servers_and_a_stray_sample_gets_its_own() {
-        let i = info(2);
+        let i = info(&["s1", "s2"], 100);
         let rows = vec![
-            sample_at(&i, 2, 1.0, 5.0, 6.0),
-            sample_at(&i, 9, 2.0, 5.0, 6.0),
-            sample_at(&i, 2, 0.5, 1.0, 2.0),
+            sample(&i, 1, 1.0, 5.0, 6.0),
+            sample(&i, 9, 2.0, 5.0, 6.0),
+            sample(&i, 1, 0.5, 1.0, 2.0),
         ];
-        let tl = Timeline::new(i, summary(), rows, Vec::new());
+        let tl = Timeline::new(i, empty_summary(), rows, Vec::new());
         assert_eq!(tl.lanes.len(), 3);
         assert_eq!(tl.lanes[1].times, vec![0.5, 1.0], "kept in time order");
         assert_eq!(tl.lanes[2].name, "#9");

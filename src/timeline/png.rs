@@ -9,7 +9,6 @@
 use std::collections::HashMap;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use scpanel_core::clock;
 use scpanel_core::journal::Event;
@@ -626,15 +625,8 @@ fn time_axis(ctx: &mut RenderContext, font: &mut Font<'_>, timeline: &Timeline, 
         font.width("00:00:00.000", SMALL_PX),
     );
     let fine = step < 1.0;
-    // Round in local time: the offset the clock's own labels show.
-    let base = epoch(timeline.origin) + local_offset(timeline);
-    let first = ((base + l.lo) / step).ceil();
     let mut last_end = f64::NEG_INFINITY;
-    for k in 0..1000 {
-        let t = (first + f64::from(k)) * step - base;
-        if t > l.hi + 1e-9 {
-            break;
-        }
+    for t in timeline.ticks(l.lo, l.hi, step) {
         let x = crisp(l.x(t));
         stroke(ctx, &segment(x, l.plot.y0, x, l.plot.y1), 1.0, GRID);
         stroke(ctx, &segment(x, l.band.y1, x, l.band.y1 + 4.0), 1.0, FRAME);
@@ -653,40 +645,12 @@ fn time_axis(ctx: &mut RenderContext, font: &mut Font<'_>, timeline: &Timeline, 
 /// `span` seconds into `width` pixels with room between them.
 fn time_step(span: Seconds, width: f64, label_w: f64, fine_w: f64) -> Seconds {
     let most = |w: f64| (width / (w + 24.0)).floor().max(1.0);
-    STEPS
+    crate::timeline::STEPS
         .iter()
         .copied()
         .find(|s| span / s <= most(if *s < 1.0 { fine_w } else { label_w }))
         // Longer than the steps go: whole days, as many as fit.
         .unwrap_or_else(|| (span / most(label_w) / 86_400.0).ceil() * 86_400.0)
-}
-
-/// The steps the time axis may take, in seconds: fractions of a second when zoomed in, up
-/// to a week.
-const STEPS: [f64; 24] = [
-    0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0,
-    3600.0, 7200.0, 10800.0, 14400.0, 21600.0, 43200.0, 86400.0, 172_800.0, 604_800.0,
-];
-
-fn epoch(t: SystemTime) -> f64 {
-    match t.duration_since(SystemTime::UNIX_EPOCH) {
-        Ok(d) => d.as_secs_f64(),
-        Err(e) => -e.duration().as_secs_f64(),
-    }
-}
-
-/// The local zone's offset from UTC at the show's start, in seconds, as the timeline's own
-/// clock labels read it (so a tick at a round label is where the label says); 0 when the
-/// clock can't say.
-fn local_offset(timeline: &Timeline) -> f64 {
-    let label = timeline.clock(0.0, false);
-    let parts: Vec<Option<f64>> = label.split(':').map(|p| p.parse::<f64>().ok()).collect();
-    let [Some(h), Some(m), Some(s)] = parts[..] else {
-        return 0.0;
-    };
-    let local = h * 3600.0 + m * 60.0 + s;
-    let utc = epoch(timeline.origin).floor().rem_euclid(86_400.0);
-    (local - utc).rem_euclid(86_400.0)
 }
 
 /// Marks as flag lines across the plot with their labels above it, crashes as red lines
@@ -950,81 +914,8 @@ impl OutlinePen for Pen {
 mod tests {
     use super::*;
     use crate::timeline::Timeline;
-    use scpanel_core::journal::{
-        Crash, EventRow, Peak, Sample, SampleRow, ServerId, ServerRow, ShowInfo, Summary,
-    };
-    use std::time::Duration;
-
-    const START: u64 = 1_765_051_200; // 2025-12-06 20:00:00 UTC
-
-    fn info(names: &[&str], seconds: u64) -> ShowInfo {
-        let started = SystemTime::UNIX_EPOCH + Duration::from_secs(START);
-        ShowInfo {
-            id: "0123456789abcdef".into(),
-            path: "show.sqlite".into(),
-            started,
-            ended: Some(started + Duration::from_secs(seconds)),
-            last: started + Duration::from_secs(seconds),
-            app_version: "0".into(),
-            host: "h".into(),
-            servers: names
-                .iter()
-                .enumerate()
-                .map(|(i, n)| ServerRow {
-                    id: ServerId(i as u32),
-                    address: format!("127.0.0.1:{}", 57110 + i),
-                    name: (*n).to_string(),
-                    protocol: "udp".into(),
-                    owned: true,
-                    added: started,
-                })
-                .collect(),
-            peak_cpu: None,
-            xruns: 0,
-            crashes: 0,
-            samples: 0,
-            events: 0,
-            packets: 0,
-            bytes: 0,
-            live: false,
-        }
-    }
-
-    fn empty_summary() -> Summary {
-        Summary {
-            peak: None,
-            xruns: 0,
-            lates: 0,
-            failures: 0,
-            marks: 0,
-            crashes: Vec::new(),
-            longest_unresponsive: None,
-        }
-    }
-
-    fn at(info: &ShowInfo, t: f64) -> SystemTime {
-        info.started + Duration::from_secs_f64(t)
-    }
-
-    fn sample(info: &ShowInfo, server: u32, t: f64, average: f32, peak: f32) -> SampleRow {
-        SampleRow {
-            time: at(info, t),
-            server: ServerId(server),
-            sample: Sample {
-                average_cpu: average,
-                peak_cpu: peak,
-                ..Sample::default()
-            },
-        }
-    }
-
-    fn event(info: &ShowInfo, t: f64, server: Option<u32>, event: Event) -> EventRow {
-        EventRow {
-            time: at(info, t),
-            server: server.map(ServerId),
-            event,
-        }
-    }
+    use crate::timeline::fixtures::{at, empty_summary, event, info, sample};
+    use scpanel_core::journal::{Crash, Peak, Summary};
 
     /// A made-up hour of three servers: a main that climbs to a spike, a laptop that runs
     /// hot with xruns, a pi that crashes and comes back; marks (two close together), late
