@@ -14,7 +14,8 @@ use scpanel_core::journal::{
 use scpanel_core::{Server, ServerEvent};
 
 /// Where shows go: `SCPANEL_SHOWS_DIR` when set (tests, a second copy), else the data
-/// folder's `scpanel/shows`.
+/// folder's `scpanel/shows`; `None` with `SCPANEL_SHOWS_DIR=off` (no show at all: for
+/// measuring what recording costs, `scripts/bench-flight-cost.sh`).
 pub fn shows_folder() -> Option<PathBuf> {
     // The window's own unit tests keep their shows out of the user's data folder.
     if cfg!(test) {
@@ -22,9 +23,17 @@ pub fn shows_folder() -> Option<PathBuf> {
             std::env::temp_dir().join(format!("scpanel-unit-shows-{}", std::process::id())),
         );
     }
-    std::env::var_os("SCPANEL_SHOWS_DIR")
-        .map(PathBuf::from)
-        .or_else(scpanel_core::journal::default_folder)
+    match std::env::var_os("SCPANEL_SHOWS_DIR") {
+        Some(dir) if dir == "off" => None,
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => scpanel_core::journal::default_folder(),
+    }
+}
+
+/// Whether `SCPANEL_SHOWS_DIR` names the shows' folder (or turns shows off): it then wins
+/// over a folder set apart for the app's files.
+pub fn shows_folder_named() -> bool {
+    !cfg!(test) && std::env::var_os("SCPANEL_SHOWS_DIR").is_some()
 }
 
 /// How often old shows are looked at for removal while the app runs.
@@ -52,6 +61,11 @@ impl Flight {
     /// Why the show is not being kept, in a sentence, when it is not.
     pub fn error(&self) -> Option<String> {
         self.journal.error().map(|e| e.to_string())
+    }
+
+    /// How many records never reached the file (the queue was full, or the disk said no).
+    pub fn lost(&self) -> u64 {
+        self.journal.dropped()
     }
 
     /// The show's file.
