@@ -151,12 +151,12 @@ fn a_window_whose_folder_is_read_only() {
     );
     h.run_steps(2);
     assert!(
-        said(&h, "Not recording", "read-only"),
+        said(&h, "Show not saved", "read-only"),
         "the first frame says the show can't be kept: {:?}",
         notices(&h)
     );
     assert!(
-        named(&h, "Not recording: "),
+        named(&h, "Show not saved: "),
         "the status bar keeps saying it"
     );
     // The app goes on: a server boots and comes online, and a mark says it wasn't kept.
@@ -169,7 +169,7 @@ fn a_window_whose_folder_is_read_only() {
     assert_eq!(
         notices(&h)
             .iter()
-            .filter(|n| n.title == "Not recording")
+            .filter(|n| n.title == "Show not saved")
             .count(),
         1,
         "one notice for one change, not one per frame"
@@ -204,7 +204,7 @@ fn a_window_whose_disk_fills_up(dir: &std::path::Path) {
     h.run_steps(2);
     let flight = h.state().flight.clone().expect("a show");
     assert_eq!(flight.error(), None, "room at the start");
-    assert!(!said(&h, "Not recording", ""), "{:?}", notices(&h));
+    assert!(!said(&h, "Show not saved", ""), "{:?}", notices(&h));
     boot_and_wait_online(&mut h);
     flight.flush().expect("the first samples saved");
 
@@ -216,9 +216,9 @@ fn a_window_whose_disk_fills_up(dir: &std::path::Path) {
         &mut h,
         "the notice that the disk is full",
         Duration::from_secs(30),
-        |h| said(h, "Not recording", "full"),
+        |h| said(h, "Show not saved", "full"),
     );
-    assert!(named(&h, "Not recording: "));
+    assert!(named(&h, "Show not saved: "));
     assert_eq!(h.state().session().server.state(), ServerState::Online);
     let mark = mark_notice(&mut h);
     assert!(mark.contains("not kept") && mark.contains("full"), "{mark}");
@@ -229,14 +229,14 @@ fn a_window_whose_disk_fills_up(dir: &std::path::Path) {
         &mut h,
         "the notice that the show is kept again",
         Duration::from_secs(30),
-        |h| said(h, "Recording again", "lost"),
+        |h| said(h, "Show saved again", "lost"),
     );
     assert!(
-        !said(&h, "Not recording", ""),
+        !said(&h, "Show not saved", ""),
         "the out-of-date sentence went: {:?}",
         notices(&h)
     );
-    assert!(!named(&h, "Not recording: "));
+    assert!(!named(&h, "Show not saved: "));
     let lost = flight.lost();
     assert!(lost > 0, "what the full disk refused is counted");
     assert!(

@@ -6,7 +6,7 @@
 //! start, or mid-show when the disk fills) and clears it when a batch is saved again. A task
 //! on the runtime looks twice a second (a mutex and a counter: no file is touched) and wakes
 //! the window only when that changes, so an idle window draws no frame for it; the frame
-//! then raises one notice per change and the status bar keeps "Not recording" up while it
+//! then raises one notice per change and the status bar keeps "Show not saved" up while it
 //! lasts.
 
 use std::sync::Arc;
@@ -20,7 +20,7 @@ use crate::gui::session::XrunsShown;
 use scpanel_core::journal::Event;
 
 /// The notice's title, and the status bar's word, while the show can't be kept.
-pub const NOT_RECORDING: &str = "Not recording";
+pub const SHOW_NOT_SAVED: &str = "Show not saved";
 /// How often the watch task looks at the writer's state.
 const LOOK_EVERY: Duration = Duration::from_millis(500);
 /// While the show can't be kept every batch adds to the losses: the count on screen follows
@@ -109,13 +109,13 @@ impl ScPanel {
         self.show_watch.lost = lost;
         match (before, error) {
             (before, Some(why)) if before.as_ref() != Some(&why) => {
-                self.session().notice(NOT_RECORDING, why, true);
+                self.session().notice(SHOW_NOT_SAVED, why, true);
             }
             (Some(_), None) => {
                 // The sentence that said why is out of date: it goes, wherever it was said.
                 for s in &self.sessions {
                     if let Ok(mut i) = s.inbox.lock() {
-                        i.notices.retain(|n| n.title != NOT_RECORDING);
+                        i.notices.retain(|n| n.title != SHOW_NOT_SAVED);
                     }
                 }
                 let text = match lost {
@@ -123,7 +123,7 @@ impl ScPanel {
                     1 => "the show is being kept again; 1 record was lost".to_string(),
                     n => format!("the show is being kept again; {n} records were lost"),
                 };
-                self.session().notice("Recording again", text, false);
+                self.session().notice("Show saved again", text, false);
             }
             _ => {}
         }

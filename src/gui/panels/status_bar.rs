@@ -69,7 +69,7 @@ pub struct View<'a> {
     pub show: Option<ShowCell<'a>>,
 }
 
-/// The show's trouble, for a small cell at the bar's right: "Not recording" while the show
+/// The show's trouble, for a small cell at the bar's right: "Show not saved" while the show
 /// can't be kept, else how many records were lost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ShowCell<'a> {
@@ -89,8 +89,8 @@ impl ShowCell<'_> {
         };
         match self.error {
             Some(why) => (
-                crate::gui::app::flight::NOT_RECORDING.to_string(),
-                format!("{why}. It is tried again by itself. {lost}")
+                crate::gui::app::flight::SHOW_NOT_SAVED.to_string(),
+                format!("{why}; saving resumes by itself when it can. {lost}")
                     .trim_end()
                     .to_string(),
             ),
@@ -170,7 +170,7 @@ pub(crate) fn master_meter(ui: &mut egui::Ui, outputs: &[ChannelLevel]) {
 const STATE_CELL: f32 = 104.0;
 const XRUNS_CELL: f32 = 150.0;
 /// The show's cell, there only while it has something to say.
-const SHOW_CELL: f32 = 104.0;
+const SHOW_CELL: f32 = 116.0;
 /// The doctor's badge beside its button: there, empty, when there is nothing to say.
 const BADGE_CELL: f32 = 28.0;
 /// The narrowest bar whose buttons show their words beside their icons.
@@ -559,6 +559,33 @@ mod tests {
     pub const SYMBOLS: &[&str] = &["\u{B7}", "\u{2026}", "\u{2014}", "\u{2013}", "\u{D7}"];
     /// Drawn in the monospace font (the log's catch-up button, the log and console lines).
     pub const MONO_SYMBOLS: &[&str] = &["\u{2193}", "\u{2192}"];
+
+    #[test]
+    fn the_show_cell_says_why_and_what_was_lost() {
+        let why = "the show can't be saved: /shows is read-only: choose another folder for shows";
+        let cell = ShowCell {
+            error: Some(why),
+            lost: 0,
+        };
+        assert_eq!(
+            cell.words(),
+            (
+                "Show not saved".to_string(),
+                format!("{why}; saving resumes by itself when it can.")
+            )
+        );
+        let cell = ShowCell {
+            error: None,
+            lost: 12,
+        };
+        assert_eq!(
+            cell.words(),
+            (
+                "12 lost".to_string(),
+                "The show is being kept. 12 records never reached the show.".to_string()
+            )
+        );
+    }
 
     #[test]
     fn the_shipped_fonts_have_every_symbol_the_window_draws() {
