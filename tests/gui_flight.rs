@@ -508,7 +508,20 @@ fn a_kill_9_of_the_window_loses_at_most_the_last_second() {
             .any(|e| matches!(&e.event, Event::Mark { text } if text == "before the kill")),
         "{events:#?}"
     );
+    assert!(!show.info().live, "the kill let go of the writer's lock");
     let samples = show.samples(..).expect("samples");
+    // Everything before the end is there: replies come every 500 ms, and a batch the writer
+    // had saved never goes missing (2 s: a poll delayed on 2 busy cores is no lost batch).
+    for pair in samples.windows(2) {
+        let gap = pair[1]
+            .time
+            .duration_since(pair[0].time)
+            .unwrap_or_default();
+        assert!(
+            gap <= Duration::from_secs(2),
+            "a {gap:?} hole in {samples:#?}"
+        );
+    }
     let last = samples.last().expect("samples").time;
     let lost = killed.duration_since(last).unwrap_or_default();
     println!(
