@@ -7,7 +7,10 @@
 #   scripts/with-jack.sh scripts/bench-wall-idle.sh
 # FRAME_LOG=file keeps the app's stderr with SCPANEL_FRAME_DEBUG=1 (a line per frame, its
 # cause and time) and counts the frames of the measured 20 s.
-# REAL=n / SCRIPTED=n change the mix (defaults 4 and 28).
+# REAL=n / SCRIPTED=n change the mix (defaults 4 and 28); MEASURE=s the seconds measured
+# (default 20). The app records its show into the run's own folder, unless SCPANEL_SHOWS_DIR
+# names another (kept after the run) or is `off` (no show: scripts/bench-flight-cost.sh
+# measures what recording costs that way).
 # Measured 2026-12-01 (2 cores, Mesa llvmpipe): 2.25 % with 32 servers (scpanel-io 0.80,
 # llvmpipe 1.10, UI thread 0.30): the wall redraws every 2 s for status alone (WALL_REFRESH).
 # Before that it drew a frame for every reply, paced to 2 a second: 6.4-6.6 %.
@@ -15,12 +18,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SCREEN=1280x800
 REAL=${REAL:-4}
+MEASURE=${MEASURE:-20}
 SCRIPTED=${SCRIPTED:-28}
 command -v Xvfb >/dev/null && command -v xdotool >/dev/null && command -v xdpyinfo >/dev/null || {
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get install -y -qq xvfb xdotool x11-utils >/dev/null
 }
 cargo build --release --quiet
+bin="${CARGO_TARGET_DIR:-target}/release/scpanel"
 display=":$((80 + RANDOM % 19))"
 Xvfb "$display" -screen 0 "${SCREEN}x24" >/dev/null 2>&1 &
 xvfb=$!
@@ -62,9 +67,9 @@ for p in "${scripted[@]}"; do
 done
 
 if [ -n "${FRAME_LOG:-}" ]; then
-  SCPANEL_FRAME_DEBUG=1 target/release/scpanel --session "$roster" >/dev/null 2>"$FRAME_LOG" &
+  SCPANEL_FRAME_DEBUG=1 "$bin" --session "$roster" >/dev/null 2>"$FRAME_LOG" &
 else
-  target/release/scpanel --session "$roster" >/dev/null 2>&1 &
+  "$bin" --session "$roster" >/dev/null 2>&1 &
 fi
 app=$!
 win=""
@@ -74,7 +79,7 @@ xdotool windowsize "$win" "${SCREEN%x*}" "${SCREEN#*x}"
 for p in "${ports[@]}"; do
   ok=""
   for _ in $(seq 150); do
-    target/release/scpanel status --addr "127.0.0.1:$p" >/dev/null 2>&1 && { ok=1; break; }
+    "$bin" status --addr "127.0.0.1:$p" >/dev/null 2>&1 && { ok=1; break; }
     sleep 0.2
   done
   [ -n "$ok" ] || { echo "the server on port $p did not answer"; exit 1; }
@@ -89,12 +94,12 @@ lines0=0; [ -n "${FRAME_LOG:-}" ] && lines0=$(wc -l < "$FRAME_LOG")
 threads() { for t in /proc/"$app"/task/*; do printf '%s\t%s\n' "$(cat "$t/comm")" "$(awk '{print $14 + $15}' "$t/stat")"; done 2>/dev/null; }
 threads > "$config/threads0"
 t0=$(ticks); s0=$(date +%s.%N)
-sleep 20
+sleep "$MEASURE"
 t1=$(ticks); s1=$(date +%s.%N)
 threads > "$config/threads1"
 lines1=0; [ -n "${FRAME_LOG:-}" ] && lines1=$(wc -l < "$FRAME_LOG")
 python3 -c "print(f'idle app CPU, Servers wall with $((REAL + SCRIPTED)) servers ($REAL booted, $SCRIPTED scripted): {100*($t1-$t0)/$hz/($s1-$s0):.2f}% of one core over {($s1-$s0):.1f} s (default 500 ms poll)')"
-if [ -n "${FRAME_LOG:-}" ]; then echo "frame log lines in those 20 s: $((lines1 - lines0)) ($FRAME_LOG)"; fi
+if [ -n "${FRAME_LOG:-}" ]; then echo "frame log lines in those $MEASURE s: $((lines1 - lines0)) ($FRAME_LOG)"; fi
 python3 - "$config/threads0" "$config/threads1" "$hz" "$s0" "$s1" <<'PY'
 import sys
 from collections import defaultdict

@@ -19,7 +19,8 @@ use scpanel_core::{Server, ServerEvent};
 use crate::traffic::{TrafficFilter, TrafficMode};
 
 /// Where shows go: `SCPANEL_SHOWS_DIR` when set (tests, a second copy), else the data
-/// folder's `scpanel/shows`.
+/// folder's `scpanel/shows`; `None` with `SCPANEL_SHOWS_DIR=off` (no show at all: for
+/// measuring what recording costs, `scripts/bench-flight-cost.sh`).
 pub fn shows_folder() -> Option<PathBuf> {
     // The window's own unit tests keep their shows out of the user's data folder.
     if cfg!(test) {
@@ -27,9 +28,17 @@ pub fn shows_folder() -> Option<PathBuf> {
             std::env::temp_dir().join(format!("scpanel-unit-shows-{}", std::process::id())),
         );
     }
-    std::env::var_os("SCPANEL_SHOWS_DIR")
-        .map(PathBuf::from)
-        .or_else(scpanel_core::journal::default_folder)
+    match std::env::var_os("SCPANEL_SHOWS_DIR") {
+        Some(dir) if dir == "off" => None,
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => scpanel_core::journal::default_folder(),
+    }
+}
+
+/// Whether `SCPANEL_SHOWS_DIR` names the shows' folder (or turns shows off): it then wins
+/// over a folder set apart for the app's files.
+pub fn shows_folder_named() -> bool {
+    !cfg!(test) && std::env::var_os("SCPANEL_SHOWS_DIR").is_some()
 }
 
 /// How often old shows are looked at for removal while the app runs.
@@ -57,6 +66,11 @@ impl Flight {
     /// Why the show is not being kept, in a sentence, when it is not.
     pub fn error(&self) -> Option<String> {
         self.journal.error().map(|e| e.to_string())
+    }
+
+    /// How many records never reached the file (the queue was full, or the disk said no).
+    pub fn lost(&self) -> u64 {
+        self.journal.dropped()
     }
 
     /// The show's file.
@@ -277,51 +291,86 @@ fn wall(at: Instant) -> SystemTime {
     SystemTime::now() - at.elapsed()
 }
 
+/// How often a followed server's new replies and lines go into the show. Every follower
+/// ticks at the same instants, so the runtime wakes once for all of them rather than once
+/// per reply (64 times a second with 32 servers at the default poll:
+/// `scripts/bench-flight-cost.sh`). Each reply keeps the time it came; it waits at most
+/// this long for the queue, then at most a batch (500 ms) for the disk.
+const COLLECT_EVERY: Duration = Duration::from_millis(250);
+
+/// A tick on the instants every follower shares.
+fn collect_ticks() -> tokio::time::Interval {
+    static ANCHOR: std::sync::OnceLock<tokio::time::Instant> = std::sync::OnceLock::new();
+    let anchor = *ANCHOR.get_or_init(tokio::time::Instant::now);
+    let periods = anchor.elapsed().as_nanos() / COLLECT_EVERY.as_nanos() + 1;
+    let start = anchor + COLLECT_EVERY * u32::try_from(periods).unwrap_or(1);
+    let mut ticks = tokio::time::interval_at(start, COLLECT_EVERY);
+    // Skip (not Delay) keeps a late follower on the shared instants.
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    ticks
+}
+
+/// What a follower has taken from its server so far.
+struct Taken {
+    last_sample: Option<Instant>,
+    log_seen: u64,
+}
+
+impl Taken {
+    /// The server's replies and lines since the last time, into the show at their times.
+    fn collect(&mut self, journal: &Journal, id: ServerId, server: &Server) {
+        // From the newest back: the history holds an hour of replies.
+        let last_sample = self.last_sample;
+        let mut new: Vec<(Instant, Sample)> = server.with_status_history(|h| {
+            h.iter()
+                .rev()
+                .take_while(|s| last_sample.is_none_or(|t| s.at > t))
+                .map(|s| (s.at, sample(&s.info)))
+                .collect()
+        });
+        new.reverse();
+        for (at, s) in new {
+            self.last_sample = Some(at);
+            journal.record(wall(at), scpanel_core::journal::Record::Status(id, s));
+        }
+        // The server's own lines: `late` and failures (a server scpanel booted).
+        let lines: Vec<(SystemTime, Event)> = server.with_log(|l| {
+            let out = l
+                .since(self.log_seen)
+                .filter_map(|x| line(x.kind, &x.text).map(|e| (x.at, e)))
+                .collect();
+            self.log_seen = l.total;
+            out
+        });
+        for (at, e) in lines {
+            journal.record(at, scpanel_core::journal::Record::Event(Some(id), e));
+        }
+    }
+}
+
 async fn keep(journal: Arc<Journal>, id: ServerId, server: Server) {
     let mut events = server.subscribe();
-    let mut changes = server.watch_changes();
-    let mut last_sample: Option<Instant> = None;
-    let mut log_seen = server.with_log(|l| l.total);
+    let mut ticks = collect_ticks();
+    let mut taken = Taken {
+        last_sample: None,
+        log_seen: server.with_log(|l| l.total),
+    };
     loop {
         tokio::select! {
-            event = events.recv() => match event {
-                Ok(e) => {
-                    if let Some(e) = lifecycle(&e) {
-                        journal.record_event(Some(id), e);
+            event = events.recv() => {
+                // What the server said before the event goes in before it.
+                taken.collect(&journal, id, &server);
+                match event {
+                    Ok(e) => {
+                        if let Some(e) = lifecycle(&e) {
+                            journal.record_event(Some(id), e);
+                        }
                     }
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Err(_) => return,
-            },
-            changed = changes.changed() => {
-                if changed.is_err() {
-                    return;
-                }
-                // Samples newer than the last one kept, at the time each reply came.
-                // From the newest back: every change wakes this, and the history holds an
-                // hour of replies.
-                let mut new: Vec<(Instant, Sample)> = server.with_status_history(|h| {
-                    h.iter()
-                        .rev()
-                        .take_while(|s| last_sample.is_none_or(|t| s.at > t))
-                        .map(|s| (s.at, sample(&s.info)))
-                        .collect()
-                });
-                new.reverse();
-                for (at, s) in new {
-                    last_sample = Some(at);
-                    journal.record(wall(at), scpanel_core::journal::Record::Status(id, s));
-                }
-                // The server's own lines: `late` and failures (a server scpanel booted).
-                let lines: Vec<(SystemTime, Event)> = server.with_log(|l| {
-                    let out = l.since(log_seen).filter_map(|x| line(x.kind, &x.text).map(|e| (x.at, e))).collect();
-                    log_seen = l.total;
-                    out
-                });
-                for (at, e) in lines {
-                    journal.record(at, scpanel_core::journal::Record::Event(Some(id), e));
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(_) => return,
                 }
             }
+            _ = ticks.tick() => taken.collect(&journal, id, &server),
         }
     }
 }

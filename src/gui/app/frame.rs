@@ -264,6 +264,7 @@ impl eframe::App for ScPanel {
         self.apply_display(&ctx);
         self.apply_finished();
         self.keep_xruns();
+        self.watch_show();
         self.actions.target = self.session().id;
         self.close_request(&ctx);
         self.shortcuts(&ctx);
@@ -308,6 +309,7 @@ impl eframe::App for ScPanel {
                         master: master.as_deref(),
                         xruns: self.session().xruns(),
                         doctor_badge,
+                        show: self.show_watch.cell(),
                     },
                 );
                 if a.doctor {

@@ -23,7 +23,7 @@ use scpanel_core::Options;
 use scpanel_core::audio::jack::JackServer;
 
 mod doctor;
-mod flight;
+pub mod flight;
 mod frame;
 mod lifecycle;
 mod marks;
@@ -120,6 +120,8 @@ pub struct ScPanel {
     pub flight: Option<crate::flight::Flight>,
     /// What of a new server's traffic the show keeps (`--record-traffic`).
     pub traffic_default: crate::traffic::TrafficMode,
+    /// Whether the show is being kept, as the frame last heard it.
+    pub show_watch: flight::ShowWatch,
     /// "Why no sound?": the doctor's window and the status bar's badge.
     pub doctor: crate::gui::panels::doctor::DoctorPanel,
     /// The Shows tab: the recorded shows and one show's timeline.
@@ -187,17 +189,26 @@ impl ScPanel {
     pub fn new(options: Options) -> Result<ScPanel, String> {
         let bridge = Bridge::new()?;
         let first = Session::new(&bridge, 0);
-        // This run's show; its old shows past the retention are dropped as it starts.
-        let flight = crate::flight::Flight::start(
-            crate::gui::profiles::set_apart().map(|d| d.join("shows")),
-        );
-        if let Some(f) = &flight {
-            if let Some(why) = f.error() {
-                first.notice("Shows", why, true);
+        // This run's show; its old shows past the retention are dropped as it starts. A
+        // folder named in `SCPANEL_SHOWS_DIR` wins over one set apart for the app's files
+        // (a test's mount, a benchmark's `off`).
+        let folder = if crate::flight::shows_folder_named() {
+            crate::flight::shows_folder()
+        } else {
+            crate::gui::profiles::set_apart()
+                .map(|d| d.join("shows"))
+                .or_else(crate::flight::shows_folder)
+        };
+        let flight = folder.and_then(|f| crate::flight::Flight::start(Some(f)));
+        // Whether the show is kept is said by the first frame (and at every change after).
+        let show_watch = match &flight {
+            Some(f) => {
+                let pruner = f.clone();
+                bridge.spawn(async move { pruner.prune_hourly() });
+                flight::ShowWatch::start(&bridge, f)
             }
-            let f = f.clone();
-            bridge.spawn(async move { f.prune_hourly() });
-        }
+            None => flight::ShowWatch::default(),
+        };
         Ok(ScPanel {
             bridge,
             servers: Arc::new(Mutex::new(vec![first.server.clone()])),
@@ -216,6 +227,7 @@ impl ScPanel {
             mixer: MixerPanel::default(),
             flight,
             traffic_default: Default::default(),
+            show_watch,
             doctor: Default::default(),
             shows: Default::default(),
             shows_errands: Default::default(),

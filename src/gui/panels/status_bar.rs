@@ -65,6 +65,59 @@ pub struct View<'a> {
     /// The doctor's badge: what a show brought by itself (its mark, and each finding for the
     /// tooltip).
     pub doctor_badge: Option<(String, String)>,
+    /// The flight recorder, when its show is not being kept or lost records.
+    pub show: Option<ShowCell<'a>>,
+}
+
+/// The show's trouble, for a small cell at the bar's right: "Show not saved" while the show
+/// can't be kept, else how many records were lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShowCell<'a> {
+    /// Why the show is not being kept now, in a sentence.
+    pub error: Option<&'a str>,
+    /// Records that never reached the show.
+    pub lost: u64,
+}
+
+impl ShowCell<'_> {
+    /// The cell's word, and the sentence its tooltip (and a screen reader) gives.
+    pub fn words(&self) -> (String, String) {
+        let lost = match self.lost {
+            0 => String::new(),
+            1 => "1 record never reached the show.".to_string(),
+            n => format!("{n} records never reached the show."),
+        };
+        match self.error {
+            Some(why) => (
+                crate::gui::app::flight::SHOW_NOT_SAVED.to_string(),
+                format!("{why}; saving resumes by itself when it can. {lost}")
+                    .trim_end()
+                    .to_string(),
+            ),
+            None => (
+                format!("{} lost", self.lost),
+                format!("The show is being kept. {lost}"),
+            ),
+        }
+    }
+}
+
+/// The show's cell: its word in the warning colour, the reason on hover.
+fn show_ui(ui: &mut egui::Ui, show: &ShowCell<'_>) {
+    let (word, tip) = show.words();
+    let colour = if show.error.is_some() {
+        tone(ui, Tone::Error)
+    } else {
+        tone(ui, Tone::Warning)
+    };
+    let label = ui
+        .add(
+            egui::Label::new(RichText::new(&word).color(colour).strong())
+                .truncate()
+                .sense(egui::Sense::hover()),
+        )
+        .on_hover_text(&tip);
+    icons::named(ui, &label, &format!("{word}: {tip}"));
 }
 
 /// The master meter: each output channel's peak as a thin bar, red while it clips, on
@@ -116,6 +169,8 @@ pub(crate) fn master_meter(ui: &mut egui::Ui, outputs: &[ChannelLevel]) {
 /// where they are does not.
 const STATE_CELL: f32 = 104.0;
 const XRUNS_CELL: f32 = 150.0;
+/// The show's cell, there only while it has something to say.
+const SHOW_CELL: f32 = 116.0;
 /// The doctor's badge beside its button: there, empty, when there is nothing to say.
 const BADGE_CELL: f32 = 28.0;
 /// The narrowest bar whose buttons show their words beside their icons.
@@ -285,6 +340,9 @@ pub(crate) fn ui(ui: &mut egui::Ui, v: View<'_>) -> Actions {
                 }
             });
             cell(ui, XRUNS_CELL, |ui| xruns_ui(ui, xruns));
+            if let Some(show) = &v.show {
+                cell(ui, SHOW_CELL, |ui| show_ui(ui, show));
+            }
             ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
                 running_text(ui, &v);
             });
@@ -501,6 +559,33 @@ mod tests {
     pub const SYMBOLS: &[&str] = &["\u{B7}", "\u{2026}", "\u{2014}", "\u{2013}", "\u{D7}"];
     /// Drawn in the monospace font (the log's catch-up button, the log and console lines).
     pub const MONO_SYMBOLS: &[&str] = &["\u{2193}", "\u{2192}"];
+
+    #[test]
+    fn the_show_cell_says_why_and_what_was_lost() {
+        let why = "the show can't be saved: /shows is read-only: choose another folder for shows";
+        let cell = ShowCell {
+            error: Some(why),
+            lost: 0,
+        };
+        assert_eq!(
+            cell.words(),
+            (
+                "Show not saved".to_string(),
+                format!("{why}; saving resumes by itself when it can.")
+            )
+        );
+        let cell = ShowCell {
+            error: None,
+            lost: 12,
+        };
+        assert_eq!(
+            cell.words(),
+            (
+                "12 lost".to_string(),
+                "The show is being kept. 12 records never reached the show.".to_string()
+            )
+        );
+    }
 
     #[test]
     fn the_shipped_fonts_have_every_symbol_the_window_draws() {

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# What the flight recorder (issue 26) costs: the idle wall of 32 servers
+# (scripts/bench-wall-idle.sh: the release window on Xvfb, 4 booted scsynth and 28 scripted
+# responders, the default 500 ms poll) with the show off (`SCPANEL_SHOWS_DIR=off`) and on,
+# in turns, ROUNDS times (default 2), MEASURE seconds each (default 60); then the size of the
+# show the last run wrote, per server-hour. Targets: recording adds at most 0.3 % of a core,
+# and at most 5 MB an hour per server.
+# Run it through scripts/with-jack.sh:
+#   scripts/with-jack.sh scripts/bench-flight-cost.sh
+#
+# Measured 2026-12-06 (2 cores, Mesa llvmpipe, release build, MEASURE=60, ROUNDS=2):
+# see RESULTS below (filled in from the run's output).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-2}
+export MEASURE=${MEASURE:-60}
+command -v sqlite3 >/dev/null || {
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get install -y -qq sqlite3 >/dev/null
+}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cpu() { sed -n 's/.*: \([0-9.]*\)% of one core.*/\1/p' "$1"; }
+off=()
+on=()
+for round in $(seq "$ROUNDS"); do
+  SCPANEL_SHOWS_DIR=off scripts/bench-wall-idle.sh | tee "$work/off-$round"
+  off+=("$(cpu "$work/off-$round")")
+  rm -rf "$work/shows"
+  SCPANEL_SHOWS_DIR="$work/shows" scripts/bench-wall-idle.sh | tee "$work/on-$round"
+  on+=("$(cpu "$work/on-$round")")
+done
+echo "show off: ${off[*]} (% of one core)"
+echo "show on:  ${on[*]}"
+python3 - "${off[*]}" "${on[*]}" <<'PY'
+import sys
+off = [float(x) for x in sys.argv[1].split()]
+on = [float(x) for x in sys.argv[2].split()]
+mean = lambda v: sum(v) / len(v)
+print(f"recording adds {mean(on) - mean(off):+.2f} % of one core "
+      f"(mean on {mean(on):.2f} %, mean off {mean(off):.2f} %; target <= 0.3 %)")
+PY
+
+# The last run's show, closed by the app's SIGTERM (one file, no WAL left; a WAL a killed
+# writer left is folded in first, so its size is counted once).
+show=$(ls "$work"/shows/show-*.sqlite | head -1)
+sqlite3 "$show" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
+bytes=$(stat -c %s "$show")
+read -r samples events servers first last < <(sqlite3 -separator ' ' "$show" \
+  "SELECT (SELECT count(*) FROM samples), (SELECT count(*) FROM events),
+          (SELECT count(*) FROM servers), (SELECT min(t) FROM samples), (SELECT max(t) FROM samples);")
+python3 - "$bytes" "$samples" "$events" "$servers" "$first" "$last" <<'PY'
+import sys
+size, samples, events, servers, first, last = map(int, sys.argv[1:])
+span = (last - first) / 1e6
+# A server polled every 500 ms gives 7200 samples an hour: the file's bytes per sample (its
+# schema and events included, so an upper bound) times that.
+per_hour = size / samples * 7200 / 1e6
+print(f"show: {size} bytes, {servers} servers, {samples} samples, {events} events over {span:.0f} s "
+      f"({samples / max(span, 1) / max(servers, 1):.2f} samples a second per server)")
+print(f"      {size / samples:.1f} bytes a sample: {per_hour:.2f} MB per server-hour at the "
+      f"default 500 ms poll (target <= 5 MB)")
+PY
