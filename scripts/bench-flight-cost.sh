@@ -49,6 +49,7 @@ bytes=$(stat -c %s "$show")
 read -r samples events servers first last < <(sqlite3 -separator ' ' "$show" \
   "SELECT (SELECT count(*) FROM samples), (SELECT count(*) FROM events),
           (SELECT count(*) FROM servers), (SELECT min(t) FROM samples), (SELECT max(t) FROM samples);")
+echo "events by kind: $(sqlite3 -separator ' ' "$show" "SELECT kind, count(*) FROM events GROUP BY kind;" | tr '\n' ' ')"
 python3 - "$bytes" "$samples" "$events" "$servers" "$first" "$last" <<'PY'
 import sys
 size, samples, events, servers, first, last = map(int, sys.argv[1:])
