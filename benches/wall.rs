@@ -53,6 +53,12 @@
 //! or coming back still redraws at once. Before, every reply asked for a frame and the
 //! shared `FramePacer` ran a steady 2 frames a second: 6.4–6.6 % (llvmpipe 4.35 %, UI 1.35 %,
 //! io 0.90 %), each frame ~20 ms of software rendering and ~7 ms on the UI thread.
+//!
+//! The flight recorder's share of that idle wall (issue 26), `scripts/with-jack.sh
+//! scripts/bench-flight-cost.sh` (the same wall, 60 s each, the show off with
+//! `SCPANEL_SHOWS_DIR=off` and on, in turns; 2026-12-06, 8 pairs, figures and the spread in
+//! the script): +0.255 % of one core on the mean (target ≤ 0.3 %), about 0.18 % of it on the
+//! recorder's own threads; the show grows 0.64 MB per server-hour (target ≤ 5 MB).
 
 #[path = "support/stats.rs"]
 mod stats;

@@ -1,5 +1,7 @@
 //! The flight recorder in the window (issue 26): a server the window boots is followed into
-//! this run's show from its boot, and Ctrl+M sets a mark in it.
+//! this run's show from its boot, and Ctrl+M sets a mark in it; a shows' folder that can't
+//! be written (read-only, or a disk that fills mid-show) is a notice and a status bar cell
+//! while the window goes on; a `kill -9` of the real window loses at most about a second.
 
 mod common;
 

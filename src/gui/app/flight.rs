@@ -107,25 +107,27 @@ impl ScPanel {
         let lost = flight.lost();
         let before = std::mem::replace(&mut self.show_watch.error, error.clone());
         self.show_watch.lost = lost;
-        match (before, error) {
-            (before, Some(why)) if before.as_ref() != Some(&why) => {
-                self.session().notice(SHOW_NOT_SAVED, why, true);
-            }
-            (Some(_), None) => {
-                // The sentence that said why is out of date: it goes, wherever it was said.
-                for s in &self.sessions {
-                    if let Ok(mut i) = s.inbox.lock() {
-                        i.notices.retain(|n| n.title != SHOW_NOT_SAVED);
-                    }
+        if before == error {
+            return;
+        }
+        // A sentence that said why is out of date: it goes, wherever it was said.
+        if before.is_some() {
+            for s in &self.sessions {
+                if let Ok(mut i) = s.inbox.lock() {
+                    i.notices.retain(|n| n.title != SHOW_NOT_SAVED);
                 }
+            }
+        }
+        match error {
+            Some(why) => self.session().notice(SHOW_NOT_SAVED, why, true),
+            None => {
                 let text = match lost {
-                    0 => "the show is being kept again".to_string(),
-                    1 => "the show is being kept again; 1 record was lost".to_string(),
-                    n => format!("the show is being kept again; {n} records were lost"),
+                    0 => "the show is being saved again".to_string(),
+                    1 => "the show is being saved again; 1 record was lost".to_string(),
+                    n => format!("the show is being saved again; {n} records were lost"),
                 };
                 self.session().notice("Show saved again", text, false);
             }
-            _ => {}
         }
     }
 

@@ -96,7 +96,7 @@ impl ShowCell<'_> {
             ),
             None => (
                 format!("{} lost", self.lost),
-                format!("The show is being kept. {lost}"),
+                format!("The show is being saved. {lost}"),
             ),
         }
     }
@@ -582,7 +582,7 @@ mod tests {
             cell.words(),
             (
                 "12 lost".to_string(),
-                "The show is being kept. 12 records never reached the show.".to_string()
+                "The show is being saved. 12 records never reached the show.".to_string()
             )
         );
     }
