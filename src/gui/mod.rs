@@ -18,6 +18,7 @@ pub mod render;
 pub(crate) mod scope_feed;
 pub mod session;
 pub(crate) mod theme;
+pub(crate) mod traffic_text;
 pub(crate) mod tree_view;
 pub mod widgets;
 

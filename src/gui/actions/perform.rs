@@ -332,7 +332,7 @@ pub(crate) async fn perform(server: &Server, action: &Action) -> Result<Outcome,
         } => {
             let (path, lines, dropped) = (path.clone(), lines.clone(), *dropped);
             tokio::task::spawn_blocking(move || {
-                crate::gui::panels::console::export_text(&lines, dropped, &path)
+                crate::gui::traffic_text::export_text(&lines, dropped, &path)
                     .map(|n| Outcome::TrafficExported(path, n))
             })
             .await

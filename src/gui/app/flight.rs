@@ -19,8 +19,6 @@ use crate::gui::bridge::Bridge;
 use crate::gui::session::XrunsShown;
 use scpanel_core::journal::Event;
 
-/// The notice's title, and the status bar's word, while the show can't be kept.
-pub const SHOW_NOT_SAVED: &str = "Show not saved";
 /// How often the watch task looks at the writer's state.
 const LOOK_EVERY: Duration = Duration::from_millis(500);
 /// While the show can't be kept every batch adds to the losses: the count on screen follows
@@ -114,12 +112,16 @@ impl ScPanel {
         if before.is_some() {
             for s in &self.sessions {
                 if let Ok(mut i) = s.inbox.lock() {
-                    i.notices.retain(|n| n.title != SHOW_NOT_SAVED);
+                    i.notices
+                        .retain(|n| n.title != crate::gui::panels::status_bar::SHOW_NOT_SAVED);
                 }
             }
         }
         match error {
-            Some(why) => self.session().notice(SHOW_NOT_SAVED, why, true),
+            Some(why) => {
+                self.session()
+                    .notice(crate::gui::panels::status_bar::SHOW_NOT_SAVED, why, true)
+            }
             None => {
                 let text = match lost {
                     0 => "the show is being saved again".to_string(),

@@ -520,12 +520,12 @@ fn legend(ui: &mut egui::Ui, t: &Timeline) {
         for (i, lane) in t.lanes.iter().enumerate() {
             swatch(ui, None, rgb(lane_rgb(i)));
             ui.label(&lane.name);
-            ui.add_space(6.0);
+            ui.add_space(crate::gui::theme::space::MEDIUM);
         }
         ui.label(RichText::new("(faint: peak)").weak());
         for kind in MarkerKind::ALL {
             if t.events.iter().any(|m| m.kind == kind) {
-                ui.add_space(6.0);
+                ui.add_space(crate::gui::theme::space::MEDIUM);
                 swatch(ui, Some(kind), rgb(kind.rgb()));
                 ui.label(kind.label());
             }
@@ -578,7 +578,7 @@ fn swatch(ui: &mut egui::Ui, kind: Option<MarkerKind>, colour: Color32) {
 }
 
 fn rgb(c: [u8; 3]) -> Color32 {
-    Color32::from_rgb(c[0], c[1], c[2])
+    crate::gui::theme::timeline_colour(c)
 }
 
 fn draw_lane(p: &mut egui_plot::PlotUi<'_>, lane: &Lane, i: usize, runs: &[Vec<Point>]) {
@@ -700,7 +700,7 @@ fn draw_markers(
                 Text::new(
                     MarkerKind::Mark.label(),
                     PlotPoint::new(f.t + 3.0 * per_px, ceiling * 1.0),
-                    RichText::new(label).size(13.0),
+                    RichText::new(label).size(crate::gui::theme::size::READOUT),
                 )
                 .id(("mark-text", n))
                 .color(colour)

@@ -69,6 +69,9 @@ pub struct View<'a> {
     pub show: Option<ShowCell<'a>>,
 }
 
+/// The notice's title, and the status bar's word, while the show can't be kept.
+pub const SHOW_NOT_SAVED: &str = "Show not saved";
+
 /// The show's trouble, for a small cell at the bar's right: "Show not saved" while the show
 /// can't be kept, else how many records were lost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,7 +92,7 @@ impl ShowCell<'_> {
         };
         match self.error {
             Some(why) => (
-                crate::gui::app::flight::SHOW_NOT_SAVED.to_string(),
+                SHOW_NOT_SAVED.to_string(),
                 format!("{why}; saving resumes by itself when it can. {lost}")
                     .trim_end()
                     .to_string(),
