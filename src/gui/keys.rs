@@ -82,7 +82,7 @@ pub(crate) fn bindings(tabs: &[&'static str]) -> Vec<Binding> {
         Binding {
             shortcut: cmd(Key::M),
             command: Command::Mark,
-            text: "A mark in tonight's show, at this moment",
+            text: "A mark in tonight's show at this moment; type its name, or Escape",
         },
         Binding {
             shortcut: cmd(Key::L),

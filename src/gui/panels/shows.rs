@@ -387,7 +387,14 @@ impl ShowsTab {
                     }
                 }
                 let per_px = (hi - lo) / f64::from(px);
-                draw_markers(p, t, lo, hi, buckets / 6, band, ceiling, per_px, dark);
+                let span = Span {
+                    lo,
+                    hi,
+                    per_px,
+                    band,
+                    ceiling,
+                };
+                draw_markers(p, t, &span, buckets / 6, dark);
                 if let Some(x) = hovered_before.or(pinned) {
                     p.vline(
                         VLine::new("cursor", x)
@@ -615,18 +622,33 @@ fn shape(kind: MarkerKind) -> MarkerShape {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The plot as this frame shows it, for what draws in it.
+#[derive(Clone, Copy)]
+struct Span {
+    lo: f64,
+    hi: f64,
+    /// Seconds a point (pixel) wide.
+    per_px: f64,
+    /// The markers' band's top (below 0 %).
+    band: f64,
+    /// The CPU axis' top.
+    ceiling: f64,
+}
+
 fn draw_markers(
     p: &mut egui_plot::PlotUi<'_>,
     t: &Timeline,
-    lo: f64,
-    hi: f64,
+    span: &Span,
     buckets: usize,
-    band: f64,
-    ceiling: f64,
-    per_px: f64,
     dark: bool,
 ) {
+    let Span {
+        lo,
+        hi,
+        per_px,
+        band,
+        ceiling,
+    } = *span;
     let folded = t.markers(lo, hi, buckets.max(1));
     let text_colour = if dark {
         Color32::LIGHT_GRAY
@@ -708,7 +730,6 @@ fn draw_markers(
             );
         }
     }
-    let _ = lo;
 }
 
 fn short(text: &str, n: usize) -> String {
