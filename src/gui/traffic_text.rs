@@ -48,17 +48,19 @@ pub fn export_text(
         .map_err(|e| format!("can't write {}: {e}", path.display()))
 }
 
+/// A log line at 01:02:03.045 UTC, for the tests of what reads the log.
+#[cfg(test)]
+pub(crate) fn line(direction: Direction, text: &str) -> TrafficLine {
+    TrafficLine {
+        at: std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(3_723_045),
+        direction,
+        text: text.into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn line(direction: Direction, text: &str) -> TrafficLine {
-        TrafficLine {
-            at: std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(3_723_045),
-            direction,
-            text: text.into(),
-        }
-    }
 
     #[test]
     fn the_export_writes_each_line_with_its_time_as_the_console_prints_it() {

@@ -468,14 +468,7 @@ pub(crate) fn missing_builtin(traffic: &[TrafficLine]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn line(direction: Direction, text: &str) -> TrafficLine {
-        TrafficLine {
-            at: std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(3_723_045),
-            direction,
-            text: text.into(),
-        }
-    }
+    use crate::gui::traffic_text::line;
 
     #[test]
     fn a_missing_builtin_is_offered_only_after_its_failure() {
