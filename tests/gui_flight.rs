@@ -57,9 +57,18 @@ fn the_window_keeps_its_server_in_the_show_and_ctrl_m_marks_it() {
     step_until(&mut h, "the doctor's look", Duration::from_secs(30), |h| {
         !h.state().doctor.running && h.query_by_label("Unmute").is_some()
     });
+    // The wall's CPU alert goes into the show as it goes on (at 0 % it is on at once).
+    h.state_mut().wall.cpu_threshold = 0.0;
+    h.run_steps(2);
     flight.flush().expect("the show on disk");
     let show = Show::open(flight.path()).expect("the show");
     let events = show.events(..).expect("events");
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(&e.event, Event::Alert { text } if text.starts_with("CPU at "))),
+        "{events:#?}"
+    );
     assert!(
         events.iter().any(|e| e.event == Event::Booting),
         "{events:#?}"

@@ -117,6 +117,8 @@ pub struct Session {
     pub traffic: crate::flight::TrafficSwitch,
     /// JACK's xrun count last written to the show.
     pub xruns_kept: u64,
+    /// The wall's CPU alert was on when the show last heard of it.
+    pub cpu_alert_kept: bool,
     done_tx: mpsc::Sender<Done>,
     done_rx: mpsc::Receiver<Done>,
     /// Which status replies need a frame (see [`StatusFrames`]).
@@ -159,6 +161,7 @@ impl Session {
             flight_id: Arc::default(),
             traffic: Default::default(),
             xruns_kept: 0,
+            cpu_alert_kept: false,
             done_tx,
             done_rx,
             status_frames: Arc::new(AtomicU8::new(StatusFrames::Figures as u8)),

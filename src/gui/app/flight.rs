@@ -133,6 +133,29 @@ impl ScPanel {
         }
     }
 
+    /// The wall's CPU alert into the show as it goes on (offline and late lines are kept as
+    /// events of their own): "CPU at 85 % (the alert is at 80 %)".
+    pub(super) fn keep_alerts(&mut self) {
+        let Some(flight) = &self.flight else { return };
+        let threshold = self.wall.cpu_threshold;
+        for s in &mut self.sessions {
+            let Ok(Some(id)) = s.flight_id.lock().map(|g| *g) else {
+                continue;
+            };
+            let on = crate::gui::panels::wall::summary::alerts(s, threshold).cpu;
+            if on && !s.cpu_alert_kept {
+                let cpu = s.server.latest_status().map_or(0.0, |x| x.average_cpu);
+                flight.event(
+                    id,
+                    Event::Alert {
+                        text: format!("CPU at {cpu:.0} % (the alert is at {threshold:.0} %)"),
+                    },
+                );
+            }
+            s.cpu_alert_kept = on;
+        }
+    }
+
     /// New xruns of every followed server into the show, at the time of the latest.
     pub(super) fn keep_xruns(&mut self) {
         let Some(flight) = &self.flight else { return };

@@ -264,6 +264,7 @@ impl eframe::App for ScPanel {
         self.apply_display(&ctx);
         self.apply_finished();
         self.keep_xruns();
+        self.keep_alerts();
         self.watch_show();
         self.actions.target = self.session().id;
         self.close_request(&ctx);
