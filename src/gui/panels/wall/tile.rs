@@ -186,11 +186,18 @@ pub(super) fn tile(
         // A booted server, or one that crashed and may be booted again.
         if server.is_owner() || server.absence().crashes > 0 {
             let mut reboot = policy.reboot;
-            if ui
-                .checkbox(&mut reboot, "auto-reboot")
-                .on_hover_text("Boot it again with the same options when it crashes")
-                .changed()
-            {
+            // An id of its own: a widget above it that comes or goes as the server reports
+            // (a login button, a retry) must not move its id under a click.
+            let own =
+                egui::UiBuilder::new().scope_id(egui::Id::unique(("auto-reboot", session.id)));
+            let changed = ui
+                .scope_builder(own, |ui| {
+                    ui.checkbox(&mut reboot, "auto-reboot")
+                        .on_hover_text("Boot it again with the same options when it crashes")
+                        .changed()
+                })
+                .inner;
+            if changed {
                 actions.push_for(
                     session.id,
                     Action::SetRejoin(RejoinPolicy { reboot, ..policy }),
