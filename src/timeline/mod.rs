@@ -242,20 +242,24 @@ impl Timeline {
                 samples: Vec::new(),
             })
             .collect();
+        // A file someone sent may name any number of servers: each sample finds its lane
+        // by a map, not by a walk through the lanes.
+        let mut index: std::collections::HashMap<ServerId, usize> = lanes
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.server, i))
+            .collect();
         for row in samples {
-            let i = match lanes.iter().position(|l| l.server == row.server) {
-                Some(i) => i,
+            let i = *index.entry(row.server).or_insert_with(|| {
                 // A sample of a server the list lacks (a cut file): a lane of its own.
-                None => {
-                    lanes.push(Lane {
-                        server: row.server,
-                        name: info.server_name(row.server),
-                        times: Vec::new(),
-                        samples: Vec::new(),
-                    });
-                    lanes.len() - 1
-                }
-            };
+                lanes.push(Lane {
+                    server: row.server,
+                    name: info.server_name(row.server),
+                    times: Vec::new(),
+                    samples: Vec::new(),
+                });
+                lanes.len() - 1
+            });
             let lane = &mut lanes[i];
             let t = at(row.time);
             // Rows come in time order; one out of order (a clock stepped back) is put in

@@ -17,6 +17,7 @@ use egui_plot::{
     VLine,
 };
 
+use crate::gui::format::mm_ss;
 use crate::gui::theme::{Tone, tone};
 use crate::keeping::{self, Keeping};
 use crate::timeline::{Folded, Lane, MarkerKind, Point, Seconds, Timeline, lane_rgb, step_for};
@@ -301,7 +302,7 @@ impl ShowsTab {
                         .get(..10)
                         .unwrap_or_default(),
                     clock::hms(t.info.started),
-                    length(Duration::from_secs_f64(t.length.max(0.0))),
+                    mm_ss(Duration::from_secs_f64(t.length.max(0.0))),
                     if servers.is_empty() {
                         "no servers".to_string()
                     } else {
@@ -768,15 +769,6 @@ fn size(megabytes: u64) -> String {
     }
 }
 
-fn length(d: Duration) -> String {
-    let s = d.as_secs();
-    if s >= 3600 {
-        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
-    } else {
-        format!("{}:{:02}", s / 60, s % 60)
-    }
-}
-
 /// A show in the list: "2026-12-06 21:02 · 1:12:03 · peak 87 % · 3 xruns · 1 crash · main, b".
 fn row(s: &ShowInfo, live: bool) -> String {
     let servers: Vec<String> = s.servers.iter().map(|r| s.server_name(r.id)).collect();
@@ -784,7 +776,7 @@ fn row(s: &ShowInfo, live: bool) -> String {
         "{} {} · {}",
         clock::file_stamp(s.started).get(..10).unwrap_or_default(),
         clock::hours_minutes(s.started),
-        length(s.length())
+        mm_ss(s.length())
     );
     match s.peak_cpu {
         Some((p, _, _)) => text.push_str(&format!(" · peak {p:.0} %")),
