@@ -8,7 +8,8 @@ use std::time::{Duration, SystemTime};
 use rusqlite::{Connection, OpenFlags, params};
 
 use super::error::JournalError;
-use super::{Event, list_shows, micros};
+use super::show_files::{is_locked, lock_path, show_files};
+use super::{Event, Show, micros};
 
 /// How long a mark waits for the running writer's batch to end.
 const WAIT_FOR_WRITER: Duration = Duration::from_secs(2);
@@ -16,9 +17,13 @@ const WAIT_FOR_WRITER: Duration = Duration::from_secs(2);
 /// Adds a mark with `text` now to the show being recorded in `folder` (the newest live one);
 /// returns its file.
 pub fn mark_live(folder: &Path, text: &str) -> Result<PathBuf, JournalError> {
-    let live = list_shows(folder)?
-        .into_iter()
-        .find(|s| s.live)
+    // Only the shows a writer holds are opened: a folder may keep a month of shows.
+    let live = show_files(folder)?
+        .iter()
+        .filter(|p| is_locked(&lock_path(p)))
+        .filter_map(|p| Show::open(p).ok())
+        .map(|s| s.info().clone())
+        .max_by_key(|s| s.started)
         .ok_or_else(|| JournalError::NoSuchShow {
             folder: folder.to_path_buf(),
             id: "(a show being recorded now: is the window or `scpanel watch` running?)".into(),

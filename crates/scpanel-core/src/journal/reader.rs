@@ -621,7 +621,7 @@ impl Show {
         let mut open: Vec<(u32, i64)> = Vec::new();
         let mut longest: Option<(u32, i64, i64)> = None;
         let mut close = |server: u32, from: i64, to: i64| {
-            if longest.is_none_or(|(_, f, t)| to - from > t - f) {
+            if longest.is_none_or(|(_, f, t)| to.saturating_sub(from) > t.saturating_sub(f)) {
                 longest = Some((server, from, to));
             }
         };
@@ -647,7 +647,7 @@ impl Show {
             longest_unresponsive: longest.map(|(s, from, to)| Unresponsive {
                 server: name(ServerId(s)),
                 from: time(from),
-                length: Duration::from_micros(u64::try_from(to - from).unwrap_or(0)),
+                length: Duration::from_micros(u64::try_from(to.saturating_sub(from)).unwrap_or(0)),
             }),
         })
     }

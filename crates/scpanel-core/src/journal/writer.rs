@@ -2,7 +2,7 @@
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -91,7 +91,6 @@ pub struct Journal {
     flush: Option<mpsc::Sender<Flush>>,
     thread: Option<JoinHandle<()>>,
     shared: Arc<Shared>,
-    next_server: AtomicU32,
     folder: PathBuf,
     path: PathBuf,
     id: String,
@@ -148,7 +147,6 @@ impl Journal {
             flush,
             thread,
             shared,
-            next_server: AtomicU32::new(0),
             folder: options.folder,
             path,
             id,
@@ -162,7 +160,6 @@ impl Journal {
         let mut servers = lock(&self.shared.servers);
         let id = u32::try_from(servers.len()).unwrap_or(u32::MAX);
         servers.push((info, micros(SystemTime::now())));
-        self.next_server.store(id + 1, Ordering::Relaxed);
         ServerId(id)
     }
 
@@ -297,7 +294,7 @@ impl Journal {
 
     /// How many servers were added.
     pub fn servers(&self) -> u32 {
-        self.next_server.load(Ordering::Relaxed)
+        u32::try_from(lock(&self.shared.servers).len()).unwrap_or(u32::MAX)
     }
 
     /// [`prune`](super::prune) of this show's folder, sparing this show.

@@ -289,6 +289,11 @@ pub(crate) fn feeds_of(synths: &[FlowSynth]) -> (Vec<Feed>, bool) {
     for (i, s) in synths.iter().enumerate() {
         for (rate, first, w) in s.writes() {
             for bus in first..first.saturating_add(w) {
+                // Each bus looked at counts, read or not: a peer's wide writes cost steps too.
+                steps += 1;
+                if steps > MAX_FEED_STEPS {
+                    return (feeds, true);
+                }
                 let Some(rs) = readers.get(&(rate == BusRate::Audio, bus)) else {
                     continue;
                 };

@@ -51,12 +51,14 @@ pub(super) async fn pauses(
     if !unknown.is_empty() {
         match probe(doc, &unknown).await {
             Ok(running) => {
-                for g in &unknown {
+                // Only the groups probed are known: one past the bound stays unknown, not
+                // paused.
+                for g in unknown.iter().take(MAX_PROBES) {
                     if let Some(n) = tree.get_mut(*g) {
                         n.paused = Some(!running.contains(g));
                     }
                 }
-                if unknown.len() >= MAX_PROBES {
+                if unknown.len() > MAX_PROBES {
                     unchecked.push(format!(
                         "pauses of groups past the first {MAX_PROBES} holding synths"
                     ));

@@ -520,7 +520,11 @@ fn buses(f: &Facts, lost: Severity, out: &mut Vec<Finding>) {
                     guessed: guessed(s),
                     basis: basis(&[s]),
                 });
-            } else if hw.kind(first) == BusKind::Private && !read.contains(&s.id) {
+            } else if hw.kind(first) == BusKind::Private
+                && !read.contains(&s.id)
+                // A flow cut short lists only some feeds: "nobody reads it" can't be said.
+                && !flow.cut_short
+            {
                 out.push(Finding {
                     kind: Kind::BusUnread,
                     severity: lost,
