@@ -172,6 +172,9 @@ fn without_skipped(packet: OscPacket, skipped: &mut [usize]) -> Option<OscPacket
     }
 }
 
+/// The largest stored packet replay takes (a big `/d_recv` sent over TCP fits).
+const MAX_STORED_PACKET: usize = 16 * 1024 * 1024;
+
 /// The sent packets of `server` among `rows`, decoded, in time order.
 fn read(rows: Vec<TrafficRow>, server: ServerId) -> Result<Vec<Recorded>, String> {
     let mut out = Vec::new();
@@ -180,8 +183,10 @@ fn read(rows: Vec<TrafficRow>, server: ServerId) -> Result<Vec<Recorded>, String
         .filter(|r| r.server == server && r.direction == Direction::Sent)
         .enumerate()
     {
-        let packet = match rosc::decoder::decode_udp(&row.packet) {
-            Ok((_, p)) => p,
+        // Checked before it is decoded: a show someone sent may hold bundles nested deep
+        // enough to overflow the stack of a recursive decoder.
+        let packet = match scpanel_core::osc::decode_within(&row.packet, MAX_STORED_PACKET) {
+            Ok(p) => p,
             Err(e) => {
                 return Err(format!(
                     "sent packet {} (at {}) in the show is not OSC: {e}",
@@ -200,14 +205,28 @@ fn read(rows: Vec<TrafficRow>, server: ServerId) -> Result<Vec<Recorded>, String
 
 /// The latest time tag in `packet` (none for "now" or a message).
 fn latest_tag(packet: &OscPacket) -> Option<SystemTime> {
+    latest_fixed(packet).and_then(ntp_to_system)
+}
+
+/// The latest tag as NTP fixed point (seconds << 32 | fraction): compared as numbers, since
+/// rosc's conversion to `SystemTime` panics on a tag before 1970.
+fn latest_fixed(packet: &OscPacket) -> Option<u64> {
     match packet {
         OscPacket::Message(_) => None,
         OscPacket::Bundle(b) => {
             let own = (!(b.timetag.seconds == 0 && b.timetag.fractional == 1))
-                .then(|| SystemTime::from(b.timetag));
-            b.content.iter().filter_map(latest_tag).chain(own).max()
+                .then(|| (u64::from(b.timetag.seconds) << 32) | u64::from(b.timetag.fractional));
+            b.content.iter().filter_map(latest_fixed).chain(own).max()
         }
     }
+}
+
+/// An NTP fixed-point time as a `SystemTime`; `None` before 1970.
+fn ntp_to_system(fixed: u64) -> Option<SystemTime> {
+    const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
+    let seconds = (fixed >> 32).checked_sub(NTP_UNIX_OFFSET)?;
+    let nanos = ((fixed & 0xffff_ffff) * 1_000_000_000) >> 32;
+    SystemTime::UNIX_EPOCH.checked_add(Duration::new(seconds, nanos as u32))
 }
 
 /// Signed nanoseconds from `from` to `to`.
@@ -371,6 +390,32 @@ mod tests {
     use super::*;
     use rosc::{OscBundle, OscTime, OscType};
     use scpanel_core::osc::msg;
+
+    #[test]
+    fn a_tag_before_1970_is_no_time_and_deep_bundles_are_refused_unread() {
+        let early = OscPacket::Bundle(OscBundle {
+            timetag: OscTime {
+                seconds: 0,
+                fractional: 0,
+            },
+            content: vec![OscPacket::Message(msg("/n_set", [OscType::Int(1)]))],
+        });
+        assert_eq!(latest_tag(&early), None);
+        // 10,000 bundles, each holding the next.
+        let mut bytes: Vec<u8> = Vec::new();
+        for _ in 0..10_000 {
+            bytes.extend_from_slice(b"#bundle\0\0\0\0\0\0\0\0\x01");
+            bytes.extend_from_slice(&[0, 0, 0, 0]);
+        }
+        let stored = TrafficRow {
+            time: SystemTime::UNIX_EPOCH,
+            server: ServerId(0),
+            direction: Direction::Sent,
+            packet: bytes,
+        };
+        let e = read(vec![stored], ServerId(0)).err().unwrap_or_default();
+        assert!(e.contains("is not OSC"), "{e}");
+    }
 
     fn row(id: u32, name: &str, address: &str) -> ServerRow {
         ServerRow {

@@ -138,6 +138,9 @@ pub mod machine {
 /// OSC as people type and read it, and the few helpers a console needs.
 pub mod osc {
     pub use crate::wire::osc_text::{ParseError, complete, format_packet, parse};
+    /// A stored packet decoded with its nesting checked first (no recursion a peer's bytes
+    /// control).
+    pub use crate::wire::packet_guard::{MAX_DEPTH, Malformed, decode_within};
     pub use crate::wire::printable::{printable, printable_lines};
     pub use crate::wire::protocol::{bundle_of, flatten, float_arg, int_arg, msg};
     pub use crate::wire::seconds::{BOOT_TIMEOUT, STATUS_INTERVAL, Seconds};

@@ -33,7 +33,13 @@ fn bad(what: impl Into<String>) -> Malformed {
 
 /// Checks `bytes` (one UDP datagram or one TCP frame) and decodes it.
 pub fn decode(bytes: &[u8]) -> Result<OscPacket, Malformed> {
-    check_structure(bytes)?;
+    decode_within(bytes, MAX_FRAME)
+}
+
+/// [`decode`] for a packet up to `max_len` bytes (a stored one: a TCP frame that carried a
+/// big `/d_recv` is larger than a datagram); the nesting is checked all the same.
+pub fn decode_within(bytes: &[u8], max_len: usize) -> Result<OscPacket, Malformed> {
+    check_structure_within(bytes, max_len)?;
     match rosc::decoder::decode_udp(bytes) {
         Ok((_, packet)) => Ok(packet),
         Err(e) => Err(bad(format!("{} bytes that are not OSC: {e}", bytes.len()))),
@@ -42,10 +48,10 @@ pub fn decode(bytes: &[u8]) -> Result<OscPacket, Malformed> {
 
 /// Walks the packet's bundles and type tags iteratively: sizes must add up, and neither
 /// bundles nor arrays may nest deeper than [`MAX_DEPTH`].
-pub(crate) fn check_structure(bytes: &[u8]) -> Result<(), Malformed> {
-    if bytes.len() > MAX_FRAME {
+fn check_structure_within(bytes: &[u8], max_len: usize) -> Result<(), Malformed> {
+    if bytes.len() > max_len {
         return Err(bad(format!(
-            "a {}-byte packet (the limit is {MAX_FRAME})",
+            "a {}-byte packet (the limit is {max_len})",
             bytes.len()
         )));
     }
