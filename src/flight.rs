@@ -18,9 +18,10 @@ use scpanel_core::{Server, ServerEvent};
 
 use crate::traffic::{TrafficFilter, TrafficMode};
 
-/// Where shows go: `SCPANEL_SHOWS_DIR` when set (tests, a second copy), else the data
-/// folder's `scpanel/shows`; `None` with `SCPANEL_SHOWS_DIR=off` (no show at all: for
-/// measuring what recording costs, `scripts/bench-flight-cost.sh`).
+/// Where shows go, for the window and the commands alike: `SCPANEL_SHOWS_DIR` when set
+/// (tests, a second copy; `off`: no show at all, for measuring what recording costs,
+/// `scripts/bench-flight-cost.sh`), else beside the app's files when a test or script set
+/// them apart (`SCPANEL_CONFIG_DIR`), else the data folder's `scpanel/shows`.
 pub fn shows_folder() -> Option<PathBuf> {
     // The window's own unit tests keep their shows out of the user's data folder.
     if cfg!(test) {
@@ -31,14 +32,10 @@ pub fn shows_folder() -> Option<PathBuf> {
     match std::env::var_os("SCPANEL_SHOWS_DIR") {
         Some(dir) if dir == "off" => None,
         Some(dir) => Some(PathBuf::from(dir)),
-        None => scpanel_core::journal::default_folder(),
+        None => crate::gui::profiles::set_apart()
+            .map(|d| d.join("shows"))
+            .or_else(scpanel_core::journal::default_folder),
     }
-}
-
-/// Whether `SCPANEL_SHOWS_DIR` names the shows' folder (or turns shows off): it then wins
-/// over a folder set apart for the app's files.
-pub fn shows_folder_named() -> bool {
-    !cfg!(test) && std::env::var_os("SCPANEL_SHOWS_DIR").is_some()
 }
 
 /// How often old shows are looked at for removal while the app runs.
@@ -51,15 +48,14 @@ pub struct Flight {
 }
 
 impl Flight {
-    /// Starts a show in `folder` (the default one when `None`), dropping the oldest shows
-    /// beyond the retention first. Never fails: a folder that can't be written is
+    /// Starts a show in `folder` (the default one when `None`); [`Flight::prune_hourly`]
+    /// drops the shows past the retention. Never fails: a folder that can't be written is
     /// [`Flight::error`], and the app goes on without a record.
     pub fn start(folder: Option<PathBuf>) -> Option<Flight> {
         let folder = folder.or_else(shows_folder)?;
         let mut options = JournalOptions::new(folder);
         options.app_version = env!("CARGO_PKG_VERSION").to_string();
         let journal = Arc::new(Journal::start(options));
-        let _ = journal.prune(&crate::keeping::Keeping::load().retention());
         Some(Flight { journal })
     }
 
@@ -150,12 +146,12 @@ impl Flight {
         self.journal.prune(retention).map_err(|e| e.to_string())
     }
 
-    /// Drops shows past the retention every hour, while the app runs.
+    /// Drops shows past the retention now and every hour after, on the runtime's blocking
+    /// threads (it opens every show in the folder).
     pub fn prune_hourly(&self) {
         let journal = Arc::clone(&self.journal);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(PRUNE_EVERY);
-            tick.tick().await;
             loop {
                 tick.tick().await;
                 let j = Arc::clone(&journal);
@@ -231,14 +227,19 @@ async fn keep_traffic(
     loop {
         match osc.recv().await {
             Ok(t) => {
-                let mode = switch.mode();
                 // The filter sees every packet, kept or not, so that it knows the meters
-                // made while recording was off when they are freed later.
-                let filtered = filter.keep(t.direction, &t.packet);
-                let packet = match mode {
-                    TrafficMode::Off => continue,
-                    TrafficMode::All => t.packet,
-                    TrafficMode::Filtered => match filtered {
+                // made while recording was off when they are freed later; only a filtered
+                // recording pays for the copy it makes.
+                let packet = match switch.mode() {
+                    TrafficMode::Off => {
+                        filter.observe(t.direction, &t.packet);
+                        continue;
+                    }
+                    TrafficMode::All => {
+                        filter.observe(t.direction, &t.packet);
+                        t.packet
+                    }
+                    TrafficMode::Filtered => match filter.keep(t.direction, &t.packet) {
                         Some(p) => p,
                         None => continue,
                     },

@@ -76,6 +76,22 @@ impl TrafficFilter {
         }
     }
 
+    /// Takes in what `packet` tells of scpanel's own meters and scopes, without copying it:
+    /// while recording is off (or keeps everything), so that the filter still knows them when
+    /// it is switched to filtered.
+    pub fn observe(&mut self, direction: Direction, packet: &OscPacket) {
+        match packet {
+            OscPacket::Message(m) => {
+                self.keep_message(direction, m);
+            }
+            OscPacket::Bundle(b) => {
+                for p in &b.content {
+                    self.observe(direction, p);
+                }
+            }
+        }
+    }
+
     fn keep_message(&mut self, direction: Direction, m: &OscMessage) -> bool {
         let first_int = match m.args.first() {
             Some(OscType::Int(i)) => Some(*i),

@@ -151,6 +151,10 @@ pub(super) async fn watch(
     if let Some(why) = flight.as_ref().and_then(crate::flight::Flight::error) {
         eprintln!("scpanel: {why}");
     }
+    // A watch left running for days keeps the folder within the retention too.
+    if let Some(f) = &flight {
+        f.prune_hourly();
+    }
     let mut tasks = tokio::task::JoinSet::new();
     for (i, target) in targets.iter().enumerate() {
         let (target, link, tx) = (target.clone(), link.clone(), tx.clone());

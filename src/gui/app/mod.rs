@@ -189,17 +189,8 @@ impl ScPanel {
     pub fn new(options: Options) -> Result<ScPanel, String> {
         let bridge = Bridge::new()?;
         let first = Session::new(&bridge, 0);
-        // This run's show; its old shows past the retention are dropped as it starts. A
-        // folder named in `SCPANEL_SHOWS_DIR` wins over one set apart for the app's files
-        // (a test's mount, a benchmark's `off`).
-        let folder = if crate::flight::shows_folder_named() {
-            crate::flight::shows_folder()
-        } else {
-            crate::gui::profiles::set_apart()
-                .map(|d| d.join("shows"))
-                .or_else(crate::flight::shows_folder)
-        };
-        let flight = folder.and_then(|f| crate::flight::Flight::start(Some(f)));
+        // This run's show; its old shows past the retention are dropped on the runtime.
+        let flight = crate::flight::Flight::start(None);
         // Whether the show is kept is said by the first frame (and at every change after).
         let show_watch = match &flight {
             Some(f) => {
