@@ -225,19 +225,19 @@ pub(crate) fn xrun_colour(dark: bool) -> Color32 {
     }
 }
 
-/// The tones channels 1, 2, … are drawn in, in the scope and the spectrum alike.
-/// A CPU history's average line, everywhere it is drawn (the wall's tiles, the CPU plot):
-/// the calm colour, so the warmer peak reads as the one to watch.
 /// A colour of the Shows timeline: its servers' lanes and its markers take theirs from
 /// `crate::timeline` (`lane_rgb`, `MarkerKind::rgb`), the one place the PNG paints from too.
 pub(crate) fn timeline_colour([r, g, b]: [u8; 3]) -> Color32 {
     Color32::from_rgb(r, g, b)
 }
 
+/// A CPU history's average line, everywhere it is drawn (the wall's tiles, the CPU plot):
+/// the calm colour, so the warmer peak reads as the one to watch.
 pub(crate) const CPU_AVERAGE: Color32 = Color32::from_rgb(90, 170, 240);
 /// A CPU history's peak line: warmer than the average, as alarms are.
 pub(crate) const CPU_PEAK: Color32 = Color32::from_rgb(240, 170, 60);
 
+/// The tones channels 1, 2, … are drawn in, in the scope and the spectrum alike.
 const CHANNELS: [Tone; 6] = [
     Tone::Sent,
     Tone::Warning,

@@ -485,16 +485,11 @@ impl Lane {
         let width = bucket_width(lo, hi, buckets);
         let mut runs: Vec<Vec<Point>> = Vec::new();
         let mut run: Vec<Point> = Vec::new();
-        // The bucket being filled: its index, how many samples, the sum of their averages.
-        let mut acc: Option<(i64, u32, f64, f32, Seconds)> = None;
+        let mut acc: Option<Bucket> = None;
         let mut last_t: Option<Seconds> = None;
-        let flush = |acc: &mut Option<(i64, u32, f64, f32, Seconds)>, run: &mut Vec<Point>| {
-            if let Some((_, n, sum, peak, t)) = acc.take() {
-                run.push(Point {
-                    t,
-                    average: (sum / f64::from(n.max(1))) as f32,
-                    peak,
-                });
+        let flush = |acc: &mut Option<Bucket>, run: &mut Vec<Point>| {
+            if let Some(k) = acc.take() {
+                run.push(k.point());
             }
         };
         for i in a..b.max(a) {
@@ -507,24 +502,12 @@ impl Lane {
                 }
             }
             last_t = Some(t);
-            let bucket = ((t - lo) / width).floor() as i64;
+            let index = ((t - lo) / width).floor() as i64;
             match &mut acc {
-                Some((b, n, sum, peak, first)) if *b == bucket => {
-                    *n += 1;
-                    *sum += f64::from(finite(s.average_cpu));
-                    *peak = peak.max(finite(s.peak_cpu));
-                    // One sample at its time; several at the middle of their span.
-                    *first = (*first + t) / 2.0;
-                }
+                Some(k) if k.index == index => k.add(t, s),
                 _ => {
                     flush(&mut acc, &mut run);
-                    acc = Some((
-                        bucket,
-                        1,
-                        f64::from(finite(s.average_cpu)),
-                        finite(s.peak_cpu),
-                        t,
-                    ));
+                    acc = Some(Bucket::new(index, t, s));
                 }
             }
         }
@@ -533,6 +516,46 @@ impl Lane {
             runs.push(run);
         }
         runs
+    }
+}
+
+/// The samples of one bucket being folded.
+struct Bucket {
+    index: i64,
+    n: u32,
+    /// The sum of their average CPUs.
+    sum: f64,
+    peak: f32,
+    first: Seconds,
+    last: Seconds,
+}
+
+impl Bucket {
+    fn new(index: i64, t: Seconds, s: &Sample) -> Bucket {
+        Bucket {
+            index,
+            n: 1,
+            sum: f64::from(finite(s.average_cpu)),
+            peak: finite(s.peak_cpu),
+            first: t,
+            last: t,
+        }
+    }
+
+    fn add(&mut self, t: Seconds, s: &Sample) {
+        self.n += 1;
+        self.sum += f64::from(finite(s.average_cpu));
+        self.peak = self.peak.max(finite(s.peak_cpu));
+        self.last = t;
+    }
+
+    /// One sample at its time; several at the middle of their span.
+    fn point(&self) -> Point {
+        Point {
+            t: (self.first + self.last) / 2.0,
+            average: (self.sum / f64::from(self.n.max(1))) as f32,
+            peak: self.peak,
+        }
     }
 }
 

@@ -179,9 +179,23 @@ impl ScPanel {
                 Pick::SoundFile => self.buffers.path = p.display().to_string(),
                 Pick::Recording { .. } => self.mixer.record_path = p.display().to_string(),
                 Pick::Roster => self.wall.roster_path = p.display().to_string(),
+                // Saved at once, from the log of the session that asked: not on some later
+                // frame of whichever console is shown then.
                 Pick::TrafficExport => {
                     self.console.export_path = p.display().to_string();
-                    self.console.export_picked = true;
+                    let (lines, dropped) = session
+                        .inbox
+                        .lock()
+                        .map(|i| (i.traffic.iter().cloned().collect(), i.traffic_dropped))
+                        .unwrap_or_default();
+                    self.actions.push_for(
+                        session.id,
+                        Action::ExportTraffic {
+                            path: p,
+                            lines,
+                            dropped,
+                        },
+                    );
                 }
             },
             Outcome::TrafficExported(path, n) => session.notice(

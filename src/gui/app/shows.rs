@@ -227,8 +227,11 @@ impl ScPanel {
                     }
                 }
                 ShowsDone::Opened(path, Err(e)) => {
-                    self.shows.opening = None;
-                    self.shows.open_error = Some(format!("{}: {e}", path.display()));
+                    // A show asked for before the one being read now says nothing of it.
+                    if self.shows.opening.as_ref().is_none_or(|p| *p == path) {
+                        self.shows.opening = None;
+                        self.shows.open_error = Some(format!("{}: {e}", path.display()));
+                    }
                 }
                 ShowsDone::Said(text, failed) => self.shows.said = Some((text, failed)),
             }

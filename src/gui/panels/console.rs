@@ -35,8 +35,6 @@ pub struct Console {
     own_session: Option<crate::gui::actions::SessionId>,
     /// Where "Export" writes the log as text (typed, or chosen with "Browse…").
     pub export_path: String,
-    /// A path was just chosen in the save dialog: export at the next frame.
-    pub export_picked: bool,
 }
 
 /// How many of the user's recent messages keep their replies in view.
@@ -329,7 +327,7 @@ impl Console {
                 .on_hover_text(
                     "Save the console's traffic as text: one line per packet, with its time",
                 );
-            if export.clicked() || std::mem::take(&mut self.export_picked) && !path.is_empty() {
+            if export.clicked() {
                 let (lines, dropped) = session
                     .inbox
                     .lock()

@@ -90,9 +90,12 @@ pub struct ShowsTab {
     /// The lanes folded for the last span drawn, and what they were folded for (the show,
     /// the span's ends and the buckets).
     folded: Option<(FoldKey, Vec<Vec<Vec<Point>>>)>,
+    /// Counts the shows put on screen: the fold's key names the show by it (an address could
+    /// be the next show's).
+    generation: u64,
 }
 
-type FoldKey = (usize, u64, u64, usize);
+type FoldKey = (u64, u64, u64, usize);
 
 impl ShowsTab {
     /// A show read: on screen from now on. `again`: the same show read anew (the one being
@@ -112,6 +115,7 @@ impl ShowsTab {
             }
         }
         self.opened = Some(Arc::new(timeline));
+        self.generation += 1;
         self.open_error = None;
         self.opening = None;
     }
@@ -320,6 +324,7 @@ impl ShowsTab {
     fn plot(&mut self, ui: &mut egui::Ui, timeline_arc: &Arc<Timeline>, height: f32) {
         let t: &Timeline = timeline_arc;
         let cache = &mut self.folded;
+        let generation = self.generation;
         let ceiling = f64::from(t.ceiling());
         // Markers ride below the 0 % line, in a band of their own.
         let band = -ceiling * 0.06;
@@ -372,12 +377,7 @@ impl ShowsTab {
                 let buckets = px as usize;
                 // Folded again only when the span, the width or the show changed: a pointer
                 // moving over the plot redraws the same lines.
-                let key = (
-                    Arc::as_ptr(timeline_arc) as usize,
-                    lo.to_bits(),
-                    hi.to_bits(),
-                    buckets,
-                );
+                let key = (generation, lo.to_bits(), hi.to_bits(), buckets);
                 if cache.as_ref().is_none_or(|(k, _)| *k != key) {
                     let lines = t.lanes.iter().map(|l| l.runs(lo, hi, buckets)).collect();
                     *cache = Some((key, lines));
