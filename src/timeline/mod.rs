@@ -62,6 +62,8 @@ pub struct Timeline {
     pub events: Vec<Marker>,
     /// The highest peak CPU of any lane, 100 at least (worked out once: a frame asks).
     ceiling: f32,
+    /// Which kinds of marker the show has, by `MarkerKind as usize` (a legend asks each frame).
+    kinds: [bool; MarkerKind::ALL.len()],
 }
 
 /// One server's samples.
@@ -300,6 +302,10 @@ impl Timeline {
             .flat_map(|l| l.samples.iter().map(|s| s.peak_cpu))
             .filter(|p| p.is_finite())
             .fold(100.0, f32::max);
+        let mut kinds = [false; MarkerKind::ALL.len()];
+        for m in &events {
+            kinds[m.kind as usize] = true;
+        }
         Timeline {
             info,
             summary,
@@ -308,6 +314,7 @@ impl Timeline {
             lanes,
             events,
             ceiling,
+            kinds,
         }
     }
 
@@ -418,6 +425,11 @@ impl Timeline {
             .iter()
             .rev()
             .find(|m| m.kind == MarkerKind::Mark)
+    }
+
+    /// Whether the show has a marker of `kind`.
+    pub fn has(&self, kind: MarkerKind) -> bool {
+        self.kinds[kind as usize]
     }
 
     /// The highest peak CPU of any lane (100 at least: the axis always shows the ceiling).

@@ -142,9 +142,16 @@ impl ScPanel {
             let Ok(Some(id)) = s.flight_id.lock().map(|g| *g) else {
                 continue;
             };
-            let on = crate::gui::panels::wall::summary::alerts(s, threshold).cpu;
+            // The wall's test, on the figure alone (its other alerts read the log: not needed
+            // here, every frame).
+            let cpu = s
+                .server
+                .latest_status()
+                .filter(|_| s.server.state().is_online())
+                .map(|x| x.average_cpu);
+            let on = cpu.is_some_and(|c| c >= threshold);
             if on && !s.cpu_alert_kept {
-                let cpu = s.server.latest_status().map_or(0.0, |x| x.average_cpu);
+                let cpu = cpu.unwrap_or_default();
                 flight.event(
                     id,
                     Event::Alert {

@@ -321,8 +321,7 @@ impl ShowsTab {
         });
     }
 
-    fn plot(&mut self, ui: &mut egui::Ui, timeline_arc: &Arc<Timeline>, height: f32) {
-        let t: &Timeline = timeline_arc;
+    fn plot(&mut self, ui: &mut egui::Ui, t: &Timeline, height: f32) {
         let cache = &mut self.folded;
         let generation = self.generation;
         let ceiling = f64::from(t.ceiling());
@@ -532,7 +531,7 @@ fn legend(ui: &mut egui::Ui, t: &Timeline) {
         }
         ui.label(RichText::new("(faint: peak)").weak());
         for kind in MarkerKind::ALL {
-            if t.events.iter().any(|m| m.kind == kind) {
+            if t.has(kind) {
                 ui.add_space(crate::gui::theme::space::MEDIUM);
                 swatch(ui, Some(kind), rgb(kind.rgb()));
                 ui.label(kind.label());
